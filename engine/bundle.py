@@ -1,0 +1,281 @@
+"""The program bundle: one msgspec schema for rule files and for the API (D28).
+
+A bundle file holds a program's settings, its assets, tiers, rules and test cases. The `Rule`
+and action Structs here are exactly what `POST /v1/rules` accepts, so there is one definition of
+a rule. Field names are Scrip's (reference sections 2.11 and 4). Files name assets by symbol in
+`asset_id`; the API accepts an id or a symbol there.
+
+Expression fields hold CEL source text: `condition`, and the amount-like fields `amount`,
+COUNTER `value`, `reference_id` and target `id` / `external_id` / `participant_id`.
+A number written in YAML for an amount is its CEL literal (`amount: 10` is `"10"`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+Description = Annotated[str, msgspec.Meta(max_length=1000)]
+Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
+Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
+Expr = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+# Amount-like fields: CEL text, or a YAML number standing for its literal.
+ExprOrNumber = Expr | int | float
+Bucket = Literal["AVAILABLE", "HELD"]
+Status = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
+
+
+class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """Base of every bundle Struct: unknown keys are errors, defaults are not echoed."""
+
+
+# --- targets and actions -------------------------------------------------------------------------
+
+
+class Target(Struct, kw_only=True):
+    """Who an action applies to. Without a target an action applies to the event's recipient if
+    it has one, else to its participant (D17). `type: PARTICIPANT` with no id names the event's
+    participant (the sender). `id`, `external_id` and `participant_id` are CEL expressions."""
+
+    type: Literal["PARTICIPANT", "PROGRAM", "GROUP"]
+    id: Expr | None = None
+    external_id: Expr | None = None
+    participant_id: Expr | None = None
+
+
+class _Action(Struct, tag_field="type"):
+    target: Target | None = None
+    description: Description | None = None
+
+
+class Credit(_Action, tag="CREDIT", kw_only=True):
+    asset_id: str
+    amount: ExprOrNumber
+    bucket: Bucket = "AVAILABLE"
+    reference_id: Expr | None = None
+    expires_at: str | None = None  # Go duration from the credit ("8760h") or RFC 3339 timestamp
+    matures_at: str | None = None
+
+
+class Debit(_Action, tag="DEBIT", kw_only=True):
+    asset_id: str
+    amount: ExprOrNumber
+    allow_negative: bool = False
+    bucket: Bucket = "AVAILABLE"
+
+
+class Hold(_Action, tag="HOLD", kw_only=True):
+    asset_id: str
+    amount: ExprOrNumber
+    reference_id: Expr | None = None
+
+
+class Release(_Action, tag="RELEASE", kw_only=True):
+    asset_id: str
+    amount: ExprOrNumber
+    reference_id: Expr | None = None
+
+
+class Forfeit(_Action, tag="FORFEIT", kw_only=True):
+    asset_id: str
+    amount: ExprOrNumber
+    bucket: Bucket = "AVAILABLE"
+
+
+class VoidHold(_Action, tag="VOID_HOLD", kw_only=True):
+    asset_id: str
+    reference_id: Expr
+
+
+class Tag(_Action, tag="TAG", kw_only=True):
+    tag: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+
+
+class Untag(_Action, tag="UNTAG", kw_only=True):
+    tag: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+
+
+class Counter(_Action, tag="COUNTER", kw_only=True):
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    value: ExprOrNumber  # the increment
+    reset_after: str | None = None
+
+
+class SetAttribute(_Action, tag="SET_ATTRIBUTE", kw_only=True):
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    value: Annotated[str, msgspec.Meta(min_length=1)]  # a literal string (not CEL)
+
+
+class SetTier(_Action, tag="SET_TIER", kw_only=True):
+    tier: str
+    level: str
+
+
+class ScheduleEvent(_Action, tag="SCHEDULE_EVENT", kw_only=True):
+    event_name: Name
+    delay: str  # Go duration, measured from the event's event_timestamp
+    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Broadcast(_Action, tag="BROADCAST", kw_only=True):
+    event_name: Name
+    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+Action = (
+    Credit
+    | Debit
+    | Hold
+    | Release
+    | Forfeit
+    | VoidHold
+    | Tag
+    | Untag
+    | Counter
+    | SetAttribute
+    | SetTier
+    | ScheduleEvent
+    | Broadcast
+)
+ACTION_TYPES = tuple(cls.__struct_config__.tag for cls in Action.__args__)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+class Budget(Struct, kw_only=True):
+    """A cap on a rule's CREDIT amounts of one asset (D21). No schedule means a lifetime budget."""
+
+    asset_id: str
+    limit: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")]
+    schedule_type: Literal["CRON", "INTERVAL"] | None = None
+    cron_expression: str | None = None
+    interval: str | None = None  # Go duration such as "720h"
+
+
+class Rule(Struct, kw_only=True):
+    name: Name
+    condition: Expr
+    actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)]
+    description: Description | None = None
+    order: Annotated[int, msgspec.Meta(ge=1)] | None = None  # default: previous max + 10
+    stop_after_match: bool = False
+    active_from: datetime | None = None
+    active_to: datetime | None = None
+    budgets: list[Budget] = msgspec.field(default_factory=list)
+    status: Status = "ACTIVE"
+
+
+# --- program, assets, tiers ----------------------------------------------------------------------
+
+
+class ProgramSettings(Struct, kw_only=True):
+    key: Key
+    name: Name
+    description: Description | None = None
+    on_unknown_participant: Literal["CREATE", "REJECT"] = "CREATE"
+    status: Status = "ACTIVE"
+
+
+class Asset(Struct, kw_only=True):
+    symbol: Symbol
+    name: Name
+    scale: Annotated[int, msgspec.Meta(ge=0, le=18)]
+    inventory_mode: Literal["SIMPLE", "LOT"] = "SIMPLE"
+    issuance_policy: Literal["UNLIMITED", "PREFUNDED"] = "UNLIMITED"
+    max_transaction_amount: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")] | None = None
+
+
+class Criterion(Struct, kw_only=True):
+    counter: str
+    operator: Literal[">=", ">", "==", "<=", "<"]
+    threshold: int | float
+
+
+class Qualification(Struct, kw_only=True):
+    mode: Literal["ALL", "ANY"] = "ALL"
+    criteria: list[Criterion] = msgspec.field(default_factory=list)
+
+
+class TierLevel(Struct, kw_only=True):
+    key: Key
+    rank: Annotated[int, msgspec.Meta(ge=0)]
+    display_name: Name | None = None
+    benefits: dict[str, Any] = msgspec.field(default_factory=dict)
+    qualification: Qualification | None = None
+
+
+class TierType(Struct, kw_only=True):
+    key: Key
+    display_name: Name | None = None
+    levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1)]
+
+
+# --- test cases ----------------------------------------------------------------------------------
+
+
+class StateInput(Struct, kw_only=True):
+    """A participant (or recipient) as a test case or the playground writes it: plain numbers for
+    counters and balances, a level key per tier."""
+
+    external_id: str | None = None
+    status: Literal["ACTIVE", "SUSPENDED", "CLOSED"] = "ACTIVE"
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, int | float | str] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    tiers: dict[str, str] = msgspec.field(default_factory=dict)
+    balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(
+        default_factory=dict
+    )
+
+
+class ProgramStateInput(Struct, kw_only=True):
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, int | float | str] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    wallet: dict[str, int | float | str] = msgspec.field(default_factory=dict)
+
+
+class Expectation(Struct, kw_only=True):
+    """What a test case expects. Every field is optional; only the given ones are compared.
+    Amount maps are asset symbol -> decimal string (sums over the event's applied actions)."""
+
+    status: Literal["COMPLETED", "FAILED"] | None = None
+    error_code: str | None = None
+    matched: list[str] | None = None  # exactly these rules MATCHED, in order
+    statuses: dict[str, str] | None = None  # rule name -> RuleStatus
+    credits: dict[str, str] | None = None
+    debits: dict[str, str] | None = None
+    tags: list[str] | None = None  # the participant's tags after the event
+    counters: dict[str, int | float | str] | None = None
+    attributes: dict[str, str] | None = None
+    tiers: dict[str, str] | None = None
+    balances: dict[str, str | dict[str, str]] | None = None
+    recipient: "Expectation | None" = None
+
+
+class TestCase(Struct, kw_only=True):
+    name: Name
+    event: dict[str, Any]  # event_data
+    description: Description | None = None
+    event_timestamp: datetime | None = None  # default 2026-01-01T12:00:00Z
+    received_at: datetime | None = None  # default: event_timestamp
+    participant: StateInput = msgspec.field(default_factory=StateInput)
+    recipient: StateInput | None = None
+    program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
+    budgets_consumed: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)  # rule -> asset -> amount
+    expect: Expectation = msgspec.field(default_factory=Expectation)
+
+
+# --- the bundle ----------------------------------------------------------------------------------
+
+
+class Bundle(Struct, kw_only=True):
+    program: ProgramSettings
+    assets: list[Asset] = msgspec.field(default_factory=list)
+    tiers: list[TierType] = msgspec.field(default_factory=list)
+    rules: list[Rule] = msgspec.field(default_factory=list)
+    tests: list[TestCase] = msgspec.field(default_factory=list)

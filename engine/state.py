@@ -1,0 +1,79 @@
+"""The state a rule sees and changes: participants (and recipients), the program, budgets.
+
+These Structs are the contract between the pure engine, storage, the API and the playground:
+storage loads them from the database, the engine works on copies of them, and the API and the
+playground render them. Amounts are `Decimal` at the asset's scale; balances are keyed by asset
+symbol.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+
+ZERO = Decimal(0)
+
+
+class CounterState(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A counter's stored value. The effective value is 0 once `reset_after` has elapsed since
+    `last_reset_at` (lazy auto-reset, evaluated against the event's time)."""
+
+    value: Decimal
+    reset_after: str | None = None  # Go duration such as "24h" or "720h"
+    last_reset_at: datetime | None = None
+
+
+class Balance(msgspec.Struct, kw_only=True):
+    available: Decimal = ZERO
+    held: Decimal = ZERO
+    deferred: Decimal = ZERO
+
+
+class TierState(msgspec.Struct, kw_only=True):
+    level: str
+    rank: int
+
+
+class EntityState(msgspec.Struct, kw_only=True):
+    """A participant as rules see it (D6): the event's participant, or its recipient (D17)."""
+
+    id: str | None = None
+    external_id: str | None = None
+    status: str = "ACTIVE"  # ACTIVE | SUSPENDED | CLOSED
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    tiers: dict[str, TierState] = msgspec.field(default_factory=dict)
+    balances: dict[str, Balance] = msgspec.field(default_factory=dict)  # by asset symbol
+
+
+class ProgramState(msgspec.Struct, kw_only=True):
+    """Program-level state ("global logic") and the program wallet of PREFUNDED assets."""
+
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    wallet: dict[str, Balance] = msgspec.field(default_factory=dict)  # by asset symbol
+
+
+class BudgetState(msgspec.Struct, kw_only=True):
+    """How much of a rule's budget for one asset is already consumed in the current period.
+    Storage resets `consumed` when the period rolls over before handing it to the engine."""
+
+    consumed: Decimal = ZERO
+
+
+class EventInput(msgspec.Struct, kw_only=True):
+    """One event as the engine evaluates it.
+
+    `event_timestamp` is the client's clock and becomes `now` in CEL; `received_at` is the server's
+    receive time (the event's `created_at`), against which rule time windows are checked (D16).
+    """
+
+    event_data: dict[str, object]
+    event_timestamp: datetime
+    received_at: datetime
+    id: str | None = None
+    idempotency_key: str | None = None

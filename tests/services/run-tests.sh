@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the test suite with the services it needs. Called by `make test` with the venv's bin directory.
+#   - the system Chromium for the playground's browser tests (Debian package `chromium`)
+#   - a throwaway PostgreSQL on loopback, so storage tests run on both databases (TEST_POSTGRES_URL)
+# Set ACCRUAL_TEST_SERVICES=0 to skip both (the tests that need them then skip with a reason).
+set -euo pipefail
+BIN="$1"; shift || true
+HERE="$(cd "$(dirname "$0")" && pwd)"
+if [ "${ACCRUAL_TEST_SERVICES:-1}" = "1" ]; then
+  # shellcheck source=/dev/null
+  . "$HERE/services.sh"
+  services_start
+  trap services_stop EXIT
+fi
+"$BIN/pytest" "$@"
