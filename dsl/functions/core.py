@@ -1,0 +1,61 @@
+"""The standard CEL functions on strings and collections: size, contains, startsWith, endsWith,
+matches, dyn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsl.functions.registry import Function, function, method, no_overload
+from dsl.regex import regex_matches
+
+_SIZED = frozenset({str, bytes, list, dict})
+
+
+def size(value: Any) -> int:
+    """Code points of a string, bytes of bytes, elements of a list or map: `size('ÿ')` is 1."""
+    if type(value) in _SIZED:
+        return len(value)
+    raise no_overload("size", value)
+
+
+def contains(text: Any, part: Any) -> bool:
+    """`'hello'.contains('ell')` is true."""
+    if type(text) is str and type(part) is str:
+        return part in text
+    raise no_overload("contains", text, part)
+
+
+def starts_with(text: Any, prefix: Any) -> bool:
+    if type(text) is str and type(prefix) is str:
+        return text.startswith(prefix)
+    raise no_overload("startsWith", text, prefix)
+
+
+def ends_with(text: Any, suffix: Any) -> bool:
+    if type(text) is str and type(suffix) is str:
+        return text.endswith(suffix)
+    raise no_overload("endsWith", text, suffix)
+
+
+def matches(text: Any, pattern: Any) -> bool:
+    """RE2 search anywhere in the string: `'grey'.matches('gr(a|e)y')` is true."""
+    if type(text) is str and type(pattern) is str:
+        return regex_matches(text, pattern)
+    raise no_overload("matches", text, pattern)
+
+
+def dyn(value: Any) -> Any:
+    """The identity; only the type checker of other CEL implementations sees it."""
+    return value
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    function("size", size, 1),
+    method("size", size, 0),
+    method("contains", contains, 1),
+    method("startsWith", starts_with, 1),
+    method("endsWith", ends_with, 1),
+    function("matches", matches, 2),
+    method("matches", matches, 1),
+    function("dyn", dyn, 1),
+)

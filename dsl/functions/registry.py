@@ -1,0 +1,52 @@
+"""The shape of a built-in function, shared by every function module and the compiler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dsl.errors import DslEvalError
+from dsl.values import type_name
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """One callable name of the language.
+
+    `impl` receives evaluated arguments (a method's receiver first); `arities` counts the
+    arguments without the receiver. Example: `Function("size", size, frozenset({0}), method=True)`
+    serves `'abc'.size()`.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    arities: frozenset[int]
+    method: bool
+    needs_budget: bool = False
+
+
+def function(name: str, impl: Callable[..., Any], *arities: int, budget: bool = False) -> Function:
+    """A global or namespaced function: `size(x)`, `math.abs(x)`."""
+    return Function(name, impl, frozenset(arities), method=False, needs_budget=budget)
+
+
+def method(name: str, impl: Callable[..., Any], *arities: int, budget: bool = False) -> Function:
+    """A receiver-style function: `x.size()`; `arities` excludes the receiver."""
+    return Function(name, impl, frozenset(arities), method=True, needs_budget=budget)
+
+
+def no_overload(name: str, *args: Any) -> DslEvalError:
+    """The error for arguments of types a function does not accept, e.g. `size(1)`."""
+    types = ", ".join(type_name(arg) for arg in args)
+    return DslEvalError(
+        f"no matching overload for '{name}' applied to ({types})", code="DSL_NO_MATCHING_OVERLOAD"
+    )
+
+
+def invalid_argument(message: str) -> DslEvalError:
+    return DslEvalError(message, code="DSL_INVALID_ARGUMENT")
+
+
+def out_of_range(message: str) -> DslEvalError:
+    return DslEvalError(message, code="DSL_RANGE")
