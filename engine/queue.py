@@ -1,0 +1,195 @@
+"""The task queue: one Huey instance built from configuration, and the tasks the worker runs.
+
+A task is only a wake-up call. The event row (and the webhook delivery row) is the truth: a task
+that finds nothing to do is a no-op, and a task that is lost (Huey executes at most once, and a
+`kill -9` loses the task in flight) is made good by the reconciler. See `engine/worker/`.
+
+Backends, chosen by `QUEUE_URL`:
+
+    (unset), "sql"      SqlHuey on the application database: the queue row is written in the
+                        caller's transaction, so an event and its wake-up commit or roll back
+                        together (D3)
+    redis://...         RedisHuey; enqueue is deferred until the caller's transaction commits
+    memory://           MemoryHuey, immediate: tasks run in-process right after the commit (tests)
+
+Queue tables are created only by `accrual db upgrade` (`create_queue_tables`), never at import or
+process start: concurrent `CREATE TABLE` from several processes fails on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, MemoryHuey
+from huey.api import TaskWrapper
+from huey.contrib.sql_huey import SqlHuey
+from peewee import Database
+
+from engine.errors import EngineError
+
+QUEUE_NAME = "accrual"
+
+
+class QueueError(EngineError):
+    """The queue is misconfigured or not configured (`QUEUE_URL_INVALID`, `QUEUE_NOT_CONFIGURED`)."""
+
+    code = "QUEUE"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A configured queue: the Huey instance, the database the tasks work on, and the tasks."""
+
+    huey: Huey
+    database: Database
+    transactional: bool  # True when the queue rows live in `database` (SqlHuey)
+    process_event: TaskWrapper
+    deliver_webhook: TaskWrapper
+    append_line: TaskWrapper
+
+
+_current: Queue | None = None
+
+
+def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, bool]:
+    """The Huey instance for `queue_url` and whether its enqueue is transactional.
+
+    >>> huey, transactional = build_huey(SqliteDatabase(":memory:"), "memory://")
+    >>> transactional
+    False
+    """
+    url = (queue_url or "").strip()
+    if url in ("", "sql"):
+        huey = SqlHuey(QUEUE_NAME, database=database, create_tables=False, results=False, utc=True)
+        return huey, True
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from huey import RedisHuey  # imported here: the redis package is an optional extra
+
+        try:
+            return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True), False
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise QueueError(
+                "QUEUE_URL is redis:// but the redis package is not installed "
+                "(pip install 'accrual[redis]')",
+                code="QUEUE_URL_INVALID",
+            ) from exc
+    if url == "memory://":
+        return MemoryHuey(QUEUE_NAME, immediate=True, results=False, utc=True), False
+    raise QueueError(
+        f"unsupported QUEUE_URL {url!r}: use 'sql' (the default), 'redis://...' or 'memory://'",
+        code="QUEUE_URL_INVALID",
+        queue_url=url,
+    )
+
+
+def configure_queue(database: Database, queue_url: str | None = None) -> Queue:
+    """Build the queue for this process and make it the one `enqueue_event` uses.
+
+    Every process (API, worker, CLI) calls this once at start with the application database.
+
+    >>> queue = configure_queue(connect("sqlite:///var/accrual.db"))   # SqlHuey on the app DB
+    """
+    global _current
+    huey, transactional = build_huey(database, queue_url)
+    _current = Queue(
+        huey=huey,
+        database=database,
+        transactional=transactional,
+        process_event=huey.task(name="process_event")(_process_event),
+        deliver_webhook=huey.task(name="deliver_webhook")(_deliver_webhook),
+        append_line=huey.task(name="append_line")(_append_line),
+    )
+    return _current
+
+
+def current_queue() -> Queue:
+    """The queue of this process; `QUEUE_NOT_CONFIGURED` before `configure_queue`."""
+    if _current is None:
+        raise QueueError(
+            "the task queue is not configured: call engine.queue.configure_queue(database) first",
+            code="QUEUE_NOT_CONFIGURED",
+        )
+    return _current
+
+
+def reset_queue() -> None:
+    """Forget the configured queue (tests build a fresh one per database)."""
+    global _current
+    _current = None
+
+
+def create_queue_tables(database: Database) -> None:
+    """Create the SqlHuey tables (`kv`, `schedule`, `task`, `counter`) if missing.
+
+    Called by `accrual db upgrade` only. Idempotent.
+    """
+    SqlHuey(QUEUE_NAME, database=database, create_tables=True, results=False)
+
+
+def enqueue_event(event_id: str, *, delay_s: float = 0) -> None:
+    """Wake a worker for `event_id`. Call it inside the transaction that stored the event.
+
+    With SqlHuey the wake-up commits (or rolls back) with that transaction; with the other
+    backends it is sent once the transaction commits, and the reconciler covers a crash in between.
+
+    >>> with db.atomic():
+    ...     event = Event.create(...)
+    ...     enqueue_event(event.id)
+    """
+    queue = current_queue()
+    submit(queue, queue.process_event, str(event_id), delay_s=delay_s)
+
+
+def enqueue_delivery(delivery_id: str, *, delay_s: float = 0) -> None:
+    """Wake a worker to send webhook delivery `delivery_id` (same transaction rules as events)."""
+    queue = current_queue()
+    submit(queue, queue.deliver_webhook, str(delivery_id), delay_s=delay_s)
+
+
+def submit(queue: Queue, task: TaskWrapper, *args: Any, delay_s: float = 0) -> None:
+    """Send `task(*args)` honouring the backend's transaction rules (see `enqueue_event`)."""
+
+    def send() -> None:
+        if delay_s > 0:
+            task.schedule(args=args, delay=delay_s)
+        else:
+            task(*args)
+
+    if queue.transactional:
+        send()
+    else:
+        # Not in the caller's transaction: send after it commits, so a worker never wakes up
+        # before the row it is woken for is visible (peewee runs it at once outside a transaction).
+        _after_commit(queue.database, send)
+
+
+def _after_commit(database: Database, fn: Callable[[], Any]) -> None:
+    if database.is_closed() or database.transaction_depth() == 0:
+        fn()
+    else:
+        database.after_commit(fn)
+
+
+# --- task bodies: thin, they call the worker modules (imported lazily: the API imports this
+# module and must not pull in the worker's HTTP client) -------------------------------------------
+
+
+def _process_event(event_id: str) -> None:
+    from engine.worker.processor import process_event_task
+
+    process_event_task(current_queue(), event_id)
+
+
+def _deliver_webhook(delivery_id: str) -> None:
+    from engine.worker.delivery import deliver_task
+
+    deliver_task(current_queue(), delivery_id)
+
+
+def _append_line(path: str, line: str) -> None:
+    """The benchmark's reference task: the cheapest observable work a task can do."""
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")

@@ -1,0 +1,104 @@
+"""The queue: backend choice, transactional enqueue on the application database, deferred send."""
+
+from __future__ import annotations
+
+import pytest
+from huey import MemoryHuey, RedisHuey
+from huey.contrib.sql_huey import SqlStorage
+from peewee import SqliteDatabase
+
+from engine import queue as q
+
+
+@pytest.fixture
+def database(tmp_path):
+    db = SqliteDatabase(str(tmp_path / "app.db"), pragmas={"journal_mode": "wal"})
+    q.create_queue_tables(db)
+    yield db
+    q.reset_queue()
+    db.close()
+
+
+def test_default_backend_is_sql_huey_on_the_app_database(database):
+    queue = q.configure_queue(database)
+    assert isinstance(queue.huey.storage, SqlStorage)
+    assert queue.huey.storage.database is database
+    assert queue.transactional
+
+
+def test_redis_url_gives_redis_huey(database):
+    queue = q.configure_queue(database, "redis://127.0.0.1:1/0")  # not contacted until used
+    assert isinstance(queue.huey, RedisHuey)
+    assert not queue.transactional
+
+
+def test_memory_url_gives_immediate_memory_huey(database):
+    queue = q.configure_queue(database, "memory://")
+    assert isinstance(queue.huey, MemoryHuey)
+    assert queue.huey.immediate
+
+
+@pytest.mark.parametrize("url", ["postgres://x", "amqp://x", "sqlite:///x.db"])
+def test_unknown_queue_url_is_a_coded_error(database, url):
+    with pytest.raises(q.QueueError) as info:
+        q.configure_queue(database, url)
+    assert info.value.code == "QUEUE_URL_INVALID"
+
+
+def test_enqueue_before_configure_is_a_coded_error():
+    q.reset_queue()
+    with pytest.raises(q.QueueError) as info:
+        q.enqueue_event("ev_1")
+    assert info.value.code == "QUEUE_NOT_CONFIGURED"
+
+
+def test_sql_enqueue_rolls_back_with_the_callers_transaction(database):
+    queue = q.configure_queue(database)
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback):
+        with database.atomic():
+            q.enqueue_event("ev_rolled_back")
+            assert queue.huey.pending_count() == 1  # visible inside the transaction
+            raise Rollback
+    assert queue.huey.pending_count() == 0
+
+    with database.atomic():
+        q.enqueue_event("ev_committed")
+    assert queue.huey.pending_count() == 1
+    (task,) = queue.huey.pending()
+    assert task.name == "process_event" and task.args == ("ev_committed",)
+
+
+def test_delayed_enqueue_carries_its_eta(database):
+    queue = q.configure_queue(database)
+    with database.atomic():
+        q.enqueue_delivery("wd_1", delay_s=30)
+    (task,) = queue.huey.pending()  # the consumer moves it to the schedule when it reads it
+    assert task.name == "deliver_webhook" and task.args == ("wd_1",)
+    assert task.eta is not None
+
+
+def test_non_transactional_backend_sends_only_after_commit(database, tmp_path):
+    queue = q.configure_queue(database, "memory://")
+    out = tmp_path / "out.txt"
+    with database.atomic():
+        q.submit(queue, queue.append_line, str(out), "one")
+        assert not out.exists()  # the immediate task has not run inside the transaction
+    assert out.read_text() == "one\n"
+    q.submit(queue, queue.append_line, str(out), "two")  # no transaction: sent at once
+    assert out.read_text() == "one\ntwo\n"
+
+
+def test_rolled_back_transaction_sends_nothing_on_a_deferred_backend(database, tmp_path):
+    queue = q.configure_queue(database, "memory://")
+    out = tmp_path / "out.txt"
+    with pytest.raises(ZeroDivisionError):
+        with database.atomic():
+            q.submit(queue, queue.append_line, str(out), "never")
+            1 / 0  # noqa: B018 - abort the transaction
+    with database.atomic():
+        pass  # a later commit must not flush the aborted transaction's callbacks
+    assert not out.exists()
