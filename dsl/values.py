@@ -56,6 +56,28 @@ class Optional:
 
 _NONE = Optional()
 
+
+class CelType:
+    """A CEL type value, as `type(x)` returns and the identifiers `int`, `string`, ... denote.
+
+    >>> CelType("int") == CelType("int")
+    True
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CelType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("CelType", self.name))
+
+    def __repr__(self) -> str:
+        return self.name
+
 _TYPE_NAMES: dict[type, str] = {
     bool: "bool",
     int: "int",
@@ -69,7 +91,11 @@ _TYPE_NAMES: dict[type, str] = {
     datetime: "google.protobuf.Timestamp",
     timedelta: "google.protobuf.Duration",
     Optional: "optional_type",
+    CelType: "type",
 }
+
+# The names that denote a type value when no variable of that name is bound.
+TYPE_NAMES = frozenset(_TYPE_NAMES.values())
 
 
 def type_name(value: Any) -> str:
@@ -111,6 +137,8 @@ def cel_equals(a: Any, b: Any) -> bool:
     if ta is timedelta and tb is timedelta:
         return a == b
     if ta is Optional and tb is Optional:
+        return a == b
+    if ta is CelType and tb is CelType:
         return a == b
     return False
 
