@@ -1,0 +1,131 @@
+"""The database: one URL picks SQLite (the default) or PostgreSQL, and every model uses it.
+
+`connect()` builds a concrete peewee `Database` from a URL and binds the models' `DatabaseProxy`
+to it. The concrete object is what `SqlHuey` needs (it rejects a proxy), so callers keep it.
+
+    sqlite:///var/accrual.db             one file, WAL, foreign keys, busy timeout, pooled
+    sqlite:///:memory:                   tests only (one connection, no pool)
+    postgresql://user@host:5432/db       psycopg 3, pooled (`postgresql+pool://` and
+                                         `psycopg3://` mean the same)
+
+Amounts are stored exactly: a column of the logical type `AMOUNT` is `NUMERIC` on PostgreSQL and
+canonical decimal TEXT on SQLite (SQLite's NUMERIC affinity would turn "0.1" into a float).
+Only this package imports peewee; everything above it sees `Decimal`, `datetime` and Structs.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse.db_url import connect as url_connect
+
+from engine.errors import EngineError
+
+database_proxy = peewee.DatabaseProxy()
+
+DEFAULT_SQLITE_FILE = Path("var") / "accrual.db"
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",  # WAL + NORMAL: durable across crashes of the process, not of the OS
+    "busy_timeout": 10_000,
+    "foreign_keys": 1,
+    "cache_size": -64 * 1024,
+}
+POOL_OPTIONS = {"max_connections": 32, "stale_timeout": 300, "timeout": 30}
+FIELD_TYPES = {
+    "sqlite": {"AMOUNT": "TEXT", "JSON": "TEXT"},
+    "postgres": {"AMOUNT": "NUMERIC", "JSON": "TEXT"},
+}
+
+
+class StoreError(EngineError):
+    """Storage could not do what was asked; `code` says why (stable, API-facing)."""
+
+    code = "STORE"
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, or a SQLite file under the working directory's `var/`."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+
+
+def connect(url: str | None = None) -> peewee.Database:
+    """Open the database named by `url` (default: `database_url()`) and bind the models to it.
+
+    Returns the concrete Database (hand it to `SqlHuey(database=...)`). Connections open lazily,
+    one per thread; with a pool, `db.close()` returns the connection to the pool.
+
+    >>> db = connect("sqlite:///:memory:")
+    >>> db.execute_sql("select 1").fetchone()
+    (1,)
+    """
+    url = url or database_url()
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("sqlite", "sqlite+pool"):
+        db = _sqlite(url)
+    elif scheme in ("postgresql", "postgres", "postgresql+pool", "postgres+pool", "psycopg3", "psycopg3+pool"):
+        rest = url.split("://", 1)[1]
+        db = url_connect(f"psycopg3+pool://{rest}", field_types=FIELD_TYPES["postgres"], **_pool_defaults(url))
+    else:
+        raise StoreError(
+            f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///path or postgresql://...",
+            code="unsupported_database_url",
+        )
+    database_proxy.initialize(db)
+    return db
+
+
+def _sqlite(url: str) -> peewee.Database:
+    path = url.split("://", 1)[1].split("?", 1)[0].removeprefix("/")
+    if path in ("", ":memory:"):
+        return peewee.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, field_types=FIELD_TYPES["sqlite"])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return url_connect(
+        f"sqlite+pool:///{path}",
+        pragmas=SQLITE_PRAGMAS,
+        check_same_thread=False,  # pooled connections move between threads (STACK.md gotcha 5)
+        field_types=FIELD_TYPES["sqlite"],
+        **_pool_defaults(url),
+    )
+
+
+def _pool_defaults(url: str) -> dict:
+    query = urlsplit(url).query
+    given = {part.split("=", 1)[0] for part in query.split("&") if part}
+    return {key: value for key, value in POOL_OPTIONS.items() if key not in given}
+
+
+def is_postgres(db: peewee.Database | None = None) -> bool:
+    db = db or database_proxy.obj
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+def write_transaction(db: peewee.Database | None = None):
+    """One write transaction. On SQLite the write lock is taken up front (`BEGIN IMMEDIATE`),
+    so two writers never deadlock upgrading a read lock; PostgreSQL locks rows as it goes."""
+    db = db or database_proxy.obj
+    if isinstance(db, peewee.SqliteDatabase) and not db.in_transaction():
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def new_id() -> str:
+    """A UUIDv7 string: time-ordered, so ordering by id is ordering by creation (stable cursors).
+
+    >>> len(new_id()), new_id()[14]
+    (36, '7')
+    """
+    millis = int(datetime.now(UTC).timestamp() * 1000)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
+    value |= 0b10 << 62 | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

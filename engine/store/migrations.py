@@ -1,0 +1,85 @@
+"""Schema versions, applied in order by `accrual db upgrade` (D4), never at import.
+
+`schema_version` records every applied step. `upgrade(db)` applies the missing steps, each in
+its own transaction, and is safe to run twice and from several processes at once: PostgreSQL
+serialises upgraders with an advisory lock, SQLite with its write lock (`BEGIN IMMEDIATE`).
+
+A step is a function of the database. Step 1 creates the tables as `STEP_1_MODELS` define them;
+later changes of a model add a new step (with `playhouse.migrate`), never edit an old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+import peewee
+
+from engine.store import models as m
+from engine.store import models_ledger as ml
+from engine.store import models_rules as mr
+from engine.store import models_webhooks as mw
+from engine.store.db import utcnow, write_transaction
+
+ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
+
+STEP_1_MODELS: list[type[peewee.Model]] = [
+    m.Organisation, m.ApiKey, m.Program, m.Asset, m.ProgramAsset, m.Participant, m.Enrolment,
+    m.Group, m.GroupMember, m.StateTag, m.StateCounter, m.StateAttribute, m.StateHistory,
+    m.TierTypeRecord, m.ParticipantTier,
+    mr.RuleRecord, mr.RuleHistory, mr.RuleBudget, mr.EventRecord, mr.RuleEvaluation,
+    ml.Account, ml.LedgerHead, ml.JournalEntry, ml.Posting, ml.IdempotencyRecord,
+    mw.WebhookEndpoint, mw.WebhookMessage, mw.WebhookDelivery,
+]
+ALL_MODELS = STEP_1_MODELS
+
+
+def _create_tables(db: peewee.Database) -> None:
+    db.create_tables(STEP_1_MODELS, safe=True)
+
+
+STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
+    (1, "initial schema", _create_tables),
+]
+LATEST_VERSION = STEPS[-1][0]
+
+
+_CREATE_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version "
+    "(version INTEGER PRIMARY KEY, description VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)"
+)
+
+
+def current_version(db: peewee.Database) -> int:
+    """The highest applied step, 0 for an empty database."""
+    if not db.table_exists("schema_version"):
+        return 0
+    return db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+
+
+def upgrade(db: peewee.Database) -> list[int]:
+    """Apply every missing step in order; returns the versions applied now ([] when current).
+
+    >>> upgrade(connect("sqlite:///:memory:"))
+    [1]
+    """
+    applied: list[int] = []
+    # An already open connection stays open (an in-memory SQLite database lives only as long).
+    opened = db.connection_context() if db.is_closed() else contextlib.nullcontext()
+    mark = db.param
+    with opened:
+        for version, description, step in STEPS:
+            with write_transaction(db):
+                if isinstance(db, peewee.PostgresqlDatabase):
+                    db.execute_sql(f"SELECT pg_advisory_xact_lock({mark})", (ADVISORY_LOCK_KEY,))
+                db.execute_sql(_CREATE_VERSION_TABLE)
+                done = db.execute_sql(f"SELECT 1 FROM schema_version WHERE version = {mark}", (version,))
+                if done.fetchone() is not None:
+                    continue
+                step(db)
+                db.execute_sql(
+                    f"INSERT INTO schema_version (version, description, applied_at) VALUES ({mark}, {mark}, {mark})",
+                    (version, description, utcnow().isoformat()),
+                )
+                applied.append(version)
+    return applied

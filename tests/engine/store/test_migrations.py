@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import threading
+
+from engine.store.migrations import ALL_MODELS, LATEST_VERSION, current_version, upgrade
+
+HUEY_TABLES = {"kv", "schedule", "task", "counter"}
+
+
+def test_upgrade_creates_every_table_once_and_is_safe_to_repeat(fresh_db):
+    assert current_version(fresh_db) == 0
+    assert upgrade(fresh_db) == [LATEST_VERSION]
+    assert upgrade(fresh_db) == []
+    assert current_version(fresh_db) == LATEST_VERSION
+    tables = set(fresh_db.get_tables())
+    assert {model._meta.table_name for model in ALL_MODELS} <= tables
+    assert "schema_version" in tables
+
+
+def test_no_table_takes_a_name_huey_uses():
+    assert not {model._meta.table_name for model in ALL_MODELS} & HUEY_TABLES
+
+
+def test_concurrent_upgrades_apply_each_step_exactly_once(fresh_db):
+    results, errors = [], []
+
+    def run():
+        try:
+            with fresh_db.connection_context():
+                results.append(upgrade(fresh_db))
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [[], [], [], [LATEST_VERSION]]
