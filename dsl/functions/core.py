@@ -1,5 +1,5 @@
 """The standard CEL functions on strings and collections: size, contains, startsWith, endsWith,
-matches, dyn."""
+matches, plus dyn and type."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from dsl.functions.registry import Function, function, method, no_overload
 from dsl.regex import regex_matches
+from dsl.values import CelType, type_name
 
 _SIZED = frozenset({str, bytes, list, dict})
 
@@ -49,6 +50,11 @@ def dyn(value: Any) -> Any:
     return value
 
 
+def type_of(value: Any) -> CelType:
+    """The type of a value as a value: `type(1) == int`, `type([]) == list`."""
+    return CelType(type_name(value))
+
+
 FUNCTIONS: tuple[Function, ...] = (
     function("size", size, 1),
     method("size", size, 0),
@@ -58,4 +64,5 @@ FUNCTIONS: tuple[Function, ...] = (
     function("matches", matches, 2),
     method("matches", matches, 1),
     function("dyn", dyn, 1),
+    function("type", type_of, 1),
 )

@@ -65,3 +65,12 @@ def test_matches_exists_as_a_global_function():
 def test_dyn_is_the_identity():
     value = [1, "a"]
     assert GLOBALS["dyn"].impl(value) is value
+
+
+def test_type_returns_the_cel_type_of_a_value():
+    type_of = GLOBALS["type"].impl
+    assert type_of(7) == type_of(8) != type_of(UInt(7))
+    assert type_of([1]) == type_of(["a"])
+    assert type_of({1: "a"}) == type_of({"a": 1})
+    assert type_of(type_of(7)) == type_of(type_of(UInt(7)))
+    assert repr(type_of(1.5)) == "double"
