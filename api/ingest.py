@@ -1,0 +1,163 @@
+"""Durable, idempotent event ingestion (D11, D12).
+
+An accepted event is durable before the API answers: the event row and its queue entry are written
+in one transaction (`enqueue_event` adds the SqlHuey row to the caller's transaction), so a 202 is
+never lost and a rolled-back insert never wakes a worker.
+
+Idempotency is scoped to the program. The request's semantic fields are normalised (key order,
+whitespace, trailing decimal zeros: `10.50` == `10.5`, `10.0` == `10`; timestamps as UTC instants)
+and hashed. The same key with the same hash answers the original event; with another hash, 409
+`idempotency_conflict` naming the fields that differ. The unique index on
+`(program, idempotency_key)` makes any number of concurrent duplicates create one row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+from typing import Any
+
+import msgspec
+import peewee
+
+from api.auth import Principal
+from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
+from api.schemas.events import EventIngest
+from engine.queue import enqueue_event
+from engine.store.db import database_proxy, utcnow, write_transaction
+from engine.store.models import Participant, Program
+from engine.store.models_rules import EventRecord
+
+IDENTITY_FIELDS = ("external_id", "participant_id", "recipient_id", "recipient_external_id")
+
+
+def _canonical(value: Any) -> Any:
+    """Numbers compare by value (an integral float is its int), maps by sorted keys."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def normalised_payload(data: EventIngest) -> dict[str, Any]:
+    """The fields that define an event's identity and content, in canonical form.
+
+    Example: `normalised_payload(e)["event_timestamp"]` -> `"2026-01-01T12:00:00+00:00"`.
+    """
+    payload: dict[str, Any] = {
+        "program_id": data.program_id,
+        "event_timestamp": data.event_timestamp.astimezone(UTC).isoformat(),
+        "event_data": _canonical(data.event_data),
+    }
+    for name in IDENTITY_FIELDS:
+        if getattr(data, name) is not None:
+            payload[name] = getattr(data, name)
+    return payload
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a normalised payload (sorted keys, no whitespace)."""
+    return hashlib.sha256(msgspec.json.encode(payload, order="sorted")).hexdigest()
+
+
+def _stored_payload(row: EventRecord) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "program_id": row.program_id,
+        "event_timestamp": row.event_timestamp.astimezone(UTC).isoformat(),
+        "event_data": _canonical(row.event_data),
+    }
+    stored = {"external_id": row.external_id, "participant_id": row.participant_id,
+              "recipient_id": row.recipient_id, "recipient_external_id": row.recipient_external_id}
+    payload.update({k: v for k, v in stored.items() if v is not None})
+    return payload
+
+
+def differing_fields(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """Names of the fields that differ; inside `event_data` down to the first key level
+    (`event_data.amount`). Identity fields the worker filled in later (for example the
+    `participant_id` of an event sent by `external_id`) only count when the request names them."""
+    fields: list[str] = []
+    for name in ("program_id", "event_timestamp", *IDENTITY_FIELDS):
+        if name in given and stored.get(name) != given[name]:
+            fields.append(name)
+    old, new = stored.get("event_data", {}), given.get("event_data", {})
+    fields += [f"event_data.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    return fields or [name for name in IDENTITY_FIELDS if name in given]
+
+
+def validate_identity(data: EventIngest) -> None:
+    if (data.external_id is None) == (data.participant_id is None):
+        raise field_error("external_id", "exactly one of external_id and participant_id is required",
+                          reason="required" if data.external_id is None else "invalid")
+    if data.recipient_id is not None and data.recipient_external_id is not None:
+        raise field_error("recipient_id", "at most one of recipient_id and recipient_external_id")
+
+
+def _check_references(principal: Principal, data: EventIngest) -> None:
+    """The program and any participant named by id belong to the caller's organisation (another
+    organisation's id is a 404, as for every resource). Program status and unknown external ids
+    are the worker's business (D11)."""
+    org = principal.organization_id
+    if not Program.select(Program.id).where((Program.id == data.program_id) & (Program.organisation == org)).exists():
+        raise NotFound("program not found", details={"field": "program_id"})
+    for field in ("participant_id", "recipient_id"):
+        value = getattr(data, field)
+        if value is not None and not Participant.select(Participant.id).where(
+                (Participant.id == value) & (Participant.organisation == org)).exists():
+            raise NotFound("participant not found", details={"field": field})
+
+
+def _existing(data: EventIngest, digest: str, given: dict[str, Any]) -> EventRecord | None:
+    row = EventRecord.get_or_none((EventRecord.program == data.program_id)
+                                  & (EventRecord.idempotency_key == data.idempotency_key))
+    if row is None:
+        return None
+    if row.payload_hash != digest:
+        fields = differing_fields(_stored_payload(row), given)
+        raise IdempotencyConflict(
+            f"idempotency_key {data.idempotency_key!r} was used with a different payload "
+            f"(differs in: {', '.join(fields)})",
+            details={"idempotency_key": data.idempotency_key, "event_id": row.id, "fields": fields},
+        )
+    return row
+
+
+def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, bool]:
+    """Store and enqueue one event, or return the original for a replay: `(row, created)`.
+
+    Must run with a connection open (`with_connection`). Example:
+    `row, created = ingest_event(principal, EventIngest(program_id=..., external_id="u1", ...))`
+    """
+    validate_identity(data)
+    given = normalised_payload(data)
+    digest = payload_hash(given)
+    row = _existing(data, digest, given)  # replay fast path, outside the write lock
+    if row is not None:
+        return row, False
+    _check_references(principal, data)
+    try:
+        with write_transaction():
+            row = _existing(data, digest, given)
+            if row is not None:
+                return row, False
+            with database_proxy.atomic():  # a savepoint: a lost race must not abort the transaction (PG)
+                now = utcnow()
+                row = EventRecord.create(
+                    organisation=principal.organization_id, program=data.program_id,
+                    participant=data.participant_id, external_id=data.external_id,
+                    recipient=data.recipient_id, recipient_external_id=data.recipient_external_id,
+                    idempotency_key=data.idempotency_key, payload_hash=digest,
+                    event_data=data.event_data, event_timestamp=data.event_timestamp,
+                    created_at=now, updated_at=now,
+                )
+                enqueue_event(row.id)
+            return row, True
+    except peewee.IntegrityError:
+        # Another process inserted the same key between our check and our insert.
+        row = _existing(data, digest, given)
+        if row is None:
+            raise BadRequest("the event references a row that no longer exists") from None
+        return row, False

@@ -1,0 +1,107 @@
+"""Request and response bodies of `/v1/events` (reference sections 5.1, 5.4, 5.6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from api.schemas.common import Id, Request, Response, Timestamp
+
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+EventStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+class EventIngest(Request):
+    """One event to ingest. Exactly one of `external_id` / `participant_id`.
+
+    Example: `{"program_id": "...", "external_id": "user_123", "idempotency_key": "order-9",
+    "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"type": "purchase", "amount": 4.5}}`
+    """
+
+    program_id: Id
+    idempotency_key: IdempotencyKey
+    event_timestamp: Timestamp
+    event_data: dict[str, Any]
+    external_id: ExternalId | None = None
+    participant_id: Id | None = None
+    recipient_id: Id | None = None
+    recipient_external_id: ExternalId | None = None
+
+
+class EventBatchIngest(Request):
+    events: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=100)]
+
+
+class EventAccepted(Response):
+    """The 202 answer of an ingest (and of its idempotent replay)."""
+
+    id: str
+    program_id: str
+    participant_id: str | None
+    external_id: str | None
+    idempotency_key: str
+    event_timestamp: datetime
+    status: str
+    recipient_id: str | None = None
+    recipient_external_id: str | None = None
+
+
+class BatchItemResult(Response):
+    index: int
+    status: Literal["accepted", "error"]
+    event: EventAccepted | None = None
+    error: str | None = None
+    code: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class BatchResult(Response):
+    total: int
+    success_count: int
+    error_count: int
+    results: list[BatchItemResult]
+
+
+class RuleEvaluationOut(Response):
+    id: str
+    rule_id: str | None
+    rule_name: str
+    rule_history_id: str | None
+    status: str
+    reason: str | None = None
+    stopped_by_rule_id: str | None = None
+    error_message: str | None = None
+    actions: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    created_at: datetime | None = None
+
+
+class EventOut(Response):
+    id: str
+    program_id: str
+    participant_id: str | None
+    external_id: str | None
+    recipient_id: str | None
+    recipient_external_id: str | None
+    idempotency_key: str
+    event_type: str
+    event_data: dict[str, Any]
+    event_timestamp: datetime
+    status: str
+    error_message: str | None
+    attempts: int
+    received_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    processed_at: datetime | None
+    rule_evaluations: list[RuleEvaluationOut] | None = None
+
+
+class RetryResult(Response):
+    event_id: str
+    message: str
+    previous_error: str | None
+    previous_status: str
+    status: str

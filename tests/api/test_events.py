@@ -1,0 +1,210 @@
+"""POST/GET /v1/events: ingest, idempotency, validation, isolation, list, retry."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.store.db import database_proxy
+from engine.store.models_rules import EventRecord
+from tests.api.conftest import make_program
+
+
+def event(program_id: str, **overrides) -> dict:
+    body = {"program_id": program_id, "external_id": "user_1", "idempotency_key": "order-1",
+            "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"type": "purchase", "amount": 10.5}}
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@pytest.fixture
+def program(api) -> str:
+    return make_program(api.org_name)
+
+
+def test_ingest_answers_202_pending_and_stores_event_and_queue_entry(api, program, database):
+    response = api.post("/v1/events", event(program))
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "PENDING"
+    assert body["program_id"] == program and body["external_id"] == "user_1"
+    assert body["idempotency_key"] == "order-1" and body["participant_id"] is None
+    with database_proxy.connection_context():
+        assert EventRecord.select().count() == 1
+        assert database.execute_sql("select count(*) from task").fetchone()[0] == 1
+
+
+def test_replay_answers_the_original_event_and_creates_nothing(api, program):
+    first = api.post("/v1/events", event(program)).json()
+    # Same payload with other key order, a trailing decimal zero and another timestamp notation.
+    again = api.post("/v1/events", event(program, event_data={"amount": 10.50, "type": "purchase"},
+                                         event_timestamp="2026-01-01T13:00:00+01:00"))
+    assert again.status_code == 202
+    assert again.json() == first
+    with database_proxy.connection_context():
+        assert EventRecord.select().count() == 1
+
+
+def test_integral_float_equals_int_for_idempotency(api, program):
+    first = api.post("/v1/events", event(program, event_data={"n": 10})).json()
+    assert api.post("/v1/events", event(program, event_data={"n": 10.0})).json()["id"] == first["id"]
+
+
+def test_same_key_different_payload_is_409_naming_the_fields(api, program):
+    api.post("/v1/events", event(program))
+    response = api.post("/v1/events", event(program, event_data={"type": "purchase", "amount": 11},
+                                             event_timestamp="2026-01-02T00:00:00Z"))
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "idempotency_conflict"
+    assert body["details"]["fields"] == ["event_timestamp", "event_data.amount"]
+
+
+def test_same_key_in_another_program_is_another_event(api, program):
+    other = make_program(api.org_name, "Other")
+    a = api.post("/v1/events", event(program)).json()
+    b = api.post("/v1/events", event(other)).json()
+    assert a["id"] != b["id"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "reason"),
+    [
+        ({"idempotency_key": ""}, "idempotency_key", "invalid"),
+        ({"idempotency_key": "k" * 256}, "idempotency_key", "invalid"),
+        ({"event_timestamp": "yesterday"}, "event_timestamp", "invalid"),
+        ({"event_timestamp": "2026-01-01T12:00:00"}, "event_timestamp", "invalid"),
+        ({"event_data": [1, 2]}, "event_data", "invalid"),
+        ({"event_data": "x"}, "event_data", "invalid"),
+        ({"surprise": 1}, "surprise", "unknown"),
+        ({"program_id": 5}, "program_id", "invalid"),
+    ],
+)
+def test_invalid_shapes_are_400_with_field_details(api, program, overrides, field, reason):
+    response = api.post("/v1/events", {**event(program), **overrides})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "bad_request"
+    assert body["details"]["field"] == field
+    assert body["details"]["reason"] == reason
+    assert body["details"]["fields"][0]["field"] == field
+
+
+@pytest.mark.parametrize("missing", ["program_id", "idempotency_key", "event_timestamp", "event_data"])
+def test_missing_required_field_is_400_required(api, program, missing):
+    body = event(program)
+    del body[missing]
+    response = api.post("/v1/events", body)
+    assert response.status_code == 400
+    assert response.json()["details"]["reason"] == "required"
+    assert response.json()["details"]["field"] == missing
+
+
+def test_exactly_one_of_external_id_and_participant_id(api, program):
+    neither = api.post("/v1/events", event(program, external_id=None))
+    assert neither.status_code == 400 and neither.json()["details"]["reason"] == "required"
+    both = api.post("/v1/events", event(program, participant_id="p1"))
+    assert both.status_code == 400 and both.json()["details"]["field"] == "external_id"
+    recipients = api.post("/v1/events", event(program, recipient_id="a", recipient_external_id="b"))
+    assert recipients.status_code == 400 and recipients.json()["details"]["field"] == "recipient_id"
+
+
+def test_unknown_and_foreign_programs_are_404(api, other_api, program):
+    assert api.post("/v1/events", event("nope")).status_code == 404
+    response = other_api.post("/v1/events", event(program))
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_unknown_participant_id_is_404(api, program):
+    response = api.post("/v1/events", event(program, external_id=None, participant_id="ghost"))
+    assert response.status_code == 404
+    assert response.json()["details"]["field"] == "participant_id"
+
+
+def test_malformed_json_wrong_content_type_and_large_bodies(api, program, client):
+    headers = {**api.headers, "content-type": "application/json"}
+    malformed = client.post("/v1/events", content=b'{"program_id": ', headers=headers)
+    assert malformed.status_code == 400 and malformed.json()["code"] == "bad_request"
+    as_text = client.post("/v1/events", content=b'{}', headers={**api.headers, "content-type": "text/plain"})
+    assert as_text.status_code == 400 and as_text.json()["code"] == "bad_request"
+    huge = event(program, event_data={"blob": "x" * (1024 * 1024)})
+    too_large = api.post("/v1/events", huge)
+    assert too_large.status_code == 413 and too_large.json()["code"] == "payload_too_large"
+    not_object = client.post("/v1/events", content=b"[]", headers=headers)
+    assert not_object.status_code == 400
+
+
+def test_batch_reports_each_item_in_order(api, program):
+    items = [event(program, idempotency_key="b1"), event(program, idempotency_key=""),
+             event(program, idempotency_key="b1", event_data={"changed": True}), event("nope", idempotency_key="b3")]
+    response = api.post("/v1/events/batch", {"events": items})
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["total"], body["success_count"], body["error_count"]) == (4, 1, 3)
+    assert [r["status"] for r in body["results"]] == ["accepted", "error", "error", "error"]
+    assert [r.get("code") for r in body["results"]] == [None, "bad_request", "idempotency_conflict", "not_found"]
+    assert body["results"][0]["event"]["status"] == "PENDING"
+
+
+@pytest.mark.parametrize("events", [[], [{}] * 101])
+def test_batch_size_is_1_to_100(api, events):
+    assert api.post("/v1/events/batch", {"events": events}).status_code == 400
+
+
+def test_get_event_and_isolation(api, other_api, program):
+    created = api.post("/v1/events", event(program)).json()
+    response = api.get(f"/v1/events/{created['id']}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["event_data"] == {"type": "purchase", "amount": 10.5}
+    assert body["rule_evaluations"] == [] and body["event_type"] == "EXTERNAL"
+    assert other_api.get(f"/v1/events/{created['id']}").status_code == 404
+    assert api.get("/v1/events/missing").status_code == 404
+
+
+def test_list_filters_and_pages(api, program):
+    ids = [api.post("/v1/events", event(program, idempotency_key=f"k{i}", external_id=f"u{i % 2}")).json()["id"]
+           for i in range(5)]
+    first = api.get("/v1/events", limit=2).json()
+    assert [e["id"] for e in first["data"]] == ids[::-1][:2]
+    assert first["pagination"]["has_more"] is True
+    seen = [e["id"] for e in first["data"]]
+    cursor = first["pagination"]["next_cursor"]
+    while cursor:
+        page = api.get("/v1/events", limit=2, cursor=cursor).json()
+        seen += [e["id"] for e in page["data"]]
+        cursor = page["pagination"]["next_cursor"]
+    assert seen == ids[::-1]
+    ascending = api.get("/v1/events", sort_dir="asc", external_id="u1").json()
+    assert [e["id"] for e in ascending["data"]] == [ids[1], ids[3]]
+    assert api.get("/v1/events", status="COMPLETED").json()["data"] == []
+    assert len(api.get("/v1/events", program_id=program, status="PENDING").json()["data"]) == 5
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"cursor": "garbage!"}, {"status": "DONE"},
+                                    {"sort_by": "name"}, {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}])
+def test_list_rejects_bad_parameters(api, params):
+    response = api.get("/v1/events", **params)
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+
+
+def test_cursor_of_another_ordering_is_rejected(api, program):
+    for i in range(3):
+        api.post("/v1/events", event(program, idempotency_key=f"k{i}"))
+    cursor = api.get("/v1/events", limit=1).json()["pagination"]["next_cursor"]
+    assert api.get("/v1/events", limit=1, cursor=cursor, sort_by="status").status_code == 400
+
+
+def test_retry_only_failed_events(api, program):
+    created = api.post("/v1/events", event(program)).json()
+    refused = api.post(f"/v1/events/{created['id']}/retry")
+    assert refused.status_code == 409
+    with database_proxy.connection_context():
+        EventRecord.update(status="FAILED", attempts=5, error_message="boom").execute()
+    response = api.post(f"/v1/events/{created['id']}/retry")
+    assert response.status_code == 202
+    assert response.json() == {"event_id": created["id"], "message": "Event queued for retry",
+                               "previous_error": "boom", "previous_status": "FAILED", "status": "PENDING"}
+    with database_proxy.connection_context():
+        row = EventRecord.get_by_id(created["id"])
+        assert (row.status, row.attempts, row.error_message) == ("PENDING", 0, None)
+    assert api.post("/v1/events/nope/retry").status_code == 404
