@@ -47,6 +47,9 @@ class EntityState(msgspec.Struct, kw_only=True):
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
     tiers: dict[str, TierState] = msgspec.field(default_factory=dict)
     balances: dict[str, Balance] = msgspec.field(default_factory=dict)  # by asset symbol
+    # HELD amounts that carry a reference_id (CREDIT to HELD, HOLD): asset symbol -> reference ->
+    # amount still held. VOID_HOLD and RELEASE with a reference_id read and reduce them.
+    holds: dict[str, dict[str, Decimal]] = msgspec.field(default_factory=dict)
 
 
 class ProgramState(msgspec.Struct, kw_only=True):

@@ -1,0 +1,47 @@
+import pytest
+
+from engine import limits
+from engine.errors import LimitExceeded
+
+
+def test_event_data_within_bounds_passes():
+    limits.check_event_data({"type": "purchase", "items": [{"sku": "a", "qty": 1}]})
+
+
+def test_event_data_too_large():
+    with pytest.raises(LimitExceeded) as caught:
+        limits.check_event_data({"blob": "x" * (limits.EVENT_DATA_BYTES_MAX + 1)})
+    assert caught.value.code == "LIMIT_EVENT_DATA_BYTES"
+
+
+def test_event_data_too_deep():
+    data: dict = {}
+    node = data
+    for _ in range(limits.EVENT_DATA_DEPTH_MAX + 2):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(LimitExceeded) as caught:
+        limits.check_event_data(data)
+    assert caught.value.code == "LIMIT_EVENT_DATA_DEPTH"
+
+
+def test_event_data_that_is_not_json():
+    with pytest.raises(LimitExceeded) as caught:
+        limits.check_event_data({"when": object()})
+    assert caught.value.code == "LIMIT_EVENT_DATA_TYPE"
+
+
+@pytest.mark.parametrize(
+    ("check", "bound", "code"),
+    [
+        (limits.check_rule_count, limits.RULES_PER_PROGRAM_MAX, "LIMIT_RULES_PER_PROGRAM"),
+        (limits.check_action_count, limits.ACTIONS_PER_RULE_MAX, "LIMIT_ACTIONS_PER_RULE"),
+        (limits.check_budget_count, limits.BUDGETS_PER_RULE_MAX, "LIMIT_BUDGETS_PER_RULE"),
+        (limits.check_tag_count, limits.TAGS_PER_ENTITY_MAX, "LIMIT_TAGS_PER_ENTITY"),
+    ],
+)
+def test_counts_at_the_bound_pass_and_beyond_fail(check, bound, code):
+    check(bound)
+    with pytest.raises(LimitExceeded) as caught:
+        check(bound + 1)
+    assert caught.value.code == code
