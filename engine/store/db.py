@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import peewee
 from playhouse.db_url import connect as url_connect
 
-from engine.errors import EngineError
+from engine.store.errors import StoreError
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -41,12 +41,6 @@ FIELD_TYPES = {
     "sqlite": {"AMOUNT": "TEXT", "JSON": "TEXT"},
     "postgres": {"AMOUNT": "NUMERIC", "JSON": "TEXT"},
 }
-
-
-class StoreError(EngineError):
-    """Storage could not do what was asked; `code` says why (stable, API-facing)."""
-
-    code = "STORE"
 
 
 def database_url() -> str:

@@ -39,3 +39,25 @@ def db(fresh_db):
     upgrade(fresh_db)
     with fresh_db.connection_context():
         yield fresh_db
+
+
+class World:
+    """An organisation with one program, two assets (PTS unlimited, scale 2; GEM prefunded,
+    scale 0) linked to it, and two participants."""
+
+    def __init__(self) -> None:
+        from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
+
+        self.org = Organisation.create(name="acme")
+        self.program = Program.create(organisation=self.org, key="loyalty", name="Loyalty")
+        self.pts = Asset.create(organisation=self.org, symbol="PTS", name="Points", scale=2)
+        self.gem = Asset.create(organisation=self.org, symbol="GEM", name="Gems", scale=0, issuance_policy="PREFUNDED")
+        for asset in (self.pts, self.gem):
+            ProgramAsset.create(program=self.program, asset=asset)
+        self.alice = Participant.create(organisation=self.org, external_id="alice")
+        self.bob = Participant.create(organisation=self.org, external_id="bob")
+
+
+@pytest.fixture
+def world(db):
+    return World()

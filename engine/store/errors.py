@@ -1,0 +1,33 @@
+"""Errors of the storage layer. `code` is stable and is what the API answers with.
+
+    StoreError                     STORE
+    ├── NotFound                   not_found                 no such row in this organisation
+    ├── Conflict                   idempotency_conflict, participant_inactive, budget_conflict,
+    │                              asset_archived, ...       the request clashes with stored state
+    └── LedgerRejected             insufficient_funds, invalid_scale, invalid_amount,
+                                   max_transaction_amount_exceeded, asset_not_linked,
+                                   unsupported_action        a movement the ledger refuses
+
+Broken ledger invariants raise `engine.errors.LedgerInvariantError` (code `LEDGER_INVARIANT`, or a
+refined `LEDGER_UNBALANCED`, `LEDGER_BALANCE_MISMATCH`): those are bugs, never user errors.
+"""
+
+from __future__ import annotations
+
+from engine.errors import EngineError
+
+
+class StoreError(EngineError):
+    code = "STORE"
+
+
+class NotFound(StoreError):
+    code = "not_found"
+
+
+class Conflict(StoreError):
+    code = "conflict"
+
+
+class LedgerRejected(StoreError):
+    code = "ledger_rejected"

@@ -1,0 +1,175 @@
+"""Journal entries, postings and balances, with the invariants checked twice (D18-D20).
+
+A `Ledger` lives inside one write transaction of one organisation:
+
+    ledger = Ledger(organisation_id)                # locks the organisation's ledger head
+    ledger.post("CREDIT", [Leg(issuance, asset, -amount), Leg(available, asset, amount)], ...)
+    ledger.finish()                                 # re-checks in the database, advances the head
+
+`post` checks the entry as it is built (at least two legs, amounts non-zero and at the asset's
+scale, zero sum per asset, no account below zero unless allowed), updates the balances and
+appends the entry to the hash chain. `finish` reads back what was written, inside the same
+transaction, and proves it again before the caller commits: every entry sums to zero per asset
+and every touched account's balance equals its opening balance plus its new postings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from engine.errors import LedgerInvariantError
+from engine.store.accounts import AccountBook, lock
+from engine.store.db import new_id, utcnow
+from engine.store.errors import LedgerRejected
+from engine.store.hashchain import GENESIS, entry_document, entry_hash
+from engine.store.models import SYSTEM, Asset
+from engine.store.models_ledger import Account, JournalEntry, LedgerHead, Posting
+
+ZERO = Decimal(0)
+AMOUNT_INTEGER_DIGITS = 20  # PostgreSQL NUMERIC and SQLite text hold more; this bounds abuse
+
+
+def invariant(condition: bool, message: str, code: str = "LEDGER_INVARIANT", **details) -> None:
+    """Raise `LedgerInvariantError` unless `condition` (survives `python -O`, unlike assert)."""
+    if not condition:
+        raise LedgerInvariantError(message, code=code, **details)
+
+
+def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decimal:
+    """A positive Decimal with exactly the asset's scale, or `LedgerRejected`.
+
+    >>> parse_amount("10.5", asset_with_scale_2)
+    Decimal('10.50')
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise LedgerRejected(f"{what} must be a decimal string, got {value!r}", code="invalid_amount")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise LedgerRejected(f"{what} {value!r} is not a decimal number", code="invalid_amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise LedgerRejected(f"{what} must be positive, got {value!r}", code="invalid_amount")
+    if amount.adjusted() >= AMOUNT_INTEGER_DIGITS:
+        raise LedgerRejected(f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount")
+    if -amount.normalize().as_tuple().exponent > asset.scale:
+        raise LedgerRejected(
+            f"{what} {value} has more decimal places than {asset.symbol}'s scale {asset.scale}",
+            code="invalid_scale", scale=asset.scale,
+        )
+    quantum = Decimal(1).scaleb(-asset.scale)
+    return amount.quantize(quantum)
+
+
+def check_transaction_limit(amount: Decimal, asset: Asset) -> None:
+    if asset.max_transaction_amount is not None and amount > asset.max_transaction_amount:
+        raise LedgerRejected(
+            f"amount {amount} exceeds {asset.symbol}'s max_transaction_amount {asset.max_transaction_amount}",
+            code="max_transaction_amount_exceeded",
+        )
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of an entry: a signed amount on an account (positive credits the account)."""
+
+    account: Account
+    asset: Asset
+    amount: Decimal
+    allow_negative: bool = False
+
+
+class Ledger:
+    """Appends balanced entries for one organisation inside the caller's transaction."""
+
+    def __init__(self, organisation_id: str) -> None:
+        self.organisation_id = organisation_id
+        self.accounts = AccountBook(organisation_id)
+        LedgerHead.insert(id=organisation_id).on_conflict_ignore().execute()
+        self.head = lock(LedgerHead.select().where(LedgerHead.id == organisation_id)).get()
+        self.entries: list[JournalEntry] = []
+        self._opening: dict[str, Decimal] = {}
+        self._expected_postings: dict[str, list[tuple[str, Decimal]]] = {}
+
+    def post(self, action_type: str, legs: list[Leg], **fields) -> JournalEntry:
+        """Write one entry (fields: program_id, description, event_id, rule_id, rule_version,
+        reference_id, created_by_api_key_id) and update the balances of its accounts."""
+        _check_legs(legs)
+        for leg in legs:
+            self._opening.setdefault(leg.account.id, leg.account.balance)
+            after = leg.account.balance + leg.amount
+            if leg.amount < 0 and after < 0 and not (leg.allow_negative or leg.account.entity_type == SYSTEM):
+                raise LedgerRejected(
+                    f"insufficient {leg.account.bucket} balance of {leg.asset.symbol}: "
+                    f"{leg.account.balance} available, {-leg.amount} needed",
+                    code="insufficient_funds", bucket=leg.account.bucket, asset=leg.asset.symbol,
+                )
+            leg.account.balance = after
+        entry = JournalEntry(
+            id=new_id(), organisation=self.organisation_id, sequence=self.head.sequence + 1,
+            action_type=action_type, created_at=utcnow(), prev_hash=self.head.last_hash,
+            program=fields.pop("program_id", None), **fields,
+        )
+        postings = [
+            Posting(
+                id=new_id(), entry=entry.id, position=position, account=leg.account.id, asset=leg.asset.id,
+                asset_symbol=leg.asset.symbol, bucket=leg.account.bucket, entity_type=leg.account.entity_type,
+                entity_id=leg.account.entity_id, amount=leg.amount, created_at=entry.created_at,
+            )
+            for position, leg in enumerate(legs)
+        ]
+        entry.entry_hash = entry_hash(entry_document(entry, postings))
+        entry.save(force_insert=True)
+        Posting.bulk_create(postings)
+        now = utcnow()
+        for account in {leg.account.id: leg.account for leg in legs}.values():
+            Account.update(balance=account.balance, updated_at=now).where(Account.id == account.id).execute()
+        self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
+        self._expected_postings[entry.id] = [(p.asset_id, p.amount) for p in postings]
+        self.entries.append(entry)
+        return entry
+
+    def finish(self) -> None:
+        """Prove, from the database inside this transaction, what `post` promised; advance the head."""
+        if not self.entries:
+            return
+        written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+        rows = Posting.select(Posting.entry, Posting.asset, Posting.amount, Posting.account).where(
+            Posting.entry.in_(list(self._expected_postings))
+        )
+        deltas: dict[str, Decimal] = defaultdict(Decimal)
+        for row in rows:
+            written[row.entry_id].append((row.asset_id, row.amount))
+            deltas[row.account_id] += row.amount
+        for entry_id, expected in self._expected_postings.items():
+            invariant(sorted(written[entry_id]) == sorted(expected), f"entry {entry_id} postings differ from those built",
+                      code="LEDGER_POSTINGS_MISMATCH", entry_id=entry_id)
+            _check_zero_sum(entry_id, written[entry_id])
+        stored = Account.select(Account.id, Account.balance).where(Account.id.in_(list(self._opening)))
+        for account in stored:
+            expected = self._opening[account.id] + deltas[account.id]
+            invariant(account.balance == expected, f"account {account.id} balance {account.balance} != {expected}",
+                      code="LEDGER_BALANCE_MISMATCH", account_id=account.id)
+        LedgerHead.update(sequence=self.head.sequence, last_hash=self.head.last_hash).where(
+            LedgerHead.id == self.organisation_id
+        ).execute()
+
+
+def _check_legs(legs: list[Leg]) -> None:
+    invariant(len(legs) >= 2, "an entry needs at least two postings", code="LEDGER_UNBALANCED")
+    for leg in legs:
+        invariant(leg.amount != 0, "a posting of zero", code="LEDGER_ZERO_POSTING")
+        invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
+        invariant(leg.amount.as_tuple().exponent >= -leg.asset.scale,
+                  f"{leg.amount} is finer than {leg.asset.symbol}'s scale", code="LEDGER_SCALE")
+    _check_zero_sum("(new)", [(leg.asset.id, leg.amount) for leg in legs])
+
+
+def _check_zero_sum(entry_id: str, amounts: list[tuple[str, Decimal]]) -> None:
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for asset_id, amount in amounts:
+        sums[asset_id] += amount
+    unbalanced = {asset_id: total for asset_id, total in sums.items() if total != 0}
+    invariant(not unbalanced, f"entry {entry_id} does not sum to zero: {unbalanced}", code="LEDGER_UNBALANCED",
+              entry_id=entry_id)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine.store import operations as ops
+from engine.store.errors import Conflict, LedgerRejected, NotFound
+from engine.store.models import Organisation, Participant
+from engine.store.verify import verify
+
+
+def credit(world, amount="10", **extra):
+    return ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
+                              type="CREDIT", amount=amount, description="goodwill", **extra)
+
+
+def test_credit_and_debit_move_value_through_system_issuance(world):
+    result = credit(world, "10.5")
+    assert result.balance.available == Decimal("10.50") and result.amount == Decimal("10.50")
+    debit = ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id=world.pts.id,
+                               type="DEBIT", amount="0.50", description="fix")
+    assert debit.balance.available == Decimal("10.00")
+    assert verify().ok
+
+
+def test_debit_beyond_the_balance_needs_allow_negative(world):
+    credit(world, "1")
+    request = dict(program_id=world.program.id, asset_id="PTS", type="DEBIT", amount="3", description="x")
+    with pytest.raises(LedgerRejected) as info:
+        ops.adjust_balance(world.org.id, world.alice.id, **request)
+    assert info.value.code == "insufficient_funds"
+    result = ops.adjust_balance(world.org.id, world.alice.id, allow_negative=True, **request)
+    assert result.balance.available == Decimal("-2.00")
+    assert verify().ok
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [("1.001", "invalid_scale"), ("0", "invalid_amount"), ("-1", "invalid_amount"), ("abc", "invalid_amount"),
+     (1.5, "invalid_amount"), ("1e30", "invalid_amount")],
+)
+def test_bad_amounts_are_rejected_with_stable_codes(world, amount, code):
+    with pytest.raises(LedgerRejected) as info:
+        credit(world, amount)
+    assert info.value.code == code
+
+
+def test_max_transaction_amount_caps_each_movement(world):
+    world.pts.max_transaction_amount = Decimal("5")
+    world.pts.save()
+    with pytest.raises(LedgerRejected) as info:
+        credit(world, "5.01")
+    assert info.value.code == "max_transaction_amount_exceeded"
+    assert credit(world, "5").balance.available == Decimal("5.00")
+
+
+def test_prefunded_credits_draw_from_the_wallet_and_fail_when_it_is_empty(world):
+    request = dict(program_id=world.program.id, asset_id="GEM", type="CREDIT", amount="3", description="x")
+    with pytest.raises(LedgerRejected) as info:
+        ops.adjust_balance(world.org.id, world.alice.id, **request)
+    assert info.value.code == "insufficient_funds" and info.value.details["wallet"] is True
+    funded = ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5")
+    assert funded.available == Decimal("5") and funded.message == "Program funded successfully"
+    assert ops.adjust_balance(world.org.id, world.alice.id, **request).balance.available == Decimal("3")
+    burned = ops.burn_program(world.org.id, world.program.id, asset_id="GEM", amount="2")
+    assert burned.available == Decimal("0")
+    with pytest.raises(LedgerRejected):
+        ops.burn_program(world.org.id, world.program.id, asset_id="GEM", amount="1")
+    with pytest.raises(LedgerRejected) as info:
+        ops.fund_program(world.org.id, world.program.id, asset_id="PTS", amount="1")
+    assert info.value.code == "asset_not_prefunded"
+    assert verify().ok
+
+
+def test_hold_release_forfeit_move_between_buckets(world):
+    credit(world, "10")
+    base = dict(program_id=world.program.id, asset_id="PTS", description="order 1")
+    held = ops.hold(world.org.id, world.alice.id, amount="4", **base)
+    assert (held.balance.available, held.balance.held) == (Decimal("6.00"), Decimal("4.00"))
+    released = ops.release(world.org.id, world.alice.id, amount="1", **base)
+    assert released.balance.held == Decimal("3.00") and released.operation == "RELEASE"
+    forfeited = ops.forfeit(world.org.id, world.alice.id, bucket="HELD", **base)
+    assert forfeited.amount_processed == Decimal("3.00") and forfeited.balance.held == Decimal("0.00")
+    with pytest.raises(LedgerRejected) as info:
+        ops.hold(world.org.id, world.alice.id, amount="100", **base)
+    assert info.value.code == "insufficient_funds"
+    assert verify().ok
+
+
+def test_idempotency_key_replays_the_answer_and_rejects_a_different_request(world):
+    credit(world, "10")
+    base = dict(program_id=world.program.id, asset_id="PTS", description="order 1", idempotency_key="k1")
+    first = ops.hold(world.org.id, world.alice.id, amount="4", **base)
+    again = ops.hold(world.org.id, world.alice.id, amount="4", **base)
+    assert again == first
+    with pytest.raises(Conflict) as info:
+        ops.hold(world.org.id, world.alice.id, amount="5", **base)
+    assert info.value.code == "idempotency_conflict"
+    assert ops.hold(world.org.id, world.alice.id, amount="1", **{**base, "idempotency_key": "k2"}).balance.held == Decimal("5.00")
+
+
+def test_inactive_participants_and_foreign_ids(world):
+    Participant.update(status="SUSPENDED").where(Participant.id == world.alice.id).execute()
+    with pytest.raises(Conflict) as info:
+        credit(world)
+    assert info.value.code == "participant_inactive"
+    Participant.update(status="CLOSED").where(Participant.id == world.alice.id).execute()
+    with pytest.raises(LedgerRejected) as info:  # forfeit is allowed on CLOSED; here there is nothing
+        ops.forfeit(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", bucket="AVAILABLE",
+                    description="close")
+    assert info.value.code == "insufficient_funds"
+    other = Organisation.create(name="other")
+    with pytest.raises(NotFound):
+        ops.adjust_balance(other.id, world.bob.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
+                           amount="1", description="x")
