@@ -1,0 +1,117 @@
+"""The compiled expression: compile once, evaluate many times.
+
+    >>> expr = compile_expression("event.type == 'purchase' && event.amount >= 10.0",
+    ...                           variables={"event", "now"})
+    >>> expr.evaluate({"event": {"type": "purchase", "amount": 12.5}})
+    True
+    >>> expr.equality_guards
+    {'event.type': 'purchase'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dsl.compiler import Compiler
+from dsl.errors import DslError, DslEvalError, DslLimitError
+from dsl.limits import Budget
+from dsl.parser import parse
+from dsl.resolve import BUDGET, TRACE
+from dsl.specialize import Fn
+from dsl.syntax import Node
+from dsl.trace import Traced, record
+
+_GUARD_TYPES = (str, int, float, bool)
+
+
+class Expression:
+    """One compiled CEL expression. Immutable and safe to share between threads."""
+
+    __slots__ = ("source", "variables", "equality_guards", "is_constant",
+                 "_run", "_private_env", "_tree", "_declared", "_traced_run")  # fmt: skip
+
+    def __init__(self, source: str, tree: Node, declared: frozenset[str] | None) -> None:
+        compiler = Compiler(source, declared)
+        code = compiler.compile(tree)
+        self.source = source
+        self.variables: frozenset[str] = frozenset(compiler.reads)
+        self.equality_guards: dict[str, Any] = _equality_guards(tree, declared)
+        self.is_constant: bool = code.constant
+        self._run: Fn = code.fn
+        self._private_env = compiler.needs_env
+        self._tree, self._declared = tree, declared
+        self._traced_run: Fn | None = None
+
+    def evaluate(self, bindings: Mapping[str, Any]) -> Any:
+        """The value of the expression for these bindings, or a raised `DslError`."""
+        try:
+            if self._private_env:
+                env = dict(bindings)
+                env[BUDGET] = Budget()
+                return self._run(env)
+            if type(bindings) is not dict and not isinstance(bindings, Mapping):
+                raise DslEvalError(f"bindings must be a mapping, not {type(bindings).__name__}")
+            return self._run(bindings)
+        except DslError:
+            raise
+        except RecursionError as exc:
+            raise DslLimitError("evaluation nested too deeply", code="DSL_LIMIT_DEPTH") from exc
+        except Exception as exc:  # a defect must still surface as a DslError (D9: never fail the event)
+            raise DslEvalError(f"evaluation failed: {type(exc).__name__}: {exc}") from exc
+
+    def evaluate_traced(self, bindings: Mapping[str, Any]) -> Traced:
+        """Evaluate while recording every sub-expression's value; never raises a `DslError`."""
+        if self._traced_run is None:
+            self._traced_run = Compiler(self.source, self._declared, tracer=record).compile(self._tree).fn
+        if not isinstance(bindings, Mapping):
+            return Traced(None, DslEvalError(f"bindings must be a mapping, not {type(bindings).__name__}"))
+        steps: list = []
+        env: dict = dict(bindings)
+        env[BUDGET], env[TRACE] = Budget(), steps
+        try:
+            return Traced(self._traced_run(env), None, steps)
+        except DslError as exc:
+            return Traced(None, exc, steps)
+        except RecursionError:
+            return Traced(None, DslLimitError("evaluation nested too deeply", code="DSL_LIMIT_DEPTH"), steps)
+        except Exception as exc:
+            return Traced(None, DslEvalError(f"evaluation failed: {type(exc).__name__}: {exc}"), steps)
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r})"
+
+
+def compile_expression(text: str, variables: Iterable[str] | None = None) -> Expression:
+    """Parse and compile `text`. `variables` lists the top-level names it may read (None accepts
+    any name and resolves it at evaluation). Raises a positioned `DslError` on any problem."""
+    declared = None if variables is None else frozenset(variables)
+    try:
+        return Expression(text, parse(text), declared)
+    except DslError:
+        raise
+    except RecursionError as exc:
+        raise DslLimitError("expression nests too deeply", code="DSL_LIMIT_DEPTH") from exc
+
+
+def _equality_guards(tree: Node, declared: frozenset[str] | None) -> dict[str, Any]:
+    """`a.b == 'x' && ...` -> {"a.b": "x"}: the conjuncts that an index of rules can use."""
+    guards: dict[str, Any] = {}
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if node.kind == "and":
+            pending.extend(node.args)
+            continue
+        if node.kind != "eq":
+            continue
+        left, right = node.args
+        if left.kind == "literal":
+            left, right = right, left
+        path = left.dotted_name()
+        if path is None or right.kind != "literal" or type(right.args[0]) not in _GUARD_TYPES:
+            continue
+        if declared is not None and not any(path == v or path.startswith(v + ".") for v in declared):
+            continue
+        guards[path] = right.args[0]
+    return guards

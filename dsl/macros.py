@@ -1,0 +1,289 @@
+"""The macros: `has`, the comprehensions and the optional mappers, compiled to loops.
+
+    list.all(x, p)   list.exists(x, p)   list.exists_one(x, p)  (also existsOne)
+    list.map(x, f)   list.map(x, p, f)   list.filter(x, p)
+    list.all(i, v, p) ... two-variable forms: index and value (maps: key and value)
+    list.transformList(i, v, f)  list.transformList(i, v, p, f)
+    map.transformMap(k, v, f)    map.transformMap(k, v, p, f)
+    opt.optMap(x, f)  opt.optFlatMap(x, f)  cel.bind(x, init, body)
+
+Comprehension variables live in the evaluation's private env for the duration of the loop (a
+variable shadows a binding of the same name and is restored after). Every iteration is charged to
+the evaluation's `Budget`, and so is the size of what `map`/`transform*` build (D10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from dsl import operators
+from dsl.errors import DslEvalError, DslSyntaxError
+from dsl.limits import Budget, check_length
+from dsl.resolve import _MISSING, BUDGET
+from dsl.specialize import Code, Env, Fn
+from dsl.syntax import Node
+from dsl.values import Optional
+
+if TYPE_CHECKING:
+    from dsl.compiler import Compiler
+
+def compile_has(compiler: Compiler, node: Node, arg: Node) -> Code:
+    if arg.kind != "select":
+        raise compiler.error(DslSyntaxError, "has() takes a field selection, such as has(event.amount)", arg)
+    operand, field = compiler.compile(arg.args[0]), arg.args[1]
+    fn = operand.fn
+    return compiler.fold(lambda env: operators.has(fn(env), field), operand)
+
+
+def applies(name: str, args: tuple[Node, ...]) -> bool:
+    """Whether `x.name(args)` has the shape of the macro (its variables are plain identifiers)."""
+    variables, counts = _SHAPES[name]
+    return len(args) in counts and all(arg.kind == "ident" for arg in args[: variables(len(args))])
+
+
+def _items(value: Any, macro: str, pairs: bool) -> list:
+    if type(value) is list:
+        return list(enumerate(value)) if pairs else value
+    if isinstance(value, Mapping):
+        return list(value.items()) if pairs else list(value)
+    raise operators.no_overload(macro, value)
+
+
+def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..., Any]) -> Code:
+    """Compile `target.macro(v1[, v2], body...)` with `count` variables around `loop`."""
+    target, name, args = node.args
+    names = [arg.args[0] for arg in args[:count]]
+    if len(set(names)) != len(names):
+        raise compiler.error(DslSyntaxError, f"{name}() needs two different variable names", node)
+    source = compiler.compile(target)
+    compiler.scope.extend(names)
+    try:
+        bodies = [compiler.compile(arg).fn for arg in args[count:]]
+    finally:
+        del compiler.scope[-count:]
+    compiler.needs_env = True
+    range_fn, pairs = source.fn, count == 2
+
+    def run(env: Env) -> Any:
+        items = _items(range_fn(env), name, pairs)
+        budget: Budget = env[BUDGET]
+        budget.charge(len(items) + 1)
+        saved = [env.get(n, _MISSING) for n in names]
+        try:
+            return loop(env, names, items, budget, *bodies)
+        finally:
+            for n, value in zip(names, saved):
+                if value is _MISSING:
+                    env.pop(n, None)
+                else:
+                    env[n] = value
+
+    return Code(run)
+
+
+def _bind(env: Env, names: list[str], item: Any) -> None:
+    if len(names) == 1:
+        env[names[0]] = item
+    else:
+        env[names[0]], env[names[1]] = item
+
+
+def _all(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
+    error: DslEvalError | None = None
+    for item in items:
+        _bind(env, names, item)
+        try:
+            result = predicate(env)
+        except DslEvalError as exc:
+            error = error or exc
+            continue
+        if result is False:
+            return False
+        if result is not True:
+            error = error or operators.no_overload("all", result)
+    if error is not None:
+        raise error
+    return True
+
+
+def _exists(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
+    error: DslEvalError | None = None
+    for item in items:
+        _bind(env, names, item)
+        try:
+            result = predicate(env)
+        except DslEvalError as exc:
+            error = error or exc
+            continue
+        if result is True:
+            return True
+        if result is not False:
+            error = error or operators.no_overload("exists", result)
+    if error is not None:
+        raise error
+    return False
+
+
+def _exists_one(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
+    found = 0
+    for item in items:
+        _bind(env, names, item)
+        result = predicate(env)
+        if result is True:
+            found += 1
+        elif result is not False:
+            raise operators.no_overload("exists_one", result)
+    return found == 1
+
+
+def _charge(budget: Budget, value: Any) -> Any:
+    """What a loop builds costs by its size, so nested loops cannot build unbounded data."""
+    if type(value) in (str, bytes, list, dict):
+        budget.charge(len(value) // 64)
+    return value
+
+
+def _keep(result: Any, macro: str) -> bool:
+    if result is True or result is False:
+        return result
+    raise operators.no_overload(macro, result)
+
+
+def _map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -> list:
+    *predicate, transform = bodies
+    built = []
+    for item in items:
+        _bind(env, names, item)
+        if predicate and not _keep(predicate[0](env), "map"):
+            continue
+        built.append(_charge(budget, transform(env)))
+    return check_length(built)  # type: ignore[return-value]
+
+
+def _filter(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> list:
+    kept = []
+    for item in items:
+        _bind(env, names, item)
+        if _keep(predicate(env), "filter"):
+            kept.append(item[1] if len(names) == 2 else item)
+    return kept
+
+
+def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -> dict:
+    *predicate, transform = bodies
+    built = {}
+    for item in items:
+        _bind(env, names, item)
+        if predicate and not _keep(predicate[0](env), "transformMap"):
+            continue
+        built[item[0]] = _charge(budget, transform(env))
+    return check_length(built)  # type: ignore[return-value]
+
+
+def _optional_map(compiler: Compiler, node: Node, flat: bool) -> Code:
+    target, name, (variable, body) = node.args
+    source = compiler.compile(target)
+    compiler.scope.append(variable.args[0])
+    try:
+        body_fn = compiler.compile(body).fn
+    finally:
+        compiler.scope.pop()
+    compiler.needs_env = True
+    var, source_fn = variable.args[0], source.fn
+
+    def run(env: Env) -> Any:
+        value = source_fn(env)
+        if type(value) is not Optional:
+            raise operators.no_overload(name, value)
+        if not value.has_value:
+            return value
+        saved = env.get(var, _MISSING)
+        env[var] = value.value
+        try:
+            result = body_fn(env)
+        finally:
+            if saved is _MISSING:
+                env.pop(var, None)
+            else:
+                env[var] = saved
+        if not flat:
+            return Optional.of(result)
+        if type(result) is not Optional:
+            raise operators.no_overload(name, result)
+        return result
+
+    return Code(run)
+
+
+def _cel_bind(compiler: Compiler, node: Node) -> Code:
+    """`cel.bind(x, init, body)`: `body` with `x` bound to the value of `init`, computed once."""
+    target, _, (variable, init, body) = node.args
+    if target.kind != "ident" or target.args[0] != "cel":
+        raise compiler.error(DslSyntaxError, "bind() is written cel.bind(name, value, body)", node)
+    init_fn, var = compiler.compile(init).fn, variable.args[0]
+    compiler.scope.append(var)
+    try:
+        body_fn = compiler.compile(body).fn
+    finally:
+        compiler.scope.pop()
+    compiler.needs_env = True
+
+    def run(env: Env) -> Any:
+        saved = env.get(var, _MISSING)
+        env[var] = init_fn(env)
+        try:
+            return body_fn(env)
+        finally:
+            if saved is _MISSING:
+                env.pop(var, None)
+            else:
+                env[var] = saved
+
+    return Code(run)
+
+
+def _loop_macro(loop: Callable[..., Any], two_variable_counts: tuple[int, ...]) -> Callable[..., Code]:
+    def compile_macro(compiler: Compiler, node: Node) -> Code:
+        count = 2 if len(node.args[2]) in two_variable_counts else 1
+        return _comprehension(compiler, node, count, loop)
+
+    return compile_macro
+
+
+def _transform_list(compiler: Compiler, node: Node) -> Code:
+    return _comprehension(compiler, node, 2, _map)
+
+
+def _transform_map(compiler: Compiler, node: Node) -> Code:
+    return _comprehension(compiler, node, 2, _transform_map)
+
+
+MACROS: dict[str, Callable[[Compiler, Node], Code]] = {
+    "all": _loop_macro(_all, (3,)),
+    "exists": _loop_macro(_exists, (3,)),
+    "exists_one": _loop_macro(_exists_one, (3,)),
+    "existsOne": _loop_macro(_exists_one, (3,)),
+    "map": _loop_macro(_map, ()),
+    "filter": _loop_macro(_filter, ()),
+    "transformList": _transform_list,
+    "transformMap": _transform_map,
+    "optMap": lambda compiler, node: _optional_map(compiler, node, flat=False),
+    "optFlatMap": lambda compiler, node: _optional_map(compiler, node, flat=True),
+    "bind": _cel_bind,
+}
+
+# name -> (how many leading arguments are variables, for a given argument count; accepted counts)
+_SHAPES: dict[str, tuple[Callable[[int], int], frozenset[int]]] = {
+    "all": (lambda n: n - 1, frozenset((2, 3))),
+    "exists": (lambda n: n - 1, frozenset((2, 3))),
+    "exists_one": (lambda n: n - 1, frozenset((2, 3))),
+    "existsOne": (lambda n: n - 1, frozenset((2, 3))),
+    "map": (lambda n: 1, frozenset((2, 3))),
+    "filter": (lambda n: 1, frozenset((2,))),
+    "transformList": (lambda n: 2, frozenset((3, 4))),
+    "transformMap": (lambda n: 2, frozenset((3, 4))),
+    "optMap": (lambda n: 1, frozenset((2,))),
+    "optFlatMap": (lambda n: 1, frozenset((2,))),
+    "bind": (lambda n: 1, frozenset((3,))),
+}

@@ -1,0 +1,229 @@
+"""Closures for operators, specialised at compile time on what is known then.
+
+A compiled sub-expression is a `Code`: a closure `fn(env)` plus, when its value does not depend on
+the bindings, that value. Operators with a constant operand get a closure that tests the other
+operand's type once and uses Python's operator directly (`event.amount > 100.0` costs one `type()`
+check and one float comparison); everything else falls back to `dsl.operators`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dsl import operators
+from dsl.errors import DslEvalError
+from dsl.values import UInt, cel_equals
+
+Env = Any
+Fn = Callable[[Env], Any]
+
+_NO_VALUE = object()
+
+
+class Code:
+    """A compiled sub-expression: `fn(env)` computes it; `value` is set when it is constant."""
+
+    __slots__ = ("fn", "value")
+
+    def __init__(self, fn: Fn, value: Any = _NO_VALUE) -> None:
+        self.fn, self.value = fn, value
+
+    @property
+    def constant(self) -> bool:
+        return self.value is not _NO_VALUE
+
+
+def constant(value: Any) -> Code:
+    return Code(lambda env: value, value)
+
+
+# Types whose Python comparison and equality agree with CEL's when both operands have that type.
+_FAST_ORDER = frozenset((int, float, str, UInt))
+_FAST_EQUAL = frozenset((int, float, str, bool, UInt, type(None), bytes))
+
+_RELATIONS: dict[str, tuple[Callable[[Any, Any], bool], Callable[[Any, Any], Any]]] = {
+    "lt": (operators.lt, lambda a, b: a < b),
+    "le": (operators.le, lambda a, b: a <= b),
+    "gt": (operators.gt, lambda a, b: a > b),
+    "ge": (operators.ge, lambda a, b: a >= b),
+}
+
+
+def relation(kind: str, left: Code, right: Code) -> Fn:
+    """`<`, `<=`, `>`, `>=`, with a fast path when an operand is a constant number or string."""
+    slow, _ = _RELATIONS[kind]
+    lf, rf = left.fn, right.fn
+    if right.constant and type(right.value) in _FAST_ORDER:
+        return _relation_to_constant(kind, lf, right.value)
+    if kind == "lt":
+
+        def run(env: Env) -> Any:
+            a, b = lf(env), rf(env)
+            if type(a) is type(b) and type(a) in _FAST_ORDER:
+                return a < b
+            return slow(a, b)
+
+        return run
+
+    def run_general(env: Env) -> Any:
+        return slow(lf(env), rf(env))
+
+    return run_general
+
+
+def _relation_to_constant(kind: str, lf: Fn, c: Any) -> Fn:
+    slow, _ = _RELATIONS[kind]
+    kind_of_c = type(c)
+    # One closure per operator keeps the fast path free of an indirect call.
+    if kind == "lt":
+
+        def run(env: Env) -> Any:
+            a = lf(env)
+            return a < c if type(a) is kind_of_c else slow(a, c)
+
+    elif kind == "le":
+
+        def run(env: Env) -> Any:
+            a = lf(env)
+            return a <= c if type(a) is kind_of_c else slow(a, c)
+
+    elif kind == "gt":
+
+        def run(env: Env) -> Any:
+            a = lf(env)
+            return a > c if type(a) is kind_of_c else slow(a, c)
+
+    else:
+
+        def run(env: Env) -> Any:
+            a = lf(env)
+            return a >= c if type(a) is kind_of_c else slow(a, c)
+
+    return run
+
+
+def equality(negate: bool, left: Code, right: Code) -> Fn:
+    """`==` / `!=` by CEL's heterogeneous equality, with a fast path for a constant operand."""
+    if left.constant and not right.constant:
+        left, right = right, left
+    lf, rf = left.fn, right.fn
+    if right.constant and type(right.value) in _FAST_EQUAL:
+        c, kind_of_c = right.value, type(right.value)
+        if negate:
+            return lambda env: (a != c) if type(a := lf(env)) is kind_of_c else not cel_equals(a, c)
+        return lambda env: (a == c) if type(a := lf(env)) is kind_of_c else cel_equals(a, c)
+    if negate:
+        return lambda env: not cel_equals(lf(env), rf(env))
+    return lambda env: cel_equals(lf(env), rf(env))
+
+
+def membership(left: Code, right: Code) -> Fn:
+    """`x in [...]` against a constant list of strings becomes a set lookup."""
+    lf, rf = left.fn, right.fn
+    if right.constant and type(right.value) is list and all(type(v) is str for v in right.value):
+        members, items = frozenset(right.value), right.value
+        return lambda env: (a in members) if type(a := lf(env)) is str else operators.in_(a, items)
+    return lambda env: operators.in_(lf(env), rf(env))
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operators.add,
+    "sub": operators.sub,
+    "mul": operators.mul,
+    "div": operators.div,
+    "mod": operators.mod,
+}
+_FLOAT_OPS: dict[str, Callable[[float, float], float]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+}
+
+
+def arithmetic(kind: str, left: Code, right: Code) -> Fn:
+    """`+ - * / %`; doubles, the common case of amounts (D7), skip the generic dispatch."""
+    slow = _ARITHMETIC[kind]
+    lf, rf = left.fn, right.fn
+    if kind == "mul" and right.constant and type(right.value) is float:
+        c = right.value
+        return lambda env: (a * c) if type(a := lf(env)) is float else slow(a, c)
+    if kind == "add":
+
+        def add(env: Env) -> Any:
+            a, b = lf(env), rf(env)
+            if type(a) is float and type(b) is float:
+                return a + b
+            return slow(a, b)
+
+        return add
+    if kind == "mul":
+
+        def mul(env: Env) -> Any:
+            a, b = lf(env), rf(env)
+            if type(a) is float and type(b) is float:
+                return a * b
+            return slow(a, b)
+
+        return mul
+    return lambda env: slow(lf(env), rf(env))
+
+
+def logical_and(left: Fn, right: Fn) -> Fn:
+    """CEL `&&`: false wins over errors on either side; a non-bool operand is an error."""
+
+    def run(env: Env) -> Any:
+        try:
+            a = left(env)
+        except DslEvalError:
+            if right(env) is False:
+                return False
+            raise
+        if a is True:
+            b = right(env)
+            if b is True or b is False:
+                return b
+            operators.truth(b, "&&")
+        if a is False:
+            return False
+        if right(env) is False:
+            return False
+        operators.truth(a, "&&")
+
+    return run
+
+
+def logical_or(left: Fn, right: Fn) -> Fn:
+    """CEL `||`: true wins over errors on either side; a non-bool operand is an error."""
+
+    def run(env: Env) -> Any:
+        try:
+            a = left(env)
+        except DslEvalError:
+            if right(env) is True:
+                return True
+            raise
+        if a is False:
+            b = right(env)
+            if b is True or b is False:
+                return b
+            operators.truth(b, "||")
+        if a is True:
+            return True
+        if right(env) is True:
+            return True
+        operators.truth(a, "||")
+
+    return run
+
+
+def conditional(condition: Fn, then: Fn, otherwise: Fn) -> Fn:
+    def run(env: Env) -> Any:
+        c = condition(env)
+        if c is True:
+            return then(env)
+        if c is False:
+            return otherwise(env)
+        operators.truth(c, "?:")
+
+    return run
