@@ -18,8 +18,9 @@ process start: concurrent `CREATE TABLE` from several processes fails on Postgre
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from huey.contrib.sql_huey import SqlHuey
 from peewee import Database
 
 from engine.errors import EngineError
+from engine.worker.settings import WorkerSettings
 
 QUEUE_NAME = "accrual"
 
@@ -49,6 +51,7 @@ class Queue:
     process_event: TaskWrapper
     deliver_webhook: TaskWrapper
     append_line: TaskWrapper
+    settings: WorkerSettings = field(default_factory=WorkerSettings)
 
 
 _current: Queue | None = None
@@ -85,7 +88,9 @@ def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, 
     )
 
 
-def configure_queue(database: Database, queue_url: str | None = None) -> Queue:
+def configure_queue(
+    database: Database, queue_url: str | None = None, settings: WorkerSettings | None = None
+) -> Queue:
     """Build the queue for this process and make it the one `enqueue_event` uses.
 
     Every process (API, worker, CLI) calls this once at start with the application database.
@@ -101,6 +106,7 @@ def configure_queue(database: Database, queue_url: str | None = None) -> Queue:
         process_event=huey.task(name="process_event")(_process_event),
         deliver_webhook=huey.task(name="deliver_webhook")(_deliver_webhook),
         append_line=huey.task(name="append_line")(_append_line),
+        settings=settings or WorkerSettings.from_env(),
     )
     return _current
 
@@ -171,6 +177,20 @@ def _after_commit(database: Database, fn: Callable[[], Any]) -> None:
         fn()
     else:
         database.after_commit(fn)
+
+
+@contextlib.contextmanager
+def connection(database: Database) -> Iterator[None]:
+    """Use this thread's open connection, or open one for the block and close it after.
+
+    Tasks run in consumer threads (no connection yet) and, in immediate mode, in the thread
+    that just committed (whose connection belongs to its caller and must stay open).
+    """
+    if not database.is_closed():
+        yield
+        return
+    with database.connection_context():
+        yield
 
 
 # --- task bodies: thin, they call the worker modules (imported lazily: the API imports this
