@@ -29,7 +29,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from dsl.errors import DslError
-from engine.errors import EngineError
+from engine.errors import EngineError, LedgerInvariantError
 
 log = logging.getLogger("accrual.api")
 
@@ -115,6 +115,9 @@ ENGINE_STATUS: dict[str, int] = {
     "already_exists": 409,
     "idempotency_conflict": 409,
     "archived": 409,
+    "asset_archived": 409,
+    "asset_not_linked": 409,
+    "asset_not_prefunded": 409,
 }
 
 _HTTP_CODES = {
@@ -177,7 +180,9 @@ def http_exception_handler(_: Request, exc: HTTPException) -> Response[ErrorBody
     return _envelope(status, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
-def engine_error_handler(_: Request, exc: EngineError) -> Response[ErrorBody]:
+def engine_error_handler(request: Request, exc: EngineError) -> Response[ErrorBody]:
+    if isinstance(exc, LedgerInvariantError):  # a broken ledger invariant is a bug, never the client's
+        return internal_error_handler(request, exc)
     code = exc.code.lower()
     details = {k: v for k, v in exc.details.items() if isinstance(v, (str, int, float, bool, type(None)))}
     return _envelope(ENGINE_STATUS.get(code, 422), code, exc.message, details)

@@ -1,6 +1,8 @@
 """One controller per resource; `CONTROLLERS` is what the app mounts."""
 
+from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
+from api.controllers.programs import ProgramController
 
-CONTROLLERS = [HealthController, EventController]
+CONTROLLERS = [HealthController, EventController, ProgramController, AssetController]

@@ -81,7 +81,7 @@ class EventController(Controller):
 
     @get("/", sync_to_thread=True, summary="List events")
     @with_connection
-    def list(
+    def list_events(
         self,
         principal: NamedDependency[Principal],
         limit: LimitParam = LIMIT_DEFAULT,
@@ -111,7 +111,7 @@ class EventController(Controller):
 
     @get("/{event_id:str}", sync_to_thread=True, summary="Get an event", responses=responses(404))
     @with_connection
-    def get(
+    def get_event(
         self,
         event_id: FromPath[str],
         principal: NamedDependency[Principal],

@@ -1,0 +1,245 @@
+"""Programs and assets for the API: reads with the reference's filters, and their writes (storage
+has no program or asset writer of its own; these keep its conventions: UUIDv7 ids, soft archive,
+`rules_version` bumped whenever what a compiled program depends on changes)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+import peewee
+from msgspec import UNSET
+
+from api.auth import Principal
+from api.errors import Conflict, NotFound, field_error
+from api.pagination import Page, paginate
+from api.schemas.programs import (
+    AssetCreate,
+    AssetOut,
+    AssetPatch,
+    ProgramCreate,
+    ProgramOut,
+    ProgramPatch,
+    WalletBalance,
+    WalletResult,
+)
+from engine.store import movements
+from engine.store.accounts import balances_of
+from engine.store.db import database_proxy, utcnow, write_transaction
+from engine.store.fields import canonical_decimal
+from engine.store.ledger import Ledger, parse_amount
+from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
+
+
+def amount_text(value: Decimal | None, scale: int) -> str:
+    """A decimal string at the asset's scale. Example: `amount_text(Decimal(5), 2)` -> `"5.00"`."""
+    return canonical_decimal((value or Decimal(0)).quantize(Decimal(1).scaleb(-scale)))
+
+
+def program_out(row: Program) -> ProgramOut:
+    return ProgramOut(
+        id=row.id, name=row.name, description=row.description, key=row.key,
+        on_unknown_participant=row.on_unknown_participant, status=row.status,
+        redemption_target_type=row.redemption_target_type, created_at=row.created_at, updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        redemption_target_id=row.redemption_target_id if row.redemption_target_type == "LEDGER_ENTITY" else None,
+    )
+
+
+def get_program_row(org_id: str, program_id: str) -> Program:
+    row = Program.get_or_none((Program.id == program_id) & (Program.organisation == org_id))
+    if row is None:
+        raise NotFound("program not found")
+    return row
+
+
+def create_program(org_id: str, data: ProgramCreate) -> ProgramOut:
+    with write_transaction():
+        if data.key and Program.select().where((Program.organisation == org_id) & (Program.key == data.key)).exists():
+            raise Conflict(f"a program with key {data.key!r} already exists", code="already_exists")
+        row = Program.create(organisation=org_id, name=data.name, description=data.description,
+                             on_unknown_participant=data.on_unknown_participant, key=data.key)
+    return program_out(row)
+
+
+def list_programs(org_id: str, *, status: str | None, include_archived: bool, search: str | None,
+                  sort_by: Literal["created_at", "name"], descending: bool, limit: int,
+                  cursor: str | None) -> Page[ProgramOut]:
+    query = Program.select().where(Program.organisation == org_id)
+    if status is not None:
+        query = query.where(Program.status == status)
+    elif not include_archived:
+        query = query.where(Program.status != "ARCHIVED")
+    if search:
+        query = query.where(Program.name.contains(search))
+    keys = [Program.created_at if sort_by == "created_at" else Program.name, Program.id]
+    return paginate(query, keys=keys, descending=descending, limit=limit, cursor=cursor,
+                    listing="programs", render=program_out)
+
+
+def patch_program(org_id: str, program_id: str, data: ProgramPatch) -> ProgramOut:
+    with write_transaction():
+        row = get_program_row(org_id, program_id)
+        for name in ("name", "description", "on_unknown_participant"):
+            if getattr(data, name) is not UNSET:
+                setattr(row, name, getattr(data, name))
+        if data.status is not UNSET and data.status != row.status:
+            row.status = data.status
+            row.deleted_at = utcnow() if data.status == "ARCHIVED" else None
+        _apply_redemption_target(row, data)
+        row.save()
+    return program_out(row)
+
+
+def _apply_redemption_target(row: Program, data: ProgramPatch) -> None:
+    target = row.redemption_target_type if data.redemption_target_type is UNSET else data.redemption_target_type
+    entity = data.redemption_target_entity_id
+    if target == "LEDGER_ENTITY":
+        entity = row.redemption_target_id if entity is UNSET else entity
+        if not entity:
+            raise field_error("redemption_target_entity_id", "required with LEDGER_ENTITY", reason="required")
+        row.redemption_target_type, row.redemption_target_id = target, entity
+    else:
+        if entity not in (UNSET, None):
+            raise field_error("redemption_target_entity_id", "must be omitted for SYSTEM_* targets")
+        row.redemption_target_type, row.redemption_target_id = target, None
+
+
+# --- assets --------------------------------------------------------------------------------------
+
+
+def _program_ids(asset_ids: list[str]) -> dict[str, list[str]]:
+    links: dict[str, list[str]] = {a: [] for a in asset_ids}
+    query = ProgramAsset.select(ProgramAsset.asset, ProgramAsset.program).where(ProgramAsset.asset.in_(asset_ids))
+    for link in query.order_by(ProgramAsset.id):
+        links[link.asset_id].append(link.program_id)
+    return links
+
+
+def asset_out(row: Asset, program_ids: list[str] | None = None) -> AssetOut:
+    if program_ids is None:
+        program_ids = _program_ids([row.id])[row.id]
+    limit = row.max_transaction_amount
+    return AssetOut(
+        id=row.id, name=row.name, symbol=row.symbol, scale=row.scale, inventory_mode=row.inventory_mode,
+        issuance_policy=row.issuance_policy,
+        max_transaction_amount=None if limit is None else canonical_decimal(limit), program_ids=program_ids,
+        status=row.status, created_at=row.created_at, updated_at=row.updated_at, deleted_at=row.deleted_at,
+    )
+
+
+def resolve_asset(org_id: str, id_or_symbol: str, *, field: str = "asset_id") -> Asset:
+    """An asset of the organisation named by id or by symbol (D28); 404 when there is none."""
+    row = Asset.get_or_none((Asset.organisation == org_id)
+                            & ((Asset.id == id_or_symbol) | (Asset.symbol == id_or_symbol)))
+    if row is None:
+        raise NotFound("asset not found", details={"field": field})
+    return row
+
+
+def _bump_rules_version(program_id: str) -> None:
+    Program.update(rules_version=Program.rules_version + 1).where(Program.id == program_id).execute()
+
+
+def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
+    with write_transaction():
+        program = get_program_row(org_id, data.program_id)
+        limit = None
+        if data.max_transaction_amount is not None:
+            limit = Decimal(data.max_transaction_amount)
+            if limit <= 0:
+                raise field_error("max_transaction_amount", "must be positive")
+        try:
+            with database_proxy.atomic():
+                row = Asset.create(organisation=org_id, name=data.name, symbol=data.symbol, scale=data.scale,
+                                   inventory_mode=data.inventory_mode, issuance_policy=data.issuance_policy,
+                                   max_transaction_amount=limit)
+        except peewee.IntegrityError:
+            raise Conflict(f"an asset with symbol {data.symbol!r} already exists", code="already_exists",
+                           details={"field": "symbol"}) from None
+        ProgramAsset.create(program=program, asset=row)
+        _bump_rules_version(program.id)
+    return asset_out(row, [program.id])
+
+
+def get_asset(org_id: str, asset_id: str) -> AssetOut:
+    return asset_out(resolve_asset(org_id, asset_id))
+
+
+def list_assets(org_id: str, *, program_id: str | None, status: str | None, search: str | None, limit: int,
+                cursor: str | None) -> Page[AssetOut]:
+    query = Asset.select().where(Asset.organisation == org_id)
+    if program_id is not None:
+        query = query.where(Asset.id.in_(ProgramAsset.select(ProgramAsset.asset).where(ProgramAsset.program == program_id)))
+    if status is not None:
+        query = query.where(Asset.status == status)
+    if search:
+        query = query.where(Asset.symbol.contains(search) | Asset.name.contains(search))
+    page = paginate(query, keys=[Asset.id], descending=False, limit=limit, cursor=cursor, listing="assets",
+                    render=lambda row: row)
+    links = _program_ids([row.id for row in page.data])
+    return Page(data=[asset_out(row, links[row.id]) for row in page.data], pagination=page.pagination)
+
+
+def patch_asset(org_id: str, asset_id: str, data: AssetPatch) -> AssetOut:
+    with write_transaction():
+        row = resolve_asset(org_id, asset_id)
+        if row.status == "ARCHIVED":
+            raise Conflict("archived assets cannot be changed", code="asset_archived")
+        if data.name is not UNSET:
+            row.name = data.name
+        if data.max_transaction_amount is not UNSET:
+            value = None if data.max_transaction_amount is None else Decimal(data.max_transaction_amount)
+            if value is not None and value <= 0:
+                raise field_error("max_transaction_amount", "must be positive")
+            row.max_transaction_amount = value
+        if data.status is not UNSET:
+            row.status, row.deleted_at = "ARCHIVED", utcnow()
+        row.save()
+        for link in ProgramAsset.select(ProgramAsset.program).where(ProgramAsset.asset == row.id):
+            _bump_rules_version(link.program_id)
+    return asset_out(row)
+
+
+# --- the program wallet --------------------------------------------------------------------------
+
+
+def wallet_operation(principal: Principal, program_id: str, asset_id: str, amount_given: str,
+                     description: str | None, operation: Literal["fund", "burn"]) -> WalletResult:
+    """Fund or burn a PREFUNDED asset's program wallet (reference 6.1)."""
+    org = principal.organization_id
+    with write_transaction():
+        program = get_program_row(org, program_id)
+        asset = resolve_asset(org, asset_id)
+        if not ProgramAsset.select().where((ProgramAsset.program == program.id) & (ProgramAsset.asset == asset.id)).exists():
+            raise Conflict(f"asset {asset.symbol} is not linked to this program", code="asset_not_linked")
+        amount = parse_amount(amount_given, asset)
+        ledger = Ledger(org)
+        move = movements.fund if operation == "fund" else movements.burn
+        entry = move(ledger, asset, program.id, amount, description=description,
+                     created_by_api_key_id=principal.api_key_id)
+        ledger.finish()
+    available = balances_of(PROGRAM, program.id, [asset.id]).get(asset.id)
+    message = "Program funded successfully" if operation == "fund" else "Program burned successfully"
+    return WalletResult(available=amount_text(available.available if available else None, asset.scale),
+                        journal_entry_id=entry.id, message=message)
+
+
+def wallet_balances(org_id: str, program_id: str, asset_id: str | None) -> list[WalletBalance]:
+    program = get_program_row(org_id, program_id)
+    assets = (Asset.select().join(ProgramAsset).where((ProgramAsset.program == program.id)
+                                                      & (Asset.issuance_policy == "PREFUNDED")).order_by(Asset.id))
+    if asset_id is not None:
+        wanted = resolve_asset(org_id, asset_id)
+        assets = assets.where(Asset.id == wanted.id)
+    assets = list(assets)
+    balances = balances_of(PROGRAM, program.id, [a.id for a in assets])
+    result = []
+    for asset in assets:
+        balance = balances.get(asset.id)
+        result.append(WalletBalance(
+            asset_id=asset.id, issuance_policy=asset.issuance_policy,
+            available=amount_text(balance.available if balance else None, asset.scale),
+            held=amount_text(balance.held if balance else None, asset.scale),
+            deferred=amount_text(balance.deferred if balance else None, asset.scale)))
+    return result

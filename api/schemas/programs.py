@@ -1,0 +1,101 @@
+"""Bodies of `/v1/programs` and `/v1/assets` (reference 2.3, 2.4, 6.1, 6.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from api.schemas.common import AmountText, Description, Id, Name, OpDescription, Request, Response
+
+ProgramStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
+UnknownParticipant = Literal["CREATE", "REJECT"]
+RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "LEDGER_ENTITY"]
+Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
+Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
+
+
+class ProgramCreate(Request):
+    """Example: `{"name": "Coffee rewards", "on_unknown_participant": "CREATE"}`."""
+
+    name: Name
+    description: Description | None = None
+    on_unknown_participant: UnknownParticipant = "CREATE"
+    key: Key | None = None  # the bundle files' program key (`accrual apply` matches on it)
+
+
+class ProgramPatch(Request):
+    name: Name | UnsetType = UNSET
+    description: Description | None | UnsetType = UNSET
+    on_unknown_participant: UnknownParticipant | UnsetType = UNSET
+    status: ProgramStatus | UnsetType = UNSET
+    redemption_target_type: RedemptionTarget | UnsetType = UNSET
+    redemption_target_entity_id: Id | None | UnsetType = UNSET
+
+
+class ProgramOut(Response):
+    id: str
+    name: str
+    description: str | None
+    key: str | None
+    on_unknown_participant: str
+    status: str
+    redemption_target_type: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    redemption_target_id: str | None = None
+
+
+class WalletOperation(Request):
+    amount: AmountText
+    description: OpDescription | None = None
+
+
+class WalletResult(Response):
+    available: str
+    journal_entry_id: str
+    message: str
+
+
+class WalletBalance(Response):
+    asset_id: str
+    available: str
+    held: str
+    deferred: str
+    issuance_policy: str
+
+
+class AssetCreate(Request):
+    """Example: `{"program_id": "...", "name": "Points", "symbol": "PTS", "scale": 0}`."""
+
+    program_id: Id
+    name: Name
+    symbol: Symbol
+    scale: Annotated[int, msgspec.Meta(ge=0, le=18)]
+    inventory_mode: Literal["SIMPLE", "LOT"] = "SIMPLE"
+    issuance_policy: Literal["UNLIMITED", "PREFUNDED"] = "UNLIMITED"
+    max_transaction_amount: AmountText | None = None
+
+
+class AssetPatch(Request):
+    name: Name | UnsetType = UNSET
+    max_transaction_amount: AmountText | None | UnsetType = UNSET
+    status: Literal["ARCHIVED"] | UnsetType = UNSET
+
+
+class AssetOut(Response):
+    id: str
+    name: str
+    symbol: str
+    scale: int
+    inventory_mode: str
+    issuance_policy: str
+    max_transaction_amount: str | None
+    program_ids: list[str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
