@@ -19,7 +19,6 @@ from api.queries.programs import (
     patch_program,
     program_out,
     wallet_balances,
-    wallet_operation,
 )
 from api.schemas.programs import (
     ProgramCreate,
@@ -28,8 +27,8 @@ from api.schemas.programs import (
     ProgramStatus,
     WalletBalance,
     WalletOperation,
-    WalletResult,
 )
+from engine.store.operations import WalletResult, burn_program, fund_program
 
 
 class ProgramController(Controller):
@@ -78,7 +77,8 @@ class ProgramController(Controller):
     def fund(self, program_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[WalletOperation],
              principal: NamedDependency[Principal]) -> WalletResult:
         """PREFUNDED assets only: SYSTEM_ISSUANCE -> program wallet."""
-        return wallet_operation(principal, program_id, asset_id, data.amount, data.description, "fund")
+        return fund_program(principal.organization_id, program_id, asset_id=asset_id, amount=data.amount,
+                            description=data.description, api_key_id=principal.api_key_id)
 
     @post("/{program_id:str}/assets/{asset_id:str}/burn", status_code=200, sync_to_thread=True,
           summary="Burn from the program wallet", responses=responses(404, 409, 422))
@@ -86,7 +86,8 @@ class ProgramController(Controller):
     def burn(self, program_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[WalletOperation],
              principal: NamedDependency[Principal]) -> WalletResult:
         """Program wallet -> SYSTEM_BREAKAGE; cannot exceed the wallet."""
-        return wallet_operation(principal, program_id, asset_id, data.amount, data.description, "burn")
+        return burn_program(principal.organization_id, program_id, asset_id=asset_id, amount=data.amount,
+                            description=data.description, api_key_id=principal.api_key_id)
 
     @get("/{program_id:str}/balance", sync_to_thread=True, summary="Program wallet balances",
          responses=responses(404))

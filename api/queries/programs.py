@@ -10,7 +10,6 @@ from typing import Literal
 import peewee
 from msgspec import UNSET
 
-from api.auth import Principal
 from api.errors import Conflict, NotFound, field_error
 from api.pagination import Page, paginate
 from api.schemas.programs import (
@@ -21,13 +20,10 @@ from api.schemas.programs import (
     ProgramOut,
     ProgramPatch,
     WalletBalance,
-    WalletResult,
 )
-from engine.store import movements
 from engine.store.accounts import balances_of
 from engine.store.db import database_proxy, utcnow, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.ledger import Ledger, parse_amount
 from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
 
 
@@ -201,28 +197,7 @@ def patch_asset(org_id: str, asset_id: str, data: AssetPatch) -> AssetOut:
     return asset_out(row)
 
 
-# --- the program wallet --------------------------------------------------------------------------
-
-
-def wallet_operation(principal: Principal, program_id: str, asset_id: str, amount_given: str,
-                     description: str | None, operation: Literal["fund", "burn"]) -> WalletResult:
-    """Fund or burn a PREFUNDED asset's program wallet (reference 6.1)."""
-    org = principal.organization_id
-    with write_transaction():
-        program = get_program_row(org, program_id)
-        asset = resolve_asset(org, asset_id)
-        if not ProgramAsset.select().where((ProgramAsset.program == program.id) & (ProgramAsset.asset == asset.id)).exists():
-            raise Conflict(f"asset {asset.symbol} is not linked to this program", code="asset_not_linked")
-        amount = parse_amount(amount_given, asset)
-        ledger = Ledger(org)
-        move = movements.fund if operation == "fund" else movements.burn
-        entry = move(ledger, asset, program.id, amount, description=description,
-                     created_by_api_key_id=principal.api_key_id)
-        ledger.finish()
-    available = balances_of(PROGRAM, program.id, [asset.id]).get(asset.id)
-    message = "Program funded successfully" if operation == "fund" else "Program burned successfully"
-    return WalletResult(available=amount_text(available.available if available else None, asset.scale),
-                        journal_entry_id=entry.id, message=message)
+# --- the program wallet (fund and burn are engine.store.operations) -------------------------------
 
 
 def wallet_balances(org_id: str, program_id: str, asset_id: str | None) -> list[WalletBalance]:

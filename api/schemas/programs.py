@@ -54,12 +54,6 @@ class WalletOperation(Request):
     description: OpDescription | None = None
 
 
-class WalletResult(Response):
-    available: str
-    journal_entry_id: str
-    message: str
-
-
 class WalletBalance(Response):
     asset_id: str
     available: str
