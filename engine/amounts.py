@@ -88,7 +88,7 @@ def to_increment(value: object) -> Decimal:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise AmountError(f"counter value must be finite, got {value}", code="invalid_amount")
-        return Decimal(repr(value))
+        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
     return Decimal(int(value))
 
 

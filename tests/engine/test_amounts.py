@@ -81,6 +81,7 @@ def test_counter_increments_keep_the_shortest_decimal_of_a_double():
     assert to_increment(0.1) == Decimal("0.1")
     assert to_increment(49.99) == Decimal("49.99")
     assert to_increment(-2) == Decimal(-2)
+    assert str(to_increment(12.0)) == "12"
     assert to_increment(UInt(3)) == Decimal(3)
     for bad in ("1", True, float("inf")):
         with pytest.raises(AmountError):

@@ -1,0 +1,255 @@
+"""Evaluating one event against a compiled program: pure, no I/O, no clock, no randomness.
+
+    >>> result = evaluate_event(program, event, participant)
+    >>> result.status, [(r.rule, r.status) for r in result.rules]
+    ('COMPLETED', [('welcome', 'MATCHED'), ('purchase_points', 'NOT_MATCHED')])
+
+Rules run in (order, name) order (D14). For each ACTIVE rule, in this order of precedence:
+STOPPED when an earlier matched rule had `stop_after_match`; OUTSIDE_TIME_WINDOW when the event's
+`received_at` is outside [active_from, active_to) (D16); NOT_MATCHED when the rule index shows its
+`event.*` guard cannot hold, or its condition is false; SKIPPED_ERROR / SKIPPED_TIMEOUT when the
+condition raised (D9, D10) or returned a non-bool; otherwise MATCHED, and its actions are applied
+to the working state so later rules see them. A matched rule whose credit a budget suppressed is
+BUDGET_EXCEEDED (its other actions still ran). When an action fails the event is FAILED: the rule
+list ends at the failing rule (which carries the error), nothing else is reported, and the state
+after is the state before. After the rules, tiers auto-qualify (reference 2.9).
+
+Encoding the result with `msgspec.json.encode` gives the same bytes for the same inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from dsl.errors import DslError, DslLimitError
+from dsl.values import Optional, UInt, type_name
+from engine.actions import ActionFailure, apply_actions
+from engine.bindings import event_binding
+from engine.bundle import Bundle
+from engine.errors import EngineError
+from engine.limits import check_event_data
+from engine.program import CompiledProgram, CompiledRule, compile_program
+from engine.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
+from engine.state import BudgetState, EntityState, EventInput, ProgramState
+from engine.working import WorkingState
+
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+def evaluate_event(
+    program: CompiledProgram | Bundle,
+    event: EventInput,
+    participant: EntityState,
+    *,
+    recipient: EntityState | None = None,
+    program_state: ProgramState | None = None,
+    budgets: Mapping[tuple[str, str], BudgetState] | None = None,
+    trace: bool = False,
+) -> EvaluationResult:
+    """Evaluate `event` for `participant` (and its `recipient`, D17) against every active rule.
+
+    `budgets` maps (rule name, asset symbol) to what the rule's budget has consumed so far. With
+    `trace=True` every rule's condition is evaluated (the index is not used) and each outcome
+    carries the value of every sub-expression."""
+    if isinstance(program, Bundle):
+        program = compile_program(program)
+    program_state = program_state if program_state is not None else ProgramState()
+    now, received_at = _aware(event.event_timestamp), _aware(event.received_at)
+    try:
+        check_event_data(event.event_data)
+        event_value = event_binding(event.event_data)
+        working = WorkingState.start(participant, recipient, program_state, budgets or {}, now)
+    except EngineError as exc:
+        return _failed(received_at, [], exc.code, exc.message, participant, recipient, program_state)
+    bindings = working.bindings(event_value)
+    flags = None if trace else program.candidates(bindings)
+    outcomes: list[RuleOutcome] = []
+    applied = []
+    stopped_by: str | None = None
+    for rule in program.rules:
+        if stopped_by is not None:
+            outcomes.append(_outcome(rule, RuleStatus.STOPPED, stopped_by=stopped_by))
+        elif not rule.in_window(received_at):
+            outcomes.append(_outcome(rule, RuleStatus.OUTSIDE_TIME_WINDOW))
+        elif flags is not None and not flags[rule.position]:
+            outcomes.append(_outcome(rule, RuleStatus.NOT_MATCHED))
+        else:
+            if working.stale:
+                working.refresh(bindings)
+            outcome = _evaluate_condition(rule, bindings, trace)
+            outcomes.append(outcome)
+            if outcome.status is not RuleStatus.MATCHED:
+                continue
+            try:
+                outcome.actions = apply_actions(rule, bindings, working)
+            except ActionFailure as exc:
+                outcome.error, outcome.error_code = exc.message, exc.code
+                return _failed(received_at, outcomes, exc.code, exc.message,
+                               participant, recipient, program_state)
+            applied.extend(action for action in outcome.actions if action.status == "APPLIED")
+            if any(action.status == "SUPPRESSED" for action in outcome.actions):
+                outcome.status = RuleStatus.BUDGET_EXCEEDED
+            if rule.stop_after_match:
+                stopped_by = rule.name
+    qualify_tiers(program, working)
+    return EvaluationResult(
+        status="COMPLETED",
+        evaluated_at=received_at,
+        rules=outcomes,
+        actions=applied,
+        state_changes=working.changes,
+        budget_uses=working.budget_use_list(),
+        participant=working.participant,
+        recipient=working.recipient,
+        program=working.program,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _outcome(rule: CompiledRule, status: RuleStatus, **fields: Any) -> RuleOutcome:
+    return RuleOutcome(
+        rule=rule.name,
+        order=rule.order,
+        status=status,
+        rule_id=rule.rule_id,
+        rule_version=rule.rule_version,
+        **fields,
+    )
+
+
+def _failed(received_at, outcomes, code, message, participant, recipient, program_state):
+    return EvaluationResult(
+        status="FAILED",
+        evaluated_at=received_at,
+        rules=outcomes,
+        actions=[],
+        state_changes=[],
+        budget_uses=[],
+        participant=participant,
+        recipient=recipient,
+        program=program_state,
+        error_code=code,
+        error_message=message,
+    )
+
+
+# --- conditions -------------------------------------------------------------------------------------
+
+
+def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: bool) -> RuleOutcome:
+    steps = None
+    try:
+        if trace:
+            traced = rule.condition.evaluate_traced(bindings)
+            steps = [_trace_step(step) for step in traced.steps]
+            if traced.error is not None:
+                raise traced.error
+            value = traced.value
+        else:
+            value = rule.condition.evaluate(bindings)
+    except DslLimitError as exc:
+        return _outcome(rule, RuleStatus.SKIPPED_TIMEOUT, error=exc.message,
+                        error_code=exc.code, trace=steps)
+    except DslError as exc:
+        return _outcome(rule, RuleStatus.SKIPPED_ERROR, error=exc.message,
+                        error_code=exc.code, trace=steps)
+    except RecursionError:
+        return _outcome(rule, RuleStatus.SKIPPED_TIMEOUT, error="evaluation nested too deeply",
+                        error_code="DSL_LIMIT_DEPTH", trace=steps)
+    if value is True:
+        return _outcome(rule, RuleStatus.MATCHED, trace=steps)
+    if value is False:
+        return _outcome(rule, RuleStatus.NOT_MATCHED, trace=steps)
+    return _outcome(
+        rule,
+        RuleStatus.SKIPPED_ERROR,
+        error=f"condition must return a bool, got {type_name(value)}",
+        error_code="CONDITION_NOT_BOOL",
+        trace=steps,
+    )
+
+
+def _trace_step(step: Any) -> TraceStep:
+    error = step.error
+    return TraceStep(
+        start=step.start,
+        end=step.end,
+        text=step.text,
+        value=None if error is not None else trace_value(step.value),
+        error=None if error is None else f"{error.code}: {error.message}",
+    )
+
+
+def trace_value(value: Any) -> Any:
+    """A CEL value as plain JSON data: timestamps as RFC 3339, durations as seconds ("90s"),
+    uints as ints, optionals as their value (or null), map keys as text."""
+    kind = type(value)
+    if kind is dict:
+        return {_key_text(k): trace_value(v) for k, v in value.items()}
+    if kind is list:
+        return [trace_value(item) for item in value]
+    if kind is UInt:
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, timedelta):
+        seconds = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
+        return f"{format(seconds.normalize(), 'f')}s"
+    if isinstance(value, Optional):
+        return trace_value(value.value) if value.has_value else None
+    if kind in (str, int, float, bool, bytes) or value is None:
+        return value
+    return str(value)
+
+
+def _key_text(key: Any) -> str:
+    if type(key) is bool:
+        return "true" if key else "false"
+    return key if type(key) is str else str(key)
+
+
+# --- tiers --------------------------------------------------------------------------------------
+
+
+def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
+    """Reference 2.9: after the rules, move the participant (and recipient) up to the highest
+    level whose qualification holds; never down; not for a tier SET_TIER touched in this event."""
+    for role in ("participant", "recipient"):
+        entity = working.entity(role)
+        if entity is None:
+            continue
+        for tier in program.bundle.tiers:
+            if (role, tier.key) in working.tiers_set:
+                continue
+            current = entity.tiers.get(tier.key)
+            best = None
+            for level in tier.levels:
+                if _qualifies(level.qualification, entity.counters):
+                    if best is None or level.rank > best.rank:
+                        best = level
+            if best is not None and (current is None or best.rank > current.rank):
+                working.set_tier(role, tier.key, best.key, best.rank, rule=None)
+
+
+def _qualifies(qualification: Any, counters: Mapping[str, Any]) -> bool:
+    if qualification is None or not qualification.criteria:
+        return False  # a level without criteria is never reached automatically
+    results = []
+    for criterion in qualification.criteria:
+        counter = counters.get(criterion.counter)
+        value = counter.value if counter is not None else Decimal(0)
+        threshold = Decimal(repr(criterion.threshold))
+        results.append(_COMPARE[criterion.operator](value, threshold))
+    return all(results) if qualification.mode == "ALL" else any(results)
