@@ -25,6 +25,8 @@ Expr = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 # Amount-like fields: CEL text, or a YAML number standing for its literal.
 ExprOrNumber = Expr | int | float
 Bucket = Literal["AVAILABLE", "HELD"]
+# Amounts people write in test cases and the playground: a decimal string or a plain YAML number.
+Quantity = str | int | float
 Status = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 
 
@@ -230,6 +232,8 @@ class StateInput(Struct, kw_only=True):
     balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(
         default_factory=dict
     )
+    # amounts held under a reference (an earlier authorisation): asset symbol -> reference -> amount
+    holds: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
 
 
 class ProgramStateInput(Struct, kw_only=True):
@@ -247,13 +251,13 @@ class Expectation(Struct, kw_only=True):
     error_code: str | None = None
     matched: list[str] | None = None  # exactly these rules MATCHED, in order
     statuses: dict[str, str] | None = None  # rule name -> RuleStatus
-    credits: dict[str, str] | None = None
-    debits: dict[str, str] | None = None
+    credits: dict[str, Quantity] | None = None
+    debits: dict[str, Quantity] | None = None
     tags: list[str] | None = None  # the participant's tags after the event
-    counters: dict[str, int | float | str] | None = None
+    counters: dict[str, Quantity] | None = None
     attributes: dict[str, str] | None = None
     tiers: dict[str, str] | None = None
-    balances: dict[str, str | dict[str, str]] | None = None
+    balances: dict[str, Quantity | dict[str, Quantity]] | None = None
     recipient: "Expectation | None" = None
 
 
@@ -266,7 +270,7 @@ class TestCase(Struct, kw_only=True):
     participant: StateInput = msgspec.field(default_factory=StateInput)
     recipient: StateInput | None = None
     program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
-    budgets_consumed: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)  # rule -> asset -> amount
+    budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)  # rule -> asset -> amount
     expect: Expectation = msgspec.field(default_factory=Expectation)
 
 
@@ -279,3 +283,21 @@ class Bundle(Struct, kw_only=True):
     tiers: list[TierType] = msgspec.field(default_factory=list)
     rules: list[Rule] = msgspec.field(default_factory=list)
     tests: list[TestCase] = msgspec.field(default_factory=list)
+
+
+SCHEMA_ID = "https://accrual.dev/schemas/bundle.json"
+
+
+def bundle_json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a bundle file, for editors' completion and validation.
+
+    Example: `bundle_json_schema()["$defs"]["Rule"]["required"] == ["name", "condition", "actions"]`.
+    """
+    schema = msgspec.json.schema(Bundle)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "Accrual program bundle",
+        "description": "A loyalty program as data: settings, assets, tiers, rules (CEL) and test cases.",
+        **schema,
+    }

@@ -1,0 +1,100 @@
+from engine.problems import ProblemSink
+from engine.schema_check import SchemaChecker
+from engine.yaml_source import parse_yaml
+
+HEAD = "program:\n  key: demo\n  name: Demo\n"
+
+
+def check(text):
+    document = parse_yaml(text)
+    sink = ProblemSink("b.yaml", document)
+    checker = SchemaChecker(document, sink)
+    bundle = checker.check()
+    return checker, bundle, [(p.code, p.line, p.column) for p in sink.sorted()], sink
+
+
+def test_valid_bundle_converts_every_piece():
+    checker, bundle, problems, _ = check(
+        HEAD + "assets:\n  - {symbol: PTS, name: Points, scale: 0}\n"
+        "rules:\n  - name: r\n    condition: 'true'\n    actions:\n      - {type: CREDIT, asset_id: PTS, amount: 5}\n"
+    )
+    assert problems == []
+    assert checker.program_ok and checker.complete
+    assert bundle.rules[0].actions[0].amount == 5
+
+
+def test_every_problem_of_a_piece_is_reported_not_just_the_first():
+    _, _, problems, sink = check(
+        HEAD + "rules:\n  - name: r\n    condtion: 'true'\n    stop_after_match: yes\n    order: 0\n"
+        "    actions:\n      - {type: TAG}\n      - {type: TAGG, tag: x}\n      - {type: TAG, tag: ok, colour: red}\n"
+    )
+    assert problems == [
+        ("MISSING_FIELD", 5, 5),  # `condition`, once the misspelt key is dropped
+        ("UNKNOWN_FIELD", 6, 5),
+        ("WRONG_TYPE", 7, 23),
+        ("INVALID_VALUE", 8, 12),
+        ("MISSING_FIELD", 10, 9),
+        ("UNKNOWN_ACTION_TYPE", 11, 16),
+        ("UNKNOWN_FIELD", 12, 30),
+    ]
+    messages = {p.code: p.message for p in sink.problems}
+    assert "did you mean 'condition'?" in messages["UNKNOWN_FIELD"]
+    assert "write true or false" in messages["WRONG_TYPE"]
+
+
+def test_wrong_value_does_not_also_report_it_missing():
+    _, _, problems, _ = check(HEAD + "assets:\n  - {symbol: P, name: P, scale: nineteen}\n")
+    assert problems == [("WRONG_TYPE", 5, 33)]
+
+
+def test_literal_choices_are_listed():
+    _, _, _, sink = check(HEAD + "assets:\n  - {symbol: P, name: P, scale: 0, issuance_policy: prefunded}\n")
+    [problem] = sink.problems
+    assert problem.code == "INVALID_VALUE"
+    assert problem.message == "'prefunded' is not allowed here; one of: PREFUNDED, UNLIMITED"
+
+
+def test_number_where_text_is_wanted_suggests_quoting():
+    _, _, _, sink = check(
+        HEAD + "assets:\n  - {symbol: P, name: P, scale: 0}\nrules:\n  - name: r\n    condition: 'true'\n"
+        "    actions: [{type: CREDIT, asset_id: P, amount: 1}]\n    budgets: [{asset_id: P, limit: 100}]\n"
+    )
+    [problem] = sink.problems
+    assert problem.code == "WRONG_TYPE" and '"100"' in problem.message
+
+
+def test_missing_program_and_unknown_top_level_keys():
+    checker, bundle, problems, _ = check("rulez: []\n")
+    assert problems == [("MISSING_FIELD", 1, 1), ("UNKNOWN_FIELD", 1, 1)]
+    assert not checker.program_ok
+    assert bundle is not None  # other pieces are still checked
+
+
+def test_top_level_must_be_a_mapping():
+    _, bundle, problems, _ = check("- a\n- b\n")
+    assert bundle is None and problems == [("WRONG_TYPE", 1, 1)]
+
+
+def test_sections_must_be_lists():
+    checker, _, problems, _ = check(HEAD + "rules: {name: r}\n")
+    assert problems == [("WRONG_TYPE", 4, 8)]
+
+
+def test_origins_map_kept_pieces_to_file_indexes():
+    checker, bundle, _, _ = check(
+        HEAD + "rules:\n  - {name: bad}\n  - {name: good, condition: 'true', actions: [{type: TAG, tag: t}]}\n"
+    )
+    assert [rule.name for rule in bundle.rules] == ["good"]
+    assert checker.origins["rules"] == [1]
+    assert checker.rule_names == {"bad", "good"}
+
+
+def test_wrong_asset_makes_the_bundle_incomplete():
+    checker, _, _, _ = check(HEAD + "assets:\n  - {symbol: 'no spaces', name: P, scale: 0}\n")
+    assert checker.program_ok and not checker.complete
+
+
+def test_problem_inside_a_map_value_points_at_the_map():
+    _, _, problems, sink = check(HEAD + "tests:\n  - name: t\n    event: {}\n    participant:\n      counters: {a: [1]}\n")
+    assert problems == [("WRONG_TYPE", 8, 17)]
+    assert "a list" in sink.problems[0].message and "text" in sink.problems[0].message
