@@ -1,0 +1,78 @@
+"""Basics of the CEL lists extension: `slice`, `flatten`, `lists.range`, `distinct`.
+
+`reverse` lives with the string extension's `reverse` (one method serves both types) and `join`
+with the strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsl.functions.registry import Function, function, invalid_argument, method, no_overload
+from dsl.limits import Budget, check_length
+from dsl.values import cel_equals
+
+
+def slice_list(items: Any, start: Any, end: Any) -> list[Any]:
+    """`[1, 2, 3, 4].slice(1, 3)` is [2, 3]."""
+    if type(items) is not list or type(start) is not int or type(end) is not int:
+        raise no_overload("slice", items, start, end)
+    if start < 0 or end < 0:
+        raise invalid_argument(f"cannot slice({start}, {end}), negative indexes not supported")
+    if start > end:
+        raise invalid_argument(f"cannot slice({start}, {end}), start index must be less than or equal to end index")
+    if end > len(items):
+        raise invalid_argument(f"cannot slice({start}, {end}), list is length {len(items)}")
+    return items[start:end]
+
+
+def flatten(budget: Budget, items: Any, depth: Any = 1) -> list[Any]:
+    """`[1, [2, [3]]].flatten()` is [1, 2, [3]]; `.flatten(2)` is [1, 2, 3]."""
+    if type(items) is not list or type(depth) is not int:
+        raise no_overload("flatten", items, depth)
+    if depth < 0:
+        raise invalid_argument("level must be non-negative")
+    flat = items
+    for _ in range(depth):
+        if not any(type(item) is list for item in flat):
+            break
+        budget.charge(len(flat))
+        next_level: list[Any] = []
+        for item in flat:
+            if type(item) is list:
+                next_level.extend(item)
+            else:
+                next_level.append(item)
+        flat = check_length(next_level)  # type: ignore[assignment]
+    return flat
+
+
+def range_list(budget: Budget, count: Any) -> list[int]:
+    """`lists.range(3)` is [0, 1, 2]."""
+    if type(count) is not int:
+        raise no_overload("lists.range", count)
+    if count < 0:
+        raise invalid_argument(f"lists.range({count}): the count must not be negative")
+    check_length(range(count))  # type: ignore[arg-type]
+    budget.charge(count)
+    return list(range(count))
+
+
+def distinct(budget: Budget, items: Any) -> list[Any]:
+    """`[1, 2.0, 1u, 'a'].distinct()` is [1, 2.0, 'a'] (CEL equality, first occurrence kept)."""
+    if type(items) is not list:
+        raise no_overload("distinct", items)
+    kept: list[Any] = []
+    for item in items:
+        budget.charge(len(kept) + 1)
+        if not any(cel_equals(item, seen) for seen in kept):
+            kept.append(item)
+    return kept
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    method("slice", slice_list, 2),
+    method("flatten", flatten, 0, 1, budget=True),
+    function("lists.range", range_list, 1, budget=True),
+    method("distinct", distinct, 0, budget=True),
+)

@@ -1,0 +1,49 @@
+import pytest
+
+from dsl.errors import DslEvalError, DslLimitError
+from dsl.functions import GLOBALS, METHODS
+from dsl.limits import LIST_LENGTH_MAX, Budget
+from dsl.values import UInt
+
+
+def test_slice():
+    assert METHODS["slice"].impl([1, 2, 3, 4], 1, 3) == [2, 3]
+    assert METHODS["slice"].impl([1, 2], 2, 2) == []
+    for start, end in ((-1, 2), (2, 1), (0, 5)):
+        with pytest.raises(DslEvalError) as err:
+            METHODS["slice"].impl([1, 2, 3, 4], start, end)
+        assert err.value.code == "DSL_INVALID_ARGUMENT"
+
+
+def test_flatten():
+    nested = [1, [2, [3, [4]]]]
+    assert METHODS["flatten"].impl(Budget(), nested) == [1, 2, [3, [4]]]
+    assert METHODS["flatten"].impl(Budget(), nested, 0) == nested
+    assert METHODS["flatten"].impl(Budget(), nested, 10) == [1, 2, 3, 4]
+    with pytest.raises(DslEvalError) as err:
+        METHODS["flatten"].impl(Budget(), nested, -1)
+    assert err.value.code == "DSL_INVALID_ARGUMENT"
+
+
+def test_range_and_its_limit():
+    assert GLOBALS["lists.range"].impl(Budget(), 3) == [0, 1, 2]
+    assert GLOBALS["lists.range"].impl(Budget(), 0) == []
+    with pytest.raises(DslLimitError):
+        GLOBALS["lists.range"].impl(Budget(), LIST_LENGTH_MAX + 1)
+    with pytest.raises(DslEvalError) as err:
+        GLOBALS["lists.range"].impl(Budget(), -1)
+    assert err.value.code == "DSL_INVALID_ARGUMENT"
+
+
+def test_distinct_uses_cel_equality():
+    assert METHODS["distinct"].impl(Budget(), [1, 2.0, UInt(1), "a", 2, True]) == [1, 2.0, "a", True]
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("slice", ("ab", 0, 1)), ("flatten", (Budget(), {})), ("distinct", (Budget(), "ab"))],
+)
+def test_wrong_types(name, args):
+    with pytest.raises(DslEvalError) as err:
+        METHODS[name].impl(*args)
+    assert err.value.code == "DSL_NO_MATCHING_OVERLOAD"
