@@ -1,0 +1,146 @@
+"""One dry run: the three panes in, what would happen out, nothing written anywhere.
+
+The bundle goes through the same loader as `accrual check` and `accrual apply`, the participant
+through the same state builder as `accrual test`, and the event through the same
+`evaluate_event` the worker calls (D30). This module only reads the panes, calls those
+functions and collects what to show; it decides nothing about rules itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import yaml
+
+from engine.bundle import Bundle, StateInput
+from engine.errors import EngineError
+from engine.evaluate import evaluate_event
+from engine.limits import check_event_data
+from engine.loader import load_bundle_text
+from engine.result import EvaluationResult
+from engine.state import EntityState, EventInput
+from engine.testing import state_from_input
+from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, parse_event, parse_participant
+
+BUNDLE_FILENAME = "playground.yaml"
+# A lone rule is wrapped into a bundle; the assets it names get this scale (cents-like).
+SINGLE_RULE_ASSET_SCALE = 2
+_PROGRAM_KEY = re.compile(r"^program\s*:", re.MULTILINE)
+_RULE_KEY = re.compile(r"^condition\s*:", re.MULTILINE)
+
+
+class RunForm(msgspec.Struct, kw_only=True):
+    """What the page posts: the text of the three panes."""
+
+    bundle: str = ""
+    event: str = ""
+    participant: str = ""
+
+
+class DryRun(msgspec.Struct, kw_only=True):
+    """Everything the result pane shows. `result` is None when an input has an error."""
+
+    problems: list[PaneProblem]
+    bundle: Bundle | None = None
+    event: PlaygroundEvent | None = None
+    participant_input: StateInput | None = None
+    before: EntityState | None = None
+    result: EvaluationResult | None = None
+    single_rule: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+def dry_run(form: RunForm) -> DryRun:
+    """Load, build the state, evaluate with a trace; every problem is collected, none raised.
+
+    >>> dry_run(RunForm(bundle=text, event='{"event_timestamp": "2026-01-01T12:00:00Z"}')).ok
+    True
+    """
+    bundle_text, event_text, participant_text = (_lines(t) for t in (form.bundle, form.event, form.participant))
+    single_rule = is_single_rule(bundle_text)
+    loaded = load_bundle_text(wrap_single_rule(bundle_text) if single_rule else bundle_text, BUNDLE_FILENAME)
+    problems = [_bundle_problem(p, single_rule) for p in loaded.problems]
+    run = DryRun(problems=problems, bundle=loaded.bundle, single_rule=single_rule)
+    try:
+        run.event = parse_event(event_text)
+        check_event_data(run.event.event_data)
+    except PaneError as exc:
+        problems.append(exc.problem)
+    except EngineError as exc:
+        problems.append(PaneProblem(pane="event", line=1, column=1, code=exc.code, message=exc.message))
+    try:
+        run.participant_input = parse_participant(participant_text)
+    except PaneError as exc:
+        problems.append(exc.problem)
+    if loaded.program is None or run.event is None or run.participant_input is None:
+        return run
+    try:
+        run.before = state_from_input(run.participant_input, loaded.bundle)
+    except EngineError as exc:
+        problems.append(PaneProblem(pane="participant", line=1, column=1, code=exc.code, message=exc.message))
+        return run
+    event = EventInput(
+        event_data=run.event.event_data,
+        event_timestamp=run.event.event_timestamp,
+        received_at=run.event.received_at or run.event.event_timestamp,
+    )
+    # evaluate_event works on its own copy, so `before` stays as it was for the side-by-side view.
+    run.result = evaluate_event(loaded.program, event, run.before, trace=True)
+    return run
+
+
+def is_single_rule(text: str) -> bool:
+    """A pane holding one rule (a `condition:` at the top level and no `program:`)."""
+    return not _PROGRAM_KEY.search(text) and bool(_RULE_KEY.search(text))
+
+
+def wrap_single_rule(text: str) -> str:
+    """A bundle around one rule. The rule's lines move one line down and two columns right,
+    which `_bundle_problem` undoes, so problems still point into the pane as typed."""
+    lines = text.splitlines() or [""]
+    body = "\n".join(["- " + lines[0]] + ["  " + line if line else line for line in lines[1:]])
+    assets = [
+        {"symbol": symbol, "name": symbol, "scale": SINGLE_RULE_ASSET_SCALE} for symbol in _asset_symbols(text)
+    ]
+    tail = yaml.safe_dump(
+        {"program": {"key": "playground", "name": "Playground"}, "assets": assets}, sort_keys=False
+    )
+    return f"rules:\n{body}\n{tail}"
+
+
+def _asset_symbols(text: str) -> list[str]:
+    try:
+        rule = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []  # the loader reports the syntax error with its position
+    actions = rule.get("actions") if isinstance(rule, dict) else None
+    symbols: list[str] = []
+    for action in actions if isinstance(actions, list) else []:
+        symbol = action.get("asset_id") if isinstance(action, dict) else None
+        if isinstance(symbol, str) and re.fullmatch(r"[A-Za-z0-9]{1,16}", symbol) and symbol not in symbols:
+            symbols.append(symbol)
+    return symbols
+
+
+def _bundle_problem(problem: Any, single_rule: bool) -> PaneProblem:
+    line, column = problem.line or 1, problem.column or 1
+    if single_rule:
+        line, column = max(line - 1, 1), max(column - 2, 1)
+    return PaneProblem(
+        pane="bundle",
+        line=line,
+        column=column,
+        code=problem.code,
+        message=problem.message,
+        severity=problem.severity,
+    )
+
+
+def _lines(text: str) -> str:
+    """Browsers post textarea line breaks as CRLF; the panes count lines by LF."""
+    return text.replace("\r\n", "\n")

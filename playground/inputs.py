@@ -1,0 +1,154 @@
+"""The playground's event and participant panes: text in, engine inputs out, or problems that say
+where (pane, line, column) the text is wrong.
+
+The event pane is JSON shaped like the body of `POST /v1/events` (only the fields a dry run
+needs); the participant pane is YAML or JSON shaped like a test case's `participant`
+(`engine.bundle.StateInput`). Nothing here evaluates anything: YAML is read with the safe
+loader, JSON with the standard decoder, and the result is validated against msgspec Structs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+import yaml
+
+from engine.bundle import StateInput
+
+PANE_CHARS_MAX = 1_000_000  # one pasted pane; the bundle loader has its own, tighter bounds
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class PaneProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing wrong in one pane, at a 1-based line and column."""
+
+    pane: str  # bundle | event | participant
+    line: int
+    column: int
+    code: str
+    message: str
+    severity: str = "error"  # error | warning
+
+
+class PlaygroundEvent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The event pane. `received_at` (the server's receive time, D16) defaults to the
+    event's own timestamp, as in test cases."""
+
+    event_timestamp: AwareDatetime
+    event_data: dict[str, Any] = msgspec.field(default_factory=dict)
+    received_at: AwareDatetime | None = None
+
+
+class PaneError(Exception):
+    """A pane could not be read; carries the problem to show beside it."""
+
+    def __init__(self, problem: PaneProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def parse_event(text: str) -> PlaygroundEvent:
+    """Read the event pane.
+
+    >>> parse_event('{"event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"amount": 5}}')
+    PlaygroundEvent(event_timestamp=datetime.datetime(2026, 1, 1, 12, 0, tzinfo=...), ...)
+    """
+    _check_size("event", text)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PaneError(
+            PaneProblem(
+                pane="event", line=exc.lineno, column=exc.colno, code="PLAYGROUND_JSON", message=exc.msg
+            )
+        ) from exc
+    return _convert("event", text, raw, PlaygroundEvent)
+
+
+def parse_participant(text: str) -> StateInput:
+    """Read the participant pane (YAML, so JSON works too). An empty pane is a new participant.
+
+    >>> parse_participant("tags: [vip]\\ncounters: {visits: 3}").tags
+    ['vip']
+    """
+    _check_size("participant", text)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        message = getattr(exc, "problem", None) or str(exc)
+        raise PaneError(
+            PaneProblem(pane="participant", line=line, column=column, code="PLAYGROUND_YAML", message=message)
+        ) from exc
+    return _convert("participant", text, {} if raw is None else raw, StateInput)
+
+
+def _check_size(pane: str, text: str) -> None:
+    if len(text) > PANE_CHARS_MAX:
+        raise PaneError(
+            PaneProblem(
+                pane=pane,
+                line=1,
+                column=1,
+                code="PLAYGROUND_TOO_LARGE",
+                message=f"{len(text)} characters exceed the limit of {PANE_CHARS_MAX}",
+            )
+        )
+
+
+def _convert(pane: str, text: str, raw: Any, kind: type) -> Any:
+    try:
+        return msgspec.convert(raw, kind)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        line, column = locate(text, message)
+        raise PaneError(
+            PaneProblem(pane=pane, line=line, column=column, code="PLAYGROUND_INVALID", message=message)
+        ) from exc
+
+
+def locate(text: str, message: str) -> tuple[int, int]:
+    """Line and column of the node a msgspec validation message points at (`- at `$.a.b``),
+    found in the YAML (or JSON) node tree of `text`; (1, 1) when it cannot be found.
+
+    >>> locate("a:\\n  b: x\\n", "Expected `int`, got `str` - at `$.a.b`")
+    (2, 6)
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 1, 1
+    if node is None:
+        return 1, 1
+    match = _PATH.search(message)
+    for key, index in _PATH_PART.findall(match.group("path")) if match else []:
+        child = _child(node, key, int(index) if index else None)
+        if child is None:
+            break
+        node = child
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown and isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if key_node.value == unknown.group("name"):
+                node = key_node
+                break
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _child(node: yaml.Node, key: str, index: int | None) -> yaml.Node | None:
+    if index is not None and isinstance(node, yaml.SequenceNode):
+        return node.value[index] if index < len(node.value) else None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key:
+                return value_node
+    return None

@@ -1,0 +1,121 @@
+// The playground's small client side: the page state in the URL, error marks in the editors,
+// copy buttons. Evaluation always happens on the server (POST /playground/run through htmx).
+(function () {
+  "use strict";
+  const PANES = ["bundle", "event", "participant"];
+  const STATE_PREFIX = "#s=";
+
+  function pane(name) { return document.getElementById(name); }
+
+  // --- URL state: deflate-raw + base64url of {bundle, event, participant} in the fragment, so a
+  // link reproduces the page and pasted rules never reach a server log.
+  async function streamBytes(bytes, transform) {
+    const stream = new Blob([bytes]).stream().pipeThrough(transform);
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  function toBase64Url(bytes) {
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function fromBase64Url(text) {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  }
+  async function encodeState() {
+    const state = {};
+    for (const name of PANES) { state[name] = pane(name).value; }
+    const json = new TextEncoder().encode(JSON.stringify(state));
+    return toBase64Url(await streamBytes(json, new CompressionStream("deflate-raw")));
+  }
+  async function decodeState(encoded) {
+    const bytes = await streamBytes(fromBase64Url(encoded), new DecompressionStream("deflate-raw"));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+  let saving = Promise.resolve();
+  function saveState() {
+    saving = saving.then(async () => {
+      const url = location.pathname + STATE_PREFIX + (await encodeState());
+      history.replaceState(null, "", url);
+      document.body.dataset.stateSaved = String(Date.now());
+    });
+    return saving;
+  }
+  async function restoreState() {
+    if (!location.hash.startsWith(STATE_PREFIX)) { return false; }
+    try {
+      const state = await decodeState(location.hash.slice(STATE_PREFIX.length));
+      for (const name of PANES) {
+        if (typeof state[name] === "string") { pane(name).value = state[name]; }
+      }
+      return true;
+    } catch (err) {
+      document.getElementById("message").textContent = "The link's state could not be read: " + err;
+      return false;
+    }
+  }
+
+  // --- error marks: a <pre> behind each textarea mirrors its text with the problem lines marked.
+  function escapeHtml(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+  function drawMarks(name) {
+    const marks = document.getElementById(name + "-marks");
+    const area = pane(name);
+    if (!marks || !area) { return; }
+    const problems = new Map();
+    document.querySelectorAll("#" + name + "-problems li[data-line]").forEach((li) => {
+      const line = Number(li.dataset.line);
+      if (!problems.has(line)) { problems.set(line, { column: Number(li.dataset.column), li: li }); }
+    });
+    const lines = area.value.split("\n");
+    marks.innerHTML = lines.map((text, i) => {
+      const problem = problems.get(i + 1);
+      if (!problem) { return escapeHtml(text); }
+      const col = Math.max(0, Math.min(problem.column - 1, text.length));
+      const at = text.slice(col, col + 1) || " ";
+      const title = escapeHtml(problem.li.textContent.trim()).replace(/"/g, "&quot;");
+      return '<mark class="error-line" data-line="' + (i + 1) + '" title="' + title + '">' +
+        escapeHtml(text.slice(0, col)) + '<mark class="error-column" data-column="' + (col + 1) + '">' +
+        escapeHtml(at) + "</mark>" + escapeHtml(text.slice(col + 1)) + "</mark>";
+    }).join("\n") + "\n";
+    marks.scrollTop = area.scrollTop;
+    marks.scrollLeft = area.scrollLeft;
+  }
+  function bindPane(name) {
+    const area = pane(name);
+    if (!area || area.dataset.bound) { return; }
+    area.dataset.bound = "1";
+    area.addEventListener("scroll", () => {
+      const marks = document.getElementById(name + "-marks");
+      marks.scrollTop = area.scrollTop;
+      marks.scrollLeft = area.scrollLeft;
+    });
+    area.addEventListener("input", () => {
+      document.getElementById(name + "-marks").textContent = "";
+      saveState();
+    });
+  }
+  function bindAll() { PANES.forEach(bindPane); }
+
+  document.addEventListener("htmx:afterSettle", (evt) => {
+    bindAll();
+    PANES.forEach(drawMarks);
+    if (evt.detail.target && evt.detail.target.id !== "result") { saveState(); }
+  });
+  document.addEventListener("click", (evt) => {
+    const button = evt.target.closest("[data-copy], #share");
+    if (!button) { return; }
+    const text = button.id === "share" ? location.href : document.querySelector(button.dataset.copy).value;
+    if (navigator.clipboard) { navigator.clipboard.writeText(text).catch(() => {}); }
+    button.dataset.copied = "1";
+  });
+  document.addEventListener("DOMContentLoaded", async () => {
+    bindAll();
+    const restored = await restoreState();
+    if (!restored) { await saveState(); }
+    if (pane("bundle").value.trim()) { htmx.trigger(document.body, "run"); }
+  });
+})();

@@ -1,0 +1,168 @@
+"""The playground's HTTP handlers: one full page and the partials htmx swaps into it.
+
+    GET  /playground                    the page (optionally `?example=NAME` preloaded)
+    GET  /playground/example?name=NAME  the three panes filled from an example
+    POST /playground/run                the result pane (plus each pane's problem list, out of band)
+    POST /playground/test-case          the current run as a test-case YAML block
+    POST /playground/append-test-case   the bundle pane with that block appended under `tests:`
+
+Handlers are thin: they read the form, call `dry_run` / `build_test_case` and render. Pasted text
+is only ever read as YAML/JSON data and CEL; nothing is written to any database.
+
+The playground renders its Jinja2 templates with its own autoescaping environment, so the router
+mounts into any Litestar app (the API's `create_app(route_handlers=[router])`) without that app
+configuring templates; htmx response headers (`HX-Trigger-After-Settle`, `HX-Retarget`) are set
+explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import jinja2
+import msgspec
+from litestar import Controller, MediaType, Request, Response, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter, URLEncodedBody
+from litestar.static_files import create_static_files_router
+
+from playground.dryrun import DryRun, RunForm, dry_run
+from playground.examples import EMPTY_EVENT, EXAMPLES_DIR, ExampleNotFound, Panes, example_names, load_example
+from playground.inputs import PaneProblem
+from playground.testcase import AppendError, append_test_case, build_test_case, render_test_case
+from playground.trace import format_value, trace_rows
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+HTMX_FILE = "htmx-2.0.11.min.js"
+PANES = ("bundle", "event", "participant")
+# htmx triggers `run` once the swapped panes are in place, so the new text is what gets posted.
+_RUN_AFTER_SETTLE = {"HX-Trigger-After-Settle": "run"}
+_JINJA = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,  # every pane's text is echoed back; never as markup
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_EMPTY = Panes(bundle="", event=msgspec.json.format(msgspec.json.encode(EMPTY_EVENT)).decode(), participant="tags: []\n")
+
+
+class TestCaseForm(RunForm, kw_only=True):
+    name: str = ""
+
+
+class AppendForm(msgspec.Struct, kw_only=True):
+    bundle: str = ""
+    block: str = ""
+
+
+class PlaygroundController(Controller):
+    path = "/playground"
+    include_in_schema = False
+
+    @get("/", sync_to_thread=False)
+    def page(
+        self,
+        examples_dir: NamedDependency[Path],
+        example: Annotated[str | None, QueryParameter(name="example")] = None,
+    ) -> Response[str]:
+        panes, error = _EMPTY, None
+        if example:
+            try:
+                panes = load_example(example, examples_dir)
+            except ExampleNotFound as exc:
+                error = str(exc)
+        context = {"panes": panes, "examples": example_names(examples_dir), "example": example, "error": error}
+        context["htmx_file"] = HTMX_FILE
+        return render("index.html", context)
+
+    @get("/example", sync_to_thread=False)
+    def example(
+        self, examples_dir: NamedDependency[Path], name: Annotated[str, QueryParameter(name="name")]
+    ) -> Response[str]:
+        try:
+            panes = load_example(name, examples_dir)
+        except ExampleNotFound as exc:
+            headers = {"HX-Retarget": "#message", "HX-Reswap": "innerHTML"}
+            return render("message.html", {"message": str(exc)}, headers=headers)
+        return render("panes.html", {"panes": panes}, headers=_RUN_AFTER_SETTLE)
+
+    @post("/run", sync_to_thread=False, status_code=200)
+    def run(self, data: URLEncodedBody[RunForm]) -> Response[str]:
+        return render("result.html", result_context(dry_run(data)))
+
+    @post("/test-case", sync_to_thread=False, status_code=200)
+    def test_case(self, data: URLEncodedBody[TestCaseForm]) -> Response[str]:
+        run = dry_run(data)
+        context: dict[str, Any] = {"block": None, "problems": run.problems}
+        if run.result is not None and run.event is not None and run.participant_input is not None:
+            case = build_test_case(data.name, run.event, run.participant_input, run.result)
+            context["block"] = render_test_case(case)
+        return render("testcase.html", context)
+
+    @post("/append-test-case", sync_to_thread=False, status_code=200)
+    def append(self, data: URLEncodedBody[AppendForm]) -> Response[str]:
+        bundle = data.bundle.replace("\r\n", "\n")
+        try:
+            appended, error = append_test_case(bundle, data.block.replace("\r\n", "\n")), None
+        except (AppendError, ValueError) as exc:  # ValueError covers PyYAML's errors
+            appended, error = bundle, str(exc)
+        context = {"bundle": appended, "append_error": error}
+        return render("bundle_pane.html", context, headers=_RUN_AFTER_SETTLE)
+
+
+def result_context(run: DryRun) -> dict[str, Any]:
+    """What `result.html` renders: the run, each rule's trace rows, problems grouped by pane."""
+    by_pane: dict[str, list[PaneProblem]] = {pane: [] for pane in PANES}
+    for problem in run.problems:
+        by_pane[problem.pane].append(problem)
+    traces = {o.rule: trace_rows(o.trace) for o in run.result.rules} if run.result else {}
+    conditions = {rule.name: rule.condition for rule in run.bundle.rules} if run.bundle else {}
+    return {
+        "run": run,
+        "problems": by_pane,
+        "traces": traces,
+        "conditions": conditions,
+        "fmt": format_value,
+    }
+
+
+def render(template: str, context: dict[str, Any], *, headers: dict[str, str] | None = None) -> Response[str]:
+    """An HTML response from one of the playground's templates.
+
+    >>> render("message.html", {"message": "no example named 'x'"}).content
+    "no example named 'x'\n"
+    """
+    html = _JINJA.get_template(f"playground/{template}").render(context)
+    return Response(content=html, media_type=MediaType.HTML, headers=headers or {})
+
+
+async def accept_form_bodies(request: Request) -> None:
+    """The playground's htmx posts are URL-encoded forms; this router-level hook stands in for
+    the API's JSON-only body check, which applies to every other route."""
+    return None
+
+
+def create_router(examples_dir: Path = EXAMPLES_DIR) -> Router:
+    """The playground's routes, with its example picker reading `examples_dir`.
+
+    >>> Litestar(route_handlers=[create_router(Path("rules_examples"))])
+    """
+    return Router(
+        path="/",
+        opt={"public": True},  # no API key: pasted bundles are evaluated without touching any data
+        before_request=accept_form_bodies,
+        dependencies={"examples_dir": Provide(lambda: examples_dir, use_cache=True, sync_to_thread=False)},
+        route_handlers=[
+            PlaygroundController,
+            create_static_files_router(
+                path="/playground/static", directories=[STATIC_DIR], include_in_schema=False
+            ),
+        ],
+    )
+
+
+router = create_router()

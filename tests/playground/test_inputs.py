@@ -1,0 +1,81 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from playground.inputs import PANE_CHARS_MAX, PaneError, locate, parse_event, parse_participant
+
+
+def test_event_pane_reads_timestamp_and_data():
+    event = parse_event('{"event_timestamp": "2026-03-01T09:30:00+01:00", "event_data": {"amount": 12.5}}')
+    assert event.event_timestamp == datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    assert event.event_data == {"amount": 12.5}
+    assert event.received_at is None
+
+
+def test_malformed_json_points_at_line_and_column():
+    with pytest.raises(PaneError) as caught:
+        parse_event('{\n  "event_timestamp": "2026-01-01T00:00:00Z",\n  "event_data": {,}\n}')
+    problem = caught.value.problem
+    assert (problem.pane, problem.code, problem.line, problem.column) == ("event", "PLAYGROUND_JSON", 3, 18)
+
+
+def test_event_without_time_zone_is_rejected_at_its_field():
+    with pytest.raises(PaneError) as caught:
+        parse_event('{"event_data": {},\n "event_timestamp": "2026-01-01T00:00:00"}')
+    problem = caught.value.problem
+    assert problem.code == "PLAYGROUND_INVALID"
+    assert "event_timestamp" in problem.message
+    assert (problem.line, problem.column) == (2, 21)
+
+
+def test_event_unknown_field_points_at_the_key():
+    with pytest.raises(PaneError) as caught:
+        parse_event('{"event_timestamp": "2026-01-01T00:00:00Z",\n  "evnt_data": {}}')
+    assert (caught.value.problem.line, caught.value.problem.column) == (2, 3)
+
+
+def test_event_must_be_an_object():
+    with pytest.raises(PaneError) as caught:
+        parse_event("[1, 2]")
+    assert caught.value.problem.code == "PLAYGROUND_INVALID"
+
+
+def test_oversized_pane_is_refused_before_parsing():
+    with pytest.raises(PaneError) as caught:
+        parse_participant("#" * (PANE_CHARS_MAX + 1))
+    assert caught.value.problem.code == "PLAYGROUND_TOO_LARGE"
+
+
+def test_participant_pane_reads_yaml_and_json():
+    state = parse_participant("tags: [vip]\ncounters:\n  visits: 3\nbalances:\n  POINTS: '10.50'\n")
+    assert state.tags == ["vip"]
+    assert state.counters == {"visits": 3}
+    assert state.balances == {"POINTS": "10.50"}
+    assert parse_participant('{"attributes": {"city": "Oslo"}}').attributes == {"city": "Oslo"}
+
+
+def test_empty_participant_is_a_new_participant():
+    state = parse_participant("")
+    assert state.tags == [] and state.status == "ACTIVE"
+
+
+def test_participant_yaml_error_has_its_position():
+    with pytest.raises(PaneError) as caught:
+        parse_participant("tags: [vip\ncounters: {}\n")
+    problem = caught.value.problem
+    assert (problem.pane, problem.code) == ("participant", "PLAYGROUND_YAML")
+    assert problem.line == 2
+
+
+def test_participant_wrong_type_points_at_the_value():
+    with pytest.raises(PaneError) as caught:
+        parse_participant("tags: [vip]\nstatus: GONE\n")
+    problem = caught.value.problem
+    assert (problem.line, problem.column) == (2, 9)
+
+
+def test_locate_walks_lists_and_falls_back_to_the_start():
+    text = "tags:\n  - a\n  - 3\n"
+    assert locate(text, "Expected `str`, got `int` - at `$.tags[1]`") == (3, 5)
+    assert locate(text, "no path here") == (1, 1)
+    assert locate("{unclosed", "Expected - at `$.a`") == (1, 1)

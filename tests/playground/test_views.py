@@ -1,0 +1,166 @@
+"""The playground's page and every partial, through a Litestar app with just its router."""
+
+from html import unescape
+
+import msgspec
+import yaml
+
+from engine.bundle import TestCase as BundleTestCase
+from playground.examples import example_names
+from tests.playground import samples
+from tests.playground.html import one, select
+
+
+def _run(client, bundle=samples.BUNDLE, event=None, participant=samples.PARTICIPANT):
+    form = {"bundle": bundle, "event": event or samples.event("coffee"), "participant": participant}
+    response = client.post("/playground/run", data=form)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+def _statuses(html):
+    return {e.attrs["data-rule"]: e.attrs["data-status"] for e in select(html, "li", data_rule="*")}
+
+
+def test_page_has_the_panes_the_buttons_and_the_vendored_htmx(client, examples_dir):
+    response = client.get("/playground")
+    assert response.status_code == 200
+    html = response.text
+    for element_id in ("bundle", "event", "participant", "run", "result", "example", "save-test"):
+        assert len(select(html, id=element_id)) == 1, element_id
+    assert one(html, "script", src="/playground/static/htmx-2.0.11.min.js")
+    assert one(html, "form", id="playground").attrs["hx-post"] == "/playground/run"
+    assert [o.attrs["value"] for o in select(html, "option")][1:] == example_names(examples_dir) == ["cafe"]
+
+
+def test_static_files_are_served(client):
+    response = client.get("/playground/static/htmx-2.0.11.min.js")
+    assert response.status_code == 200 and len(response.content) == 52182
+    assert "CompressionStream" in client.get("/playground/static/playground.js").text
+
+
+def test_page_with_an_unknown_example_says_so(client):
+    html = client.get("/playground", params={"example": "../../etc/passwd"}).text
+    assert "no example named" in one(html, id="message").text
+    assert one(html, "textarea", id="bundle").text == ""
+
+
+def test_example_partial_fills_the_panes_from_its_first_test_and_asks_for_a_run(client):
+    response = client.get("/playground/example", params={"name": "cafe"})
+    assert response.status_code == 200
+    assert response.headers["hx-trigger-after-settle"] == "run"
+    assert one(response.text, "textarea", id="bundle").text == samples.EXAMPLE
+    event = msgspec.json.decode(one(response.text, "textarea", id="event").text)
+    assert event == {"event_timestamp": "2026-05-04T10:00:00Z", "event_data": {"item": "cake", "price": 4.0}}
+    assert yaml.safe_load(one(response.text, "textarea", id="participant").text) == {"tags": ["member"]}
+
+
+def test_page_can_open_with_an_example(client):
+    html = client.get("/playground", params={"example": "cafe"}).text
+    assert one(html, "textarea", id="bundle").text == samples.EXAMPLE
+    assert one(html, "option", value="cafe").attrs.get("selected") == ""
+
+
+def test_unknown_example_is_retargeted_to_the_message_line(client):
+    response = client.get("/playground/example", params={"name": "notes"})
+    assert response.headers["hx-retarget"] == "#message"
+    assert "no example named 'notes'" in unescape(response.text)
+
+
+def test_run_shows_every_rule_with_its_status_trace_actions_and_balances(client):
+    html = _run(client)
+    assert _statuses(html) == {"coffee points": "MATCHED", "cake points": "NOT_MATCHED"}
+    assert one(html, id="summary").attrs["data-status"] == "COMPLETED"
+    coffee = one(html, "li", data_rule="coffee points")
+    assert "event.item == 'coffee'" in coffee.text
+    values = [e.text.strip() for e in select(html, "td", **{"class": "value"})]
+    assert "'coffee'" in values and "true" in values and "false" in values
+    [credit] = select(html, "tr", data_type="CREDIT")
+    assert "6" in credit.text and "POINTS" in credit.text
+    assert one(html, "tr", data_asset="POINTS").text.split() == ["POINTS", "10", "16", "0", "0"]
+    for pane in ("bundle", "event", "participant"):
+        problems = one(html, "ul", id=f"{pane}-problems")
+        assert problems.attrs["hx-swap-oob"] == "true" and not problems.text.strip()
+
+
+def test_changing_the_event_changes_which_rule_matches(client):
+    html = _run(client, event=samples.event("cake"))
+    assert _statuses(html) == {"coffee points": "NOT_MATCHED", "cake points": "MATCHED"}
+    assert "cake_lover" in one(html, "tr", data_field="tags").text
+
+
+def test_bundle_error_is_listed_with_its_line_and_column(client):
+    html = _run(client, bundle=samples.BROKEN_BUNDLE)
+    assert one(html, id="summary").attrs["data-status"] == "INPUT_ERROR"
+    [problem] = select(html, "li", data_line="*")
+    assert problem.attrs["data-line"] == str(samples.BROKEN_LINE)
+    assert int(problem.attrs["data-column"]) >= 16
+    assert problem.attrs["data-code"].startswith("DSL")
+    assert select(html, "ul", id="bundle-problems")[0].text.strip()
+    assert _statuses(html) == {}
+
+
+def test_event_and_participant_errors_are_listed_beside_their_panes(client):
+    html = _run(client, event='{"event_timestamp": "2026-01-01T00:00:00Z",\n "event_data": [}', participant="tags: [")
+    assert "PLAYGROUND_JSON" in one(html, "ul", id="event-problems").text
+    assert one(html, "li", data_code="PLAYGROUND_JSON").attrs["data-line"] == "2"
+    assert "PLAYGROUND_YAML" in one(html, "ul", id="participant-problems").text
+
+
+def test_a_single_rule_runs_in_a_playground_program(client):
+    html = _run(client, bundle=samples.SINGLE_RULE, event=samples.event("tea", 2.5), participant="")
+    assert _statuses(html) == {"lone rule": "MATCHED"}
+    assert "one rule" in one(html, id="summary").text
+
+
+def test_single_rule_errors_point_into_the_pane_as_typed(client):
+    broken = samples.SINGLE_RULE.replace("event.price > 2.0", "event.price >> 2.0")
+    html = _run(client, bundle=broken, event=samples.event("tea"), participant="")
+    [problem] = select(html, "li", data_line="*")
+    assert problem.attrs["data-line"] == "2"
+    assert int(problem.attrs["data-column"]) >= 12
+
+
+def test_pasted_markup_is_escaped_never_rendered(client):
+    html = _run(client, bundle=samples.BUNDLE.replace("Cafe", "<script>alert(1)</script>"))
+    assert "<script>alert(1)" not in html
+    html = client.get("/playground").text
+    assert "<script>alert" not in html
+
+
+def test_save_as_test_case_renders_a_block_that_reads_back(client):
+    form = {"bundle": samples.BUNDLE, "event": samples.event("cake"), "participant": samples.PARTICIPANT,
+            "name": "cake for a member"}
+    html = client.post("/playground/test-case", data=form).text
+    block = one(html, "textarea", id="testcase-yaml").text
+    [case] = msgspec.convert(yaml.safe_load(block), list[BundleTestCase])
+    assert case.name == "cake for a member"
+    assert case.expect.matched == ["cake points"]
+    assert case.expect.credits == {"POINTS": "5"}
+    assert case.participant.tags == ["member"]
+
+
+def test_save_as_test_case_with_errors_explains_why_not(client):
+    form = {"bundle": samples.BROKEN_BUNDLE, "event": samples.event("cake"), "participant": ""}
+    html = client.post("/playground/test-case", data=form).text
+    assert "problem" in one(html, id="testcase-error").text
+
+
+def test_append_puts_the_block_under_tests_and_asks_for_a_run(client):
+    block = "- name: n\n  event: {}\n"
+    response = client.post("/playground/append-test-case", data={"bundle": samples.BUNDLE, "block": block})
+    assert response.headers["hx-trigger-after-settle"] == "run"
+    bundle = one(response.text, "textarea", id="bundle").text
+    assert yaml.safe_load(bundle)["tests"] == [{"name": "n", "event": {}}]
+
+
+def test_append_to_an_unusable_tests_key_keeps_the_bundle_and_says_why(client):
+    text = samples.BUNDLE + "tests: []\n"
+    response = client.post("/playground/append-test-case", data={"bundle": text, "block": "- name: n\n"})
+    assert one(response.text, "textarea", id="bundle").text == text
+    assert "block list" in one(response.text, id="append-error").text
+
+
+def test_result_partial_snapshot(client, snapshot):
+    assert _run(client, event=samples.event("cake")) == snapshot
