@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts the services the test suite uses. Sourced by run-tests.sh.
 services_start() {
+  chromium_install
   postgres_start
 }
 services_stop() {
@@ -43,4 +44,17 @@ postgres_stop() {
   "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_TMP"
   unset TEST_POSTGRES_URL PG_TMP
+}
+
+# --- Chromium: the Debian package, driven by Playwright in the playground's browser tests ---------
+chromium_install() {
+  [ -x /usr/bin/chromium ] && return 0
+  echo "services: installing chromium" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || true
+  else
+    sudo apt-get install -y -qq chromium >/dev/null || true
+  fi
+  [ -x /usr/bin/chromium ] || echo "services: no Chromium, the browser tests will skip" >&2
 }
