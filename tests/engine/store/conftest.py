@@ -61,3 +61,56 @@ class World:
 @pytest.fixture
 def world(db):
     return World()
+
+
+def store_event(world, participant=None, *, key=None, data=None, **fields):
+    """A PENDING event of `world.program` for `participant` (default alice)."""
+    from datetime import UTC, datetime
+
+    from engine.store.db import new_id
+    from engine.store.models_rules import EventRecord
+
+    person = participant or world.alice
+    return EventRecord.create(
+        organisation=world.org, program=world.program, participant=person, external_id=person.external_id,
+        idempotency_key=key or new_id(), payload_hash="0" * 64, event_data=data or {"type": "purchase"},
+        event_timestamp=datetime(2026, 1, 1, 12, tzinfo=UTC), **fields,
+    )
+
+
+def make_rule(world, name="earn", order=None, budgets=None):
+    """A stored rule of `world.program` with one CREDIT of PTS."""
+    from engine import bundle as b
+    from engine.store.catalog import create_rule
+
+    rule = b.Rule(name=name, condition="true", order=order, budgets=budgets or [],
+                  actions=[b.Credit(asset_id="PTS", amount="10")])
+    return create_rule(world.org.id, world.program.id, rule)
+
+
+def typical_result(rule, *, amount="10", participant_role="participant", status="COMPLETED", budget=None,
+                   counter_key="purchases", tag="buyer"):
+    """What the engine returns for one matched rule: a credit, a counter increment and a tag."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from engine.result import BudgetUse, EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
+    from engine.state import EntityState, ProgramState
+
+    target = ResolvedTarget(type="PARTICIPANT", role=participant_role)
+    actions = [
+        ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="PTS", amount=Decimal(amount),
+                       bucket="AVAILABLE"),
+        ResolvedAction(rule=rule.name, index=1, type="COUNTER", target=target, key=counter_key, value="1"),
+        ResolvedAction(rule=rule.name, index=2, type="TAG", target=target, tag=tag),
+    ]
+    outcome = RuleOutcome(rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id,
+                          rule_version=rule.version, actions=actions)
+    return EvaluationResult(
+        status=status, evaluated_at=datetime(2026, 1, 1, 12, tzinfo=UTC), rules=[outcome],
+        actions=actions if status == "COMPLETED" else [], state_changes=[],
+        budget_uses=[BudgetUse(rule=rule.name, asset="PTS", amount=Decimal(amount))] if budget else [],
+        participant=EntityState(), program=ProgramState(),
+        error_code=None if status == "COMPLETED" else "insufficient_funds",
+        error_message=None if status == "COMPLETED" else "not enough",
+    )

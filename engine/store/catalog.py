@@ -1,0 +1,215 @@
+"""Programs, assets, tier types and rules as stored rows, and the `Bundle` rebuilt from them.
+
+Rules keep every version: `create_rule` writes version 1, each `update_rule` the next version,
+and each version is a `rule_history` row holding the full `engine.bundle.Rule` (`snapshot`), so a
+rule evaluation can name the exact version it ran (`rule_history_id`). Every change bumps the
+program's `rules_version`, which keys the compiled-program cache.
+
+    rule = create_rule(org.id, program.id, bundle.Rule(name="welcome", condition="true", actions=[...]))
+    rule = update_rule(org.id, rule.id, {"condition": "event.amount > 10.0"})
+    rule.version                                       # 2
+    rule_to_bundle(rule)                               # engine.bundle.Rule, round-trips
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import peewee
+
+from engine import bundle as b
+from engine.store import lookups
+from engine.store.budgets import next_reset_at
+from engine.store.db import utcnow, write_transaction
+from engine.store.errors import Conflict, LedgerRejected
+from engine.store.models import Asset, Program, ProgramAsset, TierTypeRecord
+from engine.store.models_rules import RuleBudget, RuleHistory, RuleRecord
+
+RULE_FIELDS = ("name", "description", "condition", "actions", "order", "stop_after_match", "active_from",
+               "active_to", "budgets", "status")
+STATUS_CHANGE = {"ARCHIVED": "archived", "SUSPENDED": "suspended", "ACTIVE": "activated"}
+
+
+def create_asset(organisation_id: str, program_id: str, spec: b.Asset) -> Asset:
+    """Create an organisation-level asset and link it to `program_id` (reference 6.2)."""
+    with write_transaction():
+        program = lookups.program(organisation_id, program_id)
+        if Asset.get_or_none((Asset.organisation == organisation_id) & (Asset.symbol == spec.symbol)):
+            raise Conflict(f"an asset with symbol {spec.symbol} exists", code="asset_exists")
+        asset = Asset.create(organisation=organisation_id, symbol=spec.symbol, name=spec.name, scale=spec.scale,
+                             inventory_mode=spec.inventory_mode, issuance_policy=spec.issuance_policy,
+                             max_transaction_amount=spec.max_transaction_amount)
+        ProgramAsset.create(program=program.id, asset=asset.id)
+        _bump(program.id)
+        return asset
+
+
+def create_tier_type(organisation_id: str, program_id: str, spec: b.TierType) -> TierTypeRecord:
+    with write_transaction():
+        program = lookups.program(organisation_id, program_id)
+        try:
+            with TierTypeRecord._meta.database.atomic():
+                row = TierTypeRecord.create(organisation=organisation_id, program=program.id, key=spec.key,
+                                            definition=msgspec.to_builtins(spec))
+        except peewee.IntegrityError:
+            raise Conflict(f"tier type {spec.key} exists in this program", code="tier_exists") from None
+        _bump(program.id)
+        return row
+
+
+def create_rule(organisation_id: str, program_id: str, rule: b.Rule, api_key_id: str | None = None) -> RuleRecord:
+    """Store a new rule (version 1). `order` defaults to the program's highest order + 10 and must
+    be unique among the program's ACTIVE rules (`Conflict` code `order_conflict`)."""
+    with write_transaction():
+        program = lookups.program(organisation_id, program_id)
+        _require_modifiable_program(program)
+        rule = _normalise_assets(organisation_id, program.id, rule)
+        if rule.order is None:
+            highest = RuleRecord.select(peewee.fn.MAX(RuleRecord.order)).where(RuleRecord.program == program.id).scalar()
+            rule = msgspec.structs.replace(rule, order=(highest or 0) + 10)
+        _check_order(program.id, rule, None)
+        record = RuleRecord.create(organisation=organisation_id, program=program.id, **_columns(rule), version=1)
+        _write_budgets(record, rule.budgets)
+        _history(record, "created", {}, rule, api_key_id)
+        _bump(program.id)
+        return record
+
+
+def update_rule(organisation_id: str, rule_id: str, changes: dict[str, Any], api_key_id: str | None = None) -> RuleRecord:
+    """Apply a partial change (any of `RULE_FIELDS`; actions and budgets replace) as a new version."""
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown or not changes:
+        raise LedgerRejected(f"unknown or no rule fields: {sorted(unknown)}", code="bad_request")
+    with write_transaction():
+        record = RuleRecord.get_or_none((RuleRecord.id == rule_id) & (RuleRecord.organisation == organisation_id))
+        if record is None:
+            raise lookups.NotFound(f"rule {rule_id} not found", resource="rule", id=rule_id)
+        if record.status == "ARCHIVED":
+            raise Conflict(f"rule {rule_id} is archived and cannot be modified", code="rule_archived")
+        _require_modifiable_program(record.program)
+        current = rule_to_bundle(record)
+        merged = msgspec.to_builtins(current) | changes
+        try:
+            new = msgspec.convert(merged, b.Rule)
+        except msgspec.ValidationError as exc:
+            raise LedgerRejected(f"invalid rule: {exc}", code="bad_request") from exc
+        new = _normalise_assets(organisation_id, record.program_id, new)
+        _check_order(record.program_id, new, record.id)
+        before = msgspec.to_builtins(current)
+        after = msgspec.to_builtins(new)
+        diff = {key: {"old": before.get(key), "new": after.get(key)} for key in RULE_FIELDS if before.get(key) != after.get(key)}
+        for column, value in _columns(new).items():
+            setattr(record, column, value)
+        record.version += 1
+        record.deleted_at = utcnow() if new.status == "ARCHIVED" else None
+        record.save()
+        if "budgets" in diff:
+            _write_budgets(record, new.budgets)
+        change_type = STATUS_CHANGE[new.status] if "status" in diff else "updated"
+        _history(record, change_type, diff, new, api_key_id)
+        _bump(record.program_id)
+        return record
+
+
+def rule_to_bundle(record: RuleRecord) -> b.Rule:
+    """The stored rule as `engine.bundle.Rule` (asset references are symbols)."""
+    budgets = [
+        b.Budget(asset_id=row.asset_symbol, limit=format(row.limit, "f"), schedule_type=row.schedule_type,
+                 cron_expression=row.cron_expression, interval=row.interval)
+        for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.id)
+    ]
+    return b.Rule(
+        name=record.name, condition=record.condition, actions=msgspec.convert(record.actions, list[b.Action]),
+        description=record.description, order=record.order, stop_after_match=record.stop_after_match,
+        active_from=record.active_from, active_to=record.active_to, budgets=budgets, status=record.status,
+    )
+
+
+def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int]]]:
+    """The program as a `Bundle` (assets, tiers, non-archived rules) and `rule_ids` for
+    `compile_program`: rule name -> (rule id, version)."""
+    assets = (Asset.select().join(ProgramAsset, on=(ProgramAsset.asset == Asset.id))
+              .where(ProgramAsset.program == program.id).order_by(Asset.symbol))
+    tiers = TierTypeRecord.select().where((TierTypeRecord.program == program.id) & (TierTypeRecord.status == "ACTIVE"))
+    rules = list(RuleRecord.select().where((RuleRecord.program == program.id) & (RuleRecord.status != "ARCHIVED"))
+                 .order_by(RuleRecord.order, RuleRecord.name))
+    bundle = b.Bundle(
+        program=b.ProgramSettings(key=program.key or "program", name=program.name, description=program.description,
+                                  on_unknown_participant=program.on_unknown_participant,
+                                  status="ACTIVE" if program.status == "ACTIVE" else program.status),
+        assets=[b.Asset(symbol=a.symbol, name=a.name, scale=a.scale, inventory_mode=a.inventory_mode,
+                        issuance_policy=a.issuance_policy,
+                        max_transaction_amount=None if a.max_transaction_amount is None else format(a.max_transaction_amount, "f"))
+                for a in assets],
+        tiers=[msgspec.convert(t.definition, b.TierType) for t in tiers],
+        rules=[rule_to_bundle(r) for r in rules],
+    )
+    return bundle, {r.name: (r.id, r.version) for r in rules}
+
+
+# --- internals ------------------------------------------------------------------------------------
+
+
+def _columns(rule: b.Rule) -> dict[str, Any]:
+    return {"name": rule.name, "description": rule.description, "condition": rule.condition,
+            "actions": msgspec.to_builtins(rule.actions), "order": rule.order, "stop_after_match": rule.stop_after_match,
+            "active_from": rule.active_from, "active_to": rule.active_to, "status": rule.status}
+
+
+def _normalise_assets(organisation_id: str, program_id: str, rule: b.Rule) -> b.Rule:
+    """Asset references (id or symbol) become symbols of assets linked to the program."""
+    actions = [
+        msgspec.structs.replace(action, asset_id=lookups.linked_asset(organisation_id, program_id, action.asset_id).symbol)
+        if hasattr(action, "asset_id") else action
+        for action in rule.actions
+    ]
+    budgets = [
+        msgspec.structs.replace(budget, asset_id=lookups.linked_asset(organisation_id, program_id, budget.asset_id).symbol)
+        for budget in rule.budgets
+    ]
+    return msgspec.structs.replace(rule, actions=actions, budgets=budgets)
+
+
+def _check_order(program_id: str, rule: b.Rule, rule_id: str | None) -> None:
+    if rule.status != "ACTIVE":
+        return
+    clash = RuleRecord.select().where((RuleRecord.program == program_id) & (RuleRecord.order == rule.order)
+                                      & (RuleRecord.status == "ACTIVE"))
+    if rule_id is not None:
+        clash = clash.where(RuleRecord.id != rule_id)
+    other = clash.first()
+    if other is not None:
+        raise Conflict(f"order {rule.order} is taken by active rule {other.name!r}", code="order_conflict",
+                       rule_id=other.id)
+
+
+def _write_budgets(record: RuleRecord, budgets: list[b.Budget]) -> None:
+    """Replace the rule's budgets, keeping what a kept asset's budget already consumed."""
+    kept = {row.asset_symbol: row for row in RuleBudget.select().where(RuleBudget.rule == record.id)}
+    RuleBudget.delete().where(RuleBudget.rule == record.id).execute()
+    for budget in budgets:
+        previous = kept.get(budget.asset_id)
+        same_schedule = previous is not None and (previous.schedule_type, previous.cron_expression, previous.interval) == (
+            budget.schedule_type, budget.cron_expression, budget.interval)
+        start = previous.period_started_at if same_schedule else utcnow()
+        RuleBudget.create(rule=record.id, asset_symbol=budget.asset_id, limit=budget.limit,
+                          schedule_type=budget.schedule_type, cron_expression=budget.cron_expression,
+                          interval=budget.interval, consumed=previous.consumed if previous else 0,
+                          period_started_at=start,
+                          next_reset_at=previous.next_reset_at if same_schedule else next_reset_at(
+                              budget.schedule_type, budget.cron_expression, budget.interval, start))
+
+
+def _history(record: RuleRecord, change_type: str, changes: dict, rule: b.Rule, api_key_id: str | None) -> None:
+    RuleHistory.create(rule=record.id, program=record.program_id, version=record.version, change_type=change_type,
+                       changes=changes, snapshot=msgspec.to_builtins(rule), changed_by_api_key_id=api_key_id)
+
+
+def _require_modifiable_program(program: Program) -> None:
+    if program.status == "ARCHIVED":
+        raise Conflict(f"program {program.id} is archived; its rules cannot change", code="program_archived")
+
+
+def _bump(program_id: str) -> None:
+    Program.update(rules_version=Program.rules_version + 1, updated_at=utcnow()).where(Program.id == program_id).execute()

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from engine import bundle as b
+from engine.result import ResolvedAction, ResolvedTarget, StateChange
+from engine.store import operations as ops
+from engine.store.accounts import balances_of
+from engine.store.catalog import create_tier_type
+from engine.store.effects import post_event_effects
+from engine.store.models import Participant, ParticipantTier, StateCounter, StateHistory, StateTag
+from engine.store.models_ledger import JournalEntry
+from engine.store.models_rules import EventRecord, RuleBudget, RuleEvaluation
+from engine.store.verify import verify
+
+from .conftest import make_rule, store_event, typical_result
+
+
+def available(world, person):
+    return balances_of("PARTICIPANT", person.id).get(world.pts.id).available
+
+
+def test_a_completed_result_writes_everything_once(world):
+    rule = make_rule(world)
+    event = store_event(world)
+    outcome = post_event_effects(event.id, typical_result(rule, amount="10.50"))
+    assert outcome.written and outcome.status == "COMPLETED" and len(outcome.journal_entry_ids) == 1
+    assert available(world, world.alice) == Decimal("10.50")
+    assert StateCounter.get(StateCounter.key == "purchases").value == Decimal(1)
+    assert [t.tag for t in StateTag.select()] == ["buyer"]
+    entry = JournalEntry.get_by_id(outcome.journal_entry_ids[0])
+    assert (entry.event_id, entry.rule_id, entry.rule_version) == (event.id, rule.id, 1)
+    evaluation = RuleEvaluation.get(RuleEvaluation.event == event.id)
+    assert (evaluation.status, evaluation.rule_id, evaluation.rule_version) == ("SUCCESS", rule.id, 1)
+    assert evaluation.rule_history_id is not None
+    history = sorted((h.state_type, h.operation, h.new_value, h.event_id == event.id) for h in StateHistory.select())
+    assert history == [("counter", "set", "1", True), ("tag", "add", "buyer", True)]
+    assert EventRecord.get_by_id(event.id).status == "COMPLETED"
+    again = post_event_effects(event.id, typical_result(rule, amount="10.50"))
+    assert not again.written and again.status == "COMPLETED"
+    assert available(world, world.alice) == Decimal("10.50")
+    assert verify().ok
+
+
+def test_a_failed_result_writes_only_the_failure(world):
+    rule = make_rule(world)
+    event = store_event(world)
+    outcome = post_event_effects(event.id, typical_result(rule, status="FAILED"))
+    assert outcome.status == "FAILED" and outcome.error_code == "insufficient_funds"
+    stored = EventRecord.get_by_id(event.id)
+    assert (stored.status, stored.error_code, stored.error_message) == ("FAILED", "insufficient_funds", "not enough")
+    assert JournalEntry.select().count() == 0 and StateTag.select().count() == 0
+    assert RuleEvaluation.select().count() == 1
+
+
+def test_an_action_refused_at_write_time_rolls_everything_back(world):
+    rule = make_rule(world)
+    Participant.update(status="SUSPENDED").where(Participant.id == world.alice.id).execute()
+    event = store_event(world)
+    outcome = post_event_effects(event.id, typical_result(rule))
+    assert outcome.status == "FAILED" and outcome.error_code == "participant_inactive"
+    assert JournalEntry.select().count() == 0
+    assert StateTag.select().count() == 0 and StateCounter.select().count() == 0
+    assert StateHistory.select().count() == 0
+    assert RuleEvaluation.select().count() == 1
+    assert verify().ok
+
+
+def test_debit_beyond_the_balance_fails_the_event(world):
+    rule = make_rule(world)
+    event = store_event(world)
+    target = ResolvedTarget(type="PARTICIPANT", role="participant")
+    result = typical_result(rule)
+    debit = ResolvedAction(rule=rule.name, index=3, type="DEBIT", target=target, asset="PTS", amount=Decimal("11"))
+    result = msgspec.structs.replace(result, actions=[*result.actions, debit])
+    outcome = post_event_effects(event.id, result)
+    assert outcome.error_code == "insufficient_funds"
+    assert JournalEntry.select().count() == 0 and verify().ok
+
+
+def test_budget_consumption_is_rechecked_under_the_lock(world):
+    rule = make_rule(world, budgets=[b.Budget(asset_id="PTS", limit="15")])
+    first = post_event_effects(store_event(world).id, typical_result(rule, budget=True))
+    assert first.status == "COMPLETED"
+    assert RuleBudget.get(RuleBudget.rule == rule.id).consumed == Decimal("10")
+    second = post_event_effects(store_event(world).id, typical_result(rule, budget=True))
+    assert second.error_code == "budget_conflict"
+    assert RuleBudget.get(RuleBudget.rule == rule.id).consumed == Decimal("10")
+
+
+def test_program_targets_other_participants_and_tiers(world):
+    rule = make_rule(world)
+    create_tier_type(world.org.id, world.program.id, b.TierType(key="status", levels=[
+        b.TierLevel(key="silver", rank=1), b.TierLevel(key="gold", rank=2)]))
+    ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5")
+    event = store_event(world)
+    program, bob = ResolvedTarget(type="PROGRAM"), ResolvedTarget(type="PARTICIPANT", external_id="bob")
+    alice = ResolvedTarget(type="PARTICIPANT", role="participant")
+    actions = [
+        ResolvedAction(rule=rule.name, index=0, type="COUNTER", target=program, key="sales", value="2.5"),
+        ResolvedAction(rule=rule.name, index=1, type="CREDIT", target=bob, asset="GEM", amount=Decimal(2)),
+        ResolvedAction(rule=rule.name, index=2, type="SET_ATTRIBUTE", target=bob, key="referred", value="yes"),
+        ResolvedAction(rule=rule.name, index=3, type="SET_TIER", target=alice, tier="status", level="gold"),
+    ]
+    result = msgspec.structs.replace(
+        typical_result(rule), actions=actions,
+        state_changes=[StateChange(target=alice, state_type="tier", key="status", operation="set", new_value="gold",
+                                   rule=rule.name)],
+    )
+    assert post_event_effects(event.id, result).status == "COMPLETED"
+    assert StateCounter.get(StateCounter.owner_type == "PROGRAM").value == Decimal("2.5")
+    assert balances_of("PARTICIPANT", world.bob.id)[world.gem.id].available == Decimal(2)
+    assert balances_of("PROGRAM", world.program.id)[world.gem.id].available == Decimal(3)
+    tier = ParticipantTier.get(ParticipantTier.participant == world.alice.id)
+    assert (tier.level, tier.rank) == ("gold", 2)
+    assert verify().ok
+
+
+def test_unknown_target_participant_fails_the_event(world):
+    rule = make_rule(world)
+    event = store_event(world)
+    ghost = ResolvedTarget(type="PARTICIPANT", external_id="ghost")
+    action = ResolvedAction(rule=rule.name, index=0, type="TAG", target=ghost, tag="x")
+    outcome = post_event_effects(event.id, msgspec.structs.replace(typical_result(rule), actions=[action]))
+    assert outcome.error_code == "unknown_participant"
