@@ -64,6 +64,8 @@ def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..
         del compiler.scope[-count:]
     compiler.needs_env = True
     range_fn, pairs = source.fn, count == 2
+    if count == 1:
+        return Code(_single_variable_loop(names, name, range_fn, loop, bodies))
 
     def run(env: Env) -> Any:
         items = _items(range_fn(env), name, pairs)
@@ -73,6 +75,7 @@ def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..
         try:
             return loop(env, names, items, budget, *bodies)
         finally:
+            # Restore what the variables shadowed, so an outer scope sees its own values again.
             for n, value in zip(names, saved):
                 if value is _MISSING:
                     env.pop(n, None)
@@ -82,17 +85,38 @@ def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..
     return Code(run)
 
 
-def _bind(env: Env, names: list[str], item: Any) -> None:
-    if len(names) == 1:
-        env[names[0]] = item
-    else:
-        env[names[0]], env[names[1]] = item
+def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any, bodies: list[Fn]) -> Fn:
+    """The common one-variable case without the per-call list building of the general one."""
+    (var,) = names
+
+    def run(env: Env) -> Any:
+        items = _items(range_fn(env), macro, False)
+        budget: Budget = env[BUDGET]
+        budget.charge(len(items) + 1)
+        saved = env.get(var, _MISSING)
+        try:
+            return loop(env, names, items, budget, *bodies)
+        finally:
+            if saved is _MISSING:
+                env.pop(var, None)
+            else:
+                env[var] = saved
+
+    return run
+
+
+# The loops below bind the variables inline (no helper call per element): with one variable the
+# item is the element (a list element or a map key); with two it is an (index or key, value) pair.
 
 
 def _all(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
     error: DslEvalError | None = None
+    first, second = names[0], names[-1]
     for item in items:
-        _bind(env, names, item)
+        if first is second:
+            env[first] = item
+        else:
+            env[first], env[second] = item
         try:
             result = predicate(env)
         except DslEvalError as exc:
@@ -109,8 +133,12 @@ def _all(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn)
 
 def _exists(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
     error: DslEvalError | None = None
+    first, second = names[0], names[-1]
     for item in items:
-        _bind(env, names, item)
+        if first is second:
+            env[first] = item
+        else:
+            env[first], env[second] = item
         try:
             result = predicate(env)
         except DslEvalError as exc:
@@ -127,8 +155,12 @@ def _exists(env: Env, names: list[str], items: list, budget: Budget, predicate: 
 
 def _exists_one(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
     found = 0
+    first, second = names[0], names[-1]
     for item in items:
-        _bind(env, names, item)
+        if first is second:
+            env[first] = item
+        else:
+            env[first], env[second] = item
         result = predicate(env)
         if result is True:
             found += 1
@@ -144,40 +176,53 @@ def _charge(budget: Budget, value: Any) -> Any:
     return value
 
 
-def _keep(result: Any, macro: str) -> bool:
-    if result is True or result is False:
-        return result
-    raise operators.no_overload(macro, result)
-
-
 def _map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -> list:
     *predicate, transform = bodies
+    keep = predicate[0] if predicate else None
+    first, second = names[0], names[-1]
     built = []
     for item in items:
-        _bind(env, names, item)
-        if predicate and not _keep(predicate[0](env), "map"):
-            continue
+        if first is second:
+            env[first] = item
+        else:
+            env[first], env[second] = item
+        if keep is not None:
+            wanted = keep(env)
+            if wanted is False:
+                continue
+            if wanted is not True:
+                raise operators.no_overload("map", wanted)
         built.append(_charge(budget, transform(env)))
     return check_length(built)  # type: ignore[return-value]
 
 
 def _filter(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> list:
+    (name,) = names
     kept = []
     for item in items:
-        _bind(env, names, item)
-        if _keep(predicate(env), "filter"):
-            kept.append(item[1] if len(names) == 2 else item)
+        env[name] = item
+        wanted = predicate(env)
+        if wanted is True:
+            kept.append(item)
+        elif wanted is not False:
+            raise operators.no_overload("filter", wanted)
     return kept
 
 
 def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -> dict:
     *predicate, transform = bodies
+    keep = predicate[0] if predicate else None
+    first, second = names
     built = {}
-    for item in items:
-        _bind(env, names, item)
-        if predicate and not _keep(predicate[0](env), "transformMap"):
-            continue
-        built[item[0]] = _charge(budget, transform(env))
+    for key, value in items:
+        env[first], env[second] = key, value
+        if keep is not None:
+            wanted = keep(env)
+            if wanted is False:
+                continue
+            if wanted is not True:
+                raise operators.no_overload("transformMap", wanted)
+        built[key] = _charge(budget, transform(env))
     return check_length(built)  # type: ignore[return-value]
 
 
@@ -251,11 +296,11 @@ def _loop_macro(loop: Callable[..., Any], two_variable_counts: tuple[int, ...]) 
     return compile_macro
 
 
-def _transform_list(compiler: Compiler, node: Node) -> Code:
+def _compile_transform_list(compiler: Compiler, node: Node) -> Code:
     return _comprehension(compiler, node, 2, _map)
 
 
-def _transform_map(compiler: Compiler, node: Node) -> Code:
+def _compile_transform_map(compiler: Compiler, node: Node) -> Code:
     return _comprehension(compiler, node, 2, _transform_map)
 
 
@@ -266,8 +311,8 @@ MACROS: dict[str, Callable[[Compiler, Node], Code]] = {
     "existsOne": _loop_macro(_exists_one, (3,)),
     "map": _loop_macro(_map, ()),
     "filter": _loop_macro(_filter, ()),
-    "transformList": _transform_list,
-    "transformMap": _transform_map,
+    "transformList": _compile_transform_list,
+    "transformMap": _compile_transform_map,
     "optMap": lambda compiler, node: _optional_map(compiler, node, flat=False),
     "optFlatMap": lambda compiler, node: _optional_map(compiler, node, flat=True),
     "bind": _cel_bind,

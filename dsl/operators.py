@@ -201,6 +201,8 @@ def ne(a: Any, b: Any) -> bool:
 
 def in_(element: Any, container: Any) -> bool:
     if type(container) is list:
+        if type(element) is str:
+            return element in container  # str equals only str, in Python as in CEL
         return any(cel_equals(element, item) for item in container)
     if isinstance(container, Mapping):
         return map_lookup(container, element)[0]
@@ -213,7 +215,7 @@ def no_such_key(key: Any) -> DslEvalError:
 
 def select(value: Any, field: str) -> Any:
     """`value.field` on a map; on an optional it stays optional (`optional.of(m).f`)."""
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         try:
             return value[field]
         except KeyError:
@@ -232,7 +234,7 @@ def _no_fields(value: Any, field: str) -> DslEvalError:
 
 def has(value: Any, field: str) -> bool:
     """`has(value.field)`: presence of a key in a map."""
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         return field in value
     if type(value) is Optional:
         return value.has_value and has(value.value, field)

@@ -160,7 +160,8 @@ class _Builder(Transformer_NonRecursive):
     root_ident = ident
 
     def field(self, meta: Any, token: Token) -> str:
-        return token[1:-1] if token.type == "QUOTED_FIELD" else self._name(token)
+        # Reserved words are fine as field and method names: only bare identifiers are restricted.
+        return token[1:-1] if token.type == "QUOTED_FIELD" else str(token)
 
     def select(self, meta: Any, operand: Node, field: str) -> Node:
         return self._node("select", meta, (operand, field), operand)
@@ -183,7 +184,7 @@ class _Builder(Transformer_NonRecursive):
     root_call = call
 
     def method(self, meta: Any, target: Node, name: Token, args: tuple[Node, ...] = ()) -> Node:
-        return self._node("method", meta, (target, self._name(name), args), target)
+        return self._node("method", meta, (target, str(name), args), target)
 
     def item(self, meta: Any, value: Node) -> tuple[Node, bool]:
         return (value, False)

@@ -51,10 +51,10 @@ def resolve_name(compiler: Compiler, node: Node) -> Code:
 
         operand = compiler.compile(node.args[0])
         return Code(selector(operand.fn, fields[-1]))
-    if not fields:
-        return Code(base)
-    return Code(_fused(parts[0], base, fields) if base_length == 1 and parts[0] not in compiler.scope
-                else _chain(base, fields))  # fmt: skip
+    if base_length != 1:
+        return Code(_chain(base, fields) if fields else base)
+    general = _chain(base, fields) if fields else base
+    return Code(_fused(parts[0], general, fields), path=tuple(parts) if len(fields) <= 2 else None)
 
 
 def _static_base(compiler: Compiler, node: Node, parts: list[str]) -> tuple[int, Code]:
@@ -96,10 +96,11 @@ def _chain(base: Fn, fields: list[str]) -> Fn:
     return select
 
 
-def _fused(name: str, base: Fn, fields: list[str]) -> Fn:
+def _fused(name: str, general: Fn, fields: list[str]) -> Fn:
     """`event.amount` as one closure of plain subscripts; any surprise (a missing key, a value that
     is not a map) takes the general path, which raises the precise error."""
-    general = _chain(base, fields)
+    if not fields:
+        return general
     if len(fields) == 1:
         (f1,) = fields
 
@@ -120,6 +121,16 @@ def _fused(name: str, base: Fn, fields: list[str]) -> Fn:
                 return general(env)
 
         return select2
+    if len(fields) == 3:
+        f1, f2, f3 = fields
+
+        def select3(env: Env) -> Any:
+            try:
+                return env[name][f1][f2][f3]
+            except (KeyError, TypeError, IndexError):
+                return general(env)
+
+        return select3
     return general
 
 

@@ -8,7 +8,9 @@ check and one float comparison); everything else falls back to `dsl.operators`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from dsl import operators
@@ -22,12 +24,16 @@ _NO_VALUE = object()
 
 
 class Code:
-    """A compiled sub-expression: `fn(env)` computes it; `value` is set when it is constant."""
+    """A compiled sub-expression: `fn(env)` computes it; `value` is set when it is constant.
 
-    __slots__ = ("fn", "value")
+    `path` is set when `fn` reads `env[name][f1]...` (a variable and up to two fields): a parent
+    operator can then do that lookup itself and save a call, falling back to `fn` for errors.
+    """
 
-    def __init__(self, fn: Fn, value: Any = _NO_VALUE) -> None:
-        self.fn, self.value = fn, value
+    __slots__ = ("fn", "value", "path")
+
+    def __init__(self, fn: Fn, value: Any = _NO_VALUE, path: tuple[str, ...] | None = None) -> None:
+        self.fn, self.value, self.path = fn, value, path
 
     @property
     def constant(self) -> bool:
@@ -39,22 +45,64 @@ def constant(value: Any) -> Code:
 
 
 # Types whose Python comparison and equality agree with CEL's when both operands have that type.
-_FAST_ORDER = frozenset((int, float, str, UInt))
+_FAST_ORDER = frozenset((int, float, str, UInt, datetime, timedelta))
 _FAST_EQUAL = frozenset((int, float, str, bool, UInt, type(None), bytes))
 
 _RELATIONS: dict[str, tuple[Callable[[Any, Any], bool], Callable[[Any, Any], Any]]] = {
-    "lt": (operators.lt, lambda a, b: a < b),
-    "le": (operators.le, lambda a, b: a <= b),
-    "gt": (operators.gt, lambda a, b: a > b),
-    "ge": (operators.ge, lambda a, b: a >= b),
+    "lt": (operators.lt, operator.lt),
+    "le": (operators.le, operator.le),
+    "gt": (operators.gt, operator.gt),
+    "ge": (operators.ge, operator.ge),
 }
+_LOOKUP_ERRORS = (KeyError, TypeError, IndexError)
+
+
+def fused_with_constant(left: Code, fast: Callable[[Any, Any], Any], slow: Callable[[Any, Any], Any], c: Any) -> Fn:
+    """`event.amount > 100.0` as one closure: the lookup inline, then `fast` (a C-level operator)
+    when the value has the constant's type, `slow` (the full CEL operator) otherwise."""
+    assert left.path is not None
+    general, kind_of_c = left.fn, type(c)
+    if len(left.path) == 1:
+        (name,) = left.path
+
+        def run0(env: Env) -> Any:
+            try:
+                a = env[name]
+            except _LOOKUP_ERRORS:
+                a = general(env)
+            return fast(a, c) if type(a) is kind_of_c else slow(a, c)
+
+        return run0
+    if len(left.path) == 2:
+        name, f1 = left.path
+
+        def run1(env: Env) -> Any:
+            try:
+                a = env[name][f1]
+            except _LOOKUP_ERRORS:
+                a = general(env)
+            return fast(a, c) if type(a) is kind_of_c else slow(a, c)
+
+        return run1
+    name, f1, f2 = left.path
+
+    def run2(env: Env) -> Any:
+        try:
+            a = env[name][f1][f2]
+        except _LOOKUP_ERRORS:
+            a = general(env)
+        return fast(a, c) if type(a) is kind_of_c else slow(a, c)
+
+    return run2
 
 
 def relation(kind: str, left: Code, right: Code) -> Fn:
     """`<`, `<=`, `>`, `>=`, with a fast path when an operand is a constant number or string."""
-    slow, _ = _RELATIONS[kind]
+    slow, fast = _RELATIONS[kind]
     lf, rf = left.fn, right.fn
     if right.constant and type(right.value) in _FAST_ORDER:
+        if left.path is not None:
+            return fused_with_constant(left, fast, slow, right.value)
         return _relation_to_constant(kind, lf, right.value)
     if kind == "lt":
 
@@ -73,34 +121,9 @@ def relation(kind: str, left: Code, right: Code) -> Fn:
 
 
 def _relation_to_constant(kind: str, lf: Fn, c: Any) -> Fn:
-    slow, _ = _RELATIONS[kind]
+    slow, fast = _RELATIONS[kind]
     kind_of_c = type(c)
-    # One closure per operator keeps the fast path free of an indirect call.
-    if kind == "lt":
-
-        def run(env: Env) -> Any:
-            a = lf(env)
-            return a < c if type(a) is kind_of_c else slow(a, c)
-
-    elif kind == "le":
-
-        def run(env: Env) -> Any:
-            a = lf(env)
-            return a <= c if type(a) is kind_of_c else slow(a, c)
-
-    elif kind == "gt":
-
-        def run(env: Env) -> Any:
-            a = lf(env)
-            return a > c if type(a) is kind_of_c else slow(a, c)
-
-    else:
-
-        def run(env: Env) -> Any:
-            a = lf(env)
-            return a >= c if type(a) is kind_of_c else slow(a, c)
-
-    return run
+    return lambda env: fast(a, c) if type(a := lf(env)) is kind_of_c else slow(a, c)
 
 
 def equality(negate: bool, left: Code, right: Code) -> Fn:
@@ -110,6 +133,10 @@ def equality(negate: bool, left: Code, right: Code) -> Fn:
     lf, rf = left.fn, right.fn
     if right.constant and type(right.value) in _FAST_EQUAL:
         c, kind_of_c = right.value, type(right.value)
+        if left.path is not None:
+            if negate:
+                return fused_with_constant(left, operator.ne, _not_equals, c)
+            return fused_with_constant(left, operator.eq, cel_equals, c)
         if negate:
             return lambda env: (a != c) if type(a := lf(env)) is kind_of_c else not cel_equals(a, c)
         return lambda env: (a == c) if type(a := lf(env)) is kind_of_c else cel_equals(a, c)
@@ -118,9 +145,17 @@ def equality(negate: bool, left: Code, right: Code) -> Fn:
     return lambda env: cel_equals(lf(env), rf(env))
 
 
+def _not_equals(a: Any, b: Any) -> bool:
+    return not cel_equals(a, b)
+
+
 def membership(left: Code, right: Code) -> Fn:
-    """`x in [...]` against a constant list of strings becomes a set lookup."""
+    """`x in [...]` against a constant list of strings becomes a set lookup; a constant string
+    in a list or map uses Python's `in` (a string equals only strings, in both languages)."""
     lf, rf = left.fn, right.fn
+    if left.constant and type(left.value) is str:
+        c = left.value
+        return lambda env: (c in v) if type(v := rf(env)) is list or type(v) is dict else operators.in_(c, v)
     if right.constant and type(right.value) is list and all(type(v) is str for v in right.value):
         members, items = frozenset(right.value), right.value
         return lambda env: (a in members) if type(a := lf(env)) is str else operators.in_(a, items)
@@ -134,39 +169,33 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "div": operators.div,
     "mod": operators.mod,
 }
-_FLOAT_OPS: dict[str, Callable[[float, float], float]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
+_FLOAT_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
 }
 
 
 def arithmetic(kind: str, left: Code, right: Code) -> Fn:
     """`+ - * / %`; doubles, the common case of amounts (D7), skip the generic dispatch."""
-    slow = _ARITHMETIC[kind]
+    slow, fast = _ARITHMETIC[kind], _FLOAT_OPS.get(kind)
     lf, rf = left.fn, right.fn
-    if kind == "mul" and right.constant and type(right.value) is float:
+    if fast is None:
+        return lambda env: slow(lf(env), rf(env))
+    if right.constant and type(right.value) is float and not (kind == "div" and right.value == 0.0):
+        if left.path is not None:
+            return fused_with_constant(left, fast, slow, right.value)
         c = right.value
-        return lambda env: (a * c) if type(a := lf(env)) is float else slow(a, c)
-    if kind == "add":
+        return lambda env: fast(a, c) if type(a := lf(env)) is float else slow(a, c)
 
-        def add(env: Env) -> Any:
-            a, b = lf(env), rf(env)
-            if type(a) is float and type(b) is float:
-                return a + b
-            return slow(a, b)
+    def run(env: Env) -> Any:
+        a, b = lf(env), rf(env)
+        if type(a) is float and type(b) is float and (b or kind != "div"):
+            return fast(a, b)
+        return slow(a, b)
 
-        return add
-    if kind == "mul":
-
-        def mul(env: Env) -> Any:
-            a, b = lf(env), rf(env)
-            if type(a) is float and type(b) is float:
-                return a * b
-            return slow(a, b)
-
-        return mul
-    return lambda env: slow(lf(env), rf(env))
+    return run
 
 
 def logical_and(left: Fn, right: Fn) -> Fn:
