@@ -1,9 +1,10 @@
 """Timestamps and durations: parsing, formatting, range checks and arithmetic.
 
 A CEL timestamp is a tz-aware `datetime` (kept in UTC once built here) between
-0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z; a duration is a `timedelta` within
-+-315,576,000,000 seconds (about 10,000 years), as the CEL specification bounds them. Anything
-that leaves these ranges raises `DslEvalError(code="DSL_RANGE")`.
+0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z; a duration is a `timedelta` that fits
+in a signed 64-bit count of nanoseconds (about +-292 years), as in cel-go and as the CEL
+conformance suite expects (`timestamp('9999-12-31T23:59:59Z') - timestamp('0001-01-01T00:00:00Z')`
+is a range error). Anything that leaves these ranges raises `DslEvalError(code="DSL_RANGE")`.
 
 Python keeps microseconds, not nanoseconds: parsing truncates sub-microsecond digits toward zero
 (`duration("1500ns")` is 1 microsecond, `timestamp("...T00:00:00.123456789Z")` keeps .123456).
@@ -24,8 +25,8 @@ from dsl.values import type_name
 UTC = timezone.utc
 TIMESTAMP_MIN = datetime(1, 1, 1, tzinfo=UTC)
 TIMESTAMP_MAX = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
-DURATION_SECONDS_MAX = 315_576_000_000
-DURATION_MAX = timedelta(seconds=DURATION_SECONDS_MAX)
+DURATION_NANOS_MIN, DURATION_NANOS_MAX = -(2**63), 2**63 - 1
+DURATION_MAX = timedelta(microseconds=DURATION_NANOS_MAX // 1000)  # 106751 days 23:47:16.854775
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _RFC3339 = re.compile(
@@ -66,7 +67,7 @@ def check_timestamp(value: datetime) -> datetime:
 def check_duration(value: timedelta) -> timedelta:
     if -DURATION_MAX <= value <= DURATION_MAX:
         return value
-    raise _range_error(f"duration out of range (at most {DURATION_SECONDS_MAX} seconds either way)")
+    raise _range_error(f"duration out of range (at most {format_duration(DURATION_MAX)} either way)")
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -124,12 +125,11 @@ def parse_duration(text: str) -> timedelta:
         position = part.end()
     if position != len(body):
         raise _invalid(f"duration {text!r} is not valid (e.g. '1h30m', '1.5s', '-2m')")
-    micros = int(nanos) // 1000  # both truncations go toward zero because nanos >= 0 here
-    if text.startswith("-"):
-        micros = -micros
-    if abs(micros) > DURATION_SECONDS_MAX * 1_000_000:
-        raise _range_error(f"duration {text!r} is out of range")
-    return timedelta(microseconds=micros)
+    whole_nanos = -int(nanos) if text.startswith("-") else int(nanos)  # truncated toward zero
+    if not DURATION_NANOS_MIN <= whole_nanos <= DURATION_NANOS_MAX:
+        raise _range_error(f"duration {text!r} is out of range (about 292 years either way)")
+    micros = abs(whole_nanos) // 1000
+    return timedelta(microseconds=-micros if whole_nanos < 0 else micros)
 
 
 def format_duration(value: timedelta) -> str:

@@ -1,8 +1,10 @@
 """`timestamp()`, `duration()` and the calendar accessors (`getFullYear`, `getHours`, ...).
 
 Timestamp accessors read the calendar in UTC, or in the zone given as an argument (an IANA name
-or a fixed offset such as "+05:30"). Duration accessors return whole totals truncated toward zero,
-as cel-go does: `duration('90m').getHours()` is 1, `duration('90m').getMinutes()` is 90.
+or a fixed offset such as "+05:30"). Duration accessors `getHours`, `getMinutes` and `getSeconds`
+return whole totals truncated toward zero, as cel-go does: `duration('90m').getHours()` is 1,
+`duration('90m').getMinutes()` is 90. `getMilliseconds` returns the millisecond field within the
+second (`duration('123.321s').getMilliseconds()` is 321), as the CEL conformance suite requires.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def _trunc_div(micros: int, unit: int) -> int:
     return -quotient if micros < 0 else quotient
 
 
+def _millisecond_of_second(micros: int) -> int:
+    """The millisecond field of a duration (123.321s gives 321), with the duration's sign."""
+    component = (abs(micros) % 1_000_000) // 1000
+    return -component if micros < 0 else component
+
+
 _MICROS_PER = {
     "getHours": 3_600_000_000,
     "getMinutes": 60_000_000,
@@ -77,7 +85,10 @@ def _accessor(name: str, calendar_field: Callable[[datetime], int]) -> Callable[
         if isinstance(value, datetime):
             return calendar_field(_local(name, value, zone))
         if type(value) is timedelta and duration_unit is not None and zone is None:
-            return _trunc_div(total_microseconds(value), duration_unit)
+            micros = total_microseconds(value)
+            if name == "getMilliseconds":
+                return _millisecond_of_second(micros)
+            return _trunc_div(micros, duration_unit)
         raise no_overload(name, value) if zone is None else no_overload(name, value, zone)
 
     access.__name__ = name

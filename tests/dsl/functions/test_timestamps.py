@@ -56,9 +56,11 @@ def test_timezone_that_pushes_past_year_9999_is_a_range_error():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("getHours", -1), ("getMinutes", -90), ("getSeconds", -5430), ("getMilliseconds", -5430500)],
+    [("getHours", -1), ("getMinutes", -90), ("getSeconds", -5430), ("getMilliseconds", -500)],
 )
-def test_duration_accessors_return_totals_truncated_toward_zero(name, expected):
+def test_duration_accessors_return_totals_truncated_toward_zero_but_milliseconds_of_the_second(
+    name, expected
+):
     assert METHODS[name].impl(duration("-90m30.5s")) == expected
     assert METHODS[name].impl(duration("90m30.5s")) == -expected
 
@@ -95,3 +97,8 @@ def test_timestamp_and_duration_conversions():
         with pytest.raises(DslEvalError) as err:
             impl(bad)
         assert err.value.code == "DSL_NO_MATCHING_OVERLOAD"
+
+
+def test_duration_milliseconds_is_the_field_within_the_second():
+    assert METHODS["getMilliseconds"].impl(duration("123.321456s")) == 321
+    assert METHODS["getMilliseconds"].impl(duration("-0.0015s")) == -1
