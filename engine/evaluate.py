@@ -24,6 +24,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from msgspec.structs import replace
+
 from dsl.errors import DslError, DslLimitError
 from dsl.values import Optional, UInt, type_name
 from engine.actions import ActionFailure, apply_actions
@@ -77,29 +79,29 @@ def evaluate_event(
     stopped_by: str | None = None
     for rule in program.rules:
         if stopped_by is not None:
-            outcomes.append(_outcome(rule, RuleStatus.STOPPED, stopped_by=stopped_by))
-        elif not rule.in_window(received_at):
-            outcomes.append(_outcome(rule, RuleStatus.OUTSIDE_TIME_WINDOW))
+            outcomes.append(rule.stopped(stopped_by))
+        elif rule.windowed and not rule.in_window(received_at):
+            outcomes.append(rule.outside_window)
         elif flags is not None and not flags[rule.position]:
-            outcomes.append(_outcome(rule, RuleStatus.NOT_MATCHED))
+            outcomes.append(rule.not_matched)
         else:
             if working.stale:
                 working.refresh(bindings)
             outcome = _evaluate_condition(rule, bindings, trace)
+            if outcome.status is RuleStatus.MATCHED:
+                try:
+                    actions = apply_actions(rule, bindings, working)
+                except ActionFailure as exc:
+                    outcomes.append(replace(outcome, error=exc.message, error_code=exc.code))
+                    return _failed(received_at, outcomes, exc.code, exc.message,
+                                   participant, recipient, program_state)
+                applied.extend(action for action in actions if action.status == "APPLIED")
+                suppressed = any(action.status == "SUPPRESSED" for action in actions)
+                status = RuleStatus.BUDGET_EXCEEDED if suppressed else RuleStatus.MATCHED
+                outcome = replace(outcome, status=status, actions=actions)
+                if rule.stop_after_match:
+                    stopped_by = rule.name
             outcomes.append(outcome)
-            if outcome.status is not RuleStatus.MATCHED:
-                continue
-            try:
-                outcome.actions = apply_actions(rule, bindings, working)
-            except ActionFailure as exc:
-                outcome.error, outcome.error_code = exc.message, exc.code
-                return _failed(received_at, outcomes, exc.code, exc.message,
-                               participant, recipient, program_state)
-            applied.extend(action for action in outcome.actions if action.status == "APPLIED")
-            if any(action.status == "SUPPRESSED" for action in outcome.actions):
-                outcome.status = RuleStatus.BUDGET_EXCEEDED
-            if rule.stop_after_match:
-                stopped_by = rule.name
     qualify_tiers(program, working)
     return EvaluationResult(
         status="COMPLETED",
@@ -116,17 +118,6 @@ def evaluate_event(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def _outcome(rule: CompiledRule, status: RuleStatus, **fields: Any) -> RuleOutcome:
-    return RuleOutcome(
-        rule=rule.name,
-        order=rule.order,
-        status=status,
-        rule_id=rule.rule_id,
-        rule_version=rule.rule_version,
-        **fields,
-    )
 
 
 def _failed(received_at, outcomes, code, message, participant, recipient, program_state):
@@ -160,20 +151,19 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
         else:
             value = rule.condition.evaluate(bindings)
     except DslLimitError as exc:
-        return _outcome(rule, RuleStatus.SKIPPED_TIMEOUT, error=exc.message,
+        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error=exc.message,
                         error_code=exc.code, trace=steps)
     except DslError as exc:
-        return _outcome(rule, RuleStatus.SKIPPED_ERROR, error=exc.message,
+        return rule.outcome(RuleStatus.SKIPPED_ERROR, error=exc.message,
                         error_code=exc.code, trace=steps)
     except RecursionError:
-        return _outcome(rule, RuleStatus.SKIPPED_TIMEOUT, error="evaluation nested too deeply",
+        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error="evaluation nested too deeply",
                         error_code="DSL_LIMIT_DEPTH", trace=steps)
     if value is True:
-        return _outcome(rule, RuleStatus.MATCHED, trace=steps)
+        return rule.outcome(RuleStatus.MATCHED, trace=steps)
     if value is False:
-        return _outcome(rule, RuleStatus.NOT_MATCHED, trace=steps)
-    return _outcome(
-        rule,
+        return rule.not_matched if steps is None else rule.outcome(RuleStatus.NOT_MATCHED, trace=steps)
+    return rule.outcome(
         RuleStatus.SKIPPED_ERROR,
         error=f"condition must return a bool, got {type_name(value)}",
         error_code="CONDITION_NOT_BOOL",

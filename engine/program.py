@@ -31,6 +31,7 @@ from engine.bindings import VARIABLES, lookup_path
 from engine.durations import DurationError, parse_duration
 from engine.errors import EngineError
 from engine.limits import check_action_count, check_budget_count, check_rule_count
+from engine.result import RuleOutcome, RuleStatus
 
 Path = tuple[str | int, ...]
 BALANCE_ACTIONS = frozenset({"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "VOID_HOLD"})
@@ -90,6 +91,22 @@ class CompiledRule:
     status: str
     rule_id: str | None = None
     rule_version: int | None = None
+    windowed: bool = False  # has active_from or active_to
+    # Outcomes of a rule that was not evaluated, made once (see RuleOutcome).
+    not_matched: RuleOutcome | None = None
+    outside_window: RuleOutcome | None = None
+    _stopped: dict[str, RuleOutcome] = field(default_factory=dict, repr=False)
+
+    def outcome(self, status: RuleStatus, **fields: Any) -> RuleOutcome:
+        return RuleOutcome(rule=self.name, order=self.order, status=status, rule_id=self.rule_id,
+                           rule_version=self.rule_version, **fields)
+
+    def stopped(self, by: str) -> RuleOutcome:
+        """The STOPPED outcome naming the rule whose stop_after_match stopped this one."""
+        outcome = self._stopped.get(by)
+        if outcome is None:
+            outcome = self._stopped[by] = self.outcome(RuleStatus.STOPPED, stopped_by=by)
+        return outcome
 
     def in_window(self, received_at: datetime) -> bool:
         """D16: active in [active_from, active_to) of the event's received_at."""
@@ -196,7 +213,13 @@ def _assemble(bundle, compiled, assets, tiers) -> CompiledProgram:
 
 
 def _with_position(rule: CompiledRule, position: int) -> CompiledRule:
-    return dataclasses.replace(rule, position=position)
+    return dataclasses.replace(
+        rule,
+        position=position,
+        windowed=rule.active_from is not None or rule.active_to is not None,
+        not_matched=rule.outcome(RuleStatus.NOT_MATCHED),
+        outside_window=rule.outcome(RuleStatus.OUTSIDE_TIME_WINDOW),
+    )
 
 
 def _index_guard(condition: Any) -> tuple[str, tuple] | None:
