@@ -25,3 +25,16 @@ def bench_expressions(repeats: int, loops: int) -> None:
     from engine.bench.expressions import measure, report
 
     click.echo(report(measure(repeats=repeats, loops=loops)))
+
+
+@bench.command(name="engine")
+@click.option("--events", type=click.IntRange(1, 100_000), default=400, show_default=True,
+              help="Events evaluated per measurement.")
+@click.option("--repeats", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Measurements per figure; the best is shown.")
+def bench_engine(events: int, repeats: int) -> None:
+    """Evaluate one event against programs of 10, 100 and 1,000 rules, with the rule index and
+    with every condition evaluated (the reference)."""
+    from engine.bench.engine import measure, render
+
+    click.echo("\n".join(render(measure(events=events, repeats=repeats))))
