@@ -78,7 +78,7 @@ def _apply(
     return out
 
 
-# --- targets ---------------------------------------------------------------------------------------
+# --- targets -------------------------------------------------------------------------------------
 
 
 def _resolve_target(
@@ -131,7 +131,7 @@ def _text(expression: Any, bindings: dict[str, Any], name: str) -> str | None:
                       code="invalid_reference")
 
 
-# --- balances --------------------------------------------------------------------------------------
+# --- balances ------------------------------------------------------------------------------------
 
 
 def _amount(action: CompiledAction, bindings: dict[str, Any]) -> Decimal:

@@ -65,7 +65,8 @@ def parse_decimal(text: str, *, scale: int | None = None, what: str = "amount") 
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise AmountError(f"{what} {text!r} is not a decimal number", code="invalid_amount") from exc
+        message = f"{what} {text!r} is not a decimal number"
+        raise AmountError(message, code="invalid_amount") from exc
     if not value.is_finite() or value < 0 or value >= _UPPER_BOUND:
         raise AmountError(f"{what} {text!r} is out of range", code="invalid_amount")
     if scale is None:

@@ -71,7 +71,8 @@ def evaluate_event(
         event_value = event_binding(event.event_data)
         working = WorkingState.start(participant, recipient, program_state, budgets or {}, now)
     except EngineError as exc:
-        return _failed(received_at, [], exc.code, exc.message, participant, recipient, program_state)
+        return _failed(received_at, [], exc.code, exc.message,
+                       participant, recipient, program_state)
     bindings = working.bindings(event_value)
     flags = None if trace else program.candidates(bindings)
     outcomes: list[RuleOutcome] = []
@@ -136,7 +137,7 @@ def _failed(received_at, outcomes, code, message, participant, recipient, progra
     )
 
 
-# --- conditions -------------------------------------------------------------------------------------
+# --- conditions ---------------------------------------------------------------------------------
 
 
 def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: bool) -> RuleOutcome:
@@ -162,7 +163,9 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
     if value is True:
         return rule.outcome(RuleStatus.MATCHED, trace=steps)
     if value is False:
-        return rule.not_matched if steps is None else rule.outcome(RuleStatus.NOT_MATCHED, trace=steps)
+        if steps is None:
+            return rule.not_matched
+        return rule.outcome(RuleStatus.NOT_MATCHED, trace=steps)
     return rule.outcome(
         RuleStatus.SKIPPED_ERROR,
         error=f"condition must return a bool, got {type_name(value)}",

@@ -106,7 +106,7 @@ class WorkingState:
     def entity(self, role: str) -> EntityState | ProgramState:
         if role == "program":
             return self.program
-        return self.participant if role == "participant" else self.recipient  # type: ignore[return-value]
+        return self.participant if role == "participant" else self.recipient  # type: ignore
 
     def target(self, role: str) -> ResolvedTarget:
         if role == "program":
