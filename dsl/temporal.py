@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +27,7 @@ TIMESTAMP_MAX = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
 DURATION_NANOS_MIN, DURATION_NANOS_MAX = -(2**63), 2**63 - 1
 DURATION_MAX = timedelta(microseconds=DURATION_NANOS_MAX // 1000)  # 106751 days 23:47:16.854775
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PARSE_CACHE_SIZE = 1024
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})",
@@ -70,6 +70,7 @@ def check_duration(value: timedelta) -> timedelta:
     raise _range_error(f"duration out of range (at most {format_duration(DURATION_MAX)} either way)")
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)  # results are immutable; rules parse the same texts again
 def parse_timestamp(text: str) -> datetime:
     """Parse an RFC 3339 timestamp. Example: `parse_timestamp("2009-02-13T23:31:30Z")`."""
     match = _RFC3339.fullmatch(text)
@@ -107,6 +108,7 @@ def format_timestamp(value: datetime) -> str:
     return text + "Z"
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_duration(text: str) -> timedelta:
     """Parse a Go-style duration: a signed sequence of decimal numbers with units
     (`ns`, `us`, `ms`, `s`, `m`, `h`). Example: `parse_duration("-1h30.5m")`."""
@@ -115,17 +117,18 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(0)
     if not body:
         raise _invalid(f"duration {text!r} is empty (e.g. '1h30m', '1.5s')")
-    nanos, position = Fraction(0), 0
+    nanos, position = 0, 0
     for part in _DURATION_PART.finditer(body):
         if part.start() != position:
             break
         whole, _, decimals = part.group(1).partition(".")
-        number = int(whole or "0") + Fraction(int(decimals or "0"), 10 ** len(decimals))
-        nanos += number * _NANOS_PER_UNIT[part.group(2)]
+        unit = _NANOS_PER_UNIT[part.group(2)]
+        # Integer arithmetic, truncating each fraction to whole nanoseconds as Go does.
+        nanos += int(whole or "0") * unit + int(decimals or "0") * unit // 10 ** len(decimals)
         position = part.end()
     if position != len(body):
         raise _invalid(f"duration {text!r} is not valid (e.g. '1h30m', '1.5s', '-2m')")
-    whole_nanos = -int(nanos) if text.startswith("-") else int(nanos)  # truncated toward zero
+    whole_nanos = -nanos if text.startswith("-") else nanos
     if not DURATION_NANOS_MIN <= whole_nanos <= DURATION_NANOS_MAX:
         raise _range_error(f"duration {text!r} is out of range (about 292 years either way)")
     micros = abs(whole_nanos) // 1000
