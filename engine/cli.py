@@ -3,6 +3,9 @@ worker call, and holds no logic of its own."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
 
 
@@ -38,3 +41,39 @@ def bench_engine(events: int, repeats: int) -> None:
     from engine.bench.engine import measure, render
 
     click.echo("\n".join(render(measure(events=events, repeats=repeats))))
+
+
+def _style(text: str, **styles: object) -> str:
+    return click.style(text, **styles) if sys.stdout.isatty() else text
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of program bundle files (for editor completion and validation)."""
+    from engine.bundle import bundle_json_schema
+
+    click.echo(json.dumps(bundle_json_schema(), indent=2, sort_keys=True))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+def check(files: tuple[str, ...], strict: bool) -> None:
+    """Validate and analyse bundle FILES; every problem is printed as file:line:col."""
+    from engine.report import check_files
+
+    report = check_files(files, strict=strict, style=_style)
+    click.echo("\n".join(report.lines))
+    sys.exit(report.exit_code)
+
+
+@main.command(name="test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", is_flag=True, help="List passing test cases too.")
+def test_command(files: tuple[str, ...], verbose: bool) -> None:
+    """Run the test cases of bundle FILES against the engine; print a diff for each failure."""
+    from engine.report import test_files
+
+    report = test_files(files, verbose=verbose, style=_style)
+    click.echo("\n".join(report.lines))
+    sys.exit(report.exit_code)

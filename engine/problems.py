@@ -61,29 +61,33 @@ class ProblemSink:
 
     def at(self, path: Path, code: str, message: str, *, severity: Severity = "error", key: bool = False) -> None:
         """A problem about the value at `path` (or about its key, with `key=True`)."""
-        path = self._in_file(path)
+        self._at_file_path(self.in_file(path), code, message, severity=severity, key=key)
+
+    def _at_file_path(self, path: Path, code: str, message: str, *, severity: Severity = "error", key: bool = False) -> None:
         position = self.document.key_positions.get(path) if key else None
         position = position or self.document.position(path)
         line, column = (position.line, position.column) if position else (1, 1)
         self.at_line(line, column, code, message, severity=severity)
 
-    def expression_error(self, path: Path, error: object) -> None:
-        """A rule-language error inside the expression at `path`, placed where it is in the file."""
-        path = self._in_file(path)
+    def expression_error(self, path: Path, error: object, *, mapped: bool = False) -> None:
+        """A rule-language error inside the expression at `path`, placed where it is in the file.
+        `mapped` says the path already uses the file's indexes (see `in_file`)."""
+        path = path if mapped else self.in_file(path)
         code = str(getattr(error, "code", "DSL"))
         message = str(getattr(error, "message", error))
         suggestion = getattr(error, "suggestion", None)
         if suggestion:
             message += f" (did you mean '{suggestion}'?)"
-        offset = _offset_in_expression(error, _text_at(self.document.data, path))
+        offset = _offset_in_expression(error, text_at(self.document.data, path))
         index = self.document.scalar_index(path, offset) if offset is not None else None
         if index is None:
-            self.at(path, code, message)
+            self._at_file_path(path, code, message)
             return
         line, column = self.document.line_column(index)
         self.at_line(line, column, code, message)
 
-    def _in_file(self, path: Path) -> Path:
+    def in_file(self, path: Path) -> Path:
+        """A path into the Bundle (which lacks pieces failing the schema) as a path into the file."""
         kept = self.origins.get(path[0]) if len(path) > 1 and isinstance(path[0], str) else None
         if kept is not None and isinstance(path[1], int) and 0 <= path[1] < len(kept):
             return (path[0], kept[path[1]], *path[2:])
@@ -93,7 +97,8 @@ class ProblemSink:
         return sorted(self.problems, key=lambda p: (p.line, p.column, p.severity != "error", p.code))
 
 
-def _text_at(data: object, path: Path) -> str | None:
+def text_at(data: object, path: Path) -> str | None:
+    """The string at `path` in plain data, or None."""
     for part in path:
         try:
             data = data[part]  # type: ignore[index]

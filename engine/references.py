@@ -16,10 +16,11 @@ from engine.problems import ProblemSink
 from engine.result import RuleStatus
 from engine.yaml_source import Path
 
-def check(bundle: Bundle, sink: ProblemSink, *, rule_names: set[str] | None = None) -> None:
+def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | None = None) -> None:
     """Report every broken or duplicate name of `bundle` into `sink`.
 
-    `rule_names` are the names the file writes, including rules left out for schema problems.
+    `declared` holds the names the file writes per section ("rules", "assets", "tiers"), also of
+    pieces left out for schema problems: naming one of those is not reported again.
 
     Example: a test case expecting `credits: {POINT: 10}` in a bundle whose asset is `POINTS`
     gives `UNKNOWN_ASSET` "unknown asset 'POINT'; did you mean 'POINTS'?" at that key.
@@ -31,7 +32,7 @@ def check(bundle: Bundle, sink: ProblemSink, *, rule_names: set[str] | None = No
         _duplicates(sink, "DUPLICATE_TIER_LEVEL", "level key", ((("tiers", i, "levels", k, "key"), lv.key) for k, lv in levels))
         _duplicates(sink, "DUPLICATE_TIER_LEVEL", "level rank", ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels))
     _duplicates(sink, "DUPLICATE_TEST_NAME", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests)))
-    names = _Names(bundle, sink, rule_names)
+    names = _Names(bundle, sink, declared or {})
     for i, rule in enumerate(bundle.rules):
         _check_budgets(sink, rule, ("rules", i))
     for i, case in enumerate(bundle.tests):
@@ -41,11 +42,12 @@ def check(bundle: Bundle, sink: ProblemSink, *, rule_names: set[str] | None = No
 class _Names:
     """The names a bundle defines, and checks that report unknown ones with a suggestion."""
 
-    def __init__(self, bundle: Bundle, sink: ProblemSink, rule_names: set[str] | None) -> None:
+    def __init__(self, bundle: Bundle, sink: ProblemSink, declared: dict[str, set[str]]) -> None:
         self.sink = sink
-        self.assets = {asset.symbol: asset for asset in bundle.assets}
+        self.assets = {asset.symbol for asset in bundle.assets} | declared.get("assets", set())
         self.tiers = {tier.key: {level.key for level in tier.levels} for tier in bundle.tiers}
-        self.rules = {rule.name for rule in bundle.rules} | (rule_names or set())
+        self.dropped_tiers = declared.get("tiers", set()) - set(self.tiers)
+        self.rules = {rule.name for rule in bundle.rules} | declared.get("rules", set())
 
     def asset(self, path: Path, symbol: str) -> bool:
         return self._known(path, symbol, self.assets, "UNKNOWN_ASSET", "asset", "declare it under `assets`")
@@ -54,6 +56,8 @@ class _Names:
         self._known(path, name, self.rules, "UNKNOWN_RULE", "rule", "rule names are the `name` of each rule")
 
     def tier_level(self, tier_path: Path, tier: str, level_path: Path, level: str) -> None:
+        if tier in self.dropped_tiers:  # its levels are unknown: the tier itself has a problem
+            return
         if self._known(tier_path, tier, self.tiers, "UNKNOWN_TIER", "tier", "declare it under `tiers`"):
             self._known(level_path, level, self.tiers[tier], "UNKNOWN_TIER_LEVEL", f"level of tier '{tier}'", "")
 

@@ -41,7 +41,8 @@ class SchemaChecker:
         self.origins: dict[str, list[int]] = {}  # section -> file index of each kept item
         self.complete = False  # True when the program, every asset and every tier passed
         self.program_ok = False
-        self.rule_names: set[str] = set()  # every rule name written, even of rules failing the check
+        # every name the file declares, also of pieces failing the check: "rules", "assets", "tiers"
+        self.declared: dict[str, set[str]] = {}
 
     def check(self) -> Bundle | None:
         """The Bundle of every piece that fits the schema. With a wrong `program` the Bundle
@@ -63,7 +64,9 @@ class SchemaChecker:
         tiers = self._pieces(data, "tiers", TierType)
         rules = self._pieces(data, "rules", Rule)
         tests = self._pieces(data, "tests", TestCase)
-        self.rule_names = {raw["name"] for raw in self._list(data, "rules") if isinstance(raw, dict) and isinstance(raw.get("name"), str)}
+        for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key")):
+            raws = self._list(data, section)
+            self.declared[section] = {raw[key] for raw in raws if isinstance(raw, dict) and isinstance(raw.get(key), str)}
         self.program_ok = program is not None
         program = program or ProgramSettings(key="invalid", name="invalid")
         self.complete = self.program_ok and _whole(data, "assets", assets) and _whole(data, "tiers", tiers)

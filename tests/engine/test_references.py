@@ -24,7 +24,7 @@ def problems(extra):
     checker = SchemaChecker(document, sink)
     bundle = checker.check()
     assert sink.problems == []
-    references.check(bundle, sink, rule_names=checker.rule_names)
+    references.check(bundle, sink, declared=checker.declared)
     return [(p.code, p.line, p.message) for p in sink.sorted()]
 
 
@@ -92,5 +92,5 @@ def test_rules_dropped_by_the_schema_check_still_count_as_names():
     checker = SchemaChecker(document, sink)
     bundle = checker.check()
     before = len(sink.problems)
-    references.check(bundle, sink, rule_names=checker.rule_names)
+    references.check(bundle, sink, declared=checker.declared)
     assert len(sink.problems) == before

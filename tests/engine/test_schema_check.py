@@ -86,7 +86,7 @@ def test_origins_map_kept_pieces_to_file_indexes():
     )
     assert [rule.name for rule in bundle.rules] == ["good"]
     assert checker.origins["rules"] == [1]
-    assert checker.rule_names == {"bad", "good"}
+    assert checker.declared["rules"] == {"bad", "good"}
 
 
 def test_wrong_asset_makes_the_bundle_incomplete():
