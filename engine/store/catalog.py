@@ -96,9 +96,8 @@ def update_rule(organisation_id: str, rule_id: str, changes: dict[str, Any], api
             raise LedgerRejected(f"invalid rule: {exc}", code="bad_request") from exc
         new = _normalise_assets(organisation_id, record.program_id, new)
         _check_order(record.program_id, new, record.id)
-        before = msgspec.to_builtins(current)
-        after = msgspec.to_builtins(new)
-        diff = {key: {"old": before.get(key), "new": after.get(key)} for key in RULE_FIELDS if before.get(key) != after.get(key)}
+        before, after = _fields(current), _fields(new)
+        diff = {key: {"old": before[key], "new": after[key]} for key in RULE_FIELDS if before[key] != after[key]}
         for column, value in _columns(new).items():
             setattr(record, column, value)
         record.version += 1
@@ -149,6 +148,10 @@ def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int
 
 
 # --- internals ------------------------------------------------------------------------------------
+
+
+def _fields(rule: b.Rule) -> dict[str, Any]:
+    return {key: msgspec.to_builtins(getattr(rule, key)) for key in RULE_FIELDS}
 
 
 def _columns(rule: b.Rule) -> dict[str, Any]:

@@ -16,6 +16,7 @@ Only this package imports peewee; everything above it sees `Decimal`, `datetime`
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,15 +111,30 @@ def write_transaction(db: peewee.Database | None = None):
 
 def new_id() -> str:
     """A UUIDv7 string: time-ordered, so ordering by id is ordering by creation (stable cursors).
+    Within one process ids are strictly increasing (a 12-bit counter fills `rand_a` within a
+    millisecond, RFC 9562 method 1).
 
     >>> len(new_id()), new_id()[14]
     (36, '7')
     """
-    millis = int(datetime.now(UTC).timestamp() * 1000)
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
-    value |= 0b10 << 62 | (rand & ((1 << 62) - 1))
+    global _last_millis, _counter
+    with _id_lock:
+        millis = int(datetime.now(UTC).timestamp() * 1000)
+        if millis <= _last_millis:
+            millis, _counter = _last_millis, _counter + 1
+            if _counter > 0xFFF:
+                millis, _counter = millis + 1, 0
+        else:
+            _counter = int.from_bytes(os.urandom(1), "big")  # a random start leaves room to count up
+        _last_millis = millis
+        counter = _counter
+    rand = int.from_bytes(os.urandom(8), "big")
+    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
     return str(uuid.UUID(int=value))
+
+
+_id_lock = threading.Lock()
+_last_millis, _counter = 0, 0
 
 
 def utcnow() -> datetime:

@@ -71,10 +71,10 @@ def store_event(world, participant=None, *, key=None, data=None, **fields):
     from engine.store.models_rules import EventRecord
 
     person = participant or world.alice
+    fields = {"participant": person, "external_id": person.external_id, **fields}
     return EventRecord.create(
-        organisation=world.org, program=world.program, participant=person, external_id=person.external_id,
-        idempotency_key=key or new_id(), payload_hash="0" * 64, event_data=data or {"type": "purchase"},
-        event_timestamp=datetime(2026, 1, 1, 12, tzinfo=UTC), **fields,
+        organisation=world.org, program=world.program, idempotency_key=key or new_id(), payload_hash="0" * 64,
+        event_data=data or {"type": "purchase"}, event_timestamp=datetime(2026, 1, 1, 12, tzinfo=UTC), **fields,
     )
 
 

@@ -47,4 +47,5 @@ def test_ids_are_time_ordered_uuid7():
     first = new_id()
     later = [new_id() for _ in range(50)]
     assert all(len(value) == 36 and value[14] == "7" for value in later)
-    assert all(first[:13] <= value[:13] for value in later)
+    assert sorted([first, *later]) == [first, *later]  # strictly increasing within a process
+    assert len(set(later)) == len(later)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine import bundle as b
+from engine.evaluate import evaluate_event
+from engine.store import operations as ops
+from engine.store.catalog import create_rule, update_rule
+from engine.store.context import compiled_programs, load_event_context
+from engine.store.effects import post_event_effects
+from engine.store.errors import Conflict, NotFound
+from engine.store.models import Participant, Program
+from engine.store.models_rules import EventRecord
+from engine.store.verify import verify
+
+from .conftest import store_event
+
+
+def purchase_rule(**extra):
+    return b.Rule(name="purchase", condition='event.type == "purchase"', actions=[
+        b.Credit(asset_id="PTS", amount="event.amount * 2.0"),
+        b.Counter(key="purchases", value=1),
+        b.Tag(tag="buyer"),
+    ], **extra)
+
+
+def run(event_id):
+    context = load_event_context(event_id)
+    result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
+                            program_state=context.program_state, budgets=context.budgets)
+    return post_event_effects(event_id, result)
+
+
+def test_stored_rules_evaluate_and_post_end_to_end(world):
+    create_rule(world.org.id, world.program.id, purchase_rule(budgets=[b.Budget(asset_id="PTS", limit="30")]))
+    for amount in (5.25, 7.0):
+        outcome = run(store_event(world, data={"type": "purchase", "amount": amount}).id)
+        assert outcome.status == "COMPLETED"
+    context = load_event_context(store_event(world, data={"type": "purchase", "amount": 1.0}).id)
+    assert context.participant.balances["PTS"].available == Decimal("24.50")
+    assert context.participant.counters["purchases"].value == Decimal(2)
+    assert context.participant.tags == ["buyer"]
+    assert context.budgets[("purchase", "PTS")].consumed == Decimal("24.50")
+    over = run(store_event(world, data={"type": "purchase", "amount": 10.0}).id)  # 20 does not fit in 5.50
+    assert over.status == "COMPLETED" and over.journal_entry_ids == []
+    assert verify().ok
+
+
+def test_compiled_programs_are_cached_by_rules_version(world):
+    rule = create_rule(world.org.id, world.program.id, purchase_rule())
+    event = store_event(world, data={"type": "purchase", "amount": 1.0})
+    first = load_event_context(event.id).program
+    assert load_event_context(event.id).program is first
+    update_rule(world.org.id, rule.id, {"condition": "false"})
+    assert load_event_context(event.id).program is not first
+    assert compiled_programs.get(Program.get_by_id(world.program.id)) is load_event_context(event.id).program
+
+
+def test_unknown_participants_follow_the_program_policy(world):
+    event = store_event(world, external_id="carol", participant=None)
+    EventRecord.update(participant=None).where(EventRecord.id == event.id).execute()
+    context = load_event_context(event.id)
+    carol = Participant.get(Participant.external_id == "carol")
+    assert context.participant.id == carol.id and context.participant.external_id == "carol"
+    Program.update(on_unknown_participant="REJECT").where(Program.id == world.program.id).execute()
+    rejected = store_event(world, external_id="dave")
+    EventRecord.update(participant=None).where(EventRecord.id == rejected.id).execute()
+    with pytest.raises(NotFound) as info:
+        load_event_context(rejected.id)
+    assert info.value.code == "unknown_participant"
+
+
+def test_inactive_program_and_missing_event(world):
+    event = store_event(world)
+    Program.update(status="SUSPENDED").where(Program.id == world.program.id).execute()
+    with pytest.raises(Conflict) as info:
+        load_event_context(event.id)
+    assert info.value.code == "program_inactive"
+    with pytest.raises(NotFound):
+        load_event_context("no-such-event")
+
+
+def test_wallet_and_holds_by_reference_are_loaded(world):
+    ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="7")
+    ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
+                       amount="10", description="seed")
+    ops.hold(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", amount="4",
+             description="auth", reference_id="order-1")
+    context = load_event_context(store_event(world).id)
+    assert context.program_state.wallet["GEM"].available == Decimal(7)
+    assert context.participant.holds == {"PTS": {"order-1": Decimal("4.00")}}
