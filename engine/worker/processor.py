@@ -1,0 +1,218 @@
+"""Processing events exactly once: claim, evaluate, post, complete; or retry, or fail (D11-D15).
+
+Huey runs a task at most once, so exactly-once comes from the rows, not the queue:
+
+* the `process_event` task is a wake-up for the event's lane (`ordering`); the worker claims the
+  lane's next due event (PENDING -> PROCESSING under a lease, `attempts + 1` as fencing token);
+* one write transaction then re-checks the claim, loads the event's context, evaluates it with
+  the pure engine, posts its effects (ledger, state, evaluations, auto-created participants),
+  marks it COMPLETED and records its webhook events. Either all of that commits or none of it;
+* a failed attempt rolls back, then records its error in a second transaction: a business error
+  (an `EngineError`: program missing or not ACTIVE, REJECT policy, unknown recipient, an action
+  that cannot apply) ends the event FAILED at once; anything else (a locked database, a bug) is
+  retried after 2, 4, 8, 16, 32 s (`WorkerSettings`), then FAILED. Every FAILED event gets an
+  `event.failed` webhook;
+* a worker that dies mid-way leaves PROCESSING behind; when the lease ends the reconciler puts
+  the event back to PENDING and wakes its lane. The dead worker's transaction never committed, so
+  nothing is applied twice; a worker that only *looked* dead cannot commit late, because its
+  fencing token no longer matches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import EngineError
+from engine.queue import connection, enqueue_event
+from engine.result import EvaluationResult
+from engine.store.db import utcnow, write_transaction
+from engine.store.models import Participant
+from engine.store.models_rules import EventRecord
+from engine.worker import webhooks
+from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, claim_next, lane_of, still_held
+from engine.worker.settings import WorkerSettings
+
+if TYPE_CHECKING:
+    from engine.queue import Queue
+
+log = logging.getLogger("accrual.worker")
+
+EVENTS_PER_WAKEUP = 200  # then the lane is re-queued, so one busy participant cannot hog a thread
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the pipeline did for one event inside the processing transaction.
+
+    `status` is the event's status afterwards: COMPLETED, or FAILED when the engine or the ledger
+    refused an action (then only the failure and the evaluations were written, D14).
+    """
+
+    result: EvaluationResult | None
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    created_participants: list[dict[str, Any]] = field(default_factory=list)
+
+
+Pipeline = Callable[[str], Applied]
+
+
+def process_event_task(queue: Queue, event_id: str) -> None:
+    """The `process_event` task: drain the lane of `event_id`, one claimed event at a time."""
+    with connection(queue.database):
+        event = EventRecord.get_or_none(EventRecord.id == event_id)
+        if event is None:
+            return  # rolled back after a non-transactional enqueue, or deleted: nothing to do
+        drain_lane(lane_of(event), queue.settings)
+
+
+def drain_lane(lane: Any, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
+    """Process the lane's due events in order until none is left; returns how many were claimed."""
+    pipeline = pipeline or default_pipeline
+    for count in range(EVENTS_PER_WAKEUP):
+        claim = claim_next(lane, lease_s=settings.event_lease_s)
+        if claim is None:
+            return count
+        process_claim(claim, settings, pipeline)
+    _requeue_lane(lane)
+    return EVENTS_PER_WAKEUP
+
+
+def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
+    """Run one attempt of a claimed event; returns the status it ended in (None: claim lost)."""
+    try:
+        return _complete(claim, settings, pipeline)
+    except EngineError as exc:
+        log.info("event %s failed: %s (%s)", claim.event_id, exc, exc.code)
+        return record_failure(claim, settings, exc.code, str(exc), retry=False)
+    except Exception as exc:  # noqa: BLE001 - any other failure is an attempt to retry
+        log.warning("event %s attempt %d failed", claim.event_id, claim.attempt, exc_info=True)
+        return record_failure(claim, settings, "processing_error", _describe(exc), retry=True)
+
+
+def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
+    with write_transaction():
+        if not still_held(claim):
+            return None
+        applied = pipeline(claim.event_id)
+        now = utcnow()
+        # The pipeline wrote the status; clear the lease and keep our fencing token on the row.
+        EventRecord.update(next_attempt_at=None, updated_at=now).where(EventRecord.id == claim.event_id).execute()
+        event = EventRecord.get_by_id(claim.event_id)
+        if applied.status == FAILED:
+            publish_failed(event, settings, now)
+            return FAILED
+        if applied.status != COMPLETED or applied.result is None:
+            raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
+        messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
+        for event_type, data in messages:
+            webhooks.publish(event.organisation_id, event_type, data,
+                             max_attempts=settings.webhook_max_attempts, now=now)
+        return COMPLETED
+
+
+def record_failure(claim: Claim, settings: WorkerSettings, code: str, message: str, *, retry: bool,
+                   now: datetime | None = None) -> str | None:  # fmt: skip
+    """Record a failed attempt: schedule the next one, or end the event FAILED."""
+    now = now or utcnow()
+    with write_transaction():
+        if not still_held(claim):
+            return None
+        if retry and claim.attempt < settings.event_max_attempts:
+            delay_s = settings.event_retry_delays_s[claim.attempt - 1]
+            _set_status(claim, now, status=PENDING, next_attempt_at=now + timedelta(seconds=delay_s),
+                        error_code=code, error_message=message)  # fmt: skip
+            enqueue_event(claim.event_id, delay_s=delay_s)
+            return PENDING
+        _set_status(claim, now, status=FAILED, processed_at=now, next_attempt_at=None,
+                    error_code=code, error_message=message)  # fmt: skip
+        publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
+        return FAILED
+
+
+def publish_failed(event: EventRecord, settings: WorkerSettings, now: datetime) -> None:
+    """The `event.failed` webhook of an event that has just been marked FAILED."""
+    data = webhooks.event_data(event, status=FAILED, processed_at=now)
+    data.update(error_code=event.error_code, error_message=event.error_message)
+    webhooks.publish(event.organisation_id, "event.failed", data, max_attempts=settings.webhook_max_attempts, now=now)
+
+
+def _set_status(claim: Claim, now: datetime, **fields: Any) -> None:
+    fields.setdefault("next_attempt_at", None)
+    changed = (
+        EventRecord.update(updated_at=now, **fields)
+        .where(
+            (EventRecord.id == claim.event_id)
+            & (EventRecord.status == PROCESSING)
+            & (EventRecord.attempts == claim.attempt)
+        )
+        .execute()
+    )
+    if changed != 1:  # still_held() ran in this transaction, so this is a broken invariant
+        raise RuntimeError(f"event {claim.event_id}: claim lost inside its own transaction")
+
+
+def _requeue_lane(lane: Any) -> None:
+    with write_transaction():
+        first = (
+            EventRecord.select(EventRecord.id)
+            .where(lane.where() & (EventRecord.status == PENDING))
+            .order_by(EventRecord.event_timestamp)
+            .first()
+        )
+        if first is not None:
+            enqueue_event(first.id)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
+
+
+def default_pipeline(event_id: str) -> Applied:
+    """Resolve participants, load the context, evaluate with the pure engine, post the effects.
+
+    Runs inside the processing transaction, so participants created here (on_unknown_participant
+    CREATE, D17) commit with the event's effects or not at all.
+    """
+    from engine.evaluate import evaluate_event
+    from engine.store.context import load_event_context
+    from engine.store.effects import post_event_effects
+
+    unknown = _unknown_participants(EventRecord.get_by_id(event_id))
+    context = load_event_context(event_id)
+    result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
+                            program_state=context.program_state, budgets=context.budgets)
+    outcome = post_event_effects(event_id, result)
+    created = [
+        {"participant_id": person.id, "external_id": person.external_id}
+        for person in Participant.select().where(
+            (Participant.organisation == context.record.organisation_id) & Participant.external_id.in_(unknown)
+        )
+    ] if unknown else []
+    return Applied(result=result, status=outcome.status, error_code=outcome.error_code,
+                   error_message=outcome.error_message, created_participants=created)
+
+
+def _unknown_participants(event: EventRecord) -> list[str]:
+    """External ids of the event that name no participant yet (processing may create them)."""
+    named = [
+        external_id
+        for external_id, resolved in ((event.external_id, event.participant_id),
+                                      (event.recipient_external_id, event.recipient_id))
+        if external_id and resolved is None
+    ]
+    if not named:
+        return []
+    existing = {
+        row.external_id
+        for row in Participant.select(Participant.external_id).where(
+            (Participant.organisation == event.organisation_id) & Participant.external_id.in_(named)
+        )
+    }
+    return [external_id for external_id in named if external_id not in existing]

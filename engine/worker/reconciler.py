@@ -1,0 +1,151 @@
+"""The reconciler: wakes rows whose wake-up was lost and frees rows whose worker died.
+
+Huey loses the task in flight when a consumer is killed, and a non-transactional queue (Redis)
+can lose a wake-up between a commit and the enqueue. The rows still say what is left to do, so a
+periodic pass repairs every case:
+
+    event PROCESSING, lease over        -> PENDING (or FAILED `worker_lost` when out of attempts),
+                                           and woken
+    event PENDING, due for `stale_s`    -> woken again (its wake-up was lost, or is still queued
+                                           behind a backlog: a second wake-up is a harmless no-op)
+    delivery SENDING, lease over        -> PENDING and woken
+    delivery PENDING, due for `stale_s` -> woken again
+
+Woken rows get `next_attempt_at = now`, so one row is woken at most once per `stale_s`. Several
+reconcilers may run at once: every change is a conditional UPDATE, and wake-ups are idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from engine.queue import enqueue_delivery, enqueue_event
+from engine.store.db import utcnow, write_transaction
+from engine.store.models_rules import EventRecord
+from engine.store.models_webhooks import WebhookDelivery
+from engine.worker.ordering import FAILED, PENDING, PROCESSING, due_time
+from engine.worker.processor import publish_failed
+from engine.worker.settings import WorkerSettings
+
+BATCH = 500  # rows per kind per pass; the next pass continues
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    events_released: int = 0
+    events_failed: int = 0
+    events_woken: int = 0
+    deliveries_released: int = 0
+    deliveries_woken: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(vars(self).values())
+
+
+def reconcile(settings: WorkerSettings, now: datetime | None = None) -> ReconcileReport:
+    """One pass over events and deliveries (see module docstring).
+
+    >>> reconcile(WorkerSettings()).total   # 0 on a healthy system
+    0
+    """
+    now = now or utcnow()
+    released, failed = _release_expired_events(settings, now)
+    woken = _wake_stale_events(settings, now)
+    deliveries_released = _release_expired_deliveries(now)
+    deliveries_woken = _wake_stale_deliveries(settings, now)
+    return ReconcileReport(released, failed, woken, deliveries_released, deliveries_woken)
+
+
+def _release_expired_events(settings: WorkerSettings, now: datetime) -> tuple[int, int]:
+    released = failed = 0
+    with write_transaction():
+        expired = list(
+            EventRecord.select()
+            .where((EventRecord.status == PROCESSING) & (EventRecord.next_attempt_at <= now))
+            .limit(BATCH)
+        )
+        for event in expired:
+            out_of_attempts = event.attempts >= settings.event_max_attempts
+            fields = (
+                {"status": FAILED, "processed_at": now, "next_attempt_at": None, "error_code": "worker_lost",
+                 "error_message": f"the worker stopped during each of {event.attempts} attempts"}
+                if out_of_attempts
+                else {"status": PENDING, "next_attempt_at": now}
+            )  # fmt: skip
+            changed = (
+                EventRecord.update(updated_at=now, **fields)
+                .where(
+                    (EventRecord.id == event.id)
+                    & (EventRecord.status == PROCESSING)
+                    & (EventRecord.attempts == event.attempts)
+                )
+                .execute()
+            )
+            if changed != 1:
+                continue
+            if out_of_attempts:
+                failed += 1
+                publish_failed(EventRecord.get_by_id(event.id), settings, now)
+            else:
+                released += 1
+                enqueue_event(event.id)
+    return released, failed
+
+
+def _wake_stale_events(settings: WorkerSettings, now: datetime) -> int:
+    stale_before = now - timedelta(seconds=settings.reconcile_stale_s)
+    with write_transaction():
+        ids = [
+            row.id
+            for row in EventRecord.select(EventRecord.id)
+            .where((EventRecord.status == PENDING) & (due_time() <= stale_before))
+            .order_by(EventRecord.event_timestamp)
+            .limit(BATCH)
+        ]
+        if not ids:
+            return 0
+        EventRecord.update(next_attempt_at=now).where(
+            EventRecord.id.in_(ids) & (EventRecord.status == PENDING)
+        ).execute()
+        for event_id in ids:
+            enqueue_event(event_id)
+    return len(ids)
+
+
+def _release_expired_deliveries(now: datetime) -> int:
+    with write_transaction():
+        ids = [
+            row.id
+            for row in WebhookDelivery.select(WebhookDelivery.id)
+            .where((WebhookDelivery.status == "SENDING") & (WebhookDelivery.next_attempt_at <= now))
+            .limit(BATCH)
+        ]
+        if not ids:
+            return 0
+        WebhookDelivery.update(status="PENDING", next_attempt_at=now, updated_at=now).where(
+            WebhookDelivery.id.in_(ids) & (WebhookDelivery.status == "SENDING")
+        ).execute()
+        for delivery_id in ids:
+            enqueue_delivery(delivery_id)
+    return len(ids)
+
+
+def _wake_stale_deliveries(settings: WorkerSettings, now: datetime) -> int:
+    stale_before = now - timedelta(seconds=settings.reconcile_stale_s)
+    with write_transaction():
+        ids = [
+            row.id
+            for row in WebhookDelivery.select(WebhookDelivery.id)
+            .where((WebhookDelivery.status == "PENDING") & (WebhookDelivery.next_attempt_at <= stale_before))
+            .limit(BATCH)
+        ]
+        if not ids:
+            return 0
+        WebhookDelivery.update(next_attempt_at=now).where(
+            WebhookDelivery.id.in_(ids) & (WebhookDelivery.status == "PENDING")
+        ).execute()
+        for delivery_id in ids:
+            enqueue_delivery(delivery_id)
+    return len(ids)

@@ -1,0 +1,96 @@
+"""The `accrual worker` process: a Huey consumer plus the reconciler thread.
+
+Any number of worker processes may run against one database. SIGTERM and SIGINT are graceful:
+running tasks finish (up to `shutdown_timeout_s`), then the process exits; whatever a harder stop
+interrupts is left to leases and the reconciler. The reconciler runs once at start (so a restart
+after a crash picks up at once what is already due) and then every `reconcile_interval_s`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from engine.queue import Queue, configure_queue, connection
+from engine.store.db import connect
+from engine.worker.reconciler import reconcile
+from engine.worker.settings import WorkerSettings
+
+log = logging.getLogger("accrual.worker")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How one worker process runs (the `accrual worker` flags)."""
+
+    threads: int = 2
+    worker_type: str = "thread"  # thread | process
+    reconciler: bool = True
+    poll_max_s: float = 1.0  # the longest an idle SQL queue waits before looking again
+    shutdown_timeout_s: float = 30.0
+
+
+class Reconciler(threading.Thread):
+    """Calls `reconcile` every interval until stopped; a failing pass is logged, never fatal."""
+
+    def __init__(self, queue: Queue) -> None:
+        super().__init__(name="accrual-reconciler", daemon=True)
+        self.queue = queue
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.run_once()
+            if self.stopped.wait(self.queue.settings.reconcile_interval_s):
+                return
+
+    def run_once(self) -> None:
+        try:
+            with connection(self.queue.database):
+                report = reconcile(self.queue.settings)
+            if report.total:
+                log.info("reconciler: %s", report)
+        except Exception:  # noqa: BLE001 - the next pass retries; the worker must keep running
+            log.exception("reconciler pass failed")
+
+
+def run_worker(
+    options: WorkerOptions,
+    *,
+    database_url: str | None = None,
+    queue_url: str | None = None,
+    settings: WorkerSettings | None = None,
+) -> None:
+    """Run until a stop signal. Blocks.
+
+    >>> run_worker(WorkerOptions(threads=4), database_url="sqlite:///var/accrual.db")
+    """
+    database = connect(database_url)
+    queue = configure_queue(database, queue_url, settings)
+    consumer = queue.huey.create_consumer(
+        workers=options.threads,
+        worker_type=options.worker_type,
+        periodic=False,  # periodic work is the reconciler thread, which needs sub-minute intervals
+        initial_delay=0.02,
+        backoff=1.5,
+        max_delay=options.poll_max_s,
+        graceful_signal="TERM",
+        shutdown_timeout=options.shutdown_timeout_s,
+        check_worker_health=True,
+    )
+    reconciler = Reconciler(queue) if options.reconciler else None
+    if reconciler is not None:
+        reconciler.start()
+    log.info("worker started: %d %s worker(s), queue %s", options.threads, options.worker_type,
+             type(queue.huey.storage).__name__)  # fmt: skip
+    try:
+        consumer.run()
+    finally:
+        if reconciler is not None:
+            reconciler.stopped.set()
+            reconciler.join(timeout=5)
+        if hasattr(database, "close_all"):
+            database.close_all()  # pooled: every thread's connection
+        else:
+            database.close()

@@ -1,0 +1,207 @@
+"""Processing: claim, apply once, complete; fencing; retries with backoff; business failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from engine.errors import EngineError
+from engine.store.db import utcnow
+from engine.store.models_ledger import JournalEntry
+from engine.store.models_rules import EventRecord
+from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint
+from engine.worker import ordering, processor
+from engine.worker.ordering import lane_of
+
+from .conftest import FAST
+from .pipelines import CreditOnePoint
+
+
+def entries_of(event_id: str) -> int:
+    return JournalEntry.select().where(JournalEntry.event_id == event_id).count()
+
+
+def reload(event):
+    return EventRecord.get_by_id(event.id)
+
+
+def test_a_pending_event_is_applied_once_and_completed(queue, world):
+    event = world.event(key="e1")
+    pipeline = CreditOnePoint()
+    assert processor.drain_lane(lane_of(event), FAST, pipeline) == 1
+    assert processor.drain_lane(lane_of(event), FAST, pipeline) == 0  # a second wake-up: no-op
+    row = reload(event)
+    assert (row.status, row.attempts, row.error_code) == ("COMPLETED", 1, None)
+    assert row.processed_at is not None and row.next_attempt_at is None
+    assert entries_of(event.id) == 1 and pipeline.seen == [event.id]
+
+
+def test_a_lane_runs_in_event_timestamp_order_whatever_the_wakeup(queue, world):
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    late = world.event(key="late", at=base + timedelta(hours=2))
+    early = world.event(key="early", at=base)
+    middle = world.event(key="middle", at=base + timedelta(hours=1))
+    other = world.event("bob", key="bob", at=base)
+    pipeline = CreditOnePoint()
+    assert processor.drain_lane(lane_of(late), FAST, pipeline) == 3
+    assert pipeline.seen == [early.id, middle.id, late.id]  # bob's lane untouched
+    assert reload(other).status == "PENDING"
+
+
+def test_a_busy_lane_is_left_to_its_worker(queue, world):
+    first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
+    second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
+    claim = ordering.claim_next(lane_of(first), lease_s=30)
+    assert claim.event_id == first.id and claim.attempt == 1
+    assert processor.drain_lane(lane_of(second), FAST, CreditOnePoint()) == 0
+    assert reload(second).status == "PENDING"
+
+
+def test_an_expired_lease_no_longer_blocks_the_lane(queue, world):
+    first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
+    world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
+    ordering.claim_next(lane_of(first), lease_s=30)
+    later = utcnow() + timedelta(seconds=31)
+    second_claim = ordering.claim_next(lane_of(first), lease_s=30, now=later)
+    assert second_claim is not None and second_claim.event_id != first.id
+
+
+def test_a_worker_whose_claim_was_taken_over_writes_nothing(queue, world):
+    event = world.event(key="e1")
+    stale = ordering.claim_next(lane_of(event), lease_s=30)
+    # The lease ran out, the reconciler handed the event back, and another worker took it.
+    EventRecord.update(status="PENDING", next_attempt_at=None).where(EventRecord.id == event.id).execute()
+    fresh = ordering.claim_next(lane_of(event), lease_s=30)
+    assert fresh.attempt == stale.attempt + 1
+    pipeline = CreditOnePoint()
+    assert processor.process_claim(stale, FAST, pipeline) is None
+    assert entries_of(event.id) == 0
+    assert processor.process_claim(fresh, FAST, pipeline) == "COMPLETED"
+    assert entries_of(event.id) == 1
+
+
+def test_unexpected_errors_retry_then_fail(queue, world):
+    event = world.event(key="e1")
+    queue.huey.flush()
+    pipeline = CreditOnePoint(fail_with=RuntimeError("disk on fire"))
+    # Zero backoff: the retries are due at once, so the same drain makes every attempt.
+    assert processor.drain_lane(lane_of(event), FAST, pipeline) == FAST.event_max_attempts
+    row = reload(event)
+    assert (row.status, row.attempts, row.error_code) == ("FAILED", FAST.event_max_attempts, "processing_error")
+    assert "RuntimeError: disk on fire" in row.error_message
+    assert entries_of(event.id) == 0  # every attempt rolled back
+    # Each retry wrote its wake-up with the failure record.
+    assert [t.args for t in queue.huey.pending()] == [(event.id,)] * (FAST.event_max_attempts - 1)
+
+
+def test_backoff_delays_the_next_attempt(queue, world):
+    settings = type(FAST)(event_retry_delays_s=(2, 4), event_lease_s=30)
+    event = world.event(key="e1")
+    processor.drain_lane(lane_of(event), settings, CreditOnePoint(fail_with=RuntimeError("x")))
+    row = reload(event)
+    assert (row.status, row.attempts) == ("PENDING", 1)
+    assert 1.5 < (row.next_attempt_at - utcnow()).total_seconds() <= 2
+    assert processor.drain_lane(lane_of(event), settings, CreditOnePoint()) == 0  # not due yet
+    assert ordering.claim_next(lane_of(event), lease_s=30, now=utcnow() + timedelta(seconds=2)) is not None
+
+
+def test_business_errors_fail_at_once_with_their_code_and_a_webhook(queue, world):
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x",
+                           enabled_events=["event.failed"])
+    event = world.event(key="e1")
+    error = EngineError("program is not ACTIVE", code="program_inactive")
+    processor.drain_lane(lane_of(event), FAST, CreditOnePoint(fail_with=error))
+    row = reload(event)
+    assert (row.status, row.attempts, row.error_code, row.error_message) == (
+        "FAILED", 1, "program_inactive", "program is not ACTIVE")
+    assert entries_of(event.id) == 0
+    (delivery,) = WebhookDelivery.select()
+    assert delivery.event_type == "event.failed"
+    assert delivery.message.payload["data"]["error_code"] == "program_inactive"
+
+
+def test_completion_records_webhooks_in_the_same_transaction(queue, world):
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x",
+                           enabled_events=["*"])
+    event = world.event(key="e1")
+    queue.huey.flush()
+    processor.drain_lane(lane_of(event), FAST, CreditOnePoint())
+    types = sorted(d.event_type for d in WebhookDelivery.select())
+    assert types == ["balance.credited", "event.completed"]
+    assert [t.name for t in queue.huey.pending()] == ["deliver_webhook", "deliver_webhook"]
+
+
+def test_a_missing_event_is_a_no_op(queue):
+    processor.process_event_task(queue, "no-such-event")
+
+
+# --- the real pipeline: storage's context and effects around the pure engine -------------------
+
+
+def balance_of(person) -> str:
+    from engine.store.accounts import balances_of
+    from engine.store.models import PARTICIPANT
+
+    balances = balances_of(PARTICIPANT, person.id)
+    return str(sum((b.available for b in balances.values()), start=0))
+
+
+def test_the_real_pipeline_credits_once_and_reports_it(queue, world):
+    world.rule(amount="event.amount")
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["*"])
+    event = world.event(key="e1", amount=5.0)
+    processor.process_event_task(queue, event.id)
+    processor.process_event_task(queue, event.id)  # a duplicate wake-up
+    row = reload(event)
+    assert (row.status, row.attempts, row.participant_id) == ("COMPLETED", 1, world.alice.id)
+    assert entries_of(event.id) == 1 and balance_of(world.alice) == "5"
+    types = sorted(d.event_type for d in WebhookDelivery.select())
+    assert types == ["balance.credited", "event.completed"]
+    credited = WebhookDelivery.get(WebhookDelivery.event_type == "balance.credited").message.payload["data"]
+    assert (credited["amount"], credited["asset"], credited["participant_id"]) == ("5", "PTS", world.alice.id)
+
+
+def test_an_unknown_participant_is_created_with_the_events_effects(queue, world):
+    world.rule()
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x",
+                           enabled_events=["participant.created"])
+    event = world.event("carol", key="e1", amount=2.0)
+    processor.process_event_task(queue, event.id)
+    from engine.store.models import Enrolment, Participant
+
+    carol = Participant.get(Participant.external_id == "carol")
+    assert reload(event).status == "COMPLETED" and balance_of(carol) == "2"
+    assert Enrolment.select().where((Enrolment.participant == carol) & (Enrolment.program == world.program)).exists()
+    (delivery,) = WebhookDelivery.select()
+    assert delivery.message.payload["data"]["participant_id"] == carol.id
+
+
+def test_a_rejecting_program_fails_the_event_and_creates_nobody(queue, world):
+    from engine.store.models import Participant, Program
+
+    Program.update(on_unknown_participant="REJECT").execute()
+    world.rule()
+    event = world.event("mallory", key="e1")
+    processor.process_event_task(queue, event.id)
+    row = reload(event)
+    assert (row.status, row.error_code, row.attempts) == ("FAILED", "unknown_participant", 1)
+    assert "mallory" in row.error_message
+    assert not Participant.select().where(Participant.external_id == "mallory").exists()
+
+
+def test_an_inactive_program_fails_the_event(queue, world):
+    from engine.store.models import Program
+
+    world.rule()
+    Program.update(status="SUSPENDED").execute()
+    event = world.event(key="e1")
+    processor.process_event_task(queue, event.id)
+    assert (reload(event).status, reload(event).error_code) == ("FAILED", "program_inactive")
+
+
+def test_a_refused_action_fails_the_event_with_nothing_applied(queue, world):
+    world.rule("spend", action="DEBIT", amount="event.amount")
+    event = world.event(key="e1", amount=3.0)
+    processor.process_event_task(queue, event.id)
+    row = reload(event)
+    assert (row.status, row.error_code) == ("FAILED", "insufficient_funds")
+    assert entries_of(event.id) == 0 and row.attempts == 1

@@ -1,0 +1,65 @@
+"""The reconciler repairs what a killed worker or a lost wake-up left behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.store.db import utcnow, write_transaction
+from engine.store.models_rules import EventRecord
+from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint
+from engine.worker import ordering, processor, webhooks
+from engine.worker.ordering import lane_of
+from engine.worker.reconciler import reconcile
+
+from .conftest import FAST
+from .pipelines import CreditOnePoint
+
+
+def test_a_healthy_system_needs_nothing(queue, world):
+    world.event(key="e1")  # fresh: its wake-up is still queued
+    assert reconcile(FAST).total == 0
+
+
+def test_an_event_whose_worker_died_is_released_and_woken(queue, world):
+    event = world.event(key="e1")
+    ordering.claim_next(lane_of(event), lease_s=30)
+    queue.huey.flush()  # the dead worker had taken the wake-up
+    assert reconcile(FAST).total == 0  # lease still running
+    EventRecord.update(next_attempt_at=utcnow() - timedelta(seconds=1)).execute()  # ... and now it ran out
+    report = reconcile(FAST)
+    assert report.events_released == 1
+    row = EventRecord.get_by_id(event.id)
+    assert (row.status, row.attempts) == ("PENDING", 1)
+    assert [t.args for t in queue.huey.pending()] == [(event.id,)]
+    processor.drain_lane(lane_of(event), FAST, CreditOnePoint())
+    assert EventRecord.get_by_id(event.id).attempts == 2
+
+
+def test_an_event_that_kills_every_worker_ends_failed(queue, world):
+    event = world.event(key="e1")
+    EventRecord.update(status="PROCESSING", attempts=FAST.event_max_attempts,
+                       next_attempt_at=utcnow() - timedelta(seconds=1)).execute()
+    report = reconcile(FAST)
+    assert report.events_failed == 1
+    row = EventRecord.get_by_id(event.id)
+    assert (row.status, row.error_code) == ("FAILED", "worker_lost")
+
+
+def test_a_lost_wakeup_is_sent_again_once_per_stale_period(queue, world):
+    event = world.event(key="e1", enqueue=False)
+    later = utcnow() + timedelta(seconds=FAST.reconcile_stale_s + 1)
+    assert reconcile(FAST, now=later).events_woken == 1
+    assert [t.args for t in queue.huey.pending()] == [(event.id,)]
+    assert reconcile(FAST, now=later + timedelta(seconds=1)).events_woken == 0  # touched: not stale yet
+
+
+def test_a_delivery_whose_sender_died_is_released(queue, world):
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["*"])
+    with write_transaction():
+        webhooks.publish(world.org.id, "event.completed", {"id": "e"})
+    WebhookDelivery.update(status="SENDING", attempt_count=1, next_attempt_at=utcnow() - timedelta(seconds=1)).execute()
+    queue.huey.flush()
+    report = reconcile(FAST)
+    assert report.deliveries_released == 1
+    assert WebhookDelivery.get().status == "PENDING"
+    assert [t.name for t in queue.huey.pending()] == ["deliver_webhook"]
