@@ -8,6 +8,7 @@ functions and collects what to show; it decides nothing about rules itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -18,7 +19,7 @@ from engine.bundle import Bundle, StateInput
 from engine.errors import EngineError
 from engine.evaluate import evaluate_event
 from engine.limits import check_event_data
-from engine.loader import load_bundle_text
+from engine.loader import LoadedBundle, load_bundle_text
 from engine.result import EvaluationResult
 from engine.state import EntityState, EventInput
 from engine.testing import state_from_input
@@ -27,6 +28,9 @@ from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, parse_eve
 BUNDLE_FILENAME = "playground.yaml"
 # A lone rule is wrapped into a bundle; the assets it names get this scale (cents-like).
 SINGLE_RULE_ASSET_SCALE = 2
+# Loaded bundles by text: typing in the event or participant pane re-runs the same bundle, which
+# is then not parsed and compiled again (compile once, evaluate many). Bounded, per process.
+LOADED_CACHE_SIZE = 16
 _PROGRAM_KEY = re.compile(r"^program\s*:", re.MULTILINE)
 _RULE_KEY = re.compile(r"^condition\s*:", re.MULTILINE)
 
@@ -63,7 +67,7 @@ def dry_run(form: RunForm) -> DryRun:
     """
     bundle_text, event_text, participant_text = (_lines(t) for t in (form.bundle, form.event, form.participant))
     single_rule = is_single_rule(bundle_text)
-    loaded = load_bundle_text(wrap_single_rule(bundle_text) if single_rule else bundle_text, BUNDLE_FILENAME)
+    loaded = load_cached(wrap_single_rule(bundle_text) if single_rule else bundle_text)
     problems = [_bundle_problem(p, single_rule) for p in loaded.problems]
     run = DryRun(problems=problems, bundle=loaded.bundle, single_rule=single_rule)
     try:
@@ -92,6 +96,13 @@ def dry_run(form: RunForm) -> DryRun:
     # evaluate_event works on its own copy, so `before` stays as it was for the side-by-side view.
     run.result = evaluate_event(loaded.program, event, run.before, trace=True)
     return run
+
+
+@functools.lru_cache(maxsize=LOADED_CACHE_SIZE)
+def load_cached(text: str) -> LoadedBundle:
+    """`load_bundle_text` of the pane, remembered for the next keystroke in another pane. The
+    loaded bundle and its compiled program are only read afterwards, never changed."""
+    return load_bundle_text(text, BUNDLE_FILENAME)
 
 
 def is_single_rule(text: str) -> bool:

@@ -5,6 +5,8 @@
     POST /playground/run                the result pane (plus each pane's problem list, out of band)
     POST /playground/test-case          the current run as a test-case YAML block
     POST /playground/append-test-case   the bundle pane with that block appended under `tests:`
+    GET  /playground/programs           the caller's stored programs (needs an API key)
+    GET  /playground/programs/open?id=  the panes filled from one stored program (needs an API key)
 
 Handlers are thin: they read the form, call `dry_run` / `build_test_case` and render. Pasted text
 is only ever read as YAML/JSON data and CEL; nothing is written to any database.
@@ -30,6 +32,7 @@ from litestar.static_files import create_static_files_router
 from playground.dryrun import DryRun, RunForm, dry_run
 from playground.examples import EMPTY_EVENT, EXAMPLES_DIR, ExampleNotFound, Panes, example_names, load_example
 from playground.inputs import PaneProblem
+from playground.stored import StoredProgramNotFound, list_stored_programs, stored_program_panes
 from playground.testcase import AppendError, append_test_case, build_test_case, render_test_case
 from playground.trace import format_value, trace_rows
 
@@ -40,6 +43,8 @@ HTMX_FILE = "htmx-2.0.11.min.js"
 PANES = ("bundle", "event", "participant")
 # htmx triggers `run` once the swapped panes are in place, so the new text is what gets posted.
 _RUN_AFTER_SETTLE = {"HX-Trigger-After-Settle": "run"}
+_TO_MESSAGE = {"HX-Retarget": "#message", "HX-Reswap": "innerHTML"}
+_NO_AUTH = "stored programs are available when the playground runs inside the API server"
 _JINJA = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
     autoescape=True,  # every pane's text is echoed back; never as markup
@@ -86,15 +91,15 @@ class PlaygroundController(Controller):
         try:
             panes = load_example(name, examples_dir)
         except ExampleNotFound as exc:
-            headers = {"HX-Retarget": "#message", "HX-Reswap": "innerHTML"}
-            return render("message.html", {"message": str(exc)}, headers=headers)
+            return render("message.html", {"message": str(exc)}, headers=_TO_MESSAGE)
         return render("panes.html", {"panes": panes}, headers=_RUN_AFTER_SETTLE)
 
-    @post("/run", sync_to_thread=False, status_code=200)
+    # Loading a large bundle takes a while: off the event loop, so the API it is mounted in stays responsive.
+    @post("/run", sync_to_thread=True, status_code=200)
     def run(self, data: URLEncodedBody[RunForm]) -> Response[str]:
         return render("result.html", result_context(dry_run(data)))
 
-    @post("/test-case", sync_to_thread=False, status_code=200)
+    @post("/test-case", sync_to_thread=True, status_code=200)
     def test_case(self, data: URLEncodedBody[TestCaseForm]) -> Response[str]:
         run = dry_run(data)
         context: dict[str, Any] = {"block": None, "problems": run.problems}
@@ -112,6 +117,40 @@ class PlaygroundController(Controller):
             appended, error = bundle, str(exc)
         context = {"bundle": appended, "append_error": error}
         return render("bundle_pane.html", context, headers=_RUN_AFTER_SETTLE)
+
+
+class StoredProgramsController(Controller):
+    """Stored programs, through the authentication of the app the playground is mounted in: the
+    API key (sent by the page as `X-API-Key`) selects the organisation, whose programs alone are
+    listed and opened."""
+
+    path = "/playground/programs"
+    include_in_schema = False
+    opt = {"public": False}  # overrides the router: the app's API-key check applies here
+
+    @get("/", sync_to_thread=True)
+    def programs(self, request: Request) -> Response[str]:
+        organisation_id = _organisation_of(request)
+        if organisation_id is None:
+            return render("message.html", {"message": _NO_AUTH}, headers=_TO_MESSAGE)
+        return render("programs.html", {"programs": list_stored_programs(organisation_id)})
+
+    @get("/open", sync_to_thread=True)
+    def program(self, request: Request, program_id: Annotated[str, QueryParameter(name="id")]) -> Response[str]:
+        organisation_id = _organisation_of(request)
+        if organisation_id is None:
+            return render("message.html", {"message": _NO_AUTH}, headers=_TO_MESSAGE)
+        try:
+            panes = stored_program_panes(organisation_id, program_id)
+        except StoredProgramNotFound as exc:
+            return render("message.html", {"message": str(exc)}, headers=_TO_MESSAGE)
+        return render("panes.html", {"panes": panes}, headers=_RUN_AFTER_SETTLE)
+
+
+def _organisation_of(request: Request) -> str | None:
+    """The organisation the app's authentication resolved, or None where nothing authenticates
+    (the playground mounted on its own)."""
+    return getattr(request.scope.get("auth"), "organization_id", None)
 
 
 def result_context(run: DryRun) -> dict[str, Any]:
@@ -158,6 +197,7 @@ def create_router(examples_dir: Path = EXAMPLES_DIR) -> Router:
         dependencies={"examples_dir": Provide(lambda: examples_dir, use_cache=True, sync_to_thread=False)},
         route_handlers=[
             PlaygroundController,
+            StoredProgramsController,
             create_static_files_router(
                 path="/playground/static", directories=[STATIC_DIR], include_in_schema=False
             ),

@@ -105,6 +105,21 @@
     PANES.forEach(drawMarks);
     if (evt.detail.target && evt.detail.target.id !== "result") { saveState(); }
   });
+  // Stored programs go through the API's own key check: the key travels as a header, only to the
+  // playground's program routes, and never into the URL state.
+  document.addEventListener("htmx:configRequest", (evt) => {
+    const key = document.getElementById("api-key").value.trim();
+    if (key && evt.detail.path.startsWith("/playground/programs")) {
+      evt.detail.headers["X-API-Key"] = key;
+    }
+  });
+  document.addEventListener("htmx:responseError", (evt) => {
+    const status = evt.detail.xhr.status;
+    let text = "The server answered " + status + ".";
+    try { text = JSON.parse(evt.detail.xhr.responseText).message || text; } catch (err) { /* not JSON */ }
+    if (status === 401) { text = "Stored programs need a valid API key: " + text; }
+    document.getElementById("message").textContent = text;
+  });
   document.addEventListener("click", (evt) => {
     const button = evt.target.closest("[data-copy], #share");
     if (!button) { return; }

@@ -1,10 +1,13 @@
-"""The playground's page and every partial, through a Litestar app with just its router."""
+"""The playground's page and every partial, through a Litestar app with just its router (and
+once through the API's `create_app`)."""
 
 from html import unescape
 
 import msgspec
 import yaml
+from litestar.testing import TestClient
 
+import playground
 from engine.bundle import TestCase as BundleTestCase
 from playground.examples import example_names
 from tests.playground import samples
@@ -27,7 +30,8 @@ def test_page_has_the_panes_the_buttons_and_the_vendored_htmx(client, examples_d
     response = client.get("/playground")
     assert response.status_code == 200
     html = response.text
-    for element_id in ("bundle", "event", "participant", "run", "result", "example", "save-test"):
+    for element_id in ("bundle", "event", "participant", "run", "result", "example", "save-test", "api-key",
+                       "load-programs", "programs", "share"):
         assert len(select(html, id=element_id)) == 1, element_id
     assert one(html, "script", src="/playground/static/htmx-2.0.11.min.js")
     assert one(html, "form", id="playground").attrs["hx-post"] == "/playground/run"
@@ -164,3 +168,18 @@ def test_append_to_an_unusable_tests_key_keeps_the_bundle_and_says_why(client):
 
 def test_result_partial_snapshot(client, snapshot):
     assert _run(client, event=samples.event("cake")) == snapshot
+
+
+def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
+    from api.app import create_app
+    from engine.store.db import connect
+
+    database = connect(f"sqlite:///{tmp_path / 'api.db'}")
+    app = create_app(database, route_handlers=[playground.router], configure_queue_for_app=False)
+    with TestClient(app=app) as api:
+        assert api.get("/playground").status_code == 200
+        assert api.get("/playground/static/playground.js").status_code == 200
+        html = _run(api, event=samples.event("cake"))
+        assert _statuses(html) == {"coffee points": "NOT_MATCHED", "cake points": "MATCHED"}
+        assert api.get("/v1/programs").status_code == 401  # the API around it still wants a key
+    database.close()
