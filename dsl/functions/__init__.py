@@ -17,7 +17,7 @@ from types import MappingProxyType
 from dsl.functions import conversions, core, lists, math, optional, scrip, sets, strings, timestamps
 from dsl.functions.registry import Function
 
-__all__ = ["GLOBALS", "METHODS", "Function"]
+__all__ = ["Function", "GLOBALS", "METHODS"]
 
 _MODULES = (core, conversions, timestamps, strings, math, sets, optional, scrip, lists)
 

@@ -43,7 +43,10 @@ def _special_double(value: float) -> str | None:
 
 
 def fixed_shortest(value: float) -> str:
-    """The shortest digits that read back as `value`, never in exponent form: 1e+20 -> "100000000000000000000"."""
+    """The shortest digits that read back as `value`, never in exponent form.
+
+    Example: `fixed_shortest(1e20)` is "100000000000000000000" (Go's `FormatFloat(x, 'f', -1)`).
+    """
     special = _special_double(value)
     if special is not None:
         return special

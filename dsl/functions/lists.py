@@ -20,7 +20,7 @@ def slice_list(items: Any, start: Any, end: Any) -> list[Any]:
     if start < 0 or end < 0:
         raise invalid_argument(f"cannot slice({start}, {end}), negative indexes not supported")
     if start > end:
-        raise invalid_argument(f"cannot slice({start}, {end}), start index must be less than or equal to end index")
+        raise invalid_argument(f"cannot slice({start}, {end}), the start index is after the end index")
     if end > len(items):
         raise invalid_argument(f"cannot slice({start}, {end}), list is length {len(items)}")
     return items[start:end]

@@ -2,9 +2,10 @@
 
 `math.greatest` / `math.least` take one number, one list of numbers, or several numbers of mixed
 types (int, uint, double), compare them by value and return the winner with its own type; ties
-keep the earliest argument, and NaN is returned only when every argument is NaN. Rounding functions take and return
-doubles (`math.round` rounds half away from zero). Bit functions work on 64-bit two's complement
-ints and on uints; shifts by 64 or more give 0 (or -1 for a negative int shifted right).
+keep the earliest argument, and NaN is returned only when every argument is NaN. Rounding
+functions take and return doubles (`math.round` rounds half away from zero). Bit functions work
+on 64-bit two's complement ints and on uints; shifts by 64 or more give 0 (or -1 for a negative
+int shifted right).
 """
 
 from __future__ import annotations
