@@ -17,7 +17,7 @@ from typing import Any
 from dsl.functions.registry import Function, function, invalid_argument, no_overload, out_of_range
 from dsl.limits import check_bytes
 from dsl.temporal import EPOCH, format_duration, format_timestamp, total_microseconds
-from dsl.values import UInt
+from dsl.values import CelType, UInt
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UINT64_MAX = 2**64 - 1
@@ -161,6 +161,7 @@ _STRING_FORMATS = {
     float: format_double,
     bytes: _bytes_to_string,
     timedelta: format_duration,
+    CelType: lambda value: value.name,
 }
 
 

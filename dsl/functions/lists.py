@@ -1,4 +1,5 @@
-"""Basics of the CEL lists extension: `slice`, `flatten`, `lists.range`, `distinct`.
+"""Basics of the CEL lists extension: `slice`, `flatten`, `lists.range`, `distinct`, `sort`,
+`first`, `last`.
 
 `reverse` lives with the string extension's `reverse` (one method serves both types) and `join`
 with the strings.
@@ -6,11 +7,16 @@ with the strings.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from dsl.functions.registry import Function, function, invalid_argument, method, no_overload
 from dsl.limits import Budget, check_length
-from dsl.values import cel_equals
+from dsl.values import Optional, UInt, cel_equals
+
+# Kinds whose elements order among themselves; int, uint and double order together by value.
+_ORDER_KINDS = {int: "number", UInt: "number", float: "number", str: "string", bytes: "bytes",
+                bool: "bool", timedelta: "duration", datetime: "timestamp"}  # fmt: skip
 
 
 def slice_list(items: Any, start: Any, end: Any) -> list[Any]:
@@ -70,9 +76,37 @@ def distinct(budget: Budget, items: Any) -> list[Any]:
     return kept
 
 
+def sort_list(budget: Budget, items: Any) -> list[Any]:
+    """`[3, 1.5, 2u].sort()` is [1.5, 2u, 3]; the elements must be of one orderable kind."""
+    if type(items) is not list:
+        raise no_overload("sort", items)
+    kinds = {_ORDER_KINDS.get(type(item)) for item in items}
+    if None in kinds or len(kinds) > 1:
+        raise no_overload("sort", items)
+    budget.charge(len(items) * max(len(items).bit_length(), 1))
+    return sorted(items)
+
+
+def first(items: Any) -> Optional:
+    """`[1, 2].first()` is optional.of(1); `[].first()` is optional.none()."""
+    if type(items) is not list:
+        raise no_overload("first", items)
+    return Optional.of(items[0]) if items else Optional.none()
+
+
+def last(items: Any) -> Optional:
+    """`[1, 2].last()` is optional.of(2)."""
+    if type(items) is not list:
+        raise no_overload("last", items)
+    return Optional.of(items[-1]) if items else Optional.none()
+
+
 FUNCTIONS: tuple[Function, ...] = (
     method("slice", slice_list, 2),
     method("flatten", flatten, 0, 1, budget=True),
     function("lists.range", range_list, 1, budget=True),
     method("distinct", distinct, 0, budget=True),
+    method("sort", sort_list, 0, budget=True),
+    method("first", first, 0),
+    method("last", last, 0),
 )

@@ -9,7 +9,7 @@ from dsl.errors import DslEvalError
 from dsl.functions import GLOBALS
 from dsl.functions.conversions import format_double
 from dsl.temporal import parse_duration, parse_timestamp
-from dsl.values import UInt
+from dsl.values import CelType, UInt
 
 
 def convert(name, value):
@@ -61,6 +61,7 @@ def exactly(a, b):
         ("string", parse_timestamp("2009-02-13T23:31:30.5Z"), "2009-02-13T23:31:30.5Z"),
         ("string", parse_duration("-1m1.5s"), "-61.5s"),
         ("string", "hello", "hello"),
+        ("string", CelType("google.protobuf.Duration"), "google.protobuf.Duration"),
         ("bytes", "ÿ", b"\xc3\xbf"),
         ("bytes", b"abc", b"abc"),
         ("bool", "1", True),

@@ -44,7 +44,7 @@ def test_every_documented_function_is_registered():
         "lowerAscii", "upperAscii", "replace", "split", "substring", "trim", "join", "reverse",
         "format", "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
         "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds", "hasValue",
-        "value", "orValue", "or", "slice", "flatten", "distinct",
+        "value", "orValue", "or", "slice", "flatten", "distinct", "sort", "first", "last",
     }  # fmt: skip
     assert set(GLOBALS) == expected_globals
     assert set(METHODS) == expected_methods

@@ -3,7 +3,7 @@ import pytest
 from dsl.errors import DslEvalError, DslLimitError
 from dsl.functions import GLOBALS, METHODS
 from dsl.limits import LIST_LENGTH_MAX, Budget
-from dsl.values import UInt
+from dsl.values import Optional, UInt
 
 
 def test_slice():
@@ -47,3 +47,21 @@ def test_wrong_types(name, args):
     with pytest.raises(DslEvalError) as err:
         METHODS[name].impl(*args)
     assert err.value.code == "DSL_NO_MATCHING_OVERLOAD"
+
+
+def test_sort_orders_one_kind_and_numbers_by_value():
+    assert METHODS["sort"].impl(Budget(), [3, 1.5, UInt(2)]) == [1.5, UInt(2), 3]
+    assert METHODS["sort"].impl(Budget(), ["b", "a"]) == ["a", "b"]
+    assert METHODS["sort"].impl(Budget(), []) == []
+    for mixed in ([1, "a"], [[1], [0]], [True, 1]):
+        with pytest.raises(DslEvalError) as err:
+            METHODS["sort"].impl(Budget(), mixed)
+        assert err.value.code == "DSL_NO_MATCHING_OVERLOAD"
+
+
+def test_first_and_last_are_optionals():
+    assert METHODS["first"].impl([1, 2]) == Optional.of(1)
+    assert METHODS["last"].impl([1, 2]) == Optional.of(2)
+    assert METHODS["first"].impl([]) == Optional.none()
+    with pytest.raises(DslEvalError):
+        METHODS["last"].impl("ab")
