@@ -68,8 +68,14 @@ class Compiler:
             pairs = list(zip(fns, optional_flags))
 
             def build_optional(env: Env) -> list:
-                return [v.value if flag else v for f, flag in pairs
-                        if not flag or _present(v := f(env))]  # fmt: skip
+                built = []
+                for f, flag in pairs:
+                    value = f(env)
+                    if not flag:
+                        built.append(value)
+                    elif _present(value):
+                        built.append(value.value)
+                return built
 
             return self.fold(build_optional, *parts)
         return self.fold(lambda env: [f(env) for f in fns], *parts)

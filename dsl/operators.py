@@ -310,6 +310,10 @@ def build_map(pairs: list[tuple[Any, Any]]) -> dict:
         map_key(key)
         if map_lookup(result, key)[0]:
             raise DslEvalError(f"repeated map key {key!r}", code="DSL_INVALID_ARGUMENT")
+        if key in result:
+            # Python hashes true as 1 and false as 0: one dict cannot hold both kinds of key.
+            raise DslEvalError("a map cannot mix the bool keys true/false with the numbers 1/0",
+                               code="DSL_INVALID_ARGUMENT")  # fmt: skip
         result[key] = value
     return check_length(result)  # type: ignore[return-value]
 

@@ -34,7 +34,7 @@ _PARSER = Lark.open(
     maybe_placeholders=False,
     cache=True,
 )
-_DISPLAY = {t.name: t.pattern.value for t in _PARSER.terminals if t.pattern.type == "str"}
+_DISPLAY = {t.name: repr(t.pattern.value) for t in _PARSER.terminals if t.pattern.type == "str"}
 _DISPLAY.update(IDENT="an identifier", INT="a number", UINT="a number", DOUBLE="a number",
                 STRING="a string", RAW_STRING="a string", IN="'in'", QUOTED_FIELD="a field name",
                 **{"$END": "the end of the expression"})  # fmt: skip
@@ -85,7 +85,7 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> DslError:
     else:
         token = exc.token  # type: ignore[attr-defined]
         offset = len(text) if token.type == "$END" else token.start_pos
-        shown = "the end of the expression" if token.type == "$END" else repr(str(token))
+        shown = "end of the expression" if token.type == "$END" else repr(str(token))
         message = f"unexpected {shown}"
     expected = sorted({_DISPLAY.get(name, name) for name in (getattr(exc, "expected", None) or ())})
     if expected and len(expected) <= 8:
