@@ -87,13 +87,13 @@ def lower_ascii(text: Any) -> str:
     """`'TacoCÆt'.lowerAscii()` is 'tacocÆt': only A-Z change."""
     if type(text) is not str:
         raise no_overload("lowerAscii", text)
-    return text.translate(_LOWER)
+    return text.lower() if text.isascii() else text.translate(_LOWER)
 
 
 def upper_ascii(text: Any) -> str:
     if type(text) is not str:
         raise no_overload("upperAscii", text)
-    return text.translate(_UPPER)
+    return text.upper() if text.isascii() else text.translate(_UPPER)
 
 
 def replace(text: Any, old: Any, new: Any, count: Any = -1) -> str:

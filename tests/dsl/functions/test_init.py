@@ -4,7 +4,7 @@ import pytest
 
 import dsl.functions as functions
 from dsl.functions import GLOBALS, METHODS, Function, _tables
-from dsl.functions.registry import function, method, no_overload
+from dsl.functions.registry import function, method
 
 
 def test_public_names_are_listed_sorted_and_present():
@@ -50,8 +50,3 @@ def test_every_documented_function_is_registered():
     assert set(METHODS) == expected_methods
     assert all(isinstance(fn, Function) for fn in (*GLOBALS.values(), *METHODS.values()))
 
-
-def test_no_overload_names_the_argument_types():
-    error = no_overload("size", 1, None)
-    assert error.code == "DSL_NO_MATCHING_OVERLOAD"
-    assert "size" in error.message and "(int, null_type)" in error.message
