@@ -132,7 +132,10 @@ def create_queue_tables(database: Database) -> None:
 
     Called by `accrual db upgrade` only. Idempotent.
     """
-    SqlHuey(QUEUE_NAME, database=database, create_tables=True, results=False)
+    storage = SqlHuey(QUEUE_NAME, database=database, create_tables=False, results=False).storage
+    # Not storage.create_tables(): that opens and closes the connection itself, which would break
+    # the caller's transaction (the schema upgrade runs each step in one).
+    database.create_tables([storage.KV, storage.Schedule, storage.Task, storage.Counter], safe=True)
 
 
 def enqueue_event(event_id: str, *, delay_s: float = 0) -> None:

@@ -38,8 +38,21 @@ def _create_tables(db: peewee.Database) -> None:
     db.create_tables(STEP_1_MODELS, safe=True)
 
 
+def _worker_queue(db: peewee.Database) -> None:
+    """The task queue's tables (SqlHuey: `kv`, `schedule`, `task`, `counter`) in the application
+    database, so an event and its wake-up commit together (D3); and the index of the worker's
+    per-participant lane query (organisation, external_id, status, event_timestamp)."""
+    from engine.queue import create_queue_tables
+
+    create_queue_tables(db)
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS event_lane ON event (organisation_id, external_id, status, event_timestamp)"
+    )
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
+    (2, "worker queue tables and lane index", _worker_queue),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

@@ -102,3 +102,15 @@ def test_rolled_back_transaction_sends_nothing_on_a_deferred_backend(database, t
     with database.atomic():
         pass  # a later commit must not flush the aborted transaction's callbacks
     assert not out.exists()
+
+
+def test_schema_upgrade_creates_the_queue_tables_in_the_application_database(tmp_path):
+    from engine.store.db import connect
+    from engine.store.migrations import upgrade
+
+    database = connect(f"sqlite:///{tmp_path / 'app.db'}")
+    upgrade(database)
+    with database.connection_context():
+        assert {"kv", "schedule", "task", "counter"} <= set(database.get_tables())
+        assert "event_lane" in {index.name for index in database.get_indexes("event")}
+    database.close_all()

@@ -29,7 +29,6 @@ FAST = WorkerSettings(
 def db(tmp_path):
     database = connect(f"sqlite:///{tmp_path / 'accrual.db'}")
     upgrade(database)
-    q.create_queue_tables(database)
     with database.connection_context():
         yield database
     q.reset_queue()
