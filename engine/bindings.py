@@ -53,6 +53,13 @@ def event_binding(data: Any) -> Any:
     raise EventDataError(f"event_data holds a value of unsupported type {kind.__name__}")
 
 
+def event_data_binding(data: Any) -> dict[str, Any]:
+    """The `event` variable: event_data must be a JSON object (a map)."""
+    if type(data) is not dict:
+        raise EventDataError(f"event_data must be an object, got {type(data).__name__}")
+    return event_binding(data)
+
+
 def is_counter_expired(counter: CounterState, now: datetime) -> bool:
     """True when the counter's `reset_after` has elapsed since `last_reset_at` (lazy reset)."""
     if not counter.reset_after or counter.last_reset_at is None:

@@ -29,7 +29,7 @@ from msgspec.structs import replace
 from dsl.errors import DslError, DslLimitError
 from dsl.values import Optional, UInt, type_name
 from engine.actions import ActionFailure, apply_actions
-from engine.bindings import event_binding
+from engine.bindings import event_data_binding
 from engine.bundle import Bundle
 from engine.errors import EngineError
 from engine.limits import check_event_data
@@ -68,7 +68,7 @@ def evaluate_event(
     now, received_at = _aware(event.event_timestamp), _aware(event.received_at)
     try:
         check_event_data(event.event_data)
-        event_value = event_binding(event.event_data)
+        event_value = event_data_binding(event.event_data)
         working = WorkingState.start(participant, recipient, program_state, budgets or {}, now)
     except EngineError as exc:
         return _failed(received_at, [], exc.code, exc.message,

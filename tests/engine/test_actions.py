@@ -4,6 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.evaluate import evaluate_event
 from engine.state import Balance, BudgetState, ProgramState
@@ -190,3 +192,29 @@ def test_tags_are_lower_cased_sets():
                  {"type": "UNTAG", "tag": "absent"}, participant=person(tags=["old", "b"]))
     assert result.participant.tags == ["b", "vip"]
     assert [(c.operation, c.key) for c in result.state_changes] == [("add", "vip"), ("remove", "old")]
+
+
+_MOVES = st.lists(
+    st.tuples(st.sampled_from(["CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT"]), st.integers(1, 60)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(moves=_MOVES, available=st.integers(0, 100), held=st.integers(0, 100), limit=st.integers(1, 150))
+def test_money_is_conserved_or_nothing_happens(moves, available, held, limit):
+    actions = [{"type": kind, "asset_id": "PTS", "amount": amount} for kind, amount in moves]
+    start = person(balances={"PTS": {"available": available, "held": held}})
+    result = run(*actions, participant=start, rule_budgets=[{"asset_id": "PTS", "limit": str(limit)}])
+    if result.status == "FAILED":
+        assert result.participant is start and result.actions == [] and result.budget_uses == []
+        assert result.error_code == "insufficient_funds"
+        return
+    balance = result.participant.balances["PTS"]
+    signed = {"CREDIT": 1, "DEBIT": -1, "FORFEIT": -1, "HOLD": 0, "RELEASE": 0}
+    net = sum(signed[a.type] * a.amount for a in result.actions)
+    assert balance.available + balance.held == available + held + net
+    assert balance.available >= 0 and balance.held >= 0
+    credited = sum(a.amount for a in result.actions if a.type == "CREDIT")
+    assert credited == sum(use.amount for use in result.budget_uses) <= limit

@@ -6,6 +6,7 @@ import pytest
 from engine.bindings import (
     EventDataError,
     counters_binding,
+    event_data_binding,
     entity_binding,
     event_binding,
     is_counter_expired,
@@ -86,3 +87,9 @@ def test_lookup_path_follows_maps_only():
     assert lookup_path(bindings, "event.meta.channel") == (True, "web")
     assert lookup_path(bindings, "event.missing") == (False, None)
     assert lookup_path(bindings, "event.items.0") == (False, None)
+
+
+def test_event_data_must_be_an_object():
+    assert event_data_binding({"n": 1}) == {"n": 1.0}
+    with pytest.raises(EventDataError):
+        event_data_binding([1, 2])

@@ -100,6 +100,8 @@ def test_tiers_auto_qualify_upwards_only_and_not_after_set_tier():
 def test_invalid_event_data_fails_the_event_with_a_code():
     result = evaluate_event(bundle(rule("a")), event({"when": object()}), person())
     assert (result.status, result.error_code, result.rules) == ("FAILED", "LIMIT_EVENT_DATA_TYPE", [])
+    not_an_object = evaluate_event(bundle(rule("a")), event(["a"]), person())
+    assert not_an_object.error_code == "INVALID_EVENT_DATA"
 
 
 def test_an_action_failure_ends_the_rule_list_at_the_failing_rule():
