@@ -72,9 +72,9 @@ def check(files: tuple[str, ...], strict: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List passing test cases too.")
 def test_command(files: tuple[str, ...], verbose: bool) -> None:
     """Run the test cases of bundle FILES against the engine; print a diff for each failure."""
-    from engine.report import test_files
+    from engine.report import run_test_files
 
-    report = test_files(files, verbose=verbose, style=_style)
+    report = run_test_files(files, verbose=verbose, style=_style)
     click.echo("\n".join(report.lines))
     sys.exit(report.exit_code)
 

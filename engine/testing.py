@@ -7,7 +7,7 @@ people write into engine state.
 
     >>> results = run_test_cases(load_bundle("rules_examples/coffee_stamps.yaml"))
     >>> [(r.name, r.passed) for r in results][:1]
-    [('first coffee earns a stamp', True)]
+    [('signup earns the welcome stamp', True)]
 """
 
 from __future__ import annotations
