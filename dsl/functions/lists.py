@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dsl.functions.registry import Function, function, invalid_argument, method, no_overload
+from dsl.functions.sets import equality_key
 from dsl.limits import Budget, check_length
 from dsl.values import Optional, UInt, cel_equals
 
@@ -68,10 +69,20 @@ def distinct(budget: Budget, items: Any) -> list[Any]:
     """`[1, 2.0, 1u, 'a'].distinct()` is [1, 2.0, 'a'] (CEL equality, first occurrence kept)."""
     if type(items) is not list:
         raise no_overload("distinct", items)
+    budget.charge(len(items))
     kept: list[Any] = []
+    seen_keys: set[tuple[str, Any]] = set()
+    seen_others: list[Any] = []  # composite values, compared pairwise
     for item in items:
-        budget.charge(len(kept) + 1)
-        if not any(cel_equals(item, seen) for seen in kept):
+        key = equality_key(item)
+        if key is not None:
+            if key not in seen_keys:
+                seen_keys.add(key)
+                kept.append(item)
+            continue
+        budget.charge(len(seen_others))
+        if not any(cel_equals(item, other) for other in seen_others):
+            seen_others.append(item)
             kept.append(item)
     return kept
 

@@ -17,7 +17,7 @@ from dsl.values import cel_equals
 _NUMBERS = (int, float)
 
 
-def _key(value: Any) -> tuple[str, Any] | None:
+def equality_key(value: Any) -> tuple[str, Any] | None:
     """A hashable stand-in that is equal exactly when CEL equality holds, or None when the
     value must be compared pairwise."""
     kind = type(value)
@@ -41,14 +41,14 @@ class _Members:
         self.keys: set[tuple[str, Any]] = set()
         self.others: list[Any] = []
         for item in items:
-            key = _key(item)
+            key = equality_key(item)
             if key is None:
                 self.others.append(item)
             else:
                 self.keys.add(key)
 
     def has(self, budget: Budget, value: Any) -> bool:
-        key = _key(value)
+        key = equality_key(value)
         if key is not None:
             return key in self.keys
         budget.charge(len(self.others))

@@ -37,6 +37,13 @@ def test_range_and_its_limit():
 
 def test_distinct_uses_cel_equality():
     assert METHODS["distinct"].impl(Budget(), [1, 2.0, UInt(1), "a", 2, True]) == [1, 2.0, "a", True]
+    assert METHODS["distinct"].impl(Budget(), [[1], [1.0], {"a": 1}, [2]]) == [[1], {"a": 1}, [2]]
+
+
+def test_distinct_of_a_long_scalar_list_stays_cheap():
+    budget = Budget()
+    assert METHODS["distinct"].impl(budget, list(range(5000)) * 2) == list(range(5000))
+    assert budget.remaining == Budget().remaining - 10_000
 
 
 @pytest.mark.parametrize(
