@@ -54,6 +54,11 @@ def apply_actions(
             raise ActionFailure(
                 action.type, exc.message, code=exc.code, rule=rule.name, index=action.index
             ) from exc
+        except ArithmeticError as exc:  # decimal traps, e.g. a NaN balance handed in
+            raise ActionFailure(
+                action.type, f"arithmetic error: {exc!r}", code="invalid_amount",
+                rule=rule.name, index=action.index,
+            ) from exc
     return resolved
 
 

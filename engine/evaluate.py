@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any
 
 from msgspec.structs import replace
@@ -37,6 +37,10 @@ from engine.program import CompiledProgram, CompiledRule, compile_program
 from engine.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
 from engine.state import BudgetState, EntityState, EventInput, ProgramState
 from engine.working import WorkingState
+
+# Exact arithmetic for every amount an event touches: 24 integer digits and 18 places fit with room
+# to spare, so sums of balances are never rounded by the default 28-digit context.
+_DECIMALS = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 _COMPARE = {
     ">=": lambda a, b: a >= b,
@@ -73,7 +77,14 @@ def evaluate_event(
     except EngineError as exc:
         return _failed(received_at, [], exc.code, exc.message,
                        participant, recipient, program_state)
-    bindings = working.bindings(event_value)
+    with localcontext(_DECIMALS):
+        return _run_rules(program, working, working.bindings(event_value), received_at, trace,
+                          (participant, recipient, program_state))
+
+
+def _run_rules(program, working, bindings, received_at, trace, given) -> EvaluationResult:
+    """The rule loop; `given` is the caller's (participant, recipient, program_state), returned
+    unchanged when an action fails."""
     flags = None if trace else program.candidates(bindings)
     outcomes: list[RuleOutcome] = []
     applied = []
@@ -94,8 +105,7 @@ def evaluate_event(
                     actions = apply_actions(rule, bindings, working)
                 except ActionFailure as exc:
                     outcomes.append(replace(outcome, error=exc.message, error_code=exc.code))
-                    return _failed(received_at, outcomes, exc.code, exc.message,
-                                   participant, recipient, program_state)
+                    return _failed(received_at, outcomes, exc.code, exc.message, *given)
                 applied.extend(action for action in actions if action.status == "APPLIED")
                 suppressed = any(action.status == "SUPPRESSED" for action in actions)
                 status = RuleStatus.BUDGET_EXCEEDED if suppressed else RuleStatus.MATCHED

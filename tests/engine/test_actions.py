@@ -218,3 +218,17 @@ def test_money_is_conserved_or_nothing_happens(moves, available, held, limit):
     assert balance.available >= 0 and balance.held >= 0
     credited = sum(a.amount for a in result.actions if a.type == "CREDIT")
     assert credited == sum(use.amount for use in result.budget_uses) <= limit
+
+
+def test_large_amounts_at_scale_18_are_summed_exactly():
+    assets = [{"symbol": "WEI", "name": "Wei", "scale": 18}]
+    program = bundle(rule("r", "true", credit("0.000000000000000001", asset="WEI")), assets=assets, tiers=[])
+    rich = person(balances={"WEI": {"available": "100000000000000000000000"}})
+    result = evaluate_event(program, event(), rich)
+    assert result.participant.balances["WEI"].available == Decimal("100000000000000000000000.000000000000000001")
+
+
+def test_a_nan_balance_fails_the_action_instead_of_raising():
+    broken = person(balances={"PTS": {"available": "NaN"}})
+    result = run({"type": "DEBIT", "asset_id": "PTS", "amount": 1}, participant=broken)
+    assert (result.status, result.error_code) == ("FAILED", "invalid_amount")
