@@ -15,15 +15,15 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.bundle import Bundle, StateInput
+from engine.bundle import Bundle
 from engine.errors import EngineError
 from engine.evaluate import evaluate_event
 from engine.limits import check_event_data
 from engine.loader import LoadedBundle, load_bundle_text
 from engine.result import EvaluationResult
-from engine.state import EntityState, EventInput
-from engine.testing import state_from_input
-from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, parse_event, parse_participant
+from engine.state import EntityState, EventInput, ProgramState
+from engine.testing import program_state_from_input, state_from_input
+from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
 
 BUNDLE_FILENAME = "playground.yaml"
 # A lone rule is wrapped into a bundle; the assets it names get this scale (cents-like).
@@ -49,8 +49,10 @@ class DryRun(msgspec.Struct, kw_only=True):
     problems: list[PaneProblem]
     bundle: Bundle | None = None
     event: PlaygroundEvent | None = None
-    participant_input: StateInput | None = None
+    state_input: StatePane | None = None
     before: EntityState | None = None
+    recipient_before: EntityState | None = None
+    program_before: ProgramState | None = None
     result: EvaluationResult | None = None
     single_rule: bool = False
 
@@ -78,13 +80,17 @@ def dry_run(form: RunForm) -> DryRun:
     except EngineError as exc:
         problems.append(PaneProblem(pane="event", line=1, column=1, code=exc.code, message=exc.message))
     try:
-        run.participant_input = parse_participant(participant_text)
+        run.state_input = parse_participant(participant_text)
     except PaneError as exc:
         problems.append(exc.problem)
-    if loaded.program is None or run.event is None or run.participant_input is None:
+    if loaded.program is None or run.event is None or run.state_input is None:
         return run
+    states = run.state_input
     try:
-        run.before = state_from_input(run.participant_input, loaded.bundle)
+        run.before = state_from_input(states.participant, loaded.bundle)
+        if states.recipient is not None:
+            run.recipient_before = state_from_input(states.recipient, loaded.bundle)
+        run.program_before = program_state_from_input(states.program, loaded.bundle)
     except EngineError as exc:
         problems.append(PaneProblem(pane="participant", line=1, column=1, code=exc.code, message=exc.message))
         return run
@@ -94,7 +100,14 @@ def dry_run(form: RunForm) -> DryRun:
         received_at=run.event.received_at or run.event.event_timestamp,
     )
     # evaluate_event works on its own copy, so `before` stays as it was for the side-by-side view.
-    run.result = evaluate_event(loaded.program, event, run.before, trace=True)
+    run.result = evaluate_event(
+        loaded.program,
+        event,
+        run.before,
+        recipient=run.recipient_before,
+        program_state=run.program_before,
+        trace=True,
+    )
     return run
 
 

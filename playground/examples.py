@@ -55,7 +55,7 @@ def panes_for_bundle(text: str) -> Panes:
         data = None
     tests = data.get("tests") if isinstance(data, dict) else None
     first = tests[0] if isinstance(tests, list) and tests and isinstance(tests[0], dict) else {}
-    return Panes(bundle=text, event=event_text(first), participant=participant_text(first.get("participant")))
+    return Panes(bundle=text, event=event_text(first), participant=state_text(first))
 
 
 def event_text(case: dict[str, Any]) -> str:
@@ -69,10 +69,13 @@ def event_text(case: dict[str, Any]) -> str:
     return json.dumps(event, indent=2, default=str)
 
 
-def participant_text(participant: Any) -> str:
-    if not participant:
-        return "tags: []\n"
-    return yaml.safe_dump(participant, sort_keys=False, default_flow_style=False, allow_unicode=True)
+def state_text(case: dict[str, Any]) -> str:
+    """The participant pane for a test case: its participant alone, or the full form with
+    `participant`, `recipient` and `program` when the case has either of the last two."""
+    states = {key: case[key] for key in ("participant", "recipient", "program") if case.get(key)}
+    if set(states) <= {"participant"}:
+        states = states.get("participant") or {"tags": []}
+    return yaml.safe_dump(states, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def _timestamp(value: Any) -> str:

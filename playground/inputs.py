@@ -3,7 +3,8 @@ where (pane, line, column) the text is wrong.
 
 The event pane is JSON shaped like the body of `POST /v1/events` (only the fields a dry run
 needs); the participant pane is YAML or JSON shaped like a test case's `participant`
-(`engine.bundle.StateInput`). Nothing here evaluates anything: YAML is read with the safe
+(`engine.bundle.StateInput`), or, when the event has a recipient (D17) or rules read the program's
+state, a mapping with `participant`, `recipient` and `program` keys as in a test case. Nothing here evaluates anything: YAML is read with the safe
 loader, JSON with the standard decoder, and the result is validated against msgspec Structs.
 """
 
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 import msgspec
 import yaml
 
-from engine.bundle import StateInput
+from engine.bundle import ProgramStateInput, StateInput
 
 PANE_CHARS_MAX = 1_000_000  # one pasted pane; the bundle loader has its own, tighter bounds
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -47,6 +48,18 @@ class PlaygroundEvent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     received_at: AwareDatetime | None = None
 
 
+class StatePane(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The participant pane in full: the sender, the recipient if any, the program's state."""
+
+    participant: StateInput = msgspec.field(default_factory=StateInput)
+    recipient: StateInput | None = None
+    program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
+
+
+# A pane with one of these top-level keys is the full form; otherwise it is one participant.
+STATE_PANE_KEYS = frozenset(StatePane.__struct_fields__)
+
+
 class PaneError(Exception):
     """A pane could not be read; carries the problem to show beside it."""
 
@@ -73,11 +86,13 @@ def parse_event(text: str) -> PlaygroundEvent:
     return _convert("event", text, raw, PlaygroundEvent)
 
 
-def parse_participant(text: str) -> StateInput:
+def parse_participant(text: str) -> StatePane:
     """Read the participant pane (YAML, so JSON works too). An empty pane is a new participant.
 
-    >>> parse_participant("tags: [vip]\\ncounters: {visits: 3}").tags
+    >>> parse_participant("tags: [vip]\\ncounters: {visits: 3}").participant.tags
     ['vip']
+    >>> parse_participant("participant: {tags: [vip]}\\nprogram: {wallet: {CASH: 100}}").program.wallet
+    {'CASH': 100}
     """
     _check_size("participant", text)
     try:
@@ -89,7 +104,10 @@ def parse_participant(text: str) -> StateInput:
         raise PaneError(
             PaneProblem(pane="participant", line=line, column=column, code="PLAYGROUND_YAML", message=message)
         ) from exc
-    return _convert("participant", text, {} if raw is None else raw, StateInput)
+    raw = {} if raw is None else raw
+    if isinstance(raw, dict) and STATE_PANE_KEYS & raw.keys():
+        return _convert("participant", text, raw, StatePane)
+    return StatePane(participant=_convert("participant", text, raw, StateInput))
 
 
 def _check_size(pane: str, text: str) -> None:

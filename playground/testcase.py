@@ -15,10 +15,10 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.bundle import Expectation, StateInput, TestCase
+from engine.bundle import Expectation, TestCase
 from engine.result import EvaluationResult, RuleStatus
 from engine.state import Balance, EntityState
-from playground.inputs import PlaygroundEvent
+from playground.inputs import PlaygroundEvent, StatePane
 
 _NAME_MAX = 255
 _PLAIN_STATUSES = {RuleStatus.MATCHED, RuleStatus.NOT_MATCHED}
@@ -30,12 +30,10 @@ class AppendError(Exception):
     code = "PLAYGROUND_APPEND"
 
 
-def build_test_case(
-    name: str, event: PlaygroundEvent, participant: StateInput, result: EvaluationResult
-) -> TestCase:
-    """The test case that expects exactly `result` for this event and participant.
+def build_test_case(name: str, event: PlaygroundEvent, states: StatePane, result: EvaluationResult) -> TestCase:
+    """The test case that expects exactly `result` for this event and these states.
 
-    >>> build_test_case("big order", event, StateInput(tags=["vip"]), result).expect.matched
+    >>> build_test_case("big order", event, StatePane(participant=StateInput(tags=["vip"])), result).expect.matched
     ['vip bonus']
     """
     return TestCase(
@@ -43,7 +41,9 @@ def build_test_case(
         event=event.event_data,
         event_timestamp=event.event_timestamp,
         received_at=event.received_at,
-        participant=participant,
+        participant=states.participant,
+        recipient=states.recipient,
+        program=states.program,
         expect=expectation_of(result),
     )
 
@@ -54,6 +54,7 @@ def expectation_of(result: EvaluationResult) -> Expectation:
         return Expectation(status=result.status, error_code=result.error_code)
     unusual = {o.rule: str(o.status) for o in result.rules if o.status not in _PLAIN_STATUSES}
     after = result.participant
+    recipient = _entity_expectation(result.recipient) if result.recipient is not None else None
     return Expectation(
         status=result.status,
         matched=[o.rule for o in result.rules if o.status == RuleStatus.MATCHED],
@@ -65,6 +66,18 @@ def expectation_of(result: EvaluationResult) -> Expectation:
         attributes=dict(after.attributes) or None,
         tiers={key: tier.level for key, tier in after.tiers.items()} or None,
         balances=_balances(after) or None,
+        recipient=recipient,
+    )
+
+
+def _entity_expectation(entity: EntityState) -> Expectation:
+    """The state after, for the recipient (credits are pinned once, on the whole event)."""
+    return Expectation(
+        tags=list(entity.tags),
+        counters={key: _number(c.value) for key, c in entity.counters.items()} or None,
+        attributes=dict(entity.attributes) or None,
+        tiers={key: tier.level for key, tier in entity.tiers.items()} or None,
+        balances=_balances(entity) or None,
     )
 
 

@@ -103,8 +103,8 @@ class PlaygroundController(Controller):
     def test_case(self, data: URLEncodedBody[TestCaseForm]) -> Response[str]:
         run = dry_run(data)
         context: dict[str, Any] = {"block": None, "problems": run.problems}
-        if run.result is not None and run.event is not None and run.participant_input is not None:
-            case = build_test_case(data.name, run.event, run.participant_input, run.result)
+        if run.result is not None and run.event is not None and run.state_input is not None:
+            case = build_test_case(data.name, run.event, run.state_input, run.result)
             context["block"] = render_test_case(case)
         return render("testcase.html", context)
 

@@ -28,6 +28,10 @@ class _Reader(HTMLParser):
             self.open.append(element)
 
     def handle_endtag(self, tag):
+        if tag == "textarea" and self.open and self.open[-1].tag == "textarea":
+            # As in browsers: one newline right after <textarea> is not part of its value.
+            element = self.open[-1]
+            element.text = element.text[1:] if element.text.startswith("\n") else element.text
         while self.open:
             if self.open.pop().tag == tag:
                 break

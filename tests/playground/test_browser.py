@@ -51,7 +51,7 @@ def test_load_an_example_and_run_it(page, server_url):
     assert page.input_value("#bundle") == samples.EXAMPLE
     page.click("#run")
     _wait_for_statuses(page, {"coffee points": "NOT_MATCHED", "cake points": "MATCHED"})
-    assert page.text_content("#balances [data-asset=POINTS] .available").strip() == "5"
+    assert page.text_content("#participant-balances [data-asset=POINTS] .available").strip() == "5"
 
 
 def test_change_the_event_so_another_rule_matches(page, server_url, artifacts):

@@ -47,16 +47,30 @@ def test_oversized_pane_is_refused_before_parsing():
 
 
 def test_participant_pane_reads_yaml_and_json():
-    state = parse_participant("tags: [vip]\ncounters:\n  visits: 3\nbalances:\n  POINTS: '10.50'\n")
+    state = parse_participant("tags: [vip]\ncounters:\n  visits: 3\nbalances:\n  POINTS: '10.50'\n").participant
     assert state.tags == ["vip"]
     assert state.counters == {"visits": 3}
     assert state.balances == {"POINTS": "10.50"}
-    assert parse_participant('{"attributes": {"city": "Oslo"}}').attributes == {"city": "Oslo"}
+    assert parse_participant('{"attributes": {"city": "Oslo"}}').participant.attributes == {"city": "Oslo"}
 
 
 def test_empty_participant_is_a_new_participant():
-    state = parse_participant("")
-    assert state.tags == [] and state.status == "ACTIVE"
+    states = parse_participant("")
+    assert states.participant.tags == [] and states.participant.status == "ACTIVE"
+    assert states.recipient is None and states.program.wallet == {}
+
+
+def test_full_form_carries_recipient_and_program_state():
+    states = parse_participant("participant: {tags: [new]}\nrecipient: {external_id: ref-1}\nprogram:\n  wallet: {CASH: 100}\n")
+    assert states.participant.tags == ["new"]
+    assert states.recipient.external_id == "ref-1"
+    assert states.program.wallet == {"CASH": 100}
+
+
+def test_full_form_errors_point_into_it():
+    with pytest.raises(PaneError) as caught:
+        parse_participant("participant: {tags: [new]}\nprogram:\n  wallet: {CASH: [1]}\n")
+    assert caught.value.problem.line == 3
 
 
 def test_participant_yaml_error_has_its_position():

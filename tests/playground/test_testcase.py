@@ -9,7 +9,7 @@ from engine.bundle import StateInput
 from engine.bundle import TestCase as BundleTestCase
 from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome, RuleStatus
 from engine.state import Balance, CounterState, EntityState, ProgramState, TierState
-from playground.inputs import PlaygroundEvent
+from playground.inputs import PlaygroundEvent, StatePane
 from playground.testcase import AppendError, append_test_case, build_test_case, expectation_of, render_test_case
 
 WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -66,7 +66,7 @@ def test_failed_event_expects_the_failure_only():
 
 def test_rendered_block_is_yaml_that_reads_back_as_the_test_case(snapshot):
     event = PlaygroundEvent(event_timestamp=WHEN, event_data={"amount": 12.5, "sku": "latte"})
-    case = build_test_case("  latte  ", event, StateInput(tags=["vip"]), _result())
+    case = build_test_case("  latte  ", event, StatePane(participant=StateInput(tags=["vip"])), _result())
     block = render_test_case(case)
     assert block == snapshot
     [again] = msgspec.convert(yaml.safe_load(block), list[BundleTestCase])
@@ -78,7 +78,7 @@ def test_rendered_block_is_yaml_that_reads_back_as_the_test_case(snapshot):
 
 def test_blank_name_gets_a_default():
     event = PlaygroundEvent(event_timestamp=WHEN)
-    assert build_test_case("", event, StateInput(), _result()).name == "playground case"
+    assert build_test_case("", event, StatePane(), _result()).name == "playground case"
 
 
 BLOCK = "- name: n\n  event: {}\n"

@@ -4,7 +4,9 @@ once through the API's `create_app`)."""
 from html import unescape
 
 import msgspec
+import pytest
 import yaml
+from litestar import Litestar
 from litestar.testing import TestClient
 
 import playground
@@ -183,3 +185,45 @@ def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
         assert _statuses(html) == {"coffee points": "NOT_MATCHED", "cake points": "MATCHED"}
         assert api.get("/v1/programs").status_code == 401  # the API around it still wants a key
     database.close()
+
+
+def test_a_saved_test_case_passes_accrual_test_on_the_bundle(client):
+    """What was tried becomes a case `accrual test` checks: saved, appended, and run by the same
+    test runner CI uses, it passes."""
+    from engine.loader import load_bundle_text
+    from engine.testing import run_test_cases
+
+    form = {"bundle": samples.BUNDLE, "event": samples.event("cake", 4.5), "participant": samples.PARTICIPANT,
+            "name": "member buys cake"}
+    block = one(client.post("/playground/test-case", data=form).text, "textarea", id="testcase-yaml").text
+    appended = client.post("/playground/append-test-case", data={"bundle": samples.BUNDLE, "block": block})
+    bundle = one(appended.text, "textarea", id="bundle").text
+    loaded = load_bundle_text(bundle, "cafe.yaml")
+    assert loaded.ok, loaded.problems
+    [result] = run_test_cases(loaded)
+    assert (result.name, result.passed, result.diff) == ("member buys cake", True, [])
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_every_shipped_example_opens_runs_and_saves_a_passing_case(name):
+    from engine.loader import load_bundle_text
+    from engine.testing import run_test_case
+
+    with TestClient(app=Litestar(route_handlers=[playground.router])) as shipped:
+        panes = shipped.get("/playground/example", params={"name": name}).text
+        form = {pane: one(panes, "textarea", id=pane).text for pane in ("bundle", "event", "participant")}
+        html = _run(shipped, **form)
+        block = one(shipped.post("/playground/test-case", data=form).text, "textarea", id="testcase-yaml").text
+    assert one(html, id="summary").attrs["data-status"] == "COMPLETED"
+    assert select(html, "li", data_rule="*")
+    assert bool(select(html, id="recipient-state")) == ("recipient:" in form["participant"])
+    loaded = load_bundle_text(form["bundle"], f"{name}.yaml")
+    [case] = msgspec.convert(yaml.safe_load(block), list[BundleTestCase])
+    outcome = run_test_case(loaded.program, loaded.bundle, case)
+    assert outcome.passed, outcome.diff
+
+
+def test_a_pane_starting_with_a_blank_line_survives_the_round_trip(client):
+    block = "- name: n\n  event: {}\n"
+    response = client.post("/playground/append-test-case", data={"bundle": "\n" + samples.BUNDLE, "block": block})
+    assert one(response.text, "textarea", id="bundle").text == "\n" + samples.BUNDLE + "tests:\n" + block
