@@ -138,7 +138,16 @@ class Compiler:
     def _not(self, node: Node) -> Code:
         operand = self.compile(node.args[0])
         fn = operand.fn
-        return self.fold(lambda env: operators.not_(fn(env)), operand)
+
+        def negate(env: Env) -> Any:
+            value = fn(env)
+            if value is True:
+                return False
+            if value is False:
+                return True
+            return operators.not_(value)
+
+        return self.fold(negate, operand)
 
     def _neg(self, node: Node) -> Code:
         operand = self.compile(node.args[0])

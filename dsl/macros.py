@@ -33,7 +33,7 @@ def compile_has(compiler: Compiler, node: Node, arg: Node) -> Code:
         raise compiler.error(DslSyntaxError, "has() takes a field selection, such as has(event.amount)", arg)
     operand, field = compiler.compile(arg.args[0]), arg.args[1]
     fn = operand.fn
-    return compiler.fold(lambda env: operators.has(fn(env), field), operand)
+    return compiler.fold(lambda env: (field in v) if type(v := fn(env)) is dict else operators.has(v, field), operand)
 
 
 def applies(name: str, args: tuple[Node, ...]) -> bool:

@@ -21,8 +21,8 @@ def bench() -> None:
 
 
 @bench.command(name="expressions")
-@click.option("--repeats", default=5, show_default=True, help="Timing runs per case; the best counts.")
-@click.option("--loops", default=20_000, show_default=True, help="Evaluations per timing run.")
+@click.option("--repeats", default=7, show_default=True, help="Timing runs per case; the best counts.")
+@click.option("--loops", default=10_000, show_default=True, help="Evaluations per timing run.")
 def bench_expressions(repeats: int, loops: int) -> None:
     """Time compiled rule expressions against hand-written Python doing the same work."""
     from engine.bench.expressions import measure, report
