@@ -1,5 +1,9 @@
 from pathlib import Path
 
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from engine.loader import LoadedBundle, load_bundle, load_bundle_text
 
 HEAD = """program: {key: demo, name: Demo}
@@ -136,3 +140,27 @@ def test_too_many_rules_is_a_problem_not_an_exception():
     rules = "".join(f"  - {{name: r{i}, condition: 'true', actions: [{{type: TAG, tag: t}}]}}\n" for i in range(RULES_PER_PROGRAM_MAX + 1))
     loaded = load_bundle_text("program: {key: demo, name: Demo}\nrules:\n" + rules)
     assert [p.code for p in loaded.problems] == ["LIMIT_RULES_PER_PROGRAM"]
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, width=32), st.text(max_size=8))
+_KEYS = st.sampled_from(
+    ["program", "assets", "rules", "tests", "tiers", "key", "name", "symbol", "scale", "condition", "actions",
+     "type", "tag", "asset_id", "amount", "order", "event", "expect", "levels", "rank", "budgets", "limit", "x"]
+)
+_DATA = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_KEYS, _DATA, max_size=5))
+def test_any_yaml_data_gives_problems_never_an_exception(data):
+    loaded = load_bundle_text(yaml.safe_dump(data))
+    assert loaded.ok == (loaded.program is not None)
+    for problem in loaded.problems:
+        assert problem.line >= 1 and problem.column >= 1 and problem.code
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="ab:-{}[]'\"!&*#|> \n\t", max_size=60))
+def test_any_text_gives_problems_never_an_exception(text):
+    loaded = load_bundle_text(text)
+    assert loaded.ok or loaded.errors
