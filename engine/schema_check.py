@@ -171,6 +171,12 @@ def _humane(message: str) -> str:
 
 
 def _unknown_field_message(field: str, known: list[str]) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field):
+        # `{amount: round(x, 2)}`: in a flow mapping the comma ends the value and `2)` becomes a key
+        return (
+            f"unknown field '{field}', which does not look like a field name: inside `{{ ... }}` a comma "
+            "ends a value, so quote an expression that holds a comma or write the mapping in block style"
+        )
     close = difflib.get_close_matches(field, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else f"; known fields: {', '.join(sorted(known))}"
     return f"unknown field '{field}'{hint}"

@@ -98,3 +98,12 @@ def test_problem_inside_a_map_value_points_at_the_map():
     _, _, problems, sink = check(HEAD + "tests:\n  - name: t\n    event: {}\n    participant:\n      counters: {a: [1]}\n")
     assert problems == [("WRONG_TYPE", 8, 17)]
     assert "a list" in sink.problems[0].message and "text" in sink.problems[0].message
+
+
+def test_comma_split_expression_in_a_flow_mapping_is_explained():
+    _, _, problems, sink = check(
+        HEAD + "assets:\n  - {symbol: P, name: P, scale: 0}\nrules:\n  - name: r\n    condition: 'true'\n"
+        "    actions: [{type: CREDIT, asset_id: P, amount: round(event.amount, 0)}]\n"
+    )
+    assert problems == [("UNKNOWN_FIELD", 9, 71)]
+    assert "inside `{ ... }` a comma ends a value" in sink.problems[0].message
