@@ -38,7 +38,7 @@ Path = tuple[str | int, ...]
 SOURCE_BYTES_MAX = 2_000_000
 NODES_MAX = 200_000
 
-_STR, _INT, _FLOAT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
+_STR, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -173,6 +173,10 @@ class _Converter:
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                self._issue("YAML_MERGE_KEY", "merge keys (`<<`) belong to YAML 1.1 and are not read in bundle "
+                            "files; write the keys out (an anchor can still stand for a whole value)", key_node)
+                continue
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 self._issue("YAML_KEY", "mapping keys must be plain words or numbers", key_node)

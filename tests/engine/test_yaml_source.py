@@ -132,3 +132,9 @@ def test_position_falls_back_to_the_nearest_ancestor():
     document = parse_yaml("a:\n  b: 1\n")
     assert document.position(("a", "b", "c")).line == 2
     assert document.position(("zzz",)).line == 1
+
+
+def test_merge_keys_are_reported_and_anchors_for_whole_values_work():
+    document = parse_yaml("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\nsame: *b\n")
+    assert document.data == {"base": {"x": 1}, "other": {"y": 2}, "same": {"x": 1}}
+    assert codes(document) == [("YAML_MERGE_KEY", 3, 3, "error")]
