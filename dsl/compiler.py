@@ -221,7 +221,7 @@ class Compiler:
     def _method(self, node: Node) -> Code:
         from dsl import macros  # noqa: PLC0415
 
-        target, name, args = node.args
+        target, name, args, name_offset = node.args
         macro = macros.MACROS.get(name)
         if macro is not None and args and args[0].kind == "ident" and macros.applies(name, args):
             return macro(self, node)
@@ -235,7 +235,7 @@ class Compiler:
                 qualified = f"{namespace}.{name}"
                 raise self.error(DslFunctionError, f"unknown function '{qualified}'", node,
                                  suggestion=nearest(qualified, _global_names()))  # fmt: skip
-            raise self.error(DslFunctionError, f"unknown method '{name}'", node,
+            raise positioned(DslFunctionError, f"unknown method '{name}'", self.text, name_offset,
                              suggestion=nearest(name, METHODS.keys()))  # fmt: skip
         receiver = self.compile(target)
         return self.call(function, node, [receiver] + [self.compile(arg) for arg in args], method=True)
@@ -249,7 +249,9 @@ class Compiler:
         count = len(args) - 1 if method else len(args)
         if count not in function.arities:
             wanted = " or ".join(str(n) for n in sorted(function.arities))
-            raise self.error(DslArityError, f"'{function.name}' takes {wanted} argument(s), not {count}", node)
+            offset = node.args[3] if node.kind == "method" else node.start  # at the function's name
+            raise positioned(DslArityError, f"'{function.name}' takes {wanted} argument(s), not {count}",
+                             self.text, offset)  # fmt: skip
         impl, fns = function.impl, [arg.fn for arg in args]
         if function.needs_budget:
             self.needs_env = True

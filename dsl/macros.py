@@ -52,7 +52,7 @@ def _items(value: Any, macro: str, pairs: bool) -> list:
 
 def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..., Any]) -> Code:
     """Compile `target.macro(v1[, v2], body...)` with `count` variables around `loop`."""
-    target, name, args = node.args
+    target, name, args = node.args[:3]
     names = [arg.args[0] for arg in args[:count]]
     if len(set(names)) != len(names):
         raise compiler.error(DslSyntaxError, f"{name}() needs two different variable names", node)
@@ -227,7 +227,7 @@ def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bod
 
 
 def _optional_map(compiler: Compiler, node: Node, flat: bool) -> Code:
-    target, name, (variable, body) = node.args
+    target, name, (variable, body) = node.args[:3]
     source = compiler.compile(target)
     compiler.scope.append(variable.args[0])
     try:
@@ -263,7 +263,7 @@ def _optional_map(compiler: Compiler, node: Node, flat: bool) -> Code:
 
 def _cel_bind(compiler: Compiler, node: Node) -> Code:
     """`cel.bind(x, init, body)`: `body` with `x` bound to the value of `init`, computed once."""
-    target, _, (variable, init, body) = node.args
+    target, _, (variable, init, body) = node.args[:3]
     if target.kind != "ident" or target.args[0] != "cel":
         raise compiler.error(DslSyntaxError, "bind() is written cel.bind(name, value, body)", node)
     init_fn, var = compiler.compile(init).fn, variable.args[0]

@@ -184,7 +184,7 @@ class _Builder(Transformer_NonRecursive):
     root_call = call
 
     def method(self, meta: Any, target: Node, name: Token, args: tuple[Node, ...] = ()) -> Node:
-        return self._node("method", meta, (target, str(name), args), target)
+        return self._node("method", meta, (target, str(name), args, name.start_pos), target)
 
     def item(self, meta: Any, value: Node) -> tuple[Node, bool]:
         return (value, False)

@@ -10,7 +10,7 @@ One `Node` class with a `kind` keeps the tree small and the compiler's dispatch 
     index         (operand, key)                `a[k]`
     opt_index     (operand, key)                `a[?k]`
     call          (name, args)                  `f(x)`
-    method        (target, name, args)          `x.f(y)`, also namespaced `math.abs(x)`
+    method        (target, name, args, offset)  `x.f(y)`, also namespaced `math.abs(x)`; offset: of `f`
     list          (elements, optional_flags)    `[a, ?b]`
     map           (entries,)                    entries: tuple of (key, value, optional)
     not, neg      (operand,)

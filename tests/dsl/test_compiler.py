@@ -37,7 +37,7 @@ def test_unknown_function_with_suggestion() -> None:
 def test_unknown_method_and_namespaced_function() -> None:
     with pytest.raises(DslFunctionError) as caught:
         compile_expression("event.name.startWith('a')", VARIABLES)
-    assert caught.value.suggestion == "startsWith"
+    assert caught.value.suggestion == "startsWith" and caught.value.column == 12
     with pytest.raises(DslFunctionError) as caught:
         compile_expression("math.greatst(1, 2)", VARIABLES)
     assert caught.value.suggestion == "math.greatest"
@@ -47,8 +47,9 @@ def test_wrong_arity() -> None:
     with pytest.raises(DslArityError) as caught:
         compile_expression("size(1, 2)")
     assert caught.value.code == "DSL_ARITY" and caught.value.column == 1
-    with pytest.raises(DslArityError):
+    with pytest.raises(DslArityError) as caught:
         compile_expression("'a'.startsWith()")
+    assert caught.value.column == 5
 
 
 def test_has_needs_a_selection() -> None:
