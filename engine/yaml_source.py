@@ -199,7 +199,8 @@ class _Converter:
                 "block scalar (`>-` and the expression on the next line)",
                 node,
             )
-            return text
+            # what the author meant, so the schema check does not report the same value again
+            return f"{tag} {text}" if text else tag
         if node.style or tag == _STR and _explicit_str(node):
             return text  # quoted and block scalars are strings, and so is a plain one tagged `!!str`
         value = _resolve_plain(text)

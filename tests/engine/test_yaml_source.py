@@ -43,6 +43,7 @@ def test_explicit_str_tag_keeps_text():
 def test_cel_starting_with_bang_is_reported_as_a_tag():
     document = parse_yaml("condition: !participant.banned\n")
     assert codes(document) == [("YAML_TAG", 1, 12, "error")]
+    assert document.data == {"condition": "!participant.banned"}
     assert ">-" in document.issues[0].message
 
 
