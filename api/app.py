@@ -26,6 +26,7 @@ from api.auth import ApiKeyMiddleware, KeyCache, provide_principal
 from api.controllers import CONTROLLERS
 from api.errors import EXCEPTION_HANDLERS, BadRequest
 from api.keys import lookup_key
+from api.openapi import finalize_openapi
 from api.ratelimit import RateLimitConfig, RateLimiter
 from engine.queue import configure_queue
 from engine.store.db import connect
@@ -98,7 +99,7 @@ def create_app(
         configure_queue(database, settings.queue_url if settings.queue_url is not None
                         else os.environ.get("QUEUE_URL"))
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
-    return Litestar(
+    app = Litestar(
         route_handlers=[*CONTROLLERS, *route_handlers],
         state=State({"settings": settings, "database": database}),
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
@@ -108,6 +109,8 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )
+    finalize_openapi(app)
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -91,10 +91,18 @@ class ApiKeyMiddleware(ASGIMiddleware):
     scopes = ("http",)  # type: ignore[assignment]
     exclude_opt_key = PUBLIC
 
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        """The OpenAPI document and the docs UI are public."""
+        return scope["path"] == "/schema" or scope["path"].startswith("/schema/")
+
     def __init__(self, cache: KeyCache, limiter: RateLimiter | None) -> None:
         self.cache, self.limiter = cache, limiter
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["method"] == "OPTIONS":  # CORS preflight and Allow discovery carry no credentials
+            await next_app(scope, receive, send)
+            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         key = key_from_headers(headers.get("authorization"), headers.get("x-api-key"))
         if not key or not key.startswith(KEY_PREFIX):

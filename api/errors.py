@@ -215,5 +215,5 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
     descriptions = {400: "Invalid request", 401: "Missing or invalid API key", 404: "Not found",
                     409: "Conflict", 413: "Body too large", 422: "Operation refused",
                     429: "Rate limit exceeded", 503: "Not ready"}
-    return {s: ResponseSpec(data_container=ErrorBody, description=descriptions.get(s, "Error"))
+    return {s: ResponseSpec(data_container=ErrorBody, description=descriptions.get(s, "Error"), generate_examples=False)
             for s in sorted({400, 401, 413, 429, *statuses})}

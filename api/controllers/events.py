@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -27,6 +26,7 @@ from api.queries.events import (
     list_events,
     retry_event,
 )
+from api.schemas.common import TIMESTAMP_HELP, parse_timestamp
 from api.schemas.events import (
     BatchItemResult,
     BatchResult,
@@ -92,20 +92,23 @@ class EventController(Controller):
         participant_id: Annotated[str | None, QueryParameter()] = None,
         external_id: Annotated[str | None, QueryParameter()] = None,
         rule_id: Annotated[str | None, QueryParameter()] = None,
-        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
-        to: Annotated[datetime | None, QueryParameter()] = None,
-        event_from: Annotated[datetime | None, QueryParameter()] = None,
-        event_to: Annotated[datetime | None, QueryParameter()] = None,
+        from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
+        to: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,
+        event_from: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,
+        event_to: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,
         sort_by: Annotated[SortBy, QueryParameter()] = "created_at",
         sort_dir: SortDirParam = "desc",
     ) -> Page[EventOut]:
         """Newest first by default; `from`/`to` filter created_at, `event_from`/`event_to` the
         client's event_timestamp."""
-        check_range("from", from_, to)
-        check_range("event_from", event_from, event_to)
+        created = parse_timestamp("from", from_), parse_timestamp("to", to)
+        happened = parse_timestamp("event_from", event_from), parse_timestamp("event_to", event_to)
+        check_range("from", *created)
+        check_range("event_from", *happened)
         filters = EventFilters(program_id=program_id, status=status, event_type=event_type,
                                participant_id=participant_id, external_id=external_id, rule_id=rule_id,
-                               created_from=from_, created_to=to, event_from=event_from, event_to=event_to)
+                               created_from=created[0], created_to=created[1], event_from=happened[0],
+                               event_to=happened[1])
         return list_events(principal.organization_id, filters, sort_by=sort_by, descending=sort_dir == "desc",
                            limit=limit, cursor=cursor)
 

@@ -40,7 +40,7 @@ class HealthController(Controller):
     path = "/v1/health"
     tags = ["health"]
     opt = {PUBLIC: True}
-    security = []
+    security = [{}]  # OpenAPI: no authentication required
 
     @get("/", sync_to_thread=False, summary="Liveness")
     def live(self) -> Health:

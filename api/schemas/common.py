@@ -24,3 +24,23 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class Response(msgspec.Struct, kw_only=True):
     """Base of response bodies."""
+
+
+TIMESTAMP_HELP = "RFC 3339 timestamp with offset, e.g. 2026-01-01T00:00:00Z"
+
+
+def parse_timestamp(field: str, value: str | None) -> datetime | None:
+    """A query parameter as an aware datetime; 400 for anything but RFC 3339 with an offset.
+
+    Query values are parsed here rather than by the framework, which would also take a bare number
+    such as `0.5` for a Unix time. Example: `parse_timestamp("from", "2026-01-01T00:00:00Z")`.
+    """
+    from api.errors import field_error
+
+    if value is None:
+        return None
+    try:
+        moment = msgspec.json.decode(msgspec.json.encode(value), type=Timestamp)
+    except msgspec.ValidationError as exc:
+        raise field_error(field, f"{field} must be an RFC 3339 timestamp with an offset") from exc
+    return moment

@@ -90,3 +90,36 @@ def make_program(org_name: str, name: str = "Loyalty") -> str:
 
 def decode(response) -> dict:
     return msgspec.json.decode(response.content)
+
+
+class LiveServer:
+    """A real uvicorn process on a fresh database, with one organisation's key and a program."""
+
+    def __init__(self, url: str, key: str, program_id: str, database_url: str) -> None:
+        self.url, self.key, self.program_id, self.database_url = url, key, program_id, database_url
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    import os
+    import subprocess
+    import sys
+
+    from engine.bench.ingest import free_port, prepare, wait_ready
+
+    reset_queue()
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('live')}/live.db"
+    key, program_id = prepare(database_url)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": "sql"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, server)
+        connect(database_url)
+        yield LiveServer(url, key, program_id, database_url)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        reset_queue()
