@@ -156,6 +156,8 @@ def _explain(message: str, value: Any, info: Any) -> str:
         return f"{value!r} is not allowed here; one of: {', '.join(map(str, info.values))}"
     if isinstance(value, str) and value.lower() in _YAML_1_1_BOOLEANS and "bool" in message:
         return f"{text}: write true or false ('{value}' is text in YAML 1.2, which bundle files follow)"
+    if isinstance(value, bool) and "Expected `str" in message:
+        return f"{text}: quote it (\"{str(value).lower()}\") to write text or a CEL expression"
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "Expected `str" in message:
         return f"{text}: quote the value (\"{value}\") so it stays text, as amounts and keys are"
     if value is None and "got `null`" in message:

@@ -107,3 +107,9 @@ def test_comma_split_expression_in_a_flow_mapping_is_explained():
     )
     assert problems == [("UNKNOWN_FIELD", 9, 71)]
     assert "inside `{ ... }` a comma ends a value" in sink.problems[0].message
+
+
+def test_boolean_where_text_is_wanted_suggests_quoting():
+    _, _, problems, sink = check(HEAD + "rules:\n  - {name: r, condition: true, actions: [{type: TAG, tag: t}]}\n")
+    assert problems == [("WRONG_TYPE", 5, 26)]
+    assert sink.problems[0].message == 'expected text, got true or false: quote it ("true") to write text or a CEL expression'
