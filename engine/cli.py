@@ -43,6 +43,68 @@ def bench_engine(events: int, repeats: int) -> None:
     click.echo("\n".join(render(measure(events=events, repeats=repeats))))
 
 
+@bench.command(name="ledger")
+@click.option("--events", type=click.IntRange(10, 1_000_000), default=2000, show_default=True,
+              help="Events posted per database.")
+@click.option("--postgres", "postgres_url", envvar="TEST_POSTGRES_URL", default=None,
+              help="PostgreSQL URL to measure too (a scratch schema is created and dropped).")
+def bench_ledger(events: int, postgres_url: str | None) -> None:
+    """Post typical events through post_event_effects, beside one-row insert transactions."""
+    from engine.bench.ledger import measure, render
+
+    click.echo("\n".join(render(measure(events, postgres_url))))
+
+
+@main.group()
+def db() -> None:
+    """The database named by DATABASE_URL (default: var/accrual.db)."""
+
+
+@db.command(name="upgrade")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+def db_upgrade(database_url: str | None) -> None:
+    """Create or upgrade the schema (safe to run twice, and from several processes at once)."""
+    from engine.store.db import connect
+    from engine.store.errors import StoreError
+    from engine.store.migrations import LATEST_VERSION, upgrade
+
+    try:
+        applied = upgrade(connect(database_url))
+    except StoreError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    if applied:
+        click.echo(f"applied schema version(s) {', '.join(map(str, applied))}; now at {LATEST_VERSION}")
+    else:
+        click.echo(f"schema is current (version {LATEST_VERSION})")
+
+
+@main.command()
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+def verify(database_url: str | None) -> None:
+    """Recompute every balance from postings, check every entry sums to zero and walk each
+    organisation's hash chain; exit 1 naming any mismatch."""
+    from engine.store.db import connect
+    from engine.store.errors import StoreError
+    from engine.store.migrations import current_version
+    from engine.store.verify import verify as verify_ledger
+
+    try:
+        database = connect(database_url)
+        with database.connection_context():
+            if current_version(database) == 0:
+                raise click.ClickException("the database has no schema: run `accrual db upgrade` first")
+            report = verify_ledger()
+    except StoreError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    click.echo(f"checked {report.organisations} organisation(s): {report.entries} journal entries, "
+               f"{report.postings} postings, {report.accounts} account balances, hash chains")
+    for mismatch in report.mismatches:
+        click.echo(_style(f"MISMATCH {mismatch.code}: {mismatch.message}", fg="red"), err=True)
+    if not report.ok:
+        sys.exit(1)
+    click.echo(_style("ledger verified: balances equal postings, entries balance, chains intact", fg="green"))
+
+
 def _style(text: str, **styles: object) -> str:
     return click.style(text, **styles) if sys.stdout.isatty() else text
 

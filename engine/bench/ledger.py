@@ -1,0 +1,138 @@
+"""`accrual bench ledger`: events posted per second through `post_event_effects`, beside the raw
+rate of one-row insert transactions on the same database in the same run (the floor).
+
+A typical event: one rule matched, one CREDIT, one COUNTER increment, one TAG, on one of 100
+participants in turn. Events are stored before the clock starts; only posting is timed. Each
+backend runs in a scratch place: a temporary SQLite file, and a throwaway PostgreSQL schema
+(`accrual_bench`, dropped afterwards) when a PostgreSQL URL is given.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+from engine import bundle as b
+from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
+from engine.state import EntityState, ProgramState
+from engine.store.catalog import create_rule
+from engine.store.db import connect, new_id, write_transaction
+from engine.store.effects import post_event_effects
+from engine.store.migrations import upgrade
+from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
+from engine.store.models_rules import EventRecord
+from engine.store.verify import verify
+
+PARTICIPANTS = 100
+BENCH_SCHEMA = "accrual_bench"
+
+
+@dataclass
+class Figure:
+    backend: str
+    events: int
+    events_per_second: float
+    raw_per_second: float
+    verified: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.events_per_second / self.raw_per_second
+
+
+def measure(events: int, postgres_url: str | None = None) -> list[Figure]:
+    figures = []
+    with tempfile.TemporaryDirectory() as scratch:
+        figures.append(_run("sqlite", f"sqlite:///{Path(scratch) / 'bench.db'}", events))
+    if postgres_url:
+        figures.append(_run_postgres(postgres_url, events))
+    return figures
+
+
+def render(figures: list[Figure]) -> list[str]:
+    lines = [f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw insert tx/s':>16} {'ratio':>7}  verify"]
+    for f in figures:
+        lines.append(f"{f.backend:<10} {f.events:>7} {f.events_per_second:>10,.0f} {f.raw_per_second:>16,.0f} "
+                     f"{f.ratio:>7.2f}  {'ok' if f.verified else 'MISMATCH'}")
+    lines.append("typical event: 1 CREDIT + 1 COUNTER + 1 TAG; raw: one INSERT of one row per transaction")
+    return lines
+
+
+def _run_postgres(url: str, events: int) -> Figure:
+    admin = connect(url)
+    with admin.connection_context():
+        admin.execute_sql(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE; CREATE SCHEMA {BENCH_SCHEMA}")
+    admin.close_all()
+    joiner = "&" if "?" in url else "?"
+    try:
+        return _run("postgresql", f"{url}{joiner}options={quote(f'-csearch_path={BENCH_SCHEMA}')}", events)
+    finally:
+        admin = connect(url)
+        with admin.connection_context():
+            admin.execute_sql(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")
+        admin.close_all()
+
+
+def _run(backend: str, url: str, events: int) -> Figure:
+    db = connect(url)
+    upgrade(db)
+    try:
+        with db.connection_context():
+            raw = _raw_inserts(db, events)
+            event_ids, rule, people = _prepare(events)
+            started = time.perf_counter()
+            for n, event_id in enumerate(event_ids):
+                post_event_effects(event_id, _typical_result(rule, people[n % len(people)]))
+            elapsed = time.perf_counter() - started
+            verified = verify().ok
+    finally:
+        db.close_all()
+    return Figure(backend, events, events / elapsed, raw, verified)
+
+
+def _raw_inserts(db, count: int) -> float:
+    db.execute_sql("CREATE TABLE IF NOT EXISTS bench_raw (id VARCHAR(36) PRIMARY KEY, payload TEXT NOT NULL)")
+    mark = db.param
+    started = time.perf_counter()
+    for _ in range(count):
+        with write_transaction(db):
+            db.execute_sql(f"INSERT INTO bench_raw (id, payload) VALUES ({mark}, {mark})", (new_id(), "x"))
+    return count / (time.perf_counter() - started)
+
+
+def _prepare(count: int):
+    org = Organisation.create(name=f"bench-{new_id()}")
+    program = Program.create(organisation=org, key="bench", name="Bench")
+    asset = Asset.create(organisation=org, symbol="PTS", name="Points", scale=2)
+    ProgramAsset.create(program=program, asset=asset)
+    rule = create_rule(org.id, program.id, b.Rule(name="earn", condition="true", actions=[
+        b.Credit(asset_id="PTS", amount="10"), b.Counter(key="purchases", value=1), b.Tag(tag="buyer")]))
+    people = [Participant.create(organisation=org, external_id=f"p{n}") for n in range(PARTICIPANTS)]
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [{"id": new_id(), "organisation": org.id, "program": program.id, "participant": people[n % PARTICIPANTS].id,
+             "idempotency_key": f"e{n}", "payload_hash": "0" * 64, "event_data": {"type": "purchase"},
+             "event_timestamp": moment} for n in range(count)]
+    with write_transaction():
+        for start in range(0, count, 200):
+            EventRecord.insert_many(rows[start:start + 200]).execute()
+    return [row["id"] for row in rows], rule, people
+
+
+def _typical_result(rule, person) -> EvaluationResult:
+    target = ResolvedTarget(type="PARTICIPANT", role="participant")
+    actions = [
+        ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="PTS", amount=Decimal("10.00"),
+                       bucket="AVAILABLE"),
+        ResolvedAction(rule=rule.name, index=1, type="COUNTER", target=target, key="purchases", value="1"),
+        ResolvedAction(rule=rule.name, index=2, type="TAG", target=target, tag="buyer"),
+    ]
+    outcome = RuleOutcome(rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id,
+                          rule_version=rule.version, actions=actions)
+    return EvaluationResult(status="COMPLETED", evaluated_at=datetime(2026, 1, 1, tzinfo=UTC), rules=[outcome],
+                            actions=actions, state_changes=[], budget_uses=[],
+                            participant=EntityState(id=person.id), program=ProgramState())

@@ -1,0 +1,57 @@
+"""Many writers on the same participant at once, on real threads with their own connections."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+from engine.store import operations as ops
+from engine.store.accounts import balances_of
+from engine.store.effects import post_event_effects
+from engine.store.models import StateCounter
+from engine.store.models_ledger import JournalEntry
+from engine.store.verify import verify
+
+from .conftest import make_rule, store_event, typical_result
+
+THREADS, EVENTS_PER_THREAD = 6, 12
+
+
+def test_concurrent_writers_on_one_participant_never_lose_an_update(world, db):
+    rule = make_rule(world)
+    events = [[store_event(world).id for _ in range(EVENTS_PER_THREAD)] for _ in range(THREADS)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS * 2)
+
+    def post_events(event_ids):  # each thread takes its own connection from the pool
+        try:
+            with db.connection_context():
+                start.wait()
+                for event_id in event_ids:
+                    assert post_event_effects(event_id, typical_result(rule, amount="1.25")).status == "COMPLETED"
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def adjust():
+        try:
+            with db.connection_context():
+                start.wait()
+                for _ in range(EVENTS_PER_THREAD):
+                    ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
+                                       type="CREDIT", amount="0.75", description="concurrent")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post_events, args=(ids,)) for ids in events]
+    threads += [threading.Thread(target=adjust) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    writes = THREADS * EVENTS_PER_THREAD
+    assert balances_of("PARTICIPANT", world.alice.id)[world.pts.id].available == writes * Decimal("2.00")
+    assert StateCounter.get(StateCounter.key == "purchases").value == writes
+    assert JournalEntry.select().count() == writes * 2
+    report = verify()
+    assert report.ok, report.mismatches
