@@ -42,7 +42,7 @@ class Expression:
         self.variables: frozenset[str] = frozenset(compiler.reads)
         self.equality_guards: dict[str, Any] = _equality_guards(tree, declared)
         self.is_constant: bool = code.constant
-        self.evaluate: Callable[[Mapping[str, Any]], Any] = _evaluator(code.fn, compiler.needs_env)
+        self.evaluate: Callable[[Mapping[str, Any]], Any] = _evaluator(code.fn, compiler.needs_env, self._locate)
         self._tree, self._declared = tree, declared
         self._traced_run: Fn | None = None
 
@@ -62,11 +62,23 @@ class Expression:
         except Exception as exc:
             return Traced(None, _unexpected(exc), steps)
 
+    def _locate(self, error: DslEvalError, bindings: Mapping[str, Any]) -> None:
+        """Give an evaluation error the span of the sub-expression that raised it. Only failing
+        evaluations pay: they are replayed traced, and the innermost step that raised the final
+        error (the same exception object travels up to the root) is the culprit."""
+        traced = self.evaluate_traced(bindings)
+        if traced.error is None or traced.error.code != error.code:
+            return
+        for step in traced.steps:
+            if step.error is traced.error:
+                error.offset, error.end = step.start, step.end
+                return
+
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
 
-def _evaluator(run: Fn, private_env: bool) -> Callable[[Mapping[str, Any]], Any]:
+def _evaluator(run: Fn, private_env: bool, locate: Callable[[DslEvalError, Any], None]) -> Callable[[Mapping[str, Any]], Any]:
     if private_env:
         # Comprehension variables and the cost budget live in a copy, never in the caller's dict.
         def evaluate_in_copy(bindings: Mapping[str, Any]) -> Any:
@@ -74,6 +86,9 @@ def _evaluator(run: Fn, private_env: bool) -> Callable[[Mapping[str, Any]], Any]
                 env = dict(bindings)
                 env[BUDGET] = Budget()
                 return run(env)
+            except DslEvalError as exc:
+                locate(exc, bindings)
+                raise
             except DslError:
                 raise
             except Exception as exc:
@@ -84,6 +99,9 @@ def _evaluator(run: Fn, private_env: bool) -> Callable[[Mapping[str, Any]], Any]
     def evaluate(bindings: Mapping[str, Any]) -> Any:
         try:
             return run(bindings)
+        except DslEvalError as exc:
+            locate(exc, bindings)
+            raise
         except DslError:
             raise
         except Exception as exc:

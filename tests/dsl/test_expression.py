@@ -73,3 +73,14 @@ def test_one_expression_is_safe_to_share_between_threads() -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 800 and all(results)
+
+
+def test_evaluation_errors_carry_the_span_of_the_failing_sub_expression() -> None:
+    source = "event.a > 1.0 || event.b.c == 'x'"
+    with pytest.raises(DslEvalError) as caught:
+        compile_expression(source, VARIABLES).evaluate({"event": {"b": {}}})
+    error = caught.value
+    assert error.code == "DSL_NO_SUCH_KEY" and source[error.offset : error.end] == "event.b.c"
+    with pytest.raises(DslEvalError) as caught:
+        compile_expression("[1, 0].map(x, 10 / x)").evaluate({})
+    assert (caught.value.offset, caught.value.end) == (14, 20)
