@@ -23,6 +23,7 @@ from engine.loader import LoadedBundle, load_bundle_text
 from engine.result import EvaluationResult
 from engine.state import EntityState, EventInput, ProgramState
 from engine.testing import program_state_from_input, state_from_input
+from engine.yaml_source import parse_yaml
 from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
 
 BUNDLE_FILENAME = "playground.yaml"
@@ -138,10 +139,7 @@ def wrap_single_rule(text: str) -> str:
 
 
 def _asset_symbols(text: str) -> list[str]:
-    try:
-        rule = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []  # the loader reports the syntax error with its position
+    rule = parse_yaml(text).data  # None on a syntax error, which the loader reports with its position
     actions = rule.get("actions") if isinstance(rule, dict) else None
     symbols: list[str] = []
     for action in actions if isinstance(actions, list) else []:

@@ -4,8 +4,11 @@ where (pane, line, column) the text is wrong.
 The event pane is JSON shaped like the body of `POST /v1/events` (only the fields a dry run
 needs); the participant pane is YAML or JSON shaped like a test case's `participant`
 (`engine.bundle.StateInput`), or, when the event has a recipient (D17) or rules read the program's
-state, a mapping with `participant`, `recipient` and `program` keys as in a test case. Nothing here evaluates anything: YAML is read with the safe
-loader, JSON with the standard decoder, and the result is validated against msgspec Structs.
+state, a mapping with `participant`, `recipient` and `program` keys as in a test case.
+
+Nothing here evaluates anything: YAML is read as bundle files are (`engine.yaml_source`: safe,
+bounded, YAML 1.2 scalars, so a test case saved from here reads back the same), JSON with the
+standard decoder, and the result is validated against msgspec Structs.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import msgspec
 import yaml
 
 from engine.bundle import ProgramStateInput, StateInput
+from engine.yaml_source import parse_yaml
 
 PANE_CHARS_MAX = 1_000_000  # one pasted pane; the bundle loader has its own, tighter bounds
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -83,6 +87,9 @@ def parse_event(text: str) -> PlaygroundEvent:
                 pane="event", line=exc.lineno, column=exc.colno, code="PLAYGROUND_JSON", message=exc.msg
             )
         ) from exc
+    except RecursionError as exc:
+        message = "the JSON is nested too deeply"
+        raise PaneError(PaneProblem(pane="event", line=1, column=1, code="PLAYGROUND_JSON", message=message)) from exc
     return _convert("event", text, raw, PlaygroundEvent)
 
 
@@ -95,16 +102,15 @@ def parse_participant(text: str) -> StatePane:
     {'CASH': 100}
     """
     _check_size("participant", text)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        message = getattr(exc, "problem", None) or str(exc)
-        raise PaneError(
-            PaneProblem(pane="participant", line=line, column=column, code="PLAYGROUND_YAML", message=message)
-        ) from exc
-    raw = {} if raw is None else raw
+    document = parse_yaml(text)
+    for issue in document.issues:
+        if issue.severity == "error":
+            raise PaneError(
+                PaneProblem(
+                    pane="participant", line=issue.line, column=issue.column, code=issue.code, message=issue.message
+                )
+            )
+    raw = {} if document.data is None else document.data
     if isinstance(raw, dict) and STATE_PANE_KEYS & raw.keys():
         return _convert("participant", text, raw, StatePane)
     return StatePane(participant=_convert("participant", text, raw, StateInput))

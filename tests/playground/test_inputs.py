@@ -77,7 +77,7 @@ def test_participant_yaml_error_has_its_position():
     with pytest.raises(PaneError) as caught:
         parse_participant("tags: [vip\ncounters: {}\n")
     problem = caught.value.problem
-    assert (problem.pane, problem.code) == ("participant", "PLAYGROUND_YAML")
+    assert (problem.pane, problem.code) == ("participant", "YAML_SYNTAX")
     assert problem.line == 2
 
 
@@ -93,3 +93,17 @@ def test_locate_walks_lists_and_falls_back_to_the_start():
     assert locate(text, "Expected `str`, got `int` - at `$.tags[1]`") == (3, 5)
     assert locate(text, "no path here") == (1, 1)
     assert locate("{unclosed", "Expected - at `$.a`") == (1, 1)
+
+
+def test_participant_yaml_is_read_as_bundle_files_are():
+    # YAML 1.2 scalars: `no` is a tag, not False (it would fail as a non-string tag otherwise)
+    assert parse_participant("tags: [no, on]\n").participant.tags == ["no", "on"]
+    with pytest.raises(PaneError) as caught:
+        parse_participant("tags: [a]\ntags: [b]\n")
+    assert caught.value.problem.code == "DUPLICATE_KEY"
+
+
+def test_deeply_nested_event_json_is_a_problem_not_a_crash():
+    with pytest.raises(PaneError) as caught:
+        parse_event("[" * 200_000 + "]" * 200_000)
+    assert caught.value.problem.code == "PLAYGROUND_JSON"
