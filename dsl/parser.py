@@ -5,6 +5,12 @@
 
 Every failure is a `DslError` with a position: `DslSyntaxError` (not CEL, a reserved word, a bad
 literal) or `DslLimitError` (`DSL_LIMIT_LENGTH`, `DSL_LIMIT_DEPTH`).
+
+The parser builds Lark's tree (with `propagate_positions`) and a non-recursive transformer turns
+it into `Node`s, rather than running the transformer inside the parser: only the tree carries the
+source span of every rule, which tracing and error carets need, and a non-recursive pass cannot
+overflow Python's stack on hostile nesting before the depth limit rejects it. Parsing is a
+compile-time cost (well under a millisecond for a rule); evaluation never sees the tree.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ _PARSER = Lark.open(
     rel_to=__file__,
     parser="lalr",
     lexer="contextual",
-    strict=False,  # strict mode forbids the keyword/IDENT collisions the lexer resolves on purpose
+    strict=False,  # strict mode needs the optional `interegular` package; collisions are tested instead
     propagate_positions=True,
     maybe_placeholders=False,
     cache=True,
