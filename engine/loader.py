@@ -10,14 +10,13 @@ problem carries the file, line and column it is about and a stable code.
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Any
 
 import msgspec
 
 from engine import analysis, references
 from engine.bundle import Bundle
 from engine.errors import EngineError
-from engine.program import ProgramCompileError, compile_program
+from engine.program import CompiledProgram, ProgramCompileError, compile_program
 from engine.problems import Problem, ProblemSink, text_at as _text_at
 from engine.schema_check import SchemaChecker
 from engine.yaml_source import YamlDocument, parse_yaml
@@ -36,9 +35,9 @@ class LoadedBundle(msgspec.Struct, kw_only=True):
 
     filename: str
     bundle: Bundle | None
-    program: Any = None  # engine.program.CompiledProgram
+    program: CompiledProgram | None = None
     problems: list[Problem] = msgspec.field(default_factory=list)
-    document: Any = None  # the YamlDocument, for tools that map positions further
+    document: YamlDocument | None = None  # for tools that map positions further (the playground)
 
     @property
     def ok(self) -> bool:
@@ -112,7 +111,7 @@ def _dropped_names(bundle: Bundle, declared: dict[str, set[str]]) -> set[str]:
     return (declared.get("assets", set()) | declared.get("tiers", set())) - kept
 
 
-def _compile(bundle: Bundle, sink: ProblemSink, dropped: set[str]) -> Any:
+def _compile(bundle: Bundle, sink: ProblemSink, dropped: set[str]) -> CompiledProgram | None:
     try:
         return compile_program(bundle)
     except ProgramCompileError as exc:
