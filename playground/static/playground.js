@@ -120,7 +120,21 @@
     if (status === 401) { text = "Stored programs need a valid API key: " + text; }
     document.getElementById("message").textContent = text;
   });
+  // Clicking a problem puts the cursor where it is.
+  function jumpTo(li) {
+    const name = li.closest("ul.problems").id.replace(/-problems$/, "");
+    const area = pane(name);
+    const lines = area.value.split("\n");
+    const line = Math.min(Number(li.dataset.line), lines.length);
+    let offset = 0;
+    for (let i = 0; i < line - 1; i += 1) { offset += lines[i].length + 1; }
+    offset += Math.min(Number(li.dataset.column) - 1, lines[line - 1].length);
+    area.focus();
+    area.setSelectionRange(offset, offset + 1);
+  }
   document.addEventListener("click", (evt) => {
+    const problem = evt.target.closest("ul.problems li[data-line]");
+    if (problem) { jumpTo(problem); return; }
     const button = evt.target.closest("[data-copy], #share");
     if (!button) { return; }
     const text = button.id === "share" ? location.href : document.querySelector(button.dataset.copy).value;
