@@ -102,7 +102,10 @@ def append_test_case(bundle_text: str, block: str) -> str:
     >>> append_test_case("program: {key: p, name: P}\\n", "- name: n\\n  event: {}\\n")
     'program: {key: p, name: P}\\ntests:\\n- name: n\\n  event: {}\\n'
     """
-    root = yaml.compose(bundle_text, Loader=yaml.SafeLoader)
+    try:
+        root = yaml.compose(bundle_text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise AppendError("the bundle is not valid YAML yet; fix it (see its problems) and append again") from exc
     tests = _top_level_value(root, "tests")
     text = bundle_text if bundle_text.endswith("\n") or not bundle_text else bundle_text + "\n"
     if tests is None:

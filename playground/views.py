@@ -30,11 +30,11 @@ from litestar.params import QueryParameter, URLEncodedBody
 from litestar.static_files import create_static_files_router
 
 from playground.dryrun import DryRun, RunForm, dry_run
-from playground.examples import EMPTY_EVENT, EXAMPLES_DIR, ExampleNotFound, Panes, example_names, load_example
+from playground.examples import EXAMPLES_DIR, ExampleNotFound, Panes, event_text, example_names, load_example
 from playground.inputs import PaneProblem
 from playground.stored import StoredProgramNotFound, list_stored_programs, stored_program_panes
 from playground.testcase import AppendError, append_test_case, build_test_case, render_test_case
-from playground.trace import format_value, trace_rows
+from playground.trace import trace_rows
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -52,7 +52,7 @@ _JINJA = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_EMPTY = Panes(bundle="", event=msgspec.json.format(msgspec.json.encode(EMPTY_EVENT)).decode(), participant="tags: []\n")
+_EMPTY = Panes(bundle="", event=event_text({}), participant="tags: []\n")
 
 
 class TestCaseForm(RunForm, kw_only=True):
@@ -113,7 +113,7 @@ class PlaygroundController(Controller):
         bundle = data.bundle.replace("\r\n", "\n")
         try:
             appended, error = append_test_case(bundle, data.block.replace("\r\n", "\n")), None
-        except (AppendError, ValueError) as exc:  # ValueError covers PyYAML's errors
+        except AppendError as exc:
             appended, error = bundle, str(exc)
         context = {"bundle": appended, "append_error": error}
         return render("bundle_pane.html", context, headers=_RUN_AFTER_SETTLE)
@@ -165,15 +165,14 @@ def result_context(run: DryRun) -> dict[str, Any]:
         "problems": by_pane,
         "traces": traces,
         "conditions": conditions,
-        "fmt": format_value,
     }
 
 
 def render(template: str, context: dict[str, Any], *, headers: dict[str, str] | None = None) -> Response[str]:
     """An HTML response from one of the playground's templates.
 
-    >>> render("message.html", {"message": "no example named 'x'"}).content
-    "no example named 'x'\n"
+    >>> render("message.html", {"message": "no such example"}).content
+    'no such example'
     """
     html = _JINJA.get_template(f"playground/{template}").render(context)
     return Response(content=html, media_type=MediaType.HTML, headers=headers or {})

@@ -98,7 +98,7 @@ def test_append_goes_after_the_last_item_with_its_indentation():
     assert [t["name"] for t in yaml.safe_load(appended)["tests"]] == ["a", "n"]
 
 
-@pytest.mark.parametrize("text", ["program: {}\ntests: []\n", "- a\n- b\n", "tests: 3\n"])
+@pytest.mark.parametrize("text", ["program: {}\ntests: []\n", "- a\n- b\n", "tests: 3\n", "a: [\n"])
 def test_append_refuses_what_it_cannot_extend_safely(text):
     with pytest.raises(AppendError):
         append_test_case(text, BLOCK)

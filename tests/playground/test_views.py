@@ -227,3 +227,10 @@ def test_a_pane_starting_with_a_blank_line_survives_the_round_trip(client):
     block = "- name: n\n  event: {}\n"
     response = client.post("/playground/append-test-case", data={"bundle": "\n" + samples.BUNDLE, "block": block})
     assert one(response.text, "textarea", id="bundle").text == "\n" + samples.BUNDLE + "tests:\n" + block
+
+
+def test_append_to_a_bundle_that_is_not_yaml_yet_keeps_it_and_says_why(client):
+    response = client.post("/playground/append-test-case", data={"bundle": "rules: [\n", "block": "- name: n\n"})
+    assert response.status_code == 200
+    assert one(response.text, "textarea", id="bundle").text == "rules: [\n"
+    assert "not valid YAML" in one(response.text, id="append-error").text
