@@ -90,9 +90,13 @@ def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any,
     (var,) = names
 
     def run(env: Env) -> Any:
-        items = _items(range_fn(env), macro, False)
+        items = range_fn(env)
+        if type(items) is not list:
+            items = _items(items, macro, False)
         budget: Budget = env[BUDGET]
-        budget.charge(len(items) + 1)
+        budget.remaining -= len(items) + 1
+        if budget.remaining < 0:
+            budget.charge(0)  # raises the limit error
         saved = env.get(var, _MISSING)
         try:
             return loop(env, names, items, budget, *bodies)
