@@ -143,9 +143,7 @@ def neg(a: Any) -> Any:
         return _int(-a, "-")
     if kind is float:
         return -a
-    if kind is timedelta:
-        return temporal.subtract(timedelta(0), a)
-    raise no_overload("-", a)
+    raise no_overload("-", a)  # CEL negates only int and double
 
 
 def not_(a: Any) -> bool:
