@@ -8,7 +8,7 @@
     ├── DslTypeError                 DSL_TYPE              a type error found at compile time
     ├── DslLimitError                DSL_LIMIT_<NAME>      a bound of dsl/limits.py was exceeded
     │                                                      (LENGTH, DEPTH at compile time; COST, STRING,
-    │                                                      LIST, REGEX at evaluation time)
+    │                                                      BYTES, LIST, REGEX at evaluation time)
     └── DslEvalError                 DSL_EVAL              evaluation failed; `code` is refined per cause:
                                                            DSL_NO_SUCH_KEY, DSL_NO_MATCHING_OVERLOAD,
                                                            DSL_DIVIDE_BY_ZERO, DSL_OVERFLOW, DSL_RANGE,
