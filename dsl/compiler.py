@@ -12,17 +12,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from dsl import operators, specialize
-from dsl.errors import DslArityError, DslError, DslEvalError, DslFunctionError, DslNameError, DslSyntaxError
+from dsl.errors import DslArityError, DslError, DslEvalError, DslFunctionError, DslSyntaxError
 from dsl.functions import GLOBALS, METHODS, Function
 from dsl.limits import Budget
 from dsl.literals import INT64_MAX
 from dsl.parser import positioned
+from dsl.resolve import BUDGET, resolve_name
 from dsl.specialize import Code, Env, Fn, constant
 from dsl.suggest import nearest
 from dsl.syntax import Node
-from dsl.resolve import BUDGET, resolve_name
 from dsl.values import Optional
-
 
 
 class Compiler:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from dsl import operators
 from dsl.errors import DslEvalError, DslSyntaxError
 from dsl.limits import Budget, check_length
-from dsl.resolve import _MISSING, BUDGET
+from dsl.resolve import MISSING, BUDGET
 from dsl.specialize import Code, Env, Fn
 from dsl.syntax import Node
 from dsl.values import Optional
@@ -71,13 +71,13 @@ def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..
         items = _items(range_fn(env), name, pairs)
         budget: Budget = env[BUDGET]
         budget.charge(len(items) + 1)
-        saved = [env.get(n, _MISSING) for n in names]
+        saved = [env.get(n, MISSING) for n in names]
         try:
             return loop(env, names, items, budget, *bodies)
         finally:
             # Restore what the variables shadowed, so an outer scope sees its own values again.
             for n, value in zip(names, saved):
-                if value is _MISSING:
+                if value is MISSING:
                     env.pop(n, None)
                 else:
                     env[n] = value
@@ -97,11 +97,11 @@ def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any,
         budget.remaining -= len(items) + 1
         if budget.remaining < 0:
             budget.charge(0)  # raises the limit error
-        saved = env.get(var, _MISSING)
+        saved = env.get(var, MISSING)
         try:
             return loop(env, names, items, budget, *bodies)
         finally:
-            if saved is _MISSING:
+            if saved is MISSING:
                 env.pop(var, None)
             else:
                 env[var] = saved
@@ -247,12 +247,12 @@ def _optional_map(compiler: Compiler, node: Node, flat: bool) -> Code:
             raise operators.no_overload(name, value)
         if not value.has_value:
             return value
-        saved = env.get(var, _MISSING)
+        saved = env.get(var, MISSING)
         env[var] = value.value
         try:
             result = body_fn(env)
         finally:
-            if saved is _MISSING:
+            if saved is MISSING:
                 env.pop(var, None)
             else:
                 env[var] = saved
@@ -279,12 +279,12 @@ def _cel_bind(compiler: Compiler, node: Node) -> Code:
     compiler.needs_env = True
 
     def run(env: Env) -> Any:
-        saved = env.get(var, _MISSING)
+        saved = env.get(var, MISSING)
         env[var] = init_fn(env)
         try:
             return body_fn(env)
         finally:
-            if saved is _MISSING:
+            if saved is MISSING:
                 env.pop(var, None)
             else:
                 env[var] = saved

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 BUDGET = object()  # the env key of the per-evaluation `Budget`
 TRACE = object()  # the env key of the list of trace steps (traced evaluation only)
-_MISSING = object()
+MISSING = object()  # "no value" where None is a value
 
 
 def unbound(name: str) -> DslEvalError:
@@ -140,8 +140,8 @@ def _dynamic(parts: list[str]) -> Fn:
 
     def resolve(env: Env) -> Any:
         for name, fields in candidates:
-            value = env.get(name, _MISSING)
-            if value is not _MISSING:
+            value = env.get(name, MISSING)
+            if value is not MISSING:
                 for field in fields:
                     value = operators.select(value, field)
                 return value
