@@ -57,16 +57,12 @@ class DryRun(msgspec.Struct, kw_only=True):
     result: EvaluationResult | None = None
     single_rule: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return self.result is not None
-
 
 def dry_run(form: RunForm) -> DryRun:
     """Load, build the state, evaluate with a trace; every problem is collected, none raised.
 
-    >>> dry_run(RunForm(bundle=text, event='{"event_timestamp": "2026-01-01T12:00:00Z"}')).ok
-    True
+    >>> dry_run(RunForm(bundle=text, event='{"event_timestamp": "2026-01-01T12:00:00Z"}')).result.status
+    'COMPLETED'
     """
     bundle_text, event_text, participant_text = (_lines(t) for t in (form.bundle, form.event, form.participant))
     single_rule = is_single_rule(bundle_text)
