@@ -107,7 +107,7 @@ def claim_delivery(delivery_id: str, settings: WorkerSettings, now: datetime | N
             WebhookDelivery.update(
                 status=SENDING, attempt_count=attempt, next_attempt_at=now + lease,
                 last_attempt_at=now, updated_at=now,
-            )  # fmt: skip
+            )
             .where((WebhookDelivery.id == row.id) & (WebhookDelivery.status == PENDING))
             .execute()
         )
@@ -136,7 +136,7 @@ def send(sending: Sending, settings: WorkerSettings) -> http.AttemptOutcome:
 
 
 def record_outcome(sending: Sending, outcome: http.AttemptOutcome, settings: WorkerSettings,
-                   now: datetime | None = None) -> str | None:  # fmt: skip
+                   now: datetime | None = None) -> str | None:
     """Write what the attempt produced; returns the new status (None if the claim was lost)."""
     now = now or utcnow()
     with write_transaction():
@@ -155,7 +155,7 @@ def record_outcome(sending: Sending, outcome: http.AttemptOutcome, settings: Wor
             last_response_body=outcome.body,
             last_error=outcome.error,
             error_code=outcome.error_code,
-        )  # fmt: skip
+        )
         if not changed:
             return None
         if status == PENDING:

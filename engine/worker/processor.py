@@ -109,15 +109,17 @@ def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str
             return FAILED
         if applied.status != COMPLETED or applied.result is None:
             raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
-        messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
-        for event_type, data in messages:
-            webhooks.publish(event.organisation_id, event_type, data,
-                             max_attempts=settings.webhook_max_attempts, now=now)
+        endpoints = webhooks.subscribers(event.organisation_id)
+        if endpoints:
+            messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
+            for event_type, data in messages:
+                webhooks.publish(event.organisation_id, event_type, data, endpoints=endpoints,
+                                 max_attempts=settings.webhook_max_attempts, now=now)
         return COMPLETED
 
 
 def record_failure(claim: Claim, settings: WorkerSettings, code: str, message: str, *, retry: bool,
-                   now: datetime | None = None) -> str | None:  # fmt: skip
+                   now: datetime | None = None) -> str | None:
     """Record a failed attempt: schedule the next one, or end the event FAILED."""
     now = now or utcnow()
     with write_transaction():
@@ -126,11 +128,11 @@ def record_failure(claim: Claim, settings: WorkerSettings, code: str, message: s
         if retry and claim.attempt < settings.event_max_attempts:
             delay_s = settings.event_retry_delays_s[claim.attempt - 1]
             _set_status(claim, now, status=PENDING, next_attempt_at=now + timedelta(seconds=delay_s),
-                        error_code=code, error_message=message)  # fmt: skip
+                        error_code=code, error_message=message)
             enqueue_event(claim.event_id, delay_s=delay_s)
             return PENDING
         _set_status(claim, now, status=FAILED, processed_at=now, next_attempt_at=None,
-                    error_code=code, error_message=message)  # fmt: skip
+                    error_code=code, error_message=message)
         publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
         return FAILED
 

@@ -73,7 +73,7 @@ def _release_expired_events(settings: WorkerSettings, now: datetime) -> tuple[in
                  "error_message": f"the worker stopped during each of {event.attempts} attempts"}
                 if out_of_attempts
                 else {"status": PENDING, "next_attempt_at": now}
-            )  # fmt: skip
+            )
             changed = (
                 EventRecord.update(updated_at=now, **fields)
                 .where(

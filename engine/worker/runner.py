@@ -83,7 +83,7 @@ def run_worker(
     if reconciler is not None:
         reconciler.start()
     log.info("worker started: %d %s worker(s), queue %s", options.threads, options.worker_type,
-             type(queue.huey.storage).__name__)  # fmt: skip
+             type(queue.huey.storage).__name__)
     try:
         consumer.run()
     finally:

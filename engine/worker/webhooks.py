@@ -33,9 +33,9 @@ EVENT_TYPES = (
     "redemption.completed", "redemption.reversed", "transfer.completed", "event.completed",
     "event.failed", "participant.created", "participant.tier_changed", "program.funded",
     "program.burned",
-)  # fmt: skip
+)
 BALANCE_TYPES = {"CREDIT": "balance.credited", "DEBIT": "balance.debited", "HOLD": "balance.held",
-                 "RELEASE": "balance.released"}  # fmt: skip
+                 "RELEASE": "balance.released"}
 
 
 def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
@@ -53,7 +53,7 @@ def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
 
 
 def envelope(message_id: str, organisation_id: str, event_type: str, data: dict[str, Any],
-             created_at: datetime) -> dict[str, Any]:  # fmt: skip
+             created_at: datetime) -> dict[str, Any]:
     """The body every endpoint receives for one webhook event (reference 7.2)."""
     return {
         "id": message_id,
@@ -65,26 +65,30 @@ def envelope(message_id: str, organisation_id: str, event_type: str, data: dict[
     }
 
 
+def subscribers(organisation_id: str) -> list[WebhookEndpoint]:
+    """The organisation's ACTIVE endpoints (one query; pass them to several `publish` calls)."""
+    return list(
+        WebhookEndpoint.select().where(
+            (WebhookEndpoint.organisation == organisation_id)
+            & (WebhookEndpoint.status == "ACTIVE")
+            & WebhookEndpoint.deleted_at.is_null()
+        )
+    )
+
+
 def publish(organisation_id: str, event_type: str, data: dict[str, Any], *, max_attempts: int = 8,
-            now: datetime | None = None) -> WebhookMessage | None:  # fmt: skip
+            now: datetime | None = None, endpoints: list[WebhookEndpoint] | None = None) -> WebhookMessage | None:
     """Record one webhook event and its deliveries in the current transaction; None if no endpoint
-    of the organisation subscribes to `event_type`.
+    of the organisation subscribes to `event_type`. `endpoints`: `subscribers(...)`, if at hand.
 
     >>> with write_transaction():
     ...     change_something()
     ...     publish(org_id, "participant.created", {"participant_id": pid, "external_id": "u1"})
     """
     now = now or utcnow()
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.select().where(
-            (WebhookEndpoint.organisation == organisation_id)
-            & (WebhookEndpoint.status == "ACTIVE")
-            & WebhookEndpoint.deleted_at.is_null()
-        )
-        if subscribed(endpoint.enabled_events, event_type)
-    ]
-    if not endpoints:
+    candidates = subscribers(organisation_id) if endpoints is None else endpoints
+    targets = [endpoint for endpoint in candidates if subscribed(endpoint.enabled_events, event_type)]
+    if not targets:
         return None
     message_id = new_id()
     message = WebhookMessage.create(
@@ -94,11 +98,11 @@ def publish(organisation_id: str, event_type: str, data: dict[str, Any], *, max_
         payload=envelope(message_id, organisation_id, event_type, data, now),
         created_at=now,
     )
-    for endpoint in endpoints:
+    for endpoint in targets:
         delivery = WebhookDelivery.create(
             endpoint=endpoint, message=message, event_type=event_type, status="PENDING",
             max_attempts=max_attempts, next_attempt_at=now, created_at=now, updated_at=now,
-        )  # fmt: skip
+        )
         enqueue_delivery(delivery.id)
     return message
 
@@ -123,7 +127,7 @@ def event_data(event: EventRecord, *, status: str, processed_at: datetime | None
 
 
 def event_messages(event: EventRecord, result: EvaluationResult, *,
-                   created: list[dict[str, Any]] = ()) -> list[tuple[str, dict[str, Any]]]:  # fmt: skip
+                   created: list[dict[str, Any]] = ()) -> list[tuple[str, dict[str, Any]]]:
     """(type, data) of every webhook event a COMPLETED event produces, in the order they happened.
 
     `created` lists participants that processing created (`{"participant_id", "external_id"}`).
@@ -163,10 +167,10 @@ def _target_ids(event: EventRecord, result: EvaluationResult, action: ResolvedAc
         return {"program_wallet": True}
     if target.role == "participant":
         return {"participant_id": result.participant.id or event.participant_id,
-                "external_id": result.participant.external_id or event.external_id}  # fmt: skip
+                "external_id": result.participant.external_id or event.external_id}
     if target.role == "recipient" and result.recipient is not None:
         return {"participant_id": result.recipient.id or event.recipient_id,
-                "external_id": result.recipient.external_id or event.recipient_external_id}  # fmt: skip
+                "external_id": result.recipient.external_id or event.recipient_external_id}
     return {"participant_id": target.id, "external_id": target.external_id}
 
 
