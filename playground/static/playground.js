@@ -138,13 +138,16 @@
     const button = evt.target.closest("[data-copy], #share");
     if (!button) { return; }
     const text = button.id === "share" ? location.href : document.querySelector(button.dataset.copy).value;
-    if (navigator.clipboard) { navigator.clipboard.writeText(text).catch(() => {}); }
-    button.dataset.copied = "1";
+    const message = document.getElementById("message");
+    const copied = () => { button.dataset.copied = "1"; message.textContent = "Copied."; };
+    // The clipboard needs a secure context (https or localhost); elsewhere the link is shown.
+    const shown = () => { message.textContent = button.id === "share" ? location.href : "Select the text and copy it."; };
+    if (navigator.clipboard) { navigator.clipboard.writeText(text).then(copied, shown); } else { shown(); }
   });
   document.addEventListener("DOMContentLoaded", async () => {
     bindAll();
-    const restored = await restoreState();
-    if (!restored) { await saveState(); }
+    await restoreState();
+    await saveState();
     if (pane("bundle").value.trim()) { htmx.trigger(document.body, "run"); }
   });
 })();
