@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.state import Balance
-from engine.store.db import is_postgres
+from engine.store import fastsql
+from engine.store.db import is_postgres, new_id, utcnow
 from engine.store.models import Asset
 from engine.store.models_ledger import AVAILABLE, BUCKETS, DEFERRED, HELD, Account
 
@@ -47,22 +48,17 @@ class AccountBook:
         return list(self._accounts.values())
 
     def _load(self, key: AccountKey) -> Account | None:
-        entity_type, entity_id, program_scope, asset_id, bucket = key
-        query = Account.select().where(
-            (Account.entity_type == entity_type)
-            & (Account.entity_id == entity_id)
-            & (Account.program_scope == program_scope)
-            & (Account.asset == asset_id)
-            & (Account.bucket == bucket)
-        )
-        return lock(query).first()
+        found = fastsql.fetch(Account, "entity_type = {p} AND entity_id = {p} AND program_scope = {p} AND asset_id = {p} "
+                                       "AND bucket = {p}", list(key), for_update=True)
+        return found[0] if found else None
 
     def _create(self, key: AccountKey) -> Account:
         entity_type, entity_id, program_scope, asset_id, bucket = key
-        Account.insert(
-            organisation=self.organisation_id, entity_type=entity_type, entity_id=entity_id,
-            program_scope=program_scope, asset=asset_id, bucket=bucket, balance=Decimal(0),
-        ).on_conflict_ignore().execute()
+        fastsql.insert(Account, [{
+            "id": new_id(), "organisation": self.organisation_id, "entity_type": entity_type, "entity_id": entity_id,
+            "program_scope": program_scope, "asset": asset_id, "bucket": bucket, "balance": Decimal(0),
+            "created_at": utcnow(), "updated_at": utcnow(),
+        }], ignore_conflicts=True)
         account = self._load(key)
         if account is None:  # pragma: no cover - the insert above guarantees the row
             raise RuntimeError(f"account {key} vanished after its insert")

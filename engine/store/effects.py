@@ -30,14 +30,14 @@ import msgspec
 from engine.durations import parse_duration
 from engine.errors import EngineError
 from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget
-from engine.store import lookups, movements
+from engine.store import fastsql, lookups, movements
 from engine.store import state as st
 from engine.store.accounts import lock
 from engine.store.budgets import roll_over
 from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import Ledger
-from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Asset, Group, Participant, ProgramAsset, TierTypeRecord
+from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Asset, Group, Participant, TierTypeRecord
 from engine.store.models_rules import EventRecord, RuleBudget, RuleEvaluation, RuleHistory
 
 OPEN_STATUSES = ("PENDING", "PROCESSING")
@@ -93,7 +93,8 @@ def _record_failure(event_id: str, result: EvaluationResult, error: EngineError)
 
 
 def _locked_event(event_id: str) -> EventRecord:
-    event = lock(EventRecord.select().where(EventRecord.id == event_id)).first()
+    found = fastsql.fetch(EventRecord, "id = {p}", [event_id], for_update=True)
+    event = found[0] if found else None
     if event is None:
         raise lookups.NotFound(f"event {event_id} not found", resource="event", id=event_id)
     return event
@@ -102,8 +103,8 @@ def _locked_event(event_id: str) -> EventRecord:
 def _finish(event: EventRecord, status: str, code: str | None, message: str | None) -> None:
     now = utcnow()
     event.status, event.error_code, event.error_message, event.processed_at = status, code, message, now
-    EventRecord.update(status=status, error_code=code, error_message=message, processed_at=now, updated_at=now).where(
-        EventRecord.id == event.id).execute()
+    fastsql.update(EventRecord, event.id, status=status, error_code=code, error_message=message, processed_at=now,
+                   updated_at=now)
 
 
 class _RuleIndex:
@@ -147,9 +148,10 @@ def _write_evaluations(event: EventRecord, result: EvaluationResult, rules: _Rul
             "actions": msgspec.to_builtins(outcome.actions), "attempt": event.attempts or 1,
         })
     if rows:
+        now = utcnow()
         for row in rows:
-            row["id"] = new_id()
-        RuleEvaluation.insert_many(rows).execute()
+            row["id"], row["created_at"] = new_id(), now
+        fastsql.insert(RuleEvaluation, rows)
 
 
 class _Applier:
@@ -201,12 +203,14 @@ class _Applier:
             participant_id = None
         key = participant_id or f"{target.id}|{target.external_id}"
         if key not in self.people:
-            person = None
+            found = []
             if participant_id is not None:
-                person = Participant.get_or_none(Participant.id == participant_id)
+                found = fastsql.fetch(Participant, "id = {p}", [participant_id])
             elif target.id or target.external_id:
-                field = Participant.id == target.id if target.id else Participant.external_id == target.external_id
-                person = Participant.get_or_none(field & (Participant.organisation == self.org_id))
+                column = "id" if target.id else "external_id"
+                found = fastsql.fetch(Participant, column + " = {p} AND organisation_id = {p}",
+                                      [target.id or target.external_id, self.org_id])
+            person = found[0] if found else None
             if person is None:
                 raise lookups.NotFound(f"target participant {target.id or target.external_id or target.role} not found",
                                        code="unknown_participant")
@@ -260,8 +264,10 @@ class _Applier:
 
     def _asset(self, symbol: str | None) -> Asset:
         if symbol not in self.assets:
-            asset = (Asset.select().join(ProgramAsset, on=(ProgramAsset.asset == Asset.id))
-                     .where((ProgramAsset.program == self.program_id) & (Asset.symbol == symbol)).first())
+            found = fastsql.fetch(Asset, "symbol = {p} AND organisation_id = {p} AND id IN "
+                                         "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
+                                  [symbol, self.org_id, self.program_id])
+            asset = found[0] if found else None
             if asset is None:
                 raise LedgerRejected(f"asset {symbol} is not linked to the program", code="asset_not_linked")
             self.assets[symbol] = asset

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from engine.errors import LedgerInvariantError
-from engine.store.accounts import AccountBook, lock
+from engine.store import fastsql
+from engine.store.accounts import AccountBook
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
 from engine.store.hashchain import GENESIS, entry_document, entry_hash
@@ -86,8 +87,11 @@ class Ledger:
     def __init__(self, organisation_id: str) -> None:
         self.organisation_id = organisation_id
         self.accounts = AccountBook(organisation_id)
-        LedgerHead.insert(id=organisation_id).on_conflict_ignore().execute()
-        self.head = lock(LedgerHead.select().where(LedgerHead.id == organisation_id)).get()
+        found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+        if not found:  # the organisation's first entry: create the head, then lock it
+            fastsql.insert(LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}], ignore_conflicts=True)
+            found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+        self.head = found[0]
         self.entries: list[JournalEntry] = []
         self._opening: dict[str, Decimal] = {}
         self._expected_postings: dict[str, list[tuple[str, Decimal]]] = {}
@@ -120,11 +124,11 @@ class Ledger:
             for position, leg in enumerate(legs)
         ]
         entry.entry_hash = entry_hash(entry_document(entry, postings))
-        entry.save(force_insert=True)
-        Posting.bulk_create(postings)
+        fastsql.insert(JournalEntry, [_row(entry, ENTRY_COLUMNS)])
+        fastsql.insert(Posting, [_row(posting, POSTING_COLUMNS) for posting in postings])
         now = utcnow()
         for account in {leg.account.id: leg.account for leg in legs}.values():
-            Account.update(balance=account.balance, updated_at=now).where(Account.id == account.id).execute()
+            fastsql.update(Account, account.id, balance=account.balance, updated_at=now)
         self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
         self._expected_postings[entry.id] = [(p.asset_id, p.amount) for p in postings]
         self.entries.append(entry)
@@ -135,9 +139,7 @@ class Ledger:
         if not self.entries:
             return
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
-        rows = Posting.select(Posting.entry, Posting.asset, Posting.amount, Posting.account).where(
-            Posting.entry.in_(list(self._expected_postings))
-        )
+        rows = fastsql.fetch(Posting, f"entry_id IN ({_marks(len(self._expected_postings))})", list(self._expected_postings))
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         for row in rows:
             written[row.entry_id].append((row.asset_id, row.amount))
@@ -146,14 +148,26 @@ class Ledger:
             invariant(sorted(written[entry_id]) == sorted(expected), f"entry {entry_id} postings differ from those built",
                       code="LEDGER_POSTINGS_MISMATCH", entry_id=entry_id)
             _check_zero_sum(entry_id, written[entry_id])
-        stored = Account.select(Account.id, Account.balance).where(Account.id.in_(list(self._opening)))
+        stored = fastsql.fetch(Account, f"id IN ({_marks(len(self._opening))})", list(self._opening))
+        invariant(len(stored) == len(self._opening), "a touched account is missing", code="LEDGER_BALANCE_MISMATCH")
         for account in stored:
             expected = self._opening[account.id] + deltas[account.id]
             invariant(account.balance == expected, f"account {account.id} balance {account.balance} != {expected}",
                       code="LEDGER_BALANCE_MISMATCH", account_id=account.id)
-        LedgerHead.update(sequence=self.head.sequence, last_hash=self.head.last_hash).where(
-            LedgerHead.id == self.organisation_id
-        ).execute()
+        fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
+
+
+ENTRY_COLUMNS = tuple(JournalEntry._meta.sorted_field_names)
+POSTING_COLUMNS = tuple(Posting._meta.sorted_field_names)
+
+
+def _marks(count: int) -> str:
+    return ", ".join(["{p}"] * count)
+
+
+def _row(instance, columns: tuple[str, ...]) -> dict:
+    """A model instance's column values by field name (foreign keys as ids)."""
+    return {name: instance.__data__.get(name) for name in columns}
 
 
 def _check_legs(legs: list[Leg]) -> None:

@@ -1,7 +1,7 @@
 """Schema versions, applied in order by `accrual db upgrade` (D4), never at import.
 
-`schema_version` records every applied step. `upgrade(db)` applies the missing steps, each in
-its own transaction, and is safe to run twice and from several processes at once: PostgreSQL
+`schema_version` records every applied step. `upgrade(db)` applies the missing steps in order,
+all in one transaction, and is safe to run twice and from several processes at once: PostgreSQL
 serialises upgraders with an advisory lock, SQLite with its write lock (`BEGIN IMMEDIATE`).
 
 A step is a function of the database. Step 1 creates the tables as `STEP_1_MODELS` define them;
@@ -80,19 +80,20 @@ def upgrade(db: peewee.Database) -> list[int]:
     # An already open connection stays open (an in-memory SQLite database lives only as long).
     opened = db.connection_context() if db.is_closed() else contextlib.nullcontext()
     mark = db.param
-    with opened:
+    # All missing steps run in one transaction (DDL is transactional on SQLite and PostgreSQL),
+    # so concurrent upgraders see either none or all of them, and a failing step leaves nothing.
+    with opened, write_transaction(db):
+        if isinstance(db, peewee.PostgresqlDatabase):
+            db.execute_sql(f"SELECT pg_advisory_xact_lock({mark})", (ADVISORY_LOCK_KEY,))
+        db.execute_sql(_CREATE_VERSION_TABLE)
+        done = {row[0] for row in db.execute_sql("SELECT version FROM schema_version").fetchall()}
         for version, description, step in STEPS:
-            with write_transaction(db):
-                if isinstance(db, peewee.PostgresqlDatabase):
-                    db.execute_sql(f"SELECT pg_advisory_xact_lock({mark})", (ADVISORY_LOCK_KEY,))
-                db.execute_sql(_CREATE_VERSION_TABLE)
-                done = db.execute_sql(f"SELECT 1 FROM schema_version WHERE version = {mark}", (version,))
-                if done.fetchone() is not None:
-                    continue
-                step(db)
-                db.execute_sql(
-                    f"INSERT INTO schema_version (version, description, applied_at) VALUES ({mark}, {mark}, {mark})",
-                    (version, description, utcnow().isoformat()),
-                )
-                applied.append(version)
+            if version in done:
+                continue
+            step(db)
+            db.execute_sql(
+                f"INSERT INTO schema_version (version, description, applied_at) VALUES ({mark}, {mark}, {mark})",
+                (version, description, utcnow().isoformat()),
+            )
+            applied.append(version)
     return applied

@@ -17,7 +17,8 @@ from decimal import Decimal
 
 from engine.durations import parse_duration
 from engine.state import CounterState, EntityState, ProgramState, TierState
-from engine.store.db import utcnow
+from engine.store import fastsql
+from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
 from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateHistory, StateTag, TierTypeRecord
 
@@ -43,7 +44,7 @@ class HistoryBuffer:
 
     def record(self, org_id, owner_type, owner_id, state_type, key, operation, old, new, origin: Origin) -> None:
         self.rows.append({
-            "organisation": org_id, "owner_type": owner_type, "owner_id": owner_id, "state_type": state_type,
+            "id": new_id(), "organisation": org_id, "owner_type": owner_type, "owner_id": owner_id, "state_type": state_type,
             "key": key, "operation": operation, "old_value": old, "new_value": new,
             "program_id": origin.program_id, "event_id": origin.event_id, "rule_id": origin.rule_id,
             "changed_by_api_key_id": origin.api_key_id, "changed_at": origin.at,
@@ -51,7 +52,7 @@ class HistoryBuffer:
 
     def flush(self) -> None:
         if self.rows:
-            StateHistory.insert_many(self.rows).execute()
+            fastsql.insert(StateHistory, self.rows)
             self.rows.clear()
 
 
@@ -63,9 +64,10 @@ def add_tag(org_id, owner_type, owner_id, tag: str, origin: Origin, history: His
     """Add a tag (lower-cased); False when it was already there."""
     buffer = history if history is not None else HistoryBuffer()
     tag = tag.lower()
-    inserted = (StateTag.insert(organisation=org_id, owner_type=owner_type, owner_id=owner_id, tag=tag,
-                                created_at=origin.at).on_conflict_ignore().returning(StateTag.id).execute())
-    if not list(inserted):
+    inserted = fastsql.insert(StateTag, [{"id": new_id(), "organisation": org_id, "owner_type": owner_type,
+                                          "owner_id": owner_id, "tag": tag, "created_at": origin.at}],
+                              ignore_conflicts=True)
+    if not inserted:
         return False
     buffer.record(org_id, owner_type, owner_id, "tag", tag, "add", None, tag, origin)
     if history is None:
@@ -93,10 +95,12 @@ def increment_counter(org_id, owner_type, owner_id, key: str, by: Decimal, origi
     value. The caller holds the owner's lock (`lock_owner`)."""
     at = at or origin.at
     buffer = history if history is not None else HistoryBuffer()
-    row = StateCounter.get_or_none(_owner(StateCounter, owner_type, owner_id) & (StateCounter.key == key))
+    found = fastsql.fetch(StateCounter, "owner_type = {p} AND owner_id = {p} AND key = {p}", [owner_type, owner_id, key])
+    row = found[0] if found else None
     if row is None:
-        StateCounter.create(organisation=org_id, owner_type=owner_type, owner_id=owner_id, key=key, value=by,
-                            reset_after=reset_after, last_reset_at=at, updated_at=origin.at)
+        fastsql.insert(StateCounter, [{"id": new_id(), "organisation": org_id, "owner_type": owner_type,
+                                       "owner_id": owner_id, "key": key, "value": by, "reset_after": reset_after,
+                                       "last_reset_at": at, "updated_at": origin.at}])
         buffer.record(org_id, owner_type, owner_id, "counter", key, "set", None, canonical_decimal(by), origin)
     else:
         old = row.value
@@ -107,7 +111,8 @@ def increment_counter(org_id, owner_type, owner_id, key: str, by: Decimal, origi
         if reset_after is not None and reset_after != row.reset_after:
             row.reset_after = reset_after
         row.updated_at = origin.at
-        row.save()
+        fastsql.update(StateCounter, row.id, value=row.value, reset_after=row.reset_after,
+                       last_reset_at=row.last_reset_at, updated_at=row.updated_at)
         buffer.record(org_id, owner_type, owner_id, "counter", key, "set", canonical_decimal(old),
                       canonical_decimal(row.value), origin)
     if history is None:
@@ -238,8 +243,10 @@ def lock_owner(owner_type: str, owner_id: str) -> None:
     """Lock the row that owns some state (participant, group or program) for this transaction, so
     concurrent read-modify-writes of its counters never lose an update (a no-op on SQLite, whose
     write transactions are already serial)."""
-    from engine.store.accounts import lock
+    from engine.store.db import is_postgres
     from engine.store.models import Group, Participant, Program
 
+    if not is_postgres():
+        return
     model = {"PARTICIPANT": Participant, "GROUP": Group, "PROGRAM": Program}[owner_type]
-    lock(model.select(model.id).where(model.id == owner_id)).execute()
+    database_proxy.execute_sql(f'SELECT 1 FROM "{model._meta.table_name}" WHERE id = %s FOR UPDATE', [owner_id])

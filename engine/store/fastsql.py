@@ -1,0 +1,90 @@
+"""Hot-path INSERT and UPDATE statements whose SQL text is built once and cached.
+
+Posting one event runs about twenty statements; building each through peewee's query builder
+costs more than executing it. These helpers keep peewee's column names and value conversion
+(`Field.db_value`) but cache the SQL text by shape, so a statement costs its execution.
+
+    insert(Posting, [{"id": ..., "entry": entry_id, ...}, ...])      # one multi-row INSERT
+    update(Account, account.id, balance=Decimal("12.50"), updated_at=now)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import peewee
+
+from engine.store.db import database_proxy, is_postgres
+
+_SQL: dict[tuple, str] = {}
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"'
+
+
+def insert(model: type[peewee.Model], rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) -> int:
+    """Insert `rows` (dicts with the same keys, every column the table needs) in one statement;
+    returns the number of rows inserted (conflicting rows are skipped with `ignore_conflicts`)."""
+    if not rows:
+        return 0
+    names = tuple(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    postgres = is_postgres()
+    key = ("insert", model, names, len(rows), ignore_conflicts, postgres)
+    sql = _SQL.get(key)
+    if sql is None:
+        mark = database_proxy.obj.param
+        columns = ", ".join(_quote(field.column_name) for field in fields)
+        values = ", ".join(["(" + ", ".join([mark] * len(fields)) + ")"] * len(rows))
+        verb = "INSERT OR IGNORE INTO" if ignore_conflicts and not postgres else "INSERT INTO"
+        suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts and postgres else ""
+        sql = _SQL[key] = f"{verb} {_quote(model._meta.table_name)} ({columns}) VALUES {values}{suffix}"
+    params = [field.db_value(row[field.name]) for row in rows for field in fields]
+    return database_proxy.execute_sql(sql, params).rowcount
+
+
+def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
+    """UPDATE one row by primary key; returns the number of rows changed."""
+    names = tuple(values)
+    fields = [model._meta.fields[name] for name in names]
+    key = ("update", model, names, is_postgres())
+    sql = _SQL.get(key)
+    if sql is None:
+        mark = database_proxy.obj.param
+        assignments = ", ".join(f"{_quote(field.column_name)} = {mark}" for field in fields)
+        primary = model._meta.primary_key.column_name
+        sql = _SQL[key] = f"UPDATE {_quote(model._meta.table_name)} SET {assignments} WHERE {_quote(primary)} = {mark}"
+    params = [field.db_value(values[field.name]) for field in fields]
+    params.append(model._meta.primary_key.db_value(row_id))
+    return database_proxy.execute_sql(sql, params).rowcount
+
+
+def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_update: bool = False) -> list[peewee.Model]:
+    """Rows of `model` matching `where`, SQL written with column names and `{p}` placeholders:
+
+        fetch(Account, "entity_id = {p} AND asset_id = {p}", [owner_id, asset_id], for_update=True)
+
+    FOR UPDATE applies on PostgreSQL only (SQLite's write transaction already holds the lock).
+    Values come back converted by the fields (`python_value`), as model instances."""
+    postgres = is_postgres()
+    key = ("fetch", model, where, for_update and postgres, postgres)
+    cached = _SQL.get(key)
+    if cached is None:
+        fields = model._meta.sorted_fields
+        columns = ", ".join(_quote(field.column_name) for field in fields)
+        clause = where.format(p=database_proxy.obj.param)
+        lock = " FOR UPDATE" if for_update and postgres else ""
+        cached = _SQL[key] = f"SELECT {columns} FROM {_quote(model._meta.table_name)} WHERE {clause}{lock}"
+    fields = model._meta.sorted_fields
+    rows = database_proxy.execute_sql(cached, params).fetchall()
+    return [_instance(model, fields, row) for row in rows]
+
+
+def _instance(model, fields, row) -> peewee.Model:
+    instance = model(__no_default__=True)
+    data = instance.__data__
+    for field, value in zip(fields, row):
+        data[field.name] = None if value is None else field.python_value(value)
+    instance._dirty.clear()
+    return instance
