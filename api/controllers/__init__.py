@@ -3,6 +3,9 @@
 from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
+from api.controllers.participant_state import ParticipantStateController
+from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
 
-CONTROLLERS = [HealthController, EventController, ProgramController, AssetController]
+CONTROLLERS = [HealthController, EventController, ProgramController, AssetController, ParticipantController,
+               ParticipantStateController]

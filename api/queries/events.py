@@ -31,6 +31,8 @@ class EventFilters(msgspec.Struct, kw_only=True):
     created_to: datetime | None = None
     event_from: datetime | None = None
     event_to: datetime | None = None
+    # A participant's events: by id, or by its external_id for events the worker has not resolved yet.
+    participant_external_id: str | None = None
 
 
 def accepted(row: EventRecord) -> EventAccepted:
@@ -81,9 +83,13 @@ def list_events(org_id: str, filters: EventFilters, *, sort_by: SortBy, descendi
     query = _scoped(org_id)
     conditions = {
         EventRecord.program: filters.program_id, EventRecord.status: filters.status,
-        EventRecord.event_type: filters.event_type, EventRecord.participant: filters.participant_id,
-        EventRecord.external_id: filters.external_id,
+        EventRecord.event_type: filters.event_type, EventRecord.external_id: filters.external_id,
     }
+    if filters.participant_id is not None and filters.participant_external_id is not None:
+        query = query.where((EventRecord.participant == filters.participant_id)
+                            | (EventRecord.participant.is_null() & (EventRecord.external_id == filters.participant_external_id)))
+    elif filters.participant_id is not None:
+        query = query.where(EventRecord.participant == filters.participant_id)
     for column, value in conditions.items():
         if value is not None:
             query = query.where(column == value)

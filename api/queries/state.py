@@ -1,0 +1,134 @@
+"""A participant's tags, counters and attributes through the API (reference 2.8, 6.3). Every
+change goes through `engine.store.state`, which records it in state history with the API key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from api.auth import Principal
+from api.errors import NotFound, field_error
+from api.queries.participants import get_participant_row, merge_attributes, replace_tags
+from api.schemas.participants import AttributeOut, CounterOut, CounterSet
+from engine.durations import DurationError, parse_duration
+from engine.store import state as st
+from engine.store.db import write_transaction
+from engine.store.fields import canonical_decimal
+from engine.store.models import PARTICIPANT, StateAttribute, StateCounter, StateTag
+
+
+def _origin(principal: Principal) -> st.Origin:
+    return st.Origin(api_key_id=principal.api_key_id)
+
+
+def tags_of(participant_id: str) -> list[str]:
+    return sorted(row.tag for row in StateTag.select(StateTag.tag).where(
+        (StateTag.owner_type == PARTICIPANT) & (StateTag.owner_id == participant_id)))
+
+
+def list_tags(principal: Principal, participant_id: str) -> list[str]:
+    return tags_of(get_participant_row(principal.organization_id, participant_id).id)
+
+
+def add_tag(principal: Principal, participant_id: str, tag: str) -> str:
+    _check_tag(tag)
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        st.add_tag(principal.organization_id, PARTICIPANT, person.id, tag, _origin(principal))
+    return tag.lower()
+
+
+def remove_tag(principal: Principal, participant_id: str, tag: str) -> None:
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        st.remove_tag(principal.organization_id, PARTICIPANT, person.id, tag, _origin(principal))
+
+
+def set_tags(principal: Principal, participant_id: str, tags: list[str]) -> list[str]:
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        replace_tags(principal, person.id, tags)
+        return tags_of(person.id)
+
+
+def _check_tag(tag: str) -> None:
+    if not 1 <= len(tag) <= st.TAG_MAX:
+        raise field_error("tag", f"a tag is 1-{st.TAG_MAX} characters")
+
+
+def _counter_out(row: StateCounter, at: datetime) -> CounterOut:
+    """The effective value: 0 once `reset_after` has elapsed since the last reset (lazy reset)."""
+    value = row.value
+    if row.reset_after and row.last_reset_at is not None and at - row.last_reset_at > parse_duration(row.reset_after):
+        value = Decimal(0)
+    return CounterOut(key=row.key, value=canonical_decimal(value), reset_after=row.reset_after,
+                      last_reset_at=row.last_reset_at)
+
+
+def _counters(participant_id: str):
+    return StateCounter.select().where((StateCounter.owner_type == PARTICIPANT) & (StateCounter.owner_id == participant_id))
+
+
+def list_counters(principal: Principal, participant_id: str) -> list[CounterOut]:
+    person = get_participant_row(principal.organization_id, participant_id)
+    now = datetime.now(UTC)
+    return [_counter_out(row, now) for row in _counters(person.id).order_by(StateCounter.key)]
+
+
+def get_counter(principal: Principal, participant_id: str, key: str) -> CounterOut:
+    person = get_participant_row(principal.organization_id, participant_id)
+    row = _counters(person.id).where(StateCounter.key == key).first()
+    if row is None:
+        raise NotFound("counter not found")
+    return _counter_out(row, datetime.now(UTC))
+
+
+def set_counter(principal: Principal, participant_id: str, key: str, data: CounterSet) -> CounterOut:
+    if data.reset_after:
+        try:
+            parse_duration(data.reset_after)
+        except DurationError as exc:
+            raise field_error("reset_after", f"not a duration such as '24h': {data.reset_after!r}") from exc
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        st.set_counter(principal.organization_id, PARTICIPANT, person.id, key, Decimal(data.value),
+                       _origin(principal), reset_after=data.reset_after)
+        row = _counters(person.id).where(StateCounter.key == key).get()
+    return _counter_out(row, datetime.now(UTC))
+
+
+def delete_counter(principal: Principal, participant_id: str, key: str) -> None:
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        st.delete_counter(principal.organization_id, PARTICIPANT, person.id, key, _origin(principal))
+
+
+def attributes_of(participant_id: str) -> dict[str, str]:
+    return {row.key: row.value for row in StateAttribute.select().where(
+        (StateAttribute.owner_type == PARTICIPANT) & (StateAttribute.owner_id == participant_id)
+    ).order_by(StateAttribute.key)}
+
+
+def list_attributes(principal: Principal, participant_id: str) -> list[AttributeOut]:
+    person = get_participant_row(principal.organization_id, participant_id)
+    return [AttributeOut(key=k, value=v) for k, v in attributes_of(person.id).items()]
+
+
+def set_attribute(principal: Principal, participant_id: str, key: str, value: str) -> AttributeOut:
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        st.set_attribute(principal.organization_id, PARTICIPANT, person.id, key, value, _origin(principal))
+    return AttributeOut(key=key, value=value)
+
+
+def patch_attributes(principal: Principal, participant_id: str, attributes: dict[str, str]) -> dict[str, str]:
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        merge_attributes(principal, person.id, attributes)
+        return attributes_of(person.id)
+
+
+def delete_attribute(principal: Principal, participant_id: str, key: str) -> None:
+    with write_transaction():
+        person = get_participant_row(principal.organization_id, participant_id)
+        st.delete_attribute(principal.organization_id, PARTICIPANT, person.id, key, _origin(principal))

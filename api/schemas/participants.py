@@ -1,0 +1,167 @@
+"""Bodies of `/v1/participants` (reference 2.5, 2.8, 6.3, 6.6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from api.schemas.common import AmountText, Id, OpDescription, Request, Response
+
+ParticipantStatus = Literal["ACTIVE", "SUSPENDED", "CLOSED"]
+ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+Profile = Annotated[str, msgspec.Meta(max_length=255)]
+Email = Annotated[str, msgspec.Meta(max_length=255, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, msgspec.Meta(max_length=50)]
+TagText = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+AttributeKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+AttributeValue = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+Bucket = Literal["AVAILABLE", "HELD"]
+
+
+class ParticipantUpsert(Request):
+    """Example: `{"external_id": "user_123", "program_id": "...", "email": "a@example.com", "tags": ["vip"]}`."""
+
+    external_id: ExternalId
+    program_id: Id | None = None
+    status: ParticipantStatus | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    first_name: Profile | None = None
+    last_name: Profile | None = None
+    display_name: Profile | None = None
+    attributes: dict[AttributeKey, AttributeValue] | None = None
+    tags: Annotated[list[TagText], msgspec.Meta(max_length=1000)] | None = None
+
+
+class ParticipantPatch(Request):
+    """Profile strings: "" clears. `attributes` merge, `tags` replace all. Status has its own route."""
+
+    external_id: ExternalId | UnsetType = UNSET
+    email: Email | UnsetType = UNSET
+    phone: Phone | UnsetType = UNSET
+    first_name: Profile | UnsetType = UNSET
+    last_name: Profile | UnsetType = UNSET
+    display_name: Profile | UnsetType = UNSET
+    attributes: dict[AttributeKey, AttributeValue] | UnsetType = UNSET
+    tags: Annotated[list[TagText], msgspec.Meta(max_length=1000)] | UnsetType = UNSET
+
+
+class StatusChange(Request):
+    status: ParticipantStatus
+
+
+class BalanceOut(Response):
+    asset_id: str
+    available: str
+    held: str
+    deferred: str
+
+
+class TierOut(Response):
+    level: str
+    rank: int
+
+
+class ParticipantOut(Response):
+    id: str
+    external_id: str
+    status: str
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    display_name: str | None
+    program_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    tags: list[str] | None = None
+    counters: dict[str, str] | None = None
+    attributes: dict[str, str] | None = None
+    tiers: dict[str, TierOut] | None = None
+    balances: list[BalanceOut] | None = None
+
+
+class Adjust(Request):
+    program_id: Id
+    asset_id: Id
+    type: Literal["CREDIT", "DEBIT"]
+    amount: AmountText
+    description: OpDescription
+    allow_negative: bool = False
+    bucket: Bucket = "AVAILABLE"
+
+
+class BalanceOperation(Request):
+    """The shared hold / release / forfeit body (reference 6.6); `amount` omitted = whole bucket."""
+
+    program_id: Id
+    asset_id: Id
+    description: OpDescription
+    amount: AmountText | None = None
+    bucket: Bucket | None = None
+    reference_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+
+
+def balance_request(data: BalanceOperation) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+
+
+class StateHistoryOut(Response):
+    id: str
+    state_type: str
+    key: str
+    operation: str
+    old_value: str | None
+    new_value: str | None
+    program_id: str | None
+    event_id: str | None
+    rule_id: str | None
+    changed_by_api_key_id: str | None
+    changed_at: datetime
+
+
+class TagOut(Response):
+    tag: str
+
+
+class TagsOut(Response):
+    tags: list[str]
+
+
+class TagsReplace(Request):
+    tags: Annotated[list[TagText], msgspec.Meta(max_length=1000)]
+
+
+class CounterOut(Response):
+    key: str
+    value: str
+    reset_after: str | None
+    last_reset_at: datetime | None
+
+
+class CounterSet(Request):
+    """Example: `{"value": "12", "reset_after": "720h"}`; `reset_after: ""` removes auto-reset."""
+
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+    reset_after: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+
+
+class AttributeOut(Response):
+    key: str
+    value: str
+
+
+class AttributeSet(Request):
+    value: AttributeValue
+
+
+class AttributesMerge(Request):
+    attributes: dict[AttributeKey, AttributeValue]
+
+
+class AttributesOut(Response):
+    attributes: dict[str, str]

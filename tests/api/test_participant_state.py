@@ -1,0 +1,51 @@
+"""/v1/participants/{id}/state: tags, counters, attributes, each change in history."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def pid(api) -> str:
+    return api.post("/v1/participants", {"external_id": "u1"}).json()["id"]
+
+
+def test_tags(api, other_api, pid):
+    assert api.put(f"/v1/participants/{pid}/state/tags/VIP").json() == {"tag": "vip"}
+    assert api.put(f"/v1/participants/{pid}/state/tags/vip").status_code == 200
+    assert api.get(f"/v1/participants/{pid}/state/tags").json()["data"] == [{"tag": "vip"}]
+    assert api.put(f"/v1/participants/{pid}/state/tags", {"tags": ["a", "B"]}).json() == {"tags": ["a", "b"]}
+    assert api.delete(f"/v1/participants/{pid}/state/tags/a").status_code == 204
+    assert api.delete(f"/v1/participants/{pid}/state/tags/missing").status_code == 204
+    assert api.get(f"/v1/participants/{pid}/state/tags").json()["data"] == [{"tag": "b"}]
+    assert other_api.get(f"/v1/participants/{pid}/state/tags").status_code == 404
+    assert api.put(f"/v1/participants/{pid}/state/tags", {"tags": "a"}).status_code == 400
+
+
+def test_counters(api, pid):
+    assert api.get(f"/v1/participants/{pid}/state/counters/visits").status_code == 404
+    set_ = api.put(f"/v1/participants/{pid}/state/counters/visits", {"value": "3", "reset_after": "24h"})
+    assert set_.status_code == 200
+    assert (set_.json()["value"], set_.json()["reset_after"]) == ("3", "24h")
+    assert api.get(f"/v1/participants/{pid}/state/counters/visits").json()["value"] == "3"
+    assert [c["key"] for c in api.get(f"/v1/participants/{pid}/state/counters").json()["data"]] == ["visits"]
+    assert api.put(f"/v1/participants/{pid}/state/counters/visits", {"value": "x"}).status_code == 400
+    bad = api.put(f"/v1/participants/{pid}/state/counters/visits", {"value": "1", "reset_after": "soon"})
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "reset_after"
+    cleared = api.put(f"/v1/participants/{pid}/state/counters/visits", {"value": "1.5", "reset_after": ""}).json()
+    assert cleared["reset_after"] is None and cleared["value"] == "1.5"
+    assert api.delete(f"/v1/participants/{pid}/state/counters/visits").status_code == 204
+    assert api.get(f"/v1/participants/{pid}/state/counters").json()["data"] == []
+    assert api.get(f"/v1/participants/{pid}").json()["counters"] == {}
+
+
+def test_attributes(api, pid):
+    assert api.put(f"/v1/participants/{pid}/state/attributes/city", {"value": "Oslo"}).json() == {"key": "city", "value": "Oslo"}
+    merged = api.patch(f"/v1/participants/{pid}/state/attributes", {"attributes": {"zip": "0150"}}).json()
+    assert merged == {"attributes": {"city": "Oslo", "zip": "0150"}}
+    assert api.put(f"/v1/participants/{pid}/state/attributes/city", {"value": ""}).status_code == 400
+    assert api.delete(f"/v1/participants/{pid}/state/attributes/city").status_code == 204
+    assert api.get(f"/v1/participants/{pid}/state/attributes").json()["data"] == [{"key": "zip", "value": "0150"}]
+    operations = [h["operation"] for h in api.get(f"/v1/participants/{pid}/activity/state-history",
+                                                  state_type="attribute").json()["data"]]
+    assert operations == ["delete", "set", "set"]
