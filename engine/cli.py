@@ -185,3 +185,17 @@ def worker(database_url: str | None, queue_url: str | None, threads: int, worker
         run_worker(options, database_url=database_url, queue_url=queue_url, settings=settings)
     except EngineError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+
+
+@bench.command(name="pipeline")
+@click.option("--events", type=click.IntRange(50, 100_000), default=2000, show_default=True,
+              help="Events posted per figure (and as many trivial tasks).")
+@click.option("--workers", "worker_counts", type=click.IntRange(1, 16), multiple=True, default=(1, 2),
+              show_default=True, help="Worker process counts to measure (repeat the option).")
+@click.option("--rules", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rules in the program.")
+def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int) -> None:
+    """Events per second from POST /v1/events to COMPLETED with real API and worker processes on
+    SQLite, beside a trivial Huey task on the same queue, with 1 and 2 worker processes."""
+    from engine.bench.pipeline import measure, render
+
+    click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules))))

@@ -1,0 +1,249 @@
+"""Pipeline throughput: events per second from `POST /v1/events` to COMPLETED, beside a trivial
+Huey task on the same queue backend, in the same run.
+
+    >>> report = measure(events=2000, worker_counts=(1, 2))
+    >>> [(run.workers, round(run.ratio, 2)) for run in report.runs]
+    [(1, 0.6), (2, 0.7)]
+
+Real processes on a fresh SQLite database: one uvicorn API process and 1..N `accrual worker`
+processes (2 threads each). The program has 10 rules (conditions on the event, credits of an
+asset), so every event is claimed, evaluated, posted to the ledger and completed. The reference
+is the same worker processes draining `append_line` tasks (one line appended to a file per
+task) enqueued on the same SqlHuey queue: the cost of the queue itself.
+
+`System` is also what the worker's real-process tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from engine.bench.ingest import free_port, prepare, wait_ready
+
+RULES = 10
+WORKER_ENV = {  # fast recovery for tests and benchmarks; production keeps the defaults
+    "ACCRUAL_EVENT_LEASE_S": "3",
+    "ACCRUAL_RECONCILE_INTERVAL_S": "0.5",
+    "ACCRUAL_RECONCILE_STALE_S": "2",
+    "ACCRUAL_EVENT_RETRY_DELAYS": "0.2,0.2,0.2,0.2,0.2",
+    "ACCRUAL_WEBHOOK_RETRY_DELAYS": "0.2,0.2,0.2,0.2,0.2,0.2,0.2",
+    "ACCRUAL_WEBHOOKS_ALLOW_PRIVATE": "1",
+}
+
+
+def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
+    """The asset PTS (scale 0) and `rules` rules: rule i credits when `event.amount` exceeds i."""
+    from engine import bundle as b
+    from engine.store.catalog import create_asset, create_rule
+    from engine.store.db import connect
+    from engine.store.models import Program
+
+    db = connect(database_url)
+    with db.connection_context():
+        organisation_id = Program.get_by_id(program_id).organisation_id
+        create_asset(organisation_id, program_id, b.Asset(symbol="PTS", name="Points", scale=0))
+        for i in range(rules):
+            create_rule(organisation_id, program_id, b.Rule(
+                name=f"tier_{i}", condition=f"event.type == 'purchase' && event.amount > {float(i)}",
+                actions=[b.Credit(asset_id="PTS", amount="1")]))
+    db.close()
+
+
+@dataclass
+class System:
+    """An API server and worker processes on one database under `directory`."""
+
+    directory: Path
+    rules: int = RULES
+    worker_env: dict[str, str] = field(default_factory=lambda: dict(WORKER_ENV))
+    database_url: str = ""
+    key: str = ""
+    program_id: str = ""
+    url: str = ""
+    api: subprocess.Popen | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    def __enter__(self) -> System:
+        self.database_url = f"sqlite:///{self.directory / 'accrual.db'}"
+        self.key, self.program_id = prepare(self.database_url)
+        add_rules(self.database_url, self.program_id, self.rules)
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            env=self._env(), stdout=subprocess.DEVNULL)
+        try:
+            wait_ready(self.url, self.api)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in [*self.workers, self.api]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.api]:
+            if process is not None:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, **self.worker_env, "DATABASE_URL": self.database_url, "QUEUE_URL": "sql"}
+
+    def start_worker(self, threads: int = 2, log: Path | None = None) -> subprocess.Popen:
+        accrual = Path(sys.executable).with_name("accrual")
+        command = [str(accrual), "worker", "-w", str(threads), "--poll-max", "0.1"]
+        if log is None:
+            process = subprocess.Popen(command, env=self._env(), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.STDOUT)
+        else:
+            with open(log, "ab") as output:  # the child keeps its own descriptor
+                process = subprocess.Popen(command, env=self._env(), stdout=output, stderr=subprocess.STDOUT)
+        self.workers.append(process)
+        return process
+
+    def stop_worker(self, process: subprocess.Popen, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
+        process.send_signal(sig)
+        return process.wait(timeout=timeout_s)
+
+    def post_events(self, bodies: list[dict], concurrency: int = 16) -> list[httpx.Response]:
+        return asyncio.run(_post_all(self.url, self.key, bodies, concurrency))
+
+    def event_body(self, n: int, *, participant: str, amount: float = 5.0, key: str | None = None,
+                   timestamp: str | None = None) -> dict:
+        return {"program_id": self.program_id, "external_id": participant,
+                "idempotency_key": key or f"k-{n}", "event_timestamp": timestamp or "2026-01-01T12:00:00Z",
+                "event_data": {"type": "purchase", "amount": amount, "n": n}}
+
+
+async def _post_all(url: str, key: str, bodies: list[dict], concurrency: int) -> list[httpx.Response]:
+    results: list[httpx.Response | None] = [None] * len(bodies)
+    pending = iter(range(len(bodies)))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30, headers={"X-API-Key": key}) as client:
+        async def worker() -> None:
+            for index in pending:
+                results[index] = await client.post("/v1/events", json=bodies[index])
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return [r for r in results if r is not None]
+
+
+def count_statuses(database_url: str) -> dict[str, int]:
+    """Events by status, read with a connection of this process (the processes write meanwhile)."""
+    import sqlite3
+
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path, timeout=30) as conn:
+        return dict(conn.execute("SELECT status, COUNT(*) FROM event GROUP BY status").fetchall())
+
+
+def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return predicate()
+
+
+@dataclass(frozen=True)
+class Run:
+    workers: int
+    events: int
+    events_per_s: float
+    trivial_tasks: int
+    trivial_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.events_per_s / self.trivial_per_s if self.trivial_per_s else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    rules: int
+    runs: list[Run]
+
+
+def _pipeline_rate(system: System, events: int) -> float:
+    run_id = uuid.uuid4().hex[:8]
+    bodies = [system.event_body(n, participant=f"user_{n % 200}", amount=float(n % 12), key=f"{run_id}-{n}")
+              for n in range(events)]
+    before = count_statuses(system.database_url).get("COMPLETED", 0)
+    started = time.perf_counter()
+    responses = system.post_events(bodies)
+    if any(r.status_code != 202 for r in responses):
+        raise RuntimeError("the API refused some events")
+    done = wait_until(lambda: count_statuses(system.database_url).get("COMPLETED", 0) >= before + events, 600, 0.02)
+    if not done:
+        raise RuntimeError(f"events did not complete: {count_statuses(system.database_url)}")
+    return events / (time.perf_counter() - started)
+
+
+def _trivial_rate(system: System, tasks: int) -> float:
+    from engine.queue import configure_queue, reset_queue, submit
+    from engine.store.db import connect
+
+    out = system.directory / f"trivial-{uuid.uuid4().hex[:6]}.txt"
+    db = connect(system.database_url)
+    queue = configure_queue(db, "sql")
+    started = time.perf_counter()
+    with db.connection_context():
+        for n in range(tasks):
+            with db.atomic():
+                submit(queue, queue.append_line, str(out), str(n))
+
+    def finished() -> bool:
+        return out.exists() and out.read_text().count("\n") >= tasks
+
+    if not wait_until(finished, 600, 0.02):
+        raise RuntimeError("trivial tasks did not finish")
+    elapsed = time.perf_counter() - started
+    reset_queue()
+    db.close_all()
+    return tasks / elapsed
+
+
+def measure(*, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rules: int = RULES) -> Report:
+    """For each worker count: a fresh system, a warm-up, then the pipeline and the trivial figure."""
+    runs = []
+    for workers in worker_counts:
+        with tempfile.TemporaryDirectory(prefix="accrual-pipeline-") as directory, \
+                System(Path(directory), rules=rules) as system:
+            for _ in range(workers):
+                system.start_worker()
+            _pipeline_rate(system, min(200, events))  # warm-up: imports, compiled program cache, pools
+            _trivial_rate(system, min(200, events))
+            pipeline = _pipeline_rate(system, events)
+            trivial = _trivial_rate(system, events)
+            runs.append(Run(workers=workers, events=events, events_per_s=pipeline, trivial_tasks=events,
+                            trivial_per_s=trivial))
+    return Report(rules=rules, runs=runs)
+
+
+def render(report: Report) -> list[str]:
+    lines = [f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
+             "2 threads per worker process",
+             f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}"]
+    for run in report.runs:
+        lines.append(f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}"
+                     f"{run.ratio:>8.0%}")
+    lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue")
+    return lines

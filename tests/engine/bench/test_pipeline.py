@@ -1,0 +1,25 @@
+"""The pipeline benchmark runs end to end on real processes and reports both figures."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from engine.bench.pipeline import Report, Run, render
+from engine.cli import main
+
+
+def test_render_shows_both_rates_and_their_ratio():
+    report = Report(rules=10, runs=[Run(workers=2, events=1000, events_per_s=150.0, trivial_tasks=1000,
+                                        trivial_per_s=300.0)])
+    lines = render(report)
+    assert "program of 10 rules" in lines[0]
+    assert lines[2].split() == ["2", "1000", "150", "300", "50%"]
+
+
+@pytest.mark.slow
+def test_bench_pipeline_command_measures_a_real_run():
+    result = CliRunner().invoke(main, ["bench", "pipeline", "--events", "60", "--workers", "1", "--rules", "2"])
+    assert result.exit_code == 0, result.output
+    row = result.output.splitlines()[2].split()
+    assert row[:2] == ["1", "60"] and float(row[2]) > 0 and float(row[3]) > 0
