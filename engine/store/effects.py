@@ -44,6 +44,7 @@ OPEN_STATUSES = ("PENDING", "PROCESSING")
 LEDGER_ACTIONS = {"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "VOID_HOLD"}
 STATE_ACTIONS = {"TAG", "UNTAG", "COUNTER", "SET_ATTRIBUTE"}
 BLOCKED_WHEN_INACTIVE = LEDGER_ACTIONS | {"COUNTER"}  # D22
+ATTRIBUTE_VALUE_MAX = 4096
 API_STATUS = {  # D31: engine status -> (API status, reason)
     "MATCHED": ("SUCCESS", None), "SKIPPED_ERROR": ("SKIPPED_ERROR", None), "SKIPPED_TIMEOUT": ("SKIPPED_TIMEOUT", None),
     "OUTSIDE_TIME_WINDOW": ("SKIPPED", "OUTSIDE_TIME_WINDOW"), "STOPPED": ("SKIPPED", "STOPPED_BY_RULE"),
@@ -230,14 +231,15 @@ class _Applier:
             return self._post(action, movements.Entity(owner_type, owner_id, self.program_id if owner_type == GROUP else ""))
         origin, at = self._origin(action), self.event.event_timestamp
         if action.type == "TAG":
-            st.add_tag(self.org_id, owner_type, owner_id, action.tag, origin, self.history)
+            st.add_tag(self.org_id, owner_type, owner_id, _text(action, "tag"), origin, self.history)
         elif action.type == "UNTAG":
-            st.remove_tag(self.org_id, owner_type, owner_id, action.tag, origin, self.history)
+            st.remove_tag(self.org_id, owner_type, owner_id, _text(action, "tag"), origin, self.history)
         elif action.type == "COUNTER":
-            st.increment_counter(self.org_id, owner_type, owner_id, action.key, Decimal(action.value), origin,
+            st.increment_counter(self.org_id, owner_type, owner_id, _text(action, "key"), _increment(action), origin,
                                  action.reset_after, self.history, at=at)
         elif action.type == "SET_ATTRIBUTE":
-            st.set_attribute(self.org_id, owner_type, owner_id, action.key, action.value, origin, self.history)
+            st.set_attribute(self.org_id, owner_type, owner_id, _text(action, "key"), _text(action, "value", ATTRIBUTE_VALUE_MAX), origin,
+                             self.history)
         return None  # SET_TIER via state changes; SCHEDULE_EVENT and BROADCAST via `within`
 
     def _post(self, action: ResolvedAction, entity: movements.Entity) -> str:
@@ -305,6 +307,26 @@ class _Applier:
                 raise Conflict(f"budget of rule {use.rule!r} for {use.asset} was used up by another event; retry",
                                code="budget_conflict", rule=use.rule, asset=use.asset)
             RuleBudget.update(consumed=row.consumed + use.amount).where(RuleBudget.id == row.id).execute()
+
+
+def _text(action: ResolvedAction, field: str, limit: int = st.TAG_MAX) -> str:
+    """A required text field of a resolved action (tag, key, attribute value), or `invalid_action`."""
+    value = getattr(action, field)
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise LedgerRejected(f"{action.type} action of rule {action.rule!r} has no valid {field}", code="invalid_action",
+                             rule=action.rule, field=field)
+    return value
+
+
+def _increment(action: ResolvedAction) -> Decimal:
+    try:
+        value = Decimal(action.value)
+    except (TypeError, ValueError, ArithmeticError):
+        value = None
+    if value is None or not value.is_finite():
+        raise LedgerRejected(f"COUNTER action of rule {action.rule!r} has no valid value", code="invalid_action",
+                             rule=action.rule, field="value")
+    return value
 
 
 def _matures_later(matures_at: str | None, now: datetime) -> bool:

@@ -175,9 +175,9 @@ def _idempotent(organisation_id: str, program_id: str, operation: str, key: str 
                                              idempotency_key=key, request_hash=request_hash,
                                              response=msgspec.to_builtins(result))
                 return result
-        except peewee.IntegrityError:
+        except peewee.IntegrityError as exc:
             if key is None or attempt == 2:
-                raise
+                raise Conflict(f"{operation.lower()} conflicted with a concurrent write; retry", code="conflict") from exc
             # A concurrent request with the same key committed first: answer with its result.
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -125,3 +125,20 @@ def test_unknown_target_participant_fails_the_event(world):
     action = ResolvedAction(rule=rule.name, index=0, type="TAG", target=ghost, tag="x")
     outcome = post_event_effects(event.id, msgspec.structs.replace(typical_result(rule), actions=[action]))
     assert outcome.error_code == "unknown_participant"
+
+
+def test_malformed_resolved_actions_fail_the_event_with_a_code(world):
+    rule = make_rule(world)
+    target = ResolvedTarget(type="PARTICIPANT", role="participant")
+    broken = [
+        ResolvedAction(rule=rule.name, index=0, type="COUNTER", target=target, key="n", value="many"),
+        ResolvedAction(rule=rule.name, index=0, type="TAG", target=target, tag=""),
+        ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="NOPE", amount=Decimal(1)),
+        ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="PTS", amount=Decimal("0.001")),
+    ]
+    codes = []
+    for action in broken:
+        event = store_event(world)
+        codes.append(post_event_effects(event.id, msgspec.structs.replace(typical_result(rule), actions=[action])).error_code)
+    assert codes == ["invalid_action", "invalid_action", "asset_not_linked", "LEDGER_SCALE"]
+    assert JournalEntry.select().count() == 0 and StateCounter.select().count() == 0

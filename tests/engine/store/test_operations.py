@@ -114,3 +114,28 @@ def test_inactive_participants_and_foreign_ids(world):
     with pytest.raises(NotFound):
         ops.adjust_balance(other.id, world.bob.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
                            amount="1", description="x")
+
+
+def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
+    import threading
+
+    credit(world, "10")
+    base = dict(program_id=world.program.id, asset_id="PTS", description="order 9", idempotency_key="same")
+    answers, errors = [], []
+
+    def send():
+        try:
+            with db.connection_context():
+                answers.append(ops.hold(world.org.id, world.alice.id, amount="2", **base))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({answer.journal_entry_id for answer in answers}) == 1
+    assert ops.release(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
+                       description="r").amount_processed == Decimal("2.00")
