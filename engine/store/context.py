@@ -26,7 +26,7 @@ from engine.store import state as st
 from engine.store.accounts import balances_of
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
-from engine.store.db import write_transaction
+from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.errors import Conflict, NotFound
 from engine.store.models import PARTICIPANT, PROGRAM, Asset, Participant, Program, ProgramAsset
 from engine.store.models_ledger import HELD, JournalEntry, Posting
@@ -167,7 +167,13 @@ def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str,
 
 
 def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], BudgetState]:
+    """What each rule's budget has consumed. Inside a transaction on PostgreSQL the budget rows are
+    locked (in id order) until it ends, so an evaluation that reads a budget is posted before any
+    other event can consume it: the budget re-check in `post_event_effects` then never refuses."""
     query = (RuleBudget.select(RuleBudget, RuleRecord.name).join(RuleRecord)
-             .where((RuleRecord.program == program_id) & (RuleRecord.status != "ARCHIVED")))
+             .where((RuleRecord.program == program_id) & (RuleRecord.status != "ARCHIVED"))
+             .order_by(RuleBudget.id))
+    if is_postgres() and database_proxy.in_transaction():
+        query = query.for_update(of=RuleBudget)
     return {(row.rule.name, row.asset_symbol): BudgetState(consumed=effective_consumed(row, record.created_at))
             for row in query}

@@ -55,3 +55,46 @@ def test_concurrent_writers_on_one_participant_never_lose_an_update(world, db):
     assert JournalEntry.select().count() == writes * 2
     report = verify()
     assert report.ok, report.mismatches
+
+
+def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
+    """Evaluated and posted in one transaction each (as the worker does), concurrent events of
+    different participants on one rule budget: exactly the credits that fit, no budget_conflict."""
+    from engine import bundle as b
+    from engine.evaluate import evaluate_event
+    from engine.store.catalog import create_rule
+    from engine.store.context import load_event_context
+    from engine.store.db import write_transaction
+    from engine.store.models import Participant
+    from engine.store.models_rules import RuleBudget
+
+    rule = create_rule(world.org.id, world.program.id, b.Rule(
+        name="capped", condition="true", actions=[b.Credit(asset_id="PTS", amount="10")],
+        budgets=[b.Budget(asset_id="PTS", limit="30")]))
+    people = [Participant.create(organisation=world.org, external_id=f"c{n}") for n in range(8)]
+    events = [store_event(world, person).id for person in people]
+    outcomes, errors = [], []
+    start = threading.Barrier(len(events))
+
+    def process(event_id):
+        try:
+            with db.connection_context():
+                start.wait()
+                with write_transaction():
+                    context = load_event_context(event_id)
+                    result = evaluate_event(context.program, context.event, context.participant,
+                                            program_state=context.program_state, budgets=context.budgets)
+                    outcomes.append(post_event_effects(event_id, result))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=process, args=(event_id,)) for event_id in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(o.status for o in outcomes) == ["COMPLETED"] * len(events)
+    assert sum(len(o.journal_entry_ids) for o in outcomes) == 3
+    assert RuleBudget.get(RuleBudget.rule == rule.id).consumed == Decimal(30)
+    assert verify().ok
