@@ -30,6 +30,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from dsl.errors import DslError
 from engine.errors import EngineError, LedgerInvariantError
+from engine.store.errors import Conflict as StoreConflict
+from engine.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("accrual.api")
 
@@ -184,8 +186,12 @@ def engine_error_handler(request: Request, exc: EngineError) -> Response[ErrorBo
     if isinstance(exc, LedgerInvariantError):  # a broken ledger invariant is a bug, never the client's
         return internal_error_handler(request, exc)
     code = exc.code.lower()
+    status = ENGINE_STATUS.get(code)
+    if status is None:
+        # The store's classes carry the status whatever their refined code (rule_archived, ...).
+        status = 409 if isinstance(exc, StoreConflict) else 404 if isinstance(exc, StoreNotFound) else 422
     details = {k: v for k, v in exc.details.items() if isinstance(v, (str, int, float, bool, type(None)))}
-    return _envelope(ENGINE_STATUS.get(code, 422), code, exc.message, details)
+    return _envelope(status, code, exc.message, details)
 
 
 def dsl_error_handler(_: Request, exc: DslError) -> Response[ErrorBody]:

@@ -6,6 +6,7 @@ from api.controllers.health import HealthController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
+from api.controllers.rules import RuleController
 
 CONTROLLERS = [HealthController, EventController, ProgramController, AssetController, ParticipantController,
-               ParticipantStateController]
+               ParticipantStateController, RuleController]

@@ -1,0 +1,116 @@
+"""`POST /v1/rules/{id}/simulate` and `POST /v1/rules/validate`: the same compile and evaluate
+functions the worker runs (D30), with nothing written.
+
+Simulation evaluates the one rule (as if ACTIVE) against the given event data and an optional
+participant state, at the server's current time, and describes each action it would run in
+Scrip's shapes (reference 4.6)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from api.errors import BadRequest
+from api.queries.rules import get_rule_row
+from api.schemas.rules import (
+    ActionResult,
+    ParticipantStateInput,
+    SimulatedEvaluation,
+    SimulatedRule,
+    SimulateRequest,
+    SimulateResult,
+    ValidateResult,
+)
+from dsl import DslError, compile_expression
+from engine.errors import EngineError
+from engine.evaluate import evaluate_event
+from engine.program import ProgramCompileError, compile_program
+from engine.result import ResolvedAction, RuleStatus
+from engine.state import CounterState, EntityState, EventInput
+from engine.store import catalog
+from engine.store.db import utcnow
+from engine.store.fields import canonical_decimal
+
+VARIABLES = ("event", "participant", "recipient", "program", "now")
+SYNTAX_NOTE = ("Only syntax and names are checked; whether the condition matches depends on the event "
+               "and the participant's state.")
+
+
+def validate_condition(condition: str) -> ValidateResult:
+    """Compile a CEL condition as a rule's would be. Example: `validate_condition("event.amount > 1.0").valid`."""
+    try:
+        compile_expression(condition, variables=VARIABLES)
+    except DslError as exc:
+        return ValidateResult(valid=False, message=str(exc), line=exc.line, column=exc.column, code=exc.code)
+    return ValidateResult(valid=True, message="CEL condition is valid", note=SYNTAX_NOTE)
+
+
+def _participant(given: ParticipantStateInput | None) -> EntityState:
+    if given is None:
+        return EntityState(id="simulated", external_id="simulated")
+    try:
+        counters = {k: CounterState(value=Decimal(str(v))) for k, v in given.counters.items()}
+    except ArithmeticError as exc:
+        raise BadRequest("participant_state.counters values must be numbers",
+                         details={"field": "participant_state.counters"}) from exc
+    return EntityState(id="simulated", external_id="simulated", tags=sorted({t.lower() for t in given.tags}),
+                       counters=counters, attributes=dict(given.attributes))
+
+
+def _describe(action: ResolvedAction, before: EntityState) -> dict[str, Any]:
+    amount = None if action.amount is None else canonical_decimal(action.amount)
+    verb = action.type.capitalize().replace("_", " ")
+    if action.type in ("CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT"):
+        return {"amount": amount, "asset_symbol": action.asset,
+                "description": f"{verb} {amount} {action.asset} to participant"}
+    if action.type == "COUNTER":
+        current = before.counters.get(action.key or "")
+        current_value = current.value if current else Decimal(0)
+        projected = current_value + Decimal(action.value or "0")
+        return {"current_value": canonical_decimal(current_value), "projected_value": canonical_decimal(projected),
+                "value": action.value, "description": f"Increment counter {action.key} by {action.value}"}
+    if action.type in ("TAG", "UNTAG"):
+        key = "would_add" if action.type == "TAG" else "would_remove"
+        return {"current_tags": before.tags, key: action.tag, "description": f"{verb} '{action.tag}'"}
+    if action.type == "SET_ATTRIBUTE":
+        current = before.attributes.get(action.key or "")
+        return {"current_value": current, "would_change": current != action.value,
+                "description": f"Set attribute {action.key} to '{action.value}'"}
+    return {"description": f"{verb} " + " ".join(str(v) for v in (action.tier, action.level, action.event_name) if v)}
+
+
+def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateResult:
+    record = get_rule_row(org_id, rule_id)
+    bundle, _ = catalog.program_bundle(record.program)
+    rule = msgspec.structs.replace(catalog.rule_to_bundle(record), status="ACTIVE", stop_after_match=False)
+    single = msgspec.structs.replace(bundle, rules=[rule])
+    try:
+        program = compile_program(single)
+    except ProgramCompileError as exc:
+        raise BadRequest(f"the rule does not compile: {exc}", code="invalid_rule") from exc
+    participant = _participant(data.participant_state)
+    now = utcnow()
+    try:
+        result = evaluate_event(program, EventInput(event_data=data.event, event_timestamp=now, received_at=now),
+                                participant)
+    except EngineError as exc:
+        raise BadRequest(exc.message, code=exc.code.lower()) from exc
+    outcome = result.rules[0] if result.rules else None
+    summary = SimulatedRule(id=record.id, name=record.name, condition=record.condition, order=record.order,
+                            stop_after_match=record.stop_after_match)
+    if result.status == "FAILED" and (outcome is None or outcome.status == RuleStatus.MATCHED):
+        evaluation = SimulatedEvaluation(matched=True, status="evaluated", reason=result.error_message)
+    elif outcome is None or outcome.status == RuleStatus.NOT_MATCHED:
+        evaluation = SimulatedEvaluation(matched=False, status="evaluated", reason="condition evaluated to false")
+    elif outcome.status in (RuleStatus.SKIPPED_ERROR, RuleStatus.SKIPPED_TIMEOUT):
+        evaluation = SimulatedEvaluation(matched=False, status="condition_failed", reason=outcome.error)
+    elif outcome.status == RuleStatus.OUTSIDE_TIME_WINDOW:
+        evaluation = SimulatedEvaluation(matched=False, status="evaluated", reason="OUTSIDE_TIME_WINDOW")
+    else:
+        evaluation = SimulatedEvaluation(
+            matched=True, status="evaluated",
+            reason="BUDGET_EXCEEDED" if outcome.status == RuleStatus.BUDGET_EXCEEDED else None,
+            results=[ActionResult(action=a.type, result=_describe(a, participant)) for a in outcome.actions])
+    return SimulateResult(rule=summary, evaluation=evaluation)

@@ -1,0 +1,129 @@
+"""Bodies of `/v1/rules` (reference 2.11, 4.6, 6.7). A rule body is `engine.bundle.Rule` (one schema
+for files and the API, D28) plus the `program_id` it belongs to; `asset_id`s may be ids or symbols."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from api.schemas.common import Id, Request, Response
+from engine import bundle as b
+
+RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
+
+
+class RuleCreate(b.Rule, kw_only=True):
+    """Example: `{"program_id": "...", "name": "points", "condition": "event.type == 'purchase'",
+    "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"}]}`."""
+
+    program_id: Id
+
+
+class RulePatch(Request):
+    """Any subset of the rule's fields (at least one); `actions` and `budgets` replace."""
+
+    name: b.Name | UnsetType = UNSET
+    description: b.Description | None | UnsetType = UNSET
+    condition: b.Expr | UnsetType = UNSET
+    actions: Annotated[list[b.Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
+    order: Annotated[int, msgspec.Meta(ge=1)] | UnsetType = UNSET
+    stop_after_match: bool | UnsetType = UNSET
+    active_from: datetime | None | UnsetType = UNSET
+    active_to: datetime | None | UnsetType = UNSET
+    budgets: list[b.Budget] | UnsetType = UNSET
+    status: RuleStatus | UnsetType = UNSET
+
+
+class BudgetOut(Response):
+    asset_id: str
+    limit: str
+    consumed: str
+    schedule_type: str | None
+    cron_expression: str | None
+    interval: str | None
+    next_reset_at: datetime | None
+
+
+class RuleOut(Response):
+    id: str
+    program_id: str
+    version: int
+    name: str
+    description: str | None
+    condition: str
+    actions: list[b.Action]
+    order: int
+    stop_after_match: bool
+    active_from: datetime | None
+    active_to: datetime | None
+    budgets: list[BudgetOut]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class ValidateRequest(Request):
+    condition: Annotated[str, msgspec.Meta(max_length=65536)]
+
+
+class ValidateResult(Response):
+    valid: bool
+    message: str
+    note: str | None = None
+    line: int | None = None
+    column: int | None = None
+    code: str | None = None
+
+
+class ParticipantStateInput(Request):
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, float | int | str] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class SimulateRequest(Request):
+    """Example: `{"event": {"type": "purchase", "amount": 12.5}, "participant_state": {"tags": ["vip"]}}`."""
+
+    event: dict[str, Any]
+    participant_state: ParticipantStateInput | None = None
+
+
+class SimulatedRule(Response):
+    id: str
+    name: str
+    condition: str
+    order: int
+    stop_after_match: bool
+
+
+class ActionResult(Response):
+    action: str
+    result: dict[str, Any]
+
+
+class SimulatedEvaluation(Response):
+    matched: bool
+    status: Literal["evaluated", "condition_failed"]
+    reason: str | None = None
+    results: list[ActionResult] | None = None
+
+
+class SimulateResult(Response):
+    rule: SimulatedRule
+    evaluation: SimulatedEvaluation
+
+
+class RuleHistoryOut(Response):
+    id: str
+    rule_id: str
+    program_id: str
+    version: int
+    change_type: str
+    changes: dict[str, Any]
+    snapshot: dict[str, Any]
+    changed_by_api_key_id: str | None
+    changed_at: datetime

@@ -1,0 +1,133 @@
+"""/v1/rules: create (compiled first), list, get, patch with versions, validate, simulate, history,
+reset-budget, isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def program(api) -> str:
+    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
+    asset = api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 0}).json()
+    assert asset["symbol"] == "PTS"
+    return pid
+
+
+def rule(program_id: str, **overrides) -> dict:
+    body = {"program_id": program_id, "name": "points", "condition": "event.type == 'purchase'",
+            "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"},
+                        {"type": "TAG", "tag": "buyer"}, {"type": "COUNTER", "key": "visits", "value": 1}],
+            "budgets": [{"asset_id": "PTS", "limit": "1000", "schedule_type": "INTERVAL", "interval": "720h"}]}
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def created(api, program) -> dict:
+    response = api.post("/v1/rules", rule(program))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_defaults_and_get(api, other_api, created, program):
+    assert created["order"] == 10 and created["version"] == 1 and created["status"] == "ACTIVE"
+    assert created["budgets"][0]["consumed"] == "0" and created["budgets"][0]["next_reset_at"] is not None
+    assert created["actions"][0] == {"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"}
+    assert api.get(f"/v1/rules/{created['id']}").json() == created
+    assert other_api.get(f"/v1/rules/{created['id']}").status_code == 404
+    second = api.post("/v1/rules", rule(program, name="second")).json()
+    assert second["order"] == 20
+
+
+def test_asset_by_id_is_stored_as_symbol(api, program):
+    asset_id = api.get("/v1/assets/PTS").json()["id"]
+    body = rule(program, actions=[{"type": "CREDIT", "asset_id": asset_id, "amount": 5}], budgets=[])
+    assert api.post("/v1/rules", body).json()["actions"][0]["asset_id"] == "PTS"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [({"condition": "event.type =="}, "invalid_rule"), ({"condition": "evnt.type == 'x'"}, "invalid_rule"),
+     ({"actions": []}, "bad_request"), ({"actions": [{"type": "EXPLODE"}]}, "bad_request"),
+     ({"order": 0}, "bad_request"), ({"surprise": True}, "bad_request"),
+     ({"actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount +"}]}, "invalid_rule")],
+)
+def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
+    response = api.post("/v1/rules", rule(program, **overrides))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == code
+    assert api.get("/v1/rules").json()["data"] == []
+
+
+def test_unknown_asset_and_order_conflict(api, program, created):
+    missing = api.post("/v1/rules", rule(program, name="x", actions=[{"type": "CREDIT", "asset_id": "NOPE", "amount": 1}],
+                                         budgets=[]))
+    assert missing.status_code == 404
+    clash = api.post("/v1/rules", rule(program, name="y", order=10))
+    assert clash.status_code == 409 and clash.json()["code"] == "order_conflict"
+    duplicate = api.post("/v1/rules", rule(program))
+    assert duplicate.status_code == 400 and duplicate.json()["details"]["field"] == "name"
+
+
+def test_patch_keeps_versions_and_history(api, created):
+    rid = created["id"]
+    patched = api.patch(f"/v1/rules/{rid}", {"condition": "event.amount > 5.0", "description": "big"}).json()
+    assert patched["version"] == 2 and patched["condition"] == "event.amount > 5.0"
+    assert api.patch(f"/v1/rules/{rid}", {}).status_code == 400
+    assert api.patch(f"/v1/rules/{rid}", {"condition": "event.amount >"}).status_code == 400
+    assert api.get(f"/v1/rules/{rid}").json()["version"] == 2
+    archived = api.patch(f"/v1/rules/{rid}", {"status": "ARCHIVED"}).json()
+    assert archived["status"] == "ARCHIVED" and archived["deleted_at"] is not None
+    assert api.patch(f"/v1/rules/{rid}", {"name": "again"}).status_code == 409
+    history = api.get(f"/v1/rules/{rid}/history").json()["data"]
+    assert [(h["version"], h["change_type"]) for h in history] == [(3, "archived"), (2, "updated"), (1, "created")]
+    assert history[1]["changes"]["condition"]["new"] == "event.amount > 5.0"
+    assert history[2]["snapshot"]["condition"] == "event.type == 'purchase'"
+    assert api.get("/v1/rules").json()["data"] == []
+    assert [r["id"] for r in api.get("/v1/rules", include_archived="true").json()["data"]] == [rid]
+
+
+def test_list_rules_by_order_and_program(api, program, created):
+    other = api.post("/v1/programs", {"name": "Other"}).json()["id"]
+    first = api.post("/v1/rules", rule(program, name="first", order=5, budgets=[])).json()
+    assert [r["name"] for r in api.get("/v1/rules").json()["data"]] == ["first", "points"]
+    assert api.get("/v1/rules", program_id=other).json()["data"] == []
+    assert [r["id"] for r in api.get("/v1/rules", search="fir").json()["data"]] == [first["id"]]
+
+
+@pytest.mark.parametrize(("condition", "valid"), [("event.amount > 10.0", True), ("event.amount >", False),
+                                                   ("foo.bar", False), ("'vip' in participant.tags", True)])
+def test_validate(api, condition, valid):
+    body = api.post("/v1/rules/validate", {"condition": condition}).json()
+    assert body["valid"] is valid
+    assert (body["message"] == "CEL condition is valid") is valid
+    assert (body["note"] is not None) is valid
+
+
+def test_simulate_matched_and_not(api, created):
+    rid = created["id"]
+    matched = api.post(f"/v1/rules/{rid}/simulate", {"event": {"type": "purchase", "amount": 3.0},
+                                                     "participant_state": {"tags": ["x"], "counters": {"visits": 2}}})
+    assert matched.status_code == 200, matched.text
+    evaluation = matched.json()["evaluation"]
+    assert evaluation["matched"] is True and evaluation["status"] == "evaluated"
+    results = {r["action"]: r["result"] for r in evaluation["results"]}
+    assert results["CREDIT"]["amount"] == "30" and results["CREDIT"]["asset_symbol"] == "PTS"
+    assert results["TAG"] == {"current_tags": ["x"], "would_add": "buyer", "description": "Tag 'buyer'"}
+    assert (results["COUNTER"]["current_value"], results["COUNTER"]["projected_value"]) == ("2", "3")
+    missed = api.post(f"/v1/rules/{rid}/simulate", {"event": {"type": "refund"}}).json()["evaluation"]
+    assert missed["matched"] is False and missed["status"] == "evaluated"
+    failed = api.post(f"/v1/rules/{rid}/simulate", {"event": {}}).json()["evaluation"]
+    assert (failed["matched"], failed["status"], failed["results"]) == (False, "condition_failed", None)
+    assert "type" in failed["reason"]
+    assert api.post(f"/v1/rules/{rid}/simulate", {"event": []}).status_code == 400
+    assert api.get("/v1/events").json()["data"] == []
+
+
+def test_reset_budget(api, created):
+    rid = created["id"]
+    reset = api.post(f"/v1/rules/{rid}/reset-budget?asset_id=PTS")
+    assert reset.status_code == 200 and reset.json()["consumed"] == "0"
+    assert api.post(f"/v1/rules/{rid}/reset-budget?asset_id=NOPE").status_code == 404
+    assert api.post(f"/v1/rules/{rid}/reset-budget").status_code == 400
