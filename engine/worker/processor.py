@@ -20,8 +20,10 @@ Huey runs a task at most once, so exactly-once comes from the rows, not the queu
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.result import EvaluationResult
-from engine.store.db import utcnow, write_transaction
+from engine.store.db import is_postgres, utcnow, write_transaction
 from engine.store.models import Participant
 from engine.store.models_rules import EventRecord
 from engine.worker import webhooks
@@ -75,12 +77,32 @@ def drain_lane(lane: Any, settings: WorkerSettings, pipeline: Pipeline | None = 
     """Process the lane's due events in order until none is left; returns how many were claimed."""
     pipeline = pipeline or default_pipeline
     for count in range(EVENTS_PER_WAKEUP):
-        claim = claim_next(lane, lease_s=settings.event_lease_s)
-        if claim is None:
-            return count
-        process_claim(claim, settings, pipeline)
+        with writer_turn():
+            claim = claim_next(lane, lease_s=settings.event_lease_s)
+            if claim is None:
+                return count
+            process_claim(claim, settings, pipeline)
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
+
+
+_sqlite_writer = threading.Lock()
+
+
+@contextlib.contextmanager
+def writer_turn() -> Iterator[None]:
+    """On SQLite, let this process's threads take turns at the database's single write lock.
+
+    SQLite admits one writer; a thread that finds the lock taken sleeps in the busy handler in
+    steps of up to 100 ms, long after the lock is free again. Queuing on a Python lock instead
+    wakes the next thread as soon as the previous one commits. Other processes still meet at
+    SQLite's lock. PostgreSQL needs no turns (row locks, several writers).
+    """
+    if is_postgres():
+        yield
+        return
+    with _sqlite_writer:
+        yield
 
 
 def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
@@ -103,14 +125,14 @@ def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str
         now = utcnow()
         # The pipeline wrote the status; clear the lease and keep our fencing token on the row.
         EventRecord.update(next_attempt_at=None, updated_at=now).where(EventRecord.id == claim.event_id).execute()
-        event = EventRecord.get_by_id(claim.event_id)
         if applied.status == FAILED:
-            publish_failed(event, settings, now)
+            publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
             return FAILED
         if applied.status != COMPLETED or applied.result is None:
             raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
-        endpoints = webhooks.subscribers(event.organisation_id)
+        endpoints = webhooks.subscribers(claim.lane.organisation_id)
         if endpoints:
+            event = EventRecord.get_by_id(claim.event_id)
             messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
             for event_type, data in messages:
                 webhooks.publish(event.organisation_id, event_type, data, endpoints=endpoints,
