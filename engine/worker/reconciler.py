@@ -6,10 +6,11 @@ periodic pass repairs every case:
 
     event PROCESSING, lease over        -> PENDING (or FAILED `worker_lost` when out of attempts),
                                            and woken
-    event PENDING, due for `stale_s`    -> woken again (its wake-up was lost, or is still queued
-                                           behind a backlog: a second wake-up is a harmless no-op)
-    delivery SENDING, lease over        -> PENDING and woken
-    delivery PENDING, due for `stale_s` -> woken again
+    event PENDING, due for `stale_s`    -> woken again, once per lane (its wake-up was lost), when
+                                           the queue is empty
+    delivery SENDING, lease over        -> PENDING and woken (FAILED `sender_lost` if that was its
+                                           last attempt)
+    delivery PENDING, due for `stale_s` -> woken again, when the queue is empty
 
 Woken rows get `next_attempt_at = now`, so one row is woken at most once per `stale_s`. Several
 reconcilers may run at once: every change is a conditional UPDATE, and wake-ups are idempotent.
@@ -20,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from engine.queue import enqueue_delivery, enqueue_event
+from engine.queue import current_queue, enqueue_delivery, enqueue_event
 from engine.store.db import utcnow, write_transaction
 from engine.store.models_rules import EventRecord
 from engine.store.models_webhooks import WebhookDelivery
-from engine.worker.ordering import FAILED, PENDING, PROCESSING, due_time
+from engine.worker.ordering import FAILED, PENDING, PROCESSING, due_time, lane_of
 from engine.worker.processor import publish_failed
 from engine.worker.settings import WorkerSettings
 
@@ -52,9 +53,14 @@ def reconcile(settings: WorkerSettings, now: datetime | None = None) -> Reconcil
     """
     now = now or utcnow()
     released, failed = _release_expired_events(settings, now)
-    woken = _wake_stale_events(settings, now)
     deliveries_released = _release_expired_deliveries(now)
-    deliveries_woken = _wake_stale_deliveries(settings, now)
+    woken = deliveries_woken = 0
+    # Stale PENDING rows are woken only when the queue is empty: while tasks wait, the backlog is
+    # being worked through, and waking every row of a long backlog would flood the queue with
+    # no-op duplicates. Wake-ups lost meanwhile are recovered as soon as the queue drains.
+    if current_queue().huey.pending_count() == 0:
+        woken = _wake_stale_events(settings, now)
+        deliveries_woken = _wake_stale_deliveries(settings, now)
     return ReconcileReport(released, failed, woken, deliveries_released, deliveries_woken)
 
 
@@ -97,21 +103,23 @@ def _release_expired_events(settings: WorkerSettings, now: datetime) -> tuple[in
 def _wake_stale_events(settings: WorkerSettings, now: datetime) -> int:
     stale_before = now - timedelta(seconds=settings.reconcile_stale_s)
     with write_transaction():
-        ids = [
-            row.id
-            for row in EventRecord.select(EventRecord.id)
+        stale = list(
+            EventRecord.select(EventRecord.id, EventRecord.organisation, EventRecord.external_id,
+                               EventRecord.participant)
             .where((EventRecord.status == PENDING) & (due_time() <= stale_before))
             .order_by(EventRecord.event_timestamp)
             .limit(BATCH)
-        ]
-        if not ids:
+        )
+        if not stale:
             return 0
         EventRecord.update(next_attempt_at=now).where(
-            EventRecord.id.in_(ids) & (EventRecord.status == PENDING)
+            EventRecord.id.in_([event.id for event in stale]) & (EventRecord.status == PENDING)
         ).execute()
-        for event_id in ids:
+        # One wake-up per lane: the woken worker drains the whole lane.
+        first_of_lane = {lane_of(event).key: event.id for event in reversed(stale)}
+        for event_id in first_of_lane.values():
             enqueue_event(event_id)
-    return len(ids)
+    return len(first_of_lane)
 
 
 def _release_expired_deliveries(now: datetime) -> int:
@@ -124,6 +132,11 @@ def _release_expired_deliveries(now: datetime) -> int:
         ]
         if not ids:
             return 0
+        WebhookDelivery.update(status="FAILED", next_attempt_at=None, updated_at=now, error_code="sender_lost",
+                               last_error="the sender stopped during the last attempt").where(
+            WebhookDelivery.id.in_(ids) & (WebhookDelivery.status == "SENDING")
+            & (WebhookDelivery.attempt_count >= WebhookDelivery.max_attempts)
+        ).execute()
         WebhookDelivery.update(status="PENDING", next_attempt_at=now, updated_at=now).where(
             WebhookDelivery.id.in_(ids) & (WebhookDelivery.status == "SENDING")
         ).execute()

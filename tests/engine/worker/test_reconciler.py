@@ -63,3 +63,32 @@ def test_a_delivery_whose_sender_died_is_released(queue, world):
     assert report.deliveries_released == 1
     assert WebhookDelivery.get().status == "PENDING"
     assert [t.name for t in queue.huey.pending()] == ["deliver_webhook"]
+
+
+def test_stale_events_are_not_woken_while_the_queue_is_busy(queue, world):
+    world.event(key="e1", enqueue=False)
+    world.event("bob", key="e2")  # its wake-up is still queued: a backlog is being worked through
+    later = utcnow() + timedelta(seconds=FAST.reconcile_stale_s + 1)
+    assert reconcile(FAST, now=later).events_woken == 0
+    queue.huey.flush()
+    assert reconcile(FAST, now=later).events_woken == 2
+
+
+def test_one_wakeup_per_lane(queue, world):
+    from datetime import UTC, datetime
+
+    first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC), enqueue=False)
+    world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC), enqueue=False)
+    later = utcnow() + timedelta(seconds=FAST.reconcile_stale_s + 1)
+    assert reconcile(FAST, now=later).events_woken == 1
+    assert [t.args for t in queue.huey.pending()] == [(first.id,)]
+
+
+def test_a_delivery_lost_on_its_last_attempt_ends_failed(queue, world):
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["*"])
+    with write_transaction():
+        webhooks.publish(world.org.id, "event.completed", {"id": "e"}, max_attempts=2)
+    WebhookDelivery.update(status="SENDING", attempt_count=2, next_attempt_at=utcnow() - timedelta(seconds=1)).execute()
+    reconcile(FAST)
+    row = WebhookDelivery.get()
+    assert (row.status, row.error_code) == ("FAILED", "sender_lost")
