@@ -3,10 +3,11 @@
 from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
+from api.controllers.journal import JournalController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
 from api.controllers.rules import RuleController
 
 CONTROLLERS = [HealthController, EventController, ProgramController, AssetController, ParticipantController,
-               ParticipantStateController, RuleController]
+               ParticipantStateController, RuleController, JournalController]
