@@ -114,5 +114,8 @@ def create_app(
 
 
 def app_from_env() -> Litestar:
-    """The factory `accrual serve` hands to uvicorn (`api.app:app_from_env`, `factory=True`)."""
-    return create_app(settings=ApiSettings.from_env())
+    """The factory `accrual serve` hands to uvicorn (`api.app:app_from_env`, `factory=True`): the
+    API and the playground on the database `DATABASE_URL` names."""
+    from playground import router as playground_router
+
+    return create_app(settings=ApiSettings.from_env(), route_handlers=[playground_router])

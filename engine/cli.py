@@ -199,3 +199,92 @@ def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int) -> N
     from engine.bench.pipeline import measure, render
 
     click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules))))
+
+
+# --- the HTTP API: serve, keys, apply, bench ingest ---------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="API processes.")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+def serve(host: str, port: int, workers: int, database_url: str | None) -> None:
+    """Run the HTTP API and the playground under uvicorn (the schema must be upgraded first:
+    `accrual db upgrade`)."""
+    import os
+
+    import uvicorn
+
+    from engine.store.db import database_url as default_url
+
+    os.environ["DATABASE_URL"] = database_url or default_url()
+    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@main.group()
+def keys() -> None:
+    """API keys: created and revoked here, stored only as hashes (D23)."""
+
+
+def _connect_for_keys(database_url: str | None) -> None:
+    from engine.store.db import connect
+
+    connect(database_url)
+
+
+@keys.command(name="create")
+@click.option("--org", "org_name", required=True, help="Organisation name (created when missing).")
+@click.option("--name", default="", help="A label shown by `accrual keys list`.")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+def keys_create(org_name: str, name: str, database_url: str | None) -> None:
+    """Create a key for ORG and print the key alone on stdout (it is not shown again)."""
+    from api.keys import create_key
+    from engine.errors import EngineError
+
+    _connect_for_keys(database_url)
+    try:
+        click.echo(create_key(org_name, name=name))
+    except EngineError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@keys.command(name="revoke")
+@click.argument("key_or_prefix")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+def keys_revoke(key_or_prefix: str, database_url: str | None) -> None:
+    """Revoke a key, given in full or by the prefix `accrual keys list` shows."""
+    from api.keys import revoke_key
+    from engine.errors import EngineError
+
+    _connect_for_keys(database_url)
+    try:
+        revoked = revoke_key(key_or_prefix)
+    except EngineError as exc:
+        raise click.ClickException(exc.message) from exc
+    for info in revoked:
+        click.echo(f"revoked {info.prefix}... ({info.organisation})")
+
+
+@keys.command(name="list")
+@click.option("--org", "org_name", default=None, help="Only this organisation's keys.")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+def keys_list(org_name: str | None, database_url: str | None) -> None:
+    """Every key: prefix, organisation, name, and whether it is revoked."""
+    from api.keys import list_keys
+
+    _connect_for_keys(database_url)
+    for info in list_keys(org_name):
+        click.echo(f"{info.prefix}...  {info.organisation}  {info.name or '-'}  {'revoked' if info.revoked else 'active'}")
+
+
+@bench.command(name="ingest")
+@click.option("--requests", type=click.IntRange(100, 1_000_000), default=3000, show_default=True,
+              help="Requests per endpoint.")
+@click.option("--concurrency", type=click.IntRange(1, 512), default=32, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True, help="uvicorn processes.")
+def bench_ingest(requests: int, concurrency: int, workers: int) -> None:
+    """POST /v1/events beside GET /v1/health on one real uvicorn server, load from another process."""
+    from engine.bench.ingest import format_report, measure
+
+    click.echo("\n".join(format_report(measure(requests=requests, concurrency=concurrency, workers=workers))))
