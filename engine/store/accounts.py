@@ -17,6 +17,7 @@ from engine.store.models import Asset
 from engine.store.models_ledger import AVAILABLE, BUCKETS, DEFERRED, HELD, Account
 
 AccountKey = tuple[str, str, str, str, str]  # entity_type, entity_id, program_scope, asset_id, bucket
+_KEY_CLAUSE = "entity_type = {p} AND entity_id = {p} AND program_scope = {p} AND asset_id = {p} AND bucket = {p}"
 
 
 def lock(query):
@@ -44,12 +45,21 @@ class AccountBook:
             self._accounts[key] = account
         return account
 
+    def prefetch(self, keys: list[AccountKey]) -> None:
+        """Load (and lock) several accounts with one statement; missing ones are created by `get`."""
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._accounts]
+        if len(wanted) < 2:
+            return
+        where = " OR ".join([f"({_KEY_CLAUSE})"] * len(wanted))
+        for account in fastsql.fetch(Account, where, [part for key in wanted for part in key], for_update=True):
+            key = (account.entity_type, account.entity_id, account.program_scope, account.asset_id, account.bucket)
+            self._accounts[key] = account
+
     def touched(self) -> list[Account]:
         return list(self._accounts.values())
 
     def _load(self, key: AccountKey) -> Account | None:
-        found = fastsql.fetch(Account, "entity_type = {p} AND entity_id = {p} AND program_scope = {p} AND asset_id = {p} "
-                                       "AND bucket = {p}", list(key), for_update=True)
+        found = fastsql.fetch(Account, _KEY_CLAUSE, list(key), for_update=True)
         return found[0] if found else None
 
     def _create(self, key: AccountKey) -> Account:

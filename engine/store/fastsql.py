@@ -88,3 +88,19 @@ def _instance(model, fields, row) -> peewee.Model:
         data[field.name] = None if value is None else field.python_value(value)
     instance._dirty.clear()
     return instance
+
+
+def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:
+    """Run a SELECT written with `{p}` placeholders; convert each column with `types` (exact
+    `Decimal`s from SQLite's text and PostgreSQL's NUMERIC alike).
+
+    >>> rows("SELECT id, balance FROM account WHERE id = {p}", [account_id], (str, Decimal))
+    [('0190...', Decimal('12.50'))]
+    """
+    postgres = is_postgres()
+    key = ("rows", sql, postgres)
+    text = _SQL.get(key)
+    if text is None:
+        text = _SQL[key] = sql.format(p=database_proxy.obj.param)
+    fetched = database_proxy.execute_sql(text, params).fetchall()
+    return [tuple(None if value is None else convert(value) for convert, value in zip(types, row)) for row in fetched]

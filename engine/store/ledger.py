@@ -139,26 +139,34 @@ class Ledger:
         if not self.entries:
             return
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
-        rows = fastsql.fetch(Posting, f"entry_id IN ({_marks(len(self._expected_postings))})", list(self._expected_postings))
         deltas: dict[str, Decimal] = defaultdict(Decimal)
-        for row in rows:
-            written[row.entry_id].append((row.asset_id, row.amount))
-            deltas[row.account_id] += row.amount
+        balances: dict[str, Decimal] = {}
+        for entry_id, asset_id, amount, account_id, balance in fastsql.rows(
+            _RECHECK.format(marks=_marks(len(self._expected_postings))), list(self._expected_postings),
+            (str, str, Decimal, str, Decimal),
+        ):
+            written[entry_id].append((asset_id, amount))
+            deltas[account_id] += amount
+            balances[account_id] = balance
         for entry_id, expected in self._expected_postings.items():
             invariant(sorted(written[entry_id]) == sorted(expected), f"entry {entry_id} postings differ from those built",
                       code="LEDGER_POSTINGS_MISMATCH", entry_id=entry_id)
             _check_zero_sum(entry_id, written[entry_id])
-        stored = fastsql.fetch(Account, f"id IN ({_marks(len(self._opening))})", list(self._opening))
-        invariant(len(stored) == len(self._opening), "a touched account is missing", code="LEDGER_BALANCE_MISMATCH")
-        for account in stored:
-            expected = self._opening[account.id] + deltas[account.id]
-            invariant(account.balance == expected, f"account {account.id} balance {account.balance} != {expected}",
-                      code="LEDGER_BALANCE_MISMATCH", account_id=account.id)
+        invariant(set(balances) == set(self._opening), "a touched account is missing", code="LEDGER_BALANCE_MISMATCH")
+        for account_id, balance in balances.items():
+            expected = self._opening[account_id] + deltas[account_id]
+            invariant(balance == expected, f"account {account_id} balance {balance} != {expected}",
+                      code="LEDGER_BALANCE_MISMATCH", account_id=account_id)
         fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
 
 ENTRY_COLUMNS = tuple(JournalEntry._meta.sorted_field_names)
 POSTING_COLUMNS = tuple(Posting._meta.sorted_field_names)
+
+
+# Postings of this transaction's entries, each with its account's stored balance: one read-back.
+_RECHECK = ('SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p '
+            'JOIN account AS a ON a.id = p.account_id WHERE p.entry_id IN ({marks})')
 
 
 def _marks(count: int) -> str:

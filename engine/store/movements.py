@@ -56,6 +56,8 @@ def move(ledger: Ledger, action_type: str, asset: Asset, amount: Decimal, source
         raise LedgerRejected(f"amount must be positive, got {amount}", code="invalid_amount")
     if asset.status != "ACTIVE":
         raise LedgerRejected(f"asset {asset.symbol} is archived", code="asset_archived")
+    ledger.accounts.prefetch([(entity.type, entity.id, entity.scope, asset.id, bucket)
+                              for entity, bucket in (source, destination)])
     legs = [
         _leg(ledger, source[0], asset, source[1], -amount, allow_negative),
         _leg(ledger, destination[0], asset, destination[1], amount),
