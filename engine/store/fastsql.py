@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from engine.errors import LedgerInvariantError
 from engine.store.db import database_proxy, is_postgres
 
 _SQL: dict[tuple, str] = {}
@@ -104,3 +105,27 @@ def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
     fetched = database_proxy.execute_sql(text, params).fetchall()
     return [tuple(None if value is None else convert(value) for convert, value in zip(types, row)) for row in fetched]
+
+
+def update_balances(balances: dict[str, Any], now: Any) -> None:
+    """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`)."""
+    from engine.store.models_ledger import Account
+
+    count = len(balances)
+    key = ("balances", count, is_postgres())
+    sql = _SQL.get(key)
+    if sql is None:
+        mark = database_proxy.obj.param
+        cases = " ".join([f"WHEN {mark} THEN {mark}"] * count)
+        # PostgreSQL types a CASE of untyped parameters as text: cast it back to the column's type.
+        cast = "::numeric" if is_postgres() else ""
+        sql = _SQL[key] = (f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {mark} '
+                           f'WHERE "id" IN ({", ".join([mark] * count)})')
+    amount, moment = Account.balance.db_value, Account.updated_at.db_value
+    params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
+    params.append(moment(now))
+    params.extend(balances)
+    changed = database_proxy.execute_sql(sql, params).rowcount
+    if changed != count:
+        raise LedgerInvariantError(f"{count - changed} of {count} accounts vanished while locked",
+                                   code="LEDGER_BALANCE_MISMATCH")

@@ -127,8 +127,8 @@ class Ledger:
         fastsql.insert(JournalEntry, [_row(entry, ENTRY_COLUMNS)])
         fastsql.insert(Posting, [_row(posting, POSTING_COLUMNS) for posting in postings])
         now = utcnow()
-        for account in {leg.account.id: leg.account for leg in legs}.values():
-            fastsql.update(Account, account.id, balance=account.balance, updated_at=now)
+        touched = {leg.account.id: leg.account.balance for leg in legs}
+        fastsql.update_balances(touched, now)
         self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
         self._expected_postings[entry.id] = [(p.asset_id, p.amount) for p in postings]
         self.entries.append(entry)
