@@ -13,6 +13,7 @@ and hashed. The same key with the same hash answers the original event; with ano
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import UTC
 from typing import Any
@@ -24,7 +25,7 @@ from api.auth import Principal
 from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
 from api.schemas.events import EventIngest
 from engine.queue import enqueue_event
-from engine.store.db import database_proxy, utcnow, write_transaction
+from engine.store.db import database_proxy, is_postgres, utcnow, write_transaction
 from engine.store.models import Participant, Program
 from engine.store.models_rules import EventRecord
 
@@ -96,13 +97,23 @@ def validate_identity(data: EventIngest) -> None:
         raise field_error("recipient_id", "at most one of recipient_id and recipient_external_id")
 
 
+# Programs are never deleted (only archived), so "program P belongs to organisation O" stays true
+# once seen; remembering it saves a query on every ingest. Bounded: cleared when it grows large.
+_KNOWN_PROGRAMS: dict[str, str] = {}
+
+
 def _check_references(principal: Principal, data: EventIngest) -> None:
     """The program and any participant named by id belong to the caller's organisation (another
     organisation's id is a 404, as for every resource). Program status and unknown external ids
     are the worker's business (D11)."""
     org = principal.organization_id
-    if not Program.select(Program.id).where((Program.id == data.program_id) & (Program.organisation == org)).exists():
-        raise NotFound("program not found", details={"field": "program_id"})
+    if _KNOWN_PROGRAMS.get(data.program_id) != org:
+        if not Program.select(Program.id).where((Program.id == data.program_id)
+                                                & (Program.organisation == org)).exists():
+            raise NotFound("program not found", details={"field": "program_id"})
+        if len(_KNOWN_PROGRAMS) > 100_000:
+            _KNOWN_PROGRAMS.clear()
+        _KNOWN_PROGRAMS[data.program_id] = org
     for field in ("participant_id", "recipient_id"):
         value = getattr(data, field)
         if value is not None and not Participant.select(Participant.id).where(
@@ -134,16 +145,15 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
     validate_identity(data)
     given = normalised_payload(data)
     digest = payload_hash(given)
-    row = _existing(data, digest, given)  # replay fast path, outside the write lock
-    if row is not None:
-        return row, False
     _check_references(principal, data)
     try:
         with write_transaction():
             row = _existing(data, digest, given)
             if row is not None:
                 return row, False
-            with database_proxy.atomic():  # a savepoint: a lost race must not abort the transaction (PG)
+            # SQLite's write lock (BEGIN IMMEDIATE) makes the check above final; on PostgreSQL a
+            # concurrent insert can still win, and a savepoint keeps that from aborting the transaction.
+            with database_proxy.atomic() if is_postgres() else contextlib.nullcontext():
                 now = utcnow()
                 row = EventRecord.create(
                     organisation=principal.organization_id, program=data.program_id,

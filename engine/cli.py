@@ -288,3 +288,46 @@ def bench_ingest(requests: int, concurrency: int, workers: int) -> None:
     from engine.bench.ingest import format_report, measure
 
     click.echo("\n".join(format_report(measure(requests=requests, concurrency=concurrency, workers=workers))))
+
+
+@main.command(name="apply")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--server", default=None, help="Base URL of a running server, e.g. http://127.0.0.1:8000.")
+@click.option("--api-key", envvar="ACCRUAL_API_KEY", default=None, help="Key for --server (or $ACCRUAL_API_KEY).")
+@click.option("--org", "org_name", default=None, help="Apply directly on the database for this organisation.")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="With --org. Default: $DATABASE_URL.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+def apply_command(file: str, server: str | None, api_key: str | None, org_name: str | None,
+                  database_url: str | None, dry_run: bool) -> None:
+    """Make the server's program match bundle FILE: create, update, archive what the file no longer has."""
+    from engine.apply import ApplyError, apply_plan, plan_bundle
+    from engine.loader import load_bundle
+    from engine.report import problem_lines
+
+    if (server is None) == (org_name is None):
+        raise click.UsageError("give exactly one of --server URL (with --api-key) and --org NAME")
+    loaded = load_bundle(file)
+    if not loaded.ok or loaded.bundle is None:
+        click.echo("\n".join(problem_lines(loaded, _style)))
+        sys.exit(1)
+    try:
+        if server is not None:
+            from engine.apply import HttpTarget
+
+            if not api_key:
+                raise click.UsageError("--server needs --api-key (or $ACCRUAL_API_KEY)")
+            target = HttpTarget(server, api_key)
+        else:
+            from api.apply_target import DatabaseTarget
+            from engine.store.db import connect
+
+            connect(database_url)
+            target = DatabaseTarget(org_name or "")
+        plan = plan_bundle(loaded.bundle, target)
+        click.echo("\n".join(plan.lines()))
+        if dry_run or not plan.steps:
+            return
+        program_id = apply_plan(plan, target)
+    except ApplyError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    click.echo(f"applied: program {plan.program_key} is {program_id}")

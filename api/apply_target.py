@@ -1,0 +1,87 @@
+"""`accrual apply FILE --org NAME`: the apply target that calls the API's own functions for one
+organisation on the database, with the same JSON the HTTP API takes and answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from api.auth import Principal
+from api.errors import ApiError
+from api.queries import programs, rules
+from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
+from api.schemas.rules import RuleCreate, RulePatch
+from engine.apply import ApplyError
+from engine.errors import EngineError
+from engine.store.db import database_proxy, write_transaction
+from engine.store.models import Organisation
+
+_ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
+
+
+class DatabaseTarget:
+    """Apply for organisation `org_name` (created when missing) on the bound database."""
+
+    def __init__(self, org_name: str) -> None:
+        with database_proxy.connection_context(), write_transaction():
+            org = Organisation.get_or_none(Organisation.name == org_name) or Organisation.create(name=org_name)
+        self.principal = Principal(organization_id=org.id, api_key_id="")
+
+    def _all(self, fetch) -> list[dict[str, Any]]:
+        items, cursor = [], None
+        with database_proxy.connection_context():
+            while True:
+                page = fetch(cursor)
+                items += msgspec.to_builtins(page.data)
+                cursor = page.pagination.next_cursor
+                if not cursor:
+                    return items
+
+    def programs(self) -> list[dict[str, Any]]:
+        org = self.principal.organization_id
+        return self._all(lambda cursor: programs.list_programs(
+            org, status=None, include_archived=True, search=None, sort_by="created_at", descending=False,
+            limit=200, cursor=cursor))
+
+    def assets(self, program_id: str) -> list[dict[str, Any]]:
+        org = self.principal.organization_id
+        return self._all(lambda cursor: programs.list_assets(org, program_id=program_id, status=None, search=None,
+                                                             limit=200, cursor=cursor))
+
+    def rules(self, program_id: str) -> list[dict[str, Any]]:
+        org = self.principal.organization_id
+        return self._all(lambda cursor: rules.list_rules(
+            org, program_id=program_id, status=None, include_archived=True, search=None, sort_by="order",
+            descending=False, limit=200, cursor=cursor))
+
+    def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        match = _ID.match(path)
+        if match is None:
+            raise ApplyError(f"no such operation: {method} {path}", code="bad_request")
+        resource, resource_id = match.groups()
+        org = self.principal.organization_id
+        try:
+            with database_proxy.connection_context():
+                result = self._dispatch(method, resource, resource_id, body, org)
+        except msgspec.ValidationError as exc:
+            raise ApplyError(f"{method} {path}: {exc}", code="bad_request") from exc
+        except (ApiError, EngineError) as exc:
+            raise ApplyError(f"{method} {path}: {exc}", code=str(exc.code).lower()) from exc
+        return msgspec.to_builtins(result)
+
+    def _dispatch(self, method: str, resource: str, resource_id: str | None, body: dict[str, Any], org: str) -> Any:
+        if (method, resource, resource_id is None) == ("POST", "programs", True):
+            return programs.create_program(org, msgspec.convert(body, ProgramCreate))
+        if (method, resource) == ("PATCH", "programs") and resource_id:
+            return programs.patch_program(org, resource_id, msgspec.convert(body, ProgramPatch))
+        if (method, resource, resource_id is None) == ("POST", "assets", True):
+            return programs.create_asset(org, msgspec.convert(body, AssetCreate))
+        if (method, resource) == ("PATCH", "assets") and resource_id:
+            return programs.patch_asset(org, resource_id, msgspec.convert(body, AssetPatch))
+        if (method, resource, resource_id is None) == ("POST", "rules", True):
+            return rules.create_rule(self.principal, msgspec.convert(body, RuleCreate))
+        if (method, resource) == ("PATCH", "rules") and resource_id:
+            return rules.patch_rule(self.principal, resource_id, msgspec.convert(body, RulePatch))
+        raise ApplyError(f"no such operation: {method} /v1/{resource}", code="bad_request")
