@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from engine.store import fastsql
 from engine.store.db import is_postgres, utcnow, write_transaction
 from engine.store.models_rules import EventRecord
 
@@ -40,6 +41,16 @@ class Lane:
     def key(self) -> str:
         who = f"ext:{self.external_id}" if self.external_id is not None else f"id:{self.participant_id}"
         return f"{self.organisation_id}|{who}"
+
+    def sql(self) -> str:
+        """The lane's condition as SQL text with `{p}` placeholders (for cached statements)."""
+        if self.external_id is not None:
+            return "(organisation_id = {p} AND external_id = {p})"
+        return "(organisation_id = {p} AND participant_id = {p} AND external_id IS NULL)"
+
+    def params(self) -> list[str | None]:
+        who = self.external_id if self.external_id is not None else self.participant_id
+        return [self.organisation_id, who]
 
     def where(self) -> peewee.Expression:
         """The SQL condition selecting this lane's events."""
@@ -80,38 +91,26 @@ def claim_next(lane: Lane, *, lease_s: float, now: datetime | None = None) -> Cl
     >>> claim = claim_next(lane_of(event), lease_s=60)   # -> Claim(event_id=..., attempt=1, ...)
     """
     now = now or utcnow()
+    stamp = EventRecord.next_attempt_at.db_value(now)
     with write_transaction():
         lock_lanes([lane])
-        if _busy(lane, now):
-            return None
-        candidate = (
-            EventRecord.select(EventRecord.id, EventRecord.attempts)
-            .where(lane.where() & (EventRecord.status == PENDING) & (due_time() <= now))
-            .order_by(EventRecord.event_timestamp, EventRecord.created_at, EventRecord.id)
-            .first()
+        # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
+        found = fastsql.rows(
+            f"SELECT id, attempts FROM event WHERE {lane.sql()} AND status = 'PENDING' "
+            "AND COALESCE(next_attempt_at, created_at) <= {p} "
+            f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND status = 'PROCESSING' "
+            "AND next_attempt_at > {p}) "
+            "ORDER BY event_timestamp, created_at, id LIMIT 1",
+            [*lane.params(), stamp, *lane.params(), stamp],
+            (str, int),
         )
-        if candidate is None:
+        if not found:
             return None
-        attempt = candidate.attempts + 1
-        taken = (
-            EventRecord.update(
-                status=PROCESSING,
-                attempts=attempt,
-                next_attempt_at=now + timedelta(seconds=lease_s),
-                updated_at=now,
-            )
-            .where((EventRecord.id == candidate.id) & (EventRecord.status == PENDING))
-            .execute()
-        )
-        return Claim(candidate.id, attempt, lane) if taken == 1 else None
-
-
-def _busy(lane: Lane, now: datetime) -> bool:
-    return (
-        EventRecord.select(EventRecord.id)
-        .where(lane.where() & (EventRecord.status == PROCESSING) & (EventRecord.next_attempt_at > now))
-        .exists()
-    )
+        event_id, attempts = found[0]
+        # Only claimers of this lane change a PENDING row's status, and they hold the lane's lock.
+        fastsql.update(EventRecord, event_id, status=PROCESSING, attempts=attempts + 1,
+                       next_attempt_at=now + timedelta(seconds=lease_s), updated_at=now)
+        return Claim(event_id, attempts + 1, lane)
 
 
 def lock_lanes(lanes: list[Lane]) -> None:
@@ -130,12 +129,10 @@ def _signed32(value: int) -> int:
 
 def still_held(claim: Claim) -> bool:
     """True while the claim is ours: the row is PROCESSING with our fencing token. Call it inside
-    the transaction that writes the outcome, so the check and the write commit together."""
-    query = EventRecord.select(EventRecord.id).where(
-        (EventRecord.id == claim.event_id)
-        & (EventRecord.status == PROCESSING)
-        & (EventRecord.attempts == claim.attempt)
-    )
-    if is_postgres():
-        query = query.for_update()  # hold the row: the reconciler cannot reset it under us
-    return query.exists()
+    the transaction that writes the outcome, so the check and the write commit together (on
+    PostgreSQL the row stays locked until then: the reconciler cannot reset it under us)."""
+    lock = " FOR UPDATE" if is_postgres() else ""
+    return bool(fastsql.rows(
+        "SELECT id FROM event WHERE id = {p} AND status = 'PROCESSING' AND attempts = {p}" + lock,
+        [claim.event_id, claim.attempt], (str,),
+    ))

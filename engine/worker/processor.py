@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.result import EvaluationResult
+from engine.store import fastsql
 from engine.store.db import is_postgres, utcnow, write_transaction
 from engine.store.models import Participant
 from engine.store.models_rules import EventRecord
 from engine.worker import webhooks
-from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, claim_next, lane_of, still_held
+from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, still_held
 from engine.worker.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -67,10 +68,12 @@ Pipeline = Callable[[str], Applied]
 def process_event_task(queue: Queue, event_id: str) -> None:
     """The `process_event` task: drain the lane of `event_id`, one claimed event at a time."""
     with connection(queue.database):
-        event = EventRecord.get_or_none(EventRecord.id == event_id)
-        if event is None:
+        found = fastsql.rows("SELECT organisation_id, external_id, participant_id FROM event WHERE id = {p}",
+                             [event_id], (str, str, str))
+        if not found:
             return  # rolled back after a non-transactional enqueue, or deleted: nothing to do
-        drain_lane(lane_of(event), queue.settings)
+        organisation_id, external_id, participant_id = found[0]
+        drain_lane(Lane(organisation_id, external_id, participant_id), queue.settings)
 
 
 def drain_lane(lane: Any, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
@@ -124,7 +127,7 @@ def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str
         applied = pipeline(claim.event_id)
         now = utcnow()
         # The pipeline wrote the status; clear the lease and keep our fencing token on the row.
-        EventRecord.update(next_attempt_at=None, updated_at=now).where(EventRecord.id == claim.event_id).execute()
+        fastsql.update(EventRecord, claim.event_id, next_attempt_at=None, updated_at=now)
         if applied.status == FAILED:
             publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
             return FAILED
@@ -208,7 +211,7 @@ def default_pipeline(event_id: str) -> Applied:
     from engine.store.context import load_event_context
     from engine.store.effects import post_event_effects
 
-    unknown = _unknown_participants(EventRecord.get_by_id(event_id))
+    unknown = _unknown_participants(fastsql.fetch(EventRecord, "id = {p}", [event_id])[0])
     context = load_event_context(event_id)
     result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
                             program_state=context.program_state, budgets=context.budgets)
@@ -234,9 +237,10 @@ def _unknown_participants(event: EventRecord) -> list[str]:
     if not named:
         return []
     existing = {
-        row.external_id
-        for row in Participant.select(Participant.external_id).where(
-            (Participant.organisation == event.organisation_id) & Participant.external_id.in_(named)
+        external_id
+        for (external_id,) in fastsql.rows(
+            "SELECT external_id FROM participant WHERE organisation_id = {p} AND external_id IN ({p}, {p})",
+            [event.organisation_id, named[0], named[-1]], (str,),
         )
     }
     return [external_id for external_id in named if external_id not in existing]
