@@ -44,6 +44,16 @@ def source_of(asset: Asset, program_id: str) -> Entity:
     return Entity(PROGRAM, program_id) if asset.issuance_policy == "PREFUNDED" else system(SYSTEM_ISSUANCE)
 
 
+def at_scale(amount: Decimal, asset: Asset) -> Decimal:
+    """`amount` written with exactly the asset's decimal places (10 -> 10.00), so stored and hashed
+    forms never depend on how a caller wrote it; finer amounts are refused (D19)."""
+    scaled = amount.quantize(Decimal(1).scaleb(-asset.scale))
+    if scaled != amount:
+        raise LedgerRejected(f"{amount} has more decimal places than {asset.symbol}'s scale {asset.scale}",
+                             code="invalid_scale", scale=asset.scale)
+    return scaled
+
+
 def _leg(ledger: Ledger, entity: Entity, asset: Asset, bucket: str, amount: Decimal, allow_negative=False) -> Leg:
     account = ledger.accounts.get(entity.type, entity.id, asset, bucket, entity.scope)
     return Leg(account, asset, amount, allow_negative)
@@ -56,6 +66,7 @@ def move(ledger: Ledger, action_type: str, asset: Asset, amount: Decimal, source
         raise LedgerRejected(f"amount must be positive, got {amount}", code="invalid_amount")
     if asset.status != "ACTIVE":
         raise LedgerRejected(f"asset {asset.symbol} is archived", code="asset_archived")
+    amount = at_scale(amount, asset)
     ledger.accounts.prefetch([(entity.type, entity.id, entity.scope, asset.id, bucket)
                               for entity, bucket in (source, destination)])
     legs = [

@@ -140,5 +140,13 @@ def test_malformed_resolved_actions_fail_the_event_with_a_code(world):
     for action in broken:
         event = store_event(world)
         codes.append(post_event_effects(event.id, msgspec.structs.replace(typical_result(rule), actions=[action])).error_code)
-    assert codes == ["invalid_action", "invalid_action", "asset_not_linked", "LEDGER_SCALE"]
+    assert codes == ["invalid_action", "invalid_action", "asset_not_linked", "invalid_scale"]
     assert JournalEntry.select().count() == 0 and StateCounter.select().count() == 0
+
+
+def test_amounts_are_stored_at_the_asset_scale_however_the_result_writes_them(world):
+    rule = make_rule(world)
+    outcome = post_event_effects(store_event(world).id, typical_result(rule, amount="7"))
+    postings = JournalEntry.get_by_id(outcome.journal_entry_ids[0]).postings
+    assert sorted(str(p.amount) for p in postings) == ["-7.00", "7.00"]
+    assert verify().ok
