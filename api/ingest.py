@@ -25,7 +25,7 @@ from api.auth import Principal
 from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
 from api.schemas.events import EventIngest
 from engine.queue import enqueue_event
-from engine.store.db import database_proxy, is_postgres, utcnow, write_transaction
+from engine.store.db import database_proxy, is_postgres, new_id, utcnow, write_transaction
 from engine.store.models import Participant, Program
 from engine.store.models_rules import EventRecord
 
@@ -121,11 +121,34 @@ def _check_references(principal: Principal, data: EventIngest) -> None:
             raise NotFound("participant not found", details={"field": field})
 
 
+# The ingest hot path runs two statements per event; their SQL text is built once, because building
+# it with peewee's query builder costs more than running it (measured: ~60% of an ingest).
+_SQL: dict[str, str] = {}
+
+
+def _sql(name: str) -> str:
+    text = _SQL.get(name)
+    if text is None:
+        param = database_proxy.obj.param
+        fields = EventRecord._meta.sorted_fields
+        _SQL["find"] = (f'SELECT "id", "payload_hash" FROM "event" '
+                        f'WHERE "program_id" = {param} AND "idempotency_key" = {param}')
+        _SQL["insert"] = (f'INSERT INTO "event" ({", ".join(chr(34) + f.column_name + chr(34) for f in fields)}) '
+                          f'VALUES ({", ".join([param] * len(fields))})')
+        text = _SQL[name]
+    return text
+
+
+def _insert(row: EventRecord) -> None:
+    values = [field.db_value(row.__data__.get(field.name)) for field in EventRecord._meta.sorted_fields]
+    database_proxy.execute_sql(_sql("insert"), values)
+
+
 def _existing(data: EventIngest, digest: str, given: dict[str, Any]) -> EventRecord | None:
-    row = EventRecord.get_or_none((EventRecord.program == data.program_id)
-                                  & (EventRecord.idempotency_key == data.idempotency_key))
-    if row is None:
+    found = database_proxy.execute_sql(_sql("find"), (data.program_id, data.idempotency_key)).fetchone()
+    if found is None:
         return None
+    row = EventRecord.get_by_id(found[0])
     if row.payload_hash != digest:
         fields = differing_fields(_stored_payload(row), given)
         raise IdempotencyConflict(
@@ -155,14 +178,15 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
             # concurrent insert can still win, and a savepoint keeps that from aborting the transaction.
             with database_proxy.atomic() if is_postgres() else contextlib.nullcontext():
                 now = utcnow()
-                row = EventRecord.create(
-                    organisation=principal.organization_id, program=data.program_id,
+                row = EventRecord(
+                    id=new_id(), organisation=principal.organization_id, program=data.program_id,
                     participant=data.participant_id, external_id=data.external_id,
                     recipient=data.recipient_id, recipient_external_id=data.recipient_external_id,
                     idempotency_key=data.idempotency_key, payload_hash=digest,
                     event_data=data.event_data, event_timestamp=data.event_timestamp,
                     created_at=now, updated_at=now,
                 )
+                _insert(row)
                 enqueue_event(row.id)
             return row, True
     except peewee.IntegrityError:
