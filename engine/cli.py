@@ -201,6 +201,27 @@ def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int) -> N
     click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules))))
 
 
+# --- the whole system in one terminal ----------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Default: $PORT or 8000.")
+@click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
+@click.option("--examples", type=click.Path(file_okay=False, exists=True), default="rules_examples",
+              show_default=True, help="Bundles applied to the demo organisation.")
+def up(host: str, port: int, database_url: str | None, examples: str) -> None:
+    """Prepare the database, apply the example programs, print a demo API key and run the API, the
+    playground and a worker until Ctrl-C (what `make run` does)."""
+    from pathlib import Path
+
+    from engine.store.db import database_url as default_url
+    from engine.up import UpOptions, run_up
+
+    run_up(UpOptions(host=host, port=port, database_url=database_url or default_url(), examples=Path(examples)))
+
+
 # --- the HTTP API: serve, keys, apply, bench ingest ---------------------------------------------
 
 

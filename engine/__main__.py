@@ -1,0 +1,5 @@
+"""`python -m engine ...` is the `accrual` command (used to start child processes portably)."""
+
+from engine.cli import main
+
+main()
