@@ -6,6 +6,7 @@ this thread, as a Huey worker thread would.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,9 +26,18 @@ FAST = WorkerSettings(
 )
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = connect(f"sqlite:///{tmp_path / 'accrual.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request, tmp_path):
+    """A fresh, upgraded database (SQLite, and PostgreSQL when TEST_POSTGRES_URL is set)."""
+    if request.param == "sqlite":
+        database = connect(f"sqlite:///{tmp_path / 'accrual.db'}")
+    else:
+        url = os.environ.get("TEST_POSTGRES_URL")
+        if not url:
+            pytest.skip("TEST_POSTGRES_URL is not set (tests/services/services.sh starts a server)")
+        database = connect(url)
+        with database.connection_context():
+            database.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     upgrade(database)
     with database.connection_context():
         yield database
