@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ from dsl.syntax import Node
 from dsl.trace import Traced, record
 
 _GUARD_TYPES = (str, int, float, bool)
+# Serialises the lazy traced compilation: an Expression is shared between threads and programs
+# (the engine memoises them), and every caller must see the one traced closure tree it builds.
+_TRACED_COMPILE_LOCK = threading.Lock()
 
 
 class Expression:
@@ -48,19 +52,27 @@ class Expression:
 
     def evaluate_traced(self, bindings: Mapping[str, Any]) -> Traced:
         """Evaluate while recording every sub-expression's value; never raises a `DslError`."""
-        if self._traced_run is None:
-            self._traced_run = Compiler(self.source, self._declared, tracer=record).compile(self._tree).fn
+        traced_run = self._traced_run
+        if traced_run is None:
+            traced_run = self._compile_traced()
         if not isinstance(bindings, Mapping):
             return Traced(None, DslEvalError(f"bindings must be a mapping, not {type(bindings).__name__}"))
         steps: list = []
         env: dict = dict(bindings)
         env[BUDGET], env[TRACE] = Budget(), steps
         try:
-            return Traced(self._traced_run(env), None, steps)
+            return Traced(traced_run(env), None, steps)
         except DslError as exc:
             return Traced(None, exc, steps)
         except Exception as exc:
             return Traced(None, _unexpected(exc), steps)
+
+    def _compile_traced(self) -> Fn:
+        """Build the traced closures once, whichever thread asks first (double-checked)."""
+        with _TRACED_COMPILE_LOCK:
+            if self._traced_run is None:
+                self._traced_run = Compiler(self.source, self._declared, tracer=record).compile(self._tree).fn
+            return self._traced_run
 
     def _locate(self, error: DslEvalError, bindings: Mapping[str, Any]) -> None:
         """Give an evaluation error the span of the sub-expression that raised it. Only failing

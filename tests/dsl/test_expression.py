@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -73,6 +74,31 @@ def test_one_expression_is_safe_to_share_between_threads() -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 800 and all(results)
+
+
+def test_the_lazy_traced_tree_is_built_once_when_threads_race_for_it() -> None:
+    expr = compile_expression("xs.map(x, x * k).size() > 2 && k != 0")
+    start = threading.Barrier(8)
+    seen: list = []
+
+    def work(k: int) -> None:
+        start.wait()
+        built = expr._compile_traced()  # what evaluate_traced calls on a first use
+        traced = expr.evaluate_traced({"xs": [1, 2, 3], "k": k})
+        seen.append((built, traced.value, len(traced.steps)))
+
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible while they build the tree
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 9)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert len({id(run) for run, _, _ in seen}) == 1
+    assert [(value, steps) for _, value, steps in seen] == [(True, seen[0][2])] * 8 and seen[0][2] > 5
 
 
 def test_evaluation_errors_carry_the_span_of_the_failing_sub_expression() -> None:
