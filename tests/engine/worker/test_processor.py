@@ -205,3 +205,36 @@ def test_a_refused_action_fails_the_event_with_nothing_applied(queue, world):
     row = reload(event)
     assert (row.status, row.error_code) == ("FAILED", "insufficient_funds")
     assert entries_of(event.id) == 0 and row.attempts == 1
+
+
+def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, world):
+    import threading
+
+    world.rule(amount="event.amount")
+    base = datetime(2026, 5, 1, tzinfo=UTC)
+    events = [world.event(f"p{n % 3}", key=f"e{n}", at=base + timedelta(minutes=(37 * n) % 50), amount=1.0)
+              for n in range(30)]
+
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for event in events[offset::4] + events[: offset]:
+                processor.process_event_task(queue, event.id)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert {reload(e).status for e in events} == {"COMPLETED"}
+    assert {entries_of(e.id) for e in events} == {1}
+    posted = (JournalEntry.select(JournalEntry.sequence, EventRecord.external_id, EventRecord.event_timestamp)
+              .join(EventRecord, on=(JournalEntry.event_id == EventRecord.id)).order_by(JournalEntry.sequence).objects())
+    lanes: dict[str, list] = {}
+    for row in posted:
+        lanes.setdefault(row.external_id, []).append(row.event_timestamp)
+    assert all(stamps == sorted(stamps) for stamps in lanes.values()) and len(lanes) == 3
