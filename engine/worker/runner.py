@@ -12,7 +12,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from engine.queue import Queue, configure_queue, connection
+from peewee import Database
+
+from engine.queue import Queue, QueueError, configure_queue, connection
 from engine.store.db import connect
 from engine.worker.reconciler import reconcile
 from engine.worker.settings import WorkerSettings
@@ -55,6 +57,21 @@ class Reconciler(threading.Thread):
             log.exception("reconciler pass failed")
 
 
+def _require_current_schema(database: Database) -> None:
+    """Refuse to start on a database `accrual db upgrade` has not brought up to date (D4): the
+    worker never creates tables itself."""
+    from engine.store.migrations import LATEST_VERSION, current_version
+
+    with database.connection_context():
+        version = current_version(database)
+    if version < LATEST_VERSION:
+        raise QueueError(
+            f"the database schema is at version {version}, the worker needs {LATEST_VERSION}: "
+            "run `accrual db upgrade` first",
+            code="SCHEMA_NOT_CURRENT",
+        )
+
+
 def run_worker(
     options: WorkerOptions,
     *,
@@ -67,6 +84,7 @@ def run_worker(
     >>> run_worker(WorkerOptions(threads=4), database_url="sqlite:///var/accrual.db")
     """
     database = connect(database_url)
+    _require_current_schema(database)
     queue = configure_queue(database, queue_url, settings)
     consumer = queue.huey.create_consumer(
         workers=options.threads,
