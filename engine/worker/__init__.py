@@ -5,6 +5,7 @@
     reconciler  wakes rows whose wake-up was lost (crash, kill -9) or whose lease expired
     webhooks    webhook events recorded in the transaction of the change they report
     delivery    signing and sending deliveries, 8 attempts with backoff
+    endpoints   managing endpoints and deliveries (what the /v1/webhook-* API calls)
     http        URL rules and the SSRF-guarded HTTP client
     signing     Standard Webhooks signatures
     settings    the tunables, from the environment

@@ -238,3 +238,12 @@ def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, w
     for row in posted:
         lanes.setdefault(row.external_id, []).append(row.event_timestamp)
     assert all(stamps == sorted(stamps) for stamps in lanes.values()) and len(lanes) == 3
+
+
+def test_immediate_mode_processes_right_after_the_ingest_commit(db, world):
+    from engine import queue as q
+
+    q.configure_queue(db, "memory://", FAST)
+    world.rule(amount="event.amount")
+    event = world.event(key="e1", amount=4.0)  # the wake-up runs in this thread after the commit
+    assert (reload(event).status, entries_of(event.id), balance_of(world.alice)) == ("COMPLETED", 1, "4")
