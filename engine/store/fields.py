@@ -52,9 +52,13 @@ class AmountField(peewee.Field):
 class UTCDateTimeField(peewee.Field):
     field_type = "DATETIME"
 
-    def db_value(self, value: datetime | None) -> str | None:
+    def db_value(self, value: datetime | str | None) -> str | None:
         if value is None:
             return None
+        if isinstance(value, str):  # an RFC 3339 / ISO 8601 text, e.g. a filter from a query string
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not isinstance(value, datetime):
+            raise ValueError(f"not a datetime: {value!r}")
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         # Fixed-width text with microseconds sorts chronologically on SQLite; PostgreSQL casts it.
