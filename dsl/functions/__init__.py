@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from dsl.functions import conversions, core, lists, math, optional, scrip, sets, strings, timestamps
+from dsl.functions import conversions, core, encoders, lists, math, optional, scrip, sets, strings, timestamps
 from dsl.functions.registry import Function
 
 __all__ = ["Function", "GLOBALS", "METHODS"]
 
-_MODULES = (core, conversions, timestamps, strings, math, sets, optional, scrip, lists)
+_MODULES = (core, conversions, timestamps, strings, math, sets, optional, scrip, lists, encoders)
 
 
 def _tables(functions: Iterable[Function]) -> tuple[dict[str, Function], dict[str, Function]]:

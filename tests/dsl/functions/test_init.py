@@ -38,6 +38,7 @@ def test_every_documented_function_is_registered():
         "math.greatest", "math.least", "math.ceil", "math.floor", "math.round", "math.trunc",
         "math.abs", "math.sign", "math.isNaN", "math.isInf", "math.isFinite", "math.bitAnd",
         "math.bitOr", "math.bitXor", "math.bitNot", "math.bitShiftLeft", "math.bitShiftRight",
+        "base64.encode", "base64.decode",
     }  # fmt: skip
     expected_methods = {
         "size", "contains", "startsWith", "endsWith", "matches", "charAt", "indexOf", "lastIndexOf",
