@@ -76,7 +76,7 @@ def process_event_task(queue: Queue, event_id: str) -> None:
         drain_lane(Lane(organisation_id, external_id, participant_id), queue.settings)
 
 
-def drain_lane(lane: Any, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
+def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
     """Process the lane's due events in order until none is left; returns how many were claimed."""
     pipeline = pipeline or default_pipeline
     for count in range(EVENTS_PER_WAKEUP):
@@ -184,7 +184,7 @@ def _set_status(claim: Claim, now: datetime, **fields: Any) -> None:
         raise RuntimeError(f"event {claim.event_id}: claim lost inside its own transaction")
 
 
-def _requeue_lane(lane: Any) -> None:
+def _requeue_lane(lane: Lane) -> None:
     with write_transaction():
         first = (
             EventRecord.select(EventRecord.id)
