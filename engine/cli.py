@@ -304,11 +304,14 @@ def keys_list(org_name: str | None, database_url: str | None) -> None:
               help="Requests per endpoint.")
 @click.option("--concurrency", type=click.IntRange(1, 512), default=32, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True, help="uvicorn processes.")
-def bench_ingest(requests: int, concurrency: int, workers: int) -> None:
+@click.option("--rounds", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="Alternating rounds per endpoint; the best counts.")
+def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int) -> None:
     """POST /v1/events beside GET /v1/health on one real uvicorn server, load from another process."""
     from engine.bench.ingest import format_report, measure
 
-    click.echo("\n".join(format_report(measure(requests=requests, concurrency=concurrency, workers=workers))))
+    report = measure(requests=requests, concurrency=concurrency, workers=workers, rounds=rounds)
+    click.echo("\n".join(format_report(report)))
 
 
 @main.command(name="apply")
