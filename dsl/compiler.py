@@ -32,6 +32,7 @@ class Compiler:
         self.scope: list[str] = []  # comprehension variables in scope, innermost last
         self.reads: set[str] = set()
         self.needs_env = False  # True: the closures need the private env (budget, locals)
+        self.blocks: list[Any] = []  # the cel.block()s being compiled, innermost last
 
     def compile(self, node: Node) -> Code:
         code: Code = getattr(self, "_" + node.kind)(node)
@@ -218,9 +219,11 @@ class Compiler:
         return self.call(function, node, [self.compile(arg) for arg in args])
 
     def _method(self, node: Node) -> Code:
-        from dsl import macros  # noqa: PLC0415
+        from dsl import blocks, macros  # noqa: PLC0415
 
         target, name, args, name_offset = node.args
+        if blocks.is_block_call(self, target, name):
+            return blocks.compile_block_call(self, node)
         macro = macros.MACROS.get(name)
         if macro is not None and args and args[0].kind == "ident" and macros.applies(name, args):
             return macro(self, node)
