@@ -63,7 +63,7 @@ def test_up_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path):
     )
     try:
         text = _read_banner(process, time.monotonic() + 90)
-        key = re.search(r"sk_\w+", text).group(0)
+        key = re.search(r"sk_[A-Za-z0-9_-]+", text).group(0)  # token_urlsafe alphabet
         post = json.loads(re.search(r"-d '(\{.*\})'", text).group(1))
         base = f"http://127.0.0.1:{port}"
         accepted = _request("POST", f"{base}/v1/events", key, post)
