@@ -214,5 +214,11 @@ def _require_modifiable_program(program: Program) -> None:
         raise Conflict(f"program {program.id} is archived; its rules cannot change", code="program_archived")
 
 
+def touch_program(program_id: str) -> None:
+    """Mark the program's compiled form stale (call after changing its assets or tiers directly):
+    the next event compiles it again."""
+    _bump(program_id)
+
+
 def _bump(program_id: str) -> None:
     Program.update(rules_version=Program.rules_version + 1, updated_at=utcnow()).where(Program.id == program_id).execute()

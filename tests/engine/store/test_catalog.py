@@ -59,3 +59,11 @@ def test_program_bundle_rebuilds_the_program_and_bumps_versions(world):
     assert [r.name for r in bundle.rules] == ["x"] and ids == {"x": (created.id, 1)}
     with pytest.raises(Conflict):
         create_asset(world.org.id, world.program.id, b.Asset(symbol="CASH", name="Cash", scale=2))
+
+
+def test_touch_program_makes_the_compiled_form_stale(world):
+    from engine.store.catalog import touch_program
+
+    before = Program.get_by_id(world.program.id).rules_version
+    touch_program(world.program.id)
+    assert Program.get_by_id(world.program.id).rules_version == before + 1
