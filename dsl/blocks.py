@@ -9,13 +9,18 @@ A slot is evaluated when it is first used and at most once per evaluation of the
 unused slot costs nothing and a slot that fails fails only the expressions that use it. A slot sees
 the names in scope where the block is written, never the variables of a comprehension in the body:
 it is evaluated in a snapshot of the environment taken on entry to the block.
+
+The optimizers' own spellings are accepted too (the parser turns them into the forms above):
+`cel.@block`, `@indexN`, and `cel.iterVar(n, m)` / `cel.accuVar(n, m)`, the names of a
+comprehension's variable and accumulator. A slot that mentions those names belongs to the
+comprehension that binds them: it is compiled where it is used and evaluated there every time.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dsl.errors import DslSyntaxError
+from dsl.errors import DslLimitError, DslSyntaxError
 from dsl.resolve import MISSING
 from dsl.specialize import Code, Env, Fn
 from dsl.syntax import Node
@@ -23,15 +28,22 @@ from dsl.syntax import Node
 if TYPE_CHECKING:
     from dsl.compiler import Compiler
 
+# Use-site slots are compiled once per use; this bounds what a chain of them can multiply into.
+EXPANSIONS_MAX = 1_000
+_HIDDEN_PREFIXES = ("@it:", "@ac:")
+
 
 class _Block:
-    """One `cel.block` being compiled: its environment key and the slots visible so far."""
+    """One `cel.block` being compiled: its environment keys and its slots. A slot is a closure
+    (evaluated once, in the block's scope) or, for a use-site slot, its syntax tree."""
 
-    __slots__ = ("key", "fns")
+    __slots__ = ("key", "scope_key", "slots", "visible", "expansions")
 
-    def __init__(self, key: tuple[str, int]) -> None:
-        self.key = key
-        self.fns: list[Fn] = []
+    def __init__(self, start: int) -> None:
+        self.key, self.scope_key = ("cel.block", start), ("cel.block", start, "scope")
+        self.slots: list[Fn | Node] = []
+        self.visible = 0  # slots that cel.index() may name from where the compiler is
+        self.expansions = 0
 
 
 def is_block_call(compiler: Compiler, target: Node, name: str) -> bool:
@@ -52,16 +64,19 @@ def _compile_block(compiler: Compiler, node: Node) -> Code:
     args = node.args[2]
     if len(args) != 2 or args[0].kind != "list" or any(args[0].args[1]):
         raise compiler.error(DslSyntaxError, "block() is written cel.block([slot, ...], body)", node)
-    block = _Block(("cel.block", node.start))
+    block = _Block(node.start)
     compiler.blocks.append(block)
     try:
         for slot in args[0].args[0]:
-            block.fns.append(compiler.compile(slot).fn)  # slot n sees slots 0..n-1 only
+            block.visible = len(block.slots)  # slot n sees slots 0..n-1 only
+            use_site = _mentions_hidden(slot, block)
+            block.slots.append(slot if use_site else compiler.compile(slot).fn)
+        block.visible = len(block.slots)
         body = compiler.compile(args[1]).fn
     finally:
         compiler.blocks.pop()
     compiler.needs_env = True
-    key, scope_key, count = block.key, (*block.key, "scope"), len(block.fns)
+    key, scope_key, count = block.key, block.scope_key, len(block.slots)
 
     # A block node is never active twice at once (the tree is finite), so its keys need no saving.
     def run(env: Env) -> Any:
@@ -84,9 +99,12 @@ def _compile_index(compiler: Compiler, node: Node) -> Code:
     if not compiler.blocks:
         raise compiler.error(DslSyntaxError, "cel.index() is only valid inside cel.block()", node)
     block, position = compiler.blocks[-1], literal.args[0]
-    if not 0 <= position < len(block.fns):
+    if not 0 <= position < block.visible:
         raise compiler.error(DslSyntaxError, f"cel.index({position}) names no earlier slot of its block", node)
-    key, scope_key, slot = block.key, (*block.key, "scope"), block.fns[position]
+    slot = block.slots[position]
+    if isinstance(slot, Node):
+        return _expand(compiler, block, position, slot, node)
+    key, scope_key = block.key, block.scope_key
 
     def lookup(env: Env) -> Any:
         values = env[key]
@@ -96,3 +114,37 @@ def _compile_index(compiler: Compiler, node: Node) -> Code:
         return value
 
     return Code(lookup)
+
+
+def _expand(compiler: Compiler, block: _Block, position: int, slot: Node, use: Node) -> Code:
+    """A use-site slot, compiled here, in the scope of the comprehension that uses it."""
+    block.expansions += 1
+    if block.expansions > EXPANSIONS_MAX:
+        raise compiler.error(DslLimitError, f"cel.block expands its slots more than {EXPANSIONS_MAX} times",
+                             use, code="DSL_LIMIT_DEPTH")  # fmt: skip
+    visible, block.visible = block.visible, position
+    try:
+        return compiler.compile(slot)
+    finally:
+        block.visible = visible
+
+
+def _mentions_hidden(node: Node, block: _Block) -> bool:
+    """Whether a slot names a comprehension's hidden variable, itself or through an earlier slot."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if current.kind == "ident" and str(current.args[0]).startswith(_HIDDEN_PREFIXES):
+            return True
+        if current.kind == "method" and current.args[1] == "index" and _names_use_site_slot(current, block):
+            return True
+        pending.extend(current.children())
+    return False
+
+
+def _names_use_site_slot(node: Node, block: _Block) -> bool:
+    target, _, args = node.args[:3]
+    if target.kind != "ident" or target.args[0] != "cel" or len(args) != 1 or args[0].kind != "literal":
+        return False
+    position = args[0].args[0]
+    return type(position) is int and 0 <= position < len(block.slots) and isinstance(block.slots[position], Node)

@@ -43,6 +43,7 @@ _PARSER = Lark.open(
 _DISPLAY = {t.name: repr(t.pattern.value) for t in _PARSER.terminals if t.pattern.type == "str"}
 _DISPLAY.update(IDENT="an identifier", INT="a number", UINT="a number", DOUBLE="a number",
                 STRING="a string", RAW_STRING="a string", IN="'in'", QUOTED_FIELD="a field name",
+                HIDDEN_IDENT="an identifier",
                 **{"$END": "the end of the expression"})  # fmt: skip
 
 
@@ -190,7 +191,36 @@ class _Builder(Transformer_NonRecursive):
     root_call = call
 
     def method(self, meta: Any, target: Node, name: Token, args: tuple[Node, ...] = ()) -> Node:
+        if str(name) in _HIDDEN_VARIABLES and _is_cel(target):
+            return self._hidden_variable(meta, name, args, target)
         return self._node("method", meta, (target, str(name), args, name.start_pos), target)
+
+    def hidden_method(self, meta: Any, target: Node, name: Token, args: tuple[Node, ...] = ()) -> Node:
+        if str(name) != "@block" or not _is_cel(target):
+            raise positioned(DslSyntaxError, f"unexpected '{name}': '@' names only cel.@block and @index0, "
+                             "@index1, ...", self.text, name.start_pos)  # fmt: skip
+        return self._node("method", meta, (target, "block", args, name.start_pos), target)
+
+    def hidden_ident(self, meta: Any, token: Token) -> Node:
+        """`@indexN` is `cel.index(N)`."""
+        digits = str(token).removeprefix("@index")
+        if not (digits.isdecimal() and digits.isascii()) or (digits != "0" and digits.startswith("0")):
+            raise positioned(DslSyntaxError, f"unexpected '{token}': '@' names only cel.@block and @index0, "
+                             "@index1, ...", self.text, token.start_pos)  # fmt: skip
+        start, end = token.start_pos, token.end_pos
+        cel = Node("ident", ("cel",), start, start, 1)
+        position = Node("literal", (int(digits),), start, end, 1)
+        return Node("method", (cel, "index", (position,), start), start, end, 2)
+
+    def _hidden_variable(self, meta: Any, name: Token, args: tuple[Node, ...], target: Node) -> Node:
+        """`cel.iterVar(n, m)` and `cel.accuVar(n, m)`: the names optimizers give the variable and the
+        accumulator of a comprehension (`@it:n:m`, `@ac:n:m`), which no identifier can spell."""
+        numbers = [arg.args[0] for arg in args if arg.kind == "literal" and type(arg.args[0]) is int]
+        if len(args) != 2 or len(numbers) != 2 or min(numbers) < 0:
+            raise positioned(DslSyntaxError, f"cel.{name}() takes two non-negative int literals",
+                             self.text, name.start_pos)  # fmt: skip
+        start, end = _span(meta, (target,))
+        return Node("ident", (f"{_HIDDEN_VARIABLES[str(name)]}:{numbers[0]}:{numbers[1]}",), start, end, 1)
 
     def item(self, meta: Any, value: Node) -> tuple[Node, bool]:
         return (value, False)
@@ -247,6 +277,13 @@ def _binary(kind: str) -> Any:
 for _kind in ("or", "and", "eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod"):
     _rule = _kind + "_" if _kind in ("or", "and") else _kind
     setattr(_Builder, _rule, v_args(meta=True, inline=True)(_binary(_kind)))
+
+
+_HIDDEN_VARIABLES = {"iterVar": "@it", "accuVar": "@ac"}
+
+
+def _is_cel(node: Node) -> bool:
+    return node.kind == "ident" and node.args[0] == "cel"
 
 
 def _nodes_of(args: tuple[Any, ...]) -> list[Node]:

@@ -1,6 +1,6 @@
 import pytest
 
-from dsl import DslEvalError, DslSyntaxError, compile_expression
+from dsl import DslEvalError, DslLimitError, DslSyntaxError, compile_expression
 
 
 def run(source, bindings=None, variables=None):
@@ -76,3 +76,31 @@ def test_malformed_blocks_are_syntax_errors(source, message):
         compile_expression(source)
     assert message in str(caught.value)
     assert caught.value.code == "DSL_SYNTAX"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("cel.@block([3, @index0 * 2], @index1 + @index0)", 9),
+        # a slot naming the comprehension's variable is evaluated for each element, where it is used
+        ("cel.@block([[1, 2, 3], cel.iterVar(0, 0) * 10], @index0.map(cel.iterVar(0, 0), @index1))", [10, 20, 30]),
+        ("cel.@block([[1, 2], cel.iterVar(0, 0) > 1, cel.accuVar(0, 0) || @index1], "
+         "[@index0.exists(cel.iterVar(0, 0), @index1), @index0.all(cel.iterVar(0, 0), @index1)])", [True, False]),
+        ("cel.@block([[1, 2], [10, 20], cel.iterVar(0, 0) + cel.iterVar(1, 0), [@index2]], "
+         "@index0.map(cel.iterVar(0, 0), @index1.map(cel.iterVar(1, 0), @index2)))", [[11, 21], [12, 22]]),
+    ],
+)
+def test_optimizer_spellings(source, expected):
+    assert run(source) == expected
+
+
+def test_a_slot_about_a_comprehension_variable_is_never_evaluated_outside_it():
+    # the accumulator slot is never used, so it is never compiled or evaluated
+    assert run("cel.@block([[1], cel.accuVar(0, 0) || true], @index0.exists(cel.iterVar(0, 0), true))") is True
+
+
+def test_use_site_slots_cannot_multiply_without_bound():
+    slots = ["cel.iterVar(0, 0)"] + [f"@index{n} + @index{n}" for n in range(20)]
+    with pytest.raises(DslLimitError) as caught:
+        compile_expression(f"cel.@block([[1], {', '.join(slots)}], @index0.map(cel.iterVar(0, 0), @index21))")
+    assert caught.value.code == "DSL_LIMIT_DEPTH"

@@ -109,3 +109,42 @@ def test_parentheses_do_not_count_as_depth() -> None:
 def test_only_text_is_parsed() -> None:
     with pytest.raises(DslSyntaxError):
         parse(42)  # type: ignore[arg-type]
+
+
+def test_the_optimizer_spellings_of_cel_block_are_its_source_forms():
+    def plain(node: object) -> object:  # the tree without positions
+        if isinstance(node, Node):
+            return [node.kind, *[plain(arg) for arg in node.args if not isinstance(arg, int) or node.kind == "literal"]]
+        if isinstance(node, tuple):
+            return [plain(item) for item in node]
+        return node
+
+    assert plain(parse("cel.@block([1], @index0 + 2)")) == plain(parse("cel.block([1], cel.index(0) + 2)"))
+    index = parse("@index12")
+    assert (index.kind, index.args[1], index.args[2][0].args) == ("method", "index", (12,))
+
+
+def test_iter_and_accu_vars_are_identifiers_no_source_can_spell():
+    assert parse("cel.iterVar(0, 1)").args == ("@it:0:1",)
+    assert parse("cel.accuVar(2, 0)").args == ("@ac:2:0",)
+    node = parse("[1].exists(cel.iterVar(0, 0), cel.iterVar(0, 0) > 0)")
+    assert node.args[2][0].kind == "ident" and node.args[2][0].args == ("@it:0:0",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("@foo", "'@' names only cel.@block and @index0"),
+        ("@index", "'@' names only cel.@block"),
+        ("@index01", "'@' names only cel.@block"),
+        ("x.@block([1], 2)", "'@' names only cel.@block"),
+        ("cel.@index(0)", "'@' names only cel.@block"),
+        ("cel.iterVar(0)", "cel.iterVar() takes two non-negative int literals"),
+        ("cel.accuVar(0, -1)", "cel.accuVar() takes two non-negative int literals"),
+        ("cel.iterVar(0, 'a')", "cel.iterVar() takes two non-negative int literals"),
+    ],
+)
+def test_other_hidden_names_are_syntax_errors(text, message):
+    with pytest.raises(DslSyntaxError) as caught:
+        parse(text)
+    assert message in str(caught.value)
