@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine.errors import LedgerInvariantError
+from engine.store import fastsql
+from engine.store.db import new_id, utcnow
+from engine.store.models import StateTag
+from engine.store.models_ledger import Account
+
+
+def test_insert_fetch_update_round_trip_through_the_fields(world):
+    row = {"id": new_id(), "organisation": world.org.id, "owner_type": "PARTICIPANT", "owner_id": world.alice.id,
+           "tag": "vip", "created_at": utcnow()}
+    assert fastsql.insert(StateTag, [row]) == 1
+    assert fastsql.insert(StateTag, [{**row, "id": new_id()}], ignore_conflicts=True) == 0
+    (found,) = fastsql.fetch(StateTag, "owner_id = {p} AND tag = {p}", [world.alice.id, "vip"], for_update=True)
+    assert (found.id, found.organisation_id, found.created_at) == (row["id"], world.org.id, row["created_at"])
+    assert fastsql.update(StateTag, found.id, tag="gold") == 1
+    assert StateTag.get_by_id(found.id).tag == "gold"
+    assert fastsql.rows("SELECT tag, owner_id FROM state_tag WHERE id = {p}", [found.id], (str, str)) == [
+        ("gold", world.alice.id)]
+
+
+def test_update_balances_sets_each_account_and_notices_a_missing_one(world):
+    ids = []
+    for person in (world.alice, world.bob):
+        ids.append(new_id())
+        fastsql.insert(Account, [{"id": ids[-1], "organisation": world.org.id, "entity_type": "PARTICIPANT",
+                                  "entity_id": person.id, "program_scope": "", "asset": world.pts.id,
+                                  "bucket": "AVAILABLE", "balance": Decimal(0), "created_at": utcnow(),
+                                  "updated_at": utcnow()}])
+    fastsql.update_balances({ids[0]: Decimal("1.50"), ids[1]: Decimal("-1.50")}, utcnow())
+    assert [Account.get_by_id(i).balance for i in ids] == [Decimal("1.50"), Decimal("-1.50")]
+    with pytest.raises(LedgerInvariantError):
+        fastsql.update_balances({ids[0]: Decimal(1), "missing": Decimal(-1)}, utcnow())
