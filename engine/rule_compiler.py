@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from dsl import compile_expression
 from dsl.errors import DslError
 from engine import bundle as b
 from engine.amounts import AmountError, parse_decimal, to_amount
 from engine.bindings import VARIABLES
 from engine.durations import DurationError, parse_duration
 from engine.errors import EngineError
+from engine.expression_cache import compile_cached
 from engine.limits import check_action_count, check_budget_count
 from engine.result import RuleOutcome, RuleStatus
 
@@ -134,7 +134,8 @@ class RuleCompiler:
         if text is None:
             return None
         try:
-            return compile_expression(_expression_text(text), VARIABLES)
+            # Memoised by text: reloading an edited bundle compiles only the expressions that changed.
+            return compile_cached(_expression_text(text), VARIABLES)
         except DslError as exc:
             self.report(path, exc)
             return None
