@@ -22,15 +22,11 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]
 
@@ -39,6 +35,7 @@ SOURCE_BYTES_MAX = 2_000_000
 NODES_MAX = 200_000
 
 _STR, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"
+_PLAIN = "tag:accrual,2026:plain"  # an untagged plain scalar, resolved by `_resolve_plain`
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -49,7 +46,58 @@ _FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]
 _INF_RE = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN_RE = re.compile(r"^\.(?:nan|NaN|NAN)$")
 _LEADING_ZERO_RE = re.compile(r"^[-+]?0[0-9]+$")
-_YAML_1_1 = yaml.resolver.Resolver()
+# The first characters a null, boolean, number, infinity or NaN can start with.
+_NON_STRING_FIRST = frozenset("~nNtTfF0123456789+-.")
+
+
+class _TagResolver(yaml.resolver.BaseResolver):
+    """Tags only what the converter needs. PyYAML's resolver tries the YAML 1.1 patterns on every
+    plain scalar (a third of reading a bundle); here an untagged plain scalar gets `_PLAIN`, which
+    `_resolve_plain` resolves by the YAML 1.2 core schema, and a plain `<<` the merge tag. A tag
+    written in the file (`!!str 10`, `!x`) is kept as written."""
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None  # no path resolvers: nothing to track per level
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                return _MERGE if value == "<<" else _PLAIN
+            return _STR
+        return super().resolve(kind, value, implicit)  # the default sequence and mapping tags
+
+
+def _python_loader() -> type:
+    class PythonLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _TagResolver.__init__(self)
+
+    return PythonLoader
+
+
+def _libyaml_loader() -> type | None:
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:  # pragma: no cover - depends on how PyYAML was built
+        return None
+
+    class LibyamlLoader(CParser, _TagResolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _TagResolver.__init__(self)
+
+    return LibyamlLoader
+
+
+# libyaml is ~10x faster; the pure-Python composer gives the same nodes
+_Loader = _libyaml_loader() or _python_loader()
 
 
 @dataclass(frozen=True)
@@ -80,8 +128,8 @@ class YamlDocument:
 
     source: str
     data: Any = None
-    positions: dict[Path, Position] = field(default_factory=dict)
-    key_positions: dict[Path, Position] = field(default_factory=dict)  # where a mapping key is written
+    positions: Mapping[Path, Position] = field(default_factory=dict)
+    key_positions: Mapping[Path, Position] = field(default_factory=dict)  # where a mapping key is written
     issues: list[YamlIssue] = field(default_factory=list)
     _line_starts: list[int] = field(default_factory=list, repr=False)
 
@@ -141,6 +189,7 @@ def parse_yaml(source: str) -> YamlDocument:
         document.data = None
         return document
     converter = _Converter(document)
+    document.positions, document.key_positions = converter.positions, converter.key_positions
     try:
         document.data = converter.convert(root, ())
     except _TooLarge:
@@ -155,15 +204,40 @@ class _TooLarge(Exception):
     pass
 
 
+class _NodePositions(Mapping[Path, Position]):
+    """Paths to the `Position` of their YAML node, made when first asked for. A bundle has a
+    thousand or more nodes and only the few with a problem are ever looked up."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[Path, yaml.Node] = {}
+        self._made: dict[Path, Position] = {}
+
+    def __getitem__(self, path: Path) -> Position:
+        position = self._made.get(path)
+        if position is None:
+            position = self._made[path] = _position(self.nodes[path])
+        return position
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.nodes
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+
 class _Converter:
     def __init__(self, document: YamlDocument) -> None:
         self.document, self.count = document, 0
+        self.positions, self.key_positions = _NodePositions(), _NodePositions()
 
     def convert(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
         if self.count > NODES_MAX:
             raise _TooLarge
-        self.document.positions[path] = _position(node)
+        self.positions.nodes[path] = node
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -186,7 +260,7 @@ class _Converter:
             if key in result:
                 self._issue("DUPLICATE_KEY", f"the key '{key}' appears twice in this mapping; the last one would win", key_node)
                 continue
-            self.document.key_positions[path + (key,)] = _position(key_node)
+            self.key_positions.nodes[path + (key,)] = key_node
             result[key] = self.convert(value_node, path + (key,))
         return result
 
@@ -201,7 +275,7 @@ class _Converter:
             )
             # what the author meant, so the schema check does not report the same value again
             return f"{tag} {text}" if text else tag
-        if node.style or tag == _STR and _explicit_str(node):
+        if node.style or tag == _STR:
             return text  # quoted and block scalars are strings, and so is a plain one tagged `!!str`
         value = _resolve_plain(text)
         if isinstance(value, int) and not isinstance(value, bool) and _LEADING_ZERO_RE.match(text):
@@ -220,13 +294,10 @@ class _Converter:
         self.document.issues.append(YamlIssue(code, message, mark.line + 1, mark.column + 1, severity))
 
 
-def _explicit_str(node: yaml.ScalarNode) -> bool:
-    """A plain scalar whose tag is str although the 1.1 resolver would not pick str was tagged `!!str`."""
-    return _YAML_1_1.resolve(yaml.ScalarNode, node.value, (True, False)) != _STR
-
-
 def _resolve_plain(text: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema."""
+    if text and text[0] not in _NON_STRING_FIRST:
+        return text  # most scalars are words: none of the patterns below can match them
     if _NULL_RE.match(text):
         return None
     if _BOOL_RE.match(text):
@@ -247,10 +318,9 @@ def _resolve_plain(text: str) -> Any:
 
 
 def _position(node: yaml.Node) -> Position:
-    style = getattr(node, "style", None) or None
-    if not isinstance(node, yaml.ScalarNode):
-        style = None
-    return Position(node.start_mark.line + 1, node.start_mark.column + 1, node.start_mark.index, node.end_mark.index, style)
+    start = node.start_mark
+    style = (node.style or None) if type(node) is yaml.ScalarNode else None
+    return Position(start.line + 1, start.column + 1, start.index, node.end_mark.index, style)
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, source: str) -> YamlIssue:

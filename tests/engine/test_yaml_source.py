@@ -40,6 +40,21 @@ def test_explicit_str_tag_keeps_text():
     assert document.data == {"a": "12", "b": "true"}
 
 
+def test_explicit_str_tag_keeps_text_that_yaml_1_1_would_not_read_as_a_number():
+    # 1e5 and 0o17 are numbers only in YAML 1.2; the tag still says text
+    document = parse_yaml("a: !!str 1e5\nb: !!str 0o17\nc: ! 12\nd: !!int 7\n")
+    assert document.data == {"a": "1e5", "b": "0o17", "c": 12, "d": 7}
+
+
+def test_plain_words_numbers_and_keywords_resolve_by_yaml_1_2():
+    text = "a: purchase\nb: -3\nc: +.inf\nd: .nan\ne: NULL\nf: False\ng: 0x1F\nh: no\ni: '<<'\nj: .5\nk: -x\n"
+    data = parse_yaml(text).data
+    assert data["c"] == float("inf") and data["d"] != data["d"]
+    del data["d"]
+    assert data == {"a": "purchase", "b": -3, "c": float("inf"), "e": None, "f": False, "g": 31, "h": "no",
+                    "i": "<<", "j": 0.5, "k": "-x"}
+
+
 def test_cel_starting_with_bang_is_reported_as_a_tag():
     document = parse_yaml("condition: !participant.banned\n")
     assert codes(document) == [("YAML_TAG", 1, 12, "error")]
