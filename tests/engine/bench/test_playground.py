@@ -1,6 +1,6 @@
 from click.testing import CliRunner
 
-from engine.bench.playground import Report, Timing, bundle_text, measure, panes, render
+from engine.bench.playground import Report, Timing, bundle_text, edit_one_rule, measure, panes, render
 from engine.cli import main
 from engine.loader import load_bundle_text
 
@@ -22,19 +22,36 @@ def test_timing_median_and_p95():
     assert round(timing.p95_ms, 6) == 95.0
 
 
-def test_measure_times_all_three_paths_through_the_app():
+def test_an_edit_changes_one_condition_and_keeps_the_bundle_valid():
+    text = bundle_text(5)
+    first, second = edit_one_rule(text, 1), edit_one_rule(text, 2)
+    changed = [(a, b) for a, b in zip(text.splitlines(), first.splitlines()) if a != b]
+    assert len(changed) == 1 and changed[0][0].lstrip().startswith("condition:")
+    assert first != second
+    loaded, original = load_bundle_text(first), load_bundle_text(text)
+    assert loaded.ok
+    sources = {rule.name: rule.condition.source for rule in loaded.program.rules}
+    before = {rule.name: rule.condition.source for rule in original.program.rules}
+    assert [name for name in sources if sources[name] != before[name]] == ["vip_bonus"]
+    assert sources["vip_bonus"] == before["vip_bonus"] + " && 1 >= 0"  # the quoted scalar stays quoted
+
+
+def test_measure_times_all_four_paths_through_the_app():
     report = measure(rules=5, runs=5)
     assert (report.rules, report.runs) == (5, 5)
-    for timing in (report.warm, report.cold, report.bare):
+    for timing in (report.warm, report.edited, report.cold, report.bare):
         assert 0 < timing.median_ms <= timing.p95_ms
+    assert report.compiled_per_edit == 1.0  # only the edited condition is compiled again
 
 
-def test_render_states_the_target_verdict():
-    fast = Timing(median_ms=3.0, p95_ms=4.0)
-    lines = render(Report(rules=100, runs=10, warm=fast, cold=Timing(median_ms=120.0, p95_ms=200.0), bare=fast))
-    assert lines[-1].endswith("under 50 ms (median)")
-    slow = Report(rules=100, runs=10, warm=Timing(median_ms=60.0, p95_ms=70.0), cold=fast, bare=fast)
-    assert "OVER" in render(slow)[-1]
+def test_render_states_the_target_verdict_of_both_dry_runs():
+    fast, slow = Timing(median_ms=3.0, p95_ms=4.0), Timing(median_ms=60.0, p95_ms=70.0)
+    lines = render(Report(rules=100, runs=10, warm=fast, edited=fast, cold=slow, bare=fast, compiled_per_edit=1.0))
+    assert lines[-2].endswith("bundle unchanged under 50 ms (median)")
+    assert lines[-1].endswith("one rule edited under 50 ms (median)")
+    assert "expressions compiled per edited run: 1.00" in lines
+    lines = render(Report(rules=100, runs=10, warm=fast, edited=slow, cold=slow, bare=fast, compiled_per_edit=1.0))
+    assert "under" in lines[-2] and "OVER" in lines[-1]
 
 
 def test_cli_command_prints_the_table():
