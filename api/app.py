@@ -55,8 +55,14 @@ class ApiSettings(msgspec.Struct, kw_only=True, frozen=True):
                    queue_url=os.environ.get("QUEUE_URL"))
 
 
-async def require_json_body(request: Request) -> None:
-    """Bodies must be JSON: another content type is a 400 `bad_request`, not a guess."""
+async def check_request(request: Request) -> None:
+    """No query parameter twice (none of ours is a list, and silently taking one of two values would
+    hide a client's bug); bodies must be JSON: another content type is a 400, not a guess."""
+    keys = [key for key, _ in request.query_params.multi_items()]
+    if len(keys) != len(set(keys)):
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        raise BadRequest(f"query parameters given more than once: {', '.join(repeated)}",
+                         details={"field": repeated[0], "reason": "invalid"})
     if request.method not in _BODY_METHODS:
         return
     has_body = request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
@@ -104,7 +110,7 @@ def create_app(
         state=State({"settings": settings, "database": database}),
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         middleware=[ApiKeyMiddleware(KeyCache(lookup_key, settings.key_cache_ttl_s), limiter)],
-        before_request=require_json_body,
+        before_request=check_request,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),

@@ -27,6 +27,9 @@ T = TypeVar("T")
 LIMIT_DEFAULT, LIMIT_MAX = 50, 200
 # Query parameters of every list endpoint.
 LimitParam = Annotated[int, QueryParameter(ge=1, le=LIMIT_MAX, description="Page size (1-200)")]
+# An id filter: ids are UUIDs (engine.store.db.new_id), so anything else is a 400, not an empty list.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+IdFilter = Annotated[str | None, QueryParameter(pattern=UUID_PATTERN, description="A UUID")]
 SortDirParam = Annotated[Literal["asc", "desc"], QueryParameter(description="Sort direction")]
 CursorParam = Annotated[str | None, QueryParameter(description="`next_cursor` of the previous page")]
 

@@ -8,6 +8,7 @@ from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
 from api.controllers.rules import RuleController
+from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 
 CONTROLLERS = [HealthController, EventController, ProgramController, AssetController, ParticipantController,
-               ParticipantStateController, RuleController, JournalController]
+               ParticipantStateController, RuleController, JournalController, *WEBHOOK_CONTROLLERS]

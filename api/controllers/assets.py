@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import responses
-from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page
+from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page
 from api.queries.programs import create_asset, get_asset, list_assets, patch_asset
 from api.schemas.programs import AssetCreate, AssetOut, AssetPatch
 
@@ -33,7 +33,7 @@ class AssetController(Controller):
         principal: NamedDependency[Principal],
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
-        program_id: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         status: Annotated[Literal["ACTIVE", "ARCHIVED"] | None, QueryParameter()] = None,
         search: Annotated[str | None, QueryParameter(max_length=255)] = None,
     ) -> Page[AssetOut]:

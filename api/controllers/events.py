@@ -14,7 +14,7 @@ from api.db import with_connection
 from api.errors import ApiError, responses
 from api.ingest import ingest_event
 
-from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page, SortDirParam
+from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, SortDirParam
 from api.queries.events import (
     EventFilters,
     SortBy,
@@ -86,12 +86,12 @@ class EventController(Controller):
         principal: NamedDependency[Principal],
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
-        program_id: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         status: Annotated[EventStatus | None, QueryParameter()] = None,
         event_type: Annotated[str | None, QueryParameter(pattern="^(EXTERNAL|SYSTEM)$")] = None,
-        participant_id: Annotated[str | None, QueryParameter()] = None,
+        participant_id: IdFilter = None,
         external_id: Annotated[str | None, QueryParameter()] = None,
-        rule_id: Annotated[str | None, QueryParameter()] = None,
+        rule_id: IdFilter = None,
         from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
         to: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,
         event_from: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,

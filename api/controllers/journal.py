@@ -12,7 +12,7 @@ from litestar.params import FromPath, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import field_error, responses
-from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page
+from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page
 from api.queries.events import check_range
 from api.queries.journal import JournalFilters, get_entry, list_entries
 from api.schemas.common import TIMESTAMP_HELP, parse_timestamp
@@ -45,11 +45,11 @@ class JournalController(Controller):
         principal: NamedDependency[Principal],
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
-        program_id: Text = None,
-        event_id: Text = None,
-        rule_id: Text = None,
-        participant_id: Text = None,
-        group_id: Text = None,
+        program_id: IdFilter = None,
+        event_id: IdFilter = None,
+        rule_id: IdFilter = None,
+        participant_id: IdFilter = None,
+        group_id: IdFilter = None,
         external_id: Text = None,
         asset_id: Text = None,
         bucket: Annotated[Literal["AVAILABLE", "HELD", "DEFERRED"] | None, QueryParameter()] = None,

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import responses
-from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page, PageInfo, SortDirParam
+from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, PageInfo, SortDirParam
 from api.queries.events import EventFilters, check_range, list_events
 from api.queries.participants import (
     get_participant_row,
@@ -69,7 +69,7 @@ class ParticipantController(Controller):
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
         external_id: Annotated[str | None, QueryParameter()] = None,
-        program_id: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         status: Annotated[ParticipantStatus | None, QueryParameter()] = None,
         search: Annotated[str | None, QueryParameter(max_length=255)] = None,
         from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
@@ -161,7 +161,7 @@ class ParticipantController(Controller):
         cursor: CursorParam = None,
         state_type: Annotated[Literal["tag", "counter", "attribute", "tier"] | None, QueryParameter()] = None,
         key: Annotated[str | None, QueryParameter()] = None,
-        program_id: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         operation: Annotated[Literal["set", "delete", "add", "remove", "auto_reset"] | None, QueryParameter()] = None,
         from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
         to: Stamp = None,
@@ -182,7 +182,7 @@ class ParticipantController(Controller):
         principal: NamedDependency[Principal],
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
-        program_id: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         status: Annotated[EventStatus | None, QueryParameter()] = None,
         from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
         to: Stamp = None,

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import responses
-from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page, SortDirParam
+from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, SortDirParam
 from api.queries.events import check_range
 from api.queries.rules import create_rule, get_rule_row, list_rules, patch_rule, reset_budget, rule_history, rule_out
 from api.queries.simulate import simulate_rule, validate_condition
@@ -48,7 +48,7 @@ class RuleController(Controller):
         principal: NamedDependency[Principal],
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
-        program_id: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         status: Annotated[RuleStatus | None, QueryParameter()] = None,
         include_archived: Annotated[bool, QueryParameter()] = False,
         search: Annotated[str | None, QueryParameter(max_length=255)] = None,
