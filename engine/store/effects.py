@@ -22,7 +22,7 @@ follow-ups (queue rows, automations) inside the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
@@ -38,6 +38,7 @@ from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import Ledger
 from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Asset, Group, Participant, TierTypeRecord
+from engine.store.models_ledger import DeferredCredit
 from engine.store.models_rules import EventRecord, RuleBudget, RuleEvaluation, RuleHistory
 
 OPEN_STATUSES = ("PENDING", "PROCESSING")
@@ -251,9 +252,12 @@ class _Applier:
         if amount is None or amount <= 0:
             raise LedgerRejected(f"{action.type} needs a positive amount", code="invalid_amount")
         if action.type == "CREDIT":
-            if _matures_later(action.matures_at, self.event.event_timestamp):
-                bucket = "DEFERRED"
+            # DEFERRED exactly when the credit matures later (a past maturity is AVAILABLE at once)
+            matures_at = _maturity(action.matures_at, self.event.event_timestamp)
+            bucket = "DEFERRED" if matures_at is not None else ("AVAILABLE" if bucket == "DEFERRED" else bucket)
             entry = movements.credit(self.ledger, asset, self.program_id, entity, amount, bucket, **fields)
+            if matures_at is not None:
+                self._defer(entry, entity, asset, movements.at_scale(amount, asset), matures_at)
         elif action.type == "DEBIT":
             entry = movements.debit(self.ledger, asset, self.program_id, entity, amount, bucket,
                                     action.allow_negative, **fields)
@@ -263,6 +267,15 @@ class _Applier:
             step = {"HOLD": movements.hold, "RELEASE": movements.release, "VOID_HOLD": movements.void_hold}[action.type]
             entry = step(self.ledger, asset, self.program_id, entity, amount, **fields)
         return entry.id
+
+    def _defer(self, entry, entity: movements.Entity, asset: Asset, amount: Decimal, matures_at: datetime) -> None:
+        """Put the credit on the maturity job's list."""
+        account = self.ledger.accounts.get(entity.type, entity.id, asset, "DEFERRED", entity.scope)
+        fastsql.insert(DeferredCredit, [{
+            "id": new_id(), "organisation": self.org_id, "program": self.program_id, "account": account.id,
+            "credit_entry_id": entry.id, "amount": amount, "matures_at": matures_at, "matured_entry_id": None,
+            "created_at": utcnow(),
+        }])
 
     def _asset(self, symbol: str | None) -> Asset:
         if symbol not in self.assets:
@@ -329,11 +342,15 @@ def _increment(action: ResolvedAction) -> Decimal:
     return value
 
 
-def _matures_later(matures_at: str | None, now: datetime) -> bool:
+def _maturity(matures_at: str | None, now: datetime) -> datetime | None:
+    """When a credit matures: an RFC 3339 time or a Go duration after the event; None when it
+    is not in the future (the credit is then AVAILABLE at once)."""
     if not matures_at:
-        return False
+        return None
     try:
         moment = datetime.fromisoformat(matures_at.replace("Z", "+00:00"))
     except ValueError:
-        return parse_duration(matures_at).total_seconds() > 0
-    return moment > now
+        moment = now + parse_duration(matures_at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment if moment > now else None

@@ -4,7 +4,7 @@
     ├── NotFound                   not_found                 no such row in this organisation
     ├── Conflict                   idempotency_conflict, participant_inactive, budget_conflict,
     │                              asset_archived, ...       the request clashes with stored state
-    └── LedgerRejected             insufficient_funds, invalid_scale, invalid_amount,
+    └── LedgerRejected             insufficient_funds, insufficient_wallet, invalid_scale, invalid_amount,
                                    max_transaction_amount_exceeded, asset_not_linked,
                                    unsupported_action        a movement the ledger refuses
 

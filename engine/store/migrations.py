@@ -31,7 +31,7 @@ STEP_1_MODELS: list[type[peewee.Model]] = [
     ml.Account, ml.LedgerHead, ml.JournalEntry, ml.Posting, ml.IdempotencyRecord,
     mw.WebhookEndpoint, mw.WebhookMessage, mw.WebhookDelivery,
 ]
-ALL_MODELS = STEP_1_MODELS
+ALL_MODELS = [*STEP_1_MODELS, ml.DeferredCredit]
 
 
 def _create_tables(db: peewee.Database) -> None:
@@ -50,9 +50,15 @@ def _worker_queue(db: peewee.Database) -> None:
     )
 
 
+def _deferred_credits(db: peewee.Database) -> None:
+    """Credits waiting in DEFERRED for their `matures_at` (the maturity job's work list)."""
+    db.create_tables([ml.DeferredCredit], safe=True)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
+    (3, "deferred credits", _deferred_credits),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

@@ -94,3 +94,21 @@ class IdempotencyRecord(BaseModel):
 
     class Meta:
         indexes = ((("program", "operation", "idempotency_key"), True),)
+
+
+class DeferredCredit(BaseModel):
+    """A credit posted to DEFERRED that becomes AVAILABLE at `matures_at` (reference 2.13):
+    `maturity.mature_due` moves it with a MATURITY entry and records that entry here."""
+
+    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    account = peewee.ForeignKeyField(Account, on_delete="CASCADE")  # the DEFERRED account
+    credit_entry_id = peewee.CharField(max_length=36)
+    amount = AmountField()
+    matures_at = UTCDateTimeField()
+    matured_entry_id = peewee.CharField(max_length=36, null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "deferred_credit"
+        indexes = ((("matured_entry_id", "matures_at"), False),)

@@ -83,9 +83,9 @@ def credit(ledger, asset, program_id, entity, amount, bucket=AVAILABLE, **fields
         return move(ledger, "CREDIT", asset, amount, (source, AVAILABLE), (entity, bucket), program_id=program_id, **fields)
     except LedgerRejected as exc:
         if exc.code == "insufficient_funds" and source.type == PROGRAM:
-            raise LedgerRejected(
+            raise LedgerRejected(  # the engine's code for the same refusal
                 f"the program wallet holds too little {asset.symbol} for a credit of {amount}",
-                code="insufficient_funds", wallet=True, asset=asset.symbol,
+                code="insufficient_wallet", asset=asset.symbol,
             ) from exc
         raise
 

@@ -59,7 +59,7 @@ def test_prefunded_credits_draw_from_the_wallet_and_fail_when_it_is_empty(world)
     request = dict(program_id=world.program.id, asset_id="GEM", type="CREDIT", amount="3", description="x")
     with pytest.raises(LedgerRejected) as info:
         ops.adjust_balance(world.org.id, world.alice.id, **request)
-    assert info.value.code == "insufficient_funds" and info.value.details["wallet"] is True
+    assert info.value.code == "insufficient_wallet"
     funded = ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5")
     assert funded.available == Decimal("5") and funded.message == "Program funded successfully"
     assert ops.adjust_balance(world.org.id, world.alice.id, **request).balance.available == Decimal("3")
