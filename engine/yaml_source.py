@@ -206,26 +206,29 @@ class _TooLarge(Exception):
 
 class _NodePositions(Mapping[Path, Position]):
     """Paths to the `Position` of their YAML node, made when first asked for. A bundle has a
-    thousand or more nodes and only the few with a problem are ever looked up."""
+    thousand or more nodes and only the few with a problem are ever looked up. The fields are
+    kept as plain tuples, not the nodes: tuples of numbers are not tracked by the garbage
+    collector, and a loaded bundle is kept (the playground caches them) while nodes and their
+    marks would add three tracked objects a value to every full collection."""
 
     def __init__(self) -> None:
-        self.nodes: dict[Path, yaml.Node] = {}
+        self.fields: dict[Path, tuple[int, int, int, int, str | None]] = {}
         self._made: dict[Path, Position] = {}
 
     def __getitem__(self, path: Path) -> Position:
         position = self._made.get(path)
         if position is None:
-            position = self._made[path] = _position(self.nodes[path])
+            position = self._made[path] = Position(*self.fields[path])
         return position
 
     def __contains__(self, path: object) -> bool:
-        return path in self.nodes
+        return path in self.fields
 
     def __iter__(self) -> Iterator[Path]:
-        return iter(self.nodes)
+        return iter(self.fields)
 
     def __len__(self) -> int:
-        return len(self.nodes)
+        return len(self.fields)
 
 
 class _Converter:
@@ -237,7 +240,7 @@ class _Converter:
         self.count += 1
         if self.count > NODES_MAX:
             raise _TooLarge
-        self.positions.nodes[path] = node
+        self.positions.fields[path] = _fields(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -260,7 +263,7 @@ class _Converter:
             if key in result:
                 self._issue("DUPLICATE_KEY", f"the key '{key}' appears twice in this mapping; the last one would win", key_node)
                 continue
-            self.key_positions.nodes[path + (key,)] = key_node
+            self.key_positions.fields[path + (key,)] = _fields(key_node)
             result[key] = self.convert(value_node, path + (key,))
         return result
 
@@ -317,10 +320,11 @@ def _resolve_plain(text: str) -> Any:
     return text
 
 
-def _position(node: yaml.Node) -> Position:
+def _fields(node: yaml.Node) -> tuple[int, int, int, int, str | None]:
+    """The fields of the node's `Position`, in order."""
     start = node.start_mark
     style = (node.style or None) if type(node) is yaml.ScalarNode else None
-    return Position(start.line + 1, start.column + 1, start.index, node.end_mark.index, style)
+    return (start.line + 1, start.column + 1, start.index, node.end_mark.index, style)
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, source: str) -> YamlIssue:
