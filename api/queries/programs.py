@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-import peewee
 from msgspec import UNSET
 
 from api.errors import Conflict, NotFound, field_error
@@ -21,6 +20,8 @@ from api.schemas.programs import (
     ProgramPatch,
     WalletBalance,
 )
+from engine import bundle as b
+from engine.store import catalog
 from engine.store.accounts import balances_of
 from engine.store.db import database_proxy, utcnow, write_transaction
 from engine.store.fields import canonical_decimal
@@ -119,7 +120,8 @@ def asset_out(row: Asset, program_ids: list[str] | None = None) -> AssetOut:
     return AssetOut(
         id=row.id, name=row.name, symbol=row.symbol, scale=row.scale, inventory_mode=row.inventory_mode,
         issuance_policy=row.issuance_policy,
-        max_transaction_amount=None if limit is None else canonical_decimal(limit), program_ids=program_ids,
+        max_transaction_amount=None if limit is None else canonical_decimal(Decimal(str(limit))),
+        program_ids=program_ids,
         status=row.status, created_at=row.created_at, updated_at=row.updated_at, deleted_at=row.deleted_at,
     )
 
@@ -138,24 +140,13 @@ def _bump_rules_version(program_id: str) -> None:
 
 
 def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
-    with write_transaction():
-        program = get_program_row(org_id, data.program_id)
-        limit = None
-        if data.max_transaction_amount is not None:
-            limit = Decimal(data.max_transaction_amount)
-            if limit <= 0:
-                raise field_error("max_transaction_amount", "must be positive")
-        try:
-            with database_proxy.atomic():
-                row = Asset.create(organisation=org_id, name=data.name, symbol=data.symbol, scale=data.scale,
-                                   inventory_mode=data.inventory_mode, issuance_policy=data.issuance_policy,
-                                   max_transaction_amount=limit)
-        except peewee.IntegrityError:
-            raise Conflict(f"an asset with symbol {data.symbol!r} already exists", code="already_exists",
-                           details={"field": "symbol"}) from None
-        ProgramAsset.create(program=program, asset=row)
-        _bump_rules_version(program.id)
-    return asset_out(row, [program.id])
+    """Through `engine.store.catalog.create_asset`, which links the asset to the program."""
+    if data.max_transaction_amount is not None and Decimal(data.max_transaction_amount) <= 0:
+        raise field_error("max_transaction_amount", "must be positive")
+    spec = b.Asset(symbol=data.symbol, name=data.name, scale=data.scale, inventory_mode=data.inventory_mode,
+                   issuance_policy=data.issuance_policy, max_transaction_amount=data.max_transaction_amount)
+    row = catalog.create_asset(org_id, data.program_id, spec)
+    return asset_out(row, [data.program_id])
 
 
 def get_asset(org_id: str, asset_id: str) -> AssetOut:

@@ -88,7 +88,7 @@ def test_create_asset_links_the_program(api, program):
     assert api.get(f"/v1/assets/{body['id']}").json() == body
     assert api.get("/v1/assets/PTS").json()["id"] == body["id"]
     duplicate = asset(api, program["id"])
-    assert duplicate.status_code == 409 and duplicate.json()["details"]["field"] == "symbol"
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "asset_exists"
 
 
 @pytest.mark.parametrize("overrides", [{"scale": 19}, {"scale": -1}, {"symbol": "P-T"}, {"symbol": "X" * 17},
