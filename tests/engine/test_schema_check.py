@@ -113,3 +113,19 @@ def test_boolean_where_text_is_wanted_suggests_quoting():
     _, _, problems, sink = check(HEAD + "rules:\n  - {name: r, condition: true, actions: [{type: TAG, tag: t}]}\n")
     assert problems == [("WRONG_TYPE", 5, 26)]
     assert sink.problems[0].message == 'expected text, got true or false: quote it ("true") to write text or a CEL expression'
+
+
+def test_a_section_that_fits_gives_the_pieces_a_piece_by_piece_check_gives():
+    text = (
+        HEAD + "assets:\n  - {symbol: PTS, name: Points, scale: 0}\n  - {symbol: EUR, name: Euro, scale: 2}\n"
+        "rules:\n  - name: a\n    condition: 'true'\n    actions:\n      - {type: CREDIT, asset_id: PTS, amount: 5}\n"
+        "      - {type: TAG, tag: t}\n  - name: b\n    condition: event.x == 1\n"
+        "    actions: [{type: SCHEDULE_EVENT, event_name: later, delay: 1h, payload: {k: [1, 2]}}]\n"
+    )
+    checker, bundle, problems, sink = check(text)
+    assert problems == [] and checker.origins == {"assets": [0, 1], "tiers": [], "rules": [0, 1], "tests": []}
+    one_by_one = SchemaChecker(sink.document, ProblemSink("b.yaml", sink.document))
+    assert [one_by_one._rule(raw, index) for index, raw in enumerate(sink.document.data["rules"])] == bundle.rules
+    # the bundle holds copies: changing it never changes the document the positions are read from
+    bundle.rules[1].actions[0].payload["k"].append(3)
+    assert sink.document.data["rules"][1]["actions"][0]["payload"] == {"k": [1, 2]}
