@@ -154,3 +154,14 @@ def test_merge_keys_are_reported_and_anchors_for_whole_values_work():
     document = parse_yaml("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\nsame: *b\n")
     assert document.data == {"base": {"x": 1}, "other": {"y": 2}, "same": {"x": 1}}
     assert codes(document) == [("YAML_MERGE_KEY", 3, 3, "error")]
+
+
+def test_positions_are_a_mapping_of_every_value_and_key():
+    document = parse_yaml("a:\n  - x: 1\n    y: 'two'\nb: |\n  text\n")
+    assert set(document.positions) == {(), ("a",), ("a", 0), ("a", 0, "x"), ("a", 0, "y"), ("b",)}
+    assert set(document.key_positions) == {("a",), ("a", 0, "x"), ("a", 0, "y"), ("b",)}
+    assert len(document.positions) == 6 and ("a", 0, "y") in document.positions and ("c",) not in document.positions
+    y = document.positions[("a", 0, "y")]
+    assert (y.line, y.column, y.style, document.source[y.start : y.end]) == (3, 8, "'", "'two'")
+    assert document.positions[("a", 0, "y")] is y  # made once, then kept
+    assert document.positions[("b",)].style == "|" and document.positions.get(("c",)) is None
