@@ -3,6 +3,7 @@ worker call, and holds no logic of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -248,10 +249,16 @@ def keys() -> None:
     """API keys: created and revoked here, stored only as hashes (D23)."""
 
 
-def _connect_for_keys(database_url: str | None) -> None:
+@contextlib.contextmanager
+def _database(database_url: str | None):
+    """The database for one command; its connections are closed when the command ends."""
     from engine.store.db import connect
 
-    connect(database_url)
+    db = connect(database_url)
+    try:
+        yield db
+    finally:
+        getattr(db, "close_all", db.close)()
 
 
 @keys.command(name="create")
@@ -263,11 +270,11 @@ def keys_create(org_name: str, name: str, database_url: str | None) -> None:
     from api.keys import create_key
     from engine.errors import EngineError
 
-    _connect_for_keys(database_url)
-    try:
-        click.echo(create_key(org_name, name=name))
-    except EngineError as exc:
-        raise click.ClickException(exc.message) from exc
+    with _database(database_url):
+        try:
+            click.echo(create_key(org_name, name=name))
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
 
 
 @keys.command(name="revoke")
@@ -278,11 +285,11 @@ def keys_revoke(key_or_prefix: str, database_url: str | None) -> None:
     from api.keys import revoke_key
     from engine.errors import EngineError
 
-    _connect_for_keys(database_url)
-    try:
-        revoked = revoke_key(key_or_prefix)
-    except EngineError as exc:
-        raise click.ClickException(exc.message) from exc
+    with _database(database_url):
+        try:
+            revoked = revoke_key(key_or_prefix)
+        except EngineError as exc:
+            raise click.ClickException(exc.message) from exc
     for info in revoked:
         click.echo(f"revoked {info.prefix}... ({info.organisation})")
 
@@ -294,8 +301,9 @@ def keys_list(org_name: str | None, database_url: str | None) -> None:
     """Every key: prefix, organisation, name, and whether it is revoked."""
     from api.keys import list_keys
 
-    _connect_for_keys(database_url)
-    for info in list_keys(org_name):
+    with _database(database_url):
+        keys_found = list_keys(org_name)
+    for info in keys_found:
         click.echo(f"{info.prefix}...  {info.organisation}  {info.name or '-'}  {'revoked' if info.revoked else 'active'}")
 
 
@@ -324,7 +332,6 @@ def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int) -> 
 def apply_command(file: str, server: str | None, api_key: str | None, org_name: str | None,
                   database_url: str | None, dry_run: bool) -> None:
     """Make the server's program match bundle FILE: create, update, archive what the file no longer has."""
-    from engine.apply import ApplyError, apply_plan, plan_bundle
     from engine.loader import load_bundle
     from engine.report import problem_lines
 
@@ -334,6 +341,15 @@ def apply_command(file: str, server: str | None, api_key: str | None, org_name: 
     if not loaded.ok or loaded.bundle is None:
         click.echo("\n".join(problem_lines(loaded, _style)))
         sys.exit(1)
+    with contextlib.ExitStack() as stack:
+        program_id = _apply(loaded, server, api_key, org_name, database_url, dry_run, stack)
+    if program_id is not None:
+        click.echo(f"applied: program {loaded.bundle.program.key} is {program_id}")
+
+
+def _apply(loaded, server, api_key, org_name, database_url, dry_run, stack) -> str | None:
+    from engine.apply import ApplyError, apply_plan, plan_bundle
+
     try:
         if server is not None:
             from engine.apply import HttpTarget
@@ -343,15 +359,13 @@ def apply_command(file: str, server: str | None, api_key: str | None, org_name: 
             target = HttpTarget(server, api_key)
         else:
             from api.apply_target import DatabaseTarget
-            from engine.store.db import connect
 
-            connect(database_url)
+            stack.enter_context(_database(database_url))
             target = DatabaseTarget(org_name or "")
         plan = plan_bundle(loaded.bundle, target)
         click.echo("\n".join(plan.lines()))
         if dry_run or not plan.steps:
-            return
-        program_id = apply_plan(plan, target)
+            return None
+        return apply_plan(plan, target)
     except ApplyError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
-    click.echo(f"applied: program {plan.program_key} is {program_id}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import os
+import uuid
 from pathlib import Path
 
 import msgspec
@@ -45,8 +47,21 @@ class Api:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/api.db"
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file; with API_TESTS_ON_POSTGRES=1 and TEST_POSTGRES_URL, a fresh PostgreSQL
+    database instead (the same tests then prove the API on the scale-out backend)."""
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if os.environ.get("API_TESTS_ON_POSTGRES") != "1" or not server:
+        yield f"sqlite:///{tmp_path}/api.db"
+        return
+    import psycopg
+
+    name = f"api_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

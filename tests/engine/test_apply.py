@@ -12,6 +12,7 @@ from api.apply_target import DatabaseTarget
 from engine.apply import ApplyError, HttpTarget, apply_plan, plan_bundle
 from engine.cli import main
 from engine.loader import load_bundle_text
+from engine.store.db import database_proxy
 from tests.api.conftest import Api, client, database, database_url, settings  # noqa: F401 - fixtures
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "rules_examples"
@@ -111,16 +112,21 @@ def test_every_example_applies_and_is_then_up_to_date(database, example):  # noq
 def test_cli_apply_dry_run_then_apply(database, database_url, tmp_path):  # noqa: F811
     path = tmp_path / "shop.yaml"
     path.write_text(BUNDLE)
-    runner = CliRunner()
-    dry = runner.invoke(main, ["apply", str(path), "--org", "acme", "--database-url", database_url, "--dry-run"])
+
+    def run(*args: str):
+        result = CliRunner().invoke(main, ["apply", str(path), *args])
+        database_proxy.initialize(database)  # the command bound (and closed) its own database
+        return result
+
+    dry = run("--org", "acme", "--database-url", database_url, "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "create rule purchase (order 20)" in dry.output and "applied" not in dry.output
-    done = runner.invoke(main, ["apply", str(path), "--org", "acme", "--database-url", database_url])
+    done = run("--org", "acme", "--database-url", database_url)
     assert done.exit_code == 0 and "applied: program shop" in done.output
-    again = runner.invoke(main, ["apply", str(path), "--org", "acme", "--database-url", database_url])
+    again = run("--org", "acme", "--database-url", database_url)
     assert "up to date" in again.output
-    both = runner.invoke(main, ["apply", str(path), "--org", "acme", "--server", "http://x"])
+    both = run("--org", "acme", "--server", "http://x")
     assert both.exit_code == 2
     path.write_text("program: {key: Bad Key}\n")
-    invalid = runner.invoke(main, ["apply", str(path), "--org", "acme", "--database-url", database_url])
+    invalid = run("--org", "acme", "--database-url", database_url)
     assert invalid.exit_code == 1
