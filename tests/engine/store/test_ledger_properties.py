@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from decimal import Decimal
 
@@ -32,7 +33,7 @@ def machine_for(backend: str):
 
         def __init__(self) -> None:
             super().__init__()
-            self.db = _fresh(backend)
+            self.db, self.scratch = _fresh(backend)
             self.db.connect(reuse_if_open=True)
             self.world = World()
             self.rule = make_rule(self.world)
@@ -42,6 +43,8 @@ def machine_for(backend: str):
         def teardown(self) -> None:
             self.db.close()
             self.db.close_all()  # pooled: really close, one database per example
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
         def _person(self, name):
             return getattr(self.world, name)
@@ -122,15 +125,18 @@ def machine_for(backend: str):
 
 
 def _fresh(backend: str):
-    """A new upgraded database per example: a SQLite file, or an emptied PostgreSQL schema."""
+    """A new upgraded database per example (a SQLite file in a scratch directory, or an emptied
+    PostgreSQL schema) and the scratch directory to remove afterwards."""
+    scratch = None
     if backend == "sqlite":
-        db = connect(f"sqlite:///{tempfile.mkdtemp(prefix='accrual-prop-')}/ledger.db")
+        scratch = tempfile.mkdtemp(prefix="accrual-prop-")
+        db = connect(f"sqlite:///{scratch}/ledger.db")
     else:
         db = connect(os.environ["TEST_POSTGRES_URL"])
         with db.connection_context():
             db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     upgrade(db)
-    return db
+    return db, scratch
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
