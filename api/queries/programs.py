@@ -23,7 +23,7 @@ from api.schemas.programs import (
 from engine import bundle as b
 from engine.store import catalog
 from engine.store.accounts import balances_of
-from engine.store.db import database_proxy, utcnow, write_transaction
+from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
 
