@@ -71,7 +71,9 @@ class _TagResolver(yaml.resolver.BaseResolver):
 
 
 def _python_loader() -> type:
-    class PythonLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver):
+    parts = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver)
+
+    class PythonLoader(*parts):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)

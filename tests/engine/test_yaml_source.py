@@ -165,3 +165,21 @@ def test_positions_are_a_mapping_of_every_value_and_key():
     assert (y.line, y.column, y.style, document.source[y.start : y.end]) == (3, 8, "'", "'two'")
     assert document.positions[("a", 0, "y")] is y  # made once, then kept
     assert document.positions[("b",)].style == "|" and document.positions.get(("c",)) is None
+
+
+def test_the_pure_python_reader_tags_nodes_as_libyaml_does():
+    import yaml
+
+    from engine.yaml_source import _Loader, _python_loader
+
+    def shape(node):
+        if isinstance(node, yaml.ScalarNode):
+            value = node.value
+        elif isinstance(node, yaml.MappingNode):
+            value = [(shape(key), shape(item)) for key, item in node.value]
+        else:
+            value = [shape(item) for item in node.value]
+        return (node.tag, node.start_mark.index, node.end_mark.index, value)
+
+    text = "a: !!str 1e5\nb: [1, x, 'q', ~]\n<<: {c: no}\nd: !x y\ne: &r {f: 2}\ng: *r\n"
+    assert shape(yaml.compose(text, Loader=_python_loader())) == shape(yaml.compose(text, Loader=_Loader))
