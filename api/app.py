@@ -57,7 +57,10 @@ class ApiSettings(msgspec.Struct, kw_only=True, frozen=True):
 
 async def check_request(request: Request) -> None:
     """No query parameter twice (none of ours is a list, and silently taking one of two values would
-    hide a client's bug); bodies must be JSON: another content type is a 400, not a guess."""
+    hide a client's bug); bodies must be JSON: another content type is a 400, not a guess. Only the
+    API's own routes: mounted apps (the playground posts HTML forms) keep their conventions."""
+    if not request.url.path.startswith("/v1/"):
+        return
     keys = [key for key, _ in request.query_params.multi_items()]
     if len(keys) != len(set(keys)):
         repeated = sorted({key for key in keys if keys.count(key) > 1})

@@ -95,3 +95,18 @@ def test_no_server_errors_and_responses_match_the_schema(case, live_server):
     # the first handler of a path that has several.
     case.call_and_validate(base_url=live_server.url, headers={"X-API-Key": live_server.key},
                            excluded_checks=[checks.positive_data_acceptance, checks.allow_header_conformance])
+
+
+def test_served_app_mounts_the_playground_whose_forms_are_not_json(database, monkeypatch, database_url):
+    from litestar.testing import TestClient
+
+    from api.app import app_from_env
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("QUEUE_URL", "sql")
+    with TestClient(app=app_from_env()) as test_client:
+        page = test_client.get("/playground")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        form = test_client.post("/playground/run", data={"bundle": "program: {key: a, name: A}", "event": "{}",
+                                                          "participant": "tags: []"})
+        assert form.status_code == 200 and "text/html" in form.headers["content-type"]
