@@ -77,18 +77,27 @@ def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_updat
         clause = where.format(p=database_proxy.obj.param)
         lock = " FOR UPDATE" if for_update and postgres else ""
         cached = _SQL[key] = f"SELECT {columns} FROM {_quote(model._meta.table_name)} WHERE {clause}{lock}"
-    fields = model._meta.sorted_fields
     rows = database_proxy.execute_sql(cached, params).fetchall()
-    return [_instance(model, fields, row) for row in rows]
+    names, converters = _readers(model)
+    return [built(model, {name: None if value is None else convert(value)
+                          for name, convert, value in zip(names, converters, row)}) for row in rows]
 
 
-def _instance(model, fields, row) -> peewee.Model:
-    instance = model(__no_default__=True)
-    data = instance.__data__
-    for field, value in zip(fields, row):
-        data[field.name] = None if value is None else field.python_value(value)
-    instance._dirty.clear()
+def built(model: type[peewee.Model], data: dict[str, Any]) -> peewee.Model:
+    """A model instance holding `data` (field name -> Python value) as if read from the table,
+    without `Model.__init__`'s per-field `setattr` (a fifth of a fetch's cost)."""
+    instance = model.__new__(model)
+    instance.__data__, instance._dirty, instance.__rel__ = data, set(), {}
     return instance
+
+
+def _readers(model: type[peewee.Model]) -> tuple[tuple[str, ...], tuple]:
+    key = ("readers", model)
+    cached = _SQL.get(key)
+    if cached is None:
+        fields = model._meta.sorted_fields
+        cached = _SQL[key] = (tuple(field.name for field in fields), tuple(field.python_value for field in fields))
+    return cached
 
 
 def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:

@@ -81,6 +81,25 @@ def entry_document(entry: Any, postings: list[Any]) -> dict[str, Any]:
     }
 
 
+def new_entry_document(entry: dict[str, Any], postings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same hashed form as `entry_document`, from the rows about to be inserted (field name
+    -> value, foreign keys as ids), without building model instances. Postings are in position
+    order already (the ledger numbers them as it builds them)."""
+    return {
+        "id": entry["id"], "organisation_id": entry["organisation"], "sequence": entry["sequence"],
+        "program_id": entry["program"], "action_type": entry["action_type"], "description": entry["description"],
+        "event_id": entry["event_id"], "rule_id": entry["rule_id"], "rule_version": entry["rule_version"],
+        "reference_id": entry["reference_id"], "created_by_api_key_id": entry["created_by_api_key_id"],
+        "created_at": entry["created_at"], "prev_hash": entry["prev_hash"],
+        "postings": [
+            {"position": posting["position"], "account_id": posting["account"], "entity_type": posting["entity_type"],
+             "entity_id": posting["entity_id"], "asset_symbol": posting["asset_symbol"], "bucket": posting["bucket"],
+             "amount": posting["amount"]}
+            for posting in postings
+        ],
+    }
+
+
 def _id(row: Any, field: str) -> str | None:
     """A foreign key's id without loading the related row."""
     return getattr(row, f"{field}_id")

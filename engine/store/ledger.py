@@ -24,7 +24,7 @@ from engine.store import fastsql
 from engine.store.accounts import AccountBook
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
-from engine.store.hashchain import GENESIS, entry_document, entry_hash
+from engine.store.hashchain import GENESIS, entry_hash, new_entry_document
 from engine.store.models import SYSTEM, Asset
 from engine.store.models_ledger import Account, JournalEntry, LedgerHead, Posting
 
@@ -110,27 +110,30 @@ class Ledger:
                     code="insufficient_funds", bucket=leg.account.bucket, asset=leg.asset.symbol,
                 )
             leg.account.balance = after
-        entry = JournalEntry(
-            id=new_id(), organisation=self.organisation_id, sequence=self.head.sequence + 1,
-            action_type=action_type, created_at=utcnow(), prev_hash=self.head.last_hash,
-            program=fields.pop("program_id", None), **fields,
-        )
+        unknown = fields.keys() - ENTRY_FIELDS
+        if unknown:
+            raise TypeError(f"unknown journal entry fields: {sorted(unknown)}")
+        created_at = utcnow()
+        entry = fastsql.built(JournalEntry, {
+            "id": new_id(), "organisation": self.organisation_id, "program": fields.pop("program_id", None),
+            "sequence": self.head.sequence + 1, "action_type": action_type, "description": None, "event_id": None,
+            "rule_id": None, "rule_version": None, "created_by_api_key_id": None, "reference_id": None,
+            "created_at": created_at, "prev_hash": self.head.last_hash, "entry_hash": None, **fields,
+        })
         postings = [
-            Posting(
-                id=new_id(), entry=entry.id, position=position, account=leg.account.id, asset=leg.asset.id,
-                asset_symbol=leg.asset.symbol, bucket=leg.account.bucket, entity_type=leg.account.entity_type,
-                entity_id=leg.account.entity_id, amount=leg.amount, created_at=entry.created_at,
-            )
+            {"id": new_id(), "entry": entry.id, "position": position, "account": leg.account.id, "asset": leg.asset.id,
+             "asset_symbol": leg.asset.symbol, "bucket": leg.account.bucket, "entity_type": leg.account.entity_type,
+             "entity_id": leg.account.entity_id, "amount": leg.amount, "created_at": created_at}
             for position, leg in enumerate(legs)
         ]
-        entry.entry_hash = entry_hash(entry_document(entry, postings))
-        fastsql.insert(JournalEntry, [_row(entry, ENTRY_COLUMNS)])
-        fastsql.insert(Posting, [_row(posting, POSTING_COLUMNS) for posting in postings])
+        entry.entry_hash = entry_hash(new_entry_document(entry.__data__, postings))
+        fastsql.insert(JournalEntry, [entry.__data__])
+        fastsql.insert(Posting, postings)
         now = utcnow()
         touched = {leg.account.id: leg.account.balance for leg in legs}
         fastsql.update_balances(touched, now)
         self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
-        self._expected_postings[entry.id] = [(p.asset_id, p.amount) for p in postings]
+        self._expected_postings[entry.id] = [(p["asset"], p["amount"]) for p in postings]
         self.entries.append(entry)
         return entry
 
@@ -160,9 +163,8 @@ class Ledger:
         fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
 
-ENTRY_COLUMNS = tuple(JournalEntry._meta.sorted_field_names)
-POSTING_COLUMNS = tuple(Posting._meta.sorted_field_names)
-
+ENTRY_FIELDS = frozenset({"program_id", "description", "event_id", "rule_id", "rule_version", "reference_id",
+                          "created_by_api_key_id"})
 
 # Postings of this transaction's entries, each with its account's stored balance: one read-back.
 _RECHECK = ('SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p '
@@ -171,11 +173,6 @@ _RECHECK = ('SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FR
 
 def _marks(count: int) -> str:
     return ", ".join(["{p}"] * count)
-
-
-def _row(instance, columns: tuple[str, ...]) -> dict:
-    """A model instance's column values by field name (foreign keys as ids)."""
-    return {name: instance.__data__.get(name) for name in columns}
 
 
 def _check_legs(legs: list[Leg]) -> None:

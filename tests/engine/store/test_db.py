@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -49,3 +51,6 @@ def test_ids_are_time_ordered_uuid7():
     assert all(len(value) == 36 and value[14] == "7" for value in later)
     assert sorted([first, *later]) == [first, *later]  # strictly increasing within a process
     assert len(set(later)) == len(later)
+    parsed = uuid.UUID(later[0])
+    assert (parsed.version, parsed.variant, str(parsed)) == (7, uuid.RFC_4122, later[0])
+    assert abs((parsed.int >> 80) - time.time_ns() // 1_000_000) < 5_000  # milliseconds since the epoch

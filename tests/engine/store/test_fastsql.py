@@ -36,3 +36,19 @@ def test_update_balances_sets_each_account_and_notices_a_missing_one(world):
     assert [Account.get_by_id(i).balance for i in ids] == [Decimal("1.50"), Decimal("-1.50")]
     with pytest.raises(LedgerInvariantError):
         fastsql.update_balances({ids[0]: Decimal(1), "missing": Decimal(-1)}, utcnow())
+
+
+def test_fetched_rows_behave_as_model_instances(world):
+    (found,) = fastsql.fetch(StateTag, "id = {p}", [_tag(world)])
+    assert isinstance(found, StateTag) and found._dirty == set()
+    found.tag = "changed"  # a normal model afterwards: tracks changes and saves them
+    assert found.dirty_fields == [StateTag.tag]
+    found.save()
+    assert StateTag.get_by_id(found.id).tag == "changed"
+
+
+def _tag(world) -> str:
+    tag_id = new_id()
+    fastsql.insert(StateTag, [{"id": tag_id, "organisation": world.org.id, "owner_type": "PARTICIPANT",
+                               "owner_id": world.alice.id, "tag": "t", "created_at": utcnow()}])
+    return tag_id

@@ -7,6 +7,7 @@ import pytest
 from engine.errors import LedgerInvariantError
 from engine.store.db import write_transaction
 from engine.store.errors import LedgerRejected
+from engine.store.hashchain import entry_document, entry_hash
 from engine.store.ledger import Ledger, Leg, parse_amount
 from engine.store.models_ledger import JournalEntry, Posting
 
@@ -71,3 +72,22 @@ def test_parse_amount_accepts_exact_decimals_only(world):
         with pytest.raises(LedgerRejected) as info:
             parse_amount(bad, world.gem)
         assert info.value.code == code, bad
+
+
+def test_the_hash_built_from_new_rows_equals_the_hash_of_the_stored_rows(world):
+    with write_transaction():
+        ledger = Ledger(world.org.id)
+        entry = ledger.post("ADJUST", legs(ledger, world, "-3.00", "1.00", "2.00"), description="é \"quoted\"",
+                            reference_id="ref-1", rule_version=2)
+        ledger.finish()
+    stored = JournalEntry.get_by_id(entry.id)
+    postings = list(Posting.select().where(Posting.entry == entry.id))
+    assert entry_hash(entry_document(stored, postings)) == stored.entry_hash == entry.entry_hash
+    assert (stored.description, stored.reference_id, stored.rule_version) == ("é \"quoted\"", "ref-1", 2)
+
+
+def test_an_unknown_entry_field_is_refused_before_anything_is_written(world):
+    with pytest.raises(TypeError, match="colour"), write_transaction():
+        ledger = Ledger(world.org.id)
+        ledger.post("ADJUST", legs(ledger, world, "-1.00", "1.00"), colour="red")
+    assert JournalEntry.select().count() == 0
