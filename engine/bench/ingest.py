@@ -118,7 +118,7 @@ def prepare(database_url: str) -> tuple[str, str]:
     return key, program.id
 
 
-def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 30) -> None:
+def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
