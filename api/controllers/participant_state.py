@@ -1,10 +1,12 @@
-"""`/v1/participants/{id}/state/...`: tags, counters and attributes (reference 6.3)."""
+"""`/v1/participants/{id}/state/...`: tags, counters, attributes and tiers (reference 6.3)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, delete, get, patch, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import Principal
 from api.db import with_connection
@@ -21,9 +23,12 @@ from api.schemas.participants import (
     TagOut,
     TagsOut,
     TagsReplace,
+    TierSet,
+    TierStateOut,
 )
 
 NOT_FOUND = responses(404)
+ProgramParam = Annotated[str, QueryParameter(description="The program whose tiers are meant (required)")]
 
 
 def _page(items: list) -> Page:
@@ -101,3 +106,28 @@ class ParticipantStateController(Controller):
     def delete_attribute(self, participant_id: FromPath[str], key: FromPath[str],
                          principal: NamedDependency[Principal]) -> None:
         state.delete_attribute(principal, participant_id, key)
+
+    @get("/tiers", sync_to_thread=True, summary="A participant's tiers in a program", responses=NOT_FOUND)
+    @with_connection
+    def list_tiers(self, participant_id: FromPath[str], principal: NamedDependency[Principal],
+                   program_id: ProgramParam) -> Page[TierStateOut]:
+        return _page(state.list_tiers(principal, participant_id, program_id))
+
+    @get("/tiers/{key:str}", sync_to_thread=True, summary="A participant's level in one tier", responses=NOT_FOUND)
+    @with_connection
+    def get_tier(self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal],
+                 program_id: ProgramParam) -> TierStateOut:
+        return state.get_tier(principal, participant_id, program_id, key)
+
+    @put("/tiers/{key:str}", sync_to_thread=True, summary="Set a participant's level", responses=responses(404, 409))
+    @with_connection
+    def set_tier(self, participant_id: FromPath[str], key: FromPath[str], data: JSONBody[TierSet],
+                 principal: NamedDependency[Principal], program_id: ProgramParam) -> TierStateOut:
+        """The participant must be ACTIVE and enrolled, the program ACTIVE, the tier not archived (409)."""
+        return state.set_tier(principal, participant_id, program_id, key, data)
+
+    @delete("/tiers/{key:str}", sync_to_thread=True, summary="Reset a tier to the base", responses=NOT_FOUND)
+    @with_connection
+    def remove_tier(self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal],
+                    program_id: ProgramParam) -> None:
+        state.remove_tier(principal, participant_id, program_id, key)

@@ -7,14 +7,23 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from api.auth import Principal
-from api.errors import NotFound, field_error
+from api.errors import Conflict, NotFound, field_error
 from api.queries.participants import get_participant_row, merge_attributes, replace_tags
-from api.schemas.participants import AttributeOut, CounterOut, CounterSet
+from api.queries.programs import get_program_row
+from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierSet, TierStateOut
 from engine.durations import DurationError, parse_duration
 from engine.store import state as st
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models import PARTICIPANT, StateAttribute, StateCounter, StateTag
+from engine.store.models import (
+    PARTICIPANT,
+    Enrolment,
+    ParticipantTier,
+    StateAttribute,
+    StateCounter,
+    StateTag,
+    TierTypeRecord,
+)
 
 
 def _origin(principal: Principal) -> st.Origin:
@@ -132,3 +141,82 @@ def delete_attribute(principal: Principal, participant_id: str, key: str) -> Non
     with write_transaction():
         person = get_participant_row(principal.organization_id, participant_id)
         st.delete_attribute(principal.organization_id, PARTICIPANT, person.id, key, _origin(principal))
+
+
+# --- tiers (per program) -----------------------------------------------------------------------
+
+
+def _tier_type(org_id: str, program_id: str, key: str) -> TierTypeRecord:
+    row = TierTypeRecord.get_or_none((TierTypeRecord.organisation == org_id) & (TierTypeRecord.program == program_id)
+                                     & (TierTypeRecord.key == key))
+    if row is None:
+        raise NotFound(f"tier {key!r} not found in this program", details={"field": "key"})
+    return row
+
+
+def _tier_out(row: ParticipantTier, tier_type: TierTypeRecord) -> TierStateOut:
+    levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
+    return TierStateOut(key=row.tier_key, level=row.level, rank=row.rank,
+                        benefits=levels.get(row.level, {}).get("benefits", {}), acquired_at=row.acquired_at,
+                        expires_at=row.expires_at)
+
+
+def list_tiers(principal: Principal, participant_id: str, program_id: str) -> list[TierStateOut]:
+    person = get_participant_row(principal.organization_id, participant_id)
+    get_program_row(principal.organization_id, program_id)
+    rows = (ParticipantTier.select(ParticipantTier, TierTypeRecord).join(TierTypeRecord)
+            .where((ParticipantTier.participant == person.id) & (ParticipantTier.program == program_id))
+            .order_by(ParticipantTier.tier_key))
+    return [_tier_out(row, row.tier_type) for row in rows]
+
+
+def get_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> TierStateOut:
+    person = get_participant_row(principal.organization_id, participant_id)
+    tier_type = _tier_type(principal.organization_id, program_id, key)
+    row = ParticipantTier.get_or_none((ParticipantTier.participant == person.id)
+                                      & (ParticipantTier.tier_type == tier_type.id))
+    if row is None:
+        raise NotFound("the participant has no level in this tier")
+    return _tier_out(row, tier_type)
+
+
+def set_tier(principal: Principal, participant_id: str, program_id: str, key: str, data: TierSet) -> TierStateOut:
+    """Put the participant at a level (reference 6.3): ACTIVE, enrolled, program ACTIVE, tier not archived."""
+    org = principal.organization_id
+    with write_transaction():
+        person = get_participant_row(org, participant_id)
+        program = get_program_row(org, program_id)
+        tier_type = _tier_type(org, program_id, key)
+        if person.status != "ACTIVE":
+            raise Conflict(f"the participant is {person.status}", code="participant_inactive")
+        if program.status != "ACTIVE":
+            raise Conflict(f"the program is {program.status}", code="program_inactive")
+        if tier_type.status == "ARCHIVED":
+            raise Conflict(f"tier {key!r} is archived", code="tier_archived")
+        if not Enrolment.select().where((Enrolment.participant == person.id) & (Enrolment.program == program.id)).exists():
+            raise Conflict("the participant is not enrolled in this program", code="not_enrolled")
+        levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
+        if data.level not in levels:
+            raise field_error("level", f"tier {key!r} has no level {data.level!r} (levels: {', '.join(levels)})")
+        st.set_tier(org, person.id, tier_type, data.level, int(levels[data.level]["rank"]), _origin(principal))
+        ParticipantTier.update(expires_at=data.expires_at).where(
+            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)).execute()
+        row = ParticipantTier.get((ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id))
+    return _tier_out(row, tier_type)
+
+
+def remove_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> None:
+    """Back to the base (no level), recorded in state history; a no-op when there is no level."""
+    org = principal.organization_id
+    with write_transaction():
+        person = get_participant_row(org, participant_id)
+        tier_type = _tier_type(org, program_id, key)
+        row = ParticipantTier.get_or_none((ParticipantTier.participant == person.id)
+                                          & (ParticipantTier.tier_type == tier_type.id))
+        if row is None:
+            return
+        row.delete_instance()
+        history = st.HistoryBuffer()
+        origin = st.Origin(api_key_id=principal.api_key_id, program_id=program_id)
+        history.record(org, PARTICIPANT, person.id, "tier", key, "delete", row.level, None, origin)
+        history.flush()

@@ -165,3 +165,17 @@ class AttributesMerge(Request):
 
 class AttributesOut(Response):
     attributes: dict[str, str]
+
+
+class TierStateOut(Response):
+    key: str
+    level: str
+    rank: int
+    benefits: dict[str, Any]
+    acquired_at: datetime
+    expires_at: datetime | None
+
+
+class TierSet(Request):
+    level: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    expires_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None

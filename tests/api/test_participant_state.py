@@ -49,3 +49,42 @@ def test_attributes(api, pid):
     operations = [h["operation"] for h in api.get(f"/v1/participants/{pid}/activity/state-history",
                                                   state_type="attribute").json()["data"]]
     assert operations == ["delete", "set", "set"]
+
+
+@pytest.fixture
+def tiered(api, database) -> dict:
+    """A program with a tier type (created through the store: the API has no tier-type routes)."""
+    from engine import bundle as b
+    from engine.store import catalog
+    from engine.store.db import database_proxy
+
+    program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
+    person = api.post("/v1/participants", {"external_id": "flyer", "program_id": program}).json()["id"]
+    spec = b.TierType(key="status", levels=[b.TierLevel(key="silver", rank=1, benefits={"lounge": False}),
+                                           b.TierLevel(key="gold", rank=2, benefits={"lounge": True})])
+    with database_proxy.connection_context():
+        catalog.create_tier_type(api.org_id(), program, spec)
+    return {"program": program, "person": person}
+
+
+def test_tiers(api, other_api, tiered):
+    base = f"/v1/participants/{tiered['person']}/state/tiers"
+    program = {"program_id": tiered["program"]}
+    assert api.get(base, **program).json()["data"] == []
+    assert api.get(f"{base}/status", **program).status_code == 404
+    set_ = api.client.put(f"{base}/status", params=program, json={"level": "gold"}, headers=api.headers)
+    assert set_.status_code == 200, set_.text
+    assert (set_.json()["level"], set_.json()["rank"], set_.json()["benefits"]) == ("gold", 2, {"lounge": True})
+    assert [t["key"] for t in api.get(base, **program).json()["data"]] == ["status"]
+    bad = api.client.put(f"{base}/status", params=program, json={"level": "platinum"}, headers=api.headers)
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "level"
+    assert api.client.put(f"{base}/nope", params=program, json={"level": "gold"}, headers=api.headers).status_code == 404
+    assert api.get(base).status_code == 400  # program_id is required
+    assert other_api.get(base, **program).status_code == 404
+    assert api.delete(f"{base}/status", **program).status_code == 204
+    assert api.get(f"{base}/status", **program).status_code == 404
+    history = api.get(f"/v1/participants/{tiered['person']}/activity/state-history", state_type="tier").json()["data"]
+    assert [h["operation"] for h in history] == ["delete", "set"]
+    api.patch(f"/v1/participants/{tiered['person']}/status", {"status": "SUSPENDED"})
+    inactive = api.client.put(f"{base}/status", params=program, json={"level": "gold"}, headers=api.headers)
+    assert inactive.status_code == 409 and inactive.json()["code"] == "participant_inactive"
