@@ -208,3 +208,38 @@ def test_retry_only_failed_events(api, program):
         row = EventRecord.get_by_id(created["id"])
         assert (row.status, row.attempts, row.error_message) == ("PENDING", 0, None)
     assert api.post("/v1/events/nope/retry").status_code == 404
+
+
+@pytest.fixture
+def immediate_client(database):
+    """The app with the in-process queue: the worker runs each event right after its commit."""
+    from litestar.testing import TestClient
+
+    from api.app import ApiSettings, create_app
+
+    with TestClient(app=create_app(database, settings=ApiSettings(queue_url="memory://", key_cache_ttl_s=0))) as c:
+        yield c
+
+
+def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
+    from api.keys import create_key
+    from tests.api.conftest import Api
+
+    api = Api(immediate_client, create_key("acme"), "acme")
+    program = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
+    api.post("/v1/assets", {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 0})
+    rule = api.post("/v1/rules", {"program_id": program, "name": "points", "condition": "event.amount > 1.0",
+                                  "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"}]})
+    assert rule.status_code == 201, rule.text
+    created = api.post("/v1/events", event(program, event_data={"amount": 4.0})).json()
+    body = api.get(f"/v1/events/{created['id']}").json()
+    assert body["status"] == "COMPLETED", body
+    assert [(e["rule_id"], e["status"]) for e in body["rule_evaluations"]] == [(rule.json()["id"], "SUCCESS")]
+    assert body["participant_id"] is not None
+    balances = api.get(f"/v1/participants/{body['participant_id']}/balances").json()["data"]
+    assert [b["available"] for b in balances] == ["40"]
+    matched = api.get("/v1/events", rule_id=rule.json()["id"]).json()["data"]
+    assert [e["id"] for e in matched] == [created["id"]]
+    assert [e["id"] for e in api.get(f"/v1/participants/{body['participant_id']}/events").json()["data"]] == [created["id"]]
+    entries = api.get("/v1/journal-entries", event_id=created["id"]).json()["data"]
+    assert len(entries) == 1 and entries[0]["rule_id"] == rule.json()["id"]
