@@ -66,7 +66,9 @@ def post_event_effects(event_id: str, result: EvaluationResult,
     """Write `result` for the event in one transaction; see the module docstring."""
     try:
         with write_transaction():
-            event = _locked_event(event_id)
+            posts = result.status == "COMPLETED" and any(
+                a.status == "APPLIED" and a.type in LEDGER_ACTIONS for a in result.actions)
+            event, head = _locked_event_and_head(event_id) if posts else (_locked_event(event_id), None)
             if event.status not in OPEN_STATUSES:
                 return PostOutcome(written=False, status=event.status)
             rules = _RuleIndex(event.program_id, result)
@@ -75,7 +77,7 @@ def post_event_effects(event_id: str, result: EvaluationResult,
                 _finish(event, "FAILED", result.error_code or "evaluation_failed", result.error_message)
                 return PostOutcome(written=True, status="FAILED", error_code=event.error_code,
                                    error_message=event.error_message)
-            entry_ids = _Applier(event, rules).apply(result)
+            entry_ids = _Applier(event, rules, head).apply(result)
             if within is not None:
                 within(event, result)
             _finish(event, "COMPLETED", None, None)
@@ -100,6 +102,18 @@ def _locked_event(event_id: str) -> EventRecord:
     if event is None:
         raise lookups.NotFound(f"event {event_id} not found", resource="event", id=event_id)
     return event
+
+
+def _locked_event_and_head(event_id: str) -> tuple[EventRecord, tuple[int, str] | None]:
+    """The event and its organisation's ledger head (sequence, last hash), locked in that order
+    by one statement; (event, None) when the organisation has no head yet (its first entry: the
+    `Ledger` creates and locks it)."""
+    found = fastsql.fetch_joined(EventRecord, "JOIN ledger_head AS h ON h.id = t.organisation_id",
+                                 ("h.sequence", "h.last_hash"), "t.id = {p}", [event_id], for_update=True)
+    if not found:
+        return _locked_event(event_id), None
+    event, (sequence, last_hash) = found[0]
+    return event, (int(sequence), last_hash)
 
 
 def _finish(event: EventRecord, status: str, code: str | None, message: str | None) -> None:
@@ -159,8 +173,8 @@ def _write_evaluations(event: EventRecord, result: EvaluationResult, rules: _Rul
 class _Applier:
     """Applies one COMPLETED result's actions to the locked rows of one transaction."""
 
-    def __init__(self, event: EventRecord, rules: _RuleIndex) -> None:
-        self.event, self.rules = event, rules
+    def __init__(self, event: EventRecord, rules: _RuleIndex, head: tuple[int, str] | None = None) -> None:
+        self.event, self.rules, self.head = event, rules, head
         self.org_id, self.program_id = event.organisation_id, event.program_id
         self.history = st.HistoryBuffer()
         self.ledger: Ledger | None = None
@@ -170,10 +184,8 @@ class _Applier:
     def apply(self, result: EvaluationResult) -> list[str]:
         actions = [a for a in result.actions if a.status == "APPLIED"]
         if any(a.type in LEDGER_ACTIONS for a in actions):
-            self.ledger = Ledger(self.org_id)  # lock order: event, ledger head, then owners
-        owners = sorted({self._owner(a.target) for a in actions if a.type in LEDGER_ACTIONS | STATE_ACTIONS})
-        for owner_type, owner_id in owners:
-            st.lock_owner(owner_type, owner_id)
+            self.ledger = Ledger(self.org_id, self.head)  # lock order: event, ledger head, then owners
+        self._lock_owners(sorted({self._owner(a.target) for a in actions if a.type in LEDGER_ACTIONS | STATE_ACTIONS}))
         entry_ids = []
         for action in actions:
             entry_id = self._apply_action(action)
@@ -186,6 +198,24 @@ class _Applier:
         self.history.flush()
         return entry_ids
 
+    def _lock_owners(self, owners: list[tuple[str, str]]) -> None:
+        """Lock the owners in (type, id) order; the participants with one statement that also
+        reads them (`ORDER BY id` keeps the lock order), so their status is checked locked."""
+        people = [owner_id for owner_type, owner_id in owners if owner_type == PARTICIPANT]
+        for owner_type, owner_id in owners:
+            if owner_type == PARTICIPANT:
+                if owner_id == people[0]:
+                    self._lock_participants(people)
+            else:
+                st.lock_owner(owner_type, owner_id)
+
+    def _lock_participants(self, ids: list[str]) -> None:
+        marks = ", ".join(["{p}"] * len(ids))
+        for person in fastsql.fetch(Participant, f"id IN ({marks}) ORDER BY id", ids, for_update=True):
+            self.people[person.id] = person
+        for missing in (owner_id for owner_id in ids if owner_id not in self.people):
+            raise lookups.NotFound(f"target participant {missing} not found", code="unknown_participant")
+
     def _owner(self, target: ResolvedTarget) -> tuple[str, str]:
         if target.type == PROGRAM:
             return PROGRAM, self.program_id
@@ -194,15 +224,18 @@ class _Applier:
             if group is None:
                 raise lookups.NotFound(f"group {target.id} not found", code="unknown_group")
             return GROUP, group.id
-        return PARTICIPANT, self._participant(target).id
+        # The event's own participants are known by id: read (and locked) with the owners.
+        return PARTICIPANT, self._role_id(target) or self._participant(target).id
+
+    def _role_id(self, target: ResolvedTarget) -> str | None:
+        if target.role == "participant":
+            return self.event.participant_id
+        if target.role == "recipient":
+            return self.event.recipient_id
+        return None
 
     def _participant(self, target: ResolvedTarget) -> Participant:
-        if target.role == "participant":
-            participant_id = self.event.participant_id
-        elif target.role == "recipient":
-            participant_id = self.event.recipient_id
-        else:
-            participant_id = None
+        participant_id = self._role_id(target)
         key = participant_id or f"{target.id}|{target.external_id}"
         if key not in self.people:
             found = []

@@ -84,14 +84,21 @@ class Leg:
 class Ledger:
     """Appends balanced entries for one organisation inside the caller's transaction."""
 
-    def __init__(self, organisation_id: str) -> None:
+    def __init__(self, organisation_id: str, locked_head: tuple[int, str] | None = None) -> None:
+        """Lock the organisation's ledger head, or take `locked_head` (sequence, last hash) that
+        the caller has just read with its lock in this transaction (one statement fewer)."""
         self.organisation_id = organisation_id
         self.accounts = AccountBook(organisation_id)
-        found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
-        if not found:  # the organisation's first entry: create the head, then lock it
-            fastsql.insert(LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}], ignore_conflicts=True)
+        if locked_head is not None:
+            sequence, last_hash = locked_head
+            self.head = fastsql.built(LedgerHead, {"id": organisation_id, "sequence": sequence, "last_hash": last_hash})
+        else:
             found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
-        self.head = found[0]
+            if not found:  # the organisation's first entry: create the head, then lock it
+                fastsql.insert(LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}],
+                               ignore_conflicts=True)
+                found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+            self.head = found[0]
         self.entries: list[JournalEntry] = []
         self._opening: dict[str, Decimal] = {}
         self._expected_postings: dict[str, list[tuple[str, Decimal]]] = {}

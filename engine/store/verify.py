@@ -107,8 +107,9 @@ def _entry_problems(entry, postings, previous: str, expected_sequence: int):
 
 def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
     sums: dict[str, Decimal] = defaultdict(Decimal)
-    query = (Posting.select(Posting.account, Posting.amount).join(Account)
-             .where(Account.organisation == organisation_id))
+    # Through the entries: (organisation_id, sequence) finds them, (entry_id, position) their postings.
+    query = (Posting.select(Posting.account, Posting.amount).join(JournalEntry)
+             .where(JournalEntry.organisation == organisation_id))
     for posting in query.iterator():
         sums[posting.account_id] += posting.amount
     for account in Account.select().where(Account.organisation == organisation_id).order_by(Account.id):

@@ -150,3 +150,14 @@ def test_amounts_are_stored_at_the_asset_scale_however_the_result_writes_them(wo
     postings = JournalEntry.get_by_id(outcome.journal_entry_ids[0]).postings
     assert sorted(str(p.amount) for p in postings) == ["-7.00", "7.00"]
     assert verify().ok
+
+
+def test_events_after_the_first_chain_on_the_head_read_with_the_event(world):
+    rule = make_rule(world)
+    outcomes = [post_event_effects(store_event(world, person).id, typical_result(rule))
+                for person in (world.alice, world.bob, world.alice)]
+    entries = [JournalEntry.get_by_id(outcome.journal_entry_ids[0]) for outcome in outcomes]
+    assert [entry.sequence for entry in entries] == [1, 2, 3]
+    assert [entry.prev_hash for entry in entries[1:]] == [entry.entry_hash for entry in entries[:-1]]
+    assert verify().ok
+

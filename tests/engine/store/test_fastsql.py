@@ -52,3 +52,13 @@ def _tag(world) -> str:
     fastsql.insert(StateTag, [{"id": tag_id, "organisation": world.org.id, "owner_type": "PARTICIPANT",
                                "owner_id": world.alice.id, "tag": "t", "created_at": utcnow()}])
     return tag_id
+
+
+def test_fetch_joined_returns_the_row_and_the_joined_columns(world):
+    tag_id = _tag(world)
+    ((tag, extra),) = fastsql.fetch_joined(StateTag, "JOIN participant AS p ON p.id = t.owner_id",
+                                           ("p.external_id", "p.status"), "t.id = {p}", [tag_id], for_update=True)
+    assert (tag.id, tag.owner_id, tag.created_at.tzinfo is not None) == (tag_id, world.alice.id, True)
+    assert extra == (world.alice.external_id, "ACTIVE")
+    assert fastsql.fetch_joined(StateTag, "JOIN participant AS p ON p.id = t.owner_id", ("p.status",),
+                                "t.id = {p}", ["missing"]) == []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 
-from engine.store.migrations import ALL_MODELS, LATEST_VERSION, REDUNDANT_INDEXES, current_version, upgrade
+from engine.store.migrations import ALL_MODELS, LATEST_VERSION, REDUNDANT_INDEXES, UNUSED_INDEXES, current_version, upgrade
 
 HUEY_TABLES = {"kv", "schedule", "task", "counter"}
 ALL_VERSIONS = list(range(1, LATEST_VERSION + 1))
@@ -41,10 +41,10 @@ def test_concurrent_upgrades_apply_each_step_exactly_once(fresh_db):
     assert sorted(results) == [[], [], [], ALL_VERSIONS]
 
 
-def test_step_4_drops_the_redundant_indexes_and_keeps_the_wider_ones(fresh_db):
+def test_steps_4_and_5_drop_the_unneeded_indexes_and_keep_the_wider_ones(fresh_db):
     upgrade(fresh_db)
     names = {index.name for table in ("posting", "journal_entry", "rule_evaluation", "state_history", "state_tag",
                                       "event") for index in fresh_db.get_indexes(table)}
-    assert not names & set(REDUNDANT_INDEXES)
+    assert not names & {*REDUNDANT_INDEXES, *UNUSED_INDEXES}
     assert {"posting_entry_id_position", "journal_entry_organisation_id_sequence", "rule_evaluation_event_id_id",
             "journal_entry_organisation_id_program_id_id", "event_program_id_idempotency_key"} <= names
