@@ -146,7 +146,7 @@ def test_command(files: tuple[str, ...], verbose: bool) -> None:
 @click.option("--rules", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Rules in the generated bundle.")
 @click.option("--runs", type=click.IntRange(5, 100_000), default=200, show_default=True,
-              help="Dry runs per figure (a tenth of them for the compiling path).")
+              help="Dry runs per figure (a tenth of them for a first load with nothing cached).")
 def bench_playground(rules: int, runs: int) -> None:
     """Time the playground's dry run (POST /playground/run through the app) of a generated
     bundle, median and p95, beside the bare evaluate_event call."""
