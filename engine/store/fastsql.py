@@ -30,19 +30,32 @@ def insert(model: type[peewee.Model], rows: list[dict[str, Any]], *, ignore_conf
     if not rows:
         return 0
     names = tuple(rows[0])
-    fields = [model._meta.fields[name] for name in names]
+    keys = rows[0].keys()
+    if any(row.keys() != keys for row in rows):
+        raise ValueError(f"rows inserted together into {model._meta.table_name} must name the same columns")
     postgres = is_postgres()
     key = ("insert", model, names, len(rows), ignore_conflicts, postgres)
     sql = _SQL.get(key)
     if sql is None:
+        fields = [model._meta.fields[name] for name in names]
         mark = database_proxy.obj.param
         columns = ", ".join(_quote(field.column_name) for field in fields)
         values = ", ".join(["(" + ", ".join([mark] * len(fields)) + ")"] * len(rows))
         verb = "INSERT OR IGNORE INTO" if ignore_conflicts and not postgres else "INSERT INTO"
         suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts and postgres else ""
         sql = _SQL[key] = f"{verb} {_quote(model._meta.table_name)} ({columns}) VALUES {values}{suffix}"
-    params = [field.db_value(row[field.name]) for row in rows for field in fields]
-    return database_proxy.execute_sql(sql, params).rowcount
+    writers = _writers(model, names)
+    params = [convert(row[name]) for row in rows for name, convert in writers]
+    return database_proxy.obj.execute_sql(sql, params).rowcount
+
+
+def _writers(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """(field name, the field's `db_value`) for each named column, looked up once per shape."""
+    key = ("writers", model, names)
+    cached = _SQL.get(key)
+    if cached is None:
+        cached = _SQL[key] = tuple((name, model._meta.fields[name].db_value) for name in names)
+    return cached
 
 
 def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
@@ -58,7 +71,7 @@ def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
         sql = _SQL[key] = f"UPDATE {_quote(model._meta.table_name)} SET {assignments} WHERE {_quote(primary)} = {mark}"
     params = [field.db_value(values[field.name]) for field in fields]
     params.append(model._meta.primary_key.db_value(row_id))
-    return database_proxy.execute_sql(sql, params).rowcount
+    return database_proxy.obj.execute_sql(sql, params).rowcount
 
 
 def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_update: bool = False) -> list[peewee.Model]:
@@ -77,7 +90,7 @@ def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_updat
         clause = where.format(p=database_proxy.obj.param)
         lock = " FOR UPDATE" if for_update and postgres else ""
         cached = _SQL[key] = f"SELECT {columns} FROM {_quote(model._meta.table_name)} WHERE {clause}{lock}"
-    rows = database_proxy.execute_sql(cached, params).fetchall()
+    rows = database_proxy.obj.execute_sql(cached, params).fetchall()
     names, converters = _readers(model)
     return [built(model, {name: None if value is None else convert(value)
                           for name, convert, value in zip(names, converters, row)}) for row in rows]
@@ -107,7 +120,7 @@ def fetch_joined(model: type[peewee.Model], join: str, extra: tuple[str, ...], w
     width = len(names)
     return [(built(model, {name: None if value is None else convert(value)
                            for name, convert, value in zip(names, converters, row)}), tuple(row[width:]))
-            for row in database_proxy.execute_sql(cached, params).fetchall()]
+            for row in database_proxy.obj.execute_sql(cached, params).fetchall()]
 
 
 def built(model: type[peewee.Model], data: dict[str, Any]) -> peewee.Model:
@@ -139,7 +152,7 @@ def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:
     text = _SQL.get(key)
     if text is None:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
-    fetched = database_proxy.execute_sql(text, params).fetchall()
+    fetched = database_proxy.obj.execute_sql(text, params).fetchall()
     return [tuple(None if value is None else convert(value) for convert, value in zip(types, row)) for row in fetched]
 
 
@@ -161,7 +174,7 @@ def update_balances(balances: dict[str, Any], now: Any) -> None:
     params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
     params.append(moment(now))
     params.extend(balances)
-    changed = database_proxy.execute_sql(sql, params).rowcount
+    changed = database_proxy.obj.execute_sql(sql, params).rowcount
     if changed != count:
         raise LedgerInvariantError(f"{count - changed} of {count} accounts vanished while locked",
                                    code="LEDGER_BALANCE_MISMATCH")

@@ -62,3 +62,21 @@ def test_fetch_joined_returns_the_row_and_the_joined_columns(world):
     assert extra == (world.alice.external_id, "ACTIVE")
     assert fastsql.fetch_joined(StateTag, "JOIN participant AS p ON p.id = t.owner_id", ("p.status",),
                                 "t.id = {p}", ["missing"]) == []
+
+
+def test_several_rows_go_in_one_statement_and_must_name_the_same_columns(world, db):
+    rows = [{"id": new_id(), "organisation": world.org.id, "owner_type": "PARTICIPANT", "owner_id": person.id,
+             "tag": "multi", "created_at": utcnow()} for person in (world.alice, world.bob)]
+    sent = []
+    original = db.execute_sql
+    db.execute_sql = lambda sql, params=None, *args, **kwargs: sent.append(sql) or original(sql, params, *args, **kwargs)
+    try:
+        assert fastsql.insert(StateTag, rows) == 2
+    finally:
+        del db.execute_sql
+    assert len(sent) == 1 and sent[0].count("(") == 3  # the column list and two rows of values
+    assert sorted(t.owner_id for t in StateTag.select().where(StateTag.tag == "multi")) == sorted(
+        [world.alice.id, world.bob.id])
+    with pytest.raises(ValueError, match="same columns"):
+        fastsql.insert(StateTag, [rows[0], {key: value for key, value in rows[1].items() if key != "created_at"}])
+    assert fastsql.insert(StateTag, []) == 0
