@@ -117,9 +117,12 @@ def new_id() -> str:
     >>> len(new_id()), new_id()[14]
     (36, '7')
     """
-    global _last_millis, _counter
-    random = int.from_bytes(os.urandom(9), "big")  # 8 bytes for rand_b, 1 for a counter start
+    global _last_millis, _counter, _entropy
     with _id_lock:
+        if len(_entropy) < 9:  # one system call for many ids
+            _entropy = os.urandom(9 * 256)
+        random = int.from_bytes(_entropy[:9], "big")  # 8 bytes for rand_b, 1 for a counter start
+        _entropy = _entropy[9:]
         millis = time.time_ns() // 1_000_000
         if millis <= _last_millis:
             millis, _counter = _last_millis, _counter + 1
@@ -136,6 +139,16 @@ def new_id() -> str:
 
 _id_lock = threading.Lock()
 _last_millis, _counter = 0, 0
+_entropy = b""
+
+
+def _forget_entropy() -> None:
+    """A forked child must not reuse its parent's unused random bytes (the same ids)."""
+    global _entropy
+    _entropy = b""
+
+
+os.register_at_fork(after_in_child=_forget_entropy)
 
 
 def utcnow() -> datetime:

@@ -59,7 +59,9 @@ class UTCDateTimeField(peewee.Field):
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if not isinstance(value, datetime):
             raise ValueError(f"not a datetime: {value!r}")
-        if value.tzinfo is not None:
+        if value.tzinfo is UTC:  # the common case (utcnow), without a conversion
+            value = value.replace(tzinfo=None)
+        elif value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         # Fixed-width text with microseconds sorts chronologically on SQLite; PostgreSQL casts it.
         return value.isoformat(sep=" ", timespec="microseconds")

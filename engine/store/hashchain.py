@@ -90,11 +90,12 @@ def new_entry_document(entry: dict[str, Any], postings: list[dict[str, Any]]) ->
         "program_id": entry["program"], "action_type": entry["action_type"], "description": entry["description"],
         "event_id": entry["event_id"], "rule_id": entry["rule_id"], "rule_version": entry["rule_version"],
         "reference_id": entry["reference_id"], "created_by_api_key_id": entry["created_by_api_key_id"],
-        "created_at": entry["created_at"], "prev_hash": entry["prev_hash"],
+        # Written as `canonical_json` would write them, so encoding needs no per-value callback.
+        "created_at": rfc3339(entry["created_at"]), "prev_hash": entry["prev_hash"],
         "postings": [
             {"position": posting["position"], "account_id": posting["account"], "entity_type": posting["entity_type"],
              "entity_id": posting["entity_id"], "asset_symbol": posting["asset_symbol"], "bucket": posting["bucket"],
-             "amount": posting["amount"]}
+             "amount": canonical_decimal(posting["amount"])}
             for posting in postings
         ],
     }

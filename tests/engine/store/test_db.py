@@ -54,3 +54,20 @@ def test_ids_are_time_ordered_uuid7():
     parsed = uuid.UUID(later[0])
     assert (parsed.version, parsed.variant, str(parsed)) == (7, uuid.RFC_4122, later[0])
     assert abs((parsed.int >> 80) - time.time_ns() // 1_000_000) < 5_000  # milliseconds since the epoch
+
+
+def test_a_forked_child_makes_other_ids_than_its_parent():
+    import os
+
+    new_id()  # the parent now holds unused random bytes
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(writer, new_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    theirs = os.read(reader, 64).decode()
+    os.close(reader)
+    ours = new_id()
+    assert len(theirs) == 36 and theirs[19:] != ours[19:]  # rand_b differs
