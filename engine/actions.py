@@ -317,7 +317,9 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
             working.set_attribute(role, spec.key, spec.value, rule=rule.name)
     elif kind == "SET_TIER":
         out.tier, out.level = spec.tier, spec.level
-        if applies:
+        if action.tier_archived:
+            out.status = "SKIPPED"  # reference 2.9: the event still completes
+        elif applies:
             working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name)
     else:  # SCHEDULE_EVENT, BROADCAST
         out.event_name, out.payload = spec.event_name, dict(spec.payload)

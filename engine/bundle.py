@@ -211,9 +211,15 @@ class TierLevel(Struct, kw_only=True):
 
 
 class TierType(Struct, kw_only=True):
+    """A tier type (reference 2.9). An ARCHIVED tier keeps its levels and participants' levels, but
+    SET_TIER on it is skipped and it no longer auto-qualifies. `lifecycle` (retention, periods,
+    downgrades) is kept as written; the evaluator does not read it."""
+
     key: Key
     display_name: Name | None = None
     levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1)]
+    lifecycle: dict[str, Any] = msgspec.field(default_factory=dict)
+    status: Literal["ACTIVE", "ARCHIVED"] = "ACTIVE"
 
 
 # --- test cases ----------------------------------------------------------------------------------

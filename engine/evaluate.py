@@ -228,13 +228,14 @@ def _key_text(key: Any) -> str:
 
 def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
     """Reference 2.9: after the rules, move the participant (and recipient) up to the highest
-    level whose qualification holds; never down; not for a tier SET_TIER touched in this event."""
+    level whose qualification holds; never down; not for a tier SET_TIER touched in this event,
+    nor for an archived tier."""
     for role in ("participant", "recipient"):
         entity = working.entity(role)
         if entity is None:
             continue
         for tier in program.bundle.tiers:
-            if (role, tier.key) in working.tiers_set:
+            if tier.status == "ARCHIVED" or (role, tier.key) in working.tiers_set:
                 continue
             current = entity.tiers.get(tier.key)
             best = None

@@ -57,6 +57,7 @@ class CompiledAction:
     matures_at: Any = None
     reset_after: str | None = None
     tier_rank: int | None = None
+    tier_archived: bool = False  # SET_TIER on an ARCHIVED tier is skipped (reference 2.9)
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +230,8 @@ class RuleCompiler:
             self.duration((*path, "delay"), action.delay)
         if kind == "SET_TIER":
             fields["tier_rank"] = self.tier_rank(path, action)
+            tier = self.tiers.get(action.tier)
+            fields["tier_archived"] = tier is not None and tier.status == "ARCHIVED"
         return CompiledAction(**fields)
 
     def constant_amount(self, path: Path, fields: dict[str, Any]) -> Decimal | None:

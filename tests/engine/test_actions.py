@@ -131,6 +131,22 @@ def test_inactive_participants_block_money_and_counters_but_not_metadata(status)
     assert allowed.actions[3].delay == "24h" and allowed.actions[3].payload == {"a": 1}
 
 
+def test_set_tier_on_an_archived_tier_is_skipped_and_the_event_completes():
+    from tests.engine.evaluator_support import TIERS
+
+    archived = [{**TIERS[0], "status": "ARCHIVED"}]
+    program = bundle(rule("r", "true", {"type": "SET_TIER", "tier": "status", "level": "gold"},
+                          {"type": "TAG", "tag": "seen"}), tiers=archived)
+    result = evaluate_event(program, event(), person(tiers={}))
+    assert result.status == "COMPLETED"
+    recorded = result.rules[0].actions  # the rule's outcome keeps every action; result.actions the applied ones
+    assert [(a.type, a.status) for a in recorded] == [("SET_TIER", "SKIPPED"), ("TAG", "APPLIED")]
+    assert (recorded[0].tier, recorded[0].level) == ("status", "gold")
+    assert [a.type for a in result.actions] == ["TAG"]
+    assert result.participant.tiers == {} and result.participant.tags == ["seen"]
+    assert [c.state_type for c in result.state_changes] == ["tag"]
+
+
 def test_recipient_routing():
     sender, recipient = person("alice"), person("bob")
     program = bundle(

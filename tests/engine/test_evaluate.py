@@ -97,6 +97,18 @@ def test_tiers_auto_qualify_upwards_only_and_not_after_set_tier():
     assert evaluate_event(pinned, event({"amount": 5000.0}), person()).participant.tiers["status"].level == "bronze"
 
 
+def test_archived_tiers_do_not_auto_qualify():
+    from tests.engine.evaluator_support import TIERS
+
+    spend = {"type": "COUNTER", "key": "spend", "value": "event.amount"}
+    program = bundle(rule("spend", "true", spend), tiers=[{**TIERS[0], "status": "ARCHIVED"}])
+    silver = person(tiers={"status": TierState(level="silver", rank=1)})
+    result = evaluate_event(program, event({"amount": 5000.0}), silver)
+    assert result.participant.counters["spend"].value == Decimal(5000)
+    assert result.participant.tiers["status"] == TierState(level="silver", rank=1)  # kept, not moved
+    assert all(change.state_type != "tier" for change in result.state_changes)
+
+
 def test_invalid_event_data_fails_the_event_with_a_code():
     result = evaluate_event(bundle(rule("a")), event({"when": object()}), person())
     assert (result.status, result.error_code, result.rules) == ("FAILED", "LIMIT_EVENT_DATA_TYPE", [])
