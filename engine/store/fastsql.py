@@ -1,11 +1,14 @@
-"""Hot-path INSERT and UPDATE statements whose SQL text is built once and cached.
+"""Hot-path statements whose SQL text is built once and cached.
 
-Posting one event runs about twenty statements; building each through peewee's query builder
+Posting a typical event runs fifteen statements; building each through peewee's query builder
 costs more than executing it. These helpers keep peewee's column names and value conversion
-(`Field.db_value`) but cache the SQL text by shape, so a statement costs its execution.
+(`Field.db_value`, `Field.python_value`) but cache the SQL text and the converters by shape, so
+a statement costs its execution.
 
     insert(Posting, [{"id": ..., "entry": entry_id, ...}, ...])      # one multi-row INSERT
     update(Account, account.id, balance=Decimal("12.50"), updated_at=now)
+    fetch(Participant, "id IN ({p}, {p}) ORDER BY id", ids, for_update=True)
+    fetch_joined(EventRecord, "JOIN ledger_head AS h ON ...", ("h.sequence",), "t.id = {p}", [event_id])
 """
 
 from __future__ import annotations
