@@ -8,7 +8,8 @@ from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
 from api.controllers.rules import RuleController
+from api.controllers.tiers import TierController
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 
 CONTROLLERS = [HealthController, EventController, ProgramController, AssetController, ParticipantController,
-               ParticipantStateController, RuleController, JournalController, *WEBHOOK_CONTROLLERS]
+               ParticipantStateController, RuleController, TierController, JournalController, *WEBHOOK_CONTROLLERS]

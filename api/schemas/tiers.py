@@ -1,0 +1,65 @@
+"""Bodies of `/v1/programs/{program_id}/tiers` (reference 2.9, 6.8). Levels are `engine.bundle.TierLevel`
+(one schema for files and the API, D28); a PATCH upserts levels by key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from api.schemas.common import Request, Response
+from engine import bundle as b
+
+TierStatus = Literal["ACTIVE", "ARCHIVED"]
+
+
+class TierCreate(Request, kw_only=True):
+    """Example: `{"key": "status", "levels": [{"key": "bronze", "rank": 0}, {"key": "silver", "rank": 1,
+    "qualification": {"criteria": [{"counter": "miles", "operator": ">=", "threshold": 25000}]}}]}`."""
+
+    key: b.Key
+    display_name: b.Name | None = None
+    levels: Annotated[list[b.TierLevel], msgspec.Meta(min_length=1, max_length=100)]
+    lifecycle: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class TierLevelPatch(Request, kw_only=True):
+    """One level to upsert: an existing key changes the fields given; a new key needs `rank`.
+    `qualification: {}` removes auto-advancement to the level."""
+
+    key: b.Key
+    rank: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    display_name: b.Name | None = None
+    benefits: dict[str, Any] | None = None
+    qualification: b.Qualification | None = None
+
+
+class TierPatch(Request, kw_only=True):
+    """Omitted or null fields stay; `lifecycle: {}` clears it; `levels` are upserted by key."""
+
+    display_name: b.Name | None | UnsetType = UNSET
+    levels: Annotated[list[TierLevelPatch], msgspec.Meta(max_length=100)] | None | UnsetType = UNSET
+    lifecycle: dict[str, Any] | None | UnsetType = UNSET
+
+
+class TierTypeLevelOut(Response, kw_only=True):
+    key: str
+    rank: int
+    display_name: str | None
+    benefits: dict[str, Any]
+    qualification: b.Qualification | None
+
+
+class TierTypeOut(Response, kw_only=True):
+    id: str
+    program_id: str
+    key: str
+    display_name: str | None
+    levels: list[TierTypeLevelOut]
+    lifecycle: dict[str, Any]
+    status: TierStatus
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | UnsetType = UNSET  # present only when archived
