@@ -10,15 +10,17 @@ import msgspec
 
 from api.auth import Principal
 from api.errors import ApiError
-from api.queries import programs, rules
+from api.queries import programs, rules, tiers
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
+from api.schemas.tiers import TierCreate, TierPatch
 from engine.apply import ApplyError
 from engine.errors import EngineError
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import Organisation
 
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
+_TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 
 
 class DatabaseTarget:
@@ -56,15 +58,21 @@ class DatabaseTarget:
             org, program_id=program_id, status=None, include_archived=True, search=None, sort_by="order",
             descending=False, limit=200, cursor=cursor))
 
+    def tiers(self, program_id: str) -> list[dict[str, Any]]:
+        org = self.principal.organization_id
+        return self._all(lambda cursor: tiers.list_tiers(org, program_id, status=None, limit=200, cursor=cursor))
+
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        match = _ID.match(path)
-        if match is None:
+        match, tier = _ID.match(path), _TIER.match(path)
+        if match is None and tier is None:
             raise ApplyError(f"no such operation: {method} {path}", code="bad_request")
-        resource, resource_id = match.groups()
         org = self.principal.organization_id
         try:
             with database_proxy.connection_context():
-                result = self._dispatch(method, resource, resource_id, body, org)
+                if tier is not None:
+                    result = self._dispatch_tier(method, *tier.groups(), body, org)
+                else:
+                    result = self._dispatch(method, *match.groups(), body, org)
         except msgspec.ValidationError as exc:
             raise ApplyError(f"{method} {path}: {exc}", code="bad_request") from exc
         except (ApiError, EngineError) as exc:
@@ -85,3 +93,13 @@ class DatabaseTarget:
         if (method, resource) == ("PATCH", "rules") and resource_id:
             return rules.patch_rule(self.principal, resource_id, msgspec.convert(body, RulePatch))
         raise ApplyError(f"no such operation: {method} /v1/{resource}", code="bad_request")
+
+    def _dispatch_tier(self, method: str, program_id: str, key: str | None, archive: str | None,
+                       body: dict[str, Any], org: str) -> Any:
+        if (method, key, archive) == ("POST", None, None):
+            return tiers.create_tier(org, program_id, msgspec.convert(body, TierCreate))
+        if method == "PATCH" and key and not archive:
+            return tiers.patch_tier(org, program_id, key, msgspec.convert(body, TierPatch))
+        if method == "POST" and key and archive:
+            return tiers.archive_tier(org, program_id, key)
+        raise ApplyError(f"no such operation: {method} /v1/programs/{program_id}/tiers", code="bad_request")

@@ -12,7 +12,10 @@ reported as a problem), rules by name: a rule in the file and not on the server 
 rule whose fields differ is patched (the server keeps the previous version), a non-archived rule
 on the server that the file no longer has is archived. A rule without `order` gets the order the
 evaluator would give it (previous + 10), so the server and the file agree on evaluation order.
-Tier types are not managed by the API yet; a file with tiers reports that as a problem.
+Tier types are matched by key, before the rules (which may name them): a missing one is created, a
+changed one patched (levels upserted by key), one marked ARCHIVED in the file or missing from it is
+archived. Archiving is one way and levels cannot be removed: a file that asks for either is
+reported as a problem.
 
 The plan is computed from plain data (the API's JSON), so the same code serves both targets:
 `HttpTarget` speaks to a running server with an API key; `DatabaseTarget` calls the API's own
@@ -49,6 +52,7 @@ class Target(Protocol):
     def programs(self) -> list[dict[str, Any]]: ...
     def assets(self, program_id: str) -> list[dict[str, Any]]: ...
     def rules(self, program_id: str) -> list[dict[str, Any]]: ...
+    def tiers(self, program_id: str) -> list[dict[str, Any]]: ...
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
 
@@ -57,7 +61,7 @@ class Step:
     """One change: `method path body`; `ref` names the program id once it is known."""
 
     kind: str  # create|update|archive
-    resource: str  # program|asset|rule
+    resource: str  # program|asset|tier|rule
     name: str
     method: str
     path: str
@@ -174,6 +178,71 @@ def _plan_assets(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -
                                    sorted(changed)))
 
 
+def _level(level: dict[str, Any]) -> dict[str, Any]:
+    """A level as compared: a qualification without criteria is no qualification (reference 2.9)."""
+    qualification = level.get("qualification") or {}
+    criteria = qualification.get("criteria") or []
+    return {"key": level["key"], "rank": level["rank"], "display_name": level.get("display_name"),
+            "benefits": level.get("benefits") or {},
+            "qualification": {"mode": qualification.get("mode", "ALL"), "criteria": criteria} if criteria else None}
+
+
+def _tier_changes(tier: b.TierType, current: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    """The PATCH body that makes the server's ACTIVE tier type `current` match the file's `tier`."""
+    changed: dict[str, Any] = {}
+    if tier.display_name != current.get("display_name"):
+        if tier.display_name is None:
+            plan.problems.append(f"tier {tier.key}: display_name cannot be cleared")
+        else:
+            changed["display_name"] = tier.display_name
+    if tier.lifecycle != (current.get("lifecycle") or {}):
+        changed["lifecycle"] = tier.lifecycle
+    server = {level["key"]: _level(level) for level in current.get("levels", [])}
+    levels = []
+    for level in tier.levels:
+        wanted = _level(_plain(level))
+        if server.get(level.key) == wanted:
+            continue
+        if wanted["display_name"] is None and (server.get(level.key) or {}).get("display_name") is not None:
+            plan.problems.append(f"tier {tier.key}: level {level.key}'s display_name cannot be cleared")
+        body = {k: v for k, v in wanted.items() if v is not None}
+        if wanted["qualification"] is None and (server.get(level.key) or {}).get("qualification"):
+            body["qualification"] = {}  # `{}` removes auto-advancement; null would keep it
+        levels.append(body)
+    removed = sorted(set(server) - {level.key for level in tier.levels})
+    if removed:
+        plan.problems.append(f"tier {tier.key}: levels {', '.join(removed)} are on the server and not in the file "
+                             "(levels cannot be removed)")
+    if levels:
+        changed["levels"] = levels
+    return changed
+
+
+def _plan_tiers(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
+    by_key = {t["key"]: t for t in existing}
+    path = "/v1/programs/{program}/tiers"
+    for tier in bundle.tiers:
+        current = by_key.get(tier.key)
+        if current is None:
+            body = {k: v for k, v in _plain(tier).items() if k != "status"}
+            plan.steps.append(Step("create", "tier", tier.key, "POST", path, body))
+        elif current.get("status") == "ARCHIVED":
+            if tier.status != "ARCHIVED":
+                plan.problems.append(f"tier {tier.key} is archived on the server (archiving is one way)")
+            continue
+        else:
+            changed = _tier_changes(tier, current, plan)
+            if changed:
+                plan.steps.append(Step("update", "tier", tier.key, "PATCH", f"{path}/{tier.key}", changed,
+                                       sorted(changed)))
+        if tier.status == "ARCHIVED":
+            plan.steps.append(Step("archive", "tier", tier.key, "POST", f"{path}/{tier.key}/archive", {}, ["status"]))
+    wanted = {tier.key for tier in bundle.tiers}
+    for key, current in sorted(by_key.items()):
+        if key not in wanted and current.get("status") != "ARCHIVED":
+            plan.steps.append(Step("archive", "tier", key, "POST", f"{path}/{key}/archive", {}, ["status"]))
+
+
 def _plan_rules(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
     by_name = {r["name"]: r for r in existing if r.get("status") != "ARCHIVED"}
     wanted_names = {rule.name for rule in bundle.rules}
@@ -200,17 +269,15 @@ def plan_bundle(bundle: b.Bundle, target: Target) -> Plan:
     """What applying `bundle` to `target` would change; nothing is written."""
     program = next((p for p in target.programs() if p.get("key") == bundle.program.key), None)
     plan = Plan(program_key=bundle.program.key, program_id=program["id"] if program else None)
-    if bundle.tiers:
-        plan.problems.append(f"{len(bundle.tiers)} tier type(s) in the file are not applied: "
-                             "the API has no tier endpoints yet")
     _plan_program(bundle, program, plan)
     _plan_assets(bundle, target.assets(program["id"]) if program else [], plan)
+    _plan_tiers(bundle, target.tiers(program["id"]) if program else [], plan)
     _plan_rules(bundle, target.rules(program["id"]) if program else [], plan)
     return plan
 
 
 def apply_plan(plan: Plan, target: Target, *, echo: Callable[[str], None] = lambda line: None) -> str:
-    """Run the plan's steps in order (program, assets, archived rules, rules); returns the program id."""
+    """Run the plan's steps in order (program, assets, tiers, archived rules, rules); returns the program id."""
     program_id = plan.program_id or ""
     for step in plan.steps:
         path, body = step.path.replace("{program}", program_id), dict(step.body)
@@ -265,6 +332,9 @@ class HttpTarget:
 
     def rules(self, program_id: str) -> list[dict[str, Any]]:
         return self._get_all("/v1/rules", {"program_id": program_id})
+
+    def tiers(self, program_id: str) -> list[dict[str, Any]]:
+        return self._get_all(f"/v1/programs/{program_id}/tiers", {})
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call(method, path, json=body)

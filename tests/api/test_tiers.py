@@ -160,3 +160,39 @@ def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api)
     bob = api.get(f"/v1/events/{other['id']}").json()
     assert bob["status"] == "COMPLETED"
     assert api.get(f"/v1/participants/{bob['participant_id']}/state/tiers/status", program_id=program).status_code == 404
+
+
+def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
+    """`accrual apply` of rules_examples/airline_miles.yaml brings its tiers to the server, so
+    qualifying miles earned through events move the participant up."""
+    from pathlib import Path
+
+    from engine.apply import HttpTarget, apply_plan, plan_bundle
+    from engine.loader import load_bundle_text
+
+    class Authorised:
+        def request(self, method, path, **kwargs):
+            return immediate_api.client.request(method, path, headers=immediate_api.headers, **kwargs)
+
+    example = Path(__file__).resolve().parents[2] / "rules_examples" / "airline_miles.yaml"
+    loaded = load_bundle_text(example.read_text(), example.name)
+    target = HttpTarget("", "", client=Authorised())
+    plan = plan_bundle(loaded.bundle, target)
+    assert plan.problems == [] and "create tier status" in [s.describe() for s in plan.steps]
+    program = apply_plan(plan, target)
+
+    def fly(distance: float) -> dict:
+        created = immediate_api.post("/v1/events", flight(program, "flyer", type="flight.completed",
+                                                          distance=distance, cabin="economy")).json()
+        body = immediate_api.get(f"/v1/events/{created['id']}").json()
+        assert body["status"] == "COMPLETED", body
+        return body
+
+    person = fly(12000.0)["participant_id"]
+    state = f"/v1/participants/{person}/state/tiers/status"
+    assert immediate_api.get(state, program_id=program).status_code == 404  # 12,000 qualifying miles: none yet
+    fly(13000.0)
+    assert immediate_api.get(state, program_id=program).json()["level"] == "silver"  # 25,000 reached
+    fly(1000.0)  # the rules read the level: silver earns 25% more
+    balances = immediate_api.get(f"/v1/participants/{person}/balances").json()["data"]
+    assert [b["available"] for b in balances] == [str(12000 + 13000 + 1250)]

@@ -130,3 +130,80 @@ def test_cli_apply_dry_run_then_apply(database, database_url, tmp_path):  # noqa
     path.write_text("program: {key: Bad Key}\n")
     invalid = run("--org", "acme", "--database-url", database_url)
     assert invalid.exit_code == 1
+
+
+TIERED = BUNDLE + """
+tiers:
+  - key: status
+    display_name: Status
+    lifecycle: {downgrade_policy: {mode: HOLD}}
+    levels:
+      - {key: bronze, rank: 0}
+      - key: silver
+        rank: 1
+        benefits: {bonus: 25}
+        qualification: {criteria: [{counter: spend, operator: ">=", threshold: 100}]}
+  - key: region
+    levels: [{key: eu, rank: 0}]
+"""
+
+
+def test_tier_types_are_created_before_rules_and_then_up_to_date(http_target):
+    text = TIERED.replace("actions: [{type: CREDIT, asset_id: PTS, amount: 100}]",
+                          "actions: [{type: SET_TIER, tier: status, level: silver}]")
+    plan = plan_bundle(bundle_of(text), http_target)
+    assert [s.describe() for s in plan.steps][:4] == ["create program shop", "create asset PTS",
+                                                      "create tier status", "create tier region"]
+    assert plan.problems == []
+    program_id = apply_plan(plan, http_target)
+    tiers = {t["key"]: t for t in http_target.tiers(program_id)}
+    assert tiers["status"]["lifecycle"] == {"downgrade_policy": {"mode": "HOLD"}}
+    assert [(lv["key"], lv["benefits"]) for lv in tiers["status"]["levels"]] == [("bronze", {}), ("silver", {"bonus": 25})]
+    assert plan_bundle(bundle_of(text), http_target).steps == []
+
+
+def test_changed_tiers_are_patched_and_removed_ones_archived(http_target):
+    apply_plan(plan_bundle(bundle_of(TIERED), http_target), http_target)
+    changed = (TIERED.replace("display_name: Status", "display_name: Elite")
+               .replace("    lifecycle: {downgrade_policy: {mode: HOLD}}\n", "")
+               .replace('        qualification: {criteria: [{counter: spend, operator: ">=", threshold: 100}]}\n',
+                        "      - {key: gold, rank: 2}\n"))
+    changed = changed[:changed.index("  - key: region")]
+    plan = plan_bundle(bundle_of(changed), http_target)
+    assert [s.describe() for s in plan.steps] == ["update tier status (display_name, levels, lifecycle)",
+                                                  "archive tier region (status)"]
+    program_id = apply_plan(plan, http_target)
+    tiers = {t["key"]: t for t in http_target.tiers(program_id)}
+    assert tiers["region"]["status"] == "ARCHIVED"
+    status = tiers["status"]
+    assert (status["display_name"], status["lifecycle"]) == ("Elite", {})
+    assert [(lv["key"], lv["qualification"]) for lv in status["levels"]] == [("bronze", None), ("silver", {}),
+                                                                             ("gold", None)]
+    assert plan_bundle(bundle_of(changed), http_target).steps == []
+
+
+def test_archived_in_the_file_and_one_way_archive_and_removed_levels_are_reported(http_target):
+    apply_plan(plan_bundle(bundle_of(TIERED), http_target), http_target)
+    archived = TIERED.replace("  - key: region\n", "  - key: region\n    status: ARCHIVED\n")
+    plan = plan_bundle(bundle_of(archived), http_target)
+    assert [s.describe() for s in plan.steps] == ["archive tier region (status)"]
+    apply_plan(plan, http_target)
+    assert plan_bundle(bundle_of(archived), http_target).steps == []
+    revived = plan_bundle(bundle_of(TIERED.replace("      - {key: bronze, rank: 0}\n", "")), http_target)
+    assert revived.steps == [] and sorted(revived.problems) == [
+        "tier region is archived on the server (archiving is one way)",
+        "tier status: levels bronze are on the server and not in the file (levels cannot be removed)"]
+
+
+def test_database_target_applies_tiers_like_http(database):  # noqa: F811
+    target = DatabaseTarget("acme")
+    program_id = apply_plan(plan_bundle(bundle_of(TIERED), target), target)
+    assert [t["key"] for t in target.tiers(program_id)] == ["region", "status"]
+    without_region = TIERED[:TIERED.index("  - key: region")].replace("{key: bronze, rank: 0}", "{key: bronze, rank: 5}")
+    plan = plan_bundle(bundle_of(without_region), target)
+    assert [s.describe() for s in plan.steps] == ["update tier status (levels)", "archive tier region (status)"]
+    apply_plan(plan, target)
+    assert plan_bundle(bundle_of(without_region), target).steps == []
+    with pytest.raises(ApplyError) as info:
+        target.send("POST", f"/v1/programs/{program_id}/tiers/region/archive", {})
+    assert info.value.code == "tier_archived"
