@@ -85,7 +85,7 @@ class System:
              "--port", str(port), "--no-access-log", "--log-level", "warning"],
             env=self._env(), stdout=subprocess.DEVNULL)
         try:
-            wait_ready(self.url, self.api)
+            wait_ready(self.url, self.api, timeout_s=120)  # a loaded machine starts uvicorn slowly
         except BaseException:
             self.__exit__(None, None, None)
             raise
