@@ -53,7 +53,7 @@ def test_attributes(api, pid):
 
 @pytest.fixture
 def tiered(api, database) -> dict:
-    """A program with a tier type (created through the store: the API has no tier-type routes)."""
+    """A program with a tier type, created through the store directly."""
     from engine import bundle as b
     from engine.store import catalog
     from engine.store.db import database_proxy
