@@ -161,12 +161,11 @@ def bench_playground(rules: int, runs: int) -> None:
               help="Default: $QUEUE_URL, or the application database (SqlHuey). redis://... for RedisHuey.")
 @click.option("-w", "--threads", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Tasks run at once by this process.")
-@click.option("-k", "--worker-type", type=click.Choice(["thread", "process"]), default="thread", show_default=True)
 @click.option("--no-reconciler", is_flag=True,
               help="Do not run the reconciler in this process (one per deployment is enough; more are safe).")
 @click.option("--poll-max", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
               help="Longest wait in seconds between looks at an idle SQL queue.")
-def worker(database_url: str | None, queue_url: str | None, threads: int, worker_type: str, no_reconciler: bool,
+def worker(database_url: str | None, queue_url: str | None, threads: int, no_reconciler: bool,
            poll_max: float) -> None:
     """Process events and send webhooks until SIGTERM or SIGINT (both graceful).
 
@@ -181,8 +180,7 @@ def worker(database_url: str | None, queue_url: str | None, threads: int, worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = WorkerSettings.from_env()
-        options = WorkerOptions(threads=threads, worker_type=worker_type, reconciler=not no_reconciler,
-                                poll_max_s=poll_max)
+        options = WorkerOptions(threads=threads, reconciler=not no_reconciler, poll_max_s=poll_max)
         run_worker(options, database_url=database_url, queue_url=queue_url, settings=settings)
     except EngineError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc

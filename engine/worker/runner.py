@@ -26,8 +26,7 @@ log = logging.getLogger("accrual.worker")
 class WorkerOptions:
     """How one worker process runs (the `accrual worker` flags)."""
 
-    threads: int = 2
-    worker_type: str = "thread"  # thread | process
+    threads: int = 2  # Huey worker threads; scale further with more processes, not forked workers
     reconciler: bool = True
     poll_max_s: float = 1.0  # the longest an idle SQL queue waits before looking again
     shutdown_timeout_s: float = 30.0
@@ -88,7 +87,7 @@ def run_worker(
     queue = configure_queue(database, queue_url, settings)
     consumer = queue.huey.create_consumer(
         workers=options.threads,
-        worker_type=options.worker_type,
+        worker_type="thread",  # forked workers would inherit the parent's pooled connections
         periodic=False,  # periodic work is the reconciler thread, which needs sub-minute intervals
         initial_delay=0.02,
         backoff=1.5,
@@ -100,8 +99,7 @@ def run_worker(
     reconciler = Reconciler(queue) if options.reconciler else None
     if reconciler is not None:
         reconciler.start()
-    log.info("worker started: %d %s worker(s), queue %s", options.threads, options.worker_type,
-             type(queue.huey.storage).__name__)
+    log.info("worker started: %d thread(s), queue %s", options.threads, type(queue.huey.storage).__name__)
     try:
         consumer.run()
     finally:
