@@ -1,5 +1,7 @@
 """`/v1/participants`: upsert, list, detail, patch, status, balances and direct balance operations,
-state history and the participant's events. The state endpoints are in `participant_state`."""
+state history and the participant's events. The state endpoints are in `participant_state`.
+Creating a participant and adjust/hold/release publish their webhook events in the same
+transaction (`api.webhook_events`)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,9 @@ from api.schemas.participants import (
     StatusChange,
     balance_request,
 )
+from api.webhook_events import publish_participant_created, publisher
 from engine.store import operations
+from engine.store.db import write_transaction
 from engine.store.operations import AdjustResult, BalanceOpResult
 
 Stamp = Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)]
@@ -58,7 +62,10 @@ class ParticipantController(Controller):
                            principal: NamedDependency[Principal]) -> Response[ParticipantOut]:
         """201 when created, 200 when a participant with this external_id existed (then updated:
         profile fields set, attributes merged, tags added)."""
-        out, created = upsert_participant(principal, data)
+        with write_transaction():  # participant.created commits with the participant, or neither does
+            out, created = upsert_participant(principal, data)
+            if created:
+                publish_participant_created(principal.organization_id, out.id, out.external_id, data.program_id)
         return Response(out, status_code=201 if created else 200)
 
     @get("/", sync_to_thread=True, summary="List participants")
@@ -123,7 +130,7 @@ class ParticipantController(Controller):
         return operations.adjust_balance(
             principal.organization_id, participant_id, program_id=data.program_id, asset_id=data.asset_id,
             type=data.type, amount=data.amount, description=data.description, allow_negative=data.allow_negative,
-            bucket=data.bucket, api_key_id=principal.api_key_id)
+            bucket=data.bucket, api_key_id=principal.api_key_id, on_applied=publisher(principal.organization_id))
 
     @post("/{participant_id:str}/balances/hold", status_code=200, sync_to_thread=True,
           summary="Move AVAILABLE to HELD", responses=responses(404, 409, 422))
@@ -131,7 +138,7 @@ class ParticipantController(Controller):
     def hold(self, participant_id: FromPath[str], data: JSONBody[BalanceOperation],
              principal: NamedDependency[Principal]) -> BalanceOpResult:
         return operations.hold(principal.organization_id, participant_id, api_key_id=principal.api_key_id,
-                               **balance_request(data))
+                               on_applied=publisher(principal.organization_id), **balance_request(data))
 
     @post("/{participant_id:str}/balances/release", status_code=200, sync_to_thread=True,
           summary="Move HELD back to AVAILABLE", responses=responses(404, 409, 422))
@@ -139,7 +146,7 @@ class ParticipantController(Controller):
     def release(self, participant_id: FromPath[str], data: JSONBody[BalanceOperation],
                 principal: NamedDependency[Principal]) -> BalanceOpResult:
         return operations.release(principal.organization_id, participant_id, api_key_id=principal.api_key_id,
-                                  **balance_request(data))
+                                  on_applied=publisher(principal.organization_id), **balance_request(data))
 
     @post("/{participant_id:str}/balances/forfeit", status_code=200, sync_to_thread=True,
           summary="Forfeit a bucket's value to SYSTEM_BREAKAGE", responses=responses(404, 409, 422))

@@ -1,4 +1,5 @@
-"""`/v1/programs`: create, list, get, patch, fund, burn and the wallet balance."""
+"""`/v1/programs`: create, list, get, patch, fund, burn and the wallet balance. Fund and burn
+publish program.funded / program.burned in their transaction (`api.webhook_events`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from api.schemas.programs import (
     WalletBalance,
     WalletOperation,
 )
+from api.webhook_events import publisher
 from engine.store.operations import WalletResult, burn_program, fund_program
 
 
@@ -78,7 +80,8 @@ class ProgramController(Controller):
              principal: NamedDependency[Principal]) -> WalletResult:
         """PREFUNDED assets only: SYSTEM_ISSUANCE -> program wallet."""
         return fund_program(principal.organization_id, program_id, asset_id=asset_id, amount=data.amount,
-                            description=data.description, api_key_id=principal.api_key_id)
+                            description=data.description, api_key_id=principal.api_key_id,
+                            on_applied=publisher(principal.organization_id))
 
     @post("/{program_id:str}/assets/{asset_id:str}/burn", status_code=200, sync_to_thread=True,
           summary="Burn from the program wallet", responses=responses(404, 409, 422))
@@ -87,7 +90,8 @@ class ProgramController(Controller):
              principal: NamedDependency[Principal]) -> WalletResult:
         """Program wallet -> SYSTEM_BREAKAGE; cannot exceed the wallet."""
         return burn_program(principal.organization_id, program_id, asset_id=asset_id, amount=data.amount,
-                            description=data.description, api_key_id=principal.api_key_id)
+                            description=data.description, api_key_id=principal.api_key_id,
+                            on_applied=publisher(principal.organization_id))
 
     @get("/{program_id:str}/balance", sync_to_thread=True, summary="Program wallet balances",
          responses=responses(404))

@@ -8,13 +8,18 @@ Each returns the Struct the API answers with (amounts are `Decimal`; msgspec enc
 decimal strings). hold, release and forfeit take an `idempotency_key`: the same key and request
 answers the stored result again, the same key with another request raises `Conflict`
 (`idempotency_conflict`). adjust has no key, as in the reference.
+
+Each takes an optional `on_applied(Applied)` hook, called inside the operation's transaction once
+the change is written (never for an idempotent replay, and a failure after it rolls the change
+back with whatever the hook wrote): callers record what the change reports (webhook events) in the
+same transaction without the store knowing about them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import msgspec
 import peewee
@@ -25,7 +30,7 @@ from engine.store.accounts import balances_of
 from engine.store.db import write_transaction
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import Ledger, parse_amount
-from engine.store.models import PARTICIPANT, PROGRAM, Asset
+from engine.store.models import PARTICIPANT, PROGRAM, Asset, Participant, Program
 from engine.store.models_ledger import AVAILABLE, HELD, IdempotencyRecord
 from engine.store.movements import Entity
 
@@ -62,9 +67,31 @@ class WalletResult(msgspec.Struct, kw_only=True):
     program_id: str
 
 
+class Applied(NamedTuple):
+    """What one direct operation changed, as its `on_applied` hook sees it (inside the transaction).
+
+    `operation` is CREDIT, DEBIT, HOLD, RELEASE, FORFEIT, FUND or BURN; `bucket` is the bucket the
+    value landed in (CREDIT, HOLD, RELEASE) or left (DEBIT, FORFEIT); None for the program wallet.
+    Example: `Applied("HOLD", result, program, asset, Decimal("30"), "HELD", person, "order", None)`.
+    """
+
+    operation: str
+    result: AdjustResult | BalanceOpResult | WalletResult
+    program: Program
+    asset: Asset
+    amount: Decimal
+    bucket: str | None
+    participant: Participant | None
+    description: str | None
+    reference_id: str | None = None
+
+
+AppliedHook = Callable[[Applied], None]
+
+
 def adjust_balance(organisation_id: str, participant_id: str, *, program_id: str, asset_id: str, type: str,
                    amount: Any, description: str, allow_negative: bool = False, bucket: str = AVAILABLE,
-                   api_key_id: str | None = None) -> AdjustResult:
+                   api_key_id: str | None = None, on_applied: AppliedHook | None = None) -> AdjustResult:
     """CREDIT or DEBIT a participant's bucket directly.
 
     >>> adjust_balance(org.id, p.id, program_id=prog.id, asset_id="PTS", type="CREDIT",
@@ -87,9 +114,12 @@ def adjust_balance(organisation_id: str, participant_id: str, *, program_id: str
         else:
             entry = movements.debit(ledger, asset, program.id, entity, value, bucket, allow_negative, **fields)
         ledger.finish()
-        return AdjustResult(amount=value, asset_id=asset.id, balance=_balance(entity, asset), bucket=bucket,
-                            journal_entry_id=entry.id, message="Balance adjusted successfully",
-                            program_id=program.id, type=type)
+        result = AdjustResult(amount=value, asset_id=asset.id, balance=_balance(entity, asset), bucket=bucket,
+                              journal_entry_id=entry.id, message="Balance adjusted successfully",
+                              program_id=program.id, type=type)
+        if on_applied is not None:
+            on_applied(Applied(type, result, program, asset, value, bucket, person, description))
+        return result
 
 
 def hold(organisation_id: str, participant_id: str, **request: Any) -> BalanceOpResult:
@@ -108,15 +138,17 @@ def forfeit(organisation_id: str, participant_id: str, **request: Any) -> Balanc
 
 
 def fund_program(organisation_id: str, program_id: str, *, asset_id: str, amount: Any,
-                 description: str | None = None, api_key_id: str | None = None) -> WalletResult:
+                 description: str | None = None, api_key_id: str | None = None,
+                 on_applied: AppliedHook | None = None) -> WalletResult:
     """Add value of a PREFUNDED asset to the program wallet (from SYSTEM_ISSUANCE)."""
-    return _wallet_op("FUND", organisation_id, program_id, asset_id, amount, description, api_key_id)
+    return _wallet_op("FUND", organisation_id, program_id, asset_id, amount, description, api_key_id, on_applied)
 
 
 def burn_program(organisation_id: str, program_id: str, *, asset_id: str, amount: Any,
-                 description: str | None = None, api_key_id: str | None = None) -> WalletResult:
+                 description: str | None = None, api_key_id: str | None = None,
+                 on_applied: AppliedHook | None = None) -> WalletResult:
     """Remove value from the program wallet (to SYSTEM_BREAKAGE); cannot exceed the wallet."""
-    return _wallet_op("BURN", organisation_id, program_id, asset_id, amount, description, api_key_id)
+    return _wallet_op("BURN", organisation_id, program_id, asset_id, amount, description, api_key_id, on_applied)
 
 
 # --- internals ------------------------------------------------------------------------------------
@@ -125,7 +157,7 @@ def burn_program(organisation_id: str, program_id: str, *, asset_id: str, amount
 def _balance_op(operation: str, organisation_id: str, participant_id: str, statuses: tuple[str, ...], *,
                 program_id: str, asset_id: str, description: str, amount: Any = None, bucket: str | None = None,
                 reference_id: str | None = None, idempotency_key: str | None = None,
-                api_key_id: str | None = None) -> BalanceOpResult:
+                api_key_id: str | None = None, on_applied: AppliedHook | None = None) -> BalanceOpResult:
     _check_description(description, required=True)
     if operation == "FORFEIT" and bucket not in (AVAILABLE, HELD):
         raise LedgerRejected("forfeit needs bucket AVAILABLE or HELD", code="bad_request")
@@ -150,9 +182,13 @@ def _balance_op(operation: str, organisation_id: str, participant_id: str, statu
         else:
             entry = getattr(movements, operation.lower())(ledger, asset, program.id, entity, value, **fields)
         ledger.finish()
-        return BalanceOpResult(amount_processed=value, asset_id=asset.id, balance=_balance(entity, asset),
-                               journal_entry_id=entry.id, message=f"Processed {value}", operation=operation,
-                               program_id=program.id, reference_id=reference_id)
+        result = BalanceOpResult(amount_processed=value, asset_id=asset.id, balance=_balance(entity, asset),
+                                 journal_entry_id=entry.id, message=f"Processed {value}", operation=operation,
+                                 program_id=program.id, reference_id=reference_id)
+        if on_applied is not None:
+            landed = {"HOLD": HELD, "RELEASE": AVAILABLE, "FORFEIT": bucket}[operation]
+            on_applied(Applied(operation, result, program, asset, value, landed, person, description, reference_id))
+        return result
 
     return _idempotent(organisation_id, program_id, operation, idempotency_key, request, perform, BalanceOpResult)
 
@@ -194,7 +230,8 @@ def _stored_answer(program_id, operation, key, request_hash, result_type):
     return msgspec.convert(record.response, result_type, strict=False)
 
 
-def _wallet_op(operation, organisation_id, program_id, asset_id, amount, description, api_key_id) -> WalletResult:
+def _wallet_op(operation, organisation_id, program_id, asset_id, amount, description, api_key_id,
+               on_applied: AppliedHook | None) -> WalletResult:
     _check_description(description, required=False)
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
@@ -206,8 +243,11 @@ def _wallet_op(operation, organisation_id, program_id, asset_id, amount, descrip
         ledger.finish()
         wallet = _balance(Entity(PROGRAM, program.id), asset)
         verb = "funded" if operation == "FUND" else "burned"
-        return WalletResult(available=wallet.available, asset_id=asset.id, journal_entry_id=entry.id,
-                            message=f"Program {verb} successfully", program_id=program.id)
+        result = WalletResult(available=wallet.available, asset_id=asset.id, journal_entry_id=entry.id,
+                              message=f"Program {verb} successfully", program_id=program.id)
+        if on_applied is not None:
+            on_applied(Applied(operation, result, program, asset, value, None, None, description))
+        return result
 
 
 def _subjects(organisation_id, participant_id, program_id, asset_ref, statuses, action):

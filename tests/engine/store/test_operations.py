@@ -139,3 +139,44 @@ def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
     assert len({answer.journal_entry_id for answer in answers}) == 1
     assert ops.release(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
                        description="r").amount_processed == Decimal("2.00")
+
+
+def test_on_applied_sees_each_fresh_change_inside_its_transaction(world):
+    seen: list[ops.Applied] = []
+    credit(world, "10", on_applied=seen.append)
+    base = dict(program_id=world.program.id, asset_id="PTS", description="order 2", on_applied=seen.append)
+    ops.hold(world.org.id, world.alice.id, amount="4", reference_id="o2", idempotency_key="h", **base)
+    ops.hold(world.org.id, world.alice.id, amount="4", reference_id="o2", idempotency_key="h", **base)  # replay
+    ops.release(world.org.id, world.alice.id, **base)
+    ops.forfeit(world.org.id, world.alice.id, bucket="AVAILABLE", amount="1", **base)
+    ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5", on_applied=seen.append)
+    ops.burn_program(world.org.id, world.program.id, asset_id="GEM", amount="2", on_applied=seen.append)
+    assert [(a.operation, a.amount, a.bucket, a.reference_id) for a in seen] == [
+        ("CREDIT", Decimal("10.00"), "AVAILABLE", None), ("HOLD", Decimal("4.00"), "HELD", "o2"),
+        ("RELEASE", Decimal("4.00"), "AVAILABLE", None), ("FORFEIT", Decimal("1.00"), "AVAILABLE", None),
+        ("FUND", Decimal("5"), None, None), ("BURN", Decimal("2"), None, None)]
+    assert all(a.participant.id == world.alice.id for a in seen[:4]) and seen[4].participant is None
+    assert seen[1].result.balance.held == Decimal("4.00") and seen[5].result.available == Decimal("3")
+    assert {a.program.id for a in seen} == {world.program.id} and seen[4].asset.symbol == "GEM"
+
+
+def test_a_failing_hook_rolls_the_change_back(world):
+    class Refused(Exception):
+        pass
+
+    def refuse(applied: ops.Applied) -> None:
+        raise Refused(applied.operation)
+
+    credit(world, "10")
+    with pytest.raises(Refused):
+        credit(world, "5", on_applied=refuse)
+    base = dict(program_id=world.program.id, asset_id="PTS", description="order 3")
+    with pytest.raises(Refused):
+        ops.hold(world.org.id, world.alice.id, amount="4", idempotency_key="k", on_applied=refuse, **base)
+    with pytest.raises(Refused):
+        ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5", on_applied=refuse)
+    # Nothing of the refused calls stayed, not even the idempotency record: the key is still free.
+    held = ops.hold(world.org.id, world.alice.id, amount="1", idempotency_key="k", **base)
+    assert (held.balance.available, held.balance.held) == (Decimal("9.00"), Decimal("1.00"))
+    assert ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="1").available == Decimal("1")
+    assert verify().ok
