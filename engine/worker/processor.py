@@ -33,7 +33,6 @@ from engine.queue import connection, enqueue_event
 from engine.result import EvaluationResult
 from engine.store import fastsql
 from engine.store.db import is_postgres, utcnow, write_transaction
-from engine.store.models import Participant
 from engine.store.models_rules import EventRecord
 from engine.worker import webhooks
 from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, still_held
@@ -211,36 +210,10 @@ def default_pipeline(event_id: str) -> Applied:
     from engine.store.context import load_event_context
     from engine.store.effects import post_event_effects
 
-    unknown = _unknown_participants(fastsql.fetch(EventRecord, "id = {p}", [event_id])[0])
     context = load_event_context(event_id)
     result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
                             program_state=context.program_state, budgets=context.budgets)
     outcome = post_event_effects(event_id, result)
-    created = [
-        {"participant_id": person.id, "external_id": person.external_id}
-        for person in Participant.select().where(
-            (Participant.organisation == context.record.organisation_id) & Participant.external_id.in_(unknown)
-        )
-    ] if unknown else []
+    created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
     return Applied(result=result, status=outcome.status, error_code=outcome.error_code,
                    error_message=outcome.error_message, created_participants=created)
-
-
-def _unknown_participants(event: EventRecord) -> list[str]:
-    """External ids of the event that name no participant yet (processing may create them)."""
-    named = [
-        external_id
-        for external_id, resolved in ((event.external_id, event.participant_id),
-                                      (event.recipient_external_id, event.recipient_id))
-        if external_id and resolved is None
-    ]
-    if not named:
-        return []
-    existing = {
-        external_id
-        for (external_id,) in fastsql.rows(
-            "SELECT external_id FROM participant WHERE organisation_id = {p} AND external_id IN ({p}, {p})",
-            [event.organisation_id, named[0], named[-1]], (str,),
-        )
-    }
-    return [external_id for external_id in named if external_id not in existing]
