@@ -113,6 +113,18 @@ def claim_next(lane: Lane, *, lease_s: float, now: datetime | None = None) -> Cl
         return Claim(event_id, attempts + 1, lane)
 
 
+def has_due(lane: Lane, now: datetime | None = None) -> bool:
+    """Whether the lane has a due PENDING event: one read, no write lock, so a wake-up whose lane
+    an earlier wake-up already drained costs no write transaction. A PENDING event this misses
+    (committed just after) has its own wake-up, committed with it, still to come."""
+    stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
+    return bool(fastsql.rows(
+        f"SELECT 1 FROM event WHERE {lane.sql()} AND status = 'PENDING' "
+        "AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT 1",
+        [*lane.params(), stamp], (int,),
+    ))
+
+
 def lock_lanes(lanes: list[Lane]) -> None:
     """On PostgreSQL take a transaction-scoped advisory lock per lane, in a fixed order (no
     deadlock between two workers locking the same pair). SQLite's write lock already covers it."""

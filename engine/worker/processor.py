@@ -35,7 +35,7 @@ from engine.store import fastsql
 from engine.store.db import is_postgres, utcnow, write_transaction
 from engine.store.models_rules import EventRecord
 from engine.worker import webhooks
-from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, still_held
+from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held
 from engine.worker.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -78,12 +78,18 @@ def process_event_task(queue: Queue, event_id: str) -> None:
 def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
     """Process the lane's due events in order until none is left; returns how many were claimed."""
     pipeline = pipeline or default_pipeline
+    if not has_due(lane):
+        return 0
+    claim: Claim | None = None
     for count in range(EVENTS_PER_WAKEUP):
         with writer_turn():
-            claim = claim_next(lane, lease_s=settings.event_lease_s)
+            if claim is None:
+                claim = claim_next(lane, lease_s=settings.event_lease_s)
             if claim is None:
                 return count
-            process_claim(claim, settings, pipeline)
+            # The lane's next event is claimed in the transaction that completes this one (one
+            # commit per event instead of two); not past the last event this wake-up may run.
+            claim = attempt(claim, settings, pipeline, claim_next_in=count + 1 < EVENTS_PER_WAKEUP)[1]
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
 
@@ -109,37 +115,60 @@ def writer_turn() -> Iterator[None]:
 
 def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
     """Run one attempt of a claimed event; returns the status it ended in (None: claim lost)."""
+    return attempt(claim, settings, pipeline)[0]
+
+
+def attempt(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *,
+            claim_next_in: bool = False) -> tuple[str | None, Claim | None]:
+    """Run one attempt of a claimed event: the status it ended in (None: claim lost) and, with
+    `claim_next_in`, the lane's next event, claimed in the same transaction when this one was
+    written (None otherwise: the caller claims afresh).
+
+    >>> status, following = attempt(claim, settings, default_pipeline, claim_next_in=True)
+    """
     try:
-        return _complete(claim, settings, pipeline)
+        return _complete(claim, settings, pipeline, claim_next_in)
     except EngineError as exc:
         log.info("event %s failed: %s (%s)", claim.event_id, exc, exc.code)
-        return record_failure(claim, settings, exc.code, str(exc), retry=False)
+        return record_failure(claim, settings, exc.code, str(exc), retry=False), None
     except Exception as exc:  # noqa: BLE001 - any other failure is an attempt to retry
         log.warning("event %s attempt %d failed", claim.event_id, claim.attempt, exc_info=True)
-        return record_failure(claim, settings, "processing_error", _describe(exc), retry=True)
+        return record_failure(claim, settings, "processing_error", _describe(exc), retry=True), None
 
 
-def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
+def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline,
+              claim_next_in: bool) -> tuple[str | None, Claim | None]:
     with write_transaction():
-        if not still_held(claim):
-            return None
-        applied = pipeline(claim.event_id)
-        now = utcnow()
-        # The pipeline wrote the status; clear the lease and keep our fencing token on the row.
-        fastsql.update(EventRecord, claim.event_id, next_attempt_at=None, updated_at=now)
-        if applied.status == FAILED:
-            publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
-            return FAILED
-        if applied.status != COMPLETED or applied.result is None:
-            raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
-        endpoints = webhooks.subscribers(claim.lane.organisation_id)
-        if endpoints:
-            event = EventRecord.get_by_id(claim.event_id)
-            messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
-            for event_type, data in messages:
-                webhooks.publish(event.organisation_id, event_type, data, endpoints=endpoints,
-                                 max_attempts=settings.webhook_max_attempts, now=now)
-        return COMPLETED
+        status = _write_outcome(claim, settings, pipeline)
+        # Claiming inside this transaction keeps the claim's rules: the lane is locked (advisory
+        # lock on PostgreSQL, the write lock on SQLite), the finished event is no longer
+        # PROCESSING, and the claim commits (with its lease and fencing token) or rolls back with
+        # the outcome it follows.
+        following = claim_next(claim.lane, lease_s=settings.event_lease_s) if status and claim_next_in else None
+        return status, following
+
+
+def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
+    """Inside the processing transaction: the claimed event's outcome (None: the claim was lost)."""
+    if not still_held(claim):
+        return None
+    applied = pipeline(claim.event_id)
+    now = utcnow()
+    # The pipeline wrote the status; clear the lease and keep our fencing token on the row.
+    fastsql.update(EventRecord, claim.event_id, next_attempt_at=None, updated_at=now)
+    if applied.status == FAILED:
+        publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
+        return FAILED
+    if applied.status != COMPLETED or applied.result is None:
+        raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
+    endpoints = webhooks.subscribers(claim.lane.organisation_id)
+    if endpoints:
+        event = EventRecord.get_by_id(claim.event_id)
+        messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
+        for event_type, data in messages:
+            webhooks.publish(event.organisation_id, event_type, data, endpoints=endpoints,
+                             max_attempts=settings.webhook_max_attempts, now=now)
+    return COMPLETED
 
 
 def record_failure(claim: Claim, settings: WorkerSettings, code: str, message: str, *, retry: bool,
