@@ -247,3 +247,49 @@ def test_immediate_mode_processes_right_after_the_ingest_commit(db, world):
     world.rule(amount="event.amount")
     event = world.event(key="e1", amount=4.0)  # the wake-up runs in this thread after the commit
     assert (reload(event).status, entries_of(event.id), balance_of(world.alice)) == ("COMPLETED", 1, "4")
+
+
+def test_completing_an_event_claims_the_lanes_next_in_the_same_commit(queue, world):
+    first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
+    second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
+    world.event("bob", key="bob")
+    claim = ordering.claim_next(lane_of(first), lease_s=30)
+    status, following = processor.attempt(claim, FAST, CreditOnePoint(), claim_next_in=True)
+    assert status == "COMPLETED"
+    assert following is not None and (following.event_id, following.attempt) == (second.id, 1)
+    row = reload(second)
+    assert row.status == "PROCESSING" and row.attempts == 1 and row.next_attempt_at > utcnow()
+    # The lane is empty now: nothing further is claimed with the second one.
+    assert processor.attempt(following, FAST, CreditOnePoint(), claim_next_in=True) == ("COMPLETED", None)
+
+
+def test_an_attempt_that_rolls_back_claims_nothing_more(queue, world):
+    first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
+    second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
+    claim = ordering.claim_next(lane_of(first), lease_s=30)
+    status, following = processor.attempt(claim, FAST, CreditOnePoint(fail_with=RuntimeError("boom")),
+                                          claim_next_in=True)
+    assert (status, following) == ("PENDING", None)  # retried later; its successor still waits
+    assert reload(second).status == "PENDING" and reload(second).attempts == 0
+    assert entries_of(first.id) == 0
+
+
+def test_a_drained_lane_is_seen_without_a_write(queue, world, db):
+    event = world.event(key="a")
+    lane = lane_of(event)
+    assert ordering.has_due(lane)
+    processor.drain_lane(lane, FAST, CreditOnePoint())
+    assert not ordering.has_due(lane)
+    statements: list[str] = []
+    real = db.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        statements.append(sql.split()[0].upper())
+        return real(sql, params, *args, **kwargs)
+
+    db.execute_sql = recording
+    try:
+        assert processor.drain_lane(lane, FAST, CreditOnePoint()) == 0
+    finally:
+        del db.execute_sql
+    assert statements == ["SELECT"]
