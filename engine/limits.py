@@ -22,6 +22,7 @@ BUDGETS_PER_RULE_MAX = 20
 EVENT_DATA_BYTES_MAX = 256 * 1024  # event_data encoded as JSON
 EVENT_DATA_DEPTH_MAX = 32  # nesting of objects and arrays in event_data
 TAGS_PER_ENTITY_MAX = 1_000  # a TAG that would go beyond this fails the event
+BROADCAST_RECIPIENTS_MAX = 10_000  # follow-up events one BROADCAST action may create
 AMOUNT_INTEGER_DIGITS_MAX = 24  # digits before an amount's decimal point (fits NUMERIC(42,18))
 
 _encoder = msgspec.json.Encoder()

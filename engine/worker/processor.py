@@ -233,16 +233,18 @@ def default_pipeline(event_id: str) -> Applied:
     """Resolve participants, load the context, evaluate with the pure engine, post the effects.
 
     Runs inside the processing transaction, so participants created here (on_unknown_participant
-    CREATE, D17) commit with the event's effects or not at all.
+    CREATE, D17) and the follow-up events of SCHEDULE_EVENT and BROADCAST actions (`followups`)
+    commit with the event's effects or not at all.
     """
     from engine.evaluate import evaluate_event
     from engine.store.context import load_event_context
     from engine.store.effects import post_event_effects
+    from engine.worker.followups import write_followups
 
     context = load_event_context(event_id)
     result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
                             program_state=context.program_state, budgets=context.budgets)
-    outcome = post_event_effects(event_id, result)
+    outcome = post_event_effects(event_id, result, within=write_followups)
     created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
     return Applied(result=result, status=outcome.status, error_code=outcome.error_code,
                    error_message=outcome.error_message, created_participants=created)
