@@ -20,6 +20,7 @@ import click
 
 DEMO_ORG = "demo"
 DEMO_PROGRAM = "skymiles"  # the example the printed curl posts to
+DEMO_WALLET_FUNDING = "100000"  # per empty PREFUNDED wallet of the demo programs
 DEMO_EVENT = '{"type": "flight.completed", "distance": 1234, "cabin": "business"}'
 STARTUP_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 20.0
@@ -56,8 +57,26 @@ def prepare(options: UpOptions) -> tuple[str, dict[str, str]]:
             raise click.ClickException(f"{path} does not check; run `accrual check {path}`")
         plan = plan_bundle(loaded.bundle, target)
         programs[plan.program_key] = apply_plan(plan, target) if plan.steps else _existing_id(target, plan.program_key)
+    for program_id in programs.values():
+        _fund_empty_wallets(program_id)
     db.close()
     return key, programs
+
+
+def _fund_empty_wallets(program_id: str) -> None:
+    """Give an empty wallet of a PREFUNDED asset (the cashback example's) demo funds, so its credits
+    succeed out of the box; a wallet that already holds value is left as it is."""
+    from decimal import Decimal
+
+    from api.queries.programs import wallet_balances
+    from engine.store.models import Organisation
+    from engine.store.operations import fund_program
+
+    organisation_id = Organisation.get(Organisation.name == DEMO_ORG).id
+    for wallet in wallet_balances(organisation_id, program_id, None):
+        if Decimal(wallet.available) == 0:
+            fund_program(organisation_id, program_id, asset_id=wallet.asset_id, amount=DEMO_WALLET_FUNDING,
+                         description="demo funds from accrual up")
 
 
 def _existing_id(target: object, program_key: str) -> str:

@@ -41,6 +41,22 @@ def _request(method: str, url: str, key: str, body: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
+def _finished(base: str, key: str, event_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        event = _request("GET", f"{base}/v1/events/{event_id}", key)
+        if event["status"] in ("COMPLETED", "FAILED"):
+            return event
+        time.sleep(0.2)
+    raise AssertionError(f"event {event_id} still {event['status']} after 30 s")
+
+
+def _available(base: str, key: str, external_id: str) -> list[str]:
+    found = _request("GET", f"{base}/v1/participants?external_id={external_id}", key)["data"]
+    balances = _request("GET", f"{base}/v1/participants/{found[0]['id']}/balances", key)["data"]
+    return [balance["available"] for balance in balances]
+
+
 def _read_banner(process: subprocess.Popen, deadline: float) -> str:
     lines: list[str] = []
     while time.monotonic() < deadline:
@@ -68,17 +84,18 @@ def test_up_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path):
         base = f"http://127.0.0.1:{port}"
         accepted = _request("POST", f"{base}/v1/events", key, post)
         assert accepted["status"] == "PENDING"
+        assert _finished(base, key, accepted["id"])["status"] == "COMPLETED"
+        assert _available(base, key, "user-123") == ["2468"]  # 1234 miles, doubled in business
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            event = _request("GET", f"{base}/v1/events/{accepted['id']}", key)
-            if event["status"] in ("COMPLETED", "FAILED"):
-                break
-            time.sleep(0.2)
-        assert event["status"] == "COMPLETED", event
-        found = _request("GET", f"{base}/v1/participants?external_id=user-123", key)["data"]
-        balances = _request("GET", f"{base}/v1/participants/{found[0]['id']}/balances", key)["data"]
-        assert [b["available"] for b in balances] == ["2468"]  # 1234 miles, doubled in business
+        # The cashback example draws from a PREFUNDED wallet, which `up` funds for the demo.
+        programs = _request("GET", f"{base}/v1/programs", key)["data"]
+        cashback = next(p["id"] for p in programs if p["key"] == "cashback")
+        purchase = {"program_id": cashback, "external_id": "user-7", "idempotency_key": "cb-1",
+                    "event_timestamp": "2026-11-26T10:00:00Z",
+                    "event_data": {"type": "purchase", "category": "grocery", "amount": 84.30}}
+        accepted = _request("POST", f"{base}/v1/events", key, purchase)
+        assert _finished(base, key, accepted["id"])["status"] == "COMPLETED"
+        assert _available(base, key, "user-7") == ["4.22"]  # 5 % on groceries
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=40)
