@@ -97,26 +97,24 @@ def _scheduled(event: EventRecord, action: ResolvedAction) -> FollowUp:
     )
 
 
-def _target_participant(event: EventRecord, action: ResolvedAction) -> tuple[str | None, str | None]:
-    """(participant id, external id) of the action's target. An explicit id must name a
-    participant of the organisation; an unknown external id is left for the follow-up to resolve
-    under the program's `on_unknown_participant` policy, as an ingested event's would be."""
+def _target_participant(event: EventRecord, action: ResolvedAction) -> tuple[str, str | None]:
+    """(participant id, external id) of the action's target, which must be a participant of the
+    organisation (storage has already refused an unknown one when posting the effects, with the
+    same code)."""
     target = action.target
     if target.type != "PARTICIPANT":
         raise EngineError(f"rule {action.rule!r}: SCHEDULE_EVENT needs a participant target, not {target.type}",
                           code="invalid_target", rule=action.rule)
-    if target.role is not None:  # the event's participant or recipient: resolved already
+    if target.role is not None and target.id is not None:  # the event's participant or recipient
         return target.id, target.external_id
-    query = Participant.select(Participant.id, Participant.external_id).where(
-        Participant.organisation == event.organisation_id)
-    if target.id is not None:
-        found = query.where(Participant.id == target.id).first()
-        if found is None:
-            raise EngineError(f"rule {action.rule!r}: SCHEDULE_EVENT target participant {target.id!r} not found",
-                              code="invalid_target", rule=action.rule)
-        return found.id, found.external_id
-    found = query.where(Participant.external_id == target.external_id).first()
-    return (found.id if found else None), target.external_id
+    column, value = (Participant.id, target.id) if target.id is not None else (Participant.external_id,
+                                                                               target.external_id)
+    found = Participant.select(Participant.id, Participant.external_id).where(
+        (Participant.organisation == event.organisation_id) & (column == value)).first()
+    if found is None:
+        raise EngineError(f"rule {action.rule!r}: SCHEDULE_EVENT target participant {value!r} not found",
+                          code="unknown_participant", rule=action.rule)
+    return found.id, found.external_id
 
 
 def _broadcast(event: EventRecord, action: ResolvedAction) -> list[FollowUp]:

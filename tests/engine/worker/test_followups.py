@@ -135,6 +135,17 @@ def test_a_program_target_fails_the_event_and_schedules_nothing(queue, world):
     assert (reload(origin).status, reload(origin).error_code, system_events()) == ("FAILED", "invalid_target", [])
 
 
+def test_a_negative_delay_or_an_unknown_participant_id_fails_the_event(queue, world):
+    add_rule(world, "back", "event.amount == 1.0", schedule("-1h"))
+    add_rule(world, "ghost", "event.amount == 2.0", schedule("1h", target=b.Target(type="PARTICIPANT", id='"nobody"')))
+    backwards = world.event(key="e1", at=AT, amount=1.0)
+    ghost = world.event(key="e2", at=AT + timedelta(minutes=1), amount=2.0)
+    drain(queue)
+    assert [(reload(e).status, reload(e).error_code) for e in (backwards, ghost)] == [
+        ("FAILED", "invalid_delay"), ("FAILED", "unknown_participant")]
+    assert system_events() == []
+
+
 def test_a_failed_event_schedules_nothing(queue, world):
     add_rule(world, "spend", "has(event.amount)", schedule("0s"), b.Debit(asset_id="PTS", amount="event.amount"))
     origin = world.event(key="e1", at=AT, amount=3.0)
