@@ -113,48 +113,38 @@ def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any,
 # item is the element (a list element or a map key); with two it is an (index or key, value) pair.
 
 
-def _all(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
-    error: DslEvalError | None = None
-    first, second = names[0], names[-1]
-    for item in items:
-        if first is second:
-            env[first] = item
-        else:
-            env[first], env[second] = item
-        try:
-            result = predicate(env)
-        except DslEvalError as exc:
-            error = error or exc
-            continue
-        if result is False:
-            return False
-        if result is not True:
-            error = error or operators.no_overload("all", result)
-    if error is not None:
-        raise error
-    return True
+def _quantifier(stop: bool, macro: str) -> Callable[..., bool]:
+    """`all` (stops at the first false) and `exists` (stops at the first true). An error or a
+    non-bool is remembered and raised only when no element decides the result, as CEL's
+    logical operators absorb errors."""
+    go_on = not stop
+
+    def loop(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
+        error: DslEvalError | None = None
+        first, second = names[0], names[-1]
+        for item in items:
+            if first is second:
+                env[first] = item
+            else:
+                env[first], env[second] = item
+            try:
+                result = predicate(env)
+            except DslEvalError as exc:
+                error = error or exc
+                continue
+            if result is stop:
+                return stop
+            if result is not go_on:
+                error = error or operators.no_overload(macro, result)
+        if error is not None:
+            raise error
+        return go_on
+
+    return loop
 
 
-def _exists(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
-    error: DslEvalError | None = None
-    first, second = names[0], names[-1]
-    for item in items:
-        if first is second:
-            env[first] = item
-        else:
-            env[first], env[second] = item
-        try:
-            result = predicate(env)
-        except DslEvalError as exc:
-            error = error or exc
-            continue
-        if result is True:
-            return True
-        if result is not False:
-            error = error or operators.no_overload("exists", result)
-    if error is not None:
-        raise error
-    return False
+_all = _quantifier(False, "all")
+_exists = _quantifier(True, "exists")
 
 
 def _exists_one(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
