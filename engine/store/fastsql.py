@@ -1,6 +1,6 @@
 """Hot-path statements whose SQL text is built once and cached.
 
-Posting a typical event runs fifteen statements; building each through peewee's query builder
+Posting a typical event runs about fifteen statements; building each through peewee's query builder
 costs more than executing it. These helpers keep peewee's column names and value conversion
 (`Field.db_value`, `Field.python_value`) but cache the SQL text and the converters by shape, so
 a statement costs its execution.
@@ -159,25 +159,36 @@ def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:
     return [tuple(None if value is None else convert(value) for convert, value in zip(types, row)) for row in fetched]
 
 
-def update_balances(balances: dict[str, Any], now: Any) -> None:
-    """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`)."""
+def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None) -> None:
+    """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`). With
+    `expected` (account id -> the balance it was read with), an account whose stored balance
+    differs is left alone and refused, in the same statement.
+
+    >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
+    """
     from engine.store.models_ledger import Account
 
     count = len(balances)
-    key = ("balances", count, is_postgres())
+    guarded = expected is not None
+    postgres = is_postgres()
+    key = ("balances", count, guarded, postgres)
     sql = _SQL.get(key)
     if sql is None:
         mark = database_proxy.obj.param
         cases = " ".join([f"WHEN {mark} THEN {mark}"] * count)
         # PostgreSQL types a CASE of untyped parameters as text: cast it back to the column's type.
-        cast = "::numeric" if is_postgres() else ""
+        cast = "::numeric" if postgres else ""
+        guard = f' AND "balance" = (CASE "id" {cases} END){cast}' if guarded else ""
         sql = _SQL[key] = (f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {mark} '
-                           f'WHERE "id" IN ({", ".join([mark] * count)})')
+                           f'WHERE "id" IN ({", ".join([mark] * count)}){guard}')
     amount, moment = Account.balance.db_value, Account.updated_at.db_value
     params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
     params.append(moment(now))
     params.extend(balances)
+    if guarded:
+        params.extend(part for account_id in balances for part in (account_id, amount(expected[account_id])))
     changed = database_proxy.obj.execute_sql(sql, params).rowcount
     if changed != count:
-        raise LedgerInvariantError(f"{count - changed} of {count} accounts vanished while locked",
+        what = "changed or vanished" if guarded else "vanished"
+        raise LedgerInvariantError(f"{count - changed} of {count} accounts {what} while locked",
                                    code="LEDGER_BALANCE_MISMATCH")

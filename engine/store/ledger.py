@@ -4,13 +4,17 @@ A `Ledger` lives inside one write transaction of one organisation:
 
     ledger = Ledger(organisation_id)                # locks the organisation's ledger head
     ledger.post("CREDIT", [Leg(issuance, asset, -amount), Leg(available, asset, amount)], ...)
-    ledger.finish()                                 # re-checks in the database, advances the head
+    ledger.finish()                                 # writes, re-checks in the database, advances the head
 
 `post` checks the entry as it is built (at least two legs, amounts non-zero and at the asset's
-scale, zero sum per asset, no account below zero unless allowed), updates the balances and
-appends the entry to the hash chain. `finish` reads back what was written, inside the same
-transaction, and proves it again before the caller commits: every entry sums to zero per asset
-and every touched account's balance equals its opening balance plus its new postings.
+scale, zero sum per asset, no account below zero unless allowed), moves the locked accounts'
+balances in memory and appends the entry to the hash chain (its own sequence, its hash over its
+predecessor's). Nothing reaches the database until `finish`, which writes every built entry with
+one statement, their postings with one, the touched balances with one (guarded: each account
+must still hold the balance it was read with) and then reads back what was written, inside the
+same transaction, proving it again before the caller commits: every entry sums to zero per asset
+and every touched account's balance equals its opening balance plus its new postings. So posting
+N entries costs about what posting one does; a caller that never calls `finish` writes nothing.
 """
 
 from __future__ import annotations
@@ -100,12 +104,14 @@ class Ledger:
                 found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
             self.head = found[0]
         self.entries: list[JournalEntry] = []
+        self._postings: list[dict] = []  # built, written by `finish`
+        self._balances: dict[str, Decimal] = {}  # account id -> balance after the built entries
         self._opening: dict[str, Decimal] = {}
         self._expected_postings: dict[str, list[tuple[str, Decimal]]] = {}
 
     def post(self, action_type: str, legs: list[Leg], **fields) -> JournalEntry:
-        """Write one entry (fields: program_id, description, event_id, rule_id, rule_version,
-        reference_id, created_by_api_key_id) and update the balances of its accounts."""
+        """Build one entry (fields: program_id, description, event_id, rule_id, rule_version,
+        reference_id, created_by_api_key_id) and move its accounts' balances; `finish` writes it."""
         _check_legs(legs)
         for leg in legs:
             self._opening.setdefault(leg.account.id, leg.account.balance)
@@ -134,20 +140,25 @@ class Ledger:
             for position, leg in enumerate(legs)
         ]
         entry.entry_hash = entry_hash(new_entry_document(entry.__data__, postings))
-        fastsql.insert(JournalEntry, [entry.__data__])
-        fastsql.insert(Posting, postings)
-        now = utcnow()
-        touched = {leg.account.id: leg.account.balance for leg in legs}
-        fastsql.update_balances(touched, now)
+        self._postings.extend(postings)
+        for leg in legs:
+            self._balances[leg.account.id] = leg.account.balance
         self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
         self._expected_postings[entry.id] = [(p["asset"], p["amount"]) for p in postings]
         self.entries.append(entry)
         return entry
 
     def finish(self) -> None:
-        """Prove, from the database inside this transaction, what `post` promised; advance the head."""
+        """Write the built entries, postings and balances, prove from the database inside this
+        transaction what `post` promised, and advance the head."""
         if not self.entries:
             return
+        for start in range(0, len(self.entries), _ROWS_PER_INSERT):
+            fastsql.insert(JournalEntry, [entry.__data__ for entry in self.entries[start:start + _ROWS_PER_INSERT]])
+        for start in range(0, len(self._postings), _ROWS_PER_INSERT):
+            fastsql.insert(Posting, self._postings[start:start + _ROWS_PER_INSERT])
+        # Guarded by the opening balances: an account changed since it was read is refused.
+        fastsql.update_balances(self._balances, utcnow(), expected=self._opening)
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         balances: dict[str, Decimal] = {}
@@ -169,6 +180,8 @@ class Ledger:
                       code="LEDGER_BALANCE_MISMATCH", account_id=account_id)
         fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
+
+_ROWS_PER_INSERT = 500  # bounds one statement's parameters (SQLite allows 32766)
 
 ENTRY_FIELDS = frozenset({"program_id", "description", "event_id", "rule_id", "rule_version", "reference_id",
                           "created_by_api_key_id"})
