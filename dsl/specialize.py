@@ -198,52 +198,37 @@ def arithmetic(kind: str, left: Code, right: Code) -> Fn:
     return run
 
 
-def logical_and(left: Fn, right: Fn) -> Fn:
-    """CEL `&&`: false wins over errors on either side; a non-bool operand is an error."""
+def _short_circuit(decisive: bool, symbol: str) -> Callable[[Fn, Fn], Fn]:
+    """`&&` (decided by false) and `||` (decided by true): the decisive value wins over errors on
+    either side; a non-bool operand is an error."""
+    other = not decisive
 
-    def run(env: Env) -> Any:
-        try:
-            a = left(env)
-        except DslEvalError:
-            if right(env) is False:
-                return False
-            raise
-        if a is True:
-            b = right(env)
-            if b is True or b is False:
-                return b
-            operators.truth(b, "&&")
-        if a is False:
-            return False
-        if right(env) is False:
-            return False
-        operators.truth(a, "&&")
+    def build(left: Fn, right: Fn) -> Fn:
+        def run(env: Env) -> Any:
+            try:
+                a = left(env)
+            except DslEvalError:
+                if right(env) is decisive:
+                    return decisive
+                raise
+            if a is other:
+                b = right(env)
+                if b is True or b is False:
+                    return b
+                operators.truth(b, symbol)
+            if a is decisive:
+                return decisive
+            if right(env) is decisive:
+                return decisive
+            operators.truth(a, symbol)
 
-    return run
+        return run
+
+    return build
 
 
-def logical_or(left: Fn, right: Fn) -> Fn:
-    """CEL `||`: true wins over errors on either side; a non-bool operand is an error."""
-
-    def run(env: Env) -> Any:
-        try:
-            a = left(env)
-        except DslEvalError:
-            if right(env) is True:
-                return True
-            raise
-        if a is False:
-            b = right(env)
-            if b is True or b is False:
-                return b
-            operators.truth(b, "||")
-        if a is True:
-            return True
-        if right(env) is True:
-            return True
-        operators.truth(a, "||")
-
-    return run
+logical_and = _short_circuit(False, "&&")
+logical_or = _short_circuit(True, "||")
 
 
 def conditional(condition: Fn, then: Fn, otherwise: Fn) -> Fn:
