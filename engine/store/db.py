@@ -15,9 +15,12 @@ Only this package imports peewee; everything above it sees `Decimal`, `datetime`
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,11 +105,82 @@ def is_postgres(db: peewee.Database | None = None) -> bool:
 
 def write_transaction(db: peewee.Database | None = None):
     """One write transaction. On SQLite the write lock is taken up front (`BEGIN IMMEDIATE`),
-    so two writers never deadlock upgrading a read lock; PostgreSQL locks rows as it goes."""
+    so two writers never deadlock upgrading a read lock, and only after the writer's turn
+    (`writer_turn`); PostgreSQL locks rows as it goes."""
     db = db or database_proxy.obj
     if isinstance(db, peewee.SqliteDatabase) and not db.in_transaction():
-        return db.atomic("IMMEDIATE")
+        return _turn_then(db, db.atomic("IMMEDIATE"))
     return db.atomic()
+
+
+@contextlib.contextmanager
+def _turn_then(db: peewee.SqliteDatabase, transaction) -> Iterator[None]:
+    with writer_turn(db), transaction:
+        yield
+
+
+@contextlib.contextmanager
+def writer_turn(db: peewee.Database | None = None) -> Iterator[None]:
+    """On a SQLite file, wait for this writer's turn at the database: every writer of every
+    process (API, workers, CLI) queues on one lock file beside the database. Re-entrant within a
+    thread; a no-op on PostgreSQL (row locks, several writers) and on an in-memory database.
+
+    SQLite admits one writer; one that finds the write lock taken sleeps in the busy handler in
+    growing steps (up to 100 ms), long after the lock is free again. A writer blocked on the
+    lock file instead wakes as soon as the previous one is done, and the kernel releases the
+    lock of a process that dies holding it.
+    """
+    db = db or database_proxy.obj
+    turn = _turns.get(db.database) if isinstance(db, peewee.SqliteDatabase) else None
+    if turn is None and isinstance(db, peewee.SqliteDatabase) and db.database not in ("", ":memory:"):
+        with _turns_lock:
+            turn = _turns.setdefault(db.database, _WriterTurn(f"{db.database}-writer"))
+    if turn is None:
+        yield
+        return
+    with turn:
+        yield
+
+
+class _WriterTurn:
+    """A lock shared by the threads of this process (a thread lock) and by processes (`flock`
+    on a lock file: it excludes other open files, not other threads of the same one)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.threads = threading.RLock()
+        self.depth = threading.local()
+        self.descriptor: int | None = None
+        self.pid = 0
+
+    def __enter__(self) -> None:
+        self.threads.acquire()
+        depth = getattr(self.depth, "value", 0)
+        if depth == 0:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            except BaseException:
+                self.threads.release()
+                raise
+        self.depth.value = depth + 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth.value -= 1
+        try:
+            if self.depth.value == 0:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+    def _descriptor(self) -> int:
+        if self.descriptor is None or self.pid != os.getpid():  # a forked child opens its own
+            self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self.pid = os.getpid()
+        return self.descriptor
+
+
+_turns: dict[str, _WriterTurn] = {}
+_turns_lock = threading.Lock()
 
 
 def new_id() -> str:

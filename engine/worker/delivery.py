@@ -29,7 +29,6 @@ from engine.queue import connection, enqueue_delivery
 from engine.store.db import utcnow, write_transaction
 from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from engine.worker import http, signing
-from engine.worker.processor import writer_turn
 from engine.worker.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -68,13 +67,11 @@ def deliver_task(queue: Queue, delivery_id: str) -> None:
     """The `deliver_webhook` task: one attempt of one delivery, if it is due."""
     settings = queue.settings
     with connection(queue.database):
-        with writer_turn():
-            sending = claim_delivery(delivery_id, settings)
+        sending = claim_delivery(delivery_id, settings)
         if sending is None:
             return
         outcome = send(sending, settings)  # outside any transaction and any turn: it may take seconds
-        with writer_turn():
-            record_outcome(sending, outcome, settings)
+        record_outcome(sending, outcome, settings)
 
 
 def claim_delivery(delivery_id: str, settings: WorkerSettings, now: datetime | None = None) -> Sending | None:

@@ -20,10 +20,8 @@ Huey runs a task at most once, so exactly-once comes from the rows, not the queu
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,7 +30,7 @@ from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.result import EvaluationResult
 from engine.store import fastsql
-from engine.store.db import is_postgres, utcnow, write_transaction
+from engine.store.db import utcnow, write_transaction, writer_turn
 from engine.store.models_rules import EventRecord
 from engine.worker import webhooks
 from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held
@@ -92,25 +90,6 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
             claim = attempt(claim, settings, pipeline, claim_next_in=count + 1 < EVENTS_PER_WAKEUP)[1]
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
-
-
-_sqlite_writer = threading.Lock()
-
-
-@contextlib.contextmanager
-def writer_turn() -> Iterator[None]:
-    """On SQLite, let this process's threads take turns at the database's single write lock.
-
-    SQLite admits one writer; a thread that finds the lock taken sleeps in the busy handler in
-    steps of up to 100 ms, long after the lock is free again. Queuing on a Python lock instead
-    wakes the next thread as soon as the previous one commits. Other processes still meet at
-    SQLite's lock. PostgreSQL needs no turns (row locks, several writers).
-    """
-    if is_postgres():
-        yield
-        return
-    with _sqlite_writer:
-        yield
 
 
 def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -7,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.store.db import StoreError, connect, database_url, new_id
+from engine.store.db import StoreError, connect, database_url, new_id, writer_turn
 from engine.store.models import Asset, Organisation
 
 
@@ -71,3 +74,61 @@ def test_a_forked_child_makes_other_ids_than_its_parent():
     os.close(reader)
     ours = new_id()
     assert len(theirs) == 36 and theirs[19:] != ours[19:]  # rand_b differs
+
+
+_HOLD_TURN = """
+import sys, time
+from engine.store.db import connect, writer_turn
+db = connect(sys.argv[1])
+with writer_turn(db):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_writer_turn_excludes_another_process_until_it_is_done(tmp_path):
+    url = f"sqlite:///{tmp_path / 'turn.db'}"
+    db = connect(url)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_TURN, url, "0.6"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.perf_counter()
+        with writer_turn(db):
+            waited = time.perf_counter() - started
+        assert waited > 0.3  # it had to wait for the other process to let go
+    finally:
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    db.close_all()
+
+
+def test_writer_turn_is_reentrant_in_a_thread_and_exclusive_between_threads(tmp_path):
+    db = connect(f"sqlite:///{tmp_path / 'turn.db'}")
+    order: list[str] = []
+    with writer_turn(db):
+        with writer_turn(db):  # nested: no deadlock
+            other = threading.Thread(target=lambda: _take_turn(db, order))
+            other.start()
+            time.sleep(0.2)
+            order.append("first done")
+    other.join(timeout=10)
+    assert order == ["first done", "second"]
+    db.close_all()
+
+
+def _take_turn(db, order: list[str]) -> None:
+    with writer_turn(db):
+        order.append("second")
+
+
+def test_a_process_that_dies_holding_the_turn_releases_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'turn.db'}"
+    db = connect(url)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_TURN, url, "60"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait(timeout=30)
+    holder.stdout.close()
+    with writer_turn(db):  # would block for a minute if the lock outlived its process
+        pass
+    db.close_all()
