@@ -27,9 +27,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from engine.bench.ingest import free_port, prepare, wait_ready
+from engine.bench.loadgen import Response, post_json_all
 
 RULES = 10
 WORKER_ENV = {  # fast recovery for tests and benchmarks; production keeps the defaults
@@ -122,27 +121,15 @@ class System:
         process.send_signal(sig)
         return process.wait(timeout=timeout_s)
 
-    def post_events(self, bodies: list[dict], concurrency: int = 16) -> list[httpx.Response]:
-        return asyncio.run(_post_all(self.url, self.key, bodies, concurrency))
+    def post_events(self, bodies: list[dict], concurrency: int = 16) -> list[Response]:
+        return asyncio.run(post_json_all(self.url, "/v1/events", bodies, headers={"X-API-Key": self.key},
+                                         concurrency=concurrency))
 
     def event_body(self, n: int, *, participant: str, amount: float = 5.0, key: str | None = None,
                    timestamp: str | None = None) -> dict:
         return {"program_id": self.program_id, "external_id": participant,
                 "idempotency_key": key or f"k-{n}", "event_timestamp": timestamp or "2026-01-01T12:00:00Z",
                 "event_data": {"type": "purchase", "amount": amount, "n": n}}
-
-
-async def _post_all(url: str, key: str, bodies: list[dict], concurrency: int) -> list[httpx.Response]:
-    results: list[httpx.Response | None] = [None] * len(bodies)
-    pending = iter(range(len(bodies)))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30, headers={"X-API-Key": key}) as client:
-        async def worker() -> None:
-            for index in pending:
-                results[index] = await client.post("/v1/events", json=bodies[index])
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return [r for r in results if r is not None]
 
 
 def count_statuses(database_url: str) -> dict[str, int]:
