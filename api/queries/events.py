@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+from peewee import SQL
 
 from api.errors import Conflict, NotFound, field_error
 from api.pagination import Page, paginate
@@ -102,7 +103,9 @@ def list_events(org_id: str, filters: EventFilters, *, sort_by: SortBy, descendi
             query = query.where(column <= high)
     if filters.rule_id is not None:
         matched = RuleEvaluation.select(RuleEvaluation.event).where(
-            (RuleEvaluation.rule_id == filters.rule_id) & (RuleEvaluation.status == "SUCCESS"))
+            # the literal condition of the partial index `rule_evaluation_success` (a bound
+            # parameter would not let SQLite use it)
+            (RuleEvaluation.rule_id == filters.rule_id) & SQL("status = 'SUCCESS'"))
         query = query.where(EventRecord.id.in_(matched))
     sort_column = {"created_at": EventRecord.created_at, "event_timestamp": EventRecord.event_timestamp,
                    "status": EventRecord.status}[sort_by]

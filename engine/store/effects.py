@@ -119,8 +119,9 @@ def _locked_event_and_head(event_id: str) -> tuple[EventRecord, tuple[int, str] 
 def _finish(event: EventRecord, status: str, code: str | None, message: str | None) -> None:
     now = utcnow()
     event.status, event.error_code, event.error_message, event.processed_at = status, code, message, now
+    # A finished event has no next attempt: this also ends a worker's lease on it.
     fastsql.update(EventRecord, event.id, status=status, error_code=code, error_message=message, processed_at=now,
-                   updated_at=now)
+                   next_attempt_at=None, updated_at=now)
 
 
 class _RuleIndex:

@@ -20,6 +20,7 @@ from engine.store import models_ledger as ml
 from engine.store import models_rules as mr
 from engine.store import models_webhooks as mw
 from engine.store.db import utcnow, write_transaction
+from engine.store.models_rules import OPEN_EVENTS
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
 
@@ -79,12 +80,41 @@ def _drop_indexes(*names: str) -> Callable[[peewee.Database], None]:
     return step
 
 
+# The worker's indexes hold open events only. An event is PENDING or PROCESSING for moments and
+# COMPLETED or FAILED for ever, so full indexes that lead with or include the status rewrite two
+# leaf pages per index at each status change, and grow with the history. Partial ones stay a few
+# hot pages; the queries repeat `OPEN_EVENTS` word for word (SQLite uses a partial index only
+# for a query that contains its condition).
+OPEN_EVENT_INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS event_open_lane ON event (organisation_id, external_id, event_timestamp) "
+    f"WHERE {OPEN_EVENTS}",
+    f"CREATE INDEX IF NOT EXISTS event_open_participant_lane ON event (participant_id, event_timestamp) "
+    f"WHERE {OPEN_EVENTS} AND external_id IS NULL",
+    f"CREATE INDEX IF NOT EXISTS event_open_due ON event (status, next_attempt_at) WHERE {OPEN_EVENTS}",
+    # the events listing filtered by participant, which the status-bearing index served before
+    "CREATE INDEX IF NOT EXISTS event_participant_id_id ON event (participant_id, id)",
+    # the events listing filtered by rule: only SUCCESS evaluations are ever looked up by rule
+    "CREATE INDEX IF NOT EXISTS rule_evaluation_success ON rule_evaluation (rule_id, event_id) "
+    "WHERE status = 'SUCCESS'",
+)
+REPLACED_BY_OPEN_EVENT_INDEXES = ("event_lane", "event_participant_id_status_event_timestamp",
+                                  "event_status_next_attempt_at", "rule_evaluation_rule_id_status")
+
+
+def _open_event_indexes(db: peewee.Database) -> None:
+    """Partial indexes for the worker's open events and for SUCCESS evaluations (see above)."""
+    for statement in OPEN_EVENT_INDEXES:
+        db.execute_sql(statement)
+    _drop_indexes(*REPLACED_BY_OPEN_EVENT_INDEXES)(db)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
     (3, "deferred credits", _deferred_credits),
     (4, "drop indexes no query needs", _drop_indexes(*REDUNDANT_INDEXES)),
     (5, "drop the posting account and state history event indexes", _drop_indexes(*UNUSED_INDEXES)),
+    (6, "partial indexes for open events and SUCCESS evaluations", _open_event_indexes),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

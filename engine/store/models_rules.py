@@ -9,6 +9,11 @@ from engine.store.fields import AmountField, JSONField, UTCDateTimeField
 from engine.store.models import BaseModel, Organisation, Participant, Program, Timestamped
 
 
+# The condition of the partial indexes over open events (migration step 6). A query that wants
+# them must contain this text word for word: SQLite proves no implications between conditions.
+OPEN_EVENTS = "status IN ('PENDING', 'PROCESSING')"
+
+
 class RuleRecord(Timestamped):
     """The current version of a rule. `actions` is the list of `engine.bundle` actions as JSON,
     with `asset_id` normalised to the asset's symbol; budgets live in `rule_budget`.

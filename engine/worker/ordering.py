@@ -24,7 +24,7 @@ import peewee
 
 from engine.store import fastsql
 from engine.store.db import is_postgres, utcnow, write_transaction
-from engine.store.models_rules import EventRecord
+from engine.store.models_rules import OPEN_EVENTS, EventRecord
 
 PENDING, PROCESSING, COMPLETED, FAILED = "PENDING", "PROCESSING", "COMPLETED", "FAILED"
 
@@ -96,9 +96,9 @@ def claim_next(lane: Lane, *, lease_s: float, now: datetime | None = None) -> Cl
         lock_lanes([lane])
         # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
         found = fastsql.rows(
-            f"SELECT id, attempts FROM event WHERE {lane.sql()} AND status = 'PENDING' "
+            f"SELECT id, attempts FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
             "AND COALESCE(next_attempt_at, created_at) <= {p} "
-            f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND status = 'PROCESSING' "
+            f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PROCESSING' "
             "AND next_attempt_at > {p}) "
             "ORDER BY event_timestamp, created_at, id LIMIT 1",
             [*lane.params(), stamp, *lane.params(), stamp],
@@ -119,7 +119,7 @@ def has_due(lane: Lane, now: datetime | None = None) -> bool:
     (committed just after) has its own wake-up, committed with it, still to come."""
     stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
     return bool(fastsql.rows(
-        f"SELECT 1 FROM event WHERE {lane.sql()} AND status = 'PENDING' "
+        f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
         "AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT 1",
         [*lane.params(), stamp], (int,),
     ))

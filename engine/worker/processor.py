@@ -133,8 +133,6 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -
         return None
     applied = pipeline(claim.event_id)
     now = utcnow()
-    # The pipeline wrote the status; clear the lease and keep our fencing token on the row.
-    fastsql.update(EventRecord, claim.event_id, next_attempt_at=None, updated_at=now)
     if applied.status == FAILED:
         publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
         return FAILED

@@ -21,9 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from peewee import SQL
+
 from engine.queue import current_queue, enqueue_delivery, enqueue_event
 from engine.store.db import utcnow, write_transaction
-from engine.store.models_rules import EventRecord
+from engine.store.models_rules import OPEN_EVENTS, EventRecord
 from engine.store.models_webhooks import WebhookDelivery
 from engine.worker.ordering import FAILED, PENDING, PROCESSING, due_time, lane_of
 from engine.worker.processor import publish_failed
@@ -69,7 +71,7 @@ def _release_expired_events(settings: WorkerSettings, now: datetime) -> tuple[in
     with write_transaction():
         expired = list(
             EventRecord.select()
-            .where((EventRecord.status == PROCESSING) & (EventRecord.next_attempt_at <= now))
+            .where(SQL(OPEN_EVENTS) & (EventRecord.status == PROCESSING) & (EventRecord.next_attempt_at <= now))
             .limit(BATCH)
         )
         for event in expired:
@@ -106,7 +108,7 @@ def _wake_stale_events(settings: WorkerSettings, now: datetime) -> int:
         stale = list(
             EventRecord.select(EventRecord.id, EventRecord.organisation, EventRecord.external_id,
                                EventRecord.participant)
-            .where((EventRecord.status == PENDING) & (due_time() <= stale_before))
+            .where(SQL(OPEN_EVENTS) & (EventRecord.status == PENDING) & (due_time() <= stale_before))
             .order_by(EventRecord.event_timestamp)
             .limit(BATCH)
         )

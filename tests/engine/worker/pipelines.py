@@ -44,5 +44,6 @@ class CreditOnePoint:
             state_changes=[], budget_uses=[], participant=EntityState(id=person.id, external_id=person.external_id),
             program=ProgramState(),
         )
-        EventRecord.update(status="COMPLETED", processed_at=utcnow()).where(EventRecord.id == event_id).execute()
+        EventRecord.update(status="COMPLETED", processed_at=utcnow(), next_attempt_at=None).where(
+            EventRecord.id == event_id).execute()
         return Applied(result=result, status="COMPLETED")
