@@ -85,32 +85,39 @@ def due_time() -> peewee.Node:
     return peewee.fn.COALESCE(EventRecord.next_attempt_at, EventRecord.created_at)
 
 
-def claim_next(lane: Lane, *, lease_s: float, now: datetime | None = None) -> Claim | None:
-    """Take the lane's next event, or None when the lane is busy or has nothing due.
+def claim_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: str | None = None) -> Claim | None:
+    """Take the lane's next event in a transaction of its own, or None when the lane is busy or
+    has nothing due (see `take_next` for `only`).
 
     >>> claim = claim_next(lane_of(event), lease_s=60)   # -> Claim(event_id=..., attempt=1, ...)
     """
+    with write_transaction():
+        return take_next(lane, lease_s=lease_s, now=now, only=only)
+
+
+def take_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: str | None = None) -> Claim | None:
+    """`claim_next` inside the caller's write transaction (the claim commits or rolls back with
+    it). With `only`, claim nothing unless the lane's next event is that one."""
     now = now or utcnow()
     stamp = EventRecord.next_attempt_at.db_value(now)
-    with write_transaction():
-        lock_lanes([lane])
-        # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
-        found = fastsql.rows(
-            f"SELECT id, attempts FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
-            "AND COALESCE(next_attempt_at, created_at) <= {p} "
-            f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PROCESSING' "
-            "AND next_attempt_at > {p}) "
-            "ORDER BY event_timestamp, created_at, id LIMIT 1",
-            [*lane.params(), stamp, *lane.params(), stamp],
-            (str, int),
-        )
-        if not found:
-            return None
-        event_id, attempts = found[0]
-        # Only claimers of this lane change a PENDING row's status, and they hold the lane's lock.
-        fastsql.update(EventRecord, event_id, status=PROCESSING, attempts=attempts + 1,
-                       next_attempt_at=now + timedelta(seconds=lease_s), updated_at=now)
-        return Claim(event_id, attempts + 1, lane)
+    lock_lanes([lane])
+    # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
+    found = fastsql.rows(
+        f"SELECT id, attempts FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
+        "AND COALESCE(next_attempt_at, created_at) <= {p} "
+        f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PROCESSING' "
+        "AND next_attempt_at > {p}) "
+        "ORDER BY event_timestamp, created_at, id LIMIT 1",
+        [*lane.params(), stamp, *lane.params(), stamp],
+        (str, int),
+    )
+    if not found or (only is not None and found[0][0] != only):
+        return None
+    event_id, attempts = found[0]
+    # Only claimers of this lane change a PENDING row's status, and they hold the lane's lock.
+    fastsql.update(EventRecord, event_id, status=PROCESSING, attempts=attempts + 1,
+                   next_attempt_at=now + timedelta(seconds=lease_s), updated_at=now)
+    return Claim(event_id, attempts + 1, lane)
 
 
 def has_due(lane: Lane, now: datetime | None = None) -> bool:

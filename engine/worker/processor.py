@@ -4,9 +4,10 @@ Huey runs a task at most once, so exactly-once comes from the rows, not the queu
 
 * the `process_event` task is a wake-up for the event's lane (`ordering`); the worker claims the
   lane's next due event (PENDING -> PROCESSING under a lease, `attempts + 1` as fencing token);
-* one write transaction then re-checks the claim, loads the event's context, evaluates it with
-  the pure engine, posts its effects (ledger, state, evaluations, auto-created participants),
-  marks it COMPLETED and records its webhook events. Either all of that commits or none of it;
+* one write transaction makes the claim (or re-checks it, when an earlier transaction of the
+  same lane claimed it), loads the event's context, evaluates it with the pure engine, posts its
+  effects (ledger, state, evaluations, auto-created participants), marks it COMPLETED, records
+  its webhook events and claims the lane's next event. Either all of that commits or none of it;
 * a failed attempt rolls back, then records its error in a second transaction: a business error
   (an `EngineError`: program missing or not ACTIVE, REJECT policy, unknown recipient, an action
   that cannot apply) ends the event FAILED at once; anything else (a locked database, a bug) is
@@ -33,7 +34,9 @@ from engine.store import fastsql
 from engine.store.db import utcnow, write_transaction, writer_turn
 from engine.store.models_rules import EventRecord
 from engine.worker import webhooks
-from engine.worker.ordering import COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held
+from engine.worker.ordering import (
+    COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held, take_next,
+)
 from engine.worker.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -74,20 +77,25 @@ def process_event_task(queue: Queue, event_id: str) -> None:
 
 
 def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
-    """Process the lane's due events in order until none is left; returns how many were claimed."""
+    """Process the lane's due events in order until none is left; returns how many were claimed.
+
+    Each event is claimed in the transaction that processes it, and the lane's next event in the
+    transaction that completes this one: one commit per event.
+    """
     pipeline = pipeline or default_pipeline
     if not has_due(lane):
         return 0
     claim: Claim | None = None
     for count in range(EVENTS_PER_WAKEUP):
+        more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
         with writer_turn():
             if claim is None:
-                claim = claim_next(lane, lease_s=settings.event_lease_s)
-            if claim is None:
-                return count
-            # The lane's next event is claimed in the transaction that completes this one (one
-            # commit per event instead of two); not past the last event this wake-up may run.
-            claim = attempt(claim, settings, pipeline, claim_next_in=count + 1 < EVENTS_PER_WAKEUP)[1]
+                attempted = attempt_next(lane, settings, pipeline, claim_next_in=more)
+                if attempted is None:
+                    return count
+                claim = attempted[1]
+            else:
+                claim = attempt(claim, settings, pipeline, claim_next_in=more)[1]
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
 
@@ -106,30 +114,63 @@ def attempt(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *,
     >>> status, following = attempt(claim, settings, default_pipeline, claim_next_in=True)
     """
     try:
-        return _complete(claim, settings, pipeline, claim_next_in)
-    except EngineError as exc:
+        with write_transaction():
+            return _outcome_and_next(claim, settings, pipeline, claim_next_in, held=False)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the event
+        return _record_attempt_failure(claim, settings, exc), None
+
+
+def attempt_next(lane: Lane, settings: WorkerSettings, pipeline: Pipeline, *,
+                 claim_next_in: bool = False) -> tuple[str | None, Claim | None] | None:
+    """Claim the lane's next due event and run one attempt of it in the same transaction: None
+    when nothing was due, else as `attempt`.
+
+    A failed attempt rolls its claim back with everything else; the event is then claimed again
+    on its own, if it is still the lane's next, so that the attempt counts and its failure is
+    recorded.
+    """
+    claim: Claim | None = None
+    try:
+        with write_transaction():
+            claim = take_next(lane, lease_s=settings.event_lease_s)
+            if claim is None:
+                return None
+            return _outcome_and_next(claim, settings, pipeline, claim_next_in, held=True)
+    except Exception as exc:  # noqa: BLE001 - every failure of an attempt is recorded on the event
+        if claim is None:
+            raise  # the claim itself failed: nothing was attempted; the reconciler wakes the lane
+        failed = claim_next(lane, lease_s=settings.event_lease_s, only=claim.event_id)
+        if failed is None:  # another worker holds it now, or an earlier event came first
+            return None, None
+        return _record_attempt_failure(failed, settings, exc), None
+
+
+def _record_attempt_failure(claim: Claim, settings: WorkerSettings, exc: Exception) -> str | None:
+    """A business error (`EngineError`) ends the event FAILED; anything else is retried."""
+    if isinstance(exc, EngineError):
         log.info("event %s failed: %s (%s)", claim.event_id, exc, exc.code)
-        return record_failure(claim, settings, exc.code, str(exc), retry=False), None
-    except Exception as exc:  # noqa: BLE001 - any other failure is an attempt to retry
-        log.warning("event %s attempt %d failed", claim.event_id, claim.attempt, exc_info=True)
-        return record_failure(claim, settings, "processing_error", _describe(exc), retry=True), None
+        return record_failure(claim, settings, exc.code, str(exc), retry=False)
+    log.warning("event %s attempt %d failed", claim.event_id, claim.attempt, exc_info=exc)
+    return record_failure(claim, settings, "processing_error", _describe(exc), retry=True)
 
 
-def _complete(claim: Claim, settings: WorkerSettings, pipeline: Pipeline,
-              claim_next_in: bool) -> tuple[str | None, Claim | None]:
-    with write_transaction():
-        status = _write_outcome(claim, settings, pipeline)
-        # Claiming inside this transaction keeps the claim's rules: the lane is locked (advisory
-        # lock on PostgreSQL, the write lock on SQLite), the finished event is no longer
-        # PROCESSING, and the claim commits (with its lease and fencing token) or rolls back with
-        # the outcome it follows.
-        following = claim_next(claim.lane, lease_s=settings.event_lease_s) if status and claim_next_in else None
-        return status, following
+def _outcome_and_next(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, claim_next_in: bool, *,
+                      held: bool) -> tuple[str | None, Claim | None]:
+    """Inside the processing transaction: the event's outcome, then the lane's next claim.
+
+    Claiming inside this transaction keeps the claim's rules: the lane is locked (advisory lock
+    on PostgreSQL, the write lock on SQLite), the finished event is no longer PROCESSING, and the
+    claim commits (with its lease and fencing token) or rolls back with the outcome it follows.
+    """
+    status = _write_outcome(claim, settings, pipeline, held=held)
+    following = take_next(claim.lane, lease_s=settings.event_lease_s) if status and claim_next_in else None
+    return status, following
 
 
-def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:
-    """Inside the processing transaction: the claimed event's outcome (None: the claim was lost)."""
-    if not still_held(claim):
+def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *, held: bool) -> str | None:
+    """Inside the processing transaction: the claimed event's outcome (None: the claim was lost).
+    `held`: the claim was taken in this very transaction, so it cannot have been lost."""
+    if not held and not still_held(claim):
         return None
     applied = pipeline(claim.event_id)
     now = utcnow()

@@ -293,3 +293,15 @@ def test_a_drained_lane_is_seen_without_a_write(queue, world, db):
     finally:
         del db.execute_sql
     assert statements == ["SELECT"]
+
+
+def test_claiming_only_a_given_event_takes_nothing_when_another_comes_first(queue, world):
+    """After a failed attempt rolled its own claim back, the failure is recorded only if that
+    event is still the lane's next: never on an earlier event that arrived meanwhile."""
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    late = world.event(key="late", at=base + timedelta(hours=1))
+    early = world.event(key="early", at=base)
+    assert ordering.claim_next(lane_of(late), lease_s=30, only=late.id) is None
+    assert (reload(late).status, reload(early).status) == ("PENDING", "PENDING")
+    claim = ordering.claim_next(lane_of(late), lease_s=30, only=early.id)
+    assert claim is not None and claim.event_id == early.id and reload(early).status == "PROCESSING"
