@@ -31,6 +31,7 @@ from api.keys import lookup_key
 from api.openapi import finalize_openapi
 from api.ratelimit import RateLimitConfig, RateLimiter
 from engine.queue import configure_queue
+from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
 
 MIB = 1024 * 1024
@@ -129,7 +130,9 @@ def app_from_env() -> Litestar:
     API and the playground on the database `DATABASE_URL` names."""
     from playground import router as playground_router
 
-    app = create_app(settings=ApiSettings.from_env(), route_handlers=[playground_router])
+    database = connect()
+    start_background_checkpoints(database)
+    app = create_app(database, settings=ApiSettings.from_env(), route_handlers=[playground_router])
     # Everything built so far (modules, the CEL grammar, compiled example programs) lives as long as
     # the process: moving it out of the collector's generations keeps full collections, which
     # otherwise stall a request every few edits in the playground, short.

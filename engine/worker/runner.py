@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from peewee import Database
 
 from engine.queue import Queue, QueueError, configure_queue, connection
+from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
 from engine.worker.reconciler import reconcile
 from engine.worker.settings import WorkerSettings
@@ -84,6 +85,7 @@ def run_worker(
     """
     database = connect(database_url)
     _require_current_schema(database)
+    checkpointer = start_background_checkpoints(database)
     queue = configure_queue(database, queue_url, settings)
     consumer = queue.huey.create_consumer(
         workers=options.threads,
@@ -106,6 +108,8 @@ def run_worker(
         if reconciler is not None:
             reconciler.stopped.set()
             reconciler.join(timeout=5)
+        if checkpointer is not None:
+            checkpointer.stop()
         if hasattr(database, "close_all"):
             database.close_all()  # pooled: every thread's connection
         else:
