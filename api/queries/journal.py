@@ -14,6 +14,7 @@ from api.schemas.journal import JournalEntryOut, PostingOut
 from engine.store.fields import canonical_decimal
 from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Participant, Program
 from engine.store.models_ledger import JournalEntry, Posting
+from engine.store.models_rules import RuleEvaluation
 
 
 class JournalFilters(msgspec.Struct, kw_only=True):
@@ -100,6 +101,11 @@ def list_entries(org_id: str, filters: JournalFilters, *, limit: int, cursor: st
                           (JournalEntry.reference_id, filters.reference_id)):
         if value is not None:
             query = query.where(column == value)
+    if filters.rule_id is not None:
+        # Journal entries have no index by rule: a rule's entries belong to the events where it
+        # succeeded, which the partial index `rule_evaluation_success` finds.
+        query = query.where(JournalEntry.event_id.in_(RuleEvaluation.select(RuleEvaluation.event).where(
+            (RuleEvaluation.rule_id == filters.rule_id) & peewee.SQL("status = 'SUCCESS'"))))
     if filters.created_from is not None:
         query = query.where(JournalEntry.created_at >= filters.created_from)
     if filters.created_to is not None:

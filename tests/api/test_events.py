@@ -243,3 +243,7 @@ def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
     assert [e["id"] for e in api.get(f"/v1/participants/{body['participant_id']}/events").json()["data"]] == [created["id"]]
     entries = api.get("/v1/journal-entries", event_id=created["id"]).json()["data"]
     assert len(entries) == 1 and entries[0]["rule_id"] == rule.json()["id"]
+    # by rule: found through the rule's SUCCESS evaluations (journal entries have no rule index)
+    by_rule = api.get("/v1/journal-entries", rule_id=rule.json()["id"]).json()["data"]
+    assert [e["id"] for e in by_rule] == [entries[0]["id"]]
+    assert api.get("/v1/journal-entries", rule_id=body["id"]).json()["data"] == []
