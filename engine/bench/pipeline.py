@@ -2,14 +2,14 @@
 Huey task on the same queue backend, in the same run.
 
     >>> report = measure(events=2000, worker_counts=(1, 2))
-    >>> [(run.workers, round(run.ratio, 2)) for run in report.runs]
-    [(1, 0.6), (2, 0.7)]
+    >>> print("\n".join(render(report)))      # one row per worker count: events/s, trivial/s, ratio
 
 Real processes on a fresh SQLite database: one uvicorn API process and 1..N `accrual worker`
 processes (2 threads each). The program has 10 rules (conditions on the event, credits of an
 asset), so every event is claimed, evaluated, posted to the ledger and completed. The reference
 is the same worker processes draining `append_line` tasks (one line appended to a file per
-task) enqueued on the same SqlHuey queue: the cost of the queue itself.
+task) enqueued on the same SqlHuey queue: the cost of the queue itself. It is measured before
+and after the pipeline, each time once the system has settled, and the better figure is kept.
 
 `System` is also what the worker's real-process tests use.
 """
@@ -178,10 +178,32 @@ def _pipeline_rate(system: System, events: int) -> float:
     responses = system.post_events(bodies)
     if any(r.status_code != 202 for r in responses):
         raise RuntimeError("the API refused some events")
-    done = wait_until(lambda: count_statuses(system.database_url).get("COMPLETED", 0) >= before + events, 600, 0.02)
-    if not done:
+    # Polled through the partial index of open events: a poll costs the measured system little.
+    if not wait_until(lambda: count_open(system.database_url) == 0, 600, 0.02):
         raise RuntimeError(f"events did not complete: {count_statuses(system.database_url)}")
-    return events / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    completed = count_statuses(system.database_url).get("COMPLETED", 0) - before
+    if completed != events:
+        raise RuntimeError(f"{completed} of {events} events completed: {count_statuses(system.database_url)}")
+    return events / elapsed
+
+
+def count_open(database_url: str) -> int:
+    """Events still PENDING or PROCESSING."""
+    import sqlite3
+
+    from engine.store.models_rules import OPEN_EVENTS
+
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path, timeout=30) as conn:
+        return conn.execute(f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}").fetchone()[0]
+
+
+def _settle(system: System, quiet_s: float = 2.0) -> None:
+    """Wait until no event is open, then a little more: right after a run the processes are still
+    busy (the log checkpoint, the last webhooks), and a reference measured then comes out low."""
+    wait_until(lambda: count_open(system.database_url) == 0, 600, 0.05)
+    time.sleep(quiet_s)
 
 
 def _trivial_rate(system: System, tasks: int) -> float:
@@ -209,7 +231,9 @@ def _trivial_rate(system: System, tasks: int) -> float:
 
 
 def measure(*, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rules: int = RULES) -> Report:
-    """For each worker count: a fresh system, a warm-up, then the pipeline and the trivial figure."""
+    """For each worker count: a fresh system, a warm-up, then the trivial figure, the pipeline and
+    the trivial figure again, each on a settled system. The reference is the better trivial
+    figure, so the ratio is never flattered by a reference taken while the system was busy."""
     runs = []
     for workers in worker_counts:
         with tempfile.TemporaryDirectory(prefix="accrual-pipeline-") as directory, \
@@ -218,10 +242,14 @@ def measure(*, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rule
                 system.start_worker()
             _pipeline_rate(system, min(200, events))  # warm-up: imports, compiled program cache, pools
             _trivial_rate(system, min(200, events))
+            _settle(system)
+            trivial_before = _trivial_rate(system, events)
+            _settle(system)
             pipeline = _pipeline_rate(system, events)
-            trivial = _trivial_rate(system, events)
+            _settle(system)
+            trivial_after = _trivial_rate(system, events)
             runs.append(Run(workers=workers, events=events, events_per_s=pipeline, trivial_tasks=events,
-                            trivial_per_s=trivial))
+                            trivial_per_s=max(trivial_before, trivial_after)))
     return Report(rules=rules, runs=runs)
 
 
@@ -232,5 +260,6 @@ def render(report: Report) -> list[str]:
     for run in report.runs:
         lines.append(f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}"
                      f"{run.ratio:>8.0%}")
-    lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue")
+    lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue, the better")
+    lines.append("of two runs (before and after the pipeline), each on a settled system")
     return lines
