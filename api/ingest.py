@@ -2,7 +2,9 @@
 
 An accepted event is durable before the API answers: the event row and its queue entry are written
 in one transaction (`enqueue_event` adds the SqlHuey row to the caller's transaction), so a 202 is
-never lost and a rolled-back insert never wakes a worker.
+never lost and a rolled-back insert never wakes a worker. An event whose participant's lane is
+already awake (`lane_is_awake`: a worker is bound to reach it) gets no wake-up of its own, so under
+a backlog the queue holds one wake-up per busy participant rather than one per event.
 
 Idempotency is scoped to the program. The request's semantic fields are normalised (key order,
 whitespace, trailing decimal zeros: `10.50` == `10.5`, `10.0` == `10`; timestamps as UTC instants)
@@ -28,6 +30,7 @@ from engine.queue import enqueue_event
 from engine.store.db import database_proxy, is_postgres, new_id, utcnow, write_transaction
 from engine.store.models import Participant, Program
 from engine.store.models_rules import EventRecord
+from engine.worker.ordering import lane_is_awake, lane_of, lock_lanes
 
 IDENTITY_FIELDS = ("external_id", "participant_id", "recipient_id", "recipient_external_id")
 
@@ -186,8 +189,12 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
                     event_data=data.event_data, event_timestamp=data.event_timestamp,
                     created_at=now, updated_at=now,
                 )
+                lane = lane_of(row)
+                lock_lanes([lane])  # PostgreSQL: a worker finishing this lane waits for our commit
+                awake = lane_is_awake(lane, now)
                 _insert(row)
-                enqueue_event(row.id)
+                if not awake:
+                    enqueue_event(row.id)
             return row, True
     except peewee.IntegrityError:
         # Another process inserted the same key between our check and our insert.

@@ -132,6 +132,25 @@ def has_due(lane: Lane, now: datetime | None = None) -> bool:
     ))
 
 
+def lane_is_awake(lane: Lane, now: datetime | None = None) -> bool:
+    """Whether a worker is already bound to reach a new event of the lane without a wake-up of
+    its own: the lane has a due PENDING event (whose wake-up, or the drain that is running it,
+    goes on to every due event of the lane, in order) or a PROCESSING one under a live lease
+    (whose worker claims the lane's next event in the transaction that completes it, or hands the
+    lane back to the queue). Call it inside the transaction that stores the new event, after
+    `lock_lanes`: then no worker can end its drain between this check and that commit.
+
+    Under a backlog most events find their lane awake, and the queue carries one wake-up per
+    busy lane instead of one per event."""
+    stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
+    return bool(fastsql.rows(
+        f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND ("
+        "(status = 'PENDING' AND COALESCE(next_attempt_at, created_at) <= {p}) "
+        "OR (status = 'PROCESSING' AND next_attempt_at > {p})) LIMIT 1",
+        [*lane.params(), stamp, stamp], (int,),
+    ))
+
+
 def lock_lanes(lanes: list[Lane]) -> None:
     """On PostgreSQL take a transaction-scoped advisory lock per lane, in a fixed order (no
     deadlock between two workers locking the same pair). SQLite's write lock already covers it."""

@@ -247,3 +247,20 @@ def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
     by_rule = api.get("/v1/journal-entries", rule_id=rule.json()["id"]).json()["data"]
     assert [e["id"] for e in by_rule] == [entries[0]["id"]]
     assert api.get("/v1/journal-entries", rule_id=body["id"]).json()["data"] == []
+
+
+def test_an_event_for_a_lane_already_awake_adds_no_wake_up_and_still_completes(api, program, database):
+    from engine.queue import current_queue
+    from engine.worker.processor import process_event_task
+
+    first = api.post("/v1/events", event(program, idempotency_key="a1")).json()
+    second = api.post("/v1/events", event(program, idempotency_key="a2", event_timestamp="2026-01-01T11:00:00Z"))
+    other = api.post("/v1/events", event(program, idempotency_key="b1", external_id="user_2")).json()
+    queue = current_queue()
+    # user_1's lane was awake (a due PENDING event) when its second event arrived: one wake-up per lane
+    assert sorted(t.args[0] for t in queue.huey.pending()) == sorted([first["id"], other["id"]])
+    for task in queue.huey.pending():
+        process_event_task(queue, task.args[0])
+    with database_proxy.connection_context():
+        statuses = {e.id: e.status for e in EventRecord.select()}
+    assert statuses == {first["id"]: "COMPLETED", second.json()["id"]: "COMPLETED", other["id"]: "COMPLETED"}

@@ -305,3 +305,16 @@ def test_claiming_only_a_given_event_takes_nothing_when_another_comes_first(queu
     assert (reload(late).status, reload(early).status) == ("PENDING", "PENDING")
     claim = ordering.claim_next(lane_of(late), lease_s=30, only=early.id)
     assert claim is not None and claim.event_id == early.id and reload(early).status == "PROCESSING"
+
+
+def test_a_lane_is_awake_while_an_event_is_due_or_held_under_a_live_lease(queue, world):
+    event = world.event(key="e1")
+    lane = lane_of(event)
+    assert ordering.lane_is_awake(lane)  # due PENDING: its wake-up will drain the lane
+    claim = ordering.claim_next(lane, lease_s=30)
+    assert ordering.lane_is_awake(lane)  # PROCESSING: its worker claims the next event
+    assert not ordering.lane_is_awake(lane, now=utcnow() + timedelta(seconds=31))  # the lease has run out
+    processor.record_failure(claim, type(FAST)(event_retry_delays_s=(5,), event_lease_s=30), "x", "boom", retry=True)
+    # a PENDING event waiting for its retry is not due: a new event needs a wake-up of its own
+    assert not ordering.lane_is_awake(lane)
+    assert ordering.lane_is_awake(lane, now=utcnow() + timedelta(seconds=6))
