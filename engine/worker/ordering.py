@@ -7,8 +7,9 @@ claims the lane's earliest due PENDING event (by `event_timestamp`, then receive
 never a later one, so events pending together run one at a time and in timestamp order, whatever
 the order in which their wake-ups arrive and however many workers run.
 
-A claim is one short write transaction: PENDING -> PROCESSING, `attempts + 1`, and
-`next_attempt_at` set to the end of the lease. `attempts` doubles as the fencing token: the
+A claim (`take_next`) happens inside the write transaction that processes the event, or in one of
+its own (`claim_next`): PENDING -> PROCESSING, `attempts + 1`, and `next_attempt_at` set to the
+end of the lease. `attempts` doubles as the fencing token: the
 worker's later writes check it, so a worker whose lease expired (and whose event was handed to
 another) cannot write anything. On SQLite the transaction holds the write lock (`BEGIN
 IMMEDIATE`), on PostgreSQL an advisory lock per lane, so two claimers of one lane never both win.
