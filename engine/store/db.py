@@ -174,7 +174,9 @@ class _WriterTurn:
 
     def _descriptor(self) -> int:
         if self.descriptor is None or self.pid != os.getpid():  # a forked child opens its own
-            self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # Read-only suffices for flock, so processes of users who may write the database but
+            # not this file still share it.
+            self.descriptor = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
             self.pid = os.getpid()
         return self.descriptor
 

@@ -112,5 +112,5 @@ def test_schema_upgrade_creates_the_queue_tables_in_the_application_database(tmp
     upgrade(database)
     with database.connection_context():
         assert {"kv", "schedule", "task", "counter"} <= set(database.get_tables())
-        assert "event_lane" in {index.name for index in database.get_indexes("event")}
+        assert "event_open_lane" in {index.name for index in database.get_indexes("event")}  # step 6 replaced event_lane
     database.close_all()
