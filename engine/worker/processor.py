@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from peewee import SQL
+
 from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.result import EvaluationResult
 from engine.store import fastsql
 from engine.store.db import utcnow, write_transaction, writer_turn
-from engine.store.models_rules import EventRecord
+from engine.store.models_rules import OPEN_EVENTS, EventRecord
 from engine.worker import webhooks
 from engine.worker.ordering import (
     COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held, take_next,
@@ -234,7 +236,7 @@ def _requeue_lane(lane: Lane) -> None:
     with write_transaction():
         first = (
             EventRecord.select(EventRecord.id)
-            .where(lane.where() & (EventRecord.status == PENDING))
+            .where(lane.where() & SQL(OPEN_EVENTS) & (EventRecord.status == PENDING))
             .order_by(EventRecord.event_timestamp)
             .first()
         )
