@@ -124,7 +124,8 @@ def take_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: 
 def has_due(lane: Lane, now: datetime | None = None) -> bool:
     """Whether the lane has a due PENDING event: one read, no write lock, so a wake-up whose lane
     an earlier wake-up already drained costs no write transaction. A PENDING event this misses
-    (committed just after) has its own wake-up, committed with it, still to come."""
+    (committed just after) has its own wake-up, committed with it, still to come, or a worker
+    already bound to reach it (`lane_is_awake`)."""
     stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
     return bool(fastsql.rows(
         f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "

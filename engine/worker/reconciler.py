@@ -7,7 +7,8 @@ periodic pass repairs every case:
     event PROCESSING, lease over        -> PENDING (or FAILED `worker_lost` when out of attempts),
                                            and woken
     event PENDING, due for `stale_s`    -> woken again, once per lane (its wake-up was lost), when
-                                           the queue is empty
+                                           the queue is empty; while it is not, only when due for
+                                           `STALE_UNDER_LOAD` times as long
     delivery SENDING, lease over        -> PENDING and woken (FAILED `sender_lost` if that was its
                                            last attempt)
     delivery PENDING, due for `stale_s` -> woken again, when the queue is empty
@@ -32,6 +33,11 @@ from engine.worker.processor import publish_failed
 from engine.worker.settings import WorkerSettings
 
 BATCH = 500  # rows per kind per pass; the next pass continues
+# While the queue is busy a lane whose wake-up was lost (a crashed task; an event that arrived
+# while its lane was awake has no wake-up of its own) would otherwise wait for the queue to empty,
+# which a sustained load may never let happen. So a row due for this many times `stale_s` is woken
+# anyway: at most one duplicate wake-up per lane per that period.
+STALE_UNDER_LOAD = 10
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,13 @@ def reconcile(settings: WorkerSettings, now: datetime | None = None) -> Reconcil
     woken = deliveries_woken = 0
     # Stale PENDING rows are woken only when the queue is empty: while tasks wait, the backlog is
     # being worked through, and waking every row of a long backlog would flood the queue with
-    # no-op duplicates. Wake-ups lost meanwhile are recovered as soon as the queue drains.
+    # no-op duplicates. Wake-ups lost meanwhile are recovered as soon as the queue drains, or once
+    # they are `STALE_UNDER_LOAD` times as stale.
     if current_queue().huey.pending_count() == 0:
-        woken = _wake_stale_events(settings, now)
+        woken = _wake_stale_events(now, settings.reconcile_stale_s)
         deliveries_woken = _wake_stale_deliveries(settings, now)
+    else:
+        woken = _wake_stale_events(now, settings.reconcile_stale_s * STALE_UNDER_LOAD)
     return ReconcileReport(released, failed, woken, deliveries_released, deliveries_woken)
 
 
@@ -102,8 +111,8 @@ def _release_expired_events(settings: WorkerSettings, now: datetime) -> tuple[in
     return released, failed
 
 
-def _wake_stale_events(settings: WorkerSettings, now: datetime) -> int:
-    stale_before = now - timedelta(seconds=settings.reconcile_stale_s)
+def _wake_stale_events(now: datetime, stale_s: float) -> int:
+    stale_before = now - timedelta(seconds=stale_s)
     with write_transaction():
         stale = list(
             EventRecord.select(EventRecord.id, EventRecord.organisation, EventRecord.external_id,

@@ -92,3 +92,15 @@ def test_a_delivery_lost_on_its_last_attempt_ends_failed(queue, world):
     reconcile(FAST)
     row = WebhookDelivery.get()
     assert (row.status, row.error_code) == ("FAILED", "sender_lost")
+
+
+def test_a_long_lost_wakeup_is_sent_again_even_while_the_queue_is_busy(queue, world):
+    from engine.worker.reconciler import STALE_UNDER_LOAD
+
+    lost = world.event(key="e1", enqueue=False)
+    world.event("bob", key="e2")  # a wake-up still queued: the queue is busy
+    stale = utcnow() + timedelta(seconds=FAST.reconcile_stale_s + 1)
+    assert reconcile(FAST, now=stale).events_woken == 0  # merely stale: left to the backlog
+    long_stale = utcnow() + timedelta(seconds=FAST.reconcile_stale_s * STALE_UNDER_LOAD + 1)
+    assert reconcile(FAST, now=long_stale).events_woken == 2  # both lanes, once each
+    assert lost.id in {t.args[0] for t in queue.huey.pending()}
