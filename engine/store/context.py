@@ -21,13 +21,14 @@ enrolled participant, none built by the query builder.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.program import CompiledProgram, compile_program
 from engine.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
 from engine.store import fastsql
+from engine.store.held import held_by_reference
 from engine.store import participants as people
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
@@ -228,23 +229,6 @@ def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> En
     if "holds" in EntityState.__struct_fields__:
         entity.holds = held_by_reference(person.id, symbols)
     return entity
-
-
-def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str, dict[str, Decimal]]:
-    """HELD amounts that carry a reference id, by asset symbol and reference (what RELEASE and
-    VOID_HOLD with a reference can still move).
-
-    >>> held_by_reference(participant.id, {pts.id: "PTS"})
-    {'PTS': {'order-7': Decimal('40')}}
-    """
-    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for asset_id, amount, reference_id in fastsql.rows(
-            "SELECT p.asset_id, p.amount, j.reference_id FROM posting AS p JOIN journal_entry AS j ON j.id = p.entry_id "
-            "WHERE p.entity_type = {p} AND p.entity_id = {p} AND p.bucket = {p} AND j.reference_id IS NOT NULL",
-            [PARTICIPANT, participant_id, HELD], (str, Decimal, str)):
-        if asset_id in symbols:
-            totals[symbols[asset_id]][reference_id] += amount
-    return {symbol: {ref: amount for ref, amount in refs.items() if amount > 0} for symbol, refs in totals.items()}
 
 
 _NEXT_RESET = RuleBudget.next_reset_at.python_value

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from engine.errors import LedgerInvariantError
-from engine.store import fastsql
+from engine.store import fastsql, held
 from engine.store.accounts import AccountBook
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
@@ -159,6 +159,11 @@ class Ledger:
             fastsql.insert(Posting, self._postings[start:start + _ROWS_PER_INSERT])
         # Guarded by the opening balances: an account changed since it was read is refused.
         fastsql.update_balances(self._balances, utcnow(), expected=self._opening)
+        references = {entry.id: entry.reference_id for entry in self.entries if entry.reference_id is not None}
+        if references:  # what HELD accounts hold under each reference (`held`), under the same locks
+            held.apply_deltas(held.deltas_of(
+                (posting["account"], posting["bucket"], references.get(posting["entry"]), posting["amount"])
+                for posting in self._postings))
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         balances: dict[str, Decimal] = {}

@@ -19,7 +19,7 @@ from engine.store import models as m
 from engine.store import models_ledger as ml
 from engine.store import models_rules as mr
 from engine.store import models_webhooks as mw
-from engine.store.db import utcnow, write_transaction
+from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.models_rules import OPEN_EVENTS
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
@@ -32,7 +32,7 @@ STEP_1_MODELS: list[type[peewee.Model]] = [
     ml.Account, ml.LedgerHead, ml.JournalEntry, ml.Posting, ml.IdempotencyRecord,
     mw.WebhookEndpoint, mw.WebhookMessage, mw.WebhookDelivery,
 ]
-ALL_MODELS = [*STEP_1_MODELS, ml.DeferredCredit]
+ALL_MODELS = [*STEP_1_MODELS, ml.DeferredCredit, ml.HeldReference]
 
 
 def _create_tables(db: peewee.Database) -> None:
@@ -112,6 +112,26 @@ def _open_event_indexes(db: peewee.Database) -> None:
     _drop_indexes(*REPLACED_BY_OPEN_EVENT_INDEXES)(db)
 
 
+def _held_references(db: peewee.Database) -> None:
+    """What each HELD account holds under each reference (`engine/store/held.py`), kept by the
+    ledger from now on and filled here from the postings so far. Sums are done in Python: SQLite
+    stores amounts as decimal text, which its SUM would turn into floats."""
+    from engine.store.held import deltas_of
+
+    db.create_tables([ml.HeldReference], safe=True)
+    postings = db.execute_sql(
+        "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "
+        "JOIN journal_entry AS j ON j.id = p.entry_id WHERE p.bucket = 'HELD' AND j.reference_id IS NOT NULL")
+    amount = ml.HeldReference.amount.python_value
+    rows = [{"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": total,
+             "updated_at": utcnow()}
+            for (account_id, reference_id), total in deltas_of(
+                (account_id, bucket, reference_id, amount(value)) for account_id, bucket, reference_id, value in postings)
+            .items()]
+    for start in range(0, len(rows), 200):
+        ml.HeldReference.insert_many(rows[start:start + 200]).execute()
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -119,6 +139,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (4, "drop indexes no query needs", _drop_indexes(*REDUNDANT_INDEXES)),
     (5, "drop the posting account and state history event indexes", _drop_indexes(*UNUSED_INDEXES)),
     (6, "partial indexes for open events and SUCCESS evaluations; no journal index by rule", _open_event_indexes),
+    (7, "held amounts by reference", _held_references),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

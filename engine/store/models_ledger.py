@@ -4,6 +4,8 @@
     journal_entry  one balanced movement; `sequence`, `prev_hash`, `entry_hash` chain it (D20)
     posting        one signed amount on one account; an entry's postings sum to zero per asset
     ledger_head    per organisation: the last sequence number and hash (locked to append)
+    held_reference what a HELD account still holds under each reference id (derived, see
+                   `engine/store/held.py`)
     idempotency_record  the stored answer of a direct operation sent with an idempotency key
 
 Entities (`entity_type`, `entity_id`): PARTICIPANT (participant id), GROUP (group id; its accounts
@@ -112,3 +114,18 @@ class DeferredCredit(BaseModel):
     class Meta:
         table_name = "deferred_credit"
         indexes = ((("matured_entry_id", "matures_at"), False),)
+
+
+class HeldReference(BaseModel):
+    """What a HELD account still holds under one `reference_id`: the sum of the account's postings
+    whose entry carries that reference. Derived from the postings, kept by `Ledger.finish` in the
+    transaction that writes them, and checked by `accrual verify`. Rows at zero are removed."""
+
+    account = peewee.ForeignKeyField(Account, on_delete="CASCADE")
+    reference_id = peewee.CharField(max_length=255)
+    amount = AmountField()
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "held_reference"
+        indexes = ((("account", "reference_id"), True),)

@@ -3,7 +3,9 @@
 For every organisation it walks the journal in sequence order and checks that each entry has at
 least two postings summing to zero per asset, that its `prev_hash` is the previous entry's hash and
 that its `entry_hash` is the SHA-256 of its canonical form; that the ledger head names the last
-entry; and, for every account, that the stored balance equals the sum of its postings.
+entry; for every account, that the stored balance equals the sum of its postings; and that what
+HELD accounts hold under each reference (`held_reference`) equals the sum of their referenced
+postings.
 
     >>> report = verify()
     >>> report.ok, report.entries, report.accounts
@@ -19,13 +21,16 @@ import msgspec
 
 from engine.store.hashchain import GENESIS, entry_document, entry_hash
 from engine.store.models import Organisation
-from engine.store.models_ledger import Account, JournalEntry, LedgerHead, Posting
+from engine.store.held import deltas_of
+from engine.store.models_ledger import HELD, Account, HeldReference, JournalEntry, LedgerHead, Posting
 
 BATCH = 500
 
 
 class Mismatch(msgspec.Struct, kw_only=True):
-    code: str  # CHAIN_BROKEN, HASH_MISMATCH, UNBALANCED, TOO_FEW_POSTINGS, BALANCE_MISMATCH, HEAD_MISMATCH, SEQUENCE_GAP
+    # CHAIN_BROKEN, HASH_MISMATCH, UNBALANCED, TOO_FEW_POSTINGS, BALANCE_MISMATCH, HEAD_MISMATCH,
+    # SEQUENCE_GAP, HELD_REFERENCE_MISMATCH
+    code: str
     message: str
     organisation_id: str
     entry_id: str | None = None
@@ -107,11 +112,17 @@ def _entry_problems(entry, postings, previous: str, expected_sequence: int):
 
 def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
     sums: dict[str, Decimal] = defaultdict(Decimal)
+    referenced_holds = []
     # Through the entries: (organisation_id, sequence) finds them, (entry_id, position) their postings.
-    query = (Posting.select(Posting.account, Posting.amount).join(JournalEntry)
-             .where(JournalEntry.organisation == organisation_id))
-    for posting in query.iterator():
-        sums[posting.account_id] += posting.amount
+    query = (Posting.select(Posting.account, Posting.amount, Posting.bucket, JournalEntry.reference_id)
+             .join(JournalEntry).where(JournalEntry.organisation == organisation_id).tuples())
+    amount_of = Posting.amount.python_value
+    for account_id, raw_amount, bucket, reference_id in query.iterator():
+        amount = amount_of(raw_amount)
+        sums[account_id] += amount
+        if bucket == HELD and reference_id is not None:
+            referenced_holds.append((account_id, bucket, reference_id, amount))
+    _verify_held_references(organisation_id, deltas_of(referenced_holds), report)
     for account in Account.select().where(Account.organisation == organisation_id).order_by(Account.id):
         report.accounts += 1
         if account.balance != sums.get(account.id, Decimal(0)):
@@ -119,4 +130,19 @@ def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
                 code="BALANCE_MISMATCH", organisation_id=organisation_id, account_id=account.id,
                 message=(f"account {account.id} ({account.entity_type} {account.entity_id} {account.bucket}) "
                          f"stores {account.balance}, its postings sum to {sums.get(account.id, Decimal(0))}"),
+            ))
+
+
+def _verify_held_references(organisation_id: str, expected: dict[tuple[str, str], Decimal],
+                            report: VerifyReport) -> None:
+    """`held_reference` must hold exactly the non-zero sums of the referenced HELD postings."""
+    stored = {(row.account_id, row.reference_id): row.amount for row in
+              HeldReference.select().join(Account).where(Account.organisation == organisation_id)}
+    for account_id, reference_id in sorted(expected.keys() | stored.keys()):
+        want, have = expected.get((account_id, reference_id), Decimal(0)), stored.get((account_id, reference_id))
+        if have != want and not (have is None and want == 0):
+            report.mismatches.append(Mismatch(
+                code="HELD_REFERENCE_MISMATCH", organisation_id=organisation_id, account_id=account_id,
+                message=(f"account {account_id} holds {have if have is not None else 'nothing'} under reference "
+                         f"{reference_id!r}, its postings sum to {want}"),
             ))

@@ -17,6 +17,7 @@ from engine.store.accounts import balances_of
 from engine.store.db import connect
 from engine.store.effects import post_event_effects
 from engine.store.errors import LedgerRejected
+from engine.store.held import held_by_reference
 from engine.store.migrations import upgrade
 from engine.store.models_ledger import Account, Posting
 from engine.store.verify import verify
@@ -25,6 +26,7 @@ from .conftest import World, make_rule, store_event, typical_result
 
 amounts = st.integers(min_value=1, max_value=5000).map(lambda cents: Decimal(cents).scaleb(-2))
 who = st.sampled_from(["alice", "bob"])
+references = st.sampled_from([None, "order-1", "order-2"])
 
 
 def machine_for(backend: str):
@@ -39,6 +41,7 @@ def machine_for(backend: str):
             self.rule = make_rule(self.world)
             self.model = {name: {"AVAILABLE": Decimal(0), "HELD": Decimal(0)} for name in ("alice", "bob")}
             self.negative_allowed = {"alice": False, "bob": False}
+            self.held_refs = {"alice": {}, "bob": {}}  # reference -> amount HELD under it
 
         def teardown(self) -> None:
             self.db.close()
@@ -52,7 +55,7 @@ def machine_for(backend: str):
         def _base(self, name):
             return {"program_id": self.world.program.id, "asset_id": "PTS", "description": "prop"}
 
-        def _expect(self, name, call, bucket_moves):
+        def _expect(self, name, call, bucket_moves, reference=None):
             """Run `call`; if the model says it must fail, it must fail with insufficient_funds."""
             after = dict(self.model[name])
             for bucket, delta in bucket_moves.items():
@@ -65,6 +68,9 @@ def machine_for(backend: str):
                 return
             assert not would_overdraw
             self.model[name] = after
+            if reference is not None and bucket_moves.get("HELD"):
+                refs = self.held_refs[name]
+                refs[reference] = refs.get(reference, Decimal(0)) + bucket_moves["HELD"]
 
         @rule(name=who, amount=amounts)
         def credit(self, name, amount):
@@ -82,20 +88,23 @@ def machine_for(backend: str):
             else:
                 self._expect(name, call, {"AVAILABLE": -amount})
 
-        @rule(name=who, amount=amounts)
-        def hold(self, name, amount):
+        @rule(name=who, amount=amounts, reference=references)
+        def hold(self, name, amount, reference):
             self._expect(name, lambda: ops.hold(self.world.org.id, self._person(name).id, amount=amount,
-                                                **self._base(name)), {"AVAILABLE": -amount, "HELD": amount})
+                                                reference_id=reference, **self._base(name)),
+                         {"AVAILABLE": -amount, "HELD": amount}, reference)
 
-        @rule(name=who, amount=amounts)
-        def release(self, name, amount):
+        @rule(name=who, amount=amounts, reference=references)
+        def release(self, name, amount, reference):
             self._expect(name, lambda: ops.release(self.world.org.id, self._person(name).id, amount=amount,
-                                                   **self._base(name)), {"HELD": -amount, "AVAILABLE": amount})
+                                                   reference_id=reference, **self._base(name)),
+                         {"HELD": -amount, "AVAILABLE": amount}, reference)
 
-        @rule(name=who, amount=amounts, bucket=st.sampled_from(["AVAILABLE", "HELD"]))
-        def forfeit(self, name, amount, bucket):
+        @rule(name=who, amount=amounts, bucket=st.sampled_from(["AVAILABLE", "HELD"]), reference=references)
+        def forfeit(self, name, amount, bucket, reference):
             self._expect(name, lambda: ops.forfeit(self.world.org.id, self._person(name).id, amount=amount,
-                                                   bucket=bucket, **self._base(name)), {bucket: -amount})
+                                                   bucket=bucket, reference_id=reference, **self._base(name)),
+                         {bucket: -amount}, reference)
 
         @rule(name=who, amount=amounts)
         def event_credit(self, name, amount):
@@ -115,6 +124,13 @@ def machine_for(backend: str):
             for account in Account.select():
                 postings = Posting.select().where(Posting.account == account.id)
                 assert account.balance == sum((p.amount for p in postings), Decimal(0))
+
+        @invariant()
+        def holds_by_reference_match_the_model(self):
+            for name, refs in self.held_refs.items():
+                expected = {ref: amount for ref, amount in refs.items() if amount > 0}
+                held = held_by_reference(self._person(name).id, {self.world.pts.id: "PTS"})
+                assert held.get("PTS", {}) == expected
 
         @invariant()
         def the_ledger_verifies(self):
