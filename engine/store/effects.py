@@ -211,8 +211,8 @@ class _Applier:
                 st.lock_owner(owner_type, owner_id)
 
     def _lock_participants(self, ids: list[str]) -> None:
-        marks = ", ".join(["{p}"] * len(ids))
-        for person in fastsql.fetch(Participant, f"id IN ({marks}) ORDER BY id", ids, for_update=True):
+        for person in fastsql.fetch(Participant, f"id IN ({fastsql.marks(len(ids))}) ORDER BY id", ids,
+                                    for_update=True):
             self.people[person.id] = person
         for missing in (owner_id for owner_id in ids if owner_id not in self.people):
             raise lookups.NotFound(f"target participant {missing} not found", code="unknown_participant")

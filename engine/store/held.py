@@ -45,9 +45,9 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
         return
     accounts = sorted({account_id for account_id, _ in deltas})
     references = sorted({reference_id for _, reference_id in deltas})
-    stored = {(row.account_id, row.reference_id): row for row in fastsql.fetch(
-        HeldReference, f"account_id IN ({_marks(len(accounts))}) AND reference_id IN ({_marks(len(references))})",
-        [*accounts, *references], for_update=True)}
+    where = f"account_id IN ({fastsql.marks(len(accounts))}) AND reference_id IN ({fastsql.marks(len(references))})"
+    stored = {(row.account_id, row.reference_id): row
+              for row in fastsql.fetch(HeldReference, where, [*accounts, *references], for_update=True)}
     now = utcnow()
     inserts, deletes = [], []
     for (account_id, reference_id), delta in sorted(deltas.items()):
@@ -62,9 +62,8 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
             fastsql.update(HeldReference, row.id, amount=amount, updated_at=now)
     fastsql.insert(HeldReference, inserts)
     if deletes:
-        mark = database_proxy.obj.param
-        database_proxy.obj.execute_sql(
-            f"DELETE FROM held_reference WHERE id IN ({', '.join([mark] * len(deletes))})", deletes)
+        delete = f"DELETE FROM held_reference WHERE id IN ({fastsql.marks(len(deletes))})"
+        database_proxy.obj.execute_sql(delete.format(p=database_proxy.obj.param), deletes)
 
 
 def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str, dict[str, Decimal]]:
@@ -83,7 +82,3 @@ def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str,
         if asset_id in symbols and amount > 0:
             result.setdefault(symbols[asset_id], {})[reference_id] = amount
     return result
-
-
-def _marks(count: int) -> str:
-    return ", ".join(["{p}"] * count)

@@ -168,7 +168,7 @@ class Ledger:
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         balances: dict[str, Decimal] = {}
         for entry_id, asset_id, amount, account_id, balance in fastsql.rows(
-            _RECHECK.format(marks=_marks(len(self._expected_postings))), list(self._expected_postings),
+            _RECHECK.format(marks=fastsql.marks(len(self._expected_postings))), list(self._expected_postings),
             (str, str, Decimal, str, Decimal),
         ):
             written[entry_id].append((asset_id, amount))
@@ -194,10 +194,6 @@ ENTRY_FIELDS = frozenset({"program_id", "description", "event_id", "rule_id", "r
 # Postings of this transaction's entries, each with its account's stored balance: one read-back.
 _RECHECK = ('SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p '
             'JOIN account AS a ON a.id = p.account_id WHERE p.entry_id IN ({marks})')
-
-
-def _marks(count: int) -> str:
-    return ", ".join(["{p}"] * count)
 
 
 def _check_legs(legs: list[Leg]) -> None:
