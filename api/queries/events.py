@@ -103,7 +103,7 @@ def list_events(org_id: str, filters: EventFilters, *, sort_by: SortBy, descendi
             query = query.where(column <= high)
     if filters.rule_id is not None:
         matched = RuleEvaluation.select(RuleEvaluation.event).where(
-            # the literal condition of the partial index `rule_evaluation_success` (a bound
+            # the literal condition of the partial index `rule_evaluation_rule_success` (a bound
             # parameter would not let SQLite use it)
             (RuleEvaluation.rule_id == filters.rule_id) & SQL("status = 'SUCCESS'"))
         query = query.where(EventRecord.id.in_(matched))

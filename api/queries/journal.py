@@ -103,7 +103,7 @@ def list_entries(org_id: str, filters: JournalFilters, *, limit: int, cursor: st
             query = query.where(column == value)
     if filters.rule_id is not None:
         # Journal entries have no index by rule: a rule's entries belong to the events where it
-        # succeeded, which the partial index `rule_evaluation_success` finds.
+        # succeeded, which the partial index `rule_evaluation_rule_success` finds.
         query = query.where(JournalEntry.event_id.in_(RuleEvaluation.select(RuleEvaluation.event).where(
             (RuleEvaluation.rule_id == filters.rule_id) & peewee.SQL("status = 'SUCCESS'"))))
     if filters.created_from is not None:

@@ -132,6 +132,26 @@ def _held_references(db: peewee.Database) -> None:
         ml.HeldReference.insert_many(rows[start:start + 200]).execute()
 
 
+# Two indexes of step 6 wrote a leaf page per row when a backlog is worked off participant by
+# participant (so not in the order of event ids). By rule, evaluations are now kept in the order
+# they are written: each commit appends to one leaf per rule, and the events listing reads
+# `event_id` from the row. By participant, events whose participant is not yet resolved (events
+# that name an external id, until processed) are left out: resolving one no longer deletes an
+# entry from a region ordered by event id.
+APPEND_ORDER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS rule_evaluation_rule_success ON rule_evaluation (rule_id) WHERE status = 'SUCCESS'",
+    "CREATE INDEX IF NOT EXISTS event_participant_known ON event (participant_id, id) WHERE participant_id IS NOT NULL",
+)
+REPLACED_BY_APPEND_ORDER_INDEXES = ("rule_evaluation_success", "event_participant_id_id")
+
+
+def _append_order_indexes(db: peewee.Database) -> None:
+    """Indexes whose inserts follow the order of processing (see above)."""
+    for statement in APPEND_ORDER_INDEXES:
+        db.execute_sql(statement)
+    _drop_indexes(*REPLACED_BY_APPEND_ORDER_INDEXES)(db)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -140,6 +160,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (5, "drop the posting account and state history event indexes", _drop_indexes(*UNUSED_INDEXES)),
     (6, "partial indexes for open events and SUCCESS evaluations; no journal index by rule", _open_event_indexes),
     (7, "held amounts by reference", _held_references),
+    (8, "rule and participant indexes in the order of processing", _append_order_indexes),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

@@ -50,7 +50,7 @@ def test_steps_4_and_5_drop_the_unneeded_indexes_and_keep_the_wider_ones(fresh_d
             "journal_entry_organisation_id_program_id_id", "event_program_id_idempotency_key"} <= names
 
 
-def test_worker_queries_use_the_partial_indexes_of_open_events(tmp_path):
+def test_worker_and_listing_queries_use_the_partial_indexes(tmp_path):
     """The partial indexes only help if SQLite picks them: the queries must repeat OPEN_EVENTS."""
     from engine.store.db import connect
     from engine.store.models_rules import OPEN_EVENTS
@@ -62,12 +62,14 @@ def test_worker_queries_use_the_partial_indexes_of_open_events(tmp_path):
         "event_open_lane": f"SELECT id FROM event WHERE {lane} AND {OPEN_EVENTS} AND status = 'PENDING' "
                            "ORDER BY event_timestamp LIMIT 1",
         "event_open_due": f"SELECT id FROM event WHERE {OPEN_EVENTS} AND status = 'PROCESSING' AND next_attempt_at <= ?",
-        "rule_evaluation_success": "SELECT event_id FROM rule_evaluation WHERE rule_id = ? AND status = 'SUCCESS'",
+        "rule_evaluation_rule_success": "SELECT event_id FROM rule_evaluation WHERE rule_id = ? AND status = 'SUCCESS'",
+        "event_participant_known": "SELECT id FROM event WHERE participant_id = ? ORDER BY id DESC LIMIT 20",
     }
     with db.connection_context():
         for index, sql in plans.items():
             plan = " ".join(row[-1] for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", ["x"] * sql.count("?")))
-            assert f"USING INDEX {index}" in plan, (index, plan)
-        replaced = {"event_lane", "event_status_next_attempt_at", "rule_evaluation_rule_id_status"}
+            assert f"INDEX {index} " in plan, (index, plan)
+        replaced = {"event_lane", "event_status_next_attempt_at", "rule_evaluation_rule_id_status",
+                    "rule_evaluation_success", "event_participant_id_id"}
         assert not replaced & {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     db.close_all()
