@@ -22,6 +22,7 @@ Huey runs a task at most once, so exactly-once comes from the rows, not the queu
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +34,7 @@ from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.result import EvaluationResult
 from engine.store import fastsql
-from engine.store.db import utcnow, write_transaction, writer_turn
+from engine.store.db import utcnow, write_transaction
 from engine.store.models_rules import OPEN_EVENTS, EventRecord
 from engine.worker import webhooks
 from engine.worker.ordering import (
@@ -47,6 +48,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("accrual.worker")
 
 EVENTS_PER_WAKEUP = 200  # then the lane is re-queued, so one busy participant cannot hog a thread
+# A commit writes every page its transaction touched; the events of one participant touch mostly
+# the same pages (its accounts, the tails of the journal and its indexes), so a backlog commits in
+# groups. The bound on time keeps the write lock free for ingest every few milliseconds.
+EVENTS_PER_COMMIT = 16
+COMMIT_AFTER_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -82,22 +88,31 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
     """Process the lane's due events in order until none is left; returns how many were claimed.
 
     Each event is claimed in the transaction that processes it, and the lane's next event in the
-    transaction that completes this one: one commit per event.
+    transaction that completes this one. Several of the lane's events share one commit (a group
+    of at most `EVENTS_PER_COMMIT`, or what fits in `COMMIT_AFTER_S`): each event is processed in
+    a savepoint of its own, so a failed attempt rolls back that event alone, and a crash before
+    the commit leaves every event of the group PENDING, to be processed again.
     """
     pipeline = pipeline or default_pipeline
-    if not has_due(lane):
-        return 0
     claim: Claim | None = None
-    for count in range(EVENTS_PER_WAKEUP):
-        more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
-        with writer_turn():
-            if claim is None:
-                attempted = attempt_next(lane, settings, pipeline, claim_next_in=more)
-                if attempted is None:
-                    return count
-                claim = attempted[1]
-            else:
-                claim = attempt(claim, settings, pipeline, claim_next_in=more)[1]
+    count = 0
+    while count < EVENTS_PER_WAKEUP:
+        if claim is None and not has_due(lane):  # a read: no write transaction for nothing
+            return count
+        with write_transaction():
+            group_ends = time.monotonic() + COMMIT_AFTER_S
+            for _ in range(EVENTS_PER_COMMIT):
+                more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
+                if claim is None:  # the first of the wake-up, or the one after a failed attempt
+                    attempted = attempt_next(lane, settings, pipeline, claim_next_in=more)
+                    if attempted is None:
+                        return count
+                    claim = attempted[1]
+                else:
+                    claim = attempt(claim, settings, pipeline, claim_next_in=more)[1]
+                count += 1
+                if count == EVENTS_PER_WAKEUP or time.monotonic() >= group_ends:
+                    break
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
 

@@ -318,3 +318,82 @@ def test_a_lane_is_awake_while_an_event_is_due_or_held_under_a_live_lease(queue,
     # a PENDING event waiting for its retry is not due: a new event needs a wake-up of its own
     assert not ordering.lane_is_awake(lane)
     assert ordering.lane_is_awake(lane, now=utcnow() + timedelta(seconds=6))
+
+
+class FailsOn(CreditOnePoint):
+    """Credits like `CreditOnePoint`, but raises `error` (after writing) on the event keyed `key`."""
+
+    def __init__(self, key: str, error: BaseException) -> None:
+        super().__init__()
+        self.key, self.error = key, error
+
+    def __call__(self, event_id: str):
+        applied = super().__call__(event_id)
+        if EventRecord.get_by_id(event_id).idempotency_key == self.key:
+            raise self.error
+        return applied
+
+
+def counting_commits(db) -> list[int]:
+    commits: list[int] = []
+    real = db.commit
+
+    def commit():
+        commits.append(1)
+        return real()
+
+    db.commit = commit
+    return commits
+
+
+def backlog(world, count: int) -> list[EventRecord]:
+    base = datetime(2026, 4, 1, tzinfo=UTC)
+    return [world.event(key=f"e{n}", at=base + timedelta(minutes=n)) for n in range(count)]
+
+
+def test_a_backlog_shares_commits_and_a_failed_event_rolls_back_alone(queue, world, db, monkeypatch):
+    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
+    events = backlog(world, 5)
+    commits = counting_commits(db)
+    try:
+        pipeline = FailsOn("e2", EngineError("refused", code="program_inactive"))
+        assert processor.drain_lane(lane_of(events[0]), FAST, pipeline) == 5
+    finally:
+        del db.commit
+    assert len(commits) == 1  # one group: five events, one commit
+    assert [reload(e).status for e in events] == ["COMPLETED", "COMPLETED", "FAILED", "COMPLETED", "COMPLETED"]
+    assert [entries_of(e.id) for e in events] == [1, 1, 0, 1, 1]
+
+
+def test_a_group_is_bounded_by_events_and_by_time(queue, world, db, monkeypatch):
+    events = backlog(world, 5)
+    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
+    monkeypatch.setattr(processor, "EVENTS_PER_COMMIT", 2)
+    commits = counting_commits(db)
+    try:
+        assert processor.drain_lane(lane_of(events[0]), FAST, CreditOnePoint()) == 5
+        assert len(commits) == 3  # 2 + 2 + 1
+        more = [world.event(key=f"late{n}", at=datetime(2026, 5, 1, n, tzinfo=UTC)) for n in range(3)]
+        monkeypatch.setattr(processor, "COMMIT_AFTER_S", 0)  # no time to share: a commit each
+        commits.clear()
+        assert processor.drain_lane(lane_of(more[0]), FAST, CreditOnePoint()) == 3
+        assert len(commits) == 3
+    finally:
+        del db.commit
+    assert all(reload(e).status == "COMPLETED" and entries_of(e.id) == 1 for e in [*events, *more])
+
+
+def test_a_crash_inside_a_group_leaves_all_of_its_events_pending(queue, world, monkeypatch):
+    """Nothing of a group is written before its commit: a worker killed mid-group (here, an
+    exception no attempt catches) leaves every event of the group to be processed again."""
+    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
+    events = backlog(world, 4)
+    try:
+        processor.drain_lane(lane_of(events[0]), FAST, FailsOn("e2", KeyboardInterrupt()))
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt was swallowed")
+    assert [(reload(e).status, reload(e).attempts, entries_of(e.id)) for e in events] == [("PENDING", 0, 0)] * 4
+    assert processor.drain_lane(lane_of(events[0]), FAST, CreditOnePoint()) == 4
+    assert [(reload(e).status, entries_of(e.id)) for e in events] == [("COMPLETED", 1)] * 4
