@@ -180,7 +180,7 @@ def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
         raise NotFound(f"participant {external_id!r} does not exist and the program rejects unknown participants",
                        code="unknown_participant", external_id=external_id)
     if not found:
-        return people.upsert_participant(program.organisation_id, external_id, program_id=program.id)
+        return people.create_enrolled(program.organisation_id, program.id, external_id)
     person, (enrolment,) = found[0]
     if enrolment != "ACTIVE":
         people.enrol(person.id, program.id)

@@ -10,9 +10,9 @@ from typing import Any
 
 import peewee
 
-from engine.store import lookups
+from engine.store import fastsql, lookups
 from engine.store import state as st
-from engine.store.db import database_proxy, utcnow, write_transaction
+from engine.store.db import database_proxy, new_id, utcnow, write_transaction
 from engine.store.errors import LedgerRejected
 from engine.store.models import PARTICIPANT, Enrolment, Participant
 
@@ -52,6 +52,26 @@ def upsert_participant(organisation_id: str, external_id: str, *, program_id: st
         if program_id is not None:
             enrol(person.id, program_id)
         return person, created
+
+
+def create_enrolled(organisation_id: str, program_id: str, external_id: str) -> tuple[Participant, bool]:
+    """The participant named `external_id`, created ACTIVE when missing and enrolled in the
+    program (a new participant has no enrolment yet): the worker's `on_unknown_participant:
+    CREATE`, inside the event's transaction, which has already checked the program. Statements
+    built once (`fastsql`): an event that creates its participant costs three, not seven.
+    Returns (participant, created); a participant created meanwhile by another writer is found."""
+    now = utcnow()
+    created = fastsql.insert(Participant, [{
+        "id": new_id(), "created_at": now, "updated_at": now, "organisation": organisation_id,
+        "external_id": external_id, "status": "ACTIVE",
+    }], ignore_conflicts=True) == 1
+    person = fastsql.fetch(Participant, "organisation_id = {p} AND external_id = {p}", [organisation_id, external_id])[0]
+    if not created:
+        enrol(person.id, program_id)
+        return person, False
+    fastsql.insert(Enrolment, [{"id": new_id(), "participant": person.id, "program": program_id, "status": "ACTIVE",
+                                "created_at": now}])
+    return person, True
 
 
 def _find_or_create(organisation_id, external_id, status, profile) -> tuple[Participant, bool]:

@@ -4,7 +4,8 @@ import pytest
 
 from engine.store.errors import LedgerRejected, NotFound
 from engine.store.models import Enrolment, Participant
-from engine.store.participants import set_status, upsert_participant
+from engine.store.db import write_transaction
+from engine.store.participants import create_enrolled, set_status, upsert_participant
 from engine.store.state import load_entity_state
 
 
@@ -27,3 +28,24 @@ def test_bad_input_is_refused(world):
     with pytest.raises(NotFound):
         upsert_participant(world.org.id, "x", program_id="nope")
     assert Participant.select().where(Participant.external_id == "x").count() == 0
+
+
+def enrolments_of(person) -> list[tuple[str, str]]:
+    return [(e.program_id, e.status) for e in Enrolment.select().where(Enrolment.participant == person.id)]
+
+
+def test_create_enrolled_creates_an_active_participant_enrolled_in_the_program(world):
+    with write_transaction():
+        person, created = create_enrolled(world.org.id, world.program.id, "dora")
+    assert created and (person.external_id, person.status, person.organisation_id) == ("dora", "ACTIVE", world.org.id)
+    assert person.created_at is not None and person.created_at == person.updated_at
+    assert enrolments_of(person) == [(world.program.id, "ACTIVE")]
+
+
+def test_create_enrolled_finds_a_participant_created_meanwhile_and_enrols_it(world):
+    existing, _ = upsert_participant(world.org.id, "erin")  # not enrolled anywhere
+    with write_transaction():
+        person, created = create_enrolled(world.org.id, world.program.id, "erin")
+    assert not created and person.id == existing.id
+    assert enrolments_of(person) == [(world.program.id, "ACTIVE")]
+    assert Participant.select().where(Participant.external_id == "erin").count() == 1
