@@ -192,12 +192,14 @@ def worker(database_url: str | None, queue_url: str | None, threads: int, no_rec
 @click.option("--workers", "worker_counts", type=click.IntRange(1, 16), multiple=True, default=(1, 2),
               show_default=True, help="Worker process counts to measure (repeat the option).")
 @click.option("--rules", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rules in the program.")
-def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int) -> None:
+@click.option("--alone/--no-alone", default=True, show_default=True,
+              help="Also time the processing alone: a backlog drained in this process, no HTTP, no queue.")
+def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int, alone: bool) -> None:
     """Events per second from POST /v1/events to COMPLETED with real API and worker processes on
     SQLite, beside a trivial Huey task on the same queue, with 1 and 2 worker processes."""
     from engine.bench.pipeline import measure, render
 
-    click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules))))
+    click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules, alone=alone))))
 
 
 # --- the whole system in one terminal ----------------------------------------------------------
