@@ -26,7 +26,8 @@ from typing import Any
 
 from huey import Huey, MemoryHuey
 from huey.api import TaskWrapper
-from huey.contrib.sql_huey import SqlHuey
+from huey.constants import EmptyData
+from huey.contrib.sql_huey import SqlStorage
 from peewee import Database
 
 from engine.errors import EngineError
@@ -57,6 +58,40 @@ class Queue:
 _current: Queue | None = None
 
 
+class ReadFirstSqlStorage(SqlStorage):
+    """SqlHuey's storage, reading before it writes: taking a task or popping a key opens a write
+    transaction only when there is something to take.
+
+    After every task Huey pops the task's revocation key, which almost never exists, and an idle
+    consumer thread polls for tasks. Each was a write transaction: on SQLite it waited for the
+    write lock, in SQLite's busy handler (sleeping up to 100 ms at a time), whenever another
+    thread or the API held it, and the consumer thread took no task meanwhile. A read needs no
+    lock under WAL. Finding nothing is what the transaction would have found at that moment.
+    """
+
+    def dequeue(self) -> bytes | None:
+        if not self._any(self.Task, "1 = 1"):
+            return None
+        return super().dequeue()
+
+    def pop_data(self, key: str) -> Any:
+        if not self._any(self.KV, f'"key" = {self.database.param}', key):
+            return EmptyData
+        return super().pop_data(key)
+
+    def _any(self, model: Any, condition: str, *params: Any) -> bool:
+        self.check_conn()
+        mark = self.database.param
+        sql = f'SELECT 1 FROM "{model._meta.table_name}" WHERE "queue" = {mark} AND {condition} LIMIT 1'
+        return self.database.execute_sql(sql, (self.name, *params)).fetchone() is not None
+
+
+def sql_huey(database: Database) -> Huey:
+    """SqlHuey on the application database (with `ReadFirstSqlStorage`)."""
+    return Huey(QUEUE_NAME, storage_class=ReadFirstSqlStorage, database=database, create_tables=False, results=False,
+                utc=True)
+
+
 def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, bool]:
     """The Huey instance for `queue_url` and whether its enqueue is transactional.
 
@@ -66,8 +101,7 @@ def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, 
     """
     url = (queue_url or "").strip()
     if url in ("", "sql"):
-        huey = SqlHuey(QUEUE_NAME, database=database, create_tables=False, results=False, utc=True)
-        return huey, True
+        return sql_huey(database), True
     if url.startswith(("redis://", "rediss://", "unix://")):
         from huey import RedisHuey  # imported here: the redis package is an optional extra
 
@@ -132,7 +166,7 @@ def create_queue_tables(database: Database) -> None:
 
     Called by `accrual db upgrade` only. Idempotent.
     """
-    storage = SqlHuey(QUEUE_NAME, database=database, create_tables=False, results=False).storage
+    storage = sql_huey(database).storage
     # Not storage.create_tables(): that opens and closes the connection itself, which would break
     # the caller's transaction (the schema upgrade runs each step in one).
     database.create_tables([storage.KV, storage.Schedule, storage.Task, storage.Counter], safe=True)

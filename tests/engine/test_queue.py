@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from huey import MemoryHuey, RedisHuey
+from huey.constants import EmptyData
 from huey.contrib.sql_huey import SqlStorage
 from peewee import SqliteDatabase
 
@@ -114,3 +115,34 @@ def test_schema_upgrade_creates_the_queue_tables_in_the_application_database(tmp
         assert {"kv", "schedule", "task", "counter"} <= set(database.get_tables())
         assert "event_open_lane" in {index.name for index in database.get_indexes("event")}  # step 6 replaced event_lane
     database.close_all()
+
+
+def test_an_empty_take_and_a_missing_key_need_no_write_lock(tmp_path):
+    """Huey pops every task's revocation key after running it, and idle threads poll: neither may
+    wait for the write lock when there is nothing to take (here another writer holds it, and a
+    write transaction would fail after the 0.1 s busy timeout)."""
+    import sqlite3
+
+    db = SqliteDatabase(str(tmp_path / "locked.db"), pragmas={"journal_mode": "wal"}, timeout=0.1)
+    q.create_queue_tables(db)
+    storage = q.configure_queue(db).huey.storage
+    holder = sqlite3.connect(str(tmp_path / "locked.db"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert storage.dequeue() is None
+        assert storage.pop_data("r:some-task") is EmptyData
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        q.reset_queue()
+        db.close()
+
+
+def test_a_task_and_a_key_that_exist_are_taken_once(database):
+    storage = q.configure_queue(database).huey.storage
+    storage.enqueue(b"task-1")
+    storage.put_data("r:task-1", b"revoked")
+    assert storage.dequeue() == b"task-1"
+    assert storage.dequeue() is None
+    assert storage.pop_data("r:task-1") == b"revoked"
+    assert storage.pop_data("r:task-1") is EmptyData
