@@ -143,12 +143,15 @@ def _participant(participant_id: str) -> Participant:
 def _resolve_participants(record: EventRecord, program: Program
                           ) -> tuple[EventRecord, dict[str, Participant], list[Participant]]:
     """The event with its participant ids filled in, the participants resolved on the way (by id,
-    so the caller need not read them again), and those of them this event created."""
+    so the caller need not read them again), and those of them this event created. Every
+    participant the event names, by external id or by id, ends enrolled in the program (reference
+    2.6: any identity path enrols an existing participant and reactivates an inactive enrolment)."""
     needs_participant = record.participant_id is None and record.external_id
     needs_recipient = record.recipient_id is None and record.recipient_external_id
     if not (needs_participant or needs_recipient):
         if record.participant_id is None:
             raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
+        _enrol_named([record.participant_id, record.recipient_id], program.id)
         return record, {}, []
     known: dict[str, Participant] = {}
     created: list[Participant] = []
@@ -157,6 +160,7 @@ def _resolve_participants(record: EventRecord, program: Program
         for needed, external_id, field_name in ((needs_participant, record.external_id, "participant"),
                                                 (needs_recipient, record.recipient_external_id, "recipient")):
             if not needed:
+                _enrol_named([getattr(record, f"{field_name}_id")], program.id)
                 continue
             person, new = _resolve(program, external_id)
             known[person.id] = person
@@ -166,6 +170,17 @@ def _resolve_participants(record: EventRecord, program: Program
             setattr(record, f"{field_name}_id", person.id)
         fastsql.update(EventRecord, record.id, **changes)
     return record, known, created
+
+
+def _enrol_named(participant_ids: list[str | None], program_id: str) -> None:
+    """Enrol the participants an event names by id (one read when they are enrolled already)."""
+    for participant_id in participant_ids:
+        if participant_id is None:
+            continue
+        found = fastsql.rows("SELECT status FROM enrolment WHERE participant_id = {p} AND program_id = {p}",
+                             [participant_id, program_id], (str,))
+        if not found or found[0][0] != "ACTIVE":
+            people.enrol(participant_id, program_id)
 
 
 def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:

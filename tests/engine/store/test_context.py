@@ -11,7 +11,7 @@ from engine.store.catalog import create_rule, update_rule
 from engine.store.context import compiled_programs, load_event_context
 from engine.store.effects import post_event_effects
 from engine.store.errors import Conflict, NotFound
-from engine.store.models import Participant, Program
+from engine.store.models import Enrolment, Participant, Program
 from engine.store.models_rules import EventRecord
 from engine.store.verify import verify
 
@@ -70,6 +70,32 @@ def test_unknown_participants_follow_the_program_policy(world):
     with pytest.raises(NotFound) as info:
         load_event_context(rejected.id)
     assert info.value.code == "unknown_participant"
+
+
+def enrolment_status(person, program) -> str | None:
+    found = Enrolment.get_or_none((Enrolment.participant == person.id) & (Enrolment.program == program.id))
+    return found.status if found else None
+
+
+def test_participants_named_by_id_are_enrolled_and_inactive_enrolments_reactivated(world):
+    """Reference 2.6: every identity path enrols (a regression: only external ids did)."""
+    Enrolment.create(participant=world.bob, program=world.program, status="CLOSED")
+    assert (enrolment_status(world.alice, world.program), enrolment_status(world.bob, world.program)) == (None, "CLOSED")
+    event = store_event(world, external_id=None, recipient=world.bob)
+    assert (event.participant_id, event.recipient_id) == (world.alice.id, world.bob.id)
+    load_event_context(event.id)
+    assert enrolment_status(world.alice, world.program) == "ACTIVE"
+    assert enrolment_status(world.bob, world.program) == "ACTIVE"
+    assert Enrolment.select().where(Enrolment.program == world.program.id).count() == 2
+
+
+def test_a_participant_by_id_beside_a_recipient_by_external_id_is_enrolled_too(world):
+    event = store_event(world, external_id=None, recipient_external_id="carol")
+    context = load_event_context(event.id)
+    carol = Participant.get(Participant.external_id == "carol")
+    assert context.recipient.id == carol.id
+    assert enrolment_status(world.alice, world.program) == "ACTIVE"
+    assert enrolment_status(carol, world.program) == "ACTIVE"
 
 
 def test_inactive_program_and_missing_event(world):
