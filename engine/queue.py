@@ -70,20 +70,22 @@ class ReadFirstSqlStorage(SqlStorage):
     """
 
     def dequeue(self) -> bytes | None:
-        if not self._any(self.Task, "1 = 1"):
+        if not self._exists(self.Task):
             return None
         return super().dequeue()
 
     def pop_data(self, key: str) -> Any:
-        if not self._any(self.KV, f'"key" = {self.database.param}', key):
+        if not self._exists(self.KV, key=key):
             return EmptyData
         return super().pop_data(key)
 
-    def _any(self, model: Any, condition: str, *params: Any) -> bool:
+    def _exists(self, model: Any, **equal: str) -> bool:
+        """A row of this queue in `model`'s table whose columns equal `equal`."""
         self.check_conn()
-        mark = self.database.param
-        sql = f'SELECT 1 FROM "{model._meta.table_name}" WHERE "queue" = {mark} AND {condition} LIMIT 1'
-        return self.database.execute_sql(sql, (self.name, *params)).fetchone() is not None
+        columns = {"queue": self.name, **equal}
+        where = " AND ".join(f'"{column}" = {self.database.param}' for column in columns)
+        sql = f'SELECT 1 FROM "{model._meta.table_name}" WHERE {where} LIMIT 1'
+        return self.database.execute_sql(sql, tuple(columns.values())).fetchone() is not None
 
 
 def sql_huey(database: Database) -> Huey:
