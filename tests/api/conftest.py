@@ -103,6 +103,13 @@ def make_program(org_name: str, name: str = "Loyalty") -> str:
         return Program.create(organisation=org, name=name).id
 
 
+def program_with_points(api: Api) -> str:
+    """A program made through the API, with the asset PTS (scale 2) linked to it."""
+    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
+    assert api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 2}).status_code == 201
+    return pid
+
+
 def decode(response) -> dict:
     return msgspec.json.decode(response.content)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import program_with_points
+
 
 @pytest.fixture
 def program(api) -> str:
-    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    assert api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 2}).status_code == 201
-    return pid
+    return program_with_points(api)
 
 
 @pytest.fixture

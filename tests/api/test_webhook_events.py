@@ -8,7 +8,7 @@ from api import webhook_events
 from engine.store.db import database_proxy
 from engine.store.models_webhooks import WebhookDelivery, WebhookMessage
 
-from .conftest import Api, decode
+from .conftest import Api, decode, program_with_points
 
 HOOK = "https://hooks.example.com/accrual"  # public-looking and never called: no sender runs here
 
@@ -29,9 +29,7 @@ def deliveries() -> list[tuple[str, str, dict]]:
 
 @pytest.fixture
 def program(api) -> str:
-    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    assert api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 2}).status_code == 201
-    return pid
+    return program_with_points(api)
 
 
 @pytest.fixture
