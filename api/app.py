@@ -33,7 +33,6 @@ from api.ratelimit import RateLimitConfig, RateLimiter
 from engine.queue import configure_queue
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
-
 MIB = 1024 * 1024
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 

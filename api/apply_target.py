@@ -14,11 +14,10 @@ from api.queries import programs, rules, tiers
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
 from api.schemas.tiers import TierCreate, TierPatch
-from engine.apply import ApplyError
+from engine.rules.plan import ApplyError
 from engine.errors import EngineError
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import Organisation
-
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
 _TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from engine.store.db import database_proxy
-
 P = ParamSpec("P")
 R = TypeVar("R")
 

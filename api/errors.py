@@ -32,7 +32,6 @@ from dsl.errors import DslError
 from engine.errors import EngineError, LedgerInvariantError
 from engine.store.errors import Conflict as StoreConflict
 from engine.store.errors import NotFound as StoreNotFound
-
 log = logging.getLogger("accrual.api")
 
 

@@ -29,9 +29,8 @@ from api.schemas.events import EventIngest
 from engine.queue import enqueue_event
 from engine.store.db import database_proxy, is_postgres, new_id, utcnow, write_transaction
 from engine.store.models import Participant, Program
-from engine.store.models_rules import EventRecord
-from engine.worker.ordering import lane_is_awake, lane_of, lock_lanes
-
+from engine.store.models import EventRecord
+from engine.store.lanes import lane_is_awake, lane_of, lock_lanes
 IDENTITY_FIELDS = ("external_id", "participant_id", "recipient_id", "recipient_external_id")
 
 

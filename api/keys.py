@@ -13,8 +13,6 @@ from api.auth import Principal, generate_key, hash_key
 from engine.errors import EngineError
 from engine.store.db import database_proxy, utcnow, write_transaction
 from engine.store.models import ApiKey, Organisation
-
-
 class KeyInfo(msgspec.Struct, kw_only=True):
     id: str
     organisation: str

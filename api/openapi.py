@@ -41,8 +41,7 @@ def _operations(app: Litestar) -> Iterator[Operation]:
 def _strict_struct_names() -> set[str]:
     """Names of the request Structs that forbid unknown fields (and the bundle Structs they nest)."""
     from api.schemas.common import Request
-    from engine.bundle import Struct as BundleStruct
-
+    from engine.model.bundle import Struct as BundleStruct
     names: set[str] = set()
     stack: list[type] = [Request, BundleStruct]
     while stack:

@@ -1,6 +1,6 @@
 """Webhook events of changes made through the API, recorded in the transaction of the change.
 
-The worker reports what processing an event changed (`engine.worker.webhooks.event_messages`);
+The worker reports what processing an event changed (`engine.webhooks.messages.event_messages`);
 the API reports its own direct changes with the same `publish` and the same payload shapes, so a
 consumer sees one shape per type whoever made the change:
 
@@ -24,9 +24,8 @@ from typing import Any
 from engine.errors import EngineError
 from engine.queue import current_queue
 from engine.store.operations import Applied, AppliedHook
-from engine.worker import webhooks
-from engine.worker.settings import WorkerSettings
-
+from engine.webhooks import messages as webhooks
+from engine.settings import WorkerSettings
 OPERATION_TYPES = {
     "CREDIT": "balance.credited",
     "DEBIT": "balance.debited",

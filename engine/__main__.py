@@ -1,5 +1,5 @@
 """`python -m engine ...` is the `accrual` command (used to start child processes portably)."""
 
-from engine.cli import main
+from engine.cli.main import main
 
 main()

@@ -15,7 +15,6 @@ from typing import Any
 import msgspec
 
 from engine.errors import LimitExceeded
-
 RULES_PER_PROGRAM_MAX = 10_000  # active or not; one evaluation walks all of them
 ACTIONS_PER_RULE_MAX = 50  # the bundle schema enforces the same number for files and the API
 BUDGETS_PER_RULE_MAX = 20

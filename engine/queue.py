@@ -31,8 +31,7 @@ from huey.contrib.sql_huey import SqlStorage
 from peewee import Database
 
 from engine.errors import EngineError
-from engine.worker.settings import WorkerSettings
-
+from engine.settings import WorkerSettings
 QUEUE_NAME = "accrual"
 
 
@@ -238,13 +237,11 @@ def connection(database: Database) -> Iterator[None]:
 
 def _process_event(event_id: str) -> None:
     from engine.worker.processor import process_event_task
-
     process_event_task(current_queue(), event_id)
 
 
 def _deliver_webhook(delivery_id: str) -> None:
-    from engine.worker.delivery import deliver_task
-
+    from engine.webhooks.delivery import deliver_task
     deliver_task(current_queue(), delivery_id)
 
 

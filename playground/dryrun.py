@@ -15,15 +15,15 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.bundle import Bundle
+from engine.model.bundle import Bundle
 from engine.errors import EngineError
-from engine.evaluate import evaluate_event
+from engine.evaluator.evaluate import evaluate_event
 from engine.limits import check_event_data
-from engine.loader import LoadedBundle, load_bundle_text
-from engine.result import EvaluationResult
-from engine.state import EntityState, EventInput, ProgramState
-from engine.testing import program_state_from_input, state_from_input
-from engine.yaml_source import parse_yaml
+from engine.rules.loader import LoadedBundle, load_bundle_text
+from engine.model.result import EvaluationResult
+from engine.model.state import EntityState, EventInput, ProgramState
+from engine.evaluator.cases import program_state_from_input, state_from_input
+from engine.rules.yaml_source import parse_yaml
 from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
 
 BUNDLE_FILENAME = "playground.yaml"

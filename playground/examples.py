@@ -11,8 +11,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.testing import DEFAULT_EVENT_TIMESTAMP
-
+from engine.evaluator.cases import DEFAULT_EVENT_TIMESTAMP
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "rules_examples"
 EMPTY_EVENT = {"event_timestamp": "2026-01-01T12:00:00Z", "event_data": {}}
 

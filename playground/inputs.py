@@ -3,10 +3,10 @@ where (pane, line, column) the text is wrong.
 
 The event pane is JSON shaped like the body of `POST /v1/events` (only the fields a dry run
 needs); the participant pane is YAML or JSON shaped like a test case's `participant`
-(`engine.bundle.StateInput`), or, when the event has a recipient (D17) or rules read the program's
+(`engine.model.bundle.StateInput`), or, when the event has a recipient (D17) or rules read the program's
 state, a mapping with `participant`, `recipient` and `program` keys as in a test case.
 
-Nothing here evaluates anything: YAML is read as bundle files are (`engine.yaml_source`: safe,
+Nothing here evaluates anything: YAML is read as bundle files are (`engine.rules.yaml_source`: safe,
 bounded, YAML 1.2 scalars, so a test case saved from here reads back the same), JSON with the
 standard decoder, and the result is validated against msgspec Structs.
 """
@@ -21,9 +21,8 @@ from typing import Annotated, Any
 import msgspec
 import yaml
 
-from engine.bundle import ProgramStateInput, StateInput
-from engine.yaml_source import parse_yaml
-
+from engine.model.bundle import ProgramStateInput, StateInput
+from engine.rules.yaml_source import parse_yaml
 PANE_CHARS_MAX = 1_000_000  # one pasted pane; the bundle loader has its own, tighter bounds
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")

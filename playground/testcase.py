@@ -15,9 +15,9 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.bundle import Expectation, TestCase
-from engine.result import EvaluationResult, RuleStatus
-from engine.state import Balance, EntityState
+from engine.model.bundle import Expectation, TestCase
+from engine.model.result import EvaluationResult, RuleStatus
+from engine.model.state import Balance, EntityState
 from playground.inputs import PlaygroundEvent, StatePane
 
 _NAME_MAX = 255

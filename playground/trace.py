@@ -15,8 +15,7 @@ from typing import Any
 import msgspec
 
 from dsl.values import Optional, UInt
-from engine.result import TraceStep
-
+from engine.model.result import TraceStep
 VALUE_CHARS_MAX = 200  # a long list or string is cut in the display, never in the evaluation
 
 

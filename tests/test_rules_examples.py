@@ -6,10 +6,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from engine.bundle import bundle_json_schema
-from engine.loader import load_bundle
-from engine.testing import run_test_cases
-
+from engine.model.bundle import bundle_json_schema
+from engine.rules.loader import load_bundle
+from engine.evaluator.cases import run_test_cases
 EXAMPLES = Path(__file__).resolve().parent.parent / "rules_examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
 

@@ -38,9 +38,6 @@ from api.schemas.events import (
     RetryResult,
 )
 from engine.errors import EngineError
-
-
-
 def _item_error(index: int, exc: Exception) -> BatchItemResult:
     if isinstance(exc, msgspec.ValidationError):
         return BatchItemResult(index=index, status="error", error=str(exc), code="bad_request")

@@ -9,8 +9,6 @@ from api.auth import PUBLIC
 from api.errors import responses
 from engine.queue import current_queue
 from engine.store.db import database_proxy
-
-
 class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str  # ok | unavailable
     database: str | None = None

@@ -45,7 +45,6 @@ from api.webhook_events import publish_participant_created, publisher
 from engine.store import operations
 from engine.store.db import write_transaction
 from engine.store.operations import AdjustResult, BalanceOpResult
-
 Stamp = Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)]
 
 

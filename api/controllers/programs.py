@@ -31,8 +31,6 @@ from api.schemas.programs import (
 )
 from api.webhook_events import publisher
 from engine.store.operations import WalletResult, burn_program, fund_program
-
-
 class ProgramController(Controller):
     path = "/v1/programs"
     tags = ["programs"]

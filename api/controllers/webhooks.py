@@ -4,7 +4,7 @@ Endpoints: create (the answer carries the `whsec_` secret, once), list, get, pat
 (DELETE), rotate-secret (a new secret, once), and the endpoint's deliveries. Deliveries: get (with
 the last response body and error), retry (a FAILED one, fresh attempts, sent at once) and resend
 (a new delivery of the same webhook event). URLs must be https and public unless the server runs
-with `ACCRUAL_WEBHOOKS_ALLOW_PRIVATE=1`. The work is done by `engine.worker.endpoints`.
+with `ACCRUAL_WEBHOOKS_ALLOW_PRIVATE=1`. The work is done by `engine.webhooks.endpoints`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from api.pagination import CursorParam, Page, paginate
 from api.schemas.common import Description, Request, Response
 from engine.errors import EngineError
 from engine.queue import current_queue
-from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint
-from engine.worker import endpoints as ops
-from engine.worker.http import WebhookUrlError
-from engine.worker.settings import WorkerSettings
-
+from engine.store.models import WebhookDelivery, WebhookEndpoint
+from engine.webhooks import endpoints as ops
+from engine.webhooks.http import WebhookUrlError
+from engine.settings import WorkerSettings
 # The reference pages these lists by 20, at most 100.
 WebhookLimitParam = Annotated[int, QueryParameter(ge=1, le=100, description="Page size (1-100)")]
 EndpointStatus = Literal["ACTIVE", "DISABLED"]

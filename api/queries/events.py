@@ -13,8 +13,7 @@ from api.pagination import Page, paginate
 from api.schemas.events import EventAccepted, EventOut, RetryResult, RuleEvaluationOut
 from engine.queue import enqueue_event
 from engine.store.db import utcnow, write_transaction
-from engine.store.models_rules import EventRecord, RuleEvaluation
-
+from engine.store.models import EventRecord, RuleEvaluation
 SortBy = Literal["created_at", "event_timestamp", "status"]
 # D31: rows a client sees by default; errors and timeouts only with include_skipped=true.
 DEFAULT_STATUSES = ("SUCCESS", "SKIPPED")

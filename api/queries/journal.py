@@ -13,10 +13,8 @@ from api.pagination import Page, paginate
 from api.schemas.journal import JournalEntryOut, PostingOut
 from engine.store.fields import canonical_decimal
 from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Participant, Program
-from engine.store.models_ledger import JournalEntry, Posting
-from engine.store.models_rules import RuleEvaluation
-
-
+from engine.store.models import JournalEntry, Posting
+from engine.store.models import RuleEvaluation
 class JournalFilters(msgspec.Struct, kw_only=True):
     program_id: str | None = None
     event_id: str | None = None

@@ -22,9 +22,9 @@ from api.schemas.participants import (
     StateHistoryOut,
     TierOut,
 )
-from engine.store.accounts import balances_of
+from engine.store.ledger.accounts import balances_of
 from engine.store import participants
-from engine.store import state as st
+from engine.store import owner_state as st
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import (

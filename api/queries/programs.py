@@ -20,14 +20,12 @@ from api.schemas.programs import (
     ProgramPatch,
     WalletBalance,
 )
-from engine import bundle as b
+from engine.model import bundle as b
 from engine.store import catalog
-from engine.store.accounts import balances_of
+from engine.store.ledger.accounts import balances_of
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
-
-
 def amount_text(value: Decimal | None, scale: int) -> str:
     """A decimal string at the asset's scale. Example: `amount_text(Decimal(5), 2)` -> `"5.00"`."""
     return canonical_decimal((value or Decimal(0)).quantize(Decimal(1).scaleb(-scale)))

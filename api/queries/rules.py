@@ -15,14 +15,13 @@ from api.errors import BadRequest, NotFound, field_error
 from api.pagination import Page, paginate
 from api.queries.programs import get_program_row
 from api.schemas.rules import BudgetOut, RuleCreate, RuleHistoryOut, RuleOut, RulePatch
-from engine import bundle as b
-from engine.program import ProgramCompileError, compile_program
+from engine.model import bundle as b
+from engine.rules.program import ProgramCompileError, compile_program
 from engine.store import catalog
 from engine.store.budgets import effective_consumed, next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models_rules import RuleBudget, RuleHistory, RuleRecord
-
+from engine.store.models import RuleBudget, RuleHistory, RuleRecord
 RULE_FIELD_NAMES = tuple(f for f in b.Rule.__struct_fields__)
 
 

@@ -25,14 +25,13 @@ from api.schemas.rules import (
 )
 from dsl import DslError, compile_expression
 from engine.errors import EngineError
-from engine.evaluate import evaluate_event
-from engine.program import ProgramCompileError, compile_program
-from engine.result import ResolvedAction, RuleStatus
-from engine.state import CounterState, EntityState, EventInput
+from engine.evaluator.evaluate import evaluate_event
+from engine.rules.program import ProgramCompileError, compile_program
+from engine.model.result import ResolvedAction, RuleStatus
+from engine.model.state import CounterState, EntityState, EventInput
 from engine.store import catalog
 from engine.store.db import utcnow
 from engine.store.fields import canonical_decimal
-
 VARIABLES = ("event", "participant", "recipient", "program", "now")
 SYNTAX_NOTE = ("Only syntax and names are checked; whether the condition matches depends on the event "
                "and the participant's state.")

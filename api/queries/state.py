@@ -1,5 +1,5 @@
 """A participant's tags, counters and attributes through the API (reference 2.8, 6.3). Every
-change goes through `engine.store.state`, which records it in state history with the API key."""
+change goes through `engine.store.owner_state`, which records it in state history with the API key."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from api.errors import Conflict, NotFound, field_error
 from api.queries.participants import get_participant_row, merge_attributes, replace_tags
 from api.queries.programs import get_program_row
 from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierSet, TierStateOut
-from engine.durations import DurationError, parse_duration
-from engine.store import state as st
+from engine.model.durations import DurationError, parse_duration
+from engine.store import owner_state as st
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import (

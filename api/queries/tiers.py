@@ -9,11 +9,9 @@ from msgspec import UNSET
 from api.errors import field_error
 from api.pagination import Page, paginate
 from api.schemas.tiers import TierCreate, TierTypeLevelOut, TierTypeOut, TierPatch
-from engine import bundle as b
+from engine.model import bundle as b
 from engine.store import catalog, lookups
 from engine.store.models import TierTypeRecord
-
-
 def tier_out(row: TierTypeRecord) -> TierTypeOut:
     spec = catalog.tier_to_bundle(row)
     levels = [TierTypeLevelOut(key=level.key, rank=level.rank, display_name=level.display_name,

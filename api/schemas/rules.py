@@ -1,4 +1,4 @@
-"""Bodies of `/v1/rules` (reference 2.11, 4.6, 6.7). A rule body is `engine.bundle.Rule` (one schema
+"""Bodies of `/v1/rules` (reference 2.11, 4.6, 6.7). A rule body is `engine.model.bundle.Rule` (one schema
 for files and the API, D28) plus the `program_id` it belongs to; `asset_id`s may be ids or symbols."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Id, Request, Response
-from engine import bundle as b
-
+from engine.model import bundle as b
 RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 
 

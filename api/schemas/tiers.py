@@ -1,4 +1,4 @@
-"""Bodies of `/v1/programs/{program_id}/tiers` (reference 2.9, 6.8). Levels are `engine.bundle.TierLevel`
+"""Bodies of `/v1/programs/{program_id}/tiers` (reference 2.9, 6.8). Levels are `engine.model.bundle.TierLevel`
 (one schema for files and the API, D28); a PATCH upserts levels by key."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Request, Response
-from engine import bundle as b
-
+from engine.model import bundle as b
 TierStatus = Literal["ACTIVE", "ARCHIVED"]
 
 

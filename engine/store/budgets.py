@@ -15,10 +15,9 @@ from decimal import Decimal
 
 from huey import crontab
 
-from engine.durations import parse_duration
+from engine.model.durations import parse_duration
 from engine.store.errors import LedgerRejected
-from engine.store.models_rules import RuleBudget
-
+from engine.store.models import RuleBudget
 CRON_HORIZON = timedelta(days=366)  # the search for the next CRON boundary stops here
 
 

@@ -1,14 +1,14 @@
 """Programs, assets, tier types and rules as stored rows, and the `Bundle` rebuilt from them.
 
 Rules keep every version: `create_rule` writes version 1, each `update_rule` the next version,
-and each version is a `rule_history` row holding the full `engine.bundle.Rule` (`snapshot`), so a
+and each version is a `rule_history` row holding the full `engine.model.bundle.Rule` (`snapshot`), so a
 rule evaluation can name the exact version it ran (`rule_history_id`). Every change bumps the
 program's `rules_version`, which keys the compiled-program cache.
 
     rule = create_rule(org.id, program.id, bundle.Rule(name="welcome", condition="true", actions=[...]))
     rule = update_rule(org.id, rule.id, {"condition": "event.amount > 10.0"})
     rule.version                                       # 2
-    rule_to_bundle(rule)                               # engine.bundle.Rule, round-trips
+    rule_to_bundle(rule)                               # engine.model.bundle.Rule, round-trips
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from typing import Any
 import msgspec
 import peewee
 
-from engine import bundle as b
+from engine.model import bundle as b
 from engine.store import lookups
 from engine.store.budgets import next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.models import Asset, Program, ProgramAsset, TierTypeRecord
-from engine.store.models_rules import RuleBudget, RuleHistory, RuleRecord
-
+from engine.store.models import RuleBudget, RuleHistory, RuleRecord
 RULE_FIELDS = ("name", "description", "condition", "actions", "order", "stop_after_match", "active_from",
                "active_to", "budgets", "status")
 STATUS_CHANGE = {"ARCHIVED": "archived", "SUSPENDED": "suspended", "ACTIVE": "activated"}
@@ -118,7 +117,7 @@ def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTy
 
 
 def tier_to_bundle(record: TierTypeRecord) -> b.TierType:
-    """The stored tier type as `engine.bundle.TierType`, with the row's status."""
+    """The stored tier type as `engine.model.bundle.TierType`, with the row's status."""
     return msgspec.structs.replace(msgspec.convert(record.definition, b.TierType), status=record.status)
 
 
@@ -202,7 +201,7 @@ def update_rule(organisation_id: str, rule_id: str, changes: dict[str, Any], api
 
 
 def rule_to_bundle(record: RuleRecord) -> b.Rule:
-    """The stored rule as `engine.bundle.Rule` (asset references are symbols)."""
+    """The stored rule as `engine.model.bundle.Rule` (asset references are symbols)."""
     budgets = [
         b.Budget(asset_id=row.asset_symbol, limit=format(row.limit, "f"), schedule_type=row.schedule_type,
                  cron_expression=row.cron_expression, interval=row.interval)

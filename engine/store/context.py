@@ -1,4 +1,4 @@
-"""Everything `engine.evaluate.evaluate_event` needs for one stored event.
+"""Everything `engine.evaluator.evaluate.evaluate_event` needs for one stored event.
 
     context = load_event_context(event_id)
     result = evaluate_event(context.program, context.event, context.participant,
@@ -25,19 +25,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from engine.program import CompiledProgram, compile_program
-from engine.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
-from engine.store import fastsql
-from engine.store.held import held_by_reference
+from engine.rules.program import CompiledProgram, compile_program
+from engine.model.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
+from engine.store import statements as fastsql
+from engine.store.ledger.held import held_by_reference
 from engine.store import participants as people
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.errors import Conflict, NotFound
 from engine.store.models import PARTICIPANT, PROGRAM, Participant, Program, StateCounter
-from engine.store.models_ledger import AVAILABLE, DEFERRED, HELD
-from engine.store.models_rules import EventRecord, RuleBudget
-
+from engine.store.models import AVAILABLE, DEFERRED, HELD
+from engine.store.models import EventRecord, RuleBudget
 COMPILED_CACHE_SIZE = 128
 
 

@@ -27,20 +27,20 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.durations import parse_duration
+from engine.model.durations import parse_duration
 from engine.errors import EngineError
-from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget
-from engine.store import fastsql, lookups, movements
-from engine.store import state as st
-from engine.store.accounts import lock
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
+from engine.store import statements as fastsql, lookups
+from engine.store.ledger import movements
+from engine.store import owner_state as st
+from engine.store.ledger.accounts import lock
 from engine.store.budgets import roll_over
 from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected
-from engine.store.ledger import Ledger
+from engine.store.ledger.journal import Ledger
 from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Asset, Group, Participant, TierTypeRecord
-from engine.store.models_ledger import DeferredCredit
-from engine.store.models_rules import EventRecord, RuleBudget, RuleEvaluation, RuleHistory
-
+from engine.store.models import DeferredCredit
+from engine.store.models import EventRecord, RuleBudget, RuleEvaluation, RuleHistory
 OPEN_STATUSES = ("PENDING", "PROCESSING")
 LEDGER_ACTIONS = {"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "VOID_HOLD"}
 STATE_ACTIONS = {"TAG", "UNTAG", "COUNTER", "SET_ATTRIBUTE"}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import Asset, Participant, Program, ProgramAsset
-
-
 def program(organisation_id: str, program_id: str) -> Program:
     row = Program.get_or_none((Program.id == program_id) & (Program.organisation == organisation_id))
     if row is None:

@@ -15,24 +15,21 @@ from collections.abc import Callable
 
 import peewee
 
-from engine.store import models as m
-from engine.store import models_ledger as ml
-from engine.store import models_rules as mr
-from engine.store import models_webhooks as mw
+from engine.store import models
 from engine.store.db import new_id, utcnow, write_transaction
-from engine.store.models_rules import OPEN_EVENTS
+from engine.store.models import OPEN_EVENTS
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
 
 STEP_1_MODELS: list[type[peewee.Model]] = [
-    m.Organisation, m.ApiKey, m.Program, m.Asset, m.ProgramAsset, m.Participant, m.Enrolment,
-    m.Group, m.GroupMember, m.StateTag, m.StateCounter, m.StateAttribute, m.StateHistory,
-    m.TierTypeRecord, m.ParticipantTier,
-    mr.RuleRecord, mr.RuleHistory, mr.RuleBudget, mr.EventRecord, mr.RuleEvaluation,
-    ml.Account, ml.LedgerHead, ml.JournalEntry, ml.Posting, ml.IdempotencyRecord,
-    mw.WebhookEndpoint, mw.WebhookMessage, mw.WebhookDelivery,
+    models.Organisation, models.ApiKey, models.Program, models.Asset, models.ProgramAsset, models.Participant, models.Enrolment,
+    models.Group, models.GroupMember, models.StateTag, models.StateCounter, models.StateAttribute, models.StateHistory,
+    models.TierTypeRecord, models.ParticipantTier,
+    models.RuleRecord, models.RuleHistory, models.RuleBudget, models.EventRecord, models.RuleEvaluation,
+    models.Account, models.LedgerHead, models.JournalEntry, models.Posting, models.IdempotencyRecord,
+    models.WebhookEndpoint, models.WebhookMessage, models.WebhookDelivery,
 ]
-ALL_MODELS = [*STEP_1_MODELS, ml.DeferredCredit, ml.HeldReference]
+ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference]
 
 
 def _create_tables(db: peewee.Database) -> None:
@@ -44,7 +41,6 @@ def _worker_queue(db: peewee.Database) -> None:
     database, so an event and its wake-up commit together (D3); and the index of the worker's
     per-participant lane query (organisation, external_id, status, event_timestamp)."""
     from engine.queue import create_queue_tables
-
     create_queue_tables(db)
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS event_lane ON event (organisation_id, external_id, status, event_timestamp)"
@@ -53,7 +49,7 @@ def _worker_queue(db: peewee.Database) -> None:
 
 def _deferred_credits(db: peewee.Database) -> None:
     """Credits waiting in DEFERRED for their `matures_at` (the maturity job's work list)."""
-    db.create_tables([ml.DeferredCredit], safe=True)
+    db.create_tables([models.DeferredCredit], safe=True)
 
 
 # Indexes no query needs, each a page written by every insert into a hot table. Most lead a
@@ -113,23 +109,22 @@ def _open_event_indexes(db: peewee.Database) -> None:
 
 
 def _held_references(db: peewee.Database) -> None:
-    """What each HELD account holds under each reference (`engine/store/held.py`), kept by the
+    """What each HELD account holds under each reference (`engine/store/ledger/held.py`), kept by the
     ledger from now on and filled here from the postings so far. Sums are done in Python: SQLite
     stores amounts as decimal text, which its SUM would turn into floats."""
-    from engine.store.held import deltas_of
-
-    db.create_tables([ml.HeldReference], safe=True)
+    from engine.store.ledger.held import deltas_of
+    db.create_tables([models.HeldReference], safe=True)
     postings = db.execute_sql(
         "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "
         "JOIN journal_entry AS j ON j.id = p.entry_id WHERE p.bucket = 'HELD' AND j.reference_id IS NOT NULL")
-    amount = ml.HeldReference.amount.python_value
+    amount = models.HeldReference.amount.python_value
     rows = [{"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": total,
              "updated_at": utcnow()}
             for (account_id, reference_id), total in deltas_of(
                 (account_id, bucket, reference_id, amount(value)) for account_id, bucket, reference_id, value in postings)
             .items()]
     for start in range(0, len(rows), 200):
-        ml.HeldReference.insert_many(rows[start:start + 200]).execute()
+        models.HeldReference.insert_many(rows[start:start + 200]).execute()
 
 
 # Two indexes of step 6 wrote a leaf page per row when a backlog is worked off participant by

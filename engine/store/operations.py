@@ -24,16 +24,16 @@ from typing import Any, Callable, NamedTuple
 import msgspec
 import peewee
 
-from engine.state import Balance
-from engine.store import lookups, movements
-from engine.store.accounts import balances_of
+from engine.model.state import Balance
+from engine.store import lookups
+from engine.store.ledger import movements
+from engine.store.ledger.accounts import balances_of
 from engine.store.db import write_transaction
 from engine.store.errors import Conflict, LedgerRejected
-from engine.store.ledger import Ledger, parse_amount
+from engine.store.ledger.journal import Ledger, parse_amount
 from engine.store.models import PARTICIPANT, PROGRAM, Asset, Participant, Program
-from engine.store.models_ledger import AVAILABLE, HELD, IdempotencyRecord
-from engine.store.movements import Entity
-
+from engine.store.models import AVAILABLE, HELD, IdempotencyRecord
+from engine.store.ledger.movements import Entity
 DESCRIPTION_MAX = 500
 
 

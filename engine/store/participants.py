@@ -10,12 +10,11 @@ from typing import Any
 
 import peewee
 
-from engine.store import fastsql, lookups
-from engine.store import state as st
+from engine.store import statements as fastsql, lookups
+from engine.store import owner_state as st
 from engine.store.db import database_proxy, new_id, utcnow, write_transaction
 from engine.store.errors import LedgerRejected
 from engine.store.models import PARTICIPANT, Enrolment, Participant
-
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "display_name")
 STATUSES = ("ACTIVE", "SUSPENDED", "CLOSED")
 

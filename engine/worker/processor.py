@@ -32,19 +32,17 @@ from peewee import SQL
 
 from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
-from engine.result import EvaluationResult
-from engine.store import fastsql
+from engine.model.result import EvaluationResult
+from engine.store import statements as fastsql
 from engine.store.db import utcnow, write_transaction
-from engine.store.models_rules import OPEN_EVENTS, EventRecord
-from engine.worker import webhooks
-from engine.worker.ordering import (
+from engine.store.models import OPEN_EVENTS, EventRecord
+from engine.webhooks import messages as webhooks
+from engine.store.lanes import (
     COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held, take_next,
 )
-from engine.worker.settings import WorkerSettings
-
+from engine.settings import WorkerSettings
 if TYPE_CHECKING:
     from engine.queue import Queue
-
 log = logging.getLogger("accrual.worker")
 
 EVENTS_PER_WAKEUP = 200  # then the lane is re-queued, so one busy participant cannot hog a thread
@@ -271,11 +269,10 @@ def default_pipeline(event_id: str) -> Applied:
     CREATE, D17) and the follow-up events of SCHEDULE_EVENT and BROADCAST actions (`followups`)
     commit with the event's effects or not at all.
     """
-    from engine.evaluate import evaluate_event
+    from engine.evaluator.evaluate import evaluate_event
     from engine.store.context import load_event_context
     from engine.store.effects import post_event_effects
-    from engine.worker.followups import write_followups
-
+    from engine.store.followups import write_followups
     context = load_event_context(event_id)
     result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
                             program_state=context.program_state, budgets=context.budgets)

@@ -26,12 +26,11 @@ from peewee import SQL
 
 from engine.queue import current_queue, enqueue_delivery, enqueue_event
 from engine.store.db import utcnow, write_transaction
-from engine.store.models_rules import OPEN_EVENTS, EventRecord
-from engine.store.models_webhooks import WebhookDelivery
-from engine.worker.ordering import FAILED, PENDING, PROCESSING, due_time, lane_of
+from engine.store.models import OPEN_EVENTS, EventRecord
+from engine.store.models import WebhookDelivery
+from engine.store.lanes import FAILED, PENDING, PROCESSING, due_time, lane_of
 from engine.worker.processor import publish_failed
-from engine.worker.settings import WorkerSettings
-
+from engine.settings import WorkerSettings
 BATCH = 500  # rows per kind per pass; the next pass continues
 # While the queue is busy a lane whose wake-up was lost (a crashed task; an event that arrived
 # while its lane was awake has no wake-up of its own) would otherwise wait for the queue to empty,

@@ -18,8 +18,7 @@ from engine.queue import Queue, QueueError, configure_queue, connection
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
 from engine.worker.reconciler import reconcile
-from engine.worker.settings import WorkerSettings
-
+from engine.settings import WorkerSettings
 log = logging.getLogger("accrual.worker")
 
 
@@ -61,7 +60,6 @@ def _require_current_schema(database: Database) -> None:
     """Refuse to start on a database `accrual db upgrade` has not brought up to date (D4): the
     worker never creates tables itself."""
     from engine.store.migrations import LATEST_VERSION, current_version
-
     with database.connection_context():
         version = current_version(database)
     if version < LATEST_VERSION:

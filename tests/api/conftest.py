@@ -17,8 +17,6 @@ from engine.queue import create_queue_tables, reset_queue
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
 from engine.store.models import Organisation, Program
-
-
 class Api:
     """A test client bound to one organisation's key. Example: `api.post("/v1/programs", {...})`."""
 
@@ -127,8 +125,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     import subprocess
     import sys
 
-    from engine.bench.ingest import free_port, prepare, wait_ready
-
+    from engine.cli.bench.ingest import free_port, prepare, wait_ready
     reset_queue()
     database_url = f"sqlite:///{tmp_path_factory.mktemp('live')}/live.db"
     key, program_id = prepare(database_url)

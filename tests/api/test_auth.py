@@ -7,8 +7,6 @@ import pytest
 from api.auth import KeyCache, Principal, generate_key, hash_key, key_from_headers
 from api.keys import create_key, list_keys, lookup_key, revoke_key
 from engine.errors import EngineError
-
-
 def test_generated_keys_are_prefixed_and_hashed():
     key = generate_key()
     assert key.startswith("sk_") and len(key) == 46

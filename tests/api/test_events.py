@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.store.db import database_proxy
-from engine.store.models_rules import EventRecord
+from engine.store.models import EventRecord
 from tests.api.conftest import make_program
 
 
@@ -252,7 +252,6 @@ def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
 def test_an_event_for_a_lane_already_awake_adds_no_wake_up_and_still_completes(api, program, database):
     from engine.queue import current_queue
     from engine.worker.processor import process_event_task
-
     first = api.post("/v1/events", event(program, idempotency_key="a1")).json()
     second = api.post("/v1/events", event(program, idempotency_key="a2", event_timestamp="2026-01-01T11:00:00Z"))
     other = api.post("/v1/events", event(program, idempotency_key="b1", external_id="user_2")).json()

@@ -11,9 +11,7 @@ import pytest
 from api.ingest import differing_fields, normalised_payload, payload_hash
 from api.schemas.events import EventIngest
 from engine.store.db import database_proxy
-from engine.store.models_rules import EventRecord
-
-
+from engine.store.models import EventRecord
 def ingest(**overrides) -> EventIngest:
     fields = {"program_id": "p", "idempotency_key": "k", "external_id": "u",
               "event_timestamp": datetime(2026, 1, 1, 12, tzinfo=UTC), "event_data": {"a": 1.50, "b": [1.0, {"c": 2}]}}

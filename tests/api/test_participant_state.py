@@ -54,10 +54,9 @@ def test_attributes(api, pid):
 @pytest.fixture
 def tiered(api, database) -> dict:
     """A program with a tier type, created through the store directly."""
-    from engine import bundle as b
+    from engine.model import bundle as b
     from engine.store import catalog
     from engine.store.db import database_proxy
-
     program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
     person = api.post("/v1/participants", {"external_id": "flyer", "program_id": program}).json()["id"]
     spec = b.TierType(key="status", levels=[b.TierLevel(key="silver", rank=1, benefits={"lounge": False}),

@@ -6,7 +6,6 @@ import pytest
 
 from engine.store.db import database_proxy
 from engine.store.models import Program
-
 SILVER = {"key": "silver", "rank": 1, "display_name": "Silver",
           "qualification": {"criteria": [{"counter": "spend", "operator": ">=", "threshold": 100}]}}
 TIER = {"key": "status", "display_name": "Status", "levels": [{"key": "bronze", "rank": 0}, SILVER]}
@@ -167,9 +166,8 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     qualifying miles earned through events move the participant up."""
     from pathlib import Path
 
-    from engine.apply import HttpTarget, apply_plan, plan_bundle
-    from engine.loader import load_bundle_text
-
+    from engine.rules.plan import HttpTarget, apply_plan, plan_bundle
+    from engine.rules.loader import load_bundle_text
     class Authorised:
         def request(self, method, path, **kwargs):
             return immediate_api.client.request(method, path, headers=immediate_api.headers, **kwargs)

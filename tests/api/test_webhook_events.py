@@ -6,8 +6,7 @@ import pytest
 
 from api import webhook_events
 from engine.store.db import database_proxy
-from engine.store.models_webhooks import WebhookDelivery, WebhookMessage
-
+from engine.store.models import WebhookDelivery, WebhookMessage
 from .conftest import Api, decode, program_with_points
 
 HOOK = "https://hooks.example.com/accrual"  # public-looking and never called: no sender runs here

@@ -10,9 +10,8 @@ from api.controllers import CONTROLLERS
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 from api.keys import create_key
 from engine.store.db import database_proxy, write_transaction
-from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint
-from engine.worker import signing, webhooks
-
+from engine.store.models import WebhookDelivery, WebhookEndpoint
+from engine.webhooks import signing, messages as webhooks
 from .conftest import Api, decode
 
 HOOK = "https://hooks.example.com/accrual"

@@ -9,8 +9,6 @@ from huey.contrib.sql_huey import SqlStorage
 from peewee import SqliteDatabase
 
 from engine import queue as q
-
-
 @pytest.fixture
 def database(tmp_path):
     db = SqliteDatabase(str(tmp_path / "app.db"), pragmas={"journal_mode": "wal"})
@@ -108,7 +106,6 @@ def test_rolled_back_transaction_sends_nothing_on_a_deferred_backend(database, t
 def test_schema_upgrade_creates_the_queue_tables_in_the_application_database(tmp_path):
     from engine.store.db import connect
     from engine.store.migrations import upgrade
-
     database = connect(f"sqlite:///{tmp_path / 'app.db'}")
     upgrade(database)
     with database.connection_context():

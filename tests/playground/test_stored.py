@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 import playground
 from api.app import ApiSettings, create_app
 from api.keys import create_key
-from engine import bundle as b
+from engine.model import bundle as b
 from engine.store.catalog import create_asset, create_rule
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade

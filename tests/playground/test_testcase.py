@@ -5,10 +5,10 @@ import msgspec
 import pytest
 import yaml
 
-from engine.bundle import StateInput
-from engine.bundle import TestCase as BundleTestCase
-from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome, RuleStatus
-from engine.state import Balance, CounterState, EntityState, ProgramState, TierState
+from engine.model.bundle import StateInput
+from engine.model.bundle import TestCase as BundleTestCase
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome, RuleStatus
+from engine.model.state import Balance, CounterState, EntityState, ProgramState, TierState
 from playground.inputs import PlaygroundEvent, StatePane
 from playground.testcase import AppendError, append_test_case, build_test_case, expectation_of, render_test_case
 

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from dsl.values import Optional, UInt
-from engine.result import TraceStep
+from engine.model.result import TraceStep
 from playground.trace import VALUE_CHARS_MAX, format_value, trace_rows
 
 

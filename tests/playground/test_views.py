@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 import playground
-from engine.bundle import TestCase as BundleTestCase
+from engine.model.bundle import TestCase as BundleTestCase
 from playground.examples import example_names
 from tests.playground import samples
 from tests.playground.html import one, select
@@ -175,7 +175,6 @@ def test_result_partial_snapshot(client, snapshot):
 def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
     from api.app import create_app
     from engine.store.db import connect
-
     database = connect(f"sqlite:///{tmp_path / 'api.db'}")
     app = create_app(database, route_handlers=[playground.router], configure_queue_for_app=False)
     with TestClient(app=app) as api:
@@ -190,9 +189,8 @@ def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
 def test_a_saved_test_case_passes_accrual_test_on_the_bundle(client):
     """What was tried becomes a case `accrual test` checks: saved, appended, and run by the same
     test runner CI uses, it passes."""
-    from engine.loader import load_bundle_text
-    from engine.testing import run_test_cases
-
+    from engine.rules.loader import load_bundle_text
+    from engine.evaluator.cases import run_test_cases
     form = {"bundle": samples.BUNDLE, "event": samples.event("cake", 4.5), "participant": samples.PARTICIPANT,
             "name": "member buys cake"}
     block = one(client.post("/playground/test-case", data=form).text, "textarea", id="testcase-yaml").text
@@ -206,9 +204,8 @@ def test_a_saved_test_case_passes_accrual_test_on_the_bundle(client):
 
 @pytest.mark.parametrize("name", example_names())
 def test_every_shipped_example_opens_runs_and_saves_a_passing_case(name):
-    from engine.loader import load_bundle_text
-    from engine.testing import run_test_case
-
+    from engine.rules.loader import load_bundle_text
+    from engine.evaluator.cases import run_test_case
     with TestClient(app=Litestar(route_handlers=[playground.router])) as shipped:
         panes = shipped.get("/playground/example", params={"name": name}).text
         form = {pane: one(panes, "textarea", id=pane).text for pane in ("bundle", "event", "participant")}

@@ -8,7 +8,6 @@ import pytest
 
 from engine.store.db import connect
 from engine.store.migrations import upgrade
-
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -47,7 +46,6 @@ class World:
 
     def __init__(self) -> None:
         from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
-
         self.org = Organisation.create(name="acme")
         self.program = Program.create(organisation=self.org, key="loyalty", name="Loyalty")
         self.pts = Asset.create(organisation=self.org, symbol="PTS", name="Points", scale=2)
@@ -68,8 +66,7 @@ def store_event(world, participant=None, *, key=None, data=None, **fields):
     from datetime import UTC, datetime
 
     from engine.store.db import new_id
-    from engine.store.models_rules import EventRecord
-
+    from engine.store.models import EventRecord
     person = participant or world.alice
     fields = {"participant": person, "external_id": person.external_id, **fields}
     return EventRecord.create(
@@ -80,9 +77,8 @@ def store_event(world, participant=None, *, key=None, data=None, **fields):
 
 def make_rule(world, name="earn", order=None, budgets=None):
     """A stored rule of `world.program` with one CREDIT of PTS."""
-    from engine import bundle as b
+    from engine.model import bundle as b
     from engine.store.catalog import create_rule
-
     rule = b.Rule(name=name, condition="true", order=order, budgets=budgets or [],
                   actions=[b.Credit(asset_id="PTS", amount="10")])
     return create_rule(world.org.id, world.program.id, rule)
@@ -94,9 +90,8 @@ def typical_result(rule, *, amount="10", participant_role="participant", status=
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from engine.result import BudgetUse, EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
-    from engine.state import EntityState, ProgramState
-
+    from engine.model.result import BudgetUse, EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
+    from engine.model.state import EntityState, ProgramState
     target = ResolvedTarget(type="PARTICIPANT", role=participant_role)
     actions = [
         ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="PTS", amount=Decimal(amount),

@@ -3,13 +3,11 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from engine import bundle as b
+from engine.model import bundle as b
 from engine.store.catalog import create_asset, create_rule, program_bundle, rule_to_bundle, update_rule
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import Program
-from engine.store.models_rules import RuleHistory
-
-
+from engine.store.models import RuleHistory
 def rule(name="r", **extra):
     return b.Rule(name=name, condition="true", actions=[b.Credit(asset_id="PTS", amount="1")], **extra)
 
@@ -63,7 +61,6 @@ def test_program_bundle_rebuilds_the_program_and_bumps_versions(world):
 
 def test_touch_program_makes_the_compiled_form_stale(world):
     from engine.store.catalog import touch_program
-
     before = Program.get_by_id(world.program.id).rules_version
     touch_program(world.program.id)
     assert Program.get_by_id(world.program.id).rules_version == before + 1
@@ -75,7 +72,7 @@ def tier_type(**extra):
 
 
 def test_tier_types_update_by_level_key_and_archive_one_way(world):
-    from engine.program import compile_program
+    from engine.rules.program import compile_program
     from engine.store.catalog import (
         archive_tier_type,
         create_tier_type,
@@ -113,7 +110,6 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
 
 def test_tier_type_conflicts_and_lookups(world):
     from engine.store.catalog import create_tier_type, get_tier_type, update_tier_type
-
     org, program = world.org.id, world.program.id
     create_tier_type(org, program, tier_type())
     with pytest.raises(Conflict) as info:

@@ -6,12 +6,11 @@ import threading
 from decimal import Decimal
 
 from engine.store import operations as ops
-from engine.store.accounts import balances_of
+from engine.store.ledger.accounts import balances_of
 from engine.store.effects import post_event_effects
 from engine.store.models import StateCounter
-from engine.store.models_ledger import JournalEntry
-from engine.store.verify import verify
-
+from engine.store.models import JournalEntry
+from engine.store.ledger.verify import verify
 from .conftest import make_rule, store_event, typical_result
 
 THREADS, EVENTS_PER_THREAD = 6, 12
@@ -60,14 +59,13 @@ def test_concurrent_writers_on_one_participant_never_lose_an_update(world, db):
 def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
     """Evaluated and posted in one transaction each (as the worker does), concurrent events of
     different participants on one rule budget: exactly the credits that fit, no budget_conflict."""
-    from engine import bundle as b
-    from engine.evaluate import evaluate_event
+    from engine.model import bundle as b
+    from engine.evaluator.evaluate import evaluate_event
     from engine.store.catalog import create_rule
     from engine.store.context import load_event_context
     from engine.store.db import write_transaction
     from engine.store.models import Participant
-    from engine.store.models_rules import RuleBudget
-
+    from engine.store.models import RuleBudget
     rule = create_rule(world.org.id, world.program.id, b.Rule(
         name="capped", condition="true", actions=[b.Credit(asset_id="PTS", amount="10")],
         budgets=[b.Budget(asset_id="PTS", limit="30")]))

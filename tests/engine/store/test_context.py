@@ -4,17 +4,16 @@ from decimal import Decimal
 
 import pytest
 
-from engine import bundle as b
-from engine.evaluate import evaluate_event
+from engine.model import bundle as b
+from engine.evaluator.evaluate import evaluate_event
 from engine.store import operations as ops
 from engine.store.catalog import create_rule, update_rule
 from engine.store.context import compiled_programs, load_event_context
 from engine.store.effects import post_event_effects
 from engine.store.errors import Conflict, NotFound
 from engine.store.models import Enrolment, Participant, Program
-from engine.store.models_rules import EventRecord
-from engine.store.verify import verify
-
+from engine.store.models import EventRecord
+from engine.store.ledger.verify import verify
 from .conftest import store_event
 
 

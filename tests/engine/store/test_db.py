@@ -12,8 +12,6 @@ import pytest
 
 from engine.store.db import StoreError, connect, database_url, new_id, writer_turn
 from engine.store.models import Asset, Organisation
-
-
 def test_amounts_and_times_round_trip_exactly(db):
     org = Organisation.create(name="acme")
     amount = Decimal("123456789012345678.123456789012345678")

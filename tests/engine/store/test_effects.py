@@ -4,17 +4,16 @@ from decimal import Decimal
 
 import msgspec
 
-from engine import bundle as b
-from engine.result import ResolvedAction, ResolvedTarget, StateChange
+from engine.model import bundle as b
+from engine.model.result import ResolvedAction, ResolvedTarget, StateChange
 from engine.store import operations as ops
-from engine.store.accounts import balances_of
+from engine.store.ledger.accounts import balances_of
 from engine.store.catalog import create_tier_type
 from engine.store.effects import post_event_effects
 from engine.store.models import Participant, ParticipantTier, StateCounter, StateHistory, StateTag
-from engine.store.models_ledger import JournalEntry
-from engine.store.models_rules import EventRecord, RuleBudget, RuleEvaluation
-from engine.store.verify import verify
-
+from engine.store.models import JournalEntry
+from engine.store.models import EventRecord, RuleBudget, RuleEvaluation
+from engine.store.ledger.verify import verify
 from .conftest import make_rule, store_event, typical_result
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
-from engine.state import EntityState, ProgramState
-from engine.store.accounts import balances_of
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
+from engine.model.state import EntityState, ProgramState
+from engine.store.ledger.accounts import balances_of
 from engine.store.db import write_transaction
 from engine.store.effects import post_event_effects
-from engine.store.hashchain import GENESIS, entry_document, entry_hash
-from engine.store.ledger import Ledger
-from engine.store.models_ledger import JournalEntry, LedgerHead, Posting
-from engine.store.movements import Entity, credit
-from engine.store.verify import verify
-
+from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
+from engine.store.ledger.journal import Ledger
+from engine.store.models import JournalEntry, LedgerHead, Posting
+from engine.store.ledger.movements import Entity, credit
+from engine.store.ledger.verify import verify
 from .conftest import make_rule, store_event
 
 AMOUNTS = ["1.25", "2", "3.50", "0.01", "10"]

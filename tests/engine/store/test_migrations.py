@@ -3,7 +3,6 @@ from __future__ import annotations
 import threading
 
 from engine.store.migrations import ALL_MODELS, LATEST_VERSION, REDUNDANT_INDEXES, UNUSED_INDEXES, current_version, upgrade
-
 HUEY_TABLES = {"kv", "schedule", "task", "counter"}
 ALL_VERSIONS = list(range(1, LATEST_VERSION + 1))
 
@@ -53,8 +52,7 @@ def test_steps_4_and_5_drop_the_unneeded_indexes_and_keep_the_wider_ones(fresh_d
 def test_worker_and_listing_queries_use_the_partial_indexes(tmp_path):
     """The partial indexes only help if SQLite picks them: the queries must repeat OPEN_EVENTS."""
     from engine.store.db import connect
-    from engine.store.models_rules import OPEN_EVENTS
-
+    from engine.store.models import OPEN_EVENTS
     db = connect(f"sqlite:///{tmp_path / 'plan.db'}")
     upgrade(db)
     lane = "(organisation_id = ? AND external_id = ?)"

@@ -7,9 +7,7 @@ import pytest
 from engine.store import operations as ops
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import Organisation, Participant
-from engine.store.verify import verify
-
-
+from engine.store.ledger.verify import verify
 def credit(world, amount="10", **extra):
     return ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
                               type="CREDIT", amount=amount, description="goodwill", **extra)

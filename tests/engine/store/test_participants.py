@@ -6,9 +6,7 @@ from engine.store.errors import LedgerRejected, NotFound
 from engine.store.models import Enrolment, Participant
 from engine.store.db import write_transaction
 from engine.store.participants import create_enrolled, set_status, upsert_participant
-from engine.store.state import load_entity_state
-
-
+from engine.store.owner_state import load_entity_state
 def test_upsert_creates_then_updates_by_external_id(world):
     person, created = upsert_participant(world.org.id, "carol", program_id=world.program.id,
                                          profile={"email": "c@example.com"}, tags=["New"], attributes={"a": "1"})

@@ -14,8 +14,7 @@ import pytest
 from engine import queue as q
 from engine.store.db import connect, utcnow
 from engine.store.migrations import upgrade
-from engine.worker.settings import WorkerSettings
-
+from engine.settings import WorkerSettings
 FAST = WorkerSettings(
     event_retry_delays_s=(0, 0),
     event_lease_s=30,
@@ -55,7 +54,6 @@ class World:
 
     def __init__(self) -> None:
         from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
-
         self.org = Organisation.create(name="acme")
         self.program = Program.create(organisation=self.org, key="loyalty", name="Loyalty")
         self.pts = Asset.create(organisation=self.org, symbol="PTS", name="Points", scale=0)
@@ -66,9 +64,8 @@ class World:
     def rule(self, name: str = "earn", *, condition: str = "true", amount: str = "event.amount",
              action: str = "CREDIT"):
         """A stored rule of the program moving `amount` PTS (CREDIT or DEBIT)."""
-        from engine import bundle as b
+        from engine.model import bundle as b
         from engine.store.catalog import create_rule
-
         kind = b.Credit if action == "CREDIT" else b.Debit
         rule = b.Rule(name=name, condition=condition, actions=[kind(asset_id="PTS", amount=amount)])
         return create_rule(self.org.id, self.program.id, rule)
@@ -77,8 +74,7 @@ class World:
               **data):
         """Ingest an event the way the API does: row and wake-up in one transaction."""
         from engine.store.db import write_transaction
-        from engine.store.models_rules import EventRecord
-
+        from engine.store.models import EventRecord
         with write_transaction():
             row = EventRecord.create(
                 organisation=self.org, program=self.program, external_id=external_id, idempotency_key=key,

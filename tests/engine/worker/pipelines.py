@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.result import EvaluationResult, ResolvedAction, ResolvedTarget
-from engine.state import EntityState, ProgramState
-from engine.store import movements
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
+from engine.model.state import EntityState, ProgramState
+from engine.store.ledger import movements
 from engine.store.db import utcnow
-from engine.store.ledger import Ledger
+from engine.store.ledger.journal import Ledger
 from engine.store.models import PARTICIPANT, Asset, Participant
-from engine.store.models_rules import EventRecord
-from engine.store.movements import Entity
+from engine.store.models import EventRecord
+from engine.store.ledger.movements import Entity
 from engine.worker.processor import Applied
-
-
 class CreditOnePoint:
     """Credits 1 PTS to the event's participant, marks the event COMPLETED (as storage's
     `post_event_effects` does) and remembers the order it saw events in.

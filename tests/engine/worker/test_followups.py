@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from engine import bundle as b
+from engine.model import bundle as b
 from engine.store.catalog import create_rule
 from engine.store.db import utcnow, write_transaction
 from engine.store.models import Enrolment, Participant
-from engine.store.models_rules import EventRecord, RuleEvaluation
-from engine.worker import followups, processor, reconciler
-from engine.worker.ordering import has_due, lane_of
-
+from engine.store.models import EventRecord, RuleEvaluation
+from engine.store import followups
+from engine.worker import processor, reconciler
+from engine.store.lanes import has_due, lane_of
 from .conftest import FAST, drain
 from .test_processor import balance_of, reload
 
@@ -108,9 +108,8 @@ def test_writing_the_same_follow_ups_again_creates_nothing(queue, world):
     add_rule(world, "later", "has(event.amount)", schedule("24h"))
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
-    from engine.evaluate import evaluate_event
+    from engine.evaluator.evaluate import evaluate_event
     from engine.store.context import load_event_context
-
     context = load_event_context(origin.id)
     result = evaluate_event(context.program, context.event, context.participant, program_state=context.program_state,
                             budgets=context.budgets)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from engine.errors import EngineError
 from engine.store.db import utcnow
-from engine.store.models_ledger import JournalEntry
-from engine.store.models_rules import EventRecord
-from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint
-from engine.worker import ordering, processor
-from engine.worker.ordering import lane_of
-
+from engine.store.models import JournalEntry
+from engine.store.models import EventRecord
+from engine.store.models import WebhookDelivery, WebhookEndpoint
+from engine.store import lanes as ordering
+from engine.worker import processor
+from engine.store.lanes import lane_of
 from .conftest import FAST
 from .pipelines import CreditOnePoint
 
@@ -138,9 +138,8 @@ def test_a_missing_event_is_a_no_op(queue):
 
 
 def balance_of(person) -> str:
-    from engine.store.accounts import balances_of
+    from engine.store.ledger.accounts import balances_of
     from engine.store.models import PARTICIPANT
-
     balances = balances_of(PARTICIPANT, person.id)
     return str(sum((b.available for b in balances.values()), start=0))
 
@@ -167,7 +166,6 @@ def test_an_unknown_participant_is_created_with_the_events_effects(queue, world)
     event = world.event("carol", key="e1", amount=2.0)
     processor.process_event_task(queue, event.id)
     from engine.store.models import Enrolment, Participant
-
     carol = Participant.get(Participant.external_id == "carol")
     assert reload(event).status == "COMPLETED" and balance_of(carol) == "2"
     assert Enrolment.select().where((Enrolment.participant == carol) & (Enrolment.program == world.program)).exists()
@@ -177,7 +175,6 @@ def test_an_unknown_participant_is_created_with_the_events_effects(queue, world)
 
 def test_a_rejecting_program_fails_the_event_and_creates_nobody(queue, world):
     from engine.store.models import Participant, Program
-
     Program.update(on_unknown_participant="REJECT").execute()
     world.rule()
     event = world.event("mallory", key="e1")
@@ -190,7 +187,6 @@ def test_a_rejecting_program_fails_the_event_and_creates_nobody(queue, world):
 
 def test_an_inactive_program_fails_the_event(queue, world):
     from engine.store.models import Program
-
     world.rule()
     Program.update(status="SUSPENDED").execute()
     event = world.event(key="e1")
@@ -242,7 +238,6 @@ def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, w
 
 def test_immediate_mode_processes_right_after_the_ingest_commit(db, world):
     from engine import queue as q
-
     q.configure_queue(db, "memory://", FAST)
     world.rule(amount="event.amount")
     event = world.event(key="e1", amount=4.0)  # the wake-up runs in this thread after the commit

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine.store.db import utcnow, write_transaction
-from engine.store.models_rules import EventRecord
-from engine.store.models_webhooks import WebhookDelivery, WebhookEndpoint
-from engine.worker import ordering, processor, webhooks
-from engine.worker.ordering import lane_of
+from engine.store.models import EventRecord
+from engine.store.models import WebhookDelivery, WebhookEndpoint
+from engine.store import lanes as ordering
+from engine.worker import processor
+from engine.webhooks import messages as webhooks
+from engine.store.lanes import lane_of
 from engine.worker.reconciler import reconcile
-
 from .conftest import FAST
 from .pipelines import CreditOnePoint
 
@@ -96,7 +97,6 @@ def test_a_delivery_lost_on_its_last_attempt_ends_failed(queue, world):
 
 def test_a_long_lost_wakeup_is_sent_again_even_while_the_queue_is_busy(queue, world):
     from engine.worker.reconciler import STALE_UNDER_LOAD
-
     lost = world.event(key="e1", enqueue=False)
     world.event("bob", key="e2")  # a wake-up still queued: the queue is busy
     stale = utcnow() + timedelta(seconds=FAST.reconcile_stale_s + 1)

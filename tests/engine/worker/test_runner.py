@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.bench.pipeline import System, count_statuses, wait_until
-
-from .receiver import Receiver
+from engine.cli.bench.pipeline import System, count_statuses, wait_until
+from tests.engine.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -100,9 +99,8 @@ def test_webhooks_reach_a_real_receiver_signed_retried_and_resendable(system, tm
     from engine.queue import configure_queue, reset_queue
     from engine.store.db import connect
     from engine.store.models import Organisation
-    from engine.store.models_webhooks import WebhookDelivery
-    from engine.worker import endpoints, signing
-
+    from engine.store.models import WebhookDelivery
+    from engine.webhooks import endpoints, signing
     with Receiver() as receiver:
         db = connect(system.database_url)
         configure_queue(db, "sql")  # this process enqueues the resend's wake-up

@@ -1,0 +1,187 @@
+"""Ingest throughput: `POST /v1/events` beside `GET /v1/health` on the same server, in one run.
+
+    >>> report = measure(requests=2000, concurrency=32, workers=1)
+    >>> report.ratio          # ingest throughput / health throughput
+    0.7
+
+A real uvicorn server (`api.app:app_from_env`) runs on a fresh SQLite database under a temporary
+directory; the load comes from a separate process (an asyncio client with httpx over loopback),
+so client and server do not share an interpreter. Each POST carries a new idempotency key, so
+every request stores an event and its queue row in one transaction: the figure is durable
+ingest, not a cache. The health endpoint is the reference: the same server, auth skipped, no I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    mode: str  # "events" or "health"
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    health: LoadResult
+    events: LoadResult
+    workers: int
+    concurrency: int
+    rounds: int = 1
+
+    @property
+    def ratio(self) -> float:
+        return self.events.per_second / self.health.per_second if self.health.per_second else 0.0
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+async def _load(url: str, key: str, program_id: str, mode: str, requests: int, concurrency: int) -> LoadResult:
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(requests))
+    run_id = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for n in counter:
+            started = time.perf_counter()
+            if mode == "health":
+                response = await client.get("/v1/health")
+                ok = response.status_code == 200
+            else:
+                body = {"program_id": program_id, "external_id": f"user_{n % 1000}",
+                        "idempotency_key": f"{run_id}-{n}", "event_timestamp": "2026-01-01T12:00:00Z",
+                        "event_data": {"type": "purchase", "amount": 12.5, "sku": f"sku_{n % 50}"}}
+                response = await client.post("/v1/events", json=body, headers={"X-API-Key": key})
+                ok = response.status_code == 202
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += 0 if ok else 1
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    latencies.sort()
+    return LoadResult(mode=mode, requests=requests, errors=errors, seconds=seconds,
+                      p50_ms=_percentile(latencies, 0.50), p99_ms=_percentile(latencies, 0.99))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(database_url: str) -> tuple[str, str]:
+    """Schema, queue tables, an organisation with a key and a program: `(key, program_id)`."""
+    from api.keys import create_key
+    from engine.queue import create_queue_tables
+    from engine.store.db import connect, database_proxy
+    from engine.store.migrations import upgrade
+    from engine.store.models import Organisation, Program
+    db = connect(database_url)
+    upgrade(db)
+    create_queue_tables(db)
+    key = create_key("bench")
+    with database_proxy.connection_context():
+        program = Program.create(organisation=Organisation.get(Organisation.name == "bench"), name="Bench")
+    db.close()
+    return key, program.id
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not become ready in time")
+
+
+def _run_client(url: str, key: str, program_id: str, mode: str, requests: int, concurrency: int) -> LoadResult:
+    """The load generator in its own process; it prints one JSON line."""
+    command = [sys.executable, "-m", "engine.cli.bench.ingest", url, key, program_id, mode, str(requests), str(concurrency)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return LoadResult(**json.loads(output.strip().splitlines()[-1]))
+
+
+def measure(*, requests: int = 3000, concurrency: int = 32, workers: int = 1, warmup: int = 200,
+            rounds: int = 3) -> Report:
+    """Start a server, load `/v1/health` and `/v1/events` in alternating rounds, stop the server;
+    the best round of each (alternating rounds keep a busy machine from favouring one endpoint)."""
+    with tempfile.TemporaryDirectory(prefix="accrual-bench-") as directory:
+        database_url = f"sqlite:///{Path(directory) / 'bench.db'}"
+        key, program_id = prepare(database_url)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": "sql"}
+        command = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        server = subprocess.Popen(command, env=env)
+        try:
+            wait_ready(url, server)
+            _run_client(url, key, program_id, "health", warmup, concurrency)
+            _run_client(url, key, program_id, "events", warmup, concurrency)
+            healths, events_runs = [], []
+            for _ in range(rounds):
+                healths.append(_run_client(url, key, program_id, "health", requests, concurrency))
+                events_runs.append(_run_client(url, key, program_id, "events", requests, concurrency))
+            health = max(healths, key=lambda r: r.per_second)
+            events = max(events_runs, key=lambda r: r.per_second)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return Report(health=health, events=events, workers=workers, concurrency=concurrency, rounds=rounds)
+
+
+def format_report(report: Report) -> list[str]:
+    lines = [f"uvicorn workers: {report.workers}, client concurrency: {report.concurrency}, "
+             f"best of {report.rounds} alternating rounds",
+             f"{'endpoint':<18}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"]
+    for name, result in (("GET /v1/health", report.health), ("POST /v1/events", report.events)):
+        lines.append(f"{name:<18}{result.requests:>9}{result.errors:>8}{result.per_second:>10.0f}"
+                     f"{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}")
+    lines.append(f"ingest / health throughput: {report.ratio:.0%}")
+    return lines
+
+
+if __name__ == "__main__":  # the load generator process of `_run_client`
+    url, key, program_id, mode, count, concurrency = sys.argv[1:7]
+    result = asyncio.run(_load(url, key, program_id, mode, int(count), int(concurrency)))
+    print(json.dumps(asdict(result)))

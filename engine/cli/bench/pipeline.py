@@ -1,0 +1,309 @@
+"""Pipeline throughput: events per second from `POST /v1/events` to COMPLETED, beside a trivial
+Huey task on the same queue backend, in the same run.
+
+    >>> report = measure(events=2000, worker_counts=(1, 2))
+    >>> print("\n".join(render(report)))      # one row per worker count: events/s, trivial/s, ratio
+
+Real processes on a fresh SQLite database: one uvicorn API process and 1..N `accrual worker`
+processes (2 threads each). The program has 10 rules (conditions on the event, credits of an
+asset), so every event is claimed, evaluated, posted to the ledger and completed. The reference
+is the same worker processes draining `append_line` tasks (one line appended to a file per
+task) enqueued on the same SqlHuey queue: the cost of the queue itself. It is measured before
+and after the pipeline, each time once the system has settled, and the better figure is kept.
+
+`System` is also what the worker's real-process tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.cli.bench.ingest import free_port, prepare, wait_ready
+from engine.cli.bench.loadgen import Response, post_json_all
+RULES = 10
+WORKER_ENV = {  # fast recovery for tests and benchmarks; production keeps the defaults
+    "ACCRUAL_EVENT_LEASE_S": "3",
+    "ACCRUAL_RECONCILE_INTERVAL_S": "0.5",
+    "ACCRUAL_RECONCILE_STALE_S": "2",
+    "ACCRUAL_EVENT_RETRY_DELAYS": "0.2,0.2,0.2,0.2,0.2",
+    "ACCRUAL_WEBHOOK_RETRY_DELAYS": "0.2,0.2,0.2,0.2,0.2,0.2,0.2",
+    "ACCRUAL_WEBHOOKS_ALLOW_PRIVATE": "1",
+}
+
+
+def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
+    """The asset PTS (scale 0) and `rules` rules: rule i credits when `event.amount` exceeds i."""
+    from engine.model import bundle as b
+    from engine.store.catalog import create_asset, create_rule
+    from engine.store.db import connect
+    from engine.store.models import Program
+    db = connect(database_url)
+    with db.connection_context():
+        organisation_id = Program.get_by_id(program_id).organisation_id
+        create_asset(organisation_id, program_id, b.Asset(symbol="PTS", name="Points", scale=0))
+        for i in range(rules):
+            create_rule(organisation_id, program_id, b.Rule(
+                name=f"tier_{i}", condition=f"event.type == 'purchase' && event.amount > {float(i)}",
+                actions=[b.Credit(asset_id="PTS", amount="1")]))
+    db.close()
+
+
+@dataclass
+class System:
+    """An API server and worker processes on one database under `directory`."""
+
+    directory: Path
+    rules: int = RULES
+    worker_env: dict[str, str] = field(default_factory=lambda: dict(WORKER_ENV))
+    database_url: str = ""
+    key: str = ""
+    program_id: str = ""
+    url: str = ""
+    api: subprocess.Popen | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    def __enter__(self) -> System:
+        self.database_url = f"sqlite:///{self.directory / 'accrual.db'}"
+        self.key, self.program_id = prepare(self.database_url)
+        add_rules(self.database_url, self.program_id, self.rules)
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            env=self._env(), stdout=subprocess.DEVNULL)
+        try:
+            wait_ready(self.url, self.api, timeout_s=120)  # a loaded machine starts uvicorn slowly
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in [*self.workers, self.api]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.api]:
+            if process is not None:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, **self.worker_env, "DATABASE_URL": self.database_url, "QUEUE_URL": "sql"}
+
+    def start_worker(self, threads: int = 2, log: Path | None = None) -> subprocess.Popen:
+        accrual = Path(sys.executable).with_name("accrual")
+        command = [str(accrual), "worker", "-w", str(threads), "--poll-max", "0.1"]
+        if log is None:
+            process = subprocess.Popen(command, env=self._env(), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.STDOUT)
+        else:
+            with open(log, "ab") as output:  # the child keeps its own descriptor
+                process = subprocess.Popen(command, env=self._env(), stdout=output, stderr=subprocess.STDOUT)
+        self.workers.append(process)
+        return process
+
+    def stop_worker(self, process: subprocess.Popen, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
+        process.send_signal(sig)
+        return process.wait(timeout=timeout_s)
+
+    def post_events(self, bodies: list[dict], concurrency: int = 16) -> list[Response]:
+        return asyncio.run(post_json_all(self.url, "/v1/events", bodies, headers={"X-API-Key": self.key},
+                                         concurrency=concurrency))
+
+    def event_body(self, n: int, *, participant: str, amount: float = 5.0, key: str | None = None,
+                   timestamp: str | None = None) -> dict:
+        return {"program_id": self.program_id, "external_id": participant,
+                "idempotency_key": key or f"k-{n}", "event_timestamp": timestamp or "2026-01-01T12:00:00Z",
+                "event_data": {"type": "purchase", "amount": amount, "n": n}}
+
+
+def count_statuses(database_url: str) -> dict[str, int]:
+    """Events by status, read with a connection of this process (the processes write meanwhile)."""
+    import sqlite3
+
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path, timeout=30) as conn:
+        return dict(conn.execute("SELECT status, COUNT(*) FROM event GROUP BY status").fetchall())
+
+
+def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return predicate()
+
+
+@dataclass(frozen=True)
+class Run:
+    workers: int
+    events: int
+    events_per_s: float
+    trivial_tasks: int
+    trivial_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.events_per_s / self.trivial_per_s if self.trivial_per_s else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    rules: int
+    runs: list[Run]
+    processing_per_s: float | None = None  # `processing_rate`: the drain alone, in one thread
+
+
+def _bodies(system: System, events: int) -> list[dict]:
+    """`events` events over 200 participants, amounts 0-11 (so 0 to 10 of the rules credit)."""
+    run_id = uuid.uuid4().hex[:8]
+    return [system.event_body(n, participant=f"user_{n % 200}", amount=float(n % 12), key=f"{run_id}-{n}")
+            for n in range(events)]
+
+
+def _post_all(system: System, bodies: list[dict]) -> None:
+    if any(r.status_code != 202 for r in system.post_events(bodies)):
+        raise RuntimeError("the API refused some events")
+
+
+def _pipeline_rate(system: System, events: int) -> float:
+    bodies = _bodies(system, events)
+    before = count_statuses(system.database_url).get("COMPLETED", 0)
+    started = time.perf_counter()
+    _post_all(system, bodies)
+    # Polled through the partial index of open events: a poll costs the measured system little.
+    if not wait_until(lambda: count_open(system.database_url) == 0, 600, 0.02):
+        raise RuntimeError(f"events did not complete: {count_statuses(system.database_url)}")
+    elapsed = time.perf_counter() - started
+    completed = count_statuses(system.database_url).get("COMPLETED", 0) - before
+    if completed != events:
+        raise RuntimeError(f"{completed} of {events} events completed: {count_statuses(system.database_url)}")
+    return events / elapsed
+
+
+def count_open(database_url: str) -> int:
+    """Events still PENDING or PROCESSING."""
+    import sqlite3
+
+    from engine.store.models import OPEN_EVENTS
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path, timeout=30) as conn:
+        return conn.execute(f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}").fetchone()[0]
+
+
+def _settle(system: System, quiet_s: float = 2.0) -> None:
+    """Wait until no event is open, then a little more: right after a run the processes are still
+    busy (the log checkpoint, the last webhooks), and a reference measured then comes out low."""
+    wait_until(lambda: count_open(system.database_url) == 0, 600, 0.05)
+    time.sleep(quiet_s)
+
+
+def _trivial_rate(system: System, tasks: int) -> float:
+    from engine.queue import configure_queue, reset_queue, submit
+    from engine.store.db import connect
+    out = system.directory / f"trivial-{uuid.uuid4().hex[:6]}.txt"
+    db = connect(system.database_url)
+    queue = configure_queue(db, "sql")
+    started = time.perf_counter()
+    with db.connection_context():
+        for n in range(tasks):
+            with db.atomic():
+                submit(queue, queue.append_line, str(out), str(n))
+
+    def finished() -> bool:
+        return out.exists() and out.read_text().count("\n") >= tasks
+
+    if not wait_until(finished, 600, 0.02):
+        raise RuntimeError("trivial tasks did not finish")
+    elapsed = time.perf_counter() - started
+    reset_queue()
+    db.close_all()
+    return tasks / elapsed
+
+
+def processing_rate(events: int = 2000, rules: int = RULES) -> float:
+    """The worker's own work without the HTTP server and the queue: the same events are posted
+    with no worker running, the API is stopped, then this process drains every participant's
+    lane in one thread (`drain_lane`, with the worker's background checkpoints), timed alone."""
+    from engine.queue import configure_queue, reset_queue
+    from engine.store import statements as fastsql
+    from engine.store.checkpoint import start_background_checkpoints
+    from engine.store.db import connect
+    from engine.store.lanes import Lane
+    from engine.worker.processor import drain_lane
+    with tempfile.TemporaryDirectory(prefix="accrual-processing-") as directory:
+        with System(Path(directory), rules=rules) as system:
+            _post_all(system, _bodies(system, events))
+        db = connect(system.database_url)
+        checkpointer = start_background_checkpoints(db)
+        queue = configure_queue(db, "sql")
+        try:
+            with db.connection_context():
+                lanes = [Lane(organisation_id, external_id, None) for organisation_id, external_id in fastsql.rows(
+                    "SELECT DISTINCT organisation_id, external_id FROM event", [], (str, str))]
+                started = time.perf_counter()
+                done = sum(drain_lane(lane, queue.settings) for lane in lanes)
+                elapsed = time.perf_counter() - started
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
+            reset_queue()
+            db.close_all()
+    if done != events:
+        raise RuntimeError(f"{done} of {events} events processed")
+    return events / elapsed
+
+
+def measure(*, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rules: int = RULES,
+            alone: bool = True) -> Report:
+    """For each worker count: a fresh system, a warm-up, then the trivial figure, the pipeline and
+    the trivial figure again, each on a settled system. The reference is the better trivial
+    figure, so the ratio is never flattered by a reference taken while the system was busy.
+    `alone`: also the processing without HTTP and queue (`processing_rate`)."""
+    runs = []
+    for workers in worker_counts:
+        with tempfile.TemporaryDirectory(prefix="accrual-pipeline-") as directory, \
+                System(Path(directory), rules=rules) as system:
+            for _ in range(workers):
+                system.start_worker()
+            _pipeline_rate(system, min(200, events))  # warm-up: imports, compiled program cache, pools
+            _trivial_rate(system, min(200, events))
+            _settle(system)
+            trivial_before = _trivial_rate(system, events)
+            _settle(system)
+            pipeline = _pipeline_rate(system, events)
+            _settle(system)
+            trivial_after = _trivial_rate(system, events)
+            runs.append(Run(workers=workers, events=events, events_per_s=pipeline, trivial_tasks=events,
+                            trivial_per_s=max(trivial_before, trivial_after)))
+    return Report(rules=rules, runs=runs, processing_per_s=processing_rate(events, rules) if alone else None)
+
+
+def render(report: Report) -> list[str]:
+    lines = [f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
+             "2 threads per worker process",
+             f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}"]
+    for run in report.runs:
+        lines.append(f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}"
+                     f"{run.ratio:>8.0%}")
+    lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue, the better")
+    lines.append("of two runs (before and after the pipeline), each on a settled system")
+    if report.processing_per_s is not None and report.runs:
+        best = max(run.trivial_per_s for run in report.runs)
+        lines.append(f"processing alone (a backlog drained in one thread, no HTTP, no queue): "
+                     f"{report.processing_per_s:.0f} events/s, {report.processing_per_s / best:.0%} of the best trivial rate")
+    return lines

@@ -1,0 +1,108 @@
+"""The CEL variables a rule sees (D6, D7), built from the event and the engine's state.
+
+    >>> event_binding({"type": "purchase", "amount": 120, "items": [{"qty": 2}]})
+    {'type': 'purchase', 'amount': 120.0, 'items': [{'qty': 2.0}]}
+
+* `event`: the event_data, with every JSON number a CEL double (ints become floats, recursively,
+  also when a YAML test case wrote them as ints). A tz-aware datetime (YAML timestamps) stays a
+  CEL timestamp, a naive one is taken as UTC, a date becomes its ISO text.
+* `participant` / `recipient`: `{tags, counters, attributes, tiers, status, external_id, id}`;
+  counters are doubles of their effective value (0 once `reset_after` has elapsed), tiers are
+  `{key: {level, rank}}` with an int rank. `recipient` is null when the event has none.
+* `program`: `{tags, counters, attributes}`.
+* `now`: the event_timestamp.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from engine.model.durations import parse_duration
+from engine.errors import EngineError
+from engine.model.state import CounterState, EntityState, ProgramState
+VARIABLES = frozenset({"event", "participant", "recipient", "program", "now"})
+
+
+class EventDataError(EngineError):
+    code = "INVALID_EVENT_DATA"
+
+
+def event_binding(data: Any) -> Any:
+    """event_data as CEL values: JSON numbers as doubles, everything else as it is."""
+    kind = type(data)
+    if kind is dict:
+        out = {}
+        for key, value in data.items():
+            if type(key) is not str:
+                raise EventDataError(f"event_data keys must be strings, got {key!r}")
+            out[key] = event_binding(value)
+        return out
+    if kind is list or kind is tuple:
+        return [event_binding(item) for item in data]
+    if kind is str or kind is bool or data is None or kind is float:
+        return data
+    if kind is int or kind is Decimal:
+        return float(data)
+    if isinstance(data, datetime):
+        return data if data.tzinfo is not None else data.replace(tzinfo=timezone.utc)
+    if isinstance(data, date):
+        return data.isoformat()
+    raise EventDataError(f"event_data holds a value of unsupported type {kind.__name__}")
+
+
+def event_data_binding(data: Any) -> dict[str, Any]:
+    """The `event` variable: event_data must be a JSON object (a map)."""
+    if type(data) is not dict:
+        raise EventDataError(f"event_data must be an object, got {type(data).__name__}")
+    return event_binding(data)
+
+
+def is_counter_expired(counter: CounterState, now: datetime) -> bool:
+    """True when the counter's `reset_after` has elapsed since `last_reset_at` (lazy reset)."""
+    if not counter.reset_after or counter.last_reset_at is None:
+        return False
+    return counter.last_reset_at + parse_duration(counter.reset_after) <= now
+
+
+def counters_binding(counters: dict[str, CounterState], now: datetime) -> dict[str, float]:
+    return {
+        key: 0.0 if is_counter_expired(counter, now) else float(counter.value)
+        for key, counter in counters.items()
+    }
+
+
+def entity_binding(state: EntityState | None, now: datetime) -> dict[str, Any] | None:
+    """`participant` / `recipient` as CEL sees them; None (CEL null) for no entity."""
+    if state is None:
+        return None
+    return {
+        "id": state.id,
+        "external_id": state.external_id,
+        "status": state.status,
+        "tags": list(state.tags),
+        "counters": counters_binding(state.counters, now),
+        "attributes": dict(state.attributes),
+        "tiers": {
+            key: {"level": tier.level, "rank": tier.rank} for key, tier in state.tiers.items()
+        },
+    }
+
+
+def program_binding(state: ProgramState, now: datetime) -> dict[str, Any]:
+    return {
+        "tags": list(state.tags),
+        "counters": counters_binding(state.counters, now),
+        "attributes": dict(state.attributes),
+    }
+
+
+def lookup_path(bindings: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """Follow a dotted path such as "event.type" through nested maps: (found, value)."""
+    value: Any = bindings
+    for part in path.split("."):
+        if type(value) is not dict or part not in value:
+            return False, None
+        value = value[part]
+    return True, value

@@ -1,0 +1,240 @@
+"""Run a bundle's test cases against the pure engine and explain every difference.
+
+A test case gives an event, the participant's (and recipient's, program's) state before it, and
+what it expects; only the expectations written are compared. The same input conversions serve the
+playground: `state_from_input` and `program_state_from_input` turn the plain numbers and level keys
+people write into engine state.
+
+    >>> results = run_test_cases(load_bundle("rules_examples/coffee_stamps.yaml"))
+    >>> [(r.name, r.passed) for r in results][:1]
+    [('signup earns the welcome stamp', True)]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import msgspec
+
+from engine.model.bundle import Bundle, Expectation, ProgramStateInput, StateInput, TestCase
+from engine.errors import EngineError
+from engine.evaluator.evaluate import evaluate_event
+from engine.model.result import EvaluationResult, ResolvedAction, RuleStatus
+from engine.model.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
+DEFAULT_EVENT_TIMESTAMP = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+_BUCKETS = ("available", "held", "deferred")
+
+
+class TestInputError(EngineError):
+    """A test case's state cannot become engine state (a bad number, an unknown level)."""
+
+    __test__ = False  # not a pytest class
+    code = "INVALID_TEST_INPUT"
+
+
+class TestCaseResult(msgspec.Struct, kw_only=True):
+    """The outcome of one test case: `diff` holds one readable line per difference."""
+
+    __test__ = False
+
+    name: str
+    passed: bool
+    diff: list[str] = msgspec.field(default_factory=list)
+    result: EvaluationResult | None = None
+
+
+def run_test_cases(loaded: Any) -> list[TestCaseResult]:
+    """Run every test case of a loaded bundle (`engine.rules.loader.LoadedBundle`) that compiled.
+
+    Returns an empty list when the bundle did not compile: its problems say why.
+    """
+    if loaded.program is None or loaded.bundle is None:
+        return []
+    return [run_test_case(loaded.program, loaded.bundle, case) for case in loaded.bundle.tests]
+
+
+def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResult:
+    """Evaluate one test case (with a trace) and compare the result with its expectations."""
+    try:
+        participant = state_from_input(case.participant, bundle)
+        recipient = state_from_input(case.recipient, bundle) if case.recipient is not None else None
+        program_state = program_state_from_input(case.program, bundle)
+        budgets = _budgets(case.budgets_consumed)
+    except TestInputError as exc:
+        return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
+    timestamp = case.event_timestamp or DEFAULT_EVENT_TIMESTAMP
+    event = EventInput(event_data=case.event, event_timestamp=timestamp, received_at=case.received_at or timestamp)
+    result = evaluate_event(
+        program, event, participant, recipient=recipient, program_state=program_state, budgets=budgets, trace=True
+    )
+    diff = compare(case.expect, result)
+    if diff:
+        diff.append("rules: " + ", ".join(_outcome_text(outcome) for outcome in result.rules))
+    return TestCaseResult(name=case.name, passed=not diff, diff=diff, result=result)
+
+
+def state_from_input(state: StateInput, bundle: Bundle) -> EntityState:
+    """A participant as written in a test case or the playground, as engine state.
+
+    Example: `StateInput(counters={"stamps": 3}, tiers={"status": "gold"}, balances={"PTS": 120})`
+    gives counters `{"stamps": CounterState(value=Decimal("3"))}`, tier `gold` with its rank, and an
+    AVAILABLE balance of 120 PTS.
+    """
+    return EntityState(
+        external_id=state.external_id,
+        status=state.status,
+        tags=sorted({tag.lower() for tag in state.tags}),
+        counters={key: CounterState(value=_decimal(value, f"counter '{key}'")) for key, value in state.counters.items()},
+        attributes=dict(state.attributes),
+        tiers={tier: _tier_state(bundle, tier, level) for tier, level in state.tiers.items()},
+        balances={symbol: _balance(value, symbol) for symbol, value in state.balances.items()},
+        holds={
+            symbol: {ref: _decimal(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
+            for symbol, refs in state.holds.items()
+        },
+    )
+
+
+def program_state_from_input(state: ProgramStateInput, bundle: Bundle) -> ProgramState:
+    """The program's state as written in a test case (wallet amounts are AVAILABLE balances)."""
+    del bundle  # program state names no tiers; the signature matches state_from_input
+    return ProgramState(
+        tags=sorted({tag.lower() for tag in state.tags}),
+        counters={key: CounterState(value=_decimal(value, f"program counter '{key}'")) for key, value in state.counters.items()},
+        attributes=dict(state.attributes),
+        wallet={symbol: Balance(available=_decimal(value, f"wallet {symbol}")) for symbol, value in state.wallet.items()},
+    )
+
+
+def compare(expect: Expectation, result: EvaluationResult) -> list[str]:
+    """One line per expectation the result does not meet; empty when all are met."""
+    diff: list[str] = []
+    _check(diff, "status", expect.status, result.status)
+    _check(diff, "error_code", expect.error_code, result.error_code)
+    if expect.matched is not None:
+        matched = [outcome.rule for outcome in result.rules if outcome.status == RuleStatus.MATCHED]
+        _check(diff, "matched", expect.matched, matched)
+    if expect.statuses is not None:
+        actual = {outcome.rule: str(outcome.status) for outcome in result.rules}
+        for rule, status in expect.statuses.items():
+            _check(diff, f"statuses.{rule}", status, actual.get(rule, "NOT_EVALUATED"))
+    _compare_amounts(diff, "credits", expect.credits, _sums(result.actions, "CREDIT"))
+    _compare_amounts(diff, "debits", expect.debits, _sums(result.actions, "DEBIT"))
+    _compare_entity(diff, "", expect, result.participant)
+    if expect.recipient is not None:
+        if result.recipient is None:
+            diff.append("recipient: expected a recipient, the event had none")
+        else:
+            recipient_actions = [a for a in result.actions if a.target.role == "recipient"]
+            _compare_amounts(diff, "recipient.credits", expect.recipient.credits, _sums(recipient_actions, "CREDIT"))
+            _compare_amounts(diff, "recipient.debits", expect.recipient.debits, _sums(recipient_actions, "DEBIT"))
+            _compare_entity(diff, "recipient.", expect.recipient, result.recipient)
+    return diff
+
+
+def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: EntityState) -> None:
+    if expect.tags is not None:
+        wanted, actual = sorted({t.lower() for t in expect.tags}), sorted(entity.tags)
+        if wanted != actual:
+            missing, extra = sorted(set(wanted) - set(actual)), sorted(set(actual) - set(wanted))
+            details = ([f"missing: {', '.join(missing)}"] if missing else []) + ([f"unexpected: {', '.join(extra)}"] if extra else [])
+            diff.append(f"{prefix}tags: expected {_show(wanted)}, got {_show(actual)} ({'; '.join(details)})")
+    for key, value in (expect.counters or {}).items():
+        counter = entity.counters.get(key)
+        _check_amount(diff, f"{prefix}counters.{key}", value, counter.value if counter else None)
+    for key, value in (expect.attributes or {}).items():
+        _check(diff, f"{prefix}attributes.{key}", value, entity.attributes.get(key))
+    for tier, level in (expect.tiers or {}).items():
+        state = entity.tiers.get(tier)
+        _check(diff, f"{prefix}tiers.{tier}", level, state.level if state else None)
+    for symbol, wanted in (expect.balances or {}).items():
+        balance = entity.balances.get(symbol, Balance())
+        buckets = wanted if isinstance(wanted, dict) else {"available": wanted}
+        for bucket, amount in buckets.items():
+            _check_amount(diff, f"{prefix}balances.{symbol}.{bucket}", amount, getattr(balance, bucket, None))
+
+
+def _check(diff: list[str], label: str, expected: Any, actual: Any) -> None:
+    if expected is not None and expected != actual:
+        diff.append(f"{label}: expected {_show(expected)}, got {_show(actual)}")
+
+
+def _check_amount(diff: list[str], label: str, expected: Any, actual: Decimal | None) -> None:
+    try:
+        wanted = Decimal(str(expected))
+    except InvalidOperation:
+        diff.append(f"{label}: the expected value {expected!r} is not a number")
+        return
+    if actual is None or wanted != actual:
+        diff.append(f"{label}: expected {expected}, got {_show(actual) if actual is not None else 'nothing'}")
+
+
+def _compare_amounts(diff: list[str], label: str, expected: dict[str, Any] | None, actual: dict[str, Decimal]) -> None:
+    if expected is None:
+        return
+    for symbol in sorted(set(expected) | set(actual)):
+        if symbol not in expected:
+            diff.append(f"{label}.{symbol}: expected nothing, got {actual[symbol]}")
+        else:
+            _check_amount(diff, f"{label}.{symbol}", expected[symbol], actual.get(symbol))
+
+
+def _sums(actions: list[ResolvedAction], kind: str) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for action in actions:
+        if action.type == kind and action.asset and action.amount is not None:
+            sums[action.asset] += action.amount
+    return dict(sums)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return "nothing" if value is None else str(value)
+
+
+def _outcome_text(outcome: Any) -> str:
+    text = f"{outcome.rule} {outcome.status}"
+    if outcome.error:
+        text += f" ({outcome.error_code}: {outcome.error})"
+    return text
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise TestInputError(f"{what}: {value!r} is not a number") from None
+    if not number.is_finite():
+        raise TestInputError(f"{what}: {value!r} is not a finite number")
+    return number
+
+
+def _balance(value: Any, symbol: str) -> Balance:
+    if not isinstance(value, dict):
+        return Balance(available=_decimal(value, f"balance {symbol}"))
+    unknown = sorted(set(value) - set(_BUCKETS))
+    if unknown:
+        raise TestInputError(f"balance {symbol}: unknown bucket {unknown[0]!r}; buckets are {', '.join(_BUCKETS)}")
+    return Balance(**{bucket: _decimal(amount, f"balance {symbol}.{bucket}") for bucket, amount in value.items()})
+
+
+def _tier_state(bundle: Bundle, tier_key: str, level_key: str) -> TierState:
+    for tier in bundle.tiers:
+        if tier.key == tier_key:
+            for level in tier.levels:
+                if level.key == level_key:
+                    return TierState(level=level.key, rank=level.rank)
+            raise TestInputError(f"tier '{tier_key}' has no level '{level_key}'")
+    raise TestInputError(f"unknown tier '{tier_key}'")
+
+
+def _budgets(consumed: dict[str, dict[str, Any]]) -> dict[tuple[str, str], BudgetState]:
+    return {
+        (rule, symbol): BudgetState(consumed=_decimal(amount, f"budgets_consumed {rule}.{symbol}"))
+        for rule, per_asset in consumed.items()
+        for symbol, amount in per_asset.items()
+    }

@@ -1,0 +1,258 @@
+"""Evaluating one event against a compiled program: pure, no I/O, no clock, no randomness.
+
+    >>> result = evaluate_event(program, event, participant)
+    >>> result.status, [(r.rule, r.status) for r in result.rules]
+    ('COMPLETED', [('welcome', 'MATCHED'), ('purchase_points', 'NOT_MATCHED')])
+
+Rules run in (order, name) order (D14). For each ACTIVE rule, in this order of precedence:
+STOPPED when an earlier matched rule had `stop_after_match`; OUTSIDE_TIME_WINDOW when the event's
+`received_at` is outside [active_from, active_to) (D16); NOT_MATCHED when the rule index shows its
+`event.*` guard cannot hold, or its condition is false; SKIPPED_ERROR / SKIPPED_TIMEOUT when the
+condition raised (D9, D10) or returned a non-bool; otherwise MATCHED, and its actions are applied
+to the working state so later rules see them. A matched rule whose credit a budget suppressed is
+BUDGET_EXCEEDED (its other actions still ran). When an action fails the event is FAILED: the rule
+list ends at the failing rule (which carries the error), nothing else is reported, and the state
+after is the state before. After the rules, tiers auto-qualify (reference 2.9).
+
+Encoding the result with `msgspec.json.encode` gives the same bytes for the same inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from typing import Any
+
+from msgspec.structs import replace
+
+from dsl.errors import DslError, DslLimitError
+from dsl.values import Optional, UInt, type_name
+from engine.evaluator.actions import ActionFailure, apply_actions
+from engine.evaluator.bindings import event_data_binding
+from engine.model.bundle import Bundle
+from engine.errors import EngineError
+from engine.limits import check_event_data
+from engine.rules.program import CompiledProgram, CompiledRule, compile_program
+from engine.model.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
+from engine.model.state import BudgetState, EntityState, EventInput, ProgramState
+from engine.evaluator.working import WorkingState
+# Exact arithmetic for every amount an event touches: 24 integer digits and 18 places fit with room
+# to spare, so sums of balances are never rounded by the default 28-digit context.
+_DECIMALS = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+def evaluate_event(
+    program: CompiledProgram | Bundle,
+    event: EventInput,
+    participant: EntityState,
+    *,
+    recipient: EntityState | None = None,
+    program_state: ProgramState | None = None,
+    budgets: Mapping[tuple[str, str], BudgetState] | None = None,
+    trace: bool = False,
+) -> EvaluationResult:
+    """Evaluate `event` for `participant` (and its `recipient`, D17) against every active rule.
+
+    `budgets` maps (rule name, asset symbol) to what the rule's budget has consumed so far. With
+    `trace=True` every rule's condition is evaluated (the index is not used) and each outcome
+    carries the value of every sub-expression."""
+    if isinstance(program, Bundle):
+        program = compile_program(program)
+    program_state = program_state if program_state is not None else ProgramState()
+    now, received_at = _aware(event.event_timestamp), _aware(event.received_at)
+    try:
+        check_event_data(event.event_data)
+        event_value = event_data_binding(event.event_data)
+        working = WorkingState.start(participant, recipient, program_state, budgets or {}, now)
+    except EngineError as exc:
+        return _failed(received_at, [], exc.code, exc.message,
+                       participant, recipient, program_state)
+    with localcontext(_DECIMALS):
+        return _run_rules(program, working, working.bindings(event_value), received_at, trace,
+                          (participant, recipient, program_state))
+
+
+def _run_rules(program, working, bindings, received_at, trace, given) -> EvaluationResult:
+    """The rule loop; `given` is the caller's (participant, recipient, program_state), returned
+    unchanged when an action fails."""
+    flags = None if trace else program.candidates(bindings)
+    outcomes: list[RuleOutcome] = []
+    applied = []
+    stopped_by: str | None = None
+    for rule in program.rules:
+        if stopped_by is not None:
+            outcomes.append(rule.stopped(stopped_by))
+        elif rule.windowed and not rule.in_window(received_at):
+            outcomes.append(rule.outside_window)
+        elif flags is not None and not flags[rule.position]:
+            outcomes.append(rule.not_matched)
+        else:
+            if working.stale:
+                working.refresh(bindings)
+            outcome = _evaluate_condition(rule, bindings, trace)
+            if outcome.status is RuleStatus.MATCHED:
+                try:
+                    actions = apply_actions(rule, bindings, working)
+                except ActionFailure as exc:
+                    outcomes.append(replace(outcome, error=exc.message, error_code=exc.code))
+                    return _failed(received_at, outcomes, exc.code, exc.message, *given)
+                applied.extend(action for action in actions if action.status == "APPLIED")
+                suppressed = any(action.status == "SUPPRESSED" for action in actions)
+                status = RuleStatus.BUDGET_EXCEEDED if suppressed else RuleStatus.MATCHED
+                outcome = replace(outcome, status=status, actions=actions)
+                if rule.stop_after_match:
+                    stopped_by = rule.name
+            outcomes.append(outcome)
+    qualify_tiers(program, working)
+    return EvaluationResult(
+        status="COMPLETED",
+        evaluated_at=received_at,
+        rules=outcomes,
+        actions=applied,
+        state_changes=working.changes,
+        budget_uses=working.budget_use_list(),
+        participant=working.participant,
+        recipient=working.recipient,
+        program=working.program,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _failed(received_at, outcomes, code, message, participant, recipient, program_state):
+    return EvaluationResult(
+        status="FAILED",
+        evaluated_at=received_at,
+        rules=outcomes,
+        actions=[],
+        state_changes=[],
+        budget_uses=[],
+        participant=participant,
+        recipient=recipient,
+        program=program_state,
+        error_code=code,
+        error_message=message,
+    )
+
+
+# --- conditions ---------------------------------------------------------------------------------
+
+
+def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: bool) -> RuleOutcome:
+    steps = None
+    try:
+        if trace:
+            traced = rule.condition.evaluate_traced(bindings)
+            steps = [_trace_step(step) for step in traced.steps]
+            if traced.error is not None:
+                raise traced.error
+            value = traced.value
+        else:
+            value = rule.condition.evaluate(bindings)
+    except DslLimitError as exc:
+        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error=exc.message,
+                        error_code=exc.code, trace=steps)
+    except DslError as exc:
+        return rule.outcome(RuleStatus.SKIPPED_ERROR, error=exc.message,
+                        error_code=exc.code, trace=steps)
+    except RecursionError:
+        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error="evaluation nested too deeply",
+                        error_code="DSL_LIMIT_DEPTH", trace=steps)
+    if value is True:
+        return rule.outcome(RuleStatus.MATCHED, trace=steps)
+    if value is False:
+        if steps is None:
+            return rule.not_matched
+        return rule.outcome(RuleStatus.NOT_MATCHED, trace=steps)
+    return rule.outcome(
+        RuleStatus.SKIPPED_ERROR,
+        error=f"condition must return a bool, got {type_name(value)}",
+        error_code="CONDITION_NOT_BOOL",
+        trace=steps,
+    )
+
+
+def _trace_step(step: Any) -> TraceStep:
+    error = step.error
+    return TraceStep(
+        start=step.start,
+        end=step.end,
+        text=step.text,
+        value=None if error is not None else trace_value(step.value),
+        error=None if error is None else f"{error.code}: {error.message}",
+    )
+
+
+def trace_value(value: Any) -> Any:
+    """A CEL value as plain JSON data: timestamps as RFC 3339, durations as seconds ("90s"),
+    uints as ints, optionals as their value (or null), map keys as text."""
+    kind = type(value)
+    if kind is dict:
+        return {_key_text(k): trace_value(v) for k, v in value.items()}
+    if kind is list:
+        return [trace_value(item) for item in value]
+    if kind is UInt:
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, timedelta):
+        seconds = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
+        return f"{format(seconds.normalize(), 'f')}s"
+    if isinstance(value, Optional):
+        return trace_value(value.value) if value.has_value else None
+    if kind in (str, int, float, bool, bytes) or value is None:
+        return value
+    return str(value)
+
+
+def _key_text(key: Any) -> str:
+    if type(key) is bool:
+        return "true" if key else "false"
+    return key if type(key) is str else str(key)
+
+
+# --- tiers --------------------------------------------------------------------------------------
+
+
+def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
+    """Reference 2.9: after the rules, move the participant (and recipient) up to the highest
+    level whose qualification holds; never down; not for a tier SET_TIER touched in this event,
+    nor for an archived tier."""
+    for role in ("participant", "recipient"):
+        entity = working.entity(role)
+        if entity is None:
+            continue
+        for tier in program.bundle.tiers:
+            if tier.status == "ARCHIVED" or (role, tier.key) in working.tiers_set:
+                continue
+            current = entity.tiers.get(tier.key)
+            best = None
+            for level in tier.levels:
+                if _qualifies(level.qualification, entity.counters):
+                    if best is None or level.rank > best.rank:
+                        best = level
+            if best is not None and (current is None or best.rank > current.rank):
+                working.set_tier(role, tier.key, best.key, best.rank, rule=None)
+
+
+def _qualifies(qualification: Any, counters: Mapping[str, Any]) -> bool:
+    if qualification is None or not qualification.criteria:
+        return False  # a level without criteria is never reached automatically
+    results = []
+    for criterion in qualification.criteria:
+        counter = counters.get(criterion.counter)
+        value = counter.value if counter is not None else Decimal(0)
+        threshold = Decimal(repr(criterion.threshold))
+        results.append(_COMPARE[criterion.operator](value, threshold))
+    return all(results) if qualification.mode == "ALL" else any(results)

@@ -1,0 +1,233 @@
+"""The working copy of the state one event changes (D14): later rules see what earlier rules did,
+and a failed event leaves the caller's state untouched because only copies are changed.
+
+    >>> working = WorkingState.start(participant, None, ProgramState(), {}, now)
+    >>> working.add_tag("participant", "VIP", rule="welcome")   # stored lower-cased, recorded
+    >>> working.participant.tags
+    ['vip']
+
+Every change of a tag, counter, attribute or tier is recorded as a `StateChange` in order.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.evaluator.bindings import entity_binding, is_counter_expired, program_binding
+from engine.limits import check_tag_count
+from engine.model.result import BudgetUse, ResolvedTarget, StateChange
+from engine.model.state import (
+    ZERO,
+    Balance,
+    BudgetState,
+    CounterState,
+    EntityState,
+    ProgramState,
+    TierState,
+)
+
+ROLES = ("participant", "recipient")
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain text without exponent: Decimal("1E+1") -> "10"."""
+    return format(value, "f")
+
+
+def copy_entity(state: EntityState) -> EntityState:
+    # CounterState and TierState are replaced, never changed in place; balances are changed.
+    return EntityState(
+        id=state.id,
+        external_id=state.external_id,
+        status=state.status,
+        tags=sorted({tag.lower() for tag in state.tags}),
+        counters=dict(state.counters),
+        attributes=dict(state.attributes),
+        tiers=dict(state.tiers),
+        balances={symbol: _copy_balance(balance) for symbol, balance in state.balances.items()},
+        holds={symbol: dict(held) for symbol, held in state.holds.items()},
+    )
+
+
+def copy_program(state: ProgramState) -> ProgramState:
+    return ProgramState(
+        tags=sorted({tag.lower() for tag in state.tags}),
+        counters=dict(state.counters),
+        attributes=dict(state.attributes),
+        wallet={symbol: _copy_balance(balance) for symbol, balance in state.wallet.items()},
+    )
+
+
+def _copy_balance(balance: Balance) -> Balance:
+    return Balance(available=balance.available, held=balance.held, deferred=balance.deferred)
+
+
+class WorkingState:
+    """Copies of the participant, recipient and program states plus what this event recorded."""
+
+    def __init__(self, participant, recipient, program, budgets, now: datetime) -> None:
+        self.participant: EntityState = participant
+        self.recipient: EntityState | None = recipient
+        self.program: ProgramState = program
+        self.consumed: dict[tuple[str, str], Decimal] = budgets
+        self.now = now
+        self.changes: list[StateChange] = []
+        self.budget_uses: dict[tuple[str, str], Decimal] = {}
+        self.tiers_set: set[tuple[str, str]] = set()  # (role, tier key) touched by SET_TIER
+        self.stale: set[str] = set()  # roles whose CEL binding must be rebuilt
+
+    @classmethod
+    def start(
+        cls,
+        participant: EntityState,
+        recipient: EntityState | None,
+        program: ProgramState,
+        budgets: Mapping[tuple[str, str], BudgetState],
+        now: datetime,
+    ) -> WorkingState:
+        working = cls(
+            copy_entity(participant),
+            copy_entity(recipient) if recipient is not None else None,
+            copy_program(program),
+            {key: budget.consumed for key, budget in budgets.items()},
+            now,
+        )
+        for role in ("participant", "recipient", "program"):
+            working._reset_expired_counters(role)
+        working.stale.clear()
+        return working
+
+    # --- targets and bindings --------------------------------------------------------------------
+
+    def entity(self, role: str) -> EntityState | ProgramState:
+        if role == "program":
+            return self.program
+        return self.participant if role == "participant" else self.recipient  # type: ignore
+
+    def target(self, role: str) -> ResolvedTarget:
+        if role == "program":
+            return ResolvedTarget(type="PROGRAM")
+        entity = self.entity(role)
+        return ResolvedTarget(
+            type="PARTICIPANT", role=role, id=entity.id, external_id=entity.external_id
+        )
+
+    def bindings(self, event: Any) -> dict[str, Any]:
+        return {
+            "event": event,
+            "participant": entity_binding(self.participant, self.now),
+            "recipient": entity_binding(self.recipient, self.now),
+            "program": program_binding(self.program, self.now),
+            "now": self.now,
+        }
+
+    def refresh(self, bindings: dict[str, Any]) -> None:
+        """Rebuild the bindings of the entities changed since the last refresh."""
+        for role in self.stale:
+            if role == "program":
+                bindings["program"] = program_binding(self.program, self.now)
+            else:
+                bindings[role] = entity_binding(self.entity(role), self.now)
+        self.stale.clear()
+
+    def _record(self, role, state_type, key, operation, old, new, rule) -> None:
+        self.stale.add(role)
+        self.changes.append(
+            StateChange(
+                target=self.target(role),
+                state_type=state_type,
+                key=key,
+                operation=operation,
+                old_value=old,
+                new_value=new,
+                rule=rule,
+            )
+        )
+
+    # --- tags, attributes, counters, tiers ------------------------------------------------------
+
+    def add_tag(self, role: str, tag: str, *, rule: str | None) -> None:
+        tags = self.entity(role).tags
+        index = bisect.bisect_left(tags, tag)
+        if index < len(tags) and tags[index] == tag:
+            return
+        check_tag_count(len(tags) + 1)
+        tags.insert(index, tag)
+        self._record(role, "tag", tag, "add", None, tag, rule)
+
+    def remove_tag(self, role: str, tag: str, *, rule: str | None) -> None:
+        tags = self.entity(role).tags
+        index = bisect.bisect_left(tags, tag)
+        if index < len(tags) and tags[index] == tag:
+            del tags[index]
+            self._record(role, "tag", tag, "remove", tag, None, rule)
+
+    def set_attribute(self, role: str, key: str, value: str, *, rule: str | None) -> None:
+        attributes = self.entity(role).attributes
+        old = attributes.get(key)
+        if old == value:
+            return
+        attributes[key] = value
+        self._record(role, "attribute", key, "set", old, value, rule)
+
+    def increment_counter(
+        self, role: str, key: str, by: Decimal, reset_after: str | None, *, rule: str | None
+    ) -> Decimal:
+        counters = self.entity(role).counters
+        old = counters.get(key)
+        if old is None:
+            new = CounterState(value=by, reset_after=reset_after, last_reset_at=self.now)
+        else:
+            new = CounterState(
+                value=old.value + by,
+                reset_after=reset_after if reset_after is not None else old.reset_after,
+                last_reset_at=old.last_reset_at if old.last_reset_at is not None else self.now,
+            )
+        counters[key] = new
+        old_text = decimal_text(old.value) if old is not None else None
+        self._record(role, "counter", key, "set", old_text, decimal_text(new.value), rule)
+        return new.value
+
+    def _reset_expired_counters(self, role: str) -> None:
+        entity = self.entity(role)
+        if entity is None:
+            return
+        for key in sorted(entity.counters):
+            counter = entity.counters[key]
+            if is_counter_expired(counter, self.now):
+                entity.counters[key] = CounterState(
+                    value=ZERO, reset_after=counter.reset_after, last_reset_at=self.now
+                )
+                self._record(
+                    role, "counter", key, "auto_reset", decimal_text(counter.value), "0", None
+                )
+
+    def set_tier(self, role: str, tier: str, level: str, rank: int, *, rule: str | None) -> None:
+        if rule is not None:
+            self.tiers_set.add((role, tier))
+        tiers = self.entity(role).tiers
+        old = tiers.get(tier)
+        if old is not None and old.level == level:
+            return
+        tiers[tier] = TierState(level=level, rank=rank)
+        self._record(role, "tier", tier, "set", old.level if old else None, level, rule)
+
+    # --- budgets ---------------------------------------------------------------------------------
+
+    def budget_fits(self, rule: str, asset: str, amount: Decimal, limit: Decimal) -> bool:
+        return self.consumed.get((rule, asset), ZERO) + amount <= limit
+
+    def consume_budget(self, rule: str, asset: str, amount: Decimal) -> None:
+        key = (rule, asset)
+        self.consumed[key] = self.consumed.get(key, ZERO) + amount
+        self.budget_uses[key] = self.budget_uses.get(key, ZERO) + amount
+
+    def budget_use_list(self) -> list[BudgetUse]:
+        return [
+            BudgetUse(rule=rule, asset=asset, amount=amount)
+            for (rule, asset), amount in sorted(self.budget_uses.items())
+        ]

@@ -1,0 +1,118 @@
+"""Checks across the pieces of a bundle that compiling the rules does not make.
+
+`engine.rules.program.compile_program` checks what rules refer to (assets, tiers, durations, time
+windows, duplicate rule names). This module checks the rest, after the schema check: duplicate
+asset symbols, tier keys, level keys and ranks, and test names; test cases naming unknown rules,
+assets, tiers or levels; CRON budgets without a cron expression. Every finding is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from engine.model.bundle import Bundle, Rule, StateInput, TestCase
+from engine.rules.problems import ProblemSink
+from engine.model.result import RuleStatus
+from engine.rules.yaml_source import Path
+def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | None = None) -> None:
+    """Report every broken or duplicate name of `bundle` into `sink`.
+
+    `declared` holds the names the file writes per section ("rules", "assets", "tiers"), also of
+    pieces left out for schema problems: naming one of those is not reported again.
+
+    Example: a test case expecting `credits: {POINT: 10}` in a bundle whose asset is `POINTS`
+    gives `UNKNOWN_ASSET` "unknown asset 'POINT'; did you mean 'POINTS'?" at that key.
+    """
+    _duplicates(sink, "DUPLICATE_ASSET", "asset symbol", ((("assets", i, "symbol"), a.symbol) for i, a in enumerate(bundle.assets)))
+    _duplicates(sink, "DUPLICATE_TIER", "tier key", ((("tiers", i, "key"), t.key) for i, t in enumerate(bundle.tiers)))
+    for i, tier in enumerate(bundle.tiers):
+        levels = list(enumerate(tier.levels))
+        _duplicates(sink, "DUPLICATE_TIER_LEVEL", "level key", ((("tiers", i, "levels", k, "key"), lv.key) for k, lv in levels))
+        _duplicates(sink, "DUPLICATE_TIER_LEVEL", "level rank", ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels))
+    _duplicates(sink, "DUPLICATE_TEST_NAME", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests)))
+    names = _Names(bundle, sink, declared or {})
+    for i, rule in enumerate(bundle.rules):
+        _check_budgets(sink, rule, ("rules", i))
+    for i, case in enumerate(bundle.tests):
+        _check_test(names, case, ("tests", i))
+
+
+class _Names:
+    """The names a bundle defines, and checks that report unknown ones with a suggestion."""
+
+    def __init__(self, bundle: Bundle, sink: ProblemSink, declared: dict[str, set[str]]) -> None:
+        self.sink = sink
+        self.assets = {asset.symbol for asset in bundle.assets} | declared.get("assets", set())
+        self.tiers = {tier.key: {level.key for level in tier.levels} for tier in bundle.tiers}
+        self.dropped_tiers = declared.get("tiers", set()) - set(self.tiers)
+        self.rules = {rule.name for rule in bundle.rules} | declared.get("rules", set())
+
+    def asset(self, path: Path, symbol: str) -> bool:
+        return self._known(path, symbol, self.assets, "UNKNOWN_ASSET", "asset", "declare it under `assets`")
+
+    def rule(self, path: Path, name: str) -> None:
+        self._known(path, name, self.rules, "UNKNOWN_RULE", "rule", "rule names are the `name` of each rule")
+
+    def tier_level(self, tier_path: Path, tier: str, level_path: Path, level: str) -> None:
+        if tier in self.dropped_tiers:  # its levels are unknown: the tier itself has a problem
+            return
+        if self._known(tier_path, tier, self.tiers, "UNKNOWN_TIER", "tier", "declare it under `tiers`"):
+            self._known(level_path, level, self.tiers[tier], "UNKNOWN_TIER_LEVEL", f"level of tier '{tier}'", "")
+
+    def _known(self, path: Path, name: str, known: Iterable[str], code: str, what: str, fix: str) -> bool:
+        if name in known:
+            return True
+        close = difflib.get_close_matches(name, list(known), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else (f"; {fix}" if fix else "")
+        self.sink.at(path, code, f"unknown {what} '{name}'{hint}")
+        return False
+
+
+def _duplicates(sink: ProblemSink, code: str, what: str, items: Iterable[tuple[Path, object]]) -> None:
+    first: dict[object, Path] = {}
+    for path, value in items:
+        if value in first:
+            line = sink.document.position(first[value])
+            where = f" (first at line {line.line})" if line else ""
+            sink.at(path, code, f"duplicate {what} {value!r}{where}")
+        else:
+            first[value] = path
+
+
+def _check_budgets(sink: ProblemSink, rule: Rule, path: Path) -> None:
+    for b, budget in enumerate(rule.budgets):
+        if budget.schedule_type == "CRON" and not budget.cron_expression:
+            sink.at(path + ("budgets", b), "MISSING_FIELD", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')")
+
+
+def _check_test(names: _Names, case: TestCase, path: Path) -> None:
+    _check_state(names, case.participant, path + ("participant",))
+    if case.recipient is not None:
+        _check_state(names, case.recipient, path + ("recipient",))
+    for rule_name, per_asset in case.budgets_consumed.items():
+        names.rule(path + ("budgets_consumed", rule_name), rule_name)
+        for symbol in per_asset:
+            names.asset(path + ("budgets_consumed", rule_name, symbol), symbol)
+    expect, expect_path = case.expect, path + ("expect",)
+    while expect is not None:
+        for k, rule_name in enumerate(expect.matched or []):
+            names.rule(expect_path + ("matched", k), rule_name)
+        for rule_name, status in (expect.statuses or {}).items():
+            names.rule(expect_path + ("statuses", rule_name), rule_name)
+            if status not in RuleStatus.__members__:
+                allowed = ", ".join(RuleStatus.__members__)
+                names.sink.at(expect_path + ("statuses", rule_name), "INVALID_VALUE", f"{status!r} is not a rule status; one of: {allowed}")
+        for field in ("credits", "debits", "balances"):
+            for symbol in getattr(expect, field) or {}:
+                names.asset(expect_path + (field, symbol), symbol)
+        for tier, level in (expect.tiers or {}).items():
+            names.tier_level(expect_path + ("tiers", tier), tier, expect_path + ("tiers", tier), level)
+        expect, expect_path = expect.recipient, expect_path + ("recipient",)
+
+
+def _check_state(names: _Names, state: StateInput, path: Path) -> None:
+    for tier, level in state.tiers.items():
+        names.tier_level(path + ("tiers", tier), tier, path + ("tiers", tier), level)
+    for symbol in state.balances:
+        names.asset(path + ("balances", symbol), symbol)

@@ -1,0 +1,177 @@
+"""Per-participant serialisation: which event a worker may take next, and taking it (D15).
+
+An event belongs to its participant's *lane*: the organisation plus the participant's
+`external_id` (or its id when the event named the participant by id). A lane is *busy* while
+one of its events is PROCESSING under a live lease. A worker woken for any event of a lane
+claims the lane's earliest due PENDING event (by `event_timestamp`, then receive time, then id),
+never a later one, so events pending together run one at a time and in timestamp order, whatever
+the order in which their wake-ups arrive and however many workers run.
+
+A claim (`take_next`) happens inside the write transaction that processes the event, or in one of
+its own (`claim_next`): PENDING -> PROCESSING, `attempts + 1`, and `next_attempt_at` set to the
+end of the lease. `attempts` doubles as the fencing token: the
+worker's later writes check it, so a worker whose lease expired (and whose event was handed to
+another) cannot write anything. On SQLite the transaction holds the write lock (`BEGIN
+IMMEDIATE`), on PostgreSQL an advisory lock per lane, so two claimers of one lane never both win.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee
+
+from engine.store import statements as fastsql
+from engine.store.db import is_postgres, utcnow, write_transaction
+from engine.store.models import OPEN_EVENTS, EventRecord
+PENDING, PROCESSING, COMPLETED, FAILED = "PENDING", "PROCESSING", "COMPLETED", "FAILED"
+
+
+@dataclass(frozen=True)
+class Lane:
+    """The events of one participant within one organisation."""
+
+    organisation_id: str
+    external_id: str | None
+    participant_id: str | None
+
+    @property
+    def key(self) -> str:
+        who = f"ext:{self.external_id}" if self.external_id is not None else f"id:{self.participant_id}"
+        return f"{self.organisation_id}|{who}"
+
+    def sql(self) -> str:
+        """The lane's condition as SQL text with `{p}` placeholders (for cached statements)."""
+        if self.external_id is not None:
+            return "(organisation_id = {p} AND external_id = {p})"
+        return "(organisation_id = {p} AND participant_id = {p} AND external_id IS NULL)"
+
+    def params(self) -> list[str | None]:
+        who = self.external_id if self.external_id is not None else self.participant_id
+        return [self.organisation_id, who]
+
+    def where(self) -> peewee.Expression:
+        """The SQL condition selecting this lane's events."""
+        if self.external_id is not None:
+            return (EventRecord.organisation == self.organisation_id) & (
+                EventRecord.external_id == self.external_id
+            )
+        return (EventRecord.organisation == self.organisation_id) & (
+            EventRecord.participant == self.participant_id
+        ) & EventRecord.external_id.is_null()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An event this worker now holds: `attempt` is the fencing token (the row's `attempts`)."""
+
+    event_id: str
+    attempt: int
+    lane: Lane
+
+
+def lane_of(event: EventRecord) -> Lane:
+    return Lane(
+        organisation_id=event.organisation_id,
+        external_id=event.external_id,
+        participant_id=event.participant_id,
+    )
+
+
+def due_time() -> peewee.Node:
+    """When a PENDING event may run: `next_attempt_at`, or its receive time if never scheduled."""
+    return peewee.fn.COALESCE(EventRecord.next_attempt_at, EventRecord.created_at)
+
+
+def claim_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: str | None = None) -> Claim | None:
+    """Take the lane's next event in a transaction of its own, or None when the lane is busy or
+    has nothing due (see `take_next` for `only`).
+
+    >>> claim = claim_next(lane_of(event), lease_s=60)   # -> Claim(event_id=..., attempt=1, ...)
+    """
+    with write_transaction():
+        return take_next(lane, lease_s=lease_s, now=now, only=only)
+
+
+def take_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: str | None = None) -> Claim | None:
+    """`claim_next` inside the caller's write transaction (the claim commits or rolls back with
+    it). With `only`, claim nothing unless the lane's next event is that one."""
+    now = now or utcnow()
+    stamp = EventRecord.next_attempt_at.db_value(now)
+    lock_lanes([lane])
+    # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
+    found = fastsql.rows(
+        f"SELECT id, attempts FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
+        "AND COALESCE(next_attempt_at, created_at) <= {p} "
+        f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PROCESSING' "
+        "AND next_attempt_at > {p}) "
+        "ORDER BY event_timestamp, created_at, id LIMIT 1",
+        [*lane.params(), stamp, *lane.params(), stamp],
+        (str, int),
+    )
+    if not found or (only is not None and found[0][0] != only):
+        return None
+    event_id, attempts = found[0]
+    # Only claimers of this lane change a PENDING row's status, and they hold the lane's lock.
+    fastsql.update(EventRecord, event_id, status=PROCESSING, attempts=attempts + 1,
+                   next_attempt_at=now + timedelta(seconds=lease_s), updated_at=now)
+    return Claim(event_id, attempts + 1, lane)
+
+
+def has_due(lane: Lane, now: datetime | None = None) -> bool:
+    """Whether the lane has a due PENDING event: one read, no write lock, so a wake-up whose lane
+    an earlier wake-up already drained costs no write transaction. A PENDING event this misses
+    (committed just after) has its own wake-up, committed with it, still to come, or a worker
+    already bound to reach it (`lane_is_awake`)."""
+    stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
+    return bool(fastsql.rows(
+        f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
+        "AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT 1",
+        [*lane.params(), stamp], (int,),
+    ))
+
+
+def lane_is_awake(lane: Lane, now: datetime | None = None) -> bool:
+    """Whether a worker is already bound to reach a new event of the lane without a wake-up of
+    its own: the lane has a due PENDING event (whose wake-up, or the drain that is running it,
+    goes on to every due event of the lane, in order) or a PROCESSING one under a live lease
+    (whose worker claims the lane's next event in the transaction that completes it, or hands the
+    lane back to the queue). Call it inside the transaction that stores the new event, after
+    `lock_lanes`: then no worker can end its drain between this check and that commit.
+
+    Under a backlog most events find their lane awake, and the queue carries one wake-up per
+    busy lane instead of one per event."""
+    stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
+    return bool(fastsql.rows(
+        f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND ("
+        "(status = 'PENDING' AND COALESCE(next_attempt_at, created_at) <= {p}) "
+        "OR (status = 'PROCESSING' AND next_attempt_at > {p})) LIMIT 1",
+        [*lane.params(), stamp, stamp], (int,),
+    ))
+
+
+def lock_lanes(lanes: list[Lane]) -> None:
+    """On PostgreSQL take a transaction-scoped advisory lock per lane, in a fixed order (no
+    deadlock between two workers locking the same pair). SQLite's write lock already covers it."""
+    if not is_postgres():
+        return
+    db = EventRecord._meta.database
+    for key in sorted({lane.key for lane in lanes}):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (0x61637275, _signed32(zlib.crc32(key.encode()))))
+
+
+def _signed32(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def still_held(claim: Claim) -> bool:
+    """True while the claim is ours: the row is PROCESSING with our fencing token. Call it inside
+    the transaction that writes the outcome, so the check and the write commit together (on
+    PostgreSQL the row stays locked until then: the reconciler cannot reset it under us)."""
+    lock = " FOR UPDATE" if is_postgres() else ""
+    return bool(fastsql.rows(
+        "SELECT id FROM event WHERE id = {p} AND status = 'PROCESSING' AND attempts = {p}" + lock,
+        [claim.event_id, claim.attempt], (str,),
+    ))

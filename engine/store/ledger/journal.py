@@ -1,0 +1,215 @@
+"""Journal entries, postings and balances, with the invariants checked twice (D18-D20).
+
+A `Ledger` lives inside one write transaction of one organisation:
+
+    ledger = Ledger(organisation_id)                # locks the organisation's ledger head
+    ledger.post("CREDIT", [Leg(issuance, asset, -amount), Leg(available, asset, amount)], ...)
+    ledger.finish()                                 # writes, re-checks in the database, advances the head
+
+`post` checks the entry as it is built (at least two legs, amounts non-zero and at the asset's
+scale, zero sum per asset, no account below zero unless allowed), moves the locked accounts'
+balances in memory and appends the entry to the hash chain (its own sequence, its hash over its
+predecessor's). Nothing reaches the database until `finish`, which writes every built entry with
+one statement, their postings with one, the touched balances with one (guarded: each account
+must still hold the balance it was read with) and then reads back what was written, inside the
+same transaction, proving it again before the caller commits: every entry sums to zero per asset
+and every touched account's balance equals its opening balance plus its new postings. So posting
+N entries costs about what posting one does; a caller that never calls `finish` writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from engine.errors import LedgerInvariantError
+from engine.store import statements as fastsql
+from engine.store.ledger import held
+from engine.store.ledger.accounts import AccountBook
+from engine.store.db import new_id, utcnow
+from engine.store.errors import LedgerRejected
+from engine.store.ledger.hashchain import GENESIS, entry_hash, new_entry_document
+from engine.store.models import SYSTEM, Asset
+from engine.store.models import Account, JournalEntry, LedgerHead, Posting
+ZERO = Decimal(0)
+AMOUNT_INTEGER_DIGITS = 20  # PostgreSQL NUMERIC and SQLite text hold more; this bounds abuse
+
+
+def invariant(condition: bool, message: str, code: str = "LEDGER_INVARIANT", **details) -> None:
+    """Raise `LedgerInvariantError` unless `condition` (survives `python -O`, unlike assert)."""
+    if not condition:
+        raise LedgerInvariantError(message, code=code, **details)
+
+
+def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decimal:
+    """A positive Decimal with exactly the asset's scale, or `LedgerRejected`.
+
+    >>> parse_amount("10.5", asset_with_scale_2)
+    Decimal('10.50')
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise LedgerRejected(f"{what} must be a decimal string, got {value!r}", code="invalid_amount")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise LedgerRejected(f"{what} {value!r} is not a decimal number", code="invalid_amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise LedgerRejected(f"{what} must be positive, got {value!r}", code="invalid_amount")
+    if amount.adjusted() >= AMOUNT_INTEGER_DIGITS:
+        raise LedgerRejected(f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount")
+    if -amount.normalize().as_tuple().exponent > asset.scale:
+        raise LedgerRejected(
+            f"{what} {value} has more decimal places than {asset.symbol}'s scale {asset.scale}",
+            code="invalid_scale", scale=asset.scale,
+        )
+    quantum = Decimal(1).scaleb(-asset.scale)
+    return amount.quantize(quantum)
+
+
+def check_transaction_limit(amount: Decimal, asset: Asset) -> None:
+    if asset.max_transaction_amount is not None and amount > asset.max_transaction_amount:
+        raise LedgerRejected(
+            f"amount {amount} exceeds {asset.symbol}'s max_transaction_amount {asset.max_transaction_amount}",
+            code="max_transaction_amount_exceeded",
+        )
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of an entry: a signed amount on an account (positive credits the account)."""
+
+    account: Account
+    asset: Asset
+    amount: Decimal
+    allow_negative: bool = False
+
+
+class Ledger:
+    """Appends balanced entries for one organisation inside the caller's transaction."""
+
+    def __init__(self, organisation_id: str, locked_head: tuple[int, str] | None = None) -> None:
+        """Lock the organisation's ledger head, or take `locked_head` (sequence, last hash) that
+        the caller has just read with its lock in this transaction (one statement fewer)."""
+        self.organisation_id = organisation_id
+        self.accounts = AccountBook(organisation_id)
+        if locked_head is not None:
+            sequence, last_hash = locked_head
+            self.head = fastsql.built(LedgerHead, {"id": organisation_id, "sequence": sequence, "last_hash": last_hash})
+        else:
+            found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+            if not found:  # the organisation's first entry: create the head, then lock it
+                fastsql.insert(LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}],
+                               ignore_conflicts=True)
+                found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+            self.head = found[0]
+        self.entries: list[JournalEntry] = []
+        self._postings: list[dict] = []  # built, written by `finish`
+        self._balances: dict[str, Decimal] = {}  # account id -> balance after the built entries
+        self._opening: dict[str, Decimal] = {}
+        self._expected_postings: dict[str, list[tuple[str, Decimal]]] = {}
+
+    def post(self, action_type: str, legs: list[Leg], **fields) -> JournalEntry:
+        """Build one entry (fields: program_id, description, event_id, rule_id, rule_version,
+        reference_id, created_by_api_key_id) and move its accounts' balances; `finish` writes it."""
+        _check_legs(legs)
+        for leg in legs:
+            self._opening.setdefault(leg.account.id, leg.account.balance)
+            after = leg.account.balance + leg.amount
+            if leg.amount < 0 and after < 0 and not (leg.allow_negative or leg.account.entity_type == SYSTEM):
+                raise LedgerRejected(
+                    f"insufficient {leg.account.bucket} balance of {leg.asset.symbol}: "
+                    f"{leg.account.balance} available, {-leg.amount} needed",
+                    code="insufficient_funds", bucket=leg.account.bucket, asset=leg.asset.symbol,
+                )
+            leg.account.balance = after
+        unknown = fields.keys() - ENTRY_FIELDS
+        if unknown:
+            raise TypeError(f"unknown journal entry fields: {sorted(unknown)}")
+        created_at = utcnow()
+        entry = fastsql.built(JournalEntry, {
+            "id": new_id(), "organisation": self.organisation_id, "program": fields.pop("program_id", None),
+            "sequence": self.head.sequence + 1, "action_type": action_type, "description": None, "event_id": None,
+            "rule_id": None, "rule_version": None, "created_by_api_key_id": None, "reference_id": None,
+            "created_at": created_at, "prev_hash": self.head.last_hash, "entry_hash": None, **fields,
+        })
+        postings = [
+            {"id": new_id(), "entry": entry.id, "position": position, "account": leg.account.id, "asset": leg.asset.id,
+             "asset_symbol": leg.asset.symbol, "bucket": leg.account.bucket, "entity_type": leg.account.entity_type,
+             "entity_id": leg.account.entity_id, "amount": leg.amount, "created_at": created_at}
+            for position, leg in enumerate(legs)
+        ]
+        entry.entry_hash = entry_hash(new_entry_document(entry.__data__, postings))
+        self._postings.extend(postings)
+        for leg in legs:
+            self._balances[leg.account.id] = leg.account.balance
+        self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
+        self._expected_postings[entry.id] = [(p["asset"], p["amount"]) for p in postings]
+        self.entries.append(entry)
+        return entry
+
+    def finish(self) -> None:
+        """Write the built entries, postings and balances, prove from the database inside this
+        transaction what `post` promised, and advance the head."""
+        if not self.entries:
+            return
+        for start in range(0, len(self.entries), _ROWS_PER_INSERT):
+            fastsql.insert(JournalEntry, [entry.__data__ for entry in self.entries[start:start + _ROWS_PER_INSERT]])
+        for start in range(0, len(self._postings), _ROWS_PER_INSERT):
+            fastsql.insert(Posting, self._postings[start:start + _ROWS_PER_INSERT])
+        # Guarded by the opening balances: an account changed since it was read is refused.
+        fastsql.update_balances(self._balances, utcnow(), expected=self._opening)
+        references = {entry.id: entry.reference_id for entry in self.entries if entry.reference_id is not None}
+        if references:  # what HELD accounts hold under each reference (`held`), under the same locks
+            held.apply_deltas(held.deltas_of(
+                (posting["account"], posting["bucket"], references.get(posting["entry"]), posting["amount"])
+                for posting in self._postings))
+        written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+        deltas: dict[str, Decimal] = defaultdict(Decimal)
+        balances: dict[str, Decimal] = {}
+        for entry_id, asset_id, amount, account_id, balance in fastsql.rows(
+            _RECHECK.format(marks=fastsql.marks(len(self._expected_postings))), list(self._expected_postings),
+            (str, str, Decimal, str, Decimal),
+        ):
+            written[entry_id].append((asset_id, amount))
+            deltas[account_id] += amount
+            balances[account_id] = balance
+        for entry_id, expected in self._expected_postings.items():
+            invariant(sorted(written[entry_id]) == sorted(expected), f"entry {entry_id} postings differ from those built",
+                      code="LEDGER_POSTINGS_MISMATCH", entry_id=entry_id)
+            _check_zero_sum(entry_id, written[entry_id])
+        invariant(set(balances) == set(self._opening), "a touched account is missing", code="LEDGER_BALANCE_MISMATCH")
+        for account_id, balance in balances.items():
+            expected = self._opening[account_id] + deltas[account_id]
+            invariant(balance == expected, f"account {account_id} balance {balance} != {expected}",
+                      code="LEDGER_BALANCE_MISMATCH", account_id=account_id)
+        fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
+
+
+_ROWS_PER_INSERT = 500  # bounds one statement's parameters (SQLite allows 32766)
+
+ENTRY_FIELDS = frozenset({"program_id", "description", "event_id", "rule_id", "rule_version", "reference_id",
+                          "created_by_api_key_id"})
+
+# Postings of this transaction's entries, each with its account's stored balance: one read-back.
+_RECHECK = ('SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p '
+            'JOIN account AS a ON a.id = p.account_id WHERE p.entry_id IN ({marks})')
+
+
+def _check_legs(legs: list[Leg]) -> None:
+    invariant(len(legs) >= 2, "an entry needs at least two postings", code="LEDGER_UNBALANCED")
+    for leg in legs:
+        invariant(leg.amount != 0, "a posting of zero", code="LEDGER_ZERO_POSTING")
+        invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
+        invariant(leg.amount.as_tuple().exponent >= -leg.asset.scale,
+                  f"{leg.amount} is finer than {leg.asset.symbol}'s scale", code="LEDGER_SCALE")
+    _check_zero_sum("(new)", [(leg.asset.id, leg.amount) for leg in legs])
+
+
+def _check_zero_sum(entry_id: str, amounts: list[tuple[str, Decimal]]) -> None:
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for asset_id, amount in amounts:
+        sums[asset_id] += amount
+    unbalanced = {asset_id: total for asset_id, total in sums.items() if total != 0}
+    invariant(not unbalanced, f"entry {entry_id} does not sum to zero: {unbalanced}", code="LEDGER_UNBALANCED",
+              entry_id=entry_id)

@@ -1,0 +1,47 @@
+"""Tables of webhook endpoints, the messages sent to them and their deliveries (reference 2.20)."""
+
+from __future__ import annotations
+
+import peewee
+
+from engine.store.db import utcnow
+from engine.store.fields import JSONField, UTCDateTimeField
+from engine.store.models.core import BaseModel, Organisation, Timestamped
+class WebhookEndpoint(Timestamped):
+    organisation = peewee.ForeignKeyField(Organisation, backref="webhook_endpoints", on_delete="CASCADE")
+    url = peewee.TextField()
+    description = peewee.TextField(null=True)
+    enabled_events = JSONField(default=lambda: ["*"])
+    metadata = JSONField(default=dict)
+    status = peewee.CharField(max_length=16, default="ACTIVE")
+    secret = peewee.CharField(max_length=128)  # whsec_...; needed in clear to sign deliveries
+    deleted_at = UTCDateTimeField(null=True)
+
+
+class WebhookMessage(BaseModel):
+    """One webhook event (the envelope); its `id` is the same for every endpoint receiving it."""
+
+    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    type = peewee.CharField(max_length=64)
+    payload = JSONField()
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class WebhookDelivery(Timestamped):
+    endpoint = peewee.ForeignKeyField(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
+    message = peewee.ForeignKeyField(WebhookMessage, backref="deliveries", on_delete="CASCADE")
+    event_type = peewee.CharField(max_length=64)
+    status = peewee.CharField(max_length=16, default="PENDING")
+    attempt_count = peewee.IntegerField(default=0)
+    max_attempts = peewee.IntegerField(default=8)
+    next_attempt_at = UTCDateTimeField(null=True)
+    last_attempt_at = UTCDateTimeField(null=True)
+    last_response_status = peewee.IntegerField(null=True)
+    last_response_body = peewee.TextField(null=True)
+    last_error = peewee.TextField(null=True)
+    error_code = peewee.CharField(max_length=64, null=True)
+    resend_seq = peewee.IntegerField(default=0)
+    delivered_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("endpoint", "id"), False), (("status", "next_attempt_at"), False))

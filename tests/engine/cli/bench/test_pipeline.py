@@ -1,0 +1,33 @@
+"""The pipeline benchmark runs end to end on real processes and reports both figures."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli.bench.pipeline import Report, Run, render
+from engine.cli import main
+def test_render_shows_both_rates_and_their_ratio():
+    report = Report(rules=10, runs=[Run(workers=2, events=1000, events_per_s=150.0, trivial_tasks=1000,
+                                        trivial_per_s=300.0)])
+    lines = render(report)
+    assert "program of 10 rules" in lines[0]
+    assert lines[2].split() == ["2", "1000", "150", "300", "50%"]
+    assert not any("processing alone" in line for line in lines)
+
+
+def test_render_compares_the_processing_alone_with_the_best_trivial_rate():
+    runs = [Run(workers=w, events=1000, events_per_s=150.0, trivial_tasks=1000, trivial_per_s=t)
+            for w, t in ((1, 400.0), (2, 300.0))]
+    lines = render(Report(rules=10, runs=runs, processing_per_s=180.0))
+    assert lines[-1].endswith("180 events/s, 45% of the best trivial rate")
+
+
+@pytest.mark.slow
+def test_bench_pipeline_command_measures_a_real_run():
+    result = CliRunner().invoke(main, ["bench", "pipeline", "--events", "60", "--workers", "1", "--rules", "2"])
+    assert result.exit_code == 0, result.output
+    row = result.output.splitlines()[2].split()
+    assert row[:2] == ["1", "60"] and float(row[2]) > 0 and float(row[3]) > 0
+    alone = result.output.splitlines()[-1]
+    assert alone.startswith("processing alone") and float(alone.split(": ")[1].split()[0]) > 0

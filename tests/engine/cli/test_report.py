@@ -1,0 +1,28 @@
+from engine.rules.loader import load_bundle_text
+from engine.cli.report import check_files, problem_lines
+def test_problem_lines_show_the_source_line_and_a_caret_that_keeps_tabs():
+    loaded = load_bundle_text("program: {key: demo, name: Demo}\nrules:\n\t- x\n", filename="t.yaml")
+    lines = problem_lines(loaded)
+    assert lines[0].startswith("t.yaml:3:1: error YAML_SYNTAX: ")
+    assert lines[1:] == ["    \t- x", "    ^"]
+
+
+def test_problem_lines_can_leave_out_warnings():
+    loaded = load_bundle_text("program: {key: demo, name: Demo}\nassets: [{symbol: P, name: P, scale: 0}]\n")
+    assert problem_lines(loaded)[0].endswith("warning UNUSED_ASSET: no rule uses asset 'P'")
+    assert problem_lines(loaded, warnings=False) == []
+
+
+def test_check_files_counts_and_styles(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("program: {key: demo, name: Demo}\n", encoding="utf-8")
+    calls = []
+
+    def style(text, **styles):
+        calls.append(styles)
+        return f"<{text}>"
+
+    report = check_files([str(good), str(good)], style=style)
+    assert report.exit_code == 0
+    assert report.lines == ["<checked 2 files: 0 errors, 0 warnings>"]
+    assert calls == [{"fg": "green", "bold": True}]

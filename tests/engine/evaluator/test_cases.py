@@ -1,0 +1,160 @@
+from decimal import Decimal
+
+import pytest
+
+from engine.model.bundle import ProgramStateInput, StateInput
+from engine.rules.loader import load_bundle_text
+from engine.model.state import Balance, CounterState, TierState
+from engine.evaluator.cases import TestInputError, program_state_from_input, run_test_cases, state_from_input
+BUNDLE = """program: {key: demo, name: Demo}
+assets:
+  - {symbol: PTS, name: Points, scale: 2}
+tiers:
+  - key: status
+    levels:
+      - {key: base, rank: 0}
+      - {key: gold, rank: 2}
+rules:
+  - name: earn
+    order: 10
+    condition: event.type == "purchase"
+    actions:
+      - type: CREDIT
+        asset_id: PTS
+        amount: round(event.amount * 0.1, 2)
+      - {type: COUNTER, key: purchases, value: 1}
+      - {type: TAG, tag: buyer}
+  - name: gold_bonus
+    order: 20
+    condition: event.type == "purchase" && participant.tiers.status.level == "gold"
+    actions: [{type: CREDIT, asset_id: PTS, amount: 5}]
+  - name: gift
+    order: 30
+    condition: event.type == "gift"
+    actions: [{type: CREDIT, asset_id: PTS, amount: 1}]
+tests:
+"""
+
+
+def run(tests):
+    loaded = load_bundle_text(BUNDLE + tests)
+    assert loaded.ok, [p.format() for p in loaded.problems]
+    return run_test_cases(loaded)
+
+
+def test_state_from_input_converts_numbers_levels_and_holds():
+    loaded = load_bundle_text(BUNDLE)
+    state = state_from_input(
+        StateInput(
+            tags=["VIP"],
+            counters={"purchases": 3, "spend": "12.5"},
+            tiers={"status": "gold"},
+            balances={"PTS": 10, "GEMS": {"held": "2.5"}},
+            holds={"PTS": {"auth-1": 4}},
+        ),
+        loaded.bundle,
+    )
+    assert state.tags == ["vip"]
+    assert state.counters == {"purchases": CounterState(value=Decimal(3)), "spend": CounterState(value=Decimal("12.5"))}
+    assert state.tiers == {"status": TierState(level="gold", rank=2)}
+    assert state.balances == {"PTS": Balance(available=Decimal(10)), "GEMS": Balance(held=Decimal("2.5"))}
+    assert state.holds == {"PTS": {"auth-1": Decimal(4)}}
+
+
+@pytest.mark.parametrize(
+    "state, message",
+    [
+        (StateInput(counters={"a": "ten"}), "counter 'a': 'ten' is not a number"),
+        (StateInput(counters={"a": "NaN"}), "not a finite number"),
+        (StateInput(tiers={"status": "platinum"}), "tier 'status' has no level 'platinum'"),
+        (StateInput(tiers={"rank": "gold"}), "unknown tier 'rank'"),
+        (StateInput(balances={"PTS": {"pending": 1}}), "unknown bucket 'pending'"),
+    ],
+)
+def test_state_from_input_rejects_what_cannot_be_state(state, message):
+    with pytest.raises(TestInputError, match=message) as caught:
+        state_from_input(state, load_bundle_text(BUNDLE).bundle)
+    assert caught.value.code == "INVALID_TEST_INPUT"
+
+
+def test_program_state_from_input():
+    state = program_state_from_input(
+        ProgramStateInput(tags=["Launch"], counters={"signups": 7}, wallet={"PTS": "1000"}), load_bundle_text(BUNDLE).bundle
+    )
+    assert state.tags == ["launch"]
+    assert state.counters["signups"].value == Decimal(7)
+    assert state.wallet == {"PTS": Balance(available=Decimal(1000))}
+
+
+def test_passing_case_compares_every_given_expectation():
+    [result] = run(
+        "  - name: gold purchase\n    event: {type: purchase, amount: 123.4}\n"
+        "    participant: {tiers: {status: gold}, balances: {PTS: 1}, counters: {purchases: 2}}\n"
+        "    expect:\n      status: COMPLETED\n      matched: [earn, gold_bonus]\n"
+        "      statuses: {earn: MATCHED, gift: NOT_MATCHED}\n"
+        "      credits: {PTS: 17.34}\n      tags: [buyer]\n      counters: {purchases: 3}\n"
+        "      tiers: {status: gold}\n      balances: {PTS: {available: '18.34', held: 0}}\n"
+    )
+    assert result.passed, result.diff
+    assert result.result.status == "COMPLETED"
+    assert all(outcome.trace is not None for outcome in result.result.rules)
+
+
+def test_failing_case_explains_each_difference():
+    [result] = run(
+        "  - name: wrong\n    event: {type: purchase, amount: 10}\n"
+        "    expect:\n      matched: [earn, gold_bonus]\n      credits: {PTS: 2}\n"
+        "      tags: [buyer, vip]\n      counters: {purchases: 5, visits: 1}\n"
+        "      statuses: {gift: MATCHED}\n      attributes: {city: Paris}\n"
+    )
+    assert not result.passed
+    assert result.diff == [
+        "matched: expected [earn, gold_bonus], got [earn]",
+        "statuses.gift: expected MATCHED, got NOT_MATCHED",
+        "credits.PTS: expected 2, got 1.00",
+        "tags: expected [buyer, vip], got [buyer] (missing: vip)",
+        "counters.purchases: expected 5, got 1",
+        "counters.visits: expected 1, got nothing",
+        "attributes.city: expected Paris, got nothing",
+        "rules: earn MATCHED, gold_bonus SKIPPED_ERROR (DSL_NO_SUCH_KEY: no such key: 'status'), gift NOT_MATCHED",
+    ]
+
+
+def test_unexpected_credits_are_differences_when_credits_are_expected():
+    [result] = run("  - name: none expected\n    event: {type: gift}\n    expect: {credits: {}}\n")
+    assert result.diff[0] == "credits.PTS: expected nothing, got 1.00"
+
+
+def test_recipient_expectations():
+    [result] = run(
+        "  - name: gift to a friend\n    event: {type: gift}\n    recipient: {external_id: friend}\n"
+        "    expect:\n      recipient: {credits: {PTS: 1}, balances: {PTS: 1}}\n      balances: {PTS: 0}\n"
+    )
+    assert result.passed, result.diff
+    [missing] = run("  - name: no recipient\n    event: {type: gift}\n    expect: {recipient: {credits: {PTS: 1}}}\n")
+    assert missing.diff[0] == "recipient: expected a recipient, the event had none"
+
+
+def test_bad_state_input_fails_the_case_with_a_reason():
+    [result] = run("  - name: bad counter\n    event: {type: gift}\n    participant: {counters: {a: lots}}\n")
+    assert not result.passed and result.result is None
+    assert result.diff == ["cannot build the state: counter 'a': 'lots' is not a number"]
+
+
+def test_budget_consumption_is_given_to_the_engine():
+    loaded = load_bundle_text(
+        BUNDLE.replace(
+            "    actions: [{type: CREDIT, asset_id: PTS, amount: 1}]\n",
+            "    actions: [{type: CREDIT, asset_id: PTS, amount: 1}]\n    budgets: [{asset_id: PTS, limit: '10'}]\n",
+        )
+        + "  - name: spent budget\n    event: {type: gift}\n    budgets_consumed: {gift: {PTS: 10}}\n"
+        "    expect: {statuses: {gift: BUDGET_EXCEEDED}, credits: {}}\n"
+    )
+    [result] = run_test_cases(loaded)
+    assert result.passed, result.diff
+
+
+def test_a_bundle_that_does_not_compile_runs_no_cases():
+    loaded = load_bundle_text(BUNDLE.replace('"purchase"\n    actions', 'nope\n    actions', 1) + "  - {name: t, event: {}}\n")
+    assert not loaded.ok
+    assert run_test_cases(loaded) == []

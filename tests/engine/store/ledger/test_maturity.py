@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import msgspec
+
+from engine.store.ledger.accounts import balances_of
+from engine.store.effects import post_event_effects
+from engine.store.ledger.maturity import mature_due
+from engine.store.models import Asset
+from engine.store.models import DeferredCredit, JournalEntry
+from engine.store.ledger.verify import verify
+from tests.engine.store.conftest import make_rule, store_event, typical_result
+
+EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def deferred_credit(world, matures_at: str, amount="5"):
+    rule = make_rule(world)
+    result = typical_result(rule, amount=amount)
+    credit = msgspec.structs.replace(result.actions[0], matures_at=matures_at, bucket="DEFERRED")
+    return post_event_effects(store_event(world).id, msgspec.structs.replace(result, actions=[credit]))
+
+
+def test_deferred_credits_mature_once_into_available(world):
+    assert deferred_credit(world, "2026-01-31T00:00:00Z").status == "COMPLETED"
+    assert deferred_credit(world, "720h", amount="2").status == "COMPLETED"  # a duration after the event
+    balance = balances_of("PARTICIPANT", world.alice.id)[world.pts.id]
+    assert (balance.available, balance.deferred) == (Decimal(0), Decimal("7.00"))
+    assert mature_due(EVENT_TIME + timedelta(days=29)) == 0
+    assert mature_due(EVENT_TIME + timedelta(days=29, hours=18)) == 1  # the 720h one is due at 2026-01-31T12:00
+    balance = balances_of("PARTICIPANT", world.alice.id)[world.pts.id]
+    assert (balance.available, balance.deferred) == (Decimal("5.00"), Decimal("2.00"))
+    assert mature_due(EVENT_TIME + timedelta(days=31)) == 1
+    assert mature_due(EVENT_TIME + timedelta(days=400)) == 0
+    balance = balances_of("PARTICIPANT", world.alice.id)[world.pts.id]
+    assert (balance.available, balance.deferred) == (Decimal("7.00"), Decimal("0.00"))
+    assert JournalEntry.select().where(JournalEntry.action_type == "MATURITY").count() == 2
+    assert verify().ok
+
+
+def test_a_past_maturity_credits_available_at_once(world):
+    deferred_credit(world, "2025-06-01T00:00:00Z")
+    assert balances_of("PARTICIPANT", world.alice.id)[world.pts.id].available == Decimal("5.00")
+    assert DeferredCredit.select().count() == 0
+
+
+def test_a_credit_that_cannot_mature_stays_due(world):
+    deferred_credit(world, "1h")
+    Asset.update(status="ARCHIVED").where(Asset.id == world.pts.id).execute()
+    assert mature_due(EVENT_TIME + timedelta(days=1)) == 0
+    Asset.update(status="ACTIVE").where(Asset.id == world.pts.id).execute()
+    assert mature_due(EVENT_TIME + timedelta(days=1)) == 1

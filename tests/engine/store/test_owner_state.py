@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from engine.store import owner_state as st
+from engine.store.models import StateCounter, StateHistory, StateTag
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_tags_are_lower_cased_sets_with_history(world):
+    origin = st.Origin(api_key_id="k1")
+    assert st.add_tag(world.org.id, "PARTICIPANT", world.alice.id, "VIP", origin)
+    assert not st.add_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
+    assert st.remove_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
+    assert not st.remove_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
+    assert StateTag.select().count() == 0
+    rows = [(h.operation, h.changed_by_api_key_id) for h in StateHistory.select().order_by(StateHistory.id)]
+    assert rows == [("add", "k1"), ("remove", "k1")]
+
+
+def test_counters_auto_reset_after_their_period(world):
+    origin = st.Origin()
+    inc = lambda at: st.increment_counter(world.org.id, "PARTICIPANT", world.alice.id, "daily", Decimal(1),  # noqa: E731
+                                          origin, "24h", at=at)
+    assert inc(T0) == 1 and inc(T0 + timedelta(hours=23)) == 2
+    assert inc(T0 + timedelta(hours=25)) == 1
+    row = StateCounter.get(StateCounter.key == "daily")
+    assert row.last_reset_at == T0 + timedelta(hours=25)
+    ops = [h.operation for h in StateHistory.select().order_by(StateHistory.id)]
+    assert ops == ["set", "set", "auto_reset", "set"]
+
+
+def test_attributes_and_absolute_counters(world):
+    origin = st.Origin()
+    assert st.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
+    assert not st.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
+    st.set_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", Decimal("4.5"), origin, reset_after="1h")
+    tags, counters, attributes = st.load_entity_state("PARTICIPANT", world.alice.id)
+    assert attributes == {"city": "Oslo"} and counters["n"].value == Decimal("4.5")
+    assert counters["n"].reset_after == "1h"
+    assert st.delete_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", origin)
+    assert st.delete_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", origin)
+    assert st.load_entity_state("PARTICIPANT", world.alice.id) == ([], {}, {})
