@@ -10,7 +10,6 @@ routes marked `opt={"public": True}` need no API key.
 from __future__ import annotations
 
 import gc
-
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +32,7 @@ from api.ratelimit import RateLimitConfig, RateLimiter
 from engine.queue import configure_queue
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
+
 MIB = 1024 * 1024
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -53,8 +53,11 @@ class ApiSettings(msgspec.Struct, kw_only=True, frozen=True):
         if rate:
             per_s, _, burst = rate.partition("/")
             limit = RateLimitConfig(rate_per_s=float(per_s), burst=int(burst or float(per_s) * 3))
-        return cls(max_body_bytes=int(os.environ.get("ACCRUAL_MAX_BODY_BYTES", MIB)), rate_limit=limit,
-                   queue_url=os.environ.get("QUEUE_URL"))
+        return cls(
+            max_body_bytes=int(os.environ.get("ACCRUAL_MAX_BODY_BYTES", MIB)),
+            rate_limit=limit,
+            queue_url=os.environ.get("QUEUE_URL"),
+        )
 
 
 async def check_request(request: Request) -> None:
@@ -66,8 +69,10 @@ async def check_request(request: Request) -> None:
     keys = [key for key, _ in request.query_params.multi_items()]
     if len(keys) != len(set(keys)):
         repeated = sorted({key for key in keys if keys.count(key) > 1})
-        raise BadRequest(f"query parameters given more than once: {', '.join(repeated)}",
-                         details={"field": repeated[0], "reason": "invalid"})
+        raise BadRequest(
+            f"query parameters given more than once: {', '.join(repeated)}",
+            details={"field": repeated[0], "reason": "invalid"},
+        )
     if request.method not in _BODY_METHODS:
         return
     has_body = request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
@@ -75,8 +80,10 @@ async def check_request(request: Request) -> None:
         return
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise BadRequest(f"request bodies must be application/json, not {media_type or 'unspecified'!r}",
-                         details={"field": "content-type", "reason": "invalid"})
+        raise BadRequest(
+            f"request bodies must be application/json, not {media_type or 'unspecified'!r}",
+            details={"field": "content-type", "reason": "invalid"},
+        )
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -87,10 +94,12 @@ def openapi_config() -> OpenAPIConfig:
         path="/schema",
         servers=[Server(url="/")],
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        components=Components(security_schemes={
-            "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
-            "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer sk_..."),
-        }),
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer sk_..."),
+            }
+        ),
         security=[{"apiKey": []}, {"bearer": []}],
         use_handler_docstrings=True,
     )
@@ -107,8 +116,7 @@ def create_app(
     settings = settings or ApiSettings()
     database = database or connect()
     if configure_queue_for_app:
-        configure_queue(database, settings.queue_url if settings.queue_url is not None
-                        else os.environ.get("QUEUE_URL"))
+        configure_queue(database, settings.queue_url if settings.queue_url is not None else os.environ.get("QUEUE_URL"))
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
     app = Litestar(
         route_handlers=[*CONTROLLERS, *route_handlers],

@@ -14,10 +14,11 @@ from api.queries import programs, rules, tiers
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
 from api.schemas.tiers import TierCreate, TierPatch
-from engine.rules.plan import ApplyError
 from engine.errors import EngineError
+from engine.rules.plan import ApplyError
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import Organisation
+
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
 _TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 
@@ -42,20 +43,42 @@ class DatabaseTarget:
 
     def programs(self) -> list[dict[str, Any]]:
         org = self.principal.organization_id
-        return self._all(lambda cursor: programs.list_programs(
-            org, status=None, include_archived=True, search=None, sort_by="created_at", descending=False,
-            limit=200, cursor=cursor))
+        return self._all(
+            lambda cursor: programs.list_programs(
+                org,
+                status=None,
+                include_archived=True,
+                search=None,
+                sort_by="created_at",
+                descending=False,
+                limit=200,
+                cursor=cursor,
+            )
+        )
 
     def assets(self, program_id: str) -> list[dict[str, Any]]:
         org = self.principal.organization_id
-        return self._all(lambda cursor: programs.list_assets(org, program_id=program_id, status=None, search=None,
-                                                             limit=200, cursor=cursor))
+        return self._all(
+            lambda cursor: programs.list_assets(
+                org, program_id=program_id, status=None, search=None, limit=200, cursor=cursor
+            )
+        )
 
     def rules(self, program_id: str) -> list[dict[str, Any]]:
         org = self.principal.organization_id
-        return self._all(lambda cursor: rules.list_rules(
-            org, program_id=program_id, status=None, include_archived=True, search=None, sort_by="order",
-            descending=False, limit=200, cursor=cursor))
+        return self._all(
+            lambda cursor: rules.list_rules(
+                org,
+                program_id=program_id,
+                status=None,
+                include_archived=True,
+                search=None,
+                sort_by="order",
+                descending=False,
+                limit=200,
+                cursor=cursor,
+            )
+        )
 
     def tiers(self, program_id: str) -> list[dict[str, Any]]:
         org = self.principal.organization_id
@@ -93,8 +116,9 @@ class DatabaseTarget:
             return rules.patch_rule(self.principal, resource_id, msgspec.convert(body, RulePatch))
         raise ApplyError(f"no such operation: {method} /v1/{resource}", code="bad_request")
 
-    def _dispatch_tier(self, method: str, program_id: str, key: str | None, archive: str | None,
-                       body: dict[str, Any], org: str) -> Any:
+    def _dispatch_tier(
+        self, method: str, program_id: str, key: str | None, archive: str | None, body: dict[str, Any], org: str
+    ) -> Any:
         if (method, key, archive) == ("POST", None, None):
             return tiers.create_tier(org, program_id, msgspec.convert(body, TierCreate))
         if method == "PATCH" and key and not archive:

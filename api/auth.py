@@ -119,8 +119,9 @@ class ApiKeyMiddleware(ASGIMiddleware):
             return
         decision = self.limiter.take(principal.organization_id)
         if not decision.allowed:
-            raise TooManyRequests("rate limit exceeded", headers=decision.headers(),
-                                  details={"retry_after": decision.retry_after_s})
+            raise TooManyRequests(
+                "rate limit exceeded", headers=decision.headers(), details={"retry_after": decision.retry_after_s}
+            )
         extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
 
         async def send_with_headers(message: Message) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from engine.store.db import database_proxy
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

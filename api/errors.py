@@ -32,6 +32,7 @@ from dsl.errors import DslError
 from engine.errors import EngineError, LedgerInvariantError
 from engine.store.errors import Conflict as StoreConflict
 from engine.store.errors import NotFound as StoreNotFound
+
 log = logging.getLogger("accrual.api")
 
 
@@ -135,10 +136,10 @@ _HTTP_CODES = {
 }
 
 
-def _envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> Response[ErrorBody]:
-    return Response(ErrorBody(code=code, message=message, details=details or {}),
-                    status_code=status, headers=headers)
+def _envelope(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> Response[ErrorBody]:
+    return Response(ErrorBody(code=code, message=message, details=details or {}), status_code=status, headers=headers)
 
 
 _NAMED_FIELD = re.compile(r"(unknown|missing required) field `([^`]+)`")
@@ -217,8 +218,17 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
 
     Example: `@get("/v1/events/{id}", responses=responses(404))`.
     """
-    descriptions = {400: "Invalid request", 401: "Missing or invalid API key", 404: "Not found",
-                    409: "Conflict", 413: "Body too large", 422: "Operation refused",
-                    429: "Rate limit exceeded", 503: "Not ready"}
-    return {s: ResponseSpec(data_container=ErrorBody, description=descriptions.get(s, "Error"), generate_examples=False)
-            for s in sorted({400, 401, 413, 429, *statuses})}
+    descriptions = {
+        400: "Invalid request",
+        401: "Missing or invalid API key",
+        404: "Not found",
+        409: "Conflict",
+        413: "Body too large",
+        422: "Operation refused",
+        429: "Rate limit exceeded",
+        503: "Not ready",
+    }
+    return {
+        s: ResponseSpec(data_container=ErrorBody, description=descriptions.get(s, "Error"), generate_examples=False)
+        for s in sorted({400, 401, 413, 429, *statuses})
+    }

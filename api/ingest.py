@@ -28,9 +28,9 @@ from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
 from api.schemas.events import EventIngest
 from engine.queue import enqueue_event
 from engine.store.db import database_proxy, is_postgres, new_id, utcnow, write_transaction
-from engine.store.models import Participant, Program
-from engine.store.models import EventRecord
 from engine.store.lanes import lane_is_awake, lane_of, lock_lanes
+from engine.store.models import EventRecord, Participant, Program
+
 IDENTITY_FIELDS = ("external_id", "participant_id", "recipient_id", "recipient_external_id")
 
 
@@ -72,8 +72,12 @@ def _stored_payload(row: EventRecord) -> dict[str, Any]:
         "event_timestamp": row.event_timestamp.astimezone(UTC).isoformat(),
         "event_data": _canonical(row.event_data),
     }
-    stored = {"external_id": row.external_id, "participant_id": row.participant_id,
-              "recipient_id": row.recipient_id, "recipient_external_id": row.recipient_external_id}
+    stored = {
+        "external_id": row.external_id,
+        "participant_id": row.participant_id,
+        "recipient_id": row.recipient_id,
+        "recipient_external_id": row.recipient_external_id,
+    }
     payload.update({k: v for k, v in stored.items() if v is not None})
     return payload
 
@@ -93,8 +97,11 @@ def differing_fields(stored: dict[str, Any], given: dict[str, Any]) -> list[str]
 
 def validate_identity(data: EventIngest) -> None:
     if (data.external_id is None) == (data.participant_id is None):
-        raise field_error("external_id", "exactly one of external_id and participant_id is required",
-                          reason="required" if data.external_id is None else "invalid")
+        raise field_error(
+            "external_id",
+            "exactly one of external_id and participant_id is required",
+            reason="required" if data.external_id is None else "invalid",
+        )
     if data.recipient_id is not None and data.recipient_external_id is not None:
         raise field_error("recipient_id", "at most one of recipient_id and recipient_external_id")
 
@@ -110,16 +117,23 @@ def _check_references(principal: Principal, data: EventIngest) -> None:
     are the worker's business (D11)."""
     org = principal.organization_id
     if _KNOWN_PROGRAMS.get(data.program_id) != org:
-        if not Program.select(Program.id).where((Program.id == data.program_id)
-                                                & (Program.organisation == org)).exists():
+        if (
+            not Program.select(Program.id)
+            .where((Program.id == data.program_id) & (Program.organisation == org))
+            .exists()
+        ):
             raise NotFound("program not found", details={"field": "program_id"})
         if len(_KNOWN_PROGRAMS) > 100_000:
             _KNOWN_PROGRAMS.clear()
         _KNOWN_PROGRAMS[data.program_id] = org
     for field in ("participant_id", "recipient_id"):
         value = getattr(data, field)
-        if value is not None and not Participant.select(Participant.id).where(
-                (Participant.id == value) & (Participant.organisation == org)).exists():
+        if (
+            value is not None
+            and not Participant.select(Participant.id)
+            .where((Participant.id == value) & (Participant.organisation == org))
+            .exists()
+        ):
             raise NotFound("participant not found", details={"field": field})
 
 
@@ -133,10 +147,13 @@ def _sql(name: str) -> str:
     if text is None:
         param = database_proxy.obj.param
         fields = EventRecord._meta.sorted_fields
-        _SQL["find"] = (f'SELECT "id", "payload_hash" FROM "event" '
-                        f'WHERE "program_id" = {param} AND "idempotency_key" = {param}')
-        _SQL["insert"] = (f'INSERT INTO "event" ({", ".join(chr(34) + f.column_name + chr(34) for f in fields)}) '
-                          f'VALUES ({", ".join([param] * len(fields))})')
+        _SQL["find"] = (
+            f'SELECT "id", "payload_hash" FROM "event" WHERE "program_id" = {param} AND "idempotency_key" = {param}'
+        )
+        _SQL["insert"] = (
+            f'INSERT INTO "event" ({", ".join(chr(34) + f.column_name + chr(34) for f in fields)}) '
+            f"VALUES ({', '.join([param] * len(fields))})"
+        )
         text = _SQL[name]
     return text
 
@@ -181,12 +198,19 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
             with database_proxy.atomic() if is_postgres() else contextlib.nullcontext():
                 now = utcnow()
                 row = EventRecord(
-                    id=new_id(), organisation=principal.organization_id, program=data.program_id,
-                    participant=data.participant_id, external_id=data.external_id,
-                    recipient=data.recipient_id, recipient_external_id=data.recipient_external_id,
-                    idempotency_key=data.idempotency_key, payload_hash=digest,
-                    event_data=data.event_data, event_timestamp=data.event_timestamp,
-                    created_at=now, updated_at=now,
+                    id=new_id(),
+                    organisation=principal.organization_id,
+                    program=data.program_id,
+                    participant=data.participant_id,
+                    external_id=data.external_id,
+                    recipient=data.recipient_id,
+                    recipient_external_id=data.recipient_external_id,
+                    idempotency_key=data.idempotency_key,
+                    payload_hash=digest,
+                    event_data=data.event_data,
+                    event_timestamp=data.event_timestamp,
+                    created_at=now,
+                    updated_at=now,
                 )
                 lane = lane_of(row)
                 lock_lanes([lane])  # PostgreSQL: a worker finishing this lane waits for our commit

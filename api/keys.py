@@ -13,6 +13,8 @@ from api.auth import Principal, generate_key, hash_key
 from engine.errors import EngineError
 from engine.store.db import database_proxy, utcnow, write_transaction
 from engine.store.models import ApiKey, Organisation
+
+
 class KeyInfo(msgspec.Struct, kw_only=True):
     id: str
     organisation: str
@@ -46,8 +48,9 @@ def revoke_key(key_or_prefix: str) -> list[KeyInfo]:
         if not rows:
             raise EngineError(f"no API key matches {value!r}", code="not_found")
         ApiKey.update(revoked_at=utcnow()).where(ApiKey.id.in_([r.id for r in rows])).execute()
-    return [KeyInfo(id=r.id, organisation=r.organisation.name, prefix=r.prefix, name=r.name, revoked=True)
-            for r in rows]
+    return [
+        KeyInfo(id=r.id, organisation=r.organisation.name, prefix=r.prefix, name=r.name, revoked=True) for r in rows
+    ]
 
 
 def list_keys(org_name: str | None = None) -> list[KeyInfo]:
@@ -55,19 +58,28 @@ def list_keys(org_name: str | None = None) -> list[KeyInfo]:
         query = ApiKey.select(ApiKey, Organisation).join(Organisation).order_by(ApiKey.id)
         if org_name:
             query = query.where(Organisation.name == org_name)
-        return [KeyInfo(id=r.id, organisation=r.organisation.name, prefix=r.prefix, name=r.name,
-                        revoked=r.revoked_at is not None) for r in query]
+        return [
+            KeyInfo(
+                id=r.id,
+                organisation=r.organisation.name,
+                prefix=r.prefix,
+                name=r.name,
+                revoked=r.revoked_at is not None,
+            )
+            for r in query
+        ]
 
 
 def lookup_key(key_hash: str) -> Principal | None:
     """The principal of an active key with this hash, or None (unknown, revoked, or its
     organisation is not ACTIVE)."""
     with database_proxy.connection_context():
-        row = (ApiKey.select(ApiKey.id, ApiKey.organisation)
-               .join(Organisation)
-               .where((ApiKey.key_hash == key_hash) & ApiKey.revoked_at.is_null()
-                      & (Organisation.status == "ACTIVE"))
-               .first())
+        row = (
+            ApiKey.select(ApiKey.id, ApiKey.organisation)
+            .join(Organisation)
+            .where((ApiKey.key_hash == key_hash) & ApiKey.revoked_at.is_null() & (Organisation.status == "ACTIVE"))
+            .first()
+        )
     if row is None:
         return None
     return Principal(organization_id=row.organisation_id, api_key_id=row.id)

@@ -17,17 +17,20 @@ from collections.abc import Iterator
 import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType as MediaType
-from litestar.openapi.spec import Operation, Reference, Schema
-from litestar.openapi.spec import OpenAPIResponse
+from litestar.openapi.spec import OpenAPIResponse, Operation, Reference, Schema
 
 from api.errors import ErrorBody
 
 ERROR_SCHEMA = ErrorBody.__name__  # the component Litestar generates for the envelope
-DESCRIPTIONS = {400: "Invalid request (bad_request and other validation codes)",
-                401: "Missing, invalid or revoked API key", 404: "Not found (or another organisation's)",
-                409: "Conflict with the stored state", 413: "Body larger than the configured limit",
-                422: "The operation was refused (e.g. insufficient_funds)",
-                429: "Rate limit exceeded (see Retry-After)"}
+DESCRIPTIONS = {
+    400: "Invalid request (bad_request and other validation codes)",
+    401: "Missing, invalid or revoked API key",
+    404: "Not found (or another organisation's)",
+    409: "Conflict with the stored state",
+    413: "Body larger than the configured limit",
+    422: "The operation was refused (e.g. insufficient_funds)",
+    429: "Rate limit exceeded (see Retry-After)",
+}
 
 
 def _operations(app: Litestar) -> Iterator[Operation]:
@@ -42,6 +45,7 @@ def _strict_struct_names() -> set[str]:
     """Names of the request Structs that forbid unknown fields (and the bundle Structs they nest)."""
     from api.schemas.common import Request
     from engine.model.bundle import Struct as BundleStruct
+
     names: set[str] = set()
     stack: list[type] = [Request, BundleStruct]
     while stack:
@@ -67,9 +71,13 @@ def finalize_openapi(app: Litestar) -> None:
     components.schemas = schemas
     if ERROR_SCHEMA not in schemas:
         schemas[ERROR_SCHEMA] = Schema(
-            type="object", required=["code", "message"],  # type: ignore[arg-type]
-            properties={"code": Schema(type="string"), "message": Schema(type="string"),  # type: ignore[arg-type]
-                        "details": Schema(type="object")},  # type: ignore[arg-type]
+            type="object",
+            required=["code", "message"],  # type: ignore[arg-type]
+            properties={
+                "code": Schema(type="string"),
+                "message": Schema(type="string"),  # type: ignore[arg-type]
+                "details": Schema(type="object"),
+            },  # type: ignore[arg-type]
         )
     for operation in _operations(app):
         public = operation.security == [{}]

@@ -33,8 +33,11 @@ class Decision(msgspec.Struct, kw_only=True, frozen=True):
     retry_after_s: int = 0
 
     def headers(self) -> dict[str, str]:
-        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
-                   "X-RateLimit-Reset": str(self.reset_at)}
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_at),
+        }
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after_s)
         return headers
@@ -63,5 +66,6 @@ class RateLimiter:
             self._buckets[org_id] = (tokens, now)
         reset_at = math.ceil(now + (burst - tokens) / rate)
         retry_after = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
-        return Decision(allowed=allowed, limit=burst, remaining=int(tokens), reset_at=reset_at,
-                        retry_after_s=retry_after)
+        return Decision(
+            allowed=allowed, limit=burst, remaining=int(tokens), reset_at=reset_at, retry_after_s=retry_after
+        )

@@ -23,9 +23,10 @@ from typing import Any
 
 from engine.errors import EngineError
 from engine.queue import current_queue
+from engine.settings import WorkerSettings
 from engine.store.operations import Applied, AppliedHook
 from engine.webhooks import messages as webhooks
-from engine.settings import WorkerSettings
+
 OPERATION_TYPES = {
     "CREDIT": "balance.credited",
     "DEBIT": "balance.debited",
@@ -53,8 +54,9 @@ def publisher(organisation_id: str) -> AppliedHook:
     return publish_applied
 
 
-def publish_participant_created(organisation_id: str, participant_id: str, external_id: str,
-                                program_id: str | None) -> None:
+def publish_participant_created(
+    organisation_id: str, participant_id: str, external_id: str, program_id: str | None
+) -> None:
     """`participant.created` for a participant the upsert created; call inside its transaction.
 
     >>> with write_transaction():

@@ -1,8 +1,8 @@
 """The rule language: CEL text compiled once into Python closures (DECISIONS.md D5-D10).
 
-    >>> from dsl import compile_expression
-    >>> compile_expression("event.amount * 2.0", variables={"event"}).evaluate({"event": {"amount": 5.0}})
-    10.0
+>>> from dsl import compile_expression
+>>> compile_expression("event.amount * 2.0", variables={"event"}).evaluate({"event": {"amount": 5.0}})
+10.0
 """
 
 from dsl.errors import (

@@ -37,7 +37,7 @@ class _Block:
     """One `cel.block` being compiled: its environment keys and its slots. A slot is a closure
     (evaluated once, in the block's scope) or, for a use-site slot, its syntax tree."""
 
-    __slots__ = ("key", "scope_key", "slots", "visible", "expansions")
+    __slots__ = ("expansions", "key", "scope_key", "slots", "visible")
 
     def __init__(self, start: int) -> None:
         self.key, self.scope_key = ("cel.block", start), ("cel.block", start, "scope")

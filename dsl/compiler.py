@@ -205,7 +205,7 @@ class Compiler:
     # Calls
 
     def _call(self, node: Node) -> Code:
-        from dsl import macros  # noqa: PLC0415 - macros compile through this module
+        from dsl import macros
 
         name, args = node.args
         if name == "has" and len(args) == 1:
@@ -219,7 +219,7 @@ class Compiler:
         return self.call(function, node, [self.compile(arg) for arg in args])
 
     def _method(self, node: Node) -> Code:
-        from dsl import blocks, macros  # noqa: PLC0415
+        from dsl import blocks, macros
 
         target, name, args, name_offset = node.args
         if blocks.is_block_call(self, target, name):
@@ -289,4 +289,3 @@ def selector(fn: Fn, field: str) -> Fn:
 
 def _global_names() -> Iterable[str]:
     return list(GLOBALS.keys()) + ["has", "now"]
-

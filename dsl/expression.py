@@ -1,11 +1,11 @@
 """The compiled expression: compile once, evaluate many times.
 
-    >>> expr = compile_expression("event.type == 'purchase' && event.amount >= 10.0",
-    ...                           variables={"event", "now"})
-    >>> expr.evaluate({"event": {"type": "purchase", "amount": 12.5}})
-    True
-    >>> expr.equality_guards
-    {'event.type': 'purchase'}
+>>> expr = compile_expression("event.type == 'purchase' && event.amount >= 10.0",
+...                           variables={"event", "now"})
+>>> expr.evaluate({"event": {"type": "purchase", "amount": 12.5}})
+True
+>>> expr.equality_guards
+{'event.type': 'purchase'}
 """
 
 from __future__ import annotations
@@ -36,8 +36,16 @@ class Expression:
     closure made once per expression (not a method) so a call costs one frame, not three.
     """
 
-    __slots__ = ("source", "variables", "equality_guards", "is_constant", "evaluate",
-                 "_tree", "_declared", "_traced_run")  # fmt: skip
+    __slots__ = (
+        "_declared",
+        "_traced_run",
+        "_tree",
+        "equality_guards",
+        "evaluate",
+        "is_constant",
+        "source",
+        "variables",
+    )  # fmt: skip
 
     def __init__(self, source: str, tree: Node, declared: frozenset[str] | None) -> None:
         compiler = Compiler(source, declared)
@@ -90,7 +98,9 @@ class Expression:
         return f"Expression({self.source!r})"
 
 
-def _evaluator(run: Fn, private_env: bool, locate: Callable[[DslEvalError, Any], None]) -> Callable[[Mapping[str, Any]], Any]:
+def _evaluator(
+    run: Fn, private_env: bool, locate: Callable[[DslEvalError, Any], None]
+) -> Callable[[Mapping[str, Any]], Any]:
     if private_env:
         # Comprehension variables and the cost budget live in a copy, never in the caller's dict.
         def evaluate_in_copy(bindings: Mapping[str, Any]) -> Any:

@@ -31,9 +31,7 @@ class Budget:
     def charge(self, units: int) -> None:
         self.remaining -= units
         if self.remaining < 0:
-            raise DslLimitError(
-                f"evaluation exceeded its cost budget of {COST_MAX} units", code="DSL_LIMIT_COST"
-            )
+            raise DslLimitError(f"evaluation exceeded its cost budget of {COST_MAX} units", code="DSL_LIMIT_COST")
 
 
 def check_string(value: str) -> str:

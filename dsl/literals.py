@@ -82,7 +82,7 @@ def string_literal(token: str) -> str | bytes:
 
 def _escape(code: str, as_bytes: bool) -> bytes:
     head = code[0]
-    if head in "xX" and len(code) == 3 or head in "0123" and len(code) == 3:
+    if (head in "xX" and len(code) == 3) or (head in "0123" and len(code) == 3):
         number = int(code[1:], 16) if head in "xX" else int(code, 8)
         return bytes([number]) if as_bytes else chr(number).encode()
     if head in "uU" and len(code) > 1:

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 from dsl import operators
 from dsl.errors import DslEvalError, DslSyntaxError
 from dsl.limits import Budget, check_length
-from dsl.resolve import MISSING, BUDGET
+from dsl.resolve import BUDGET, MISSING
 from dsl.specialize import Code, Env, Fn
 from dsl.syntax import Node
 from dsl.values import Optional
 
 if TYPE_CHECKING:
     from dsl.compiler import Compiler
+
 
 def compile_has(compiler: Compiler, node: Node, arg: Node) -> Code:
     if arg.kind != "select":

@@ -26,8 +26,25 @@ from dsl.limits import DEPTH_MAX, SOURCE_LENGTH_MAX
 from dsl.syntax import Node
 
 RESERVED = frozenset(
-    "as break const continue else for function if import let loop package namespace return var "
-    "void while".split()
+    [
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ]
 )
 
 _PARSER = Lark.open(
@@ -68,8 +85,13 @@ def parse(text: str) -> Node:
     if not isinstance(text, str):
         raise DslSyntaxError(f"an expression must be a string, not {type(text).__name__}")
     if len(text) > SOURCE_LENGTH_MAX:
-        raise positioned(DslLimitError, f"expression of {len(text)} characters exceeds the limit "
-                         f"of {SOURCE_LENGTH_MAX}", text, SOURCE_LENGTH_MAX, code="DSL_LIMIT_LENGTH")
+        raise positioned(
+            DslLimitError,
+            f"expression of {len(text)} characters exceeds the limit of {SOURCE_LENGTH_MAX}",
+            text,
+            SOURCE_LENGTH_MAX,
+            code="DSL_LIMIT_LENGTH",
+        )
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
@@ -120,8 +142,13 @@ class _Builder(Transformer_NonRecursive):
         start, end = _span(meta, parts)
         depth = 1 + max((c.depth for c in _nodes_of(args)), default=0)
         if depth > DEPTH_MAX:
-            raise positioned(DslLimitError, f"expression nests deeper than {DEPTH_MAX} levels",
-                             self.text, start, code="DSL_LIMIT_DEPTH")
+            raise positioned(
+                DslLimitError,
+                f"expression nests deeper than {DEPTH_MAX} levels",
+                self.text,
+                start,
+                code="DSL_LIMIT_DEPTH",
+            )
         return Node(kind, args, start, end, depth)
 
     def _name(self, token: Token) -> str:

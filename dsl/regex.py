@@ -37,13 +37,9 @@ def compile_pattern(pattern: str) -> re2._Regexp:
         return re2.compile(pattern, _OPTIONS)
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args else "invalid pattern"
-        raise DslEvalError(
-            f"invalid regular expression {pattern!r}: {reason}", code="DSL_INVALID_ARGUMENT"
-        ) from exc
+        raise DslEvalError(f"invalid regular expression {pattern!r}: {reason}", code="DSL_INVALID_ARGUMENT") from exc
     except UnicodeEncodeError as exc:
-        raise DslEvalError(
-            "regular expression contains an unpaired surrogate", code="DSL_INVALID_ARGUMENT"
-        ) from exc
+        raise DslEvalError("regular expression contains an unpaired surrogate", code="DSL_INVALID_ARGUMENT") from exc
 
 
 def regex_matches(text: str, pattern: str) -> bool:

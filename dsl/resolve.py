@@ -47,7 +47,7 @@ def resolve_name(compiler: Compiler, node: Node) -> Code:
     fields = parts[base_length:]
     if fields and compiler.tracer is not None:
         # Traced: every prefix of the chain is a sub-expression of its own with its own step.
-        from dsl.compiler import selector  # noqa: PLC0415 - the compiler imports this module
+        from dsl.compiler import selector
 
         operand = compiler.compile(node.args[0])
         return Code(selector(operand.fn, fields[-1]))

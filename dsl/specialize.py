@@ -30,7 +30,7 @@ class Code:
     operator can then do that lookup itself and save a call, falling back to `fn` for errors.
     """
 
-    __slots__ = ("fn", "value", "path")
+    __slots__ = ("fn", "path", "value")
 
     def __init__(self, fn: Fn, value: Any = _NO_VALUE, path: tuple[str, ...] | None = None) -> None:
         self.fn, self.value, self.path = fn, value, path

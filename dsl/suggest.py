@@ -1,7 +1,7 @@
 """The "did you mean" of unknown names: the nearest known name by edit distance.
 
-    >>> nearest("evnt", ["event", "participant"])
-    'event'
+>>> nearest("evnt", ["event", "participant"])
+'event'
 """
 
 from __future__ import annotations

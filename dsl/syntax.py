@@ -27,7 +27,7 @@ from typing import Any
 
 
 class Node:
-    __slots__ = ("kind", "args", "start", "end", "depth")
+    __slots__ = ("args", "depth", "end", "kind", "start")
 
     def __init__(self, kind: str, args: tuple[Any, ...], start: int, end: int, depth: int) -> None:
         self.kind, self.args, self.start, self.end, self.depth = kind, args, start, end, depth

@@ -13,7 +13,7 @@ Python keeps microseconds, not nanoseconds: parsing truncates sub-microsecond di
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dsl.errors import DslEvalError
 from dsl.values import type_name
 
-UTC = timezone.utc
+UTC = UTC
 TIMESTAMP_MIN = datetime(1, 1, 1, tzinfo=UTC)
 TIMESTAMP_MAX = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
 DURATION_NANOS_MIN, DURATION_NANOS_MAX = -(2**63), 2**63 - 1

@@ -1,12 +1,12 @@
 """CEL values as Python values, and the equality every part of the language shares.
 
-    CEL type    Python
-    int         int (never bool)          uint       UInt (an int subclass)
-    double      float                     bool       bool
-    string      str                       bytes      bytes
-    null_type   None                      list       list
-    map         dict                      timestamp  tz-aware datetime.datetime
-    duration    datetime.timedelta        optional   Optional (this module)
+CEL type    Python
+int         int (never bool)          uint       UInt (an int subclass)
+double      float                     bool       bool
+string      str                       bytes      bytes
+null_type   None                      list       list
+map         dict                      timestamp  tz-aware datetime.datetime
+duration    datetime.timedelta        optional   Optional (this module)
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class UInt(int):
 class Optional:
     """A CEL optional value (`optional.of(x)`, `optional.none()`, `a.?b`)."""
 
-    __slots__ = ("value", "has_value")
+    __slots__ = ("has_value", "value")
 
     def __init__(self, value: Any = None, has_value: bool = False) -> None:
         self.value, self.has_value = value, has_value
@@ -77,6 +77,7 @@ class CelType:
 
     def __repr__(self) -> str:
         return self.name
+
 
 _TYPE_NAMES: dict[type, str] = {
     bool: "bool",

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from engine.errors import LimitExceeded
+
 RULES_PER_PROGRAM_MAX = 10_000  # active or not; one evaluation walks all of them
 ACTIONS_PER_RULE_MAX = 50  # the bundle schema enforces the same number for files and the API
 BUDGETS_PER_RULE_MAX = 20
@@ -57,9 +58,7 @@ def check_event_data(event_data: Any) -> None:
     try:
         size = len(_encoder.encode(event_data))
     except (TypeError, ValueError, OverflowError) as exc:
-        raise LimitExceeded(
-            f"event_data cannot be encoded as JSON: {exc}", code="LIMIT_EVENT_DATA_TYPE"
-        ) from exc
+        raise LimitExceeded(f"event_data cannot be encoded as JSON: {exc}", code="LIMIT_EVENT_DATA_TYPE") from exc
     if size > EVENT_DATA_BYTES_MAX:
         raise LimitExceeded(
             f"event_data is {size} bytes as JSON; the limit is {EVENT_DATA_BYTES_MAX}",

@@ -32,6 +32,7 @@ from peewee import Database
 
 from engine.errors import EngineError
 from engine.settings import WorkerSettings
+
 QUEUE_NAME = "accrual"
 
 
@@ -89,8 +90,9 @@ class ReadFirstSqlStorage(SqlStorage):
 
 def sql_huey(database: Database) -> Huey:
     """SqlHuey on the application database (with `ReadFirstSqlStorage`)."""
-    return Huey(QUEUE_NAME, storage_class=ReadFirstSqlStorage, database=database, create_tables=False, results=False,
-                utc=True)
+    return Huey(
+        QUEUE_NAME, storage_class=ReadFirstSqlStorage, database=database, create_tables=False, results=False, utc=True
+    )
 
 
 def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, bool]:
@@ -110,8 +112,7 @@ def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, 
             return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True), False
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise QueueError(
-                "QUEUE_URL is redis:// but the redis package is not installed "
-                "(pip install 'accrual[redis]')",
+                "QUEUE_URL is redis:// but the redis package is not installed (pip install 'accrual[redis]')",
                 code="QUEUE_URL_INVALID",
             ) from exc
     if url == "memory://":
@@ -123,9 +124,7 @@ def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, 
     )
 
 
-def configure_queue(
-    database: Database, queue_url: str | None = None, settings: WorkerSettings | None = None
-) -> Queue:
+def configure_queue(database: Database, queue_url: str | None = None, settings: WorkerSettings | None = None) -> Queue:
     """Build the queue for this process and make it the one `enqueue_event` uses.
 
     Every process (API, worker, CLI) calls this once at start with the application database.
@@ -237,11 +236,13 @@ def connection(database: Database) -> Iterator[None]:
 
 def _process_event(event_id: str) -> None:
     from engine.worker.processor import process_event_task
+
     process_event_task(current_queue(), event_id)
 
 
 def _deliver_webhook(delivery_id: str) -> None:
     from engine.webhooks.delivery import deliver_task
+
     deliver_task(current_queue(), delivery_id)
 
 

@@ -1,15 +1,15 @@
 """The worker's tunables, read once from the environment.
 
-    ACCRUAL_EVENT_RETRY_DELAYS     "2,4,8,16,32"  seconds before each retry of a failed attempt (D13);
-                                                  an event gets 1 + len(delays) attempts. "0,0" in tests
-    ACCRUAL_EVENT_LEASE_S          60             how long a claimed (PROCESSING) event belongs to its
-                                                  worker before the reconciler may hand it to another
-    ACCRUAL_RECONCILE_INTERVAL_S   10             how often the reconciler runs
-    ACCRUAL_RECONCILE_STALE_S      30             a PENDING row untouched this long is woken again
-    ACCRUAL_WEBHOOK_RETRY_DELAYS   "5,300,1800,7200,18000,36000,36000"
-                                                  seconds between the 8 attempts of a delivery (D27)
-    ACCRUAL_WEBHOOK_TIMEOUT_S      10             per attempt: connect, TLS, send and read
-    ACCRUAL_WEBHOOKS_ALLOW_PRIVATE 0              1 = development: allow http:// and private addresses
+ACCRUAL_EVENT_RETRY_DELAYS     "2,4,8,16,32"  seconds before each retry of a failed attempt (D13);
+                                              an event gets 1 + len(delays) attempts. "0,0" in tests
+ACCRUAL_EVENT_LEASE_S          60             how long a claimed (PROCESSING) event belongs to its
+                                              worker before the reconciler may hand it to another
+ACCRUAL_RECONCILE_INTERVAL_S   10             how often the reconciler runs
+ACCRUAL_RECONCILE_STALE_S      30             a PENDING row untouched this long is woken again
+ACCRUAL_WEBHOOK_RETRY_DELAYS   "5,300,1800,7200,18000,36000,36000"
+                                              seconds between the 8 attempts of a delivery (D27)
+ACCRUAL_WEBHOOK_TIMEOUT_S      10             per attempt: connect, TLS, send and read
+ACCRUAL_WEBHOOKS_ALLOW_PRIVATE 0              1 = development: allow http:// and private addresses
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.errors import EngineError
+
+
 class WorkerSettingError(EngineError):
     """An environment variable of the worker has a value it cannot use."""
 
@@ -59,9 +61,7 @@ class WorkerSettings:
             event_lease_s=_seconds(env, "ACCRUAL_EVENT_LEASE_S", default.event_lease_s),
             reconcile_interval_s=_seconds(env, "ACCRUAL_RECONCILE_INTERVAL_S", default.reconcile_interval_s),
             reconcile_stale_s=_seconds(env, "ACCRUAL_RECONCILE_STALE_S", default.reconcile_stale_s),
-            webhook_retry_delays_s=_delays(
-                env, "ACCRUAL_WEBHOOK_RETRY_DELAYS", default.webhook_retry_delays_s
-            ),
+            webhook_retry_delays_s=_delays(env, "ACCRUAL_WEBHOOK_RETRY_DELAYS", default.webhook_retry_delays_s),
             webhook_timeout_s=_seconds(env, "ACCRUAL_WEBHOOK_TIMEOUT_S", default.webhook_timeout_s),
             webhooks_allow_private=_flag(env, "ACCRUAL_WEBHOOKS_ALLOW_PRIVATE"),
         )
@@ -86,9 +86,7 @@ def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tu
         return default
     parts = [part.strip() for part in raw.split(",")]
     if len(parts) > 20 or "" in parts:
-        raise WorkerSettingError(
-            f"{name}={raw!r}: expected up to 20 comma-separated seconds", variable=name
-        )
+        raise WorkerSettingError(f"{name}={raw!r}: expected up to 20 comma-separated seconds", variable=name)
     return tuple(_seconds({name: part}, name, -1) for part in parts)
 
 

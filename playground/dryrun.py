@@ -15,14 +15,14 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.model.bundle import Bundle
 from engine.errors import EngineError
+from engine.evaluator.cases import program_state_from_input, state_from_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.limits import check_event_data
-from engine.rules.loader import LoadedBundle, load_bundle_text
+from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult
 from engine.model.state import EntityState, EventInput, ProgramState
-from engine.evaluator.cases import program_state_from_input, state_from_input
+from engine.rules.loader import LoadedBundle, load_bundle_text
 from engine.rules.yaml_source import parse_yaml
 from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
 
@@ -125,12 +125,8 @@ def wrap_single_rule(text: str) -> str:
     which `_bundle_problem` undoes, so problems still point into the pane as typed."""
     lines = text.splitlines() or [""]
     body = "\n".join(["- " + lines[0]] + ["  " + line if line else line for line in lines[1:]])
-    assets = [
-        {"symbol": symbol, "name": symbol, "scale": SINGLE_RULE_ASSET_SCALE} for symbol in _asset_symbols(text)
-    ]
-    tail = yaml.safe_dump(
-        {"program": {"key": "playground", "name": "Playground"}, "assets": assets}, sort_keys=False
-    )
+    assets = [{"symbol": symbol, "name": symbol, "scale": SINGLE_RULE_ASSET_SCALE} for symbol in _asset_symbols(text)]
+    tail = yaml.safe_dump({"program": {"key": "playground", "name": "Playground"}, "assets": assets}, sort_keys=False)
     return f"rules:\n{body}\n{tail}"
 
 

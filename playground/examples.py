@@ -4,7 +4,7 @@ the sample event and participant."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import msgspec
 import yaml
 
 from engine.evaluator.cases import DEFAULT_EVENT_TIMESTAMP
+
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "rules_examples"
 EMPTY_EVENT = {"event_timestamp": "2026-01-01T12:00:00Z", "event_data": {}}
 
@@ -79,6 +80,6 @@ def state_text(case: dict[str, Any]) -> str:
 
 def _timestamp(value: Any) -> str:
     if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
         return value.isoformat().replace("+00:00", "Z")
     return str(value)

@@ -23,6 +23,7 @@ import yaml
 
 from engine.model.bundle import ProgramStateInput, StateInput
 from engine.rules.yaml_source import parse_yaml
+
 PANE_CHARS_MAX = 1_000_000  # one pasted pane; the bundle loader has its own, tighter bounds
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
@@ -82,9 +83,7 @@ def parse_event(text: str) -> PlaygroundEvent:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PaneError(
-            PaneProblem(
-                pane="event", line=exc.lineno, column=exc.colno, code="PLAYGROUND_JSON", message=exc.msg
-            )
+            PaneProblem(pane="event", line=exc.lineno, column=exc.colno, code="PLAYGROUND_JSON", message=exc.msg)
         ) from exc
     except RecursionError as exc:
         message = "the JSON is nested too deeply"

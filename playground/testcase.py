@@ -1,4 +1,4 @@
-""""Save as test case": what was tried in the playground becomes a test case of the bundle file.
+""" "Save as test case": what was tried in the playground becomes a test case of the bundle file.
 
 The event and participant are kept as the author typed them; the expectation is read off the
 evaluation result (statuses, credits and debits, the participant's state after), so the case

@@ -16,6 +16,7 @@ import msgspec
 
 from dsl.values import Optional, UInt
 from engine.model.result import TraceStep
+
 VALUE_CHARS_MAX = 200  # a long list or string is cut in the display, never in the evaluation
 
 

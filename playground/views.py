@@ -197,9 +197,7 @@ def create_router(examples_dir: Path = EXAMPLES_DIR) -> Router:
         route_handlers=[
             PlaygroundController,
             StoredProgramsController,
-            create_static_files_router(
-                path="/playground/static", directories=[STATIC_DIR], include_in_schema=False
-            ),
+            create_static_files_router(path="/playground/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
     )
 

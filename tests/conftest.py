@@ -35,7 +35,7 @@ class TopLevelJSON(JSONSnapshotExtension):
 
 
 @pytest.fixture
-def snapshot(snapshot):  # noqa: F811 - deliberately wraps syrupy's fixture
+def snapshot(snapshot):
     return snapshot.use_extension(TopLevelAmber)
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from engine.evaluator.cases import run_test_cases
 from engine.model.bundle import bundle_json_schema
 from engine.rules.loader import load_bundle
-from engine.evaluator.cases import run_test_cases
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "rules_examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -25,9 +26,10 @@ def test_example_checks_clean_and_passes_its_tests(path):
     assert len(results) >= 3
     failures = {result.name: result.diff for result in results if not result.passed}
     assert failures == {}
-    assert any(result.result.status == "FAILED" or not any(r.status == "MATCHED" for r in result.result.rules) for result in results), (
-        "each example tests at least one event that matches nothing or fails"
-    )
+    assert any(
+        result.result.status == "FAILED" or not any(r.status == "MATCHED" for r in result.result.rules)
+        for result in results
+    ), "each example tests at least one event that matches nothing or fails"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
@@ -43,4 +45,6 @@ def test_examples_point_editors_at_the_current_schema():
         "refresh it with: accrual schema > rules_examples/bundle.schema.json"
     )
     for path in FILES:
-        assert path.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=bundle.schema.json\n"), path.name
+        assert path.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=bundle.schema.json\n"), (
+            path.name
+        )

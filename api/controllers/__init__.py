@@ -11,5 +11,15 @@ from api.controllers.rules import RuleController
 from api.controllers.tiers import TierController
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 
-CONTROLLERS = [HealthController, EventController, ProgramController, AssetController, ParticipantController,
-               ParticipantStateController, RuleController, TierController, JournalController, *WEBHOOK_CONTROLLERS]
+CONTROLLERS = [
+    HealthController,
+    EventController,
+    ProgramController,
+    AssetController,
+    ParticipantController,
+    ParticipantStateController,
+    RuleController,
+    TierController,
+    JournalController,
+    *WEBHOOK_CONTROLLERS,
+]

@@ -37,18 +37,19 @@ class AssetController(Controller):
         status: Annotated[Literal["ACTIVE", "ARCHIVED"] | None, QueryParameter()] = None,
         search: Annotated[str | None, QueryParameter(max_length=255)] = None,
     ) -> Page[AssetOut]:
-        return list_assets(principal.organization_id, program_id=program_id, status=status, search=search,
-                           limit=limit, cursor=cursor)
+        return list_assets(
+            principal.organization_id, program_id=program_id, status=status, search=search, limit=limit, cursor=cursor
+        )
 
-    @get("/{asset_id:str}", sync_to_thread=True, summary="Get an asset (by id or symbol)",
-         responses=responses(404))
+    @get("/{asset_id:str}", sync_to_thread=True, summary="Get an asset (by id or symbol)", responses=responses(404))
     @with_connection
     def get_asset(self, asset_id: FromPath[str], principal: NamedDependency[Principal]) -> AssetOut:
         return get_asset(principal.organization_id, asset_id)
 
     @patch("/{asset_id:str}", sync_to_thread=True, summary="Update an asset", responses=responses(404, 409))
     @with_connection
-    def patch_asset(self, asset_id: FromPath[str], data: JSONBody[AssetPatch],
-              principal: NamedDependency[Principal]) -> AssetOut:
+    def patch_asset(
+        self, asset_id: FromPath[str], data: JSONBody[AssetPatch], principal: NamedDependency[Principal]
+    ) -> AssetOut:
         """`max_transaction_amount`: a string sets, null clears; `status` may only become ARCHIVED."""
         return patch_asset(principal.organization_id, asset_id, data)

@@ -13,7 +13,6 @@ from api.auth import Principal
 from api.db import with_connection
 from api.errors import ApiError, responses
 from api.ingest import ingest_event
-
 from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, SortDirParam
 from api.queries.events import (
     EventFilters,
@@ -38,12 +37,15 @@ from api.schemas.events import (
     RetryResult,
 )
 from engine.errors import EngineError
+
+
 def _item_error(index: int, exc: Exception) -> BatchItemResult:
     if isinstance(exc, msgspec.ValidationError):
         return BatchItemResult(index=index, status="error", error=str(exc), code="bad_request")
     if isinstance(exc, ApiError):
-        return BatchItemResult(index=index, status="error", error=exc.message, code=exc.code,
-                               details=exc.details or None)
+        return BatchItemResult(
+            index=index, status="error", error=exc.message, code=exc.code, details=exc.details or None
+        )
     assert isinstance(exc, EngineError)
     return BatchItemResult(index=index, status="error", error=exc.message, code=exc.code.lower())
 
@@ -52,8 +54,7 @@ class EventController(Controller):
     path = "/v1/events"
     tags = ["events"]
 
-    @post("/", status_code=202, sync_to_thread=True, summary="Ingest an event",
-          responses=responses(404, 409))
+    @post("/", status_code=202, sync_to_thread=True, summary="Ingest an event", responses=responses(404, 409))
     @with_connection
     def ingest(self, data: JSONBody[EventIngest], principal: NamedDependency[Principal]) -> EventAccepted:
         """Store the event durably and queue it; answers 202 with status PENDING. A replay of the
@@ -102,12 +103,26 @@ class EventController(Controller):
         happened = parse_timestamp("event_from", event_from), parse_timestamp("event_to", event_to)
         check_range("from", *created)
         check_range("event_from", *happened)
-        filters = EventFilters(program_id=program_id, status=status, event_type=event_type,
-                               participant_id=participant_id, external_id=external_id, rule_id=rule_id,
-                               created_from=created[0], created_to=created[1], event_from=happened[0],
-                               event_to=happened[1])
-        return list_events(principal.organization_id, filters, sort_by=sort_by, descending=sort_dir == "desc",
-                           limit=limit, cursor=cursor)
+        filters = EventFilters(
+            program_id=program_id,
+            status=status,
+            event_type=event_type,
+            participant_id=participant_id,
+            external_id=external_id,
+            rule_id=rule_id,
+            created_from=created[0],
+            created_to=created[1],
+            event_from=happened[0],
+            event_to=happened[1],
+        )
+        return list_events(
+            principal.organization_id,
+            filters,
+            sort_by=sort_by,
+            descending=sort_dir == "desc",
+            limit=limit,
+            cursor=cursor,
+        )
 
     @get("/{event_id:str}", sync_to_thread=True, summary="Get an event", responses=responses(404))
     @with_connection
@@ -122,9 +137,13 @@ class EventController(Controller):
         row = get_event_row(principal.organization_id, event_id)
         return event_out(row, evaluations_of(row, include_skipped))
 
-    @post("/{event_id:str}/retry", status_code=202, sync_to_thread=True, summary="Retry a FAILED event",
-          responses=responses(404, 409))
+    @post(
+        "/{event_id:str}/retry",
+        status_code=202,
+        sync_to_thread=True,
+        summary="Retry a FAILED event",
+        responses=responses(404, 409),
+    )
     @with_connection
     def retry(self, event_id: FromPath[str], principal: NamedDependency[Principal]) -> RetryResult:
         return retry_event(principal.organization_id, event_id)
-

@@ -9,6 +9,8 @@ from api.auth import PUBLIC
 from api.errors import responses
 from engine.queue import current_queue
 from engine.store.db import database_proxy
+
+
 class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str  # ok | unavailable
     database: str | None = None
@@ -44,10 +46,10 @@ class HealthController(Controller):
     def live(self) -> Health:
         return Health(status="ok")
 
-    @get("/ready", sync_to_thread=True, summary="Readiness: database and queue reachable",
-         responses=responses(503))
+    @get("/ready", sync_to_thread=True, summary="Readiness: database and queue reachable", responses=responses(503))
     def ready(self) -> Response[Health]:
         database, queue = _probe_database(), _probe_queue()
         ok = database == "ok" and queue == "ok"
-        return Response(Health(status="ok" if ok else "unavailable", database=database, queue=queue),
-                        status_code=200 if ok else 503)
+        return Response(
+            Health(status="ok" if ok else "unavailable", database=database, queue=queue), status_code=200 if ok else 503
+        )

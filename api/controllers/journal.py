@@ -65,14 +65,29 @@ class JournalController(Controller):
         created = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *created)
         filters = JournalFilters(
-            program_id=program_id, event_id=event_id, rule_id=rule_id, participant_id=participant_id,
-            group_id=group_id, external_id=external_id, asset_id=asset_id, bucket=bucket,
-            created_from=created[0], created_to=created[1], min_amount=_amount("min_amount", min_amount),
-            max_amount=_amount("max_amount", max_amount), action_type=action_type, reference_id=reference_id)
+            program_id=program_id,
+            event_id=event_id,
+            rule_id=rule_id,
+            participant_id=participant_id,
+            group_id=group_id,
+            external_id=external_id,
+            asset_id=asset_id,
+            bucket=bucket,
+            created_from=created[0],
+            created_to=created[1],
+            min_amount=_amount("min_amount", min_amount),
+            max_amount=_amount("max_amount", max_amount),
+            action_type=action_type,
+            reference_id=reference_id,
+        )
         return list_entries(principal.organization_id, filters, limit=limit, cursor=cursor)
 
-    @get("/{entry_id:str}", sync_to_thread=True, summary="Get a journal entry with its postings",
-         responses=responses(404))
+    @get(
+        "/{entry_id:str}",
+        sync_to_thread=True,
+        summary="Get a journal entry with its postings",
+        responses=responses(404),
+    )
     @with_connection
     def get_entry(self, entry_id: FromPath[str], principal: NamedDependency[Principal]) -> JournalEntryOut:
         return get_entry(principal.organization_id, entry_id)

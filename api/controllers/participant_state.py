@@ -46,18 +46,23 @@ class ParticipantStateController(Controller):
 
     @put("/tags/{tag:str}", sync_to_thread=True, summary="Add a tag (idempotent)", responses=NOT_FOUND)
     @with_connection
-    def add_tag(self, participant_id: FromPath[str], tag: FromPath[str], principal: NamedDependency[Principal]) -> TagOut:
+    def add_tag(
+        self, participant_id: FromPath[str], tag: FromPath[str], principal: NamedDependency[Principal]
+    ) -> TagOut:
         return TagOut(tag=state.add_tag(principal, participant_id, tag))
 
     @put("/tags", sync_to_thread=True, summary="Replace all tags", responses=NOT_FOUND)
     @with_connection
-    def set_tags(self, participant_id: FromPath[str], data: JSONBody[TagsReplace],
-                 principal: NamedDependency[Principal]) -> TagsOut:
+    def set_tags(
+        self, participant_id: FromPath[str], data: JSONBody[TagsReplace], principal: NamedDependency[Principal]
+    ) -> TagsOut:
         return TagsOut(tags=state.set_tags(principal, participant_id, data.tags))
 
     @delete("/tags/{tag:str}", sync_to_thread=True, summary="Remove a tag (no-op when absent)", responses=NOT_FOUND)
     @with_connection
-    def remove_tag(self, participant_id: FromPath[str], tag: FromPath[str], principal: NamedDependency[Principal]) -> None:
+    def remove_tag(
+        self, participant_id: FromPath[str], tag: FromPath[str], principal: NamedDependency[Principal]
+    ) -> None:
         state.remove_tag(principal, participant_id, tag)
 
     @get("/counters", sync_to_thread=True, summary="A participant's counters", responses=NOT_FOUND)
@@ -67,67 +72,99 @@ class ParticipantStateController(Controller):
 
     @get("/counters/{key:str}", sync_to_thread=True, summary="One counter (its effective value)", responses=NOT_FOUND)
     @with_connection
-    def get_counter(self, participant_id: FromPath[str], key: FromPath[str],
-                    principal: NamedDependency[Principal]) -> CounterOut:
+    def get_counter(
+        self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]
+    ) -> CounterOut:
         return state.get_counter(principal, participant_id, key)
 
     @put("/counters/{key:str}", sync_to_thread=True, summary="Set a counter's absolute value", responses=NOT_FOUND)
     @with_connection
-    def set_counter(self, participant_id: FromPath[str], key: FromPath[str], data: JSONBody[CounterSet],
-                    principal: NamedDependency[Principal]) -> CounterOut:
+    def set_counter(
+        self,
+        participant_id: FromPath[str],
+        key: FromPath[str],
+        data: JSONBody[CounterSet],
+        principal: NamedDependency[Principal],
+    ) -> CounterOut:
         return state.set_counter(principal, participant_id, key, data)
 
     @delete("/counters/{key:str}", sync_to_thread=True, summary="Delete a counter", responses=NOT_FOUND)
     @with_connection
-    def delete_counter(self, participant_id: FromPath[str], key: FromPath[str],
-                       principal: NamedDependency[Principal]) -> None:
+    def delete_counter(
+        self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]
+    ) -> None:
         state.delete_counter(principal, participant_id, key)
 
     @get("/attributes", sync_to_thread=True, summary="A participant's attributes", responses=NOT_FOUND)
     @with_connection
-    def list_attributes(self, participant_id: FromPath[str],
-                        principal: NamedDependency[Principal]) -> Page[AttributeOut]:
+    def list_attributes(
+        self, participant_id: FromPath[str], principal: NamedDependency[Principal]
+    ) -> Page[AttributeOut]:
         return _page(state.list_attributes(principal, participant_id))
 
     @put("/attributes/{key:str}", sync_to_thread=True, summary="Set one attribute", responses=NOT_FOUND)
     @with_connection
-    def set_attribute(self, participant_id: FromPath[str], key: FromPath[str], data: JSONBody[AttributeSet],
-                      principal: NamedDependency[Principal]) -> AttributeOut:
+    def set_attribute(
+        self,
+        participant_id: FromPath[str],
+        key: FromPath[str],
+        data: JSONBody[AttributeSet],
+        principal: NamedDependency[Principal],
+    ) -> AttributeOut:
         return state.set_attribute(principal, participant_id, key, data.value)
 
     @patch("/attributes", sync_to_thread=True, summary="Merge attributes", responses=NOT_FOUND)
     @with_connection
-    def merge_attributes(self, participant_id: FromPath[str], data: JSONBody[AttributesMerge],
-                         principal: NamedDependency[Principal]) -> AttributesOut:
+    def merge_attributes(
+        self, participant_id: FromPath[str], data: JSONBody[AttributesMerge], principal: NamedDependency[Principal]
+    ) -> AttributesOut:
         return AttributesOut(attributes=state.patch_attributes(principal, participant_id, data.attributes))
 
     @delete("/attributes/{key:str}", sync_to_thread=True, summary="Delete an attribute", responses=NOT_FOUND)
     @with_connection
-    def delete_attribute(self, participant_id: FromPath[str], key: FromPath[str],
-                         principal: NamedDependency[Principal]) -> None:
+    def delete_attribute(
+        self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]
+    ) -> None:
         state.delete_attribute(principal, participant_id, key)
 
     @get("/tiers", sync_to_thread=True, summary="A participant's tiers in a program", responses=NOT_FOUND)
     @with_connection
-    def list_tiers(self, participant_id: FromPath[str], principal: NamedDependency[Principal],
-                   program_id: ProgramParam) -> Page[TierStateOut]:
+    def list_tiers(
+        self, participant_id: FromPath[str], principal: NamedDependency[Principal], program_id: ProgramParam
+    ) -> Page[TierStateOut]:
         return _page(state.list_tiers(principal, participant_id, program_id))
 
     @get("/tiers/{key:str}", sync_to_thread=True, summary="A participant's level in one tier", responses=NOT_FOUND)
     @with_connection
-    def get_tier(self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal],
-                 program_id: ProgramParam) -> TierStateOut:
+    def get_tier(
+        self,
+        participant_id: FromPath[str],
+        key: FromPath[str],
+        principal: NamedDependency[Principal],
+        program_id: ProgramParam,
+    ) -> TierStateOut:
         return state.get_tier(principal, participant_id, program_id, key)
 
     @put("/tiers/{key:str}", sync_to_thread=True, summary="Set a participant's level", responses=responses(404, 409))
     @with_connection
-    def set_tier(self, participant_id: FromPath[str], key: FromPath[str], data: JSONBody[TierSet],
-                 principal: NamedDependency[Principal], program_id: ProgramParam) -> TierStateOut:
+    def set_tier(
+        self,
+        participant_id: FromPath[str],
+        key: FromPath[str],
+        data: JSONBody[TierSet],
+        principal: NamedDependency[Principal],
+        program_id: ProgramParam,
+    ) -> TierStateOut:
         """The participant must be ACTIVE and enrolled, the program ACTIVE, the tier not archived (409)."""
         return state.set_tier(principal, participant_id, program_id, key, data)
 
     @delete("/tiers/{key:str}", sync_to_thread=True, summary="Reset a tier to the base", responses=NOT_FOUND)
     @with_connection
-    def remove_tier(self, participant_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal],
-                    program_id: ProgramParam) -> None:
+    def remove_tier(
+        self,
+        participant_id: FromPath[str],
+        key: FromPath[str],
+        principal: NamedDependency[Principal],
+        program_id: ProgramParam,
+    ) -> None:
         state.remove_tier(principal, participant_id, program_id, key)

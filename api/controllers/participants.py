@@ -45,6 +45,7 @@ from api.webhook_events import publish_participant_created, publisher
 from engine.store import operations
 from engine.store.db import write_transaction
 from engine.store.operations import AdjustResult, BalanceOpResult
+
 Stamp = Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)]
 
 
@@ -52,13 +53,24 @@ class ParticipantController(Controller):
     path = "/v1/participants"
     tags = ["participants"]
 
-    @post("/", sync_to_thread=True, summary="Create or update a participant (upsert by external_id)",
-          responses={**responses(404), 200: ResponseSpec(data_container=ParticipantOut, generate_examples=False,
-                                                         description="Updated: the participant already existed")},
-          status_code=201)
+    @post(
+        "/",
+        sync_to_thread=True,
+        summary="Create or update a participant (upsert by external_id)",
+        responses={
+            **responses(404),
+            200: ResponseSpec(
+                data_container=ParticipantOut,
+                generate_examples=False,
+                description="Updated: the participant already existed",
+            ),
+        },
+        status_code=201,
+    )
     @with_connection
-    def upsert_participant(self, data: JSONBody[ParticipantUpsert],
-                           principal: NamedDependency[Principal]) -> Response[ParticipantOut]:
+    def upsert_participant(
+        self, data: JSONBody[ParticipantUpsert], principal: NamedDependency[Principal]
+    ) -> Response[ParticipantOut]:
         """201 when created, 200 when a participant with this external_id existed (then updated:
         profile fields set, attributes merged, tags added)."""
         with write_transaction():  # participant.created commits with the participant, or neither does
@@ -86,78 +98,154 @@ class ParticipantController(Controller):
         """List items carry no balances or state; `search` matches external_id, email, phone and names."""
         created = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *created)
-        return list_participants(principal.organization_id, external_id=external_id, program_id=program_id,
-                                 status=status, search=search, created_from=created[0], created_to=created[1],
-                                 sort_by=sort_by, descending=sort_dir == "desc", limit=limit, cursor=cursor)
+        return list_participants(
+            principal.organization_id,
+            external_id=external_id,
+            program_id=program_id,
+            status=status,
+            search=search,
+            created_from=created[0],
+            created_to=created[1],
+            sort_by=sort_by,
+            descending=sort_dir == "desc",
+            limit=limit,
+            cursor=cursor,
+        )
 
-    @get("/{participant_id:str}", sync_to_thread=True, summary="Get a participant with balances and state",
-         responses=responses(404))
+    @get(
+        "/{participant_id:str}",
+        sync_to_thread=True,
+        summary="Get a participant with balances and state",
+        responses=responses(404),
+    )
     @with_connection
     def get_participant(self, participant_id: FromPath[str], principal: NamedDependency[Principal]) -> ParticipantOut:
         return participant_out(get_participant_row(principal.organization_id, participant_id), detail=True)
 
     @patch("/{participant_id:str}", sync_to_thread=True, summary="Update a participant", responses=responses(404, 409))
     @with_connection
-    def patch_participant(self, participant_id: FromPath[str], data: JSONBody[ParticipantPatch],
-                          principal: NamedDependency[Principal]) -> ParticipantOut:
+    def patch_participant(
+        self, participant_id: FromPath[str], data: JSONBody[ParticipantPatch], principal: NamedDependency[Principal]
+    ) -> ParticipantOut:
         """Profile strings ("" clears), external_id, attributes (merge), tags (replace all)."""
         return patch_participant(principal, participant_id, data)
 
-    @patch("/{participant_id:str}/status", sync_to_thread=True, summary="Change a participant's status",
-           responses=responses(404))
+    @patch(
+        "/{participant_id:str}/status",
+        sync_to_thread=True,
+        summary="Change a participant's status",
+        responses=responses(404),
+    )
     @with_connection
-    def change_status(self, participant_id: FromPath[str], data: JSONBody[StatusChange],
-                      principal: NamedDependency[Principal]) -> ParticipantOut:
+    def change_status(
+        self, participant_id: FromPath[str], data: JSONBody[StatusChange], principal: NamedDependency[Principal]
+    ) -> ParticipantOut:
         return set_status(principal, participant_id, data.status)
 
-    @get("/{participant_id:str}/balances", sync_to_thread=True, summary="A participant's balances",
-         responses=responses(404))
+    @get(
+        "/{participant_id:str}/balances",
+        sync_to_thread=True,
+        summary="A participant's balances",
+        responses=responses(404),
+    )
     @with_connection
-    def balances(self, participant_id: FromPath[str], principal: NamedDependency[Principal],
-                 asset_id: Annotated[str | None, QueryParameter()] = None) -> Page[BalanceOut]:
+    def balances(
+        self,
+        participant_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        asset_id: Annotated[str | None, QueryParameter()] = None,
+    ) -> Page[BalanceOut]:
         from api.queries.programs import resolve_asset
 
         person = get_participant_row(principal.organization_id, participant_id)
         wanted = resolve_asset(principal.organization_id, asset_id).id if asset_id else None
         return Page(data=participant_balances(person.id, wanted), pagination=PageInfo(has_more=False))
 
-    @post("/{participant_id:str}/balances/adjust", status_code=200, sync_to_thread=True,
-          summary="Credit or debit a participant directly", responses=responses(404, 409, 422))
+    @post(
+        "/{participant_id:str}/balances/adjust",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Credit or debit a participant directly",
+        responses=responses(404, 409, 422),
+    )
     @with_connection
-    def adjust(self, participant_id: FromPath[str], data: JSONBody[Adjust],
-               principal: NamedDependency[Principal]) -> AdjustResult:
+    def adjust(
+        self, participant_id: FromPath[str], data: JSONBody[Adjust], principal: NamedDependency[Principal]
+    ) -> AdjustResult:
         return operations.adjust_balance(
-            principal.organization_id, participant_id, program_id=data.program_id, asset_id=data.asset_id,
-            type=data.type, amount=data.amount, description=data.description, allow_negative=data.allow_negative,
-            bucket=data.bucket, api_key_id=principal.api_key_id, on_applied=publisher(principal.organization_id))
+            principal.organization_id,
+            participant_id,
+            program_id=data.program_id,
+            asset_id=data.asset_id,
+            type=data.type,
+            amount=data.amount,
+            description=data.description,
+            allow_negative=data.allow_negative,
+            bucket=data.bucket,
+            api_key_id=principal.api_key_id,
+            on_applied=publisher(principal.organization_id),
+        )
 
-    @post("/{participant_id:str}/balances/hold", status_code=200, sync_to_thread=True,
-          summary="Move AVAILABLE to HELD", responses=responses(404, 409, 422))
+    @post(
+        "/{participant_id:str}/balances/hold",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Move AVAILABLE to HELD",
+        responses=responses(404, 409, 422),
+    )
     @with_connection
-    def hold(self, participant_id: FromPath[str], data: JSONBody[BalanceOperation],
-             principal: NamedDependency[Principal]) -> BalanceOpResult:
-        return operations.hold(principal.organization_id, participant_id, api_key_id=principal.api_key_id,
-                               on_applied=publisher(principal.organization_id), **balance_request(data))
+    def hold(
+        self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
+    ) -> BalanceOpResult:
+        return operations.hold(
+            principal.organization_id,
+            participant_id,
+            api_key_id=principal.api_key_id,
+            on_applied=publisher(principal.organization_id),
+            **balance_request(data),
+        )
 
-    @post("/{participant_id:str}/balances/release", status_code=200, sync_to_thread=True,
-          summary="Move HELD back to AVAILABLE", responses=responses(404, 409, 422))
+    @post(
+        "/{participant_id:str}/balances/release",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Move HELD back to AVAILABLE",
+        responses=responses(404, 409, 422),
+    )
     @with_connection
-    def release(self, participant_id: FromPath[str], data: JSONBody[BalanceOperation],
-                principal: NamedDependency[Principal]) -> BalanceOpResult:
-        return operations.release(principal.organization_id, participant_id, api_key_id=principal.api_key_id,
-                                  on_applied=publisher(principal.organization_id), **balance_request(data))
+    def release(
+        self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
+    ) -> BalanceOpResult:
+        return operations.release(
+            principal.organization_id,
+            participant_id,
+            api_key_id=principal.api_key_id,
+            on_applied=publisher(principal.organization_id),
+            **balance_request(data),
+        )
 
-    @post("/{participant_id:str}/balances/forfeit", status_code=200, sync_to_thread=True,
-          summary="Forfeit a bucket's value to SYSTEM_BREAKAGE", responses=responses(404, 409, 422))
+    @post(
+        "/{participant_id:str}/balances/forfeit",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Forfeit a bucket's value to SYSTEM_BREAKAGE",
+        responses=responses(404, 409, 422),
+    )
     @with_connection
-    def forfeit(self, participant_id: FromPath[str], data: JSONBody[BalanceOperation],
-                principal: NamedDependency[Principal]) -> BalanceOpResult:
+    def forfeit(
+        self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
+    ) -> BalanceOpResult:
         """`bucket` is required; allowed on CLOSED participants."""
-        return operations.forfeit(principal.organization_id, participant_id, api_key_id=principal.api_key_id,
-                                  **balance_request(data))
+        return operations.forfeit(
+            principal.organization_id, participant_id, api_key_id=principal.api_key_id, **balance_request(data)
+        )
 
-    @get("/{participant_id:str}/activity/state-history", sync_to_thread=True, summary="State history",
-         responses=responses(404))
+    @get(
+        "/{participant_id:str}/activity/state-history",
+        sync_to_thread=True,
+        summary="State history",
+        responses=responses(404),
+    )
     @with_connection
     def history(
         self,
@@ -175,12 +263,22 @@ class ParticipantController(Controller):
         """Newest first."""
         changed = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *changed)
-        return state_history(principal.organization_id, participant_id, state_type=state_type, key=key,
-                             program_id=program_id, operation=operation, changed_from=changed[0],
-                             changed_to=changed[1], limit=limit, cursor=cursor)
+        return state_history(
+            principal.organization_id,
+            participant_id,
+            state_type=state_type,
+            key=key,
+            program_id=program_id,
+            operation=operation,
+            changed_from=changed[0],
+            changed_to=changed[1],
+            limit=limit,
+            cursor=cursor,
+        )
 
-    @get("/{participant_id:str}/events", sync_to_thread=True, summary="A participant's events",
-         responses=responses(404))
+    @get(
+        "/{participant_id:str}/events", sync_to_thread=True, summary="A participant's events", responses=responses(404)
+    )
     @with_connection
     def events(
         self,
@@ -200,9 +298,16 @@ class ParticipantController(Controller):
         happened = parse_timestamp("event_from", event_from), parse_timestamp("event_to", event_to)
         check_range("from", *created)
         check_range("event_from", *happened)
-        filters = EventFilters(program_id=program_id, status=status, participant_id=person.id,
-                               participant_external_id=person.external_id,
-                               created_from=created[0], created_to=created[1], event_from=happened[0],
-                               event_to=happened[1])
-        return list_events(principal.organization_id, filters, sort_by="created_at", descending=True, limit=limit,
-                           cursor=cursor)
+        filters = EventFilters(
+            program_id=program_id,
+            status=status,
+            participant_id=person.id,
+            participant_external_id=person.external_id,
+            created_from=created[0],
+            created_to=created[1],
+            event_from=happened[0],
+            event_to=happened[1],
+        )
+        return list_events(
+            principal.organization_id, filters, sort_by="created_at", descending=True, limit=limit, cursor=cursor
+        )

@@ -31,6 +31,8 @@ from api.schemas.programs import (
 )
 from api.webhook_events import publisher
 from engine.store.operations import WalletResult, burn_program, fund_program
+
+
 class ProgramController(Controller):
     path = "/v1/programs"
     tags = ["programs"]
@@ -55,9 +57,16 @@ class ProgramController(Controller):
         sort_dir: SortDirParam = "desc",
     ) -> Page[ProgramOut]:
         """ARCHIVED programs are hidden unless `status` or `include_archived=true` asks for them."""
-        return list_programs(principal.organization_id, status=status, include_archived=include_archived,
-                             search=search, sort_by=sort_by, descending=sort_dir == "desc", limit=limit,
-                             cursor=cursor)
+        return list_programs(
+            principal.organization_id,
+            status=status,
+            include_archived=include_archived,
+            search=search,
+            sort_by=sort_by,
+            descending=sort_dir == "desc",
+            limit=limit,
+            cursor=cursor,
+        )
 
     @get("/{program_id:str}", sync_to_thread=True, summary="Get a program", responses=responses(404))
     @with_connection
@@ -66,36 +75,72 @@ class ProgramController(Controller):
 
     @patch("/{program_id:str}", sync_to_thread=True, summary="Update a program", responses=responses(404))
     @with_connection
-    def patch_program(self, program_id: FromPath[str], data: JSONBody[ProgramPatch],
-              principal: NamedDependency[Principal]) -> ProgramOut:
+    def patch_program(
+        self, program_id: FromPath[str], data: JSONBody[ProgramPatch], principal: NamedDependency[Principal]
+    ) -> ProgramOut:
         """Only the given fields change; `status` moves freely between ACTIVE, SUSPENDED and ARCHIVED."""
         return patch_program(principal.organization_id, program_id, data)
 
-    @post("/{program_id:str}/assets/{asset_id:str}/fund", status_code=200, sync_to_thread=True,
-          summary="Fund the program wallet", responses=responses(404, 409, 422))
+    @post(
+        "/{program_id:str}/assets/{asset_id:str}/fund",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Fund the program wallet",
+        responses=responses(404, 409, 422),
+    )
     @with_connection
-    def fund(self, program_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[WalletOperation],
-             principal: NamedDependency[Principal]) -> WalletResult:
+    def fund(
+        self,
+        program_id: FromPath[str],
+        asset_id: FromPath[str],
+        data: JSONBody[WalletOperation],
+        principal: NamedDependency[Principal],
+    ) -> WalletResult:
         """PREFUNDED assets only: SYSTEM_ISSUANCE -> program wallet."""
-        return fund_program(principal.organization_id, program_id, asset_id=asset_id, amount=data.amount,
-                            description=data.description, api_key_id=principal.api_key_id,
-                            on_applied=publisher(principal.organization_id))
+        return fund_program(
+            principal.organization_id,
+            program_id,
+            asset_id=asset_id,
+            amount=data.amount,
+            description=data.description,
+            api_key_id=principal.api_key_id,
+            on_applied=publisher(principal.organization_id),
+        )
 
-    @post("/{program_id:str}/assets/{asset_id:str}/burn", status_code=200, sync_to_thread=True,
-          summary="Burn from the program wallet", responses=responses(404, 409, 422))
+    @post(
+        "/{program_id:str}/assets/{asset_id:str}/burn",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Burn from the program wallet",
+        responses=responses(404, 409, 422),
+    )
     @with_connection
-    def burn(self, program_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[WalletOperation],
-             principal: NamedDependency[Principal]) -> WalletResult:
+    def burn(
+        self,
+        program_id: FromPath[str],
+        asset_id: FromPath[str],
+        data: JSONBody[WalletOperation],
+        principal: NamedDependency[Principal],
+    ) -> WalletResult:
         """Program wallet -> SYSTEM_BREAKAGE; cannot exceed the wallet."""
-        return burn_program(principal.organization_id, program_id, asset_id=asset_id, amount=data.amount,
-                            description=data.description, api_key_id=principal.api_key_id,
-                            on_applied=publisher(principal.organization_id))
+        return burn_program(
+            principal.organization_id,
+            program_id,
+            asset_id=asset_id,
+            amount=data.amount,
+            description=data.description,
+            api_key_id=principal.api_key_id,
+            on_applied=publisher(principal.organization_id),
+        )
 
-    @get("/{program_id:str}/balance", sync_to_thread=True, summary="Program wallet balances",
-         responses=responses(404))
+    @get("/{program_id:str}/balance", sync_to_thread=True, summary="Program wallet balances", responses=responses(404))
     @with_connection
-    def balance(self, program_id: FromPath[str], principal: NamedDependency[Principal],
-                asset_id: Annotated[str | None, QueryParameter()] = None) -> Page[WalletBalance]:
+    def balance(
+        self,
+        program_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        asset_id: Annotated[str | None, QueryParameter()] = None,
+    ) -> Page[WalletBalance]:
         """Balances of the PREFUNDED assets linked to the program."""
         data = wallet_balances(principal.organization_id, program_id, asset_id)
         return Page(data=data, pagination=PageInfo(has_more=False))

@@ -56,9 +56,17 @@ class RuleController(Controller):
         sort_dir: SortDirParam = "asc",
     ) -> Page[RuleOut]:
         """Ordered by `order` by default; ARCHIVED rules only with `status` or `include_archived`."""
-        return list_rules(principal.organization_id, program_id=program_id, status=status,
-                          include_archived=include_archived, search=search, sort_by=sort_by,
-                          descending=sort_dir == "desc", limit=limit, cursor=cursor)
+        return list_rules(
+            principal.organization_id,
+            program_id=program_id,
+            status=status,
+            include_archived=include_archived,
+            search=search,
+            sort_by=sort_by,
+            descending=sort_dir == "desc",
+            limit=limit,
+            cursor=cursor,
+        )
 
     @post("/validate", status_code=200, sync_to_thread=False, summary="Check a CEL condition")
     def validate(self, data: JSONBody[ValidateRequest], principal: NamedDependency[Principal]) -> ValidateResult:
@@ -70,20 +78,28 @@ class RuleController(Controller):
     def get_rule(self, rule_id: FromPath[str], principal: NamedDependency[Principal]) -> RuleOut:
         return rule_out(get_rule_row(principal.organization_id, rule_id))
 
-    @patch("/{rule_id:str}", sync_to_thread=True, summary="Update a rule (a new version)",
-           responses=responses(404, 409))
+    @patch(
+        "/{rule_id:str}", sync_to_thread=True, summary="Update a rule (a new version)", responses=responses(404, 409)
+    )
     @with_connection
-    def patch_rule(self, rule_id: FromPath[str], data: JSONBody[RulePatch],
-                   principal: NamedDependency[Principal]) -> RuleOut:
+    def patch_rule(
+        self, rule_id: FromPath[str], data: JSONBody[RulePatch], principal: NamedDependency[Principal]
+    ) -> RuleOut:
         """Partial; `actions` and `budgets` replace. Archived rules and rules of archived programs
         cannot change (409)."""
         return patch_rule(principal, rule_id, data)
 
-    @post("/{rule_id:str}/simulate", status_code=200, sync_to_thread=True, summary="Simulate a rule",
-          responses=responses(404))
+    @post(
+        "/{rule_id:str}/simulate",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Simulate a rule",
+        responses=responses(404),
+    )
     @with_connection
-    def simulate(self, rule_id: FromPath[str], data: JSONBody[SimulateRequest],
-                 principal: NamedDependency[Principal]) -> SimulateResult:
+    def simulate(
+        self, rule_id: FromPath[str], data: JSONBody[SimulateRequest], principal: NamedDependency[Principal]
+    ) -> SimulateResult:
         """Evaluate the rule against `event` and an optional `participant_state`; nothing is written."""
         return simulate_rule(principal.organization_id, rule_id, data)
 
@@ -95,20 +111,34 @@ class RuleController(Controller):
         principal: NamedDependency[Principal],
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: CursorParam = None,
-        change_type: Annotated[Literal["created", "updated", "archived", "suspended", "activated"] | None,
-                               QueryParameter()] = None,
+        change_type: Annotated[
+            Literal["created", "updated", "archived", "suspended", "activated"] | None, QueryParameter()
+        ] = None,
         from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
         to: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,
     ) -> Page[RuleHistoryOut]:
         """Newest version first; each entry holds the full rule as it was (`snapshot`)."""
         changed = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *changed)
-        return rule_history(principal.organization_id, rule_id, change_type=change_type, changed_from=changed[0],
-                            changed_to=changed[1], limit=limit, cursor=cursor)
+        return rule_history(
+            principal.organization_id,
+            rule_id,
+            change_type=change_type,
+            changed_from=changed[0],
+            changed_to=changed[1],
+            limit=limit,
+            cursor=cursor,
+        )
 
-    @post("/{rule_id:str}/reset-budget", status_code=200, sync_to_thread=True, summary="Reset a rule's budget",
-          responses=responses(404))
+    @post(
+        "/{rule_id:str}/reset-budget",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Reset a rule's budget",
+        responses=responses(404),
+    )
     @with_connection
-    def reset_budget(self, rule_id: FromPath[str], principal: NamedDependency[Principal],
-                     asset_id: Annotated[str, QueryParameter()]) -> BudgetOut:
+    def reset_budget(
+        self, rule_id: FromPath[str], principal: NamedDependency[Principal], asset_id: Annotated[str, QueryParameter()]
+    ) -> BudgetOut:
         return reset_budget(principal.organization_id, rule_id, asset_id)

@@ -14,7 +14,7 @@ from api.db import with_connection
 from api.errors import responses
 from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page
 from api.queries import tiers
-from api.schemas.tiers import TierCreate, TierTypeOut, TierPatch, TierStatus
+from api.schemas.tiers import TierCreate, TierPatch, TierStatus, TierTypeOut
 
 
 class TierController(Controller):
@@ -23,8 +23,9 @@ class TierController(Controller):
 
     @post("/", sync_to_thread=True, summary="Create a tier type", responses=responses(404, 409))
     @with_connection
-    def create_tier(self, program_id: FromPath[str], data: JSONBody[TierCreate],
-                    principal: NamedDependency[Principal]) -> TierTypeOut:
+    def create_tier(
+        self, program_id: FromPath[str], data: JSONBody[TierCreate], principal: NamedDependency[Principal]
+    ) -> TierTypeOut:
         """`key` is unique in the program; level keys and ranks are unique in the tier (409)."""
         return tiers.create_tier(principal.organization_id, program_id, data)
 
@@ -43,22 +44,35 @@ class TierController(Controller):
 
     @get("/{key:str}", sync_to_thread=True, summary="Get a tier type", responses=responses(404))
     @with_connection
-    def get_tier(self, program_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]) -> TierTypeOut:
+    def get_tier(
+        self, program_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]
+    ) -> TierTypeOut:
         return tiers.get_tier(principal.organization_id, program_id, key)
 
     @patch("/{key:str}", sync_to_thread=True, summary="Update a tier type", responses=responses(404, 409))
     @with_connection
-    def patch_tier(self, program_id: FromPath[str], key: FromPath[str], data: JSONBody[TierPatch],
-                   principal: NamedDependency[Principal]) -> TierTypeOut:
+    def patch_tier(
+        self,
+        program_id: FromPath[str],
+        key: FromPath[str],
+        data: JSONBody[TierPatch],
+        principal: NamedDependency[Principal],
+    ) -> TierTypeOut:
         """`display_name`, `lifecycle` (`{}` clears) and `levels` (upserted by key; a new key needs
         `rank`). 409 `tier_level_conflict` for a repeated level rank, 409 `tier_archived` once archived."""
         return tiers.patch_tier(principal.organization_id, program_id, key, data)
 
-    @post("/{key:str}/archive", status_code=200, sync_to_thread=True, summary="Archive a tier type (one way)",
-          responses=responses(404, 409))
+    @post(
+        "/{key:str}/archive",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Archive a tier type (one way)",
+        responses=responses(404, 409),
+    )
     @with_connection
-    def archive_tier(self, program_id: FromPath[str], key: FromPath[str],
-                     principal: NamedDependency[Principal]) -> TierTypeOut:
+    def archive_tier(
+        self, program_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]
+    ) -> TierTypeOut:
         """SET_TIER actions on an archived tier are skipped (the event still completes) and it no
         longer auto-qualifies; participants keep their levels. 409 `tier_archived` when archived."""
         return tiers.archive_tier(principal.organization_id, program_id, key)

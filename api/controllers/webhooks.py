@@ -25,10 +25,11 @@ from api.pagination import CursorParam, Page, paginate
 from api.schemas.common import Description, Request, Response
 from engine.errors import EngineError
 from engine.queue import current_queue
+from engine.settings import WorkerSettings
 from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import endpoints as ops
 from engine.webhooks.http import WebhookUrlError
-from engine.settings import WorkerSettings
+
 # The reference pages these lists by 20, at most 100.
 WebhookLimitParam = Annotated[int, QueryParameter(ge=1, le=100, description="Page size (1-100)")]
 EndpointStatus = Literal["ACTIVE", "DISABLED"]
@@ -46,10 +47,10 @@ class EndpointCreate(Request):
 
 class EndpointPatch(Request):
     url: Url | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
     enabled_events: EventTypes | UnsetType = UNSET
     status: EndpointStatus | UnsetType = UNSET
-    metadata: dict[str, Any] | None | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType | None = UNSET
 
 
 class EndpointOut(Response):
@@ -93,9 +94,16 @@ class DeliveryDetail(DeliveryOut):
 
 
 def endpoint_out(row: WebhookEndpoint) -> EndpointOut:
-    return EndpointOut(id=row.id, url=row.url, description=row.description, enabled_events=row.enabled_events,
-                       metadata=row.metadata or {}, status=row.status, created_at=row.created_at,
-                       updated_at=row.updated_at)
+    return EndpointOut(
+        id=row.id,
+        url=row.url,
+        description=row.description,
+        enabled_events=row.enabled_events,
+        metadata=row.metadata or {},
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 def with_secret(row: WebhookEndpoint) -> EndpointWithSecret:
@@ -107,17 +115,27 @@ def delivery_out(row: WebhookDelivery) -> DeliveryOut:
 
 
 def delivery_detail(row: WebhookDelivery) -> DeliveryDetail:
-    return DeliveryDetail(**_delivery_fields(row), last_response_body=row.last_response_body,
-                          last_error=row.last_error)
+    return DeliveryDetail(**_delivery_fields(row), last_response_body=row.last_response_body, last_error=row.last_error)
 
 
 def _delivery_fields(row: WebhookDelivery) -> dict[str, Any]:
-    return dict(id=row.id, webhook_endpoint_id=row.endpoint_id, webhook_event_id=row.message_id,
-                event_type=row.event_type, status=row.status, attempt_count=row.attempt_count,
-                max_attempts=row.max_attempts, next_attempt_at=row.next_attempt_at,
-                last_attempt_at=row.last_attempt_at, last_response_status=row.last_response_status,
-                error_code=row.error_code, resend_seq=row.resend_seq, delivered_at=row.delivered_at,
-                created_at=row.created_at, updated_at=row.updated_at)
+    return dict(
+        id=row.id,
+        webhook_endpoint_id=row.endpoint_id,
+        webhook_event_id=row.message_id,
+        event_type=row.event_type,
+        status=row.status,
+        attempt_count=row.attempt_count,
+        max_attempts=row.max_attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_attempt_at=row.last_attempt_at,
+        last_response_status=row.last_response_status,
+        error_code=row.error_code,
+        resend_seq=row.resend_seq,
+        delivered_at=row.delivered_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 def _settings() -> WorkerSettings:
@@ -149,25 +167,45 @@ class WebhookEndpointController(Controller):
 
     @post("/", status_code=201, sync_to_thread=True, summary="Create a webhook endpoint")
     @with_connection
-    def create_endpoint(self, data: JSONBody[EndpointCreate], principal: NamedDependency[Principal]) -> EndpointWithSecret:
+    def create_endpoint(
+        self, data: JSONBody[EndpointCreate], principal: NamedDependency[Principal]
+    ) -> EndpointWithSecret:
         """The answer carries the endpoint's `whsec_` secret; it is not shown again."""
-        row = _translated(ops.create_endpoint, principal.organization_id, url=data.url,
-                          enabled_events=data.enabled_events, description=data.description, metadata=data.metadata,
-                          allow_private=_settings().webhooks_allow_private)
+        row = _translated(
+            ops.create_endpoint,
+            principal.organization_id,
+            url=data.url,
+            enabled_events=data.enabled_events,
+            description=data.description,
+            metadata=data.metadata,
+            allow_private=_settings().webhooks_allow_private,
+        )
         return with_secret(row)
 
     @get("/", sync_to_thread=True, summary="List webhook endpoints")
     @with_connection
-    def list_endpoints(self, principal: NamedDependency[Principal], limit: WebhookLimitParam = 20,
-                       cursor: CursorParam = None,
-                       status: Annotated[EndpointStatus | None, QueryParameter()] = None) -> Page[EndpointOut]:
+    def list_endpoints(
+        self,
+        principal: NamedDependency[Principal],
+        limit: WebhookLimitParam = 20,
+        cursor: CursorParam = None,
+        status: Annotated[EndpointStatus | None, QueryParameter()] = None,
+    ) -> Page[EndpointOut]:
         """Newest first; archived endpoints are not listed."""
-        query = WebhookEndpoint.select().where((WebhookEndpoint.organisation == principal.organization_id)
-                                               & WebhookEndpoint.deleted_at.is_null())
+        query = WebhookEndpoint.select().where(
+            (WebhookEndpoint.organisation == principal.organization_id) & WebhookEndpoint.deleted_at.is_null()
+        )
         if status is not None:
             query = query.where(WebhookEndpoint.status == status)
-        return paginate(query, keys=[WebhookEndpoint.id], descending=True, limit=limit, cursor=cursor,
-                        listing="webhook-endpoints", render=endpoint_out)
+        return paginate(
+            query,
+            keys=[WebhookEndpoint.id],
+            descending=True,
+            limit=limit,
+            cursor=cursor,
+            listing="webhook-endpoints",
+            render=endpoint_out,
+        )
 
     @get("/{endpoint_id:str}", sync_to_thread=True, summary="Get a webhook endpoint", responses=responses(404))
     @with_connection
@@ -176,40 +214,72 @@ class WebhookEndpointController(Controller):
 
     @patch("/{endpoint_id:str}", sync_to_thread=True, summary="Update a webhook endpoint", responses=responses(404))
     @with_connection
-    def patch_endpoint(self, endpoint_id: FromPath[str], data: JSONBody[EndpointPatch],
-                       principal: NamedDependency[Principal]) -> EndpointOut:
+    def patch_endpoint(
+        self, endpoint_id: FromPath[str], data: JSONBody[EndpointPatch], principal: NamedDependency[Principal]
+    ) -> EndpointOut:
         """`enabled_events` and `metadata` replace the stored values; `status` is ACTIVE or DISABLED."""
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not UNSET}
-        row = _translated(ops.update_endpoint, principal.organization_id, endpoint_id, changes,
-                          allow_private=_settings().webhooks_allow_private)
+        row = _translated(
+            ops.update_endpoint,
+            principal.organization_id,
+            endpoint_id,
+            changes,
+            allow_private=_settings().webhooks_allow_private,
+        )
         return endpoint_out(row)
 
-    @delete("/{endpoint_id:str}", status_code=200, sync_to_thread=True, summary="Archive a webhook endpoint",
-            responses=responses(404))
+    @delete(
+        "/{endpoint_id:str}",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Archive a webhook endpoint",
+        responses=responses(404),
+    )
     @with_connection
     def archive_endpoint(self, endpoint_id: FromPath[str], principal: NamedDependency[Principal]) -> EndpointOut:
         return endpoint_out(_translated(ops.archive_endpoint, principal.organization_id, endpoint_id))
 
-    @post("/{endpoint_id:str}/rotate-secret", status_code=200, sync_to_thread=True, summary="Rotate the secret",
-          responses=responses(404))
+    @post(
+        "/{endpoint_id:str}/rotate-secret",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Rotate the secret",
+        responses=responses(404),
+    )
     @with_connection
     def rotate_secret(self, endpoint_id: FromPath[str], principal: NamedDependency[Principal]) -> EndpointWithSecret:
         """A new secret signs every later attempt; the old one is invalid at once."""
         return with_secret(_translated(ops.rotate_secret, principal.organization_id, endpoint_id))
 
-    @get("/{endpoint_id:str}/deliveries", sync_to_thread=True, summary="List an endpoint's deliveries",
-         responses=responses(404))
+    @get(
+        "/{endpoint_id:str}/deliveries",
+        sync_to_thread=True,
+        summary="List an endpoint's deliveries",
+        responses=responses(404),
+    )
     @with_connection
-    def list_deliveries(self, endpoint_id: FromPath[str], principal: NamedDependency[Principal],
-                        limit: WebhookLimitParam = 20, cursor: CursorParam = None,
-                        status: Annotated[DeliveryStatus | None, QueryParameter()] = None) -> Page[DeliveryOut]:
+    def list_deliveries(
+        self,
+        endpoint_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        limit: WebhookLimitParam = 20,
+        cursor: CursorParam = None,
+        status: Annotated[DeliveryStatus | None, QueryParameter()] = None,
+    ) -> Page[DeliveryOut]:
         """Newest first."""
         endpoint = _translated(ops.get_endpoint, principal.organization_id, endpoint_id)
         query = WebhookDelivery.select().where(WebhookDelivery.endpoint == endpoint.id)
         if status is not None:
             query = query.where(WebhookDelivery.status == status)
-        return paginate(query, keys=[WebhookDelivery.id], descending=True, limit=limit, cursor=cursor,
-                        listing="webhook-deliveries", render=delivery_out)
+        return paginate(
+            query,
+            keys=[WebhookDelivery.id],
+            descending=True,
+            limit=limit,
+            cursor=cursor,
+            listing="webhook-deliveries",
+            render=delivery_out,
+        )
 
 
 class WebhookDeliveryController(Controller):
@@ -221,22 +291,33 @@ class WebhookDeliveryController(Controller):
     def get_delivery(self, delivery_id: FromPath[str], principal: NamedDependency[Principal]) -> DeliveryDetail:
         return delivery_detail(_translated(ops.get_delivery, principal.organization_id, delivery_id))
 
-    @post("/{delivery_id:str}/retry", status_code=200, sync_to_thread=True, summary="Retry a FAILED delivery",
-          responses=responses(404))
+    @post(
+        "/{delivery_id:str}/retry",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Retry a FAILED delivery",
+        responses=responses(404),
+    )
     @with_connection
     def retry_delivery(self, delivery_id: FromPath[str], principal: NamedDependency[Principal]) -> DeliveryDetail:
         """FAILED -> PENDING with a fresh budget of attempts, sent at once; other statuses: 404."""
         return delivery_detail(_translated(ops.retry_delivery, principal.organization_id, delivery_id))
 
-    @post("/{delivery_id:str}/resend", status_code=201, sync_to_thread=True, summary="Resend a delivery",
-          responses=responses(404, 409))
+    @post(
+        "/{delivery_id:str}/resend",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Resend a delivery",
+        responses=responses(404, 409),
+    )
     @with_connection
     def resend_delivery(self, delivery_id: FromPath[str], principal: NamedDependency[Principal]) -> DeliveryDetail:
         """A new delivery (new id, `resend_seq` + 1) of the same webhook event to the same endpoint;
         only for DELIVERED or FAILED ones (409 `not_resendable`) of an ACTIVE endpoint (409
         `endpoint_not_active`)."""
-        row = _translated(ops.resend_delivery, principal.organization_id, delivery_id,
-                          max_attempts=_settings().webhook_max_attempts)
+        row = _translated(
+            ops.resend_delivery, principal.organization_id, delivery_id, max_attempts=_settings().webhook_max_attempts
+        )
         return delivery_detail(row)
 
 

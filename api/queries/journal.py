@@ -12,9 +12,9 @@ from api.errors import NotFound, field_error
 from api.pagination import Page, paginate
 from api.schemas.journal import JournalEntryOut, PostingOut
 from engine.store.fields import canonical_decimal
-from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Participant, Program
-from engine.store.models import JournalEntry, Posting
-from engine.store.models import RuleEvaluation
+from engine.store.models import GROUP, PARTICIPANT, PROGRAM, JournalEntry, Participant, Posting, Program, RuleEvaluation
+
+
 class JournalFilters(msgspec.Struct, kw_only=True):
     program_id: str | None = None
     event_id: str | None = None
@@ -34,21 +34,38 @@ class JournalFilters(msgspec.Struct, kw_only=True):
 
 def posting_out(row: Posting) -> PostingOut:
     return PostingOut(
-        id=row.id, amount=canonical_decimal(row.amount), asset_id=row.asset_id, asset_symbol=row.asset_symbol,
-        bucket=row.bucket, entity_type=row.entity_type, entity_id=row.entity_id,
+        id=row.id,
+        amount=canonical_decimal(row.amount),
+        asset_id=row.asset_id,
+        asset_symbol=row.asset_symbol,
+        bucket=row.bucket,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
         participant_id=row.entity_id if row.entity_type == PARTICIPANT else None,
         group_id=row.entity_id if row.entity_type == GROUP else None,
-        program_id=row.entity_id if row.entity_type == PROGRAM else None, created_at=row.created_at,
+        program_id=row.entity_id if row.entity_type == PROGRAM else None,
+        created_at=row.created_at,
     )
 
 
-def entry_out(row: JournalEntry, program_names: dict[str, str], postings: list[PostingOut] | None = None) -> JournalEntryOut:
+def entry_out(
+    row: JournalEntry, program_names: dict[str, str], postings: list[PostingOut] | None = None
+) -> JournalEntryOut:
     return JournalEntryOut(
-        id=row.id, sequence=row.sequence, action_type=row.action_type, description=row.description,
-        entry_hash=row.entry_hash, prev_hash=row.prev_hash, event_id=row.event_id, rule_id=row.rule_id,
-        created_by_api_key_id=row.created_by_api_key_id, program_id=row.program_id,
-        program_name=program_names.get(row.program_id or ""), reference_id=row.reference_id,
-        created_at=row.created_at, postings=postings,
+        id=row.id,
+        sequence=row.sequence,
+        action_type=row.action_type,
+        description=row.description,
+        entry_hash=row.entry_hash,
+        prev_hash=row.prev_hash,
+        event_id=row.event_id,
+        rule_id=row.rule_id,
+        created_by_api_key_id=row.created_by_api_key_id,
+        program_id=row.program_id,
+        program_name=program_names.get(row.program_id or ""),
+        reference_id=row.reference_id,
+        created_at=row.created_at,
+        postings=postings,
     )
 
 
@@ -73,8 +90,9 @@ def _posting_condition(org_id: str, filters: JournalFilters):
     if filters.group_id is not None:
         add((Posting.entity_type == GROUP) & (Posting.entity_id == filters.group_id))
     if filters.external_id is not None:
-        person = Participant.get_or_none((Participant.organisation == org_id)
-                                         & (Participant.external_id == filters.external_id))
+        person = Participant.get_or_none(
+            (Participant.organisation == org_id) & (Participant.external_id == filters.external_id)
+        )
         add((Posting.entity_type == PARTICIPANT) & (Posting.entity_id == (person.id if person else "")))
     if filters.asset_id is not None:
         add((Posting.asset == filters.asset_id) | (Posting.asset_symbol == filters.asset_id))
@@ -94,16 +112,25 @@ def _number(value: Decimal) -> peewee.Cast:
 
 def list_entries(org_id: str, filters: JournalFilters, *, limit: int, cursor: str | None) -> Page[JournalEntryOut]:
     query = JournalEntry.select().where(JournalEntry.organisation == org_id)
-    for column, value in ((JournalEntry.program, filters.program_id), (JournalEntry.event_id, filters.event_id),
-                          (JournalEntry.rule_id, filters.rule_id), (JournalEntry.action_type, filters.action_type),
-                          (JournalEntry.reference_id, filters.reference_id)):
+    for column, value in (
+        (JournalEntry.program, filters.program_id),
+        (JournalEntry.event_id, filters.event_id),
+        (JournalEntry.rule_id, filters.rule_id),
+        (JournalEntry.action_type, filters.action_type),
+        (JournalEntry.reference_id, filters.reference_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     if filters.rule_id is not None:
         # Journal entries have no index by rule: a rule's entries belong to the events where it
         # succeeded, which the partial index `rule_evaluation_rule_success` finds.
-        query = query.where(JournalEntry.event_id.in_(RuleEvaluation.select(RuleEvaluation.event).where(
-            (RuleEvaluation.rule_id == filters.rule_id) & peewee.SQL("status = 'SUCCESS'"))))
+        query = query.where(
+            JournalEntry.event_id.in_(
+                RuleEvaluation.select(RuleEvaluation.event).where(
+                    (RuleEvaluation.rule_id == filters.rule_id) & peewee.SQL("status = 'SUCCESS'")
+                )
+            )
+        )
     if filters.created_from is not None:
         query = query.where(JournalEntry.created_at >= filters.created_from)
     if filters.created_to is not None:
@@ -111,8 +138,15 @@ def list_entries(org_id: str, filters: JournalFilters, *, limit: int, cursor: st
     condition = _posting_condition(org_id, filters)
     if condition is not None:
         query = query.where(JournalEntry.id.in_(Posting.select(Posting.entry).where(condition)))
-    page = paginate(query, keys=[JournalEntry.sequence], descending=True, limit=limit, cursor=cursor,
-                    listing="journal-entries", render=lambda row: row)
+    page = paginate(
+        query,
+        keys=[JournalEntry.sequence],
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+        listing="journal-entries",
+        render=lambda row: row,
+    )
     names = _names({row.program_id for row in page.data})
     return Page(data=[entry_out(row, names) for row in page.data], pagination=page.pagination)
 

@@ -22,10 +22,12 @@ from api.schemas.programs import (
 )
 from engine.model import bundle as b
 from engine.store import catalog
-from engine.store.ledger.accounts import balances_of
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
+from engine.store.ledger.accounts import balances_of
 from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
+
+
 def amount_text(value: Decimal | None, scale: int) -> str:
     """A decimal string at the asset's scale. Example: `amount_text(Decimal(5), 2)` -> `"5.00"`."""
     return canonical_decimal((value or Decimal(0)).quantize(Decimal(1).scaleb(-scale)))
@@ -33,9 +35,15 @@ def amount_text(value: Decimal | None, scale: int) -> str:
 
 def program_out(row: Program) -> ProgramOut:
     return ProgramOut(
-        id=row.id, name=row.name, description=row.description, key=row.key,
-        on_unknown_participant=row.on_unknown_participant, status=row.status,
-        redemption_target_type=row.redemption_target_type, created_at=row.created_at, updated_at=row.updated_at,
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        key=row.key,
+        on_unknown_participant=row.on_unknown_participant,
+        status=row.status,
+        redemption_target_type=row.redemption_target_type,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
         deleted_at=row.deleted_at,
         redemption_target_id=row.redemption_target_id if row.redemption_target_type == "LEDGER_ENTITY" else None,
     )
@@ -52,14 +60,27 @@ def create_program(org_id: str, data: ProgramCreate) -> ProgramOut:
     with write_transaction():
         if data.key and Program.select().where((Program.organisation == org_id) & (Program.key == data.key)).exists():
             raise Conflict(f"a program with key {data.key!r} already exists", code="already_exists")
-        row = Program.create(organisation=org_id, name=data.name, description=data.description,
-                             on_unknown_participant=data.on_unknown_participant, key=data.key)
+        row = Program.create(
+            organisation=org_id,
+            name=data.name,
+            description=data.description,
+            on_unknown_participant=data.on_unknown_participant,
+            key=data.key,
+        )
     return program_out(row)
 
 
-def list_programs(org_id: str, *, status: str | None, include_archived: bool, search: str | None,
-                  sort_by: Literal["created_at", "name"], descending: bool, limit: int,
-                  cursor: str | None) -> Page[ProgramOut]:
+def list_programs(
+    org_id: str,
+    *,
+    status: str | None,
+    include_archived: bool,
+    search: str | None,
+    sort_by: Literal["created_at", "name"],
+    descending: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page[ProgramOut]:
     query = Program.select().where(Program.organisation == org_id)
     if status is not None:
         query = query.where(Program.status == status)
@@ -68,8 +89,9 @@ def list_programs(org_id: str, *, status: str | None, include_archived: bool, se
     if search:
         query = query.where(Program.name.contains(search))
     keys = [Program.created_at if sort_by == "created_at" else Program.name, Program.id]
-    return paginate(query, keys=keys, descending=descending, limit=limit, cursor=cursor,
-                    listing="programs", render=program_out)
+    return paginate(
+        query, keys=keys, descending=descending, limit=limit, cursor=cursor, listing="programs", render=program_out
+    )
 
 
 def patch_program(org_id: str, program_id: str, data: ProgramPatch) -> ProgramOut:
@@ -116,18 +138,26 @@ def asset_out(row: Asset, program_ids: list[str] | None = None) -> AssetOut:
         program_ids = _program_ids([row.id])[row.id]
     limit = row.max_transaction_amount
     return AssetOut(
-        id=row.id, name=row.name, symbol=row.symbol, scale=row.scale, inventory_mode=row.inventory_mode,
+        id=row.id,
+        name=row.name,
+        symbol=row.symbol,
+        scale=row.scale,
+        inventory_mode=row.inventory_mode,
         issuance_policy=row.issuance_policy,
         max_transaction_amount=None if limit is None else canonical_decimal(Decimal(str(limit))),
         program_ids=program_ids,
-        status=row.status, created_at=row.created_at, updated_at=row.updated_at, deleted_at=row.deleted_at,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
     )
 
 
 def resolve_asset(org_id: str, id_or_symbol: str, *, field: str = "asset_id") -> Asset:
     """An asset of the organisation named by id or by symbol (D28); 404 when there is none."""
-    row = Asset.get_or_none((Asset.organisation == org_id)
-                            & ((Asset.id == id_or_symbol) | (Asset.symbol == id_or_symbol)))
+    row = Asset.get_or_none(
+        (Asset.organisation == org_id) & ((Asset.id == id_or_symbol) | (Asset.symbol == id_or_symbol))
+    )
     if row is None:
         raise NotFound("asset not found", details={"field": field})
     return row
@@ -141,8 +171,14 @@ def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
     """Through `engine.store.catalog.create_asset`, which links the asset to the program."""
     if data.max_transaction_amount is not None and Decimal(data.max_transaction_amount) <= 0:
         raise field_error("max_transaction_amount", "must be positive")
-    spec = b.Asset(symbol=data.symbol, name=data.name, scale=data.scale, inventory_mode=data.inventory_mode,
-                   issuance_policy=data.issuance_policy, max_transaction_amount=data.max_transaction_amount)
+    spec = b.Asset(
+        symbol=data.symbol,
+        name=data.name,
+        scale=data.scale,
+        inventory_mode=data.inventory_mode,
+        issuance_policy=data.issuance_policy,
+        max_transaction_amount=data.max_transaction_amount,
+    )
     row = catalog.create_asset(org_id, data.program_id, spec)
     return asset_out(row, [data.program_id])
 
@@ -151,17 +187,21 @@ def get_asset(org_id: str, asset_id: str) -> AssetOut:
     return asset_out(resolve_asset(org_id, asset_id))
 
 
-def list_assets(org_id: str, *, program_id: str | None, status: str | None, search: str | None, limit: int,
-                cursor: str | None) -> Page[AssetOut]:
+def list_assets(
+    org_id: str, *, program_id: str | None, status: str | None, search: str | None, limit: int, cursor: str | None
+) -> Page[AssetOut]:
     query = Asset.select().where(Asset.organisation == org_id)
     if program_id is not None:
-        query = query.where(Asset.id.in_(ProgramAsset.select(ProgramAsset.asset).where(ProgramAsset.program == program_id)))
+        query = query.where(
+            Asset.id.in_(ProgramAsset.select(ProgramAsset.asset).where(ProgramAsset.program == program_id))
+        )
     if status is not None:
         query = query.where(Asset.status == status)
     if search:
         query = query.where(Asset.symbol.contains(search) | Asset.name.contains(search))
-    page = paginate(query, keys=[Asset.id], descending=False, limit=limit, cursor=cursor, listing="assets",
-                    render=lambda row: row)
+    page = paginate(
+        query, keys=[Asset.id], descending=False, limit=limit, cursor=cursor, listing="assets", render=lambda row: row
+    )
     links = _program_ids([row.id for row in page.data])
     return Page(data=[asset_out(row, links[row.id]) for row in page.data], pagination=page.pagination)
 
@@ -191,8 +231,12 @@ def patch_asset(org_id: str, asset_id: str, data: AssetPatch) -> AssetOut:
 
 def wallet_balances(org_id: str, program_id: str, asset_id: str | None) -> list[WalletBalance]:
     program = get_program_row(org_id, program_id)
-    assets = (Asset.select().join(ProgramAsset).where((ProgramAsset.program == program.id)
-                                                      & (Asset.issuance_policy == "PREFUNDED")).order_by(Asset.id))
+    assets = (
+        Asset.select()
+        .join(ProgramAsset)
+        .where((ProgramAsset.program == program.id) & (Asset.issuance_policy == "PREFUNDED"))
+        .order_by(Asset.id)
+    )
     if asset_id is not None:
         wanted = resolve_asset(org_id, asset_id)
         assets = assets.where(Asset.id == wanted.id)
@@ -201,9 +245,13 @@ def wallet_balances(org_id: str, program_id: str, asset_id: str | None) -> list[
     result = []
     for asset in assets:
         balance = balances.get(asset.id)
-        result.append(WalletBalance(
-            asset_id=asset.id, issuance_policy=asset.issuance_policy,
-            available=amount_text(balance.available if balance else None, asset.scale),
-            held=amount_text(balance.held if balance else None, asset.scale),
-            deferred=amount_text(balance.deferred if balance else None, asset.scale)))
+        result.append(
+            WalletBalance(
+                asset_id=asset.id,
+                issuance_policy=asset.issuance_policy,
+                available=amount_text(balance.available if balance else None, asset.scale),
+                held=amount_text(balance.held if balance else None, asset.scale),
+                deferred=amount_text(balance.deferred if balance else None, asset.scale),
+            )
+        )
     return result

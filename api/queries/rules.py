@@ -22,25 +22,44 @@ from engine.store.budgets import effective_consumed, next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import RuleBudget, RuleHistory, RuleRecord
+
 RULE_FIELD_NAMES = tuple(f for f in b.Rule.__struct_fields__)
 
 
 def budgets_out(record: RuleRecord) -> list[BudgetOut]:
     now = utcnow()
-    return [BudgetOut(asset_id=row.asset_symbol, limit=canonical_decimal(row.limit),
-                      consumed=canonical_decimal(effective_consumed(row, now)), schedule_type=row.schedule_type,
-                      cron_expression=row.cron_expression, interval=row.interval, next_reset_at=row.next_reset_at)
-            for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.asset_symbol)]
+    return [
+        BudgetOut(
+            asset_id=row.asset_symbol,
+            limit=canonical_decimal(row.limit),
+            consumed=canonical_decimal(effective_consumed(row, now)),
+            schedule_type=row.schedule_type,
+            cron_expression=row.cron_expression,
+            interval=row.interval,
+            next_reset_at=row.next_reset_at,
+        )
+        for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.asset_symbol)
+    ]
 
 
 def rule_out(record: RuleRecord) -> RuleOut:
     return RuleOut(
-        id=record.id, program_id=record.program_id, version=record.version, name=record.name,
-        description=record.description, condition=record.condition,
-        actions=msgspec.convert(record.actions, list[b.Action]), order=record.order,
-        stop_after_match=record.stop_after_match, active_from=record.active_from, active_to=record.active_to,
-        budgets=budgets_out(record), status=record.status, created_at=record.created_at,
-        updated_at=record.updated_at, deleted_at=record.deleted_at,
+        id=record.id,
+        program_id=record.program_id,
+        version=record.version,
+        name=record.name,
+        description=record.description,
+        condition=record.condition,
+        actions=msgspec.convert(record.actions, list[b.Action]),
+        order=record.order,
+        stop_after_match=record.stop_after_match,
+        active_from=record.active_from,
+        active_to=record.active_to,
+        budgets=budgets_out(record),
+        status=record.status,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        deleted_at=record.deleted_at,
     )
 
 
@@ -60,10 +79,15 @@ def _check_compiles(record: RuleRecord) -> None:
         index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
         mine = [p for p in exc.problems if p.rule_index == index]
         if mine:
-            problems = [{"field": ".".join(str(part) for part in p.path[2:]) or "rule",
-                         "code": p.code, "message": str(p.error)} for p in mine]
-            raise BadRequest(f"the rule does not compile: {problems[0]['field']}: {problems[0]['message']}",
-                             code="invalid_rule", details={"problems": problems}) from exc
+            problems = [
+                {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
+                for p in mine
+            ]
+            raise BadRequest(
+                f"the rule does not compile: {problems[0]['field']}: {problems[0]['message']}",
+                code="invalid_rule",
+                details={"problems": problems},
+            ) from exc
 
 
 def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
@@ -71,8 +95,15 @@ def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
     fields = {name: getattr(data, name) for name in RULE_FIELD_NAMES}
     with write_transaction():
         get_program_row(org, data.program_id)
-        if RuleRecord.select().where((RuleRecord.program == data.program_id) & (RuleRecord.name == data.name)
-                                     & (RuleRecord.status != "ARCHIVED")).exists():
+        if (
+            RuleRecord.select()
+            .where(
+                (RuleRecord.program == data.program_id)
+                & (RuleRecord.name == data.name)
+                & (RuleRecord.status != "ARCHIVED")
+            )
+            .exists()
+        ):
             raise field_error("name", f"the program already has a rule named {data.name!r}")
         record = catalog.create_rule(org, data.program_id, b.Rule(**fields), api_key_id=principal.api_key_id)
         _check_compiles(record)
@@ -80,8 +111,11 @@ def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
 
 
 def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
-    changes: dict[str, Any] = {name: msgspec.to_builtins(getattr(data, name))
-                               for name in RULE_FIELD_NAMES if getattr(data, name, UNSET) is not UNSET}
+    changes: dict[str, Any] = {
+        name: msgspec.to_builtins(getattr(data, name))
+        for name in RULE_FIELD_NAMES
+        if getattr(data, name, UNSET) is not UNSET
+    }
     if not changes:
         raise BadRequest("a patch needs at least one field", details={"reason": "required"})
     with write_transaction():
@@ -92,9 +126,18 @@ def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
     return rule_out(record)
 
 
-def list_rules(org_id: str, *, program_id: str | None, status: str | None, include_archived: bool,
-               search: str | None, sort_by: Literal["order", "created_at", "name"], descending: bool, limit: int,
-               cursor: str | None) -> Page[RuleOut]:
+def list_rules(
+    org_id: str,
+    *,
+    program_id: str | None,
+    status: str | None,
+    include_archived: bool,
+    search: str | None,
+    sort_by: Literal["order", "created_at", "name"],
+    descending: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page[RuleOut]:
     query = RuleRecord.select().where(RuleRecord.organisation == org_id)
     if program_id is not None:
         query = query.where(RuleRecord.program == program_id)
@@ -105,12 +148,27 @@ def list_rules(org_id: str, *, program_id: str | None, status: str | None, inclu
     if search:
         query = query.where(RuleRecord.name.contains(search))
     sort = {"order": RuleRecord.order, "created_at": RuleRecord.created_at, "name": RuleRecord.name}[sort_by]
-    return paginate(query, keys=[sort, RuleRecord.id], descending=descending, limit=limit, cursor=cursor,
-                    listing="rules", render=rule_out)
+    return paginate(
+        query,
+        keys=[sort, RuleRecord.id],
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+        listing="rules",
+        render=rule_out,
+    )
 
 
-def rule_history(org_id: str, rule_id: str, *, change_type: str | None, changed_from: datetime | None,
-                 changed_to: datetime | None, limit: int, cursor: str | None) -> Page[RuleHistoryOut]:
+def rule_history(
+    org_id: str,
+    rule_id: str,
+    *,
+    change_type: str | None,
+    changed_from: datetime | None,
+    changed_to: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[RuleHistoryOut]:
     record = get_rule_row(org_id, rule_id)
     query = RuleHistory.select().where(RuleHistory.rule == record.id)
     if change_type is not None:
@@ -119,14 +177,29 @@ def rule_history(org_id: str, rule_id: str, *, change_type: str | None, changed_
         query = query.where(RuleHistory.changed_at >= changed_from)
     if changed_to is not None:
         query = query.where(RuleHistory.changed_at <= changed_to)
-    return paginate(query, keys=[RuleHistory.version], descending=True, limit=limit, cursor=cursor,
-                    listing="rule-history", render=_history_out)
+    return paginate(
+        query,
+        keys=[RuleHistory.version],
+        descending=True,
+        limit=limit,
+        cursor=cursor,
+        listing="rule-history",
+        render=_history_out,
+    )
 
 
 def _history_out(row: RuleHistory) -> RuleHistoryOut:
-    return RuleHistoryOut(id=row.id, rule_id=row.rule_id, program_id=row.program_id, version=row.version,
-                          change_type=row.change_type, changes=row.changes or {}, snapshot=row.snapshot,
-                          changed_by_api_key_id=row.changed_by_api_key_id, changed_at=row.changed_at)
+    return RuleHistoryOut(
+        id=row.id,
+        rule_id=row.rule_id,
+        program_id=row.program_id,
+        version=row.version,
+        change_type=row.change_type,
+        changes=row.changes or {},
+        snapshot=row.snapshot,
+        changed_by_api_key_id=row.changed_by_api_key_id,
+        changed_at=row.changed_at,
+    )
 
 
 def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
@@ -144,6 +217,12 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
         row.next_reset_at = next_reset_at(row.schedule_type, row.cron_expression, row.interval, now)
         row.save()
         row = RuleBudget.get_by_id(row.id)
-    return BudgetOut(asset_id=row.asset_symbol, limit=canonical_decimal(row.limit),
-                     consumed=canonical_decimal(row.consumed), schedule_type=row.schedule_type,
-                     cron_expression=row.cron_expression, interval=row.interval, next_reset_at=row.next_reset_at)
+    return BudgetOut(
+        asset_id=row.asset_symbol,
+        limit=canonical_decimal(row.limit),
+        consumed=canonical_decimal(row.consumed),
+        schedule_type=row.schedule_type,
+        cron_expression=row.cron_expression,
+        interval=row.interval,
+        next_reset_at=row.next_reset_at,
+    )

@@ -26,15 +26,17 @@ from api.schemas.rules import (
 from dsl import DslError, compile_expression
 from engine.errors import EngineError
 from engine.evaluator.evaluate import evaluate_event
-from engine.rules.program import ProgramCompileError, compile_program
 from engine.model.result import ResolvedAction, RuleStatus
 from engine.model.state import CounterState, EntityState, EventInput
+from engine.rules.program import ProgramCompileError, compile_program
 from engine.store import catalog
 from engine.store.db import utcnow
 from engine.store.fields import canonical_decimal
+
 VARIABLES = ("event", "participant", "recipient", "program", "now")
-SYNTAX_NOTE = ("Only syntax and names are checked; whether the condition matches depends on the event "
-               "and the participant's state.")
+SYNTAX_NOTE = (
+    "Only syntax and names are checked; whether the condition matches depends on the event and the participant's state."
+)
 
 
 def validate_condition(condition: str) -> ValidateResult:
@@ -52,31 +54,47 @@ def _participant(given: ParticipantStateInput | None) -> EntityState:
     try:
         counters = {k: CounterState(value=Decimal(str(v))) for k, v in given.counters.items()}
     except ArithmeticError as exc:
-        raise BadRequest("participant_state.counters values must be numbers",
-                         details={"field": "participant_state.counters"}) from exc
-    return EntityState(id="simulated", external_id="simulated", tags=sorted({t.lower() for t in given.tags}),
-                       counters=counters, attributes=dict(given.attributes))
+        raise BadRequest(
+            "participant_state.counters values must be numbers", details={"field": "participant_state.counters"}
+        ) from exc
+    return EntityState(
+        id="simulated",
+        external_id="simulated",
+        tags=sorted({t.lower() for t in given.tags}),
+        counters=counters,
+        attributes=dict(given.attributes),
+    )
 
 
 def _describe(action: ResolvedAction, before: EntityState) -> dict[str, Any]:
     amount = None if action.amount is None else canonical_decimal(action.amount)
     verb = action.type.capitalize().replace("_", " ")
     if action.type in ("CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT"):
-        return {"amount": amount, "asset_symbol": action.asset,
-                "description": f"{verb} {amount} {action.asset} to participant"}
+        return {
+            "amount": amount,
+            "asset_symbol": action.asset,
+            "description": f"{verb} {amount} {action.asset} to participant",
+        }
     if action.type == "COUNTER":
         current = before.counters.get(action.key or "")
         current_value = current.value if current else Decimal(0)
         projected = current_value + Decimal(action.value or "0")
-        return {"current_value": canonical_decimal(current_value), "projected_value": canonical_decimal(projected),
-                "value": action.value, "description": f"Increment counter {action.key} by {action.value}"}
+        return {
+            "current_value": canonical_decimal(current_value),
+            "projected_value": canonical_decimal(projected),
+            "value": action.value,
+            "description": f"Increment counter {action.key} by {action.value}",
+        }
     if action.type in ("TAG", "UNTAG"):
         key = "would_add" if action.type == "TAG" else "would_remove"
         return {"current_tags": before.tags, key: action.tag, "description": f"{verb} '{action.tag}'"}
     if action.type == "SET_ATTRIBUTE":
         current = before.attributes.get(action.key or "")
-        return {"current_value": current, "would_change": current != action.value,
-                "description": f"Set attribute {action.key} to '{action.value}'"}
+        return {
+            "current_value": current,
+            "would_change": current != action.value,
+            "description": f"Set attribute {action.key} to '{action.value}'",
+        }
     return {"description": f"{verb} " + " ".join(str(v) for v in (action.tier, action.level, action.event_name) if v)}
 
 
@@ -92,13 +110,19 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
     participant = _participant(data.participant_state)
     now = utcnow()
     try:
-        result = evaluate_event(program, EventInput(event_data=data.event, event_timestamp=now, received_at=now),
-                                participant)
+        result = evaluate_event(
+            program, EventInput(event_data=data.event, event_timestamp=now, received_at=now), participant
+        )
     except EngineError as exc:
         raise BadRequest(exc.message, code=exc.code.lower()) from exc
     outcome = result.rules[0] if result.rules else None
-    summary = SimulatedRule(id=record.id, name=record.name, condition=record.condition, order=record.order,
-                            stop_after_match=record.stop_after_match)
+    summary = SimulatedRule(
+        id=record.id,
+        name=record.name,
+        condition=record.condition,
+        order=record.order,
+        stop_after_match=record.stop_after_match,
+    )
     if result.status == "FAILED" and (outcome is None or outcome.status == RuleStatus.MATCHED):
         evaluation = SimulatedEvaluation(matched=True, status="evaluated", reason=result.error_message)
     elif outcome is None or outcome.status == RuleStatus.NOT_MATCHED:
@@ -109,7 +133,9 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
         evaluation = SimulatedEvaluation(matched=False, status="evaluated", reason="OUTSIDE_TIME_WINDOW")
     else:
         evaluation = SimulatedEvaluation(
-            matched=True, status="evaluated",
+            matched=True,
+            status="evaluated",
             reason="BUDGET_EXCEEDED" if outcome.status == RuleStatus.BUDGET_EXCEEDED else None,
-            results=[ActionResult(action=a.type, result=_describe(a, participant)) for a in outcome.actions])
+            results=[ActionResult(action=a.type, result=_describe(a, participant)) for a in outcome.actions],
+        )
     return SimulateResult(rule=summary, evaluation=evaluation)

@@ -31,8 +31,12 @@ def _origin(principal: Principal) -> st.Origin:
 
 
 def tags_of(participant_id: str) -> list[str]:
-    return sorted(row.tag for row in StateTag.select(StateTag.tag).where(
-        (StateTag.owner_type == PARTICIPANT) & (StateTag.owner_id == participant_id)))
+    return sorted(
+        row.tag
+        for row in StateTag.select(StateTag.tag).where(
+            (StateTag.owner_type == PARTICIPANT) & (StateTag.owner_id == participant_id)
+        )
+    )
 
 
 def list_tags(principal: Principal, participant_id: str) -> list[str]:
@@ -70,12 +74,15 @@ def _counter_out(row: StateCounter, at: datetime) -> CounterOut:
     value = row.value
     if row.reset_after and row.last_reset_at is not None and at - row.last_reset_at > parse_duration(row.reset_after):
         value = Decimal(0)
-    return CounterOut(key=row.key, value=canonical_decimal(value), reset_after=row.reset_after,
-                      last_reset_at=row.last_reset_at)
+    return CounterOut(
+        key=row.key, value=canonical_decimal(value), reset_after=row.reset_after, last_reset_at=row.last_reset_at
+    )
 
 
 def _counters(participant_id: str):
-    return StateCounter.select().where((StateCounter.owner_type == PARTICIPANT) & (StateCounter.owner_id == participant_id))
+    return StateCounter.select().where(
+        (StateCounter.owner_type == PARTICIPANT) & (StateCounter.owner_id == participant_id)
+    )
 
 
 def list_counters(principal: Principal, participant_id: str) -> list[CounterOut]:
@@ -100,8 +107,15 @@ def set_counter(principal: Principal, participant_id: str, key: str, data: Count
             raise field_error("reset_after", f"not a duration such as '24h': {data.reset_after!r}") from exc
     with write_transaction():
         person = get_participant_row(principal.organization_id, participant_id)
-        st.set_counter(principal.organization_id, PARTICIPANT, person.id, key, Decimal(data.value),
-                       _origin(principal), reset_after=data.reset_after)
+        st.set_counter(
+            principal.organization_id,
+            PARTICIPANT,
+            person.id,
+            key,
+            Decimal(data.value),
+            _origin(principal),
+            reset_after=data.reset_after,
+        )
         row = _counters(person.id).where(StateCounter.key == key).get()
     return _counter_out(row, datetime.now(UTC))
 
@@ -113,9 +127,12 @@ def delete_counter(principal: Principal, participant_id: str, key: str) -> None:
 
 
 def attributes_of(participant_id: str) -> dict[str, str]:
-    return {row.key: row.value for row in StateAttribute.select().where(
-        (StateAttribute.owner_type == PARTICIPANT) & (StateAttribute.owner_id == participant_id)
-    ).order_by(StateAttribute.key)}
+    return {
+        row.key: row.value
+        for row in StateAttribute.select()
+        .where((StateAttribute.owner_type == PARTICIPANT) & (StateAttribute.owner_id == participant_id))
+        .order_by(StateAttribute.key)
+    }
 
 
 def list_attributes(principal: Principal, participant_id: str) -> list[AttributeOut]:
@@ -147,8 +164,9 @@ def delete_attribute(principal: Principal, participant_id: str, key: str) -> Non
 
 
 def _tier_type(org_id: str, program_id: str, key: str) -> TierTypeRecord:
-    row = TierTypeRecord.get_or_none((TierTypeRecord.organisation == org_id) & (TierTypeRecord.program == program_id)
-                                     & (TierTypeRecord.key == key))
+    row = TierTypeRecord.get_or_none(
+        (TierTypeRecord.organisation == org_id) & (TierTypeRecord.program == program_id) & (TierTypeRecord.key == key)
+    )
     if row is None:
         raise NotFound(f"tier {key!r} not found in this program", details={"field": "key"})
     return row
@@ -156,25 +174,34 @@ def _tier_type(org_id: str, program_id: str, key: str) -> TierTypeRecord:
 
 def _tier_out(row: ParticipantTier, tier_type: TierTypeRecord) -> TierStateOut:
     levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
-    return TierStateOut(key=row.tier_key, level=row.level, rank=row.rank,
-                        benefits=levels.get(row.level, {}).get("benefits", {}), acquired_at=row.acquired_at,
-                        expires_at=row.expires_at)
+    return TierStateOut(
+        key=row.tier_key,
+        level=row.level,
+        rank=row.rank,
+        benefits=levels.get(row.level, {}).get("benefits", {}),
+        acquired_at=row.acquired_at,
+        expires_at=row.expires_at,
+    )
 
 
 def list_tiers(principal: Principal, participant_id: str, program_id: str) -> list[TierStateOut]:
     person = get_participant_row(principal.organization_id, participant_id)
     get_program_row(principal.organization_id, program_id)
-    rows = (ParticipantTier.select(ParticipantTier, TierTypeRecord).join(TierTypeRecord)
-            .where((ParticipantTier.participant == person.id) & (ParticipantTier.program == program_id))
-            .order_by(ParticipantTier.tier_key))
+    rows = (
+        ParticipantTier.select(ParticipantTier, TierTypeRecord)
+        .join(TierTypeRecord)
+        .where((ParticipantTier.participant == person.id) & (ParticipantTier.program == program_id))
+        .order_by(ParticipantTier.tier_key)
+    )
     return [_tier_out(row, row.tier_type) for row in rows]
 
 
 def get_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> TierStateOut:
     person = get_participant_row(principal.organization_id, participant_id)
     tier_type = _tier_type(principal.organization_id, program_id, key)
-    row = ParticipantTier.get_or_none((ParticipantTier.participant == person.id)
-                                      & (ParticipantTier.tier_type == tier_type.id))
+    row = ParticipantTier.get_or_none(
+        (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
+    )
     if row is None:
         raise NotFound("the participant has no level in this tier")
     return _tier_out(row, tier_type)
@@ -193,15 +220,22 @@ def set_tier(principal: Principal, participant_id: str, program_id: str, key: st
             raise Conflict(f"the program is {program.status}", code="program_inactive")
         if tier_type.status == "ARCHIVED":
             raise Conflict(f"tier {key!r} is archived", code="tier_archived")
-        if not Enrolment.select().where((Enrolment.participant == person.id) & (Enrolment.program == program.id)).exists():
+        if (
+            not Enrolment.select()
+            .where((Enrolment.participant == person.id) & (Enrolment.program == program.id))
+            .exists()
+        ):
             raise Conflict("the participant is not enrolled in this program", code="not_enrolled")
         levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
         if data.level not in levels:
             raise field_error("level", f"tier {key!r} has no level {data.level!r} (levels: {', '.join(levels)})")
         st.set_tier(org, person.id, tier_type, data.level, int(levels[data.level]["rank"]), _origin(principal))
         ParticipantTier.update(expires_at=data.expires_at).where(
-            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)).execute()
-        row = ParticipantTier.get((ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id))
+            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
+        ).execute()
+        row = ParticipantTier.get(
+            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
+        )
     return _tier_out(row, tier_type)
 
 
@@ -211,8 +245,9 @@ def remove_tier(principal: Principal, participant_id: str, program_id: str, key:
     with write_transaction():
         person = get_participant_row(org, participant_id)
         tier_type = _tier_type(org, program_id, key)
-        row = ParticipantTier.get_or_none((ParticipantTier.participant == person.id)
-                                          & (ParticipantTier.tier_type == tier_type.id))
+        row = ParticipantTier.get_or_none(
+            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
+        )
         if row is None:
             return
         row.delete_instance()

@@ -8,18 +8,36 @@ from msgspec import UNSET
 
 from api.errors import field_error
 from api.pagination import Page, paginate
-from api.schemas.tiers import TierCreate, TierTypeLevelOut, TierTypeOut, TierPatch
+from api.schemas.tiers import TierCreate, TierPatch, TierTypeLevelOut, TierTypeOut
 from engine.model import bundle as b
 from engine.store import catalog, lookups
 from engine.store.models import TierTypeRecord
+
+
 def tier_out(row: TierTypeRecord) -> TierTypeOut:
     spec = catalog.tier_to_bundle(row)
-    levels = [TierTypeLevelOut(key=level.key, rank=level.rank, display_name=level.display_name,
-                           benefits=level.benefits, qualification=level.qualification)
-              for level in sorted(spec.levels, key=lambda level: level.rank)]
-    return TierTypeOut(id=row.id, program_id=row.program_id, key=row.key, display_name=spec.display_name, levels=levels,
-                   lifecycle=spec.lifecycle, status=row.status, created_at=row.created_at, updated_at=row.updated_at,
-                   archived_at=row.archived_at if row.archived_at is not None else UNSET)
+    levels = [
+        TierTypeLevelOut(
+            key=level.key,
+            rank=level.rank,
+            display_name=level.display_name,
+            benefits=level.benefits,
+            qualification=level.qualification,
+        )
+        for level in sorted(spec.levels, key=lambda level: level.rank)
+    ]
+    return TierTypeOut(
+        id=row.id,
+        program_id=row.program_id,
+        key=row.key,
+        display_name=spec.display_name,
+        levels=levels,
+        lifecycle=spec.lifecycle,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        archived_at=row.archived_at if row.archived_at is not None else UNSET,
+    )
 
 
 def create_tier(org_id: str, program_id: str, data: TierCreate) -> TierTypeOut:
@@ -31,25 +49,31 @@ def get_tier(org_id: str, program_id: str, key: str) -> TierTypeOut:
     return tier_out(catalog.get_tier_type(org_id, program_id, key))
 
 
-def list_tiers(org_id: str, program_id: str, *, status: str | None, limit: int, cursor: str | None) -> Page[TierTypeOut]:
+def list_tiers(
+    org_id: str, program_id: str, *, status: str | None, limit: int, cursor: str | None
+) -> Page[TierTypeOut]:
     """The program's tier types by key; 404 for a program of another organisation."""
     lookups.program(org_id, program_id)
-    query = TierTypeRecord.select().where((TierTypeRecord.organisation == org_id)
-                                          & (TierTypeRecord.program == program_id))
+    query = TierTypeRecord.select().where(
+        (TierTypeRecord.organisation == org_id) & (TierTypeRecord.program == program_id)
+    )
     if status is not None:
         query = query.where(TierTypeRecord.status == status)
-    return paginate(query, keys=[TierTypeRecord.key], descending=False, limit=limit, cursor=cursor,
-                    listing="tiers", render=tier_out)
+    return paginate(
+        query, keys=[TierTypeRecord.key], descending=False, limit=limit, cursor=cursor, listing="tiers", render=tier_out
+    )
 
 
 def patch_tier(org_id: str, program_id: str, key: str, data: TierPatch) -> TierTypeOut:
-    changes = {name: value for name, value in msgspec.structs.asdict(data).items()
-               if value is not UNSET and value is not None}
+    changes = {
+        name: value for name, value in msgspec.structs.asdict(data).items() if value is not UNSET and value is not None
+    }
     if not changes:
         raise field_error("body", "give at least one of display_name, levels, lifecycle")
     if "levels" in changes:
-        changes["levels"] = [{k: v for k, v in msgspec.to_builtins(level).items() if v is not None}
-                             for level in changes["levels"]]
+        changes["levels"] = [
+            {k: v for k, v in msgspec.to_builtins(level).items() if v is not None} for level in changes["levels"]
+        ]
     return tier_out(catalog.update_tier_type(org_id, program_id, key, changes))
 
 

@@ -28,11 +28,11 @@ class ProgramCreate(Request):
 
 class ProgramPatch(Request):
     name: Name | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
     on_unknown_participant: UnknownParticipant | UnsetType = UNSET
     status: ProgramStatus | UnsetType = UNSET
     redemption_target_type: RedemptionTarget | UnsetType = UNSET
-    redemption_target_entity_id: Id | None | UnsetType = UNSET
+    redemption_target_entity_id: Id | UnsetType | None = UNSET
 
 
 class ProgramOut(Response):
@@ -76,7 +76,7 @@ class AssetCreate(Request):
 
 class AssetPatch(Request):
     name: Name | UnsetType = UNSET
-    max_transaction_amount: AmountText | None | UnsetType = UNSET
+    max_transaction_amount: AmountText | UnsetType | None = UNSET
     status: Literal["ARCHIVED"] | UnsetType = UNSET
 
 

@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Id, Request, Response
 from engine.model import bundle as b
+
 RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 
 
@@ -25,13 +26,13 @@ class RulePatch(Request):
     """Any subset of the rule's fields (at least one); `actions` and `budgets` replace."""
 
     name: b.Name | UnsetType = UNSET
-    description: b.Description | None | UnsetType = UNSET
+    description: b.Description | UnsetType | None = UNSET
     condition: b.Expr | UnsetType = UNSET
     actions: Annotated[list[b.Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
     order: Annotated[int, msgspec.Meta(ge=1)] | UnsetType = UNSET
     stop_after_match: bool | UnsetType = UNSET
-    active_from: datetime | None | UnsetType = UNSET
-    active_to: datetime | None | UnsetType = UNSET
+    active_from: datetime | UnsetType | None = UNSET
+    active_to: datetime | UnsetType | None = UNSET
     budgets: list[b.Budget] | UnsetType = UNSET
     status: RuleStatus | UnsetType = UNSET
 

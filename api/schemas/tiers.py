@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Request, Response
 from engine.model import bundle as b
+
 TierStatus = Literal["ACTIVE", "ARCHIVED"]
 
 
@@ -38,9 +39,9 @@ class TierLevelPatch(Request, kw_only=True):
 class TierPatch(Request, kw_only=True):
     """Omitted or null fields stay; `lifecycle: {}` clears it; `levels` are upserted by key."""
 
-    display_name: b.Name | None | UnsetType = UNSET
-    levels: Annotated[list[TierLevelPatch], msgspec.Meta(max_length=100)] | None | UnsetType = UNSET
-    lifecycle: dict[str, Any] | None | UnsetType = UNSET
+    display_name: b.Name | UnsetType | None = UNSET
+    levels: Annotated[list[TierLevelPatch], msgspec.Meta(max_length=100)] | UnsetType | None = UNSET
+    lifecycle: dict[str, Any] | UnsetType | None = UNSET
 
 
 class TierTypeLevelOut(Response, kw_only=True):

@@ -17,7 +17,11 @@ from types import MappingProxyType
 from dsl.functions import conversions, core, encoders, lists, math, optional, scrip, sets, strings, timestamps
 from dsl.functions.registry import Function
 
-__all__ = ["Function", "GLOBALS", "METHODS"]
+__all__ = [
+    "Function",
+    "GLOBALS",
+    "METHODS",
+]
 
 _MODULES = (core, conversions, timestamps, strings, math, sets, optional, scrip, lists, encoders)
 

@@ -28,8 +28,7 @@ def _invalid(message: str) -> DslEvalError:
 
 def _wrong_type(clause: str, accepted: str, value: Any) -> DslEvalError:
     return DslEvalError(
-        f"error during formatting: {clause} clause can only be used on {accepted}, "
-        f"was given {type_name(value)}",
+        f"error during formatting: {clause} clause can only be used on {accepted}, was given {type_name(value)}",
         code="DSL_NO_MATCHING_OVERLOAD",
     )
 

@@ -39,9 +39,7 @@ def method(name: str, impl: Callable[..., Any], *arities: int, budget: bool = Fa
 def no_overload(name: str, *args: Any) -> DslEvalError:
     """The error for arguments of types a function does not accept, e.g. `size(1)`."""
     types = ", ".join(type_name(arg) for arg in args)
-    return DslEvalError(
-        f"no matching overload for '{name}' applied to ({types})", code="DSL_NO_MATCHING_OVERLOAD"
-    )
+    return DslEvalError(f"no matching overload for '{name}' applied to ({types})", code="DSL_NO_MATCHING_OVERLOAD")
 
 
 def invalid_argument(message: str) -> DslEvalError:

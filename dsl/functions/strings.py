@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from dsl.errors import DslLimitError
-
 from dsl.functions.formatting import format_string
 from dsl.functions.registry import Function, function, invalid_argument, method, no_overload
 from dsl.limits import STRING_LENGTH_MAX, check_length, check_string

@@ -109,9 +109,7 @@ _CALENDAR_FIELDS: dict[str, Callable[[datetime], int]] = {
     "getMilliseconds": lambda t: t.microsecond // 1000,
 }
 
-ACCESSORS: dict[str, Callable[..., int]] = {
-    name: _accessor(name, field) for name, field in _CALENDAR_FIELDS.items()
-}
+ACCESSORS: dict[str, Callable[..., int]] = {name: _accessor(name, field) for name, field in _CALENDAR_FIELDS.items()}
 
 FUNCTIONS: tuple[Function, ...] = (
     function("timestamp", timestamp, 1),

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from engine.evaluator.cases import run_test_cases
 from engine.rules.loader import LoadedBundle, load_bundle
 from engine.rules.problems import Problem
-from engine.evaluator.cases import run_test_cases
+
 Style = Callable[..., str]  # click.style-compatible: style(text, fg=..., bold=...)
 
 
@@ -94,7 +95,9 @@ def problem_lines(loaded: LoadedBundle, style: Style = plain, *, warnings: bool 
 def _headline(problem: Problem, style: Style) -> str:
     colour = "red" if problem.severity == "error" else "yellow"
     where = f"{problem.file}:{problem.line}:{problem.column}:"
-    return f"{style(where, bold=True)} {style(problem.severity, fg=colour, bold=True)} {problem.code}: {problem.message}"
+    return (
+        f"{style(where, bold=True)} {style(problem.severity, fg=colour, bold=True)} {problem.code}: {problem.message}"
+    )
 
 
 def _caret_padding(text: str, column: int) -> str:

@@ -39,10 +39,11 @@ def prepare(options: UpOptions) -> tuple[str, dict[str, str]]:
     apply --org` runs); returns the key and the applied programs' ids by program key."""
     from api.apply_target import DatabaseTarget
     from api.keys import create_key
-    from engine.rules.plan import apply_plan, plan_bundle
     from engine.rules.loader import load_bundle
+    from engine.rules.plan import apply_plan, plan_bundle
     from engine.store.db import connect
     from engine.store.migrations import upgrade
+
     if options.database_url.startswith("sqlite:///"):
         Path(options.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = connect(options.database_url)
@@ -70,11 +71,17 @@ def _fund_empty_wallets(program_id: str) -> None:
     from api.queries.programs import wallet_balances
     from engine.store.models import Organisation
     from engine.store.operations import fund_program
+
     organisation_id = Organisation.get(Organisation.name == DEMO_ORG).id
     for wallet in wallet_balances(organisation_id, program_id, None):
         if Decimal(wallet.available) == 0:
-            fund_program(organisation_id, program_id, asset_id=wallet.asset_id, amount=DEMO_WALLET_FUNDING,
-                         description="demo funds from accrual up")
+            fund_program(
+                organisation_id,
+                program_id,
+                asset_id=wallet.asset_id,
+                amount=DEMO_WALLET_FUNDING,
+                description="demo funds from accrual up",
+            )
 
 
 def _existing_id(target: object, program_key: str) -> str:
@@ -121,27 +128,29 @@ def banner(base_url: str, key: str, programs: dict[str, str]) -> str:
         '"idempotency_key": "demo-1", "event_timestamp": "2026-11-26T09:30:00Z", '
         f'"event_data": {DEMO_EVENT}}}'
     )
-    return "\n".join([
-        "",
-        f"Accrual is running on {base_url}",
-        f"  playground   {base_url}/playground",
-        f"  API docs     {base_url}/schema",
-        f"  programs     {', '.join(sorted(programs))} (organisation '{DEMO_ORG}')",
-        "",
-        "Demo API key (shown once):",
-        f"  {key}",
-        "",
-        "Post an event:",
-        f"  curl -s -X POST {base_url}/v1/events -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\",
-        f"    -d '{event}'",
-        "",
-        "Read the resulting balance (the participant was created by the event):",
-        f"  curl -s {base_url}/v1/participants/$(curl -s '{base_url}/v1/participants?external_id=user-123' \\",
-        f"    -H 'X-API-Key: {key}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"data\"][0][\"id\"])')/balances \\",
-        f"    -H 'X-API-Key: {key}'",
-        "",
-        "Ctrl-C stops everything.",
-    ])
+    return "\n".join(
+        [
+            "",
+            f"Accrual is running on {base_url}",
+            f"  playground   {base_url}/playground",
+            f"  API docs     {base_url}/schema",
+            f"  programs     {', '.join(sorted(programs))} (organisation '{DEMO_ORG}')",
+            "",
+            "Demo API key (shown once):",
+            f"  {key}",
+            "",
+            "Post an event:",
+            f"  curl -s -X POST {base_url}/v1/events -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\",
+            f"    -d '{event}'",
+            "",
+            "Read the resulting balance (the participant was created by the event):",
+            f"  curl -s {base_url}/v1/participants/$(curl -s '{base_url}/v1/participants?external_id=user-123' \\",
+            f"    -H 'X-API-Key: {key}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"data\"][0][\"id\"])')/balances \\",
+            f"    -H 'X-API-Key: {key}'",
+            "",
+            "Ctrl-C stops everything.",
+        ]
+    )
 
 
 def run_up(options: UpOptions) -> None:

@@ -22,12 +22,13 @@ from typing import Any
 
 from dsl.errors import DslError
 from dsl.values import type_name
-from engine.model.amounts import to_amount, to_increment
 from engine.errors import EngineError, EvaluationError
-from engine.rules.program import CompiledAction, CompiledRule
+from engine.evaluator.working import WorkingState
+from engine.model.amounts import to_amount, to_increment
 from engine.model.result import ResolvedAction, ResolvedTarget
 from engine.model.state import Balance
-from engine.evaluator.working import WorkingState
+from engine.rules.program import CompiledAction, CompiledRule
+
 BLOCKED_FOR_INACTIVE = frozenset({"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "COUNTER"})
 INACTIVE_STATUSES = frozenset({"SUSPENDED", "CLOSED"})
 
@@ -40,9 +41,7 @@ class ActionFailure(EvaluationError):
         self.rule, self.index = rule, index
 
 
-def apply_actions(
-    rule: CompiledRule, bindings: dict[str, Any], working: WorkingState
-) -> list[ResolvedAction]:
+def apply_actions(rule: CompiledRule, bindings: dict[str, Any], working: WorkingState) -> list[ResolvedAction]:
     """Resolve and apply each action of `rule` in order; raise `ActionFailure` on the first
     one that cannot run (the caller then discards the working state)."""
     resolved = []
@@ -50,13 +49,14 @@ def apply_actions(
         try:
             resolved.append(_apply(rule, action, bindings, working))
         except (EngineError, DslError) as exc:
-            raise ActionFailure(
-                action.type, exc.message, code=exc.code, rule=rule.name, index=action.index
-            ) from exc
+            raise ActionFailure(action.type, exc.message, code=exc.code, rule=rule.name, index=action.index) from exc
         except ArithmeticError as exc:  # decimal traps, e.g. a NaN balance handed in
             raise ActionFailure(
-                action.type, f"arithmetic error: {exc!r}", code="invalid_amount",
-                rule=rule.name, index=action.index,
+                action.type,
+                f"arithmetic error: {exc!r}",
+                code="invalid_amount",
+                rule=rule.name,
+                index=action.index,
             ) from exc
     return resolved
 
@@ -72,7 +72,10 @@ def _apply(
             raise EngineError(f"participant {who} is {entity.status}", code="participant_inactive")
     spec = action.action
     out = ResolvedAction(
-        rule=rule.name, index=action.index, type=action.type, target=target,
+        rule=rule.name,
+        index=action.index,
+        type=action.type,
+        target=target,
         description=spec.description,
     )
     if action.type in _BALANCE_HANDLERS:
@@ -117,8 +120,7 @@ def _target_text(expression: Any, bindings: dict[str, Any], name: str) -> str | 
     value = expression.evaluate(bindings)
     if type(value) is not str or not value:
         shown = type_name(value) if type(value) is not str else "an empty string"
-        raise EngineError(f"target {name} must be a non-empty string, got {shown}",
-                          code="invalid_target")
+        raise EngineError(f"target {name} must be a non-empty string, got {shown}", code="invalid_target")
     return value
 
 
@@ -131,8 +133,7 @@ def _text(expression: Any, bindings: dict[str, Any], name: str) -> str | None:
         return value
     if type(value) is not bool and isinstance(value, (int, float)) and float(value).is_integer():
         return str(int(value))
-    raise EngineError(f"{name} must be a non-empty string, got {type_name(value)}",
-                      code="invalid_reference")
+    raise EngineError(f"{name} must be a non-empty string, got {type_name(value)}", code="invalid_reference")
 
 
 # --- balances ------------------------------------------------------------------------------------
@@ -182,8 +183,7 @@ def _credit(rule, action, bindings, working, role, out) -> None:
         wallet = working.program.wallet.get(symbol)
         if wallet is None or wallet.available < amount:
             have = wallet.available if wallet is not None else Decimal(0)
-            raise EngineError(f"program wallet holds {have} {symbol}, {amount} needed",
-                              code="insufficient_wallet")
+            raise EngineError(f"program wallet holds {have} {symbol}, {amount} needed", code="insufficient_wallet")
         wallet.available -= amount
     if role not in ("participant", "recipient"):
         return
@@ -208,8 +208,9 @@ def _take(balance: Balance, bucket: str, amount: Decimal, *, allow_negative: boo
     field = "held" if bucket == "HELD" else "available"
     have = getattr(balance, field)
     if have < amount and not allow_negative:
-        raise EngineError(f"insufficient {bucket} balance: {have} available, {amount} needed",
-                          code="insufficient_funds")
+        raise EngineError(
+            f"insufficient {bucket} balance: {have} available, {amount} needed", code="insufficient_funds"
+        )
     setattr(balance, field, have - amount)
 
 
@@ -276,8 +277,7 @@ def _void_hold(rule, action, bindings, working, role, out) -> None:
     entity = working.entity(role)
     held = entity.holds.get(out.asset, {})
     if out.reference_id not in held:
-        raise EngineError(f"no {out.asset} held under reference {out.reference_id!r}",
-                          code="hold_not_found")
+        raise EngineError(f"no {out.asset} held under reference {out.reference_id!r}", code="hold_not_found")
     out.amount = held[out.reference_id]
     _take(_balance(entity, out.asset), "HELD", out.amount)
     _reduce_hold(held, out.reference_id, out.amount)

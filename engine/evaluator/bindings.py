@@ -15,13 +15,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.model.durations import parse_duration
 from engine.errors import EngineError
+from engine.model.durations import parse_duration
 from engine.model.state import CounterState, EntityState, ProgramState
+
 VARIABLES = frozenset({"event", "participant", "recipient", "program", "now"})
 
 
@@ -46,7 +47,7 @@ def event_binding(data: Any) -> Any:
     if kind is int or kind is Decimal:
         return float(data)
     if isinstance(data, datetime):
-        return data if data.tzinfo is not None else data.replace(tzinfo=timezone.utc)
+        return data if data.tzinfo is not None else data.replace(tzinfo=UTC)
     if isinstance(data, date):
         return data.isoformat()
     raise EventDataError(f"event_data holds a value of unsupported type {kind.__name__}")
@@ -67,10 +68,7 @@ def is_counter_expired(counter: CounterState, now: datetime) -> bool:
 
 
 def counters_binding(counters: dict[str, CounterState], now: datetime) -> dict[str, float]:
-    return {
-        key: 0.0 if is_counter_expired(counter, now) else float(counter.value)
-        for key, counter in counters.items()
-    }
+    return {key: 0.0 if is_counter_expired(counter, now) else float(counter.value) for key, counter in counters.items()}
 
 
 def entity_binding(state: EntityState | None, now: datetime) -> dict[str, Any] | None:
@@ -84,9 +82,7 @@ def entity_binding(state: EntityState | None, now: datetime) -> dict[str, Any] |
         "tags": list(state.tags),
         "counters": counters_binding(state.counters, now),
         "attributes": dict(state.attributes),
-        "tiers": {
-            key: {"level": tier.level, "rank": tier.rank} for key, tier in state.tiers.items()
-        },
+        "tiers": {key: {"level": tier.level, "rank": tier.rank} for key, tier in state.tiers.items()},
     }
 
 

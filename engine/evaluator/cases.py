@@ -13,18 +13,19 @@ people write into engine state.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
-from engine.model.bundle import Bundle, Expectation, ProgramStateInput, StateInput, TestCase
 from engine.errors import EngineError
 from engine.evaluator.evaluate import evaluate_event
+from engine.model.bundle import Bundle, Expectation, ProgramStateInput, StateInput, TestCase
 from engine.model.result import EvaluationResult, ResolvedAction, RuleStatus
 from engine.model.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
-DEFAULT_EVENT_TIMESTAMP = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+DEFAULT_EVENT_TIMESTAMP = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 _BUCKETS = ("available", "held", "deferred")
 
 
@@ -87,7 +88,9 @@ def state_from_input(state: StateInput, bundle: Bundle) -> EntityState:
         external_id=state.external_id,
         status=state.status,
         tags=sorted({tag.lower() for tag in state.tags}),
-        counters={key: CounterState(value=_decimal(value, f"counter '{key}'")) for key, value in state.counters.items()},
+        counters={
+            key: CounterState(value=_decimal(value, f"counter '{key}'")) for key, value in state.counters.items()
+        },
         attributes=dict(state.attributes),
         tiers={tier: _tier_state(bundle, tier, level) for tier, level in state.tiers.items()},
         balances={symbol: _balance(value, symbol) for symbol, value in state.balances.items()},
@@ -103,9 +106,14 @@ def program_state_from_input(state: ProgramStateInput, bundle: Bundle) -> Progra
     del bundle  # program state names no tiers; the signature matches state_from_input
     return ProgramState(
         tags=sorted({tag.lower() for tag in state.tags}),
-        counters={key: CounterState(value=_decimal(value, f"program counter '{key}'")) for key, value in state.counters.items()},
+        counters={
+            key: CounterState(value=_decimal(value, f"program counter '{key}'"))
+            for key, value in state.counters.items()
+        },
         attributes=dict(state.attributes),
-        wallet={symbol: Balance(available=_decimal(value, f"wallet {symbol}")) for symbol, value in state.wallet.items()},
+        wallet={
+            symbol: Balance(available=_decimal(value, f"wallet {symbol}")) for symbol, value in state.wallet.items()
+        },
     )
 
 
@@ -140,7 +148,9 @@ def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: E
         wanted, actual = sorted({t.lower() for t in expect.tags}), sorted(entity.tags)
         if wanted != actual:
             missing, extra = sorted(set(wanted) - set(actual)), sorted(set(actual) - set(wanted))
-            details = ([f"missing: {', '.join(missing)}"] if missing else []) + ([f"unexpected: {', '.join(extra)}"] if extra else [])
+            details = ([f"missing: {', '.join(missing)}"] if missing else []) + (
+                [f"unexpected: {', '.join(extra)}"] if extra else []
+            )
             diff.append(f"{prefix}tags: expected {_show(wanted)}, got {_show(actual)} ({'; '.join(details)})")
     for key, value in (expect.counters or {}).items():
         counter = entity.counters.get(key)

@@ -20,7 +20,7 @@ Encoding the result with `msgspec.json.encode` gives the same bytes for the same
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any
 
@@ -28,15 +28,16 @@ from msgspec.structs import replace
 
 from dsl.errors import DslError, DslLimitError
 from dsl.values import Optional, UInt, type_name
+from engine.errors import EngineError
 from engine.evaluator.actions import ActionFailure, apply_actions
 from engine.evaluator.bindings import event_data_binding
-from engine.model.bundle import Bundle
-from engine.errors import EngineError
+from engine.evaluator.working import WorkingState
 from engine.limits import check_event_data
-from engine.rules.program import CompiledProgram, CompiledRule, compile_program
+from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
 from engine.model.state import BudgetState, EntityState, EventInput, ProgramState
-from engine.evaluator.working import WorkingState
+from engine.rules.program import CompiledProgram, CompiledRule, compile_program
+
 # Exact arithmetic for every amount an event touches: 24 integer digits and 18 places fit with room
 # to spare, so sums of balances are never rounded by the default 28-digit context.
 _DECIMALS = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
@@ -74,11 +75,11 @@ def evaluate_event(
         event_value = event_data_binding(event.event_data)
         working = WorkingState.start(participant, recipient, program_state, budgets or {}, now)
     except EngineError as exc:
-        return _failed(received_at, [], exc.code, exc.message,
-                       participant, recipient, program_state)
+        return _failed(received_at, [], exc.code, exc.message, participant, recipient, program_state)
     with localcontext(_DECIMALS):
-        return _run_rules(program, working, working.bindings(event_value), received_at, trace,
-                          (participant, recipient, program_state))
+        return _run_rules(
+            program, working, working.bindings(event_value), received_at, trace, (participant, recipient, program_state)
+        )
 
 
 def _run_rules(program, working, bindings, received_at, trace, given) -> EvaluationResult:
@@ -127,7 +128,7 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _failed(received_at, outcomes, code, message, participant, recipient, program_state):
@@ -161,14 +162,13 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
         else:
             value = rule.condition.evaluate(bindings)
     except DslLimitError as exc:
-        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error=exc.message,
-                        error_code=exc.code, trace=steps)
+        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error=exc.message, error_code=exc.code, trace=steps)
     except DslError as exc:
-        return rule.outcome(RuleStatus.SKIPPED_ERROR, error=exc.message,
-                        error_code=exc.code, trace=steps)
+        return rule.outcome(RuleStatus.SKIPPED_ERROR, error=exc.message, error_code=exc.code, trace=steps)
     except RecursionError:
-        return rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error="evaluation nested too deeply",
-                        error_code="DSL_LIMIT_DEPTH", trace=steps)
+        return rule.outcome(
+            RuleStatus.SKIPPED_TIMEOUT, error="evaluation nested too deeply", error_code="DSL_LIMIT_DEPTH", trace=steps
+        )
     if value is True:
         return rule.outcome(RuleStatus.MATCHED, trace=steps)
     if value is False:

@@ -112,9 +112,7 @@ class WorkingState:
         if role == "program":
             return ResolvedTarget(type="PROGRAM")
         entity = self.entity(role)
-        return ResolvedTarget(
-            type="PARTICIPANT", role=role, id=entity.id, external_id=entity.external_id
-        )
+        return ResolvedTarget(type="PARTICIPANT", role=role, id=entity.id, external_id=entity.external_id)
 
     def bindings(self, event: Any) -> dict[str, Any]:
         return {
@@ -199,12 +197,8 @@ class WorkingState:
         for key in sorted(entity.counters):
             counter = entity.counters[key]
             if is_counter_expired(counter, self.now):
-                entity.counters[key] = CounterState(
-                    value=ZERO, reset_after=counter.reset_after, last_reset_at=self.now
-                )
-                self._record(
-                    role, "counter", key, "auto_reset", decimal_text(counter.value), "0", None
-                )
+                entity.counters[key] = CounterState(value=ZERO, reset_after=counter.reset_after, last_reset_at=self.now)
+                self._record(role, "counter", key, "auto_reset", decimal_text(counter.value), "0", None)
 
     def set_tier(self, role: str, tier: str, level: str, rank: int, *, rule: str | None) -> None:
         if rule is not None:

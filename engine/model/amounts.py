@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from dsl.values import type_name
 from engine.errors import EvaluationError
 from engine.limits import AMOUNT_INTEGER_DIGITS_MAX
+
 RELATIVE_TOLERANCE = Decimal("1e-9")
 _UPPER_BOUND = Decimal(10) ** AMOUNT_INTEGER_DIGITS_MAX
 _QUANTA = tuple(Decimal(1).scaleb(-scale) for scale in range(19))  # scale 0..18
@@ -72,9 +73,7 @@ def parse_decimal(text: str, *, scale: int | None = None, what: str = "amount") 
         return value
     at_scale = value.quantize(_QUANTA[scale])
     if at_scale != value:
-        raise AmountError(
-            f"{what} {text} has more than {scale} decimal places", code="invalid_scale"
-        )
+        raise AmountError(f"{what} {text} has more than {scale} decimal places", code="invalid_scale")
     return at_scale
 
 
@@ -82,9 +81,7 @@ def to_increment(value: object) -> Decimal:
     """A COUNTER increment: any finite CEL number, as the shortest exact decimal of its text
     (`to_increment(0.1) == Decimal("0.1")`, not the binary expansion of the double)."""
     if type(value) is bool or not isinstance(value, (int, float)):
-        raise AmountError(
-            f"counter value must be a number, got {type_name(value)}", code="invalid_amount"
-        )
+        raise AmountError(f"counter value must be a number, got {type_name(value)}", code="invalid_amount")
     if isinstance(value, float):
         if not math.isfinite(value):
             raise AmountError(f"counter value must be finite, got {value}", code="invalid_amount")
@@ -94,9 +91,7 @@ def to_increment(value: object) -> Decimal:
 
 def _exact_decimal(value: object) -> Decimal:
     if type(value) is bool or not isinstance(value, (int, float)):
-        raise AmountError(
-            f"amount must be a number, got {type_name(value)}", code="invalid_amount"
-        )
+        raise AmountError(f"amount must be a number, got {type_name(value)}", code="invalid_amount")
     if isinstance(value, float) and not math.isfinite(value):
         raise AmountError(f"amount must be finite, got {value}", code="invalid_amount")
     return Decimal(value) if isinstance(value, float) else Decimal(int(value))

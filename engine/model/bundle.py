@@ -235,9 +235,7 @@ class StateInput(Struct, kw_only=True):
     counters: dict[str, int | float | str] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
     tiers: dict[str, str] = msgspec.field(default_factory=dict)
-    balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(
-        default_factory=dict
-    )
+    balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
     # amounts held under a reference (an earlier authorisation): asset symbol -> reference -> amount
     holds: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
 
@@ -264,7 +262,7 @@ class Expectation(Struct, kw_only=True):
     attributes: dict[str, str] | None = None
     tiers: dict[str, str] | None = None
     balances: dict[str, Quantity | dict[str, Quantity]] | None = None
-    recipient: "Expectation | None" = None
+    recipient: Expectation | None = None
 
 
 class TestCase(Struct, kw_only=True):

@@ -11,11 +11,12 @@ followed by a unit (ns, us, µs, ms, s, m, h). "0" alone is zero. Anything else 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from engine.errors import EngineError
+
 _UNIT_MICROSECONDS = {
     "ns": Decimal("0.001"),
     "us": Decimal(1),
@@ -55,9 +56,7 @@ def _parse(text: str) -> timedelta:
     while position < len(body):
         match = _PART.match(body, position)
         if match is None:
-            raise DurationError(
-                f"invalid duration {text!r}: expected numbers with units ns, us, ms, s, m or h"
-            )
+            raise DurationError(f"invalid duration {text!r}: expected numbers with units ns, us, ms, s, m or h")
         total += Decimal(match.group(1)) * _UNIT_MICROSECONDS[match.group(2)]
         position = match.end()
     if not body or total > _MAX_MICROSECONDS:

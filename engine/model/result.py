@@ -25,6 +25,8 @@ from typing import Any
 import msgspec
 
 from engine.model.state import EntityState, ProgramState
+
+
 class RuleStatus(enum.StrEnum):
     MATCHED = "MATCHED"
     NOT_MATCHED = "NOT_MATCHED"

@@ -17,6 +17,8 @@ from typing import Any
 from dsl.errors import DslError
 from engine.model.bundle import Bundle, Credit
 from engine.rules.problems import ProblemSink
+
+
 def analyze(bundle: Bundle, program: Any, sink: ProblemSink) -> None:
     """Report warnings about `program` (compiled from `bundle`) into `sink`.
 

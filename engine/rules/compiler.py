@@ -13,19 +13,20 @@ checked, every problem collected with the path of the field it is in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from dsl.errors import DslError
+from engine.errors import EngineError
+from engine.evaluator.bindings import VARIABLES
+from engine.limits import check_action_count, check_budget_count
 from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal, to_amount
-from engine.evaluator.bindings import VARIABLES
 from engine.model.durations import DurationError, parse_duration
-from engine.errors import EngineError
-from engine.rules.expression_cache import compile_cached
-from engine.limits import check_action_count, check_budget_count
 from engine.model.result import RuleOutcome, RuleStatus
+from engine.rules.expression_cache import compile_cached
+
 Path = tuple[str | int, ...]
 BALANCE_ACTIONS = frozenset({"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "VOID_HOLD"})
 
@@ -39,6 +40,7 @@ class ExpressionProblem:
     @property
     def code(self) -> str:
         return self.error.code
+
 
 @dataclass(frozen=True, eq=False)
 class CompiledAction:
@@ -80,8 +82,14 @@ class CompiledRule:
     _stopped: dict[str, RuleOutcome] = field(default_factory=dict, repr=False)
 
     def outcome(self, status: RuleStatus, **fields: Any) -> RuleOutcome:
-        return RuleOutcome(rule=self.name, order=self.order, status=status, rule_id=self.rule_id,
-                           rule_version=self.rule_version, **fields)
+        return RuleOutcome(
+            rule=self.name,
+            order=self.order,
+            status=status,
+            rule_id=self.rule_id,
+            rule_version=self.rule_version,
+            **fields,
+        )
 
     def stopped(self, by: str) -> RuleOutcome:
         """The STOPPED outcome naming the rule whose stop_after_match stopped this one."""
@@ -96,14 +104,16 @@ class CompiledRule:
             return False
         return self.active_to is None or received_at < self.active_to
 
+
 def problem(rule_index: int, path: Path, code: str, message: str) -> ExpressionProblem:
     full = ("rules", rule_index, *path) if rule_index >= 0 else path
     return ExpressionProblem(rule_index, full, EngineError(message, code=code))
 
+
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def _expression_text(value: str | int | float) -> str:
@@ -154,10 +164,7 @@ class RuleCompiler:
         condition = self.expression(("condition",), rule.condition)
         check_action_count(len(rule.actions))
         check_budget_count(len(rule.budgets))
-        actions = tuple(
-            self.action(("actions", index), index, action)
-            for index, action in enumerate(rule.actions)
-        )
+        actions = tuple(self.action(("actions", index), index, action) for index, action in enumerate(rule.actions))
         active_from, active_to = _utc(rule.active_from), _utc(rule.active_to)
         if active_from is not None and active_to is not None and active_from >= active_to:
             self.fail(("active_to",), "INVALID_TIME_WINDOW", "active_to must be after active_from")

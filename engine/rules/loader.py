@@ -13,13 +13,15 @@ from pathlib import Path as FilePath
 
 import msgspec
 
-from engine.rules import analysis, references
-from engine.model.bundle import Bundle
 from engine.errors import EngineError
+from engine.model.bundle import Bundle
+from engine.rules import analysis, references
+from engine.rules.problems import Problem, ProblemSink
+from engine.rules.problems import text_at as _text_at
 from engine.rules.program import CompiledProgram, ProgramCompileError, compile_program
-from engine.rules.problems import Problem, ProblemSink, text_at as _text_at
 from engine.rules.schema_check import SchemaChecker
 from engine.rules.yaml_source import YamlDocument, parse_yaml
+
 __all__ = ["LoadedBundle", "Problem", "load_bundle", "load_bundle_text"]
 
 _REFERENCE_CODES = frozenset({"UNKNOWN_ASSET", "UNKNOWN_TIER", "UNKNOWN_TIER_LEVEL"})
@@ -61,7 +63,9 @@ def load_bundle(path: str | FilePath) -> LoadedBundle:
         text = FilePath(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problem = Problem(file=filename, line=1, column=1, code="FILE_UNREADABLE", message=f"cannot read the file: {reason}")
+        problem = Problem(
+            file=filename, line=1, column=1, code="FILE_UNREADABLE", message=f"cannot read the file: {reason}"
+        )
         return LoadedBundle(filename=filename, bundle=None, problems=[problem])
     return load_bundle_text(text, filename=filename)
 
@@ -124,4 +128,3 @@ def _compile(bundle: Bundle, sink: ProblemSink, dropped: set[str]) -> CompiledPr
     except EngineError as exc:  # a bound of engine/limits.py, such as the number of rules
         sink.at(("rules",), exc.code, exc.message)
         return None
-

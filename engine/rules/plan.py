@@ -32,10 +32,20 @@ from typing import Any, Protocol
 
 import msgspec
 
-from engine.model import bundle as b
 from engine.errors import EngineError
-RULE_COMPARED = ("description", "condition", "actions", "order", "stop_after_match", "active_from", "active_to",
-                 "budgets", "status")
+from engine.model import bundle as b
+
+RULE_COMPARED = (
+    "description",
+    "condition",
+    "actions",
+    "order",
+    "stop_after_match",
+    "active_from",
+    "active_to",
+    "budgets",
+    "status",
+)
 PROGRAM_COMPARED = ("name", "description", "on_unknown_participant", "status")
 
 
@@ -82,9 +92,11 @@ class Plan:
     def lines(self) -> list[str]:
         if not self.steps and not self.problems:
             return [f"program {self.program_key}: up to date"]
-        return ([f"program {self.program_key}: {len(self.steps)} change(s)"]
-                + [f"  {step.describe()}" for step in self.steps]
-                + [f"  problem: {problem}" for problem in self.problems])
+        return (
+            [f"program {self.program_key}: {len(self.steps)} change(s)"]
+            + [f"  {step.describe()}" for step in self.steps]
+            + [f"  problem: {problem}" for problem in self.problems]
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -107,9 +119,13 @@ def _rule_fields(rule: b.Rule, order: int) -> dict[str, Any]:
 
 
 def _budget(budget: dict[str, Any]) -> dict[str, Any]:
-    return {"asset_id": budget["asset_id"], "limit": _canonical_amount(budget["limit"]),
-            "schedule_type": budget.get("schedule_type"), "cron_expression": budget.get("cron_expression"),
-            "interval": budget.get("interval")}
+    return {
+        "asset_id": budget["asset_id"],
+        "limit": _canonical_amount(budget["limit"]),
+        "schedule_type": budget.get("schedule_type"),
+        "cron_expression": budget.get("cron_expression"),
+        "interval": budget.get("interval"),
+    }
 
 
 def _server_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -140,19 +156,33 @@ def _ordered_rules(bundle: b.Bundle) -> list[tuple[b.Rule, int]]:
 
 def _plan_program(bundle: b.Bundle, existing: dict[str, Any] | None, plan: Plan) -> None:
     settings = bundle.program
-    wanted = {"name": settings.name, "description": settings.description,
-              "on_unknown_participant": settings.on_unknown_participant, "status": settings.status}
+    wanted = {
+        "name": settings.name,
+        "description": settings.description,
+        "on_unknown_participant": settings.on_unknown_participant,
+        "status": settings.status,
+    }
     if existing is None:
         body = {k: v for k, v in wanted.items() if k != "status" and v is not None} | {"key": settings.key}
         plan.steps.append(Step("create", "program", settings.key, "POST", "/v1/programs", body))
         if settings.status != "ACTIVE":
-            plan.steps.append(Step("update", "program", settings.key, "PATCH", "/v1/programs/{program}",
-                                   {"status": settings.status}, ["status"]))
+            plan.steps.append(
+                Step(
+                    "update",
+                    "program",
+                    settings.key,
+                    "PATCH",
+                    "/v1/programs/{program}",
+                    {"status": settings.status},
+                    ["status"],
+                )
+            )
         return
     changed = {k: v for k, v in wanted.items() if existing.get(k) != v}
     if changed:
-        plan.steps.append(Step("update", "program", settings.key, "PATCH", "/v1/programs/{program}", changed,
-                               sorted(changed)))
+        plan.steps.append(
+            Step("update", "program", settings.key, "PATCH", "/v1/programs/{program}", changed, sorted(changed))
+        )
 
 
 def _plan_assets(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
@@ -165,25 +195,32 @@ def _plan_assets(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -
             continue
         for immutable in ("scale", "inventory_mode", "issuance_policy"):
             if current.get(immutable) != getattr(asset, immutable):
-                plan.problems.append(f"asset {asset.symbol}: {immutable} is {current.get(immutable)!r} on the "
-                                     f"server and {getattr(asset, immutable)!r} in the file (immutable)")
+                plan.problems.append(
+                    f"asset {asset.symbol}: {immutable} is {current.get(immutable)!r} on the "
+                    f"server and {getattr(asset, immutable)!r} in the file (immutable)"
+                )
         changed = {}
         if current.get("name") != asset.name:
             changed["name"] = asset.name
         if _canonical_amount(current.get("max_transaction_amount")) != _canonical_amount(asset.max_transaction_amount):
             changed["max_transaction_amount"] = asset.max_transaction_amount
         if changed:
-            plan.steps.append(Step("update", "asset", asset.symbol, "PATCH", f"/v1/assets/{current['id']}", changed,
-                                   sorted(changed)))
+            plan.steps.append(
+                Step("update", "asset", asset.symbol, "PATCH", f"/v1/assets/{current['id']}", changed, sorted(changed))
+            )
 
 
 def _level(level: dict[str, Any]) -> dict[str, Any]:
     """A level as compared: a qualification without criteria is no qualification (reference 2.9)."""
     qualification = level.get("qualification") or {}
     criteria = qualification.get("criteria") or []
-    return {"key": level["key"], "rank": level["rank"], "display_name": level.get("display_name"),
-            "benefits": level.get("benefits") or {},
-            "qualification": {"mode": qualification.get("mode", "ALL"), "criteria": criteria} if criteria else None}
+    return {
+        "key": level["key"],
+        "rank": level["rank"],
+        "display_name": level.get("display_name"),
+        "benefits": level.get("benefits") or {},
+        "qualification": {"mode": qualification.get("mode", "ALL"), "criteria": criteria} if criteria else None,
+    }
 
 
 def _tier_changes(tier: b.TierType, current: dict[str, Any], plan: Plan) -> dict[str, Any]:
@@ -210,8 +247,10 @@ def _tier_changes(tier: b.TierType, current: dict[str, Any], plan: Plan) -> dict
         levels.append(body)
     removed = sorted(set(server) - {level.key for level in tier.levels})
     if removed:
-        plan.problems.append(f"tier {tier.key}: levels {', '.join(removed)} are on the server and not in the file "
-                             "(levels cannot be removed)")
+        plan.problems.append(
+            f"tier {tier.key}: levels {', '.join(removed)} are on the server and not in the file "
+            "(levels cannot be removed)"
+        )
     if levels:
         changed["levels"] = levels
     return changed
@@ -232,8 +271,9 @@ def _plan_tiers(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) ->
         else:
             changed = _tier_changes(tier, current, plan)
             if changed:
-                plan.steps.append(Step("update", "tier", tier.key, "PATCH", f"{path}/{tier.key}", changed,
-                                       sorted(changed)))
+                plan.steps.append(
+                    Step("update", "tier", tier.key, "PATCH", f"{path}/{tier.key}", changed, sorted(changed))
+                )
         if tier.status == "ARCHIVED":
             plan.steps.append(Step("archive", "tier", tier.key, "POST", f"{path}/{tier.key}/archive", {}, ["status"]))
     wanted = {tier.key for tier in bundle.tiers}
@@ -247,8 +287,9 @@ def _plan_rules(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) ->
     wanted_names = {rule.name for rule in bundle.rules}
     for name, current in sorted(by_name.items()):
         if name not in wanted_names:
-            plan.steps.append(Step("archive", "rule", name, "PATCH", f"/v1/rules/{current['id']}",
-                                   {"status": "ARCHIVED"}, ["status"]))
+            plan.steps.append(
+                Step("archive", "rule", name, "PATCH", f"/v1/rules/{current['id']}", {"status": "ARCHIVED"}, ["status"])
+            )
     for rule, order in _ordered_rules(bundle):
         wanted = _rule_fields(rule, order)
         current = by_name.get(rule.name)
@@ -260,8 +301,9 @@ def _plan_rules(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) ->
         compared = {k: (_timestamp(v) if k in ("active_from", "active_to") else v) for k, v in wanted.items()}
         changed = {k: wanted[k] for k in RULE_COMPARED if compared.get(k) != server.get(k)}
         if changed:
-            plan.steps.append(Step("update", "rule", rule.name, "PATCH", f"/v1/rules/{current['id']}", changed,
-                                   sorted(changed)))
+            plan.steps.append(
+                Step("update", "rule", rule.name, "PATCH", f"/v1/rules/{current['id']}", changed, sorted(changed))
+            )
 
 
 def plan_bundle(bundle: b.Bundle, target: Target) -> Plan:
@@ -295,8 +337,7 @@ class HttpTarget:
     def __init__(self, base_url: str, api_key: str, *, client: Any = None) -> None:
         import httpx
 
-        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=30,
-                                             headers={"X-API-Key": api_key})
+        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=30, headers={"X-API-Key": api_key})
 
     def _get_all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         items, cursor = [], None
@@ -319,8 +360,11 @@ class HttpTarget:
                 error = response.json()
             except ValueError:
                 error = {"code": "http_error", "message": response.text[:200]}
-            raise ApplyError(f"{method} {path}: {error.get('message')}", code=str(error.get("code", "http_error")),
-                             status=response.status_code)
+            raise ApplyError(
+                f"{method} {path}: {error.get('message')}",
+                code=str(error.get("code", "http_error")),
+                status=response.status_code,
+            )
         return response.json()
 
     def programs(self) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import Literal
 import msgspec
 
 from engine.rules.yaml_source import Path, YamlDocument
+
 Severity = Literal["error", "warning"]
 
 
@@ -63,7 +64,9 @@ class ProblemSink:
         """A problem about the value at `path` (or about its key, with `key=True`)."""
         self._at_file_path(self.in_file(path), code, message, severity=severity, key=key)
 
-    def _at_file_path(self, path: Path, code: str, message: str, *, severity: Severity = "error", key: bool = False) -> None:
+    def _at_file_path(
+        self, path: Path, code: str, message: str, *, severity: Severity = "error", key: bool = False
+    ) -> None:
         position = self.document.key_positions.get(path) if key else None
         position = position or self.document.position(path)
         line, column = (position.line, position.column) if position else (1, 1)

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.errors import EngineError
+from engine.evaluator.bindings import lookup_path
+from engine.limits import check_rule_count
 from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal
-from engine.evaluator.bindings import lookup_path
-from engine.errors import EngineError
-from engine.limits import check_rule_count
 from engine.model.result import RuleStatus
 from engine.rules.compiler import (
     CompiledAction,
@@ -102,9 +102,7 @@ def guard_key(value: Any) -> tuple | None:
     return None
 
 
-def compile_program(
-    bundle: b.Bundle, *, rule_ids: Mapping[str, tuple[str, int]] | None = None
-) -> CompiledProgram:
+def compile_program(bundle: b.Bundle, *, rule_ids: Mapping[str, tuple[str, int]] | None = None) -> CompiledProgram:
     """Compile every rule of `bundle`; raise `ProgramCompileError` listing every problem."""
     check_rule_count(len(bundle.rules))
     problems: list[ExpressionProblem] = []
@@ -117,8 +115,9 @@ def compile_program(
         order = rule.order if rule.order is not None else previous_order + 10
         previous_order = max(previous_order, order)
         if rule.name in seen:
-            problems.append(problem(rule_index, ("name",), "DUPLICATE_RULE_NAME",
-                                     f"rule name {rule.name!r} is used twice"))
+            problems.append(
+                problem(rule_index, ("name",), "DUPLICATE_RULE_NAME", f"rule name {rule.name!r} is used twice")
+            )
         seen.add(rule.name)
         ids = (rule_ids or {}).get(rule.name, (None, None))
         compiled.append(compiler.rule(rule_index, rule, order, ids))
@@ -177,6 +176,7 @@ def _index_guard(condition: Any) -> tuple[str, tuple] | None:
         return None
     path = "event.type" if "event.type" in guards else min(guards)
     return path, guards[path]
+
 
 def _max_amounts(bundle: b.Bundle, problems: list[ExpressionProblem]) -> dict[str, Decimal]:
     limits = {}

@@ -12,9 +12,11 @@ import difflib
 from collections.abc import Iterable
 
 from engine.model.bundle import Bundle, Rule, StateInput, TestCase
-from engine.rules.problems import ProblemSink
 from engine.model.result import RuleStatus
+from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path
+
+
 def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | None = None) -> None:
     """Report every broken or duplicate name of `bundle` into `sink`.
 
@@ -24,13 +26,27 @@ def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | 
     Example: a test case expecting `credits: {POINT: 10}` in a bundle whose asset is `POINTS`
     gives `UNKNOWN_ASSET` "unknown asset 'POINT'; did you mean 'POINTS'?" at that key.
     """
-    _duplicates(sink, "DUPLICATE_ASSET", "asset symbol", ((("assets", i, "symbol"), a.symbol) for i, a in enumerate(bundle.assets)))
+    _duplicates(
+        sink,
+        "DUPLICATE_ASSET",
+        "asset symbol",
+        ((("assets", i, "symbol"), a.symbol) for i, a in enumerate(bundle.assets)),
+    )
     _duplicates(sink, "DUPLICATE_TIER", "tier key", ((("tiers", i, "key"), t.key) for i, t in enumerate(bundle.tiers)))
     for i, tier in enumerate(bundle.tiers):
         levels = list(enumerate(tier.levels))
-        _duplicates(sink, "DUPLICATE_TIER_LEVEL", "level key", ((("tiers", i, "levels", k, "key"), lv.key) for k, lv in levels))
-        _duplicates(sink, "DUPLICATE_TIER_LEVEL", "level rank", ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels))
-    _duplicates(sink, "DUPLICATE_TEST_NAME", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests)))
+        _duplicates(
+            sink, "DUPLICATE_TIER_LEVEL", "level key", ((("tiers", i, "levels", k, "key"), lv.key) for k, lv in levels)
+        )
+        _duplicates(
+            sink,
+            "DUPLICATE_TIER_LEVEL",
+            "level rank",
+            ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels),
+        )
+    _duplicates(
+        sink, "DUPLICATE_TEST_NAME", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests))
+    )
     names = _Names(bundle, sink, declared or {})
     for i, rule in enumerate(bundle.rules):
         _check_budgets(sink, rule, ("rules", i))
@@ -83,7 +99,9 @@ def _duplicates(sink: ProblemSink, code: str, what: str, items: Iterable[tuple[P
 def _check_budgets(sink: ProblemSink, rule: Rule, path: Path) -> None:
     for b, budget in enumerate(rule.budgets):
         if budget.schedule_type == "CRON" and not budget.cron_expression:
-            sink.at(path + ("budgets", b), "MISSING_FIELD", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')")
+            sink.at(
+                path + ("budgets", b), "MISSING_FIELD", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')"
+            )
 
 
 def _check_test(names: _Names, case: TestCase, path: Path) -> None:
@@ -102,7 +120,11 @@ def _check_test(names: _Names, case: TestCase, path: Path) -> None:
             names.rule(expect_path + ("statuses", rule_name), rule_name)
             if status not in RuleStatus.__members__:
                 allowed = ", ".join(RuleStatus.__members__)
-                names.sink.at(expect_path + ("statuses", rule_name), "INVALID_VALUE", f"{status!r} is not a rule status; one of: {allowed}")
+                names.sink.at(
+                    expect_path + ("statuses", rule_name),
+                    "INVALID_VALUE",
+                    f"{status!r} is not a rule status; one of: {allowed}",
+                )
         for field in ("credits", "debits", "balances"):
             for symbol in getattr(expect, field) or {}:
                 names.asset(expect_path + (field, symbol), symbol)

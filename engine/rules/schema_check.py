@@ -18,13 +18,21 @@ from msgspec import inspect
 from engine.model.bundle import ACTION_TYPES, Action, Asset, Bundle, ProgramSettings, Rule, TestCase, TierType
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path, YamlDocument
+
 _ATTEMPTS_MAX = 50  # conversions per piece; each removes one wrong key
 _PLACEHOLDER_ACTION = {"type": "TAG", "tag": "placeholder"}
 _ERROR_RE = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _PATH_PART_RE = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 _YAML_1_1_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
-_KIND_NAMES = {"str": "text", "int": "an integer", "float": "a number", "bool": "true or false",
-               "object": "a mapping", "array": "a list", "null": "empty"}
+_KIND_NAMES = {
+    "str": "text",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
+}
 
 
 class SchemaChecker:
@@ -47,7 +55,9 @@ class SchemaChecker:
         carries a stand-in program (and `program_ok` is False) so the other checks still run."""
         data = self.document.data
         if not isinstance(data, dict):
-            self.sink.at((), "WRONG_TYPE", "a bundle is a mapping with the keys program, assets, tiers, rules and tests")
+            self.sink.at(
+                (), "WRONG_TYPE", "a bundle is a mapping with the keys program, assets, tiers, rules and tests"
+            )
             return None
         known = [field.name for field in msgspec.structs.fields(Bundle)]
         for key in data:
@@ -64,7 +74,9 @@ class SchemaChecker:
         tests = self._pieces(data, "tests", TestCase)
         for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key")):
             raws = self._list(data, section)
-            self.declared[section] = {raw[key] for raw in raws if isinstance(raw, dict) and isinstance(raw.get(key), str)}
+            self.declared[section] = {
+                raw[key] for raw in raws if isinstance(raw, dict) and isinstance(raw.get(key), str)
+            }
         self.program_ok = program is not None
         program = program or ProgramSettings(key="invalid", name="invalid")
         self.complete = self.program_ok and _whole(data, "assets", assets) and _whole(data, "tiers", tiers)
@@ -128,7 +140,9 @@ class SchemaChecker:
     def _report(self, error: str, type_: Any, data: Any, path: Path, removed: set[Path]) -> Path | None:
         """Report one msgspec error; return the relative path of the value to drop before retrying."""
         match = _ERROR_RE.match(error)
-        message, (relative, in_map) = (match["message"], _parse_path(match["path"] or "")) if match else (error, ((), False))
+        message, (relative, in_map) = (
+            (match["message"], _parse_path(match["path"] or "")) if match else (error, ((), False))
+        )
         if in_map:  # inside a map's values: msgspec does not say which key
             self.sink.at(path + relative, "WRONG_TYPE", f"{_humane(message)} (in one of this mapping's values)")
             return None
@@ -144,7 +158,9 @@ class SchemaChecker:
             return None
         value = _get(data, relative)
         if relative and relative[-1] == "type" and message.startswith("Invalid value"):
-            self.sink.at(full, "UNKNOWN_ACTION_TYPE", f"unknown action type {value!r}; one of: {', '.join(ACTION_TYPES)}")
+            self.sink.at(
+                full, "UNKNOWN_ACTION_TYPE", f"unknown action type {value!r}; one of: {', '.join(ACTION_TYPES)}"
+            )
             return None
         code = "WRONG_TYPE" if message.startswith("Expected `") and ", got `" in message else "INVALID_VALUE"
         self.sink.at(full, code, _explain(message, value, _type_at(type_, data, relative)))
@@ -163,9 +179,9 @@ def _explain(message: str, value: Any, info: Any) -> str:
     if isinstance(value, str) and value.lower() in _YAML_1_1_BOOLEANS and "bool" in message:
         return f"{text}: write true or false ('{value}' is text in YAML 1.2, which bundle files follow)"
     if isinstance(value, bool) and "Expected `str" in message:
-        return f"{text}: quote it (\"{str(value).lower()}\") to write text or a CEL expression"
+        return f'{text}: quote it ("{str(value).lower()}") to write text or a CEL expression'
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "Expected `str" in message:
-        return f"{text}: quote the value (\"{value}\") so it stays text, as amounts and keys are"
+        return f'{text}: quote the value ("{value}") so it stays text, as amounts and keys are'
     if value is None and "got `null`" in message:
         return f"{text}: the value is empty"
     return text

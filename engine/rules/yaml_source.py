@@ -253,8 +253,12 @@ class _Converter:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                self._issue("YAML_MERGE_KEY", "merge keys (`<<`) belong to YAML 1.1 and are not read in bundle "
-                            "files; write the keys out (an anchor can still stand for a whole value)", key_node)
+                self._issue(
+                    "YAML_MERGE_KEY",
+                    "merge keys (`<<`) belong to YAML 1.1 and are not read in bundle "
+                    "files; write the keys out (an anchor can still stand for a whole value)",
+                    key_node,
+                )
                 continue
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int, float, bool)) or key is None:
@@ -263,7 +267,9 @@ class _Converter:
             if not isinstance(key, str):
                 key = key_node.value  # `200: x` -> key "200"; the schema speaks of string keys
             if key in result:
-                self._issue("DUPLICATE_KEY", f"the key '{key}' appears twice in this mapping; the last one would win", key_node)
+                self._issue(
+                    "DUPLICATE_KEY", f"the key '{key}' appears twice in this mapping; the last one would win", key_node
+                )
                 continue
             self.key_positions.fields[path + (key,)] = _fields(key_node)
             result[key] = self.convert(value_node, path + (key,))

@@ -18,11 +18,13 @@ from huey import crontab
 from engine.model.durations import parse_duration
 from engine.store.errors import LedgerRejected
 from engine.store.models import RuleBudget
+
 CRON_HORIZON = timedelta(days=366)  # the search for the next CRON boundary stops here
 
 
-def next_reset_at(schedule_type: str | None, cron_expression: str | None, interval: str | None,
-                  start: datetime) -> datetime | None:
+def next_reset_at(
+    schedule_type: str | None, cron_expression: str | None, interval: str | None, start: datetime
+) -> datetime | None:
     """When a period that starts at `start` ends."""
     if schedule_type is None:
         return None

@@ -23,10 +23,20 @@ from engine.store import lookups
 from engine.store.budgets import next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected
-from engine.store.models import Asset, Program, ProgramAsset, TierTypeRecord
-from engine.store.models import RuleBudget, RuleHistory, RuleRecord
-RULE_FIELDS = ("name", "description", "condition", "actions", "order", "stop_after_match", "active_from",
-               "active_to", "budgets", "status")
+from engine.store.models import Asset, Program, ProgramAsset, RuleBudget, RuleHistory, RuleRecord, TierTypeRecord
+
+RULE_FIELDS = (
+    "name",
+    "description",
+    "condition",
+    "actions",
+    "order",
+    "stop_after_match",
+    "active_from",
+    "active_to",
+    "budgets",
+    "status",
+)
 STATUS_CHANGE = {"ARCHIVED": "archived", "SUSPENDED": "suspended", "ACTIVE": "activated"}
 
 
@@ -36,9 +46,15 @@ def create_asset(organisation_id: str, program_id: str, spec: b.Asset) -> Asset:
         program = lookups.program(organisation_id, program_id)
         if Asset.get_or_none((Asset.organisation == organisation_id) & (Asset.symbol == spec.symbol)):
             raise Conflict(f"an asset with symbol {spec.symbol} exists", code="asset_exists")
-        asset = Asset.create(organisation=organisation_id, symbol=spec.symbol, name=spec.name, scale=spec.scale,
-                             inventory_mode=spec.inventory_mode, issuance_policy=spec.issuance_policy,
-                             max_transaction_amount=spec.max_transaction_amount)
+        asset = Asset.create(
+            organisation=organisation_id,
+            symbol=spec.symbol,
+            name=spec.name,
+            scale=spec.scale,
+            inventory_mode=spec.inventory_mode,
+            issuance_policy=spec.issuance_policy,
+            max_transaction_amount=spec.max_transaction_amount,
+        )
         ProgramAsset.create(program=program.id, asset=asset.id)
         _bump(program.id)
         return asset
@@ -55,9 +71,14 @@ def create_tier_type(organisation_id: str, program_id: str, spec: b.TierType) ->
         archived = spec.status == "ARCHIVED"
         try:
             with TierTypeRecord._meta.database.atomic():
-                row = TierTypeRecord.create(organisation=organisation_id, program=program.id, key=spec.key,
-                                            definition=_definition(spec), status=spec.status,
-                                            archived_at=utcnow() if archived else None)
+                row = TierTypeRecord.create(
+                    organisation=organisation_id,
+                    program=program.id,
+                    key=spec.key,
+                    definition=_definition(spec),
+                    status=spec.status,
+                    archived_at=utcnow() if archived else None,
+                )
         except peewee.IntegrityError:
             raise Conflict(f"tier type {spec.key} exists in this program", code="tier_exists") from None
         _bump(program.id)
@@ -67,8 +88,11 @@ def create_tier_type(organisation_id: str, program_id: str, spec: b.TierType) ->
 def get_tier_type(organisation_id: str, program_id: str, key: str) -> TierTypeRecord:
     """The program's tier type `key`, archived or not; `NotFound` in another organisation."""
     lookups.program(organisation_id, program_id)
-    row = TierTypeRecord.get_or_none((TierTypeRecord.organisation == organisation_id)
-                                     & (TierTypeRecord.program == program_id) & (TierTypeRecord.key == key))
+    row = TierTypeRecord.get_or_none(
+        (TierTypeRecord.organisation == organisation_id)
+        & (TierTypeRecord.program == program_id)
+        & (TierTypeRecord.key == key)
+    )
     if row is None:
         raise lookups.NotFound(f"tier {key!r} not found in this program", resource="tier", id=key)
     return row
@@ -131,8 +155,7 @@ def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -
     levels = {level["key"]: dict(level) for level in current}
     for change in given:
         if change.get("key") not in levels and change.get("rank") is None:
-            raise LedgerRejected(f"new level {change.get('key')!r} needs a rank", code="bad_request",
-                                 field="levels")
+            raise LedgerRejected(f"new level {change.get('key')!r} needs a rank", code="bad_request", field="levels")
         update = {k: v for k, v in change.items() if v is not None}
         levels[change["key"]] = levels.get(change["key"], {}) | update
     return list(levels.values())
@@ -143,8 +166,11 @@ def _check_levels(spec: b.TierType) -> None:
         values = [getattr(level, what) for level in spec.levels]
         repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
         if repeated:
-            raise Conflict(f"tier {spec.key!r}: level {what} {repeated[0]!r} is used more than once",
-                           code="tier_level_conflict", field=f"levels.{what}")
+            raise Conflict(
+                f"tier {spec.key!r}: level {what} {repeated[0]!r} is used more than once",
+                code="tier_level_conflict",
+                field=f"levels.{what}",
+            )
 
 
 def create_rule(organisation_id: str, program_id: str, rule: b.Rule, api_key_id: str | None = None) -> RuleRecord:
@@ -155,7 +181,9 @@ def create_rule(organisation_id: str, program_id: str, rule: b.Rule, api_key_id:
         _require_modifiable_program(program)
         rule = _normalise_assets(organisation_id, program.id, rule)
         if rule.order is None:
-            highest = RuleRecord.select(peewee.fn.MAX(RuleRecord.order)).where(RuleRecord.program == program.id).scalar()
+            highest = (
+                RuleRecord.select(peewee.fn.MAX(RuleRecord.order)).where(RuleRecord.program == program.id).scalar()
+            )
             rule = msgspec.structs.replace(rule, order=(highest or 0) + 10)
         _check_order(program.id, rule, None)
         record = RuleRecord.create(organisation=organisation_id, program=program.id, **_columns(rule), version=1)
@@ -165,7 +193,9 @@ def create_rule(organisation_id: str, program_id: str, rule: b.Rule, api_key_id:
         return record
 
 
-def update_rule(organisation_id: str, rule_id: str, changes: dict[str, Any], api_key_id: str | None = None) -> RuleRecord:
+def update_rule(
+    organisation_id: str, rule_id: str, changes: dict[str, Any], api_key_id: str | None = None
+) -> RuleRecord:
     """Apply a partial change (any of `RULE_FIELDS`; actions and budgets replace) as a new version."""
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown or not changes:
@@ -203,34 +233,66 @@ def update_rule(organisation_id: str, rule_id: str, changes: dict[str, Any], api
 def rule_to_bundle(record: RuleRecord) -> b.Rule:
     """The stored rule as `engine.model.bundle.Rule` (asset references are symbols)."""
     budgets = [
-        b.Budget(asset_id=row.asset_symbol, limit=format(row.limit, "f"), schedule_type=row.schedule_type,
-                 cron_expression=row.cron_expression, interval=row.interval)
+        b.Budget(
+            asset_id=row.asset_symbol,
+            limit=format(row.limit, "f"),
+            schedule_type=row.schedule_type,
+            cron_expression=row.cron_expression,
+            interval=row.interval,
+        )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.id)
     ]
     return b.Rule(
-        name=record.name, condition=record.condition, actions=msgspec.convert(record.actions, list[b.Action]),
-        description=record.description, order=record.order, stop_after_match=record.stop_after_match,
-        active_from=record.active_from, active_to=record.active_to, budgets=budgets, status=record.status,
+        name=record.name,
+        condition=record.condition,
+        actions=msgspec.convert(record.actions, list[b.Action]),
+        description=record.description,
+        order=record.order,
+        stop_after_match=record.stop_after_match,
+        active_from=record.active_from,
+        active_to=record.active_to,
+        budgets=budgets,
+        status=record.status,
     )
 
 
 def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int]]]:
     """The program as a `Bundle` (assets, tiers, non-archived rules) and `rule_ids` for
     `compile_program`: rule name -> (rule id, version)."""
-    assets = (Asset.select().join(ProgramAsset, on=(ProgramAsset.asset == Asset.id))
-              .where(ProgramAsset.program == program.id).order_by(Asset.symbol))
+    assets = (
+        Asset.select()
+        .join(ProgramAsset, on=(ProgramAsset.asset == Asset.id))
+        .where(ProgramAsset.program == program.id)
+        .order_by(Asset.symbol)
+    )
     # archived tiers too: their SET_TIER actions still compile, and are skipped when evaluated
     tiers = TierTypeRecord.select().where(TierTypeRecord.program == program.id).order_by(TierTypeRecord.key)
-    rules = list(RuleRecord.select().where((RuleRecord.program == program.id) & (RuleRecord.status != "ARCHIVED"))
-                 .order_by(RuleRecord.order, RuleRecord.name))
+    rules = list(
+        RuleRecord.select()
+        .where((RuleRecord.program == program.id) & (RuleRecord.status != "ARCHIVED"))
+        .order_by(RuleRecord.order, RuleRecord.name)
+    )
     bundle = b.Bundle(
-        program=b.ProgramSettings(key=program.key or "program", name=program.name, description=program.description,
-                                  on_unknown_participant=program.on_unknown_participant,
-                                  status="ACTIVE" if program.status == "ACTIVE" else program.status),
-        assets=[b.Asset(symbol=a.symbol, name=a.name, scale=a.scale, inventory_mode=a.inventory_mode,
-                        issuance_policy=a.issuance_policy,
-                        max_transaction_amount=None if a.max_transaction_amount is None else format(a.max_transaction_amount, "f"))
-                for a in assets],
+        program=b.ProgramSettings(
+            key=program.key or "program",
+            name=program.name,
+            description=program.description,
+            on_unknown_participant=program.on_unknown_participant,
+            status="ACTIVE" if program.status == "ACTIVE" else program.status,
+        ),
+        assets=[
+            b.Asset(
+                symbol=a.symbol,
+                name=a.name,
+                scale=a.scale,
+                inventory_mode=a.inventory_mode,
+                issuance_policy=a.issuance_policy,
+                max_transaction_amount=None
+                if a.max_transaction_amount is None
+                else format(a.max_transaction_amount, "f"),
+            )
+            for a in assets
+        ],
         tiers=[tier_to_bundle(t) for t in tiers],
         rules=[rule_to_bundle(r) for r in rules],
     )
@@ -245,20 +307,33 @@ def _fields(rule: b.Rule) -> dict[str, Any]:
 
 
 def _columns(rule: b.Rule) -> dict[str, Any]:
-    return {"name": rule.name, "description": rule.description, "condition": rule.condition,
-            "actions": msgspec.to_builtins(rule.actions), "order": rule.order, "stop_after_match": rule.stop_after_match,
-            "active_from": rule.active_from, "active_to": rule.active_to, "status": rule.status}
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "condition": rule.condition,
+        "actions": msgspec.to_builtins(rule.actions),
+        "order": rule.order,
+        "stop_after_match": rule.stop_after_match,
+        "active_from": rule.active_from,
+        "active_to": rule.active_to,
+        "status": rule.status,
+    }
 
 
 def _normalise_assets(organisation_id: str, program_id: str, rule: b.Rule) -> b.Rule:
     """Asset references (id or symbol) become symbols of assets linked to the program."""
     actions = [
-        msgspec.structs.replace(action, asset_id=lookups.linked_asset(organisation_id, program_id, action.asset_id).symbol)
-        if hasattr(action, "asset_id") else action
+        msgspec.structs.replace(
+            action, asset_id=lookups.linked_asset(organisation_id, program_id, action.asset_id).symbol
+        )
+        if hasattr(action, "asset_id")
+        else action
         for action in rule.actions
     ]
     budgets = [
-        msgspec.structs.replace(budget, asset_id=lookups.linked_asset(organisation_id, program_id, budget.asset_id).symbol)
+        msgspec.structs.replace(
+            budget, asset_id=lookups.linked_asset(organisation_id, program_id, budget.asset_id).symbol
+        )
         for budget in rule.budgets
     ]
     return msgspec.structs.replace(rule, actions=actions, budgets=budgets)
@@ -267,14 +342,16 @@ def _normalise_assets(organisation_id: str, program_id: str, rule: b.Rule) -> b.
 def _check_order(program_id: str, rule: b.Rule, rule_id: str | None) -> None:
     if rule.status != "ACTIVE":
         return
-    clash = RuleRecord.select().where((RuleRecord.program == program_id) & (RuleRecord.order == rule.order)
-                                      & (RuleRecord.status == "ACTIVE"))
+    clash = RuleRecord.select().where(
+        (RuleRecord.program == program_id) & (RuleRecord.order == rule.order) & (RuleRecord.status == "ACTIVE")
+    )
     if rule_id is not None:
         clash = clash.where(RuleRecord.id != rule_id)
     other = clash.first()
     if other is not None:
-        raise Conflict(f"order {rule.order} is taken by active rule {other.name!r}", code="order_conflict",
-                       rule_id=other.id)
+        raise Conflict(
+            f"order {rule.order} is taken by active rule {other.name!r}", code="order_conflict", rule_id=other.id
+        )
 
 
 def _write_budgets(record: RuleRecord, budgets: list[b.Budget]) -> None:
@@ -283,20 +360,37 @@ def _write_budgets(record: RuleRecord, budgets: list[b.Budget]) -> None:
     RuleBudget.delete().where(RuleBudget.rule == record.id).execute()
     for budget in budgets:
         previous = kept.get(budget.asset_id)
-        same_schedule = previous is not None and (previous.schedule_type, previous.cron_expression, previous.interval) == (
-            budget.schedule_type, budget.cron_expression, budget.interval)
+        same_schedule = previous is not None and (
+            previous.schedule_type,
+            previous.cron_expression,
+            previous.interval,
+        ) == (budget.schedule_type, budget.cron_expression, budget.interval)
         start = previous.period_started_at if same_schedule else utcnow()
-        RuleBudget.create(rule=record.id, asset_symbol=budget.asset_id, limit=budget.limit,
-                          schedule_type=budget.schedule_type, cron_expression=budget.cron_expression,
-                          interval=budget.interval, consumed=previous.consumed if previous else 0,
-                          period_started_at=start,
-                          next_reset_at=previous.next_reset_at if same_schedule else next_reset_at(
-                              budget.schedule_type, budget.cron_expression, budget.interval, start))
+        RuleBudget.create(
+            rule=record.id,
+            asset_symbol=budget.asset_id,
+            limit=budget.limit,
+            schedule_type=budget.schedule_type,
+            cron_expression=budget.cron_expression,
+            interval=budget.interval,
+            consumed=previous.consumed if previous else 0,
+            period_started_at=start,
+            next_reset_at=previous.next_reset_at
+            if same_schedule
+            else next_reset_at(budget.schedule_type, budget.cron_expression, budget.interval, start),
+        )
 
 
 def _history(record: RuleRecord, change_type: str, changes: dict, rule: b.Rule, api_key_id: str | None) -> None:
-    RuleHistory.create(rule=record.id, program=record.program_id, version=record.version, change_type=change_type,
-                       changes=changes, snapshot=msgspec.to_builtins(rule), changed_by_api_key_id=api_key_id)
+    RuleHistory.create(
+        rule=record.id,
+        program=record.program_id,
+        version=record.version,
+        change_type=change_type,
+        changes=changes,
+        snapshot=msgspec.to_builtins(rule),
+        changed_by_api_key_id=api_key_id,
+    )
 
 
 def _require_modifiable_program(program: Program) -> None:
@@ -311,4 +405,6 @@ def touch_program(program_id: str) -> None:
 
 
 def _bump(program_id: str) -> None:
-    Program.update(rules_version=Program.rules_version + 1, updated_at=utcnow()).where(Program.id == program_id).execute()
+    Program.update(rules_version=Program.rules_version + 1, updated_at=utcnow()).where(
+        Program.id == program_id
+    ).execute()

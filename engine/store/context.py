@@ -25,18 +25,28 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from engine.rules.program import CompiledProgram, compile_program
 from engine.model.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
-from engine.store import statements as fastsql
-from engine.store.ledger.held import held_by_reference
+from engine.rules.program import CompiledProgram, compile_program
 from engine.store import participants as people
+from engine.store import statements as fastsql
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.errors import Conflict, NotFound
-from engine.store.models import PARTICIPANT, PROGRAM, Participant, Program, StateCounter
-from engine.store.models import AVAILABLE, DEFERRED, HELD
-from engine.store.models import EventRecord, RuleBudget
+from engine.store.ledger.held import held_by_reference
+from engine.store.models import (
+    AVAILABLE,
+    DEFERRED,
+    HELD,
+    PARTICIPANT,
+    PROGRAM,
+    EventRecord,
+    Participant,
+    Program,
+    RuleBudget,
+    StateCounter,
+)
+
 COMPILED_CACHE_SIZE = 128
 
 
@@ -103,12 +113,18 @@ def load_event_context(event_id: str, record: EventRecord | None = None) -> Even
     return EventContext(
         record=record,
         program=compiled,
-        event=EventInput(event_data=record.event_data, event_timestamp=record.event_timestamp,
-                         received_at=record.created_at, id=record.id, idempotency_key=record.idempotency_key),
+        event=EventInput(
+            event_data=record.event_data,
+            event_timestamp=record.event_timestamp,
+            received_at=record.created_at,
+            id=record.id,
+            idempotency_key=record.idempotency_key,
+        ),
         participant=participant,
         recipient=recipient,
-        program_state=ProgramState(tags=tags, counters=counters, attributes=attributes,
-                                   wallet=_balances(PROGRAM, program.id, symbols)),
+        program_state=ProgramState(
+            tags=tags, counters=counters, attributes=attributes, wallet=_balances(PROGRAM, program.id, symbols)
+        ),
         budgets=_budgets(program.id, record),
         created=created,
     )
@@ -139,8 +155,9 @@ def _participant(participant_id: str) -> Participant:
     return fastsql.fetch(Participant, "id = {p}", [participant_id])[0]
 
 
-def _resolve_participants(record: EventRecord, program: Program
-                          ) -> tuple[EventRecord, dict[str, Participant], list[Participant]]:
+def _resolve_participants(
+    record: EventRecord, program: Program
+) -> tuple[EventRecord, dict[str, Participant], list[Participant]]:
     """The event with its participant ids filled in, the participants resolved on the way (by id,
     so the caller need not read them again), and those of them this event created. Every
     participant the event names, by external id or by id, ends enrolled in the program (reference
@@ -156,8 +173,10 @@ def _resolve_participants(record: EventRecord, program: Program
     created: list[Participant] = []
     with write_transaction():
         changes = {}
-        for needed, external_id, field_name in ((needs_participant, record.external_id, "participant"),
-                                                (needs_recipient, record.recipient_external_id, "recipient")):
+        for needed, external_id, field_name in (
+            (needs_participant, record.external_id, "participant"),
+            (needs_recipient, record.recipient_external_id, "recipient"),
+        ):
             if not needed:
                 _enrol_named([getattr(record, f"{field_name}_id")], program.id)
                 continue
@@ -176,8 +195,11 @@ def _enrol_named(participant_ids: list[str | None], program_id: str) -> None:
     for participant_id in participant_ids:
         if participant_id is None:
             continue
-        found = fastsql.rows("SELECT status FROM enrolment WHERE participant_id = {p} AND program_id = {p}",
-                             [participant_id, program_id], (str,))
+        found = fastsql.rows(
+            "SELECT status FROM enrolment WHERE participant_id = {p} AND program_id = {p}",
+            [participant_id, program_id],
+            (str,),
+        )
         if not found or found[0][0] != "ACTIVE":
             people.enrol(participant_id, program_id)
 
@@ -188,11 +210,18 @@ def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
     # fetch_joined fills `{p}` in the WHERE text only: the join's placeholder is the driver's own.
     join = f"LEFT JOIN enrolment AS e ON e.participant_id = t.id AND e.program_id = {database_proxy.obj.param}"
     found = fastsql.fetch_joined(
-        Participant, join, ("e.status",),
-        "t.organisation_id = {p} AND t.external_id = {p}", [program.id, program.organisation_id, external_id])
+        Participant,
+        join,
+        ("e.status",),
+        "t.organisation_id = {p} AND t.external_id = {p}",
+        [program.id, program.organisation_id, external_id],
+    )
     if not found and program.on_unknown_participant == "REJECT":
-        raise NotFound(f"participant {external_id!r} does not exist and the program rejects unknown participants",
-                       code="unknown_participant", external_id=external_id)
+        raise NotFound(
+            f"participant {external_id!r} does not exist and the program rejects unknown participants",
+            code="unknown_participant",
+            external_id=external_id,
+        )
     if not found:
         return people.create_enrolled(program.organisation_id, program.id, external_id)
     person, (enrolment,) = found[0]
@@ -202,8 +231,14 @@ def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
 
 
 def _asset_symbols(program_id: str) -> dict[str, str]:
-    return dict(fastsql.rows("SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
-                             "WHERE pa.program_id = {p}", [program_id], (str, str)))
+    return dict(
+        fastsql.rows(
+            "SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
+            "WHERE pa.program_id = {p}",
+            [program_id],
+            (str, str),
+        )
+    )
 
 
 _BUCKET_FIELDS = {AVAILABLE: "available", HELD: "held", DEFERRED: "deferred"}
@@ -213,8 +248,11 @@ def _balances(owner_type: str, owner_id: str, symbols: dict[str, str]) -> dict[s
     """The owner's balances by asset symbol, for the program's assets only."""
     result: dict[str, Balance] = {}
     for asset_id, bucket, amount in fastsql.rows(
-            "SELECT asset_id, bucket, balance FROM account WHERE entity_type = {p} AND entity_id = {p} "
-            "AND program_scope = ''", [owner_type, owner_id], (str, str, Decimal)):
+        "SELECT asset_id, bucket, balance FROM account WHERE entity_type = {p} AND entity_id = {p} "
+        "AND program_scope = ''",
+        [owner_type, owner_id],
+        (str, str, Decimal),
+    ):
         if asset_id in symbols:
             setattr(result.setdefault(symbols[asset_id], Balance()), _BUCKET_FIELDS[bucket], amount)
     return result
@@ -223,23 +261,42 @@ def _balances(owner_type: str, owner_id: str, symbols: dict[str, str]) -> dict[s
 def _owner_state(owner_type: str, owner_id: str) -> tuple[list, dict, dict]:
     """(tags, counters, attributes) of one owner, as the engine's Structs want them."""
     owner = [owner_type, owner_id]
-    tags = sorted(tag for (tag,) in fastsql.rows(
-        "SELECT tag FROM state_tag WHERE owner_type = {p} AND owner_id = {p}", owner, (str,)))
-    counters = {row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
-                for row in fastsql.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", owner)}
-    attributes = dict(fastsql.rows(
-        "SELECT \"key\", value FROM state_attribute WHERE owner_type = {p} AND owner_id = {p}", owner, (str, str)))
+    tags = sorted(
+        tag
+        for (tag,) in fastsql.rows("SELECT tag FROM state_tag WHERE owner_type = {p} AND owner_id = {p}", owner, (str,))
+    )
+    counters = {
+        row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
+        for row in fastsql.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", owner)
+    }
+    attributes = dict(
+        fastsql.rows(
+            'SELECT "key", value FROM state_attribute WHERE owner_type = {p} AND owner_id = {p}', owner, (str, str)
+        )
+    )
     return tags, counters, attributes
 
 
 def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> EntityState:
     tags, counters, attributes = _owner_state(PARTICIPANT, person.id)
-    tiers = {key: TierState(level=level, rank=rank) for key, level, rank in fastsql.rows(
-        "SELECT tier_key, level, \"rank\" FROM participant_tier WHERE participant_id = {p} AND program_id = {p}",
-        [person.id, program_id], (str, str, int))}
-    entity = EntityState(id=person.id, external_id=person.external_id, status=person.status, tags=tags,
-                         counters=counters, attributes=attributes, tiers=tiers,
-                         balances=_balances(PARTICIPANT, person.id, symbols))
+    tiers = {
+        key: TierState(level=level, rank=rank)
+        for key, level, rank in fastsql.rows(
+            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p}',
+            [person.id, program_id],
+            (str, str, int),
+        )
+    }
+    entity = EntityState(
+        id=person.id,
+        external_id=person.external_id,
+        status=person.status,
+        tags=tags,
+        counters=counters,
+        attributes=attributes,
+        tiers=tiers,
+        balances=_balances(PARTICIPANT, person.id, symbols),
+    )
     if "holds" in EntityState.__struct_fields__:
         entity.holds = held_by_reference(person.id, symbols)
     return entity
@@ -258,7 +315,15 @@ def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], Budg
     found = fastsql.rows(
         "SELECT r.name, b.asset_symbol, b.consumed, b.next_reset_at FROM rule_budget AS b "
         "JOIN rule AS r ON r.id = b.rule_id WHERE r.program_id = {p} AND r.status <> 'ARCHIVED' "
-        "ORDER BY b.id" + lock, [program_id], (str, str, Decimal, _NEXT_RESET))
-    return {(name, symbol): BudgetState(consumed=effective_consumed(
-                fastsql.built(RuleBudget, {"consumed": consumed, "next_reset_at": next_reset_at}), record.created_at))
-            for name, symbol, consumed, next_reset_at in found}
+        "ORDER BY b.id" + lock,
+        [program_id],
+        (str, str, Decimal, _NEXT_RESET),
+    )
+    return {
+        (name, symbol): BudgetState(
+            consumed=effective_consumed(
+                fastsql.built(RuleBudget, {"consumed": consumed, "next_reset_at": next_reset_at}), record.created_at
+            )
+        )
+        for name, symbol, consumed, next_reset_at in found
+    }

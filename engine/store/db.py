@@ -29,6 +29,7 @@ import peewee
 from playhouse.db_url import connect as url_connect
 
 from engine.store.errors import StoreError
+
 database_proxy = peewee.DatabaseProxy()
 
 DEFAULT_SQLITE_FILE = Path("var") / "accrual.db"

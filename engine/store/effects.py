@@ -27,28 +27,44 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.model.durations import parse_duration
 from engine.errors import EngineError
+from engine.model.durations import parse_duration
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
-from engine.store import statements as fastsql, lookups
-from engine.store.ledger import movements
+from engine.store import lookups
 from engine.store import owner_state as st
-from engine.store.ledger.accounts import lock
+from engine.store import statements as fastsql
 from engine.store.budgets import roll_over
 from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected
+from engine.store.ledger import movements
+from engine.store.ledger.accounts import lock
 from engine.store.ledger.journal import Ledger
-from engine.store.models import GROUP, PARTICIPANT, PROGRAM, Asset, Group, Participant, TierTypeRecord
-from engine.store.models import DeferredCredit
-from engine.store.models import EventRecord, RuleBudget, RuleEvaluation, RuleHistory
+from engine.store.models import (
+    GROUP,
+    PARTICIPANT,
+    PROGRAM,
+    Asset,
+    DeferredCredit,
+    EventRecord,
+    Group,
+    Participant,
+    RuleBudget,
+    RuleEvaluation,
+    RuleHistory,
+    TierTypeRecord,
+)
+
 OPEN_STATUSES = ("PENDING", "PROCESSING")
 LEDGER_ACTIONS = {"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "VOID_HOLD"}
 STATE_ACTIONS = {"TAG", "UNTAG", "COUNTER", "SET_ATTRIBUTE"}
 BLOCKED_WHEN_INACTIVE = LEDGER_ACTIONS | {"COUNTER"}  # D22
 ATTRIBUTE_VALUE_MAX = 4096
 API_STATUS = {  # D31: engine status -> (API status, reason)
-    "MATCHED": ("SUCCESS", None), "SKIPPED_ERROR": ("SKIPPED_ERROR", None), "SKIPPED_TIMEOUT": ("SKIPPED_TIMEOUT", None),
-    "OUTSIDE_TIME_WINDOW": ("SKIPPED", "OUTSIDE_TIME_WINDOW"), "STOPPED": ("SKIPPED", "STOPPED_BY_RULE"),
+    "MATCHED": ("SUCCESS", None),
+    "SKIPPED_ERROR": ("SKIPPED_ERROR", None),
+    "SKIPPED_TIMEOUT": ("SKIPPED_TIMEOUT", None),
+    "OUTSIDE_TIME_WINDOW": ("SKIPPED", "OUTSIDE_TIME_WINDOW"),
+    "STOPPED": ("SKIPPED", "STOPPED_BY_RULE"),
     "BUDGET_EXCEEDED": ("SKIPPED", "BUDGET_EXCEEDED"),
 }
 
@@ -61,13 +77,15 @@ class PostOutcome(msgspec.Struct, kw_only=True):
     error_message: str | None = None
 
 
-def post_event_effects(event_id: str, result: EvaluationResult,
-                       within: Callable[[EventRecord, EvaluationResult], None] | None = None) -> PostOutcome:
+def post_event_effects(
+    event_id: str, result: EvaluationResult, within: Callable[[EventRecord, EvaluationResult], None] | None = None
+) -> PostOutcome:
     """Write `result` for the event in one transaction; see the module docstring."""
     try:
         with write_transaction():
             posts = result.status == "COMPLETED" and any(
-                a.status == "APPLIED" and a.type in LEDGER_ACTIONS for a in result.actions)
+                a.status == "APPLIED" and a.type in LEDGER_ACTIONS for a in result.actions
+            )
             event, head = _locked_event_and_head(event_id) if posts else (_locked_event(event_id), None)
             if event.status not in OPEN_STATUSES:
                 return PostOutcome(written=False, status=event.status)
@@ -75,8 +93,9 @@ def post_event_effects(event_id: str, result: EvaluationResult,
             _write_evaluations(event, result, rules)
             if result.status != "COMPLETED":
                 _finish(event, "FAILED", result.error_code or "evaluation_failed", result.error_message)
-                return PostOutcome(written=True, status="FAILED", error_code=event.error_code,
-                                   error_message=event.error_message)
+                return PostOutcome(
+                    written=True, status="FAILED", error_code=event.error_code, error_message=event.error_message
+                )
             entry_ids = _Applier(event, rules, head).apply(result)
             if within is not None:
                 within(event, result)
@@ -108,8 +127,14 @@ def _locked_event_and_head(event_id: str) -> tuple[EventRecord, tuple[int, str] 
     """The event and its organisation's ledger head (sequence, last hash), locked in that order
     by one statement; (event, None) when the organisation has no head yet (its first entry: the
     `Ledger` creates and locks it)."""
-    found = fastsql.fetch_joined(EventRecord, "JOIN ledger_head AS h ON h.id = t.organisation_id",
-                                 ("h.sequence", "h.last_hash"), "t.id = {p}", [event_id], for_update=True)
+    found = fastsql.fetch_joined(
+        EventRecord,
+        "JOIN ledger_head AS h ON h.id = t.organisation_id",
+        ("h.sequence", "h.last_hash"),
+        "t.id = {p}",
+        [event_id],
+        for_update=True,
+    )
     if not found:
         return _locked_event(event_id), None
     event, (sequence, last_hash) = found[0]
@@ -120,8 +145,16 @@ def _finish(event: EventRecord, status: str, code: str | None, message: str | No
     now = utcnow()
     event.status, event.error_code, event.error_message, event.processed_at = status, code, message, now
     # A finished event has no next attempt: this also ends a worker's lease on it.
-    fastsql.update(EventRecord, event.id, status=status, error_code=code, error_message=message, processed_at=now,
-                   next_attempt_at=None, updated_at=now)
+    fastsql.update(
+        EventRecord,
+        event.id,
+        status=status,
+        error_code=code,
+        error_message=message,
+        processed_at=now,
+        next_attempt_at=None,
+        updated_at=now,
+    )
 
 
 class _RuleIndex:
@@ -135,7 +168,8 @@ class _RuleIndex:
         missing -= set(self._history_ids)
         if missing:
             rows = RuleHistory.select(RuleHistory.id, RuleHistory.rule, RuleHistory.version).where(
-                RuleHistory.rule.in_([rule_id for rule_id, _ in missing]))
+                RuleHistory.rule.in_([rule_id for rule_id, _ in missing])
+            )
             for row in rows:
                 self._history_ids[(row.rule_id, row.version)] = row.id
         for outcome in result.rules:
@@ -158,12 +192,23 @@ def _write_evaluations(event: EventRecord, result: EvaluationResult, rules: _Rul
             status = "FAILED"  # the rule whose action failed the event
         rule_id, version, history_id = rules.by_name.get(outcome.rule, (None, None, None))
         stopped_by = rules.by_name.get(outcome.stopped_by, (None,))[0] if outcome.stopped_by else None
-        rows.append({
-            "event": event.id, "rule_id": rule_id, "rule_name": outcome.rule, "rule_history_id": history_id,
-            "rule_version": version, "status": status, "engine_status": str(outcome.status), "reason": reason,
-            "stopped_by_rule_id": stopped_by, "error_code": outcome.error_code, "error_message": outcome.error,
-            "actions": msgspec.to_builtins(outcome.actions), "attempt": event.attempts or 1,
-        })
+        rows.append(
+            {
+                "event": event.id,
+                "rule_id": rule_id,
+                "rule_name": outcome.rule,
+                "rule_history_id": history_id,
+                "rule_version": version,
+                "status": status,
+                "engine_status": str(outcome.status),
+                "reason": reason,
+                "stopped_by_rule_id": stopped_by,
+                "error_code": outcome.error_code,
+                "error_message": outcome.error,
+                "actions": msgspec.to_builtins(outcome.actions),
+                "attempt": event.attempts or 1,
+            }
+        )
     if rows:
         now = utcnow()
         for row in rows:
@@ -211,8 +256,9 @@ class _Applier:
                 st.lock_owner(owner_type, owner_id)
 
     def _lock_participants(self, ids: list[str]) -> None:
-        for person in fastsql.fetch(Participant, f"id IN ({fastsql.marks(len(ids))}) ORDER BY id", ids,
-                                    for_update=True):
+        for person in fastsql.fetch(
+            Participant, f"id IN ({fastsql.marks(len(ids))}) ORDER BY id", ids, for_update=True
+        ):
             self.people[person.id] = person
         for missing in (owner_id for owner_id in ids if owner_id not in self.people):
             raise lookups.NotFound(f"target participant {missing} not found", code="unknown_participant")
@@ -244,12 +290,17 @@ class _Applier:
                 found = fastsql.fetch(Participant, "id = {p}", [participant_id])
             elif target.id or target.external_id:
                 column = "id" if target.id else "external_id"
-                found = fastsql.fetch(Participant, column + " = {p} AND organisation_id = {p}",
-                                      [target.id or target.external_id, self.org_id])
+                found = fastsql.fetch(
+                    Participant,
+                    column + " = {p} AND organisation_id = {p}",
+                    [target.id or target.external_id, self.org_id],
+                )
             person = found[0] if found else None
             if person is None:
-                raise lookups.NotFound(f"target participant {target.id or target.external_id or target.role} not found",
-                                       code="unknown_participant")
+                raise lookups.NotFound(
+                    f"target participant {target.id or target.external_id or target.role} not found",
+                    code="unknown_participant",
+                )
             self.people[key] = person
         return self.people[key]
 
@@ -263,25 +314,48 @@ class _Applier:
             person = self._participant(action.target)
             lookups.require_status(person, ("ACTIVE",), action.type)
         if action.type in LEDGER_ACTIONS:
-            return self._post(action, movements.Entity(owner_type, owner_id, self.program_id if owner_type == GROUP else ""))
+            return self._post(
+                action, movements.Entity(owner_type, owner_id, self.program_id if owner_type == GROUP else "")
+            )
         origin, at = self._origin(action), self.event.event_timestamp
         if action.type == "TAG":
             st.add_tag(self.org_id, owner_type, owner_id, _text(action, "tag"), origin, self.history)
         elif action.type == "UNTAG":
             st.remove_tag(self.org_id, owner_type, owner_id, _text(action, "tag"), origin, self.history)
         elif action.type == "COUNTER":
-            st.increment_counter(self.org_id, owner_type, owner_id, _text(action, "key"), _increment(action), origin,
-                                 action.reset_after, self.history, at=at)
+            st.increment_counter(
+                self.org_id,
+                owner_type,
+                owner_id,
+                _text(action, "key"),
+                _increment(action),
+                origin,
+                action.reset_after,
+                self.history,
+                at=at,
+            )
         elif action.type == "SET_ATTRIBUTE":
-            st.set_attribute(self.org_id, owner_type, owner_id, _text(action, "key"), _text(action, "value", ATTRIBUTE_VALUE_MAX), origin,
-                             self.history)
+            st.set_attribute(
+                self.org_id,
+                owner_type,
+                owner_id,
+                _text(action, "key"),
+                _text(action, "value", ATTRIBUTE_VALUE_MAX),
+                origin,
+                self.history,
+            )
         return None  # SET_TIER via state changes; SCHEDULE_EVENT and BROADCAST via `within`
 
     def _post(self, action: ResolvedAction, entity: movements.Entity) -> str:
         asset = self._asset(action.asset)
         rule_id, version = self.rules.ids(action.rule)
-        fields = {"description": action.description, "event_id": self.event.id, "rule_id": rule_id,
-                  "rule_version": version, "reference_id": action.reference_id}
+        fields = {
+            "description": action.description,
+            "event_id": self.event.id,
+            "rule_id": rule_id,
+            "rule_version": version,
+            "reference_id": action.reference_id,
+        }
         amount, bucket = action.amount, action.bucket or "AVAILABLE"
         if amount is None or amount <= 0:
             raise LedgerRejected(f"{action.type} needs a positive amount", code="invalid_amount")
@@ -293,8 +367,9 @@ class _Applier:
             if matures_at is not None:
                 self._defer(entry, entity, asset, movements.at_scale(amount, asset), matures_at)
         elif action.type == "DEBIT":
-            entry = movements.debit(self.ledger, asset, self.program_id, entity, amount, bucket,
-                                    action.allow_negative, **fields)
+            entry = movements.debit(
+                self.ledger, asset, self.program_id, entity, amount, bucket, action.allow_negative, **fields
+            )
         elif action.type == "FORFEIT":
             entry = movements.forfeit(self.ledger, asset, self.program_id, entity, amount, bucket, **fields)
         else:
@@ -305,17 +380,31 @@ class _Applier:
     def _defer(self, entry, entity: movements.Entity, asset: Asset, amount: Decimal, matures_at: datetime) -> None:
         """Put the credit on the maturity job's list."""
         account = self.ledger.accounts.get(entity.type, entity.id, asset, "DEFERRED", entity.scope)
-        fastsql.insert(DeferredCredit, [{
-            "id": new_id(), "organisation": self.org_id, "program": self.program_id, "account": account.id,
-            "credit_entry_id": entry.id, "amount": amount, "matures_at": matures_at, "matured_entry_id": None,
-            "created_at": utcnow(),
-        }])
+        fastsql.insert(
+            DeferredCredit,
+            [
+                {
+                    "id": new_id(),
+                    "organisation": self.org_id,
+                    "program": self.program_id,
+                    "account": account.id,
+                    "credit_entry_id": entry.id,
+                    "amount": amount,
+                    "matures_at": matures_at,
+                    "matured_entry_id": None,
+                    "created_at": utcnow(),
+                }
+            ],
+        )
 
     def _asset(self, symbol: str | None) -> Asset:
         if symbol not in self.assets:
-            found = fastsql.fetch(Asset, "symbol = {p} AND organisation_id = {p} AND id IN "
-                                         "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
-                                  [symbol, self.org_id, self.program_id])
+            found = fastsql.fetch(
+                Asset,
+                "symbol = {p} AND organisation_id = {p} AND id IN "
+                "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
+                [symbol, self.org_id, self.program_id],
+            )
             asset = found[0] if found else None
             if asset is None:
                 raise LedgerRejected(f"asset {symbol} is not linked to the program", code="asset_not_linked")
@@ -327,8 +416,11 @@ class _Applier:
         for change in result.state_changes:
             if change.state_type != "tier" or change.operation != "set" or change.new_value is None:
                 continue
-            tier = TierTypeRecord.get_or_none((TierTypeRecord.program == self.program_id)
-                                              & (TierTypeRecord.key == change.key) & (TierTypeRecord.status == "ACTIVE"))
+            tier = TierTypeRecord.get_or_none(
+                (TierTypeRecord.program == self.program_id)
+                & (TierTypeRecord.key == change.key)
+                & (TierTypeRecord.status == "ACTIVE")
+            )
             if tier is None:
                 continue  # an archived tier: SET_TIER is skipped (reference 2.9)
             ranks = {level["key"]: level["rank"] for level in tier.definition["levels"]}
@@ -345,14 +437,19 @@ class _Applier:
             rule_id, _ = self.rules.ids(use.rule)
             if rule_id is None:
                 continue
-            row = lock(RuleBudget.select().where((RuleBudget.rule == rule_id)
-                                                 & (RuleBudget.asset_symbol == use.asset))).first()
+            row = lock(
+                RuleBudget.select().where((RuleBudget.rule == rule_id) & (RuleBudget.asset_symbol == use.asset))
+            ).first()
             if row is None:
                 continue
             roll_over(row, self.event.created_at)
             if row.consumed + use.amount > row.limit:
-                raise Conflict(f"budget of rule {use.rule!r} for {use.asset} was used up by another event; retry",
-                               code="budget_conflict", rule=use.rule, asset=use.asset)
+                raise Conflict(
+                    f"budget of rule {use.rule!r} for {use.asset} was used up by another event; retry",
+                    code="budget_conflict",
+                    rule=use.rule,
+                    asset=use.asset,
+                )
             RuleBudget.update(consumed=row.consumed + use.amount).where(RuleBudget.id == row.id).execute()
 
 
@@ -360,8 +457,12 @@ def _text(action: ResolvedAction, field: str, limit: int = st.TAG_MAX) -> str:
     """A required text field of a resolved action (tag, key, attribute value), or `invalid_action`."""
     value = getattr(action, field)
     if not isinstance(value, str) or not value or len(value) > limit:
-        raise LedgerRejected(f"{action.type} action of rule {action.rule!r} has no valid {field}", code="invalid_action",
-                             rule=action.rule, field=field)
+        raise LedgerRejected(
+            f"{action.type} action of rule {action.rule!r} has no valid {field}",
+            code="invalid_action",
+            rule=action.rule,
+            field=field,
+        )
     return value
 
 
@@ -371,8 +472,12 @@ def _increment(action: ResolvedAction) -> Decimal:
     except (TypeError, ValueError, ArithmeticError):
         value = None
     if value is None or not value.is_finite():
-        raise LedgerRejected(f"COUNTER action of rule {action.rule!r} has no valid value", code="invalid_action",
-                             rule=action.rule, field="value")
+        raise LedgerRejected(
+            f"COUNTER action of rule {action.rule!r} has no valid value",
+            code="invalid_action",
+            rule=action.rule,
+            field="value",
+        )
     return value
 
 

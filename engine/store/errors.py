@@ -15,6 +15,8 @@ refined `LEDGER_UNBALANCED`, `LEDGER_BALANCE_MISMATCH`): those are bugs, never u
 from __future__ import annotations
 
 from engine.errors import EngineError
+
+
 class StoreError(EngineError):
     code = "STORE"
 

@@ -29,14 +29,14 @@ from typing import Any
 
 import msgspec
 
-from engine.model.durations import parse_duration
 from engine.errors import EngineError, LimitExceeded
 from engine.limits import BROADCAST_RECIPIENTS_MAX
-from engine.queue import enqueue_event
+from engine.model.durations import parse_duration
 from engine.model.result import EvaluationResult, ResolvedAction
+from engine.queue import enqueue_event
 from engine.store.db import new_id, utcnow
-from engine.store.models import Enrolment, Participant
-from engine.store.models import EventRecord
+from engine.store.models import Enrolment, EventRecord, Participant
+
 SYSTEM_EVENT = "SYSTEM"
 FOLLOWUP_ACTIONS = ("SCHEDULE_EVENT", "BROADCAST")
 KEY_LENGTH_MAX = 255  # event.idempotency_key
@@ -86,13 +86,19 @@ def system_event_data(action: ResolvedAction) -> dict[str, Any]:
 def _scheduled(event: EventRecord, action: ResolvedAction) -> FollowUp:
     delay = parse_duration(action.delay or "")
     if delay < timedelta(0):
-        raise EngineError(f"rule {action.rule!r}: SCHEDULE_EVENT delay {action.delay!r} is negative",
-                          code="invalid_delay", rule=action.rule)
+        raise EngineError(
+            f"rule {action.rule!r}: SCHEDULE_EVENT delay {action.delay!r} is negative",
+            code="invalid_delay",
+            rule=action.rule,
+        )
     participant_id, external_id = _target_participant(event, action)
     return FollowUp(
         idempotency_key=_key("schedule", event.id, action.rule, action.index),
-        participant_id=participant_id, external_id=external_id, event_data=system_event_data(action),
-        event_timestamp=event.event_timestamp + delay, due_at=event.created_at + delay,
+        participant_id=participant_id,
+        external_id=external_id,
+        event_data=system_event_data(action),
+        event_timestamp=event.event_timestamp + delay,
+        due_at=event.created_at + delay,
     )
 
 
@@ -102,17 +108,27 @@ def _target_participant(event: EventRecord, action: ResolvedAction) -> tuple[str
     same code)."""
     target = action.target
     if target.type != "PARTICIPANT":
-        raise EngineError(f"rule {action.rule!r}: SCHEDULE_EVENT needs a participant target, not {target.type}",
-                          code="invalid_target", rule=action.rule)
+        raise EngineError(
+            f"rule {action.rule!r}: SCHEDULE_EVENT needs a participant target, not {target.type}",
+            code="invalid_target",
+            rule=action.rule,
+        )
     if target.role is not None and target.id is not None:  # the event's participant or recipient
         return target.id, target.external_id
-    column, value = (Participant.id, target.id) if target.id is not None else (Participant.external_id,
-                                                                               target.external_id)
-    found = Participant.select(Participant.id, Participant.external_id).where(
-        (Participant.organisation == event.organisation_id) & (column == value)).first()
+    column, value = (
+        (Participant.id, target.id) if target.id is not None else (Participant.external_id, target.external_id)
+    )
+    found = (
+        Participant.select(Participant.id, Participant.external_id)
+        .where((Participant.organisation == event.organisation_id) & (column == value))
+        .first()
+    )
     if found is None:
-        raise EngineError(f"rule {action.rule!r}: SCHEDULE_EVENT target participant {value!r} not found",
-                          code="unknown_participant", rule=action.rule)
+        raise EngineError(
+            f"rule {action.rule!r}: SCHEDULE_EVENT target participant {value!r} not found",
+            code="unknown_participant",
+            rule=action.rule,
+        )
     return found.id, found.external_id
 
 
@@ -128,13 +144,19 @@ def _broadcast(event: EventRecord, action: ResolvedAction) -> list[FollowUp]:
     if len(enrolled) > BROADCAST_RECIPIENTS_MAX:
         raise LimitExceeded(
             f"rule {action.rule!r}: BROADCAST would reach more than {BROADCAST_RECIPIENTS_MAX} participants",
-            code="LIMIT_BROADCAST_RECIPIENTS", rule=action.rule,
+            code="LIMIT_BROADCAST_RECIPIENTS",
+            rule=action.rule,
         )
     data = system_event_data(action)
     return [
-        FollowUp(idempotency_key=_key("broadcast", event.id, action.rule, action.index, participant_id),
-                 participant_id=participant_id, external_id=external_id, event_data=data,
-                 event_timestamp=event.event_timestamp, due_at=None)
+        FollowUp(
+            idempotency_key=_key("broadcast", event.id, action.rule, action.index, participant_id),
+            participant_id=participant_id,
+            external_id=external_id,
+            event_data=data,
+            event_timestamp=event.event_timestamp,
+            due_at=None,
+        )
         for participant_id, external_id in enrolled
     ]
 
@@ -155,7 +177,8 @@ def _new_only(program_id: str, planned: list[FollowUp]) -> list[FollowUp]:
     keys = [followup.idempotency_key for followup in planned]
     for chunk in _chunks(keys):
         query = EventRecord.select(EventRecord.idempotency_key).where(
-            (EventRecord.program == program_id) & EventRecord.idempotency_key.in_(chunk))
+            (EventRecord.program == program_id) & EventRecord.idempotency_key.in_(chunk)
+        )
         taken.update(key for (key,) in query.tuples())
     return [followup for followup in planned if followup.idempotency_key not in taken]
 
@@ -173,22 +196,33 @@ def _insert(event: EventRecord, followups: list[FollowUp]) -> list[str]:
 
 def _row(event: EventRecord, followup: FollowUp, now: datetime) -> dict[str, Any]:
     return {
-        "id": new_id(), "organisation": event.organisation_id, "program": event.program_id,
-        "participant": followup.participant_id, "external_id": followup.external_id,
-        "idempotency_key": followup.idempotency_key, "payload_hash": _payload_hash(event.program_id, followup),
-        "event_data": followup.event_data, "event_timestamp": followup.event_timestamp,
-        "event_type": SYSTEM_EVENT, "status": "PENDING", "attempts": 0,
+        "id": new_id(),
+        "organisation": event.organisation_id,
+        "program": event.program_id,
+        "participant": followup.participant_id,
+        "external_id": followup.external_id,
+        "idempotency_key": followup.idempotency_key,
+        "payload_hash": _payload_hash(event.program_id, followup),
+        "event_data": followup.event_data,
+        "event_timestamp": followup.event_timestamp,
+        "event_type": SYSTEM_EVENT,
+        "status": "PENDING",
+        "attempts": 0,
         # Due later: the claim and the reconciler both read COALESCE(next_attempt_at, created_at).
         "next_attempt_at": followup.due_at if followup.due_at is not None and followup.due_at > now else None,
-        "created_at": now, "updated_at": now,
+        "created_at": now,
+        "updated_at": now,
     }
 
 
 def _payload_hash(program_id: str, followup: FollowUp) -> str:
     """The same digest ingestion stores (SHA-256 of the canonical request), so the row reads like
     any other event's."""
-    payload: dict[str, Any] = {"program_id": program_id, "event_timestamp": followup.event_timestamp.isoformat(),
-                               "event_data": followup.event_data}
+    payload: dict[str, Any] = {
+        "program_id": program_id,
+        "event_timestamp": followup.event_timestamp.isoformat(),
+        "event_data": followup.event_data,
+    }
     for name, value in (("participant_id", followup.participant_id), ("external_id", followup.external_id)):
         if value is not None:
             payload[name] = value
@@ -197,4 +231,4 @@ def _payload_hash(program_id: str, followup: FollowUp) -> str:
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+        yield items[start : start + _CHUNK]

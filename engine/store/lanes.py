@@ -26,6 +26,7 @@ import peewee
 from engine.store import statements as fastsql
 from engine.store.db import is_postgres, utcnow, write_transaction
 from engine.store.models import OPEN_EVENTS, EventRecord
+
 PENDING, PROCESSING, COMPLETED, FAILED = "PENDING", "PROCESSING", "COMPLETED", "FAILED"
 
 
@@ -55,12 +56,12 @@ class Lane:
     def where(self) -> peewee.Expression:
         """The SQL condition selecting this lane's events."""
         if self.external_id is not None:
-            return (EventRecord.organisation == self.organisation_id) & (
-                EventRecord.external_id == self.external_id
-            )
-        return (EventRecord.organisation == self.organisation_id) & (
-            EventRecord.participant == self.participant_id
-        ) & EventRecord.external_id.is_null()
+            return (EventRecord.organisation == self.organisation_id) & (EventRecord.external_id == self.external_id)
+        return (
+            (EventRecord.organisation == self.organisation_id)
+            & (EventRecord.participant == self.participant_id)
+            & EventRecord.external_id.is_null()
+        )
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,14 @@ def take_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: 
         return None
     event_id, attempts = found[0]
     # Only claimers of this lane change a PENDING row's status, and they hold the lane's lock.
-    fastsql.update(EventRecord, event_id, status=PROCESSING, attempts=attempts + 1,
-                   next_attempt_at=now + timedelta(seconds=lease_s), updated_at=now)
+    fastsql.update(
+        EventRecord,
+        event_id,
+        status=PROCESSING,
+        attempts=attempts + 1,
+        next_attempt_at=now + timedelta(seconds=lease_s),
+        updated_at=now,
+    )
     return Claim(event_id, attempts + 1, lane)
 
 
@@ -126,11 +133,14 @@ def has_due(lane: Lane, now: datetime | None = None) -> bool:
     (committed just after) has its own wake-up, committed with it, still to come, or a worker
     already bound to reach it (`lane_is_awake`)."""
     stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
-    return bool(fastsql.rows(
-        f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
-        "AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT 1",
-        [*lane.params(), stamp], (int,),
-    ))
+    return bool(
+        fastsql.rows(
+            f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
+            "AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT 1",
+            [*lane.params(), stamp],
+            (int,),
+        )
+    )
 
 
 def lane_is_awake(lane: Lane, now: datetime | None = None) -> bool:
@@ -144,12 +154,15 @@ def lane_is_awake(lane: Lane, now: datetime | None = None) -> bool:
     Under a backlog most events find their lane awake, and the queue carries one wake-up per
     busy lane instead of one per event."""
     stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
-    return bool(fastsql.rows(
-        f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND ("
-        "(status = 'PENDING' AND COALESCE(next_attempt_at, created_at) <= {p}) "
-        "OR (status = 'PROCESSING' AND next_attempt_at > {p})) LIMIT 1",
-        [*lane.params(), stamp, stamp], (int,),
-    ))
+    return bool(
+        fastsql.rows(
+            f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND ("
+            "(status = 'PENDING' AND COALESCE(next_attempt_at, created_at) <= {p}) "
+            "OR (status = 'PROCESSING' AND next_attempt_at > {p})) LIMIT 1",
+            [*lane.params(), stamp, stamp],
+            (int,),
+        )
+    )
 
 
 def lock_lanes(lanes: list[Lane]) -> None:
@@ -171,7 +184,10 @@ def still_held(claim: Claim) -> bool:
     the transaction that writes the outcome, so the check and the write commit together (on
     PostgreSQL the row stays locked until then: the reconciler cannot reset it under us)."""
     lock = " FOR UPDATE" if is_postgres() else ""
-    return bool(fastsql.rows(
-        "SELECT id FROM event WHERE id = {p} AND status = 'PROCESSING' AND attempts = {p}" + lock,
-        [claim.event_id, claim.attempt], (str,),
-    ))
+    return bool(
+        fastsql.rows(
+            "SELECT id FROM event WHERE id = {p} AND status = 'PROCESSING' AND attempts = {p}" + lock,
+            [claim.event_id, claim.attempt],
+            (str,),
+        )
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import Asset, Participant, Program, ProgramAsset
+
+
 def program(organisation_id: str, program_id: str) -> Program:
     row = Program.get_or_none((Program.id == program_id) & (Program.organisation == organisation_id))
     if row is None:
@@ -42,5 +44,6 @@ def require_status(row: Participant, allowed: tuple[str, ...], action: str) -> N
     if row.status not in allowed:
         raise Conflict(
             f"participant {row.id} is {row.status}; {action} needs {' or '.join(allowed)}",
-            code="participant_inactive", status=row.status,
+            code="participant_inactive",
+            status=row.status,
         )

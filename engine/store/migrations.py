@@ -22,12 +22,34 @@ from engine.store.models import OPEN_EVENTS
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
 
 STEP_1_MODELS: list[type[peewee.Model]] = [
-    models.Organisation, models.ApiKey, models.Program, models.Asset, models.ProgramAsset, models.Participant, models.Enrolment,
-    models.Group, models.GroupMember, models.StateTag, models.StateCounter, models.StateAttribute, models.StateHistory,
-    models.TierTypeRecord, models.ParticipantTier,
-    models.RuleRecord, models.RuleHistory, models.RuleBudget, models.EventRecord, models.RuleEvaluation,
-    models.Account, models.LedgerHead, models.JournalEntry, models.Posting, models.IdempotencyRecord,
-    models.WebhookEndpoint, models.WebhookMessage, models.WebhookDelivery,
+    models.Organisation,
+    models.ApiKey,
+    models.Program,
+    models.Asset,
+    models.ProgramAsset,
+    models.Participant,
+    models.Enrolment,
+    models.Group,
+    models.GroupMember,
+    models.StateTag,
+    models.StateCounter,
+    models.StateAttribute,
+    models.StateHistory,
+    models.TierTypeRecord,
+    models.ParticipantTier,
+    models.RuleRecord,
+    models.RuleHistory,
+    models.RuleBudget,
+    models.EventRecord,
+    models.RuleEvaluation,
+    models.Account,
+    models.LedgerHead,
+    models.JournalEntry,
+    models.Posting,
+    models.IdempotencyRecord,
+    models.WebhookEndpoint,
+    models.WebhookMessage,
+    models.WebhookDelivery,
 ]
 ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference]
 
@@ -41,6 +63,7 @@ def _worker_queue(db: peewee.Database) -> None:
     database, so an event and its wake-up commit together (D3); and the index of the worker's
     per-participant lane query (organisation, external_id, status, event_timestamp)."""
     from engine.queue import create_queue_tables
+
     create_queue_tables(db)
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS event_lane ON event (organisation_id, external_id, status, event_timestamp)"
@@ -58,9 +81,16 @@ def _deferred_credits(db: peewee.Database) -> None:
 # comes with a wider index's leading column (journal entries by program are listed per
 # organisation: (organisation_id, program_id, id); state history per owner).
 REDUNDANT_INDEXES = (
-    "posting_entry_id", "posting_asset_id", "journal_entry_organisation_id", "journal_entry_program_id",
-    "rule_evaluation_event_id", "state_history_organisation_id", "state_tag_organisation_id",
-    "event_organisation_id", "event_program_id", "event_participant_id",
+    "posting_entry_id",
+    "posting_asset_id",
+    "journal_entry_organisation_id",
+    "journal_entry_program_id",
+    "rule_evaluation_event_id",
+    "state_history_organisation_id",
+    "state_tag_organisation_id",
+    "event_organisation_id",
+    "event_program_id",
+    "event_participant_id",
 )
 # No query looks postings up by account (verify sums an organisation's postings through its
 # entries) or state history up by event; accounts are never deleted.
@@ -96,9 +126,13 @@ OPEN_EVENT_INDEXES = (
 # Journal entries by rule are found through that index too (`api/queries/journal.py`): an entry
 # names a rule only when the rule's actions ran, and its SUCCESS evaluation is written in the same
 # transaction. Both rule indexes scatter their inserts over one leaf per rule of the program.
-REPLACED_BY_OPEN_EVENT_INDEXES = ("event_lane", "event_participant_id_status_event_timestamp",
-                                  "event_status_next_attempt_at", "rule_evaluation_rule_id_status",
-                                  "journal_entry_rule_id")
+REPLACED_BY_OPEN_EVENT_INDEXES = (
+    "event_lane",
+    "event_participant_id_status_event_timestamp",
+    "event_status_next_attempt_at",
+    "rule_evaluation_rule_id_status",
+    "journal_entry_rule_id",
+)
 
 
 def _open_event_indexes(db: peewee.Database) -> None:
@@ -113,18 +147,21 @@ def _held_references(db: peewee.Database) -> None:
     ledger from now on and filled here from the postings so far. Sums are done in Python: SQLite
     stores amounts as decimal text, which its SUM would turn into floats."""
     from engine.store.ledger.held import deltas_of
+
     db.create_tables([models.HeldReference], safe=True)
     postings = db.execute_sql(
         "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "
-        "JOIN journal_entry AS j ON j.id = p.entry_id WHERE p.bucket = 'HELD' AND j.reference_id IS NOT NULL")
+        "JOIN journal_entry AS j ON j.id = p.entry_id WHERE p.bucket = 'HELD' AND j.reference_id IS NOT NULL"
+    )
     amount = models.HeldReference.amount.python_value
-    rows = [{"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": total,
-             "updated_at": utcnow()}
-            for (account_id, reference_id), total in deltas_of(
-                (account_id, bucket, reference_id, amount(value)) for account_id, bucket, reference_id, value in postings)
-            .items()]
+    rows = [
+        {"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": total, "updated_at": utcnow()}
+        for (account_id, reference_id), total in deltas_of(
+            (account_id, bucket, reference_id, amount(value)) for account_id, bucket, reference_id, value in postings
+        ).items()
+    ]
     for start in range(0, len(rows), 200):
-        models.HeldReference.insert_many(rows[start:start + 200]).execute()
+        models.HeldReference.insert_many(rows[start : start + 200]).execute()
 
 
 # Two indexes of step 6 wrote a leaf page per row when a backlog is worked off participant by

@@ -18,22 +18,23 @@ same transaction without the store knowing about them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 import peewee
 
 from engine.model.state import Balance
 from engine.store import lookups
-from engine.store.ledger import movements
-from engine.store.ledger.accounts import balances_of
 from engine.store.db import write_transaction
 from engine.store.errors import Conflict, LedgerRejected
+from engine.store.ledger import movements
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.journal import Ledger, parse_amount
-from engine.store.models import PARTICIPANT, PROGRAM, Asset, Participant, Program
-from engine.store.models import AVAILABLE, HELD, IdempotencyRecord
 from engine.store.ledger.movements import Entity
+from engine.store.models import AVAILABLE, HELD, PARTICIPANT, PROGRAM, Asset, IdempotencyRecord, Participant, Program
+
 DESCRIPTION_MAX = 500
 
 
@@ -89,9 +90,20 @@ class Applied(NamedTuple):
 AppliedHook = Callable[[Applied], None]
 
 
-def adjust_balance(organisation_id: str, participant_id: str, *, program_id: str, asset_id: str, type: str,
-                   amount: Any, description: str, allow_negative: bool = False, bucket: str = AVAILABLE,
-                   api_key_id: str | None = None, on_applied: AppliedHook | None = None) -> AdjustResult:
+def adjust_balance(
+    organisation_id: str,
+    participant_id: str,
+    *,
+    program_id: str,
+    asset_id: str,
+    type: str,
+    amount: Any,
+    description: str,
+    allow_negative: bool = False,
+    bucket: str = AVAILABLE,
+    api_key_id: str | None = None,
+    on_applied: AppliedHook | None = None,
+) -> AdjustResult:
     """CREDIT or DEBIT a participant's bucket directly.
 
     >>> adjust_balance(org.id, p.id, program_id=prog.id, asset_id="PTS", type="CREDIT",
@@ -114,9 +126,16 @@ def adjust_balance(organisation_id: str, participant_id: str, *, program_id: str
         else:
             entry = movements.debit(ledger, asset, program.id, entity, value, bucket, allow_negative, **fields)
         ledger.finish()
-        result = AdjustResult(amount=value, asset_id=asset.id, balance=_balance(entity, asset), bucket=bucket,
-                              journal_entry_id=entry.id, message="Balance adjusted successfully",
-                              program_id=program.id, type=type)
+        result = AdjustResult(
+            amount=value,
+            asset_id=asset.id,
+            balance=_balance(entity, asset),
+            bucket=bucket,
+            journal_entry_id=entry.id,
+            message="Balance adjusted successfully",
+            program_id=program.id,
+            type=type,
+        )
         if on_applied is not None:
             on_applied(Applied(type, result, program, asset, value, bucket, person, description))
         return result
@@ -137,16 +156,30 @@ def forfeit(organisation_id: str, participant_id: str, **request: Any) -> Balanc
     return _balance_op("FORFEIT", organisation_id, participant_id, ("ACTIVE", "CLOSED"), **request)
 
 
-def fund_program(organisation_id: str, program_id: str, *, asset_id: str, amount: Any,
-                 description: str | None = None, api_key_id: str | None = None,
-                 on_applied: AppliedHook | None = None) -> WalletResult:
+def fund_program(
+    organisation_id: str,
+    program_id: str,
+    *,
+    asset_id: str,
+    amount: Any,
+    description: str | None = None,
+    api_key_id: str | None = None,
+    on_applied: AppliedHook | None = None,
+) -> WalletResult:
     """Add value of a PREFUNDED asset to the program wallet (from SYSTEM_ISSUANCE)."""
     return _wallet_op("FUND", organisation_id, program_id, asset_id, amount, description, api_key_id, on_applied)
 
 
-def burn_program(organisation_id: str, program_id: str, *, asset_id: str, amount: Any,
-                 description: str | None = None, api_key_id: str | None = None,
-                 on_applied: AppliedHook | None = None) -> WalletResult:
+def burn_program(
+    organisation_id: str,
+    program_id: str,
+    *,
+    asset_id: str,
+    amount: Any,
+    description: str | None = None,
+    api_key_id: str | None = None,
+    on_applied: AppliedHook | None = None,
+) -> WalletResult:
     """Remove value from the program wallet (to SYSTEM_BREAKAGE); cannot exceed the wallet."""
     return _wallet_op("BURN", organisation_id, program_id, asset_id, amount, description, api_key_id, on_applied)
 
@@ -154,15 +187,33 @@ def burn_program(organisation_id: str, program_id: str, *, asset_id: str, amount
 # --- internals ------------------------------------------------------------------------------------
 
 
-def _balance_op(operation: str, organisation_id: str, participant_id: str, statuses: tuple[str, ...], *,
-                program_id: str, asset_id: str, description: str, amount: Any = None, bucket: str | None = None,
-                reference_id: str | None = None, idempotency_key: str | None = None,
-                api_key_id: str | None = None, on_applied: AppliedHook | None = None) -> BalanceOpResult:
+def _balance_op(
+    operation: str,
+    organisation_id: str,
+    participant_id: str,
+    statuses: tuple[str, ...],
+    *,
+    program_id: str,
+    asset_id: str,
+    description: str,
+    amount: Any = None,
+    bucket: str | None = None,
+    reference_id: str | None = None,
+    idempotency_key: str | None = None,
+    api_key_id: str | None = None,
+    on_applied: AppliedHook | None = None,
+) -> BalanceOpResult:
     _check_description(description, required=True)
     if operation == "FORFEIT" and bucket not in (AVAILABLE, HELD):
         raise LedgerRejected("forfeit needs bucket AVAILABLE or HELD", code="bad_request")
-    request = {"participant_id": participant_id, "asset_id": asset_id, "description": description,
-               "amount": None if amount is None else str(amount), "bucket": bucket, "reference_id": reference_id}
+    request = {
+        "participant_id": participant_id,
+        "asset_id": asset_id,
+        "description": description,
+        "amount": None if amount is None else str(amount),
+        "bucket": bucket,
+        "reference_id": reference_id,
+    }
 
     def perform() -> BalanceOpResult:
         person, program, asset = _subjects(organisation_id, participant_id, program_id, asset_id, statuses, operation)
@@ -172,8 +223,9 @@ def _balance_op(operation: str, organisation_id: str, participant_id: str, statu
         if amount is None:
             value = ledger.accounts.get(PARTICIPANT, person.id, asset, source_bucket).balance
             if value <= 0:
-                raise LedgerRejected(f"nothing to {operation.lower()}: the {source_bucket} balance is {value}",
-                                     code="insufficient_funds")
+                raise LedgerRejected(
+                    f"nothing to {operation.lower()}: the {source_bucket} balance is {value}", code="insufficient_funds"
+                )
         else:
             value = parse_amount(amount, asset)
         fields = {"description": description, "reference_id": reference_id, "created_by_api_key_id": api_key_id}
@@ -182,9 +234,16 @@ def _balance_op(operation: str, organisation_id: str, participant_id: str, statu
         else:
             entry = getattr(movements, operation.lower())(ledger, asset, program.id, entity, value, **fields)
         ledger.finish()
-        result = BalanceOpResult(amount_processed=value, asset_id=asset.id, balance=_balance(entity, asset),
-                                 journal_entry_id=entry.id, message=f"Processed {value}", operation=operation,
-                                 program_id=program.id, reference_id=reference_id)
+        result = BalanceOpResult(
+            amount_processed=value,
+            asset_id=asset.id,
+            balance=_balance(entity, asset),
+            journal_entry_id=entry.id,
+            message=f"Processed {value}",
+            operation=operation,
+            program_id=program.id,
+            reference_id=reference_id,
+        )
         if on_applied is not None:
             landed = {"HOLD": HELD, "RELEASE": AVAILABLE, "FORFEIT": bucket}[operation]
             on_applied(Applied(operation, result, program, asset, value, landed, person, description, reference_id))
@@ -193,8 +252,15 @@ def _balance_op(operation: str, organisation_id: str, participant_id: str, statu
     return _idempotent(organisation_id, program_id, operation, idempotency_key, request, perform, BalanceOpResult)
 
 
-def _idempotent(organisation_id: str, program_id: str, operation: str, key: str | None, request: dict,
-                perform: Callable[[], msgspec.Struct], result_type: type) -> Any:
+def _idempotent(
+    organisation_id: str,
+    program_id: str,
+    operation: str,
+    key: str | None,
+    request: dict,
+    perform: Callable[[], msgspec.Struct],
+    result_type: type,
+) -> Any:
     """Run `perform` in one transaction, recording its answer under `key` (when given)."""
     request_hash = hashlib.sha256(msgspec.json.encode(request, order="sorted")).hexdigest()
     for attempt in (1, 2):
@@ -207,20 +273,28 @@ def _idempotent(organisation_id: str, program_id: str, operation: str, key: str 
                         return stored
                 result = perform()
                 if key is not None:
-                    IdempotencyRecord.create(organisation=organisation_id, program=program_id, operation=operation,
-                                             idempotency_key=key, request_hash=request_hash,
-                                             response=msgspec.to_builtins(result))
+                    IdempotencyRecord.create(
+                        organisation=organisation_id,
+                        program=program_id,
+                        operation=operation,
+                        idempotency_key=key,
+                        request_hash=request_hash,
+                        response=msgspec.to_builtins(result),
+                    )
                 return result
         except peewee.IntegrityError as exc:
             if key is None or attempt == 2:
-                raise Conflict(f"{operation.lower()} conflicted with a concurrent write; retry", code="conflict") from exc
+                raise Conflict(
+                    f"{operation.lower()} conflicted with a concurrent write; retry", code="conflict"
+                ) from exc
             # A concurrent request with the same key committed first: answer with its result.
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _stored_answer(program_id, operation, key, request_hash, result_type):
     record = IdempotencyRecord.get_or_none(
-        (IdempotencyRecord.program == program_id) & (IdempotencyRecord.operation == operation)
+        (IdempotencyRecord.program == program_id)
+        & (IdempotencyRecord.operation == operation)
         & (IdempotencyRecord.idempotency_key == key)
     )
     if record is None:
@@ -230,8 +304,9 @@ def _stored_answer(program_id, operation, key, request_hash, result_type):
     return msgspec.convert(record.response, result_type, strict=False)
 
 
-def _wallet_op(operation, organisation_id, program_id, asset_id, amount, description, api_key_id,
-               on_applied: AppliedHook | None) -> WalletResult:
+def _wallet_op(
+    operation, organisation_id, program_id, asset_id, amount, description, api_key_id, on_applied: AppliedHook | None
+) -> WalletResult:
     _check_description(description, required=False)
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
@@ -243,8 +318,13 @@ def _wallet_op(operation, organisation_id, program_id, asset_id, amount, descrip
         ledger.finish()
         wallet = _balance(Entity(PROGRAM, program.id), asset)
         verb = "funded" if operation == "FUND" else "burned"
-        result = WalletResult(available=wallet.available, asset_id=asset.id, journal_entry_id=entry.id,
-                              message=f"Program {verb} successfully", program_id=program.id)
+        result = WalletResult(
+            available=wallet.available,
+            asset_id=asset.id,
+            journal_entry_id=entry.id,
+            message=f"Program {verb} successfully",
+            program_id=program.id,
+        )
         if on_applied is not None:
             on_applied(Applied(operation, result, program, asset, value, None, None, description))
         return result

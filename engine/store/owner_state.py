@@ -21,6 +21,7 @@ from engine.store import statements as fastsql
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
 from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateHistory, StateTag, TierTypeRecord
+
 TAG_MAX = 255
 
 
@@ -42,12 +43,24 @@ class HistoryBuffer:
     rows: list[dict] = field(default_factory=list)
 
     def record(self, org_id, owner_type, owner_id, state_type, key, operation, old, new, origin: Origin) -> None:
-        self.rows.append({
-            "id": new_id(), "organisation": org_id, "owner_type": owner_type, "owner_id": owner_id, "state_type": state_type,
-            "key": key, "operation": operation, "old_value": old, "new_value": new,
-            "program_id": origin.program_id, "event_id": origin.event_id, "rule_id": origin.rule_id,
-            "changed_by_api_key_id": origin.api_key_id, "changed_at": origin.at,
-        })
+        self.rows.append(
+            {
+                "id": new_id(),
+                "organisation": org_id,
+                "owner_type": owner_type,
+                "owner_id": owner_id,
+                "state_type": state_type,
+                "key": key,
+                "operation": operation,
+                "old_value": old,
+                "new_value": new,
+                "program_id": origin.program_id,
+                "event_id": origin.event_id,
+                "rule_id": origin.rule_id,
+                "changed_by_api_key_id": origin.api_key_id,
+                "changed_at": origin.at,
+            }
+        )
 
     def flush(self) -> None:
         if self.rows:
@@ -63,9 +76,20 @@ def add_tag(org_id, owner_type, owner_id, tag: str, origin: Origin, history: His
     """Add a tag (lower-cased); False when it was already there."""
     buffer = history if history is not None else HistoryBuffer()
     tag = tag.lower()
-    inserted = fastsql.insert(StateTag, [{"id": new_id(), "organisation": org_id, "owner_type": owner_type,
-                                          "owner_id": owner_id, "tag": tag, "created_at": origin.at}],
-                              ignore_conflicts=True)
+    inserted = fastsql.insert(
+        StateTag,
+        [
+            {
+                "id": new_id(),
+                "organisation": org_id,
+                "owner_type": owner_type,
+                "owner_id": owner_id,
+                "tag": tag,
+                "created_at": origin.at,
+            }
+        ],
+        ignore_conflicts=True,
+    )
     if not inserted:
         return False
     buffer.record(org_id, owner_type, owner_id, "tag", tag, "add", None, tag, origin)
@@ -86,41 +110,89 @@ def remove_tag(org_id, owner_type, owner_id, tag: str, origin: Origin, history: 
     return True
 
 
-def increment_counter(org_id, owner_type, owner_id, key: str, by: Decimal, origin: Origin,
-                      reset_after: str | None = None, history: HistoryBuffer | None = None,
-                      at: datetime | None = None) -> Decimal:
+def increment_counter(
+    org_id,
+    owner_type,
+    owner_id,
+    key: str,
+    by: Decimal,
+    origin: Origin,
+    reset_after: str | None = None,
+    history: HistoryBuffer | None = None,
+    at: datetime | None = None,
+) -> Decimal:
     """Add `by` to a counter (creating it at 0), auto-resetting it first when `reset_after` has
     elapsed since `last_reset_at` at `at` (the event's time; default `origin.at`). Returns the new
     value. The caller holds the owner's lock (`lock_owner`)."""
     at = at or origin.at
     buffer = history if history is not None else HistoryBuffer()
-    found = fastsql.fetch(StateCounter, "owner_type = {p} AND owner_id = {p} AND key = {p}", [owner_type, owner_id, key])
+    found = fastsql.fetch(
+        StateCounter, "owner_type = {p} AND owner_id = {p} AND key = {p}", [owner_type, owner_id, key]
+    )
     row = found[0] if found else None
     if row is None:
-        fastsql.insert(StateCounter, [{"id": new_id(), "organisation": org_id, "owner_type": owner_type,
-                                       "owner_id": owner_id, "key": key, "value": by, "reset_after": reset_after,
-                                       "last_reset_at": at, "updated_at": origin.at}])
+        fastsql.insert(
+            StateCounter,
+            [
+                {
+                    "id": new_id(),
+                    "organisation": org_id,
+                    "owner_type": owner_type,
+                    "owner_id": owner_id,
+                    "key": key,
+                    "value": by,
+                    "reset_after": reset_after,
+                    "last_reset_at": at,
+                    "updated_at": origin.at,
+                }
+            ],
+        )
         buffer.record(org_id, owner_type, owner_id, "counter", key, "set", None, canonical_decimal(by), origin)
     else:
         old = row.value
         if _expired(row, at):
-            buffer.record(org_id, owner_type, owner_id, "counter", key, "auto_reset", canonical_decimal(old), "0", origin)
+            buffer.record(
+                org_id, owner_type, owner_id, "counter", key, "auto_reset", canonical_decimal(old), "0", origin
+            )
             row.value, row.last_reset_at, old = Decimal(0), at, Decimal(0)
         row.value = old + by
         if reset_after is not None and reset_after != row.reset_after:
             row.reset_after = reset_after
         row.updated_at = origin.at
-        fastsql.update(StateCounter, row.id, value=row.value, reset_after=row.reset_after,
-                       last_reset_at=row.last_reset_at, updated_at=row.updated_at)
-        buffer.record(org_id, owner_type, owner_id, "counter", key, "set", canonical_decimal(old),
-                      canonical_decimal(row.value), origin)
+        fastsql.update(
+            StateCounter,
+            row.id,
+            value=row.value,
+            reset_after=row.reset_after,
+            last_reset_at=row.last_reset_at,
+            updated_at=row.updated_at,
+        )
+        buffer.record(
+            org_id,
+            owner_type,
+            owner_id,
+            "counter",
+            key,
+            "set",
+            canonical_decimal(old),
+            canonical_decimal(row.value),
+            origin,
+        )
     if history is None:
         buffer.flush()
     return by if row is None else row.value
 
 
-def set_counter(org_id, owner_type, owner_id, key: str, value: Decimal, origin: Origin,
-                reset_after: str | None = None, history: HistoryBuffer | None = None) -> None:
+def set_counter(
+    org_id,
+    owner_type,
+    owner_id,
+    key: str,
+    value: Decimal,
+    origin: Origin,
+    reset_after: str | None = None,
+    history: HistoryBuffer | None = None,
+) -> None:
     """Set a counter to an absolute value (the API's PUT); `reset_after=""` removes auto-reset,
     None leaves it unchanged. Setting restarts the reset timer."""
     buffer = history if history is not None else HistoryBuffer()
@@ -148,8 +220,9 @@ def delete_counter(org_id, owner_type, owner_id, key: str, origin: Origin) -> bo
     return True
 
 
-def set_attribute(org_id, owner_type, owner_id, key: str, value: str, origin: Origin,
-                  history: HistoryBuffer | None = None) -> bool:
+def set_attribute(
+    org_id, owner_type, owner_id, key: str, value: str, origin: Origin, history: HistoryBuffer | None = None
+) -> bool:
     """Upsert an attribute; False (and no history) when it already had this value."""
     buffer = history if history is not None else HistoryBuffer()
     row = StateAttribute.get_or_none(_owner(StateAttribute, owner_type, owner_id) & (StateAttribute.key == key))
@@ -157,8 +230,9 @@ def set_attribute(org_id, owner_type, owner_id, key: str, value: str, origin: Or
         return False
     old = None if row is None else row.value
     if row is None:
-        StateAttribute.create(organisation=org_id, owner_type=owner_type, owner_id=owner_id, key=key, value=value,
-                              updated_at=origin.at)
+        StateAttribute.create(
+            organisation=org_id, owner_type=owner_type, owner_id=owner_id, key=key, value=value, updated_at=origin.at
+        )
     else:
         StateAttribute.update(value=value, updated_at=origin.at).where(StateAttribute.id == row.id).execute()
     buffer.record(org_id, owner_type, owner_id, "attribute", key, "set", old, value, origin)
@@ -178,21 +252,38 @@ def delete_attribute(org_id, owner_type, owner_id, key: str, origin: Origin) -> 
     return True
 
 
-def set_tier(org_id, participant_id: str, tier_type: TierTypeRecord, level: str, rank: int, origin: Origin,
-             history: HistoryBuffer | None = None) -> bool:
+def set_tier(
+    org_id,
+    participant_id: str,
+    tier_type: TierTypeRecord,
+    level: str,
+    rank: int,
+    origin: Origin,
+    history: HistoryBuffer | None = None,
+) -> bool:
     """Put a participant at `level` of a tier type; False when it already was there."""
     buffer = history if history is not None else HistoryBuffer()
-    row = ParticipantTier.get_or_none((ParticipantTier.participant == participant_id)
-                                      & (ParticipantTier.tier_type == tier_type.id))
+    row = ParticipantTier.get_or_none(
+        (ParticipantTier.participant == participant_id) & (ParticipantTier.tier_type == tier_type.id)
+    )
     if row is not None and row.level == level:
         return False
     old = None if row is None else row.level
     if row is None:
-        ParticipantTier.create(organisation=org_id, participant=participant_id, program=tier_type.program_id,
-                               tier_type=tier_type.id, tier_key=tier_type.key, level=level, rank=rank,
-                               acquired_at=origin.at)
+        ParticipantTier.create(
+            organisation=org_id,
+            participant=participant_id,
+            program=tier_type.program_id,
+            tier_type=tier_type.id,
+            tier_key=tier_type.key,
+            level=level,
+            rank=rank,
+            acquired_at=origin.at,
+        )
     else:
-        ParticipantTier.update(level=level, rank=rank, acquired_at=origin.at).where(ParticipantTier.id == row.id).execute()
+        ParticipantTier.update(level=level, rank=rank, acquired_at=origin.at).where(
+            ParticipantTier.id == row.id
+        ).execute()
     tier_origin = Origin(origin.event_id, origin.rule_id, origin.api_key_id, tier_type.program_id, origin.at)
     buffer.record(org_id, "PARTICIPANT", participant_id, "tier", tier_type.key, "set", old, level, tier_origin)
     if history is None:
@@ -210,7 +301,9 @@ def load_entity_state(owner_type: str, owner_id: str, program_id: str | None = N
         row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
         for row in StateCounter.select().where(_owner(StateCounter, owner_type, owner_id))
     }
-    attributes = {row.key: row.value for row in StateAttribute.select().where(_owner(StateAttribute, owner_type, owner_id))}
+    attributes = {
+        row.key: row.value for row in StateAttribute.select().where(_owner(StateAttribute, owner_type, owner_id))
+    }
     return tags, counters, attributes
 
 
@@ -218,11 +311,20 @@ def participant_state(participant, program_id: str | None, balances: dict) -> En
     tags, counters, attributes = load_entity_state("PARTICIPANT", participant.id)
     tiers = {}
     if program_id is not None:
-        query = ParticipantTier.select().where((ParticipantTier.participant == participant.id)
-                                               & (ParticipantTier.program == program_id))
+        query = ParticipantTier.select().where(
+            (ParticipantTier.participant == participant.id) & (ParticipantTier.program == program_id)
+        )
         tiers = {row.tier_key: TierState(level=row.level, rank=row.rank) for row in query}
-    return EntityState(id=participant.id, external_id=participant.external_id, status=participant.status, tags=tags,
-                       counters=counters, attributes=attributes, tiers=tiers, balances=balances)
+    return EntityState(
+        id=participant.id,
+        external_id=participant.external_id,
+        status=participant.status,
+        tags=tags,
+        counters=counters,
+        attributes=attributes,
+        tiers=tiers,
+        balances=balances,
+    )
 
 
 def program_state(program_id: str, wallet: dict) -> ProgramState:
@@ -236,14 +338,13 @@ def _expired(row: StateCounter, at: datetime) -> bool:
     return at - row.last_reset_at > parse_duration(row.reset_after)
 
 
-
-
 def lock_owner(owner_type: str, owner_id: str) -> None:
     """Lock the row that owns some state (participant, group or program) for this transaction, so
     concurrent read-modify-writes of its counters never lose an update (a no-op on SQLite, whose
     write transactions are already serial)."""
     from engine.store.db import is_postgres
     from engine.store.models import Group, Participant, Program
+
     if not is_postgres():
         return
     model = {"PARTICIPANT": Participant, "GROUP": Group, "PROGRAM": Program}[owner_type]

@@ -1,7 +1,7 @@
 """Participants: upsert by external id, enrolment, status (reference 2.5, 2.6, 6.3).
 
-    participant, created = upsert_participant(org.id, "user-123", program_id=program.id,
-                                              profile={"email": "a@example.com"}, tags=["vip"])
+participant, created = upsert_participant(org.id, "user-123", program_id=program.id,
+                                          profile={"email": "a@example.com"}, tags=["vip"])
 """
 
 from __future__ import annotations
@@ -10,19 +10,28 @@ from typing import Any
 
 import peewee
 
-from engine.store import statements as fastsql, lookups
+from engine.store import lookups
 from engine.store import owner_state as st
+from engine.store import statements as fastsql
 from engine.store.db import database_proxy, new_id, utcnow, write_transaction
 from engine.store.errors import LedgerRejected
 from engine.store.models import PARTICIPANT, Enrolment, Participant
+
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "display_name")
 STATUSES = ("ACTIVE", "SUSPENDED", "CLOSED")
 
 
-def upsert_participant(organisation_id: str, external_id: str, *, program_id: str | None = None,
-                       status: str | None = None, profile: dict[str, Any] | None = None,
-                       attributes: dict[str, str] | None = None, tags: list[str] | None = None,
-                       api_key_id: str | None = None) -> tuple[Participant, bool]:
+def upsert_participant(
+    organisation_id: str,
+    external_id: str,
+    *,
+    program_id: str | None = None,
+    status: str | None = None,
+    profile: dict[str, Any] | None = None,
+    attributes: dict[str, str] | None = None,
+    tags: list[str] | None = None,
+    api_key_id: str | None = None,
+) -> tuple[Participant, bool]:
     """Create the participant or update the existing one with this `external_id`; enrol it in
     `program_id` when given. Returns (participant, created). Attributes merge, tags add."""
     profile = profile or {}
@@ -60,29 +69,51 @@ def create_enrolled(organisation_id: str, program_id: str, external_id: str) -> 
     built once (`fastsql`): an event that creates its participant costs three, not seven.
     Returns (participant, created); a participant created meanwhile by another writer is found."""
     now = utcnow()
-    created = fastsql.insert(Participant, [{
-        "id": new_id(), "created_at": now, "updated_at": now, "organisation": organisation_id,
-        "external_id": external_id, "status": "ACTIVE",
-    }], ignore_conflicts=True) == 1
-    person = fastsql.fetch(Participant, "organisation_id = {p} AND external_id = {p}", [organisation_id, external_id])[0]
+    created = (
+        fastsql.insert(
+            Participant,
+            [
+                {
+                    "id": new_id(),
+                    "created_at": now,
+                    "updated_at": now,
+                    "organisation": organisation_id,
+                    "external_id": external_id,
+                    "status": "ACTIVE",
+                }
+            ],
+            ignore_conflicts=True,
+        )
+        == 1
+    )
+    person = fastsql.fetch(Participant, "organisation_id = {p} AND external_id = {p}", [organisation_id, external_id])[
+        0
+    ]
     if not created:
         enrol(person.id, program_id)
         return person, False
-    fastsql.insert(Enrolment, [{"id": new_id(), "participant": person.id, "program": program_id, "status": "ACTIVE",
-                                "created_at": now}])
+    fastsql.insert(
+        Enrolment,
+        [{"id": new_id(), "participant": person.id, "program": program_id, "status": "ACTIVE", "created_at": now}],
+    )
     return person, True
 
 
 def _find_or_create(organisation_id, external_id, status, profile) -> tuple[Participant, bool]:
-    found = Participant.get_or_none((Participant.organisation == organisation_id) & (Participant.external_id == external_id))
+    found = Participant.get_or_none(
+        (Participant.organisation == organisation_id) & (Participant.external_id == external_id)
+    )
     if found is not None:
         return found, False
     try:
         with database_proxy.atomic():  # a savepoint: a concurrent insert must not abort the transaction
-            return Participant.create(organisation=organisation_id, external_id=external_id,
-                                      status=status or "ACTIVE", **profile), True
+            return Participant.create(
+                organisation=organisation_id, external_id=external_id, status=status or "ACTIVE", **profile
+            ), True
     except peewee.IntegrityError:
-        return Participant.get((Participant.organisation == organisation_id) & (Participant.external_id == external_id)), False
+        return Participant.get(
+            (Participant.organisation == organisation_id) & (Participant.external_id == external_id)
+        ), False
 
 
 def enrol(participant_id: str, program_id: str) -> None:

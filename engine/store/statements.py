@@ -19,6 +19,7 @@ import peewee
 
 from engine.errors import LedgerInvariantError
 from engine.store.db import database_proxy, is_postgres
+
 _SQL: dict[tuple, str] = {}
 
 
@@ -94,12 +95,24 @@ def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_updat
         cached = _SQL[key] = f"SELECT {columns} FROM {_quote(model._meta.table_name)} WHERE {clause}{lock}"
     rows = database_proxy.obj.execute_sql(cached, params).fetchall()
     names, converters = _readers(model)
-    return [built(model, {name: None if value is None else convert(value)
-                          for name, convert, value in zip(names, converters, row)}) for row in rows]
+    return [
+        built(
+            model,
+            {name: None if value is None else convert(value) for name, convert, value in zip(names, converters, row)},
+        )
+        for row in rows
+    ]
 
 
-def fetch_joined(model: type[peewee.Model], join: str, extra: tuple[str, ...], where: str, params: list[Any], *,
-                 for_update: bool = False) -> list[tuple[peewee.Model, tuple]]:
+def fetch_joined(
+    model: type[peewee.Model],
+    join: str,
+    extra: tuple[str, ...],
+    where: str,
+    params: list[Any],
+    *,
+    for_update: bool = False,
+) -> list[tuple[peewee.Model, tuple]]:
     """Rows of `model` (aliased `t`) joined with another table, each with the `extra` columns:
     one statement where a caller would otherwise lock or read two rows in turn.
 
@@ -116,13 +129,25 @@ def fetch_joined(model: type[peewee.Model], join: str, extra: tuple[str, ...], w
         columns = ", ".join(f"t.{_quote(field.column_name)}" for field in model._meta.sorted_fields)
         clause = where.format(p=database_proxy.obj.param)
         lock = " FOR UPDATE" if for_update and postgres else ""
-        cached = _SQL[key] = (f"SELECT {columns}, {', '.join(extra)} FROM {_quote(model._meta.table_name)} AS t "
-                              f"{join} WHERE {clause}{lock}")
+        cached = _SQL[key] = (
+            f"SELECT {columns}, {', '.join(extra)} FROM {_quote(model._meta.table_name)} AS t "
+            f"{join} WHERE {clause}{lock}"
+        )
     names, converters = _readers(model)
     width = len(names)
-    return [(built(model, {name: None if value is None else convert(value)
-                           for name, convert, value in zip(names, converters, row)}), tuple(row[width:]))
-            for row in database_proxy.obj.execute_sql(cached, params).fetchall()]
+    return [
+        (
+            built(
+                model,
+                {
+                    name: None if value is None else convert(value)
+                    for name, convert, value in zip(names, converters, row)
+                },
+            ),
+            tuple(row[width:]),
+        )
+        for row in database_proxy.obj.execute_sql(cached, params).fetchall()
+    ]
 
 
 def built(model: type[peewee.Model], data: dict[str, Any]) -> peewee.Model:
@@ -174,6 +199,7 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
     """
     from engine.store.models import Account
+
     count = len(balances)
     guarded = expected is not None
     postgres = is_postgres()
@@ -185,8 +211,10 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
         # PostgreSQL types a CASE of untyped parameters as text: cast it back to the column's type.
         cast = "::numeric" if postgres else ""
         guard = f' AND "balance" = (CASE "id" {cases} END){cast}' if guarded else ""
-        sql = _SQL[key] = (f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {mark} '
-                           f'WHERE "id" IN ({", ".join([mark] * count)}){guard}')
+        sql = _SQL[key] = (
+            f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {mark} '
+            f'WHERE "id" IN ({", ".join([mark] * count)}){guard}'
+        )
     amount, moment = Account.balance.db_value, Account.updated_at.db_value
     params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
     params.append(moment(now))
@@ -196,5 +224,6 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     changed = database_proxy.obj.execute_sql(sql, params).rowcount
     if changed != count:
         what = "changed or vanished" if guarded else "vanished"
-        raise LedgerInvariantError(f"{count - changed} of {count} accounts {what} while locked",
-                                   code="LEDGER_BALANCE_MISMATCH")
+        raise LedgerInvariantError(
+            f"{count - changed} of {count} accounts {what} while locked", code="LEDGER_BALANCE_MISMATCH"
+        )

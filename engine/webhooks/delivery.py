@@ -26,10 +26,11 @@ import httpx
 import msgspec
 
 from engine.queue import connection, enqueue_delivery
+from engine.settings import WorkerSettings
 from engine.store.db import utcnow, write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from engine.webhooks import http, signing
-from engine.settings import WorkerSettings
+
 if TYPE_CHECKING:
     from engine.queue import Queue
 PENDING, SENDING, DELIVERED, FAILED = "PENDING", "SENDING", "DELIVERED", "FAILED"
@@ -97,14 +98,24 @@ def claim_delivery(delivery_id: str, settings: WorkerSettings, now: datetime | N
         endpoint = row.endpoint
         if endpoint.status != "ACTIVE" or endpoint.deleted_at is not None:
             state = "ARCHIVED" if endpoint.deleted_at is not None else endpoint.status
-            _finish(row.id, row.attempt_count, now, PENDING, FAILED, error_code="endpoint_not_active",
-                    last_error=f"the endpoint is {state}")
+            _finish(
+                row.id,
+                row.attempt_count,
+                now,
+                PENDING,
+                FAILED,
+                error_code="endpoint_not_active",
+                last_error=f"the endpoint is {state}",
+            )
             return None
         attempt = row.attempt_count + 1
         taken = (
             WebhookDelivery.update(
-                status=SENDING, attempt_count=attempt, next_attempt_at=now + lease,
-                last_attempt_at=now, updated_at=now,
+                status=SENDING,
+                attempt_count=attempt,
+                next_attempt_at=now + lease,
+                last_attempt_at=now,
+                updated_at=now,
             )
             .where((WebhookDelivery.id == row.id) & (WebhookDelivery.status == PENDING))
             .execute()
@@ -133,8 +144,9 @@ def send(sending: Sending, settings: WorkerSettings) -> http.AttemptOutcome:
     return http.send_attempt(client_for(settings), sending.url, headers, sending.body)
 
 
-def record_outcome(sending: Sending, outcome: http.AttemptOutcome, settings: WorkerSettings,
-                   now: datetime | None = None) -> str | None:
+def record_outcome(
+    sending: Sending, outcome: http.AttemptOutcome, settings: WorkerSettings, now: datetime | None = None
+) -> str | None:
     """Write what the attempt produced; returns the new status (None if the claim was lost)."""
     now = now or utcnow()
     with write_transaction():
@@ -146,7 +158,11 @@ def record_outcome(sending: Sending, outcome: http.AttemptOutcome, settings: Wor
             status = PENDING
         delay_s = retry_delay_s(settings, sending.attempt)
         changed = _finish(
-            sending.delivery_id, sending.attempt, now, SENDING, status,
+            sending.delivery_id,
+            sending.attempt,
+            now,
+            SENDING,
+            status,
             next_attempt_at=now + timedelta(seconds=delay_s) if status == PENDING else None,
             delivered_at=now if outcome.ok else None,
             last_response_status=outcome.status,
@@ -167,8 +183,7 @@ def retry_delay_s(settings: WorkerSettings, attempt: int) -> float:
     return delays[min(attempt, len(delays)) - 1] if delays else 0.0
 
 
-def _finish(delivery_id: str, attempt: int, now: datetime, from_status: str, status: str,
-            **fields: object) -> bool:
+def _finish(delivery_id: str, attempt: int, now: datetime, from_status: str, status: str, **fields: object) -> bool:
     """Move the delivery from `from_status` to `status` if it still carries fencing token `attempt`."""
     return (
         WebhookDelivery.update(status=status, updated_at=now, **fields)

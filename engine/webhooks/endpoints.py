@@ -15,6 +15,7 @@ from engine.store.db import utcnow, write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import http, signing
 from engine.webhooks.messages import EVENT_TYPES
+
 ENDPOINT_STATUSES = ("ACTIVE", "DISABLED")
 EDITABLE_FIELDS = ("url", "description", "enabled_events", "status", "metadata")
 
@@ -32,38 +33,54 @@ def check_enabled_events(events: list[str]) -> list[str]:
     ['balance.*', 'event.failed']
     """
     if not events:
-        raise WebhookAdminError("enabled_events needs at least one event type (or \"*\")",
-                                code="invalid_enabled_events")
+        raise WebhookAdminError('enabled_events needs at least one event type (or "*")', code="invalid_enabled_events")
     families = {event_type.split(".", 1)[0] + ".*" for event_type in EVENT_TYPES}
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES and e not in families]
     if unknown:
-        raise WebhookAdminError(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}",
-                                code="invalid_enabled_events", unknown=unknown)
+        raise WebhookAdminError(
+            f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}",
+            code="invalid_enabled_events",
+            unknown=unknown,
+        )
     return list(dict.fromkeys(events))
 
 
-def create_endpoint(organisation_id: str, *, url: str, enabled_events: list[str], allow_private: bool,
-                    description: str | None = None, metadata: dict[str, Any] | None = None) -> WebhookEndpoint:
+def create_endpoint(
+    organisation_id: str,
+    *,
+    url: str,
+    enabled_events: list[str],
+    allow_private: bool,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> WebhookEndpoint:
     """A new ACTIVE endpoint with a fresh `whsec_` secret (returned once, by this call)."""
     url = http.validate_endpoint_url(url, allow_private=allow_private)
     events = check_enabled_events(enabled_events)
     with write_transaction():
-        return WebhookEndpoint.create(organisation=organisation_id, url=url, enabled_events=events,
-                                      description=description, metadata=metadata or {},
-                                      secret=signing.new_secret())
+        return WebhookEndpoint.create(
+            organisation=organisation_id,
+            url=url,
+            enabled_events=events,
+            description=description,
+            metadata=metadata or {},
+            secret=signing.new_secret(),
+        )
 
 
 def get_endpoint(organisation_id: str, endpoint_id: str) -> WebhookEndpoint:
     """The endpoint (archived ones too, so their deliveries stay readable)."""
-    endpoint = WebhookEndpoint.get_or_none((WebhookEndpoint.id == endpoint_id)
-                                           & (WebhookEndpoint.organisation == organisation_id))
+    endpoint = WebhookEndpoint.get_or_none(
+        (WebhookEndpoint.id == endpoint_id) & (WebhookEndpoint.organisation == organisation_id)
+    )
     if endpoint is None:
         raise WebhookAdminError("webhook endpoint not found", code="not_found")
     return endpoint
 
 
-def update_endpoint(organisation_id: str, endpoint_id: str, changes: dict[str, Any], *,
-                    allow_private: bool) -> WebhookEndpoint:
+def update_endpoint(
+    organisation_id: str, endpoint_id: str, changes: dict[str, Any], *, allow_private: bool
+) -> WebhookEndpoint:
     """Apply the given fields (`enabled_events` and `metadata` replace). Archived: not_found."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -119,14 +136,18 @@ def retry_delivery(organisation_id: str, delivery_id: str) -> WebhookDelivery:
         delivery = get_delivery(organisation_id, delivery_id)
         now = utcnow()
         changed = (
-            WebhookDelivery.update(status="PENDING", attempt_count=0, next_attempt_at=now, updated_at=now,
-                                   error_code=None, last_error=None)
+            WebhookDelivery.update(
+                status="PENDING", attempt_count=0, next_attempt_at=now, updated_at=now, error_code=None, last_error=None
+            )
             .where((WebhookDelivery.id == delivery.id) & (WebhookDelivery.status == "FAILED"))
             .execute()
         )
         if changed != 1:
-            raise WebhookAdminError(f"only FAILED deliveries can be retried; this one is {delivery.status}",
-                                    code="not_found", status=delivery.status)
+            raise WebhookAdminError(
+                f"only FAILED deliveries can be retried; this one is {delivery.status}",
+                code="not_found",
+                status=delivery.status,
+            )
         enqueue_delivery(delivery.id)
         return WebhookDelivery.get_by_id(delivery.id)
 
@@ -137,21 +158,30 @@ def resend_delivery(organisation_id: str, delivery_id: str, *, max_attempts: int
     with write_transaction():
         original = get_delivery(organisation_id, delivery_id)
         if original.status not in ("DELIVERED", "FAILED"):
-            raise WebhookAdminError(f"a {original.status} delivery cannot be resent", code="not_resendable",
-                                    status=original.status)
+            raise WebhookAdminError(
+                f"a {original.status} delivery cannot be resent", code="not_resendable", status=original.status
+            )
         if original.endpoint.status != "ACTIVE" or original.endpoint.deleted_at is not None:
             raise WebhookAdminError("the endpoint is not ACTIVE", code="endpoint_not_active")
         latest = (
             WebhookDelivery.select(WebhookDelivery.resend_seq)
-            .where((WebhookDelivery.message == original.message_id) & (WebhookDelivery.endpoint == original.endpoint_id))
+            .where(
+                (WebhookDelivery.message == original.message_id) & (WebhookDelivery.endpoint == original.endpoint_id)
+            )
             .order_by(WebhookDelivery.resend_seq.desc())
             .first()
         )
         now = utcnow()
         copy = WebhookDelivery.create(
-            endpoint=original.endpoint_id, message=original.message_id, event_type=original.event_type,
-            status="PENDING", max_attempts=max_attempts, next_attempt_at=now, resend_seq=latest.resend_seq + 1,
-            created_at=now, updated_at=now,
+            endpoint=original.endpoint_id,
+            message=original.message_id,
+            event_type=original.event_type,
+            status="PENDING",
+            max_attempts=max_attempts,
+            next_attempt_at=now,
+            resend_seq=latest.resend_seq + 1,
+            created_at=now,
+            updated_at=now,
         )
         enqueue_delivery(copy.id)
         return copy

@@ -26,6 +26,7 @@ import httpcore
 import httpx
 
 from engine.errors import EngineError
+
 RESPONSE_BODY_MAX_BYTES = 4096
 BLOCKED_HOST_SUFFIXES = (".local", ".internal", ".localhost")
 

@@ -21,21 +21,35 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.queue import enqueue_delivery
 from engine.model.result import EvaluationResult, ResolvedAction
+from engine.queue import enqueue_delivery
 from engine.store import statements as fastsql
 from engine.store.db import new_id, utcnow
-from engine.store.models import EventRecord
-from engine.store.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from engine.store.models import EventRecord, WebhookDelivery, WebhookEndpoint, WebhookMessage
+
 API_VERSION = "2026-03-01"
 EVENT_TYPES = (
-    "balance.credited", "balance.debited", "balance.expired", "balance.held", "balance.released",
-    "redemption.completed", "redemption.reversed", "transfer.completed", "event.completed",
-    "event.failed", "participant.created", "participant.tier_changed", "program.funded",
+    "balance.credited",
+    "balance.debited",
+    "balance.expired",
+    "balance.held",
+    "balance.released",
+    "redemption.completed",
+    "redemption.reversed",
+    "transfer.completed",
+    "event.completed",
+    "event.failed",
+    "participant.created",
+    "participant.tier_changed",
+    "program.funded",
     "program.burned",
 )
-BALANCE_TYPES = {"CREDIT": "balance.credited", "DEBIT": "balance.debited", "HOLD": "balance.held",
-                 "RELEASE": "balance.released"}
+BALANCE_TYPES = {
+    "CREDIT": "balance.credited",
+    "DEBIT": "balance.debited",
+    "HOLD": "balance.held",
+    "RELEASE": "balance.released",
+}
 
 
 def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
@@ -52,8 +66,9 @@ def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
     return False
 
 
-def envelope(message_id: str, organisation_id: str, event_type: str, data: dict[str, Any],
-             created_at: datetime) -> dict[str, Any]:
+def envelope(
+    message_id: str, organisation_id: str, event_type: str, data: dict[str, Any], created_at: datetime
+) -> dict[str, Any]:
     """The body every endpoint receives for one webhook event (reference 7.2)."""
     return {
         "id": message_id,
@@ -68,12 +83,20 @@ def envelope(message_id: str, organisation_id: str, event_type: str, data: dict[
 def subscribers(organisation_id: str) -> list[WebhookEndpoint]:
     """The organisation's ACTIVE endpoints (one query; pass them to several `publish` calls)."""
     # A cached statement: the worker asks this for every event it completes.
-    return fastsql.fetch(WebhookEndpoint, "organisation_id = {p} AND status = 'ACTIVE' AND deleted_at IS NULL",
-                         [organisation_id])
+    return fastsql.fetch(
+        WebhookEndpoint, "organisation_id = {p} AND status = 'ACTIVE' AND deleted_at IS NULL", [organisation_id]
+    )
 
 
-def publish(organisation_id: str, event_type: str, data: dict[str, Any], *, max_attempts: int = 8,
-            now: datetime | None = None, endpoints: list[WebhookEndpoint] | None = None) -> WebhookMessage | None:
+def publish(
+    organisation_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    max_attempts: int = 8,
+    now: datetime | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> WebhookMessage | None:
     """Record one webhook event and its deliveries in the current transaction; None if no endpoint
     of the organisation subscribes to `event_type`. `endpoints`: `subscribers(...)`, if at hand.
 
@@ -96,8 +119,14 @@ def publish(organisation_id: str, event_type: str, data: dict[str, Any], *, max_
     )
     for endpoint in targets:
         delivery = WebhookDelivery.create(
-            endpoint=endpoint, message=message, event_type=event_type, status="PENDING",
-            max_attempts=max_attempts, next_attempt_at=now, created_at=now, updated_at=now,
+            endpoint=endpoint,
+            message=message,
+            event_type=event_type,
+            status="PENDING",
+            max_attempts=max_attempts,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
         )
         enqueue_delivery(delivery.id)
     return message
@@ -122,8 +151,9 @@ def event_data(event: EventRecord, *, status: str, processed_at: datetime | None
     return {key: value for key, value in data.items() if value is not None}
 
 
-def event_messages(event: EventRecord, result: EvaluationResult, *,
-                   created: list[dict[str, Any]] = ()) -> list[tuple[str, dict[str, Any]]]:
+def event_messages(
+    event: EventRecord, result: EvaluationResult, *, created: list[dict[str, Any]] = ()
+) -> list[tuple[str, dict[str, Any]]]:
     """(type, data) of every webhook event a COMPLETED event produces, in the order they happened.
 
     `created` lists participants that processing created (`{"participant_id", "external_id"}`).
@@ -162,11 +192,15 @@ def _target_ids(event: EventRecord, result: EvaluationResult, action: ResolvedAc
     if target.type == "PROGRAM":
         return {"program_wallet": True}
     if target.role == "participant":
-        return {"participant_id": result.participant.id or event.participant_id,
-                "external_id": result.participant.external_id or event.external_id}
+        return {
+            "participant_id": result.participant.id or event.participant_id,
+            "external_id": result.participant.external_id or event.external_id,
+        }
     if target.role == "recipient" and result.recipient is not None:
-        return {"participant_id": result.recipient.id or event.recipient_id,
-                "external_id": result.recipient.external_id or event.recipient_external_id}
+        return {
+            "participant_id": result.recipient.id or event.recipient_id,
+            "external_id": result.recipient.external_id or event.recipient_external_id,
+        }
     return {"participant_id": target.id, "external_id": target.external_id}
 
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 
 from engine.errors import EngineError
+
 SECRET_PREFIX = "whsec_"
 SECRET_KEY_BYTES = 32
 DEFAULT_TOLERANCE_S = 300

@@ -31,16 +31,26 @@ from typing import TYPE_CHECKING, Any
 from peewee import SQL
 
 from engine.errors import EngineError
-from engine.queue import connection, enqueue_event
 from engine.model.result import EvaluationResult
+from engine.queue import connection, enqueue_event
+from engine.settings import WorkerSettings
 from engine.store import statements as fastsql
 from engine.store.db import utcnow, write_transaction
+from engine.store.lanes import (
+    COMPLETED,
+    FAILED,
+    PENDING,
+    PROCESSING,
+    Claim,
+    Lane,
+    claim_next,
+    has_due,
+    still_held,
+    take_next,
+)
 from engine.store.models import OPEN_EVENTS, EventRecord
 from engine.webhooks import messages as webhooks
-from engine.store.lanes import (
-    COMPLETED, FAILED, PENDING, PROCESSING, Claim, Lane, claim_next, has_due, still_held, take_next,
-)
-from engine.settings import WorkerSettings
+
 if TYPE_CHECKING:
     from engine.queue import Queue
 log = logging.getLogger("accrual.worker")
@@ -74,8 +84,9 @@ Pipeline = Callable[[str], Applied]
 def process_event_task(queue: Queue, event_id: str) -> None:
     """The `process_event` task: drain the lane of `event_id`, one claimed event at a time."""
     with connection(queue.database):
-        found = fastsql.rows("SELECT organisation_id, external_id, participant_id FROM event WHERE id = {p}",
-                             [event_id], (str, str, str))
+        found = fastsql.rows(
+            "SELECT organisation_id, external_id, participant_id FROM event WHERE id = {p}", [event_id], (str, str, str)
+        )
         if not found:
             return  # rolled back after a non-transactional enqueue, or deleted: nothing to do
         organisation_id, external_id, participant_id = found[0]
@@ -120,8 +131,9 @@ def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) ->
     return attempt(claim, settings, pipeline)[0]
 
 
-def attempt(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *,
-            claim_next_in: bool = False) -> tuple[str | None, Claim | None]:
+def attempt(
+    claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *, claim_next_in: bool = False
+) -> tuple[str | None, Claim | None]:
     """Run one attempt of a claimed event: the status it ended in (None: claim lost) and, with
     `claim_next_in`, the lane's next event, claimed in the same transaction when this one was
     written (None otherwise: the caller claims afresh).
@@ -135,8 +147,9 @@ def attempt(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *,
         return _record_attempt_failure(claim, settings, exc), None
 
 
-def attempt_next(lane: Lane, settings: WorkerSettings, pipeline: Pipeline, *,
-                 claim_next_in: bool = False) -> tuple[str | None, Claim | None] | None:
+def attempt_next(
+    lane: Lane, settings: WorkerSettings, pipeline: Pipeline, *, claim_next_in: bool = False
+) -> tuple[str | None, Claim | None] | None:
     """Claim the lane's next due event and run one attempt of it in the same transaction: None
     when nothing was due, else as `attempt`.
 
@@ -151,7 +164,7 @@ def attempt_next(lane: Lane, settings: WorkerSettings, pipeline: Pipeline, *,
             if claim is None:
                 return None
             return _outcome_and_next(claim, settings, pipeline, claim_next_in, held=True)
-    except Exception as exc:  # noqa: BLE001 - every failure of an attempt is recorded on the event
+    except Exception as exc:
         if claim is None:
             raise  # the claim itself failed: nothing was attempted; the reconciler wakes the lane
         failed = claim_next(lane, lease_s=settings.event_lease_s, only=claim.event_id)
@@ -169,8 +182,9 @@ def _record_attempt_failure(claim: Claim, settings: WorkerSettings, exc: Excepti
     return record_failure(claim, settings, "processing_error", _describe(exc), retry=True)
 
 
-def _outcome_and_next(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, claim_next_in: bool, *,
-                      held: bool) -> tuple[str | None, Claim | None]:
+def _outcome_and_next(
+    claim: Claim, settings: WorkerSettings, pipeline: Pipeline, claim_next_in: bool, *, held: bool
+) -> tuple[str | None, Claim | None]:
     """Inside the processing transaction: the event's outcome, then the lane's next claim.
 
     Claiming inside this transaction keeps the claim's rules: the lane is locked (advisory lock
@@ -199,13 +213,20 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
         event = EventRecord.get_by_id(claim.event_id)
         messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
         for event_type, data in messages:
-            webhooks.publish(event.organisation_id, event_type, data, endpoints=endpoints,
-                             max_attempts=settings.webhook_max_attempts, now=now)
+            webhooks.publish(
+                event.organisation_id,
+                event_type,
+                data,
+                endpoints=endpoints,
+                max_attempts=settings.webhook_max_attempts,
+                now=now,
+            )
     return COMPLETED
 
 
-def record_failure(claim: Claim, settings: WorkerSettings, code: str, message: str, *, retry: bool,
-                   now: datetime | None = None) -> str | None:
+def record_failure(
+    claim: Claim, settings: WorkerSettings, code: str, message: str, *, retry: bool, now: datetime | None = None
+) -> str | None:
     """Record a failed attempt: schedule the next one, or end the event FAILED."""
     now = now or utcnow()
     with write_transaction():
@@ -213,12 +234,19 @@ def record_failure(claim: Claim, settings: WorkerSettings, code: str, message: s
             return None
         if retry and claim.attempt < settings.event_max_attempts:
             delay_s = settings.event_retry_delays_s[claim.attempt - 1]
-            _set_status(claim, now, status=PENDING, next_attempt_at=now + timedelta(seconds=delay_s),
-                        error_code=code, error_message=message)
+            _set_status(
+                claim,
+                now,
+                status=PENDING,
+                next_attempt_at=now + timedelta(seconds=delay_s),
+                error_code=code,
+                error_message=message,
+            )
             enqueue_event(claim.event_id, delay_s=delay_s)
             return PENDING
-        _set_status(claim, now, status=FAILED, processed_at=now, next_attempt_at=None,
-                    error_code=code, error_message=message)
+        _set_status(
+            claim, now, status=FAILED, processed_at=now, next_attempt_at=None, error_code=code, error_message=message
+        )
         publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
         return FAILED
 
@@ -273,10 +301,22 @@ def default_pipeline(event_id: str) -> Applied:
     from engine.store.context import load_event_context
     from engine.store.effects import post_event_effects
     from engine.store.followups import write_followups
+
     context = load_event_context(event_id)
-    result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
-                            program_state=context.program_state, budgets=context.budgets)
+    result = evaluate_event(
+        context.program,
+        context.event,
+        context.participant,
+        recipient=context.recipient,
+        program_state=context.program_state,
+        budgets=context.budgets,
+    )
     outcome = post_event_effects(event_id, result, within=write_followups)
     created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
-    return Applied(result=result, status=outcome.status, error_code=outcome.error_code,
-                   error_message=outcome.error_message, created_participants=created)
+    return Applied(
+        result=result,
+        status=outcome.status,
+        error_code=outcome.error_code,
+        error_message=outcome.error_message,
+        created_participants=created,
+    )

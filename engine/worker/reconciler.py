@@ -25,12 +25,12 @@ from datetime import datetime, timedelta
 from peewee import SQL
 
 from engine.queue import current_queue, enqueue_delivery, enqueue_event
-from engine.store.db import utcnow, write_transaction
-from engine.store.models import OPEN_EVENTS, EventRecord
-from engine.store.models import WebhookDelivery
-from engine.store.lanes import FAILED, PENDING, PROCESSING, due_time, lane_of
-from engine.worker.processor import publish_failed
 from engine.settings import WorkerSettings
+from engine.store.db import utcnow, write_transaction
+from engine.store.lanes import FAILED, PENDING, PROCESSING, due_time, lane_of
+from engine.store.models import OPEN_EVENTS, EventRecord, WebhookDelivery
+from engine.worker.processor import publish_failed
+
 BATCH = 500  # rows per kind per pass; the next pass continues
 # While the queue is busy a lane whose wake-up was lost (a crashed task; an event that arrived
 # while its lane was awake has no wake-up of its own) would otherwise wait for the queue to empty,
@@ -85,8 +85,13 @@ def _release_expired_events(settings: WorkerSettings, now: datetime) -> tuple[in
         for event in expired:
             out_of_attempts = event.attempts >= settings.event_max_attempts
             fields = (
-                {"status": FAILED, "processed_at": now, "next_attempt_at": None, "error_code": "worker_lost",
-                 "error_message": f"the worker stopped during each of {event.attempts} attempts"}
+                {
+                    "status": FAILED,
+                    "processed_at": now,
+                    "next_attempt_at": None,
+                    "error_code": "worker_lost",
+                    "error_message": f"the worker stopped during each of {event.attempts} attempts",
+                }
                 if out_of_attempts
                 else {"status": PENDING, "next_attempt_at": now}
             )
@@ -114,8 +119,9 @@ def _wake_stale_events(now: datetime, stale_s: float) -> int:
     stale_before = now - timedelta(seconds=stale_s)
     with write_transaction():
         stale = list(
-            EventRecord.select(EventRecord.id, EventRecord.organisation, EventRecord.external_id,
-                               EventRecord.participant)
+            EventRecord.select(
+                EventRecord.id, EventRecord.organisation, EventRecord.external_id, EventRecord.participant
+            )
             .where(SQL(OPEN_EVENTS) & (EventRecord.status == PENDING) & (due_time() <= stale_before))
             .order_by(EventRecord.event_timestamp)
             .limit(BATCH)
@@ -142,9 +148,15 @@ def _release_expired_deliveries(now: datetime) -> int:
         ]
         if not ids:
             return 0
-        WebhookDelivery.update(status="FAILED", next_attempt_at=None, updated_at=now, error_code="sender_lost",
-                               last_error="the sender stopped during the last attempt").where(
-            WebhookDelivery.id.in_(ids) & (WebhookDelivery.status == "SENDING")
+        WebhookDelivery.update(
+            status="FAILED",
+            next_attempt_at=None,
+            updated_at=now,
+            error_code="sender_lost",
+            last_error="the sender stopped during the last attempt",
+        ).where(
+            WebhookDelivery.id.in_(ids)
+            & (WebhookDelivery.status == "SENDING")
             & (WebhookDelivery.attempt_count >= WebhookDelivery.max_attempts)
         ).execute()
         WebhookDelivery.update(status="PENDING", next_attempt_at=now, updated_at=now).where(

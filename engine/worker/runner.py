@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from peewee import Database
 
 from engine.queue import Queue, QueueError, configure_queue, connection
+from engine.settings import WorkerSettings
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
 from engine.worker.reconciler import reconcile
-from engine.settings import WorkerSettings
+
 log = logging.getLogger("accrual.worker")
 
 
@@ -52,7 +53,7 @@ class Reconciler(threading.Thread):
                 report = reconcile(self.queue.settings)
             if report.total:
                 log.info("reconciler: %s", report)
-        except Exception:  # noqa: BLE001 - the next pass retries; the worker must keep running
+        except Exception:
             log.exception("reconciler pass failed")
 
 
@@ -60,6 +61,7 @@ def _require_current_schema(database: Database) -> None:
     """Refuse to start on a database `accrual db upgrade` has not brought up to date (D4): the
     worker never creates tables itself."""
     from engine.store.migrations import LATEST_VERSION, current_version
+
     with database.connection_context():
         version = current_version(database)
     if version < LATEST_VERSION:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -17,6 +17,8 @@ from engine.queue import create_queue_tables, reset_queue
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
 from engine.store.models import Organisation, Program
+
+
 class Api:
     """A test client bound to one organisation's key. Example: `api.post("/v1/programs", {...})`."""
 
@@ -126,13 +128,28 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     import sys
 
     from engine.cli.bench.ingest import free_port, prepare, wait_ready
+
     reset_queue()
     database_url = f"sqlite:///{tmp_path_factory.mktemp('live')}/live.db"
     key, program_id = prepare(database_url)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": "sql"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, server)

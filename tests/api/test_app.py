@@ -6,8 +6,8 @@ from __future__ import annotations
 import peewee
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from api.app import ApiSettings, create_app
 from api.ratelimit import RateLimitConfig
@@ -93,8 +93,11 @@ def test_no_server_errors_and_responses_match_the_schema(case, live_server):
     # one of external_id / participant_id, a cursor's integrity, an amount's scale) are 400s for
     # schema-valid bodies; allow_header_conformance, because Litestar's automatic OPTIONS lists only
     # the first handler of a path that has several.
-    case.call_and_validate(base_url=live_server.url, headers={"X-API-Key": live_server.key},
-                           excluded_checks=[checks.positive_data_acceptance, checks.allow_header_conformance])
+    case.call_and_validate(
+        base_url=live_server.url,
+        headers={"X-API-Key": live_server.key},
+        excluded_checks=[checks.positive_data_acceptance, checks.allow_header_conformance],
+    )
 
 
 def test_served_app_mounts_the_playground_whose_forms_are_not_json(database, monkeypatch, database_url):
@@ -107,6 +110,7 @@ def test_served_app_mounts_the_playground_whose_forms_are_not_json(database, mon
     with TestClient(app=app_from_env()) as test_client:
         page = test_client.get("/playground")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        form = test_client.post("/playground/run", data={"bundle": "program: {key: a, name: A}", "event": "{}",
-                                                          "participant": "tags: []"})
+        form = test_client.post(
+            "/playground/run", data={"bundle": "program: {key: a, name: A}", "event": "{}", "participant": "tags: []"}
+        )
         assert form.status_code == 200 and "text/html" in form.headers["content-type"]

@@ -7,6 +7,8 @@ import pytest
 from api.auth import KeyCache, Principal, generate_key, hash_key, key_from_headers
 from api.keys import create_key, list_keys, lookup_key, revoke_key
 from engine.errors import EngineError
+
+
 def test_generated_keys_are_prefixed_and_hashed():
     key = generate_key()
     assert key.startswith("sk_") and len(key) == 46
@@ -15,8 +17,15 @@ def test_generated_keys_are_prefixed_and_hashed():
 
 @pytest.mark.parametrize(
     ("authorization", "x_api_key", "expected"),
-    [(None, "sk_a", "sk_a"), ("Bearer sk_b", None, "sk_b"), ("bearer  sk_c ", None, "sk_c"),
-     ("Basic xyz", None, None), ("Bearer ", None, None), (None, None, None), ("Bearer sk_b", "sk_a", "sk_a")],
+    [
+        (None, "sk_a", "sk_a"),
+        ("Bearer sk_b", None, "sk_b"),
+        ("bearer  sk_c ", None, "sk_c"),
+        ("Basic xyz", None, None),
+        ("Bearer ", None, None),
+        (None, None, None),
+        ("Bearer sk_b", "sk_a", "sk_a"),
+    ],
 )
 def test_key_from_headers(authorization, x_api_key, expected):
     assert key_from_headers(authorization, x_api_key) == expected

@@ -9,6 +9,8 @@ from api.auth import hash_key
 from api.keys import lookup_key
 from engine.cli import main
 from engine.store.db import database_proxy
+
+
 def invoke(database, *args: str):
     """Run a command; the command binds (and closes) its own database, so rebind the test's after."""
     result = CliRunner().invoke(main, list(args))

@@ -10,8 +10,13 @@ from tests.api.conftest import make_program
 
 
 def event(program_id: str, **overrides) -> dict:
-    body = {"program_id": program_id, "external_id": "user_1", "idempotency_key": "order-1",
-            "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"type": "purchase", "amount": 10.5}}
+    body = {
+        "program_id": program_id,
+        "external_id": "user_1",
+        "idempotency_key": "order-1",
+        "event_timestamp": "2026-01-01T12:00:00Z",
+        "event_data": {"type": "purchase", "amount": 10.5},
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -36,8 +41,10 @@ def test_ingest_answers_202_pending_and_stores_event_and_queue_entry(api, progra
 def test_replay_answers_the_original_event_and_creates_nothing(api, program):
     first = api.post("/v1/events", event(program)).json()
     # Same payload with other key order, a trailing decimal zero and another timestamp notation.
-    again = api.post("/v1/events", event(program, event_data={"amount": 10.50, "type": "purchase"},
-                                         event_timestamp="2026-01-01T13:00:00+01:00"))
+    again = api.post(
+        "/v1/events",
+        event(program, event_data={"amount": 10.50, "type": "purchase"}, event_timestamp="2026-01-01T13:00:00+01:00"),
+    )
     assert again.status_code == 202
     assert again.json() == first
     with database_proxy.connection_context():
@@ -51,8 +58,10 @@ def test_integral_float_equals_int_for_idempotency(api, program):
 
 def test_same_key_different_payload_is_409_naming_the_fields(api, program):
     api.post("/v1/events", event(program))
-    response = api.post("/v1/events", event(program, event_data={"type": "purchase", "amount": 11},
-                                             event_timestamp="2026-01-02T00:00:00Z"))
+    response = api.post(
+        "/v1/events",
+        event(program, event_data={"type": "purchase", "amount": 11}, event_timestamp="2026-01-02T00:00:00Z"),
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "idempotency_conflict"
@@ -124,7 +133,7 @@ def test_malformed_json_wrong_content_type_and_large_bodies(api, program, client
     headers = {**api.headers, "content-type": "application/json"}
     malformed = client.post("/v1/events", content=b'{"program_id": ', headers=headers)
     assert malformed.status_code == 400 and malformed.json()["code"] == "bad_request"
-    as_text = client.post("/v1/events", content=b'{}', headers={**api.headers, "content-type": "text/plain"})
+    as_text = client.post("/v1/events", content=b"{}", headers={**api.headers, "content-type": "text/plain"})
     assert as_text.status_code == 400 and as_text.json()["code"] == "bad_request"
     huge = event(program, event_data={"blob": "x" * (1024 * 1024)})
     too_large = api.post("/v1/events", huge)
@@ -134,8 +143,12 @@ def test_malformed_json_wrong_content_type_and_large_bodies(api, program, client
 
 
 def test_batch_reports_each_item_in_order(api, program):
-    items = [event(program, idempotency_key="b1"), event(program, idempotency_key=""),
-             event(program, idempotency_key="b1", event_data={"changed": True}), event("nope", idempotency_key="b3")]
+    items = [
+        event(program, idempotency_key="b1"),
+        event(program, idempotency_key=""),
+        event(program, idempotency_key="b1", event_data={"changed": True}),
+        event("nope", idempotency_key="b3"),
+    ]
     response = api.post("/v1/events/batch", {"events": items})
     assert response.status_code == 202
     body = response.json()
@@ -162,8 +175,10 @@ def test_get_event_and_isolation(api, other_api, program):
 
 
 def test_list_filters_and_pages(api, program):
-    ids = [api.post("/v1/events", event(program, idempotency_key=f"k{i}", external_id=f"u{i % 2}")).json()["id"]
-           for i in range(5)]
+    ids = [
+        api.post("/v1/events", event(program, idempotency_key=f"k{i}", external_id=f"u{i % 2}")).json()["id"]
+        for i in range(5)
+    ]
     first = api.get("/v1/events", limit=2).json()
     assert [e["id"] for e in first["data"]] == ids[::-1][:2]
     assert first["pagination"]["has_more"] is True
@@ -180,8 +195,17 @@ def test_list_filters_and_pages(api, program):
     assert len(api.get("/v1/events", program_id=program, status="PENDING").json()["data"]) == 5
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"cursor": "garbage!"}, {"status": "DONE"},
-                                    {"sort_by": "name"}, {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 201},
+        {"cursor": "garbage!"},
+        {"status": "DONE"},
+        {"sort_by": "name"},
+        {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+    ],
+)
 def test_list_rejects_bad_parameters(api, params):
     response = api.get("/v1/events", **params)
     assert response.status_code == 400 and response.json()["code"] == "bad_request"
@@ -202,8 +226,13 @@ def test_retry_only_failed_events(api, program):
         EventRecord.update(status="FAILED", attempts=5, error_message="boom").execute()
     response = api.post(f"/v1/events/{created['id']}/retry")
     assert response.status_code == 202
-    assert response.json() == {"event_id": created["id"], "message": "Event queued for retry",
-                               "previous_error": "boom", "previous_status": "FAILED", "status": "PENDING"}
+    assert response.json() == {
+        "event_id": created["id"],
+        "message": "Event queued for retry",
+        "previous_error": "boom",
+        "previous_status": "FAILED",
+        "status": "PENDING",
+    }
     with database_proxy.connection_context():
         row = EventRecord.get_by_id(created["id"])
         assert (row.status, row.attempts, row.error_message) == ("PENDING", 0, None)
@@ -228,8 +257,15 @@ def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
     api = Api(immediate_client, create_key("acme"), "acme")
     program = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
     api.post("/v1/assets", {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 0})
-    rule = api.post("/v1/rules", {"program_id": program, "name": "points", "condition": "event.amount > 1.0",
-                                  "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"}]})
+    rule = api.post(
+        "/v1/rules",
+        {
+            "program_id": program,
+            "name": "points",
+            "condition": "event.amount > 1.0",
+            "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"}],
+        },
+    )
     assert rule.status_code == 201, rule.text
     created = api.post("/v1/events", event(program, event_data={"amount": 4.0})).json()
     body = api.get(f"/v1/events/{created['id']}").json()
@@ -240,7 +276,9 @@ def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
     assert [b["available"] for b in balances] == ["40"]
     matched = api.get("/v1/events", rule_id=rule.json()["id"]).json()["data"]
     assert [e["id"] for e in matched] == [created["id"]]
-    assert [e["id"] for e in api.get(f"/v1/participants/{body['participant_id']}/events").json()["data"]] == [created["id"]]
+    assert [e["id"] for e in api.get(f"/v1/participants/{body['participant_id']}/events").json()["data"]] == [
+        created["id"]
+    ]
     entries = api.get("/v1/journal-entries", event_id=created["id"]).json()["data"]
     assert len(entries) == 1 and entries[0]["rule_id"] == rule.json()["id"]
     # by rule: found through the rule's SUCCESS evaluations (journal entries have no rule index)
@@ -252,6 +290,7 @@ def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
 def test_an_event_for_a_lane_already_awake_adds_no_wake_up_and_still_completes(api, program, database):
     from engine.queue import current_queue
     from engine.worker.processor import process_event_task
+
     first = api.post("/v1/events", event(program, idempotency_key="a1")).json()
     second = api.post("/v1/events", event(program, idempotency_key="a2", event_timestamp="2026-01-01T11:00:00Z"))
     other = api.post("/v1/events", event(program, idempotency_key="b1", external_id="user_2")).json()

@@ -12,9 +12,16 @@ from api.ingest import differing_fields, normalised_payload, payload_hash
 from api.schemas.events import EventIngest
 from engine.store.db import database_proxy
 from engine.store.models import EventRecord
+
+
 def ingest(**overrides) -> EventIngest:
-    fields = {"program_id": "p", "idempotency_key": "k", "external_id": "u",
-              "event_timestamp": datetime(2026, 1, 1, 12, tzinfo=UTC), "event_data": {"a": 1.50, "b": [1.0, {"c": 2}]}}
+    fields = {
+        "program_id": "p",
+        "idempotency_key": "k",
+        "external_id": "u",
+        "event_timestamp": datetime(2026, 1, 1, 12, tzinfo=UTC),
+        "event_data": {"a": 1.50, "b": [1.0, {"c": 2}]},
+    }
     fields.update(overrides)
     return EventIngest(**fields)
 
@@ -23,8 +30,10 @@ def test_hash_ignores_key_order_trailing_zeros_and_offsets():
     from datetime import timedelta, timezone
 
     a = ingest()
-    b = ingest(event_data={"b": [1, {"c": 2.0}], "a": 1.5},
-               event_timestamp=datetime(2026, 1, 1, 13, tzinfo=timezone(timedelta(hours=1))))
+    b = ingest(
+        event_data={"b": [1, {"c": 2.0}], "a": 1.5},
+        event_timestamp=datetime(2026, 1, 1, 13, tzinfo=timezone(timedelta(hours=1))),
+    )
     assert payload_hash(normalised_payload(a)) == payload_hash(normalised_payload(b))
     assert payload_hash(normalised_payload(a)) != payload_hash(normalised_payload(ingest(event_data={"a": 1.51})))
     assert payload_hash(normalised_payload(a)) != payload_hash(normalised_payload(ingest(external_id="v")))
@@ -38,12 +47,16 @@ def test_differing_fields_names_event_data_keys():
 
 @pytest.mark.slow
 def test_fifty_concurrent_identical_requests_create_one_event(live_server):
-    body = {"program_id": live_server.program_id, "external_id": "racer", "idempotency_key": "race-1",
-            "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"amount": 5}}
+    body = {
+        "program_id": live_server.program_id,
+        "external_id": "racer",
+        "idempotency_key": "race-1",
+        "event_timestamp": "2026-01-01T12:00:00Z",
+        "event_data": {"amount": 5},
+    }
 
     def send(_: int) -> httpx.Response:
-        return httpx.post(f"{live_server.url}/v1/events", json=body, headers={"X-API-Key": live_server.key},
-                          timeout=60)
+        return httpx.post(f"{live_server.url}/v1/events", json=body, headers={"X-API-Key": live_server.key}, timeout=60)
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         responses = list(pool.map(send, range(50)))
@@ -60,8 +73,13 @@ def test_pagination_visits_every_event_once_under_concurrent_inserts(live_server
     headers = {"X-API-Key": live_server.key}
 
     def post(key: str) -> None:
-        body = {"program_id": live_server.program_id, "external_id": "pager", "idempotency_key": key,
-                "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {}}
+        body = {
+            "program_id": live_server.program_id,
+            "external_id": "pager",
+            "idempotency_key": key,
+            "event_timestamp": "2026-01-01T12:00:00Z",
+            "event_data": {},
+        }
         assert httpx.post(f"{live_server.url}/v1/events", json=body, headers=headers, timeout=60).status_code == 202
 
     for i in range(30):

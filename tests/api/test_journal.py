@@ -12,9 +12,10 @@ def ledger(api) -> dict:
     people = [api.post("/v1/participants", {"external_id": f"u{i}"}).json()["id"] for i in range(2)]
     entries = []
     for person, amount in ((people[0], "10"), (people[1], "25.5"), (people[0], "3")):
-        adjusted = api.post(f"/v1/participants/{person}/balances/adjust",
-                            {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": amount,
-                             "description": "gift"})
+        adjusted = api.post(
+            f"/v1/participants/{person}/balances/adjust",
+            {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": amount, "description": "gift"},
+        )
         entries.append(adjusted.json()["journal_entry_id"])
     return {"program": program, "people": people, "entries": entries}
 

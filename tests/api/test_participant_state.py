@@ -40,14 +40,19 @@ def test_counters(api, pid):
 
 
 def test_attributes(api, pid):
-    assert api.put(f"/v1/participants/{pid}/state/attributes/city", {"value": "Oslo"}).json() == {"key": "city", "value": "Oslo"}
+    assert api.put(f"/v1/participants/{pid}/state/attributes/city", {"value": "Oslo"}).json() == {
+        "key": "city",
+        "value": "Oslo",
+    }
     merged = api.patch(f"/v1/participants/{pid}/state/attributes", {"attributes": {"zip": "0150"}}).json()
     assert merged == {"attributes": {"city": "Oslo", "zip": "0150"}}
     assert api.put(f"/v1/participants/{pid}/state/attributes/city", {"value": ""}).status_code == 400
     assert api.delete(f"/v1/participants/{pid}/state/attributes/city").status_code == 204
     assert api.get(f"/v1/participants/{pid}/state/attributes").json()["data"] == [{"key": "zip", "value": "0150"}]
-    operations = [h["operation"] for h in api.get(f"/v1/participants/{pid}/activity/state-history",
-                                                  state_type="attribute").json()["data"]]
+    operations = [
+        h["operation"]
+        for h in api.get(f"/v1/participants/{pid}/activity/state-history", state_type="attribute").json()["data"]
+    ]
     assert operations == ["delete", "set", "set"]
 
 
@@ -57,10 +62,16 @@ def tiered(api, database) -> dict:
     from engine.model import bundle as b
     from engine.store import catalog
     from engine.store.db import database_proxy
+
     program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
     person = api.post("/v1/participants", {"external_id": "flyer", "program_id": program}).json()["id"]
-    spec = b.TierType(key="status", levels=[b.TierLevel(key="silver", rank=1, benefits={"lounge": False}),
-                                           b.TierLevel(key="gold", rank=2, benefits={"lounge": True})])
+    spec = b.TierType(
+        key="status",
+        levels=[
+            b.TierLevel(key="silver", rank=1, benefits={"lounge": False}),
+            b.TierLevel(key="gold", rank=2, benefits={"lounge": True}),
+        ],
+    )
     with database_proxy.connection_context():
         catalog.create_tier_type(api.org_id(), program, spec)
     return {"program": program, "person": person}
@@ -77,7 +88,9 @@ def test_tiers(api, other_api, tiered):
     assert [t["key"] for t in api.get(base, **program).json()["data"]] == ["status"]
     bad = api.client.put(f"{base}/status", params=program, json={"level": "platinum"}, headers=api.headers)
     assert bad.status_code == 400 and bad.json()["details"]["field"] == "level"
-    assert api.client.put(f"{base}/nope", params=program, json={"level": "gold"}, headers=api.headers).status_code == 404
+    assert (
+        api.client.put(f"{base}/nope", params=program, json={"level": "gold"}, headers=api.headers).status_code == 404
+    )
     assert api.get(base).status_code == 400  # program_id is required
     assert other_api.get(base, **program).status_code == 404
     assert api.delete(f"{base}/status", **program).status_code == 204

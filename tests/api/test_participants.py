@@ -14,8 +14,16 @@ def program(api) -> str:
 
 @pytest.fixture
 def person(api, program) -> dict:
-    response = api.post("/v1/participants", {"external_id": "u1", "program_id": program, "email": "a@example.com",
-                                             "tags": ["VIP"], "attributes": {"city": "Oslo"}})
+    response = api.post(
+        "/v1/participants",
+        {
+            "external_id": "u1",
+            "program_id": program,
+            "email": "a@example.com",
+            "tags": ["VIP"],
+            "attributes": {"city": "Oslo"},
+        },
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -29,9 +37,18 @@ def test_upsert_creates_then_updates(api, program, person):
     assert body["id"] == person["id"] and body["first_name"] == "Ada" and body["tags"] == ["gold", "vip"]
 
 
-@pytest.mark.parametrize("body", [{}, {"external_id": ""}, {"external_id": "u", "email": "nope"},
-                                  {"external_id": "u", "status": "GONE"}, {"external_id": "u", "counters": {}},
-                                  {"external_id": "u", "tags": [""]}, {"external_id": "u", "phone": "1" * 51}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"external_id": ""},
+        {"external_id": "u", "email": "nope"},
+        {"external_id": "u", "status": "GONE"},
+        {"external_id": "u", "counters": {}},
+        {"external_id": "u", "tags": [""]},
+        {"external_id": "u", "phone": "1" * 51},
+    ],
+)
 def test_upsert_validation(api, body):
     response = api.post("/v1/participants", body)
     assert response.status_code == 400 and response.json()["code"] == "bad_request"
@@ -45,8 +62,10 @@ def test_get_patch_and_status(api, other_api, person):
     pid = person["id"]
     assert api.get(f"/v1/participants/{pid}").json() == person
     assert other_api.get(f"/v1/participants/{pid}").status_code == 404
-    patched = api.patch(f"/v1/participants/{pid}", {"email": "", "tags": ["new"], "attributes": {"tier": "b"},
-                                                    "external_id": "u1-renamed"}).json()
+    patched = api.patch(
+        f"/v1/participants/{pid}",
+        {"email": "", "tags": ["new"], "attributes": {"tier": "b"}, "external_id": "u1-renamed"},
+    ).json()
     assert patched["email"] is None and patched["tags"] == ["new"] and patched["external_id"] == "u1-renamed"
     assert patched["attributes"] == {"city": "Oslo", "tier": "b"}
     api.post("/v1/participants", {"external_id": "taken"})
@@ -73,56 +92,78 @@ def test_list_filters(api, program, person):
 
 def test_adjust_hold_release_forfeit_and_balances(api, program, person):
     pid = person["id"]
-    credit = api.post(f"/v1/participants/{pid}/balances/adjust",
-                      {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "100", "description": "gift"})
+    credit = api.post(
+        f"/v1/participants/{pid}/balances/adjust",
+        {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "100", "description": "gift"},
+    )
     assert credit.status_code == 200, credit.text
     assert credit.json()["balance"]["available"] == "100.00"
-    held = api.post(f"/v1/participants/{pid}/balances/hold",
-                    {"program_id": program, "asset_id": "PTS", "amount": "30", "description": "order",
-                     "idempotency_key": "h1"})
+    held = api.post(
+        f"/v1/participants/{pid}/balances/hold",
+        {"program_id": program, "asset_id": "PTS", "amount": "30", "description": "order", "idempotency_key": "h1"},
+    )
     assert held.status_code == 200 and held.json()["balance"]["held"] == "30.00"
-    replay = api.post(f"/v1/participants/{pid}/balances/hold",
-                      {"program_id": program, "asset_id": "PTS", "amount": "30", "description": "order",
-                       "idempotency_key": "h1"})
+    replay = api.post(
+        f"/v1/participants/{pid}/balances/hold",
+        {"program_id": program, "asset_id": "PTS", "amount": "30", "description": "order", "idempotency_key": "h1"},
+    )
     assert replay.json()["journal_entry_id"] == held.json()["journal_entry_id"]
-    conflict = api.post(f"/v1/participants/{pid}/balances/hold",
-                        {"program_id": program, "asset_id": "PTS", "amount": "31", "description": "order",
-                         "idempotency_key": "h1"})
+    conflict = api.post(
+        f"/v1/participants/{pid}/balances/hold",
+        {"program_id": program, "asset_id": "PTS", "amount": "31", "description": "order", "idempotency_key": "h1"},
+    )
     assert conflict.status_code == 409 and conflict.json()["code"] == "idempotency_conflict"
-    released = api.post(f"/v1/participants/{pid}/balances/release",
-                        {"program_id": program, "asset_id": "PTS", "amount": "10", "description": "partial"})
+    released = api.post(
+        f"/v1/participants/{pid}/balances/release",
+        {"program_id": program, "asset_id": "PTS", "amount": "10", "description": "partial"},
+    )
     assert released.json()["balance"]["held"] == "20.00"
-    forfeited = api.post(f"/v1/participants/{pid}/balances/forfeit",
-                         {"program_id": program, "asset_id": "PTS", "bucket": "HELD", "description": "expired"})
+    forfeited = api.post(
+        f"/v1/participants/{pid}/balances/forfeit",
+        {"program_id": program, "asset_id": "PTS", "bucket": "HELD", "description": "expired"},
+    )
     assert forfeited.json()["amount_processed"] == "20.00"
     balances = api.get(f"/v1/participants/{pid}/balances").json()["data"]
     assert balances == [{"asset_id": balances[0]["asset_id"], "available": "80.00", "held": "0.00", "deferred": "0.00"}]
     assert api.get(f"/v1/participants/{pid}").json()["balances"] == balances
-    too_much = api.post(f"/v1/participants/{pid}/balances/adjust",
-                        {"program_id": program, "asset_id": "PTS", "type": "DEBIT", "amount": "81", "description": "x"})
+    too_much = api.post(
+        f"/v1/participants/{pid}/balances/adjust",
+        {"program_id": program, "asset_id": "PTS", "type": "DEBIT", "amount": "81", "description": "x"},
+    )
     assert too_much.status_code == 422 and too_much.json()["code"] == "insufficient_funds"
-    scale = api.post(f"/v1/participants/{pid}/balances/adjust",
-                     {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "1.001", "description": "x"})
+    scale = api.post(
+        f"/v1/participants/{pid}/balances/adjust",
+        {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "1.001", "description": "x"},
+    )
     assert scale.status_code == 400 and scale.json()["code"] == "invalid_scale"
 
 
 def test_operations_on_suspended_participant_are_409(api, program, person):
     api.patch(f"/v1/participants/{person['id']}/status", {"status": "SUSPENDED"})
-    response = api.post(f"/v1/participants/{person['id']}/balances/adjust",
-                        {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "1", "description": "x"})
+    response = api.post(
+        f"/v1/participants/{person['id']}/balances/adjust",
+        {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "1", "description": "x"},
+    )
     assert response.status_code == 409 and response.json()["code"] == "participant_inactive"
 
 
 def test_state_history_and_events(api, program, person):
     pid = person["id"]
     history = api.get(f"/v1/participants/{pid}/activity/state-history").json()["data"]
-    assert {(h["state_type"], h["key"], h["operation"]) for h in history} == {("tag", "vip", "add"),
-                                                                               ("attribute", "city", "set")}
+    assert {(h["state_type"], h["key"], h["operation"]) for h in history} == {
+        ("tag", "vip", "add"),
+        ("attribute", "city", "set"),
+    }
     assert all(h["changed_by_api_key_id"] for h in history)
     tags_only = api.get(f"/v1/participants/{pid}/activity/state-history", state_type="tag").json()["data"]
     assert [h["key"] for h in tags_only] == ["vip"]
-    event = {"program_id": program, "external_id": "u1", "idempotency_key": "e1",
-             "event_timestamp": "2026-01-01T00:00:00Z", "event_data": {}}
+    event = {
+        "program_id": program,
+        "external_id": "u1",
+        "idempotency_key": "e1",
+        "event_timestamp": "2026-01-01T00:00:00Z",
+        "event_data": {},
+    }
     event_id = api.post("/v1/events", event).json()["id"]
     assert [e["id"] for e in api.get(f"/v1/participants/{pid}/events").json()["data"]] == [event_id]
     assert api.get("/v1/participants/nope/events").status_code == 404

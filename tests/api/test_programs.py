@@ -23,8 +23,17 @@ def test_create_and_get_program(api, program):
     assert got.status_code == 200 and got.json() == program
 
 
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 256}, {"name": "a", "on_unknown_participant": "MAYBE"},
-                                  {"name": "a", "extra": 1}, {"name": "a", "key": "Bad Key"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": ""},
+        {"name": "x" * 256},
+        {"name": "a", "on_unknown_participant": "MAYBE"},
+        {"name": "a", "extra": 1},
+        {"name": "a", "key": "Bad Key"},
+    ],
+)
 def test_program_validation(api, body):
     response = api.post("/v1/programs", body)
     assert response.status_code == 400 and response.json()["code"] == "bad_request"
@@ -53,13 +62,15 @@ def test_redemption_target_rules(api, program):
     pid = program["id"]
     missing = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY"})
     assert missing.status_code == 400 and missing.json()["details"]["field"] == "redemption_target_entity_id"
-    ok = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY",
-                                           "redemption_target_entity_id": "e1"}).json()
+    ok = api.patch(
+        f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY", "redemption_target_entity_id": "e1"}
+    ).json()
     assert ok["redemption_target_id"] == "e1"
     cleared = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE"}).json()
     assert cleared["redemption_target_id"] is None
-    bad = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE",
-                                            "redemption_target_entity_id": "e1"})
+    bad = api.patch(
+        f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE", "redemption_target_entity_id": "e1"}
+    )
     assert bad.status_code == 400
 
 
@@ -68,8 +79,9 @@ def test_list_programs_search_sort_and_pages(api):
     ids = {n: api.post("/v1/programs", {"name": n}).json()["id"] for n in names}
     by_name = api.get("/v1/programs", sort_by="name", sort_dir="asc", limit=2).json()
     assert [p["name"] for p in by_name["data"]] == ["Alpha", "Beta"]
-    rest = api.get("/v1/programs", sort_by="name", sort_dir="asc", limit=2,
-                   cursor=by_name["pagination"]["next_cursor"]).json()
+    rest = api.get(
+        "/v1/programs", sort_by="name", sort_dir="asc", limit=2, cursor=by_name["pagination"]["next_cursor"]
+    ).json()
     assert [p["name"] for p in rest["data"]] == ["Gamma"] and rest["pagination"]["has_more"] is False
     assert [p["id"] for p in api.get("/v1/programs", search="amm").json()["data"]] == [ids["Gamma"]]
 
@@ -91,9 +103,19 @@ def test_create_asset_links_the_program(api, program):
     assert duplicate.status_code == 409 and duplicate.json()["code"] == "asset_exists"
 
 
-@pytest.mark.parametrize("overrides", [{"scale": 19}, {"scale": -1}, {"symbol": "P-T"}, {"symbol": "X" * 17},
-                                       {"inventory_mode": "BULK"}, {"max_transaction_amount": "-1"},
-                                       {"max_transaction_amount": 5}, {"max_transaction_amount": "0"}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"scale": 19},
+        {"scale": -1},
+        {"symbol": "P-T"},
+        {"symbol": "X" * 17},
+        {"inventory_mode": "BULK"},
+        {"max_transaction_amount": "-1"},
+        {"max_transaction_amount": 5},
+        {"max_transaction_amount": "0"},
+    ],
+)
 def test_asset_validation(api, program, overrides):
     response = asset(api, program["id"], **overrides)
     assert response.status_code == 400, response.text

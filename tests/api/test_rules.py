@@ -15,10 +15,17 @@ def program(api) -> str:
 
 
 def rule(program_id: str, **overrides) -> dict:
-    body = {"program_id": program_id, "name": "points", "condition": "event.type == 'purchase'",
-            "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"},
-                        {"type": "TAG", "tag": "buyer"}, {"type": "COUNTER", "key": "visits", "value": 1}],
-            "budgets": [{"asset_id": "PTS", "limit": "1000", "schedule_type": "INTERVAL", "interval": "720h"}]}
+    body = {
+        "program_id": program_id,
+        "name": "points",
+        "condition": "event.type == 'purchase'",
+        "actions": [
+            {"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"},
+            {"type": "TAG", "tag": "buyer"},
+            {"type": "COUNTER", "key": "visits", "value": 1},
+        ],
+        "budgets": [{"asset_id": "PTS", "limit": "1000", "schedule_type": "INTERVAL", "interval": "720h"}],
+    }
     body.update(overrides)
     return body
 
@@ -48,10 +55,15 @@ def test_asset_by_id_is_stored_as_symbol(api, program):
 
 @pytest.mark.parametrize(
     ("overrides", "code"),
-    [({"condition": "event.type =="}, "invalid_rule"), ({"condition": "evnt.type == 'x'"}, "invalid_rule"),
-     ({"actions": []}, "bad_request"), ({"actions": [{"type": "EXPLODE"}]}, "bad_request"),
-     ({"order": 0}, "bad_request"), ({"surprise": True}, "bad_request"),
-     ({"actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount +"}]}, "invalid_rule")],
+    [
+        ({"condition": "event.type =="}, "invalid_rule"),
+        ({"condition": "evnt.type == 'x'"}, "invalid_rule"),
+        ({"actions": []}, "bad_request"),
+        ({"actions": [{"type": "EXPLODE"}]}, "bad_request"),
+        ({"order": 0}, "bad_request"),
+        ({"surprise": True}, "bad_request"),
+        ({"actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount +"}]}, "invalid_rule"),
+    ],
 )
 def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
     response = api.post("/v1/rules", rule(program, **overrides))
@@ -61,8 +73,9 @@ def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
 
 
 def test_unknown_asset_and_order_conflict(api, program, created):
-    missing = api.post("/v1/rules", rule(program, name="x", actions=[{"type": "CREDIT", "asset_id": "NOPE", "amount": 1}],
-                                         budgets=[]))
+    missing = api.post(
+        "/v1/rules", rule(program, name="x", actions=[{"type": "CREDIT", "asset_id": "NOPE", "amount": 1}], budgets=[])
+    )
     assert missing.status_code == 404
     clash = api.post("/v1/rules", rule(program, name="y", order=10))
     assert clash.status_code == 409 and clash.json()["code"] == "order_conflict"
@@ -96,8 +109,10 @@ def test_list_rules_by_order_and_program(api, program, created):
     assert [r["id"] for r in api.get("/v1/rules", search="fir").json()["data"]] == [first["id"]]
 
 
-@pytest.mark.parametrize(("condition", "valid"), [("event.amount > 10.0", True), ("event.amount >", False),
-                                                   ("foo.bar", False), ("'vip' in participant.tags", True)])
+@pytest.mark.parametrize(
+    ("condition", "valid"),
+    [("event.amount > 10.0", True), ("event.amount >", False), ("foo.bar", False), ("'vip' in participant.tags", True)],
+)
 def test_validate(api, condition, valid):
     body = api.post("/v1/rules/validate", {"condition": condition}).json()
     assert body["valid"] is valid
@@ -107,8 +122,10 @@ def test_validate(api, condition, valid):
 
 def test_simulate_matched_and_not(api, created):
     rid = created["id"]
-    matched = api.post(f"/v1/rules/{rid}/simulate", {"event": {"type": "purchase", "amount": 3.0},
-                                                     "participant_state": {"tags": ["x"], "counters": {"visits": 2}}})
+    matched = api.post(
+        f"/v1/rules/{rid}/simulate",
+        {"event": {"type": "purchase", "amount": 3.0}, "participant_state": {"tags": ["x"], "counters": {"visits": 2}}},
+    )
     assert matched.status_code == 200, matched.text
     evaluation = matched.json()["evaluation"]
     assert evaluation["matched"] is True and evaluation["status"] == "evaluated"

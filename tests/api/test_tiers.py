@@ -6,8 +6,13 @@ import pytest
 
 from engine.store.db import database_proxy
 from engine.store.models import Program
-SILVER = {"key": "silver", "rank": 1, "display_name": "Silver",
-          "qualification": {"criteria": [{"counter": "spend", "operator": ">=", "threshold": 100}]}}
+
+SILVER = {
+    "key": "silver",
+    "rank": 1,
+    "display_name": "Silver",
+    "qualification": {"criteria": [{"counter": "spend", "operator": ">=", "threshold": 100}]},
+}
 TIER = {"key": "status", "display_name": "Status", "levels": [{"key": "bronze", "rank": 0}, SILVER]}
 
 
@@ -39,13 +44,16 @@ def test_create_get_and_list(api, program):
     assert [t["key"] for t in rest["data"]] == ["status"] and rest["pagination"]["has_more"] is False
 
 
-@pytest.mark.parametrize("body, field", [
-    ({**TIER, "key": "Status"}, "key"),
-    ({**TIER, "levels": []}, "levels"),
-    ({**TIER, "levels": [{"key": "x", "rank": -1}]}, "rank"),
-    ({**TIER, "color": "#fff"}, "color"),
-    ({"levels": TIER["levels"]}, "key"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**TIER, "key": "Status"}, "key"),
+        ({**TIER, "levels": []}, "levels"),
+        ({**TIER, "levels": [{"key": "x", "rank": -1}]}, "rank"),
+        ({**TIER, "color": "#fff"}, "color"),
+        ({"levels": TIER["levels"]}, "key"),
+    ],
+)
 def test_invalid_bodies_are_400(api, program, body, field):
     response = api.post(f"/v1/programs/{program}/tiers", body)
     assert response.status_code == 400, response.text
@@ -69,8 +77,10 @@ def test_conflicts(api, program):
 def test_patch_upserts_levels_and_clears_lifecycle(api, program):
     api.post(f"/v1/programs/{program}/tiers", {**TIER, "lifecycle": {"downgrade_policy": {"mode": "HOLD"}}})
     before = rules_version(program)
-    patched = api.patch(f"/v1/programs/{program}/tiers/status", {
-        "display_name": "Elite", "levels": [{"key": "silver", "qualification": {}}, {"key": "gold", "rank": 2}]})
+    patched = api.patch(
+        f"/v1/programs/{program}/tiers/status",
+        {"display_name": "Elite", "levels": [{"key": "silver", "qualification": {}}, {"key": "gold", "rank": 2}]},
+    )
     assert patched.status_code == 200, patched.text
     body = patched.json()
     assert body["display_name"] == "Elite" and body["lifecycle"] == {"downgrade_policy": {"mode": "HOLD"}}
@@ -127,18 +137,33 @@ def immediate_api(database):
 def flight(program: str, who: str, **data) -> dict:
     import uuid
 
-    return {"program_id": program, "external_id": who, "idempotency_key": uuid.uuid4().hex,
-            "event_timestamp": "2026-01-01T12:00:00Z", "event_data": data}
+    return {
+        "program_id": program,
+        "external_id": who,
+        "idempotency_key": uuid.uuid4().hex,
+        "event_timestamp": "2026-01-01T12:00:00Z",
+        "event_data": data,
+    }
 
 
 def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api):
     api = immediate_api
     program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
     api.post(f"/v1/programs/{program}/tiers", {**TIER, "levels": [*TIER["levels"], {"key": "gold", "rank": 2}]})
-    rules = [{"name": "spend", "condition": "true", "order": 10,
-              "actions": [{"type": "COUNTER", "key": "spend", "value": "event.amount"}]},
-             {"name": "vip", "condition": "event.vip", "order": 20,
-              "actions": [{"type": "SET_TIER", "tier": "status", "level": "gold"}, {"type": "TAG", "tag": "vip"}]}]
+    rules = [
+        {
+            "name": "spend",
+            "condition": "true",
+            "order": 10,
+            "actions": [{"type": "COUNTER", "key": "spend", "value": "event.amount"}],
+        },
+        {
+            "name": "vip",
+            "condition": "event.vip",
+            "order": 20,
+            "actions": [{"type": "SET_TIER", "tier": "status", "level": "gold"}, {"type": "TAG", "tag": "vip"}],
+        },
+    ]
     for rule in rules:
         assert api.post("/v1/rules", {"program_id": program, **rule}).status_code == 201
     first = api.post("/v1/events", flight(program, "ann", amount=150.0, vip=False)).json()
@@ -151,14 +176,18 @@ def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api)
     body = api.get(f"/v1/events/{vip['id']}").json()
     assert body["status"] == "COMPLETED", body
     vip_rule = next(e for e in body["rule_evaluations"] if e["rule_name"] == "vip")
-    assert [(a["type"], a.get("status", "APPLIED")) for a in vip_rule["actions"]] == [("SET_TIER", "SKIPPED"),
-                                                                                     ("TAG", "APPLIED")]
+    assert [(a["type"], a.get("status", "APPLIED")) for a in vip_rule["actions"]] == [
+        ("SET_TIER", "SKIPPED"),
+        ("TAG", "APPLIED"),
+    ]
     assert api.get(tiers, program_id=program).json()["level"] == "silver"  # kept, SET_TIER skipped
     assert "vip" in [t["tag"] for t in api.get(f"/v1/participants/{person}/state/tags").json()["data"]]
     other = api.post("/v1/events", flight(program, "bob", amount=500.0, vip=False)).json()
     bob = api.get(f"/v1/events/{other['id']}").json()
     assert bob["status"] == "COMPLETED"
-    assert api.get(f"/v1/participants/{bob['participant_id']}/state/tiers/status", program_id=program).status_code == 404
+    assert (
+        api.get(f"/v1/participants/{bob['participant_id']}/state/tiers/status", program_id=program).status_code == 404
+    )
 
 
 def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
@@ -166,8 +195,9 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     qualifying miles earned through events move the participant up."""
     from pathlib import Path
 
-    from engine.rules.plan import HttpTarget, apply_plan, plan_bundle
     from engine.rules.loader import load_bundle_text
+    from engine.rules.plan import HttpTarget, apply_plan, plan_bundle
+
     class Authorised:
         def request(self, method, path, **kwargs):
             return immediate_api.client.request(method, path, headers=immediate_api.headers, **kwargs)
@@ -180,8 +210,9 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     program = apply_plan(plan, target)
 
     def fly(distance: float) -> dict:
-        created = immediate_api.post("/v1/events", flight(program, "flyer", type="flight.completed",
-                                                          distance=distance, cabin="economy")).json()
+        created = immediate_api.post(
+            "/v1/events", flight(program, "flyer", type="flight.completed", distance=distance, cabin="economy")
+        ).json()
         body = immediate_api.get(f"/v1/events/{created['id']}").json()
         assert body["status"] == "COMPLETED", body
         return body

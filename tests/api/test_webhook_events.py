@@ -7,6 +7,7 @@ import pytest
 from api import webhook_events
 from engine.store.db import database_proxy
 from engine.store.models import WebhookDelivery, WebhookMessage
+
 from .conftest import Api, decode, program_with_points
 
 HOOK = "https://hooks.example.com/accrual"  # public-looking and never called: no sender runs here
@@ -21,8 +22,11 @@ def subscribe(api: Api, *types: str) -> str:
 def deliveries() -> list[tuple[str, str, dict]]:
     """(endpoint id, type, envelope) of every delivery, oldest first."""
     with database_proxy.connection_context():
-        rows = (WebhookDelivery.select(WebhookDelivery, WebhookMessage).join(WebhookMessage)
-                .order_by(WebhookDelivery.created_at, WebhookDelivery.id))
+        rows = (
+            WebhookDelivery.select(WebhookDelivery, WebhookMessage)
+            .join(WebhookMessage)
+            .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+        )
         return [(row.endpoint_id, row.event_type, row.message.payload) for row in rows]
 
 
@@ -73,8 +77,14 @@ def test_adjust_credit_and_debit(api, program, person):
     assert credit.status_code == debit.status_code == 200
     sent = deliveries()
     assert [t for _, t, _ in sent] == ["balance.credited", "balance.debited"]
-    expected = {"program_id": program, "asset": "PTS", "bucket": "AVAILABLE", "description": "desk",
-                "participant_id": person["id"], "external_id": "u1"}
+    expected = {
+        "program_id": program,
+        "asset": "PTS",
+        "bucket": "AVAILABLE",
+        "description": "desk",
+        "participant_id": person["id"],
+        "external_id": "u1",
+    }
     assert sent[0][2]["data"] == {**expected, "amount": "100.00"}
     assert sent[1][2]["data"] == {**expected, "amount": "40.00"}
 
@@ -90,8 +100,14 @@ def test_hold_and_release_and_their_replays(api, program, person):
     assert operate(api, person, program, "release", idempotency_key="r1").json() == released.json()
     sent = deliveries()
     assert [t for _, t, _ in sent] == ["balance.held", "balance.released"]
-    base = {"program_id": program, "asset": "PTS", "description": "desk", "participant_id": person["id"],
-            "external_id": "u1", "amount": "30.00"}
+    base = {
+        "program_id": program,
+        "asset": "PTS",
+        "description": "desk",
+        "participant_id": person["id"],
+        "external_id": "u1",
+        "amount": "30.00",
+    }
     assert sent[0][2]["data"] == {**base, "bucket": "HELD", "reference_id": "order-7"}
     assert sent[1][2]["data"] == {**base, "bucket": "AVAILABLE"}
 
@@ -112,20 +128,33 @@ def test_rolled_back_operations_and_forfeit_publish_nothing(api, program, person
 
 def test_fund_and_burn(api, program):
     subscribe(api, "program.*")
-    api.post("/v1/assets", {"program_id": program, "name": "Cash", "symbol": "CSH", "scale": 2,
-                            "issuance_policy": "PREFUNDED"})
+    api.post(
+        "/v1/assets",
+        {"program_id": program, "name": "Cash", "symbol": "CSH", "scale": 2, "issuance_policy": "PREFUNDED"},
+    )
     funded = api.post(f"/v1/programs/{program}/assets/CSH/fund", {"amount": "100", "description": "seed"})
     burned = api.post(f"/v1/programs/{program}/assets/CSH/burn", {"amount": "40"})
     over = api.post(f"/v1/programs/{program}/assets/CSH/burn", {"amount": "61"})
     assert (funded.status_code, burned.status_code, over.status_code) == (200, 200, 422)
     sent = deliveries()
     assert [t for _, t, _ in sent] == ["program.funded", "program.burned"]
-    assert sent[0][2]["data"] == {"program_id": program, "asset": "CSH", "amount": "100.00", "description": "seed",
-                                  "journal_entry_id": funded.json()["journal_entry_id"], "available": "100.00",
-                                  "program_wallet": True}
-    assert sent[1][2]["data"] == {"program_id": program, "asset": "CSH", "amount": "40.00",
-                                  "journal_entry_id": burned.json()["journal_entry_id"], "available": "60.00",
-                                  "program_wallet": True}
+    assert sent[0][2]["data"] == {
+        "program_id": program,
+        "asset": "CSH",
+        "amount": "100.00",
+        "description": "seed",
+        "journal_entry_id": funded.json()["journal_entry_id"],
+        "available": "100.00",
+        "program_wallet": True,
+    }
+    assert sent[1][2]["data"] == {
+        "program_id": program,
+        "asset": "CSH",
+        "amount": "40.00",
+        "journal_entry_id": burned.json()["journal_entry_id"],
+        "available": "60.00",
+        "program_wallet": True,
+    }
 
 
 def test_each_subscribed_endpoint_gets_one_delivery_of_one_message(api, other_api, program, person):

@@ -11,7 +11,9 @@ from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 from api.keys import create_key
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint
-from engine.webhooks import signing, messages as webhooks
+from engine.webhooks import messages as webhooks
+from engine.webhooks import signing
+
 from .conftest import Api, decode
 
 HOOK = "https://hooks.example.com/accrual"
@@ -119,7 +121,8 @@ def _published_delivery(api: Api, endpoint_id: str, status: str) -> str:
             webhooks.publish(api.org_id(), "event.completed", {"id": "evt_1"})
         delivery = WebhookDelivery.get(WebhookDelivery.endpoint == endpoint_id)
         WebhookDelivery.update(status=status, attempt_count=8, error_code="consumer_http_error").where(
-            WebhookDelivery.id == delivery.id).execute()
+            WebhookDelivery.id == delivery.id
+        ).execute()
         return delivery.id
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -58,7 +58,7 @@ def test_has_needs_a_selection() -> None:
 
 
 def test_now_is_a_variable_and_a_call() -> None:
-    moment = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 5, 1, tzinfo=UTC)
     assert compile_expression("now() == now", VARIABLES).evaluate({"now": moment}) is True
     assert compile_expression("now()", VARIABLES).variables == {"now"}
     with pytest.raises(DslNameError):

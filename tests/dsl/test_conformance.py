@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def decode(value: Any) -> Any:
     if "$bytes" in value:
         return base64.b64decode(value["$bytes"])
     if "$timestamp" in value:
-        moment = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        moment = datetime(1970, 1, 1, tzinfo=UTC)
         return moment + timedelta(seconds=value["seconds"], microseconds=value["nanos"] // 1000)
     if "$duration" in value:
         return timedelta(seconds=value["seconds"], microseconds=value["nanos"] // 1000)

@@ -32,7 +32,9 @@ def test_literal_values(text: str, expected: object) -> None:
     assert result == expected and type(result) is type(expected)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("0u", 0), ("42U", 42), ("0xFFu", 255), ("18446744073709551615u", 2**64 - 1)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("0u", 0), ("42U", 42), ("0xFFu", 255), ("18446744073709551615u", 2**64 - 1)]
+)
 def test_uint_literals_are_uint(text: str, expected: int) -> None:
     result = value(text)
     assert type(result) is UInt and result == expected

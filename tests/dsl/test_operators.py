@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dsl import DslEvalError, UInt, compile_expression
-from dsl import operators
+from dsl import DslEvalError, UInt, compile_expression, operators
 
 
 def run(text: str, **bindings: object) -> object:
@@ -78,7 +77,7 @@ def test_int_double_comparison_converts_like_cel() -> None:
 
 
 def test_timestamps_and_durations_order_and_add() -> None:
-    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
     assert run("t < t + d", t=moment, d=timedelta(hours=1)) is True
     assert run("t - t", t=moment) == timedelta(0)
     assert run("d + d > d", d=timedelta(seconds=1)) is True

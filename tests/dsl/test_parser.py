@@ -11,6 +11,7 @@ from dsl.syntax import Node
 
 def shape(node: Node) -> object:
     """A compact nested form of a tree for snapshots: (kind, args...) with positions."""
+
     def part(arg: object) -> object:
         if isinstance(arg, Node):
             return shape(arg)

@@ -4,7 +4,7 @@ evaluator with anything but a `DslError`, and what they build stays within the l
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +15,7 @@ from dsl.limits import LIST_LENGTH_MAX, STRING_LENGTH_MAX
 
 BINDINGS = {
     "x": 3, "y": 2.5, "s": "abc", "b": b"\x00\xff", "l": [1, 2, 3], "m": {"k": 1, "n": {"z": True}},
-    "u": UInt(7), "t": datetime(2026, 1, 1, tzinfo=timezone.utc), "d": timedelta(seconds=90), "n": None,
+    "u": UInt(7), "t": datetime(2026, 1, 1, tzinfo=UTC), "d": timedelta(seconds=90), "n": None,
     "big": list(range(200)),
 }  # fmt: skip
 VARIABLES = set(BINDINGS)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsl import DslError, Optional, UInt, compile_expression
-from dsl import operators
+from dsl import DslError, Optional, UInt, compile_expression, operators
 
 VALUES = st.sampled_from(
     [0, 1, -1, 2**62, 1.5, 0.0, -0.0, float("nan"), float("inf"), UInt(1), True, False, "a", "", b"a", None, [1],
-     {"k": 1}, datetime(2026, 1, 1, tzinfo=timezone.utc), timedelta(seconds=1), Optional.of(1)]
+     {"k": 1}, datetime(2026, 1, 1, tzinfo=UTC), timedelta(seconds=1), Optional.of(1)]
 )  # fmt: skip
 CONSTANTS = ["0", "1", "2.5", "0.0", "1u", "'a'", "true", "null", "b'a'"]
 OPERATORS = {"==": operators.eq, "!=": operators.ne, "<": operators.lt, "<=": operators.le, ">": operators.gt,

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +19,7 @@ from dsl.temporal import (
     timestamp_from_seconds,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,11 @@ def test_steps_in_post_order_with_spans(snapshot) -> None:
 def test_errors_are_recorded_and_absorbed() -> None:
     recorded = steps("event.missing > 1.0 || true", {"event": {}}, {"event"})
     assert recorded == [
-        ("event", {}), ("event.missing", "DSL_NO_SUCH_KEY"), ("event.missing > 1.0", "DSL_NO_SUCH_KEY"),
-        ("true", True), ("event.missing > 1.0 || true", True),
+        ("event", {}),
+        ("event.missing", "DSL_NO_SUCH_KEY"),
+        ("event.missing > 1.0", "DSL_NO_SUCH_KEY"),
+        ("true", True),
+        ("event.missing > 1.0 || true", True),
     ]
 
 

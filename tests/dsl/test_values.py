@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dsl.values import CelType, Optional, UInt, cel_equals, map_lookup, type_name
 
@@ -10,7 +10,7 @@ from dsl.values import CelType, Optional, UInt, cel_equals, map_lookup, type_nam
 def test_type_names() -> None:
     assert [type_name(v) for v in (True, 1, UInt(1), 1.0, "", b"", None, [], {})] == [
         "bool", "int", "uint", "double", "string", "bytes", "null_type", "list", "map"]  # fmt: skip
-    assert type_name(datetime(2026, 1, 1, tzinfo=timezone.utc)) == "google.protobuf.Timestamp"
+    assert type_name(datetime(2026, 1, 1, tzinfo=UTC)) == "google.protobuf.Timestamp"
     assert type_name(timedelta(0)) == "google.protobuf.Duration"
     assert type_name(CelType("int")) == "type" and type_name(Optional.none()) == "optional_type"
 

@@ -2,6 +2,8 @@ import pytest
 
 from engine import limits
 from engine.errors import LimitExceeded
+
+
 def test_event_data_within_bounds_passes():
     limits.check_event_data({"type": "purchase", "items": [{"sku": "a", "qty": 1}]})
 

@@ -9,6 +9,8 @@ from huey.contrib.sql_huey import SqlStorage
 from peewee import SqliteDatabase
 
 from engine import queue as q
+
+
 @pytest.fixture
 def database(tmp_path):
     db = SqliteDatabase(str(tmp_path / "app.db"), pragmas={"journal_mode": "wal"})
@@ -57,11 +59,10 @@ def test_sql_enqueue_rolls_back_with_the_callers_transaction(database):
     class Rollback(Exception):
         pass
 
-    with pytest.raises(Rollback):
-        with database.atomic():
-            q.enqueue_event("ev_rolled_back")
-            assert queue.huey.pending_count() == 1  # visible inside the transaction
-            raise Rollback
+    with pytest.raises(Rollback), database.atomic():
+        q.enqueue_event("ev_rolled_back")
+        assert queue.huey.pending_count() == 1  # visible inside the transaction
+        raise Rollback
     assert queue.huey.pending_count() == 0
 
     with database.atomic():
@@ -94,10 +95,9 @@ def test_non_transactional_backend_sends_only_after_commit(database, tmp_path):
 def test_rolled_back_transaction_sends_nothing_on_a_deferred_backend(database, tmp_path):
     queue = q.configure_queue(database, "memory://")
     out = tmp_path / "out.txt"
-    with pytest.raises(ZeroDivisionError):
-        with database.atomic():
-            q.submit(queue, queue.append_line, str(out), "never")
-            1 / 0  # noqa: B018 - abort the transaction
+    with pytest.raises(ZeroDivisionError), database.atomic():
+        q.submit(queue, queue.append_line, str(out), "never")
+        1 / 0  # noqa: B018 - abort the transaction
     with database.atomic():
         pass  # a later commit must not flush the aborted transaction's callbacks
     assert not out.exists()
@@ -106,11 +106,14 @@ def test_rolled_back_transaction_sends_nothing_on_a_deferred_backend(database, t
 def test_schema_upgrade_creates_the_queue_tables_in_the_application_database(tmp_path):
     from engine.store.db import connect
     from engine.store.migrations import upgrade
+
     database = connect(f"sqlite:///{tmp_path / 'app.db'}")
     upgrade(database)
     with database.connection_context():
         assert {"kv", "schedule", "task", "counter"} <= set(database.get_tables())
-        assert "event_open_lane" in {index.name for index in database.get_indexes("event")}  # step 6 replaced event_lane
+        assert "event_open_lane" in {
+            index.name for index in database.get_indexes("event")
+        }  # step 6 replaced event_lane
     database.close_all()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.settings import WorkerSettingError, WorkerSettings
+
+
 def test_defaults_follow_the_decisions():
     settings = WorkerSettings.from_env({})
     assert settings.event_retry_delays_s == (2, 4, 8, 16, 32)

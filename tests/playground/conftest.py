@@ -69,9 +69,22 @@ def _free_port() -> int:
 def server_url(examples_dir):
     """A real uvicorn serving the playground on 127.0.0.1, stopped after the module."""
     port = _free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.playground.conftest:playground_app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), EXAMPLES_ENV: str(examples_dir)})
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "tests.playground.conftest:playground_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), EXAMPLES_ENV: str(examples_dir)}
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_S
     try:

@@ -52,7 +52,9 @@ actions:
     amount: 1
 """
 
-EXAMPLE = BUNDLE + """\
+EXAMPLE = (
+    BUNDLE
+    + """\
 tests:
   - name: member buys cake
     event_timestamp: 2026-05-04T10:00:00Z
@@ -62,3 +64,4 @@ tests:
     expect:
       matched: [cake points]
 """
+)

@@ -76,8 +76,10 @@ def test_an_error_is_highlighted_in_its_pane(page, server_url):
     assert f"line {samples.BROKEN_LINE}" in page.text_content("#bundle-problems")
     assert page.get_attribute("#summary", "data-status") == "INPUT_ERROR"
     page.click("#bundle-problems li")  # puts the cursor on the problem
-    line_of_cursor = page.evaluate("() => { const a = document.activeElement; "
-                                   "return a.id + ':' + a.value.slice(0, a.selectionStart).split('\\n').length; }")
+    line_of_cursor = page.evaluate(
+        "() => { const a = document.activeElement; "
+        "return a.id + ':' + a.value.slice(0, a.selectionStart).split('\\n').length; }"
+    )
     assert line_of_cursor == f"bundle:{samples.BROKEN_LINE}"
     page.fill("#event", '{"event_timestamp": "2026-01-01T00:00:00Z",\n  "event_data": {oops}}')
     page.wait_for_selector("#event-marks mark.error-line[data-line='2']")

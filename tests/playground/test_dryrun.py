@@ -55,8 +55,12 @@ def _form(bundle=samples.BUNDLE, event=None, participant=samples.PARTICIPANT) ->
 
 
 def test_every_status_the_engine_has_comes_through():
-    run = dry_run(_form(bundle=EVERY_STATUS, event=json.dumps(
-        {"event_timestamp": "2026-05-04T10:00:00Z", "event_data": {"kind": "a"}})))
+    run = dry_run(
+        _form(
+            bundle=EVERY_STATUS,
+            event=json.dumps({"event_timestamp": "2026-05-04T10:00:00Z", "event_data": {"kind": "a"}}),
+        )
+    )
     # the loader's analysis sees that `stopper` ends every evaluation: a warning, the run goes on
     assert [(p.code, p.severity) for p in run.problems] == [("UNREACHABLE_RULE", "warning")]
     assert {o.rule: str(o.status) for o in run.result.rules} == {
@@ -117,11 +121,13 @@ def test_no_text_in_any_pane_makes_the_dry_run_raise(bundle, event, participant)
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
-    max_leaves=12,
-))
+@given(
+    data=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+        max_leaves=12,
+    )
+)
 def test_any_json_event_data_evaluates_or_is_reported(data):
     event = json.dumps({"event_timestamp": "2026-01-01T00:00:00Z", "event_data": {"item": data, "price": data}})
     run = dry_run(_form(event=event))

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -7,7 +7,7 @@ from playground.inputs import PANE_CHARS_MAX, PaneError, locate, parse_event, pa
 
 def test_event_pane_reads_timestamp_and_data():
     event = parse_event('{"event_timestamp": "2026-03-01T09:30:00+01:00", "event_data": {"amount": 12.5}}')
-    assert event.event_timestamp == datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    assert event.event_timestamp == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     assert event.event_data == {"amount": 12.5}
     assert event.received_at is None
 
@@ -61,7 +61,9 @@ def test_empty_participant_is_a_new_participant():
 
 
 def test_full_form_carries_recipient_and_program_state():
-    states = parse_participant("participant: {tags: [new]}\nrecipient: {external_id: ref-1}\nprogram:\n  wallet: {CASH: 100}\n")
+    states = parse_participant(
+        "participant: {tags: [new]}\nrecipient: {external_id: ref-1}\nprogram:\n  wallet: {CASH: 100}\n"
+    )
     assert states.participant.tags == ["new"]
     assert states.recipient.external_id == "ref-1"
     assert states.program.wallet == {"CASH": 100}

@@ -43,8 +43,9 @@ def stored(database):
     secret = _program("globex", "Globex secret", "secret")
     with database_proxy.connection_context():
         create_asset(orgs["acme"], cafe, b.Asset(symbol="POINTS", name="Points", scale=0))
-        rule = b.Rule(name="any purchase", condition="event.price > 0.0",
-                      actions=[b.Credit(asset_id="POINTS", amount="1")])
+        rule = b.Rule(
+            name="any purchase", condition="event.price > 0.0", actions=[b.Credit(asset_id="POINTS", amount="1")]
+        )
         create_rule(orgs["acme"], cafe, rule)
     return {"keys": keys, "orgs": orgs, "cafe": cafe, "secret": secret}
 
@@ -90,8 +91,9 @@ def test_picker_lists_programs_for_the_key_and_opens_one_that_runs(client, store
 def test_picker_needs_a_valid_key_and_hides_other_organisations(client, stored):
     assert client.get("/playground/programs").status_code == 401
     assert client.get("/playground/programs", headers={"X-API-Key": "sk_wrong"}).status_code == 401
-    response = client.get("/playground/programs/open", params={"id": stored["secret"]},
-                          headers={"X-API-Key": stored["keys"]["acme"]})
+    response = client.get(
+        "/playground/programs/open", params={"id": stored["secret"]}, headers={"X-API-Key": stored["keys"]["acme"]}
+    )
     assert response.headers["hx-retarget"] == "#message"
     assert "not found" in response.text and "Globex" not in response.text
 

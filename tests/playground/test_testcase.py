@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
@@ -12,7 +12,7 @@ from engine.model.state import Balance, CounterState, EntityState, ProgramState,
 from playground.inputs import PlaygroundEvent, StatePane
 from playground.testcase import AppendError, append_test_case, build_test_case, expectation_of, render_test_case
 
-WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ME = ResolvedTarget(type="PARTICIPANT", role="participant")
 
 
@@ -27,7 +27,9 @@ def _result(**changes) -> EvaluationResult:
         ],
         actions=[
             ResolvedAction(rule="base points", index=0, type="CREDIT", target=ME, asset="POINTS", amount=Decimal("5")),
-            ResolvedAction(rule="base points", index=1, type="CREDIT", target=ME, asset="POINTS", amount=Decimal("2.5")),
+            ResolvedAction(
+                rule="base points", index=1, type="CREDIT", target=ME, asset="POINTS", amount=Decimal("2.5")
+            ),
             ResolvedAction(rule="base points", index=2, type="DEBIT", target=ME, asset="STAMPS", amount=Decimal("1")),
             ResolvedAction(rule="base points", index=3, type="TAG", target=ME, tag="buyer"),
         ],

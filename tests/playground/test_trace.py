@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from dsl.values import Optional, UInt
@@ -47,7 +47,7 @@ def test_values_are_written_as_cel_literals():
     assert format_value("it's") == "'it\\'s'"
     assert format_value(b"ab") == "b'ab'"
     assert format_value({"k": [1.0, None]}) == "{'k': [1.0, null]}"
-    assert format_value(datetime(2026, 1, 1, tzinfo=timezone.utc)) == "timestamp('2026-01-01T00:00:00Z')"
+    assert format_value(datetime(2026, 1, 1, tzinfo=UTC)) == "timestamp('2026-01-01T00:00:00Z')"
     assert format_value(timedelta(hours=1)) == "duration('3600s')"
     assert format_value(Optional.of(1)) == "optional.of(1)"
     assert format_value(Optional.none()) == "optional.none()"

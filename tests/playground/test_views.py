@@ -32,8 +32,19 @@ def test_page_has_the_panes_the_buttons_and_the_vendored_htmx(client, examples_d
     response = client.get("/playground")
     assert response.status_code == 200
     html = response.text
-    for element_id in ("bundle", "event", "participant", "run", "result", "example", "save-test", "api-key",
-                       "load-programs", "programs", "share"):
+    for element_id in (
+        "bundle",
+        "event",
+        "participant",
+        "run",
+        "result",
+        "example",
+        "save-test",
+        "api-key",
+        "load-programs",
+        "programs",
+        "share",
+    ):
         assert len(select(html, id=element_id)) == 1, element_id
     assert one(html, "script", src="/playground/static/htmx-2.0.11.min.js")
     assert one(html, "form", id="playground").attrs["hx-post"] == "/playground/run"
@@ -136,8 +147,12 @@ def test_pasted_markup_is_escaped_never_rendered(client):
 
 
 def test_save_as_test_case_renders_a_block_that_reads_back(client):
-    form = {"bundle": samples.BUNDLE, "event": samples.event("cake"), "participant": samples.PARTICIPANT,
-            "name": "cake for a member"}
+    form = {
+        "bundle": samples.BUNDLE,
+        "event": samples.event("cake"),
+        "participant": samples.PARTICIPANT,
+        "name": "cake for a member",
+    }
     html = client.post("/playground/test-case", data=form).text
     block = one(html, "textarea", id="testcase-yaml").text
     [case] = msgspec.convert(yaml.safe_load(block), list[BundleTestCase])
@@ -175,6 +190,7 @@ def test_result_partial_snapshot(client, snapshot):
 def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
     from api.app import create_app
     from engine.store.db import connect
+
     database = connect(f"sqlite:///{tmp_path / 'api.db'}")
     app = create_app(database, route_handlers=[playground.router], configure_queue_for_app=False)
     with TestClient(app=app) as api:
@@ -189,10 +205,15 @@ def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
 def test_a_saved_test_case_passes_accrual_test_on_the_bundle(client):
     """What was tried becomes a case `accrual test` checks: saved, appended, and run by the same
     test runner CI uses, it passes."""
-    from engine.rules.loader import load_bundle_text
     from engine.evaluator.cases import run_test_cases
-    form = {"bundle": samples.BUNDLE, "event": samples.event("cake", 4.5), "participant": samples.PARTICIPANT,
-            "name": "member buys cake"}
+    from engine.rules.loader import load_bundle_text
+
+    form = {
+        "bundle": samples.BUNDLE,
+        "event": samples.event("cake", 4.5),
+        "participant": samples.PARTICIPANT,
+        "name": "member buys cake",
+    }
     block = one(client.post("/playground/test-case", data=form).text, "textarea", id="testcase-yaml").text
     appended = client.post("/playground/append-test-case", data={"bundle": samples.BUNDLE, "block": block})
     bundle = one(appended.text, "textarea", id="bundle").text
@@ -204,8 +225,9 @@ def test_a_saved_test_case_passes_accrual_test_on_the_bundle(client):
 
 @pytest.mark.parametrize("name", example_names())
 def test_every_shipped_example_opens_runs_and_saves_a_passing_case(name):
-    from engine.rules.loader import load_bundle_text
     from engine.evaluator.cases import run_test_case
+    from engine.rules.loader import load_bundle_text
+
     with TestClient(app=Litestar(route_handlers=[playground.router])) as shipped:
         panes = shipped.get("/playground/example", params={"name": name}).text
         form = {pane: one(panes, "textarea", id=pane).text for pane in ("bundle", "event", "participant")}

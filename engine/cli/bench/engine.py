@@ -16,17 +16,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
 
-from engine.model.bundle import Bundle
 from engine.evaluator.evaluate import evaluate_event
-from engine.rules.program import CompiledProgram, compile_program
+from engine.model.bundle import Bundle
 from engine.model.state import Balance, CounterState, EntityState, EventInput
+from engine.rules.program import CompiledProgram, compile_program
+
 SIZES = (10, 100, 1000)
-_T0 = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
+_T0 = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,24 +45,43 @@ class Row:
 def build_bundle(rule_count: int) -> Bundle:
     """A program of `rule_count` rules of which five can match a purchase."""
     rules = [
-        _rule("purchase_points", 'event.type == "purchase" && event.amount > 10.0',
-              [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"},
-               {"type": "COUNTER", "key": "spend", "value": "event.amount"}]),
-        _rule("big_basket", 'event.type == "purchase" && event.items.exists(i, i.price > 50.0)',
-              [{"type": "TAG", "tag": "big_basket"}]),
-        _rule("vip_bonus", '"vip" in participant.tags && event.amount >= 20.0',
-              [{"type": "CREDIT", "asset_id": "PTS", "amount": "round(event.amount * 0.5, 0)"}]),
-        _rule("frequent", 'get(participant.counters, "visits", 0.0) >= 10.0',
-              [{"type": "COUNTER", "key": "visits", "value": 1}]),
-        _rule("country", 'participant.attributes.country == "DE" && event.channel == "app"',
-              [{"type": "SET_ATTRIBUTE", "key": "last_channel", "value": "app"}]),
+        _rule(
+            "purchase_points",
+            'event.type == "purchase" && event.amount > 10.0',
+            [
+                {"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"},
+                {"type": "COUNTER", "key": "spend", "value": "event.amount"},
+            ],
+        ),
+        _rule(
+            "big_basket",
+            'event.type == "purchase" && event.items.exists(i, i.price > 50.0)',
+            [{"type": "TAG", "tag": "big_basket"}],
+        ),
+        _rule(
+            "vip_bonus",
+            '"vip" in participant.tags && event.amount >= 20.0',
+            [{"type": "CREDIT", "asset_id": "PTS", "amount": "round(event.amount * 0.5, 0)"}],
+        ),
+        _rule(
+            "frequent",
+            'get(participant.counters, "visits", 0.0) >= 10.0',
+            [{"type": "COUNTER", "key": "visits", "value": 1}],
+        ),
+        _rule(
+            "country",
+            'participant.attributes.country == "DE" && event.channel == "app"',
+            [{"type": "SET_ATTRIBUTE", "key": "last_channel", "value": "app"}],
+        ),
     ]
     for index in range(max(0, rule_count - len(rules))):
-        rules.append(_rule(
-            f"campaign_{index:04d}",
-            f'event.type == "campaign_{index % 250:03d}" && event.amount > {index % 40}.0',
-            [{"type": "CREDIT", "asset_id": "PTS", "amount": index % 7 + 1}],
-        ))
+        rules.append(
+            _rule(
+                f"campaign_{index:04d}",
+                f'event.type == "campaign_{index % 250:03d}" && event.amount > {index % 40}.0',
+                [{"type": "CREDIT", "asset_id": "PTS", "amount": index % 7 + 1}],
+            )
+        )
     data = {
         "program": {"key": "bench", "name": "Benchmark"},
         "assets": [{"symbol": "PTS", "name": "Points", "scale": 0}],
@@ -76,9 +96,7 @@ def _rule(name: str, condition: str, actions: list[dict]) -> dict:
 
 def without_index(program: CompiledProgram) -> CompiledProgram:
     """The same program with every rule unguarded, so each condition is evaluated."""
-    return dataclasses.replace(
-        program, index={}, indexed={}, unguarded=tuple(range(len(program.rules)))
-    )
+    return dataclasses.replace(program, index={}, indexed={}, unguarded=tuple(range(len(program.rules))))
 
 
 def sample_events(count: int) -> list[EventInput]:
@@ -124,16 +142,15 @@ def measure(sizes=SIZES, events: int = 400, repeats: int = 5) -> list[Row]:
     for size in sizes:
         program = compile_program(build_bundle(size))
         full = without_index(program)
-        matched = sum(
-            outcome.status == "MATCHED"
-            for outcome in evaluate_event(program, sample[0], participant).rules
+        matched = sum(outcome.status == "MATCHED" for outcome in evaluate_event(program, sample[0], participant).rules)
+        rows.append(
+            Row(
+                rules=size,
+                indexed_us=_time_per_event(program, sample, participant, repeats),
+                full_us=_time_per_event(full, sample, participant, repeats),
+                matched=matched,
+            )
         )
-        rows.append(Row(
-            rules=size,
-            indexed_us=_time_per_event(program, sample, participant, repeats),
-            full_us=_time_per_event(full, sample, participant, repeats),
-            matched=matched,
-        ))
     return rows
 
 

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dsl import compile_expression
@@ -46,10 +46,10 @@ BINDINGS: dict[str, Any] = {
     },
     "recipient": None,
     "program": {"tags": [], "counters": {}, "attributes": {}},
-    "now": datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc),
+    "now": datetime(2026, 11, 26, 12, 0, tzinfo=UTC),
 }
 
-_LAUNCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_LAUNCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 # (expression, the same computation written by hand)
 CASES: list[tuple[str, Callable[[Mapping[str, Any]], Any]]] = [

@@ -77,9 +77,13 @@ async def _load(url: str, key: str, program_id: str, mode: str, requests: int, c
                 response = await client.get("/v1/health")
                 ok = response.status_code == 200
             else:
-                body = {"program_id": program_id, "external_id": f"user_{n % 1000}",
-                        "idempotency_key": f"{run_id}-{n}", "event_timestamp": "2026-01-01T12:00:00Z",
-                        "event_data": {"type": "purchase", "amount": 12.5, "sku": f"sku_{n % 50}"}}
+                body = {
+                    "program_id": program_id,
+                    "external_id": f"user_{n % 1000}",
+                    "idempotency_key": f"{run_id}-{n}",
+                    "event_timestamp": "2026-01-01T12:00:00Z",
+                    "event_data": {"type": "purchase", "amount": 12.5, "sku": f"sku_{n % 50}"},
+                }
                 response = await client.post("/v1/events", json=body, headers={"X-API-Key": key})
                 ok = response.status_code == 202
             latencies.append((time.perf_counter() - started) * 1000)
@@ -90,8 +94,14 @@ async def _load(url: str, key: str, program_id: str, mode: str, requests: int, c
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         seconds = time.perf_counter() - started
     latencies.sort()
-    return LoadResult(mode=mode, requests=requests, errors=errors, seconds=seconds,
-                      p50_ms=_percentile(latencies, 0.50), p99_ms=_percentile(latencies, 0.99))
+    return LoadResult(
+        mode=mode,
+        requests=requests,
+        errors=errors,
+        seconds=seconds,
+        p50_ms=_percentile(latencies, 0.50),
+        p99_ms=_percentile(latencies, 0.99),
+    )
 
 
 def free_port() -> int:
@@ -107,6 +117,7 @@ def prepare(database_url: str) -> tuple[str, str]:
     from engine.store.db import connect, database_proxy
     from engine.store.migrations import upgrade
     from engine.store.models import Organisation, Program
+
     db = connect(database_url)
     upgrade(db)
     create_queue_tables(db)
@@ -133,13 +144,24 @@ def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 90) -> No
 
 def _run_client(url: str, key: str, program_id: str, mode: str, requests: int, concurrency: int) -> LoadResult:
     """The load generator in its own process; it prints one JSON line."""
-    command = [sys.executable, "-m", "engine.cli.bench.ingest", url, key, program_id, mode, str(requests), str(concurrency)]
+    command = [
+        sys.executable,
+        "-m",
+        "engine.cli.bench.ingest",
+        url,
+        key,
+        program_id,
+        mode,
+        str(requests),
+        str(concurrency),
+    ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return LoadResult(**json.loads(output.strip().splitlines()[-1]))
 
 
-def measure(*, requests: int = 3000, concurrency: int = 32, workers: int = 1, warmup: int = 200,
-            rounds: int = 3) -> Report:
+def measure(
+    *, requests: int = 3000, concurrency: int = 32, workers: int = 1, warmup: int = 200, rounds: int = 3
+) -> Report:
     """Start a server, load `/v1/health` and `/v1/events` in alternating rounds, stop the server;
     the best round of each (alternating rounds keep a busy machine from favouring one endpoint)."""
     with tempfile.TemporaryDirectory(prefix="accrual-bench-") as directory:
@@ -148,8 +170,22 @@ def measure(*, requests: int = 3000, concurrency: int = 32, workers: int = 1, wa
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": "sql"}
-        command = [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         server = subprocess.Popen(command, env=env)
         try:
             wait_ready(url, server)
@@ -171,12 +207,16 @@ def measure(*, requests: int = 3000, concurrency: int = 32, workers: int = 1, wa
 
 
 def format_report(report: Report) -> list[str]:
-    lines = [f"uvicorn workers: {report.workers}, client concurrency: {report.concurrency}, "
-             f"best of {report.rounds} alternating rounds",
-             f"{'endpoint':<18}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"]
+    lines = [
+        f"uvicorn workers: {report.workers}, client concurrency: {report.concurrency}, "
+        f"best of {report.rounds} alternating rounds",
+        f"{'endpoint':<18}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}",
+    ]
     for name, result in (("GET /v1/health", report.health), ("POST /v1/events", report.events)):
-        lines.append(f"{name:<18}{result.requests:>9}{result.errors:>8}{result.per_second:>10.0f}"
-                     f"{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}")
+        lines.append(
+            f"{name:<18}{result.requests:>9}{result.errors:>8}{result.per_second:>10.0f}"
+            f"{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}"
+        )
     lines.append(f"ingest / health throughput: {report.ratio:.0%}")
     return lines
 

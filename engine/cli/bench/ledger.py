@@ -23,10 +23,10 @@ from engine.model.state import EntityState, ProgramState
 from engine.store.catalog import create_rule
 from engine.store.db import connect, new_id, write_transaction
 from engine.store.effects import post_event_effects
-from engine.store.migrations import upgrade
-from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
-from engine.store.models import EventRecord
 from engine.store.ledger.verify import verify
+from engine.store.migrations import upgrade
+from engine.store.models import Asset, EventRecord, Organisation, Participant, Program, ProgramAsset
+
 PARTICIPANTS = 100
 BENCH_SCHEMA = "accrual_bench"
 
@@ -56,12 +56,16 @@ def measure(events: int, postgres_url: str | None = None) -> list[Figure]:
 
 
 def render(figures: list[Figure]) -> list[str]:
-    lines = [f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
-             f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"]
+    lines = [
+        f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
+        f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"
+    ]
     for f in figures:
-        lines.append(f"{f.backend:<10} {f.events:>7} {f.events_per_second:>10,.0f} {f.raw_per_second:>18,.0f} "
-                     f"{f.ratio:>6.2f} {f.statements:>10} {f.raw_same_count_per_second:>18,.0f}  "
-                     f"{'ok' if f.verified else 'MISMATCH'}")
+        lines.append(
+            f"{f.backend:<10} {f.events:>7} {f.events_per_second:>10,.0f} {f.raw_per_second:>18,.0f} "
+            f"{f.ratio:>6.2f} {f.statements:>10} {f.raw_same_count_per_second:>18,.0f}  "
+            f"{'ok' if f.verified else 'MISMATCH'}"
+        )
     lines.append("typical event: 1 CREDIT + 1 COUNTER + 1 TAG, one transaction each; raw: transactions of one")
     lines.append("one-row INSERT, and of as many one-row INSERTs as posting an event runs statements (N)")
     return lines
@@ -145,32 +149,64 @@ def _prepare(count: int):
     program = Program.create(organisation=org, key="bench", name="Bench")
     asset = Asset.create(organisation=org, symbol="PTS", name="Points", scale=2)
     ProgramAsset.create(program=program, asset=asset)
-    rule = create_rule(org.id, program.id, b.Rule(name="earn", condition="true", actions=[
-        b.Credit(asset_id="PTS", amount="10"), b.Counter(key="purchases", value=1), b.Tag(tag="buyer")]))
+    rule = create_rule(
+        org.id,
+        program.id,
+        b.Rule(
+            name="earn",
+            condition="true",
+            actions=[b.Credit(asset_id="PTS", amount="10"), b.Counter(key="purchases", value=1), b.Tag(tag="buyer")],
+        ),
+    )
     people = [Participant.create(organisation=org, external_id=f"p{n}") for n in range(PARTICIPANTS)]
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     # Participants in turn; the last event (the one whose statements are counted) is the first
     # participant's again, so it meets existing accounts, counter and tag however few events ran.
     owners = [people[n % PARTICIPANTS] for n in range(count - 1)] + [people[0]]
-    rows = [{"id": new_id(), "organisation": org.id, "program": program.id, "participant": owners[n].id,
-             "idempotency_key": f"e{n}", "payload_hash": "0" * 64, "event_data": {"type": "purchase"},
-             "event_timestamp": moment} for n in range(count)]
+    rows = [
+        {
+            "id": new_id(),
+            "organisation": org.id,
+            "program": program.id,
+            "participant": owners[n].id,
+            "idempotency_key": f"e{n}",
+            "payload_hash": "0" * 64,
+            "event_data": {"type": "purchase"},
+            "event_timestamp": moment,
+        }
+        for n in range(count)
+    ]
     with write_transaction():
         for start in range(0, count, 200):
-            EventRecord.insert_many(rows[start:start + 200]).execute()
+            EventRecord.insert_many(rows[start : start + 200]).execute()
     return [row["id"] for row in rows], rule, people
 
 
 def _typical_result(rule, person) -> EvaluationResult:
     target = ResolvedTarget(type="PARTICIPANT", role="participant")
     actions = [
-        ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="PTS", amount=Decimal("10.00"),
-                       bucket="AVAILABLE"),
+        ResolvedAction(
+            rule=rule.name,
+            index=0,
+            type="CREDIT",
+            target=target,
+            asset="PTS",
+            amount=Decimal("10.00"),
+            bucket="AVAILABLE",
+        ),
         ResolvedAction(rule=rule.name, index=1, type="COUNTER", target=target, key="purchases", value="1"),
         ResolvedAction(rule=rule.name, index=2, type="TAG", target=target, tag="buyer"),
     ]
-    outcome = RuleOutcome(rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id,
-                          rule_version=rule.version, actions=actions)
-    return EvaluationResult(status="COMPLETED", evaluated_at=datetime(2026, 1, 1, tzinfo=UTC), rules=[outcome],
-                            actions=actions, state_changes=[], budget_uses=[],
-                            participant=EntityState(id=person.id), program=ProgramState())
+    outcome = RuleOutcome(
+        rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id, rule_version=rule.version, actions=actions
+    )
+    return EvaluationResult(
+        status="COMPLETED",
+        evaluated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        rules=[outcome],
+        actions=actions,
+        state_changes=[],
+        budget_uses=[],
+        participant=EntityState(id=person.id),
+        program=ProgramState(),
+    )

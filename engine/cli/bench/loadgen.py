@@ -35,13 +35,21 @@ class Response:
         return msgspec.json.decode(self.content)
 
 
-async def post_json_all(base_url: str, path: str, bodies: list[Any], *, headers: dict[str, str] | None = None,
-                        concurrency: int = 16, timeout_s: float = 30) -> list[Response]:
+async def post_json_all(
+    base_url: str,
+    path: str,
+    bodies: list[Any],
+    *,
+    headers: dict[str, str] | None = None,
+    concurrency: int = 16,
+    timeout_s: float = 30,
+) -> list[Response]:
     """POST each body (as JSON) to `base_url + path` over `concurrency` connections; the
     responses come back in the order of `bodies`."""
     target = urlsplit(base_url)
-    head = (f"POST {path} HTTP/1.1\r\nHost: {target.netloc}\r\nContent-Type: application/json\r\n"
-            + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items()))
+    head = f"POST {path} HTTP/1.1\r\nHost: {target.netloc}\r\nContent-Type: application/json\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in (headers or {}).items()
+    )
     results: list[Response | None] = [None] * len(bodies)
     pending = iter(range(len(bodies)))
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from engine.cli.bench.ingest import free_port, prepare, wait_ready
 from engine.cli.bench.loadgen import Response, post_json_all
+
 RULES = 10
 WORKER_ENV = {  # fast recovery for tests and benchmarks; production keeps the defaults
     "ACCRUAL_EVENT_LEASE_S": "3",
@@ -46,14 +47,21 @@ def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
     from engine.store.catalog import create_asset, create_rule
     from engine.store.db import connect
     from engine.store.models import Program
+
     db = connect(database_url)
     with db.connection_context():
         organisation_id = Program.get_by_id(program_id).organisation_id
         create_asset(organisation_id, program_id, b.Asset(symbol="PTS", name="Points", scale=0))
         for i in range(rules):
-            create_rule(organisation_id, program_id, b.Rule(
-                name=f"tier_{i}", condition=f"event.type == 'purchase' && event.amount > {float(i)}",
-                actions=[b.Credit(asset_id="PTS", amount="1")]))
+            create_rule(
+                organisation_id,
+                program_id,
+                b.Rule(
+                    name=f"tier_{i}",
+                    condition=f"event.type == 'purchase' && event.amount > {float(i)}",
+                    actions=[b.Credit(asset_id="PTS", amount="1")],
+                ),
+            )
     db.close()
 
 
@@ -78,9 +86,23 @@ class System:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.api = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            env=self._env(), stdout=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:app_from_env",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=self._env(),
+            stdout=subprocess.DEVNULL,
+        )
         try:
             wait_ready(self.url, self.api, timeout_s=120)  # a loaded machine starts uvicorn slowly
         except BaseException:
@@ -107,8 +129,7 @@ class System:
         accrual = Path(sys.executable).with_name("accrual")
         command = [str(accrual), "worker", "-w", str(threads), "--poll-max", "0.1"]
         if log is None:
-            process = subprocess.Popen(command, env=self._env(), stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, env=self._env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         else:
             with open(log, "ab") as output:  # the child keeps its own descriptor
                 process = subprocess.Popen(command, env=self._env(), stdout=output, stderr=subprocess.STDOUT)
@@ -120,14 +141,20 @@ class System:
         return process.wait(timeout=timeout_s)
 
     def post_events(self, bodies: list[dict], concurrency: int = 16) -> list[Response]:
-        return asyncio.run(post_json_all(self.url, "/v1/events", bodies, headers={"X-API-Key": self.key},
-                                         concurrency=concurrency))
+        return asyncio.run(
+            post_json_all(self.url, "/v1/events", bodies, headers={"X-API-Key": self.key}, concurrency=concurrency)
+        )
 
-    def event_body(self, n: int, *, participant: str, amount: float = 5.0, key: str | None = None,
-                   timestamp: str | None = None) -> dict:
-        return {"program_id": self.program_id, "external_id": participant,
-                "idempotency_key": key or f"k-{n}", "event_timestamp": timestamp or "2026-01-01T12:00:00Z",
-                "event_data": {"type": "purchase", "amount": amount, "n": n}}
+    def event_body(
+        self, n: int, *, participant: str, amount: float = 5.0, key: str | None = None, timestamp: str | None = None
+    ) -> dict:
+        return {
+            "program_id": self.program_id,
+            "external_id": participant,
+            "idempotency_key": key or f"k-{n}",
+            "event_timestamp": timestamp or "2026-01-01T12:00:00Z",
+            "event_data": {"type": "purchase", "amount": amount, "n": n},
+        }
 
 
 def count_statuses(database_url: str) -> dict[str, int]:
@@ -171,8 +198,10 @@ class Report:
 def _bodies(system: System, events: int) -> list[dict]:
     """`events` events over 200 participants, amounts 0-11 (so 0 to 10 of the rules credit)."""
     run_id = uuid.uuid4().hex[:8]
-    return [system.event_body(n, participant=f"user_{n % 200}", amount=float(n % 12), key=f"{run_id}-{n}")
-            for n in range(events)]
+    return [
+        system.event_body(n, participant=f"user_{n % 200}", amount=float(n % 12), key=f"{run_id}-{n}")
+        for n in range(events)
+    ]
 
 
 def _post_all(system: System, bodies: list[dict]) -> None:
@@ -200,6 +229,7 @@ def count_open(database_url: str) -> int:
     import sqlite3
 
     from engine.store.models import OPEN_EVENTS
+
     path = database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path, timeout=30) as conn:
         return conn.execute(f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}").fetchone()[0]
@@ -215,6 +245,7 @@ def _settle(system: System, quiet_s: float = 2.0) -> None:
 def _trivial_rate(system: System, tasks: int) -> float:
     from engine.queue import configure_queue, reset_queue, submit
     from engine.store.db import connect
+
     out = system.directory / f"trivial-{uuid.uuid4().hex[:6]}.txt"
     db = connect(system.database_url)
     queue = configure_queue(db, "sql")
@@ -245,6 +276,7 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
     from engine.store.db import connect
     from engine.store.lanes import Lane
     from engine.worker.processor import drain_lane
+
     with tempfile.TemporaryDirectory(prefix="accrual-processing-") as directory:
         with System(Path(directory), rules=rules) as system:
             _post_all(system, _bodies(system, events))
@@ -253,8 +285,12 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
         queue = configure_queue(db, "sql")
         try:
             with db.connection_context():
-                lanes = [Lane(organisation_id, external_id, None) for organisation_id, external_id in fastsql.rows(
-                    "SELECT DISTINCT organisation_id, external_id FROM event", [], (str, str))]
+                lanes = [
+                    Lane(organisation_id, external_id, None)
+                    for organisation_id, external_id in fastsql.rows(
+                        "SELECT DISTINCT organisation_id, external_id FROM event", [], (str, str)
+                    )
+                ]
                 started = time.perf_counter()
                 done = sum(drain_lane(lane, queue.settings) for lane in lanes)
                 elapsed = time.perf_counter() - started
@@ -268,16 +304,19 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
     return events / elapsed
 
 
-def measure(*, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rules: int = RULES,
-            alone: bool = True) -> Report:
+def measure(
+    *, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rules: int = RULES, alone: bool = True
+) -> Report:
     """For each worker count: a fresh system, a warm-up, then the trivial figure, the pipeline and
     the trivial figure again, each on a settled system. The reference is the better trivial
     figure, so the ratio is never flattered by a reference taken while the system was busy.
     `alone`: also the processing without HTTP and queue (`processing_rate`)."""
     runs = []
     for workers in worker_counts:
-        with tempfile.TemporaryDirectory(prefix="accrual-pipeline-") as directory, \
-                System(Path(directory), rules=rules) as system:
+        with (
+            tempfile.TemporaryDirectory(prefix="accrual-pipeline-") as directory,
+            System(Path(directory), rules=rules) as system,
+        ):
             for _ in range(workers):
                 system.start_worker()
             _pipeline_rate(system, min(200, events))  # warm-up: imports, compiled program cache, pools
@@ -288,22 +327,34 @@ def measure(*, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rule
             pipeline = _pipeline_rate(system, events)
             _settle(system)
             trivial_after = _trivial_rate(system, events)
-            runs.append(Run(workers=workers, events=events, events_per_s=pipeline, trivial_tasks=events,
-                            trivial_per_s=max(trivial_before, trivial_after)))
+            runs.append(
+                Run(
+                    workers=workers,
+                    events=events,
+                    events_per_s=pipeline,
+                    trivial_tasks=events,
+                    trivial_per_s=max(trivial_before, trivial_after),
+                )
+            )
     return Report(rules=rules, runs=runs, processing_per_s=processing_rate(events, rules) if alone else None)
 
 
 def render(report: Report) -> list[str]:
-    lines = [f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
-             "2 threads per worker process",
-             f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}"]
+    lines = [
+        f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
+        "2 threads per worker process",
+        f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}",
+    ]
     for run in report.runs:
-        lines.append(f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}"
-                     f"{run.ratio:>8.0%}")
+        lines.append(
+            f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}{run.ratio:>8.0%}"
+        )
     lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue, the better")
     lines.append("of two runs (before and after the pipeline), each on a settled system")
     if report.processing_per_s is not None and report.runs:
         best = max(run.trivial_per_s for run in report.runs)
-        lines.append(f"processing alone (a backlog drained in one thread, no HTTP, no queue): "
-                     f"{report.processing_per_s:.0f} events/s, {report.processing_per_s / best:.0%} of the best trivial rate")
+        lines.append(
+            f"processing alone (a backlog drained in one thread, no HTTP, no queue): "
+            f"{report.processing_per_s:.0f} events/s, {report.processing_per_s / best:.0%} of the best trivial rate"
+        )
     return lines

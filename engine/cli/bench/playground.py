@@ -38,6 +38,7 @@ from engine.cli.bench.engine import build_bundle, sample_events, sample_particip
 from engine.evaluator.evaluate import evaluate_event
 from engine.rules.expression_cache import expression_cache
 from engine.rules.loader import load_bundle_text
+
 RULES = 100
 RUNS = 200
 TARGET_MS = 50.0
@@ -130,6 +131,7 @@ def measure(rules: int = RULES, runs: int = RUNS) -> Report:
     import playground
     from api.app import create_app
     from engine.store.db import connect
+
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     form = panes(rules)
     loaded = load_bundle_text(form["bundle"], "bench.yaml")
@@ -160,8 +162,9 @@ def measure(rules: int = RULES, runs: int = RUNS) -> Report:
             )
         database.close()
     bare = _time(lambda: evaluate_event(loaded.program, event, participant, trace=True), runs)
-    return Report(rules=rules, runs=runs, warm=warm, edited=edited, cold=cold, bare=bare,
-                  compiled_per_edit=compiled_per_edit)
+    return Report(
+        rules=rules, runs=runs, warm=warm, edited=edited, cold=cold, bare=bare, compiled_per_edit=compiled_per_edit
+    )
 
 
 def render(report: Report) -> list[str]:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from engine.model.state import Balance
 from engine.store import statements as fastsql
 from engine.store.db import is_postgres, new_id, utcnow
-from engine.store.models import Asset
-from engine.store.models import AVAILABLE, BUCKETS, DEFERRED, HELD, Account
+from engine.store.models import AVAILABLE, BUCKETS, DEFERRED, HELD, Account, Asset
+
 AccountKey = tuple[str, str, str, str, str]  # entity_type, entity_id, program_scope, asset_id, bucket
 _KEY_CLAUSE = "entity_type = {p} AND entity_id = {p} AND program_scope = {p} AND asset_id = {p} AND bucket = {p}"
 
@@ -63,25 +63,42 @@ class AccountBook:
 
     def _create(self, key: AccountKey) -> Account:
         entity_type, entity_id, program_scope, asset_id, bucket = key
-        fastsql.insert(Account, [{
-            "id": new_id(), "organisation": self.organisation_id, "entity_type": entity_type, "entity_id": entity_id,
-            "program_scope": program_scope, "asset": asset_id, "bucket": bucket, "balance": Decimal(0),
-            "created_at": utcnow(), "updated_at": utcnow(),
-        }], ignore_conflicts=True)
+        fastsql.insert(
+            Account,
+            [
+                {
+                    "id": new_id(),
+                    "organisation": self.organisation_id,
+                    "entity_type": entity_type,
+                    "entity_id": entity_id,
+                    "program_scope": program_scope,
+                    "asset": asset_id,
+                    "bucket": bucket,
+                    "balance": Decimal(0),
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+            ],
+            ignore_conflicts=True,
+        )
         account = self._load(key)
         if account is None:  # pragma: no cover - the insert above guarantees the row
             raise RuntimeError(f"account {key} vanished after its insert")
         return account
 
 
-def balances_of(entity_type: str, entity_id: str, asset_ids: list[str] | None = None, program_scope: str = "") -> dict[str, Balance]:
+def balances_of(
+    entity_type: str, entity_id: str, asset_ids: list[str] | None = None, program_scope: str = ""
+) -> dict[str, Balance]:
     """Balances of one entity by asset id (no locks; for reads and for the engine's context).
 
     >>> balances_of("PARTICIPANT", participant.id)[asset.id].available
     Decimal('100.00')
     """
     query = Account.select(Account.asset, Account.bucket, Account.balance).where(
-        (Account.entity_type == entity_type) & (Account.entity_id == entity_id) & (Account.program_scope == program_scope)
+        (Account.entity_type == entity_type)
+        & (Account.entity_id == entity_id)
+        & (Account.program_scope == program_scope)
     )
     if asset_ids is not None:
         query = query.where(Account.asset.in_(asset_ids))

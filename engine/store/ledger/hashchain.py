@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.store.fields import canonical_decimal
+
 GENESIS = "0" * 64
 
 
@@ -85,16 +86,30 @@ def new_entry_document(entry: dict[str, Any], postings: list[dict[str, Any]]) ->
     -> value, foreign keys as ids), without building model instances. Postings are in position
     order already (the ledger numbers them as it builds them)."""
     return {
-        "id": entry["id"], "organisation_id": entry["organisation"], "sequence": entry["sequence"],
-        "program_id": entry["program"], "action_type": entry["action_type"], "description": entry["description"],
-        "event_id": entry["event_id"], "rule_id": entry["rule_id"], "rule_version": entry["rule_version"],
-        "reference_id": entry["reference_id"], "created_by_api_key_id": entry["created_by_api_key_id"],
+        "id": entry["id"],
+        "organisation_id": entry["organisation"],
+        "sequence": entry["sequence"],
+        "program_id": entry["program"],
+        "action_type": entry["action_type"],
+        "description": entry["description"],
+        "event_id": entry["event_id"],
+        "rule_id": entry["rule_id"],
+        "rule_version": entry["rule_version"],
+        "reference_id": entry["reference_id"],
+        "created_by_api_key_id": entry["created_by_api_key_id"],
         # Written as `canonical_json` would write them, so encoding needs no per-value callback.
-        "created_at": rfc3339(entry["created_at"]), "prev_hash": entry["prev_hash"],
+        "created_at": rfc3339(entry["created_at"]),
+        "prev_hash": entry["prev_hash"],
         "postings": [
-            {"position": posting["position"], "account_id": posting["account"], "entity_type": posting["entity_type"],
-             "entity_id": posting["entity_id"], "asset_symbol": posting["asset_symbol"], "bucket": posting["bucket"],
-             "amount": canonical_decimal(posting["amount"])}
+            {
+                "position": posting["position"],
+                "account_id": posting["account"],
+                "entity_type": posting["entity_type"],
+                "entity_id": posting["entity_id"],
+                "asset_symbol": posting["asset_symbol"],
+                "bucket": posting["bucket"],
+                "amount": canonical_decimal(posting["amount"]),
+            }
             for posting in postings
         ],
     }

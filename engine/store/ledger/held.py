@@ -21,8 +21,8 @@ from decimal import Decimal
 
 from engine.store import statements as fastsql
 from engine.store.db import database_proxy, new_id, utcnow
-from engine.store.models import PARTICIPANT
-from engine.store.models import HELD, HeldReference
+from engine.store.models import HELD, PARTICIPANT, HeldReference
+
 Key = tuple[str, str]  # (HELD account id, reference id)
 
 
@@ -45,16 +45,25 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
     accounts = sorted({account_id for account_id, _ in deltas})
     references = sorted({reference_id for _, reference_id in deltas})
     where = f"account_id IN ({fastsql.marks(len(accounts))}) AND reference_id IN ({fastsql.marks(len(references))})"
-    stored = {(row.account_id, row.reference_id): row
-              for row in fastsql.fetch(HeldReference, where, [*accounts, *references], for_update=True)}
+    stored = {
+        (row.account_id, row.reference_id): row
+        for row in fastsql.fetch(HeldReference, where, [*accounts, *references], for_update=True)
+    }
     now = utcnow()
     inserts, deletes = [], []
     for (account_id, reference_id), delta in sorted(deltas.items()):
         row = stored.get((account_id, reference_id))
         amount = (row.amount if row is not None else Decimal(0)) + delta
         if row is None:
-            inserts.append({"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": amount,
-                            "updated_at": now})
+            inserts.append(
+                {
+                    "id": new_id(),
+                    "account": account_id,
+                    "reference_id": reference_id,
+                    "amount": amount,
+                    "updated_at": now,
+                }
+            )
         elif amount == 0:
             deletes.append(row.id)
         else:
@@ -74,10 +83,12 @@ def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str,
     """
     result: dict[str, dict[str, Decimal]] = {}
     for asset_id, reference_id, amount in fastsql.rows(
-            "SELECT a.asset_id, h.reference_id, h.amount FROM held_reference AS h "
-            "JOIN account AS a ON a.id = h.account_id "
-            "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.bucket = {p}",
-            [PARTICIPANT, participant_id, HELD], (str, str, Decimal)):
+        "SELECT a.asset_id, h.reference_id, h.amount FROM held_reference AS h "
+        "JOIN account AS a ON a.id = h.account_id "
+        "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.bucket = {p}",
+        [PARTICIPANT, participant_id, HELD],
+        (str, str, Decimal),
+    ):
         if asset_id in symbols and amount > 0:
             result.setdefault(symbols[asset_id], {})[reference_id] = amount
     return result

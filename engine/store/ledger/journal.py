@@ -25,13 +25,13 @@ from decimal import Decimal, InvalidOperation
 
 from engine.errors import LedgerInvariantError
 from engine.store import statements as fastsql
-from engine.store.ledger import held
-from engine.store.ledger.accounts import AccountBook
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
+from engine.store.ledger import held
+from engine.store.ledger.accounts import AccountBook
 from engine.store.ledger.hashchain import GENESIS, entry_hash, new_entry_document
-from engine.store.models import SYSTEM, Asset
-from engine.store.models import Account, JournalEntry, LedgerHead, Posting
+from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
+
 ZERO = Decimal(0)
 AMOUNT_INTEGER_DIGITS = 20  # PostgreSQL NUMERIC and SQLite text hold more; this bounds abuse
 
@@ -57,11 +57,14 @@ def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decima
     if not amount.is_finite() or amount <= 0:
         raise LedgerRejected(f"{what} must be positive, got {value!r}", code="invalid_amount")
     if amount.adjusted() >= AMOUNT_INTEGER_DIGITS:
-        raise LedgerRejected(f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount")
+        raise LedgerRejected(
+            f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount"
+        )
     if -amount.normalize().as_tuple().exponent > asset.scale:
         raise LedgerRejected(
             f"{what} {value} has more decimal places than {asset.symbol}'s scale {asset.scale}",
-            code="invalid_scale", scale=asset.scale,
+            code="invalid_scale",
+            scale=asset.scale,
         )
     quantum = Decimal(1).scaleb(-asset.scale)
     return amount.quantize(quantum)
@@ -99,8 +102,9 @@ class Ledger:
         else:
             found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
             if not found:  # the organisation's first entry: create the head, then lock it
-                fastsql.insert(LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}],
-                               ignore_conflicts=True)
+                fastsql.insert(
+                    LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}], ignore_conflicts=True
+                )
                 found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
             self.head = found[0]
         self.entries: list[JournalEntry] = []
@@ -120,23 +124,49 @@ class Ledger:
                 raise LedgerRejected(
                     f"insufficient {leg.account.bucket} balance of {leg.asset.symbol}: "
                     f"{leg.account.balance} available, {-leg.amount} needed",
-                    code="insufficient_funds", bucket=leg.account.bucket, asset=leg.asset.symbol,
+                    code="insufficient_funds",
+                    bucket=leg.account.bucket,
+                    asset=leg.asset.symbol,
                 )
             leg.account.balance = after
         unknown = fields.keys() - ENTRY_FIELDS
         if unknown:
             raise TypeError(f"unknown journal entry fields: {sorted(unknown)}")
         created_at = utcnow()
-        entry = fastsql.built(JournalEntry, {
-            "id": new_id(), "organisation": self.organisation_id, "program": fields.pop("program_id", None),
-            "sequence": self.head.sequence + 1, "action_type": action_type, "description": None, "event_id": None,
-            "rule_id": None, "rule_version": None, "created_by_api_key_id": None, "reference_id": None,
-            "created_at": created_at, "prev_hash": self.head.last_hash, "entry_hash": None, **fields,
-        })
+        entry = fastsql.built(
+            JournalEntry,
+            {
+                "id": new_id(),
+                "organisation": self.organisation_id,
+                "program": fields.pop("program_id", None),
+                "sequence": self.head.sequence + 1,
+                "action_type": action_type,
+                "description": None,
+                "event_id": None,
+                "rule_id": None,
+                "rule_version": None,
+                "created_by_api_key_id": None,
+                "reference_id": None,
+                "created_at": created_at,
+                "prev_hash": self.head.last_hash,
+                "entry_hash": None,
+                **fields,
+            },
+        )
         postings = [
-            {"id": new_id(), "entry": entry.id, "position": position, "account": leg.account.id, "asset": leg.asset.id,
-             "asset_symbol": leg.asset.symbol, "bucket": leg.account.bucket, "entity_type": leg.account.entity_type,
-             "entity_id": leg.account.entity_id, "amount": leg.amount, "created_at": created_at}
+            {
+                "id": new_id(),
+                "entry": entry.id,
+                "position": position,
+                "account": leg.account.id,
+                "asset": leg.asset.id,
+                "asset_symbol": leg.asset.symbol,
+                "bucket": leg.account.bucket,
+                "entity_type": leg.account.entity_type,
+                "entity_id": leg.account.entity_id,
+                "amount": leg.amount,
+                "created_at": created_at,
+            }
             for position, leg in enumerate(legs)
         ]
         entry.entry_hash = entry_hash(new_entry_document(entry.__data__, postings))
@@ -154,46 +184,61 @@ class Ledger:
         if not self.entries:
             return
         for start in range(0, len(self.entries), _ROWS_PER_INSERT):
-            fastsql.insert(JournalEntry, [entry.__data__ for entry in self.entries[start:start + _ROWS_PER_INSERT]])
+            fastsql.insert(JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]])
         for start in range(0, len(self._postings), _ROWS_PER_INSERT):
-            fastsql.insert(Posting, self._postings[start:start + _ROWS_PER_INSERT])
+            fastsql.insert(Posting, self._postings[start : start + _ROWS_PER_INSERT])
         # Guarded by the opening balances: an account changed since it was read is refused.
         fastsql.update_balances(self._balances, utcnow(), expected=self._opening)
         references = {entry.id: entry.reference_id for entry in self.entries if entry.reference_id is not None}
         if references:  # what HELD accounts hold under each reference (`held`), under the same locks
-            held.apply_deltas(held.deltas_of(
-                (posting["account"], posting["bucket"], references.get(posting["entry"]), posting["amount"])
-                for posting in self._postings))
+            held.apply_deltas(
+                held.deltas_of(
+                    (posting["account"], posting["bucket"], references.get(posting["entry"]), posting["amount"])
+                    for posting in self._postings
+                )
+            )
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         balances: dict[str, Decimal] = {}
         for entry_id, asset_id, amount, account_id, balance in fastsql.rows(
-            _RECHECK.format(marks=fastsql.marks(len(self._expected_postings))), list(self._expected_postings),
+            _RECHECK.format(marks=fastsql.marks(len(self._expected_postings))),
+            list(self._expected_postings),
             (str, str, Decimal, str, Decimal),
         ):
             written[entry_id].append((asset_id, amount))
             deltas[account_id] += amount
             balances[account_id] = balance
         for entry_id, expected in self._expected_postings.items():
-            invariant(sorted(written[entry_id]) == sorted(expected), f"entry {entry_id} postings differ from those built",
-                      code="LEDGER_POSTINGS_MISMATCH", entry_id=entry_id)
+            invariant(
+                sorted(written[entry_id]) == sorted(expected),
+                f"entry {entry_id} postings differ from those built",
+                code="LEDGER_POSTINGS_MISMATCH",
+                entry_id=entry_id,
+            )
             _check_zero_sum(entry_id, written[entry_id])
         invariant(set(balances) == set(self._opening), "a touched account is missing", code="LEDGER_BALANCE_MISMATCH")
         for account_id, balance in balances.items():
             expected = self._opening[account_id] + deltas[account_id]
-            invariant(balance == expected, f"account {account_id} balance {balance} != {expected}",
-                      code="LEDGER_BALANCE_MISMATCH", account_id=account_id)
+            invariant(
+                balance == expected,
+                f"account {account_id} balance {balance} != {expected}",
+                code="LEDGER_BALANCE_MISMATCH",
+                account_id=account_id,
+            )
         fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
 
 _ROWS_PER_INSERT = 500  # bounds one statement's parameters (SQLite allows 32766)
 
-ENTRY_FIELDS = frozenset({"program_id", "description", "event_id", "rule_id", "rule_version", "reference_id",
-                          "created_by_api_key_id"})
+ENTRY_FIELDS = frozenset(
+    {"program_id", "description", "event_id", "rule_id", "rule_version", "reference_id", "created_by_api_key_id"}
+)
 
 # Postings of this transaction's entries, each with its account's stored balance: one read-back.
-_RECHECK = ('SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p '
-            'JOIN account AS a ON a.id = p.account_id WHERE p.entry_id IN ({marks})')
+_RECHECK = (
+    "SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p "
+    "JOIN account AS a ON a.id = p.account_id WHERE p.entry_id IN ({marks})"
+)
 
 
 def _check_legs(legs: list[Leg]) -> None:
@@ -201,8 +246,11 @@ def _check_legs(legs: list[Leg]) -> None:
     for leg in legs:
         invariant(leg.amount != 0, "a posting of zero", code="LEDGER_ZERO_POSTING")
         invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
-        invariant(leg.amount.as_tuple().exponent >= -leg.asset.scale,
-                  f"{leg.amount} is finer than {leg.asset.symbol}'s scale", code="LEDGER_SCALE")
+        invariant(
+            leg.amount.as_tuple().exponent >= -leg.asset.scale,
+            f"{leg.amount} is finer than {leg.asset.symbol}'s scale",
+            code="LEDGER_SCALE",
+        )
     _check_zero_sum("(new)", [(leg.asset.id, leg.amount) for leg in legs])
 
 
@@ -211,5 +259,9 @@ def _check_zero_sum(entry_id: str, amounts: list[tuple[str, Decimal]]) -> None:
     for asset_id, amount in amounts:
         sums[asset_id] += amount
     unbalanced = {asset_id: total for asset_id, total in sums.items() if total != 0}
-    invariant(not unbalanced, f"entry {entry_id} does not sum to zero: {unbalanced}", code="LEDGER_UNBALANCED",
-              entry_id=entry_id)
+    invariant(
+        not unbalanced,
+        f"entry {entry_id} does not sum to zero: {unbalanced}",
+        code="LEDGER_UNBALANCED",
+        entry_id=entry_id,
+    )

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.errors import EngineError
+from engine.store.db import utcnow, write_transaction
 from engine.store.ledger import movements
 from engine.store.ledger.accounts import lock
-from engine.store.db import utcnow, write_transaction
 from engine.store.ledger.journal import Ledger
-from engine.store.models import Asset
-from engine.store.models import AVAILABLE, DEFERRED, Account, DeferredCredit
+from engine.store.models import AVAILABLE, DEFERRED, Account, Asset, DeferredCredit
+
 BATCH = 500
 
 
@@ -25,9 +25,12 @@ def mature_due(now: datetime | None = None, limit: int = BATCH) -> int:
     """Move up to `limit` credits whose `matures_at` has passed; returns how many moved.
     A credit that cannot move (its asset archived) stays due and is retried next time."""
     now = now or utcnow()
-    due = list(DeferredCredit.select(DeferredCredit.id, DeferredCredit.organisation)
-               .where(DeferredCredit.matured_entry_id.is_null() & (DeferredCredit.matures_at <= now))
-               .order_by(DeferredCredit.matures_at).limit(limit))
+    due = list(
+        DeferredCredit.select(DeferredCredit.id, DeferredCredit.organisation)
+        .where(DeferredCredit.matured_entry_id.is_null() & (DeferredCredit.matures_at <= now))
+        .order_by(DeferredCredit.matures_at)
+        .limit(limit)
+    )
     moved = 0
     for item in due:
         try:
@@ -40,15 +43,24 @@ def mature_due(now: datetime | None = None, limit: int = BATCH) -> int:
 def _mature(credit_id: str, organisation_id: str) -> int:
     with write_transaction():
         ledger = Ledger(organisation_id)  # lock order as everywhere: the ledger head first
-        credit = lock(DeferredCredit.select().where(
-            (DeferredCredit.id == credit_id) & DeferredCredit.matured_entry_id.is_null())).first()
+        credit = lock(
+            DeferredCredit.select().where((DeferredCredit.id == credit_id) & DeferredCredit.matured_entry_id.is_null())
+        ).first()
         if credit is None:
             return 0  # another worker moved it
         account = Account.get_by_id(credit.account_id)
         asset = Asset.get_by_id(account.asset_id)
         holder = movements.Entity(account.entity_type, account.entity_id, account.program_scope)
-        entry = movements.move(ledger, "MATURITY", asset, credit.amount, (holder, DEFERRED), (holder, AVAILABLE),
-                               program_id=credit.program_id, description="deferred credit matured")
+        entry = movements.move(
+            ledger,
+            "MATURITY",
+            asset,
+            credit.amount,
+            (holder, DEFERRED),
+            (holder, AVAILABLE),
+            program_id=credit.program_id,
+            description="deferred credit matured",
+        )
         ledger.finish()
         DeferredCredit.update(matured_entry_id=entry.id).where(DeferredCredit.id == credit.id).execute()
         return 1

@@ -21,8 +21,9 @@ from decimal import Decimal
 
 from engine.store.errors import LedgerRejected
 from engine.store.ledger.journal import Ledger, Leg, check_transaction_limit
-from engine.store.models import PROGRAM, SYSTEM, Asset
-from engine.store.models import AVAILABLE, HELD, SYSTEM_BREAKAGE, SYSTEM_ISSUANCE, JournalEntry
+from engine.store.models import AVAILABLE, HELD, PROGRAM, SYSTEM, SYSTEM_BREAKAGE, SYSTEM_ISSUANCE, Asset, JournalEntry
+
+
 @dataclass(frozen=True)
 class Entity:
     """A ledger entity: PARTICIPANT / GROUP / PROGRAM / SYSTEM and its id (group accounts are also
@@ -47,8 +48,11 @@ def at_scale(amount: Decimal, asset: Asset) -> Decimal:
     forms never depend on how a caller wrote it; finer amounts are refused (D19)."""
     scaled = amount.quantize(Decimal(1).scaleb(-asset.scale))
     if scaled != amount:
-        raise LedgerRejected(f"{amount} has more decimal places than {asset.symbol}'s scale {asset.scale}",
-                             code="invalid_scale", scale=asset.scale)
+        raise LedgerRejected(
+            f"{amount} has more decimal places than {asset.symbol}'s scale {asset.scale}",
+            code="invalid_scale",
+            scale=asset.scale,
+        )
     return scaled
 
 
@@ -57,16 +61,26 @@ def _leg(ledger: Ledger, entity: Entity, asset: Asset, bucket: str, amount: Deci
     return Leg(account, asset, amount, allow_negative)
 
 
-def move(ledger: Ledger, action_type: str, asset: Asset, amount: Decimal, source: tuple[Entity, str],
-         destination: tuple[Entity, str], *, allow_negative: bool = False, **fields) -> JournalEntry:
+def move(
+    ledger: Ledger,
+    action_type: str,
+    asset: Asset,
+    amount: Decimal,
+    source: tuple[Entity, str],
+    destination: tuple[Entity, str],
+    *,
+    allow_negative: bool = False,
+    **fields,
+) -> JournalEntry:
     """Post `amount` from (entity, bucket) `source` to `destination` as one entry."""
     if amount <= 0:
         raise LedgerRejected(f"amount must be positive, got {amount}", code="invalid_amount")
     if asset.status != "ACTIVE":
         raise LedgerRejected(f"asset {asset.symbol} is archived", code="asset_archived")
     amount = at_scale(amount, asset)
-    ledger.accounts.prefetch([(entity.type, entity.id, entity.scope, asset.id, bucket)
-                              for entity, bucket in (source, destination)])
+    ledger.accounts.prefetch(
+        [(entity.type, entity.id, entity.scope, asset.id, bucket) for entity, bucket in (source, destination)]
+    )
     legs = [
         _leg(ledger, source[0], asset, source[1], -amount, allow_negative),
         _leg(ledger, destination[0], asset, destination[1], amount),
@@ -78,20 +92,32 @@ def credit(ledger, asset, program_id, entity, amount, bucket=AVAILABLE, **fields
     check_transaction_limit(amount, asset)
     source = source_of(asset, program_id)
     try:
-        return move(ledger, "CREDIT", asset, amount, (source, AVAILABLE), (entity, bucket), program_id=program_id, **fields)
+        return move(
+            ledger, "CREDIT", asset, amount, (source, AVAILABLE), (entity, bucket), program_id=program_id, **fields
+        )
     except LedgerRejected as exc:
         if exc.code == "insufficient_funds" and source.type == PROGRAM:
             raise LedgerRejected(  # the engine's code for the same refusal
                 f"the program wallet holds too little {asset.symbol} for a credit of {amount}",
-                code="insufficient_wallet", asset=asset.symbol,
+                code="insufficient_wallet",
+                asset=asset.symbol,
             ) from exc
         raise
 
 
 def debit(ledger, asset, program_id, entity, amount, bucket=AVAILABLE, allow_negative=False, **fields) -> JournalEntry:
     check_transaction_limit(amount, asset)
-    return move(ledger, "DEBIT", asset, amount, (entity, bucket), (source_of(asset, program_id), AVAILABLE),
-                allow_negative=allow_negative, program_id=program_id, **fields)
+    return move(
+        ledger,
+        "DEBIT",
+        asset,
+        amount,
+        (entity, bucket),
+        (source_of(asset, program_id), AVAILABLE),
+        allow_negative=allow_negative,
+        program_id=program_id,
+        **fields,
+    )
 
 
 def hold(ledger, asset, program_id, entity, amount, **fields) -> JournalEntry:
@@ -103,25 +129,57 @@ def release(ledger, asset, program_id, entity, amount, **fields) -> JournalEntry
 
 
 def forfeit(ledger, asset, program_id, entity, amount, bucket=AVAILABLE, **fields) -> JournalEntry:
-    return move(ledger, "FORFEIT", asset, amount, (entity, bucket), (system(SYSTEM_BREAKAGE), AVAILABLE),
-                program_id=program_id, **fields)
+    return move(
+        ledger,
+        "FORFEIT",
+        asset,
+        amount,
+        (entity, bucket),
+        (system(SYSTEM_BREAKAGE), AVAILABLE),
+        program_id=program_id,
+        **fields,
+    )
 
 
 def void_hold(ledger, asset, program_id, entity, amount, **fields) -> JournalEntry:
-    return move(ledger, "VOID_HOLD", asset, amount, (entity, HELD), (source_of(asset, program_id), AVAILABLE),
-                program_id=program_id, **fields)
+    return move(
+        ledger,
+        "VOID_HOLD",
+        asset,
+        amount,
+        (entity, HELD),
+        (source_of(asset, program_id), AVAILABLE),
+        program_id=program_id,
+        **fields,
+    )
 
 
 def fund(ledger, asset, program_id, amount, **fields) -> JournalEntry:
     _require_prefunded(asset, "fund")
-    return move(ledger, "FUND", asset, amount, (system(SYSTEM_ISSUANCE), AVAILABLE), (Entity(PROGRAM, program_id), AVAILABLE),
-                program_id=program_id, **fields)
+    return move(
+        ledger,
+        "FUND",
+        asset,
+        amount,
+        (system(SYSTEM_ISSUANCE), AVAILABLE),
+        (Entity(PROGRAM, program_id), AVAILABLE),
+        program_id=program_id,
+        **fields,
+    )
 
 
 def burn(ledger, asset, program_id, amount, **fields) -> JournalEntry:
     _require_prefunded(asset, "burn")
-    return move(ledger, "BURN", asset, amount, (Entity(PROGRAM, program_id), AVAILABLE), (system(SYSTEM_BREAKAGE), AVAILABLE),
-                program_id=program_id, **fields)
+    return move(
+        ledger,
+        "BURN",
+        asset,
+        amount,
+        (Entity(PROGRAM, program_id), AVAILABLE),
+        (system(SYSTEM_BREAKAGE), AVAILABLE),
+        program_id=program_id,
+        **fields,
+    )
 
 
 def _require_prefunded(asset: Asset, what: str) -> None:

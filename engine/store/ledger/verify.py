@@ -20,9 +20,9 @@ from decimal import Decimal
 import msgspec
 
 from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
-from engine.store.models import Organisation
 from engine.store.ledger.held import deltas_of
-from engine.store.models import HELD, Account, HeldReference, JournalEntry, LedgerHead, Posting
+from engine.store.models import HELD, Account, HeldReference, JournalEntry, LedgerHead, Organisation, Posting
+
 BATCH = 500
 
 
@@ -78,17 +78,21 @@ def _verify_chain(organisation_id: str, report: VerifyReport) -> None:
             report.entries += 1
             report.postings += len(found)
             for code, message in _entry_problems(entry, found, previous, expected_sequence):
-                report.mismatches.append(Mismatch(code=code, message=message, organisation_id=organisation_id,
-                                                  entry_id=entry.id))
+                report.mismatches.append(
+                    Mismatch(code=code, message=message, organisation_id=organisation_id, entry_id=entry.id)
+                )
             previous, expected_sequence = entry.entry_hash, entry.sequence + 1
         last_sequence = entries[-1].sequence
     head = LedgerHead.get_or_none(LedgerHead.id == organisation_id)
     head_hash, head_sequence = (head.last_hash, head.sequence) if head else (GENESIS, 0)
     if (head_hash, head_sequence) != (previous, expected_sequence - 1):
-        report.mismatches.append(Mismatch(
-            code="HEAD_MISMATCH", organisation_id=organisation_id,
-            message=f"ledger head says sequence {head_sequence}, the journal ends at {expected_sequence - 1}",
-        ))
+        report.mismatches.append(
+            Mismatch(
+                code="HEAD_MISMATCH",
+                organisation_id=organisation_id,
+                message=f"ledger head says sequence {head_sequence}, the journal ends at {expected_sequence - 1}",
+            )
+        )
 
 
 def _entry_problems(entry, postings, previous: str, expected_sequence: int):
@@ -113,8 +117,12 @@ def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
     sums: dict[str, Decimal] = defaultdict(Decimal)
     referenced_holds = []
     # Through the entries: (organisation_id, sequence) finds them, (entry_id, position) their postings.
-    query = (Posting.select(Posting.account, Posting.amount, Posting.bucket, JournalEntry.reference_id)
-             .join(JournalEntry).where(JournalEntry.organisation == organisation_id).tuples())
+    query = (
+        Posting.select(Posting.account, Posting.amount, Posting.bucket, JournalEntry.reference_id)
+        .join(JournalEntry)
+        .where(JournalEntry.organisation == organisation_id)
+        .tuples()
+    )
     amount_of = Posting.amount.python_value
     for account_id, raw_amount, bucket, reference_id in query.iterator():
         amount = amount_of(raw_amount)
@@ -125,23 +133,38 @@ def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
     for account in Account.select().where(Account.organisation == organisation_id).order_by(Account.id):
         report.accounts += 1
         if account.balance != sums.get(account.id, Decimal(0)):
-            report.mismatches.append(Mismatch(
-                code="BALANCE_MISMATCH", organisation_id=organisation_id, account_id=account.id,
-                message=(f"account {account.id} ({account.entity_type} {account.entity_id} {account.bucket}) "
-                         f"stores {account.balance}, its postings sum to {sums.get(account.id, Decimal(0))}"),
-            ))
+            report.mismatches.append(
+                Mismatch(
+                    code="BALANCE_MISMATCH",
+                    organisation_id=organisation_id,
+                    account_id=account.id,
+                    message=(
+                        f"account {account.id} ({account.entity_type} {account.entity_id} {account.bucket}) "
+                        f"stores {account.balance}, its postings sum to {sums.get(account.id, Decimal(0))}"
+                    ),
+                )
+            )
 
 
-def _verify_held_references(organisation_id: str, expected: dict[tuple[str, str], Decimal],
-                            report: VerifyReport) -> None:
+def _verify_held_references(
+    organisation_id: str, expected: dict[tuple[str, str], Decimal], report: VerifyReport
+) -> None:
     """`held_reference` must hold exactly the non-zero sums of the referenced HELD postings."""
-    stored = {(row.account_id, row.reference_id): row.amount for row in
-              HeldReference.select().join(Account).where(Account.organisation == organisation_id)}
+    stored = {
+        (row.account_id, row.reference_id): row.amount
+        for row in HeldReference.select().join(Account).where(Account.organisation == organisation_id)
+    }
     for account_id, reference_id in sorted(expected.keys() | stored.keys()):
         want, have = expected.get((account_id, reference_id), Decimal(0)), stored.get((account_id, reference_id))
         if have != want and not (have is None and want == 0):
-            report.mismatches.append(Mismatch(
-                code="HELD_REFERENCE_MISMATCH", organisation_id=organisation_id, account_id=account_id,
-                message=(f"account {account_id} holds {have if have is not None else 'nothing'} under reference "
-                         f"{reference_id!r}, its postings sum to {want}"),
-            ))
+            report.mismatches.append(
+                Mismatch(
+                    code="HELD_REFERENCE_MISMATCH",
+                    organisation_id=organisation_id,
+                    account_id=account_id,
+                    message=(
+                        f"account {account_id} holds {have if have is not None else 'nothing'} under reference "
+                        f"{reference_id!r}, its postings sum to {want}"
+                    ),
+                )
+            )

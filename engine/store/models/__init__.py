@@ -1,9 +1,9 @@
 """The tables, one module per area; every model and constant is importable from here.
 
-    core      organisations, API keys, programs, assets, participants, groups, state, tiers
-    events    rules, rule versions, budgets, events, rule evaluations
-    ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
-    webhooks  endpoints, messages, deliveries
+core      organisations, API keys, programs, assets, participants, groups, state, tiers
+events    rules, rule versions, budgets, events, rule evaluations
+ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
+webhooks  endpoints, messages, deliveries
 """
 
 from engine.store.models.core import (
@@ -49,11 +49,48 @@ from engine.store.models.ledger import (
 from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
-    "AVAILABLE", "BUCKETS", "DEFERRED", "GROUP", "HELD", "OPEN_EVENTS", "PARTICIPANT", "PROGRAM", "SYSTEM",
-    "SYSTEM_BREAKAGE", "SYSTEM_ISSUANCE", "SYSTEM_REDEMPTION", "Account", "ApiKey", "Asset", "BaseModel",
-    "DeferredCredit", "Enrolment", "EventRecord", "Group", "GroupMember", "HeldReference", "IdempotencyRecord",
-    "JournalEntry", "LedgerHead", "Organisation", "Participant", "ParticipantTier", "Posting", "Program",
-    "ProgramAsset", "RuleBudget", "RuleEvaluation", "RuleHistory", "RuleRecord", "StateAttribute", "StateCounter",
-    "StateHistory", "StateTag", "TierTypeRecord", "Timestamped", "WebhookDelivery", "WebhookEndpoint",
+    "AVAILABLE",
+    "Account",
+    "ApiKey",
+    "Asset",
+    "BUCKETS",
+    "BaseModel",
+    "DEFERRED",
+    "DeferredCredit",
+    "Enrolment",
+    "EventRecord",
+    "GROUP",
+    "Group",
+    "GroupMember",
+    "HELD",
+    "HeldReference",
+    "IdempotencyRecord",
+    "JournalEntry",
+    "LedgerHead",
+    "OPEN_EVENTS",
+    "Organisation",
+    "PARTICIPANT",
+    "PROGRAM",
+    "Participant",
+    "ParticipantTier",
+    "Posting",
+    "Program",
+    "ProgramAsset",
+    "RuleBudget",
+    "RuleEvaluation",
+    "RuleHistory",
+    "RuleRecord",
+    "SYSTEM",
+    "SYSTEM_BREAKAGE",
+    "SYSTEM_ISSUANCE",
+    "SYSTEM_REDEMPTION",
+    "StateAttribute",
+    "StateCounter",
+    "StateHistory",
+    "StateTag",
+    "TierTypeRecord",
+    "Timestamped",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookMessage",
 ]

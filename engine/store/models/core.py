@@ -18,6 +18,7 @@ import peewee
 
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import AmountField, JSONField, UTCDateTimeField
+
 # Owner types of state rows and ledger entities.
 PARTICIPANT, GROUP, PROGRAM, SYSTEM = "PARTICIPANT", "GROUP", "PROGRAM", "SYSTEM"
 
@@ -240,8 +241,28 @@ class ParticipantTier(BaseModel):
 
 
 __all__ = [
-    "PARTICIPANT", "GROUP", "PROGRAM", "SYSTEM", "AmountField", "JSONField", "UTCDateTimeField",
-    "BaseModel", "Timestamped", "Organisation", "ApiKey", "Program", "Asset", "ProgramAsset",
-    "Participant", "Enrolment", "Group", "GroupMember", "StateTag", "StateCounter",
-    "StateAttribute", "StateHistory", "TierTypeRecord", "ParticipantTier",
+    "AmountField",
+    "ApiKey",
+    "Asset",
+    "BaseModel",
+    "Enrolment",
+    "GROUP",
+    "Group",
+    "GroupMember",
+    "JSONField",
+    "Organisation",
+    "PARTICIPANT",
+    "PROGRAM",
+    "Participant",
+    "ParticipantTier",
+    "Program",
+    "ProgramAsset",
+    "SYSTEM",
+    "StateAttribute",
+    "StateCounter",
+    "StateHistory",
+    "StateTag",
+    "TierTypeRecord",
+    "Timestamped",
+    "UTCDateTimeField",
 ]

@@ -7,6 +7,7 @@ import peewee
 from engine.store.db import utcnow
 from engine.store.fields import AmountField, JSONField, UTCDateTimeField
 from engine.store.models.core import BaseModel, Organisation, Participant, Program, Timestamped
+
 # The condition of the partial indexes over open events (migration step 6). A query that wants
 # them must contain this text word for word: SQLite proves no implications between conditions.
 OPEN_EVENTS = "status IN ('PENDING', 'PROCESSING')"

@@ -20,6 +20,7 @@ import peewee
 from engine.store.db import utcnow
 from engine.store.fields import AmountField, JSONField, UTCDateTimeField
 from engine.store.models.core import Asset, BaseModel, Organisation, Program
+
 AVAILABLE, HELD, DEFERRED = "AVAILABLE", "HELD", "DEFERRED"
 BUCKETS = (AVAILABLE, HELD, DEFERRED)
 SYSTEM_ISSUANCE, SYSTEM_BREAKAGE, SYSTEM_REDEMPTION = "SYSTEM_ISSUANCE", "SYSTEM_BREAKAGE", "SYSTEM_REDEMPTION"

@@ -7,6 +7,8 @@ import peewee
 from engine.store.db import utcnow
 from engine.store.fields import JSONField, UTCDateTimeField
 from engine.store.models.core import BaseModel, Organisation, Timestamped
+
+
 class WebhookEndpoint(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="webhook_endpoints", on_delete="CASCADE")
     url = peewee.TextField()

@@ -50,4 +50,3 @@ def test_every_documented_function_is_registered():
     assert set(GLOBALS) == expected_globals
     assert set(METHODS) == expected_methods
     assert all(isinstance(fn, Function) for fn in (*GLOBALS.values(), *METHODS.values()))
-

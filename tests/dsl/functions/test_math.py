@@ -12,8 +12,10 @@ def call(name, *args):
 
 
 def exactly(a, b):
-    return type(a) is type(b) and (a == b or (a != a and b != b)) and (
-        type(a) is not float or math.copysign(1, a) == math.copysign(1, b)
+    return (
+        type(a) is type(b)
+        and (a == b or (a != a and b != b))
+        and (type(a) is not float or math.copysign(1, a) == math.copysign(1, b))
     )
 
 

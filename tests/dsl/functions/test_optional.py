@@ -20,9 +20,7 @@ def test_of_none_and_accessors():
     assert METHODS["or"].impl(held, empty) is held
 
 
-@pytest.mark.parametrize(
-    "zero", [None, False, 0, UInt(0), 0.0, "", b"", [], {}, timedelta(0), EPOCH]
-)
+@pytest.mark.parametrize("zero", [None, False, 0, UInt(0), 0.0, "", b"", [], {}, timedelta(0), EPOCH])
 def test_of_non_zero_value_is_empty_for_zero_values(zero):
     assert GLOBALS["optional.ofNonZeroValue"].impl(zero) == Optional.none()
 

@@ -5,7 +5,7 @@ math, sets, optionals, timestamps) that those cases do not reach."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,7 @@ def test_the_function_groups_are_present() -> None:
     ],
 )
 def test_extension_expressions(text: str) -> None:
-    assert evaluate(text, now=datetime(2024, 1, 1, tzinfo=timezone.utc)) is True
+    assert evaluate(text, now=datetime(2024, 1, 1, tzinfo=UTC)) is True
 
 
 @pytest.mark.parametrize(

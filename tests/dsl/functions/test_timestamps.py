@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -58,9 +58,7 @@ def test_timezone_that_pushes_past_year_9999_is_a_range_error():
     ("name", "expected"),
     [("getHours", -1), ("getMinutes", -90), ("getSeconds", -5430), ("getMilliseconds", -500)],
 )
-def test_duration_accessors_return_totals_truncated_toward_zero_but_milliseconds_of_the_second(
-    name, expected
-):
+def test_duration_accessors_return_totals_truncated_toward_zero_but_milliseconds_of_the_second(name, expected):
     assert METHODS[name].impl(duration("-90m30.5s")) == expected
     assert METHODS[name].impl(duration("90m30.5s")) == -expected
 
@@ -88,7 +86,7 @@ def test_unknown_zone_is_an_invalid_argument():
 
 
 def test_timestamp_and_duration_conversions():
-    assert timestamp(1_000_000_000) == datetime(2001, 9, 9, 1, 46, 40, tzinfo=timezone.utc)
+    assert timestamp(1_000_000_000) == datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC)
     assert timestamp(MOMENT) is MOMENT
     assert duration("1.5s") == timedelta(seconds=1.5)
     hour = duration("1h")

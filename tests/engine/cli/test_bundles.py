@@ -2,8 +2,9 @@ import json
 
 from click.testing import CliRunner
 
-from engine.model.bundle import bundle_json_schema
 from engine.cli import main
+from engine.model.bundle import bundle_json_schema
+
 GOOD = """program: {key: demo, name: Demo}
 assets:
   - {symbol: PTS, name: Points, scale: 0}
@@ -41,14 +42,18 @@ def test_check_passes_a_good_file(tmp_path):
 
 
 def test_check_lists_every_problem_with_its_place_and_fails(tmp_path, snapshot):
-    bad = write(tmp_path, "bad.yaml", GOOD.replace("event.type", "evnt.type").replace("scale: 0}", "scale: 0, colour: red}"))
+    bad = write(
+        tmp_path, "bad.yaml", GOOD.replace("event.type", "evnt.type").replace("scale: 0}", "scale: 0, colour: red}")
+    )
     result = invoke("check", bad, write(tmp_path, "good.yaml", GOOD))
     assert result.exit_code == 1
     assert result.output.replace(str(tmp_path), "<tmp>") == snapshot
 
 
 def test_warnings_pass_unless_strict(tmp_path):
-    path = write(tmp_path, "warn.yaml", GOOD.replace("assets:\n", "assets:\n  - {symbol: GEMS, name: Gems, scale: 0}\n"))
+    path = write(
+        tmp_path, "warn.yaml", GOOD.replace("assets:\n", "assets:\n  - {symbol: GEMS, name: Gems, scale: 0}\n")
+    )
     relaxed = invoke("check", path)
     assert relaxed.exit_code == 0 and "warning UNUSED_ASSET" in relaxed.output
     strict = invoke("check", "--strict", path)

@@ -6,6 +6,8 @@ from click.testing import CliRunner
 
 from engine import queue as q
 from engine.cli import main
+
+
 def test_worker_refuses_a_database_that_was_not_upgraded(tmp_path):
     result = CliRunner().invoke(main, ["worker", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}"])
     q.reset_queue()

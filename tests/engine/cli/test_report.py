@@ -1,5 +1,7 @@
-from engine.rules.loader import load_bundle_text
 from engine.cli.report import check_files, problem_lines
+from engine.rules.loader import load_bundle_text
+
+
 def test_problem_lines_show_the_source_line_and_a_caret_that_keeps_tabs():
     loaded = load_bundle_text("program: {key: demo, name: Demo}\nrules:\n\t- x\n", filename="t.yaml")
     lines = problem_lines(loaded)

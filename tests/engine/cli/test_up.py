@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli.up import DEMO_PROGRAM, banner
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -34,8 +35,9 @@ def _free_port() -> int:
 
 def _request(method: str, url: str, key: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"X-API-Key": key, "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"X-API-Key": key, "Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
@@ -74,7 +76,11 @@ def test_up_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/accrual.db", "PORT": str(port)}
     process = subprocess.Popen(
         [sys.executable, "-m", "engine", "up", "--examples", str(ROOT / "rules_examples")],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         text = _read_banner(process, time.monotonic() + 90)
@@ -89,9 +95,13 @@ def test_up_runs_the_whole_system_and_stops_on_ctrl_c(tmp_path):
         # The cashback example draws from a PREFUNDED wallet, which `up` funds for the demo.
         programs = _request("GET", f"{base}/v1/programs", key)["data"]
         cashback = next(p["id"] for p in programs if p["key"] == "cashback")
-        purchase = {"program_id": cashback, "external_id": "user-7", "idempotency_key": "cb-1",
-                    "event_timestamp": "2026-11-26T10:00:00Z",
-                    "event_data": {"type": "purchase", "category": "grocery", "amount": 84.30}}
+        purchase = {
+            "program_id": cashback,
+            "external_id": "user-7",
+            "idempotency_key": "cb-1",
+            "event_timestamp": "2026-11-26T10:00:00Z",
+            "event_data": {"type": "purchase", "category": "grocery", "amount": 84.30},
+        }
         accepted = _request("POST", f"{base}/v1/events", key, purchase)
         assert _finished(base, key, accepted["id"])["status"] == "COMPLETED"
         assert _available(base, key, "user-7") == ["4.22"]  # 5 % on groceries

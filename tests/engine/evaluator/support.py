@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,8 @@ import msgspec
 
 from engine.model.bundle import Bundle
 from engine.model.state import Balance, EntityState, EventInput
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 ASSETS = [
     {"symbol": "PTS", "name": "Points", "scale": 0},

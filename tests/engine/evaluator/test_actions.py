@@ -14,8 +14,9 @@ from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
 def run(*actions, data=None, condition="true", budgets=None, rule_budgets=(), **state):
     program = bundle(rule("r", condition, *actions, budgets=list(rule_budgets)))
-    return evaluate_event(program, event(data or {"amount": 12.0}), state.pop("participant", person()),
-                          budgets=budgets, **state)
+    return evaluate_event(
+        program, event(data or {"amount": 12.0}), state.pop("participant", person()), budgets=budgets, **state
+    )
 
 
 def credit(amount, asset="PTS", **extra):
@@ -58,8 +59,9 @@ def test_credit_to_held_with_reference_then_void_hold_in_a_later_event():
     first = run(credit(50, bucket="HELD", reference_id="event.order"), data={"order": "o-1"})
     held = first.participant
     assert held.balances["PTS"].held == Decimal(50) and held.holds == {"PTS": {"o-1": Decimal(50)}}
-    second = run({"type": "VOID_HOLD", "asset_id": "PTS", "reference_id": "event.order"},
-                 data={"order": "o-1"}, participant=held)
+    second = run(
+        {"type": "VOID_HOLD", "asset_id": "PTS", "reference_id": "event.order"}, data={"order": "o-1"}, participant=held
+    )
     assert second.status == "COMPLETED"
     assert second.actions[0].amount == Decimal(50)
     assert second.participant.balances["PTS"].held == 0 and second.participant.holds == {"PTS": {}}
@@ -78,7 +80,10 @@ def test_matures_at_in_the_future_credits_deferred():
 
 def test_debit_needs_available_funds_unless_allow_negative():
     rich = person(balances={"PTS": {"available": 20}})
-    assert run({"type": "DEBIT", "asset_id": "PTS", "amount": 20}, participant=rich).participant.balances["PTS"].available == 0
+    assert (
+        run({"type": "DEBIT", "asset_id": "PTS", "amount": 20}, participant=rich).participant.balances["PTS"].available
+        == 0
+    )
     poor = run({"type": "DEBIT", "asset_id": "PTS", "amount": 21}, participant=rich)
     assert poor.error_code == "insufficient_funds"
     negative = run({"type": "DEBIT", "asset_id": "PTS", "amount": 21, "allow_negative": True}, participant=rich)
@@ -97,7 +102,9 @@ def test_hold_release_and_forfeit_move_between_buckets():
     assert (balance.available, balance.held) == (Decimal(5), Decimal(3))
     assert result.participant.holds == {"PTS": {"auth-1": Decimal(5)}}
     assert run({"type": "HOLD", "asset_id": "PTS", "amount": 11}, participant=start).error_code == "insufficient_funds"
-    assert run({"type": "RELEASE", "asset_id": "PTS", "amount": 1}, participant=start).error_code == "insufficient_funds"
+    assert (
+        run({"type": "RELEASE", "asset_id": "PTS", "amount": 1}, participant=start).error_code == "insufficient_funds"
+    )
 
 
 def test_prefunded_assets_draw_from_the_program_wallet():
@@ -135,8 +142,10 @@ def test_set_tier_on_an_archived_tier_is_skipped_and_the_event_completes():
     from tests.engine.evaluator.support import TIERS
 
     archived = [{**TIERS[0], "status": "ARCHIVED"}]
-    program = bundle(rule("r", "true", {"type": "SET_TIER", "tier": "status", "level": "gold"},
-                          {"type": "TAG", "tag": "seen"}), tiers=archived)
+    program = bundle(
+        rule("r", "true", {"type": "SET_TIER", "tier": "status", "level": "gold"}, {"type": "TAG", "tag": "seen"}),
+        tiers=archived,
+    )
     result = evaluate_event(program, event(), person(tiers={}))
     assert result.status == "COMPLETED"
     recorded = result.rules[0].actions  # the rule's outcome keeps every action; result.actions the applied ones
@@ -186,8 +195,12 @@ def test_budget_suppresses_a_credit_that_does_not_fit_whole():
     fits = run(credit(60), rule_budgets=limit, budgets={("r", "PTS"): BudgetState(consumed=Decimal(40))})
     assert fits.rules[0].status == "MATCHED"
     assert [(u.rule, u.asset, u.amount) for u in fits.budget_uses] == [("r", "PTS", Decimal(60))]
-    over = run(credit(61), {"type": "TAG", "tag": "seen"}, rule_budgets=limit,
-               budgets={("r", "PTS"): BudgetState(consumed=Decimal(40))})
+    over = run(
+        credit(61),
+        {"type": "TAG", "tag": "seen"},
+        rule_budgets=limit,
+        budgets={("r", "PTS"): BudgetState(consumed=Decimal(40))},
+    )
     assert over.status == "COMPLETED"
     assert over.rules[0].status == "BUDGET_EXCEEDED"
     assert [a.status for a in over.rules[0].actions] == ["SUPPRESSED", "APPLIED"]
@@ -196,16 +209,23 @@ def test_budget_suppresses_a_credit_that_does_not_fit_whole():
 
 
 def test_counters_increment_create_and_keep_reset_after():
-    result = run({"type": "COUNTER", "key": "spend", "value": "event.amount", "reset_after": "720h"},
-                 {"type": "COUNTER", "key": "spend", "value": 0.5})
+    result = run(
+        {"type": "COUNTER", "key": "spend", "value": "event.amount", "reset_after": "720h"},
+        {"type": "COUNTER", "key": "spend", "value": 0.5},
+    )
     counter = result.participant.counters["spend"]
     assert (counter.value, counter.reset_after, counter.last_reset_at) == (Decimal("12.5"), "720h", T0)
     assert [(c.old_value, c.new_value) for c in result.state_changes] == [(None, "12"), ("12", "12.5")]
 
 
 def test_tags_are_lower_cased_sets():
-    result = run({"type": "TAG", "tag": "VIP"}, {"type": "TAG", "tag": "vip"}, {"type": "UNTAG", "tag": "Old"},
-                 {"type": "UNTAG", "tag": "absent"}, participant=person(tags=["old", "b"]))
+    result = run(
+        {"type": "TAG", "tag": "VIP"},
+        {"type": "TAG", "tag": "vip"},
+        {"type": "UNTAG", "tag": "Old"},
+        {"type": "UNTAG", "tag": "absent"},
+        participant=person(tags=["old", "b"]),
+    )
     assert result.participant.tags == ["b", "vip"]
     assert [(c.operation, c.key) for c in result.state_changes] == [("add", "vip"), ("remove", "old")]
 

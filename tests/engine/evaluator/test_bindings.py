@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -6,15 +6,16 @@ import pytest
 from engine.evaluator.bindings import (
     EventDataError,
     counters_binding,
-    event_data_binding,
     entity_binding,
     event_binding,
+    event_data_binding,
     is_counter_expired,
     lookup_path,
     program_binding,
 )
 from engine.model.state import CounterState, EntityState, ProgramState, TierState
-NOW = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def test_json_numbers_become_doubles_recursively():
@@ -26,10 +27,10 @@ def test_json_numbers_become_doubles_recursively():
 
 
 def test_yaml_values_are_mapped():
-    aware = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    aware = datetime(2026, 2, 1, tzinfo=UTC)
     bound = event_binding({"at": aware, "naive": datetime(2026, 2, 1), "day": date(2026, 2, 1), "d": Decimal("2.5")})
     assert bound["at"] == aware
-    assert bound["naive"].tzinfo is timezone.utc
+    assert bound["naive"].tzinfo is UTC
     assert bound["day"] == "2026-02-01"
     assert bound["d"] == 2.5
 

@@ -2,10 +2,11 @@ from decimal import Decimal
 
 import pytest
 
-from engine.model.bundle import ProgramStateInput, StateInput
-from engine.rules.loader import load_bundle_text
-from engine.model.state import Balance, CounterState, TierState
 from engine.evaluator.cases import TestInputError, program_state_from_input, run_test_cases, state_from_input
+from engine.model.bundle import ProgramStateInput, StateInput
+from engine.model.state import Balance, CounterState, TierState
+from engine.rules.loader import load_bundle_text
+
 BUNDLE = """program: {key: demo, name: Demo}
 assets:
   - {symbol: PTS, name: Points, scale: 2}
@@ -79,7 +80,8 @@ def test_state_from_input_rejects_what_cannot_be_state(state, message):
 
 def test_program_state_from_input():
     state = program_state_from_input(
-        ProgramStateInput(tags=["Launch"], counters={"signups": 7}, wallet={"PTS": "1000"}), load_bundle_text(BUNDLE).bundle
+        ProgramStateInput(tags=["Launch"], counters={"signups": 7}, wallet={"PTS": "1000"}),
+        load_bundle_text(BUNDLE).bundle,
     )
     assert state.tags == ["launch"]
     assert state.counters["signups"].value == Decimal(7)
@@ -155,6 +157,8 @@ def test_budget_consumption_is_given_to_the_engine():
 
 
 def test_a_bundle_that_does_not_compile_runs_no_cases():
-    loaded = load_bundle_text(BUNDLE.replace('"purchase"\n    actions', 'nope\n    actions', 1) + "  - {name: t, event: {}}\n")
+    loaded = load_bundle_text(
+        BUNDLE.replace('"purchase"\n    actions', "nope\n    actions", 1) + "  - {name: t, event: {}}\n"
+    )
     assert not loaded.ok
     assert run_test_cases(loaded) == []

@@ -1,16 +1,15 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsl.values import Optional, UInt
 from engine.evaluator.evaluate import evaluate_event, trace_value
-from engine.rules.program import compile_program
 from engine.model.result import RuleStatus
 from engine.model.state import CounterState, EntityState, TierState
-from dsl.values import Optional, UInt
+from engine.rules.program import compile_program
 from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
 
@@ -46,7 +45,15 @@ def test_statuses_of_every_kind():
 
 
 def test_cost_budget_overrun_is_skipped_timeout():
-    heavy = "[" + ",".join(["1"] * 100) + "].all(x, [" + ",".join(["1"] * 100) + "].all(y, [" + ",".join(["1"] * 20) + "].all(z, true)))"
+    heavy = (
+        "["
+        + ",".join(["1"] * 100)
+        + "].all(x, ["
+        + ",".join(["1"] * 100)
+        + "].all(y, ["
+        + ",".join(["1"] * 20)
+        + "].all(z, true)))"
+    )
     result = evaluate_event(bundle(rule("heavy", heavy)), event(), person())
     (outcome,) = result.rules
     assert outcome.status == RuleStatus.SKIPPED_TIMEOUT
@@ -139,7 +146,7 @@ def test_trace_records_every_sub_expression_and_bypasses_the_index():
 
 
 def test_trace_values_are_plain_json():
-    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
     assert trace_value({2: [UInt(2), moment, timedelta(seconds=90, microseconds=500000)], True: Optional.of(1)}) == {
         "2": [2, "2026-01-01T00:00:00Z", "90.5s"],
         "true": 1,
@@ -149,8 +156,13 @@ def test_trace_values_are_plain_json():
 
 def test_the_same_inputs_give_the_same_bytes():
     program = bundle(
-        rule("a", "true", {"type": "CREDIT", "asset_id": "USD", "amount": "event.amount * 1.1"},
-             {"type": "COUNTER", "key": "spend", "value": "event.amount"}, {"type": "TAG", "tag": "Buyer"}),
+        rule(
+            "a",
+            "true",
+            {"type": "CREDIT", "asset_id": "USD", "amount": "event.amount * 1.1"},
+            {"type": "COUNTER", "key": "spend", "value": "event.amount"},
+            {"type": "TAG", "tag": "Buyer"},
+        ),
         rule("b", 'event.type == "purchase"', {"type": "SET_ATTRIBUTE", "key": "last", "value": "purchase"}),
     )
     inputs = (event({"type": "purchase", "amount": 19.5}), person(tags=["z", "A"]))
@@ -188,13 +200,22 @@ def test_a_bundle_is_compiled_on_the_fly_and_naive_times_are_utc():
 
 def test_result_snapshot(snapshot_json):
     program = bundle(
-        rule("purchase", 'event.type == "purchase"', {"type": "CREDIT", "asset_id": "USD", "amount": "round(event.amount * 0.05, 2)"},
-             {"type": "COUNTER", "key": "spend", "value": "event.amount", "reset_after": "720h"}, order=10),
-        rule("vip", '"vip" in participant.tags', {"type": "CREDIT", "asset_id": "PTS", "amount": 100},
-             budgets=[{"asset_id": "PTS", "limit": "150"}], order=20),
+        rule(
+            "purchase",
+            'event.type == "purchase"',
+            {"type": "CREDIT", "asset_id": "USD", "amount": "round(event.amount * 0.05, 2)"},
+            {"type": "COUNTER", "key": "spend", "value": "event.amount", "reset_after": "720h"},
+            order=10,
+        ),
+        rule(
+            "vip",
+            '"vip" in participant.tags',
+            {"type": "CREDIT", "asset_id": "PTS", "amount": 100},
+            budgets=[{"asset_id": "PTS", "limit": "150"}],
+            order=20,
+        ),
         rule("refund", 'event.type == "refund"', order=30),
         rule("missing", "event.coupon == 'X'", order=40),
     )
-    result = evaluate_event(program, event({"type": "purchase", "amount": 120.0}), person(tags=["VIP"]),
-                            budgets={})
+    result = evaluate_event(program, event({"type": "purchase", "amount": 120.0}), person(tags=["VIP"]), budgets={})
     assert msgspec.json.decode(msgspec.json.encode(result)) == snapshot_json

@@ -1,8 +1,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from engine.model.state import Balance, BudgetState, CounterState, ProgramState, TierState
 from engine.evaluator.working import WorkingState, copy_entity, decimal_text
+from engine.model.state import Balance, BudgetState, CounterState, ProgramState, TierState
 from tests.engine.evaluator.support import T0, person
 
 

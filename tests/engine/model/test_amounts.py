@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from dsl.values import UInt
 from engine.model.amounts import AmountError, parse_decimal, quantum, to_amount, to_increment
+
+
 @pytest.mark.parametrize(
     ("value", "scale", "expected"),
     [

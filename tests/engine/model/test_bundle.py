@@ -4,6 +4,8 @@ import msgspec
 import pytest
 
 from engine.model.bundle import ACTION_TYPES, Bundle, Expectation, StateInput, bundle_json_schema
+
+
 def test_json_schema_names_the_format_and_forbids_unknown_keys(snapshot_json):
     schema = bundle_json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -3,6 +3,8 @@ from datetime import timedelta
 import pytest
 
 from engine.model.durations import DurationError, parse_duration
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

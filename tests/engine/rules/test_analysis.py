@@ -1,4 +1,5 @@
 from engine.rules.loader import load_bundle_text
+
 HEAD = """program: {key: demo, name: Demo}
 assets:
   - {symbol: PTS, name: Points, scale: 0}
@@ -25,21 +26,33 @@ GEMS = "  - {name: gems, order: 5, condition: event.type == 'quest', actions: [{
 
 
 def test_catch_all_stop_makes_later_rules_unreachable():
-    found = warnings(GEMS + "  - {name: fallback, order: 1, condition: 'true', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n")
+    found = warnings(
+        GEMS
+        + "  - {name: fallback, order: 1, condition: 'true', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
+    )
     assert [(code, line) for code, line, _ in found] == [("UNREACHABLE_RULE", 6), ("UNREACHABLE_RULE", 10)]
     assert "never runs: 'fallback' (order 1)" in found[0][2]
 
 
 def test_a_stop_with_a_real_condition_or_a_window_is_not_a_catch_all():
-    assert warnings(
-        GEMS
-        + "  - {name: vip, order: 1, condition: '\"vip\" in participant.tags', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
-        + "  - {name: promo, order: 2, condition: 'true', stop_after_match: true, active_from: '2026-01-01T00:00:00Z', actions: [{type: TAG, tag: p}]}\n"
-    ) == []
+    assert (
+        warnings(
+            GEMS
+            + "  - {name: vip, order: 1, condition: '\"vip\" in participant.tags', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
+            + "  - {name: promo, order: 2, condition: 'true', stop_after_match: true, active_from: '2026-01-01T00:00:00Z', actions: [{type: TAG, tag: p}]}\n"
+        )
+        == []
+    )
 
 
 def test_inactive_rules_are_not_analysed():
-    assert warnings(GEMS + "  - {name: off, order: 1, status: SUSPENDED, condition: 'true', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n") == []
+    assert (
+        warnings(
+            GEMS
+            + "  - {name: off, order: 1, status: SUSPENDED, condition: 'true', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
+        )
+        == []
+    )
 
 
 def test_duplicate_order_among_active_rules():
@@ -62,5 +75,11 @@ def test_constant_conditions():
 
 
 def test_budget_for_an_asset_the_rule_never_credits():
-    found = warnings(GEMS + "    budgets: [{asset_id: PTS, limit: '100'}]\n".replace("    budgets", "  - name: capped\n    order: 60\n    condition: 'event.type == \"x\"'\n    actions: [{type: TAG, tag: t}]\n    budgets"))
+    found = warnings(
+        GEMS
+        + "    budgets: [{asset_id: PTS, limit: '100'}]\n".replace(
+            "    budgets",
+            "  - name: capped\n    order: 60\n    condition: 'event.type == \"x\"'\n    actions: [{type: TAG, tag: t}]\n    budgets",
+        )
+    )
     assert [(code, line) for code, line, _ in found] == [("BUDGET_WITHOUT_CREDIT", 15)]

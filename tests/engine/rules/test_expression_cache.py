@@ -11,6 +11,7 @@ from dsl import DslError, DslNameError, DslSyntaxError
 from engine.evaluator.bindings import VARIABLES
 from engine.rules.expression_cache import ExpressionCache, compile_cached, expression_cache
 from engine.rules.loader import load_bundle_text
+
 EVENT = frozenset({"event"})
 
 
@@ -65,7 +66,13 @@ def test_a_compile_error_is_remembered_and_raised_again_with_the_same_positions(
     for error in raised[1:]:
         assert error is not first  # each caller gets its own exception object
         assert (error.code, error.message, error.line, error.column, error.offset, error.end, error.excerpt) == (
-            first.code, first.message, first.line, first.column, first.offset, first.end, first.excerpt
+            first.code,
+            first.message,
+            first.line,
+            first.column,
+            first.offset,
+            first.end,
+            first.excerpt,
         )
         assert error.__cause__ is None and error.__context__ is None
     assert str(raised[2]) == str(first)

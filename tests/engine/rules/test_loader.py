@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.rules.loader import LoadedBundle, load_bundle, load_bundle_text
+
 HEAD = """program: {key: demo, name: Demo}
 assets:
   - {symbol: PTS, name: Points, scale: 0}
@@ -92,7 +93,9 @@ def test_yaml_syntax_error_gives_no_bundle():
 
 
 def test_octal_warning_is_kept_alongside_a_clean_load():
-    loaded = load_bundle_text(HEAD + "  - {name: r, condition: 'true', actions: [{type: CREDIT, asset_id: PTS, amount: 010}]}\n")
+    loaded = load_bundle_text(
+        HEAD + "  - {name: r, condition: 'true', actions: [{type: CREDIT, asset_id: PTS, amount: 010}]}\n"
+    )
     assert loaded.ok
     assert [p.code for p in loaded.problems] == ["OCTAL_LOOKING_NUMBER"]
 
@@ -130,22 +133,57 @@ def test_naming_an_asset_whose_declaration_is_wrong_is_not_a_second_problem():
         "rules:\n  - {name: r, condition: nope, actions: [{type: CREDIT, asset_id: PTS, amount: 1}]}\n"
         "  - {name: s, condition: 'true', actions: [{type: CREDIT, asset_id: GEMS, amount: 1}]}\n"
     )
-    assert [(p.code, p.line) for p in loaded.problems] == [("INVALID_VALUE", 3), ("DSL_UNKNOWN_NAME", 5), ("UNKNOWN_ASSET", 6)]
+    assert [(p.code, p.line) for p in loaded.problems] == [
+        ("INVALID_VALUE", 3),
+        ("DSL_UNKNOWN_NAME", 5),
+        ("UNKNOWN_ASSET", 6),
+    ]
 
 
 def test_too_many_rules_is_a_problem_not_an_exception():
     from engine.limits import RULES_PER_PROGRAM_MAX
-    rules = "".join(f"  - {{name: r{i}, condition: 'true', actions: [{{type: TAG, tag: t}}]}}\n" for i in range(RULES_PER_PROGRAM_MAX + 1))
+
+    rules = "".join(
+        f"  - {{name: r{i}, condition: 'true', actions: [{{type: TAG, tag: t}}]}}\n"
+        for i in range(RULES_PER_PROGRAM_MAX + 1)
+    )
     loaded = load_bundle_text("program: {key: demo, name: Demo}\nrules:\n" + rules)
     assert [p.code for p in loaded.problems] == ["LIMIT_RULES_PER_PROGRAM"]
 
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, width=32), st.text(max_size=8))
-_KEYS = st.sampled_from(
-    ["program", "assets", "rules", "tests", "tiers", "key", "name", "symbol", "scale", "condition", "actions",
-     "type", "tag", "asset_id", "amount", "order", "event", "expect", "levels", "rank", "budgets", "limit", "x"]
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, width=32), st.text(max_size=8)
 )
-_DATA = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=25)
+_KEYS = st.sampled_from(
+    [
+        "program",
+        "assets",
+        "rules",
+        "tests",
+        "tiers",
+        "key",
+        "name",
+        "symbol",
+        "scale",
+        "condition",
+        "actions",
+        "type",
+        "tag",
+        "asset_id",
+        "amount",
+        "order",
+        "event",
+        "expect",
+        "levels",
+        "rank",
+        "budgets",
+        "limit",
+        "x",
+    ]
+)
+_DATA = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=25
+)
 
 
 @settings(max_examples=150, deadline=None)

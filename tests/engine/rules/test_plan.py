@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from api.apply_target import DatabaseTarget
-from engine.rules.plan import ApplyError, HttpTarget, apply_plan, plan_bundle
 from engine.cli import main
 from engine.rules.loader import load_bundle_text
+from engine.rules.plan import ApplyError, HttpTarget, apply_plan, plan_bundle
 from engine.store.db import database_proxy
 from tests.api.conftest import Api, client, database, database_url, settings  # noqa: F401 - fixtures
 
@@ -58,8 +58,12 @@ class _Authorised:
 def test_plan_apply_and_idempotence_over_http(http_target):
     bundle = bundle_of(BUNDLE)
     plan = plan_bundle(bundle, http_target)
-    assert [s.describe() for s in plan.steps] == ["create program shop", "create asset PTS",
-                                                  "create rule welcome (order 10)", "create rule purchase (order 20)"]
+    assert [s.describe() for s in plan.steps] == [
+        "create program shop",
+        "create asset PTS",
+        "create rule welcome (order 10)",
+        "create rule purchase (order 20)",
+    ]
     program_id = apply_plan(plan, http_target)
     rules = http_target.rules(program_id)
     assert [(r["name"], r["order"]) for r in rules] == [("welcome", 10), ("purchase", 20)]
@@ -71,10 +75,13 @@ def test_plan_apply_and_idempotence_over_http(http_target):
 def test_changes_update_and_removed_rules_are_archived(http_target):
     apply_plan(plan_bundle(bundle_of(BUNDLE), http_target), http_target)
     changed = BUNDLE.replace('event.type == "signup"', 'event.type == "join"').replace("name: Points", "name: Stars")
-    changed = changed[:changed.index("  - name: purchase")]
+    changed = changed[: changed.index("  - name: purchase")]
     plan = plan_bundle(bundle_of(changed), http_target)
-    assert [s.describe() for s in plan.steps] == ["update asset PTS (name)", "archive rule purchase (status)",
-                                                  "update rule welcome (condition)"]
+    assert [s.describe() for s in plan.steps] == [
+        "update asset PTS (name)",
+        "archive rule purchase (status)",
+        "update rule welcome (condition)",
+    ]
     program_id = apply_plan(plan, http_target)
     rules = {r["name"]: r for r in http_target.rules(program_id)}
     assert set(rules) == {"welcome"} and rules["welcome"]["condition"] == 'event.type == "join"'
@@ -87,8 +94,11 @@ def test_immutable_asset_change_and_refused_step_are_reported(http_target):
     plan = plan_bundle(bundle_of(BUNDLE.replace("scale: 0", "scale: 2")), http_target)
     assert any("scale" in problem for problem in plan.problems)
     with pytest.raises(ApplyError) as info:
-        http_target.send("POST", "/v1/rules", {"program_id": "missing", "name": "x", "condition": "true",
-                                               "actions": [{"type": "TAG", "tag": "x"}]})
+        http_target.send(
+            "POST",
+            "/v1/rules",
+            {"program_id": "missing", "name": "x", "condition": "true", "actions": [{"type": "TAG", "tag": "x"}]},
+        )
     assert info.value.code == "not_found"
 
 
@@ -132,7 +142,9 @@ def test_cli_apply_dry_run_then_apply(database, database_url, tmp_path):  # noqa
     assert invalid.exit_code == 1
 
 
-TIERED = BUNDLE + """
+TIERED = (
+    BUNDLE
+    + """
 tiers:
   - key: status
     display_name: Status
@@ -146,39 +158,58 @@ tiers:
   - key: region
     levels: [{key: eu, rank: 0}]
 """
+)
 
 
 def test_tier_types_are_created_before_rules_and_then_up_to_date(http_target):
-    text = TIERED.replace("actions: [{type: CREDIT, asset_id: PTS, amount: 100}]",
-                          "actions: [{type: SET_TIER, tier: status, level: silver}]")
+    text = TIERED.replace(
+        "actions: [{type: CREDIT, asset_id: PTS, amount: 100}]",
+        "actions: [{type: SET_TIER, tier: status, level: silver}]",
+    )
     plan = plan_bundle(bundle_of(text), http_target)
-    assert [s.describe() for s in plan.steps][:4] == ["create program shop", "create asset PTS",
-                                                      "create tier status", "create tier region"]
+    assert [s.describe() for s in plan.steps][:4] == [
+        "create program shop",
+        "create asset PTS",
+        "create tier status",
+        "create tier region",
+    ]
     assert plan.problems == []
     program_id = apply_plan(plan, http_target)
     tiers = {t["key"]: t for t in http_target.tiers(program_id)}
     assert tiers["status"]["lifecycle"] == {"downgrade_policy": {"mode": "HOLD"}}
-    assert [(lv["key"], lv["benefits"]) for lv in tiers["status"]["levels"]] == [("bronze", {}), ("silver", {"bonus": 25})]
+    assert [(lv["key"], lv["benefits"]) for lv in tiers["status"]["levels"]] == [
+        ("bronze", {}),
+        ("silver", {"bonus": 25}),
+    ]
     assert plan_bundle(bundle_of(text), http_target).steps == []
 
 
 def test_changed_tiers_are_patched_and_removed_ones_archived(http_target):
     apply_plan(plan_bundle(bundle_of(TIERED), http_target), http_target)
-    changed = (TIERED.replace("display_name: Status", "display_name: Elite")
-               .replace("    lifecycle: {downgrade_policy: {mode: HOLD}}\n", "")
-               .replace('        qualification: {criteria: [{counter: spend, operator: ">=", threshold: 100}]}\n',
-                        "      - {key: gold, rank: 2}\n"))
-    changed = changed[:changed.index("  - key: region")]
+    changed = (
+        TIERED.replace("display_name: Status", "display_name: Elite")
+        .replace("    lifecycle: {downgrade_policy: {mode: HOLD}}\n", "")
+        .replace(
+            '        qualification: {criteria: [{counter: spend, operator: ">=", threshold: 100}]}\n',
+            "      - {key: gold, rank: 2}\n",
+        )
+    )
+    changed = changed[: changed.index("  - key: region")]
     plan = plan_bundle(bundle_of(changed), http_target)
-    assert [s.describe() for s in plan.steps] == ["update tier status (display_name, levels, lifecycle)",
-                                                  "archive tier region (status)"]
+    assert [s.describe() for s in plan.steps] == [
+        "update tier status (display_name, levels, lifecycle)",
+        "archive tier region (status)",
+    ]
     program_id = apply_plan(plan, http_target)
     tiers = {t["key"]: t for t in http_target.tiers(program_id)}
     assert tiers["region"]["status"] == "ARCHIVED"
     status = tiers["status"]
     assert (status["display_name"], status["lifecycle"]) == ("Elite", {})
-    assert [(lv["key"], lv["qualification"]) for lv in status["levels"]] == [("bronze", None), ("silver", {}),
-                                                                             ("gold", None)]
+    assert [(lv["key"], lv["qualification"]) for lv in status["levels"]] == [
+        ("bronze", None),
+        ("silver", {}),
+        ("gold", None),
+    ]
     assert plan_bundle(bundle_of(changed), http_target).steps == []
 
 
@@ -192,14 +223,17 @@ def test_archived_in_the_file_and_one_way_archive_and_removed_levels_are_reporte
     revived = plan_bundle(bundle_of(TIERED.replace("      - {key: bronze, rank: 0}\n", "")), http_target)
     assert revived.steps == [] and sorted(revived.problems) == [
         "tier region is archived on the server (archiving is one way)",
-        "tier status: levels bronze are on the server and not in the file (levels cannot be removed)"]
+        "tier status: levels bronze are on the server and not in the file (levels cannot be removed)",
+    ]
 
 
 def test_database_target_applies_tiers_like_http(database):  # noqa: F811
     target = DatabaseTarget("acme")
     program_id = apply_plan(plan_bundle(bundle_of(TIERED), target), target)
     assert [t["key"] for t in target.tiers(program_id)] == ["region", "status"]
-    without_region = TIERED[:TIERED.index("  - key: region")].replace("{key: bronze, rank: 0}", "{key: bronze, rank: 5}")
+    without_region = TIERED[: TIERED.index("  - key: region")].replace(
+        "{key: bronze, rank: 0}", "{key: bronze, rank: 5}"
+    )
     plan = plan_bundle(bundle_of(without_region), target)
     assert [s.describe() for s in plan.steps] == ["update tier status (levels)", "archive tier region (status)"]
     apply_plan(plan, target)

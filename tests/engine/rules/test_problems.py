@@ -1,7 +1,7 @@
 from dsl.errors import DslNameError
-
 from engine.rules.problems import Problem, ProblemSink
 from engine.rules.yaml_source import parse_yaml
+
 SOURCE = "rules:\n  - name: a\n  - name: b\n    condition: >-\n      x &&\n        yy\n"
 
 
@@ -10,7 +10,9 @@ def sink():
 
 
 def test_format_reads_file_line_column_severity_code():
-    problem = Problem(file="f.yaml", line=2, column=7, code="UNUSED_ASSET", message="no rule uses 'X'", severity="warning")
+    problem = Problem(
+        file="f.yaml", line=2, column=7, code="UNUSED_ASSET", message="no rule uses 'X'", severity="warning"
+    )
     assert problem.format() == "f.yaml:2:7: warning UNUSED_ASSET: no rule uses 'X'"
 
 
@@ -31,7 +33,9 @@ def test_paths_into_the_bundle_map_back_to_the_file():
 
 def test_expression_error_by_offset_or_by_line_and_column():
     by_offset = sink()
-    by_offset.expression_error(("rules", 1, "condition"), DslNameError("unknown variable 'yy'", offset=7, suggestion="x"))
+    by_offset.expression_error(
+        ("rules", 1, "condition"), DslNameError("unknown variable 'yy'", offset=7, suggestion="x")
+    )
     [problem] = by_offset.problems
     assert (problem.line, problem.column, problem.code) == (6, 9, "DSL_UNKNOWN_NAME")
     assert problem.message == "unknown variable 'yy' (did you mean 'x'?)"

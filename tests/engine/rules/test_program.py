@@ -1,12 +1,12 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from dsl.errors import DslError
 from engine.errors import EngineError, LimitExceeded
-from engine.rules.program import CompiledProgram, ProgramCompileError, compile_program, guard_key
 from engine.limits import RULES_PER_PROGRAM_MAX
+from engine.rules.program import CompiledProgram, ProgramCompileError, compile_program, guard_key
 from tests.engine.evaluator.support import bundle, rule
 
 
@@ -68,7 +68,9 @@ def test_every_problem_is_collected_with_its_path():
 
 def test_problem_errors_are_dsl_or_engine_errors():
     with pytest.raises(ProgramCompileError) as caught:
-        compile_program(bundle(rule("a", "nope.x == 1"), rule("b", "true", {"type": "DEBIT", "asset_id": "X", "amount": 1})))
+        compile_program(
+            bundle(rule("a", "nope.x == 1"), rule("b", "true", {"type": "DEBIT", "asset_id": "X", "amount": 1}))
+        )
     first, second = caught.value.problems
     assert isinstance(first.error, DslError) and first.error.code == "DSL_UNKNOWN_NAME"
     assert isinstance(second.error, EngineError) and second.rule_index == 1
@@ -95,12 +97,25 @@ def test_constant_amounts_are_checked_at_compile_time():
 def test_budgets_targets_and_windows_are_checked():
     found = problems_of(
         bundle(
-            rule("a", "true", {"type": "CREDIT", "asset_id": "PTS", "amount": 1},
-                 budgets=[{"asset_id": "PTS", "limit": "10.5"}, {"asset_id": "ZZZ", "limit": "1"}]),
+            rule(
+                "a",
+                "true",
+                {"type": "CREDIT", "asset_id": "PTS", "amount": 1},
+                budgets=[{"asset_id": "PTS", "limit": "10.5"}, {"asset_id": "ZZZ", "limit": "1"}],
+            ),
             rule("b", "true", {"type": "CREDIT", "asset_id": "PTS", "amount": 1, "target": {"type": "PROGRAM"}}),
             rule("c", "true", {"type": "TAG", "tag": "x", "target": {"type": "GROUP"}}),
-            rule("d", "true", {"type": "TAG", "tag": "x", "target": {"type": "PARTICIPANT", "id": "'a'", "external_id": "'b'"}}),
-            rule("e", "true", active_from=datetime(2026, 2, 1, tzinfo=timezone.utc), active_to=datetime(2026, 1, 1, tzinfo=timezone.utc)),
+            rule(
+                "d",
+                "true",
+                {"type": "TAG", "tag": "x", "target": {"type": "PARTICIPANT", "id": "'a'", "external_id": "'b'"}},
+            ),
+            rule(
+                "e",
+                "true",
+                active_from=datetime(2026, 2, 1, tzinfo=UTC),
+                active_to=datetime(2026, 1, 1, tzinfo=UTC),
+            ),
             rule("f", "true", {"type": "CREDIT", "asset_id": "PTS", "amount": 1, "matures_at": "next week"}),
         )
     )

@@ -2,6 +2,7 @@ from engine.rules import references
 from engine.rules.problems import ProblemSink
 from engine.rules.schema_check import SchemaChecker
 from engine.rules.yaml_source import parse_yaml
+
 BASE = """program: {key: demo, name: Demo}
 assets:
   - {symbol: POINTS, name: Points, scale: 0}

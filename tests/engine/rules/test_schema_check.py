@@ -1,6 +1,7 @@
 from engine.rules.problems import ProblemSink
 from engine.rules.schema_check import SchemaChecker
 from engine.rules.yaml_source import parse_yaml
+
 HEAD = "program:\n  key: demo\n  name: Demo\n"
 
 
@@ -94,7 +95,9 @@ def test_wrong_asset_makes_the_bundle_incomplete():
 
 
 def test_problem_inside_a_map_value_points_at_the_map():
-    _, _, problems, sink = check(HEAD + "tests:\n  - name: t\n    event: {}\n    participant:\n      counters: {a: [1]}\n")
+    _, _, problems, sink = check(
+        HEAD + "tests:\n  - name: t\n    event: {}\n    participant:\n      counters: {a: [1]}\n"
+    )
     assert problems == [("WRONG_TYPE", 8, 17)]
     assert "a list" in sink.problems[0].message and "text" in sink.problems[0].message
 
@@ -111,7 +114,10 @@ def test_comma_split_expression_in_a_flow_mapping_is_explained():
 def test_boolean_where_text_is_wanted_suggests_quoting():
     _, _, problems, sink = check(HEAD + "rules:\n  - {name: r, condition: true, actions: [{type: TAG, tag: t}]}\n")
     assert problems == [("WRONG_TYPE", 5, 26)]
-    assert sink.problems[0].message == 'expected text, got true or false: quote it ("true") to write text or a CEL expression'
+    assert (
+        sink.problems[0].message
+        == 'expected text, got true or false: quote it ("true") to write text or a CEL expression'
+    )
 
 
 def test_a_section_that_fits_gives_the_pieces_a_piece_by_piece_check_gives():

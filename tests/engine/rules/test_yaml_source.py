@@ -2,6 +2,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.rules.yaml_source import NODES_MAX, parse_yaml
+
+
 def codes(document):
     return [(issue.code, issue.line, issue.column, issue.severity) for issue in document.issues]
 
@@ -49,8 +51,18 @@ def test_plain_words_numbers_and_keywords_resolve_by_yaml_1_2():
     data = parse_yaml(text).data
     assert data["c"] == float("inf") and data["d"] != data["d"]
     del data["d"]
-    assert data == {"a": "purchase", "b": -3, "c": float("inf"), "e": None, "f": False, "g": 31, "h": "no",
-                    "i": "<<", "j": 0.5, "k": "-x"}
+    assert data == {
+        "a": "purchase",
+        "b": -3,
+        "c": float("inf"),
+        "e": None,
+        "f": False,
+        "g": 31,
+        "h": "no",
+        "i": "<<",
+        "j": 0.5,
+        "k": "-x",
+    }
 
 
 def test_cel_starting_with_bang_is_reported_as_a_tag():
@@ -82,9 +94,12 @@ def test_non_scalar_keys_are_reported():
 
 def test_alias_expansion_is_bounded():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]" for i in range(1, 7)]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+        for i in range(1, 7)
+    ]
     document = parse_yaml("\n".join(lines) + "\n")
-    assert 10**7 > NODES_MAX
+    assert NODES_MAX < 10**7
     assert [issue.code for issue in document.issues] == ["YAML_TOO_LARGE"]
     assert document.data is None
 
@@ -94,7 +109,7 @@ def test_empty_document_has_no_data_and_no_issue():
     assert document.data is None and document.issues == []
 
 
-SOURCE = '''plain: a &&  bq
+SOURCE = """plain: a &&  bq
 double: "x \\" yq"
 single: 'it''s q'
 folded: >-
@@ -105,7 +120,7 @@ literal: |
   second q
 multi: plain
   folded q text
-'''
+"""
 
 
 def test_scalar_index_maps_every_style_back_to_the_file():
@@ -169,6 +184,7 @@ def test_the_pure_python_reader_tags_nodes_as_libyaml_does():
     import yaml
 
     from engine.rules.yaml_source import _Loader, _python_loader
+
     def shape(node):
         if isinstance(node, yaml.ScalarNode):
             value = node.value

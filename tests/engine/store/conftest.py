@@ -8,6 +8,7 @@ import pytest
 
 from engine.store.db import connect
 from engine.store.migrations import upgrade
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -46,6 +47,7 @@ class World:
 
     def __init__(self) -> None:
         from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
+
         self.org = Organisation.create(name="acme")
         self.program = Program.create(organisation=self.org, key="loyalty", name="Loyalty")
         self.pts = Asset.create(organisation=self.org, symbol="PTS", name="Points", scale=2)
@@ -67,11 +69,17 @@ def store_event(world, participant=None, *, key=None, data=None, **fields):
 
     from engine.store.db import new_id
     from engine.store.models import EventRecord
+
     person = participant or world.alice
     fields = {"participant": person, "external_id": person.external_id, **fields}
     return EventRecord.create(
-        organisation=world.org, program=world.program, idempotency_key=key or new_id(), payload_hash="0" * 64,
-        event_data=data or {"type": "purchase"}, event_timestamp=datetime(2026, 1, 1, 12, tzinfo=UTC), **fields,
+        organisation=world.org,
+        program=world.program,
+        idempotency_key=key or new_id(),
+        payload_hash="0" * 64,
+        event_data=data or {"type": "purchase"},
+        event_timestamp=datetime(2026, 1, 1, 12, tzinfo=UTC),
+        **fields,
     )
 
 
@@ -79,33 +87,56 @@ def make_rule(world, name="earn", order=None, budgets=None):
     """A stored rule of `world.program` with one CREDIT of PTS."""
     from engine.model import bundle as b
     from engine.store.catalog import create_rule
-    rule = b.Rule(name=name, condition="true", order=order, budgets=budgets or [],
-                  actions=[b.Credit(asset_id="PTS", amount="10")])
+
+    rule = b.Rule(
+        name=name, condition="true", order=order, budgets=budgets or [], actions=[b.Credit(asset_id="PTS", amount="10")]
+    )
     return create_rule(world.org.id, world.program.id, rule)
 
 
-def typical_result(rule, *, amount="10", participant_role="participant", status="COMPLETED", budget=None,
-                   counter_key="purchases", tag="buyer"):
+def typical_result(
+    rule,
+    *,
+    amount="10",
+    participant_role="participant",
+    status="COMPLETED",
+    budget=None,
+    counter_key="purchases",
+    tag="buyer",
+):
     """What the engine returns for one matched rule: a credit, a counter increment and a tag."""
     from datetime import UTC, datetime
     from decimal import Decimal
 
     from engine.model.result import BudgetUse, EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
     from engine.model.state import EntityState, ProgramState
+
     target = ResolvedTarget(type="PARTICIPANT", role=participant_role)
     actions = [
-        ResolvedAction(rule=rule.name, index=0, type="CREDIT", target=target, asset="PTS", amount=Decimal(amount),
-                       bucket="AVAILABLE"),
+        ResolvedAction(
+            rule=rule.name,
+            index=0,
+            type="CREDIT",
+            target=target,
+            asset="PTS",
+            amount=Decimal(amount),
+            bucket="AVAILABLE",
+        ),
         ResolvedAction(rule=rule.name, index=1, type="COUNTER", target=target, key=counter_key, value="1"),
         ResolvedAction(rule=rule.name, index=2, type="TAG", target=target, tag=tag),
     ]
-    outcome = RuleOutcome(rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id,
-                          rule_version=rule.version, actions=actions)
+    outcome = RuleOutcome(
+        rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id, rule_version=rule.version, actions=actions
+    )
     return EvaluationResult(
-        status=status, evaluated_at=datetime(2026, 1, 1, 12, tzinfo=UTC), rules=[outcome],
-        actions=actions if status == "COMPLETED" else [], state_changes=[],
+        status=status,
+        evaluated_at=datetime(2026, 1, 1, 12, tzinfo=UTC),
+        rules=[outcome],
+        actions=actions if status == "COMPLETED" else [],
+        state_changes=[],
         budget_uses=[BudgetUse(rule=rule.name, asset="PTS", amount=Decimal(amount))] if budget else [],
-        participant=EntityState(), program=ProgramState(),
+        participant=EntityState(),
+        program=ProgramState(),
         error_code=None if status == "COMPLETED" else "insufficient_funds",
         error_message=None if status == "COMPLETED" else "not enough",
     )

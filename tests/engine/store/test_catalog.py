@@ -6,8 +6,9 @@ import pytest
 from engine.model import bundle as b
 from engine.store.catalog import create_asset, create_rule, program_bundle, rule_to_bundle, update_rule
 from engine.store.errors import Conflict, LedgerRejected, NotFound
-from engine.store.models import Program
-from engine.store.models import RuleHistory
+from engine.store.models import Program, RuleHistory
+
+
 def rule(name="r", **extra):
     return b.Rule(name=name, condition="true", actions=[b.Credit(asset_id="PTS", amount="1")], **extra)
 
@@ -16,7 +17,9 @@ def test_a_stored_rule_round_trips_and_every_version_is_kept(world):
     spec = rule(description="d", stop_after_match=True, budgets=[b.Budget(asset_id=world.pts.id, limit="100")])
     record = create_rule(world.org.id, world.program.id, spec)
     assert record.order == 10 and record.version == 1
-    assert rule_to_bundle(record) == msgspec.structs.replace(spec, order=10, budgets=[b.Budget(asset_id="PTS", limit="100")])
+    assert rule_to_bundle(record) == msgspec.structs.replace(
+        spec, order=10, budgets=[b.Budget(asset_id="PTS", limit="100")]
+    )
     updated = update_rule(world.org.id, record.id, {"condition": "event.x > 1.0"})
     archived = update_rule(world.org.id, record.id, {"status": "ARCHIVED"})
     assert (updated.version, archived.version) == (2, 3)
@@ -40,8 +43,11 @@ def test_orders_default_upwards_and_must_be_unique_among_active_rules(world):
 
 def test_bad_references_are_refused(world):
     with pytest.raises(NotFound):
-        create_rule(world.org.id, world.program.id, b.Rule(name="x", condition="true",
-                                                           actions=[b.Credit(asset_id="NOPE", amount="1")]))
+        create_rule(
+            world.org.id,
+            world.program.id,
+            b.Rule(name="x", condition="true", actions=[b.Credit(asset_id="NOPE", amount="1")]),
+        )
     with pytest.raises(LedgerRejected) as info:
         update_rule(world.org.id, create_rule(world.org.id, world.program.id, rule()).id, {"colour": "red"})
     assert info.value.code == "bad_request"
@@ -61,14 +67,16 @@ def test_program_bundle_rebuilds_the_program_and_bumps_versions(world):
 
 def test_touch_program_makes_the_compiled_form_stale(world):
     from engine.store.catalog import touch_program
+
     before = Program.get_by_id(world.program.id).rules_version
     touch_program(world.program.id)
     assert Program.get_by_id(world.program.id).rules_version == before + 1
 
 
 def tier_type(**extra):
-    return b.TierType(key="status", levels=[b.TierLevel(key="bronze", rank=0), b.TierLevel(key="silver", rank=1)],
-                      **extra)
+    return b.TierType(
+        key="status", levels=[b.TierLevel(key="bronze", rank=0), b.TierLevel(key="silver", rank=1)], **extra
+    )
 
 
 def test_tier_types_update_by_level_key_and_archive_one_way(world):
@@ -84,12 +92,19 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
     org, program = world.org.id, world.program.id
     created = create_tier_type(org, program, tier_type(lifecycle={"counters": {"rollover": "NONE"}}))
     versions = [Program.get_by_id(program).rules_version]
-    update_tier_type(org, program, "status", {"levels": [{"key": "silver", "display_name": "Silver"},
-                                                         {"key": "gold", "rank": 2}], "lifecycle": {}})
+    update_tier_type(
+        org,
+        program,
+        "status",
+        {"levels": [{"key": "silver", "display_name": "Silver"}, {"key": "gold", "rank": 2}], "lifecycle": {}},
+    )
     versions.append(Program.get_by_id(program).rules_version)
     stored = tier_to_bundle(get_tier_type(org, program, "status"))
     assert [(lv.key, lv.rank, lv.display_name) for lv in stored.levels] == [
-        ("bronze", 0, None), ("silver", 1, "Silver"), ("gold", 2, None)]
+        ("bronze", 0, None),
+        ("silver", 1, "Silver"),
+        ("gold", 2, None),
+    ]
     assert stored.lifecycle == {} and stored.status == "ACTIVE"
     update_tier_type(org, program, "status", {"display_name": None} | {"levels": []})  # nothing changes
     assert Program.get_by_id(program).rules_version == versions[-1] > versions[0]
@@ -101,8 +116,10 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
     assert [(t.key, t.status) for t in bundle.tiers] == [("status", "ARCHIVED")]
     compiled = compile_program(bundle)  # a rule naming an archived tier still compiles
     assert compiled.rules[0].actions[0].tier_archived is True
-    for change in (lambda: archive_tier_type(org, program, "status"),
-                   lambda: update_tier_type(org, program, "status", {"display_name": "x"})):
+    for change in (
+        lambda: archive_tier_type(org, program, "status"),
+        lambda: update_tier_type(org, program, "status", {"display_name": "x"}),
+    ):
         with pytest.raises(Conflict) as info:
             change()
         assert info.value.code == "tier_archived"
@@ -110,6 +127,7 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
 
 def test_tier_type_conflicts_and_lookups(world):
     from engine.store.catalog import create_tier_type, get_tier_type, update_tier_type
+
     org, program = world.org.id, world.program.id
     create_tier_type(org, program, tier_type())
     with pytest.raises(Conflict) as info:

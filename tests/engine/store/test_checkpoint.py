@@ -8,6 +8,8 @@ import peewee
 
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
+
+
 def test_commits_leave_checkpoints_to_the_thread_which_copies_the_log(tmp_path):
     db = connect(f"sqlite:///{tmp_path / 'c.db'}")
     checkpointer = start_background_checkpoints(db)

@@ -6,11 +6,11 @@ import threading
 from decimal import Decimal
 
 from engine.store import operations as ops
-from engine.store.ledger.accounts import balances_of
 from engine.store.effects import post_event_effects
-from engine.store.models import StateCounter
-from engine.store.models import JournalEntry
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.verify import verify
+from engine.store.models import JournalEntry, StateCounter
+
 from .conftest import make_rule, store_event, typical_result
 
 THREADS, EVENTS_PER_THREAD = 6, 12
@@ -28,7 +28,7 @@ def test_concurrent_writers_on_one_participant_never_lose_an_update(world, db):
                 start.wait()
                 for event_id in event_ids:
                     assert post_event_effects(event_id, typical_result(rule, amount="1.25")).status == "COMPLETED"
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     def adjust():
@@ -36,9 +36,16 @@ def test_concurrent_writers_on_one_participant_never_lose_an_update(world, db):
             with db.connection_context():
                 start.wait()
                 for _ in range(EVENTS_PER_THREAD):
-                    ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
-                                       type="CREDIT", amount="0.75", description="concurrent")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+                    ops.adjust_balance(
+                        world.org.id,
+                        world.alice.id,
+                        program_id=world.program.id,
+                        asset_id="PTS",
+                        type="CREDIT",
+                        amount="0.75",
+                        description="concurrent",
+                    )
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=post_events, args=(ids,)) for ids in events]
@@ -59,16 +66,23 @@ def test_concurrent_writers_on_one_participant_never_lose_an_update(world, db):
 def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
     """Evaluated and posted in one transaction each (as the worker does), concurrent events of
     different participants on one rule budget: exactly the credits that fit, no budget_conflict."""
-    from engine.model import bundle as b
     from engine.evaluator.evaluate import evaluate_event
+    from engine.model import bundle as b
     from engine.store.catalog import create_rule
     from engine.store.context import load_event_context
     from engine.store.db import write_transaction
-    from engine.store.models import Participant
-    from engine.store.models import RuleBudget
-    rule = create_rule(world.org.id, world.program.id, b.Rule(
-        name="capped", condition="true", actions=[b.Credit(asset_id="PTS", amount="10")],
-        budgets=[b.Budget(asset_id="PTS", limit="30")]))
+    from engine.store.models import Participant, RuleBudget
+
+    rule = create_rule(
+        world.org.id,
+        world.program.id,
+        b.Rule(
+            name="capped",
+            condition="true",
+            actions=[b.Credit(asset_id="PTS", amount="10")],
+            budgets=[b.Budget(asset_id="PTS", limit="30")],
+        ),
+    )
     people = [Participant.create(organisation=world.org, external_id=f"c{n}") for n in range(8)]
     events = [store_event(world, person).id for person in people]
     outcomes, errors = [], []
@@ -80,10 +94,15 @@ def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
                 start.wait()
                 with write_transaction():
                     context = load_event_context(event_id)
-                    result = evaluate_event(context.program, context.event, context.participant,
-                                            program_state=context.program_state, budgets=context.budgets)
+                    result = evaluate_event(
+                        context.program,
+                        context.event,
+                        context.participant,
+                        program_state=context.program_state,
+                        budgets=context.budgets,
+                    )
                     outcomes.append(post_event_effects(event_id, result))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=process, args=(event_id,)) for event_id in events]

@@ -4,31 +4,42 @@ from decimal import Decimal
 
 import pytest
 
-from engine.model import bundle as b
 from engine.evaluator.evaluate import evaluate_event
+from engine.model import bundle as b
 from engine.store import operations as ops
 from engine.store.catalog import create_rule, update_rule
 from engine.store.context import compiled_programs, load_event_context
 from engine.store.effects import post_event_effects
 from engine.store.errors import Conflict, NotFound
-from engine.store.models import Enrolment, Participant, Program
-from engine.store.models import EventRecord
 from engine.store.ledger.verify import verify
+from engine.store.models import Enrolment, EventRecord, Participant, Program
+
 from .conftest import store_event
 
 
 def purchase_rule(**extra):
-    return b.Rule(name="purchase", condition='event.type == "purchase"', actions=[
-        b.Credit(asset_id="PTS", amount="event.amount * 2.0"),
-        b.Counter(key="purchases", value=1),
-        b.Tag(tag="buyer"),
-    ], **extra)
+    return b.Rule(
+        name="purchase",
+        condition='event.type == "purchase"',
+        actions=[
+            b.Credit(asset_id="PTS", amount="event.amount * 2.0"),
+            b.Counter(key="purchases", value=1),
+            b.Tag(tag="buyer"),
+        ],
+        **extra,
+    )
 
 
 def run(event_id):
     context = load_event_context(event_id)
-    result = evaluate_event(context.program, context.event, context.participant, recipient=context.recipient,
-                            program_state=context.program_state, budgets=context.budgets)
+    result = evaluate_event(
+        context.program,
+        context.event,
+        context.participant,
+        recipient=context.recipient,
+        program_state=context.program_state,
+        budgets=context.budgets,
+    )
     return post_event_effects(event_id, result)
 
 
@@ -79,7 +90,10 @@ def enrolment_status(person, program) -> str | None:
 def test_participants_named_by_id_are_enrolled_and_inactive_enrolments_reactivated(world):
     """Reference 2.6: every identity path enrols (a regression: only external ids did)."""
     Enrolment.create(participant=world.bob, program=world.program, status="CLOSED")
-    assert (enrolment_status(world.alice, world.program), enrolment_status(world.bob, world.program)) == (None, "CLOSED")
+    assert (enrolment_status(world.alice, world.program), enrolment_status(world.bob, world.program)) == (
+        None,
+        "CLOSED",
+    )
     event = store_event(world, external_id=None, recipient=world.bob)
     assert (event.participant_id, event.recipient_id) == (world.alice.id, world.bob.id)
     load_event_context(event.id)
@@ -109,10 +123,24 @@ def test_inactive_program_and_missing_event(world):
 
 def test_wallet_and_holds_by_reference_are_loaded(world):
     ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="7")
-    ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
-                       amount="10", description="seed")
-    ops.hold(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", amount="4",
-             description="auth", reference_id="order-1")
+    ops.adjust_balance(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        type="CREDIT",
+        amount="10",
+        description="seed",
+    )
+    ops.hold(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        amount="4",
+        description="auth",
+        reference_id="order-1",
+    )
     context = load_event_context(store_event(world).id)
     assert context.program_state.wallet["GEM"].available == Decimal(7)
     assert context.participant.holds == {"PTS": {"order-1": Decimal("4.00")}}

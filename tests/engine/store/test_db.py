@@ -12,6 +12,8 @@ import pytest
 
 from engine.store.db import StoreError, connect, database_url, new_id, writer_turn
 from engine.store.models import Asset, Organisation
+
+
 def test_amounts_and_times_round_trip_exactly(db):
     org = Organisation.create(name="acme")
     amount = Decimal("123456789012345678.123456789012345678")
@@ -103,12 +105,11 @@ def test_writer_turn_excludes_another_process_until_it_is_done(tmp_path):
 def test_writer_turn_is_reentrant_in_a_thread_and_exclusive_between_threads(tmp_path):
     db = connect(f"sqlite:///{tmp_path / 'turn.db'}")
     order: list[str] = []
-    with writer_turn(db):
-        with writer_turn(db):  # nested: no deadlock
-            other = threading.Thread(target=lambda: _take_turn(db, order))
-            other.start()
-            time.sleep(0.2)
-            order.append("first done")
+    with writer_turn(db), writer_turn(db):  # nested: no deadlock
+        other = threading.Thread(target=lambda: _take_turn(db, order))
+        other.start()
+        time.sleep(0.2)
+        order.append("first done")
     other.join(timeout=10)
     assert order == ["first done", "second"]
     db.close_all()

@@ -7,13 +7,22 @@ import msgspec
 from engine.model import bundle as b
 from engine.model.result import ResolvedAction, ResolvedTarget, StateChange
 from engine.store import operations as ops
-from engine.store.ledger.accounts import balances_of
 from engine.store.catalog import create_tier_type
 from engine.store.effects import post_event_effects
-from engine.store.models import Participant, ParticipantTier, StateCounter, StateHistory, StateTag
-from engine.store.models import JournalEntry
-from engine.store.models import EventRecord, RuleBudget, RuleEvaluation
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.verify import verify
+from engine.store.models import (
+    EventRecord,
+    JournalEntry,
+    Participant,
+    ParticipantTier,
+    RuleBudget,
+    RuleEvaluation,
+    StateCounter,
+    StateHistory,
+    StateTag,
+)
+
 from .conftest import make_rule, store_event, typical_result
 
 
@@ -91,8 +100,11 @@ def test_budget_consumption_is_rechecked_under_the_lock(world):
 
 def test_program_targets_other_participants_and_tiers(world):
     rule = make_rule(world)
-    create_tier_type(world.org.id, world.program.id, b.TierType(key="status", levels=[
-        b.TierLevel(key="silver", rank=1), b.TierLevel(key="gold", rank=2)]))
+    create_tier_type(
+        world.org.id,
+        world.program.id,
+        b.TierType(key="status", levels=[b.TierLevel(key="silver", rank=1), b.TierLevel(key="gold", rank=2)]),
+    )
     ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5")
     event = store_event(world)
     program, bob = ResolvedTarget(type="PROGRAM"), ResolvedTarget(type="PARTICIPANT", external_id="bob")
@@ -104,9 +116,13 @@ def test_program_targets_other_participants_and_tiers(world):
         ResolvedAction(rule=rule.name, index=3, type="SET_TIER", target=alice, tier="status", level="gold"),
     ]
     result = msgspec.structs.replace(
-        typical_result(rule), actions=actions,
-        state_changes=[StateChange(target=alice, state_type="tier", key="status", operation="set", new_value="gold",
-                                   rule=rule.name)],
+        typical_result(rule),
+        actions=actions,
+        state_changes=[
+            StateChange(
+                target=alice, state_type="tier", key="status", operation="set", new_value="gold", rule=rule.name
+            )
+        ],
     )
     assert post_event_effects(event.id, result).status == "COMPLETED"
     assert StateCounter.get(StateCounter.owner_type == "PROGRAM").value == Decimal("2.5")
@@ -138,7 +154,9 @@ def test_malformed_resolved_actions_fail_the_event_with_a_code(world):
     codes = []
     for action in broken:
         event = store_event(world)
-        codes.append(post_event_effects(event.id, msgspec.structs.replace(typical_result(rule), actions=[action])).error_code)
+        codes.append(
+            post_event_effects(event.id, msgspec.structs.replace(typical_result(rule), actions=[action])).error_code
+        )
     assert codes == ["invalid_action", "invalid_action", "asset_not_linked", "invalid_scale"]
     assert JournalEntry.select().count() == 0 and StateCounter.select().count() == 0
 
@@ -153,10 +171,11 @@ def test_amounts_are_stored_at_the_asset_scale_however_the_result_writes_them(wo
 
 def test_events_after_the_first_chain_on_the_head_read_with_the_event(world):
     rule = make_rule(world)
-    outcomes = [post_event_effects(store_event(world, person).id, typical_result(rule))
-                for person in (world.alice, world.bob, world.alice)]
+    outcomes = [
+        post_event_effects(store_event(world, person).id, typical_result(rule))
+        for person in (world.alice, world.bob, world.alice)
+    ]
     entries = [JournalEntry.get_by_id(outcome.journal_entry_ids[0]) for outcome in outcomes]
     assert [entry.sequence for entry in entries] == [1, 2, 3]
     assert [entry.prev_hash for entry in entries[1:]] == [entry.entry_hash for entry in entries[:-1]]
     assert verify().ok
-

@@ -7,14 +7,15 @@ from decimal import Decimal
 
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
 from engine.model.state import EntityState, ProgramState
-from engine.store.ledger.accounts import balances_of
 from engine.store.db import write_transaction
 from engine.store.effects import post_event_effects
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
 from engine.store.ledger.journal import Ledger
-from engine.store.models import JournalEntry, LedgerHead, Posting
 from engine.store.ledger.movements import Entity, credit
 from engine.store.ledger.verify import verify
+from engine.store.models import JournalEntry, LedgerHead, Posting
+
 from .conftest import make_rule, store_event
 
 AMOUNTS = ["1.25", "2", "3.50", "0.01", "10"]
@@ -22,15 +23,32 @@ AMOUNTS = ["1.25", "2", "3.50", "0.01", "10"]
 
 def credits_result(rule, amounts, targets=("participant",)):
     """A matched rule whose actions are one CREDIT of PTS per amount (targets taken in turn)."""
-    actions = [ResolvedAction(rule=rule.name, index=n, type="CREDIT", asset="PTS", amount=Decimal(amount),
-                              bucket="AVAILABLE", target=ResolvedTarget(type="PARTICIPANT", role=targets[n % len(targets)]),
-                              description=f"credit {n}")
-               for n, amount in enumerate(amounts)]
-    outcome = RuleOutcome(rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id,
-                          rule_version=rule.version, actions=actions)
-    return EvaluationResult(status="COMPLETED", evaluated_at=datetime(2026, 1, 1, 12, tzinfo=UTC), rules=[outcome],
-                            actions=actions, state_changes=[], budget_uses=[], participant=EntityState(),
-                            program=ProgramState())
+    actions = [
+        ResolvedAction(
+            rule=rule.name,
+            index=n,
+            type="CREDIT",
+            asset="PTS",
+            amount=Decimal(amount),
+            bucket="AVAILABLE",
+            target=ResolvedTarget(type="PARTICIPANT", role=targets[n % len(targets)]),
+            description=f"credit {n}",
+        )
+        for n, amount in enumerate(amounts)
+    ]
+    outcome = RuleOutcome(
+        rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id, rule_version=rule.version, actions=actions
+    )
+    return EvaluationResult(
+        status="COMPLETED",
+        evaluated_at=datetime(2026, 1, 1, 12, tzinfo=UTC),
+        rules=[outcome],
+        actions=actions,
+        state_changes=[],
+        budget_uses=[],
+        participant=EntityState(),
+        program=ProgramState(),
+    )
 
 
 def chain():
@@ -71,7 +89,7 @@ def test_several_credits_write_what_posting_them_one_by_one_writes(world):
             ledger = Ledger(world.org.id)
             credit(ledger, world.pts, world.program.id, alice, Decimal(amount))
             ledger.finish()
-    one_by_one = chain()[len(AMOUNTS):]
+    one_by_one = chain()[len(AMOUNTS) :]
     assert [e.sequence for e in one_by_one] == [6, 7, 8, 9, 10]
     assert one_by_one[0].prev_hash == batched[-1].entry_hash
 
@@ -86,7 +104,9 @@ def test_several_credits_write_what_posting_them_one_by_one_writes(world):
 def count_statements(db, action):
     sent = []
     original = db.execute_sql
-    db.execute_sql = lambda sql, params=None, *args, **kwargs: sent.append(sql) or original(sql, params, *args, **kwargs)
+    db.execute_sql = lambda sql, params=None, *args, **kwargs: (
+        sent.append(sql) or original(sql, params, *args, **kwargs)
+    )
     try:
         action()
     finally:

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import threading
 
-from engine.store.migrations import ALL_MODELS, LATEST_VERSION, REDUNDANT_INDEXES, UNUSED_INDEXES, current_version, upgrade
+from engine.store.migrations import (
+    ALL_MODELS,
+    LATEST_VERSION,
+    REDUNDANT_INDEXES,
+    UNUSED_INDEXES,
+    current_version,
+    upgrade,
+)
+
 HUEY_TABLES = {"kv", "schedule", "task", "counter"}
 ALL_VERSIONS = list(range(1, LATEST_VERSION + 1))
 
@@ -28,7 +36,7 @@ def test_concurrent_upgrades_apply_each_step_exactly_once(fresh_db):
         try:
             with fresh_db.connection_context():
                 results.append(upgrade(fresh_db))
-        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(4)]
@@ -42,23 +50,32 @@ def test_concurrent_upgrades_apply_each_step_exactly_once(fresh_db):
 
 def test_steps_4_and_5_drop_the_unneeded_indexes_and_keep_the_wider_ones(fresh_db):
     upgrade(fresh_db)
-    names = {index.name for table in ("posting", "journal_entry", "rule_evaluation", "state_history", "state_tag",
-                                      "event") for index in fresh_db.get_indexes(table)}
+    names = {
+        index.name
+        for table in ("posting", "journal_entry", "rule_evaluation", "state_history", "state_tag", "event")
+        for index in fresh_db.get_indexes(table)
+    }
     assert not names & {*REDUNDANT_INDEXES, *UNUSED_INDEXES}
-    assert {"posting_entry_id_position", "journal_entry_organisation_id_sequence", "rule_evaluation_event_id_id",
-            "journal_entry_organisation_id_program_id_id", "event_program_id_idempotency_key"} <= names
+    assert {
+        "posting_entry_id_position",
+        "journal_entry_organisation_id_sequence",
+        "rule_evaluation_event_id_id",
+        "journal_entry_organisation_id_program_id_id",
+        "event_program_id_idempotency_key",
+    } <= names
 
 
 def test_worker_and_listing_queries_use_the_partial_indexes(tmp_path):
     """The partial indexes only help if SQLite picks them: the queries must repeat OPEN_EVENTS."""
     from engine.store.db import connect
     from engine.store.models import OPEN_EVENTS
+
     db = connect(f"sqlite:///{tmp_path / 'plan.db'}")
     upgrade(db)
     lane = "(organisation_id = ? AND external_id = ?)"
     plans = {
         "event_open_lane": f"SELECT id FROM event WHERE {lane} AND {OPEN_EVENTS} AND status = 'PENDING' "
-                           "ORDER BY event_timestamp LIMIT 1",
+        "ORDER BY event_timestamp LIMIT 1",
         "event_open_due": f"SELECT id FROM event WHERE {OPEN_EVENTS} AND status = 'PROCESSING' AND next_attempt_at <= ?",
         "rule_evaluation_rule_success": "SELECT event_id FROM rule_evaluation WHERE rule_id = ? AND status = 'SUCCESS'",
         "event_participant_known": "SELECT id FROM event WHERE participant_id = ? ORDER BY id DESC LIMIT 20",
@@ -67,7 +84,12 @@ def test_worker_and_listing_queries_use_the_partial_indexes(tmp_path):
         for index, sql in plans.items():
             plan = " ".join(row[-1] for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", ["x"] * sql.count("?")))
             assert f"INDEX {index} " in plan, (index, plan)
-        replaced = {"event_lane", "event_status_next_attempt_at", "rule_evaluation_rule_id_status",
-                    "rule_evaluation_success", "event_participant_id_id"}
+        replaced = {
+            "event_lane",
+            "event_status_next_attempt_at",
+            "rule_evaluation_rule_id_status",
+            "rule_evaluation_success",
+            "event_participant_id_id",
+        }
         assert not replaced & {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     db.close_all()

@@ -6,18 +6,35 @@ import pytest
 
 from engine.store import operations as ops
 from engine.store.errors import Conflict, LedgerRejected, NotFound
-from engine.store.models import Organisation, Participant
 from engine.store.ledger.verify import verify
+from engine.store.models import Organisation, Participant
+
+
 def credit(world, amount="10", **extra):
-    return ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
-                              type="CREDIT", amount=amount, description="goodwill", **extra)
+    return ops.adjust_balance(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        type="CREDIT",
+        amount=amount,
+        description="goodwill",
+        **extra,
+    )
 
 
 def test_credit_and_debit_move_value_through_system_issuance(world):
     result = credit(world, "10.5")
     assert result.balance.available == Decimal("10.50") and result.amount == Decimal("10.50")
-    debit = ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id=world.pts.id,
-                               type="DEBIT", amount="0.50", description="fix")
+    debit = ops.adjust_balance(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id=world.pts.id,
+        type="DEBIT",
+        amount="0.50",
+        description="fix",
+    )
     assert debit.balance.available == Decimal("10.00")
     assert verify().ok
 
@@ -35,8 +52,14 @@ def test_debit_beyond_the_balance_needs_allow_negative(world):
 
 @pytest.mark.parametrize(
     ("amount", "code"),
-    [("1.001", "invalid_scale"), ("0", "invalid_amount"), ("-1", "invalid_amount"), ("abc", "invalid_amount"),
-     (1.5, "invalid_amount"), ("1e30", "invalid_amount")],
+    [
+        ("1.001", "invalid_scale"),
+        ("0", "invalid_amount"),
+        ("-1", "invalid_amount"),
+        ("abc", "invalid_amount"),
+        (1.5, "invalid_amount"),
+        ("1e30", "invalid_amount"),
+    ],
 )
 def test_bad_amounts_are_rejected_with_stable_codes(world, amount, code):
     with pytest.raises(LedgerRejected) as info:
@@ -95,7 +118,9 @@ def test_idempotency_key_replays_the_answer_and_rejects_a_different_request(worl
     with pytest.raises(Conflict) as info:
         ops.hold(world.org.id, world.alice.id, amount="5", **base)
     assert info.value.code == "idempotency_conflict"
-    assert ops.hold(world.org.id, world.alice.id, amount="1", **{**base, "idempotency_key": "k2"}).balance.held == Decimal("5.00")
+    assert ops.hold(
+        world.org.id, world.alice.id, amount="1", **{**base, "idempotency_key": "k2"}
+    ).balance.held == Decimal("5.00")
 
 
 def test_inactive_participants_and_foreign_ids(world):
@@ -105,13 +130,26 @@ def test_inactive_participants_and_foreign_ids(world):
     assert info.value.code == "participant_inactive"
     Participant.update(status="CLOSED").where(Participant.id == world.alice.id).execute()
     with pytest.raises(LedgerRejected) as info:  # forfeit is allowed on CLOSED; here there is nothing
-        ops.forfeit(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", bucket="AVAILABLE",
-                    description="close")
+        ops.forfeit(
+            world.org.id,
+            world.alice.id,
+            program_id=world.program.id,
+            asset_id="PTS",
+            bucket="AVAILABLE",
+            description="close",
+        )
     assert info.value.code == "insufficient_funds"
     other = Organisation.create(name="other")
     with pytest.raises(NotFound):
-        ops.adjust_balance(other.id, world.bob.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
-                           amount="1", description="x")
+        ops.adjust_balance(
+            other.id,
+            world.bob.id,
+            program_id=world.program.id,
+            asset_id="PTS",
+            type="CREDIT",
+            amount="1",
+            description="x",
+        )
 
 
 def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
@@ -125,7 +163,7 @@ def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
         try:
             with db.connection_context():
                 answers.append(ops.hold(world.org.id, world.alice.id, amount="2", **base))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=send) for _ in range(6)]
@@ -135,8 +173,9 @@ def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
         thread.join()
     assert errors == []
     assert len({answer.journal_entry_id for answer in answers}) == 1
-    assert ops.release(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
-                       description="r").amount_processed == Decimal("2.00")
+    assert ops.release(
+        world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", description="r"
+    ).amount_processed == Decimal("2.00")
 
 
 def test_on_applied_sees_each_fresh_change_inside_its_transaction(world):
@@ -150,9 +189,13 @@ def test_on_applied_sees_each_fresh_change_inside_its_transaction(world):
     ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5", on_applied=seen.append)
     ops.burn_program(world.org.id, world.program.id, asset_id="GEM", amount="2", on_applied=seen.append)
     assert [(a.operation, a.amount, a.bucket, a.reference_id) for a in seen] == [
-        ("CREDIT", Decimal("10.00"), "AVAILABLE", None), ("HOLD", Decimal("4.00"), "HELD", "o2"),
-        ("RELEASE", Decimal("4.00"), "AVAILABLE", None), ("FORFEIT", Decimal("1.00"), "AVAILABLE", None),
-        ("FUND", Decimal("5"), None, None), ("BURN", Decimal("2"), None, None)]
+        ("CREDIT", Decimal("10.00"), "AVAILABLE", None),
+        ("HOLD", Decimal("4.00"), "HELD", "o2"),
+        ("RELEASE", Decimal("4.00"), "AVAILABLE", None),
+        ("FORFEIT", Decimal("1.00"), "AVAILABLE", None),
+        ("FUND", Decimal("5"), None, None),
+        ("BURN", Decimal("2"), None, None),
+    ]
     assert all(a.participant.id == world.alice.id for a in seen[:4]) and seen[4].participant is None
     assert seen[1].result.balance.held == Decimal("4.00") and seen[5].result.available == Decimal("3")
     assert {a.program.id for a in seen} == {world.program.id} and seen[4].asset.symbol == "GEM"

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from engine.store import owner_state as st
 from engine.store.models import StateCounter, StateHistory, StateTag
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -21,8 +22,16 @@ def test_tags_are_lower_cased_sets_with_history(world):
 
 def test_counters_auto_reset_after_their_period(world):
     origin = st.Origin()
-    inc = lambda at: st.increment_counter(world.org.id, "PARTICIPANT", world.alice.id, "daily", Decimal(1),  # noqa: E731
-                                          origin, "24h", at=at)
+    inc = lambda at: st.increment_counter(
+        world.org.id,
+        "PARTICIPANT",
+        world.alice.id,
+        "daily",
+        Decimal(1),
+        origin,
+        "24h",
+        at=at,
+    )
     assert inc(T0) == 1 and inc(T0 + timedelta(hours=23)) == 2
     assert inc(T0 + timedelta(hours=25)) == 1
     row = StateCounter.get(StateCounter.key == "daily")

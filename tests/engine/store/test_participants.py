@@ -2,14 +2,22 @@ from __future__ import annotations
 
 import pytest
 
+from engine.store.db import write_transaction
 from engine.store.errors import LedgerRejected, NotFound
 from engine.store.models import Enrolment, Participant
-from engine.store.db import write_transaction
-from engine.store.participants import create_enrolled, set_status, upsert_participant
 from engine.store.owner_state import load_entity_state
+from engine.store.participants import create_enrolled, set_status, upsert_participant
+
+
 def test_upsert_creates_then_updates_by_external_id(world):
-    person, created = upsert_participant(world.org.id, "carol", program_id=world.program.id,
-                                         profile={"email": "c@example.com"}, tags=["New"], attributes={"a": "1"})
+    person, created = upsert_participant(
+        world.org.id,
+        "carol",
+        program_id=world.program.id,
+        profile={"email": "c@example.com"},
+        tags=["New"],
+        attributes={"a": "1"},
+    )
     assert created and person.email == "c@example.com"
     again, created = upsert_participant(world.org.id, "carol", profile={"email": ""}, tags=["more"])
     assert not created and again.id == person.id and again.email is None

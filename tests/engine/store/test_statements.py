@@ -7,11 +7,18 @@ import pytest
 from engine.errors import LedgerInvariantError
 from engine.store import statements as fastsql
 from engine.store.db import new_id, utcnow
-from engine.store.models import StateTag
-from engine.store.models import Account
+from engine.store.models import Account, StateTag
+
+
 def test_insert_fetch_update_round_trip_through_the_fields(world):
-    row = {"id": new_id(), "organisation": world.org.id, "owner_type": "PARTICIPANT", "owner_id": world.alice.id,
-           "tag": "vip", "created_at": utcnow()}
+    row = {
+        "id": new_id(),
+        "organisation": world.org.id,
+        "owner_type": "PARTICIPANT",
+        "owner_id": world.alice.id,
+        "tag": "vip",
+        "created_at": utcnow(),
+    }
     assert fastsql.insert(StateTag, [row]) == 1
     assert fastsql.insert(StateTag, [{**row, "id": new_id()}], ignore_conflicts=True) == 0
     (found,) = fastsql.fetch(StateTag, "owner_id = {p} AND tag = {p}", [world.alice.id, "vip"], for_update=True)
@@ -19,17 +26,31 @@ def test_insert_fetch_update_round_trip_through_the_fields(world):
     assert fastsql.update(StateTag, found.id, tag="gold") == 1
     assert StateTag.get_by_id(found.id).tag == "gold"
     assert fastsql.rows("SELECT tag, owner_id FROM state_tag WHERE id = {p}", [found.id], (str, str)) == [
-        ("gold", world.alice.id)]
+        ("gold", world.alice.id)
+    ]
 
 
 def test_update_balances_sets_each_account_and_notices_a_missing_one(world):
     ids = []
     for person in (world.alice, world.bob):
         ids.append(new_id())
-        fastsql.insert(Account, [{"id": ids[-1], "organisation": world.org.id, "entity_type": "PARTICIPANT",
-                                  "entity_id": person.id, "program_scope": "", "asset": world.pts.id,
-                                  "bucket": "AVAILABLE", "balance": Decimal(0), "created_at": utcnow(),
-                                  "updated_at": utcnow()}])
+        fastsql.insert(
+            Account,
+            [
+                {
+                    "id": ids[-1],
+                    "organisation": world.org.id,
+                    "entity_type": "PARTICIPANT",
+                    "entity_id": person.id,
+                    "program_scope": "",
+                    "asset": world.pts.id,
+                    "bucket": "AVAILABLE",
+                    "balance": Decimal(0),
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+            ],
+        )
     fastsql.update_balances({ids[0]: Decimal("1.50"), ids[1]: Decimal("-1.50")}, utcnow())
     assert [Account.get_by_id(i).balance for i in ids] == [Decimal("1.50"), Decimal("-1.50")]
     with pytest.raises(LedgerInvariantError):
@@ -47,34 +68,67 @@ def test_fetched_rows_behave_as_model_instances(world):
 
 def _tag(world) -> str:
     tag_id = new_id()
-    fastsql.insert(StateTag, [{"id": tag_id, "organisation": world.org.id, "owner_type": "PARTICIPANT",
-                               "owner_id": world.alice.id, "tag": "t", "created_at": utcnow()}])
+    fastsql.insert(
+        StateTag,
+        [
+            {
+                "id": tag_id,
+                "organisation": world.org.id,
+                "owner_type": "PARTICIPANT",
+                "owner_id": world.alice.id,
+                "tag": "t",
+                "created_at": utcnow(),
+            }
+        ],
+    )
     return tag_id
 
 
 def test_fetch_joined_returns_the_row_and_the_joined_columns(world):
     tag_id = _tag(world)
-    ((tag, extra),) = fastsql.fetch_joined(StateTag, "JOIN participant AS p ON p.id = t.owner_id",
-                                           ("p.external_id", "p.status"), "t.id = {p}", [tag_id], for_update=True)
+    ((tag, extra),) = fastsql.fetch_joined(
+        StateTag,
+        "JOIN participant AS p ON p.id = t.owner_id",
+        ("p.external_id", "p.status"),
+        "t.id = {p}",
+        [tag_id],
+        for_update=True,
+    )
     assert (tag.id, tag.owner_id, tag.created_at.tzinfo is not None) == (tag_id, world.alice.id, True)
     assert extra == (world.alice.external_id, "ACTIVE")
-    assert fastsql.fetch_joined(StateTag, "JOIN participant AS p ON p.id = t.owner_id", ("p.status",),
-                                "t.id = {p}", ["missing"]) == []
+    assert (
+        fastsql.fetch_joined(
+            StateTag, "JOIN participant AS p ON p.id = t.owner_id", ("p.status",), "t.id = {p}", ["missing"]
+        )
+        == []
+    )
 
 
 def test_several_rows_go_in_one_statement_and_must_name_the_same_columns(world, db):
-    rows = [{"id": new_id(), "organisation": world.org.id, "owner_type": "PARTICIPANT", "owner_id": person.id,
-             "tag": "multi", "created_at": utcnow()} for person in (world.alice, world.bob)]
+    rows = [
+        {
+            "id": new_id(),
+            "organisation": world.org.id,
+            "owner_type": "PARTICIPANT",
+            "owner_id": person.id,
+            "tag": "multi",
+            "created_at": utcnow(),
+        }
+        for person in (world.alice, world.bob)
+    ]
     sent = []
     original = db.execute_sql
-    db.execute_sql = lambda sql, params=None, *args, **kwargs: sent.append(sql) or original(sql, params, *args, **kwargs)
+    db.execute_sql = lambda sql, params=None, *args, **kwargs: (
+        sent.append(sql) or original(sql, params, *args, **kwargs)
+    )
     try:
         assert fastsql.insert(StateTag, rows) == 2
     finally:
         del db.execute_sql
     assert len(sent) == 1 and sent[0].count("(") == 3  # the column list and two rows of values
     assert sorted(t.owner_id for t in StateTag.select().where(StateTag.tag == "multi")) == sorted(
-        [world.alice.id, world.bob.id])
+        [world.alice.id, world.bob.id]
+    )
     with pytest.raises(ValueError, match="same columns"):
         fastsql.insert(StateTag, [rows[0], {key: value for key, value in rows[1].items() if key != "created_at"}])
     assert fastsql.insert(StateTag, []) == 0

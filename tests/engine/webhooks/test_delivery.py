@@ -9,8 +9,10 @@ import pytest
 
 from engine.store.db import write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint
-from engine.webhooks import delivery, signing, messages as webhooks
+from engine.webhooks import delivery, signing
+from engine.webhooks import messages as webhooks
 from tests.engine.worker.conftest import FAST, drain
+
 from .receiver import Receiver
 
 
@@ -22,14 +24,19 @@ def receiver():
 
 @pytest.fixture
 def endpoint(world, receiver):
-    return WebhookEndpoint.create(organisation=world.org, url=receiver.url, secret=signing.new_secret(),
-                                  enabled_events=["participant.*"])
+    return WebhookEndpoint.create(
+        organisation=world.org, url=receiver.url, secret=signing.new_secret(), enabled_events=["participant.*"]
+    )
 
 
 def publish(world, data=None):
     with write_transaction():
-        return webhooks.publish(world.org.id, "participant.created", data or {"participant_id": "p1"},
-                                max_attempts=FAST.webhook_max_attempts)
+        return webhooks.publish(
+            world.org.id,
+            "participant.created",
+            data or {"participant_id": "p1"},
+            max_attempts=FAST.webhook_max_attempts,
+        )
 
 
 def test_a_delivery_arrives_signed_and_is_marked_delivered(queue, world, endpoint, receiver):
@@ -61,7 +68,11 @@ def test_a_delivery_fails_after_max_attempts(queue, world, endpoint, receiver):
     assert drain(queue) == FAST.webhook_max_attempts
     (row,) = WebhookDelivery.select()
     assert (row.status, row.attempt_count) == ("FAILED", FAST.webhook_max_attempts)
-    assert (row.last_response_status, row.error_code, row.last_response_body) == (503, "consumer_http_error", "try later")
+    assert (row.last_response_status, row.error_code, row.last_response_body) == (
+        503,
+        "consumer_http_error",
+        "try later",
+    )
 
 
 def test_backoff_schedules_the_retry(queue, world, endpoint, receiver):
@@ -78,19 +89,20 @@ def test_backoff_schedules_the_retry(queue, world, endpoint, receiver):
 
 
 def test_unsubscribed_and_inactive_endpoints_get_nothing(queue, world, receiver):
-    WebhookEndpoint.create(organisation=world.org, url=receiver.url, secret=signing.new_secret(),
-                           enabled_events=["event.failed"])
-    WebhookEndpoint.create(organisation=world.org, url=receiver.url, secret=signing.new_secret(),
-                           enabled_events=["*"], status="DISABLED")
+    WebhookEndpoint.create(
+        organisation=world.org, url=receiver.url, secret=signing.new_secret(), enabled_events=["event.failed"]
+    )
+    WebhookEndpoint.create(
+        organisation=world.org, url=receiver.url, secret=signing.new_secret(), enabled_events=["*"], status="DISABLED"
+    )
     assert publish(world) is None
     assert WebhookDelivery.select().count() == 0
 
 
 def test_publish_rolls_back_with_the_change_it_reports(queue, world, endpoint):
-    with pytest.raises(ZeroDivisionError):
-        with write_transaction():
-            webhooks.publish(world.org.id, "participant.created", {"participant_id": "p1"})
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), write_transaction():
+        webhooks.publish(world.org.id, "participant.created", {"participant_id": "p1"})
+        1 / 0  # noqa: B018
     assert WebhookDelivery.select().count() == 0
     assert queue.huey.pending_count() == 0
 

@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from engine.webhooks import http
+
+
 class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         length = int(self.headers.get("content-length", 0))
         self.server.received.append((self.path, dict(self.headers), self.rfile.read(length)))
         if self.path == "/slow":
@@ -74,7 +76,9 @@ def test_non_public_or_non_https_urls_are_refused(url):
     assert info.value.code == "invalid_webhook_url"
 
 
-@pytest.mark.parametrize("url", ["https://hooks.example.com/x?a=1", "https://8.8.8.8/hook", "https://[2001:4860::8888]/"])
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example.com/x?a=1", "https://8.8.8.8/hook", "https://[2001:4860::8888]/"]
+)
 def test_public_https_urls_pass(url):
     assert http.validate_endpoint_url(url) == url
 
@@ -107,7 +111,9 @@ def test_non_2xx_is_an_http_error_with_a_truncated_body(server):
 
 
 def test_redirects_are_not_followed(server):
-    outcome = http.send_attempt(http.build_client(timeout_s=2, allow_private=True), base(server) + "/redirect", {}, b"{}")
+    outcome = http.send_attempt(
+        http.build_client(timeout_s=2, allow_private=True), base(server) + "/redirect", {}, b"{}"
+    )
     assert outcome.status == 302 and not outcome.ok
     assert len(server.received) == 1
 

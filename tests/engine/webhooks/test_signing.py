@@ -9,6 +9,7 @@ import hmac
 import pytest
 
 from engine.webhooks import signing
+
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 
 

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine import queue as q
+from engine.settings import WorkerSettings
 from engine.store.db import connect, utcnow
 from engine.store.migrations import upgrade
-from engine.settings import WorkerSettings
+
 FAST = WorkerSettings(
     event_retry_delays_s=(0, 0),
     event_lease_s=30,
@@ -54,6 +55,7 @@ class World:
 
     def __init__(self) -> None:
         from engine.store.models import Asset, Organisation, Participant, Program, ProgramAsset
+
         self.org = Organisation.create(name="acme")
         self.program = Program.create(organisation=self.org, key="loyalty", name="Loyalty")
         self.pts = Asset.create(organisation=self.org, symbol="PTS", name="Points", scale=0)
@@ -61,25 +63,33 @@ class World:
         self.alice = Participant.create(organisation=self.org, external_id="alice")
         self.bob = Participant.create(organisation=self.org, external_id="bob")
 
-    def rule(self, name: str = "earn", *, condition: str = "true", amount: str = "event.amount",
-             action: str = "CREDIT"):
+    def rule(
+        self, name: str = "earn", *, condition: str = "true", amount: str = "event.amount", action: str = "CREDIT"
+    ):
         """A stored rule of the program moving `amount` PTS (CREDIT or DEBIT)."""
         from engine.model import bundle as b
         from engine.store.catalog import create_rule
+
         kind = b.Credit if action == "CREDIT" else b.Debit
         rule = b.Rule(name=name, condition=condition, actions=[kind(asset_id="PTS", amount=amount)])
         return create_rule(self.org.id, self.program.id, rule)
 
-    def event(self, external_id: str = "alice", *, key: str, at: datetime | None = None, enqueue: bool = True,
-              **data):
+    def event(self, external_id: str = "alice", *, key: str, at: datetime | None = None, enqueue: bool = True, **data):
         """Ingest an event the way the API does: row and wake-up in one transaction."""
         from engine.store.db import write_transaction
         from engine.store.models import EventRecord
+
         with write_transaction():
             row = EventRecord.create(
-                organisation=self.org, program=self.program, external_id=external_id, idempotency_key=key,
-                payload_hash=key, event_data=data or {"amount": 1.0},
-                event_timestamp=at or datetime(2026, 1, 1, tzinfo=UTC), created_at=utcnow(), updated_at=utcnow(),
+                organisation=self.org,
+                program=self.program,
+                external_id=external_id,
+                idempotency_key=key,
+                payload_hash=key,
+                event_data=data or {"amount": 1.0},
+                event_timestamp=at or datetime(2026, 1, 1, tzinfo=UTC),
+                created_at=utcnow(),
+                updated_at=utcnow(),
             )
             if enqueue:
                 q.enqueue_event(row.id)

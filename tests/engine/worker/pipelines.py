@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
 from engine.model.state import EntityState, ProgramState
-from engine.store.ledger import movements
 from engine.store.db import utcnow
+from engine.store.ledger import movements
 from engine.store.ledger.journal import Ledger
-from engine.store.models import PARTICIPANT, Asset, Participant
-from engine.store.models import EventRecord
 from engine.store.ledger.movements import Entity
+from engine.store.models import PARTICIPANT, Asset, EventRecord, Participant
 from engine.worker.processor import Applied
+
+
 class CreditOnePoint:
     """Credits 1 PTS to the event's participant, marks the event COMPLETED (as storage's
     `post_event_effects` does) and remembers the order it saw events in.
@@ -26,22 +27,42 @@ class CreditOnePoint:
     def __call__(self, event_id: str) -> Applied:
         event = EventRecord.get_by_id(event_id)
         self.seen.append(event_id)
-        person = Participant.get((Participant.organisation == event.organisation_id)
-                                 & (Participant.external_id == event.external_id))
+        person = Participant.get(
+            (Participant.organisation == event.organisation_id) & (Participant.external_id == event.external_id)
+        )
         asset = Asset.get((Asset.organisation == event.organisation_id) & (Asset.symbol == "PTS"))
         ledger = Ledger(event.organisation_id)
-        movements.credit(ledger, asset, event.program_id, Entity(PARTICIPANT, person.id), Decimal(1),
-                         event_id=event.id, description="test credit")
+        movements.credit(
+            ledger,
+            asset,
+            event.program_id,
+            Entity(PARTICIPANT, person.id),
+            Decimal(1),
+            event_id=event.id,
+            description="test credit",
+        )
         ledger.finish()
         if self.fail_with is not None:
             raise self.fail_with
-        action = ResolvedAction(rule="one_point", index=0, type="CREDIT", asset="PTS", amount=Decimal(1),
-                                target=ResolvedTarget(type="PARTICIPANT", role="participant"))
+        action = ResolvedAction(
+            rule="one_point",
+            index=0,
+            type="CREDIT",
+            asset="PTS",
+            amount=Decimal(1),
+            target=ResolvedTarget(type="PARTICIPANT", role="participant"),
+        )
         result = EvaluationResult(
-            status="COMPLETED", evaluated_at=event.created_at, rules=[], actions=[action],
-            state_changes=[], budget_uses=[], participant=EntityState(id=person.id, external_id=person.external_id),
+            status="COMPLETED",
+            evaluated_at=event.created_at,
+            rules=[],
+            actions=[action],
+            state_changes=[],
+            budget_uses=[],
+            participant=EntityState(id=person.id, external_id=person.external_id),
             program=ProgramState(),
         )
         EventRecord.update(status="COMPLETED", processed_at=utcnow(), next_attempt_at=None).where(
-            EventRecord.id == event_id).execute()
+            EventRecord.id == event_id
+        ).execute()
         return Applied(result=result, status="COMPLETED")

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from engine.model import bundle as b
+from engine.store import followups
 from engine.store.catalog import create_rule
 from engine.store.db import utcnow, write_transaction
-from engine.store.models import Enrolment, Participant
-from engine.store.models import EventRecord, RuleEvaluation
-from engine.store import followups
-from engine.worker import processor, reconciler
 from engine.store.lanes import has_due, lane_of
+from engine.store.models import Enrolment, EventRecord, Participant, RuleEvaluation
+from engine.worker import processor, reconciler
+
 from .conftest import FAST, drain
 from .test_processor import balance_of, reload
 
@@ -64,7 +64,8 @@ def test_a_scheduled_event_runs_once_due_and_its_rules_apply(queue, world):
     (followup,) = system_events()
     assert processor.drain_lane(lane_of(followup), FAST) == 0  # not due yet
     EventRecord.update(next_attempt_at=utcnow() - timedelta(seconds=FAST.reconcile_stale_s + 1)).where(
-        EventRecord.id == followup.id).execute()
+        EventRecord.id == followup.id
+    ).execute()
     # Its delayed wake-up is still in Huey's schedule: the reconciler wakes the due row meanwhile.
     assert reconciler.reconcile(FAST).events_woken == 1
     drain(queue)
@@ -110,17 +111,24 @@ def test_writing_the_same_follow_ups_again_creates_nothing(queue, world):
     processor.process_event_task(queue, origin.id)
     from engine.evaluator.evaluate import evaluate_event
     from engine.store.context import load_event_context
+
     context = load_event_context(origin.id)
-    result = evaluate_event(context.program, context.event, context.participant, program_state=context.program_state,
-                            budgets=context.budgets)
+    result = evaluate_event(
+        context.program,
+        context.event,
+        context.participant,
+        program_state=context.program_state,
+        budgets=context.budgets,
+    )
     with write_transaction():
         assert followups.write_followups(reload(origin), result) == []
     assert len(system_events()) == 1
 
 
 def test_an_explicit_target_schedules_for_that_participant(queue, world):
-    add_rule(world, "refer", "has(event.amount)", schedule("0s", target=b.Target(type="PARTICIPANT",
-                                                                              external_id='"bob"')))
+    add_rule(
+        world, "refer", "has(event.amount)", schedule("0s", target=b.Target(type="PARTICIPANT", external_id='"bob"'))
+    )
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
     (followup,) = system_events()
@@ -141,7 +149,9 @@ def test_a_negative_delay_or_an_unknown_participant_id_fails_the_event(queue, wo
     ghost = world.event(key="e2", at=AT + timedelta(minutes=1), amount=2.0)
     drain(queue)
     assert [(reload(e).status, reload(e).error_code) for e in (backwards, ghost)] == [
-        ("FAILED", "invalid_delay"), ("FAILED", "unknown_participant")]
+        ("FAILED", "invalid_delay"),
+        ("FAILED", "unknown_participant"),
+    ]
     assert system_events() == []
 
 
@@ -168,9 +178,13 @@ def test_broadcast_reaches_every_enrolled_participant_once(queue, world):
     drain(queue)
     events = system_events()
     assert [(e.external_id, e.status, e.event_timestamp) for e in events] == [
-        ("alice", "COMPLETED", AT), ("bob", "COMPLETED", AT)]
+        ("alice", "COMPLETED", AT),
+        ("bob", "COMPLETED", AT),
+    ]
     assert {e.idempotency_key for e in events} == {
-        f"broadcast:{origin.id}:all:0:{world.alice.id}", f"broadcast:{origin.id}:all:0:{world.bob.id}"}
+        f"broadcast:{origin.id}:all:0:{world.alice.id}",
+        f"broadcast:{origin.id}:all:0:{world.bob.id}",
+    }
     assert (balance_of(world.alice), balance_of(world.bob), balance_of(carol)) == ("3", "3", "0")
 
 

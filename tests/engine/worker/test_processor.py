@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from engine.errors import EngineError
-from engine.store.db import utcnow
-from engine.store.models import JournalEntry
-from engine.store.models import EventRecord
-from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.store import lanes as ordering
-from engine.worker import processor
+from engine.store.db import utcnow
 from engine.store.lanes import lane_of
+from engine.store.models import EventRecord, JournalEntry, WebhookDelivery, WebhookEndpoint
+from engine.worker import processor
+
 from .conftest import FAST
 from .pipelines import CreditOnePoint
 
@@ -105,14 +104,19 @@ def test_backoff_delays_the_next_attempt(queue, world):
 
 
 def test_business_errors_fail_at_once_with_their_code_and_a_webhook(queue, world):
-    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x",
-                           enabled_events=["event.failed"])
+    WebhookEndpoint.create(
+        organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["event.failed"]
+    )
     event = world.event(key="e1")
     error = EngineError("program is not ACTIVE", code="program_inactive")
     processor.drain_lane(lane_of(event), FAST, CreditOnePoint(fail_with=error))
     row = reload(event)
     assert (row.status, row.attempts, row.error_code, row.error_message) == (
-        "FAILED", 1, "program_inactive", "program is not ACTIVE")
+        "FAILED",
+        1,
+        "program_inactive",
+        "program is not ACTIVE",
+    )
     assert entries_of(event.id) == 0
     (delivery,) = WebhookDelivery.select()
     assert delivery.event_type == "event.failed"
@@ -120,8 +124,7 @@ def test_business_errors_fail_at_once_with_their_code_and_a_webhook(queue, world
 
 
 def test_completion_records_webhooks_in_the_same_transaction(queue, world):
-    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x",
-                           enabled_events=["*"])
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["*"])
     event = world.event(key="e1")
     queue.huey.flush()
     processor.drain_lane(lane_of(event), FAST, CreditOnePoint())
@@ -140,6 +143,7 @@ def test_a_missing_event_is_a_no_op(queue):
 def balance_of(person) -> str:
     from engine.store.ledger.accounts import balances_of
     from engine.store.models import PARTICIPANT
+
     balances = balances_of(PARTICIPANT, person.id)
     return str(sum((b.available for b in balances.values()), start=0))
 
@@ -161,11 +165,13 @@ def test_the_real_pipeline_credits_once_and_reports_it(queue, world):
 
 def test_an_unknown_participant_is_created_with_the_events_effects(queue, world):
     world.rule()
-    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x",
-                           enabled_events=["participant.created"])
+    WebhookEndpoint.create(
+        organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["participant.created"]
+    )
     event = world.event("carol", key="e1", amount=2.0)
     processor.process_event_task(queue, event.id)
     from engine.store.models import Enrolment, Participant
+
     carol = Participant.get(Participant.external_id == "carol")
     assert reload(event).status == "COMPLETED" and balance_of(carol) == "2"
     assert Enrolment.select().where((Enrolment.participant == carol) & (Enrolment.program == world.program)).exists()
@@ -175,6 +181,7 @@ def test_an_unknown_participant_is_created_with_the_events_effects(queue, world)
 
 def test_a_rejecting_program_fails_the_event_and_creates_nobody(queue, world):
     from engine.store.models import Participant, Program
+
     Program.update(on_unknown_participant="REJECT").execute()
     world.rule()
     event = world.event("mallory", key="e1")
@@ -187,6 +194,7 @@ def test_a_rejecting_program_fails_the_event_and_creates_nobody(queue, world):
 
 def test_an_inactive_program_fails_the_event(queue, world):
     from engine.store.models import Program
+
     world.rule()
     Program.update(status="SUSPENDED").execute()
     event = world.event(key="e1")
@@ -208,16 +216,17 @@ def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, w
 
     world.rule(amount="event.amount")
     base = datetime(2026, 5, 1, tzinfo=UTC)
-    events = [world.event(f"p{n % 3}", key=f"e{n}", at=base + timedelta(minutes=(37 * n) % 50), amount=1.0)
-              for n in range(30)]
+    events = [
+        world.event(f"p{n % 3}", key=f"e{n}", at=base + timedelta(minutes=(37 * n) % 50), amount=1.0) for n in range(30)
+    ]
 
     errors: list[BaseException] = []
 
     def work(offset: int) -> None:
         try:
-            for event in events[offset::4] + events[: offset]:
+            for event in events[offset::4] + events[:offset]:
                 processor.process_event_task(queue, event.id)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
@@ -228,8 +237,12 @@ def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, w
     assert errors == []
     assert {reload(e).status for e in events} == {"COMPLETED"}
     assert {entries_of(e.id) for e in events} == {1}
-    posted = (JournalEntry.select(JournalEntry.sequence, EventRecord.external_id, EventRecord.event_timestamp)
-              .join(EventRecord, on=(JournalEntry.event_id == EventRecord.id)).order_by(JournalEntry.sequence).objects())
+    posted = (
+        JournalEntry.select(JournalEntry.sequence, EventRecord.external_id, EventRecord.event_timestamp)
+        .join(EventRecord, on=(JournalEntry.event_id == EventRecord.id))
+        .order_by(JournalEntry.sequence)
+        .objects()
+    )
     lanes: dict[str, list] = {}
     for row in posted:
         lanes.setdefault(row.external_id, []).append(row.event_timestamp)
@@ -238,6 +251,7 @@ def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, w
 
 def test_immediate_mode_processes_right_after_the_ingest_commit(db, world):
     from engine import queue as q
+
     q.configure_queue(db, "memory://", FAST)
     world.rule(amount="event.amount")
     event = world.event(key="e1", amount=4.0)  # the wake-up runs in this thread after the commit
@@ -262,8 +276,9 @@ def test_an_attempt_that_rolls_back_claims_nothing_more(queue, world):
     first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
     second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
     claim = ordering.claim_next(lane_of(first), lease_s=30)
-    status, following = processor.attempt(claim, FAST, CreditOnePoint(fail_with=RuntimeError("boom")),
-                                          claim_next_in=True)
+    status, following = processor.attempt(
+        claim, FAST, CreditOnePoint(fail_with=RuntimeError("boom")), claim_next_in=True
+    )
     assert (status, following) == ("PENDING", None)  # retried later; its successor still waits
     assert reload(second).status == "PENDING" and reload(second).attempts == 0
     assert entries_of(first.id) == 0

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.store.db import utcnow, write_transaction
-from engine.store.models import EventRecord
-from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.store import lanes as ordering
-from engine.worker import processor
-from engine.webhooks import messages as webhooks
+from engine.store.db import utcnow, write_transaction
 from engine.store.lanes import lane_of
+from engine.store.models import EventRecord, WebhookDelivery, WebhookEndpoint
+from engine.webhooks import messages as webhooks
+from engine.worker import processor
 from engine.worker.reconciler import reconcile
+
 from .conftest import FAST
 from .pipelines import CreditOnePoint
 
@@ -38,8 +38,9 @@ def test_an_event_whose_worker_died_is_released_and_woken(queue, world):
 
 def test_an_event_that_kills_every_worker_ends_failed(queue, world):
     event = world.event(key="e1")
-    EventRecord.update(status="PROCESSING", attempts=FAST.event_max_attempts,
-                       next_attempt_at=utcnow() - timedelta(seconds=1)).execute()
+    EventRecord.update(
+        status="PROCESSING", attempts=FAST.event_max_attempts, next_attempt_at=utcnow() - timedelta(seconds=1)
+    ).execute()
     report = reconcile(FAST)
     assert report.events_failed == 1
     row = EventRecord.get_by_id(event.id)
@@ -97,6 +98,7 @@ def test_a_delivery_lost_on_its_last_attempt_ends_failed(queue, world):
 
 def test_a_long_lost_wakeup_is_sent_again_even_while_the_queue_is_busy(queue, world):
     from engine.worker.reconciler import STALE_UNDER_LOAD
+
     lost = world.event(key="e1", enqueue=False)
     world.event("bob", key="e2")  # a wake-up still queued: the queue is busy
     stale = utcnow() + timedelta(seconds=FAST.reconcile_stale_s + 1)

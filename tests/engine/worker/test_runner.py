@@ -37,9 +37,15 @@ def rows(system: System, sql: str, *params) -> list[tuple]:
 def post_with_duplicates(system: System, count: int) -> set[str]:
     """`count` distinct events over PARTICIPANTS participants, each sent once, every tenth twice
     (an idempotent replay). Returns the distinct idempotency keys."""
-    bodies = [system.event_body(n, participant=f"user_{n % PARTICIPANTS}", amount=float(1 + n % 5),
-                                timestamp=f"2026-01-01T12:{n // 60 % 60:02d}:{n % 60:02d}Z")
-              for n in range(count)]
+    bodies = [
+        system.event_body(
+            n,
+            participant=f"user_{n % PARTICIPANTS}",
+            amount=float(1 + n % 5),
+            timestamp=f"2026-01-01T12:{n // 60 % 60:02d}:{n % 60:02d}Z",
+        )
+        for n in range(count)
+    ]
     bodies += [bodies[n] for n in range(0, count, 10)]
     responses = system.post_events(bodies)
     assert [r.status_code for r in responses] == [202] * len(bodies)
@@ -52,8 +58,12 @@ def assert_exactly_once(system: System, keys: set[str]) -> None:
     assert {status for _, _, status, _ in events} == {"COMPLETED"}
     credits = dict(rows(system, "SELECT event_id, COUNT(*) FROM journal_entry GROUP BY event_id"))
     assert {event_id: credits.get(event_id) for event_id, *_ in events} == {event_id: 1 for event_id, *_ in events}
-    verify = subprocess.run([str(Path(sys.executable).with_name("accrual")), "verify",
-                             "--database-url", system.database_url], capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [str(Path(sys.executable).with_name("accrual")), "verify", "--database-url", system.database_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -83,12 +93,20 @@ def test_two_workers_on_the_same_participants_never_lose_or_double_a_credit(syst
     assert_exactly_once(system, keys)
     # Balances: one point per event for every participant, none lost to a concurrent update.
     per_participant = dict(rows(system, "SELECT external_id, COUNT(*) FROM event GROUP BY external_id"))
-    balances = dict(rows(system, "SELECT p.external_id, a.balance FROM account a JOIN participant p "
-                                 "ON p.id = a.entity_id WHERE a.entity_type = 'PARTICIPANT' AND a.bucket = 'AVAILABLE'"))
+    balances = dict(
+        rows(
+            system,
+            "SELECT p.external_id, a.balance FROM account a JOIN participant p "
+            "ON p.id = a.entity_id WHERE a.entity_type = 'PARTICIPANT' AND a.bucket = 'AVAILABLE'",
+        )
+    )
     assert {k: int(v) for k, v in balances.items()} == per_participant
     # D15: each participant's credits were posted in event_timestamp order.
-    posted = rows(system, "SELECT e.external_id, e.event_timestamp FROM journal_entry j JOIN event e "
-                          "ON e.id = j.event_id ORDER BY j.sequence")
+    posted = rows(
+        system,
+        "SELECT e.external_id, e.event_timestamp FROM journal_entry j JOIN event e "
+        "ON e.id = j.event_id ORDER BY j.sequence",
+    )
     by_participant: dict[str, list[str]] = defaultdict(list)
     for external_id, timestamp in posted:
         by_participant[external_id].append(timestamp)
@@ -98,9 +116,9 @@ def test_two_workers_on_the_same_participants_never_lose_or_double_a_credit(syst
 def test_webhooks_reach_a_real_receiver_signed_retried_and_resendable(system, tmp_path):
     from engine.queue import configure_queue, reset_queue
     from engine.store.db import connect
-    from engine.store.models import Organisation
-    from engine.store.models import WebhookDelivery
+    from engine.store.models import Organisation, WebhookDelivery
     from engine.webhooks import endpoints, signing
+
     with Receiver() as receiver:
         db = connect(system.database_url)
         configure_queue(db, "sql")  # this process enqueues the resend's wake-up

@@ -1,9 +1,11 @@
 from click.testing import CliRunner
 
-from engine.cli.bench.engine import Row, build_bundle, measure, render, sample_events, sample_participant, without_index
 from engine.cli import main
+from engine.cli.bench.engine import Row, build_bundle, measure, render, sample_events, sample_participant, without_index
 from engine.evaluator.evaluate import evaluate_event
 from engine.rules.program import compile_program
+
+
 def test_programs_have_the_requested_size_and_mostly_guarded_rules():
     program = compile_program(build_bundle(100))
     assert len(program.rules) == 100

@@ -5,8 +5,10 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from dsl import compile_expression
-from engine.cli.bench.expressions import BINDINGS, CASES, VARIABLES, Row, geometric_mean, measure, report
 from engine.cli import main
+from engine.cli.bench.expressions import BINDINGS, CASES, VARIABLES, Row, geometric_mean, measure, report
+
+
 def test_at_least_ten_cases_and_each_agrees_with_python() -> None:
     assert len(CASES) >= 10
     for text, by_hand in CASES:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from engine.cli.bench.ledger import Figure, measure, render
+
+
 def test_bench_ledger_measures_posting_beside_raw_inserts_and_verifies():
     (figure,) = measure(12)
     assert figure.backend == "sqlite" and figure.events == 12 and figure.verified
@@ -16,7 +18,11 @@ def test_bench_ledger_measures_posting_beside_raw_inserts_and_verifies():
 
 
 def test_render_shows_every_figure():
-    lines = render([Figure("sqlite", 100, 900.0, 9000.0, 20, 3000.0, True),
-                    Figure("postgresql", 100, 300.0, 6000.0, 21, 600.0, False)])
+    lines = render(
+        [
+            Figure("sqlite", 100, 900.0, 9000.0, 20, 3000.0, True),
+            Figure("postgresql", 100, 300.0, 6000.0, 21, 600.0, False),
+        ]
+    )
     assert lines[1].split() == ["sqlite", "100", "900", "9,000", "0.10", "20", "3,000", "ok"]
     assert lines[2].split()[-1] == "MISMATCH"

@@ -10,10 +10,12 @@ import msgspec
 import pytest
 
 from engine.cli.bench.loadgen import LoadError, post_json_all
+
+
 class _Echo(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         answer = msgspec.json.encode({"got": msgspec.json.decode(body), "key": self.headers.get("X-Key")})
         status = 202 if self.path == "/ok" else 200

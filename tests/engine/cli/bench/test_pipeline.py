@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from engine.cli.bench.pipeline import Report, Run, render
 from engine.cli import main
+from engine.cli.bench.pipeline import Report, Run, render
+
+
 def test_render_shows_both_rates_and_their_ratio():
-    report = Report(rules=10, runs=[Run(workers=2, events=1000, events_per_s=150.0, trivial_tasks=1000,
-                                        trivial_per_s=300.0)])
+    report = Report(
+        rules=10, runs=[Run(workers=2, events=1000, events_per_s=150.0, trivial_tasks=1000, trivial_per_s=300.0)]
+    )
     lines = render(report)
     assert "program of 10 rules" in lines[0]
     assert lines[2].split() == ["2", "1000", "150", "300", "50%"]
@@ -17,8 +20,10 @@ def test_render_shows_both_rates_and_their_ratio():
 
 
 def test_render_compares_the_processing_alone_with_the_best_trivial_rate():
-    runs = [Run(workers=w, events=1000, events_per_s=150.0, trivial_tasks=1000, trivial_per_s=t)
-            for w, t in ((1, 400.0), (2, 300.0))]
+    runs = [
+        Run(workers=w, events=1000, events_per_s=150.0, trivial_tasks=1000, trivial_per_s=t)
+        for w, t in ((1, 400.0), (2, 300.0))
+    ]
     lines = render(Report(rules=10, runs=runs, processing_per_s=180.0))
     assert lines[-1].endswith("180 events/s, 45% of the best trivial rate")
 

@@ -1,8 +1,10 @@
 from click.testing import CliRunner
 
-from engine.cli.bench.playground import Report, Timing, bundle_text, edit_one_rule, measure, panes, render
 from engine.cli import main
+from engine.cli.bench.playground import Report, Timing, bundle_text, edit_one_rule, measure, panes, render
 from engine.rules.loader import load_bundle_text
+
+
 def test_generated_bundle_loads_with_the_requested_rule_count():
     loaded = load_bundle_text(bundle_text(12), "bench.yaml")
     assert loaded.ok and len(loaded.bundle.rules) == 12

@@ -8,14 +8,22 @@ from engine.store import operations as ops
 from engine.store.db import database_proxy, write_transaction
 from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.journal import Ledger
-from engine.store.migrations import upgrade
-from engine.store.models import PARTICIPANT, Asset
-from engine.store.models import HeldReference
 from engine.store.ledger.movements import Entity, hold, release
 from engine.store.ledger.verify import verify
+from engine.store.migrations import upgrade
+from engine.store.models import PARTICIPANT, Asset, HeldReference
+
+
 def _op(world, operation, amount, reference):
-    getattr(ops, operation)(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS",
-                            amount=amount, description=operation, reference_id=reference)
+    getattr(ops, operation)(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        amount=amount,
+        description=operation,
+        reference_id=reference,
+    )
 
 
 def _rows():
@@ -23,8 +31,15 @@ def _rows():
 
 
 def _funded(world, amount="100"):
-    ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
-                       amount=amount, description="seed")
+    ops.adjust_balance(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        type="CREDIT",
+        amount=amount,
+        description="seed",
+    )
 
 
 def test_a_hold_is_kept_by_reference_until_it_is_released_in_full(world):
@@ -35,10 +50,19 @@ def test_a_hold_is_kept_by_reference_until_it_is_released_in_full(world):
     _op(world, "release", "15", "order-7")
     assert _rows() == [("order-7", Decimal("25.00")), ("order-8", Decimal("5.00"))]
     assert held_by_reference(world.alice.id, {world.pts.id: "PTS"}) == {
-        "PTS": {"order-7": Decimal("25.00"), "order-8": Decimal("5.00")}}
+        "PTS": {"order-7": Decimal("25.00"), "order-8": Decimal("5.00")}
+    }
     _op(world, "release", "25", "order-7")
-    ops.forfeit(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", amount="5",
-                bucket="HELD", description="forfeit", reference_id="order-8")
+    ops.forfeit(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        amount="5",
+        bucket="HELD",
+        description="forfeit",
+        reference_id="order-8",
+    )
     assert _rows() == []  # rows at zero are removed: only open holds are ever read
     assert verify().ok
 

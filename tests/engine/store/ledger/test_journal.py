@@ -10,24 +10,35 @@ from engine.store.errors import LedgerRejected
 from engine.store.ledger.hashchain import entry_document, entry_hash
 from engine.store.ledger.journal import Ledger, Leg, parse_amount
 from engine.store.models import JournalEntry, Posting
+
+
 def legs(ledger, world, *amounts, asset=None):
     asset = asset or world.pts
     people = [world.alice, world.bob, world.alice]
-    return [Leg(ledger.accounts.get("PARTICIPANT", people[n].id, asset, "AVAILABLE" if n < 2 else "HELD"), asset,
-                Decimal(amount), allow_negative=True) for n, amount in enumerate(amounts)]
+    return [
+        Leg(
+            ledger.accounts.get("PARTICIPANT", people[n].id, asset, "AVAILABLE" if n < 2 else "HELD"),
+            asset,
+            Decimal(amount),
+            allow_negative=True,
+        )
+        for n, amount in enumerate(amounts)
+    ]
 
 
-@pytest.mark.parametrize(("amounts", "code"), [
-    (("5",), "LEDGER_UNBALANCED"),
-    (("5", "-4"), "LEDGER_UNBALANCED"),
-    (("0", "0"), "LEDGER_ZERO_POSTING"),
-    (("0.001", "-0.001"), "LEDGER_SCALE"),
-])
+@pytest.mark.parametrize(
+    ("amounts", "code"),
+    [
+        (("5",), "LEDGER_UNBALANCED"),
+        (("5", "-4"), "LEDGER_UNBALANCED"),
+        (("0", "0"), "LEDGER_ZERO_POSTING"),
+        (("0.001", "-0.001"), "LEDGER_SCALE"),
+    ],
+)
 def test_entries_that_break_an_invariant_are_never_written(world, amounts, code):
-    with pytest.raises(LedgerInvariantError) as info:
-        with write_transaction():
-            ledger = Ledger(world.org.id)
-            ledger.post("ADJUST", legs(ledger, world, *amounts))
+    with pytest.raises(LedgerInvariantError) as info, write_transaction():
+        ledger = Ledger(world.org.id)
+        ledger.post("ADJUST", legs(ledger, world, *amounts))
     assert info.value.code == code
     assert JournalEntry.select().count() == 0 and Posting.select().count() == 0
 
@@ -51,6 +62,7 @@ def test_three_leg_entries_balance_per_asset_and_chain(world):
 
 def test_the_in_transaction_recheck_catches_a_balance_written_behind_its_back(world):
     from engine.store.models import Account
+
     with pytest.raises(LedgerInvariantError) as info, write_transaction():
         ledger = Ledger(world.org.id)
         built = legs(ledger, world, "-1.00", "1.00")
@@ -64,8 +76,13 @@ def test_the_in_transaction_recheck_catches_a_balance_written_behind_its_back(wo
 def test_parse_amount_accepts_exact_decimals_only(world):
     assert parse_amount("10.5", world.pts) == Decimal("10.50")
     assert parse_amount(3, world.gem) == Decimal(3)
-    for bad, code in [("1.5", "invalid_scale"), (True, "invalid_amount"), ("NaN", "invalid_amount"),
-                      ("Infinity", "invalid_amount"), ("", "invalid_amount")]:
+    for bad, code in [
+        ("1.5", "invalid_scale"),
+        (True, "invalid_amount"),
+        ("NaN", "invalid_amount"),
+        ("Infinity", "invalid_amount"),
+        ("", "invalid_amount"),
+    ]:
         with pytest.raises(LedgerRejected) as info:
             parse_amount(bad, world.gem)
         assert info.value.code == code, bad
@@ -74,13 +91,18 @@ def test_parse_amount_accepts_exact_decimals_only(world):
 def test_the_hash_built_from_new_rows_equals_the_hash_of_the_stored_rows(world):
     with write_transaction():
         ledger = Ledger(world.org.id)
-        entry = ledger.post("ADJUST", legs(ledger, world, "-3.00", "1.00", "2.00"), description="é \"quoted\"",
-                            reference_id="ref-1", rule_version=2)
+        entry = ledger.post(
+            "ADJUST",
+            legs(ledger, world, "-3.00", "1.00", "2.00"),
+            description='é "quoted"',
+            reference_id="ref-1",
+            rule_version=2,
+        )
         ledger.finish()
     stored = JournalEntry.get_by_id(entry.id)
     postings = list(Posting.select().where(Posting.entry == entry.id))
     assert entry_hash(entry_document(stored, postings)) == stored.entry_hash == entry.entry_hash
-    assert (stored.description, stored.reference_id, stored.rule_version) == ("é \"quoted\"", "ref-1", 2)
+    assert (stored.description, stored.reference_id, stored.rule_version) == ('é "quoted"', "ref-1", 2)
 
 
 def test_an_unknown_entry_field_is_refused_before_anything_is_written(world):

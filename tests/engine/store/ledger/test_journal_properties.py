@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from engine.store import operations as ops
-from engine.store.ledger.accounts import balances_of
 from engine.store.db import connect
 from engine.store.effects import post_event_effects
 from engine.store.errors import LedgerRejected
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.held import held_by_reference
+from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
 from engine.store.models import Account, Posting
-from engine.store.ledger.verify import verify
 from tests.engine.store.conftest import World, make_rule, store_event, typical_result
 
 amounts = st.integers(min_value=1, max_value=5000).map(lambda cents: Decimal(cents).scaleb(-2))
@@ -73,13 +73,24 @@ def machine_for(backend: str):
 
         @rule(name=who, amount=amounts)
         def credit(self, name, amount):
-            self._expect(name, lambda: ops.adjust_balance(self.world.org.id, self._person(name).id, type="CREDIT",
-                                                          amount=amount, **self._base(name)), {"AVAILABLE": amount})
+            self._expect(
+                name,
+                lambda: ops.adjust_balance(
+                    self.world.org.id, self._person(name).id, type="CREDIT", amount=amount, **self._base(name)
+                ),
+                {"AVAILABLE": amount},
+            )
 
         @rule(name=who, amount=amounts, allow_negative=st.booleans())
         def debit(self, name, amount, allow_negative):
-            call = lambda: ops.adjust_balance(self.world.org.id, self._person(name).id, type="DEBIT", amount=amount,  # noqa: E731
-                                              allow_negative=allow_negative, **self._base(name))
+            call = lambda: ops.adjust_balance(
+                self.world.org.id,
+                self._person(name).id,
+                type="DEBIT",
+                amount=amount,
+                allow_negative=allow_negative,
+                **self._base(name),
+            )
             if allow_negative:
                 call()
                 self.model[name]["AVAILABLE"] -= amount
@@ -89,21 +100,41 @@ def machine_for(backend: str):
 
         @rule(name=who, amount=amounts, reference=references)
         def hold(self, name, amount, reference):
-            self._expect(name, lambda: ops.hold(self.world.org.id, self._person(name).id, amount=amount,
-                                                reference_id=reference, **self._base(name)),
-                         {"AVAILABLE": -amount, "HELD": amount}, reference)
+            self._expect(
+                name,
+                lambda: ops.hold(
+                    self.world.org.id, self._person(name).id, amount=amount, reference_id=reference, **self._base(name)
+                ),
+                {"AVAILABLE": -amount, "HELD": amount},
+                reference,
+            )
 
         @rule(name=who, amount=amounts, reference=references)
         def release(self, name, amount, reference):
-            self._expect(name, lambda: ops.release(self.world.org.id, self._person(name).id, amount=amount,
-                                                   reference_id=reference, **self._base(name)),
-                         {"HELD": -amount, "AVAILABLE": amount}, reference)
+            self._expect(
+                name,
+                lambda: ops.release(
+                    self.world.org.id, self._person(name).id, amount=amount, reference_id=reference, **self._base(name)
+                ),
+                {"HELD": -amount, "AVAILABLE": amount},
+                reference,
+            )
 
         @rule(name=who, amount=amounts, bucket=st.sampled_from(["AVAILABLE", "HELD"]), reference=references)
         def forfeit(self, name, amount, bucket, reference):
-            self._expect(name, lambda: ops.forfeit(self.world.org.id, self._person(name).id, amount=amount,
-                                                   bucket=bucket, reference_id=reference, **self._base(name)),
-                         {bucket: -amount}, reference)
+            self._expect(
+                name,
+                lambda: ops.forfeit(
+                    self.world.org.id,
+                    self._person(name).id,
+                    amount=amount,
+                    bucket=bucket,
+                    reference_id=reference,
+                    **self._base(name),
+                ),
+                {bucket: -amount},
+                reference,
+            )
 
         @rule(name=who, amount=amounts)
         def event_credit(self, name, amount):
@@ -160,6 +191,10 @@ def test_random_operation_sequences_keep_every_invariant(backend):
         pytest.skip("TEST_POSTGRES_URL is not set")
     run_state_machine_as_test(
         machine_for(backend),
-        settings=settings(max_examples=40 if backend == "sqlite" else 15, stateful_step_count=20, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=40 if backend == "sqlite" else 15,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )

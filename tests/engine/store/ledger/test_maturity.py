@@ -5,12 +5,11 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.store.ledger.accounts import balances_of
 from engine.store.effects import post_event_effects
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.maturity import mature_due
-from engine.store.models import Asset
-from engine.store.models import DeferredCredit, JournalEntry
 from engine.store.ledger.verify import verify
+from engine.store.models import Asset, DeferredCredit, JournalEntry
 from tests.engine.store.conftest import make_rule, store_event, typical_result
 
 EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)

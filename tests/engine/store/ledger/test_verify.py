@@ -8,15 +8,22 @@ from engine.cli import main
 from engine.store import operations as ops
 from engine.store.db import connect
 from engine.store.ledger.hashchain import GENESIS
-from engine.store.models import Account, JournalEntry, LedgerHead, Posting
 from engine.store.ledger.verify import verify
+from engine.store.models import Account, JournalEntry, LedgerHead, Posting
 from tests.engine.store.conftest import World
 
 
 def seed(world, count=3):
     for n in range(count):
-        ops.adjust_balance(world.org.id, world.alice.id, program_id=world.program.id, asset_id="PTS", type="CREDIT",
-                           amount=str(n + 1), description=f"seed {n}")
+        ops.adjust_balance(
+            world.org.id,
+            world.alice.id,
+            program_id=world.program.id,
+            asset_id="PTS",
+            type="CREDIT",
+            amount=str(n + 1),
+            description=f"seed {n}",
+        )
     return list(JournalEntry.select().order_by(JournalEntry.sequence))
 
 
