@@ -137,9 +137,9 @@ def configure_queue(database: Database, queue_url: str | None = None, settings: 
         huey=huey,
         database=database,
         transactional=transactional,
-        process_event=huey.task(name="process_event")(_process_event),
-        deliver_webhook=huey.task(name="deliver_webhook")(_deliver_webhook),
-        append_line=huey.task(name="append_line")(_append_line),
+        process_event=huey.task(name="process_event")(_dispatcher("process_event")),
+        deliver_webhook=huey.task(name="deliver_webhook")(_dispatcher("deliver_webhook")),
+        append_line=huey.task(name="append_line")(_dispatcher("append_line")),
         settings=settings or WorkerSettings.from_env(),
     )
     return _current
@@ -230,23 +230,41 @@ def connection(database: Database) -> Iterator[None]:
         yield
 
 
-# --- task bodies: thin, they call the worker modules (imported lazily: the API imports this
-# module and must not pull in the worker's HTTP client) -------------------------------------------
+# --- task bodies ---------------------------------------------------------------------------------
+# The queue knows its tasks by name only; the process that runs them registers their bodies
+# (`engine.worker.tasks.register_task_bodies`), so this module imports nothing above it.
+
+TaskBody = Callable[..., None]
+_bodies: dict[str, TaskBody] = {}
 
 
-def _process_event(event_id: str) -> None:
-    from engine.worker.processor import process_event_task
+def register_task_body(name: str, body: TaskBody) -> None:
+    """Make `body(queue, *args)` what task `name` runs in this process.
 
-    process_event_task(current_queue(), event_id)
-
-
-def _deliver_webhook(delivery_id: str) -> None:
-    from engine.webhooks.delivery import deliver_task
-
-    deliver_task(current_queue(), delivery_id)
+    >>> register_task_body("process_event", process_event_task)
+    """
+    _bodies[name] = body
 
 
-def _append_line(path: str, line: str) -> None:
+def _dispatcher(name: str) -> Callable[..., None]:
+    def run(*args: Any) -> None:
+        body = _bodies.get(name)
+        if body is None:
+            raise QueueError(
+                f"task {name!r} has no body in this process: run it in `accrual worker`",
+                code="TASK_NOT_REGISTERED",
+                task=name,
+            )
+        body(current_queue(), *args)
+
+    run.__name__ = name
+    return run
+
+
+def append_line(queue: Queue, path: str, line: str) -> None:
     """The benchmark's reference task: the cheapest observable work a task can do."""
     with Path(path).open("a", encoding="utf-8") as handle:
         handle.write(line + "\n")
+
+
+register_task_body("append_line", append_line)

@@ -21,7 +21,7 @@ from engine.evaluator.evaluate import evaluate_event
 from engine.limits import check_event_data
 from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult
-from engine.model.state import EntityState, EventInput, ProgramState
+from engine.model.state import EntityState, EvaluationInput, EventInput, ProgramState
 from engine.rules.loader import LoadedBundle, load_bundle_text
 from engine.rules.yaml_source import parse_yaml
 from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
@@ -99,10 +99,9 @@ def dry_run(form: RunForm) -> DryRun:
     # evaluate_event works on its own copy, so `before` stays as it was for the side-by-side view.
     run.result = evaluate_event(
         loaded.program,
-        event,
-        run.before,
-        recipient=run.recipient_before,
-        program_state=run.program_before,
+        EvaluationInput(
+            event=event, participant=run.before, recipient=run.recipient_before, program_state=run.program_before
+        ),
         trace=True,
     )
     return run

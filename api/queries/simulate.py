@@ -27,7 +27,7 @@ from dsl import DslError, compile_expression
 from engine.errors import EngineError
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.result import ResolvedAction, RuleStatus
-from engine.model.state import CounterState, EntityState, EventInput
+from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput
 from engine.rules.program import ProgramCompileError, compile_program
 from engine.store import catalog
 from engine.store.db import utcnow
@@ -111,7 +111,10 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
     now = utcnow()
     try:
         result = evaluate_event(
-            program, EventInput(event_data=data.event, event_timestamp=now, received_at=now), participant
+            program,
+            EvaluationInput(
+                event=EventInput(event_data=data.event, event_timestamp=now, received_at=now), participant=participant
+            ),
         )
     except EngineError as exc:
         raise BadRequest(exc.message, code=exc.code.lower()) from exc

@@ -27,10 +27,8 @@ from engine.evaluator.working import WorkingState
 from engine.model.amounts import to_amount, to_increment
 from engine.model.result import ResolvedAction, ResolvedTarget
 from engine.model.state import Balance
+from engine.model.vocabulary import ActionStatus, is_blocked
 from engine.rules.program import CompiledAction, CompiledRule
-
-BLOCKED_FOR_INACTIVE = frozenset({"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "COUNTER"})
-INACTIVE_STATUSES = frozenset({"SUSPENDED", "CLOSED"})
 
 
 class ActionFailure(EvaluationError):
@@ -66,10 +64,9 @@ def _apply(
 ) -> ResolvedAction:
     target, role = _resolve_target(action, bindings, working)
     entity = working.entity(role) if role in ("participant", "recipient") else None
-    if entity is not None and action.type in BLOCKED_FOR_INACTIVE:
-        if entity.status in INACTIVE_STATUSES:
-            who = entity.external_id or entity.id or role
-            raise EngineError(f"participant {who} is {entity.status}", code="participant_inactive")
+    if entity is not None and is_blocked(action.type, entity.status):
+        who = entity.external_id or entity.id or role
+        raise EngineError(f"participant {who} is {entity.status}", code="participant_inactive")
     spec = action.action
     out = ResolvedAction(
         rule=rule.name,
@@ -159,24 +156,20 @@ def _moment(value: timedelta | datetime | None, now: datetime) -> datetime | Non
     return now + value if isinstance(value, timedelta) else value
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
 def _credit(rule, action, bindings, working, role, out) -> None:
     spec, symbol = action.action, action.asset.symbol
     amount = _amount(action, bindings)
     out.asset, out.amount = symbol, amount
     out.reference_id = _text(action.reference, bindings, "reference_id")
-    matures_at = _moment(action.matures_at, working.now)
-    expires_at = _moment(action.expires_at, working.now)
-    out.matures_at, out.expires_at = _iso(matures_at), _iso(expires_at)
-    bucket = "DEFERRED" if matures_at is not None and matures_at > working.now else spec.bucket
+    out.matures_at = _moment(action.matures_at, working.now)
+    out.expires_at = _moment(action.expires_at, working.now)
+    # DEFERRED exactly when the credit matures after the event; a past maturity is AVAILABLE at once.
+    bucket = "DEFERRED" if out.matures_at is not None and out.matures_at > working.now else spec.bucket
     out.bucket = bucket
     limit = rule.budgets.get(symbol)
     if limit is not None:
         if not working.budget_fits(rule.name, symbol, amount, limit):
-            out.status = "SUPPRESSED"  # D21: no partial credits
+            out.status = ActionStatus.SUPPRESSED  # D21: no partial credits
             return
         working.consume_budget(rule.name, symbol, amount)
     if action.asset.issuance_policy == "PREFUNDED":
@@ -317,7 +310,7 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
     elif kind == "SET_TIER":
         out.tier, out.level = spec.tier, spec.level
         if action.tier_archived:
-            out.status = "SKIPPED"  # reference 2.9: the event still completes
+            out.status = ActionStatus.SKIPPED  # reference 2.9: the event still completes
         elif applies:
             working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name)
     else:  # SCHEDULE_EVENT, BROADCAST

@@ -23,7 +23,16 @@ from engine.errors import EngineError
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.bundle import Bundle, Expectation, ProgramStateInput, StateInput, TestCase
 from engine.model.result import EvaluationResult, ResolvedAction, RuleStatus
-from engine.model.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
+from engine.model.state import (
+    Balance,
+    BudgetState,
+    CounterState,
+    EntityState,
+    EvaluationInput,
+    EventInput,
+    ProgramState,
+    TierState,
+)
 
 DEFAULT_EVENT_TIMESTAMP = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 _BUCKETS = ("available", "held", "deferred")
@@ -69,7 +78,11 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
     timestamp = case.event_timestamp or DEFAULT_EVENT_TIMESTAMP
     event = EventInput(event_data=case.event, event_timestamp=timestamp, received_at=case.received_at or timestamp)
     result = evaluate_event(
-        program, event, participant, recipient=recipient, program_state=program_state, budgets=budgets, trace=True
+        program,
+        EvaluationInput(
+            event=event, participant=participant, recipient=recipient, program_state=program_state, budgets=budgets
+        ),
+        trace=True,
     )
     diff = compare(case.expect, result)
     if diff:

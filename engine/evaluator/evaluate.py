@@ -1,6 +1,6 @@
 """Evaluating one event against a compiled program: pure, no I/O, no clock, no randomness.
 
-    >>> result = evaluate_event(program, event, participant)
+    >>> result = evaluate_event(program, EvaluationInput(event=event, participant=participant))
     >>> result.status, [(r.rule, r.status) for r in result.rules]
     ('COMPLETED', [('welcome', 'MATCHED'), ('purchase_points', 'NOT_MATCHED')])
 
@@ -35,7 +35,8 @@ from engine.evaluator.working import WorkingState
 from engine.limits import check_event_data
 from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
-from engine.model.state import BudgetState, EntityState, EventInput, ProgramState
+from engine.model.state import EvaluationInput
+from engine.model.vocabulary import ActionStatus, EventStatus
 from engine.rules.program import CompiledProgram, CompiledRule, compile_program
 
 # Exact arithmetic for every amount an event touches: 24 integer digits and 18 places fit with room
@@ -52,33 +53,30 @@ _COMPARE = {
 
 
 def evaluate_event(
-    program: CompiledProgram | Bundle,
-    event: EventInput,
-    participant: EntityState,
-    *,
-    recipient: EntityState | None = None,
-    program_state: ProgramState | None = None,
-    budgets: Mapping[tuple[str, str], BudgetState] | None = None,
-    trace: bool = False,
+    program: CompiledProgram | Bundle, inputs: EvaluationInput, *, trace: bool = False
 ) -> EvaluationResult:
-    """Evaluate `event` for `participant` (and its `recipient`, D17) against every active rule.
+    """Evaluate `inputs.event` for its participant (and recipient, D17) against every active rule.
 
-    `budgets` maps (rule name, asset symbol) to what the rule's budget has consumed so far. With
-    `trace=True` every rule's condition is evaluated (the index is not used) and each outcome
-    carries the value of every sub-expression."""
+    With `trace=True` every rule's condition is evaluated (the index is not used) and each
+    outcome carries the value of every sub-expression."""
     if isinstance(program, Bundle):
         program = compile_program(program)
-    program_state = program_state if program_state is not None else ProgramState()
+    event, participant, recipient = inputs.event, inputs.participant, inputs.recipient
     now, received_at = _aware(event.event_timestamp), _aware(event.received_at)
     try:
         check_event_data(event.event_data)
         event_value = event_data_binding(event.event_data)
-        working = WorkingState.start(participant, recipient, program_state, budgets or {}, now)
+        working = WorkingState.start(participant, recipient, inputs.program_state, inputs.budgets, now)
     except EngineError as exc:
-        return _failed(received_at, [], exc.code, exc.message, participant, recipient, program_state)
+        return _failed(received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state)
     with localcontext(_DECIMALS):
         return _run_rules(
-            program, working, working.bindings(event_value), received_at, trace, (participant, recipient, program_state)
+            program,
+            working,
+            working.bindings(event_value),
+            received_at,
+            trace,
+            (participant, recipient, inputs.program_state),
         )
 
 
@@ -106,8 +104,8 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
                 except ActionFailure as exc:
                     outcomes.append(replace(outcome, error=exc.message, error_code=exc.code))
                     return _failed(received_at, outcomes, exc.code, exc.message, *given)
-                applied.extend(action for action in actions if action.status == "APPLIED")
-                suppressed = any(action.status == "SUPPRESSED" for action in actions)
+                applied.extend(action for action in actions if action.status == ActionStatus.APPLIED)
+                suppressed = any(action.status == ActionStatus.SUPPRESSED for action in actions)
                 status = RuleStatus.BUDGET_EXCEEDED if suppressed else RuleStatus.MATCHED
                 outcome = replace(outcome, status=status, actions=actions)
                 if rule.stop_after_match:
@@ -115,7 +113,7 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
             outcomes.append(outcome)
     qualify_tiers(program, working)
     return EvaluationResult(
-        status="COMPLETED",
+        status=EventStatus.COMPLETED,
         evaluated_at=received_at,
         rules=outcomes,
         actions=applied,
@@ -133,7 +131,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _failed(received_at, outcomes, code, message, participant, recipient, program_state):
     return EvaluationResult(
-        status="FAILED",
+        status=EventStatus.FAILED,
         evaluated_at=received_at,
         rules=outcomes,
         actions=[],

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from engine.model.state import EntityState, ProgramState
+from engine.model.vocabulary import ActionStatus, EventStatus
 
 
 class RuleStatus(enum.StrEnum):
@@ -35,6 +36,17 @@ class RuleStatus(enum.StrEnum):
     OUTSIDE_TIME_WINDOW = "OUTSIDE_TIME_WINDOW"
     STOPPED = "STOPPED"
     BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+
+
+# D31: a listed rule's status in the API, with its reason (NOT_MATCHED rules are not listed).
+API_RULE_STATUS: dict[str, tuple[str, str | None]] = {
+    RuleStatus.MATCHED: ("SUCCESS", None),
+    RuleStatus.SKIPPED_ERROR: ("SKIPPED_ERROR", None),
+    RuleStatus.SKIPPED_TIMEOUT: ("SKIPPED_TIMEOUT", None),
+    RuleStatus.OUTSIDE_TIME_WINDOW: ("SKIPPED", "OUTSIDE_TIME_WINDOW"),
+    RuleStatus.STOPPED: ("SKIPPED", "STOPPED_BY_RULE"),
+    RuleStatus.BUDGET_EXCEEDED: ("SKIPPED", "BUDGET_EXCEEDED"),
+}
 
 
 class TraceStep(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -68,15 +80,15 @@ class ResolvedAction(msgspec.Struct, kw_only=True, omit_defaults=True):
     index: int  # position in the rule's `actions`
     type: str  # CREDIT | DEBIT | HOLD | RELEASE | FORFEIT | VOID_HOLD | TAG | UNTAG | COUNTER | ...
     target: ResolvedTarget
-    status: str = "APPLIED"  # APPLIED | SUPPRESSED (budget) | SKIPPED (e.g. archived tier)
+    status: ActionStatus = ActionStatus.APPLIED
     asset: str | None = None  # asset symbol
     amount: Decimal | None = None
     bucket: str | None = None
     allow_negative: bool = False
     reference_id: str | None = None
     description: str | None = None
-    expires_at: str | None = None
-    matures_at: str | None = None
+    expires_at: datetime | None = None
+    matures_at: datetime | None = None
     tag: str | None = None
     key: str | None = None
     value: str | None = None  # counter increment (decimal string) or attribute value
@@ -128,7 +140,7 @@ class EvaluationResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Everything one event did, in order. `status` is FAILED when an action failed: then, as D14
     says, nothing of the event is written except the failure (`error_code`, `error_message`)."""
 
-    status: str  # COMPLETED | FAILED
+    status: EventStatus  # COMPLETED | FAILED
     evaluated_at: datetime  # the event's received_at; the engine reads no clock
     rules: list[RuleOutcome]
     actions: list[ResolvedAction]  # every APPLIED action, in execution order

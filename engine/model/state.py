@@ -80,3 +80,19 @@ class EventInput(msgspec.Struct, kw_only=True):
     received_at: datetime
     id: str | None = None
     idempotency_key: str | None = None
+
+
+class EvaluationInput(msgspec.Struct, kw_only=True):
+    """Everything one evaluation reads besides the compiled program: the event, the state of its
+    participant (and recipient, D17), the program's state and what each rule's budget has used
+    (keyed by (rule name, asset symbol)). Storage builds one per event; test cases, the
+    playground and the rule simulator build theirs from what the author gives.
+
+    >>> EvaluationInput(event=event, participant=EntityState(external_id="alice"))
+    """
+
+    event: EventInput
+    participant: EntityState
+    recipient: EntityState | None = None
+    program_state: ProgramState = msgspec.field(default_factory=ProgramState)
+    budgets: dict[tuple[str, str], BudgetState] = msgspec.field(default_factory=dict)

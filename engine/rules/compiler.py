@@ -12,6 +12,7 @@ checked, every problem collected with the path of the field it is in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,10 +26,10 @@ from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal, to_amount
 from engine.model.durations import DurationError, parse_duration
 from engine.model.result import RuleOutcome, RuleStatus
+from engine.model.vocabulary import BALANCE_ACTIONS, CAPPED_ACTIONS
 from engine.rules.expression_cache import compile_cached
 
 Path = tuple[str | int, ...]
-BALANCE_ACTIONS = frozenset({"CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT", "VOID_HOLD"})
 
 
 @dataclass(frozen=True)
@@ -217,8 +218,8 @@ class RuleCompiler:
         fields: dict[str, Any] = {"index": index, "action": action, "type": kind}
         self.target(path, kind, action.target, fields)
         if hasattr(action, "asset_id"):
-            asset = fields["asset"] = self.asset(path, action.asset_id)
-            if kind in ("CREDIT", "DEBIT"):  # max_transaction_amount caps single credits and debits
+            fields["asset"] = self.asset(path, action.asset_id)
+            if kind in CAPPED_ACTIONS:
                 fields["max_amount"] = self.max_amounts.get(action.asset_id)
         if hasattr(action, "amount"):
             fields["amount"] = self.expression((*path, "amount"), action.amount)

@@ -1,21 +1,18 @@
 """Everything `engine.evaluator.evaluate.evaluate_event` needs for one stored event.
 
-    context = load_event_context(event_id)
-    result = evaluate_event(context.program, context.event, context.participant,
-                            recipient=context.recipient, program_state=context.program_state,
-                            budgets=context.budgets)
-    post_event_effects(event_id, result)
+    context = load_event_context(record)            # the event's row, or its id
+    result = evaluate_event(context.program, context.inputs)
+    post_event_effects(record.id, result)
 
 Loading reads without locks: `post_event_effects` re-checks whatever can have changed in between
 (balances, statuses, budgets) under locks before it writes. Before loading, the event's
 participants are resolved once (D11, D17): by external id, created when the program's
 `on_unknown_participant` is CREATE, and enrolled in the program.
 
-This runs for every event the worker processes, so every read is a cached statement (`fastsql`):
-the program row (its `rules_version` picks the compiled program from the cache, no rule is read
-unless it changed), the participant with its enrolment in one joined read, then each owner's
-balances, tags, counters, attributes, tiers and holds. About eighteen statements for an
-enrolled participant, none built by the query builder.
+This runs for every event the worker processes, so every read is a statement whose SQL text is
+built once (`statements`): the program row (its `rules_version` picks the compiled program from
+the cache, no rule is read unless it changed), the participant with its enrolment in one joined
+read, then each owner's balances, tags, counters, attributes, tiers and holds.
 """
 
 from __future__ import annotations
@@ -25,10 +22,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from engine.model.state import Balance, BudgetState, CounterState, EntityState, EventInput, ProgramState, TierState
+from engine.model.state import (
+    Balance,
+    BudgetState,
+    CounterState,
+    EntityState,
+    EvaluationInput,
+    EventInput,
+    ProgramState,
+    TierState,
+)
 from engine.rules.program import CompiledProgram, compile_program
-from engine.store import participants as people
-from engine.store import statements as fastsql
+from engine.store import participants, statements
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
@@ -52,14 +57,13 @@ COMPILED_CACHE_SIZE = 128
 
 @dataclass
 class EventContext:
+    """A stored event ready to evaluate: its row (participant ids filled in), its compiled
+    program, the evaluator's input, and the participants processing it created (D17)."""
+
     record: EventRecord
     program: CompiledProgram
-    event: EventInput
-    participant: EntityState
-    recipient: EntityState | None
-    program_state: ProgramState
-    budgets: dict[tuple[str, str], BudgetState]
-    created: list[Participant] = field(default_factory=list)  # participants this event created (D17)
+    inputs: EvaluationInput
+    created: list[Participant] = field(default_factory=list)
 
 
 class _CompiledPrograms:
@@ -88,17 +92,17 @@ class _CompiledPrograms:
 compiled_programs = _CompiledPrograms(COMPILED_CACHE_SIZE)
 
 
-def load_event_context(event_id: str, record: EventRecord | None = None) -> EventContext:
-    """Load the event, its program (compiled, cached) and the state its rules see. `record` is the
-    event's row when the caller has just read it (saves reading it again).
+def load_event_context(event: EventRecord | str) -> EventContext:
+    """Load the event (given as its row, or read by id), its program (compiled, cached) and the
+    state its rules see.
 
     Raises `NotFound` (no such event; `unknown_participant` under a REJECT policy) or `Conflict`
     (`program_inactive`); a program whose rules do not compile raises `ProgramCompileError`.
 
-    >>> load_event_context(event.id).participant.balances["PTS"].available
+    >>> load_event_context(record).inputs.participant.balances["PTS"].available
     Decimal('120')
     """
-    record = record if record is not None else _event(event_id)
+    record = event if isinstance(event, EventRecord) else _event(event)
     program = _program(record.program_id)
     record, known, created = _resolve_participants(record, program)
     if program.status != "ACTIVE":
@@ -110,9 +114,7 @@ def load_event_context(event_id: str, record: EventRecord | None = None) -> Even
     if record.recipient_id:
         recipient = _entity(known.get(record.recipient_id) or _participant(record.recipient_id), program.id, symbols)
     tags, counters, attributes = _owner_state(PROGRAM, program.id)
-    return EventContext(
-        record=record,
-        program=compiled,
+    inputs = EvaluationInput(
         event=EventInput(
             event_data=record.event_data,
             event_timestamp=record.event_timestamp,
@@ -126,8 +128,8 @@ def load_event_context(event_id: str, record: EventRecord | None = None) -> Even
             tags=tags, counters=counters, attributes=attributes, wallet=_balances(PROGRAM, program.id, symbols)
         ),
         budgets=_budgets(program.id, record),
-        created=created,
     )
+    return EventContext(record=record, program=compiled, inputs=inputs, created=created)
 
 
 def resolve_participants(event_id: str) -> EventRecord:
@@ -141,18 +143,18 @@ def resolve_participants(event_id: str) -> EventRecord:
 
 
 def _event(event_id: str) -> EventRecord:
-    found = fastsql.fetch(EventRecord, "id = {p}", [event_id])
+    found = statements.fetch(EventRecord, "id = {p}", [event_id])
     if not found:
         raise NotFound(f"event {event_id} not found", resource="event", id=event_id)
     return found[0]
 
 
 def _program(program_id: str) -> Program:
-    return fastsql.fetch(Program, "id = {p}", [program_id])[0]
+    return statements.fetch(Program, "id = {p}", [program_id])[0]
 
 
 def _participant(participant_id: str) -> Participant:
-    return fastsql.fetch(Participant, "id = {p}", [participant_id])[0]
+    return statements.fetch(Participant, "id = {p}", [participant_id])[0]
 
 
 def _resolve_participants(
@@ -186,7 +188,7 @@ def _resolve_participants(
                 created.append(person)
             changes[field_name] = person.id
             setattr(record, f"{field_name}_id", person.id)
-        fastsql.update(EventRecord, record.id, **changes)
+        statements.update(EventRecord, record.id, **changes)
     return record, known, created
 
 
@@ -195,13 +197,13 @@ def _enrol_named(participant_ids: list[str | None], program_id: str) -> None:
     for participant_id in participant_ids:
         if participant_id is None:
             continue
-        found = fastsql.rows(
+        found = statements.rows(
             "SELECT status FROM enrolment WHERE participant_id = {p} AND program_id = {p}",
             [participant_id, program_id],
             (str,),
         )
         if not found or found[0][0] != "ACTIVE":
-            people.enrol(participant_id, program_id)
+            participants.enrol(participant_id, program_id)
 
 
 def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
@@ -209,7 +211,7 @@ def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
     exists and is enrolled already, which is every event of a participant but the first."""
     # fetch_joined fills `{p}` in the WHERE text only: the join's placeholder is the driver's own.
     join = f"LEFT JOIN enrolment AS e ON e.participant_id = t.id AND e.program_id = {database_proxy.obj.param}"
-    found = fastsql.fetch_joined(
+    found = statements.fetch_joined(
         Participant,
         join,
         ("e.status",),
@@ -223,16 +225,16 @@ def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
             external_id=external_id,
         )
     if not found:
-        return people.create_enrolled(program.organisation_id, program.id, external_id)
+        return participants.create_enrolled(program.organisation_id, program.id, external_id)
     person, (enrolment,) = found[0]
     if enrolment != "ACTIVE":
-        people.enrol(person.id, program.id)
+        participants.enrol(person.id, program.id)
     return person, False
 
 
 def _asset_symbols(program_id: str) -> dict[str, str]:
     return dict(
-        fastsql.rows(
+        statements.rows(
             "SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
             "WHERE pa.program_id = {p}",
             [program_id],
@@ -247,7 +249,7 @@ _BUCKET_FIELDS = {AVAILABLE: "available", HELD: "held", DEFERRED: "deferred"}
 def _balances(owner_type: str, owner_id: str, symbols: dict[str, str]) -> dict[str, Balance]:
     """The owner's balances by asset symbol, for the program's assets only."""
     result: dict[str, Balance] = {}
-    for asset_id, bucket, amount in fastsql.rows(
+    for asset_id, bucket, amount in statements.rows(
         "SELECT asset_id, bucket, balance FROM account WHERE entity_type = {p} AND entity_id = {p} "
         "AND program_scope = ''",
         [owner_type, owner_id],
@@ -263,14 +265,16 @@ def _owner_state(owner_type: str, owner_id: str) -> tuple[list, dict, dict]:
     owner = [owner_type, owner_id]
     tags = sorted(
         tag
-        for (tag,) in fastsql.rows("SELECT tag FROM state_tag WHERE owner_type = {p} AND owner_id = {p}", owner, (str,))
+        for (tag,) in statements.rows(
+            "SELECT tag FROM state_tag WHERE owner_type = {p} AND owner_id = {p}", owner, (str,)
+        )
     )
     counters = {
         row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
-        for row in fastsql.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", owner)
+        for row in statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", owner)
     }
     attributes = dict(
-        fastsql.rows(
+        statements.rows(
             'SELECT "key", value FROM state_attribute WHERE owner_type = {p} AND owner_id = {p}', owner, (str, str)
         )
     )
@@ -281,7 +285,7 @@ def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> En
     tags, counters, attributes = _owner_state(PARTICIPANT, person.id)
     tiers = {
         key: TierState(level=level, rank=rank)
-        for key, level, rank in fastsql.rows(
+        for key, level, rank in statements.rows(
             'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p}',
             [person.id, program_id],
             (str, str, int),
@@ -312,7 +316,7 @@ def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], Budg
     Only the budget rows are locked, never the rules (that would serialise every event of the
     program)."""
     lock = " FOR UPDATE OF b" if is_postgres() and database_proxy.in_transaction() else ""
-    found = fastsql.rows(
+    found = statements.rows(
         "SELECT r.name, b.asset_symbol, b.consumed, b.next_reset_at FROM rule_budget AS b "
         "JOIN rule AS r ON r.id = b.rule_id WHERE r.program_id = {p} AND r.status <> 'ARCHIVED' "
         "ORDER BY b.id" + lock,
@@ -322,7 +326,7 @@ def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], Budg
     return {
         (name, symbol): BudgetState(
             consumed=effective_consumed(
-                fastsql.built(RuleBudget, {"consumed": consumed, "next_reset_at": next_reset_at}), record.created_at
+                statements.built(RuleBudget, {"consumed": consumed, "next_reset_at": next_reset_at}), record.created_at
             )
         )
         for name, symbol, consumed, next_reset_at in found

@@ -1,10 +1,9 @@
 """Follow-up events: carrying out SCHEDULE_EVENT and BROADCAST actions (reference 4.4, 5.7).
 
 Both produce SYSTEM events (`event_type = "SYSTEM"`, `event_data = {**payload, "type":
-event_name}`) that go through the same rule engine as ingested ones. They are written by
-`write_followups`, which the processor passes to `post_event_effects(..., within=...)`: the
-follow-ups commit with the originating event's effects or not at all, so a FAILED or rolled-back
-event schedules nothing.
+event_name}`) that go through the same rule engine as ingested ones. `post_event_effects` writes
+them in the transaction that posts the originating event's effects: they commit with those
+effects or not at all, so a FAILED or rolled-back event schedules nothing.
 
 * SCHEDULE_EVENT: one event for the action's target participant, `event_timestamp` = the
   originating event's timestamp + `delay`, due (`next_attempt_at`, the column that already gates
@@ -33,12 +32,11 @@ from engine.errors import EngineError, LimitExceeded
 from engine.limits import BROADCAST_RECIPIENTS_MAX
 from engine.model.durations import parse_duration
 from engine.model.result import EvaluationResult, ResolvedAction
-from engine.queue import enqueue_event
+from engine.model.vocabulary import FOLLOWUP_ACTIONS, EventStatus
 from engine.store.db import new_id, utcnow
 from engine.store.models import Enrolment, EventRecord, Participant
 
 SYSTEM_EVENT = "SYSTEM"
-FOLLOWUP_ACTIONS = ("SCHEDULE_EVENT", "BROADCAST")
 KEY_LENGTH_MAX = 255  # event.idempotency_key
 _CHUNK = 500  # rows per INSERT / keys per lookup: well inside SQLite's bound on bound parameters
 
@@ -55,14 +53,23 @@ class FollowUp:
     due_at: datetime | None  # None: due at once
 
 
-def write_followups(event: EventRecord, result: EvaluationResult) -> list[str]:
-    """Create the follow-up events of `result`'s SCHEDULE_EVENT and BROADCAST actions, with their
-    wake-ups; returns the ids of the events created (none for keys that already exist).
+@dataclass(frozen=True)
+class WakeUp:
+    """A follow-up event created in this transaction and when its worker should wake up."""
 
-    Call it inside the transaction that posts `event`'s effects (`post_event_effects`' `within`).
+    event_id: str
+    delay_s: float
+
+
+def write_followups(event: EventRecord, result: EvaluationResult) -> list[WakeUp]:
+    """Create the follow-up events of `result`'s SCHEDULE_EVENT and BROADCAST actions (none for
+    keys that already exist); returns their wake-ups, which the caller enqueues in the same
+    transaction (the reconciler wakes any that is lost).
+
+    `post_event_effects` calls it inside the transaction that posts `event`'s effects.
 
     >>> write_followups(event, result)   # a rule with SCHEDULE_EVENT delay "24h"
-    ['01J...']
+    [WakeUp(event_id='01J...', delay_s=86400.0)]
     """
     planned: list[FollowUp] = []
     for action in result.actions:
@@ -183,15 +190,15 @@ def _new_only(program_id: str, planned: list[FollowUp]) -> list[FollowUp]:
     return [followup for followup in planned if followup.idempotency_key not in taken]
 
 
-def _insert(event: EventRecord, followups: list[FollowUp]) -> list[str]:
+def _insert(event: EventRecord, followups: list[FollowUp]) -> list[WakeUp]:
     now = utcnow()
     rows = [_row(event, followup, now) for followup in followups]
     for chunk in _chunks(rows):
         EventRecord.insert_many(chunk).execute()
-    for row, followup in zip(rows, followups, strict=True):
-        wait = (followup.due_at - now).total_seconds() if followup.due_at is not None else 0
-        enqueue_event(row["id"], delay_s=max(0.0, wait))
-    return [row["id"] for row in rows]
+    return [
+        WakeUp(row["id"], max(0.0, (followup.due_at - now).total_seconds()) if followup.due_at is not None else 0.0)
+        for row, followup in zip(rows, followups, strict=True)
+    ]
 
 
 def _row(event: EventRecord, followup: FollowUp, now: datetime) -> dict[str, Any]:
@@ -206,7 +213,7 @@ def _row(event: EventRecord, followup: FollowUp, now: datetime) -> dict[str, Any
         "event_data": followup.event_data,
         "event_timestamp": followup.event_timestamp,
         "event_type": SYSTEM_EVENT,
-        "status": "PENDING",
+        "status": EventStatus.PENDING,
         "attempts": 0,
         # Due later: the claim and the reconciler both read COALESCE(next_attempt_at, created_at).
         "next_attempt_at": followup.due_at if followup.due_at is not None and followup.due_at > now else None,

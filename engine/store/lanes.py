@@ -23,11 +23,17 @@ from datetime import datetime, timedelta
 
 import peewee
 
-from engine.store import statements as fastsql
+from engine.model.vocabulary import EventStatus
+from engine.store import statements
 from engine.store.db import is_postgres, utcnow, write_transaction
 from engine.store.models import OPEN_EVENTS, EventRecord
 
-PENDING, PROCESSING, COMPLETED, FAILED = "PENDING", "PROCESSING", "COMPLETED", "FAILED"
+PENDING, PROCESSING, COMPLETED, FAILED = (
+    EventStatus.PENDING,
+    EventStatus.PROCESSING,
+    EventStatus.COMPLETED,
+    EventStatus.FAILED,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Claim:
     event_id: str
     attempt: int
     lane: Lane
+    record: EventRecord  # the row as claimed (PROCESSING, `attempts` = `attempt`), read once
 
 
 def lane_of(event: EventRecord) -> Lane:
@@ -103,28 +110,30 @@ def take_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: 
     stamp = EventRecord.next_attempt_at.db_value(now)
     lock_lanes([lane])
     # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
-    found = fastsql.rows(
-        f"SELECT id, attempts FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
+    found = statements.fetch(
+        EventRecord,
+        f"{lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
         "AND COALESCE(next_attempt_at, created_at) <= {p} "
         f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PROCESSING' "
         "AND next_attempt_at > {p}) "
         "ORDER BY event_timestamp, created_at, id LIMIT 1",
         [*lane.params(), stamp, *lane.params(), stamp],
-        (str, int),
     )
-    if not found or (only is not None and found[0][0] != only):
+    if not found or (only is not None and found[0].id != only):
         return None
-    event_id, attempts = found[0]
+    record = found[0]
+    record.status, record.attempts = EventStatus.PROCESSING, record.attempts + 1
+    record.next_attempt_at, record.updated_at = now + timedelta(seconds=lease_s), now
     # Only claimers of this lane change a PENDING row's status, and they hold the lane's lock.
-    fastsql.update(
+    statements.update(
         EventRecord,
-        event_id,
-        status=PROCESSING,
-        attempts=attempts + 1,
-        next_attempt_at=now + timedelta(seconds=lease_s),
+        record.id,
+        status=str(record.status),
+        attempts=record.attempts,
+        next_attempt_at=record.next_attempt_at,
         updated_at=now,
     )
-    return Claim(event_id, attempts + 1, lane)
+    return Claim(record.id, record.attempts, lane, record)
 
 
 def has_due(lane: Lane, now: datetime | None = None) -> bool:
@@ -134,7 +143,7 @@ def has_due(lane: Lane, now: datetime | None = None) -> bool:
     already bound to reach it (`lane_is_awake`)."""
     stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
     return bool(
-        fastsql.rows(
+        statements.rows(
             f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
             "AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT 1",
             [*lane.params(), stamp],
@@ -155,7 +164,7 @@ def lane_is_awake(lane: Lane, now: datetime | None = None) -> bool:
     busy lane instead of one per event."""
     stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
     return bool(
-        fastsql.rows(
+        statements.rows(
             f"SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND ("
             "(status = 'PENDING' AND COALESCE(next_attempt_at, created_at) <= {p}) "
             "OR (status = 'PROCESSING' AND next_attempt_at > {p})) LIMIT 1",
@@ -185,7 +194,7 @@ def still_held(claim: Claim) -> bool:
     PostgreSQL the row stays locked until then: the reconciler cannot reset it under us)."""
     lock = " FOR UPDATE" if is_postgres() else ""
     return bool(
-        fastsql.rows(
+        statements.rows(
             "SELECT id FROM event WHERE id = {p} AND status = 'PROCESSING' AND attempts = {p}" + lock,
             [claim.event_id, claim.attempt],
             (str,),

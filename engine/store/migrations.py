@@ -15,8 +15,10 @@ from collections.abc import Callable
 
 import peewee
 
+from engine.queue import create_queue_tables
 from engine.store import models
 from engine.store.db import new_id, utcnow, write_transaction
+from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
@@ -62,8 +64,6 @@ def _worker_queue(db: peewee.Database) -> None:
     """The task queue's tables (SqlHuey: `kv`, `schedule`, `task`, `counter`) in the application
     database, so an event and its wake-up commit together (D3); and the index of the worker's
     per-participant lane query (organisation, external_id, status, event_timestamp)."""
-    from engine.queue import create_queue_tables
-
     create_queue_tables(db)
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS event_lane ON event (organisation_id, external_id, status, event_timestamp)"
@@ -146,8 +146,6 @@ def _held_references(db: peewee.Database) -> None:
     """What each HELD account holds under each reference (`engine/store/ledger/held.py`), kept by the
     ledger from now on and filled here from the postings so far. Sums are done in Python: SQLite
     stores amounts as decimal text, which its SUM would turn into floats."""
-    from engine.store.ledger.held import deltas_of
-
     db.create_tables([models.HeldReference], safe=True)
     postings = db.execute_sql(
         "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "

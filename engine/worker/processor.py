@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from peewee import SQL
 
 from engine.errors import EngineError
-from engine.model.result import EvaluationResult
 from engine.queue import connection, enqueue_event
 from engine.settings import WorkerSettings
 from engine.store import statements as fastsql
@@ -50,6 +47,7 @@ from engine.store.lanes import (
 )
 from engine.store.models import OPEN_EVENTS, EventRecord
 from engine.webhooks import messages as webhooks
+from engine.worker.pipeline import Pipeline, default_pipeline
 
 if TYPE_CHECKING:
     from engine.queue import Queue
@@ -61,24 +59,6 @@ EVENTS_PER_WAKEUP = 200  # then the lane is re-queued, so one busy participant c
 # groups. The bound on time keeps the write lock free for ingest every few milliseconds.
 EVENTS_PER_COMMIT = 16
 COMMIT_AFTER_S = 0.01
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What the pipeline did for one event inside the processing transaction.
-
-    `status` is the event's status afterwards: COMPLETED, or FAILED when the engine or the ledger
-    refused an action (then only the failure and the evaluations were written, D14).
-    """
-
-    result: EvaluationResult | None
-    status: str
-    error_code: str | None = None
-    error_message: str | None = None
-    created_participants: list[dict[str, Any]] = field(default_factory=list)
-
-
-Pipeline = Callable[[str], Applied]
 
 
 def process_event_task(queue: Queue, event_id: str) -> None:
@@ -201,16 +181,19 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
     `held`: the claim was taken in this very transaction, so it cannot have been lost."""
     if not held and not still_held(claim):
         return None
-    applied = pipeline(claim.event_id)
+    applied = pipeline(claim.record)
     now = utcnow()
+    for wake_up in applied.wake_ups:
+        enqueue_event(wake_up.event_id, delay_s=wake_up.delay_s)
+    event = applied.record or claim.record
     if applied.status == FAILED:
-        publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
+        event.error_code, event.error_message = applied.error_code, applied.error_message
+        publish_failed(event, settings, now)
         return FAILED
     if applied.status != COMPLETED or applied.result is None:
         raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
     endpoints = webhooks.subscribers(claim.lane.organisation_id)
     if endpoints:
-        event = EventRecord.get_by_id(claim.event_id)
         messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
         for event_type, data in messages:
             webhooks.publish(
@@ -247,7 +230,8 @@ def record_failure(
         _set_status(
             claim, now, status=FAILED, processed_at=now, next_attempt_at=None, error_code=code, error_message=message
         )
-        publish_failed(EventRecord.get_by_id(claim.event_id), settings, now)
+        claim.record.error_code, claim.record.error_message = code, message
+        publish_failed(claim.record, settings, now)
         return FAILED
 
 
@@ -288,35 +272,3 @@ def _requeue_lane(lane: Lane) -> None:
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
-
-
-def default_pipeline(event_id: str) -> Applied:
-    """Resolve participants, load the context, evaluate with the pure engine, post the effects.
-
-    Runs inside the processing transaction, so participants created here (on_unknown_participant
-    CREATE, D17) and the follow-up events of SCHEDULE_EVENT and BROADCAST actions (`followups`)
-    commit with the event's effects or not at all.
-    """
-    from engine.evaluator.evaluate import evaluate_event
-    from engine.store.context import load_event_context
-    from engine.store.effects import post_event_effects
-    from engine.store.followups import write_followups
-
-    context = load_event_context(event_id)
-    result = evaluate_event(
-        context.program,
-        context.event,
-        context.participant,
-        recipient=context.recipient,
-        program_state=context.program_state,
-        budgets=context.budgets,
-    )
-    outcome = post_event_effects(event_id, result, within=write_followups)
-    created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
-    return Applied(
-        result=result,
-        status=outcome.status,
-        error_code=outcome.error_code,
-        error_message=outcome.error_message,
-        created_participants=created,
-    )

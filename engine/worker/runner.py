@@ -18,7 +18,9 @@ from engine.queue import Queue, QueueError, configure_queue, connection
 from engine.settings import WorkerSettings
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
+from engine.store.migrations import LATEST_VERSION, current_version
 from engine.worker.reconciler import reconcile
+from engine.worker.tasks import register_task_bodies
 
 log = logging.getLogger("accrual.worker")
 
@@ -60,8 +62,6 @@ class Reconciler(threading.Thread):
 def _require_current_schema(database: Database) -> None:
     """Refuse to start on a database `accrual db upgrade` has not brought up to date (D4): the
     worker never creates tables itself."""
-    from engine.store.migrations import LATEST_VERSION, current_version
-
     with database.connection_context():
         version = current_version(database)
     if version < LATEST_VERSION:
@@ -86,6 +86,7 @@ def run_worker(
     database = connect(database_url)
     _require_current_schema(database)
     checkpointer = start_background_checkpoints(database)
+    register_task_bodies()
     queue = configure_queue(database, queue_url, settings)
     consumer = queue.huey.create_consumer(
         workers=options.threads,

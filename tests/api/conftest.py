@@ -17,6 +17,7 @@ from engine.queue import create_queue_tables, reset_queue
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
 from engine.store.models import Organisation, Program
+from engine.worker.tasks import register_task_bodies
 
 
 class Api:
@@ -94,6 +95,15 @@ def api(client) -> Api:
 @pytest.fixture
 def other_api(client) -> Api:
     return Api(client, create_key("globex"), "globex")
+
+
+@pytest.fixture
+def immediate_api(database) -> Iterator[Api]:
+    """The app with the in-process queue: the worker's task bodies run each event right after
+    its commit, in the test's thread (organisation acme)."""
+    register_task_bodies()
+    with TestClient(app=create_app(database, settings=ApiSettings(queue_url="memory://", key_cache_ttl_s=0))) as c:
+        yield Api(c, create_key("acme"), "acme")
 
 
 def make_program(org_name: str, name: str = "Loyalty") -> str:

@@ -239,22 +239,8 @@ def test_retry_only_failed_events(api, program):
     assert api.post("/v1/events/nope/retry").status_code == 404
 
 
-@pytest.fixture
-def immediate_client(database):
-    """The app with the in-process queue: the worker runs each event right after its commit."""
-    from litestar.testing import TestClient
-
-    from api.app import ApiSettings, create_app
-
-    with TestClient(app=create_app(database, settings=ApiSettings(queue_url="memory://", key_cache_ttl_s=0))) as c:
-        yield c
-
-
-def test_event_through_the_worker_shows_its_rule_evaluations(immediate_client):
-    from api.keys import create_key
-    from tests.api.conftest import Api
-
-    api = Api(immediate_client, create_key("acme"), "acme")
+def test_event_through_the_worker_shows_its_rule_evaluations(immediate_api):
+    api = immediate_api
     program = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
     api.post("/v1/assets", {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 0})
     rule = api.post(

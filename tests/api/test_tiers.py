@@ -121,19 +121,6 @@ def test_organisations_do_not_see_each_others_tiers(api, other_api, program):
     assert api.get("/v1/programs/not-a-program/tiers").status_code == 404
 
 
-@pytest.fixture
-def immediate_api(database):
-    """The app with the in-process queue: the worker runs each event right after its commit."""
-    from litestar.testing import TestClient
-
-    from api.app import ApiSettings, create_app
-    from api.keys import create_key
-    from tests.api.conftest import Api
-
-    with TestClient(app=create_app(database, settings=ApiSettings(queue_url="memory://", key_cache_ttl_s=0))) as c:
-        yield Api(c, create_key("acme"), "acme")
-
-
 def flight(program: str, who: str, **data) -> dict:
     import uuid
 

@@ -23,7 +23,7 @@ import msgspec
 
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.bundle import Bundle
-from engine.model.state import Balance, CounterState, EntityState, EventInput
+from engine.model.state import Balance, CounterState, EntityState, EvaluationInput, EventInput
 from engine.rules.program import CompiledProgram, compile_program
 
 SIZES = (10, 100, 1000)
@@ -130,7 +130,7 @@ def _time_per_event(program: CompiledProgram, events, participant, repeats: int)
     for _ in range(repeats):
         started = time.perf_counter()
         for event in events:
-            evaluate_event(program, event, participant)
+            evaluate_event(program, EvaluationInput(event=event, participant=participant))
         best = min(best, (time.perf_counter() - started) / len(events))
     return best * 1e6
 
@@ -142,7 +142,10 @@ def measure(sizes=SIZES, events: int = 400, repeats: int = 5) -> list[Row]:
     for size in sizes:
         program = compile_program(build_bundle(size))
         full = without_index(program)
-        matched = sum(outcome.status == "MATCHED" for outcome in evaluate_event(program, sample[0], participant).rules)
+        matched = sum(
+            outcome.status == "MATCHED"
+            for outcome in evaluate_event(program, EvaluationInput(event=sample[0], participant=participant)).rules
+        )
         rows.append(
             Row(
                 rules=size,

@@ -15,7 +15,7 @@ the three panes, exactly as the page posts them. Four figures come out of one ru
   (the others come from `engine.rules.expression_cache`);
 * first load: nothing is cached, every expression is compiled (opening a bundle in a fresh
   process);
-* bare: `evaluate_event(program, event, participant, trace=True)` alone, the call the dry run
+* bare: `evaluate_event(program, inputs, trace=True)` alone, the call the dry run
   makes, on the already compiled program.
 """
 
@@ -36,6 +36,7 @@ import yaml
 
 from engine.cli.bench.engine import build_bundle, sample_events, sample_participant
 from engine.evaluator.evaluate import evaluate_event
+from engine.model.state import EvaluationInput
 from engine.rules.expression_cache import expression_cache
 from engine.rules.loader import load_bundle_text
 
@@ -161,7 +162,9 @@ def measure(rules: int = RULES, runs: int = RUNS) -> Report:
                 before=expression_cache.clear,
             )
         database.close()
-    bare = _time(lambda: evaluate_event(loaded.program, event, participant, trace=True), runs)
+    bare = _time(
+        lambda: evaluate_event(loaded.program, EvaluationInput(event=event, participant=participant), trace=True), runs
+    )
     return Report(
         rules=rules, runs=runs, warm=warm, edited=edited, cold=cold, bare=bare, compiled_per_edit=compiled_per_edit
     )

@@ -1,6 +1,6 @@
 """Each action type resolved and applied, through the evaluator so routing and rollback are real."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,15 +8,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.evaluator.evaluate import evaluate_event
-from engine.model.state import Balance, BudgetState, ProgramState
+from engine.model.state import Balance, BudgetState, EvaluationInput, ProgramState
 from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
 
 def run(*actions, data=None, condition="true", budgets=None, rule_budgets=(), **state):
     program = bundle(rule("r", condition, *actions, budgets=list(rule_budgets)))
-    return evaluate_event(
-        program, event(data or {"amount": 12.0}), state.pop("participant", person()), budgets=budgets, **state
+    inputs = EvaluationInput(
+        event=event(data or {"amount": 12.0}),
+        participant=state.pop("participant", person()),
+        budgets=budgets or {},
+        **state,
     )
+    return evaluate_event(program, inputs)
 
 
 def credit(amount, asset="PTS", **extra):
@@ -69,13 +73,30 @@ def test_credit_to_held_with_reference_then_void_hold_in_a_later_event():
     assert unknown.error_code == "hold_not_found"
 
 
+@pytest.mark.parametrize("status", ["SUSPENDED", "CLOSED"])
+def test_an_inactive_participant_refuses_balance_actions_but_not_void_hold(status):
+    held = person(status=status, balances={"PTS": {"held": 4}}, holds={"PTS": {"o-1": 4}})
+    void = run({"type": "VOID_HOLD", "asset_id": "PTS", "reference_id": "'o-1'"}, participant=held)
+    assert (void.status, void.participant.balances["PTS"].held) == ("COMPLETED", 0)
+    refused = run(credit(1), participant=held)
+    assert (refused.status, refused.error_code) == ("FAILED", "participant_inactive")
+
+
 def test_matures_at_in_the_future_credits_deferred():
     result = run(credit(5, matures_at="720h", expires_at="2027-01-01T00:00:00Z"))
     (action,) = result.actions
     assert action.bucket == "DEFERRED"
-    assert action.matures_at == (T0 + timedelta(hours=720)).isoformat().replace("+00:00", "Z")
-    assert action.expires_at == "2027-01-01T00:00:00Z"
+    assert action.matures_at == T0 + timedelta(hours=720)
+    assert action.expires_at == datetime(2027, 1, 1, tzinfo=UTC)
     assert result.participant.balances["PTS"].deferred == Decimal(5)
+
+
+def test_a_maturity_already_past_credits_available_at_once():
+    result = run(credit(5, matures_at="2025-06-01T00:00:00Z"))
+    (action,) = result.actions
+    assert (action.bucket, action.matures_at) == ("AVAILABLE", datetime(2025, 6, 1, tzinfo=UTC))
+    assert result.participant.balances["PTS"].available == Decimal(5)
+    assert result.participant.balances["PTS"].deferred == 0
 
 
 def test_debit_needs_available_funds_unless_allow_negative():
@@ -146,7 +167,7 @@ def test_set_tier_on_an_archived_tier_is_skipped_and_the_event_completes():
         rule("r", "true", {"type": "SET_TIER", "tier": "status", "level": "gold"}, {"type": "TAG", "tag": "seen"}),
         tiers=archived,
     )
-    result = evaluate_event(program, event(), person(tiers={}))
+    result = evaluate_event(program, EvaluationInput(event=event(), participant=person(tiers={})))
     assert result.status == "COMPLETED"
     recorded = result.rules[0].actions  # the rule's outcome keeps every action; result.actions the applied ones
     assert [(a.type, a.status) for a in recorded] == [("SET_TIER", "SKIPPED"), ("TAG", "APPLIED")]
@@ -170,7 +191,9 @@ def test_recipient_routing():
             {"type": "COUNTER", "key": "gifts", "value": 1, "target": {"type": "PROGRAM"}},
         )
     )
-    result = evaluate_event(program, event({"friend": "carol"}), sender, recipient=recipient)
+    result = evaluate_event(
+        program, EvaluationInput(event=event({"friend": "carol"}), participant=sender, recipient=recipient)
+    )
     targets = [(a.target.type, a.target.role, a.target.external_id or a.target.id) for a in result.actions]
     assert targets == [
         ("PARTICIPANT", "recipient", "bob"),
@@ -260,7 +283,7 @@ def test_large_amounts_at_scale_18_are_summed_exactly():
     assets = [{"symbol": "WEI", "name": "Wei", "scale": 18}]
     program = bundle(rule("r", "true", credit("0.000000000000000001", asset="WEI")), assets=assets, tiers=[])
     rich = person(balances={"WEI": {"available": "100000000000000000000000"}})
-    result = evaluate_event(program, event(), rich)
+    result = evaluate_event(program, EvaluationInput(event=event(), participant=rich))
     assert result.participant.balances["WEI"].available == Decimal("100000000000000000000000.000000000000000001")
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from dsl.values import Optional, UInt
 from engine.evaluator.evaluate import evaluate_event, trace_value
 from engine.model.result import RuleStatus
-from engine.model.state import CounterState, EntityState, TierState
+from engine.model.state import CounterState, EntityState, EvaluationInput, TierState
 from engine.rules.program import compile_program
 from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
@@ -28,7 +28,7 @@ def test_statuses_of_every_kind():
         rule("yes", "event.amount > 1.0", stop_after_match=True),
         rule("stopped", "true"),
     )
-    result = evaluate_event(program, event({"amount": 12.0}), person())
+    result = evaluate_event(program, EvaluationInput(event=event({"amount": 12.0}), participant=person()))
     assert statuses(result) == [
         ("early", RuleStatus.OUTSIDE_TIME_WINDOW),
         ("expired", RuleStatus.OUTSIDE_TIME_WINDOW),
@@ -54,7 +54,7 @@ def test_cost_budget_overrun_is_skipped_timeout():
         + ",".join(["1"] * 20)
         + "].all(z, true)))"
     )
-    result = evaluate_event(bundle(rule("heavy", heavy)), event(), person())
+    result = evaluate_event(bundle(rule("heavy", heavy)), EvaluationInput(event=event(), participant=person()))
     (outcome,) = result.rules
     assert outcome.status == RuleStatus.SKIPPED_TIMEOUT
     assert outcome.error_code.startswith("DSL_LIMIT")
@@ -63,9 +63,13 @@ def test_cost_budget_overrun_is_skipped_timeout():
 def test_window_uses_received_at_not_the_event_timestamp():
     program = bundle(rule("window", "true", active_from=T0, active_to=T0 + timedelta(hours=1)))
     late_client_clock = event(event_timestamp=T0 - timedelta(days=30), received_at=T0 + timedelta(minutes=5))
-    assert statuses(evaluate_event(program, late_client_clock, person())) == [("window", RuleStatus.MATCHED)]
+    assert statuses(evaluate_event(program, EvaluationInput(event=late_client_clock, participant=person()))) == [
+        ("window", RuleStatus.MATCHED)
+    ]
     after = event(received_at=T0 + timedelta(hours=1))
-    assert statuses(evaluate_event(program, after, person())) == [("window", RuleStatus.OUTSIDE_TIME_WINDOW)]
+    assert statuses(evaluate_event(program, EvaluationInput(event=after, participant=person()))) == [
+        ("window", RuleStatus.OUTSIDE_TIME_WINDOW)
+    ]
 
 
 def test_later_rules_see_what_earlier_rules_did():
@@ -73,19 +77,21 @@ def test_later_rules_see_what_earlier_rules_did():
         rule("first", "true", {"type": "TAG", "tag": "Welcomed"}, {"type": "COUNTER", "key": "visits", "value": 1}),
         rule("second", '"welcomed" in participant.tags && participant.counters.visits == 1.0'),
     )
-    result = evaluate_event(program, event(), person())
+    result = evaluate_event(program, EvaluationInput(event=event(), participant=person()))
     assert statuses(result) == [("first", RuleStatus.MATCHED), ("second", RuleStatus.MATCHED)]
 
 
 def test_now_is_the_event_timestamp_and_recipient_is_null_without_one():
     program = bundle(rule("now", "now == timestamp('2026-01-01T12:00:00Z') && recipient == null"))
-    assert statuses(evaluate_event(program, event(), person())) == [("now", RuleStatus.MATCHED)]
+    assert statuses(evaluate_event(program, EvaluationInput(event=event(), participant=person()))) == [
+        ("now", RuleStatus.MATCHED)
+    ]
 
 
 def test_expired_counters_reset_lazily_with_a_state_change():
     stale = CounterState(value=Decimal(9), reset_after="24h", last_reset_at=T0 - timedelta(days=2))
     program = bundle(rule("fresh", "participant.counters.daily == 0.0"))
-    result = evaluate_event(program, event(), person(counters={"daily": stale}))
+    result = evaluate_event(program, EvaluationInput(event=event(), participant=person(counters={"daily": stale})))
     assert statuses(result) == [("fresh", RuleStatus.MATCHED)]
     change = result.state_changes[0]
     assert (change.operation, change.old_value, change.new_value, change.rule) == ("auto_reset", "9", "0", None)
@@ -95,13 +101,23 @@ def test_expired_counters_reset_lazily_with_a_state_change():
 def test_tiers_auto_qualify_upwards_only_and_not_after_set_tier():
     spend = {"type": "COUNTER", "key": "spend", "value": "event.amount"}
     program = bundle(rule("spend", "true", spend))
-    up = evaluate_event(program, event({"amount": 150.0}), person())
+    up = evaluate_event(program, EvaluationInput(event=event({"amount": 150.0}), participant=person()))
     assert up.participant.tiers["status"] == TierState(level="silver", rank=1)
     assert up.state_changes[-1].state_type == "tier" and up.state_changes[-1].rule is None
     gold = person(tiers={"status": TierState(level="gold", rank=2)})
-    assert evaluate_event(program, event({"amount": 150.0}), gold).participant.tiers["status"].level == "gold"
+    assert (
+        evaluate_event(program, EvaluationInput(event=event({"amount": 150.0}), participant=gold))
+        .participant.tiers["status"]
+        .level
+        == "gold"
+    )
     pinned = bundle(rule("spend", "true", spend, {"type": "SET_TIER", "tier": "status", "level": "bronze"}))
-    assert evaluate_event(pinned, event({"amount": 5000.0}), person()).participant.tiers["status"].level == "bronze"
+    assert (
+        evaluate_event(pinned, EvaluationInput(event=event({"amount": 5000.0}), participant=person()))
+        .participant.tiers["status"]
+        .level
+        == "bronze"
+    )
 
 
 def test_archived_tiers_do_not_auto_qualify():
@@ -110,16 +126,16 @@ def test_archived_tiers_do_not_auto_qualify():
     spend = {"type": "COUNTER", "key": "spend", "value": "event.amount"}
     program = bundle(rule("spend", "true", spend), tiers=[{**TIERS[0], "status": "ARCHIVED"}])
     silver = person(tiers={"status": TierState(level="silver", rank=1)})
-    result = evaluate_event(program, event({"amount": 5000.0}), silver)
+    result = evaluate_event(program, EvaluationInput(event=event({"amount": 5000.0}), participant=silver))
     assert result.participant.counters["spend"].value == Decimal(5000)
     assert result.participant.tiers["status"] == TierState(level="silver", rank=1)  # kept, not moved
     assert all(change.state_type != "tier" for change in result.state_changes)
 
 
 def test_invalid_event_data_fails_the_event_with_a_code():
-    result = evaluate_event(bundle(rule("a")), event({"when": object()}), person())
+    result = evaluate_event(bundle(rule("a")), EvaluationInput(event=event({"when": object()}), participant=person()))
     assert (result.status, result.error_code, result.rules) == ("FAILED", "LIMIT_EVENT_DATA_TYPE", [])
-    not_an_object = evaluate_event(bundle(rule("a")), event(["a"]), person())
+    not_an_object = evaluate_event(bundle(rule("a")), EvaluationInput(event=event(["a"]), participant=person()))
     assert not_an_object.error_code == "INVALID_EVENT_DATA"
 
 
@@ -129,7 +145,7 @@ def test_an_action_failure_ends_the_rule_list_at_the_failing_rule():
         rule("broken", "true", {"type": "DEBIT", "asset_id": "PTS", "amount": 5}),
         rule("never", "true"),
     )
-    result = evaluate_event(program, event(), person())
+    result = evaluate_event(program, EvaluationInput(event=event(), participant=person()))
     assert statuses(result) == [("ok", RuleStatus.MATCHED), ("broken", RuleStatus.MATCHED)]
     assert result.rules[-1].error_code == "insufficient_funds"
     assert result.error_message.startswith("action DEBIT failed: insufficient AVAILABLE balance")
@@ -137,9 +153,13 @@ def test_an_action_failure_ends_the_rule_list_at_the_failing_rule():
 
 def test_trace_records_every_sub_expression_and_bypasses_the_index():
     program = compile_program(bundle(rule("p", 'event.type == "purchase" && event.amount > 10.0')))
-    plain = evaluate_event(program, event({"type": "refund", "amount": 20.0}), person())
+    plain = evaluate_event(
+        program, EvaluationInput(event=event({"type": "refund", "amount": 20.0}), participant=person())
+    )
     assert plain.rules[0].trace is None
-    traced = evaluate_event(program, event({"type": "refund", "amount": 20.0}), person(), trace=True)
+    traced = evaluate_event(
+        program, EvaluationInput(event=event({"type": "refund", "amount": 20.0}), participant=person()), trace=True
+    )
     steps = {step.text: step.value for step in traced.rules[0].trace}
     assert steps['event.type == "purchase"'] is False
     assert traced.rules[0].status == RuleStatus.NOT_MATCHED
@@ -165,9 +185,9 @@ def test_the_same_inputs_give_the_same_bytes():
         ),
         rule("b", 'event.type == "purchase"', {"type": "SET_ATTRIBUTE", "key": "last", "value": "purchase"}),
     )
-    inputs = (event({"type": "purchase", "amount": 19.5}), person(tags=["z", "A"]))
-    first = msgspec.json.encode(evaluate_event(program, *inputs))
-    second = msgspec.json.encode(evaluate_event(compile_program(program), *inputs))
+    inputs = EvaluationInput(event=event({"type": "purchase", "amount": 19.5}), participant=person(tags=["z", "A"]))
+    first = msgspec.json.encode(evaluate_event(program, inputs))
+    second = msgspec.json.encode(evaluate_event(compile_program(program), inputs))
     assert first == second
 
 
@@ -187,14 +207,14 @@ def test_the_index_never_changes_an_outcome(kind, amount):
         )
     )
     data = {"type": kind} if amount is None else {"type": kind, "amount": amount}
-    indexed = evaluate_event(program, event(data), person())
-    full = evaluate_event(program, event(data), person(), trace=True)
+    indexed = evaluate_event(program, EvaluationInput(event=event(data), participant=person()))
+    full = evaluate_event(program, EvaluationInput(event=event(data), participant=person()), trace=True)
     assert statuses(indexed) == statuses(full)
 
 
 def test_a_bundle_is_compiled_on_the_fly_and_naive_times_are_utc():
     naive = event(event_timestamp=datetime(2026, 1, 1, 12), received_at=datetime(2026, 1, 1, 12))
-    result = evaluate_event(bundle(rule("a")), naive, EntityState())
+    result = evaluate_event(bundle(rule("a")), EvaluationInput(event=naive, participant=EntityState()))
     assert result.evaluated_at == T0 and result.status == "COMPLETED"
 
 
@@ -217,5 +237,10 @@ def test_result_snapshot(snapshot_json):
         rule("refund", 'event.type == "refund"', order=30),
         rule("missing", "event.coupon == 'X'", order=40),
     )
-    result = evaluate_event(program, event({"type": "purchase", "amount": 120.0}), person(tags=["VIP"]), budgets={})
+    result = evaluate_event(
+        program,
+        EvaluationInput(
+            event=event({"type": "purchase", "amount": 120.0}), participant=person(tags=["VIP"]), budgets={}
+        ),
+    )
     assert msgspec.json.decode(msgspec.json.encode(result)) == snapshot_json

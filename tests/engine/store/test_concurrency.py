@@ -94,13 +94,7 @@ def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
                 start.wait()
                 with write_transaction():
                     context = load_event_context(event_id)
-                    result = evaluate_event(
-                        context.program,
-                        context.event,
-                        context.participant,
-                        program_state=context.program_state,
-                        budgets=context.budgets,
-                    )
+                    result = evaluate_event(context.program, context.inputs)
                     outcomes.append(post_event_effects(event_id, result))
         except BaseException as exc:
             errors.append(exc)

@@ -32,14 +32,7 @@ def purchase_rule(**extra):
 
 def run(event_id):
     context = load_event_context(event_id)
-    result = evaluate_event(
-        context.program,
-        context.event,
-        context.participant,
-        recipient=context.recipient,
-        program_state=context.program_state,
-        budgets=context.budgets,
-    )
+    result = evaluate_event(context.program, context.inputs)
     return post_event_effects(event_id, result)
 
 
@@ -49,10 +42,10 @@ def test_stored_rules_evaluate_and_post_end_to_end(world):
         outcome = run(store_event(world, data={"type": "purchase", "amount": amount}).id)
         assert outcome.status == "COMPLETED"
     context = load_event_context(store_event(world, data={"type": "purchase", "amount": 1.0}).id)
-    assert context.participant.balances["PTS"].available == Decimal("24.50")
-    assert context.participant.counters["purchases"].value == Decimal(2)
-    assert context.participant.tags == ["buyer"]
-    assert context.budgets[("purchase", "PTS")].consumed == Decimal("24.50")
+    assert context.inputs.participant.balances["PTS"].available == Decimal("24.50")
+    assert context.inputs.participant.counters["purchases"].value == Decimal(2)
+    assert context.inputs.participant.tags == ["buyer"]
+    assert context.inputs.budgets[("purchase", "PTS")].consumed == Decimal("24.50")
     over = run(store_event(world, data={"type": "purchase", "amount": 10.0}).id)  # 20 does not fit in 5.50
     assert over.status == "COMPLETED" and over.journal_entry_ids == []
     assert verify().ok
@@ -73,7 +66,7 @@ def test_unknown_participants_follow_the_program_policy(world):
     EventRecord.update(participant=None).where(EventRecord.id == event.id).execute()
     context = load_event_context(event.id)
     carol = Participant.get(Participant.external_id == "carol")
-    assert context.participant.id == carol.id and context.participant.external_id == "carol"
+    assert context.inputs.participant.id == carol.id and context.inputs.participant.external_id == "carol"
     Program.update(on_unknown_participant="REJECT").where(Program.id == world.program.id).execute()
     rejected = store_event(world, external_id="dave")
     EventRecord.update(participant=None).where(EventRecord.id == rejected.id).execute()
@@ -106,7 +99,7 @@ def test_a_participant_by_id_beside_a_recipient_by_external_id_is_enrolled_too(w
     event = store_event(world, external_id=None, recipient_external_id="carol")
     context = load_event_context(event.id)
     carol = Participant.get(Participant.external_id == "carol")
-    assert context.recipient.id == carol.id
+    assert context.inputs.recipient.id == carol.id
     assert enrolment_status(world.alice, world.program) == "ACTIVE"
     assert enrolment_status(carol, world.program) == "ACTIVE"
 
@@ -142,5 +135,5 @@ def test_wallet_and_holds_by_reference_are_loaded(world):
         reference_id="order-1",
     )
     context = load_event_context(store_event(world).id)
-    assert context.program_state.wallet["GEM"].available == Decimal(7)
-    assert context.participant.holds == {"PTS": {"order-1": Decimal("4.00")}}
+    assert context.inputs.program_state.wallet["GEM"].available == Decimal(7)
+    assert context.inputs.participant.holds == {"PTS": {"order-1": Decimal("4.00")}}

@@ -76,6 +76,35 @@ def test_an_action_refused_at_write_time_rolls_everything_back(world):
     assert verify().ok
 
 
+def test_void_hold_for_a_suspended_participant_applies_as_the_evaluator_says(world):
+    """Regression: storage refused VOID_HOLD for an inactive participant while the evaluator (and
+    so `accrual test` and the playground) let it run; D22 does not block it."""
+    rule = make_rule(world)
+    target = ResolvedTarget(type="PARTICIPANT", role="participant")
+    provisional = ResolvedAction(
+        rule=rule.name,
+        index=0,
+        type="CREDIT",
+        target=target,
+        asset="PTS",
+        amount=Decimal(4),
+        bucket="HELD",
+        reference_id="order-1",
+    )
+    held = post_event_effects(
+        store_event(world).id, msgspec.structs.replace(typical_result(rule), actions=[provisional])
+    )
+    assert held.status == "COMPLETED"
+    Participant.update(status="SUSPENDED").where(Participant.id == world.alice.id).execute()
+    void = ResolvedAction(
+        rule=rule.name, index=0, type="VOID_HOLD", target=target, asset="PTS", amount=Decimal(4), reference_id="order-1"
+    )
+    outcome = post_event_effects(store_event(world).id, msgspec.structs.replace(typical_result(rule), actions=[void]))
+    assert (outcome.status, outcome.error_code) == ("COMPLETED", None)
+    assert balances_of("PARTICIPANT", world.alice.id)[world.pts.id].held == 0
+    assert verify().ok
+
+
 def test_debit_beyond_the_balance_fails_the_event(world):
     rule = make_rule(world)
     event = store_event(world)

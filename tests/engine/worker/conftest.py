@@ -15,6 +15,7 @@ from engine import queue as q
 from engine.settings import WorkerSettings
 from engine.store.db import connect, utcnow
 from engine.store.migrations import upgrade
+from engine.worker.tasks import register_task_bodies
 
 FAST = WorkerSettings(
     event_retry_delays_s=(0, 0),
@@ -47,6 +48,7 @@ def db(request, tmp_path):
 
 @pytest.fixture
 def queue(db):
+    register_task_bodies()
     return q.configure_queue(db, None, FAST)
 
 

@@ -12,7 +12,7 @@ from engine.store.ledger import movements
 from engine.store.ledger.journal import Ledger
 from engine.store.ledger.movements import Entity
 from engine.store.models import PARTICIPANT, Asset, EventRecord, Participant
-from engine.worker.processor import Applied
+from engine.worker.pipeline import Applied
 
 
 class CreditOnePoint:
@@ -24,9 +24,8 @@ class CreditOnePoint:
         self.seen: list[str] = []
         self.fail_with = fail_with
 
-    def __call__(self, event_id: str) -> Applied:
-        event = EventRecord.get_by_id(event_id)
-        self.seen.append(event_id)
+    def __call__(self, event: EventRecord) -> Applied:
+        self.seen.append(event.id)
         person = Participant.get(
             (Participant.organisation == event.organisation_id) & (Participant.external_id == event.external_id)
         )
@@ -63,6 +62,6 @@ class CreditOnePoint:
             program=ProgramState(),
         )
         EventRecord.update(status="COMPLETED", processed_at=utcnow(), next_attempt_at=None).where(
-            EventRecord.id == event_id
+            EventRecord.id == event.id
         ).execute()
         return Applied(result=result, status="COMPLETED")

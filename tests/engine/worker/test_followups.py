@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from engine.evaluator.evaluate import evaluate_event
 from engine.model import bundle as b
 from engine.store import followups
 from engine.store.catalog import create_rule
+from engine.store.context import load_event_context
 from engine.store.db import utcnow, write_transaction
 from engine.store.lanes import has_due, lane_of
 from engine.store.models import Enrolment, EventRecord, Participant, RuleEvaluation
 from engine.worker import processor, reconciler
+from engine.worker.pipeline import Applied, default_pipeline
 
 from .conftest import FAST, drain
 from .test_processor import balance_of, reload
@@ -92,9 +95,9 @@ def test_an_attempt_rolled_back_and_retried_schedules_once(queue, world):
     origin = world.event(key="e1", at=AT, amount=1.0)
     calls: list[str] = []
 
-    def fails_first_time(event_id: str) -> processor.Applied:
-        applied = processor.default_pipeline(event_id)  # writes the follow-up...
-        calls.append(event_id)
+    def fails_first_time(event: EventRecord) -> Applied:
+        applied = default_pipeline(event)  # writes the follow-up...
+        calls.append(event.id)
         if len(calls) == 1:
             raise RuntimeError("database went away")  # ...which this attempt's rollback removes
         return applied
@@ -109,17 +112,8 @@ def test_writing_the_same_follow_ups_again_creates_nothing(queue, world):
     add_rule(world, "later", "has(event.amount)", schedule("24h"))
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
-    from engine.evaluator.evaluate import evaluate_event
-    from engine.store.context import load_event_context
-
     context = load_event_context(origin.id)
-    result = evaluate_event(
-        context.program,
-        context.event,
-        context.participant,
-        program_state=context.program_state,
-        budgets=context.budgets,
-    )
+    result = evaluate_event(context.program, context.inputs)
     with write_transaction():
         assert followups.write_followups(reload(origin), result) == []
     assert len(system_events()) == 1

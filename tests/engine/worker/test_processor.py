@@ -337,9 +337,9 @@ class FailsOn(CreditOnePoint):
         super().__init__()
         self.key, self.error = key, error
 
-    def __call__(self, event_id: str):
-        applied = super().__call__(event_id)
-        if EventRecord.get_by_id(event_id).idempotency_key == self.key:
+    def __call__(self, event: EventRecord):
+        applied = super().__call__(event)
+        if event.idempotency_key == self.key:
             raise self.error
         return applied
 

@@ -3,6 +3,7 @@ from click.testing import CliRunner
 from engine.cli import main
 from engine.cli.bench.engine import Row, build_bundle, measure, render, sample_events, sample_participant, without_index
 from engine.evaluator.evaluate import evaluate_event
+from engine.model.state import EvaluationInput
 from engine.rules.program import compile_program
 
 
@@ -18,8 +19,8 @@ def test_the_reference_without_index_gives_the_same_outcomes():
     full = without_index(program)
     participant = sample_participant()
     for event in sample_events(12):
-        indexed = evaluate_event(program, event, participant)
-        reference = evaluate_event(full, event, participant)
+        indexed = evaluate_event(program, EvaluationInput(event=event, participant=participant))
+        reference = evaluate_event(full, EvaluationInput(event=event, participant=participant))
         assert [(o.rule, o.status) for o in indexed.rules] == [(o.rule, o.status) for o in reference.rules]
         assert indexed.actions == reference.actions
 

@@ -15,7 +15,8 @@ from tests.engine.store.conftest import make_rule, store_event, typical_result
 EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
-def deferred_credit(world, matures_at: str, amount="5"):
+def deferred_credit(world, matures_at: datetime, amount="5"):
+    """A credit as the evaluator resolves one that matures after the event: DEFERRED, with its date."""
     rule = make_rule(world)
     result = typical_result(rule, amount=amount)
     credit = msgspec.structs.replace(result.actions[0], matures_at=matures_at, bucket="DEFERRED")
@@ -23,8 +24,8 @@ def deferred_credit(world, matures_at: str, amount="5"):
 
 
 def test_deferred_credits_mature_once_into_available(world):
-    assert deferred_credit(world, "2026-01-31T00:00:00Z").status == "COMPLETED"
-    assert deferred_credit(world, "720h", amount="2").status == "COMPLETED"  # a duration after the event
+    assert deferred_credit(world, datetime(2026, 1, 31, tzinfo=UTC)).status == "COMPLETED"
+    assert deferred_credit(world, EVENT_TIME + timedelta(hours=720), amount="2").status == "COMPLETED"
     balance = balances_of("PARTICIPANT", world.alice.id)[world.pts.id]
     assert (balance.available, balance.deferred) == (Decimal(0), Decimal("7.00"))
     assert mature_due(EVENT_TIME + timedelta(days=29)) == 0
@@ -39,14 +40,14 @@ def test_deferred_credits_mature_once_into_available(world):
     assert verify().ok
 
 
-def test_a_past_maturity_credits_available_at_once(world):
-    deferred_credit(world, "2025-06-01T00:00:00Z")
-    assert balances_of("PARTICIPANT", world.alice.id)[world.pts.id].available == Decimal("5.00")
+def test_a_deferred_credit_without_a_maturity_is_refused(world):
+    outcome = deferred_credit(world, None)
+    assert (outcome.status, outcome.error_code) == ("FAILED", "invalid_action")
     assert DeferredCredit.select().count() == 0
 
 
 def test_a_credit_that_cannot_mature_stays_due(world):
-    deferred_credit(world, "1h")
+    deferred_credit(world, EVENT_TIME + timedelta(hours=1))
     Asset.update(status="ARCHIVED").where(Asset.id == world.pts.id).execute()
     assert mature_due(EVENT_TIME + timedelta(days=1)) == 0
     Asset.update(status="ACTIVE").where(Asset.id == world.pts.id).execute()

@@ -1,0 +1,68 @@
+"""What processing one claimed event means: load its context, evaluate it with the pure engine,
+post its effects. The processor runs a pipeline inside the transaction that holds the claim, so
+everything it writes commits with the event's status or not at all.
+
+    applied = default_pipeline(claim.record)
+    applied.status, applied.result, applied.wake_ups
+
+Tests pass pipelines of their own (a function of the event's row returning `Applied`) to drive
+the processor through failures and slow paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.evaluator.evaluate import evaluate_event
+from engine.model.result import EvaluationResult
+from engine.model.vocabulary import EventStatus
+from engine.store.context import load_event_context
+from engine.store.effects import post_event_effects
+from engine.store.followups import WakeUp
+from engine.store.models import EventRecord
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the pipeline did for one event inside the processing transaction.
+
+    `status` is the event's status afterwards: COMPLETED, or FAILED when the engine or the ledger
+    refused an action (then only the failure and the evaluations were written, D14). `record` is
+    the event's row with its participants resolved; `wake_ups` are the follow-up events it created.
+    """
+
+    result: EvaluationResult | None
+    status: str
+    record: EventRecord | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    created_participants: list[dict[str, Any]] = field(default_factory=list)
+    wake_ups: list[WakeUp] = field(default_factory=list)
+
+
+Pipeline = Callable[[EventRecord], Applied]
+
+
+def default_pipeline(record: EventRecord) -> Applied:
+    """Resolve participants, load the context, evaluate with the pure engine, post the effects.
+
+    Participants created here (on_unknown_participant CREATE, D17) and the follow-up events of
+    SCHEDULE_EVENT and BROADCAST actions commit with the event's effects or not at all.
+    """
+    context = load_event_context(record)
+    result = evaluate_event(context.program, context.inputs)
+    outcome = post_event_effects(context.record.id, result)
+    if outcome.status == EventStatus.FAILED:
+        context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
+    created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
+    return Applied(
+        result=result,
+        status=outcome.status,
+        record=context.record,
+        error_code=outcome.error_code,
+        error_message=outcome.error_message,
+        created_participants=created,
+        wake_ups=outcome.wake_ups,
+    )
