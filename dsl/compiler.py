@@ -11,23 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dsl import operators, specialize
+from dsl import blocks, macros, operators, specialize
+from dsl.compiling import BUDGET, Tracer
 from dsl.errors import DslArityError, DslError, DslEvalError, DslFunctionError, DslSyntaxError
 from dsl.functions import GLOBALS, METHODS, Function
 from dsl.limits import Budget
 from dsl.literals import INT64_MAX
 from dsl.parser import positioned
-from dsl.resolve import BUDGET, resolve_name
-from dsl.specialize import Code, Env, Fn, constant
+from dsl.resolve import resolve_name
+from dsl.specialize import Code, Env, Fn, constant, selector
 from dsl.suggest import nearest
 from dsl.syntax import Node
 from dsl.values import Optional
 
 
 class Compiler:
-    """Compiles one expression. `variables` None accepts any name and resolves it at evaluation."""
+    """Compiles one expression. `variables` None accepts any name and resolves it at evaluation.
 
-    def __init__(self, text: str, variables: frozenset[str] | None, tracer: Any = None) -> None:
+    The helpers it dispatches to (`dsl.resolve`, `dsl.macros`, `dsl.blocks`) see it as a
+    `dsl.compiling.Compiling`.
+    """
+
+    def __init__(self, text: str, variables: frozenset[str] | None, tracer: Tracer | None = None) -> None:
         self.text, self.variables, self.tracer = text, variables, tracer
         self.scope: list[str] = []  # comprehension variables in scope, innermost last
         self.reads: set[str] = set()
@@ -205,8 +210,6 @@ class Compiler:
     # Calls
 
     def _call(self, node: Node) -> Code:
-        from dsl import macros
-
         name, args = node.args
         if name == "has" and len(args) == 1:
             return macros.compile_has(self, node, args[0])
@@ -219,8 +222,6 @@ class Compiler:
         return self.call(function, node, [self.compile(arg) for arg in args])
 
     def _method(self, node: Node) -> Code:
-        from dsl import blocks, macros
-
         target, name, args, name_offset = node.args
         if blocks.is_block_call(self, target, name):
             return blocks.compile_block_call(self, node)
@@ -272,19 +273,6 @@ def _present(value: Any) -> bool:
     if type(value) is not Optional:
         raise DslEvalError("an optional element must be an optional value", code="DSL_NO_MATCHING_OVERLOAD")
     return value.has_value
-
-
-def selector(fn: Fn, field: str) -> Fn:
-    def select(env: Env) -> Any:
-        value = fn(env)
-        if type(value) is dict:
-            try:
-                return value[field]
-            except KeyError:
-                raise operators.no_such_key(field) from None
-        return operators.select(value, field)
-
-    return select
 
 
 def _global_names() -> Iterable[str]:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dsl.compiler import Compiler
+from dsl.compiling import BUDGET, TRACE
 from dsl.errors import DslError, DslEvalError, DslLimitError
 from dsl.limits import Budget
 from dsl.parser import parse
-from dsl.resolve import BUDGET, TRACE
 from dsl.specialize import Fn
 from dsl.syntax import Node
 from dsl.trace import Traced, record
