@@ -70,7 +70,7 @@ class Compiler:
         parts = [self.compile(element) for element in elements]
         fns = [part.fn for part in parts]
         if any(optional_flags):
-            pairs = list(zip(fns, optional_flags))
+            pairs = list(zip(fns, optional_flags, strict=True))
 
             def build_optional(env: Env) -> list:
                 built = []
@@ -91,8 +91,8 @@ class Compiler:
         triples = [(k.fn, v.fn, flag) for k, v, flag in entries]
         keys = [k.value for k, _, _ in entries if k.constant and type(k.value) is str]
         if len(keys) == len(entries) and len(set(keys)) == len(keys) and not any(f for *_, f in triples):
-            values = [v for _, v, _ in triples]
-            return self.fold(lambda env: dict(zip(keys, [f(env) for f in values])), *parts)
+            fields = list(zip(keys, [v for _, v, _ in triples], strict=True))
+            return self.fold(lambda env: {key: f(env) for key, f in fields}, *parts)
 
         def build(env: Env) -> dict:
             pairs = []
@@ -276,4 +276,4 @@ def _present(value: Any) -> bool:
 
 
 def _global_names() -> Iterable[str]:
-    return list(GLOBALS.keys()) + ["has", "now"]
+    return [*GLOBALS.keys(), "has", "now"]

@@ -72,7 +72,7 @@ class Expression:
             return Traced(traced_run(env), None, steps)
         except DslError as exc:
             return Traced(None, exc, steps)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever else escapes is reported as a DslError (D9)
             return Traced(None, _unexpected(exc), steps)
 
     def _compile_traced(self) -> Fn:

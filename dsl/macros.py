@@ -69,12 +69,12 @@ def _comprehension(compiler: Compiling, node: Node, count: int, loop: Callable[.
         items = _items(range_fn(env), name, pairs)
         budget: Budget = env[BUDGET]
         budget.charge(len(items) + 1)
-        saved = [env.get(n, MISSING) for n in names]
+        saved = {n: env.get(n, MISSING) for n in names}  # the names differ (checked above)
         try:
             return loop(env, names, items, budget, *bodies)
         finally:
             # Restore what the variables shadowed, so an outer scope sees its own values again.
-            for n, value in zip(names, saved):
+            for n, value in saved.items():
                 if value is MISSING:
                     env.pop(n, None)
                 else:

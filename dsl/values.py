@@ -124,7 +124,7 @@ def cel_equals(a: Any, b: Any) -> bool:
     if ta in _NUMERIC and tb in _NUMERIC:
         return a == b
     if ta is list and tb is list:
-        return len(a) == len(b) and all(cel_equals(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(map(cel_equals, a, b))
     if ta is dict and tb is dict:
         if len(a) != len(b):
             return False
