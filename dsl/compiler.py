@@ -230,8 +230,7 @@ class Compiler:
             return macro(self, node)
         namespace = target.dotted_name()
         if namespace is not None and self._is_namespace(namespace, f"{namespace}.{name}"):
-            function = GLOBALS[f"{namespace}.{name}"]
-            return self.call(function, node, [self.compile(arg) for arg in args])
+            return self.call(GLOBALS[f"{namespace}.{name}"], node, [self.compile(arg) for arg in args])
         function = METHODS.get(name)
         if function is None:
             if namespace is not None and namespace.split(".")[0] not in (self.variables or ()):

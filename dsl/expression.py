@@ -105,7 +105,7 @@ def _evaluator(
         # Comprehension variables and the cost budget live in a copy, never in the caller's dict.
         def evaluate_in_copy(bindings: Mapping[str, Any]) -> Any:
             try:
-                env = dict(bindings)
+                env: dict[Any, Any] = dict(bindings)  # str keys, and the sentinel keys of dsl.compiling
                 env[BUDGET] = Budget()
                 return run(env)
             except DslEvalError as exc:
