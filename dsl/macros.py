@@ -185,7 +185,7 @@ def _map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -
             if wanted is not True:
                 raise operators.no_overload("map", wanted)
         built.append(_charge(budget, transform(env)))
-    return check_length(built)  # type: ignore[return-value]
+    return check_length(built)
 
 
 def _filter(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> list:
@@ -215,7 +215,7 @@ def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bod
             if wanted is not True:
                 raise operators.no_overload("transformMap", wanted)
         built[key] = _charge(budget, transform(env))
-    return check_length(built)  # type: ignore[return-value]
+    return check_length(built)
 
 
 def _optional_map(compiler: Compiling, node: Node, flat: bool) -> Code:
