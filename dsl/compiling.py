@@ -46,7 +46,7 @@ class Compiling(Protocol):
         """The closure of a sub-expression (traced when `tracer` is set)."""
 
     def fold(self, fn: Fn, *parts: Code) -> Code:
-        """`fn` as a `Code`, run now into a constant when every part is constant."""
+        """`fn` as a `Code`; run at compile time into a constant when every part is constant."""
 
     def error(self, error_class: type[DslError], message: str, node: Node, **extra: Any) -> DslError:
         """An error positioned at `node`'s span in the source, for the helper to raise."""

@@ -9,8 +9,8 @@ literal) or `DslLimitError` (`DSL_LIMIT_LENGTH`, `DSL_LIMIT_DEPTH`).
 The parser builds Lark's tree (with `propagate_positions`) and a non-recursive transformer turns
 it into `Node`s, rather than running the transformer inside the parser: only the tree carries the
 source span of every rule, which tracing and error carets need, and a non-recursive pass cannot
-overflow Python's stack on hostile nesting before the depth limit rejects it. Parsing is a
-compile-time cost (well under a millisecond for a rule); evaluation never sees the tree.
+overflow Python's stack on hostile nesting before the depth limit rejects it. Parsing happens
+once, when an expression is compiled; evaluation never sees the tree.
 """
 
 from __future__ import annotations
