@@ -18,15 +18,12 @@ comprehension that binds them: it is compiled where it is used and evaluated the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dsl.compiling import MISSING, Compiling
 from dsl.errors import DslLimitError, DslSyntaxError
-from dsl.resolve import MISSING
 from dsl.specialize import Code, Env, Fn
 from dsl.syntax import Node
-
-if TYPE_CHECKING:
-    from dsl.compiler import Compiler
 
 # Use-site slots are compiled once per use; this bounds what a chain of them can multiply into.
 EXPANSIONS_MAX = 1_000
@@ -46,7 +43,7 @@ class _Block:
         self.expansions = 0
 
 
-def is_block_call(compiler: Compiler, target: Node, name: str) -> bool:
+def is_block_call(compiler: Compiling, target: Node, name: str) -> bool:
     """Whether `target.name(...)` is `cel.block(...)` or `cel.index(...)` and not a call on a
     variable or comprehension variable that happens to be named `cel`."""
     if name not in ("block", "index") or target.kind != "ident" or target.args[0] != "cel":
@@ -54,13 +51,13 @@ def is_block_call(compiler: Compiler, target: Node, name: str) -> bool:
     return "cel" not in compiler.scope and "cel" not in (compiler.variables or ())
 
 
-def compile_block_call(compiler: Compiler, node: Node) -> Code:
+def compile_block_call(compiler: Compiling, node: Node) -> Code:
     if node.args[1] == "block":
         return _compile_block(compiler, node)
     return _compile_index(compiler, node)
 
 
-def _compile_block(compiler: Compiler, node: Node) -> Code:
+def _compile_block(compiler: Compiling, node: Node) -> Code:
     args = node.args[2]
     if len(args) != 2 or args[0].kind != "list" or any(args[0].args[1]):
         raise compiler.error(DslSyntaxError, "block() is written cel.block([slot, ...], body)", node)
@@ -91,14 +88,15 @@ def _compile_block(compiler: Compiler, node: Node) -> Code:
     return Code(run)
 
 
-def _compile_index(compiler: Compiler, node: Node) -> Code:
+def _compile_index(compiler: Compiling, node: Node) -> Code:
     args = node.args[2]
     literal = args[0] if len(args) == 1 else None
     if literal is None or literal.kind != "literal" or type(literal.args[0]) is not int:
         raise compiler.error(DslSyntaxError, "index() is written cel.index(n) with an int literal n", node)
     if not compiler.blocks:
         raise compiler.error(DslSyntaxError, "cel.index() is only valid inside cel.block()", node)
-    block, position = compiler.blocks[-1], literal.args[0]
+    block: _Block = compiler.blocks[-1]
+    position = literal.args[0]
     if not 0 <= position < block.visible:
         raise compiler.error(DslSyntaxError, f"cel.index({position}) names no earlier slot of its block", node)
     slot = block.slots[position]
@@ -116,7 +114,7 @@ def _compile_index(compiler: Compiler, node: Node) -> Code:
     return Code(lookup)
 
 
-def _expand(compiler: Compiler, block: _Block, position: int, slot: Node, use: Node) -> Code:
+def _expand(compiler: Compiling, block: _Block, position: int, slot: Node, use: Node) -> Code:
     """A use-site slot, compiled here, in the scope of the comprehension that uses it."""
     block.expansions += 1
     if block.expansions > EXPANSIONS_MAX:

@@ -11,23 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dsl import operators, specialize
+from dsl import blocks, macros, operators, specialize
+from dsl.compiling import BUDGET, Tracer
 from dsl.errors import DslArityError, DslError, DslEvalError, DslFunctionError, DslSyntaxError
 from dsl.functions import GLOBALS, METHODS, Function
 from dsl.limits import Budget
 from dsl.literals import INT64_MAX
 from dsl.parser import positioned
-from dsl.resolve import BUDGET, resolve_name
-from dsl.specialize import Code, Env, Fn, constant
+from dsl.resolve import resolve_name
+from dsl.specialize import Code, Env, Fn, constant, selector
 from dsl.suggest import nearest
 from dsl.syntax import Node
 from dsl.values import Optional
 
 
 class Compiler:
-    """Compiles one expression. `variables` None accepts any name and resolves it at evaluation."""
+    """Compiles one expression. `variables` None accepts any name and resolves it at evaluation.
 
-    def __init__(self, text: str, variables: frozenset[str] | None, tracer: Any = None) -> None:
+    The helpers it dispatches to (`dsl.resolve`, `dsl.macros`, `dsl.blocks`) see it as a
+    `dsl.compiling.Compiling`.
+    """
+
+    def __init__(self, text: str, variables: frozenset[str] | None, tracer: Tracer | None = None) -> None:
         self.text, self.variables, self.tracer = text, variables, tracer
         self.scope: list[str] = []  # comprehension variables in scope, innermost last
         self.reads: set[str] = set()
@@ -65,7 +70,7 @@ class Compiler:
         parts = [self.compile(element) for element in elements]
         fns = [part.fn for part in parts]
         if any(optional_flags):
-            pairs = list(zip(fns, optional_flags))
+            pairs = list(zip(fns, optional_flags, strict=True))
 
             def build_optional(env: Env) -> list:
                 built = []
@@ -86,8 +91,8 @@ class Compiler:
         triples = [(k.fn, v.fn, flag) for k, v, flag in entries]
         keys = [k.value for k, _, _ in entries if k.constant and type(k.value) is str]
         if len(keys) == len(entries) and len(set(keys)) == len(keys) and not any(f for *_, f in triples):
-            values = [v for _, v, _ in triples]
-            return self.fold(lambda env: dict(zip(keys, [f(env) for f in values])), *parts)
+            fields = list(zip(keys, [v for _, v, _ in triples], strict=True))
+            return self.fold(lambda env: {key: f(env) for key, f in fields}, *parts)
 
         def build(env: Env) -> dict:
             pairs = []
@@ -205,8 +210,6 @@ class Compiler:
     # Calls
 
     def _call(self, node: Node) -> Code:
-        from dsl import macros
-
         name, args = node.args
         if name == "has" and len(args) == 1:
             return macros.compile_has(self, node, args[0])
@@ -219,8 +222,6 @@ class Compiler:
         return self.call(function, node, [self.compile(arg) for arg in args])
 
     def _method(self, node: Node) -> Code:
-        from dsl import blocks, macros
-
         target, name, args, name_offset = node.args
         if blocks.is_block_call(self, target, name):
             return blocks.compile_block_call(self, node)
@@ -229,8 +230,7 @@ class Compiler:
             return macro(self, node)
         namespace = target.dotted_name()
         if namespace is not None and self._is_namespace(namespace, f"{namespace}.{name}"):
-            function = GLOBALS[f"{namespace}.{name}"]
-            return self.call(function, node, [self.compile(arg) for arg in args])
+            return self.call(GLOBALS[f"{namespace}.{name}"], node, [self.compile(arg) for arg in args])
         function = METHODS.get(name)
         if function is None:
             if namespace is not None and namespace.split(".")[0] not in (self.variables or ()):
@@ -274,18 +274,5 @@ def _present(value: Any) -> bool:
     return value.has_value
 
 
-def selector(fn: Fn, field: str) -> Fn:
-    def select(env: Env) -> Any:
-        value = fn(env)
-        if type(value) is dict:
-            try:
-                return value[field]
-            except KeyError:
-                raise operators.no_such_key(field) from None
-        return operators.select(value, field)
-
-    return select
-
-
 def _global_names() -> Iterable[str]:
-    return list(GLOBALS.keys()) + ["has", "now"]
+    return [*GLOBALS.keys(), "has", "now"]

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dsl.compiler import Compiler
+from dsl.compiling import BUDGET, TRACE
 from dsl.errors import DslError, DslEvalError, DslLimitError
 from dsl.limits import Budget
 from dsl.parser import parse
-from dsl.resolve import BUDGET, TRACE
 from dsl.specialize import Fn
 from dsl.syntax import Node
 from dsl.trace import Traced, record
@@ -72,7 +72,7 @@ class Expression:
             return Traced(traced_run(env), None, steps)
         except DslError as exc:
             return Traced(None, exc, steps)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever else escapes is reported as a DslError (D9)
             return Traced(None, _unexpected(exc), steps)
 
     def _compile_traced(self) -> Fn:
@@ -105,7 +105,7 @@ def _evaluator(
         # Comprehension variables and the cost budget live in a copy, never in the caller's dict.
         def evaluate_in_copy(bindings: Mapping[str, Any]) -> Any:
             try:
-                env = dict(bindings)
+                env: dict[Any, Any] = dict(bindings)  # str keys, and the sentinel keys of dsl.compiling
                 env[BUDGET] = Budget()
                 return run(env)
             except DslEvalError as exc:

@@ -8,6 +8,9 @@ its budget as SKIPPED_TIMEOUT.
 
 from __future__ import annotations
 
+from collections.abc import Sized
+from typing import TypeVar
+
 from dsl.errors import DslLimitError
 
 SOURCE_LENGTH_MAX = 4096  # characters of one expression
@@ -18,6 +21,8 @@ BYTES_LENGTH_MAX = 100_000  # bytes of a bytes value an expression builds
 LIST_LENGTH_MAX = 10_000  # elements of a list or map an expression builds
 REGEX_INPUT_MAX = 10_000  # characters a regex may scan
 REGEX_PATTERN_MAX = 1_000  # characters of a regex pattern
+
+_Collection = TypeVar("_Collection", bound=Sized)
 
 
 class Budget:
@@ -52,7 +57,7 @@ def check_bytes(value: bytes) -> bytes:
     return value
 
 
-def check_length(value: list | dict) -> list | dict:
+def check_length(value: _Collection) -> _Collection:
     if len(value) > LIST_LENGTH_MAX:
         raise DslLimitError(
             f"collection of {len(value)} elements exceeds the limit of {LIST_LENGTH_MAX}",

@@ -15,21 +15,18 @@ the evaluation's `Budget`, and so is the size of what `map`/`transform*` build (
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dsl import operators
+from dsl.compiling import BUDGET, MISSING, Compiling
 from dsl.errors import DslEvalError, DslSyntaxError
 from dsl.limits import Budget, check_length
-from dsl.resolve import BUDGET, MISSING
 from dsl.specialize import Code, Env, Fn
 from dsl.syntax import Node
 from dsl.values import Optional
 
-if TYPE_CHECKING:
-    from dsl.compiler import Compiler
 
-
-def compile_has(compiler: Compiler, node: Node, arg: Node) -> Code:
+def compile_has(compiler: Compiling, node: Node, arg: Node) -> Code:
     if arg.kind != "select":
         raise compiler.error(DslSyntaxError, "has() takes a field selection, such as has(event.amount)", arg)
     operand, field = compiler.compile(arg.args[0]), arg.args[1]
@@ -51,7 +48,7 @@ def _items(value: Any, macro: str, pairs: bool) -> list:
     raise operators.no_overload(macro, value)
 
 
-def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..., Any]) -> Code:
+def _comprehension(compiler: Compiling, node: Node, count: int, loop: Callable[..., Any]) -> Code:
     """Compile `target.macro(v1[, v2], body...)` with `count` variables around `loop`."""
     target, name, args = node.args[:3]
     names = [arg.args[0] for arg in args[:count]]
@@ -72,12 +69,12 @@ def _comprehension(compiler: Compiler, node: Node, count: int, loop: Callable[..
         items = _items(range_fn(env), name, pairs)
         budget: Budget = env[BUDGET]
         budget.charge(len(items) + 1)
-        saved = [env.get(n, MISSING) for n in names]
+        saved = {n: env.get(n, MISSING) for n in names}  # the names differ (checked above)
         try:
             return loop(env, names, items, budget, *bodies)
         finally:
             # Restore what the variables shadowed, so an outer scope sees its own values again.
-            for n, value in zip(names, saved):
+            for n, value in saved.items():
                 if value is MISSING:
                     env.pop(n, None)
                 else:
@@ -188,7 +185,7 @@ def _map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -
             if wanted is not True:
                 raise operators.no_overload("map", wanted)
         built.append(_charge(budget, transform(env)))
-    return check_length(built)  # type: ignore[return-value]
+    return check_length(built)
 
 
 def _filter(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> list:
@@ -218,10 +215,10 @@ def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bod
             if wanted is not True:
                 raise operators.no_overload("transformMap", wanted)
         built[key] = _charge(budget, transform(env))
-    return check_length(built)  # type: ignore[return-value]
+    return check_length(built)
 
 
-def _optional_map(compiler: Compiler, node: Node, flat: bool) -> Code:
+def _optional_map(compiler: Compiling, node: Node, flat: bool) -> Code:
     target, name, (variable, body) = node.args[:3]
     source = compiler.compile(target)
     compiler.scope.append(variable.args[0])
@@ -256,7 +253,7 @@ def _optional_map(compiler: Compiler, node: Node, flat: bool) -> Code:
     return Code(run)
 
 
-def _cel_bind(compiler: Compiler, node: Node) -> Code:
+def _cel_bind(compiler: Compiling, node: Node) -> Code:
     """`cel.bind(x, init, body)`: `body` with `x` bound to the value of `init`, computed once."""
     target, _, (variable, init, body) = node.args[:3]
     if target.kind != "ident" or target.args[0] != "cel":
@@ -284,22 +281,22 @@ def _cel_bind(compiler: Compiler, node: Node) -> Code:
 
 
 def _loop_macro(loop: Callable[..., Any], two_variable_counts: tuple[int, ...]) -> Callable[..., Code]:
-    def compile_macro(compiler: Compiler, node: Node) -> Code:
+    def compile_macro(compiler: Compiling, node: Node) -> Code:
         count = 2 if len(node.args[2]) in two_variable_counts else 1
         return _comprehension(compiler, node, count, loop)
 
     return compile_macro
 
 
-def _compile_transform_list(compiler: Compiler, node: Node) -> Code:
+def _compile_transform_list(compiler: Compiling, node: Node) -> Code:
     return _comprehension(compiler, node, 2, _map)
 
 
-def _compile_transform_map(compiler: Compiler, node: Node) -> Code:
+def _compile_transform_map(compiler: Compiling, node: Node) -> Code:
     return _comprehension(compiler, node, 2, _transform_map)
 
 
-MACROS: dict[str, Callable[[Compiler, Node], Code]] = {
+MACROS: dict[str, Callable[[Compiling, Node], Code]] = {
     "all": _loop_macro(_all, (3,)),
     "exists": _loop_macro(_exists, (3,)),
     "exists_one": _loop_macro(_exists_one, (3,)),

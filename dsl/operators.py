@@ -313,7 +313,7 @@ def build_map(pairs: list[tuple[Any, Any]]) -> dict:
             raise DslEvalError("a map cannot mix the bool keys true/false with the numbers 1/0",
                                code="DSL_INVALID_ARGUMENT")  # fmt: skip
         result[key] = value
-    return check_length(result)  # type: ignore[return-value]
+    return check_length(result)
 
 
 def truth(value: Any, operator: str) -> NoReturn:

@@ -9,16 +9,16 @@ literal) or `DslLimitError` (`DSL_LIMIT_LENGTH`, `DSL_LIMIT_DEPTH`).
 The parser builds Lark's tree (with `propagate_positions`) and a non-recursive transformer turns
 it into `Node`s, rather than running the transformer inside the parser: only the tree carries the
 source span of every rule, which tracing and error carets need, and a non-recursive pass cannot
-overflow Python's stack on hostile nesting before the depth limit rejects it. Parsing is a
-compile-time cost (well under a millisecond for a rule); evaluation never sees the tree.
+overflow Python's stack on hostile nesting before the depth limit rejects it. Parsing happens
+once, when an expression is compiled; evaluation never sees the tree.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from dsl import literals
 from dsl.errors import DslError, DslLimitError, DslSyntaxError
@@ -106,20 +106,30 @@ def parse(text: str) -> Node:
 
 def _syntax_error(exc: UnexpectedInput, text: str) -> DslError:
     if isinstance(exc, UnexpectedCharacters):
-        offset = exc.pos_in_stream
+        # Lark declares `pos_in_stream` None on the base class; the lexer's error sets the offset.
+        offset = cast(int, exc.pos_in_stream)
         message = f"unexpected character {text[offset]!r}"
-    elif isinstance(exc, UnexpectedEOF):
+    elif isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        offset = _start(exc.token)
+        message = f"unexpected {str(exc.token)!r}"
+    else:  # the text ended early (UnexpectedEOF, or the parser's $END token)
         offset = len(text)
         message = "unexpected end of the expression"
-    else:
-        token = exc.token  # type: ignore[attr-defined]
-        offset = len(text) if token.type == "$END" else token.start_pos
-        shown = "end of the expression" if token.type == "$END" else repr(str(token))
-        message = f"unexpected {shown}"
     expected = sorted({_DISPLAY.get(name, name) for name in (getattr(exc, "expected", None) or ())})
     if expected and len(expected) <= 8:
         message += f"; expected {', '.join(expected)}"
-    return positioned(DslSyntaxError, message, text, offset or 0)
+    return positioned(DslSyntaxError, message, text, offset)
+
+
+def _start(token: Token) -> int:
+    """Where a token begins in the text (Lark types the position optional; its lexer always sets it)."""
+    assert token.start_pos is not None
+    return token.start_pos
+
+
+def _end(token: Token) -> int:
+    assert token.end_pos is not None
+    return token.end_pos
 
 
 def _span(meta: Any, children: tuple[Any, ...]) -> tuple[int, int]:
@@ -154,15 +164,15 @@ class _Builder(Transformer_NonRecursive):
     def _name(self, token: Token) -> str:
         name = str(token)
         if name in RESERVED:
-            raise positioned(DslSyntaxError, f"'{name}' is a reserved word", self.text, token.start_pos)
+            raise positioned(DslSyntaxError, f"'{name}' is a reserved word", self.text, _start(token))
         return name
 
     def _literal(self, meta: Any, token: Token, decode: Any) -> Node:
         try:
             value = decode(str(token))
         except literals.LiteralError as exc:
-            raise positioned(DslSyntaxError, str(exc), self.text, token.start_pos) from None
-        return Node("literal", (value,), token.start_pos, token.end_pos, 1)
+            raise positioned(DslSyntaxError, str(exc), self.text, _start(token)) from None
+        return Node("literal", (value,), _start(token), _end(token), 1)
 
     def int_(self, meta: Any, token: Token) -> Node:
         return self._literal(meta, token, literals.int_literal)
@@ -189,7 +199,7 @@ class _Builder(Transformer_NonRecursive):
         return Node("literal", (None,), meta.start_pos, meta.end_pos, 1)
 
     def ident(self, meta: Any, token: Token) -> Node:
-        return Node("ident", (self._name(token),), token.start_pos, token.end_pos, 1)
+        return Node("ident", (self._name(token),), _start(token), _end(token), 1)
 
     root_ident = ident
 
@@ -220,21 +230,21 @@ class _Builder(Transformer_NonRecursive):
     def method(self, meta: Any, target: Node, name: Token, args: tuple[Node, ...] = ()) -> Node:
         if str(name) in _HIDDEN_VARIABLES and _is_cel(target):
             return self._hidden_variable(meta, name, args, target)
-        return self._node("method", meta, (target, str(name), args, name.start_pos), target)
+        return self._node("method", meta, (target, str(name), args, _start(name)), target)
 
     def hidden_method(self, meta: Any, target: Node, name: Token, args: tuple[Node, ...] = ()) -> Node:
         if str(name) != "@block" or not _is_cel(target):
             raise positioned(DslSyntaxError, f"unexpected '{name}': '@' names only cel.@block and @index0, "
-                             "@index1, ...", self.text, name.start_pos)  # fmt: skip
-        return self._node("method", meta, (target, "block", args, name.start_pos), target)
+                             "@index1, ...", self.text, _start(name))  # fmt: skip
+        return self._node("method", meta, (target, "block", args, _start(name)), target)
 
     def hidden_ident(self, meta: Any, token: Token) -> Node:
         """`@indexN` is `cel.index(N)`."""
         digits = str(token).removeprefix("@index")
         if not (digits.isdecimal() and digits.isascii()) or (digits != "0" and digits.startswith("0")):
             raise positioned(DslSyntaxError, f"unexpected '{token}': '@' names only cel.@block and @index0, "
-                             "@index1, ...", self.text, token.start_pos)  # fmt: skip
-        start, end = token.start_pos, token.end_pos
+                             "@index1, ...", self.text, _start(token))  # fmt: skip
+        start, end = _start(token), _end(token)
         cel = Node("ident", ("cel",), start, start, 1)
         position = Node("literal", (int(digits),), start, end, 1)
         return Node("method", (cel, "index", (position,), start), start, end, 2)
@@ -245,7 +255,7 @@ class _Builder(Transformer_NonRecursive):
         numbers = [arg.args[0] for arg in args if arg.kind == "literal" and type(arg.args[0]) is int]
         if len(args) != 2 or len(numbers) != 2 or min(numbers) < 0:
             raise positioned(DslSyntaxError, f"cel.{name}() takes two non-negative int literals",
-                             self.text, name.start_pos)  # fmt: skip
+                             self.text, _start(name))  # fmt: skip
         start, end = _span(meta, (target,))
         return Node("ident", (f"{_HIDDEN_VARIABLES[str(name)]}:{numbers[0]}:{numbers[1]}",), start, end, 1)
 
@@ -279,11 +289,10 @@ class _Builder(Transformer_NonRecursive):
         return self._node("not", meta, (operand,), operand)
 
     def neg(self, meta: Any, operand: Node) -> Node:
-        value = operand.args[0] if operand.kind == "literal" else None
-        if type(value) in (int, float):
+        if operand.kind == "literal" and type(operand.args[0]) in (int, float):
             # `-9223372036854775808` is one literal: its positive half alone would overflow.
             start, end = _span(meta, (operand,))
-            return Node("literal", (-value,), start, end, 1)
+            return Node("literal", (-operand.args[0],), start, end, 1)
         return self._node("neg", meta, (operand,), operand)
 
     def cond(self, meta: Any, condition: Node, then: Node, otherwise: Node) -> Node:

@@ -8,28 +8,22 @@ evaluation time against the bindings, and an unbound name is an evaluation error
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dsl import operators
+from dsl.compiling import MISSING, Compiling
 from dsl.errors import DslEvalError, DslNameError
-from dsl.specialize import Code, Env, Fn, constant
+from dsl.specialize import Code, Env, Fn, constant, selector
 from dsl.suggest import nearest
 from dsl.syntax import Node
 from dsl.values import TYPE_NAMES, CelType
-
-if TYPE_CHECKING:
-    from dsl.compiler import Compiler
-
-BUDGET = object()  # the env key of the per-evaluation `Budget`
-TRACE = object()  # the env key of the list of trace steps (traced evaluation only)
-MISSING = object()  # "no value" where None is a value
 
 
 def unbound(name: str) -> DslEvalError:
     return DslEvalError(f"undeclared reference to '{name}': no value is bound to it", code="DSL_UNBOUND")
 
 
-def resolve_name(compiler: Compiler, node: Node) -> Code:
+def resolve_name(compiler: Compiling, node: Node) -> Code:
     dotted = node.dotted_name()
     assert dotted is not None, "resolve_name is only called on identifier chains"
     parts = dotted.split(".")
@@ -47,8 +41,6 @@ def resolve_name(compiler: Compiler, node: Node) -> Code:
     fields = parts[base_length:]
     if fields and compiler.tracer is not None:
         # Traced: every prefix of the chain is a sub-expression of its own with its own step.
-        from dsl.compiler import selector
-
         operand = compiler.compile(node.args[0])
         return Code(selector(operand.fn, fields[-1]))
     if base_length != 1:
@@ -57,7 +49,7 @@ def resolve_name(compiler: Compiler, node: Node) -> Code:
     return Code(_fused(parts[0], general, fields), path=tuple(parts) if len(fields) <= 2 else None)
 
 
-def _static_base(compiler: Compiler, node: Node, parts: list[str]) -> tuple[int, Code]:
+def _static_base(compiler: Compiling, node: Node, parts: list[str]) -> tuple[int, Code]:
     variables = compiler.variables or frozenset()
     for length in range(len(parts), 0, -1):
         name = ".".join(parts[:length])

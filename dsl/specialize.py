@@ -96,6 +96,21 @@ def fused_with_constant(left: Code, fast: Callable[[Any, Any], Any], slow: Calla
     return run2
 
 
+def selector(fn: Fn, field: str) -> Fn:
+    """`x.field`, with a plain subscript when `x` is a map."""
+
+    def select(env: Env) -> Any:
+        value = fn(env)
+        if type(value) is dict:
+            try:
+                return value[field]
+            except KeyError:
+                raise operators.no_such_key(field) from None
+        return operators.select(value, field)
+
+    return select
+
+
 def relation(kind: str, left: Code, right: Code) -> Fn:
     """`<`, `<=`, `>`, `>=`, with a fast path when an operand is a constant number or string."""
     slow, fast = _RELATIONS[kind]

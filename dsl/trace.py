@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsl.compiling import TRACE
 from dsl.errors import DslError
-from dsl.resolve import TRACE
 from dsl.specialize import Env, Fn
 from dsl.syntax import Node
 

@@ -11,6 +11,7 @@ duration    datetime.timedelta        optional   Optional (this module)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -124,7 +125,7 @@ def cel_equals(a: Any, b: Any) -> bool:
     if ta in _NUMERIC and tb in _NUMERIC:
         return a == b
     if ta is list and tb is list:
-        return len(a) == len(b) and all(cel_equals(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(map(cel_equals, a, b))
     if ta is dict and tb is dict:
         if len(a) != len(b):
             return False
@@ -144,7 +145,7 @@ def cel_equals(a: Any, b: Any) -> bool:
     return False
 
 
-def map_lookup(mapping: dict, key: Any) -> tuple[bool, Any]:
+def map_lookup(mapping: Mapping[Any, Any], key: Any) -> tuple[bool, Any]:
     """Find `key` in a CEL map with heterogeneous numeric keys (1, 1u and 1.0 find the same entry)
     while keeping bool keys apart from the ints Python hashes them equal to."""
     try:

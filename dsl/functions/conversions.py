@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -137,6 +138,7 @@ def format_double(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)  # a finite value's; NaN and the infinities returned above
     digits = "".join(map(str, digit_tuple)).rstrip("0")
     if not digits:
         return "-0" if sign else "0"
@@ -154,7 +156,7 @@ def format_double(value: float) -> str:
     return f"{prefix}{digits[:point]}.{digits[point:]}"
 
 
-_STRING_FORMATS = {
+_STRING_FORMATS: dict[type, Callable[[Any], str]] = {
     int: str,
     UInt: lambda value: str(int(value)),
     bool: lambda value: "true" if value else "false",

@@ -50,7 +50,7 @@ def flatten(budget: Budget, items: Any, depth: Any = 1) -> list[Any]:
                 next_level.extend(item)
             else:
                 next_level.append(item)
-        flat = check_length(next_level)  # type: ignore[assignment]
+        flat = check_length(next_level)
     return flat
 
 
@@ -60,7 +60,7 @@ def range_list(budget: Budget, count: Any) -> list[int]:
         raise no_overload("lists.range", count)
     if count < 0:
         raise invalid_argument(f"lists.range({count}): the count must not be negative")
-    check_length(range(count))  # type: ignore[arg-type]
+    check_length(range(count))
     budget.charge(count)
     return list(range(count))
 

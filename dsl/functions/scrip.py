@@ -52,7 +52,9 @@ def round_half_even(value: Any, digits: Any) -> Any:
 
 def _quantize(number: Decimal, digits: int) -> Decimal:
     step = Decimal(1).scaleb(-digits)
-    if number.as_tuple().exponent >= -digits:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number's: round() returns NaN and the infinities as they are
+    if exponent >= -digits:
         return number  # already has no more than `digits` decimals
     return number.quantize(step, context=_CONTEXT)
 

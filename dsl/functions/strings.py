@@ -117,7 +117,7 @@ def split(text: Any, separator: Any, limit: Any = -1) -> list[str]:
         parts = list(text) if limit < 0 or limit > len(text) else [*text[: limit - 1], text[limit - 1 :]]
     else:
         parts = text.split(separator, limit - 1 if limit > 0 else -1)
-    return check_length(parts)  # type: ignore[return-value]
+    return check_length(parts)
 
 
 def substring(text: Any, start: Any, *end: Any) -> str:
