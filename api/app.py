@@ -1,7 +1,7 @@
 """The Litestar application: controllers, the error table, auth, limits and OpenAPI.
 
     >>> db = connect("sqlite:///var/accrual.db")
-    >>> app = create_app(db)                      # uvicorn api.app:app_from_env --factory
+    >>> app = create_app(db)                      # uvicorn engine.cli.server:app_from_env --factory
 
 `create_app` takes extra route handlers (the playground mounts itself at `/playground` this way);
 routes marked `opt={"public": True}` need no API key.
@@ -9,7 +9,6 @@ routes marked `opt={"public": True}` need no API key.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +29,6 @@ from api.keys import lookup_key
 from api.openapi import finalize_openapi
 from api.ratelimit import RateLimitConfig, RateLimiter
 from engine.queue import configure_queue
-from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import connect
 
 MIB = 1024 * 1024
@@ -129,20 +127,4 @@ def create_app(
         openapi_config=openapi_config(),
     )
     finalize_openapi(app)
-    return app
-
-
-def app_from_env() -> Litestar:
-    """The factory `accrual serve` hands to uvicorn (`api.app:app_from_env`, `factory=True`): the
-    API and the playground on the database `DATABASE_URL` names."""
-    from playground import router as playground_router
-
-    database = connect()
-    start_background_checkpoints(database)
-    app = create_app(database, settings=ApiSettings.from_env(), route_handlers=[playground_router])
-    # Everything built so far (modules, the CEL grammar, compiled example programs) lives as long as
-    # the process: moving it out of the collector's generations keeps full collections, which
-    # otherwise stall a request every few edits in the playground, short.
-    gc.collect()
-    gc.freeze()
     return app

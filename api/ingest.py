@@ -15,19 +15,18 @@ and hashed. The same key with the same hash answers the original event; with ano
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from datetime import UTC
 from typing import Any
 
 import msgspec
-import peewee
 
 from api.auth import Principal
 from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
 from api.schemas.events import EventIngest
 from engine.queue import enqueue_event
-from engine.store.db import database_proxy, is_postgres, new_id, utcnow, write_transaction
+from engine.store.db import database_proxy, is_postgres, new_id, unique_insert, utcnow, write_transaction
+from engine.store.errors import Duplicate
 from engine.store.lanes import lane_is_awake, lane_of, lock_lanes
 from engine.store.models import EventRecord, Participant, Program
 
@@ -195,7 +194,7 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
                 return row, False
             # SQLite's write lock (BEGIN IMMEDIATE) makes the check above final; on PostgreSQL a
             # concurrent insert can still win, and a savepoint keeps that from aborting the transaction.
-            with database_proxy.atomic() if is_postgres() else contextlib.nullcontext():
+            with unique_insert(savepoint=is_postgres()):
                 now = utcnow()
                 row = EventRecord(
                     id=new_id(),
@@ -219,7 +218,7 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
                 if not awake:
                     enqueue_event(row.id)
             return row, True
-    except peewee.IntegrityError:
+    except Duplicate:
         # Another process inserted the same key between our check and our insert.
         row = _existing(data, digest, given)
         if row is None:

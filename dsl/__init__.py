@@ -1,4 +1,4 @@
-"""The rule language: CEL text compiled once into Python closures (DECISIONS.md D5-D10).
+"""The rule language: CEL text compiled once into Python closures (docs/decisions.md, D5-D10).
 
 >>> from dsl import compile_expression
 >>> compile_expression("event.amount * 2.0", variables={"event"}).evaluate({"event": {"amount": 5.0}})

@@ -28,12 +28,12 @@ from engine.errors import EngineError
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.result import ResolvedAction, RuleStatus
 from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput
+from engine.rules.compiler import VARIABLES
 from engine.rules.program import ProgramCompileError, compile_program
 from engine.store import catalog
 from engine.store.db import utcnow
 from engine.store.fields import canonical_decimal
 
-VARIABLES = ("event", "participant", "recipient", "program", "now")
 SYNTAX_NOTE = (
     "Only syntax and names are checked; whether the condition matches depends on the event and the participant's state."
 )

@@ -23,8 +23,6 @@ from engine.errors import EngineError
 from engine.model.durations import parse_duration
 from engine.model.state import CounterState, EntityState, ProgramState
 
-VARIABLES = frozenset({"event", "participant", "recipient", "program", "now"})
-
 
 class EventDataError(EngineError):
     code = "INVALID_EVENT_DATA"
@@ -92,13 +90,3 @@ def program_binding(state: ProgramState, now: datetime) -> dict[str, Any]:
         "counters": counters_binding(state.counters, now),
         "attributes": dict(state.attributes),
     }
-
-
-def lookup_path(bindings: dict[str, Any], path: str) -> tuple[bool, Any]:
-    """Follow a dotted path such as "event.type" through nested maps: (found, value)."""
-    value: Any = bindings
-    for part in path.split("."):
-        if type(value) is not dict or part not in value:
-            return False, None
-        value = value[part]
-    return True, value

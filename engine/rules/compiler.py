@@ -20,7 +20,6 @@ from typing import Any
 
 from dsl.errors import DslError
 from engine.errors import EngineError
-from engine.evaluator.bindings import VARIABLES
 from engine.limits import check_action_count, check_budget_count
 from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal, to_amount
@@ -30,6 +29,8 @@ from engine.model.vocabulary import BALANCE_ACTIONS, CAPPED_ACTIONS
 from engine.rules.expression_cache import compile_cached
 
 Path = tuple[str | int, ...]
+# D6: the CEL variables every condition and amount may name.
+VARIABLES = frozenset({"event", "participant", "recipient", "program", "now"})
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 from engine.errors import EngineError
-from engine.evaluator.bindings import lookup_path
 from engine.limits import check_rule_count
 from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal
@@ -191,3 +190,13 @@ def _max_amounts(bundle: b.Bundle, problems: list[ExpressionProblem]) -> dict[st
             path = ("assets", asset_index, "max_transaction_amount")
             problems.append(ExpressionProblem(-1, path, exc))
     return limits
+
+
+def lookup_path(bindings: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """Follow a dotted path such as "event.type" through nested maps: (found, value)."""
+    value: Any = bindings
+    for part in path.split("."):
+        if type(value) is not dict or part not in value:
+            return False, None
+        value = value[part]
+    return True, value

@@ -21,8 +21,8 @@ import peewee
 from engine.model import bundle as b
 from engine.store import lookups
 from engine.store.budgets import next_reset_at
-from engine.store.db import utcnow, write_transaction
-from engine.store.errors import Conflict, LedgerRejected
+from engine.store.db import unique_insert, utcnow, write_transaction
+from engine.store.errors import Conflict, Duplicate, LedgerRejected
 from engine.store.models import Asset, Program, ProgramAsset, RuleBudget, RuleHistory, RuleRecord, TierTypeRecord
 
 RULE_FIELDS = (
@@ -70,7 +70,7 @@ def create_tier_type(organisation_id: str, program_id: str, spec: b.TierType) ->
         program = lookups.program(organisation_id, program_id)
         archived = spec.status == "ARCHIVED"
         try:
-            with TierTypeRecord._meta.database.atomic():
+            with unique_insert():
                 row = TierTypeRecord.create(
                     organisation=organisation_id,
                     program=program.id,
@@ -79,7 +79,7 @@ def create_tier_type(organisation_id: str, program_id: str, spec: b.TierType) ->
                     status=spec.status,
                     archived_at=utcnow() if archived else None,
                 )
-        except peewee.IntegrityError:
+        except Duplicate:
             raise Conflict(f"tier type {spec.key} exists in this program", code="tier_exists") from None
         _bump(program.id)
         return row

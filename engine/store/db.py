@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import peewee
 from playhouse.db_url import connect as url_connect
 
-from engine.store.errors import StoreError
+from engine.store.errors import Duplicate, StoreError
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -111,6 +111,26 @@ def write_transaction(db: peewee.Database | None = None):
     if isinstance(db, peewee.SqliteDatabase) and not db.in_transaction():
         return _turn_then(db, db.atomic("IMMEDIATE"))
     return db.atomic()
+
+
+@contextlib.contextmanager
+def unique_insert(*, savepoint: bool = True, db: peewee.Database | None = None) -> Iterator[None]:
+    """Run an insert under a unique key; a concurrent writer that took the key first raises
+    `Duplicate`. The one place where the driver's IntegrityError is translated.
+
+    The block runs in a savepoint, so on PostgreSQL the violation does not abort the caller's
+    transaction; `savepoint=False` where the caller's lock already excludes the race (SQLite's
+    write lock) and the violation would be a bug.
+
+    >>> with unique_insert():
+    ...     Participant.create(organisation=org_id, external_id="u1")
+    """
+    db = db or database_proxy.obj
+    try:
+        with db.atomic() if savepoint else contextlib.nullcontext():
+            yield
+    except peewee.IntegrityError as exc:
+        raise Duplicate(f"a unique key was taken by a concurrent write: {exc}") from exc
 
 
 @contextlib.contextmanager

@@ -3,7 +3,8 @@
     StoreError                     STORE
     ├── NotFound                   not_found                 no such row in this organisation
     ├── Conflict                   idempotency_conflict, participant_inactive, budget_conflict,
-    │                              asset_archived, ...       the request clashes with stored state
+    │   │                          asset_archived, ...       the request clashes with stored state
+    │   └── Duplicate              duplicate                 a unique key another writer took first
     └── LedgerRejected             insufficient_funds, insufficient_wallet, invalid_scale, invalid_amount,
                                    max_transaction_amount_exceeded, asset_not_linked,
                                    unsupported_action        a movement the ledger refuses
@@ -27,6 +28,13 @@ class NotFound(StoreError):
 
 class Conflict(StoreError):
     code = "conflict"
+
+
+class Duplicate(Conflict):
+    """A unique key was taken by a concurrent writer: what the driver's IntegrityError means in
+    every place that inserts under a unique key (`db.unique_insert`)."""
+
+    code = "duplicate"
 
 
 class LedgerRejected(StoreError):

@@ -23,12 +23,11 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import msgspec
-import peewee
 
 from engine.model.state import Balance
 from engine.store import lookups
-from engine.store.db import write_transaction
-from engine.store.errors import Conflict, LedgerRejected
+from engine.store.db import unique_insert, write_transaction
+from engine.store.errors import Conflict, Duplicate, LedgerRejected
 from engine.store.ledger import movements
 from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.journal import Ledger, parse_amount
@@ -273,16 +272,17 @@ def _idempotent(
                         return stored
                 result = perform()
                 if key is not None:
-                    IdempotencyRecord.create(
-                        organisation=organisation_id,
-                        program=program_id,
-                        operation=operation,
-                        idempotency_key=key,
-                        request_hash=request_hash,
-                        response=msgspec.to_builtins(result),
-                    )
+                    with unique_insert():
+                        IdempotencyRecord.create(
+                            organisation=organisation_id,
+                            program=program_id,
+                            operation=operation,
+                            idempotency_key=key,
+                            request_hash=request_hash,
+                            response=msgspec.to_builtins(result),
+                        )
                 return result
-        except peewee.IntegrityError as exc:
+        except Duplicate as exc:
             if key is None or attempt == 2:
                 raise Conflict(
                     f"{operation.lower()} conflicted with a concurrent write; retry", code="conflict"

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import peewee
-
 from engine.store import lookups
 from engine.store import owner_state as st
 from engine.store import statements as fastsql
-from engine.store.db import database_proxy, new_id, utcnow, write_transaction
-from engine.store.errors import LedgerRejected
+from engine.store.db import new_id, unique_insert, utcnow, write_transaction
+from engine.store.errors import Duplicate, LedgerRejected
 from engine.store.models import PARTICIPANT, Enrolment, Participant
 
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "display_name")
@@ -106,11 +104,11 @@ def _find_or_create(organisation_id, external_id, status, profile) -> tuple[Part
     if found is not None:
         return found, False
     try:
-        with database_proxy.atomic():  # a savepoint: a concurrent insert must not abort the transaction
+        with unique_insert():
             return Participant.create(
                 organisation=organisation_id, external_id=external_id, status=status or "ACTIVE", **profile
             ), True
-    except peewee.IntegrityError:
+    except Duplicate:
         return Participant.get(
             (Participant.organisation == organisation_id) & (Participant.external_id == external_id)
         ), False

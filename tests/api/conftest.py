@@ -149,7 +149,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             sys.executable,
             "-m",
             "uvicorn",
-            "api.app:app_from_env",
+            "engine.cli.server:app_from_env",
             "--factory",
             "--host",
             "127.0.0.1",

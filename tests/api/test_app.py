@@ -103,7 +103,7 @@ def test_no_server_errors_and_responses_match_the_schema(case, live_server):
 def test_served_app_mounts_the_playground_whose_forms_are_not_json(database, monkeypatch, database_url):
     from litestar.testing import TestClient
 
-    from api.app import app_from_env
+    from engine.cli.server import app_from_env
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("QUEUE_URL", "sql")

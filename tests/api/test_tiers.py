@@ -182,8 +182,9 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     qualifying miles earned through events move the participant up."""
     from pathlib import Path
 
+    from engine.cli.apply import HttpTarget
     from engine.rules.loader import load_bundle_text
-    from engine.rules.plan import HttpTarget, apply_plan, plan_bundle
+    from engine.rules.plan import apply_plan, plan_bundle
 
     class Authorised:
         def request(self, method, path, **kwargs):

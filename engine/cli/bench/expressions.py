@@ -20,8 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dsl import compile_expression
-
-VARIABLES = frozenset({"event", "participant", "recipient", "program", "now"})
+from engine.rules.compiler import VARIABLES
 
 BINDINGS: dict[str, Any] = {
     "event": {

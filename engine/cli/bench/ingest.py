@@ -4,7 +4,7 @@
     >>> report.ratio          # ingest throughput / health throughput
     0.7
 
-A real uvicorn server (`api.app:app_from_env`) runs on a fresh SQLite database under a temporary
+A real uvicorn server (`engine.cli.server:app_from_env`) runs on a fresh SQLite database under a temporary
 directory; the load comes from a separate process (an asyncio client with httpx over loopback),
 so client and server do not share an interpreter. Each POST carries a new idempotency key, so
 every request stores an event and its queue row in one transaction: the figure is durable
@@ -174,7 +174,7 @@ def measure(
             sys.executable,
             "-m",
             "uvicorn",
-            "api.app:app_from_env",
+            "engine.cli.server:app_from_env",
             "--factory",
             "--host",
             "127.0.0.1",

@@ -90,7 +90,7 @@ class System:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:app_from_env",
+                "engine.cli.server:app_from_env",
                 "--factory",
                 "--host",
                 "127.0.0.1",

@@ -10,7 +10,6 @@ from engine.evaluator.bindings import (
     event_binding,
     event_data_binding,
     is_counter_expired,
-    lookup_path,
     program_binding,
 )
 from engine.model.state import CounterState, EntityState, ProgramState, TierState
@@ -79,14 +78,6 @@ def test_counters_reset_lazily_once_reset_after_has_elapsed():
         "fresh": 5.0,
         "forever": 5.0,
     }
-
-
-def test_lookup_path_follows_maps_only():
-    bindings = {"event": {"type": "purchase", "meta": {"channel": "web"}, "items": [1]}}
-    assert lookup_path(bindings, "event.type") == (True, "purchase")
-    assert lookup_path(bindings, "event.meta.channel") == (True, "web")
-    assert lookup_path(bindings, "event.missing") == (False, None)
-    assert lookup_path(bindings, "event.items.0") == (False, None)
 
 
 def test_event_data_must_be_an_object():

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from dsl import DslError, DslNameError, DslSyntaxError
-from engine.evaluator.bindings import VARIABLES
+from engine.rules.compiler import VARIABLES
 from engine.rules.expression_cache import ExpressionCache, compile_cached, expression_cache
 from engine.rules.loader import load_bundle_text
 

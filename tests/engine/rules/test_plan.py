@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 from api.apply_target import DatabaseTarget
 from engine.cli import main
+from engine.cli.apply import HttpTarget
 from engine.rules.loader import load_bundle_text
-from engine.rules.plan import ApplyError, HttpTarget, apply_plan, plan_bundle
+from engine.rules.plan import ApplyError, apply_plan, plan_bundle
 from engine.store.db import database_proxy
 from tests.api.conftest import Api, client, database, database_url, settings  # noqa: F401 - fixtures
 

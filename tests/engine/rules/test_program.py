@@ -6,7 +6,7 @@ import pytest
 from dsl.errors import DslError
 from engine.errors import EngineError, LimitExceeded
 from engine.limits import RULES_PER_PROGRAM_MAX
-from engine.rules.program import CompiledProgram, ProgramCompileError, compile_program, guard_key
+from engine.rules.program import CompiledProgram, ProgramCompileError, compile_program, guard_key, lookup_path
 from tests.engine.evaluator.support import bundle, rule
 
 
@@ -177,3 +177,11 @@ def test_guard_keys_follow_cel_equality():
     assert guard_key(True) != guard_key(1)
     assert guard_key("1") != guard_key(1)
     assert guard_key(float("nan")) is None and guard_key([1]) is None
+
+
+def test_lookup_path_follows_maps_only():
+    bindings = {"event": {"type": "purchase", "meta": {"channel": "web"}, "items": [1]}}
+    assert lookup_path(bindings, "event.type") == (True, "purchase")
+    assert lookup_path(bindings, "event.meta.channel") == (True, "web")
+    assert lookup_path(bindings, "event.missing") == (False, None)
+    assert lookup_path(bindings, "event.items.0") == (False, None)

@@ -1,0 +1,133 @@
+"""`accrual bench ...`: benchmarks that print their figures beside a reference measured in the same run."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks that print their figures beside a reference measured in the same run."""
+
+
+@bench.command(name="expressions")
+@click.option("--repeats", default=7, show_default=True, help="Timing runs per case; the best counts.")
+@click.option("--loops", default=10_000, show_default=True, help="Evaluations per timing run.")
+def bench_expressions(repeats: int, loops: int) -> None:
+    """Time compiled rule expressions against hand-written Python doing the same work."""
+    from engine.cli.bench.expressions import measure, report
+
+    click.echo(report(measure(repeats=repeats, loops=loops)))
+
+
+@bench.command(name="engine")
+@click.option(
+    "--events",
+    type=click.IntRange(1, 100_000),
+    default=400,
+    show_default=True,
+    help="Events evaluated per measurement.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Measurements per figure; the best is shown.",
+)
+def bench_engine(events: int, repeats: int) -> None:
+    """Evaluate one event against programs of 10, 100 and 1,000 rules, with the rule index and
+    with every condition evaluated (the reference)."""
+    from engine.cli.bench.engine import measure, render
+
+    click.echo("\n".join(render(measure(events=events, repeats=repeats))))
+
+
+@bench.command(name="ledger")
+@click.option(
+    "--events", type=click.IntRange(10, 1_000_000), default=2000, show_default=True, help="Events posted per database."
+)
+@click.option(
+    "--postgres",
+    "postgres_url",
+    envvar="TEST_POSTGRES_URL",
+    default=None,
+    help="PostgreSQL URL to measure too (a scratch schema is created and dropped).",
+)
+def bench_ledger(events: int, postgres_url: str | None) -> None:
+    """Post typical events through post_event_effects, beside one-row insert transactions."""
+    from engine.cli.bench.ledger import measure, render
+
+    click.echo("\n".join(render(measure(events, postgres_url))))
+
+
+@bench.command(name="playground")
+@click.option(
+    "--rules", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Rules in the generated bundle."
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(5, 100_000),
+    default=200,
+    show_default=True,
+    help="Dry runs per figure (a tenth of them for a first load with nothing cached).",
+)
+def bench_playground(rules: int, runs: int) -> None:
+    """Time the playground's dry run (POST /playground/run through the app) of a generated
+    bundle, median and p95, beside the bare evaluate_event call."""
+    from engine.cli.bench.playground import measure, render
+
+    click.echo("\n".join(render(measure(rules=rules, runs=runs))))
+
+
+@bench.command(name="pipeline")
+@click.option(
+    "--events",
+    type=click.IntRange(50, 100_000),
+    default=2000,
+    show_default=True,
+    help="Events posted per figure (and as many trivial tasks).",
+)
+@click.option(
+    "--workers",
+    "worker_counts",
+    type=click.IntRange(1, 16),
+    multiple=True,
+    default=(1, 2),
+    show_default=True,
+    help="Worker process counts to measure (repeat the option).",
+)
+@click.option("--rules", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rules in the program.")
+@click.option(
+    "--alone/--no-alone",
+    default=True,
+    show_default=True,
+    help="Also time the processing alone: a backlog drained in this process, no HTTP, no queue.",
+)
+def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int, alone: bool) -> None:
+    """Events per second from POST /v1/events to COMPLETED with real API and worker processes on
+    SQLite, beside a trivial Huey task on the same queue, with 1 and 2 worker processes."""
+    from engine.cli.bench.pipeline import measure, render
+
+    click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules, alone=alone))))
+
+
+@bench.command(name="ingest")
+@click.option(
+    "--requests", type=click.IntRange(100, 1_000_000), default=3000, show_default=True, help="Requests per endpoint."
+)
+@click.option("--concurrency", type=click.IntRange(1, 512), default=32, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True, help="uvicorn processes.")
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Alternating rounds per endpoint; the best counts.",
+)
+def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int) -> None:
+    """POST /v1/events beside GET /v1/health on one real uvicorn server, load from another process."""
+    from engine.cli.bench.ingest import format_report, measure
+
+    report = measure(requests=requests, concurrency=concurrency, workers=workers, rounds=rounds)
+    click.echo("\n".join(format_report(report)))
