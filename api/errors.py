@@ -185,7 +185,7 @@ def http_exception_handler(_: Request, exc: HTTPException) -> Response[ErrorBody
 def engine_error_handler(request: Request, exc: EngineError) -> Response[ErrorBody]:
     if isinstance(exc, LedgerInvariantError):  # a broken ledger invariant is a bug, never the client's
         return internal_error_handler(request, exc)
-    code = exc.code.lower()
+    code = exc.code
     status = ENGINE_STATUS.get(code)
     if status is None:
         # The store's classes carry the status whatever their refined code (rule_archived, ...).

@@ -1,10 +1,10 @@
 """Errors of the engine layer. Every class has a stable `code`; tests assert codes, not text.
 
-    EngineError                      ENGINE
-    ├── RuleFileError                RULE_FILE        a bundle file is wrong (carries file/line/column)
-    ├── EvaluationError              EVALUATION       an action could not be resolved or applied
-    ├── LedgerInvariantError         LEDGER_INVARIANT a ledger invariant would be broken
-    └── LimitExceeded                LIMIT_<NAME>     a bound of engine/limits.py was exceeded
+    EngineError                      engine
+    ├── RuleFileError                rule_file        a bundle file is wrong (carries file/line/column)
+    ├── EvaluationError              evaluation       an action could not be resolved or applied
+    ├── LedgerInvariantError         ledger_invariant a ledger invariant would be broken
+    └── LimitExceeded                limit_<name>     a bound of engine/limits.py was exceeded
 
 Subclasses and instances may refine `code` (for example `invalid_scale`, `insufficient_funds`);
 once published a code never changes. Foreign exceptions are translated at the boundary that
@@ -17,7 +17,7 @@ from typing import Any
 
 
 class EngineError(Exception):
-    code = "ENGINE"
+    code = "engine"
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
@@ -31,7 +31,7 @@ class EngineError(Exception):
 
 
 class RuleFileError(EngineError):
-    code = "RULE_FILE"
+    code = "rule_file"
 
     def __init__(
         self,
@@ -48,12 +48,12 @@ class RuleFileError(EngineError):
 
 
 class EvaluationError(EngineError):
-    code = "EVALUATION"
+    code = "evaluation"
 
 
 class LedgerInvariantError(EngineError):
-    code = "LEDGER_INVARIANT"
+    code = "ledger_invariant"
 
 
 class LimitExceeded(EngineError):
-    code = "LIMIT"
+    code = "limit"

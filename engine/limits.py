@@ -1,6 +1,6 @@
 """Every bound of the engine, in one place (the rule language's own bounds are in `dsl/limits.py`).
 
-Exceeding one raises `LimitExceeded` with code `LIMIT_<NAME>`, for example
+Exceeding one raises `LimitExceeded` with code `limit_<name>`, for example
 
     >>> check_rule_count(20_000)
     Traceback (most recent call last):
@@ -32,7 +32,7 @@ def check_rule_count(count: int) -> None:
     if count > RULES_PER_PROGRAM_MAX:
         raise LimitExceeded(
             f"a program has {count} rules; the limit is {RULES_PER_PROGRAM_MAX}",
-            code="LIMIT_RULES_PER_PROGRAM",
+            code="limit_rules_per_program",
         )
 
 
@@ -40,7 +40,7 @@ def check_action_count(count: int) -> None:
     if count > ACTIONS_PER_RULE_MAX:
         raise LimitExceeded(
             f"a rule has {count} actions; the limit is {ACTIONS_PER_RULE_MAX}",
-            code="LIMIT_ACTIONS_PER_RULE",
+            code="limit_actions_per_rule",
         )
 
 
@@ -48,7 +48,7 @@ def check_budget_count(count: int) -> None:
     if count > BUDGETS_PER_RULE_MAX:
         raise LimitExceeded(
             f"a rule has {count} budgets; the limit is {BUDGETS_PER_RULE_MAX}",
-            code="LIMIT_BUDGETS_PER_RULE",
+            code="limit_budgets_per_rule",
         )
 
 
@@ -58,11 +58,11 @@ def check_event_data(event_data: Any) -> None:
     try:
         size = len(_encoder.encode(event_data))
     except (TypeError, ValueError, OverflowError) as exc:
-        raise LimitExceeded(f"event_data cannot be encoded as JSON: {exc}", code="LIMIT_EVENT_DATA_TYPE") from exc
+        raise LimitExceeded(f"event_data cannot be encoded as JSON: {exc}", code="limit_event_data_type") from exc
     if size > EVENT_DATA_BYTES_MAX:
         raise LimitExceeded(
             f"event_data is {size} bytes as JSON; the limit is {EVENT_DATA_BYTES_MAX}",
-            code="LIMIT_EVENT_DATA_BYTES",
+            code="limit_event_data_bytes",
         )
 
 
@@ -70,7 +70,7 @@ def _check_depth(value: Any, depth: int) -> None:
     if depth > EVENT_DATA_DEPTH_MAX:
         raise LimitExceeded(
             f"event_data nests deeper than {EVENT_DATA_DEPTH_MAX} levels",
-            code="LIMIT_EVENT_DATA_DEPTH",
+            code="limit_event_data_depth",
         )
     if isinstance(value, dict):
         for item in value.values():
@@ -84,5 +84,5 @@ def check_tag_count(count: int) -> None:
     if count > TAGS_PER_ENTITY_MAX:
         raise LimitExceeded(
             f"an entity would have {count} tags; the limit is {TAGS_PER_ENTITY_MAX}",
-            code="LIMIT_TAGS_PER_ENTITY",
+            code="limit_tags_per_entity",
         )

@@ -37,9 +37,9 @@ QUEUE_NAME = "accrual"
 
 
 class QueueError(EngineError):
-    """The queue is misconfigured or not configured (`QUEUE_URL_INVALID`, `QUEUE_NOT_CONFIGURED`)."""
+    """The queue is misconfigured or not configured (`queue_url_invalid`, `queue_not_configured`)."""
 
-    code = "QUEUE"
+    code = "queue"
 
 
 @dataclass(frozen=True)
@@ -113,13 +113,13 @@ def build_huey(database: Database, queue_url: str | None = None) -> tuple[Huey, 
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise QueueError(
                 "QUEUE_URL is redis:// but the redis package is not installed (pip install 'accrual[redis]')",
-                code="QUEUE_URL_INVALID",
+                code="queue_url_invalid",
             ) from exc
     if url == "memory://":
         return MemoryHuey(QUEUE_NAME, immediate=True, results=False, utc=True), False
     raise QueueError(
         f"unsupported QUEUE_URL {url!r}: use 'sql' (the default), 'redis://...' or 'memory://'",
-        code="QUEUE_URL_INVALID",
+        code="queue_url_invalid",
         queue_url=url,
     )
 
@@ -146,11 +146,11 @@ def configure_queue(database: Database, queue_url: str | None = None, settings: 
 
 
 def current_queue() -> Queue:
-    """The queue of this process; `QUEUE_NOT_CONFIGURED` before `configure_queue`."""
+    """The queue of this process; `queue_not_configured` before `configure_queue`."""
     if _current is None:
         raise QueueError(
             "the task queue is not configured: call engine.queue.configure_queue(database) first",
-            code="QUEUE_NOT_CONFIGURED",
+            code="queue_not_configured",
         )
     return _current
 
@@ -252,7 +252,7 @@ def _dispatcher(name: str) -> Callable[..., None]:
         if body is None:
             raise QueueError(
                 f"task {name!r} has no body in this process: run it in `accrual worker`",
-                code="TASK_NOT_REGISTERED",
+                code="task_not_registered",
                 task=name,
             )
         body(current_queue(), *args)

@@ -24,7 +24,7 @@ from engine.errors import EngineError
 class WorkerSettingError(EngineError):
     """An environment variable of the worker has a value it cannot use."""
 
-    code = "WORKER_SETTING_INVALID"
+    code = "worker_setting_invalid"
 
 
 @dataclass(frozen=True)

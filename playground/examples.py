@@ -26,7 +26,7 @@ class Panes(msgspec.Struct, kw_only=True):
 
 
 class ExampleNotFound(Exception):
-    code = "PLAYGROUND_EXAMPLE_NOT_FOUND"
+    code = "playground_example_not_found"
 
 
 def example_names(directory: Path = EXAMPLES_DIR) -> list[str]:

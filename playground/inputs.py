@@ -83,11 +83,11 @@ def parse_event(text: str) -> PlaygroundEvent:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PaneError(
-            PaneProblem(pane="event", line=exc.lineno, column=exc.colno, code="PLAYGROUND_JSON", message=exc.msg)
+            PaneProblem(pane="event", line=exc.lineno, column=exc.colno, code="playground_json", message=exc.msg)
         ) from exc
     except RecursionError as exc:
         message = "the JSON is nested too deeply"
-        raise PaneError(PaneProblem(pane="event", line=1, column=1, code="PLAYGROUND_JSON", message=message)) from exc
+        raise PaneError(PaneProblem(pane="event", line=1, column=1, code="playground_json", message=message)) from exc
     return _convert("event", text, raw, PlaygroundEvent)
 
 
@@ -121,7 +121,7 @@ def _check_size(pane: str, text: str) -> None:
                 pane=pane,
                 line=1,
                 column=1,
-                code="PLAYGROUND_TOO_LARGE",
+                code="playground_too_large",
                 message=f"{len(text)} characters exceed the limit of {PANE_CHARS_MAX}",
             )
         )
@@ -134,7 +134,7 @@ def _convert(pane: str, text: str, raw: Any, kind: type) -> Any:
         message = str(exc)
         line, column = locate(text, message)
         raise PaneError(
-            PaneProblem(pane=pane, line=line, column=column, code="PLAYGROUND_INVALID", message=message)
+            PaneProblem(pane=pane, line=line, column=column, code="playground_invalid", message=message)
         ) from exc
 
 

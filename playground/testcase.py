@@ -27,7 +27,7 @@ _PLAIN_STATUSES = {RuleStatus.MATCHED, RuleStatus.NOT_MATCHED}
 class AppendError(Exception):
     """The bundle text has a `tests` key this module cannot append to safely."""
 
-    code = "PLAYGROUND_APPEND"
+    code = "playground_append"
 
 
 def build_test_case(name: str, event: PlaygroundEvent, states: StatePane, result: EvaluationResult) -> TestCase:

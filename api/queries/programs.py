@@ -45,7 +45,7 @@ def program_out(row: Program) -> ProgramOut:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,
-        redemption_target_id=row.redemption_target_id if row.redemption_target_type == "LEDGER_ENTITY" else None,
+        redemption_target_id=row.redemption_target_id if row.redemption_target_type == "ledger_entity" else None,
     )
 
 
@@ -111,10 +111,10 @@ def patch_program(org_id: str, program_id: str, data: ProgramPatch) -> ProgramOu
 def _apply_redemption_target(row: Program, data: ProgramPatch) -> None:
     target = row.redemption_target_type if data.redemption_target_type is UNSET else data.redemption_target_type
     entity = data.redemption_target_entity_id
-    if target == "LEDGER_ENTITY":
+    if target == "ledger_entity":
         entity = row.redemption_target_id if entity is UNSET else entity
         if not entity:
-            raise field_error("redemption_target_entity_id", "required with LEDGER_ENTITY", reason="required")
+            raise field_error("redemption_target_entity_id", "required with ledger_entity", reason="required")
         row.redemption_target_type, row.redemption_target_id = target, entity
     else:
         if entity not in (UNSET, None):

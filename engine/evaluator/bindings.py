@@ -25,7 +25,7 @@ from engine.model.state import CounterState, EntityState, ProgramState
 
 
 class EventDataError(EngineError):
-    code = "INVALID_EVENT_DATA"
+    code = "invalid_event_data"
 
 
 def event_binding(data: Any) -> Any:

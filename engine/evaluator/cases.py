@@ -42,7 +42,7 @@ class TestInputError(EngineError):
     """A test case's state cannot become engine state (a bad number, an unknown level)."""
 
     __test__ = False  # not a pytest class
-    code = "INVALID_TEST_INPUT"
+    code = "invalid_test_input"
 
 
 class TestCaseResult(msgspec.Struct, kw_only=True):

@@ -176,7 +176,7 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
     return rule.outcome(
         RuleStatus.SKIPPED_ERROR,
         error=f"condition must return a bool, got {type_name(value)}",
-        error_code="CONDITION_NOT_BOOL",
+        error_code="condition_not_bool",
         trace=steps,
     )
 

@@ -5,7 +5,7 @@
 
 The grammar is Go's `time.ParseDuration`: an optional sign, then one or more decimal numbers each
 followed by a unit (ns, us, µs, ms, s, m, h). "0" alone is zero. Anything else raises
-`DurationError` (code `INVALID_DURATION`).
+`DurationError` (code `invalid_duration`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _MAX_MICROSECONDS = Decimal(9_223_372_036_854_775)
 
 
 class DurationError(EngineError):
-    code = "INVALID_DURATION"
+    code = "invalid_duration"
 
 
 def parse_duration(text: str) -> timedelta:

@@ -2,12 +2,12 @@
 
 All findings are warnings (`accrual check --strict` turns them into a failing exit code):
 
-    UNREACHABLE_RULE       a rule after a catch-all `stop_after_match` rule can never run
-    DUPLICATE_ORDER        two ACTIVE rules share an `order` (the API refuses that; here names
+    unreachable_rule       a rule after a catch-all `stop_after_match` rule can never run
+    duplicate_order        two ACTIVE rules share an `order` (the API refuses that; here names
                            break the tie)
-    UNUSED_ASSET           an asset no action or budget uses
-    CONSTANT_CONDITION     a condition that does not depend on the event or on any state
-    BUDGET_WITHOUT_CREDIT  a budget for an asset the rule never credits (it can never apply)
+    unused_asset           an asset no action or budget uses
+    constant_condition     a condition that does not depend on the event or on any state
+    budget_without_credit  a budget for an asset the rule never credits (it can never apply)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def analyze(bundle: Bundle, program: Any, sink: ProblemSink) -> None:
     """Report warnings about `program` (compiled from `bundle`) into `sink`.
 
     Example: with rule `fallback` (order 100, condition `true`, stop_after_match) before rule
-    `bonus` (order 200), `bonus` gets UNREACHABLE_RULE "never runs: 'fallback' (order 100)
+    `bonus` (order 200), `bonus` gets unreachable_rule "never runs: 'fallback' (order 100)
     matches every event and stops the rules after it".
     """
     index = {rule.name: i for i, rule in enumerate(bundle.rules)}
@@ -55,7 +55,7 @@ def _unreachable(program: Any, index: dict[str, int], sink: ProblemSink) -> None
         if stopper is not None:
             sink.at(
                 ("rules", index[rule.name], "name"),
-                "UNREACHABLE_RULE",
+                "unreachable_rule",
                 f"never runs: '{stopper.name}' (order {stopper.order}) matches every event and stops the rules after it",
                 severity="warning",
             )
@@ -69,7 +69,7 @@ def _duplicate_orders(program: Any, index: dict[str, int], sink: ProblemSink) ->
         if rule.order in first:
             sink.at(
                 ("rules", index[rule.name], "order"),  # the rule itself when its order is implicit
-                "DUPLICATE_ORDER",
+                "duplicate_order",
                 f"order {rule.order} is also the order of active rule '{first[rule.order]}'; the API refuses "
                 "two active rules with one order (leave gaps: 10, 20, 30)",
                 severity="warning",
@@ -89,7 +89,7 @@ def _constant_conditions(bundle: Bundle, program: Any, index: dict[str, int], si
             message = "the condition is always true; write `true` if the rule should match every event"
         else:
             message = f"the condition is always {_cel(value)}; the rule never matches"
-        sink.at(("rules", index[rule.name], "condition"), "CONSTANT_CONDITION", message, severity="warning")
+        sink.at(("rules", index[rule.name], "condition"), "constant_condition", message, severity="warning")
 
 
 def _cel(value: Any) -> str:
@@ -103,7 +103,7 @@ def _unused_assets(bundle: Bundle, sink: ProblemSink) -> None:
     used |= {budget.asset_id for rule in bundle.rules for budget in rule.budgets}
     for i, asset in enumerate(bundle.assets):
         if asset.symbol not in used:
-            sink.at(("assets", i, "symbol"), "UNUSED_ASSET", f"no rule uses asset '{asset.symbol}'", severity="warning")
+            sink.at(("assets", i, "symbol"), "unused_asset", f"no rule uses asset '{asset.symbol}'", severity="warning")
 
 
 def _budgets_without_credit(bundle: Bundle, sink: ProblemSink) -> None:
@@ -113,7 +113,7 @@ def _budgets_without_credit(bundle: Bundle, sink: ProblemSink) -> None:
             if budget.asset_id not in credited:
                 sink.at(
                     ("rules", i, "budgets", b, "asset_id"),
-                    "BUDGET_WITHOUT_CREDIT",
+                    "budget_without_credit",
                     f"the rule never credits {budget.asset_id}, so this budget never applies (budgets count CREDIT amounts)",
                     severity="warning",
                 )

@@ -169,7 +169,7 @@ class RuleCompiler:
         actions = tuple(self.action(("actions", index), index, action) for index, action in enumerate(rule.actions))
         active_from, active_to = _utc(rule.active_from), _utc(rule.active_to)
         if active_from is not None and active_to is not None and active_from >= active_to:
-            self.fail(("active_to",), "INVALID_TIME_WINDOW", "active_to must be after active_from")
+            self.fail(("active_to",), "invalid_time_window", "active_to must be after active_from")
         return CompiledRule(
             name=rule.name,
             order=order,
@@ -193,13 +193,13 @@ class RuleCompiler:
             if budget.schedule_type == "INTERVAL":
                 if budget.interval is None:
                     message = "an INTERVAL budget needs an interval"
-                    self.fail((*path, "interval"), "INVALID_DURATION", message)
+                    self.fail((*path, "interval"), "invalid_duration", message)
                 self.duration((*path, "interval"), budget.interval)
             if asset is None:
                 continue
             if asset.symbol in limits:
                 message = f"two budgets for {asset.symbol}"
-                self.fail((*path, "asset_id"), "DUPLICATE_BUDGET", message)
+                self.fail((*path, "asset_id"), "duplicate_budget", message)
             try:
                 limits[asset.symbol] = parse_decimal(budget.limit, scale=asset.scale, what="limit")
             except AmountError as exc:
@@ -211,7 +211,7 @@ class RuleCompiler:
         if asset is None:
             known = ", ".join(sorted(self.assets)) or "none"
             message = f"unknown asset {symbol!r} (known: {known})"
-            self.fail((*path, "asset_id"), "UNKNOWN_ASSET", message)
+            self.fail((*path, "asset_id"), "unknown_asset", message)
         return asset
 
     def action(self, path: Path, index: int, action: Any) -> CompiledAction:
@@ -266,19 +266,19 @@ class RuleCompiler:
             return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError:
             message = f"{text!r} is neither a Go duration nor an RFC 3339 time"
-            self.fail(path, "INVALID_DURATION", message)
+            self.fail(path, "invalid_duration", message)
             return None
 
     def tier_rank(self, path: Path, action: b.SetTier) -> int | None:
         tier = self.tiers.get(action.tier)
         if tier is None:
-            self.fail((*path, "tier"), "UNKNOWN_TIER", f"unknown tier {action.tier!r}")
+            self.fail((*path, "tier"), "unknown_tier", f"unknown tier {action.tier!r}")
             return None
         for level in tier.levels:
             if level.key == action.level:
                 return level.rank
         message = f"tier {action.tier!r} has no level {action.level!r}"
-        self.fail((*path, "level"), "UNKNOWN_TIER_LEVEL", message)
+        self.fail((*path, "level"), "unknown_tier_level", message)
         return None
 
     def target(self, path: Path, kind: str, target: b.Target | None, fields: dict) -> None:
@@ -287,13 +287,13 @@ class RuleCompiler:
         ids = [name for name in ("id", "external_id", "participant_id") if getattr(target, name)]
         if len(ids) > 1:
             message = "give at most one of id, external_id, participant_id"
-            self.fail((*path, "target"), "INVALID_TARGET", message)
+            self.fail((*path, "target"), "invalid_target", message)
         if target.type == "PROGRAM" and (kind in BALANCE_ACTIONS or kind == "SET_TIER" or ids):
             message = f"a {kind} action cannot target the program"
-            self.fail((*path, "target"), "INVALID_TARGET", message)
+            self.fail((*path, "target"), "invalid_target", message)
         if target.type == "GROUP" and not (target.id or target.external_id):
             message = "a GROUP target needs an id or external_id"
-            self.fail((*path, "target"), "INVALID_TARGET", message)
+            self.fail((*path, "target"), "invalid_target", message)
         id_text = target.id or target.participant_id
         fields["target_id"] = self.expression((*path, "target", "id"), id_text)
         external_id_path = (*path, "target", "external_id")

@@ -24,7 +24,7 @@ from engine.rules.yaml_source import YamlDocument, parse_yaml
 
 __all__ = ["LoadedBundle", "Problem", "load_bundle", "load_bundle_text"]
 
-_REFERENCE_CODES = frozenset({"UNKNOWN_ASSET", "UNKNOWN_TIER", "UNKNOWN_TIER_LEVEL"})
+_REFERENCE_CODES = frozenset({"unknown_asset", "unknown_tier", "unknown_tier_level"})
 
 
 class LoadedBundle(msgspec.Struct, kw_only=True):
@@ -54,7 +54,7 @@ class LoadedBundle(msgspec.Struct, kw_only=True):
 
 
 def load_bundle(path: str | FilePath) -> LoadedBundle:
-    """Read and load a bundle file. An unreadable file is a `FILE_UNREADABLE` problem, not an exception.
+    """Read and load a bundle file. An unreadable file is a `file_unreadable` problem, not an exception.
 
     Example: `load_bundle("rules_examples/coffee_stamps.yaml").ok` is True.
     """
@@ -64,7 +64,7 @@ def load_bundle(path: str | FilePath) -> LoadedBundle:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         problem = Problem(
-            file=filename, line=1, column=1, code="FILE_UNREADABLE", message=f"cannot read the file: {reason}"
+            file=filename, line=1, column=1, code="file_unreadable", message=f"cannot read the file: {reason}"
         )
         return LoadedBundle(filename=filename, bundle=None, problems=[problem])
     return load_bundle_text(text, filename=filename)
@@ -83,7 +83,7 @@ def load_bundle_text(text: str, filename: str = "<bundle>") -> LoadedBundle:
     for issue in document.issues:
         sink.at_line(issue.line, issue.column, issue.code, issue.message, severity=issue.severity)
     if document.data is None and not document.issues:
-        sink.at_line(1, 1, "EMPTY_BUNDLE", "the file is empty; a bundle needs at least a `program` section")
+        sink.at_line(1, 1, "empty_bundle", "the file is empty; a bundle needs at least a `program` section")
     bundle, program = None, None
     if document.data is not None and not _has_fatal_yaml_issue(document):
         checker = SchemaChecker(document, sink)
@@ -105,7 +105,7 @@ def load_bundle_text(text: str, filename: str = "<bundle>") -> LoadedBundle:
 
 
 def _has_fatal_yaml_issue(document: YamlDocument) -> bool:
-    return any(issue.code in ("YAML_SYNTAX", "YAML_TOO_LARGE") for issue in document.issues)
+    return any(issue.code in ("yaml_syntax", "yaml_too_large") for issue in document.issues)
 
 
 def _dropped_names(bundle: Bundle, declared: dict[str, set[str]]) -> set[str]:

@@ -52,7 +52,7 @@ PROGRAM_COMPARED = ("name", "description", "on_unknown_participant", "status")
 class ApplyError(EngineError):
     """The target refused a step or cannot be read (`code` from the server, e.g. `invalid_rule`)."""
 
-    code = "APPLY"
+    code = "apply"
 
 
 class Target(Protocol):

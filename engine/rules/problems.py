@@ -1,19 +1,19 @@
 """Problems found in a bundle file, each placed at a file, line and column with a stable code.
 
-    >>> Problem(file="a.yaml", line=3, column=5, code="UNKNOWN_FIELD", message="...").format()
-    'a.yaml:3:5: error UNKNOWN_FIELD: ...'
+    >>> Problem(file="a.yaml", line=3, column=5, code="unknown_field", message="...").format()
+    'a.yaml:3:5: error unknown_field: ...'
 
 Codes (stable once published):
 
-    errors     reading       FILE_UNREADABLE, EMPTY_BUNDLE, YAML_SYNTAX, YAML_TOO_LARGE, YAML_TAG,
-                             YAML_KEY, YAML_MERGE_KEY, DUPLICATE_KEY
-               schema        UNKNOWN_FIELD, MISSING_FIELD, WRONG_TYPE, INVALID_VALUE, UNKNOWN_ACTION_TYPE
-               names         DUPLICATE_ASSET, DUPLICATE_TIER, DUPLICATE_TIER_LEVEL, DUPLICATE_TEST_NAME,
-                             UNKNOWN_ASSET, UNKNOWN_TIER, UNKNOWN_TIER_LEVEL, UNKNOWN_RULE
-               compiling     the codes of engine.rules.program (DUPLICATE_RULE_NAME, INVALID_DURATION,
+    errors     reading       file_unreadable, empty_bundle, yaml_syntax, yaml_too_large, yaml_tag,
+                             yaml_key, yaml_merge_key, duplicate_key
+               schema        unknown_field, missing_field, wrong_type, invalid_value, unknown_action_type
+               names         duplicate_asset, duplicate_tier, duplicate_tier_level, duplicate_test_name,
+                             unknown_asset, unknown_tier, unknown_tier_level, unknown_rule
+               compiling     the codes of engine.rules.program (duplicate_rule_name, invalid_duration,
                              invalid_scale, LIMIT_*, ...) and of the rule language (DSL_SYNTAX, ...)
-    warnings   OCTAL_LOOKING_NUMBER, UNREACHABLE_RULE, DUPLICATE_ORDER, UNUSED_ASSET,
-               CONSTANT_CONDITION, BUDGET_WITHOUT_CREDIT
+    warnings   octal_looking_number, unreachable_rule, duplicate_order, unused_asset,
+               constant_condition, budget_without_credit
 """
 
 from __future__ import annotations

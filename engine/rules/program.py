@@ -6,9 +6,9 @@ checked, the rules sorted and indexed by the event fields their conditions requi
     ['welcome', 'purchase_points']
 
 Problems carry the path of the field (`("rules", 0, "actions", 1, "amount")`) and an error with a
-stable code: a `DslError` for expressions, an `EngineError` for references (`UNKNOWN_ASSET`,
-`UNKNOWN_TIER`, `UNKNOWN_TIER_LEVEL`, `DUPLICATE_RULE_NAME`, `INVALID_TARGET`,
-`INVALID_DURATION`, `INVALID_TIME_WINDOW`, `invalid_scale`, `invalid_amount`, ...).
+stable code: a `DslError` for expressions, an `EngineError` for references (`unknown_asset`,
+`unknown_tier`, `unknown_tier_level`, `duplicate_rule_name`, `invalid_target`,
+`invalid_duration`, `invalid_time_window`, `invalid_scale`, `invalid_amount`, ...).
 
 Rules whose status is not ACTIVE are compiled (so their problems are reported) but not evaluated
 and not listed in results; they are in `CompiledProgram.inactive`.
@@ -47,7 +47,7 @@ __all__ = [
 
 
 class ProgramCompileError(EngineError):
-    code = "PROGRAM_COMPILE"
+    code = "program_compile"
 
     def __init__(self, problems: list[ExpressionProblem]) -> None:
         first = problems[0]
@@ -115,7 +115,7 @@ def compile_program(bundle: b.Bundle, *, rule_ids: Mapping[str, tuple[str, int]]
         previous_order = max(previous_order, order)
         if rule.name in seen:
             problems.append(
-                problem(rule_index, ("name",), "DUPLICATE_RULE_NAME", f"rule name {rule.name!r} is used twice")
+                problem(rule_index, ("name",), "duplicate_rule_name", f"rule name {rule.name!r} is used twice")
             )
         seen.add(rule.name)
         ids = (rule_ids or {}).get(rule.name, (None, None))

@@ -24,28 +24,28 @@ def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | 
     pieces left out for schema problems: naming one of those is not reported again.
 
     Example: a test case expecting `credits: {POINT: 10}` in a bundle whose asset is `POINTS`
-    gives `UNKNOWN_ASSET` "unknown asset 'POINT'; did you mean 'POINTS'?" at that key.
+    gives `unknown_asset` "unknown asset 'POINT'; did you mean 'POINTS'?" at that key.
     """
     _duplicates(
         sink,
-        "DUPLICATE_ASSET",
+        "duplicate_asset",
         "asset symbol",
         ((("assets", i, "symbol"), a.symbol) for i, a in enumerate(bundle.assets)),
     )
-    _duplicates(sink, "DUPLICATE_TIER", "tier key", ((("tiers", i, "key"), t.key) for i, t in enumerate(bundle.tiers)))
+    _duplicates(sink, "duplicate_tier", "tier key", ((("tiers", i, "key"), t.key) for i, t in enumerate(bundle.tiers)))
     for i, tier in enumerate(bundle.tiers):
         levels = list(enumerate(tier.levels))
         _duplicates(
-            sink, "DUPLICATE_TIER_LEVEL", "level key", ((("tiers", i, "levels", k, "key"), lv.key) for k, lv in levels)
+            sink, "duplicate_tier_level", "level key", ((("tiers", i, "levels", k, "key"), lv.key) for k, lv in levels)
         )
         _duplicates(
             sink,
-            "DUPLICATE_TIER_LEVEL",
+            "duplicate_tier_level",
             "level rank",
             ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels),
         )
     _duplicates(
-        sink, "DUPLICATE_TEST_NAME", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests))
+        sink, "duplicate_test_name", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests))
     )
     names = _Names(bundle, sink, declared or {})
     for i, rule in enumerate(bundle.rules):
@@ -65,16 +65,16 @@ class _Names:
         self.rules = {rule.name for rule in bundle.rules} | declared.get("rules", set())
 
     def asset(self, path: Path, symbol: str) -> bool:
-        return self._known(path, symbol, self.assets, "UNKNOWN_ASSET", "asset", "declare it under `assets`")
+        return self._known(path, symbol, self.assets, "unknown_asset", "asset", "declare it under `assets`")
 
     def rule(self, path: Path, name: str) -> None:
-        self._known(path, name, self.rules, "UNKNOWN_RULE", "rule", "rule names are the `name` of each rule")
+        self._known(path, name, self.rules, "unknown_rule", "rule", "rule names are the `name` of each rule")
 
     def tier_level(self, tier_path: Path, tier: str, level_path: Path, level: str) -> None:
         if tier in self.dropped_tiers:  # its levels are unknown: the tier itself has a problem
             return
-        if self._known(tier_path, tier, self.tiers, "UNKNOWN_TIER", "tier", "declare it under `tiers`"):
-            self._known(level_path, level, self.tiers[tier], "UNKNOWN_TIER_LEVEL", f"level of tier '{tier}'", "")
+        if self._known(tier_path, tier, self.tiers, "unknown_tier", "tier", "declare it under `tiers`"):
+            self._known(level_path, level, self.tiers[tier], "unknown_tier_level", f"level of tier '{tier}'", "")
 
     def _known(self, path: Path, name: str, known: Iterable[str], code: str, what: str, fix: str) -> bool:
         if name in known:
@@ -100,7 +100,7 @@ def _check_budgets(sink: ProblemSink, rule: Rule, path: Path) -> None:
     for b, budget in enumerate(rule.budgets):
         if budget.schedule_type == "CRON" and not budget.cron_expression:
             sink.at(
-                path + ("budgets", b), "MISSING_FIELD", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')"
+                path + ("budgets", b), "missing_field", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')"
             )
 
 
@@ -122,7 +122,7 @@ def _check_test(names: _Names, case: TestCase, path: Path) -> None:
                 allowed = ", ".join(RuleStatus.__members__)
                 names.sink.at(
                     expect_path + ("statuses", rule_name),
-                    "INVALID_VALUE",
+                    "invalid_value",
                     f"{status!r} is not a rule status; one of: {allowed}",
                 )
         for field in ("credits", "debits", "balances"):

@@ -56,16 +56,16 @@ class SchemaChecker:
         data = self.document.data
         if not isinstance(data, dict):
             self.sink.at(
-                (), "WRONG_TYPE", "a bundle is a mapping with the keys program, assets, tiers, rules and tests"
+                (), "wrong_type", "a bundle is a mapping with the keys program, assets, tiers, rules and tests"
             )
             return None
         known = [field.name for field in msgspec.structs.fields(Bundle)]
         for key in data:
             if key not in known:
-                self.sink.at((key,), "UNKNOWN_FIELD", _unknown_field_message(key, known), key=True)
+                self.sink.at((key,), "unknown_field", _unknown_field_message(key, known), key=True)
         program = None
         if "program" not in data:
-            self.sink.at((), "MISSING_FIELD", "the bundle has no `program` section (key and name of the program)")
+            self.sink.at((), "missing_field", "the bundle has no `program` section (key and name of the program)")
         else:
             program = self.convert(data["program"], ProgramSettings, ("program",))
         assets = self._pieces(data, "assets", Asset)
@@ -103,7 +103,7 @@ class SchemaChecker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.sink.at((key,), "WRONG_TYPE", f"`{key}` must be a list (each item starts with `- `)")
+            self.sink.at((key,), "wrong_type", f"`{key}` must be a list (each item starts with `- `)")
             return []
         return value
 
@@ -144,25 +144,25 @@ class SchemaChecker:
             (match["message"], _parse_path(match["path"] or "")) if match else (error, ((), False))
         )
         if in_map:  # inside a map's values: msgspec does not say which key
-            self.sink.at(path + relative, "WRONG_TYPE", f"{_humane(message)} (in one of this mapping's values)")
+            self.sink.at(path + relative, "wrong_type", f"{_humane(message)} (in one of this mapping's values)")
             return None
         full = path + relative
         field = _backquoted(message)
         if message.startswith("Object contains unknown field"):
             known = _field_names(type_, data, relative)
-            self.sink.at(full + (field,), "UNKNOWN_FIELD", _unknown_field_message(field, known), key=True)
+            self.sink.at(full + (field,), "unknown_field", _unknown_field_message(field, known), key=True)
             return relative + (field,)
         if message.startswith("Object missing required field"):
             if full + (field,) not in removed:  # not merely the wrong value removed a moment ago
-                self.sink.at(full, "MISSING_FIELD", f"missing required field `{field}`")
+                self.sink.at(full, "missing_field", f"missing required field `{field}`")
             return None
         value = _get(data, relative)
         if relative and relative[-1] == "type" and message.startswith("Invalid value"):
             self.sink.at(
-                full, "UNKNOWN_ACTION_TYPE", f"unknown action type {value!r}; one of: {', '.join(ACTION_TYPES)}"
+                full, "unknown_action_type", f"unknown action type {value!r}; one of: {', '.join(ACTION_TYPES)}"
             )
             return None
-        code = "WRONG_TYPE" if message.startswith("Expected `") and ", got `" in message else "INVALID_VALUE"
+        code = "wrong_type" if message.startswith("Expected `") and ", got `" in message else "invalid_value"
         self.sink.at(full, code, _explain(message, value, _type_at(type_, data, relative)))
         return relative
 

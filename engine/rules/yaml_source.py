@@ -10,12 +10,12 @@ surprises do not happen silently:
 
 * `yes`, `no`, `on`, `off` stay strings (`tag: no` is the tag "no"); only `true` / `false` are
   booleans, and a field that wants a boolean says so when given `yes`.
-* `010` is the integer 10, not octal 8, and is reported as a warning (`OCTAL_LOOKING_NUMBER`),
+* `010` is the integer 10, not octal 8, and is reported as a warning (`octal_looking_number`),
   because other YAML 1.1 tools read it as 8. `1_000`, `1:20` and dates stay strings.
-* A value starting with `!` is a YAML tag, not CEL negation: reported as `YAML_TAG` with the fix
+* A value starting with `!` is a YAML tag, not CEL negation: reported as `yaml_tag` with the fix
   (quote it or use a block scalar `>-`).
 
-Duplicate mapping keys, which PyYAML silently overwrites, are reported as `DUPLICATE_KEY`.
+Duplicate mapping keys, which PyYAML silently overwrites, are reported as `duplicate_key`.
 """
 
 from __future__ import annotations
@@ -171,12 +171,12 @@ def parse_yaml(source: str) -> YamlDocument:
     """Parse one YAML document into plain data plus positions.
 
     Example: `parse_yaml("a:\\n  - 1\\n").positions[("a", 0)].line == 2`.
-    A syntax error yields a document with `data=None` and one `YAML_SYNTAX` issue.
+    A syntax error yields a document with `data=None` and one `yaml_syntax` issue.
     """
     document = YamlDocument(source=source)
     if len(source) > SOURCE_BYTES_MAX:
         document.issues.append(
-            YamlIssue("YAML_TOO_LARGE", f"the file has {len(source)} characters; the limit is {SOURCE_BYTES_MAX}", 1, 1)
+            YamlIssue("yaml_too_large", f"the file has {len(source)} characters; the limit is {SOURCE_BYTES_MAX}", 1, 1)
         )
         return document
     try:
@@ -185,7 +185,7 @@ def parse_yaml(source: str) -> YamlDocument:
         document.issues.append(_syntax_issue(exc, source))
         return document
     except yaml.YAMLError as exc:  # e.g. more than one document
-        document.issues.append(YamlIssue("YAML_SYNTAX", str(exc).splitlines()[0], 1, 1))
+        document.issues.append(YamlIssue("yaml_syntax", str(exc).splitlines()[0], 1, 1))
         return document
     if root is None:
         document.data = None
@@ -197,7 +197,7 @@ def parse_yaml(source: str) -> YamlDocument:
     except _TooLarge:
         document.data = None
         document.issues.append(
-            YamlIssue("YAML_TOO_LARGE", f"the document expands to more than {NODES_MAX} values (anchors/aliases)", 1, 1)
+            YamlIssue("yaml_too_large", f"the document expands to more than {NODES_MAX} values (anchors/aliases)", 1, 1)
         )
     return document
 
@@ -254,7 +254,7 @@ class _Converter:
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 self._issue(
-                    "YAML_MERGE_KEY",
+                    "yaml_merge_key",
                     "merge keys (`<<`) belong to YAML 1.1 and are not read in bundle "
                     "files; write the keys out (an anchor can still stand for a whole value)",
                     key_node,
@@ -262,13 +262,13 @@ class _Converter:
                 continue
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                self._issue("YAML_KEY", "mapping keys must be plain words or numbers", key_node)
+                self._issue("yaml_key", "mapping keys must be plain words or numbers", key_node)
                 continue
             if not isinstance(key, str):
                 key = key_node.value  # `200: x` -> key "200"; the schema speaks of string keys
             if key in result:
                 self._issue(
-                    "DUPLICATE_KEY", f"the key '{key}' appears twice in this mapping; the last one would win", key_node
+                    "duplicate_key", f"the key '{key}' appears twice in this mapping; the last one would win", key_node
                 )
                 continue
             self.key_positions.fields[path + (key,)] = _fields(key_node)
@@ -279,7 +279,7 @@ class _Converter:
         text, tag = node.value, node.tag
         if tag.startswith("!") and not tag.startswith("!!"):
             self._issue(
-                "YAML_TAG",
+                "yaml_tag",
                 f"'{tag}' is read as a YAML tag, not as CEL negation; quote the value or write it as a "
                 "block scalar (`>-` and the expression on the next line)",
                 node,
@@ -291,7 +291,7 @@ class _Converter:
         value = _resolve_plain(text)
         if isinstance(value, int) and not isinstance(value, bool) and _LEADING_ZERO_RE.match(text):
             self._issue(
-                "OCTAL_LOOKING_NUMBER",
+                "octal_looking_number",
                 f"'{text}' is read as the number {value} (YAML 1.2); YAML 1.1 tools read it as octal "
                 f"{int(text.lstrip('+-'), 8) if set(text) <= set('+-01234567') else 'or invalid'}; "
                 "drop the leading zero or quote it",
@@ -348,7 +348,7 @@ def _syntax_issue(exc: yaml.MarkedYAMLError, source: str) -> YamlIssue:
             "; if this line holds a CEL expression, write it as a block scalar: the key, then `>-`, "
             "then the expression indented on the next line"
         )
-    return YamlIssue("YAML_SYNTAX", message, line, column)
+    return YamlIssue("yaml_syntax", message, line, column)
 
 
 def _looks_like_inline_cel(line: str) -> bool:

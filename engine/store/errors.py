@@ -9,8 +9,8 @@
                                    max_transaction_amount_exceeded, asset_not_linked,
                                    unsupported_action        a movement the ledger refuses
 
-Broken ledger invariants raise `engine.errors.LedgerInvariantError` (code `LEDGER_INVARIANT`, or a
-refined `LEDGER_UNBALANCED`, `LEDGER_BALANCE_MISMATCH`): those are bugs, never user errors.
+Broken ledger invariants raise `engine.errors.LedgerInvariantError` (code `ledger_invariant`, or a
+refined `ledger_unbalanced`, `ledger_balance_mismatch`): those are bugs, never user errors.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from engine.errors import EngineError
 
 
 class StoreError(EngineError):
-    code = "STORE"
+    code = "store"
 
 
 class NotFound(StoreError):

@@ -10,7 +10,7 @@ effects or not at all, so a FAILED or rolled-back event schedules nothing.
   retries) at the originating event's receive time + `delay`, with a delayed wake-up; the
   reconciler wakes it too once due, should that wake-up be lost.
 * BROADCAST: one event per participant enrolled in the program, due at once; more than
-  `BROADCAST_RECIPIENTS_MAX` enrolments fail the originating event (`LIMIT_BROADCAST_RECIPIENTS`).
+  `BROADCAST_RECIPIENTS_MAX` enrolments fail the originating event (`limit_broadcast_recipients`).
 
 Idempotency keys are derived from the originating event, the rule and the action's index
 (`schedule:{event_id}:{rule}:{index}`, `broadcast:{event_id}:{rule}:{index}:{participant_id}`),
@@ -151,7 +151,7 @@ def _broadcast(event: EventRecord, action: ResolvedAction) -> list[FollowUp]:
     if len(enrolled) > BROADCAST_RECIPIENTS_MAX:
         raise LimitExceeded(
             f"rule {action.rule!r}: BROADCAST would reach more than {BROADCAST_RECIPIENTS_MAX} participants",
-            code="LIMIT_BROADCAST_RECIPIENTS",
+            code="limit_broadcast_recipients",
             rule=action.rule,
         )
     data = system_event_data(action)

@@ -225,5 +225,5 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     if changed != count:
         what = "changed or vanished" if guarded else "vanished"
         raise LedgerInvariantError(
-            f"{count - changed} of {count} accounts {what} while locked", code="LEDGER_BALANCE_MISMATCH"
+            f"{count - changed} of {count} accounts {what} while locked", code="ledger_balance_mismatch"
         )

@@ -68,7 +68,7 @@ def _require_current_schema(database: Database) -> None:
         raise QueueError(
             f"the database schema is at version {version}, the worker needs {LATEST_VERSION}: "
             "run `accrual db upgrade` first",
-            code="SCHEMA_NOT_CURRENT",
+            code="schema_not_current",
         )
 
 

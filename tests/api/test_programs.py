@@ -60,10 +60,10 @@ def test_patch_program_and_archive_hides_it(api, program):
 
 def test_redemption_target_rules(api, program):
     pid = program["id"]
-    missing = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY"})
+    missing = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "ledger_entity"})
     assert missing.status_code == 400 and missing.json()["details"]["field"] == "redemption_target_entity_id"
     ok = api.patch(
-        f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY", "redemption_target_entity_id": "e1"}
+        f"/v1/programs/{pid}", {"redemption_target_type": "ledger_entity", "redemption_target_entity_id": "e1"}
     ).json()
     assert ok["redemption_target_id"] == "e1"
     cleared = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE"}).json()

@@ -11,7 +11,7 @@ def test_event_data_within_bounds_passes():
 def test_event_data_too_large():
     with pytest.raises(LimitExceeded) as caught:
         limits.check_event_data({"blob": "x" * (limits.EVENT_DATA_BYTES_MAX + 1)})
-    assert caught.value.code == "LIMIT_EVENT_DATA_BYTES"
+    assert caught.value.code == "limit_event_data_bytes"
 
 
 def test_event_data_too_deep():
@@ -22,22 +22,22 @@ def test_event_data_too_deep():
         node = node["x"]
     with pytest.raises(LimitExceeded) as caught:
         limits.check_event_data(data)
-    assert caught.value.code == "LIMIT_EVENT_DATA_DEPTH"
+    assert caught.value.code == "limit_event_data_depth"
 
 
 def test_event_data_that_is_not_json():
     with pytest.raises(LimitExceeded) as caught:
         limits.check_event_data({"when": object()})
-    assert caught.value.code == "LIMIT_EVENT_DATA_TYPE"
+    assert caught.value.code == "limit_event_data_type"
 
 
 @pytest.mark.parametrize(
     ("check", "bound", "code"),
     [
-        (limits.check_rule_count, limits.RULES_PER_PROGRAM_MAX, "LIMIT_RULES_PER_PROGRAM"),
-        (limits.check_action_count, limits.ACTIONS_PER_RULE_MAX, "LIMIT_ACTIONS_PER_RULE"),
-        (limits.check_budget_count, limits.BUDGETS_PER_RULE_MAX, "LIMIT_BUDGETS_PER_RULE"),
-        (limits.check_tag_count, limits.TAGS_PER_ENTITY_MAX, "LIMIT_TAGS_PER_ENTITY"),
+        (limits.check_rule_count, limits.RULES_PER_PROGRAM_MAX, "limit_rules_per_program"),
+        (limits.check_action_count, limits.ACTIONS_PER_RULE_MAX, "limit_actions_per_rule"),
+        (limits.check_budget_count, limits.BUDGETS_PER_RULE_MAX, "limit_budgets_per_rule"),
+        (limits.check_tag_count, limits.TAGS_PER_ENTITY_MAX, "limit_tags_per_entity"),
     ],
 )
 def test_counts_at_the_bound_pass_and_beyond_fail(check, bound, code):

@@ -43,14 +43,14 @@ def test_memory_url_gives_immediate_memory_huey(database):
 def test_unknown_queue_url_is_a_coded_error(database, url):
     with pytest.raises(q.QueueError) as info:
         q.configure_queue(database, url)
-    assert info.value.code == "QUEUE_URL_INVALID"
+    assert info.value.code == "queue_url_invalid"
 
 
 def test_enqueue_before_configure_is_a_coded_error():
     q.reset_queue()
     with pytest.raises(q.QueueError) as info:
         q.enqueue_event("ev_1")
-    assert info.value.code == "QUEUE_NOT_CONFIGURED"
+    assert info.value.code == "queue_not_configured"
 
 
 def test_sql_enqueue_rolls_back_with_the_callers_transaction(database):

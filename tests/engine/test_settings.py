@@ -43,5 +43,5 @@ def test_overrides():
 def test_invalid_values_are_coded_errors(name, value):
     with pytest.raises(WorkerSettingError) as info:
         WorkerSettings.from_env({name: value})
-    assert info.value.code == "WORKER_SETTING_INVALID"
+    assert info.value.code == "worker_setting_invalid"
     assert info.value.details["variable"] == name

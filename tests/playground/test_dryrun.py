@@ -62,7 +62,7 @@ def test_every_status_the_engine_has_comes_through():
         )
     )
     # the loader's analysis sees that `stopper` ends every evaluation: a warning, the run goes on
-    assert [(p.code, p.severity) for p in run.problems] == [("UNREACHABLE_RULE", "warning")]
+    assert [(p.code, p.severity) for p in run.problems] == [("unreachable_rule", "warning")]
     assert {o.rule: str(o.status) for o in run.result.rules} == {
         "matched": "MATCHED",
         "not matched": "NOT_MATCHED",
@@ -90,14 +90,14 @@ def test_crlf_from_browsers_counts_lines_like_lf():
 def test_an_unknown_tier_in_the_state_is_a_participant_problem():
     run = dry_run(_form(participant="tiers: {status: gold}\n"))
     [problem] = run.problems
-    assert (problem.pane, problem.code) == ("participant", "INVALID_TEST_INPUT")
+    assert (problem.pane, problem.code) == ("participant", "invalid_test_input")
     assert run.result is None
 
 
 def test_oversized_event_data_is_an_event_problem():
     big = json.dumps({"event_timestamp": "2026-01-01T00:00:00Z", "event_data": {"blob": "x" * 300_000}})
     [problem] = dry_run(_form(event=big)).problems
-    assert (problem.pane, problem.code) == ("event", "LIMIT_EVENT_DATA_BYTES")
+    assert (problem.pane, problem.code) == ("event", "limit_event_data_bytes")
 
 
 def test_the_same_bundle_text_is_loaded_once():

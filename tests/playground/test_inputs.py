@@ -16,14 +16,14 @@ def test_malformed_json_points_at_line_and_column():
     with pytest.raises(PaneError) as caught:
         parse_event('{\n  "event_timestamp": "2026-01-01T00:00:00Z",\n  "event_data": {,}\n}')
     problem = caught.value.problem
-    assert (problem.pane, problem.code, problem.line, problem.column) == ("event", "PLAYGROUND_JSON", 3, 18)
+    assert (problem.pane, problem.code, problem.line, problem.column) == ("event", "playground_json", 3, 18)
 
 
 def test_event_without_time_zone_is_rejected_at_its_field():
     with pytest.raises(PaneError) as caught:
         parse_event('{"event_data": {},\n "event_timestamp": "2026-01-01T00:00:00"}')
     problem = caught.value.problem
-    assert problem.code == "PLAYGROUND_INVALID"
+    assert problem.code == "playground_invalid"
     assert "event_timestamp" in problem.message
     assert (problem.line, problem.column) == (2, 21)
 
@@ -37,13 +37,13 @@ def test_event_unknown_field_points_at_the_key():
 def test_event_must_be_an_object():
     with pytest.raises(PaneError) as caught:
         parse_event("[1, 2]")
-    assert caught.value.problem.code == "PLAYGROUND_INVALID"
+    assert caught.value.problem.code == "playground_invalid"
 
 
 def test_oversized_pane_is_refused_before_parsing():
     with pytest.raises(PaneError) as caught:
         parse_participant("#" * (PANE_CHARS_MAX + 1))
-    assert caught.value.problem.code == "PLAYGROUND_TOO_LARGE"
+    assert caught.value.problem.code == "playground_too_large"
 
 
 def test_participant_pane_reads_yaml_and_json():
@@ -79,7 +79,7 @@ def test_participant_yaml_error_has_its_position():
     with pytest.raises(PaneError) as caught:
         parse_participant("tags: [vip\ncounters: {}\n")
     problem = caught.value.problem
-    assert (problem.pane, problem.code) == ("participant", "YAML_SYNTAX")
+    assert (problem.pane, problem.code) == ("participant", "yaml_syntax")
     assert problem.line == 2
 
 
@@ -102,10 +102,10 @@ def test_participant_yaml_is_read_as_bundle_files_are():
     assert parse_participant("tags: [no, on]\n").participant.tags == ["no", "on"]
     with pytest.raises(PaneError) as caught:
         parse_participant("tags: [a]\ntags: [b]\n")
-    assert caught.value.problem.code == "DUPLICATE_KEY"
+    assert caught.value.problem.code == "duplicate_key"
 
 
 def test_deeply_nested_event_json_is_a_problem_not_a_crash():
     with pytest.raises(PaneError) as caught:
         parse_event("[" * 200_000 + "]" * 200_000)
-    assert caught.value.problem.code == "PLAYGROUND_JSON"
+    assert caught.value.problem.code == "playground_json"

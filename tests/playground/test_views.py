@@ -120,9 +120,9 @@ def test_bundle_error_is_listed_with_its_line_and_column(client):
 
 def test_event_and_participant_errors_are_listed_beside_their_panes(client):
     html = _run(client, event='{"event_timestamp": "2026-01-01T00:00:00Z",\n "event_data": [}', participant="tags: [")
-    assert "PLAYGROUND_JSON" in one(html, "ul", id="event-problems").text
-    assert one(html, "li", data_code="PLAYGROUND_JSON").attrs["data-line"] == "2"
-    assert "YAML_SYNTAX" in one(html, "ul", id="participant-problems").text
+    assert "playground_json" in one(html, "ul", id="event-problems").text
+    assert one(html, "li", data_code="playground_json").attrs["data-line"] == "2"
+    assert "yaml_syntax" in one(html, "ul", id="participant-problems").text
 
 
 def test_a_single_rule_runs_in_a_playground_program(client):

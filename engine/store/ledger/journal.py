@@ -36,7 +36,7 @@ ZERO = Decimal(0)
 AMOUNT_INTEGER_DIGITS = 20  # PostgreSQL NUMERIC and SQLite text hold more; this bounds abuse
 
 
-def invariant(condition: bool, message: str, code: str = "LEDGER_INVARIANT", **details) -> None:
+def invariant(condition: bool, message: str, code: str = "ledger_invariant", **details) -> None:
     """Raise `LedgerInvariantError` unless `condition` (survives `python -O`, unlike assert)."""
     if not condition:
         raise LedgerInvariantError(message, code=code, **details)
@@ -212,17 +212,17 @@ class Ledger:
             invariant(
                 sorted(written[entry_id]) == sorted(expected),
                 f"entry {entry_id} postings differ from those built",
-                code="LEDGER_POSTINGS_MISMATCH",
+                code="ledger_postings_mismatch",
                 entry_id=entry_id,
             )
             _check_zero_sum(entry_id, written[entry_id])
-        invariant(set(balances) == set(self._opening), "a touched account is missing", code="LEDGER_BALANCE_MISMATCH")
+        invariant(set(balances) == set(self._opening), "a touched account is missing", code="ledger_balance_mismatch")
         for account_id, balance in balances.items():
             expected = self._opening[account_id] + deltas[account_id]
             invariant(
                 balance == expected,
                 f"account {account_id} balance {balance} != {expected}",
-                code="LEDGER_BALANCE_MISMATCH",
+                code="ledger_balance_mismatch",
                 account_id=account_id,
             )
         fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
@@ -242,14 +242,14 @@ _RECHECK = (
 
 
 def _check_legs(legs: list[Leg]) -> None:
-    invariant(len(legs) >= 2, "an entry needs at least two postings", code="LEDGER_UNBALANCED")
+    invariant(len(legs) >= 2, "an entry needs at least two postings", code="ledger_unbalanced")
     for leg in legs:
-        invariant(leg.amount != 0, "a posting of zero", code="LEDGER_ZERO_POSTING")
+        invariant(leg.amount != 0, "a posting of zero", code="ledger_zero_posting")
         invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
         invariant(
             leg.amount.as_tuple().exponent >= -leg.asset.scale,
             f"{leg.amount} is finer than {leg.asset.symbol}'s scale",
-            code="LEDGER_SCALE",
+            code="ledger_scale",
         )
     _check_zero_sum("(new)", [(leg.asset.id, leg.amount) for leg in legs])
 
@@ -262,6 +262,6 @@ def _check_zero_sum(entry_id: str, amounts: list[tuple[str, Decimal]]) -> None:
     invariant(
         not unbalanced,
         f"entry {entry_id} does not sum to zero: {unbalanced}",
-        code="LEDGER_UNBALANCED",
+        code="ledger_unbalanced",
         entry_id=entry_id,
     )

@@ -27,8 +27,8 @@ BATCH = 500
 
 
 class Mismatch(msgspec.Struct, kw_only=True):
-    # CHAIN_BROKEN, HASH_MISMATCH, UNBALANCED, TOO_FEW_POSTINGS, BALANCE_MISMATCH, HEAD_MISMATCH,
-    # SEQUENCE_GAP, HELD_REFERENCE_MISMATCH
+    # chain_broken, hash_mismatch, unbalanced, too_few_postings, balance_mismatch, head_mismatch,
+    # sequence_gap, held_reference_mismatch
     code: str
     message: str
     organisation_id: str
@@ -88,7 +88,7 @@ def _verify_chain(organisation_id: str, report: VerifyReport) -> None:
     if (head_hash, head_sequence) != (previous, expected_sequence - 1):
         report.mismatches.append(
             Mismatch(
-                code="HEAD_MISMATCH",
+                code="head_mismatch",
                 organisation_id=organisation_id,
                 message=f"ledger head says sequence {head_sequence}, the journal ends at {expected_sequence - 1}",
             )
@@ -98,19 +98,19 @@ def _verify_chain(organisation_id: str, report: VerifyReport) -> None:
 def _entry_problems(entry, postings, previous: str, expected_sequence: int):
     name = f"entry {entry.id} (sequence {entry.sequence})"
     if entry.sequence != expected_sequence:
-        yield "SEQUENCE_GAP", f"{name}: expected sequence {expected_sequence}"
+        yield "sequence_gap", f"{name}: expected sequence {expected_sequence}"
     if entry.prev_hash != previous:
-        yield "CHAIN_BROKEN", f"{name}: prev_hash does not match the previous entry's hash"
+        yield "chain_broken", f"{name}: prev_hash does not match the previous entry's hash"
     if entry_hash(entry_document(entry, postings)) != entry.entry_hash:
-        yield "HASH_MISMATCH", f"{name}: entry_hash does not match its contents"
+        yield "hash_mismatch", f"{name}: entry_hash does not match its contents"
     if len(postings) < 2:
-        yield "TOO_FEW_POSTINGS", f"{name}: {len(postings)} posting(s)"
+        yield "too_few_postings", f"{name}: {len(postings)} posting(s)"
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for posting in postings:
         sums[posting.asset_symbol] += posting.amount
     for symbol, total in sorted(sums.items()):
         if total != 0:
-            yield "UNBALANCED", f"{name}: postings of {symbol} sum to {total}"
+            yield "unbalanced", f"{name}: postings of {symbol} sum to {total}"
 
 
 def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
@@ -135,7 +135,7 @@ def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
         if account.balance != sums.get(account.id, Decimal(0)):
             report.mismatches.append(
                 Mismatch(
-                    code="BALANCE_MISMATCH",
+                    code="balance_mismatch",
                     organisation_id=organisation_id,
                     account_id=account.id,
                     message=(
@@ -159,7 +159,7 @@ def _verify_held_references(
         if have != want and not (have is None and want == 0):
             report.mismatches.append(
                 Mismatch(
-                    code="HELD_REFERENCE_MISMATCH",
+                    code="held_reference_mismatch",
                     organisation_id=organisation_id,
                     account_id=account_id,
                     message=(

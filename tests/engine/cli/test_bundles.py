@@ -55,7 +55,7 @@ def test_warnings_pass_unless_strict(tmp_path):
         tmp_path, "warn.yaml", GOOD.replace("assets:\n", "assets:\n  - {symbol: GEMS, name: Gems, scale: 0}\n")
     )
     relaxed = invoke("check", path)
-    assert relaxed.exit_code == 0 and "warning UNUSED_ASSET" in relaxed.output
+    assert relaxed.exit_code == 0 and "warning unused_asset" in relaxed.output
     strict = invoke("check", "--strict", path)
     assert strict.exit_code == 1
     assert strict.output.splitlines()[-1] == "checked 1 file: 0 errors, 1 warning (--strict: warnings fail the check)"
@@ -64,7 +64,7 @@ def test_warnings_pass_unless_strict(tmp_path):
 def test_check_reports_a_missing_file(tmp_path):
     result = invoke("check", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1
-    assert "error FILE_UNREADABLE: cannot read the file: No such file or directory" in result.output
+    assert "error file_unreadable: cannot read the file: No such file or directory" in result.output
 
 
 def test_test_command_passes_and_lists_with_verbose(tmp_path):

@@ -5,13 +5,13 @@ from engine.rules.loader import load_bundle_text
 def test_problem_lines_show_the_source_line_and_a_caret_that_keeps_tabs():
     loaded = load_bundle_text("program: {key: demo, name: Demo}\nrules:\n\t- x\n", filename="t.yaml")
     lines = problem_lines(loaded)
-    assert lines[0].startswith("t.yaml:3:1: error YAML_SYNTAX: ")
+    assert lines[0].startswith("t.yaml:3:1: error yaml_syntax: ")
     assert lines[1:] == ["    \t- x", "    ^"]
 
 
 def test_problem_lines_can_leave_out_warnings():
     loaded = load_bundle_text("program: {key: demo, name: Demo}\nassets: [{symbol: P, name: P, scale: 0}]\n")
-    assert problem_lines(loaded)[0].endswith("warning UNUSED_ASSET: no rule uses asset 'P'")
+    assert problem_lines(loaded)[0].endswith("warning unused_asset: no rule uses asset 'P'")
     assert problem_lines(loaded, warnings=False) == []
 
 

@@ -38,7 +38,7 @@ def test_yaml_values_are_mapped():
 def test_values_outside_json_are_rejected_with_a_code(data):
     with pytest.raises(EventDataError) as caught:
         event_binding(data)
-    assert caught.value.code == "INVALID_EVENT_DATA"
+    assert caught.value.code == "invalid_event_data"
 
 
 def test_entity_binding_has_the_documented_shape():

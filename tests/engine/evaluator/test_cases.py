@@ -75,7 +75,7 @@ def test_state_from_input_converts_numbers_levels_and_holds():
 def test_state_from_input_rejects_what_cannot_be_state(state, message):
     with pytest.raises(TestInputError, match=message) as caught:
         state_from_input(state, load_bundle_text(BUNDLE).bundle)
-    assert caught.value.code == "INVALID_TEST_INPUT"
+    assert caught.value.code == "invalid_test_input"
 
 
 def test_program_state_from_input():

@@ -40,7 +40,7 @@ def test_statuses_of_every_kind():
         ("stopped", RuleStatus.STOPPED),
     ]
     error, not_bool = result.rules[2], result.rules[3]
-    assert (error.error_code, not_bool.error_code) == ("DSL_NO_SUCH_KEY", "CONDITION_NOT_BOOL")
+    assert (error.error_code, not_bool.error_code) == ("DSL_NO_SUCH_KEY", "condition_not_bool")
     assert result.rules[-1].stopped_by == "yes"
 
 
@@ -134,9 +134,9 @@ def test_archived_tiers_do_not_auto_qualify():
 
 def test_invalid_event_data_fails_the_event_with_a_code():
     result = evaluate_event(bundle(rule("a")), EvaluationInput(event=event({"when": object()}), participant=person()))
-    assert (result.status, result.error_code, result.rules) == ("FAILED", "LIMIT_EVENT_DATA_TYPE", [])
+    assert (result.status, result.error_code, result.rules) == ("FAILED", "limit_event_data_type", [])
     not_an_object = evaluate_event(bundle(rule("a")), EvaluationInput(event=event(["a"]), participant=person()))
-    assert not_an_object.error_code == "INVALID_EVENT_DATA"
+    assert not_an_object.error_code == "invalid_event_data"
 
 
 def test_an_action_failure_ends_the_rule_list_at_the_failing_rule():

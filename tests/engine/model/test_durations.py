@@ -30,7 +30,7 @@ def test_go_durations(text, expected):
 def test_invalid_durations_have_a_stable_code(text):
     with pytest.raises(DurationError) as caught:
         parse_duration(text)
-    assert caught.value.code == "INVALID_DURATION"
+    assert caught.value.code == "invalid_duration"
 
 
 def test_durations_beyond_go_range_are_rejected():

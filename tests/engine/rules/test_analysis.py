@@ -19,7 +19,7 @@ def warnings(extra):
 
 
 def test_unused_asset():
-    assert warnings("") == [("UNUSED_ASSET", 4, "no rule uses asset 'GEMS'")]
+    assert warnings("") == [("unused_asset", 4, "no rule uses asset 'GEMS'")]
 
 
 GEMS = "  - {name: gems, order: 5, condition: event.type == 'quest', actions: [{type: CREDIT, asset_id: GEMS, amount: 1}]}\n"
@@ -30,7 +30,7 @@ def test_catch_all_stop_makes_later_rules_unreachable():
         GEMS
         + "  - {name: fallback, order: 1, condition: 'true', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
     )
-    assert [(code, line) for code, line, _ in found] == [("UNREACHABLE_RULE", 6), ("UNREACHABLE_RULE", 10)]
+    assert [(code, line) for code, line, _ in found] == [("unreachable_rule", 6), ("unreachable_rule", 10)]
     assert "never runs: 'fallback' (order 1)" in found[0][2]
 
 
@@ -57,7 +57,7 @@ def test_inactive_rules_are_not_analysed():
 
 def test_duplicate_order_among_active_rules():
     found = warnings(GEMS.replace("order: 5", "order: 10"))
-    assert [(code, line) for code, line, _ in found] == [("DUPLICATE_ORDER", 10)]
+    assert [(code, line) for code, line, _ in found] == [("duplicate_order", 10)]
     assert "order 10 is also the order of active rule 'earn'" in found[0][2]
 
 
@@ -68,7 +68,7 @@ def test_constant_conditions():
         + "  - {name: always, order: 30, condition: '2 > 1', actions: [{type: TAG, tag: t}]}\n"
         + "  - {name: literal, order: 50, condition: 'true', actions: [{type: TAG, tag: t}]}\n"
     )
-    assert [(code, line) for code, line, _ in found] == [("CONSTANT_CONDITION", 11), ("CONSTANT_CONDITION", 12)]
+    assert [(code, line) for code, line, _ in found] == [("constant_condition", 11), ("constant_condition", 12)]
     messages = [message for *_, message in found]
     assert "always false" in messages[0]
     assert "always true" in messages[1]
@@ -82,4 +82,4 @@ def test_budget_for_an_asset_the_rule_never_credits():
             "  - name: capped\n    order: 60\n    condition: 'event.type == \"x\"'\n    actions: [{type: TAG, tag: t}]\n    budgets",
         )
     )
-    assert [(code, line) for code, line, _ in found] == [("BUDGET_WITHOUT_CREDIT", 15)]
+    assert [(code, line) for code, line, _ in found] == [("budget_without_credit", 15)]

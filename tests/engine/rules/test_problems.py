@@ -11,9 +11,9 @@ def sink():
 
 def test_format_reads_file_line_column_severity_code():
     problem = Problem(
-        file="f.yaml", line=2, column=7, code="UNUSED_ASSET", message="no rule uses 'X'", severity="warning"
+        file="f.yaml", line=2, column=7, code="unused_asset", message="no rule uses 'X'", severity="warning"
     )
-    assert problem.format() == "f.yaml:2:7: warning UNUSED_ASSET: no rule uses 'X'"
+    assert problem.format() == "f.yaml:2:7: warning unused_asset: no rule uses 'X'"
 
 
 def test_the_same_problem_is_kept_once():

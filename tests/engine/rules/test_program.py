@@ -13,7 +13,7 @@ from tests.engine.evaluator.support import bundle, rule
 def problems_of(compiled_bundle):
     with pytest.raises(ProgramCompileError) as caught:
         compile_program(compiled_bundle)
-    assert caught.value.code == "PROGRAM_COMPILE"
+    assert caught.value.code == "program_compile"
     return [(p.path, p.code) for p in caught.value.problems]
 
 
@@ -56,13 +56,13 @@ def test_every_problem_is_collected_with_its_path():
     )
     assert found == [
         (("rules", 0, "condition"), "DSL_SYNTAX"),
-        (("rules", 1, "actions", 0, "asset_id"), "UNKNOWN_ASSET"),
+        (("rules", 1, "actions", 0, "asset_id"), "unknown_asset"),
         (("rules", 1, "actions", 1, "amount"), "DSL_SYNTAX"),
-        (("rules", 1, "actions", 2, "level"), "UNKNOWN_TIER_LEVEL"),
-        (("rules", 1, "actions", 3, "tier"), "UNKNOWN_TIER"),
-        (("rules", 1, "actions", 4, "reset_after"), "INVALID_DURATION"),
-        (("rules", 1, "actions", 5, "delay"), "INVALID_DURATION"),
-        (("rules", 2, "name"), "DUPLICATE_RULE_NAME"),
+        (("rules", 1, "actions", 2, "level"), "unknown_tier_level"),
+        (("rules", 1, "actions", 3, "tier"), "unknown_tier"),
+        (("rules", 1, "actions", 4, "reset_after"), "invalid_duration"),
+        (("rules", 1, "actions", 5, "delay"), "invalid_duration"),
+        (("rules", 2, "name"), "duplicate_rule_name"),
     ]
 
 
@@ -121,12 +121,12 @@ def test_budgets_targets_and_windows_are_checked():
     )
     assert found == [
         (("rules", 0, "budgets", 0, "limit"), "invalid_scale"),
-        (("rules", 0, "budgets", 1, "asset_id"), "UNKNOWN_ASSET"),
-        (("rules", 1, "actions", 0, "target"), "INVALID_TARGET"),
-        (("rules", 2, "actions", 0, "target"), "INVALID_TARGET"),
-        (("rules", 3, "actions", 0, "target"), "INVALID_TARGET"),
-        (("rules", 4, "active_to"), "INVALID_TIME_WINDOW"),
-        (("rules", 5, "actions", 0, "matures_at"), "INVALID_DURATION"),
+        (("rules", 0, "budgets", 1, "asset_id"), "unknown_asset"),
+        (("rules", 1, "actions", 0, "target"), "invalid_target"),
+        (("rules", 2, "actions", 0, "target"), "invalid_target"),
+        (("rules", 3, "actions", 0, "target"), "invalid_target"),
+        (("rules", 4, "active_to"), "invalid_time_window"),
+        (("rules", 5, "actions", 0, "matures_at"), "invalid_duration"),
     ]
 
 
@@ -139,7 +139,7 @@ def test_too_many_rules_is_a_limit():
     many = bundle(*(rule(f"r{i}") for i in range(RULES_PER_PROGRAM_MAX + 1)))
     with pytest.raises(LimitExceeded) as caught:
         compile_program(many)
-    assert caught.value.code == "LIMIT_RULES_PER_PROGRAM"
+    assert caught.value.code == "limit_rules_per_program"
 
 
 def test_rule_ids_are_attached():

@@ -34,7 +34,7 @@ def test_a_consistent_bundle_has_no_problem():
 
 def test_duplicate_test_names():
     found = problems("tests:\n  - {name: t, event: {}}\n  - {name: t, event: {}}\n")
-    assert found == [("DUPLICATE_TEST_NAME", 15, "duplicate test name 't' (first at line 14)")]
+    assert found == [("duplicate_test_name", 15, "duplicate test name 't' (first at line 14)")]
 
 
 def test_duplicates_in_declarations():
@@ -46,9 +46,9 @@ def test_duplicates_in_declarations():
     sink = ProblemSink("b.yaml", document)
     references.check(SchemaChecker(document, sink).check(), sink)
     assert [(p.code, p.line) for p in sink.sorted()] == [
-        ("DUPLICATE_ASSET", 4),
-        ("DUPLICATE_TIER_LEVEL", 10),
-        ("DUPLICATE_TIER_LEVEL", 10),
+        ("duplicate_asset", 4),
+        ("duplicate_tier_level", 10),
+        ("duplicate_tier_level", 10),
     ]
 
 
@@ -62,13 +62,13 @@ def test_test_cases_naming_unknown_things_get_suggestions():
     )
     codes = [(code, line) for code, line, _ in found]
     assert codes == [
-        ("UNKNOWN_TIER_LEVEL", 16),
-        ("UNKNOWN_ASSET", 16),
-        ("UNKNOWN_RULE", 17),
-        ("UNKNOWN_RULE", 19),
-        ("INVALID_VALUE", 20),
-        ("UNKNOWN_TIER", 21),
-        ("UNKNOWN_ASSET", 22),
+        ("unknown_tier_level", 16),
+        ("unknown_asset", 16),
+        ("unknown_rule", 17),
+        ("unknown_rule", 19),
+        ("invalid_value", 20),
+        ("unknown_tier", 21),
+        ("unknown_asset", 22),
     ]
     messages = [message for _, _, message in found]
     assert "unknown asset 'POINT'; did you mean 'POINTS'?" in messages
@@ -83,7 +83,7 @@ def test_cron_budget_needs_an_expression():
     document = parse_yaml(text)
     sink = ProblemSink("b.yaml", document)
     references.check(SchemaChecker(document, sink).check(), sink)
-    assert [(p.code, p.line) for p in sink.problems] == [("MISSING_FIELD", 13)]
+    assert [(p.code, p.line) for p in sink.problems] == [("missing_field", 13)]
 
 
 def test_rules_dropped_by_the_schema_check_still_count_as_names():

@@ -29,28 +29,28 @@ def test_every_problem_of_a_piece_is_reported_not_just_the_first():
         "    actions:\n      - {type: TAG}\n      - {type: TAGG, tag: x}\n      - {type: TAG, tag: ok, colour: red}\n"
     )
     assert problems == [
-        ("MISSING_FIELD", 5, 5),  # `condition`, once the misspelt key is dropped
-        ("UNKNOWN_FIELD", 6, 5),
-        ("WRONG_TYPE", 7, 23),
-        ("INVALID_VALUE", 8, 12),
-        ("MISSING_FIELD", 10, 9),
-        ("UNKNOWN_ACTION_TYPE", 11, 16),
-        ("UNKNOWN_FIELD", 12, 30),
+        ("missing_field", 5, 5),  # `condition`, once the misspelt key is dropped
+        ("unknown_field", 6, 5),
+        ("wrong_type", 7, 23),
+        ("invalid_value", 8, 12),
+        ("missing_field", 10, 9),
+        ("unknown_action_type", 11, 16),
+        ("unknown_field", 12, 30),
     ]
     messages = {p.code: p.message for p in sink.problems}
-    assert "did you mean 'condition'?" in messages["UNKNOWN_FIELD"]
-    assert "write true or false" in messages["WRONG_TYPE"]
+    assert "did you mean 'condition'?" in messages["unknown_field"]
+    assert "write true or false" in messages["wrong_type"]
 
 
 def test_wrong_value_does_not_also_report_it_missing():
     _, _, problems, _ = check(HEAD + "assets:\n  - {symbol: P, name: P, scale: nineteen}\n")
-    assert problems == [("WRONG_TYPE", 5, 33)]
+    assert problems == [("wrong_type", 5, 33)]
 
 
 def test_literal_choices_are_listed():
     _, _, _, sink = check(HEAD + "assets:\n  - {symbol: P, name: P, scale: 0, issuance_policy: prefunded}\n")
     [problem] = sink.problems
-    assert problem.code == "INVALID_VALUE"
+    assert problem.code == "invalid_value"
     assert problem.message == "'prefunded' is not allowed here; one of: PREFUNDED, UNLIMITED"
 
 
@@ -60,24 +60,24 @@ def test_number_where_text_is_wanted_suggests_quoting():
         "    actions: [{type: CREDIT, asset_id: P, amount: 1}]\n    budgets: [{asset_id: P, limit: 100}]\n"
     )
     [problem] = sink.problems
-    assert problem.code == "WRONG_TYPE" and '"100"' in problem.message
+    assert problem.code == "wrong_type" and '"100"' in problem.message
 
 
 def test_missing_program_and_unknown_top_level_keys():
     checker, bundle, problems, _ = check("rulez: []\n")
-    assert problems == [("MISSING_FIELD", 1, 1), ("UNKNOWN_FIELD", 1, 1)]
+    assert problems == [("missing_field", 1, 1), ("unknown_field", 1, 1)]
     assert not checker.program_ok
     assert bundle is not None  # other pieces are still checked
 
 
 def test_top_level_must_be_a_mapping():
     _, bundle, problems, _ = check("- a\n- b\n")
-    assert bundle is None and problems == [("WRONG_TYPE", 1, 1)]
+    assert bundle is None and problems == [("wrong_type", 1, 1)]
 
 
 def test_sections_must_be_lists():
     checker, _, problems, _ = check(HEAD + "rules: {name: r}\n")
-    assert problems == [("WRONG_TYPE", 4, 8)]
+    assert problems == [("wrong_type", 4, 8)]
 
 
 def test_origins_map_kept_pieces_to_file_indexes():
@@ -98,7 +98,7 @@ def test_problem_inside_a_map_value_points_at_the_map():
     _, _, problems, sink = check(
         HEAD + "tests:\n  - name: t\n    event: {}\n    participant:\n      counters: {a: [1]}\n"
     )
-    assert problems == [("WRONG_TYPE", 8, 17)]
+    assert problems == [("wrong_type", 8, 17)]
     assert "a list" in sink.problems[0].message and "text" in sink.problems[0].message
 
 
@@ -107,13 +107,13 @@ def test_comma_split_expression_in_a_flow_mapping_is_explained():
         HEAD + "assets:\n  - {symbol: P, name: P, scale: 0}\nrules:\n  - name: r\n    condition: 'true'\n"
         "    actions: [{type: CREDIT, asset_id: P, amount: round(event.amount, 0)}]\n"
     )
-    assert problems == [("UNKNOWN_FIELD", 9, 71)]
+    assert problems == [("unknown_field", 9, 71)]
     assert "inside `{ ... }` a comma ends a value" in sink.problems[0].message
 
 
 def test_boolean_where_text_is_wanted_suggests_quoting():
     _, _, problems, sink = check(HEAD + "rules:\n  - {name: r, condition: true, actions: [{type: TAG, tag: t}]}\n")
-    assert problems == [("WRONG_TYPE", 5, 26)]
+    assert problems == [("wrong_type", 5, 26)]
     assert (
         sink.problems[0].message
         == 'expected text, got true or false: quote it ("true") to write text or a CEL expression'

@@ -189,7 +189,7 @@ def test_a_broadcast_beyond_its_bound_fails_the_event(queue, world, monkeypatch)
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
     row = reload(origin)
-    assert (row.status, row.error_code, system_events()) == ("FAILED", "LIMIT_BROADCAST_RECIPIENTS", [])
+    assert (row.status, row.error_code, system_events()) == ("FAILED", "limit_broadcast_recipients", [])
 
 
 def test_a_long_rule_name_still_gets_a_key_that_fits():

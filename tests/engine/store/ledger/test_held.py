@@ -94,7 +94,7 @@ def test_a_drifted_row_is_named_by_verify(world):
     _op(world, "hold", "40", "order-7")
     HeldReference.update(amount=Decimal("39.00")).execute()
     report = verify()
-    assert [m.code for m in report.mismatches] == ["HELD_REFERENCE_MISMATCH"]
+    assert [m.code for m in report.mismatches] == ["held_reference_mismatch"]
     assert "order-7" in report.mismatches[0].message
 
 

@@ -29,10 +29,10 @@ def legs(ledger, world, *amounts, asset=None):
 @pytest.mark.parametrize(
     ("amounts", "code"),
     [
-        (("5",), "LEDGER_UNBALANCED"),
-        (("5", "-4"), "LEDGER_UNBALANCED"),
-        (("0", "0"), "LEDGER_ZERO_POSTING"),
-        (("0.001", "-0.001"), "LEDGER_SCALE"),
+        (("5",), "ledger_unbalanced"),
+        (("5", "-4"), "ledger_unbalanced"),
+        (("0", "0"), "ledger_zero_posting"),
+        (("0.001", "-0.001"), "ledger_scale"),
     ],
 )
 def test_entries_that_break_an_invariant_are_never_written(world, amounts, code):
@@ -69,7 +69,7 @@ def test_the_in_transaction_recheck_catches_a_balance_written_behind_its_back(wo
         ledger.post("ADJUST", built)
         Account.update(balance=Decimal("5")).where(Account.id == built[1].account.id).execute()
         ledger.finish()
-    assert info.value.code == "LEDGER_BALANCE_MISMATCH"
+    assert info.value.code == "ledger_balance_mismatch"
     assert JournalEntry.select().count() == 0
 
 
