@@ -29,7 +29,7 @@ class DatabaseTarget:
     def __init__(self, org_name: str) -> None:
         with database_proxy.connection_context(), write_transaction():
             org = Organisation.get_or_none(Organisation.name == org_name) or Organisation.create(name=org_name)
-        self.principal = Principal(organization_id=org.id, api_key_id="")
+        self.principal = Principal(organisation_id=org.id, api_key_id="")
 
     def _all(self, fetch) -> list[dict[str, Any]]:
         items, cursor = [], None
@@ -42,7 +42,7 @@ class DatabaseTarget:
                     return items
 
     def programs(self) -> list[dict[str, Any]]:
-        org = self.principal.organization_id
+        org = self.principal.organisation_id
         return self._all(
             lambda cursor: programs.list_programs(
                 org,
@@ -57,7 +57,7 @@ class DatabaseTarget:
         )
 
     def assets(self, program_id: str) -> list[dict[str, Any]]:
-        org = self.principal.organization_id
+        org = self.principal.organisation_id
         return self._all(
             lambda cursor: programs.list_assets(
                 org, program_id=program_id, status=None, search=None, limit=200, cursor=cursor
@@ -65,7 +65,7 @@ class DatabaseTarget:
         )
 
     def rules(self, program_id: str) -> list[dict[str, Any]]:
-        org = self.principal.organization_id
+        org = self.principal.organisation_id
         return self._all(
             lambda cursor: rules.list_rules(
                 org,
@@ -81,14 +81,14 @@ class DatabaseTarget:
         )
 
     def tiers(self, program_id: str) -> list[dict[str, Any]]:
-        org = self.principal.organization_id
+        org = self.principal.organisation_id
         return self._all(lambda cursor: tiers.list_tiers(org, program_id, status=None, limit=200, cursor=cursor))
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         match, tier = _ID.match(path), _TIER.match(path)
         if match is None and tier is None:
             raise ApplyError(f"no such operation: {method} {path}", code="bad_request")
-        org = self.principal.organization_id
+        org = self.principal.organisation_id
         try:
             with database_proxy.connection_context():
                 if tier is not None:

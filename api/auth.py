@@ -31,9 +31,9 @@ PUBLIC = "public"  # handler opt key: no authentication (health, schema, playgro
 
 
 class Principal(msgspec.Struct, kw_only=True, frozen=True):
-    """Who is calling. Example: `Principal(organization_id="org_1", api_key_id="key_1")`."""
+    """Who is calling. Example: `Principal(organisation_id="org_1", api_key_id="key_1")`."""
 
-    organization_id: str
+    organisation_id: str
     api_key_id: str
 
 
@@ -117,7 +117,7 @@ class ApiKeyMiddleware(ASGIMiddleware):
         if self.limiter is None:
             await next_app(scope, receive, send)
             return
-        decision = self.limiter.take(principal.organization_id)
+        decision = self.limiter.take(principal.organisation_id)
         if not decision.allowed:
             raise TooManyRequests(
                 "rate limit exceeded", headers=decision.headers(), details={"retry_after": decision.retry_after_s}

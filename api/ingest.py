@@ -114,7 +114,7 @@ def _check_references(principal: Principal, data: EventIngest) -> None:
     """The program and any participant named by id belong to the caller's organisation (another
     organisation's id is a 404, as for every resource). Program status and unknown external ids
     are the worker's business (D11)."""
-    org = principal.organization_id
+    org = principal.organisation_id
     if _KNOWN_PROGRAMS.get(data.program_id) != org:
         if (
             not Program.select(Program.id)
@@ -198,7 +198,7 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
                 now = utcnow()
                 row = EventRecord(
                     id=new_id(),
-                    organisation=principal.organization_id,
+                    organisation=principal.organisation_id,
                     program=data.program_id,
                     participant=data.participant_id,
                     external_id=data.external_id,

@@ -1,7 +1,7 @@
 """Creating, revoking and resolving API keys (the CLI's `accrual keys ...` and the middleware).
 
 >>> key = create_key("acme")          # creates the organisation "acme" when it does not exist
->>> lookup_key(hash_key(key)).organization_id == Organisation.get(name="acme").id
+>>> lookup_key(hash_key(key)).organisation_id == Organisation.get(name="acme").id
 True
 """
 
@@ -82,4 +82,4 @@ def lookup_key(key_hash: str) -> Principal | None:
         )
     if row is None:
         return None
-    return Principal(organization_id=row.organisation_id, api_key_id=row.id)
+    return Principal(organisation_id=row.organisation_id, api_key_id=row.id)

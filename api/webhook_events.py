@@ -25,7 +25,7 @@ from engine.errors import EngineError
 from engine.queue import current_queue
 from engine.settings import WorkerSettings
 from engine.store.operations import Applied, AppliedHook
-from engine.webhooks import messages as webhooks
+from engine.webhooks import messages
 
 OPERATION_TYPES = {
     "CREDIT": "balance.credited",
@@ -49,7 +49,7 @@ def publisher(organisation_id: str) -> AppliedHook:
         if event_type is None:  # FORFEIT: not a webhook event
             return
         data = wallet_data(applied) if applied.participant is None else balance_data(applied)
-        webhooks.publish(organisation_id, event_type, data, max_attempts=max_attempts())
+        messages.publish(organisation_id, event_type, data, max_attempts=max_attempts())
 
     return publish_applied
 
@@ -65,11 +65,11 @@ def publish_participant_created(
     ...         publish_participant_created(org_id, out.id, out.external_id, data.program_id)
     """
     data = {"participant_id": participant_id, "external_id": external_id, "program_id": program_id}
-    webhooks.publish(organisation_id, "participant.created", _present(data), max_attempts=max_attempts())
+    messages.publish(organisation_id, "participant.created", _present(data), max_attempts=max_attempts())
 
 
 def balance_data(applied: Applied) -> dict[str, Any]:
-    """The `data` of a balance.* event: the worker's shape (`webhooks.balance_data`) without the
+    """The `data` of a balance.* event: the worker's shape (`messages.balance_data`) without the
     event and rule, which a direct operation has none of."""
     person = applied.participant
     data = {

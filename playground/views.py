@@ -150,7 +150,7 @@ class StoredProgramsController(Controller):
 def _organisation_of(request: Request) -> str | None:
     """The organisation the app's authentication resolved, or None where nothing authenticates
     (the playground mounted on its own)."""
-    return getattr(request.scope.get("auth"), "organization_id", None)
+    return getattr(request.scope.get("auth"), "organisation_id", None)
 
 
 def result_context(run: DryRun) -> dict[str, Any]:

@@ -24,7 +24,7 @@ class AssetController(Controller):
     @with_connection
     def create_asset(self, data: JSONBody[AssetCreate], principal: NamedDependency[Principal]) -> AssetOut:
         """The asset is linked to `program_id`; `symbol` is unique in the organisation."""
-        return create_asset(principal.organization_id, data)
+        return create_asset(principal.organisation_id, data)
 
     @get("/", sync_to_thread=True, summary="List assets")
     @with_connection
@@ -38,13 +38,13 @@ class AssetController(Controller):
         search: Annotated[str | None, QueryParameter(max_length=255)] = None,
     ) -> Page[AssetOut]:
         return list_assets(
-            principal.organization_id, program_id=program_id, status=status, search=search, limit=limit, cursor=cursor
+            principal.organisation_id, program_id=program_id, status=status, search=search, limit=limit, cursor=cursor
         )
 
     @get("/{asset_id:str}", sync_to_thread=True, summary="Get an asset (by id or symbol)", responses=responses(404))
     @with_connection
     def get_asset(self, asset_id: FromPath[str], principal: NamedDependency[Principal]) -> AssetOut:
-        return get_asset(principal.organization_id, asset_id)
+        return get_asset(principal.organisation_id, asset_id)
 
     @patch("/{asset_id:str}", sync_to_thread=True, summary="Update an asset", responses=responses(404, 409))
     @with_connection
@@ -52,4 +52,4 @@ class AssetController(Controller):
         self, asset_id: FromPath[str], data: JSONBody[AssetPatch], principal: NamedDependency[Principal]
     ) -> AssetOut:
         """`max_transaction_amount`: a string sets, null clears; `status` may only become ARCHIVED."""
-        return patch_asset(principal.organization_id, asset_id, data)
+        return patch_asset(principal.organisation_id, asset_id, data)

@@ -116,7 +116,7 @@ class EventController(Controller):
             event_to=happened[1],
         )
         return list_events(
-            principal.organization_id,
+            principal.organisation_id,
             filters,
             sort_by=sort_by,
             descending=sort_dir == "desc",
@@ -134,7 +134,7 @@ class EventController(Controller):
     ) -> EventOut:
         """The event with its rule evaluations (SKIPPED_ERROR / SKIPPED_TIMEOUT rows only with
         include_skipped=true)."""
-        row = get_event_row(principal.organization_id, event_id)
+        row = get_event_row(principal.organisation_id, event_id)
         return event_out(row, evaluations_of(row, include_skipped))
 
     @post(
@@ -146,4 +146,4 @@ class EventController(Controller):
     )
     @with_connection
     def retry(self, event_id: FromPath[str], principal: NamedDependency[Principal]) -> RetryResult:
-        return retry_event(principal.organization_id, event_id)
+        return retry_event(principal.organisation_id, event_id)

@@ -80,7 +80,7 @@ class JournalController(Controller):
             action_type=action_type,
             reference_id=reference_id,
         )
-        return list_entries(principal.organization_id, filters, limit=limit, cursor=cursor)
+        return list_entries(principal.organisation_id, filters, limit=limit, cursor=cursor)
 
     @get(
         "/{entry_id:str}",
@@ -90,4 +90,4 @@ class JournalController(Controller):
     )
     @with_connection
     def get_entry(self, entry_id: FromPath[str], principal: NamedDependency[Principal]) -> JournalEntryOut:
-        return get_entry(principal.organization_id, entry_id)
+        return get_entry(principal.organisation_id, entry_id)

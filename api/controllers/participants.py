@@ -76,7 +76,7 @@ class ParticipantController(Controller):
         with write_transaction():  # participant.created commits with the participant, or neither does
             out, created = upsert_participant(principal, data)
             if created:
-                publish_participant_created(principal.organization_id, out.id, out.external_id, data.program_id)
+                publish_participant_created(principal.organisation_id, out.id, out.external_id, data.program_id)
         return Response(out, status_code=201 if created else 200)
 
     @get("/", sync_to_thread=True, summary="List participants")
@@ -99,7 +99,7 @@ class ParticipantController(Controller):
         created = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *created)
         return list_participants(
-            principal.organization_id,
+            principal.organisation_id,
             external_id=external_id,
             program_id=program_id,
             status=status,
@@ -120,7 +120,7 @@ class ParticipantController(Controller):
     )
     @with_connection
     def get_participant(self, participant_id: FromPath[str], principal: NamedDependency[Principal]) -> ParticipantOut:
-        return participant_out(get_participant_row(principal.organization_id, participant_id), detail=True)
+        return participant_out(get_participant_row(principal.organisation_id, participant_id), detail=True)
 
     @patch("/{participant_id:str}", sync_to_thread=True, summary="Update a participant", responses=responses(404, 409))
     @with_connection
@@ -157,8 +157,8 @@ class ParticipantController(Controller):
     ) -> Page[BalanceOut]:
         from api.queries.programs import resolve_asset
 
-        person = get_participant_row(principal.organization_id, participant_id)
-        wanted = resolve_asset(principal.organization_id, asset_id).id if asset_id else None
+        person = get_participant_row(principal.organisation_id, participant_id)
+        wanted = resolve_asset(principal.organisation_id, asset_id).id if asset_id else None
         return Page(data=participant_balances(person.id, wanted), pagination=PageInfo(has_more=False))
 
     @post(
@@ -173,7 +173,7 @@ class ParticipantController(Controller):
         self, participant_id: FromPath[str], data: JSONBody[Adjust], principal: NamedDependency[Principal]
     ) -> AdjustResult:
         return operations.adjust_balance(
-            principal.organization_id,
+            principal.organisation_id,
             participant_id,
             program_id=data.program_id,
             asset_id=data.asset_id,
@@ -183,7 +183,7 @@ class ParticipantController(Controller):
             allow_negative=data.allow_negative,
             bucket=data.bucket,
             api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organization_id),
+            on_applied=publisher(principal.organisation_id),
         )
 
     @post(
@@ -198,10 +198,10 @@ class ParticipantController(Controller):
         self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
         return operations.hold(
-            principal.organization_id,
+            principal.organisation_id,
             participant_id,
             api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organization_id),
+            on_applied=publisher(principal.organisation_id),
             **balance_request(data),
         )
 
@@ -217,10 +217,10 @@ class ParticipantController(Controller):
         self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
         return operations.release(
-            principal.organization_id,
+            principal.organisation_id,
             participant_id,
             api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organization_id),
+            on_applied=publisher(principal.organisation_id),
             **balance_request(data),
         )
 
@@ -237,7 +237,7 @@ class ParticipantController(Controller):
     ) -> BalanceOpResult:
         """`bucket` is required; allowed on CLOSED participants."""
         return operations.forfeit(
-            principal.organization_id, participant_id, api_key_id=principal.api_key_id, **balance_request(data)
+            principal.organisation_id, participant_id, api_key_id=principal.api_key_id, **balance_request(data)
         )
 
     @get(
@@ -264,7 +264,7 @@ class ParticipantController(Controller):
         changed = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *changed)
         return state_history(
-            principal.organization_id,
+            principal.organisation_id,
             participant_id,
             state_type=state_type,
             key=key,
@@ -293,7 +293,7 @@ class ParticipantController(Controller):
         event_from: Stamp = None,
         event_to: Stamp = None,
     ) -> Page[EventOut]:
-        person = get_participant_row(principal.organization_id, participant_id)
+        person = get_participant_row(principal.organisation_id, participant_id)
         created = parse_timestamp("from", from_), parse_timestamp("to", to)
         happened = parse_timestamp("event_from", event_from), parse_timestamp("event_to", event_to)
         check_range("from", *created)
@@ -309,5 +309,5 @@ class ParticipantController(Controller):
             event_to=happened[1],
         )
         return list_events(
-            principal.organization_id, filters, sort_by="created_at", descending=True, limit=limit, cursor=cursor
+            principal.organisation_id, filters, sort_by="created_at", descending=True, limit=limit, cursor=cursor
         )

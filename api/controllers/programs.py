@@ -41,7 +41,7 @@ class ProgramController(Controller):
     @with_connection
     def create_program(self, data: JSONBody[ProgramCreate], principal: NamedDependency[Principal]) -> ProgramOut:
         """A new program, ACTIVE."""
-        return create_program(principal.organization_id, data)
+        return create_program(principal.organisation_id, data)
 
     @get("/", sync_to_thread=True, summary="List programs")
     @with_connection
@@ -58,7 +58,7 @@ class ProgramController(Controller):
     ) -> Page[ProgramOut]:
         """ARCHIVED programs are hidden unless `status` or `include_archived=true` asks for them."""
         return list_programs(
-            principal.organization_id,
+            principal.organisation_id,
             status=status,
             include_archived=include_archived,
             search=search,
@@ -71,7 +71,7 @@ class ProgramController(Controller):
     @get("/{program_id:str}", sync_to_thread=True, summary="Get a program", responses=responses(404))
     @with_connection
     def get_program(self, program_id: FromPath[str], principal: NamedDependency[Principal]) -> ProgramOut:
-        return program_out(get_program_row(principal.organization_id, program_id))
+        return program_out(get_program_row(principal.organisation_id, program_id))
 
     @patch("/{program_id:str}", sync_to_thread=True, summary="Update a program", responses=responses(404))
     @with_connection
@@ -79,7 +79,7 @@ class ProgramController(Controller):
         self, program_id: FromPath[str], data: JSONBody[ProgramPatch], principal: NamedDependency[Principal]
     ) -> ProgramOut:
         """Only the given fields change; `status` moves freely between ACTIVE, SUSPENDED and ARCHIVED."""
-        return patch_program(principal.organization_id, program_id, data)
+        return patch_program(principal.organisation_id, program_id, data)
 
     @post(
         "/{program_id:str}/assets/{asset_id:str}/fund",
@@ -98,13 +98,13 @@ class ProgramController(Controller):
     ) -> WalletResult:
         """PREFUNDED assets only: SYSTEM_ISSUANCE -> program wallet."""
         return fund_program(
-            principal.organization_id,
+            principal.organisation_id,
             program_id,
             asset_id=asset_id,
             amount=data.amount,
             description=data.description,
             api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organization_id),
+            on_applied=publisher(principal.organisation_id),
         )
 
     @post(
@@ -124,13 +124,13 @@ class ProgramController(Controller):
     ) -> WalletResult:
         """Program wallet -> SYSTEM_BREAKAGE; cannot exceed the wallet."""
         return burn_program(
-            principal.organization_id,
+            principal.organisation_id,
             program_id,
             asset_id=asset_id,
             amount=data.amount,
             description=data.description,
             api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organization_id),
+            on_applied=publisher(principal.organisation_id),
         )
 
     @get("/{program_id:str}/balance", sync_to_thread=True, summary="Program wallet balances", responses=responses(404))
@@ -142,5 +142,5 @@ class ProgramController(Controller):
         asset_id: Annotated[str | None, QueryParameter()] = None,
     ) -> Page[WalletBalance]:
         """Balances of the PREFUNDED assets linked to the program."""
-        data = wallet_balances(principal.organization_id, program_id, asset_id)
+        data = wallet_balances(principal.organisation_id, program_id, asset_id)
         return Page(data=data, pagination=PageInfo(has_more=False))

@@ -57,7 +57,7 @@ class RuleController(Controller):
     ) -> Page[RuleOut]:
         """Ordered by `order` by default; ARCHIVED rules only with `status` or `include_archived`."""
         return list_rules(
-            principal.organization_id,
+            principal.organisation_id,
             program_id=program_id,
             status=status,
             include_archived=include_archived,
@@ -76,7 +76,7 @@ class RuleController(Controller):
     @get("/{rule_id:str}", sync_to_thread=True, summary="Get a rule", responses=responses(404))
     @with_connection
     def get_rule(self, rule_id: FromPath[str], principal: NamedDependency[Principal]) -> RuleOut:
-        return rule_out(get_rule_row(principal.organization_id, rule_id))
+        return rule_out(get_rule_row(principal.organisation_id, rule_id))
 
     @patch(
         "/{rule_id:str}", sync_to_thread=True, summary="Update a rule (a new version)", responses=responses(404, 409)
@@ -101,7 +101,7 @@ class RuleController(Controller):
         self, rule_id: FromPath[str], data: JSONBody[SimulateRequest], principal: NamedDependency[Principal]
     ) -> SimulateResult:
         """Evaluate the rule against `event` and an optional `participant_state`; nothing is written."""
-        return simulate_rule(principal.organization_id, rule_id, data)
+        return simulate_rule(principal.organisation_id, rule_id, data)
 
     @get("/{rule_id:str}/history", sync_to_thread=True, summary="A rule's versions", responses=responses(404))
     @with_connection
@@ -121,7 +121,7 @@ class RuleController(Controller):
         changed = parse_timestamp("from", from_), parse_timestamp("to", to)
         check_range("from", *changed)
         return rule_history(
-            principal.organization_id,
+            principal.organisation_id,
             rule_id,
             change_type=change_type,
             changed_from=changed[0],
@@ -141,4 +141,4 @@ class RuleController(Controller):
     def reset_budget(
         self, rule_id: FromPath[str], principal: NamedDependency[Principal], asset_id: Annotated[str, QueryParameter()]
     ) -> BudgetOut:
-        return reset_budget(principal.organization_id, rule_id, asset_id)
+        return reset_budget(principal.organisation_id, rule_id, asset_id)

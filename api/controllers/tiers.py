@@ -27,7 +27,7 @@ class TierController(Controller):
         self, program_id: FromPath[str], data: JSONBody[TierCreate], principal: NamedDependency[Principal]
     ) -> TierTypeOut:
         """`key` is unique in the program; level keys and ranks are unique in the tier (409)."""
-        return tiers.create_tier(principal.organization_id, program_id, data)
+        return tiers.create_tier(principal.organisation_id, program_id, data)
 
     @get("/", sync_to_thread=True, summary="List a program's tier types", responses=responses(404))
     @with_connection
@@ -40,14 +40,14 @@ class TierController(Controller):
         status: Annotated[TierStatus | None, QueryParameter()] = None,
     ) -> Page[TierTypeOut]:
         """Ordered by key, archived tiers included unless `status` says otherwise."""
-        return tiers.list_tiers(principal.organization_id, program_id, status=status, limit=limit, cursor=cursor)
+        return tiers.list_tiers(principal.organisation_id, program_id, status=status, limit=limit, cursor=cursor)
 
     @get("/{key:str}", sync_to_thread=True, summary="Get a tier type", responses=responses(404))
     @with_connection
     def get_tier(
         self, program_id: FromPath[str], key: FromPath[str], principal: NamedDependency[Principal]
     ) -> TierTypeOut:
-        return tiers.get_tier(principal.organization_id, program_id, key)
+        return tiers.get_tier(principal.organisation_id, program_id, key)
 
     @patch("/{key:str}", sync_to_thread=True, summary="Update a tier type", responses=responses(404, 409))
     @with_connection
@@ -60,7 +60,7 @@ class TierController(Controller):
     ) -> TierTypeOut:
         """`display_name`, `lifecycle` (`{}` clears) and `levels` (upserted by key; a new key needs
         `rank`). 409 `tier_level_conflict` for a repeated level rank, 409 `tier_archived` once archived."""
-        return tiers.patch_tier(principal.organization_id, program_id, key, data)
+        return tiers.patch_tier(principal.organisation_id, program_id, key, data)
 
     @post(
         "/{key:str}/archive",
@@ -75,4 +75,4 @@ class TierController(Controller):
     ) -> TierTypeOut:
         """SET_TIER actions on an archived tier are skipped (the event still completes) and it no
         longer auto-qualifies; participants keep their levels. 409 `tier_archived` when archived."""
-        return tiers.archive_tier(principal.organization_id, program_id, key)
+        return tiers.archive_tier(principal.organisation_id, program_id, key)

@@ -27,7 +27,7 @@ from engine.errors import EngineError
 from engine.queue import current_queue
 from engine.settings import WorkerSettings
 from engine.store.models import WebhookDelivery, WebhookEndpoint
-from engine.webhooks import endpoints as ops
+from engine.webhooks import endpoints
 from engine.webhooks.http import WebhookUrlError
 
 # The reference pages these lists by 20, at most 100.
@@ -151,7 +151,7 @@ def _translated(call, *args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
     except WebhookUrlError as exc:
         raise field_error("url", exc.message) from exc
-    except ops.WebhookAdminError as exc:
+    except endpoints.WebhookAdminError as exc:
         if exc.code == "invalid_enabled_events":
             raise field_error("enabled_events", exc.message) from exc
         if exc.code == "not_found":
@@ -172,8 +172,8 @@ class WebhookEndpointController(Controller):
     ) -> EndpointWithSecret:
         """The answer carries the endpoint's `whsec_` secret; it is not shown again."""
         row = _translated(
-            ops.create_endpoint,
-            principal.organization_id,
+            endpoints.create_endpoint,
+            principal.organisation_id,
             url=data.url,
             enabled_events=data.enabled_events,
             description=data.description,
@@ -193,7 +193,7 @@ class WebhookEndpointController(Controller):
     ) -> Page[EndpointOut]:
         """Newest first; archived endpoints are not listed."""
         query = WebhookEndpoint.select().where(
-            (WebhookEndpoint.organisation == principal.organization_id) & WebhookEndpoint.deleted_at.is_null()
+            (WebhookEndpoint.organisation == principal.organisation_id) & WebhookEndpoint.deleted_at.is_null()
         )
         if status is not None:
             query = query.where(WebhookEndpoint.status == status)
@@ -210,7 +210,7 @@ class WebhookEndpointController(Controller):
     @get("/{endpoint_id:str}", sync_to_thread=True, summary="Get a webhook endpoint", responses=responses(404))
     @with_connection
     def get_endpoint(self, endpoint_id: FromPath[str], principal: NamedDependency[Principal]) -> EndpointOut:
-        return endpoint_out(_translated(ops.get_endpoint, principal.organization_id, endpoint_id))
+        return endpoint_out(_translated(endpoints.get_endpoint, principal.organisation_id, endpoint_id))
 
     @patch("/{endpoint_id:str}", sync_to_thread=True, summary="Update a webhook endpoint", responses=responses(404))
     @with_connection
@@ -220,8 +220,8 @@ class WebhookEndpointController(Controller):
         """`enabled_events` and `metadata` replace the stored values; `status` is ACTIVE or DISABLED."""
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not UNSET}
         row = _translated(
-            ops.update_endpoint,
-            principal.organization_id,
+            endpoints.update_endpoint,
+            principal.organisation_id,
             endpoint_id,
             changes,
             allow_private=_settings().webhooks_allow_private,
@@ -237,7 +237,7 @@ class WebhookEndpointController(Controller):
     )
     @with_connection
     def archive_endpoint(self, endpoint_id: FromPath[str], principal: NamedDependency[Principal]) -> EndpointOut:
-        return endpoint_out(_translated(ops.archive_endpoint, principal.organization_id, endpoint_id))
+        return endpoint_out(_translated(endpoints.archive_endpoint, principal.organisation_id, endpoint_id))
 
     @post(
         "/{endpoint_id:str}/rotate-secret",
@@ -249,7 +249,7 @@ class WebhookEndpointController(Controller):
     @with_connection
     def rotate_secret(self, endpoint_id: FromPath[str], principal: NamedDependency[Principal]) -> EndpointWithSecret:
         """A new secret signs every later attempt; the old one is invalid at once."""
-        return with_secret(_translated(ops.rotate_secret, principal.organization_id, endpoint_id))
+        return with_secret(_translated(endpoints.rotate_secret, principal.organisation_id, endpoint_id))
 
     @get(
         "/{endpoint_id:str}/deliveries",
@@ -267,7 +267,7 @@ class WebhookEndpointController(Controller):
         status: Annotated[DeliveryStatus | None, QueryParameter()] = None,
     ) -> Page[DeliveryOut]:
         """Newest first."""
-        endpoint = _translated(ops.get_endpoint, principal.organization_id, endpoint_id)
+        endpoint = _translated(endpoints.get_endpoint, principal.organisation_id, endpoint_id)
         query = WebhookDelivery.select().where(WebhookDelivery.endpoint == endpoint.id)
         if status is not None:
             query = query.where(WebhookDelivery.status == status)
@@ -289,7 +289,7 @@ class WebhookDeliveryController(Controller):
     @get("/{delivery_id:str}", sync_to_thread=True, summary="Get a delivery", responses=responses(404))
     @with_connection
     def get_delivery(self, delivery_id: FromPath[str], principal: NamedDependency[Principal]) -> DeliveryDetail:
-        return delivery_detail(_translated(ops.get_delivery, principal.organization_id, delivery_id))
+        return delivery_detail(_translated(endpoints.get_delivery, principal.organisation_id, delivery_id))
 
     @post(
         "/{delivery_id:str}/retry",
@@ -301,7 +301,7 @@ class WebhookDeliveryController(Controller):
     @with_connection
     def retry_delivery(self, delivery_id: FromPath[str], principal: NamedDependency[Principal]) -> DeliveryDetail:
         """FAILED -> PENDING with a fresh budget of attempts, sent at once; other statuses: 404."""
-        return delivery_detail(_translated(ops.retry_delivery, principal.organization_id, delivery_id))
+        return delivery_detail(_translated(endpoints.retry_delivery, principal.organisation_id, delivery_id))
 
     @post(
         "/{delivery_id:str}/resend",
@@ -316,7 +316,10 @@ class WebhookDeliveryController(Controller):
         only for DELIVERED or FAILED ones (409 `not_resendable`) of an ACTIVE endpoint (409
         `endpoint_not_active`)."""
         row = _translated(
-            ops.resend_delivery, principal.organization_id, delivery_id, max_attempts=_settings().webhook_max_attempts
+            endpoints.resend_delivery,
+            principal.organisation_id,
+            delivery_id,
+            max_attempts=_settings().webhook_max_attempts,
         )
         return delivery_detail(row)
 

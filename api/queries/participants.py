@@ -22,8 +22,7 @@ from api.schemas.participants import (
     StateHistoryOut,
     TierOut,
 )
-from engine.store import owner_state as st
-from engine.store import participants
+from engine.store import owner_state, participants
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.ledger.accounts import balances_of
@@ -116,7 +115,7 @@ def upsert_participant(principal: Principal, data: ParticipantUpsert) -> tuple[P
     # "" clears a field (reference 6.3); stored as null, also on create.
     profile = {name: getattr(data, name) or None for name in PROFILE_FIELDS if getattr(data, name) is not None}
     row, created = participants.upsert_participant(
-        principal.organization_id,
+        principal.organisation_id,
         data.external_id,
         program_id=data.program_id,
         status=data.status,
@@ -130,7 +129,11 @@ def upsert_participant(principal: Principal, data: ParticipantUpsert) -> tuple[P
 
 def replace_tags(principal: Principal, owner_id: str, tags: list[str]) -> None:
     """Make the participant's tags exactly `tags` (lower-cased), recording each change."""
-    org, origin, history = principal.organization_id, st.Origin(api_key_id=principal.api_key_id), st.HistoryBuffer()
+    org, origin, history = (
+        principal.organisation_id,
+        owner_state.Origin(api_key_id=principal.api_key_id),
+        owner_state.HistoryBuffer(),
+    )
     wanted = {tag.lower() for tag in tags}
     current = {
         row.tag
@@ -139,23 +142,23 @@ def replace_tags(principal: Principal, owner_id: str, tags: list[str]) -> None:
         )
     }
     for tag in sorted(current - wanted):
-        st.remove_tag(org, PARTICIPANT, owner_id, tag, origin, history)
+        owner_state.remove_tag(org, PARTICIPANT, owner_id, tag, origin, history)
     for tag in sorted(wanted - current):
-        st.add_tag(org, PARTICIPANT, owner_id, tag, origin, history)
+        owner_state.add_tag(org, PARTICIPANT, owner_id, tag, origin, history)
     history.flush()
 
 
 def merge_attributes(principal: Principal, owner_id: str, attributes: dict[str, str]) -> None:
-    origin, history = st.Origin(api_key_id=principal.api_key_id), st.HistoryBuffer()
+    origin, history = owner_state.Origin(api_key_id=principal.api_key_id), owner_state.HistoryBuffer()
     for key, value in attributes.items():
-        st.set_attribute(principal.organization_id, PARTICIPANT, owner_id, key, value, origin, history)
+        owner_state.set_attribute(principal.organisation_id, PARTICIPANT, owner_id, key, value, origin, history)
     history.flush()
 
 
 def patch_participant(principal: Principal, participant_id: str, data: ParticipantPatch) -> ParticipantOut:
     """Profile fields ("" clears), external_id, attributes (merge) and tags (replace all)."""
     with write_transaction():
-        row = get_participant_row(principal.organization_id, participant_id)
+        row = get_participant_row(principal.organisation_id, participant_id)
         if data.external_id is not UNSET and data.external_id != row.external_id:
             if (
                 Participant.select()
@@ -183,7 +186,7 @@ def patch_participant(principal: Principal, participant_id: str, data: Participa
 
 
 def set_status(principal: Principal, participant_id: str, status: str) -> ParticipantOut:
-    return participant_out(participants.set_status(principal.organization_id, participant_id, status), detail=True)
+    return participant_out(participants.set_status(principal.organisation_id, participant_id, status), detail=True)
 
 
 def list_participants(

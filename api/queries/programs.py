@@ -20,7 +20,7 @@ from api.schemas.programs import (
     ProgramPatch,
     WalletBalance,
 )
-from engine.model import bundle as b
+from engine.model.bundle import Asset as AssetSpec
 from engine.store import catalog
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
@@ -171,7 +171,7 @@ def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
     """Through `engine.store.catalog.create_asset`, which links the asset to the program."""
     if data.max_transaction_amount is not None and Decimal(data.max_transaction_amount) <= 0:
         raise field_error("max_transaction_amount", "must be positive")
-    spec = b.Asset(
+    spec = AssetSpec(
         symbol=data.symbol,
         name=data.name,
         scale=data.scale,

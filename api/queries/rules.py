@@ -15,7 +15,7 @@ from api.errors import BadRequest, NotFound, field_error
 from api.pagination import Page, paginate
 from api.queries.programs import get_program_row
 from api.schemas.rules import BudgetOut, RuleCreate, RuleHistoryOut, RuleOut, RulePatch
-from engine.model import bundle as b
+from engine.model.bundle import Action, Rule
 from engine.rules.program import ProgramCompileError, compile_program
 from engine.store import catalog
 from engine.store.budgets import effective_consumed, next_reset_at
@@ -23,7 +23,7 @@ from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import RuleBudget, RuleHistory, RuleRecord
 
-RULE_FIELD_NAMES = tuple(f for f in b.Rule.__struct_fields__)
+RULE_FIELD_NAMES = tuple(f for f in Rule.__struct_fields__)
 
 
 def budgets_out(record: RuleRecord) -> list[BudgetOut]:
@@ -50,7 +50,7 @@ def rule_out(record: RuleRecord) -> RuleOut:
         name=record.name,
         description=record.description,
         condition=record.condition,
-        actions=msgspec.convert(record.actions, list[b.Action]),
+        actions=msgspec.convert(record.actions, list[Action]),
         order=record.order,
         stop_after_match=record.stop_after_match,
         active_from=record.active_from,
@@ -91,7 +91,7 @@ def _check_compiles(record: RuleRecord) -> None:
 
 
 def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
-    org = principal.organization_id
+    org = principal.organisation_id
     fields = {name: getattr(data, name) for name in RULE_FIELD_NAMES}
     with write_transaction():
         get_program_row(org, data.program_id)
@@ -105,7 +105,7 @@ def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
             .exists()
         ):
             raise field_error("name", f"the program already has a rule named {data.name!r}")
-        record = catalog.create_rule(org, data.program_id, b.Rule(**fields), api_key_id=principal.api_key_id)
+        record = catalog.create_rule(org, data.program_id, Rule(**fields), api_key_id=principal.api_key_id)
         _check_compiles(record)
     return rule_out(record)
 
@@ -119,8 +119,8 @@ def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
     if not changes:
         raise BadRequest("a patch needs at least one field", details={"reason": "required"})
     with write_transaction():
-        get_rule_row(principal.organization_id, rule_id)
-        record = catalog.update_rule(principal.organization_id, rule_id, changes, api_key_id=principal.api_key_id)
+        get_rule_row(principal.organisation_id, rule_id)
+        record = catalog.update_rule(principal.organisation_id, rule_id, changes, api_key_id=principal.api_key_id)
         if record.status != "ARCHIVED":
             _check_compiles(record)
     return rule_out(record)

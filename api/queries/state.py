@@ -12,7 +12,7 @@ from api.queries.participants import get_participant_row, merge_attributes, repl
 from api.queries.programs import get_program_row
 from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierSet, TierStateOut
 from engine.model.durations import DurationError, parse_duration
-from engine.store import owner_state as st
+from engine.store import owner_state
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import (
@@ -26,8 +26,8 @@ from engine.store.models import (
 )
 
 
-def _origin(principal: Principal) -> st.Origin:
-    return st.Origin(api_key_id=principal.api_key_id)
+def _origin(principal: Principal) -> owner_state.Origin:
+    return owner_state.Origin(api_key_id=principal.api_key_id)
 
 
 def tags_of(participant_id: str) -> list[str]:
@@ -40,33 +40,33 @@ def tags_of(participant_id: str) -> list[str]:
 
 
 def list_tags(principal: Principal, participant_id: str) -> list[str]:
-    return tags_of(get_participant_row(principal.organization_id, participant_id).id)
+    return tags_of(get_participant_row(principal.organisation_id, participant_id).id)
 
 
 def add_tag(principal: Principal, participant_id: str, tag: str) -> str:
     _check_tag(tag)
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
-        st.add_tag(principal.organization_id, PARTICIPANT, person.id, tag, _origin(principal))
+        person = get_participant_row(principal.organisation_id, participant_id)
+        owner_state.add_tag(principal.organisation_id, PARTICIPANT, person.id, tag, _origin(principal))
     return tag.lower()
 
 
 def remove_tag(principal: Principal, participant_id: str, tag: str) -> None:
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
-        st.remove_tag(principal.organization_id, PARTICIPANT, person.id, tag, _origin(principal))
+        person = get_participant_row(principal.organisation_id, participant_id)
+        owner_state.remove_tag(principal.organisation_id, PARTICIPANT, person.id, tag, _origin(principal))
 
 
 def set_tags(principal: Principal, participant_id: str, tags: list[str]) -> list[str]:
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
+        person = get_participant_row(principal.organisation_id, participant_id)
         replace_tags(principal, person.id, tags)
         return tags_of(person.id)
 
 
 def _check_tag(tag: str) -> None:
-    if not 1 <= len(tag) <= st.TAG_MAX:
-        raise field_error("tag", f"a tag is 1-{st.TAG_MAX} characters")
+    if not 1 <= len(tag) <= owner_state.TAG_MAX:
+        raise field_error("tag", f"a tag is 1-{owner_state.TAG_MAX} characters")
 
 
 def _counter_out(row: StateCounter, at: datetime) -> CounterOut:
@@ -86,13 +86,13 @@ def _counters(participant_id: str):
 
 
 def list_counters(principal: Principal, participant_id: str) -> list[CounterOut]:
-    person = get_participant_row(principal.organization_id, participant_id)
+    person = get_participant_row(principal.organisation_id, participant_id)
     now = datetime.now(UTC)
     return [_counter_out(row, now) for row in _counters(person.id).order_by(StateCounter.key)]
 
 
 def get_counter(principal: Principal, participant_id: str, key: str) -> CounterOut:
-    person = get_participant_row(principal.organization_id, participant_id)
+    person = get_participant_row(principal.organisation_id, participant_id)
     row = _counters(person.id).where(StateCounter.key == key).first()
     if row is None:
         raise NotFound("counter not found")
@@ -106,9 +106,9 @@ def set_counter(principal: Principal, participant_id: str, key: str, data: Count
         except DurationError as exc:
             raise field_error("reset_after", f"not a duration such as '24h': {data.reset_after!r}") from exc
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
-        st.set_counter(
-            principal.organization_id,
+        person = get_participant_row(principal.organisation_id, participant_id)
+        owner_state.set_counter(
+            principal.organisation_id,
             PARTICIPANT,
             person.id,
             key,
@@ -122,8 +122,8 @@ def set_counter(principal: Principal, participant_id: str, key: str, data: Count
 
 def delete_counter(principal: Principal, participant_id: str, key: str) -> None:
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
-        st.delete_counter(principal.organization_id, PARTICIPANT, person.id, key, _origin(principal))
+        person = get_participant_row(principal.organisation_id, participant_id)
+        owner_state.delete_counter(principal.organisation_id, PARTICIPANT, person.id, key, _origin(principal))
 
 
 def attributes_of(participant_id: str) -> dict[str, str]:
@@ -136,28 +136,28 @@ def attributes_of(participant_id: str) -> dict[str, str]:
 
 
 def list_attributes(principal: Principal, participant_id: str) -> list[AttributeOut]:
-    person = get_participant_row(principal.organization_id, participant_id)
+    person = get_participant_row(principal.organisation_id, participant_id)
     return [AttributeOut(key=k, value=v) for k, v in attributes_of(person.id).items()]
 
 
 def set_attribute(principal: Principal, participant_id: str, key: str, value: str) -> AttributeOut:
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
-        st.set_attribute(principal.organization_id, PARTICIPANT, person.id, key, value, _origin(principal))
+        person = get_participant_row(principal.organisation_id, participant_id)
+        owner_state.set_attribute(principal.organisation_id, PARTICIPANT, person.id, key, value, _origin(principal))
     return AttributeOut(key=key, value=value)
 
 
 def patch_attributes(principal: Principal, participant_id: str, attributes: dict[str, str]) -> dict[str, str]:
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
+        person = get_participant_row(principal.organisation_id, participant_id)
         merge_attributes(principal, person.id, attributes)
         return attributes_of(person.id)
 
 
 def delete_attribute(principal: Principal, participant_id: str, key: str) -> None:
     with write_transaction():
-        person = get_participant_row(principal.organization_id, participant_id)
-        st.delete_attribute(principal.organization_id, PARTICIPANT, person.id, key, _origin(principal))
+        person = get_participant_row(principal.organisation_id, participant_id)
+        owner_state.delete_attribute(principal.organisation_id, PARTICIPANT, person.id, key, _origin(principal))
 
 
 # --- tiers (per program) -----------------------------------------------------------------------
@@ -185,8 +185,8 @@ def _tier_out(row: ParticipantTier, tier_type: TierTypeRecord) -> TierStateOut:
 
 
 def list_tiers(principal: Principal, participant_id: str, program_id: str) -> list[TierStateOut]:
-    person = get_participant_row(principal.organization_id, participant_id)
-    get_program_row(principal.organization_id, program_id)
+    person = get_participant_row(principal.organisation_id, participant_id)
+    get_program_row(principal.organisation_id, program_id)
     rows = (
         ParticipantTier.select(ParticipantTier, TierTypeRecord)
         .join(TierTypeRecord)
@@ -197,8 +197,8 @@ def list_tiers(principal: Principal, participant_id: str, program_id: str) -> li
 
 
 def get_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> TierStateOut:
-    person = get_participant_row(principal.organization_id, participant_id)
-    tier_type = _tier_type(principal.organization_id, program_id, key)
+    person = get_participant_row(principal.organisation_id, participant_id)
+    tier_type = _tier_type(principal.organisation_id, program_id, key)
     row = ParticipantTier.get_or_none(
         (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
     )
@@ -209,7 +209,7 @@ def get_tier(principal: Principal, participant_id: str, program_id: str, key: st
 
 def set_tier(principal: Principal, participant_id: str, program_id: str, key: str, data: TierSet) -> TierStateOut:
     """Put the participant at a level (reference 6.3): ACTIVE, enrolled, program ACTIVE, tier not archived."""
-    org = principal.organization_id
+    org = principal.organisation_id
     with write_transaction():
         person = get_participant_row(org, participant_id)
         program = get_program_row(org, program_id)
@@ -229,7 +229,7 @@ def set_tier(principal: Principal, participant_id: str, program_id: str, key: st
         levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
         if data.level not in levels:
             raise field_error("level", f"tier {key!r} has no level {data.level!r} (levels: {', '.join(levels)})")
-        st.set_tier(org, person.id, tier_type, data.level, int(levels[data.level]["rank"]), _origin(principal))
+        owner_state.set_tier(org, person.id, tier_type, data.level, int(levels[data.level]["rank"]), _origin(principal))
         ParticipantTier.update(expires_at=data.expires_at).where(
             (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
         ).execute()
@@ -241,7 +241,7 @@ def set_tier(principal: Principal, participant_id: str, program_id: str, key: st
 
 def remove_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> None:
     """Back to the base (no level), recorded in state history; a no-op when there is no level."""
-    org = principal.organization_id
+    org = principal.organisation_id
     with write_transaction():
         person = get_participant_row(org, participant_id)
         tier_type = _tier_type(org, program_id, key)
@@ -251,7 +251,7 @@ def remove_tier(principal: Principal, participant_id: str, program_id: str, key:
         if row is None:
             return
         row.delete_instance()
-        history = st.HistoryBuffer()
-        origin = st.Origin(api_key_id=principal.api_key_id, program_id=program_id)
+        history = owner_state.HistoryBuffer()
+        origin = owner_state.Origin(api_key_id=principal.api_key_id, program_id=program_id)
         history.record(org, PARTICIPANT, person.id, "tier", key, "delete", row.level, None, origin)
         history.flush()

@@ -9,7 +9,7 @@ from msgspec import UNSET
 from api.errors import field_error
 from api.pagination import Page, paginate
 from api.schemas.tiers import TierCreate, TierPatch, TierTypeLevelOut, TierTypeOut
-from engine.model import bundle as b
+from engine.model.bundle import TierType
 from engine.store import catalog, lookups
 from engine.store.models import TierTypeRecord
 
@@ -41,7 +41,7 @@ def tier_out(row: TierTypeRecord) -> TierTypeOut:
 
 
 def create_tier(org_id: str, program_id: str, data: TierCreate) -> TierTypeOut:
-    spec = b.TierType(key=data.key, display_name=data.display_name, levels=data.levels, lifecycle=data.lifecycle)
+    spec = TierType(key=data.key, display_name=data.display_name, levels=data.levels, lifecycle=data.lifecycle)
     return tier_out(catalog.create_tier_type(org_id, program_id, spec))
 
 

@@ -10,12 +10,12 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Id, Request, Response
-from engine.model import bundle as b
+from engine.model.bundle import Action, Budget, Description, Expr, Name, Rule
 
 RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 
 
-class RuleCreate(b.Rule, kw_only=True):
+class RuleCreate(Rule, kw_only=True):
     """Example: `{"program_id": "...", "name": "points", "condition": "event.type == 'purchase'",
     "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount * 10.0"}]}`."""
 
@@ -25,15 +25,15 @@ class RuleCreate(b.Rule, kw_only=True):
 class RulePatch(Request):
     """Any subset of the rule's fields (at least one); `actions` and `budgets` replace."""
 
-    name: b.Name | UnsetType = UNSET
-    description: b.Description | UnsetType | None = UNSET
-    condition: b.Expr | UnsetType = UNSET
-    actions: Annotated[list[b.Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
+    condition: Expr | UnsetType = UNSET
+    actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
     order: Annotated[int, msgspec.Meta(ge=1)] | UnsetType = UNSET
     stop_after_match: bool | UnsetType = UNSET
     active_from: datetime | UnsetType | None = UNSET
     active_to: datetime | UnsetType | None = UNSET
-    budgets: list[b.Budget] | UnsetType = UNSET
+    budgets: list[Budget] | UnsetType = UNSET
     status: RuleStatus | UnsetType = UNSET
 
 
@@ -54,7 +54,7 @@ class RuleOut(Response):
     name: str
     description: str | None
     condition: str
-    actions: list[b.Action]
+    actions: list[Action]
     order: int
     stop_after_match: bool
     active_from: datetime | None

@@ -10,7 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Request, Response
-from engine.model import bundle as b
+from engine.model.bundle import Key, Name, Qualification, TierLevel
 
 TierStatus = Literal["ACTIVE", "ARCHIVED"]
 
@@ -19,9 +19,9 @@ class TierCreate(Request, kw_only=True):
     """Example: `{"key": "status", "levels": [{"key": "bronze", "rank": 0}, {"key": "silver", "rank": 1,
     "qualification": {"criteria": [{"counter": "miles", "operator": ">=", "threshold": 25000}]}}]}`."""
 
-    key: b.Key
-    display_name: b.Name | None = None
-    levels: Annotated[list[b.TierLevel], msgspec.Meta(min_length=1, max_length=100)]
+    key: Key
+    display_name: Name | None = None
+    levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1, max_length=100)]
     lifecycle: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -29,17 +29,17 @@ class TierLevelPatch(Request, kw_only=True):
     """One level to upsert: an existing key changes the fields given; a new key needs `rank`.
     `qualification: {}` removes auto-advancement to the level."""
 
-    key: b.Key
+    key: Key
     rank: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    display_name: b.Name | None = None
+    display_name: Name | None = None
     benefits: dict[str, Any] | None = None
-    qualification: b.Qualification | None = None
+    qualification: Qualification | None = None
 
 
 class TierPatch(Request, kw_only=True):
     """Omitted or null fields stay; `lifecycle: {}` clears it; `levels` are upserted by key."""
 
-    display_name: b.Name | UnsetType | None = UNSET
+    display_name: Name | UnsetType | None = UNSET
     levels: Annotated[list[TierLevelPatch], msgspec.Meta(max_length=100)] | UnsetType | None = UNSET
     lifecycle: dict[str, Any] | UnsetType | None = UNSET
 
@@ -49,7 +49,7 @@ class TierTypeLevelOut(Response, kw_only=True):
     rank: int
     display_name: str | None
     benefits: dict[str, Any]
-    qualification: b.Qualification | None
+    qualification: Qualification | None
 
 
 class TierTypeOut(Response, kw_only=True):

@@ -21,8 +21,8 @@ from typing import Any
 from dsl.errors import DslError
 from engine.errors import EngineError
 from engine.limits import check_action_count, check_budget_count
-from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal, to_amount
+from engine.model.bundle import Asset, Budget, Rule, SetTier, Target
 from engine.model.durations import DurationError, parse_duration
 from engine.model.result import RuleOutcome, RuleStatus
 from engine.model.vocabulary import BALANCE_ACTIONS, CAPPED_ACTIONS
@@ -49,7 +49,7 @@ class CompiledAction:
     index: int
     action: Any  # one of the engine.model.bundle action Structs
     type: str
-    asset: b.Asset | None = None
+    asset: Asset | None = None
     max_amount: Decimal | None = None
     amount: Any = None  # dsl Expression (CREDIT, DEBIT, HOLD, RELEASE, FORFEIT, COUNTER value)
     constant_amount: Decimal | None = None  # the amount when its expression is constant
@@ -161,7 +161,7 @@ class RuleCompiler:
             self.report(path, exc)
             return None
 
-    def rule(self, rule_index: int, rule: b.Rule, order: int, ids: tuple) -> CompiledRule:
+    def rule(self, rule_index: int, rule: Rule, order: int, ids: tuple) -> CompiledRule:
         self.rule_index = rule_index
         condition = self.expression(("condition",), rule.condition)
         check_action_count(len(rule.actions))
@@ -185,7 +185,7 @@ class RuleCompiler:
             rule_version=ids[1],
         )
 
-    def budgets(self, budgets: list[b.Budget]) -> dict[str, Decimal]:
+    def budgets(self, budgets: list[Budget]) -> dict[str, Decimal]:
         limits: dict[str, Decimal] = {}
         for index, budget in enumerate(budgets):
             path = ("budgets", index)
@@ -206,7 +206,7 @@ class RuleCompiler:
                 self.report((*path, "limit"), exc)
         return limits
 
-    def asset(self, path: Path, symbol: str) -> b.Asset | None:
+    def asset(self, path: Path, symbol: str) -> Asset | None:
         asset = self.assets.get(symbol)
         if asset is None:
             known = ", ".join(sorted(self.assets)) or "none"
@@ -269,7 +269,7 @@ class RuleCompiler:
             self.fail(path, "invalid_duration", message)
             return None
 
-    def tier_rank(self, path: Path, action: b.SetTier) -> int | None:
+    def tier_rank(self, path: Path, action: SetTier) -> int | None:
         tier = self.tiers.get(action.tier)
         if tier is None:
             self.fail((*path, "tier"), "unknown_tier", f"unknown tier {action.tier!r}")
@@ -281,7 +281,7 @@ class RuleCompiler:
         self.fail((*path, "level"), "unknown_tier_level", message)
         return None
 
-    def target(self, path: Path, kind: str, target: b.Target | None, fields: dict) -> None:
+    def target(self, path: Path, kind: str, target: Target | None, fields: dict) -> None:
         if target is None:
             return
         ids = [name for name in ("id", "external_id", "participant_id") if getattr(target, name)]

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import msgspec
 
 from engine.errors import EngineError
-from engine.model import bundle as b
+from engine.model.bundle import Bundle, Rule, TierType
 
 RULE_COMPARED = (
     "description",
@@ -107,7 +107,7 @@ def _canonical_amount(value: str | None) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
 
 
-def _rule_fields(rule: b.Rule, order: int) -> dict[str, Any]:
+def _rule_fields(rule: Rule, order: int) -> dict[str, Any]:
     data = _plain(rule)
     data["order"] = order
     for key in ("description", "active_from", "active_to"):
@@ -144,7 +144,7 @@ def _timestamp(value: Any) -> Any:
     return moment.timestamp()
 
 
-def _ordered_rules(bundle: b.Bundle) -> list[tuple[b.Rule, int]]:
+def _ordered_rules(bundle: Bundle) -> list[tuple[Rule, int]]:
     """Each rule with the order the evaluator gives it (engine.rules.program.compile_program's rule)."""
     result, previous = [], 0
     for rule in bundle.rules:
@@ -154,7 +154,7 @@ def _ordered_rules(bundle: b.Bundle) -> list[tuple[b.Rule, int]]:
     return result
 
 
-def _plan_program(bundle: b.Bundle, existing: dict[str, Any] | None, plan: Plan) -> None:
+def _plan_program(bundle: Bundle, existing: dict[str, Any] | None, plan: Plan) -> None:
     settings = bundle.program
     wanted = {
         "name": settings.name,
@@ -185,7 +185,7 @@ def _plan_program(bundle: b.Bundle, existing: dict[str, Any] | None, plan: Plan)
         )
 
 
-def _plan_assets(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
+def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
     by_symbol = {a["symbol"]: a for a in existing}
     for asset in bundle.assets:
         current = by_symbol.get(asset.symbol)
@@ -223,7 +223,7 @@ def _level(level: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tier_changes(tier: b.TierType, current: dict[str, Any], plan: Plan) -> dict[str, Any]:
+def _tier_changes(tier: TierType, current: dict[str, Any], plan: Plan) -> dict[str, Any]:
     """The PATCH body that makes the server's ACTIVE tier type `current` match the file's `tier`."""
     changed: dict[str, Any] = {}
     if tier.display_name != current.get("display_name"):
@@ -256,7 +256,7 @@ def _tier_changes(tier: b.TierType, current: dict[str, Any], plan: Plan) -> dict
     return changed
 
 
-def _plan_tiers(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
+def _plan_tiers(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
     by_key = {t["key"]: t for t in existing}
     path = "/v1/programs/{program}/tiers"
     for tier in bundle.tiers:
@@ -282,7 +282,7 @@ def _plan_tiers(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) ->
             plan.steps.append(Step("archive", "tier", key, "POST", f"{path}/{key}/archive", {}, ["status"]))
 
 
-def _plan_rules(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
+def _plan_rules(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
     by_name = {r["name"]: r for r in existing if r.get("status") != "ARCHIVED"}
     wanted_names = {rule.name for rule in bundle.rules}
     for name, current in sorted(by_name.items()):
@@ -306,7 +306,7 @@ def _plan_rules(bundle: b.Bundle, existing: list[dict[str, Any]], plan: Plan) ->
             )
 
 
-def plan_bundle(bundle: b.Bundle, target: Target) -> Plan:
+def plan_bundle(bundle: Bundle, target: Target) -> Plan:
     """What applying `bundle` to `target` would change; nothing is written."""
     program = next((p for p in target.programs() if p.get("key") == bundle.program.key), None)
     plan = Plan(program_key=bundle.program.key, program_id=program["id"] if program else None)

@@ -24,8 +24,8 @@ from typing import Any
 
 from engine.errors import EngineError
 from engine.limits import check_rule_count
-from engine.model import bundle as b
 from engine.model.amounts import AmountError, parse_decimal
+from engine.model.bundle import Asset, Bundle, TierType
 from engine.model.result import RuleStatus
 from engine.rules.compiler import (
     CompiledAction,
@@ -59,11 +59,11 @@ class ProgramCompileError(EngineError):
 
 @dataclass(frozen=True, eq=False)
 class CompiledProgram:
-    bundle: b.Bundle
+    bundle: Bundle
     rules: tuple[CompiledRule, ...]  # ACTIVE rules, sorted by (order, name)
     inactive: tuple[CompiledRule, ...]
-    assets: Mapping[str, b.Asset]
-    tiers: Mapping[str, b.TierType]
+    assets: Mapping[str, Asset]
+    tiers: Mapping[str, TierType]
     # event-field index: dotted path -> guard key -> positions of rules requiring that value
     index: Mapping[str, Mapping[tuple, tuple[int, ...]]] = field(default_factory=dict)
     indexed: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # path -> all its rules
@@ -101,7 +101,7 @@ def guard_key(value: Any) -> tuple | None:
     return None
 
 
-def compile_program(bundle: b.Bundle, *, rule_ids: Mapping[str, tuple[str, int]] | None = None) -> CompiledProgram:
+def compile_program(bundle: Bundle, *, rule_ids: Mapping[str, tuple[str, int]] | None = None) -> CompiledProgram:
     """Compile every rule of `bundle`; raise `ProgramCompileError` listing every problem."""
     check_rule_count(len(bundle.rules))
     problems: list[ExpressionProblem] = []
@@ -177,7 +177,7 @@ def _index_guard(condition: Any) -> tuple[str, tuple] | None:
     return path, guards[path]
 
 
-def _max_amounts(bundle: b.Bundle, problems: list[ExpressionProblem]) -> dict[str, Decimal]:
+def _max_amounts(bundle: Bundle, problems: list[ExpressionProblem]) -> dict[str, Decimal]:
     limits = {}
     for asset_index, asset in enumerate(bundle.assets):
         if asset.max_transaction_amount is None:

@@ -18,7 +18,8 @@ from typing import Any
 import msgspec
 import peewee
 
-from engine.model import bundle as b
+from engine.model.bundle import Action, Budget, Bundle, ProgramSettings, Rule, TierType
+from engine.model.bundle import Asset as AssetSpec
 from engine.store import lookups
 from engine.store.budgets import next_reset_at
 from engine.store.db import unique_insert, utcnow, write_transaction
@@ -40,7 +41,7 @@ RULE_FIELDS = (
 STATUS_CHANGE = {"ARCHIVED": "archived", "SUSPENDED": "suspended", "ACTIVE": "activated"}
 
 
-def create_asset(organisation_id: str, program_id: str, spec: b.Asset) -> Asset:
+def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asset:
     """Create an organisation-level asset and link it to `program_id` (reference 6.2)."""
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
@@ -60,11 +61,11 @@ def create_asset(organisation_id: str, program_id: str, spec: b.Asset) -> Asset:
         return asset
 
 
-def create_tier_type(organisation_id: str, program_id: str, spec: b.TierType) -> TierTypeRecord:
+def create_tier_type(organisation_id: str, program_id: str, spec: TierType) -> TierTypeRecord:
     """Store a tier type (reference 2.9); its key is unique in the program (`Conflict` `tier_exists`),
     level keys and ranks unique in the tier (`Conflict` `tier_level_conflict`).
 
-    Example: `create_tier_type(org.id, program.id, b.TierType(key="status", levels=[...])).key == "status"`."""
+    Example: `create_tier_type(org.id, program.id, TierType(key="status", levels=[...])).key == "status"`."""
     _check_levels(spec)
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
@@ -115,7 +116,7 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
         merged = current | {k: v for k, v in changes.items() if k != "levels"}
         merged["levels"] = _upsert_levels(current["levels"], changes.get("levels", []))
         try:
-            spec = msgspec.convert(merged, b.TierType)
+            spec = msgspec.convert(merged, TierType)
         except msgspec.ValidationError as exc:
             raise LedgerRejected(f"invalid tier: {exc}", code="bad_request") from exc
         _check_levels(spec)
@@ -140,12 +141,12 @@ def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTy
         return row
 
 
-def tier_to_bundle(record: TierTypeRecord) -> b.TierType:
+def tier_to_bundle(record: TierTypeRecord) -> TierType:
     """The stored tier type as `engine.model.bundle.TierType`, with the row's status."""
-    return msgspec.structs.replace(msgspec.convert(record.definition, b.TierType), status=record.status)
+    return msgspec.structs.replace(msgspec.convert(record.definition, TierType), status=record.status)
 
 
-def _definition(spec: b.TierType) -> dict[str, Any]:
+def _definition(spec: TierType) -> dict[str, Any]:
     definition = msgspec.to_builtins(spec)
     definition.pop("status", None)  # the row's column is the one truth
     return definition
@@ -161,7 +162,7 @@ def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -
     return list(levels.values())
 
 
-def _check_levels(spec: b.TierType) -> None:
+def _check_levels(spec: TierType) -> None:
     for what in ("key", "rank"):
         values = [getattr(level, what) for level in spec.levels]
         repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
@@ -173,7 +174,7 @@ def _check_levels(spec: b.TierType) -> None:
             )
 
 
-def create_rule(organisation_id: str, program_id: str, rule: b.Rule, api_key_id: str | None = None) -> RuleRecord:
+def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: str | None = None) -> RuleRecord:
     """Store a new rule (version 1). `order` defaults to the program's highest order + 10 and must
     be unique among the program's ACTIVE rules (`Conflict` code `order_conflict`)."""
     with write_transaction():
@@ -210,7 +211,7 @@ def update_rule(
         current = rule_to_bundle(record)
         merged = msgspec.to_builtins(current) | changes
         try:
-            new = msgspec.convert(merged, b.Rule)
+            new = msgspec.convert(merged, Rule)
         except msgspec.ValidationError as exc:
             raise LedgerRejected(f"invalid rule: {exc}", code="bad_request") from exc
         new = _normalise_assets(organisation_id, record.program_id, new)
@@ -230,10 +231,10 @@ def update_rule(
         return record
 
 
-def rule_to_bundle(record: RuleRecord) -> b.Rule:
+def rule_to_bundle(record: RuleRecord) -> Rule:
     """The stored rule as `engine.model.bundle.Rule` (asset references are symbols)."""
     budgets = [
-        b.Budget(
+        Budget(
             asset_id=row.asset_symbol,
             limit=format(row.limit, "f"),
             schedule_type=row.schedule_type,
@@ -242,10 +243,10 @@ def rule_to_bundle(record: RuleRecord) -> b.Rule:
         )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.id)
     ]
-    return b.Rule(
+    return Rule(
         name=record.name,
         condition=record.condition,
-        actions=msgspec.convert(record.actions, list[b.Action]),
+        actions=msgspec.convert(record.actions, list[Action]),
         description=record.description,
         order=record.order,
         stop_after_match=record.stop_after_match,
@@ -256,7 +257,7 @@ def rule_to_bundle(record: RuleRecord) -> b.Rule:
     )
 
 
-def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int]]]:
+def program_bundle(program: Program) -> tuple[Bundle, dict[str, tuple[str, int]]]:
     """The program as a `Bundle` (assets, tiers, non-archived rules) and `rule_ids` for
     `compile_program`: rule name -> (rule id, version)."""
     assets = (
@@ -272,8 +273,8 @@ def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int
         .where((RuleRecord.program == program.id) & (RuleRecord.status != "ARCHIVED"))
         .order_by(RuleRecord.order, RuleRecord.name)
     )
-    bundle = b.Bundle(
-        program=b.ProgramSettings(
+    bundle = Bundle(
+        program=ProgramSettings(
             key=program.key or "program",
             name=program.name,
             description=program.description,
@@ -281,7 +282,7 @@ def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int
             status="ACTIVE" if program.status == "ACTIVE" else program.status,
         ),
         assets=[
-            b.Asset(
+            AssetSpec(
                 symbol=a.symbol,
                 name=a.name,
                 scale=a.scale,
@@ -302,11 +303,11 @@ def program_bundle(program: Program) -> tuple[b.Bundle, dict[str, tuple[str, int
 # --- internals ------------------------------------------------------------------------------------
 
 
-def _fields(rule: b.Rule) -> dict[str, Any]:
+def _fields(rule: Rule) -> dict[str, Any]:
     return {key: msgspec.to_builtins(getattr(rule, key)) for key in RULE_FIELDS}
 
 
-def _columns(rule: b.Rule) -> dict[str, Any]:
+def _columns(rule: Rule) -> dict[str, Any]:
     return {
         "name": rule.name,
         "description": rule.description,
@@ -320,7 +321,7 @@ def _columns(rule: b.Rule) -> dict[str, Any]:
     }
 
 
-def _normalise_assets(organisation_id: str, program_id: str, rule: b.Rule) -> b.Rule:
+def _normalise_assets(organisation_id: str, program_id: str, rule: Rule) -> Rule:
     """Asset references (id or symbol) become symbols of assets linked to the program."""
     actions = [
         msgspec.structs.replace(
@@ -339,7 +340,7 @@ def _normalise_assets(organisation_id: str, program_id: str, rule: b.Rule) -> b.
     return msgspec.structs.replace(rule, actions=actions, budgets=budgets)
 
 
-def _check_order(program_id: str, rule: b.Rule, rule_id: str | None) -> None:
+def _check_order(program_id: str, rule: Rule, rule_id: str | None) -> None:
     if rule.status != "ACTIVE":
         return
     clash = RuleRecord.select().where(
@@ -354,7 +355,7 @@ def _check_order(program_id: str, rule: b.Rule, rule_id: str | None) -> None:
         )
 
 
-def _write_budgets(record: RuleRecord, budgets: list[b.Budget]) -> None:
+def _write_budgets(record: RuleRecord, budgets: list[Budget]) -> None:
     """Replace the rule's budgets, keeping what a kept asset's budget already consumed."""
     kept = {row.asset_symbol: row for row in RuleBudget.select().where(RuleBudget.rule == record.id)}
     RuleBudget.delete().where(RuleBudget.rule == record.id).execute()
@@ -381,7 +382,7 @@ def _write_budgets(record: RuleRecord, budgets: list[b.Budget]) -> None:
         )
 
 
-def _history(record: RuleRecord, change_type: str, changes: dict, rule: b.Rule, api_key_id: str | None) -> None:
+def _history(record: RuleRecord, change_type: str, changes: dict, rule: Rule, api_key_id: str | None) -> None:
     RuleHistory.create(
         rule=record.id,
         program=record.program_id,

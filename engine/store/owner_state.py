@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from engine.model.durations import parse_duration
 from engine.model.state import CounterState, EntityState, ProgramState, TierState
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
 from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateHistory, StateTag, TierTypeRecord
@@ -64,7 +64,7 @@ class HistoryBuffer:
 
     def flush(self) -> None:
         if self.rows:
-            fastsql.insert(StateHistory, self.rows)
+            statements.insert(StateHistory, self.rows)
             self.rows.clear()
 
 
@@ -76,7 +76,7 @@ def add_tag(org_id, owner_type, owner_id, tag: str, origin: Origin, history: His
     """Add a tag (lower-cased); False when it was already there."""
     buffer = history if history is not None else HistoryBuffer()
     tag = tag.lower()
-    inserted = fastsql.insert(
+    inserted = statements.insert(
         StateTag,
         [
             {
@@ -126,12 +126,12 @@ def increment_counter(
     value. The caller holds the owner's lock (`lock_owner`)."""
     at = at or origin.at
     buffer = history if history is not None else HistoryBuffer()
-    found = fastsql.fetch(
+    found = statements.fetch(
         StateCounter, "owner_type = {p} AND owner_id = {p} AND key = {p}", [owner_type, owner_id, key]
     )
     row = found[0] if found else None
     if row is None:
-        fastsql.insert(
+        statements.insert(
             StateCounter,
             [
                 {
@@ -159,7 +159,7 @@ def increment_counter(
         if reset_after is not None and reset_after != row.reset_after:
             row.reset_after = reset_after
         row.updated_at = origin.at
-        fastsql.update(
+        statements.update(
             StateCounter,
             row.id,
             value=row.value,

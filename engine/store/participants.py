@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.store import lookups
-from engine.store import owner_state as st
-from engine.store import statements as fastsql
+from engine.store import lookups, owner_state, statements
 from engine.store.db import new_id, unique_insert, utcnow, write_transaction
 from engine.store.errors import Duplicate, LedgerRejected
 from engine.store.models import PARTICIPANT, Enrolment, Participant
@@ -48,12 +46,12 @@ def upsert_participant(
             if status is not None:
                 person.status = status
             person.save()
-        origin = st.Origin(api_key_id=api_key_id)
-        history = st.HistoryBuffer()
+        origin = owner_state.Origin(api_key_id=api_key_id)
+        history = owner_state.HistoryBuffer()
         for key, value in (attributes or {}).items():
-            st.set_attribute(organisation_id, PARTICIPANT, person.id, key, value, origin, history)
+            owner_state.set_attribute(organisation_id, PARTICIPANT, person.id, key, value, origin, history)
         for tag in tags or []:
-            st.add_tag(organisation_id, PARTICIPANT, person.id, tag, origin, history)
+            owner_state.add_tag(organisation_id, PARTICIPANT, person.id, tag, origin, history)
         history.flush()
         if program_id is not None:
             enrol(person.id, program_id)
@@ -68,7 +66,7 @@ def create_enrolled(organisation_id: str, program_id: str, external_id: str) -> 
     Returns (participant, created); a participant created meanwhile by another writer is found."""
     now = utcnow()
     created = (
-        fastsql.insert(
+        statements.insert(
             Participant,
             [
                 {
@@ -84,13 +82,13 @@ def create_enrolled(organisation_id: str, program_id: str, external_id: str) -> 
         )
         == 1
     )
-    person = fastsql.fetch(Participant, "organisation_id = {p} AND external_id = {p}", [organisation_id, external_id])[
-        0
-    ]
+    person = statements.fetch(
+        Participant, "organisation_id = {p} AND external_id = {p}", [organisation_id, external_id]
+    )[0]
     if not created:
         enrol(person.id, program_id)
         return person, False
-    fastsql.insert(
+    statements.insert(
         Enrolment,
         [{"id": new_id(), "participant": person.id, "program": program_id, "status": "ACTIVE", "created_at": now}],
     )

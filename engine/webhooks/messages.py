@@ -23,7 +23,7 @@ from typing import Any
 
 from engine.model.result import EvaluationResult, ResolvedAction
 from engine.queue import enqueue_delivery
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.models import EventRecord, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
@@ -83,7 +83,7 @@ def envelope(
 def subscribers(organisation_id: str) -> list[WebhookEndpoint]:
     """The organisation's ACTIVE endpoints (one query; pass them to several `publish` calls)."""
     # A cached statement: the worker asks this for every event it completes.
-    return fastsql.fetch(
+    return statements.fetch(
         WebhookEndpoint, "organisation_id = {p} AND status = 'ACTIVE' AND deleted_at IS NULL", [organisation_id]
     )
 

@@ -31,7 +31,7 @@ from peewee import SQL
 from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.settings import WorkerSettings
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import utcnow, write_transaction
 from engine.store.lanes import (
     COMPLETED,
@@ -46,7 +46,7 @@ from engine.store.lanes import (
     take_next,
 )
 from engine.store.models import OPEN_EVENTS, EventRecord
-from engine.webhooks import messages as webhooks
+from engine.webhooks import messages
 from engine.worker.pipeline import Pipeline, default_pipeline
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ COMMIT_AFTER_S = 0.01
 def process_event_task(queue: Queue, event_id: str) -> None:
     """The `process_event` task: drain the lane of `event_id`, one claimed event at a time."""
     with connection(queue.database):
-        found = fastsql.rows(
+        found = statements.rows(
             "SELECT organisation_id, external_id, participant_id FROM event WHERE id = {p}", [event_id], (str, str, str)
         )
         if not found:
@@ -192,11 +192,11 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
         return FAILED
     if applied.status != COMPLETED or applied.result is None:
         raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
-    endpoints = webhooks.subscribers(claim.lane.organisation_id)
+    endpoints = messages.subscribers(claim.lane.organisation_id)
     if endpoints:
-        messages = webhooks.event_messages(event, applied.result, created=applied.created_participants)
-        for event_type, data in messages:
-            webhooks.publish(
+        reported = messages.event_messages(event, applied.result, created=applied.created_participants)
+        for event_type, data in reported:
+            messages.publish(
                 event.organisation_id,
                 event_type,
                 data,
@@ -237,9 +237,9 @@ def record_failure(
 
 def publish_failed(event: EventRecord, settings: WorkerSettings, now: datetime) -> None:
     """The `event.failed` webhook of an event that has just been marked FAILED."""
-    data = webhooks.event_data(event, status=FAILED, processed_at=now)
+    data = messages.event_data(event, status=FAILED, processed_at=now)
     data.update(error_code=event.error_code, error_message=event.error_message)
-    webhooks.publish(event.organisation_id, "event.failed", data, max_attempts=settings.webhook_max_attempts, now=now)
+    messages.publish(event.organisation_id, "event.failed", data, max_attempts=settings.webhook_max_attempts, now=now)
 
 
 def _set_status(claim: Claim, now: datetime, **fields: Any) -> None:

@@ -59,7 +59,7 @@ def test_revoke_unknown_key_is_not_found(database):
 def test_create_key_reuses_the_organisation(database):
     first, second = create_key("acme"), create_key("acme")
     a, b = lookup_key(hash_key(first)), lookup_key(hash_key(second))
-    assert a.organization_id == b.organization_id and a.api_key_id != b.api_key_id
+    assert a.organisation_id == b.organisation_id and a.api_key_id != b.api_key_id
     with pytest.raises(EngineError):
         create_key("  ")
 
@@ -77,7 +77,7 @@ def test_key_cache_hits_and_expires():
 
     def lookup(key_hash):
         calls.append(key_hash)
-        return Principal(organization_id="o", api_key_id="k")
+        return Principal(organisation_id="o", api_key_id="k")
 
     cache = KeyCache(lookup, ttl_s=5, clock=lambda: now[0])
     assert cache.get("h") == (False, None)

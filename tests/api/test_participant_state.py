@@ -59,17 +59,17 @@ def test_attributes(api, pid):
 @pytest.fixture
 def tiered(api, database) -> dict:
     """A program with a tier type, created through the store directly."""
-    from engine.model import bundle as b
+    from engine.model.bundle import TierLevel, TierType
     from engine.store import catalog
     from engine.store.db import database_proxy
 
     program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
     person = api.post("/v1/participants", {"external_id": "flyer", "program_id": program}).json()["id"]
-    spec = b.TierType(
+    spec = TierType(
         key="status",
         levels=[
-            b.TierLevel(key="silver", rank=1, benefits={"lounge": False}),
-            b.TierLevel(key="gold", rank=2, benefits={"lounge": True}),
+            TierLevel(key="silver", rank=1, benefits={"lounge": False}),
+            TierLevel(key="gold", rank=2, benefits={"lounge": True}),
         ],
     )
     with database_proxy.connection_context():

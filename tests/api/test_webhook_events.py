@@ -183,13 +183,13 @@ def test_publisher_uses_the_worker_delivery_budget(api, program, person):
 
 def test_a_failure_after_publishing_rolls_back_the_change_and_its_webhook(api, program, person, monkeypatch):
     subscribe(api, "*")
-    real_publish = webhook_events.webhooks.publish
+    real_publish = webhook_events.messages.publish
 
     def publish_then_fail(*args, **kwargs):
         real_publish(*args, **kwargs)
         raise RuntimeError("the transaction must not commit")
 
-    monkeypatch.setattr(webhook_events.webhooks, "publish", publish_then_fail)
+    monkeypatch.setattr(webhook_events.messages, "publish", publish_then_fail)
     assert api.post("/v1/participants", {"external_id": "ghost"}).status_code == 500
     assert operate(api, person, program, "adjust", type="CREDIT", amount="7").status_code == 500
     monkeypatch.undo()

@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 import playground
 from api.app import ApiSettings, create_app
 from api.keys import create_key
-from engine.model import bundle as b
+from engine.model.bundle import Asset, Credit, Rule
 from engine.store.catalog import create_asset, create_rule
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
@@ -42,10 +42,8 @@ def stored(database):
     _program("acme", "Old", "old", status="ARCHIVED")
     secret = _program("globex", "Globex secret", "secret")
     with database_proxy.connection_context():
-        create_asset(orgs["acme"], cafe, b.Asset(symbol="POINTS", name="Points", scale=0))
-        rule = b.Rule(
-            name="any purchase", condition="event.price > 0.0", actions=[b.Credit(asset_id="POINTS", amount="1")]
-        )
+        create_asset(orgs["acme"], cafe, Asset(symbol="POINTS", name="Points", scale=0))
+        rule = Rule(name="any purchase", condition="event.price > 0.0", actions=[Credit(asset_id="POINTS", amount="1")])
         create_rule(orgs["acme"], cafe, rule)
     return {"keys": keys, "orgs": orgs, "cafe": cafe, "secret": secret}
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-from engine.model import bundle as b
+from engine.model.bundle import Counter, Credit, Rule, Tag
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
 from engine.model.state import EntityState, ProgramState
 from engine.store.catalog import create_rule
@@ -152,10 +152,10 @@ def _prepare(count: int):
     rule = create_rule(
         org.id,
         program.id,
-        b.Rule(
+        Rule(
             name="earn",
             condition="true",
-            actions=[b.Credit(asset_id="PTS", amount="10"), b.Counter(key="purchases", value=1), b.Tag(tag="buyer")],
+            actions=[Credit(asset_id="PTS", amount="10"), Counter(key="purchases", value=1), Tag(tag="buyer")],
         ),
     )
     people = [Participant.create(organisation=org, external_id=f"p{n}") for n in range(PARTICIPANTS)]

@@ -43,7 +43,7 @@ WORKER_ENV = {  # fast recovery for tests and benchmarks; production keeps the d
 
 def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
     """The asset PTS (scale 0) and `rules` rules: rule i credits when `event.amount` exceeds i."""
-    from engine.model import bundle as b
+    from engine.model.bundle import Asset, Credit, Rule
     from engine.store.catalog import create_asset, create_rule
     from engine.store.db import connect
     from engine.store.models import Program
@@ -51,15 +51,15 @@ def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
     db = connect(database_url)
     with db.connection_context():
         organisation_id = Program.get_by_id(program_id).organisation_id
-        create_asset(organisation_id, program_id, b.Asset(symbol="PTS", name="Points", scale=0))
+        create_asset(organisation_id, program_id, Asset(symbol="PTS", name="Points", scale=0))
         for i in range(rules):
             create_rule(
                 organisation_id,
                 program_id,
-                b.Rule(
+                Rule(
                     name=f"tier_{i}",
                     condition=f"event.type == 'purchase' && event.amount > {float(i)}",
-                    actions=[b.Credit(asset_id="PTS", amount="1")],
+                    actions=[Credit(asset_id="PTS", amount="1")],
                 ),
             )
     db.close()
@@ -271,7 +271,7 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
     with no worker running, the API is stopped, then this process drains every participant's
     lane in one thread (`drain_lane`, with the worker's background checkpoints), timed alone."""
     from engine.queue import configure_queue, reset_queue
-    from engine.store import statements as fastsql
+    from engine.store import statements
     from engine.store.checkpoint import start_background_checkpoints
     from engine.store.db import connect
     from engine.store.lanes import Lane
@@ -287,7 +287,7 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
             with db.connection_context():
                 lanes = [
                     Lane(organisation_id, external_id, None)
-                    for organisation_id, external_id in fastsql.rows(
+                    for organisation_id, external_id in statements.rows(
                         "SELECT DISTINCT organisation_id, external_id FROM event", [], (str, str)
                     )
                 ]

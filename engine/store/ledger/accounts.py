@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.model.state import Balance
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import is_postgres, new_id, utcnow
 from engine.store.models import AVAILABLE, BUCKETS, DEFERRED, HELD, Account, Asset
 
@@ -50,7 +50,7 @@ class AccountBook:
         if len(wanted) < 2:
             return
         where = " OR ".join([f"({_KEY_CLAUSE})"] * len(wanted))
-        for account in fastsql.fetch(Account, where, [part for key in wanted for part in key], for_update=True):
+        for account in statements.fetch(Account, where, [part for key in wanted for part in key], for_update=True):
             key = (account.entity_type, account.entity_id, account.program_scope, account.asset_id, account.bucket)
             self._accounts[key] = account
 
@@ -58,12 +58,12 @@ class AccountBook:
         return list(self._accounts.values())
 
     def _load(self, key: AccountKey) -> Account | None:
-        found = fastsql.fetch(Account, _KEY_CLAUSE, list(key), for_update=True)
+        found = statements.fetch(Account, _KEY_CLAUSE, list(key), for_update=True)
         return found[0] if found else None
 
     def _create(self, key: AccountKey) -> Account:
         entity_type, entity_id, program_scope, asset_id, bucket = key
-        fastsql.insert(
+        statements.insert(
             Account,
             [
                 {

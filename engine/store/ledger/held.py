@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.models import HELD, PARTICIPANT, HeldReference
 
@@ -44,10 +44,12 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
         return
     accounts = sorted({account_id for account_id, _ in deltas})
     references = sorted({reference_id for _, reference_id in deltas})
-    where = f"account_id IN ({fastsql.marks(len(accounts))}) AND reference_id IN ({fastsql.marks(len(references))})"
+    where = (
+        f"account_id IN ({statements.marks(len(accounts))}) AND reference_id IN ({statements.marks(len(references))})"
+    )
     stored = {
         (row.account_id, row.reference_id): row
-        for row in fastsql.fetch(HeldReference, where, [*accounts, *references], for_update=True)
+        for row in statements.fetch(HeldReference, where, [*accounts, *references], for_update=True)
     }
     now = utcnow()
     inserts, deletes = [], []
@@ -67,10 +69,10 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
         elif amount == 0:
             deletes.append(row.id)
         else:
-            fastsql.update(HeldReference, row.id, amount=amount, updated_at=now)
-    fastsql.insert(HeldReference, inserts)
+            statements.update(HeldReference, row.id, amount=amount, updated_at=now)
+    statements.insert(HeldReference, inserts)
     if deletes:
-        delete = f"DELETE FROM held_reference WHERE id IN ({fastsql.marks(len(deletes))})"
+        delete = f"DELETE FROM held_reference WHERE id IN ({statements.marks(len(deletes))})"
         database_proxy.obj.execute_sql(delete.format(p=database_proxy.obj.param), deletes)
 
 
@@ -82,7 +84,7 @@ def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str,
     {'PTS': {'order-7': Decimal('40')}}
     """
     result: dict[str, dict[str, Decimal]] = {}
-    for asset_id, reference_id, amount in fastsql.rows(
+    for asset_id, reference_id, amount in statements.rows(
         "SELECT a.asset_id, h.reference_id, h.amount FROM held_reference AS h "
         "JOIN account AS a ON a.id = h.account_id "
         "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.bucket = {p}",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from engine.errors import LedgerInvariantError
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
 from engine.store.ledger import held
@@ -98,14 +98,16 @@ class Ledger:
         self.accounts = AccountBook(organisation_id)
         if locked_head is not None:
             sequence, last_hash = locked_head
-            self.head = fastsql.built(LedgerHead, {"id": organisation_id, "sequence": sequence, "last_hash": last_hash})
+            self.head = statements.built(
+                LedgerHead, {"id": organisation_id, "sequence": sequence, "last_hash": last_hash}
+            )
         else:
-            found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+            found = statements.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
             if not found:  # the organisation's first entry: create the head, then lock it
-                fastsql.insert(
+                statements.insert(
                     LedgerHead, [{"id": organisation_id, "sequence": 0, "last_hash": GENESIS}], ignore_conflicts=True
                 )
-                found = fastsql.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
+                found = statements.fetch(LedgerHead, "id = {p}", [organisation_id], for_update=True)
             self.head = found[0]
         self.entries: list[JournalEntry] = []
         self._postings: list[dict] = []  # built, written by `finish`
@@ -133,7 +135,7 @@ class Ledger:
         if unknown:
             raise TypeError(f"unknown journal entry fields: {sorted(unknown)}")
         created_at = utcnow()
-        entry = fastsql.built(
+        entry = statements.built(
             JournalEntry,
             {
                 "id": new_id(),
@@ -184,11 +186,13 @@ class Ledger:
         if not self.entries:
             return
         for start in range(0, len(self.entries), _ROWS_PER_INSERT):
-            fastsql.insert(JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]])
+            statements.insert(
+                JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]]
+            )
         for start in range(0, len(self._postings), _ROWS_PER_INSERT):
-            fastsql.insert(Posting, self._postings[start : start + _ROWS_PER_INSERT])
+            statements.insert(Posting, self._postings[start : start + _ROWS_PER_INSERT])
         # Guarded by the opening balances: an account changed since it was read is refused.
-        fastsql.update_balances(self._balances, utcnow(), expected=self._opening)
+        statements.update_balances(self._balances, utcnow(), expected=self._opening)
         references = {entry.id: entry.reference_id for entry in self.entries if entry.reference_id is not None}
         if references:  # what HELD accounts hold under each reference (`held`), under the same locks
             held.apply_deltas(
@@ -200,8 +204,8 @@ class Ledger:
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         balances: dict[str, Decimal] = {}
-        for entry_id, asset_id, amount, account_id, balance in fastsql.rows(
-            _RECHECK.format(marks=fastsql.marks(len(self._expected_postings))),
+        for entry_id, asset_id, amount, account_id, balance in statements.rows(
+            _RECHECK.format(marks=statements.marks(len(self._expected_postings))),
             list(self._expected_postings),
             (str, str, Decimal, str, Decimal),
         ):
@@ -225,7 +229,7 @@ class Ledger:
                 code="ledger_balance_mismatch",
                 account_id=account_id,
             )
-        fastsql.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
+        statements.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
 
 _ROWS_PER_INSERT = 500  # bounds one statement's parameters (SQLite allows 32766)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from engine import queue as q
 from engine.cli import main
+from engine.queue import reset_queue
 
 
 def test_worker_refuses_a_database_that_was_not_upgraded(tmp_path):
     result = CliRunner().invoke(main, ["worker", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}"])
-    q.reset_queue()
+    reset_queue()
     assert result.exit_code == 1
     assert "schema_not_current" in result.output and "accrual db upgrade" in result.output
 

@@ -85,11 +85,11 @@ def store_event(world, participant=None, *, key=None, data=None, **fields):
 
 def make_rule(world, name="earn", order=None, budgets=None):
     """A stored rule of `world.program` with one CREDIT of PTS."""
-    from engine.model import bundle as b
+    from engine.model.bundle import Credit, Rule
     from engine.store.catalog import create_rule
 
-    rule = b.Rule(
-        name=name, condition="true", order=order, budgets=budgets or [], actions=[b.Credit(asset_id="PTS", amount="10")]
+    rule = Rule(
+        name=name, condition="true", order=order, budgets=budgets or [], actions=[Credit(asset_id="PTS", amount="10")]
     )
     return create_rule(world.org.id, world.program.id, rule)
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.model import bundle as b
+from engine.model.bundle import Budget
 from engine.store.budgets import effective_consumed, next_reset_at, roll_over
 from engine.store.errors import LedgerRejected
 from engine.store.models import RuleBudget
@@ -31,7 +31,7 @@ def test_bad_schedules_are_refused(kind, cron, interval):
 
 
 def test_roll_over_skips_missed_periods(world):
-    rule = make_rule(world, budgets=[b.Budget(asset_id="PTS", limit="5", schedule_type="INTERVAL", interval="24h")])
+    rule = make_rule(world, budgets=[Budget(asset_id="PTS", limit="5", schedule_type="INTERVAL", interval="24h")])
     row = RuleBudget.get(RuleBudget.rule == rule.id)
     RuleBudget.update(
         consumed=4, period_started_at=T0, next_reset_at=next_reset_at("INTERVAL", None, "24h", T0)

@@ -3,22 +3,22 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from engine.model import bundle as b
+from engine.model.bundle import Asset, Budget, Credit, Rule, SetTier, TierLevel, TierType
 from engine.store.catalog import create_asset, create_rule, program_bundle, rule_to_bundle, update_rule
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import Program, RuleHistory
 
 
 def rule(name="r", **extra):
-    return b.Rule(name=name, condition="true", actions=[b.Credit(asset_id="PTS", amount="1")], **extra)
+    return Rule(name=name, condition="true", actions=[Credit(asset_id="PTS", amount="1")], **extra)
 
 
 def test_a_stored_rule_round_trips_and_every_version_is_kept(world):
-    spec = rule(description="d", stop_after_match=True, budgets=[b.Budget(asset_id=world.pts.id, limit="100")])
+    spec = rule(description="d", stop_after_match=True, budgets=[Budget(asset_id=world.pts.id, limit="100")])
     record = create_rule(world.org.id, world.program.id, spec)
     assert record.order == 10 and record.version == 1
     assert rule_to_bundle(record) == msgspec.structs.replace(
-        spec, order=10, budgets=[b.Budget(asset_id="PTS", limit="100")]
+        spec, order=10, budgets=[Budget(asset_id="PTS", limit="100")]
     )
     updated = update_rule(world.org.id, record.id, {"condition": "event.x > 1.0"})
     archived = update_rule(world.org.id, record.id, {"status": "ARCHIVED"})
@@ -26,7 +26,7 @@ def test_a_stored_rule_round_trips_and_every_version_is_kept(world):
     history = list(RuleHistory.select().where(RuleHistory.rule == record.id).order_by(RuleHistory.version))
     assert [(h.version, h.change_type) for h in history] == [(1, "created"), (2, "updated"), (3, "archived")]
     assert history[1].changes == {"condition": {"old": "true", "new": "event.x > 1.0"}}
-    assert msgspec.convert(history[1].snapshot, b.Rule).condition == "event.x > 1.0"
+    assert msgspec.convert(history[1].snapshot, Rule).condition == "event.x > 1.0"
     with pytest.raises(Conflict) as info:
         update_rule(world.org.id, record.id, {"condition": "false"})
     assert info.value.code == "rule_archived"
@@ -46,7 +46,7 @@ def test_bad_references_are_refused(world):
         create_rule(
             world.org.id,
             world.program.id,
-            b.Rule(name="x", condition="true", actions=[b.Credit(asset_id="NOPE", amount="1")]),
+            Rule(name="x", condition="true", actions=[Credit(asset_id="NOPE", amount="1")]),
         )
     with pytest.raises(LedgerRejected) as info:
         update_rule(world.org.id, create_rule(world.org.id, world.program.id, rule()).id, {"colour": "red"})
@@ -55,14 +55,14 @@ def test_bad_references_are_refused(world):
 
 def test_program_bundle_rebuilds_the_program_and_bumps_versions(world):
     before = Program.get_by_id(world.program.id).rules_version
-    create_asset(world.org.id, world.program.id, b.Asset(symbol="CASH", name="Cash", scale=2))
+    create_asset(world.org.id, world.program.id, Asset(symbol="CASH", name="Cash", scale=2))
     created = create_rule(world.org.id, world.program.id, rule("x"))
     bundle, ids = program_bundle(Program.get_by_id(world.program.id))
     assert Program.get_by_id(world.program.id).rules_version == before + 2
     assert [a.symbol for a in bundle.assets] == ["CASH", "GEM", "PTS"]
     assert [r.name for r in bundle.rules] == ["x"] and ids == {"x": (created.id, 1)}
     with pytest.raises(Conflict):
-        create_asset(world.org.id, world.program.id, b.Asset(symbol="CASH", name="Cash", scale=2))
+        create_asset(world.org.id, world.program.id, Asset(symbol="CASH", name="Cash", scale=2))
 
 
 def test_touch_program_makes_the_compiled_form_stale(world):
@@ -74,9 +74,7 @@ def test_touch_program_makes_the_compiled_form_stale(world):
 
 
 def tier_type(**extra):
-    return b.TierType(
-        key="status", levels=[b.TierLevel(key="bronze", rank=0), b.TierLevel(key="silver", rank=1)], **extra
-    )
+    return TierType(key="status", levels=[TierLevel(key="bronze", rank=0), TierLevel(key="silver", rank=1)], **extra)
 
 
 def test_tier_types_update_by_level_key_and_archive_one_way(world):
@@ -108,7 +106,7 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
     assert stored.lifecycle == {} and stored.status == "ACTIVE"
     update_tier_type(org, program, "status", {"display_name": None} | {"levels": []})  # nothing changes
     assert Program.get_by_id(program).rules_version == versions[-1] > versions[0]
-    rule_on_tier = b.Rule(name="vip", condition="true", actions=[b.SetTier(tier="status", level="gold")])
+    rule_on_tier = Rule(name="vip", condition="true", actions=[SetTier(tier="status", level="gold")])
     create_rule(org, program, rule_on_tier)
     archived = archive_tier_type(org, program, "status")
     assert (archived.id, archived.status, archived.archived_at is not None) == (created.id, "ARCHIVED", True)
@@ -133,7 +131,7 @@ def test_tier_type_conflicts_and_lookups(world):
     with pytest.raises(Conflict) as info:
         create_tier_type(org, program, tier_type())
     assert info.value.code == "tier_exists"
-    clash = b.TierType(key="other", levels=[b.TierLevel(key="a", rank=1), b.TierLevel(key="b", rank=1)])
+    clash = TierType(key="other", levels=[TierLevel(key="a", rank=1), TierLevel(key="b", rank=1)])
     with pytest.raises(Conflict) as info:
         create_tier_type(org, program, clash)
     assert info.value.code == "tier_level_conflict"

@@ -67,7 +67,7 @@ def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
     """Evaluated and posted in one transaction each (as the worker does), concurrent events of
     different participants on one rule budget: exactly the credits that fit, no budget_conflict."""
     from engine.evaluator.evaluate import evaluate_event
-    from engine.model import bundle as b
+    from engine.model.bundle import Budget, Credit, Rule
     from engine.store.catalog import create_rule
     from engine.store.context import load_event_context
     from engine.store.db import write_transaction
@@ -76,11 +76,11 @@ def test_events_sharing_a_budget_never_overspend_it_nor_fail(world, db):
     rule = create_rule(
         world.org.id,
         world.program.id,
-        b.Rule(
+        Rule(
             name="capped",
             condition="true",
-            actions=[b.Credit(asset_id="PTS", amount="10")],
-            budgets=[b.Budget(asset_id="PTS", limit="30")],
+            actions=[Credit(asset_id="PTS", amount="10")],
+            budgets=[Budget(asset_id="PTS", limit="30")],
         ),
     )
     people = [Participant.create(organisation=world.org, external_id=f"c{n}") for n in range(8)]

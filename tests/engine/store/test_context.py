@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from engine.evaluator.evaluate import evaluate_event
-from engine.model import bundle as b
+from engine.model.bundle import Budget, Counter, Credit, Rule, Tag
 from engine.store import operations as ops
 from engine.store.catalog import create_rule, update_rule
 from engine.store.context import compiled_programs, load_event_context
@@ -18,13 +18,13 @@ from .conftest import store_event
 
 
 def purchase_rule(**extra):
-    return b.Rule(
+    return Rule(
         name="purchase",
         condition='event.type == "purchase"',
         actions=[
-            b.Credit(asset_id="PTS", amount="event.amount * 2.0"),
-            b.Counter(key="purchases", value=1),
-            b.Tag(tag="buyer"),
+            Credit(asset_id="PTS", amount="event.amount * 2.0"),
+            Counter(key="purchases", value=1),
+            Tag(tag="buyer"),
         ],
         **extra,
     )
@@ -37,7 +37,7 @@ def run(event_id):
 
 
 def test_stored_rules_evaluate_and_post_end_to_end(world):
-    create_rule(world.org.id, world.program.id, purchase_rule(budgets=[b.Budget(asset_id="PTS", limit="30")]))
+    create_rule(world.org.id, world.program.id, purchase_rule(budgets=[Budget(asset_id="PTS", limit="30")]))
     for amount in (5.25, 7.0):
         outcome = run(store_event(world, data={"type": "purchase", "amount": amount}).id)
         assert outcome.status == "COMPLETED"

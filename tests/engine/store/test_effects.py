@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.model import bundle as b
+from engine.model.bundle import Budget, TierLevel, TierType
 from engine.model.result import ResolvedAction, ResolvedTarget, StateChange
 from engine.store import operations as ops
 from engine.store.catalog import create_tier_type
@@ -118,7 +118,7 @@ def test_debit_beyond_the_balance_fails_the_event(world):
 
 
 def test_budget_consumption_is_rechecked_under_the_lock(world):
-    rule = make_rule(world, budgets=[b.Budget(asset_id="PTS", limit="15")])
+    rule = make_rule(world, budgets=[Budget(asset_id="PTS", limit="15")])
     first = post_event_effects(store_event(world).id, typical_result(rule, budget=True))
     assert first.status == "COMPLETED"
     assert RuleBudget.get(RuleBudget.rule == rule.id).consumed == Decimal("10")
@@ -132,7 +132,7 @@ def test_program_targets_other_participants_and_tiers(world):
     create_tier_type(
         world.org.id,
         world.program.id,
-        b.TierType(key="status", levels=[b.TierLevel(key="silver", rank=1), b.TierLevel(key="gold", rank=2)]),
+        TierType(key="status", levels=[TierLevel(key="silver", rank=1), TierLevel(key="gold", rank=2)]),
     )
     ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="5")
     event = store_event(world)

@@ -3,26 +3,26 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from engine.store import owner_state as st
+from engine.store import owner_state
 from engine.store.models import StateCounter, StateHistory, StateTag
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_tags_are_lower_cased_sets_with_history(world):
-    origin = st.Origin(api_key_id="k1")
-    assert st.add_tag(world.org.id, "PARTICIPANT", world.alice.id, "VIP", origin)
-    assert not st.add_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
-    assert st.remove_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
-    assert not st.remove_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
+    origin = owner_state.Origin(api_key_id="k1")
+    assert owner_state.add_tag(world.org.id, "PARTICIPANT", world.alice.id, "VIP", origin)
+    assert not owner_state.add_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
+    assert owner_state.remove_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
+    assert not owner_state.remove_tag(world.org.id, "PARTICIPANT", world.alice.id, "vip", origin)
     assert StateTag.select().count() == 0
     rows = [(h.operation, h.changed_by_api_key_id) for h in StateHistory.select().order_by(StateHistory.id)]
     assert rows == [("add", "k1"), ("remove", "k1")]
 
 
 def test_counters_auto_reset_after_their_period(world):
-    origin = st.Origin()
-    inc = lambda at: st.increment_counter(
+    origin = owner_state.Origin()
+    inc = lambda at: owner_state.increment_counter(
         world.org.id,
         "PARTICIPANT",
         world.alice.id,
@@ -41,13 +41,13 @@ def test_counters_auto_reset_after_their_period(world):
 
 
 def test_attributes_and_absolute_counters(world):
-    origin = st.Origin()
-    assert st.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
-    assert not st.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
-    st.set_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", Decimal("4.5"), origin, reset_after="1h")
-    tags, counters, attributes = st.load_entity_state("PARTICIPANT", world.alice.id)
+    origin = owner_state.Origin()
+    assert owner_state.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
+    assert not owner_state.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
+    owner_state.set_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", Decimal("4.5"), origin, reset_after="1h")
+    tags, counters, attributes = owner_state.load_entity_state("PARTICIPANT", world.alice.id)
     assert attributes == {"city": "Oslo"} and counters["n"].value == Decimal("4.5")
     assert counters["n"].reset_after == "1h"
-    assert st.delete_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", origin)
-    assert st.delete_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", origin)
-    assert st.load_entity_state("PARTICIPANT", world.alice.id) == ([], {}, {})
+    assert owner_state.delete_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", origin)
+    assert owner_state.delete_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", origin)
+    assert owner_state.load_entity_state("PARTICIPANT", world.alice.id) == ([], {}, {})

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import LedgerInvariantError
-from engine.store import statements as fastsql
+from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.models import Account, StateTag
 
@@ -19,13 +19,13 @@ def test_insert_fetch_update_round_trip_through_the_fields(world):
         "tag": "vip",
         "created_at": utcnow(),
     }
-    assert fastsql.insert(StateTag, [row]) == 1
-    assert fastsql.insert(StateTag, [{**row, "id": new_id()}], ignore_conflicts=True) == 0
-    (found,) = fastsql.fetch(StateTag, "owner_id = {p} AND tag = {p}", [world.alice.id, "vip"], for_update=True)
+    assert statements.insert(StateTag, [row]) == 1
+    assert statements.insert(StateTag, [{**row, "id": new_id()}], ignore_conflicts=True) == 0
+    (found,) = statements.fetch(StateTag, "owner_id = {p} AND tag = {p}", [world.alice.id, "vip"], for_update=True)
     assert (found.id, found.organisation_id, found.created_at) == (row["id"], world.org.id, row["created_at"])
-    assert fastsql.update(StateTag, found.id, tag="gold") == 1
+    assert statements.update(StateTag, found.id, tag="gold") == 1
     assert StateTag.get_by_id(found.id).tag == "gold"
-    assert fastsql.rows("SELECT tag, owner_id FROM state_tag WHERE id = {p}", [found.id], (str, str)) == [
+    assert statements.rows("SELECT tag, owner_id FROM state_tag WHERE id = {p}", [found.id], (str, str)) == [
         ("gold", world.alice.id)
     ]
 
@@ -34,7 +34,7 @@ def test_update_balances_sets_each_account_and_notices_a_missing_one(world):
     ids = []
     for person in (world.alice, world.bob):
         ids.append(new_id())
-        fastsql.insert(
+        statements.insert(
             Account,
             [
                 {
@@ -51,14 +51,14 @@ def test_update_balances_sets_each_account_and_notices_a_missing_one(world):
                 }
             ],
         )
-    fastsql.update_balances({ids[0]: Decimal("1.50"), ids[1]: Decimal("-1.50")}, utcnow())
+    statements.update_balances({ids[0]: Decimal("1.50"), ids[1]: Decimal("-1.50")}, utcnow())
     assert [Account.get_by_id(i).balance for i in ids] == [Decimal("1.50"), Decimal("-1.50")]
     with pytest.raises(LedgerInvariantError):
-        fastsql.update_balances({ids[0]: Decimal(1), "missing": Decimal(-1)}, utcnow())
+        statements.update_balances({ids[0]: Decimal(1), "missing": Decimal(-1)}, utcnow())
 
 
 def test_fetched_rows_behave_as_model_instances(world):
-    (found,) = fastsql.fetch(StateTag, "id = {p}", [_tag(world)])
+    (found,) = statements.fetch(StateTag, "id = {p}", [_tag(world)])
     assert isinstance(found, StateTag) and found._dirty == set()
     found.tag = "changed"  # a normal model afterwards: tracks changes and saves them
     assert found.dirty_fields == [StateTag.tag]
@@ -68,7 +68,7 @@ def test_fetched_rows_behave_as_model_instances(world):
 
 def _tag(world) -> str:
     tag_id = new_id()
-    fastsql.insert(
+    statements.insert(
         StateTag,
         [
             {
@@ -86,7 +86,7 @@ def _tag(world) -> str:
 
 def test_fetch_joined_returns_the_row_and_the_joined_columns(world):
     tag_id = _tag(world)
-    ((tag, extra),) = fastsql.fetch_joined(
+    ((tag, extra),) = statements.fetch_joined(
         StateTag,
         "JOIN participant AS p ON p.id = t.owner_id",
         ("p.external_id", "p.status"),
@@ -97,7 +97,7 @@ def test_fetch_joined_returns_the_row_and_the_joined_columns(world):
     assert (tag.id, tag.owner_id, tag.created_at.tzinfo is not None) == (tag_id, world.alice.id, True)
     assert extra == (world.alice.external_id, "ACTIVE")
     assert (
-        fastsql.fetch_joined(
+        statements.fetch_joined(
             StateTag, "JOIN participant AS p ON p.id = t.owner_id", ("p.status",), "t.id = {p}", ["missing"]
         )
         == []
@@ -122,7 +122,7 @@ def test_several_rows_go_in_one_statement_and_must_name_the_same_columns(world, 
         sent.append(sql) or original(sql, params, *args, **kwargs)
     )
     try:
-        assert fastsql.insert(StateTag, rows) == 2
+        assert statements.insert(StateTag, rows) == 2
     finally:
         del db.execute_sql
     assert len(sent) == 1 and sent[0].count("(") == 3  # the column list and two rows of values
@@ -130,5 +130,5 @@ def test_several_rows_go_in_one_statement_and_must_name_the_same_columns(world, 
         [world.alice.id, world.bob.id]
     )
     with pytest.raises(ValueError, match="same columns"):
-        fastsql.insert(StateTag, [rows[0], {key: value for key, value in rows[1].items() if key != "created_at"}])
-    assert fastsql.insert(StateTag, []) == 0
+        statements.insert(StateTag, [rows[0], {key: value for key, value in rows[1].items() if key != "created_at"}])
+    assert statements.insert(StateTag, []) == 0

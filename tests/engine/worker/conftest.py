@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine import queue as q
+from engine.queue import Queue, configure_queue, enqueue_event, reset_queue
 from engine.settings import WorkerSettings
 from engine.store.db import connect, utcnow
 from engine.store.migrations import upgrade
@@ -42,14 +42,14 @@ def db(request, tmp_path):
     upgrade(database)
     with database.connection_context():
         yield database
-    q.reset_queue()
+    reset_queue()
     database.close_all()
 
 
 @pytest.fixture
 def queue(db):
     register_task_bodies()
-    return q.configure_queue(db, None, FAST)
+    return configure_queue(db, None, FAST)
 
 
 class World:
@@ -69,11 +69,11 @@ class World:
         self, name: str = "earn", *, condition: str = "true", amount: str = "event.amount", action: str = "CREDIT"
     ):
         """A stored rule of the program moving `amount` PTS (CREDIT or DEBIT)."""
-        from engine.model import bundle as b
+        from engine.model.bundle import Credit, Debit, Rule
         from engine.store.catalog import create_rule
 
-        kind = b.Credit if action == "CREDIT" else b.Debit
-        rule = b.Rule(name=name, condition=condition, actions=[kind(asset_id="PTS", amount=amount)])
+        kind = Credit if action == "CREDIT" else Debit
+        rule = Rule(name=name, condition=condition, actions=[kind(asset_id="PTS", amount=amount)])
         return create_rule(self.org.id, self.program.id, rule)
 
     def event(self, external_id: str = "alice", *, key: str, at: datetime | None = None, enqueue: bool = True, **data):
@@ -94,7 +94,7 @@ class World:
                 updated_at=utcnow(),
             )
             if enqueue:
-                q.enqueue_event(row.id)
+                enqueue_event(row.id)
         return row
 
 
@@ -103,7 +103,7 @@ def world(db):
     return World()
 
 
-def drain(queue: q.Queue, limit: int = 1000) -> int:
+def drain(queue: Queue, limit: int = 1000) -> int:
     """Run queued tasks in this thread until the queue is empty; returns how many ran."""
     ran = 0
     while ran < limit:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from engine.evaluator.evaluate import evaluate_event
-from engine.model import bundle as b
+from engine.model.bundle import Broadcast, Credit, Debit, Rule, ScheduleEvent, Target
 from engine.store import followups
 from engine.store.catalog import create_rule
 from engine.store.context import load_event_context
@@ -23,16 +23,16 @@ AT = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def add_rule(world, name: str, condition: str, *actions) -> None:
-    create_rule(world.org.id, world.program.id, b.Rule(name=name, condition=condition, actions=list(actions)))
+    create_rule(world.org.id, world.program.id, Rule(name=name, condition=condition, actions=list(actions)))
 
 
-def schedule(delay: str = "24h", **fields) -> b.ScheduleEvent:
-    return b.ScheduleEvent(event_name="followup", delay=delay, payload={"bonus": 7}, **fields)
+def schedule(delay: str = "24h", **fields) -> ScheduleEvent:
+    return ScheduleEvent(event_name="followup", delay=delay, payload={"bonus": 7}, **fields)
 
 
 def bonus_rule(world) -> None:
     """Credits `event.bonus` PTS for a follow-up: proves the rule engine ran the SYSTEM event."""
-    add_rule(world, "bonus", 'event.type == "followup"', b.Credit(asset_id="PTS", amount="event.bonus"))
+    add_rule(world, "bonus", 'event.type == "followup"', Credit(asset_id="PTS", amount="event.bonus"))
 
 
 def system_events() -> list[EventRecord]:
@@ -81,7 +81,7 @@ def test_a_scheduled_event_runs_once_due_and_its_rules_apply(queue, world):
 
 
 def test_a_zero_delay_follow_up_runs_right_after_its_origin_in_the_same_lane(queue, world):
-    add_rule(world, "now", "has(event.amount)", schedule("0s"), b.Credit(asset_id="PTS", amount="event.amount"))
+    add_rule(world, "now", "has(event.amount)", schedule("0s"), Credit(asset_id="PTS", amount="event.amount"))
     bonus_rule(world)
     origin = world.event(key="e1", at=AT, amount=2.0)
     assert processor.drain_lane(lane_of(origin), FAST) == 2
@@ -121,7 +121,7 @@ def test_writing_the_same_follow_ups_again_creates_nothing(queue, world):
 
 def test_an_explicit_target_schedules_for_that_participant(queue, world):
     add_rule(
-        world, "refer", "has(event.amount)", schedule("0s", target=b.Target(type="PARTICIPANT", external_id='"bob"'))
+        world, "refer", "has(event.amount)", schedule("0s", target=Target(type="PARTICIPANT", external_id='"bob"'))
     )
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
@@ -130,7 +130,7 @@ def test_an_explicit_target_schedules_for_that_participant(queue, world):
 
 
 def test_a_program_target_fails_the_event_and_schedules_nothing(queue, world):
-    add_rule(world, "bad", "has(event.amount)", schedule("1h", target=b.Target(type="PROGRAM")))
+    add_rule(world, "bad", "has(event.amount)", schedule("1h", target=Target(type="PROGRAM")))
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
     assert (reload(origin).status, reload(origin).error_code, system_events()) == ("FAILED", "invalid_target", [])
@@ -138,7 +138,7 @@ def test_a_program_target_fails_the_event_and_schedules_nothing(queue, world):
 
 def test_a_negative_delay_or_an_unknown_participant_id_fails_the_event(queue, world):
     add_rule(world, "back", "event.amount == 1.0", schedule("-1h"))
-    add_rule(world, "ghost", "event.amount == 2.0", schedule("1h", target=b.Target(type="PARTICIPANT", id='"nobody"')))
+    add_rule(world, "ghost", "event.amount == 2.0", schedule("1h", target=Target(type="PARTICIPANT", id='"nobody"')))
     backwards = world.event(key="e1", at=AT, amount=1.0)
     ghost = world.event(key="e2", at=AT + timedelta(minutes=1), amount=2.0)
     drain(queue)
@@ -150,7 +150,7 @@ def test_a_negative_delay_or_an_unknown_participant_id_fails_the_event(queue, wo
 
 
 def test_a_failed_event_schedules_nothing(queue, world):
-    add_rule(world, "spend", "has(event.amount)", schedule("0s"), b.Debit(asset_id="PTS", amount="event.amount"))
+    add_rule(world, "spend", "has(event.amount)", schedule("0s"), Debit(asset_id="PTS", amount="event.amount"))
     origin = world.event(key="e1", at=AT, amount=3.0)
     processor.process_event_task(queue, origin.id)
     assert (reload(origin).status, reload(origin).error_code) == ("FAILED", "insufficient_funds")
@@ -165,7 +165,7 @@ def enrol(world, *people) -> None:
 def test_broadcast_reaches_every_enrolled_participant_once(queue, world):
     carol = Participant.create(organisation=world.org, external_id="carol")  # not enrolled: not reached
     enrol(world, world.alice, world.bob)
-    add_rule(world, "all", "has(event.amount)", b.Broadcast(event_name="followup", payload={"bonus": 3}))
+    add_rule(world, "all", "has(event.amount)", Broadcast(event_name="followup", payload={"bonus": 3}))
     bonus_rule(world)
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
@@ -185,7 +185,7 @@ def test_broadcast_reaches_every_enrolled_participant_once(queue, world):
 def test_a_broadcast_beyond_its_bound_fails_the_event(queue, world, monkeypatch):
     monkeypatch.setattr(followups, "BROADCAST_RECIPIENTS_MAX", 1)
     enrol(world, world.alice, world.bob)
-    add_rule(world, "all", "has(event.amount)", b.Broadcast(event_name="followup"))
+    add_rule(world, "all", "has(event.amount)", Broadcast(event_name="followup"))
     origin = world.event(key="e1", at=AT, amount=1.0)
     processor.process_event_task(queue, origin.id)
     row = reload(origin)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from engine.errors import EngineError
-from engine.store import lanes as ordering
+from engine.store import lanes
 from engine.store.db import utcnow
 from engine.store.lanes import lane_of
 from engine.store.models import EventRecord, JournalEntry, WebhookDelivery, WebhookEndpoint
@@ -49,7 +49,7 @@ def test_a_lane_runs_in_event_timestamp_order_whatever_the_wakeup(queue, world):
 def test_a_busy_lane_is_left_to_its_worker(queue, world):
     first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
     second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
-    claim = ordering.claim_next(lane_of(first), lease_s=30)
+    claim = lanes.claim_next(lane_of(first), lease_s=30)
     assert claim.event_id == first.id and claim.attempt == 1
     assert processor.drain_lane(lane_of(second), FAST, CreditOnePoint()) == 0
     assert reload(second).status == "PENDING"
@@ -58,18 +58,18 @@ def test_a_busy_lane_is_left_to_its_worker(queue, world):
 def test_an_expired_lease_no_longer_blocks_the_lane(queue, world):
     first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
     world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
-    ordering.claim_next(lane_of(first), lease_s=30)
+    lanes.claim_next(lane_of(first), lease_s=30)
     later = utcnow() + timedelta(seconds=31)
-    second_claim = ordering.claim_next(lane_of(first), lease_s=30, now=later)
+    second_claim = lanes.claim_next(lane_of(first), lease_s=30, now=later)
     assert second_claim is not None and second_claim.event_id != first.id
 
 
 def test_a_worker_whose_claim_was_taken_over_writes_nothing(queue, world):
     event = world.event(key="e1")
-    stale = ordering.claim_next(lane_of(event), lease_s=30)
+    stale = lanes.claim_next(lane_of(event), lease_s=30)
     # The lease ran out, the reconciler handed the event back, and another worker took it.
     EventRecord.update(status="PENDING", next_attempt_at=None).where(EventRecord.id == event.id).execute()
-    fresh = ordering.claim_next(lane_of(event), lease_s=30)
+    fresh = lanes.claim_next(lane_of(event), lease_s=30)
     assert fresh.attempt == stale.attempt + 1
     pipeline = CreditOnePoint()
     assert processor.process_claim(stale, FAST, pipeline) is None
@@ -100,7 +100,7 @@ def test_backoff_delays_the_next_attempt(queue, world):
     assert (row.status, row.attempts) == ("PENDING", 1)
     assert 1.5 < (row.next_attempt_at - utcnow()).total_seconds() <= 2
     assert processor.drain_lane(lane_of(event), settings, CreditOnePoint()) == 0  # not due yet
-    assert ordering.claim_next(lane_of(event), lease_s=30, now=utcnow() + timedelta(seconds=2)) is not None
+    assert lanes.claim_next(lane_of(event), lease_s=30, now=utcnow() + timedelta(seconds=2)) is not None
 
 
 def test_business_errors_fail_at_once_with_their_code_and_a_webhook(queue, world):
@@ -250,9 +250,9 @@ def test_threads_draining_the_same_lanes_apply_each_event_once_in_order(queue, w
 
 
 def test_immediate_mode_processes_right_after_the_ingest_commit(db, world):
-    from engine import queue as q
+    from engine.queue import configure_queue
 
-    q.configure_queue(db, "memory://", FAST)
+    configure_queue(db, "memory://", FAST)
     world.rule(amount="event.amount")
     event = world.event(key="e1", amount=4.0)  # the wake-up runs in this thread after the commit
     assert (reload(event).status, entries_of(event.id), balance_of(world.alice)) == ("COMPLETED", 1, "4")
@@ -262,7 +262,7 @@ def test_completing_an_event_claims_the_lanes_next_in_the_same_commit(queue, wor
     first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
     second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
     world.event("bob", key="bob")
-    claim = ordering.claim_next(lane_of(first), lease_s=30)
+    claim = lanes.claim_next(lane_of(first), lease_s=30)
     status, following = processor.attempt(claim, FAST, CreditOnePoint(), claim_next_in=True)
     assert status == "COMPLETED"
     assert following is not None and (following.event_id, following.attempt) == (second.id, 1)
@@ -275,7 +275,7 @@ def test_completing_an_event_claims_the_lanes_next_in_the_same_commit(queue, wor
 def test_an_attempt_that_rolls_back_claims_nothing_more(queue, world):
     first = world.event(key="a", at=datetime(2026, 1, 1, tzinfo=UTC))
     second = world.event(key="b", at=datetime(2026, 1, 2, tzinfo=UTC))
-    claim = ordering.claim_next(lane_of(first), lease_s=30)
+    claim = lanes.claim_next(lane_of(first), lease_s=30)
     status, following = processor.attempt(
         claim, FAST, CreditOnePoint(fail_with=RuntimeError("boom")), claim_next_in=True
     )
@@ -287,9 +287,9 @@ def test_an_attempt_that_rolls_back_claims_nothing_more(queue, world):
 def test_a_drained_lane_is_seen_without_a_write(queue, world, db):
     event = world.event(key="a")
     lane = lane_of(event)
-    assert ordering.has_due(lane)
+    assert lanes.has_due(lane)
     processor.drain_lane(lane, FAST, CreditOnePoint())
-    assert not ordering.has_due(lane)
+    assert not lanes.has_due(lane)
     statements: list[str] = []
     real = db.execute_sql
 
@@ -311,23 +311,23 @@ def test_claiming_only_a_given_event_takes_nothing_when_another_comes_first(queu
     base = datetime(2026, 3, 1, tzinfo=UTC)
     late = world.event(key="late", at=base + timedelta(hours=1))
     early = world.event(key="early", at=base)
-    assert ordering.claim_next(lane_of(late), lease_s=30, only=late.id) is None
+    assert lanes.claim_next(lane_of(late), lease_s=30, only=late.id) is None
     assert (reload(late).status, reload(early).status) == ("PENDING", "PENDING")
-    claim = ordering.claim_next(lane_of(late), lease_s=30, only=early.id)
+    claim = lanes.claim_next(lane_of(late), lease_s=30, only=early.id)
     assert claim is not None and claim.event_id == early.id and reload(early).status == "PROCESSING"
 
 
 def test_a_lane_is_awake_while_an_event_is_due_or_held_under_a_live_lease(queue, world):
     event = world.event(key="e1")
     lane = lane_of(event)
-    assert ordering.lane_is_awake(lane)  # due PENDING: its wake-up will drain the lane
-    claim = ordering.claim_next(lane, lease_s=30)
-    assert ordering.lane_is_awake(lane)  # PROCESSING: its worker claims the next event
-    assert not ordering.lane_is_awake(lane, now=utcnow() + timedelta(seconds=31))  # the lease has run out
+    assert lanes.lane_is_awake(lane)  # due PENDING: its wake-up will drain the lane
+    claim = lanes.claim_next(lane, lease_s=30)
+    assert lanes.lane_is_awake(lane)  # PROCESSING: its worker claims the next event
+    assert not lanes.lane_is_awake(lane, now=utcnow() + timedelta(seconds=31))  # the lease has run out
     processor.record_failure(claim, type(FAST)(event_retry_delays_s=(5,), event_lease_s=30), "x", "boom", retry=True)
     # a PENDING event waiting for its retry is not due: a new event needs a wake-up of its own
-    assert not ordering.lane_is_awake(lane)
-    assert ordering.lane_is_awake(lane, now=utcnow() + timedelta(seconds=6))
+    assert not lanes.lane_is_awake(lane)
+    assert lanes.lane_is_awake(lane, now=utcnow() + timedelta(seconds=6))
 
 
 class FailsOn(CreditOnePoint):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.store import lanes as ordering
+from engine.store import lanes
 from engine.store.db import utcnow, write_transaction
 from engine.store.lanes import lane_of
 from engine.store.models import EventRecord, WebhookDelivery, WebhookEndpoint
@@ -23,7 +23,7 @@ def test_a_healthy_system_needs_nothing(queue, world):
 
 def test_an_event_whose_worker_died_is_released_and_woken(queue, world):
     event = world.event(key="e1")
-    ordering.claim_next(lane_of(event), lease_s=30)
+    lanes.claim_next(lane_of(event), lease_s=30)
     queue.huey.flush()  # the dead worker had taken the wake-up
     assert reconcile(FAST).total == 0  # lease still running
     EventRecord.update(next_attempt_at=utcnow() - timedelta(seconds=1)).execute()  # ... and now it ran out
