@@ -11,7 +11,7 @@ from engine.store.db import write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import delivery, signing
 from engine.webhooks import messages as webhooks
-from tests.engine.worker.conftest import FAST, drain
+from tests.engine.consumer import FAST, drain
 
 from .receiver import Receiver
 

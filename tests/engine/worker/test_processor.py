@@ -10,8 +10,8 @@ from engine.store.db import utcnow
 from engine.store.lanes import lane_of
 from engine.store.models import EventRecord, JournalEntry, WebhookDelivery, WebhookEndpoint
 from engine.worker import processor
+from tests.engine.consumer import FAST
 
-from .conftest import FAST
 from .pipelines import CreditOnePoint
 
 
