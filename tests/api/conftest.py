@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from engine.queue import create_queue_tables, reset_queue
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
 from engine.store.models import Organisation, Program
+from tests.databases import close_database, empty_database_url, postgres_url
 
 
 class Api:
@@ -47,21 +47,11 @@ class Api:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh SQLite file; with API_TESTS_ON_POSTGRES=1 and TEST_POSTGRES_URL, a fresh PostgreSQL
-    database instead (the same tests then prove the API on the scale-out backend)."""
-    server = os.environ.get("TEST_POSTGRES_URL")
-    if os.environ.get("API_TESTS_ON_POSTGRES") != "1" or not server:
-        yield f"sqlite:///{tmp_path}/api.db"
-        return
-    import psycopg
-
-    name = f"api_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file; with API_TESTS_ON_POSTGRES=1 and TEST_POSTGRES_URL, the PostgreSQL test
+    server with an empty schema instead (the same tests then prove the API on the scale-out backend)."""
+    on_postgres = os.environ.get("API_TESTS_ON_POSTGRES") == "1" and postgres_url() is not None
+    return empty_database_url("postgres" if on_postgres else "sqlite", tmp_path)
 
 
 @pytest.fixture
@@ -71,7 +61,7 @@ def database(database_url: str):
     upgrade(db)
     create_queue_tables(db)
     yield db
-    db.close_all() if hasattr(db, "close_all") else db.close()
+    close_database(db)
     reset_queue()
 
 
