@@ -15,7 +15,7 @@ from api.keys import create_key
 from engine.queue import create_queue_tables, reset_queue
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
-from engine.store.models import Organisation, Program
+from engine.store.models import Organisation
 from tests.databases import close_database, empty_database_url, postgres_url
 
 
@@ -86,18 +86,24 @@ def other_api(client) -> Api:
     return Api(client, create_key("globex"), "globex")
 
 
-def make_program(org_name: str, name: str = "Loyalty") -> str:
-    """A program written straight to the database (for tests of other resources)."""
-    with database_proxy.connection_context():
-        org = Organisation.get(Organisation.name == org_name)
-        return Program.create(organisation=org, name=name).id
+def create_program(api: Api, name: str = "Coffee", *, points_scale: int | None = None, **fields) -> dict:
+    """A program made through the API, as the API returned it; with `points_scale`, the asset PTS at
+    that scale is linked to it. Example: `create_program(api, "Air", description="x")["id"]`."""
+    response = api.post("/v1/programs", {"name": name, **fields})
+    assert response.status_code == 201, response.text
+    program = response.json()
+    if points_scale is not None:
+        body = {"program_id": program["id"], "name": "Points", "symbol": "PTS", "scale": points_scale}
+        asset = api.post("/v1/assets", body)
+        assert asset.status_code == 201 and asset.json()["symbol"] == "PTS", asset.text
+    return program
 
 
-def program_with_points(api: Api) -> str:
-    """A program made through the API, with the asset PTS (scale 2) linked to it."""
-    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    assert api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 2}).status_code == 201
-    return pid
+@pytest.fixture
+def program(api) -> str:
+    """The id of acme's program "Coffee" with PTS (scale 2). A module needing another program
+    overrides this fixture with its own call to `create_program`."""
+    return create_program(api, points_scale=2)["id"]
 
 
 def decode(response) -> dict:

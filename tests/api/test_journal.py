@@ -6,9 +6,7 @@ import pytest
 
 
 @pytest.fixture
-def ledger(api) -> dict:
-    program = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    api.post("/v1/assets", {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 2})
+def ledger(api, program) -> dict:
     people = [api.post("/v1/participants", {"external_id": f"u{i}"}).json()["id"] for i in range(2)]
     entries = []
     for person, amount in ((people[0], "10"), (people[1], "25.5"), (people[0], "3")):

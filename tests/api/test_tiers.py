@@ -6,6 +6,7 @@ import pytest
 
 from engine.store.db import database_proxy
 from engine.store.models import Program
+from tests.api.conftest import create_program
 
 SILVER = {
     "key": "silver",
@@ -18,7 +19,7 @@ TIER = {"key": "status", "display_name": "Status", "levels": [{"key": "bronze", 
 
 @pytest.fixture
 def program(api) -> str:
-    return api.post("/v1/programs", {"name": "Air"}).json()["id"]
+    return create_program(api, "Air")["id"]
 
 
 def rules_version(program_id: str) -> int:
@@ -148,7 +149,7 @@ def flight(program: str, who: str, **data) -> dict:
 
 def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api):
     api = immediate_api
-    program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
+    program = create_program(api, "Air")["id"]
     api.post(f"/v1/programs/{program}/tiers", {**TIER, "levels": [*TIER["levels"], {"key": "gold", "rank": 2}]})
     rules = [
         {
