@@ -85,7 +85,7 @@ def test_backoff_schedules_the_retry(queue, world, endpoint, receiver):
     row = WebhookDelivery.get_by_id(row.id)
     assert row.status == "PENDING" and row.next_attempt_at > row.last_attempt_at
     assert delivery.claim_delivery(row.id, settings) is None  # not due for a minute
-    assert message.id
+    assert row.message_id == message.id
 
 
 def test_unsubscribed_and_inactive_endpoints_get_nothing(queue, world, receiver):
