@@ -7,6 +7,7 @@ import pytest
 from engine.store.db import database_proxy
 from engine.store.models import Program
 from tests.api.conftest import create_program
+from tests.conftest import ROOT
 
 SILVER = {
     "key": "silver",
@@ -194,7 +195,6 @@ def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api)
 def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     """`accrual apply` of rules_examples/airline_miles.yaml brings its tiers to the server, so
     qualifying miles earned through events move the participant up."""
-    from pathlib import Path
 
     from engine.rules.loader import load_bundle_text
     from engine.rules.plan import HttpTarget, apply_plan, plan_bundle
@@ -203,7 +203,7 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
         def request(self, method, path, **kwargs):
             return immediate_api.client.request(method, path, headers=immediate_api.headers, **kwargs)
 
-    example = Path(__file__).resolve().parents[2] / "rules_examples" / "airline_miles.yaml"
+    example = ROOT / "rules_examples" / "airline_miles.yaml"
     loaded = load_bundle_text(example.read_text(), example.name)
     target = HttpTarget("", "", client=Authorised())
     plan = plan_bundle(loaded.bundle, target)
