@@ -26,7 +26,7 @@ def test_list_newest_first_without_postings(api, ledger):
 
 
 def test_filters(api, ledger):
-    first, second = ledger["people"]
+    first, _second = ledger["people"]
     mine = api.get("/v1/journal-entries", participant_id=first).json()["data"]
     assert [e["id"] for e in mine] == [ledger["entries"][2], ledger["entries"][0]]
     by_external = api.get("/v1/journal-entries", external_id="u1").json()["data"]

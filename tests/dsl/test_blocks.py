@@ -85,13 +85,17 @@ def test_malformed_blocks_are_syntax_errors(source, message):
         # a slot naming the comprehension's variable is evaluated for each element, where it is used
         ("cel.@block([[1, 2, 3], cel.iterVar(0, 0) * 10], @index0.map(cel.iterVar(0, 0), @index1))", [10, 20, 30]),
         (
-            "cel.@block([[1, 2], cel.iterVar(0, 0) > 1, cel.accuVar(0, 0) || @index1], "
-            "[@index0.exists(cel.iterVar(0, 0), @index1), @index0.all(cel.iterVar(0, 0), @index1)])",
+            (
+                "cel.@block([[1, 2], cel.iterVar(0, 0) > 1, cel.accuVar(0, 0) || @index1], "
+                "[@index0.exists(cel.iterVar(0, 0), @index1), @index0.all(cel.iterVar(0, 0), @index1)])"
+            ),
             [True, False],
         ),
         (
-            "cel.@block([[1, 2], [10, 20], cel.iterVar(0, 0) + cel.iterVar(1, 0), [@index2]], "
-            "@index0.map(cel.iterVar(0, 0), @index1.map(cel.iterVar(1, 0), @index2)))",
+            (
+                "cel.@block([[1, 2], [10, 20], cel.iterVar(0, 0) + cel.iterVar(1, 0), [@index2]], "
+                "@index0.map(cel.iterVar(0, 0), @index1.map(cel.iterVar(1, 0), @index2)))"
+            ),
             [[11, 21], [12, 22]],
         ),
     ],

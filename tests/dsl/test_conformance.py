@@ -52,7 +52,7 @@ def same(actual: Any, expected: Any) -> bool:
     if type(actual) is float:
         return (math.isnan(actual) and math.isnan(expected)) or actual == expected
     if type(actual) is list:
-        return len(actual) == len(expected) and all(same(a, e) for a, e in zip(actual, expected))
+        return len(actual) == len(expected) and all(same(a, e) for a, e in zip(actual, expected, strict=True))
     if type(actual) is dict:
         if len(actual) != len(expected):
             return False

@@ -55,8 +55,9 @@ def test_double_division_by_zero_follows_ieee() -> None:
         ("1.5 % 1.0", "DSL_NO_MATCHING_OVERLOAD"), ("'a' < 1", "DSL_NO_MATCHING_OVERLOAD"),
         ("null < null", "DSL_NO_MATCHING_OVERLOAD"), ("[1] < [2]", "DSL_NO_MATCHING_OVERLOAD"),
         ("-'a'", "DSL_NO_MATCHING_OVERLOAD"), ("!1", "DSL_NO_MATCHING_OVERLOAD"), ("-(1u)", "DSL_NO_MATCHING_OVERLOAD"),
-        ("1 in 1", "DSL_NO_MATCHING_OVERLOAD"), ("[1][5]", "DSL_INVALID_ARGUMENT"), ("[1][0.5]", "DSL_INVALID_ARGUMENT"),
-        ("{'a': 1}['b']", "DSL_NO_SUCH_KEY"), ("{1: 1, 1u: 2}", "DSL_INVALID_ARGUMENT"),
+        ("1 in 1", "DSL_NO_MATCHING_OVERLOAD"), ("[1][5]", "DSL_INVALID_ARGUMENT"),
+        ("[1][0.5]", "DSL_INVALID_ARGUMENT"), ("{'a': 1}['b']", "DSL_NO_SUCH_KEY"),
+        ("{1: 1, 1u: 2}", "DSL_INVALID_ARGUMENT"),
         ("{1.5: 1}", "DSL_INVALID_ARGUMENT"), ("1.foo", "DSL_NO_MATCHING_OVERLOAD"),
     ],
 )  # fmt: skip
