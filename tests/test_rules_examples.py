@@ -1,7 +1,6 @@
 """Every example program is valid, warning-free, tested, and its results (with traces) are pinned."""
 
 import json
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -9,8 +8,9 @@ import pytest
 from engine.evaluator.cases import run_test_cases
 from engine.model.bundle import bundle_json_schema
 from engine.rules.loader import load_bundle
+from tests.conftest import ROOT
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "rules_examples"
+EXAMPLES = ROOT / "rules_examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
 
 

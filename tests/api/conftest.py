@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,9 @@ from api.keys import create_key
 from engine.queue import create_queue_tables, reset_queue
 from engine.store.db import connect, database_proxy
 from engine.store.migrations import upgrade
-from engine.store.models import Organisation, Program
+from engine.store.models import Organisation
 from engine.worker.tasks import register_task_bodies
+from tests.databases import close_database, empty_database_url, postgres_url
 
 
 class Api:
@@ -48,21 +48,11 @@ class Api:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh SQLite file; with API_TESTS_ON_POSTGRES=1 and TEST_POSTGRES_URL, a fresh PostgreSQL
-    database instead (the same tests then prove the API on the scale-out backend)."""
-    server = os.environ.get("TEST_POSTGRES_URL")
-    if os.environ.get("API_TESTS_ON_POSTGRES") != "1" or not server:
-        yield f"sqlite:///{tmp_path}/api.db"
-        return
-    import psycopg
-
-    name = f"api_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite file; with API_TESTS_ON_POSTGRES=1 and TEST_POSTGRES_URL, the PostgreSQL test
+    server with an empty schema instead (the same tests then prove the API on the scale-out backend)."""
+    on_postgres = os.environ.get("API_TESTS_ON_POSTGRES") == "1" and postgres_url() is not None
+    return empty_database_url("postgres" if on_postgres else "sqlite", tmp_path)
 
 
 @pytest.fixture
@@ -72,7 +62,7 @@ def database(database_url: str):
     upgrade(db)
     create_queue_tables(db)
     yield db
-    db.close_all() if hasattr(db, "close_all") else db.close()
+    close_database(db)
     reset_queue()
 
 
@@ -106,18 +96,24 @@ def immediate_api(database) -> Iterator[Api]:
         yield Api(c, create_key("acme"), "acme")
 
 
-def make_program(org_name: str, name: str = "Loyalty") -> str:
-    """A program written straight to the database (for tests of other resources)."""
-    with database_proxy.connection_context():
-        org = Organisation.get(Organisation.name == org_name)
-        return Program.create(organisation=org, name=name).id
+def create_program(api: Api, name: str = "Coffee", *, points_scale: int | None = None, **fields) -> dict:
+    """A program made through the API, as the API returned it; with `points_scale`, the asset PTS at
+    that scale is linked to it. Example: `create_program(api, "Air", description="x")["id"]`."""
+    response = api.post("/v1/programs", {"name": name, **fields})
+    assert response.status_code == 201, response.text
+    program = response.json()
+    if points_scale is not None:
+        body = {"program_id": program["id"], "name": "Points", "symbol": "PTS", "scale": points_scale}
+        asset = api.post("/v1/assets", body)
+        assert asset.status_code == 201 and asset.json()["symbol"] == "PTS", asset.text
+    return program
 
 
-def program_with_points(api: Api) -> str:
-    """A program made through the API, with the asset PTS (scale 2) linked to it."""
-    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    assert api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 2}).status_code == 201
-    return pid
+@pytest.fixture
+def program(api) -> str:
+    """The id of acme's program "Coffee" with PTS (scale 2). A module needing another program
+    overrides this fixture with its own call to `create_program`."""
+    return create_program(api, points_scale=2)["id"]
 
 
 def decode(response) -> dict:

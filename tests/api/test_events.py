@@ -6,7 +6,7 @@ import pytest
 
 from engine.store.db import database_proxy
 from engine.store.models import EventRecord
-from tests.api.conftest import make_program
+from tests.api.conftest import create_program
 
 
 def event(program_id: str, **overrides) -> dict:
@@ -23,7 +23,7 @@ def event(program_id: str, **overrides) -> dict:
 
 @pytest.fixture
 def program(api) -> str:
-    return make_program(api.org_name)
+    return create_program(api, "Loyalty")["id"]
 
 
 def test_ingest_answers_202_pending_and_stores_event_and_queue_entry(api, program, database):
@@ -69,7 +69,7 @@ def test_same_key_different_payload_is_409_naming_the_fields(api, program):
 
 
 def test_same_key_in_another_program_is_another_event(api, program):
-    other = make_program(api.org_name, "Other")
+    other = create_program(api, "Other")["id"]
     a = api.post("/v1/events", event(program)).json()
     b = api.post("/v1/events", event(other)).json()
     assert a["id"] != b["id"]
@@ -241,8 +241,7 @@ def test_retry_only_failed_events(api, program):
 
 def test_event_through_the_worker_shows_its_rule_evaluations(immediate_api):
     api = immediate_api
-    program = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    api.post("/v1/assets", {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 0})
+    program = create_program(api, points_scale=0)["id"]
     rule = api.post(
         "/v1/rules",
         {

@@ -6,9 +6,7 @@ import pytest
 
 
 @pytest.fixture
-def ledger(api) -> dict:
-    program = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    api.post("/v1/assets", {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 2})
+def ledger(api, program) -> dict:
     people = [api.post("/v1/participants", {"external_id": f"u{i}"}).json()["id"] for i in range(2)]
     entries = []
     for person, amount in ((people[0], "10"), (people[1], "25.5"), (people[0], "3")):
@@ -28,7 +26,7 @@ def test_list_newest_first_without_postings(api, ledger):
 
 
 def test_filters(api, ledger):
-    first, second = ledger["people"]
+    first, _second = ledger["people"]
     mine = api.get("/v1/journal-entries", participant_id=first).json()["data"]
     assert [e["id"] for e in mine] == [ledger["entries"][2], ledger["entries"][0]]
     by_external = api.get("/v1/journal-entries", external_id="u1").json()["data"]

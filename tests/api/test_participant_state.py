@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.conftest import create_program
+
 
 @pytest.fixture
 def pid(api) -> str:
@@ -63,7 +65,7 @@ def tiered(api, database) -> dict:
     from engine.store import catalog
     from engine.store.db import database_proxy
 
-    program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
+    program = create_program(api, "Air")["id"]
     person = api.post("/v1/participants", {"external_id": "flyer", "program_id": program}).json()["id"]
     spec = TierType(
         key="status",

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import program_with_points
-
-
-@pytest.fixture
-def program(api) -> str:
-    return program_with_points(api)
-
 
 @pytest.fixture
 def person(api, program) -> dict:

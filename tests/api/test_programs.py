@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.conftest import create_program
+
 
 @pytest.fixture
 def program(api) -> dict:
-    return api.post("/v1/programs", {"name": "Coffee", "description": "beans"}).json()
+    return create_program(api, description="beans")
 
 
 def asset(api, program_id, **overrides):

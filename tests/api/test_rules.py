@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.conftest import create_program
+
 
 @pytest.fixture
 def program(api) -> str:
-    pid = api.post("/v1/programs", {"name": "Coffee"}).json()["id"]
-    asset = api.post("/v1/assets", {"program_id": pid, "name": "Points", "symbol": "PTS", "scale": 0}).json()
-    assert asset["symbol"] == "PTS"
-    return pid
+    return create_program(api, points_scale=0)["id"]
 
 
 def rule(program_id: str, **overrides) -> dict:
@@ -102,7 +101,7 @@ def test_patch_keeps_versions_and_history(api, created):
 
 
 def test_list_rules_by_order_and_program(api, program, created):
-    other = api.post("/v1/programs", {"name": "Other"}).json()["id"]
+    other = create_program(api, "Other")["id"]
     first = api.post("/v1/rules", rule(program, name="first", order=5, budgets=[])).json()
     assert [r["name"] for r in api.get("/v1/rules").json()["data"]] == ["first", "points"]
     assert api.get("/v1/rules", program_id=other).json()["data"] == []

@@ -6,6 +6,8 @@ import pytest
 
 from engine.store.db import database_proxy
 from engine.store.models import Program
+from tests.api.conftest import create_program
+from tests.conftest import ROOT
 
 SILVER = {
     "key": "silver",
@@ -18,7 +20,7 @@ TIER = {"key": "status", "display_name": "Status", "levels": [{"key": "bronze", 
 
 @pytest.fixture
 def program(api) -> str:
-    return api.post("/v1/programs", {"name": "Air"}).json()["id"]
+    return create_program(api, "Air")["id"]
 
 
 def rules_version(program_id: str) -> int:
@@ -135,7 +137,7 @@ def flight(program: str, who: str, **data) -> dict:
 
 def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api):
     api = immediate_api
-    program = api.post("/v1/programs", {"name": "Air"}).json()["id"]
+    program = create_program(api, "Air")["id"]
     api.post(f"/v1/programs/{program}/tiers", {**TIER, "levels": [*TIER["levels"], {"key": "gold", "rank": 2}]})
     rules = [
         {
@@ -180,7 +182,6 @@ def test_events_after_archiving_skip_set_tier_and_stop_qualifying(immediate_api)
 def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     """`accrual apply` of rules_examples/airline_miles.yaml brings its tiers to the server, so
     qualifying miles earned through events move the participant up."""
-    from pathlib import Path
 
     from engine.cli.apply import HttpTarget
     from engine.rules.loader import load_bundle_text
@@ -190,7 +191,7 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
         def request(self, method, path, **kwargs):
             return immediate_api.client.request(method, path, headers=immediate_api.headers, **kwargs)
 
-    example = Path(__file__).resolve().parents[2] / "rules_examples" / "airline_miles.yaml"
+    example = ROOT / "rules_examples" / "airline_miles.yaml"
     loaded = load_bundle_text(example.read_text(), example.name)
     target = HttpTarget("", "", client=Authorised())
     plan = plan_bundle(loaded.bundle, target)

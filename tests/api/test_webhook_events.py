@@ -8,7 +8,7 @@ from api import webhook_events
 from engine.store.db import database_proxy
 from engine.store.models import WebhookDelivery, WebhookMessage
 
-from .conftest import Api, decode, program_with_points
+from .conftest import Api, create_program, decode
 
 HOOK = "https://hooks.example.com/accrual"  # public-looking and never called: no sender runs here
 
@@ -28,11 +28,6 @@ def deliveries() -> list[tuple[str, str, dict]]:
             .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
         )
         return [(row.endpoint_id, row.event_type, row.message.payload) for row in rows]
-
-
-@pytest.fixture
-def program(api) -> str:
-    return program_with_points(api)
 
 
 @pytest.fixture
@@ -62,7 +57,7 @@ def test_participant_created_once_and_not_for_an_update(api, program):
 
 def test_participant_created_without_a_program_and_failed_upsert_publishes_nothing(api, other_api):
     subscribe(api, "participant.created")
-    foreign = other_api.post("/v1/programs", {"name": "Theirs"}).json()["id"]
+    foreign = create_program(other_api, "Theirs")["id"]
     assert api.post("/v1/participants", {"external_id": "lost", "program_id": foreign}).status_code == 404
     assert deliveries() == []
     api.post("/v1/participants", {"external_id": "bare"})

@@ -6,14 +6,14 @@ import base64
 import json
 import math
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dsl import DslError, UInt, compile_expression
+from tests.conftest import ROOT
 
-DATA = Path(__file__).parent / "data" / "cel-conformance" / "cases.json"
+DATA = ROOT / "tests" / "dsl" / "data" / "cel-conformance" / "cases.json"
 CASES = json.loads(DATA.read_text())["cases"]
 
 # Each skipped case and why: a deliberate decision of this project, never a known bug.

@@ -1,11 +1,34 @@
+import msgspec
 import pytest
 
 from engine import limits
 from engine.errors import LimitExceeded
 
 
+def nested(levels: int) -> dict:
+    """`{"x": {"x": ...}}`: an empty object `levels` objects deep inside the outermost."""
+    data: dict = {}
+    node = data
+    for _ in range(levels):
+        node["x"] = {}
+        node = node["x"]
+    return data
+
+
 def test_event_data_within_bounds_passes():
+    """Ordinary data passes, and so does data exactly at the size and depth limits; one byte or
+    one level more does not."""
     limits.check_event_data({"type": "purchase", "items": [{"sku": "a", "qty": 1}]})
+    largest = {"blob": "x" * (limits.EVENT_DATA_BYTES_MAX - len('{"blob":""}'))}
+    assert len(msgspec.json.encode(largest)) == limits.EVENT_DATA_BYTES_MAX
+    limits.check_event_data(largest)
+    limits.check_event_data(nested(limits.EVENT_DATA_DEPTH_MAX))
+    with pytest.raises(LimitExceeded) as caught:
+        limits.check_event_data({"blob": largest["blob"] + "x"})
+    assert caught.value.code == "limit_event_data_bytes"
+    with pytest.raises(LimitExceeded) as caught:
+        limits.check_event_data(nested(limits.EVENT_DATA_DEPTH_MAX + 1))
+    assert caught.value.code == "limit_event_data_depth"
 
 
 def test_event_data_too_large():
@@ -15,13 +38,8 @@ def test_event_data_too_large():
 
 
 def test_event_data_too_deep():
-    data: dict = {}
-    node = data
-    for _ in range(limits.EVENT_DATA_DEPTH_MAX + 2):
-        node["x"] = {}
-        node = node["x"]
     with pytest.raises(LimitExceeded) as caught:
-        limits.check_event_data(data)
+        limits.check_event_data(nested(limits.EVENT_DATA_DEPTH_MAX + 2))
     assert caught.value.code == "limit_event_data_depth"
 
 

@@ -11,19 +11,20 @@ from api.app import ApiSettings, create_app
 from api.keys import create_key
 from engine.model.bundle import Asset, Credit, Rule
 from engine.store.catalog import create_asset, create_rule
-from engine.store.db import connect, database_proxy
+from engine.store.db import database_proxy
 from engine.store.migrations import upgrade
 from engine.store.models import Organisation, Program
 from playground.stored import StoredProgramNotFound, list_stored_programs, stored_program_panes
+from tests.databases import close_database, open_database
 from tests.playground.html import one, select
 
 
 @pytest.fixture
 def database(tmp_path):
-    db = connect(f"sqlite:///{tmp_path}/playground.db")
+    db = open_database("sqlite", tmp_path)
     upgrade(db)
     yield db
-    db.close()
+    close_database(db)
 
 
 def _program(org_name: str, name: str, key: str, status: str = "ACTIVE") -> str:

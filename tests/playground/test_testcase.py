@@ -17,15 +17,15 @@ ME = ResolvedTarget(type="PARTICIPANT", role="participant")
 
 
 def _result(**changes) -> EvaluationResult:
-    fields = dict(
-        status="COMPLETED",
-        evaluated_at=WHEN,
-        rules=[
+    fields = {
+        "status": "COMPLETED",
+        "evaluated_at": WHEN,
+        "rules": [
             RuleOutcome(rule="base points", order=10, status=RuleStatus.MATCHED),
             RuleOutcome(rule="vip bonus", order=20, status=RuleStatus.NOT_MATCHED),
             RuleOutcome(rule="broken", order=30, status=RuleStatus.SKIPPED_ERROR, error="no such key: sku"),
         ],
-        actions=[
+        "actions": [
             ResolvedAction(rule="base points", index=0, type="CREDIT", target=ME, asset="POINTS", amount=Decimal("5")),
             ResolvedAction(
                 rule="base points", index=1, type="CREDIT", target=ME, asset="POINTS", amount=Decimal("2.5")
@@ -33,17 +33,17 @@ def _result(**changes) -> EvaluationResult:
             ResolvedAction(rule="base points", index=2, type="DEBIT", target=ME, asset="STAMPS", amount=Decimal("1")),
             ResolvedAction(rule="base points", index=3, type="TAG", target=ME, tag="buyer"),
         ],
-        state_changes=[],
-        budget_uses=[],
-        participant=EntityState(
+        "state_changes": [],
+        "budget_uses": [],
+        "participant": EntityState(
             tags=["buyer"],
             counters={"visits": CounterState(value=Decimal("4")), "spend": CounterState(value=Decimal("12.5"))},
             attributes={"city": "Oslo"},
             tiers={"status": TierState(level="gold", rank=2)},
             balances={"POINTS": Balance(available=Decimal("7.5")), "STAMPS": Balance(held=Decimal("1"))},
         ),
-        program=ProgramState(),
-    )
+        "program": ProgramState(),
+    }
     fields.update(changes)
     return EvaluationResult(**fields)
 

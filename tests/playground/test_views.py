@@ -189,9 +189,9 @@ def test_result_partial_snapshot(client, snapshot):
 
 def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
     from api.app import create_app
-    from engine.store.db import connect
+    from tests.databases import close_database, open_database
 
-    database = connect(f"sqlite:///{tmp_path / 'api.db'}")
+    database = open_database("sqlite", tmp_path)
     app = create_app(database, route_handlers=[playground.router], configure_queue_for_app=False)
     with TestClient(app=app) as api:
         assert api.get("/playground").status_code == 200
@@ -199,7 +199,7 @@ def test_mounted_in_the_api_app_it_needs_no_key_and_takes_forms(tmp_path):
         html = _run(api, event=samples.event("cake"))
         assert _statuses(html) == {"coffee points": "NOT_MATCHED", "cake points": "MATCHED"}
         assert api.get("/v1/programs").status_code == 401  # the API around it still wants a key
-    database.close()
+    close_database(database)
 
 
 def test_a_saved_test_case_passes_accrual_test_on_the_bundle(client):

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from dsl import DslError, UInt, compile_expression
-from tests.dsl.test_conformance import decode, same  # one decoder for the case file
+from tests.dsl.test_conformance import DATA, decode, same  # one case file, one decoder
 
-DATA = Path(__file__).parent.parent / "data" / "cel-conformance" / "cases.json"
 FUNCTION_GROUPS = ("string", "conversions")
 CASES = [case for case in json.loads(DATA.read_text())["cases"] if case["file"] in FUNCTION_GROUPS]
 

@@ -11,13 +11,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from engine.cli.up import DEMO_PROGRAM, banner
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.conftest import ROOT
 
 
 def test_banner_names_every_program_and_posts_to_the_demo_one():

@@ -22,7 +22,10 @@ def test_unused_asset():
     assert warnings("") == [("unused_asset", 4, "no rule uses asset 'GEMS'")]
 
 
-GEMS = "  - {name: gems, order: 5, condition: event.type == 'quest', actions: [{type: CREDIT, asset_id: GEMS, amount: 1}]}\n"
+GEMS = (
+    "  - {name: gems, order: 5, condition: event.type == 'quest', "
+    "actions: [{type: CREDIT, asset_id: GEMS, amount: 1}]}\n"
+)
 
 
 def test_catch_all_stop_makes_later_rules_unreachable():
@@ -38,8 +41,14 @@ def test_a_stop_with_a_real_condition_or_a_window_is_not_a_catch_all():
     assert (
         warnings(
             GEMS
-            + "  - {name: vip, order: 1, condition: '\"vip\" in participant.tags', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
-            + "  - {name: promo, order: 2, condition: 'true', stop_after_match: true, active_from: '2026-01-01T00:00:00Z', actions: [{type: TAG, tag: p}]}\n"
+            + (
+                "  - {name: vip, order: 1, condition: '\"vip\" in participant.tags', stop_after_match: true, "
+                "actions: [{type: TAG, tag: t}]}\n"
+            )
+            + (
+                "  - {name: promo, order: 2, condition: 'true', stop_after_match: true, "
+                "active_from: '2026-01-01T00:00:00Z', actions: [{type: TAG, tag: p}]}\n"
+            )
         )
         == []
     )
@@ -49,7 +58,10 @@ def test_inactive_rules_are_not_analysed():
     assert (
         warnings(
             GEMS
-            + "  - {name: off, order: 1, status: SUSPENDED, condition: 'true', stop_after_match: true, actions: [{type: TAG, tag: t}]}\n"
+            + (
+                "  - {name: off, order: 1, status: SUSPENDED, condition: 'true', stop_after_match: true, "
+                "actions: [{type: TAG, tag: t}]}\n"
+            )
         )
         == []
     )
@@ -79,7 +91,8 @@ def test_budget_for_an_asset_the_rule_never_credits():
         GEMS
         + "    budgets: [{asset_id: PTS, limit: '100'}]\n".replace(
             "    budgets",
-            "  - name: capped\n    order: 60\n    condition: 'event.type == \"x\"'\n    actions: [{type: TAG, tag: t}]\n    budgets",
+            "  - name: capped\n    order: 60\n    condition: 'event.type == \"x\"'\n"
+            "    actions: [{type: TAG, tag: t}]\n    budgets",
         )
     )
     assert [(code, line) for code, line, _ in found] == [("budget_without_credit", 15)]

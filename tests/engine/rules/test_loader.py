@@ -199,4 +199,9 @@ def test_any_yaml_data_gives_problems_never_an_exception(data):
 @given(st.text(alphabet="ab:-{}[]'\"!&*#|> \n\t", max_size=60))
 def test_any_text_gives_problems_never_an_exception(text):
     loaded = load_bundle_text(text)
-    assert loaded.ok or loaded.errors
+    # These characters cannot spell `program:`, so no such text is a bundle: it is refused with errors.
+    assert not loaded.ok and loaded.errors and loaded.program is None
+    lines = [*text.split("\n"), ""]  # a problem at the end of the text is on the line after the last
+    for problem in loaded.problems:
+        assert 1 <= problem.line <= len(lines), problem
+        assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1, problem

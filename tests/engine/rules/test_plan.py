@@ -3,8 +3,6 @@ with the same result; a second run is up to date; removed rules are archived."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -15,8 +13,9 @@ from engine.rules.loader import load_bundle_text
 from engine.rules.plan import ApplyError, apply_plan, plan_bundle
 from engine.store.db import database_proxy
 from tests.api.conftest import Api, client, database, database_url, settings  # noqa: F401 - fixtures
+from tests.conftest import ROOT
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "rules_examples"
+EXAMPLES = ROOT / "rules_examples"
 
 BUNDLE = """
 program: {key: shop, name: Shop, on_unknown_participant: REJECT}

@@ -78,7 +78,8 @@ def test_test_cases_naming_unknown_things_get_suggestions():
 def test_cron_budget_needs_an_expression():
     text = BASE.replace(
         "    actions: [{type: CREDIT, asset_id: POINTS, amount: 1}]\n",
-        "    actions: [{type: CREDIT, asset_id: POINTS, amount: 1}]\n    budgets: [{asset_id: POINTS, limit: '10', schedule_type: CRON}]\n",
+        "    actions: [{type: CREDIT, asset_id: POINTS, amount: 1}]\n"
+        "    budgets: [{asset_id: POINTS, limit: '10', schedule_type: CRON}]\n",
     )
     document = parse_yaml(text)
     sink = ProblemSink("b.yaml", document)

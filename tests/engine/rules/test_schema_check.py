@@ -76,7 +76,7 @@ def test_top_level_must_be_a_mapping():
 
 
 def test_sections_must_be_lists():
-    checker, _, problems, _ = check(HEAD + "rules: {name: r}\n")
+    _checker, _, problems, _ = check(HEAD + "rules: {name: r}\n")
     assert problems == [("wrong_type", 4, 8)]
 
 

@@ -94,10 +94,7 @@ def test_non_scalar_keys_are_reported():
 
 def test_alias_expansion_is_bounded():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [
-        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
-        for i in range(1, 7)
-    ]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
     document = parse_yaml("\n".join(lines) + "\n")
     assert NODES_MAX < 10**7
     assert [issue.code for issue in document.issues] == ["yaml_too_large"]

@@ -9,8 +9,7 @@ from engine.model.bundle import Budget
 from engine.store.budgets import effective_consumed, next_reset_at, roll_over
 from engine.store.errors import LedgerRejected
 from engine.store.models import RuleBudget
-
-from .conftest import make_rule
+from tests.engine.world import make_rule
 
 T0 = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
 

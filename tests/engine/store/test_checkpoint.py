@@ -17,7 +17,7 @@ def test_commits_leave_checkpoints_to_the_thread_which_copies_the_log(tmp_path):
         with db.connection_context():
             assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
             db.execute_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
-            for n in range(300):  # well past SQLite's automatic threshold of 1,000 pages
+            for _ in range(300):  # well past SQLite's automatic threshold of 1,000 pages
                 with db.atomic():
                     db.execute_sql("INSERT INTO t (body) VALUES (?)", ("x" * 20_000,))
         deadline = time.monotonic() + 10

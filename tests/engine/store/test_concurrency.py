@@ -10,8 +10,7 @@ from engine.store.effects import post_event_effects
 from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.verify import verify
 from engine.store.models import JournalEntry, StateCounter
-
-from .conftest import make_rule, store_event, typical_result
+from tests.engine.world import make_rule, store_event, typical_result
 
 THREADS, EVENTS_PER_THREAD = 6, 12
 

@@ -13,8 +13,7 @@ from engine.store.effects import post_event_effects
 from engine.store.errors import Conflict, NotFound
 from engine.store.ledger.verify import verify
 from engine.store.models import Enrolment, EventRecord, Participant, Program
-
-from .conftest import store_event
+from tests.engine.world import store_event
 
 
 def purchase_rule(**extra):

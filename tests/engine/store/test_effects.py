@@ -22,8 +22,7 @@ from engine.store.models import (
     StateHistory,
     StateTag,
 )
-
-from .conftest import make_rule, store_event, typical_result
+from tests.engine.world import make_rule, store_event, typical_result
 
 
 def available(world, person):

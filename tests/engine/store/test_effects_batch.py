@@ -15,8 +15,7 @@ from engine.store.ledger.journal import Ledger
 from engine.store.ledger.movements import Entity, credit
 from engine.store.ledger.verify import verify
 from engine.store.models import JournalEntry, LedgerHead, Posting
-
-from .conftest import make_rule, store_event
+from tests.engine.world import make_rule, store_event
 
 AMOUNTS = ["1.25", "2", "3.50", "0.01", "10"]
 

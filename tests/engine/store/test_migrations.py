@@ -76,7 +76,8 @@ def test_worker_and_listing_queries_use_the_partial_indexes(tmp_path):
     plans = {
         "event_open_lane": f"SELECT id FROM event WHERE {lane} AND {OPEN_EVENTS} AND status = 'PENDING' "
         "ORDER BY event_timestamp LIMIT 1",
-        "event_open_due": f"SELECT id FROM event WHERE {OPEN_EVENTS} AND status = 'PROCESSING' AND next_attempt_at <= ?",
+        "event_open_due": f"SELECT id FROM event WHERE {OPEN_EVENTS} AND status = 'PROCESSING' "
+        "AND next_attempt_at <= ?",
         "rule_evaluation_rule_success": "SELECT event_id FROM rule_evaluation WHERE rule_id = ? AND status = 'SUCCESS'",
         "event_participant_known": "SELECT id FROM event WHERE participant_id = ? ORDER BY id DESC LIMIT 20",
     }

@@ -41,7 +41,7 @@ def test_credit_and_debit_move_value_through_system_issuance(world):
 
 def test_debit_beyond_the_balance_needs_allow_negative(world):
     credit(world, "1")
-    request = dict(program_id=world.program.id, asset_id="PTS", type="DEBIT", amount="3", description="x")
+    request = {"program_id": world.program.id, "asset_id": "PTS", "type": "DEBIT", "amount": "3", "description": "x"}
     with pytest.raises(LedgerRejected) as info:
         ops.adjust_balance(world.org.id, world.alice.id, **request)
     assert info.value.code == "insufficient_funds"
@@ -77,7 +77,7 @@ def test_max_transaction_amount_caps_each_movement(world):
 
 
 def test_prefunded_credits_draw_from_the_wallet_and_fail_when_it_is_empty(world):
-    request = dict(program_id=world.program.id, asset_id="GEM", type="CREDIT", amount="3", description="x")
+    request = {"program_id": world.program.id, "asset_id": "GEM", "type": "CREDIT", "amount": "3", "description": "x"}
     with pytest.raises(LedgerRejected) as info:
         ops.adjust_balance(world.org.id, world.alice.id, **request)
     assert info.value.code == "insufficient_wallet"
@@ -96,7 +96,7 @@ def test_prefunded_credits_draw_from_the_wallet_and_fail_when_it_is_empty(world)
 
 def test_hold_release_forfeit_move_between_buckets(world):
     credit(world, "10")
-    base = dict(program_id=world.program.id, asset_id="PTS", description="order 1")
+    base = {"program_id": world.program.id, "asset_id": "PTS", "description": "order 1"}
     held = ops.hold(world.org.id, world.alice.id, amount="4", **base)
     assert (held.balance.available, held.balance.held) == (Decimal("6.00"), Decimal("4.00"))
     released = ops.release(world.org.id, world.alice.id, amount="1", **base)
@@ -111,7 +111,7 @@ def test_hold_release_forfeit_move_between_buckets(world):
 
 def test_idempotency_key_replays_the_answer_and_rejects_a_different_request(world):
     credit(world, "10")
-    base = dict(program_id=world.program.id, asset_id="PTS", description="order 1", idempotency_key="k1")
+    base = {"program_id": world.program.id, "asset_id": "PTS", "description": "order 1", "idempotency_key": "k1"}
     first = ops.hold(world.org.id, world.alice.id, amount="4", **base)
     again = ops.hold(world.org.id, world.alice.id, amount="4", **base)
     assert again == first
@@ -156,7 +156,7 @@ def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
     import threading
 
     credit(world, "10")
-    base = dict(program_id=world.program.id, asset_id="PTS", description="order 9", idempotency_key="same")
+    base = {"program_id": world.program.id, "asset_id": "PTS", "description": "order 9", "idempotency_key": "same"}
     answers, errors = [], []
 
     def send():
@@ -181,7 +181,7 @@ def test_concurrent_requests_with_one_idempotency_key_hold_once(world, db):
 def test_on_applied_sees_each_fresh_change_inside_its_transaction(world):
     seen: list[ops.Applied] = []
     credit(world, "10", on_applied=seen.append)
-    base = dict(program_id=world.program.id, asset_id="PTS", description="order 2", on_applied=seen.append)
+    base = {"program_id": world.program.id, "asset_id": "PTS", "description": "order 2", "on_applied": seen.append}
     ops.hold(world.org.id, world.alice.id, amount="4", reference_id="o2", idempotency_key="h", **base)
     ops.hold(world.org.id, world.alice.id, amount="4", reference_id="o2", idempotency_key="h", **base)  # replay
     ops.release(world.org.id, world.alice.id, **base)
@@ -211,7 +211,7 @@ def test_a_failing_hook_rolls_the_change_back(world):
     credit(world, "10")
     with pytest.raises(Refused):
         credit(world, "5", on_applied=refuse)
-    base = dict(program_id=world.program.id, asset_id="PTS", description="order 3")
+    base = {"program_id": world.program.id, "asset_id": "PTS", "description": "order 3"}
     with pytest.raises(Refused):
         ops.hold(world.org.id, world.alice.id, amount="4", idempotency_key="k", on_applied=refuse, **base)
     with pytest.raises(Refused):

@@ -45,7 +45,7 @@ def test_attributes_and_absolute_counters(world):
     assert owner_state.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
     assert not owner_state.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
     owner_state.set_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", Decimal("4.5"), origin, reset_after="1h")
-    tags, counters, attributes = owner_state.load_entity_state("PARTICIPANT", world.alice.id)
+    _tags, counters, attributes = owner_state.load_entity_state("PARTICIPANT", world.alice.id)
     assert attributes == {"city": "Oslo"} and counters["n"].value == Decimal("4.5")
     assert counters["n"].reset_after == "1h"
     assert owner_state.delete_counter(world.org.id, "PARTICIPANT", world.alice.id, "n", origin)

@@ -12,7 +12,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         receiver: Receiver = self.server.receiver
         with receiver.lock:
-            receiver.requests.append((dict((k.lower(), v) for k, v in self.headers.items()), body))
+            receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
             failing = receiver.fail_next > 0
             receiver.fail_next -= 1 if failing else 0
         status = 503 if failing else 200

@@ -11,7 +11,7 @@ from engine.store.db import write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import delivery, signing
 from engine.webhooks import messages as webhooks
-from tests.engine.worker.conftest import FAST, drain
+from tests.engine.consumer import FAST, drain
 
 from .receiver import Receiver
 
@@ -85,7 +85,7 @@ def test_backoff_schedules_the_retry(queue, world, endpoint, receiver):
     row = WebhookDelivery.get_by_id(row.id)
     assert row.status == "PENDING" and row.next_attempt_at > row.last_attempt_at
     assert delivery.claim_delivery(row.id, settings) is None  # not due for a minute
-    assert message.id
+    assert row.message_id == message.id
 
 
 def test_unsubscribed_and_inactive_endpoints_get_nothing(queue, world, receiver):

@@ -15,8 +15,8 @@ from engine.store.lanes import has_due, lane_of
 from engine.store.models import Enrolment, EventRecord, Participant, RuleEvaluation
 from engine.worker import processor, reconciler
 from engine.worker.pipeline import Applied, default_pipeline
+from tests.engine.consumer import FAST, drain
 
-from .conftest import FAST, drain
 from .test_processor import balance_of, reload
 
 AT = datetime(2026, 1, 1, 12, tzinfo=UTC)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from engine.errors import EngineError
@@ -10,8 +12,8 @@ from engine.store.db import utcnow
 from engine.store.lanes import lane_of
 from engine.store.models import EventRecord, JournalEntry, WebhookDelivery, WebhookEndpoint
 from engine.worker import processor
+from tests.engine.consumer import FAST
 
-from .conftest import FAST
 from .pipelines import CreditOnePoint
 
 
@@ -21,6 +23,23 @@ def entries_of(event_id: str) -> int:
 
 def reload(event):
     return EventRecord.get_by_id(event.id)
+
+
+@contextmanager
+def statements_run(db) -> Iterator[list[str]]:
+    """The first word of every SQL statement `db` runs inside the block, in order."""
+    statements: list[str] = []
+    real = db.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        statements.append(sql.split()[0].upper())
+        return real(sql, params, *args, **kwargs)
+
+    db.execute_sql = recording
+    try:
+        yield statements
+    finally:
+        del db.execute_sql
 
 
 def test_a_pending_event_is_applied_once_and_completed(queue, world):
@@ -133,8 +152,17 @@ def test_completion_records_webhooks_in_the_same_transaction(queue, world):
     assert [t.name for t in queue.huey.pending()] == ["deliver_webhook", "deliver_webhook"]
 
 
-def test_a_missing_event_is_a_no_op(queue):
-    processor.process_event_task(queue, "no-such-event")
+def test_a_missing_event_is_a_no_op(queue, world, db):
+    """A wake-up for an event that is not there (rolled back, or deleted) only looks it up: it
+    processes no lane, not even one with an event waiting, and writes nothing."""
+    waiting = world.event(key="e1")
+    pending = queue.huey.pending_count()
+    with statements_run(db) as statements:
+        processor.process_event_task(queue, "no-such-event")
+    assert statements == ["SELECT"]
+    assert (reload(waiting).status, reload(waiting).attempts) == ("PENDING", 0)
+    assert JournalEntry.select().count() == 0 and WebhookDelivery.select().count() == 0
+    assert queue.huey.pending_count() == pending == 1
 
 
 # --- the real pipeline: storage's context and effects around the pure engine -------------------
@@ -290,18 +318,8 @@ def test_a_drained_lane_is_seen_without_a_write(queue, world, db):
     assert lanes.has_due(lane)
     processor.drain_lane(lane, FAST, CreditOnePoint())
     assert not lanes.has_due(lane)
-    statements: list[str] = []
-    real = db.execute_sql
-
-    def recording(sql, params=None, *args, **kwargs):
-        statements.append(sql.split()[0].upper())
-        return real(sql, params, *args, **kwargs)
-
-    db.execute_sql = recording
-    try:
+    with statements_run(db) as statements:
         assert processor.drain_lane(lane, FAST, CreditOnePoint()) == 0
-    finally:
-        del db.execute_sql
     assert statements == ["SELECT"]
 
 

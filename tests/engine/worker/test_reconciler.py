@@ -11,8 +11,8 @@ from engine.store.models import EventRecord, WebhookDelivery, WebhookEndpoint
 from engine.webhooks import messages as webhooks
 from engine.worker import processor
 from engine.worker.reconciler import reconcile
+from tests.engine.consumer import FAST
 
-from .conftest import FAST
 from .pipelines import CreditOnePoint
 
 

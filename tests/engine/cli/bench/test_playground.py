@@ -25,7 +25,7 @@ def test_timing_median_and_p95():
 def test_an_edit_changes_one_condition_and_keeps_the_bundle_valid():
     text = bundle_text(5)
     first, second = edit_one_rule(text, 1), edit_one_rule(text, 2)
-    changed = [(a, b) for a, b in zip(text.splitlines(), first.splitlines()) if a != b]
+    changed = [(a, b) for a, b in zip(text.splitlines(), first.splitlines(), strict=True) if a != b]
     assert len(changed) == 1 and changed[0][0].lstrip().startswith("condition:")
     assert first != second
     loaded, original = load_bundle_text(first), load_bundle_text(text)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from engine.store import operations as ops
-from engine.store.db import connect
 from engine.store.effects import post_event_effects
 from engine.store.errors import LedgerRejected
 from engine.store.ledger.accounts import balances_of
@@ -21,7 +20,8 @@ from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
 from engine.store.models import Account, Posting
-from tests.engine.store.conftest import World, make_rule, store_event, typical_result
+from tests.databases import BACKENDS, NO_POSTGRES, close_database, open_database, postgres_url
+from tests.engine.world import World, make_rule, store_event, typical_result
 
 amounts = st.integers(min_value=1, max_value=5000).map(lambda cents: Decimal(cents).scaleb(-2))
 who = st.sampled_from(["alice", "bob"])
@@ -44,9 +44,8 @@ def machine_for(backend: str):
 
         def teardown(self) -> None:
             self.db.close()
-            self.db.close_all()  # pooled: really close, one database per example
-            if self.scratch is not None:
-                shutil.rmtree(self.scratch, ignore_errors=True)
+            close_database(self.db)  # pooled: really close, one database per example
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
         def _person(self, name):
             return getattr(self.world, name)
@@ -173,22 +172,16 @@ def machine_for(backend: str):
 def _fresh(backend: str):
     """A new upgraded database per example (a SQLite file in a scratch directory, or an emptied
     PostgreSQL schema) and the scratch directory to remove afterwards."""
-    scratch = None
-    if backend == "sqlite":
-        scratch = tempfile.mkdtemp(prefix="accrual-prop-")
-        db = connect(f"sqlite:///{scratch}/ledger.db")
-    else:
-        db = connect(os.environ["TEST_POSTGRES_URL"])
-        with db.connection_context():
-            db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    scratch = Path(tempfile.mkdtemp(prefix="accrual-prop-"))
+    db = open_database(backend, scratch)
     upgrade(db)
     return db, scratch
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_random_operation_sequences_keep_every_invariant(backend):
-    if backend == "postgres" and not os.environ.get("TEST_POSTGRES_URL"):
-        pytest.skip("TEST_POSTGRES_URL is not set")
+    if backend == "postgres" and postgres_url() is None:
+        pytest.skip(NO_POSTGRES)
     run_state_machine_as_test(
         machine_for(backend),
         settings=settings(

@@ -10,7 +10,7 @@ from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.maturity import mature_due
 from engine.store.ledger.verify import verify
 from engine.store.models import Asset, DeferredCredit, JournalEntry
-from tests.engine.store.conftest import make_rule, store_event, typical_result
+from tests.engine.world import make_rule, store_event, typical_result
 
 EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
 

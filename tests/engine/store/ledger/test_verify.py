@@ -10,7 +10,7 @@ from engine.store.db import connect
 from engine.store.ledger.hashchain import GENESIS
 from engine.store.ledger.verify import verify
 from engine.store.models import Account, JournalEntry, LedgerHead, Posting
-from tests.engine.store.conftest import World
+from tests.engine.world import World
 
 
 def seed(world, count=3):
