@@ -1,4 +1,4 @@
-"""Tier types of a program for the API, through `engine.store.catalog` (which bumps the program's
+"""Tier types of a program for the API, through `engine.store.tier_types` (which bumps the program's
 `rules_version` on every change, so the worker compiles the program again)."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from api.errors import field_error
 from api.pagination import Page, paginate
 from api.schemas.tiers import TierCreate, TierPatch, TierTypeLevelOut, TierTypeOut
 from engine.model.bundle import TierType
-from engine.store import catalog, lookups
+from engine.store import lookups, tier_types
 from engine.store.models import TierTypeRecord
 
 
 def tier_out(row: TierTypeRecord) -> TierTypeOut:
-    spec = catalog.tier_to_bundle(row)
+    spec = tier_types.tier_to_bundle(row)
     levels = [
         TierTypeLevelOut(
             key=level.key,
@@ -42,11 +42,11 @@ def tier_out(row: TierTypeRecord) -> TierTypeOut:
 
 def create_tier(org_id: str, program_id: str, data: TierCreate) -> TierTypeOut:
     spec = TierType(key=data.key, display_name=data.display_name, levels=data.levels, lifecycle=data.lifecycle)
-    return tier_out(catalog.create_tier_type(org_id, program_id, spec))
+    return tier_out(tier_types.create_tier_type(org_id, program_id, spec))
 
 
 def get_tier(org_id: str, program_id: str, key: str) -> TierTypeOut:
-    return tier_out(catalog.get_tier_type(org_id, program_id, key))
+    return tier_out(tier_types.get_tier_type(org_id, program_id, key))
 
 
 def list_tiers(
@@ -74,8 +74,8 @@ def patch_tier(org_id: str, program_id: str, key: str, data: TierPatch) -> TierT
         changes["levels"] = [
             {k: v for k, v in msgspec.to_builtins(level).items() if v is not None} for level in changes["levels"]
         ]
-    return tier_out(catalog.update_tier_type(org_id, program_id, key, changes))
+    return tier_out(tier_types.update_tier_type(org_id, program_id, key, changes))
 
 
 def archive_tier(org_id: str, program_id: str, key: str) -> TierTypeOut:
-    return tier_out(catalog.archive_tier_type(org_id, program_id, key))
+    return tier_out(tier_types.archive_tier_type(org_id, program_id, key))

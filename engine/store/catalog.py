@@ -1,4 +1,5 @@
-"""Programs, assets, tier types and rules as stored rows, and the `Bundle` rebuilt from them.
+"""Programs, assets and rules as stored rows, and the `Bundle` rebuilt from them (tier types are
+`tier_types`).
 
 Rules keep every version: `create_rule` writes version 1, each `update_rule` the next version,
 and each version is a `rule_history` row holding the full `engine.model.bundle.Rule` (`snapshot`), so a
@@ -18,13 +19,15 @@ from typing import Any
 import msgspec
 import peewee
 
-from engine.model.bundle import Action, Budget, Bundle, ProgramSettings, Rule, TierType
+from engine.model.bundle import Action, Budget, Bundle, ProgramSettings, Rule
 from engine.model.bundle import Asset as AssetSpec
 from engine.store import lookups
 from engine.store.budgets import next_reset_at
-from engine.store.db import unique_insert, utcnow, write_transaction
-from engine.store.errors import Conflict, Duplicate, LedgerRejected
+from engine.store.db import utcnow, write_transaction
+from engine.store.errors import Conflict, LedgerRejected
 from engine.store.models import Asset, Program, ProgramAsset, RuleBudget, RuleHistory, RuleRecord, TierTypeRecord
+from engine.store.programs import require_modifiable, touch_program
+from engine.store.tier_types import tier_to_bundle
 
 RULE_FIELDS = (
     "name",
@@ -57,121 +60,8 @@ def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asse
             max_transaction_amount=spec.max_transaction_amount,
         )
         ProgramAsset.create(program=program.id, asset=asset.id)
-        _bump(program.id)
+        touch_program(program.id)
         return asset
-
-
-def create_tier_type(organisation_id: str, program_id: str, spec: TierType) -> TierTypeRecord:
-    """Store a tier type (reference 2.9); its key is unique in the program (`Conflict` `tier_exists`),
-    level keys and ranks unique in the tier (`Conflict` `tier_level_conflict`).
-
-    Example: `create_tier_type(org.id, program.id, TierType(key="status", levels=[...])).key == "status"`."""
-    _check_levels(spec)
-    with write_transaction():
-        program = lookups.program(organisation_id, program_id)
-        archived = spec.status == "ARCHIVED"
-        try:
-            with unique_insert():
-                row = TierTypeRecord.create(
-                    organisation=organisation_id,
-                    program=program.id,
-                    key=spec.key,
-                    definition=_definition(spec),
-                    status=spec.status,
-                    archived_at=utcnow() if archived else None,
-                )
-        except Duplicate:
-            raise Conflict(f"tier type {spec.key} exists in this program", code="tier_exists") from None
-        _bump(program.id)
-        return row
-
-
-def get_tier_type(organisation_id: str, program_id: str, key: str) -> TierTypeRecord:
-    """The program's tier type `key`, archived or not; `NotFound` in another organisation."""
-    lookups.program(organisation_id, program_id)
-    row = TierTypeRecord.get_or_none(
-        (TierTypeRecord.organisation == organisation_id)
-        & (TierTypeRecord.program == program_id)
-        & (TierTypeRecord.key == key)
-    )
-    if row is None:
-        raise lookups.NotFound(f"tier {key!r} not found in this program", resource="tier", id=key)
-    return row
-
-
-def update_tier_type(organisation_id: str, program_id: str, key: str, changes: dict[str, Any]) -> TierTypeRecord:
-    """Change `display_name`, `lifecycle` (replaced; `{}` clears) and `levels` (upserted by key: a
-    given level's fields replace the stored ones, a new key needs `rank`). Archived tiers cannot change
-    (`Conflict` `tier_archived`); a level key or rank used twice is `Conflict` `tier_level_conflict`.
-
-    Example: `update_tier_type(org, program, "status", {"levels": [{"key": "gold", "rank": 3}]})`."""
-    unknown = set(changes) - {"display_name", "lifecycle", "levels"}
-    if unknown:
-        raise LedgerRejected(f"unknown tier fields: {sorted(unknown)}", code="bad_request")
-    with write_transaction():
-        row = get_tier_type(organisation_id, program_id, key)
-        if row.status == "ARCHIVED":
-            raise Conflict(f"tier {key!r} is archived and cannot be modified", code="tier_archived")
-        current = msgspec.to_builtins(tier_to_bundle(row))
-        merged = current | {k: v for k, v in changes.items() if k != "levels"}
-        merged["levels"] = _upsert_levels(current["levels"], changes.get("levels", []))
-        try:
-            spec = msgspec.convert(merged, TierType)
-        except msgspec.ValidationError as exc:
-            raise LedgerRejected(f"invalid tier: {exc}", code="bad_request") from exc
-        _check_levels(spec)
-        if spec != tier_to_bundle(row):
-            row.definition = _definition(spec)
-            row.updated_at = utcnow()
-            row.save()
-            _bump(row.program_id)
-        return row
-
-
-def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTypeRecord:
-    """Archive a tier type, one way (reference 2.9): participants keep their levels, SET_TIER on it is
-    skipped, it no longer auto-qualifies. Already archived: `Conflict` `tier_archived`."""
-    with write_transaction():
-        row = get_tier_type(organisation_id, program_id, key)
-        if row.status == "ARCHIVED":
-            raise Conflict(f"tier {key!r} is already archived", code="tier_archived")
-        row.status, row.archived_at, row.updated_at = "ARCHIVED", utcnow(), utcnow()
-        row.save()
-        _bump(row.program_id)
-        return row
-
-
-def tier_to_bundle(record: TierTypeRecord) -> TierType:
-    """The stored tier type as `engine.model.bundle.TierType`, with the row's status."""
-    return msgspec.structs.replace(msgspec.convert(record.definition, TierType), status=record.status)
-
-
-def _definition(spec: TierType) -> dict[str, Any]:
-    definition = msgspec.to_builtins(spec)
-    definition.pop("status", None)  # the row's column is the one truth
-    return definition
-
-
-def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    levels = {level["key"]: dict(level) for level in current}
-    for change in given:
-        if change.get("key") not in levels and change.get("rank") is None:
-            raise LedgerRejected(f"new level {change.get('key')!r} needs a rank", code="bad_request", field="levels")
-        update = {k: v for k, v in change.items() if v is not None}
-        levels[change["key"]] = levels.get(change["key"], {}) | update
-    return list(levels.values())
-
-
-def _check_levels(spec: TierType) -> None:
-    for what in ("key", "rank"):
-        values = [getattr(level, what) for level in spec.levels]
-        repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
-        if repeated:
-            raise Conflict(
-                f"tier {spec.key!r}: level {what} {repeated[0]!r} is used more than once",
-                code="tier_level_conflict",
-                field=f"levels.{what}",
-            )
 
 
 def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: str | None = None) -> RuleRecord:
@@ -179,7 +69,7 @@ def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: s
     be unique among the program's ACTIVE rules (`Conflict` code `order_conflict`)."""
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
-        _require_modifiable_program(program)
+        require_modifiable(program)
         rule = _normalise_assets(organisation_id, program.id, rule)
         if rule.order is None:
             highest = (
@@ -190,7 +80,7 @@ def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: s
         record = RuleRecord.create(organisation=organisation_id, program=program.id, **_columns(rule), version=1)
         _write_budgets(record, rule.budgets)
         _history(record, "created", {}, rule, api_key_id)
-        _bump(program.id)
+        touch_program(program.id)
         return record
 
 
@@ -207,7 +97,7 @@ def update_rule(
             raise lookups.NotFound(f"rule {rule_id} not found", resource="rule", id=rule_id)
         if record.status == "ARCHIVED":
             raise Conflict(f"rule {rule_id} is archived and cannot be modified", code="rule_archived")
-        _require_modifiable_program(record.program)
+        require_modifiable(record.program)
         current = rule_to_bundle(record)
         merged = msgspec.to_builtins(current) | changes
         try:
@@ -227,7 +117,7 @@ def update_rule(
             _write_budgets(record, new.budgets)
         change_type = STATUS_CHANGE[new.status] if "status" in diff else "updated"
         _history(record, change_type, diff, new, api_key_id)
-        _bump(record.program_id)
+        touch_program(record.program_id)
         return record
 
 
@@ -392,20 +282,3 @@ def _history(record: RuleRecord, change_type: str, changes: dict, rule: Rule, ap
         snapshot=msgspec.to_builtins(rule),
         changed_by_api_key_id=api_key_id,
     )
-
-
-def _require_modifiable_program(program: Program) -> None:
-    if program.status == "ARCHIVED":
-        raise Conflict(f"program {program.id} is archived; its rules cannot change", code="program_archived")
-
-
-def touch_program(program_id: str) -> None:
-    """Mark the program's compiled form stale (call after changing its assets or tiers directly):
-    the next event compiles it again."""
-    _bump(program_id)
-
-
-def _bump(program_id: str) -> None:
-    Program.update(rules_version=Program.rules_version + 1, updated_at=utcnow()).where(
-        Program.id == program_id
-    ).execute()

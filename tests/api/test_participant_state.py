@@ -62,7 +62,7 @@ def test_attributes(api, pid):
 def tiered(api, database) -> dict:
     """A program with a tier type, created through the store directly."""
     from engine.model.bundle import TierLevel, TierType
-    from engine.store import catalog
+    from engine.store import tier_types
     from engine.store.db import database_proxy
 
     program = create_program(api, "Air")["id"]
@@ -75,7 +75,7 @@ def tiered(api, database) -> dict:
         ],
     )
     with database_proxy.connection_context():
-        catalog.create_tier_type(api.org_id(), program, spec)
+        tier_types.create_tier_type(api.org_id(), program, spec)
     return {"program": program, "person": person}
 
 

@@ -7,7 +7,6 @@ import msgspec
 from engine.model.bundle import Budget, TierLevel, TierType
 from engine.model.result import ResolvedAction, ResolvedTarget, StateChange
 from engine.store import operations as ops
-from engine.store.catalog import create_tier_type
 from engine.store.effects import post_event_effects
 from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.verify import verify
@@ -22,6 +21,7 @@ from engine.store.models import (
     StateHistory,
     StateTag,
 )
+from engine.store.tier_types import create_tier_type
 from tests.engine.world import make_rule, store_event, typical_result
 
 

@@ -1,0 +1,130 @@
+"""Tier types as stored rows: a program's tier types (levels, qualification, benefits, lifecycle),
+created, patched (levels upserted by key) and archived one way, and read back as the bundle's
+`TierType`. Every change marks the program's compiled form stale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from engine.model.bundle import TierType
+from engine.store import lookups
+from engine.store.db import unique_insert, utcnow, write_transaction
+from engine.store.errors import Conflict, Duplicate, LedgerRejected
+from engine.store.models import TierTypeRecord
+from engine.store.programs import touch_program
+
+
+def create_tier_type(organisation_id: str, program_id: str, spec: TierType) -> TierTypeRecord:
+    """Store a tier type (reference 2.9); its key is unique in the program (`Conflict` `tier_exists`),
+    level keys and ranks unique in the tier (`Conflict` `tier_level_conflict`).
+
+    Example: `create_tier_type(org.id, program.id, TierType(key="status", levels=[...])).key == "status"`."""
+    _check_levels(spec)
+    with write_transaction():
+        program = lookups.program(organisation_id, program_id)
+        archived = spec.status == "ARCHIVED"
+        try:
+            with unique_insert():
+                row = TierTypeRecord.create(
+                    organisation=organisation_id,
+                    program=program.id,
+                    key=spec.key,
+                    definition=_definition(spec),
+                    status=spec.status,
+                    archived_at=utcnow() if archived else None,
+                )
+        except Duplicate:
+            raise Conflict(f"tier type {spec.key} exists in this program", code="tier_exists") from None
+        touch_program(program.id)
+        return row
+
+
+def get_tier_type(organisation_id: str, program_id: str, key: str) -> TierTypeRecord:
+    """The program's tier type `key`, archived or not; `NotFound` in another organisation."""
+    lookups.program(organisation_id, program_id)
+    row = TierTypeRecord.get_or_none(
+        (TierTypeRecord.organisation == organisation_id)
+        & (TierTypeRecord.program == program_id)
+        & (TierTypeRecord.key == key)
+    )
+    if row is None:
+        raise lookups.NotFound(f"tier {key!r} not found in this program", resource="tier", id=key)
+    return row
+
+
+def update_tier_type(organisation_id: str, program_id: str, key: str, changes: dict[str, Any]) -> TierTypeRecord:
+    """Change `display_name`, `lifecycle` (replaced; `{}` clears) and `levels` (upserted by key: a
+    given level's fields replace the stored ones, a new key needs `rank`). Archived tiers cannot change
+    (`Conflict` `tier_archived`); a level key or rank used twice is `Conflict` `tier_level_conflict`.
+
+    Example: `update_tier_type(org, program, "status", {"levels": [{"key": "gold", "rank": 3}]})`."""
+    unknown = set(changes) - {"display_name", "lifecycle", "levels"}
+    if unknown:
+        raise LedgerRejected(f"unknown tier fields: {sorted(unknown)}", code="bad_request")
+    with write_transaction():
+        row = get_tier_type(organisation_id, program_id, key)
+        if row.status == "ARCHIVED":
+            raise Conflict(f"tier {key!r} is archived and cannot be modified", code="tier_archived")
+        current = msgspec.to_builtins(tier_to_bundle(row))
+        merged = current | {k: v for k, v in changes.items() if k != "levels"}
+        merged["levels"] = _upsert_levels(current["levels"], changes.get("levels", []))
+        try:
+            spec = msgspec.convert(merged, TierType)
+        except msgspec.ValidationError as exc:
+            raise LedgerRejected(f"invalid tier: {exc}", code="bad_request") from exc
+        _check_levels(spec)
+        if spec != tier_to_bundle(row):
+            row.definition = _definition(spec)
+            row.updated_at = utcnow()
+            row.save()
+            touch_program(row.program_id)
+        return row
+
+
+def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTypeRecord:
+    """Archive a tier type, one way (reference 2.9): participants keep their levels, SET_TIER on it is
+    skipped, it no longer auto-qualifies. Already archived: `Conflict` `tier_archived`."""
+    with write_transaction():
+        row = get_tier_type(organisation_id, program_id, key)
+        if row.status == "ARCHIVED":
+            raise Conflict(f"tier {key!r} is already archived", code="tier_archived")
+        row.status, row.archived_at, row.updated_at = "ARCHIVED", utcnow(), utcnow()
+        row.save()
+        touch_program(row.program_id)
+        return row
+
+
+def tier_to_bundle(record: TierTypeRecord) -> TierType:
+    """The stored tier type as `engine.model.bundle.TierType`, with the row's status."""
+    return msgspec.structs.replace(msgspec.convert(record.definition, TierType), status=record.status)
+
+
+def _definition(spec: TierType) -> dict[str, Any]:
+    definition = msgspec.to_builtins(spec)
+    definition.pop("status", None)  # the row's column is the one truth
+    return definition
+
+
+def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    levels = {level["key"]: dict(level) for level in current}
+    for change in given:
+        if change.get("key") not in levels and change.get("rank") is None:
+            raise LedgerRejected(f"new level {change.get('key')!r} needs a rank", code="bad_request", field="levels")
+        update = {k: v for k, v in change.items() if v is not None}
+        levels[change["key"]] = levels.get(change["key"], {}) | update
+    return list(levels.values())
+
+
+def _check_levels(spec: TierType) -> None:
+    for what in ("key", "rank"):
+        values = [getattr(level, what) for level in spec.levels]
+        repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if repeated:
+            raise Conflict(
+                f"tier {spec.key!r}: level {what} {repeated[0]!r} is used more than once",
+                code="tier_level_conflict",
+                field=f"levels.{what}",
+            )
