@@ -18,6 +18,7 @@ import peewee
 from engine.queue import create_queue_tables
 from engine.store import models
 from engine.store.db import new_id, utcnow, write_transaction
+from engine.store.fields import to_decimal
 from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
 
@@ -151,11 +152,11 @@ def _held_references(db: peewee.Database) -> None:
         "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "
         "JOIN journal_entry AS j ON j.id = p.entry_id WHERE p.bucket = 'HELD' AND j.reference_id IS NOT NULL"
     )
-    amount = models.HeldReference.amount.python_value
     rows = [
         {"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": total, "updated_at": utcnow()}
         for (account_id, reference_id), total in deltas_of(
-            (account_id, bucket, reference_id, amount(value)) for account_id, bucket, reference_id, value in postings
+            (account_id, bucket, reference_id, to_decimal(value))
+            for account_id, bucket, reference_id, value in postings
         ).items()
     ]
     for start in range(0, len(rows), 200):

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from engine.errors import LedgerInvariantError
 from engine.store import statements
@@ -60,7 +61,7 @@ def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decima
         raise LedgerRejected(
             f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount"
         )
-    if -amount.normalize().as_tuple().exponent > asset.scale:
+    if -_exponent(amount.normalize()) > asset.scale:
         raise LedgerRejected(
             f"{what} {value} has more decimal places than {asset.symbol}'s scale {asset.scale}",
             code="invalid_scale",
@@ -155,7 +156,7 @@ class Ledger:
                 **fields,
             },
         )
-        postings = [
+        postings: list[dict[str, Any]] = [
             {
                 "id": new_id(),
                 "entry": entry.id,
@@ -222,10 +223,10 @@ class Ledger:
             _check_zero_sum(entry_id, written[entry_id])
         invariant(set(balances) == set(self._opening), "a touched account is missing", code="ledger_balance_mismatch")
         for account_id, balance in balances.items():
-            expected = self._opening[account_id] + deltas[account_id]
+            computed = self._opening[account_id] + deltas[account_id]
             invariant(
-                balance == expected,
-                f"account {account_id} balance {balance} != {expected}",
+                balance == computed,
+                f"account {account_id} balance {balance} != {computed}",
                 code="ledger_balance_mismatch",
                 account_id=account_id,
             )
@@ -245,13 +246,18 @@ _RECHECK = (
 )
 
 
+def _exponent(amount: Decimal) -> int:
+    """The exponent of a finite amount (`as_tuple` also allows the letters of NaN and infinity)."""
+    return cast(int, amount.as_tuple().exponent)
+
+
 def _check_legs(legs: list[Leg]) -> None:
     invariant(len(legs) >= 2, "an entry needs at least two postings", code="ledger_unbalanced")
     for leg in legs:
         invariant(leg.amount != 0, "a posting of zero", code="ledger_zero_posting")
         invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
         invariant(
-            leg.amount.as_tuple().exponent >= -leg.asset.scale,
+            _exponent(leg.amount) >= -leg.asset.scale,
             f"{leg.amount} is finer than {leg.asset.symbol}'s scale",
             code="ledger_scale",
         )
