@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import peewee
 from playhouse.db_url import connect as url_connect
+from playhouse.pool import PooledDatabase
 
 from engine.store.errors import Duplicate, StoreError
 
@@ -96,6 +97,15 @@ def _pool_defaults(url: str) -> dict:
     query = urlsplit(url).query
     given = {part.split("=", 1)[0] for part in query.split("&") if part}
     return {key: value for key, value in POOL_OPTIONS.items() if key not in given}
+
+
+def close_all(db: peewee.Database) -> None:
+    """Close `db`'s connections: with a pool, every one of them (other threads' too); without one
+    (`sqlite:///:memory:`), the calling thread's."""
+    if isinstance(db, PooledDatabase):
+        db.close_all()
+    else:
+        db.close()
 
 
 def is_postgres(db: peewee.Database | None = None) -> bool:
