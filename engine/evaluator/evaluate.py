@@ -34,7 +34,7 @@ from engine.evaluator.bindings import event_data_binding
 from engine.evaluator.working import WorkingState
 from engine.limits import check_event_data
 from engine.model.bundle import Bundle
-from engine.model.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
+from engine.model.result import EvaluationResult, ResolvedAction, RuleOutcome, RuleStatus, TraceStep
 from engine.model.state import EvaluationInput
 from engine.model.vocabulary import ActionStatus, EventStatus
 from engine.rules.program import CompiledProgram, CompiledRule, compile_program
@@ -85,7 +85,7 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
     unchanged when an action fails."""
     flags = None if trace else program.candidates(bindings)
     outcomes: list[RuleOutcome] = []
-    applied = []
+    applied: list[ResolvedAction] = []
     stopped_by: str | None = None
     for rule in program.rules:
         if stopped_by is not None:
@@ -170,7 +170,7 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
     if value is True:
         return rule.outcome(RuleStatus.MATCHED, trace=steps)
     if value is False:
-        if steps is None:
+        if steps is None and rule.not_matched is not None:
             return rule.not_matched
         return rule.outcome(RuleStatus.NOT_MATCHED, trace=steps)
     return rule.outcome(
@@ -228,7 +228,7 @@ def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
     level whose qualification holds; never down; not for a tier SET_TIER touched in this event,
     nor for an archived tier."""
     for role in ("participant", "recipient"):
-        entity = working.entity(role)
+        entity = working.person(role)
         if entity is None:
             continue
         for tier in program.bundle.tiers:

@@ -18,13 +18,9 @@ Codes (stable once published):
 
 from __future__ import annotations
 
-from typing import Literal
-
 import msgspec
 
-from engine.rules.yaml_source import Path, YamlDocument
-
-Severity = Literal["error", "warning"]
+from engine.rules.yaml_source import Path, Severity, YamlDocument
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from engine.model.bundle import Bundle, Rule, StateInput, TestCase
+from engine.model.bundle import Bundle, Expectation, Rule, StateInput, TestCase
 from engine.model.result import RuleStatus
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path
@@ -112,7 +112,8 @@ def _check_test(names: _Names, case: TestCase, path: Path) -> None:
         names.rule(path + ("budgets_consumed", rule_name), rule_name)
         for symbol in per_asset:
             names.asset(path + ("budgets_consumed", rule_name, symbol), symbol)
-    expect, expect_path = case.expect, path + ("expect",)
+    expect: Expectation | None = case.expect
+    expect_path = path + ("expect",)
     while expect is not None:
         for k, rule_name in enumerate(expect.matched or []):
             names.rule(expect_path + ("matched", k), rule_name)

@@ -84,7 +84,8 @@ class SchemaChecker:
 
     def convert(self, value: Any, type_: Any, path: Path) -> Any:
         """Convert one piece; None (with problems reported) when it does not fit the schema."""
-        data, removed, reported = _copy_plain(value), set(), False
+        data, reported = _copy_plain(value), False
+        removed: set[Path] = set()
         for _ in range(_ATTEMPTS_MAX):
             try:
                 result = msgspec.convert(data, type_)
@@ -254,7 +255,7 @@ def _remove(data: Any, path: Path) -> bool:
 
 def _type_at(type_: Any, data: Any, path: Path) -> Any:
     """The msgspec type info of the value at `path`, following tagged unions by the data's tag."""
-    info = inspect.type_info(type_)
+    info: inspect.Type | None = inspect.type_info(type_)
     for depth, part in enumerate(path):
         info = _narrow(info, _get(data, path[:depth]))
         if isinstance(info, inspect.StructType) and isinstance(part, str):

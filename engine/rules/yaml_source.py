@@ -24,11 +24,12 @@ import bisect
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 Path = tuple[str | int, ...]
+Severity = Literal["error", "warning"]
 
 # Bounds against hostile files: anchors and aliases can expand a small file exponentially.
 SOURCE_BYTES_MAX = 2_000_000
@@ -90,7 +91,7 @@ def _libyaml_loader() -> type | None:
     except ImportError:  # pragma: no cover - depends on how PyYAML was built
         return None
 
-    class LibyamlLoader(CParser, _TagResolver):  # type: ignore[misc]
+    class LibyamlLoader(CParser, _TagResolver):
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             _TagResolver.__init__(self)
@@ -121,7 +122,7 @@ class YamlIssue:
     message: str
     line: int
     column: int
-    severity: str = "error"
+    severity: Severity = "error"
 
 
 @dataclass
@@ -300,7 +301,7 @@ class _Converter:
             )
         return value
 
-    def _issue(self, code: str, message: str, node: yaml.Node, severity: str = "error") -> None:
+    def _issue(self, code: str, message: str, node: yaml.Node, severity: Severity = "error") -> None:
         mark = node.start_mark
         self.document.issues.append(YamlIssue(code, message, mark.line + 1, mark.column + 1, severity))
 
