@@ -145,7 +145,10 @@ def banner(base_url: str, key: str, programs: dict[str, str]) -> str:
             "",
             "Read the resulting balance (the participant was created by the event):",
             f"  curl -s {base_url}/v1/participants/$(curl -s '{base_url}/v1/participants?external_id=user-123' \\",
-            f"    -H 'X-API-Key: {key}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"data\"][0][\"id\"])')/balances \\",
+            (
+                f"    -H 'X-API-Key: {key}' "
+                '| python3 -c \'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])\')/balances \\'
+            ),
             f"    -H 'X-API-Key: {key}'",
             "",
             "Ctrl-C stops everything.",

@@ -237,9 +237,8 @@ def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
             current = entity.tiers.get(tier.key)
             best = None
             for level in tier.levels:
-                if _qualifies(level.qualification, entity.counters):
-                    if best is None or level.rank > best.rank:
-                        best = level
+                if _qualifies(level.qualification, entity.counters) and (best is None or level.rank > best.rank):
+                    best = level
             if best is not None and (current is None or best.rank > current.rank):
                 working.set_tier(role, tier.key, best.key, best.rank, rule=None)
 

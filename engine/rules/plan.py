@@ -190,7 +190,7 @@ def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> 
     for asset in bundle.assets:
         current = by_symbol.get(asset.symbol)
         if current is None:
-            body = {k: v for k, v in _plain(asset).items()} | {"program_id": "{program}"}
+            body = _plain(asset) | {"program_id": "{program}"}
             plan.steps.append(Step("create", "asset", asset.symbol, "POST", "/v1/assets", body))
             continue
         for immutable in ("scale", "inventory_mode", "issuance_policy"):

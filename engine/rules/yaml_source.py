@@ -247,7 +247,7 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
+            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
         return self._scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
@@ -272,8 +272,8 @@ class _Converter:
                     "duplicate_key", f"the key '{key}' appears twice in this mapping; the last one would win", key_node
                 )
                 continue
-            self.key_positions.fields[path + (key,)] = _fields(key_node)
-            result[key] = self.convert(value_node, path + (key,))
+            self.key_positions.fields[(*path, key)] = _fields(key_node)
+            result[key] = self.convert(value_node, (*path, key))
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:

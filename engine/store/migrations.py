@@ -113,16 +113,22 @@ def _drop_indexes(*names: str) -> Callable[[peewee.Database], None]:
 # hot pages; the queries repeat `OPEN_EVENTS` word for word (SQLite uses a partial index only
 # for a query that contains its condition).
 OPEN_EVENT_INDEXES = (
-    f"CREATE INDEX IF NOT EXISTS event_open_lane ON event (organisation_id, external_id, event_timestamp) "
-    f"WHERE {OPEN_EVENTS}",
-    f"CREATE INDEX IF NOT EXISTS event_open_participant_lane ON event (participant_id, event_timestamp) "
-    f"WHERE {OPEN_EVENTS} AND external_id IS NULL",
+    (
+        "CREATE INDEX IF NOT EXISTS event_open_lane ON event (organisation_id, external_id, event_timestamp) "
+        f"WHERE {OPEN_EVENTS}"
+    ),
+    (
+        "CREATE INDEX IF NOT EXISTS event_open_participant_lane ON event (participant_id, event_timestamp) "
+        f"WHERE {OPEN_EVENTS} AND external_id IS NULL"
+    ),
     f"CREATE INDEX IF NOT EXISTS event_open_due ON event (status, next_attempt_at) WHERE {OPEN_EVENTS}",
     # the events listing filtered by participant, which the status-bearing index served before
     "CREATE INDEX IF NOT EXISTS event_participant_id_id ON event (participant_id, id)",
     # the events listing filtered by rule: only SUCCESS evaluations are ever looked up by rule
-    "CREATE INDEX IF NOT EXISTS rule_evaluation_success ON rule_evaluation (rule_id, event_id) "
-    "WHERE status = 'SUCCESS'",
+    (
+        "CREATE INDEX IF NOT EXISTS rule_evaluation_success ON rule_evaluation (rule_id, event_id) "
+        "WHERE status = 'SUCCESS'"
+    ),
 )
 # Journal entries by rule are found through that index too (`api/queries/journal.py`): an entry
 # names a rule only when the rule's actions ran, and its SUCCESS evaluation is written in the same

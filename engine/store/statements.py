@@ -109,10 +109,14 @@ def fetch(model: type[M], where: str, params: list[Any], *, for_update: bool = F
         cached = _SQL[key] = f"SELECT {columns} FROM {_quote(model._meta.table_name)} WHERE {clause}{lock}"
     rows = database_proxy.obj.execute_sql(cached, params).fetchall()
     names, converters = _readers(model)
+    # A row has one value per field by construction of the SELECT: no length check per row.
     return [
         built(
             model,
-            {name: None if value is None else convert(value) for name, convert, value in zip(names, converters, row)},
+            {
+                name: None if value is None else convert(value)
+                for name, convert, value in zip(names, converters, row, strict=False)
+            },
         )
         for row in rows
     ]
@@ -149,13 +153,14 @@ def fetch_joined(
         )
     names, converters = _readers(model)
     width = len(names)
+    # A row holds the model's fields, then the extra columns: zip stops at the fields.
     return [
         (
             built(
                 model,
                 {
                     name: None if value is None else convert(value)
-                    for name, convert, value in zip(names, converters, row)
+                    for name, convert, value in zip(names, converters, row, strict=False)
                 },
             ),
             tuple(row[width:]),
@@ -205,7 +210,11 @@ def rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> list[tuple]
     if text is None:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
     fetched = database_proxy.obj.execute_sql(text, params).fetchall()
-    return [tuple(None if value is None else convert(value) for convert, value in zip(types, row)) for row in fetched]
+    # `types` names one converter per selected column; rows are not length-checked one by one.
+    return [
+        tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
+        for row in fetched
+    ]
 
 
 def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None) -> None:

@@ -160,8 +160,10 @@ def measure(sizes=SIZES, events: int = 400, repeats: int = 5) -> list[Row]:
 def render(rows: list[Row]) -> list[str]:
     """The table the CLI prints, with the cost growth relative to the smallest program."""
     lines = [
-        f"{'rules':>6} {'indexed µs/event':>17} {'events/s':>10} {'growth':>7} "
-        f"{'all conditions µs/event':>24} {'growth':>7} {'matched':>8}"
+        (
+            f"{'rules':>6} {'indexed µs/event':>17} {'events/s':>10} {'growth':>7} "
+            f"{'all conditions µs/event':>24} {'growth':>7} {'matched':>8}"
+        )
     ]
     if not rows:
         return lines

@@ -58,8 +58,10 @@ def measure(events: int, postgres_url: str | None = None) -> list[Figure]:
 
 def render(figures: list[Figure]) -> list[str]:
     lines = [
-        f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
-        f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"
+        (
+            f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
+            f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"
+        )
     ]
     for f in figures:
         lines.append(

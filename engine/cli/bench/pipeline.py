@@ -341,8 +341,10 @@ def measure(
 
 def render(report: Report) -> list[str]:
     lines = [
-        f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
-        "2 threads per worker process",
+        (
+            f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
+            "2 threads per worker process"
+        ),
         f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}",
     ]
     for run in report.runs:

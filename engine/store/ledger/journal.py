@@ -49,7 +49,7 @@ def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decima
     >>> parse_amount("10.5", asset_with_scale_2)
     Decimal('10.50')
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise LedgerRejected(f"{what} must be a decimal string, got {value!r}", code="invalid_amount")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
