@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from engine.rules.plan import Target
+
 DEMO_ORG = "demo"
 DEMO_PROGRAM = "skymiles"  # the example the printed curl posts to
 DEMO_WALLET_FUNDING = "100000"  # per empty PREFUNDED wallet of the demo programs
@@ -84,8 +86,8 @@ def _fund_empty_wallets(program_id: str) -> None:
             )
 
 
-def _existing_id(target: object, program_key: str) -> str:
-    for program in target.programs():  # type: ignore[attr-defined]
+def _existing_id(target: Target, program_key: str) -> str:
+    for program in target.programs():
         if program.get("key") == program_key:
             return str(program["id"])
     raise click.ClickException(f"program {program_key} was not applied")

@@ -72,9 +72,9 @@ class _TagResolver(yaml.resolver.BaseResolver):
 
 
 def _python_loader() -> type:
-    parts = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver)
-
-    class PythonLoader(*parts):  # type: ignore[misc]
+    class PythonLoader(
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver
+    ):
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
