@@ -237,7 +237,7 @@ class Applier:
         return self.ledger
 
     def _defer(self, entry, entity: movements.Entity, asset: Asset, amount: Decimal, matures_at: datetime) -> None:
-        """Put the credit on the maturity job's list."""
+        """Record the deferred credit for `maturity.mature_due` (which nothing calls yet, D33)."""
         account = self._open_ledger().accounts.get(entity.type, entity.id, asset, "DEFERRED", entity.scope)
         statements.insert(
             DeferredCredit,
@@ -283,7 +283,7 @@ class Applier:
                 & (TierTypeRecord.status == "ACTIVE")
             )
             if tier is None:
-                continue  # an archived tier: SET_TIER is skipped (reference 2.9)
+                continue  # an archived tier: SET_TIER on it is skipped, the event still completes
             ranks = {level["key"]: level["rank"] for level in tier.definition["levels"]}
             if change.new_value not in ranks:
                 raise LedgerRejected(f"tier {change.key} has no level {change.new_value!r}", code="unknown_tier_level")

@@ -56,7 +56,7 @@ STATUS_CHANGE = {"ARCHIVED": "archived", "SUSPENDED": "suspended", "ACTIVE": "ac
 
 
 def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asset:
-    """Create an organisation-level asset and link it to `program_id` (reference 6.2)."""
+    """Create an organisation-level asset and link it to `program_id`."""
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
         if Asset.get_or_none((Asset.organisation == organisation_id) & (Asset.symbol == spec.symbol)):

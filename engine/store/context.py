@@ -165,8 +165,8 @@ def _resolve_participants(
 ) -> tuple[EventRecord, dict[str, Participant], list[Participant]]:
     """The event with its participant ids filled in, the participants resolved on the way (by id,
     so the caller need not read them again), and those of them this event created. Every
-    participant the event names, by external id or by id, ends enrolled in the program (reference
-    2.6: any identity path enrols an existing participant and reactivates an inactive enrolment)."""
+    participant the event names, by external id or by id, ends enrolled in the program: naming a
+    participant either way enrols it, or reactivates its inactive enrolment."""
     # The external ids still to resolve (None or empty: the id is known, or none is named).
     participant_name = record.external_id if record.participant_id is None else None
     recipient_name = record.recipient_external_id if record.recipient_id is None else None

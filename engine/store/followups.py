@@ -1,4 +1,4 @@
-"""Follow-up events: carrying out SCHEDULE_EVENT and BROADCAST actions (reference 4.4, 5.7).
+"""Follow-up events: carrying out SCHEDULE_EVENT and BROADCAST actions (A57).
 
 Both produce SYSTEM events (`event_type = "SYSTEM"`, `event_data = {**payload, "type":
 event_name}`) that go through the same rule engine as ingested ones. `post_event_effects` writes

@@ -72,7 +72,7 @@ def _worker_queue(db: peewee.Database) -> None:
 
 
 def _deferred_credits(db: peewee.Database) -> None:
-    """Credits waiting in DEFERRED for their `matures_at` (the maturity job's work list)."""
+    """Credits waiting in DEFERRED for their `matures_at` (what `maturity.mature_due` moves)."""
     db.create_tables([models.DeferredCredit], safe=True)
 
 
@@ -122,7 +122,7 @@ OPEN_EVENT_INDEXES = (
         f"WHERE {OPEN_EVENTS} AND external_id IS NULL"
     ),
     f"CREATE INDEX IF NOT EXISTS event_open_due ON event (status, next_attempt_at) WHERE {OPEN_EVENTS}",
-    # the events listing filtered by participant, which the status-bearing index served before
+    # the events listing filtered by participant (the open-event indexes hold open events only)
     "CREATE INDEX IF NOT EXISTS event_participant_id_id ON event (participant_id, id)",
     # the events listing filtered by rule: only SUCCESS evaluations are ever looked up by rule
     (
@@ -150,9 +150,9 @@ def _open_event_indexes(db: peewee.Database) -> None:
 
 
 def _held_references(db: peewee.Database) -> None:
-    """What each HELD account holds under each reference (`engine/store/ledger/held.py`), kept by the
-    ledger from now on and filled here from the postings so far. Sums are done in Python: SQLite
-    stores amounts as decimal text, which its SUM would turn into floats."""
+    """What each HELD account holds under each reference (`engine/store/ledger/held.py`): the ledger
+    keeps it as it posts, and this step fills it from the postings written before it. Sums are
+    done in Python: SQLite stores amounts as decimal text, which its SUM would turn into floats."""
     db.create_tables([models.HeldReference], safe=True)
     postings = db.execute_sql(
         "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "
@@ -169,12 +169,12 @@ def _held_references(db: peewee.Database) -> None:
         models.HeldReference.insert_many(rows[start : start + 200]).execute()
 
 
-# Two indexes of step 6 wrote a leaf page per row when a backlog is worked off participant by
-# participant (so not in the order of event ids). By rule, evaluations are now kept in the order
-# they are written: each commit appends to one leaf per rule, and the events listing reads
-# `event_id` from the row. By participant, events whose participant is not yet resolved (events
-# that name an external id, until processed) are left out: resolving one no longer deletes an
-# entry from a region ordered by event id.
+# Step 8 replaces two indexes of step 6 that take a leaf page per row when a backlog is worked off
+# participant by participant (so not in the order of event ids), A64. By rule, evaluations are
+# indexed in the order they are written: each commit appends to one leaf per rule, and the events
+# listing reads `event_id` from the row. By participant, events whose participant is not yet
+# resolved (events that name an external id, until processed) are left out, so resolving one
+# deletes no entry from a region ordered by event id.
 APPEND_ORDER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS rule_evaluation_rule_success ON rule_evaluation (rule_id) WHERE status = 'SUCCESS'",
     "CREATE INDEX IF NOT EXISTS event_participant_known ON event (participant_id, id) WHERE participant_id IS NOT NULL",

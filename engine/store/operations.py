@@ -1,4 +1,4 @@
-"""Direct balance operations the API exposes, each one transaction (reference 6.3, 6.6, 6.1).
+"""Direct balance operations the API exposes, each one transaction.
 
     adjust_balance(org, participant_id, program_id=, asset_id=, type=, amount=, description=, ...)
     hold / release / forfeit(org, participant_id, program_id=, asset_id=, description=, amount=None, ...)
@@ -7,7 +7,7 @@
 Each returns the Struct the API answers with (amounts are `Decimal`; msgspec encodes them as
 decimal strings). hold, release and forfeit take an `idempotency_key`: the same key and request
 answers the stored result again, the same key with another request raises `Conflict`
-(`idempotency_conflict`). adjust has no key, as in the reference.
+(`idempotency_conflict`). adjust has no key, as in Scrip's API.
 
 Each takes an optional `on_applied(Applied)` hook, called inside the operation's transaction once
 the change is written (never for an idempotent replay, and a failure after it rolls the change

@@ -1,9 +1,8 @@
 """Tags, counters, attributes and tiers of participants, groups and programs, with history.
 
 Every change writes a `state_history` row saying who made it (`Origin`: an event and rule, or an
-API key). Callers run these inside their transaction; the functions are idempotent in the
-reference's sense (adding a present tag or removing a missing one changes nothing and records
-nothing).
+API key). Callers run these inside their transaction; the functions are idempotent as Scrip's
+API is (adding a present tag or removing a missing one changes nothing and records nothing).
 
     add_tag(org_id, "PARTICIPANT", p.id, "vip", Origin(api_key_id=key.id))      # -> True
     increment_counter(org_id, "PARTICIPANT", p.id, "visits", Decimal(1), origin, at=now)

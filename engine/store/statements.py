@@ -1,6 +1,6 @@
 """Hot-path statements whose SQL text is built once and cached.
 
-Posting a typical event runs about fifteen statements; building each through peewee's query builder
+Posting an event runs many small statements, and building each through peewee's query builder
 costs more than executing it. These helpers keep peewee's column names and value conversion
 (`Field.db_value`, `Field.python_value`) but cache the SQL text and the converters by shape, so
 a statement costs its execution.
@@ -171,7 +171,7 @@ def fetch_joined(
 
 def built(model: type[M], data: dict[str, Any]) -> M:
     """A model instance holding `data` (field name -> Python value) as if read from the table,
-    without `Model.__init__`'s per-field `setattr` (a fifth of a fetch's cost)."""
+    without `Model.__init__`'s per-field `setattr`, a large part of what reading a row costs."""
     instance = model.__new__(model)
     instance.__data__, instance.__rel__ = data, {}
     instance._dirty = set()  # type: ignore[attr-defined]  # peewee's stubs leave out Model._dirty

@@ -14,7 +14,8 @@ one statement, their postings with one, the touched balances with one (guarded: 
 must still hold the balance it was read with) and then reads back what was written, inside the
 same transaction, proving it again before the caller commits: every entry sums to zero per asset
 and every touched account's balance equals its opening balance plus its new postings. So posting
-N entries costs about what posting one does; a caller that never calls `finish` writes nothing.
+N entries takes as many statements as posting one; a caller that never calls `finish` writes
+nothing.
 """
 
 from __future__ import annotations

@@ -5,12 +5,12 @@ Conventions every table follows (the API builds on them):
   pagination is `WHERE id > :cursor ORDER BY id`.
 * Every organisation-owned row carries `organisation`, and every query of the API filters on it.
 * `created_at` / `updated_at` are aware UTC datetimes; `deleted_at` marks a soft delete (archive).
-* Enumerations are upper-case strings as in the reference (`ACTIVE`, `SUSPENDED`, ...).
+* Enumerations are upper-case strings, as Scrip's API spells them (`ACTIVE`, `SUSPENDED`, ...).
 * Each foreign key `program` is followed by `program_id: peewee.Field[str]`: peewee adds that
   attribute (the referenced id, read without loading the row); the annotation gives it a type.
 
-Related modules: `models_rules` (rules, budgets, events, evaluations), `models_ledger` (accounts,
-journal entries, postings), `models_webhooks`. No table is named `kv`, `schedule`, `task` or
+The other tables are in `events` (rules, budgets, events, evaluations), `ledger` (accounts,
+journal entries, postings) and `webhooks`. No table is named `kv`, `schedule`, `task` or
 `counter`: huey's `SqlHuey` owns those names in the same database.
 """
 
@@ -157,7 +157,7 @@ class GroupMember(BaseModel):
 
 # --- state: tags, counters, attributes of participants, groups and programs ----------------------
 # `owner_type` is PARTICIPANT | GROUP | PROGRAM and `owner_id` that row's id. Participant state is
-# organisation-wide (as in the reference); program state belongs to the program.
+# organisation-wide (as in Scrip); program state belongs to the program.
 
 
 class StateTag(BaseModel):
@@ -201,7 +201,7 @@ class StateAttribute(BaseModel):
 
 
 class StateHistory(BaseModel):
-    """One change of a tag, counter, attribute or tier (reference 2.8 vocabulary)."""
+    """One change of a tag, counter, attribute or tier, in Scrip's state-history vocabulary."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
     organisation_id: peewee.Field[str]

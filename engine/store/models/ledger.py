@@ -108,8 +108,8 @@ class IdempotencyRecord(BaseModel):
 
 
 class DeferredCredit(BaseModel):
-    """A credit posted to DEFERRED that becomes AVAILABLE at `matures_at` (reference 2.13):
-    `maturity.mature_due` moves it with a MATURITY entry and records that entry here."""
+    """A credit posted to DEFERRED that becomes AVAILABLE at `matures_at`: `maturity.mature_due`
+    (which nothing calls yet, D33) moves it with a MATURITY entry and records that entry here."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
     organisation_id: peewee.Field[str]

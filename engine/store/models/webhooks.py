@@ -1,4 +1,4 @@
-"""Tables of webhook endpoints, the messages sent to them and their deliveries (reference 2.20)."""
+"""Tables of webhook endpoints, the messages sent to them and their deliveries (D27)."""
 
 from __future__ import annotations
 
