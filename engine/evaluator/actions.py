@@ -312,7 +312,7 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
     elif kind == "SET_TIER":
         out.tier, out.level = spec.tier, spec.level
         if action.tier_archived:
-            out.status = ActionStatus.SKIPPED  # reference 2.9: the event still completes
+            out.status = ActionStatus.SKIPPED  # an archived tier: skipped, and the event still completes
         elif applies:
             working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name)
     else:  # SCHEDULE_EVENT, BROADCAST

@@ -12,7 +12,7 @@ condition raised (D9, D10) or returned a non-bool; otherwise MATCHED, and its ac
 to the working state so later rules see them. A matched rule whose credit a budget suppressed is
 BUDGET_EXCEEDED (its other actions still ran). When an action fails the event is FAILED: the rule
 list ends at the failing rule (which carries the error), nothing else is reported, and the state
-after is the state before. After the rules, tiers auto-qualify (reference 2.9).
+after is the state before. After the rules, tiers auto-qualify (A22).
 
 Encoding the result with `msgspec.json.encode` gives the same bytes for the same inputs.
 """
@@ -224,7 +224,7 @@ def _key_text(key: Any) -> str:
 
 
 def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
-    """Reference 2.9: after the rules, move the participant (and recipient) up to the highest
+    """A22: after the rules, move the participant (and recipient) up to the highest
     level whose qualification holds; never down; not for a tier SET_TIER touched in this event,
     nor for an archived tier."""
     for role in ("participant", "recipient"):

@@ -2,7 +2,7 @@
 
 A bundle file holds a program's settings, its assets, tiers, rules and test cases. The `Rule`
 and action Structs here are exactly what `POST /v1/rules` accepts, so there is one definition of
-a rule. Field names are Scrip's (reference sections 2.11 and 4). Files name assets by symbol in
+a rule. Field names are Scrip's, so a Scrip rule loads unchanged. Files name assets by symbol in
 `asset_id`; the API accepts an id or a symbol there.
 
 Expression fields hold CEL source text: `condition`, and the amount-like fields `amount`,
@@ -215,7 +215,7 @@ class TierLevel(Struct, kw_only=True):
 
 
 class TierType(Struct, kw_only=True):
-    """A tier type (reference 2.9). An ARCHIVED tier keeps its levels and participants' levels, but
+    """A tier type. An ARCHIVED tier keeps its levels and participants' levels, but
     SET_TIER on it is skipped and it no longer auto-qualifies. `lifecycle` (retention, periods,
     downgrades) is kept as written; the evaluator does not read it."""
 

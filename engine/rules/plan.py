@@ -211,7 +211,8 @@ def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> 
 
 
 def _level(level: dict[str, Any]) -> dict[str, Any]:
-    """A level as compared: a qualification without criteria is no qualification (reference 2.9)."""
+    """A level as compared: a qualification without criteria is no qualification (A22: such a
+    level is never reached automatically)."""
     qualification = level.get("qualification") or {}
     criteria = qualification.get("criteria") or []
     return {

@@ -53,7 +53,7 @@ _NON_STRING_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 class _TagResolver(yaml.resolver.BaseResolver):
     """Tags only what the converter needs. PyYAML's resolver tries the YAML 1.1 patterns on every
-    plain scalar (a third of reading a bundle); here an untagged plain scalar gets `_PLAIN`, which
+    plain scalar, a large part of reading a bundle; here an untagged plain scalar gets `_PLAIN`, which
     `_resolve_plain` resolves by the YAML 1.2 core schema, and a plain `<<` the merge tag. A tag
     written in the file (`!!str 10`, `!x`) is kept as written."""
 
@@ -99,7 +99,7 @@ def _libyaml_loader() -> type | None:
     return LibyamlLoader
 
 
-# libyaml is ~10x faster; the pure-Python composer gives the same nodes
+# libyaml's C loader is much faster; the pure-Python composer gives the same nodes
 _Loader = _libyaml_loader() or _python_loader()
 
 
