@@ -70,7 +70,7 @@ def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
 def envelope(
     message_id: str, organisation_id: str, event_type: str, data: dict[str, Any], created_at: datetime
 ) -> dict[str, Any]:
-    """The body every endpoint receives for one webhook event (reference 7.2)."""
+    """The body every endpoint receives for one webhook event: Scrip's envelope."""
     return {
         "id": message_id,
         "type": event_type,

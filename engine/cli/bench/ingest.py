@@ -2,7 +2,6 @@
 
     >>> report = measure(requests=2000, concurrency=32, workers=1)
     >>> report.ratio          # ingest throughput / health throughput
-    0.7
 
 A real uvicorn server (`engine.cli.server:app_from_env`) runs on a fresh SQLite database under a temporary
 directory; the load comes from a separate process (an asyncio client with httpx over loopback),
