@@ -1,8 +1,9 @@
 """The engine: rules as data, the pure evaluator, the ledger, storage and the worker.
 
 The names here are the pure core a program embeds: load a bundle file, evaluate an event against
-it, run its test cases. Storage (`engine.store`), the queue, webhooks, the worker and the command
-line are packages of their own, imported by name.
+it, run its test cases. Storage (`engine.store`), the queue (`engine.queue`), webhooks, the
+worker and the command line (`engine.webhooks`, `engine.worker`, `engine.cli`) are imported by
+their own names.
 
     >>> import engine
     >>> loaded = engine.load_bundle("rules_examples/coffee_stamps.yaml")

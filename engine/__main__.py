@@ -1,4 +1,5 @@
-"""`python -m engine ...` is the `accrual` command (used to start child processes portably)."""
+"""`python -m engine ...` is the `accrual` command; `accrual up` starts its child processes this
+way, which works wherever the interpreter does, installed script or not."""
 
 from engine.cli.main import main
 

@@ -63,10 +63,11 @@ class ReadFirstSqlStorage(SqlStorage):
     transaction only when there is something to take.
 
     After every task Huey pops the task's revocation key, which almost never exists, and an idle
-    consumer thread polls for tasks. Each was a write transaction: on SQLite it waited for the
+    consumer thread polls for tasks. As write transactions, both would wait on SQLite for the
     write lock, in SQLite's busy handler (sleeping up to 100 ms at a time), whenever another
-    thread or the API held it, and the consumer thread took no task meanwhile. A read needs no
-    lock under WAL. Finding nothing is what the transaction would have found at that moment.
+    thread or the API holds it, and the consumer thread would take no task meanwhile (A66). A
+    read needs no lock under WAL, and finding nothing is what the transaction would find at that
+    moment.
     """
 
     def dequeue(self) -> bytes | None:

@@ -71,8 +71,9 @@ def apply_command(
 
 
 def _apply(loaded, server, api_key, org_name, database_url, dry_run, stack) -> str | None:
-    from engine.rules.plan import ApplyError, apply_plan, plan_bundle
+    from engine.rules.plan import ApplyError, Target, apply_plan, plan_bundle
 
+    target: Target
     try:
         if server is not None:
             from engine.cli.apply import HttpTarget

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from peewee import Database
 
-from engine.store.db import connect
+from engine.store.db import close_all, connect
 
 
 def style(text: str, **styles: Any) -> str:
@@ -25,4 +25,4 @@ def database(database_url: str | None) -> Iterator[Database]:
     try:
         yield db
     finally:
-        getattr(db, "close_all", db.close)()
+        close_all(db)

@@ -108,8 +108,9 @@ def _caret_padding(text: str, column: int) -> str:
 def _where(loaded: LoadedBundle, case_name: str) -> str:
     """`file:line` of a test case's name, so a failure points at its case."""
     document = loaded.document
-    data = document.data if document is not None else None
-    tests = data.get("tests") if isinstance(data, dict) else None
+    if document is None:
+        return loaded.filename
+    tests = document.data.get("tests") if isinstance(document.data, dict) else None
     for index, case in enumerate(tests if isinstance(tests, list) else []):
         if isinstance(case, dict) and case.get("name") == case_name:
             position = document.position(("tests", index))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from engine.rules.plan import Target
+
 DEMO_ORG = "demo"
 DEMO_PROGRAM = "skymiles"  # the example the printed curl posts to
 DEMO_WALLET_FUNDING = "100000"  # per empty PREFUNDED wallet of the demo programs
@@ -84,8 +86,8 @@ def _fund_empty_wallets(program_id: str) -> None:
             )
 
 
-def _existing_id(target: object, program_key: str) -> str:
-    for program in target.programs():  # type: ignore[attr-defined]
+def _existing_id(target: Target, program_key: str) -> str:
+    for program in target.programs():
         if program.get("key") == program_key:
             return str(program["id"])
     raise click.ClickException(f"program {program_key} was not applied")
@@ -145,7 +147,10 @@ def banner(base_url: str, key: str, programs: dict[str, str]) -> str:
             "",
             "Read the resulting balance (the participant was created by the event):",
             f"  curl -s {base_url}/v1/participants/$(curl -s '{base_url}/v1/participants?external_id=user-123' \\",
-            f"    -H 'X-API-Key: {key}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"data\"][0][\"id\"])')/balances \\",
+            (
+                f"    -H 'X-API-Key: {key}' "
+                '| python3 -c \'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])\')/balances \\'
+            ),
             f"    -H 'X-API-Key: {key}'",
             "",
             "Ctrl-C stops everything.",

@@ -63,7 +63,7 @@ def _apply(
     rule: CompiledRule, action: CompiledAction, bindings: dict[str, Any], working: WorkingState
 ) -> ResolvedAction:
     target, role = _resolve_target(action, bindings, working)
-    entity = working.entity(role) if role in ("participant", "recipient") else None
+    entity = working.named(role) if role in ("participant", "recipient") else None
     if entity is not None and is_blocked(action.type, entity.status):
         who = entity.external_id or entity.id or role
         raise EngineError(f"participant {who} is {entity.status}", code="participant_inactive")
@@ -101,7 +101,7 @@ def _resolve_target(
     if id_value is None and external_id is None:
         return working.target("participant"), "participant"
     for role in ("participant", "recipient"):
-        entity = working.entity(role)
+        entity = working.person(role)
         if entity is None:
             continue
         if (id_value is not None and id_value == entity.id) or (
@@ -139,6 +139,8 @@ def _text(expression: Any, bindings: dict[str, Any], name: str) -> str | None:
 def _amount(action: CompiledAction, bindings: dict[str, Any]) -> Decimal:
     if action.constant_amount is not None:
         return action.constant_amount
+    if action.asset is None:  # the compiler refuses a balance action without a known asset
+        raise EngineError(f"action {action.index} names no known asset", code="unknown_asset")
     value = action.amount.evaluate(bindings)
     return to_amount(value, scale=action.asset.scale, maximum=action.max_amount)
 
@@ -180,7 +182,7 @@ def _credit(rule, action, bindings, working, role, out) -> None:
         wallet.available -= amount
     if role not in ("participant", "recipient"):
         return
-    entity = working.entity(role)
+    entity = working.named(role)
     balance = _balance(entity, symbol)
     if bucket == "DEFERRED":
         balance.deferred += amount
@@ -212,7 +214,7 @@ def _debit(rule, action, bindings, working, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.bucket, out.allow_negative = spec.bucket, spec.allow_negative
     if role in ("participant", "recipient"):
-        balance = _balance(working.entity(role), out.asset)
+        balance = _balance(working.named(role), out.asset)
         _take(balance, spec.bucket, out.amount, allow_negative=spec.allow_negative)
 
 
@@ -220,14 +222,14 @@ def _forfeit(rule, action, bindings, working, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.bucket = action.action.bucket
     if role in ("participant", "recipient"):
-        _take(_balance(working.entity(role), out.asset), out.bucket, out.amount)
+        _take(_balance(working.named(role), out.asset), out.bucket, out.amount)
 
 
 def _hold(rule, action, bindings, working, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.reference_id = _text(action.reference, bindings, "reference_id")
     if role in ("participant", "recipient"):
-        entity = working.entity(role)
+        entity = working.named(role)
         balance = _balance(entity, out.asset)
         _take(balance, "AVAILABLE", out.amount)
         balance.held += out.amount
@@ -240,7 +242,7 @@ def _release(rule, action, bindings, working, role, out) -> None:
     out.reference_id = _text(action.reference, bindings, "reference_id")
     if role not in ("participant", "recipient"):
         return
-    entity = working.entity(role)
+    entity = working.named(role)
     balance = _balance(entity, out.asset)
     _take(balance, "HELD", out.amount)
     balance.available += out.amount
@@ -267,7 +269,7 @@ def _void_hold(rule, action, bindings, working, role, out) -> None:
     out.reference_id = _text(action.reference, bindings, "reference_id")
     if role not in ("participant", "recipient"):
         return  # storage finds the hold of another participant or group
-    entity = working.entity(role)
+    entity = working.named(role)
     held = entity.holds.get(out.asset, {})
     if out.reference_id not in held:
         raise EngineError(f"no {out.asset} held under reference {out.reference_id!r}", code="hold_not_found")
@@ -310,7 +312,7 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
     elif kind == "SET_TIER":
         out.tier, out.level = spec.tier, spec.level
         if action.tier_archived:
-            out.status = ActionStatus.SKIPPED  # reference 2.9: the event still completes
+            out.status = ActionStatus.SKIPPED  # an archived tier: skipped, and the event still completes
         elif applies:
             working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name)
     else:  # SCHEDULE_EVENT, BROADCAST

@@ -173,9 +173,9 @@ def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: E
     for tier, level in (expect.tiers or {}).items():
         state = entity.tiers.get(tier)
         _check(diff, f"{prefix}tiers.{tier}", level, state.level if state else None)
-    for symbol, wanted in (expect.balances or {}).items():
+    for symbol, expected_balance in (expect.balances or {}).items():
         balance = entity.balances.get(symbol, Balance())
-        buckets = wanted if isinstance(wanted, dict) else {"available": wanted}
+        buckets = expected_balance if isinstance(expected_balance, dict) else {"available": expected_balance}
         for bucket, amount in buckets.items():
             _check_amount(diff, f"{prefix}balances.{symbol}.{bucket}", amount, getattr(balance, bucket, None))
 

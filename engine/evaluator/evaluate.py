@@ -12,7 +12,7 @@ condition raised (D9, D10) or returned a non-bool; otherwise MATCHED, and its ac
 to the working state so later rules see them. A matched rule whose credit a budget suppressed is
 BUDGET_EXCEEDED (its other actions still ran). When an action fails the event is FAILED: the rule
 list ends at the failing rule (which carries the error), nothing else is reported, and the state
-after is the state before. After the rules, tiers auto-qualify (reference 2.9).
+after is the state before. After the rules, tiers auto-qualify (A22).
 
 Encoding the result with `msgspec.json.encode` gives the same bytes for the same inputs.
 """
@@ -34,7 +34,7 @@ from engine.evaluator.bindings import event_data_binding
 from engine.evaluator.working import WorkingState
 from engine.limits import check_event_data
 from engine.model.bundle import Bundle
-from engine.model.result import EvaluationResult, RuleOutcome, RuleStatus, TraceStep
+from engine.model.result import EvaluationResult, ResolvedAction, RuleOutcome, RuleStatus, TraceStep
 from engine.model.state import EvaluationInput
 from engine.model.vocabulary import ActionStatus, EventStatus
 from engine.rules.program import CompiledProgram, CompiledRule, compile_program
@@ -85,7 +85,7 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
     unchanged when an action fails."""
     flags = None if trace else program.candidates(bindings)
     outcomes: list[RuleOutcome] = []
-    applied = []
+    applied: list[ResolvedAction] = []
     stopped_by: str | None = None
     for rule in program.rules:
         if stopped_by is not None:
@@ -170,7 +170,7 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
     if value is True:
         return rule.outcome(RuleStatus.MATCHED, trace=steps)
     if value is False:
-        if steps is None:
+        if steps is None and rule.not_matched is not None:
             return rule.not_matched
         return rule.outcome(RuleStatus.NOT_MATCHED, trace=steps)
     return rule.outcome(
@@ -224,11 +224,11 @@ def _key_text(key: Any) -> str:
 
 
 def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
-    """Reference 2.9: after the rules, move the participant (and recipient) up to the highest
+    """A22: after the rules, move the participant (and recipient) up to the highest
     level whose qualification holds; never down; not for a tier SET_TIER touched in this event,
     nor for an archived tier."""
     for role in ("participant", "recipient"):
-        entity = working.entity(role)
+        entity = working.person(role)
         if entity is None:
             continue
         for tier in program.bundle.tiers:
@@ -237,9 +237,8 @@ def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
             current = entity.tiers.get(tier.key)
             best = None
             for level in tier.levels:
-                if _qualifies(level.qualification, entity.counters):
-                    if best is None or level.rank > best.rank:
-                        best = level
+                if _qualifies(level.qualification, entity.counters) and (best is None or level.rank > best.rank):
+                    best = level
             if best is not None and (current is None or best.rank > current.rank):
                 working.set_tier(role, tier.key, best.key, best.rank, rule=None)
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.errors import EngineError
 from engine.evaluator.bindings import entity_binding, is_counter_expired, program_binding
 from engine.limits import check_tag_count
 from engine.model.result import BudgetUse, ResolvedTarget, StateChange
@@ -103,15 +104,26 @@ class WorkingState:
 
     # --- targets and bindings --------------------------------------------------------------------
 
-    def entity(self, role: str) -> EntityState | ProgramState:
-        if role == "program":
-            return self.program
-        return self.participant if role == "participant" else self.recipient  # type: ignore
+    def person(self, role: str) -> EntityState | None:
+        """The event's participant, or its recipient (None for an event without one)."""
+        return self.participant if role == "participant" else self.recipient
+
+    def named(self, role: str) -> EntityState:
+        """The participant or recipient a resolved role names; actions resolve to the recipient
+        only when the event has one."""
+        entity = self.person(role)
+        if entity is None:
+            raise EngineError(f"the event has no {role}", code="unknown_participant")
+        return entity
+
+    def owner(self, role: str) -> EntityState | ProgramState:
+        """Whose tags, counters and attributes a resolved role's actions change."""
+        return self.program if role == "program" else self.named(role)
 
     def target(self, role: str) -> ResolvedTarget:
         if role == "program":
             return ResolvedTarget(type="PROGRAM")
-        entity = self.entity(role)
+        entity = self.named(role)
         return ResolvedTarget(type="PARTICIPANT", role=role, id=entity.id, external_id=entity.external_id)
 
     def bindings(self, event: Any) -> dict[str, Any]:
@@ -129,7 +141,7 @@ class WorkingState:
             if role == "program":
                 bindings["program"] = program_binding(self.program, self.now)
             else:
-                bindings[role] = entity_binding(self.entity(role), self.now)
+                bindings[role] = entity_binding(self.person(role), self.now)
         self.stale.clear()
 
     def _record(self, role, state_type, key, operation, old, new, rule) -> None:
@@ -149,7 +161,7 @@ class WorkingState:
     # --- tags, attributes, counters, tiers ------------------------------------------------------
 
     def add_tag(self, role: str, tag: str, *, rule: str | None) -> None:
-        tags = self.entity(role).tags
+        tags = self.owner(role).tags
         index = bisect.bisect_left(tags, tag)
         if index < len(tags) and tags[index] == tag:
             return
@@ -158,14 +170,14 @@ class WorkingState:
         self._record(role, "tag", tag, "add", None, tag, rule)
 
     def remove_tag(self, role: str, tag: str, *, rule: str | None) -> None:
-        tags = self.entity(role).tags
+        tags = self.owner(role).tags
         index = bisect.bisect_left(tags, tag)
         if index < len(tags) and tags[index] == tag:
             del tags[index]
             self._record(role, "tag", tag, "remove", tag, None, rule)
 
     def set_attribute(self, role: str, key: str, value: str, *, rule: str | None) -> None:
-        attributes = self.entity(role).attributes
+        attributes = self.owner(role).attributes
         old = attributes.get(key)
         if old == value:
             return
@@ -175,7 +187,7 @@ class WorkingState:
     def increment_counter(
         self, role: str, key: str, by: Decimal, reset_after: str | None, *, rule: str | None
     ) -> Decimal:
-        counters = self.entity(role).counters
+        counters = self.owner(role).counters
         old = counters.get(key)
         if old is None:
             new = CounterState(value=by, reset_after=reset_after, last_reset_at=self.now)
@@ -191,7 +203,7 @@ class WorkingState:
         return new.value
 
     def _reset_expired_counters(self, role: str) -> None:
-        entity = self.entity(role)
+        entity = self.program if role == "program" else self.person(role)
         if entity is None:
             return
         for key in sorted(entity.counters):
@@ -203,7 +215,7 @@ class WorkingState:
     def set_tier(self, role: str, tier: str, level: str, rank: int, *, rule: str | None) -> None:
         if rule is not None:
             self.tiers_set.add((role, tier))
-        tiers = self.entity(role).tiers
+        tiers = self.named(role).tiers
         old = tiers.get(tier)
         if old is not None and old.level == level:
             return

@@ -104,9 +104,8 @@ def _at_scale(exact: Decimal, value: object, scale: int) -> Decimal:
         if nearest == exact:
             return nearest
         # Only doubles may be off by a binary rounding error; ints are exact at any scale.
-        if isinstance(value, float) and nearest > 0:
-            if abs(exact - nearest) <= RELATIVE_TOLERANCE * nearest:
-                return nearest
+        if isinstance(value, float) and nearest > 0 and abs(exact - nearest) <= RELATIVE_TOLERANCE * nearest:
+            return nearest
     raise AmountError(
         f"amount exceeds asset scale: {_show(value)} has more than {scale} decimal places",
         code="invalid_scale",

@@ -2,7 +2,7 @@
 
 A bundle file holds a program's settings, its assets, tiers, rules and test cases. The `Rule`
 and action Structs here are exactly what `POST /v1/rules` accepts, so there is one definition of
-a rule. Field names are Scrip's (reference sections 2.11 and 4). Files name assets by symbol in
+a rule. Field names are Scrip's, so a Scrip rule loads unchanged. Files name assets by symbol in
 `asset_id`; the API accepts an id or a symbol there.
 
 Expression fields hold CEL source text: `condition`, and the amount-like fields `amount`,
@@ -28,6 +28,10 @@ Bucket = Literal["AVAILABLE", "HELD"]
 # Amounts people write in test cases and the playground: a decimal string or a plain YAML number.
 Quantity = str | int | float
 Status = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
+ScheduleType = Literal["CRON", "INTERVAL"]
+UnknownParticipantPolicy = Literal["CREATE", "REJECT"]
+InventoryMode = Literal["SIMPLE", "LOT"]
+IssuancePolicy = Literal["UNLIMITED", "PREFUNDED"]
 
 
 class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -153,7 +157,7 @@ class Budget(Struct, kw_only=True):
 
     asset_id: str
     limit: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")]
-    schedule_type: Literal["CRON", "INTERVAL"] | None = None
+    schedule_type: ScheduleType | None = None
     cron_expression: str | None = None
     interval: str | None = None  # Go duration such as "720h"
 
@@ -178,7 +182,7 @@ class ProgramSettings(Struct, kw_only=True):
     key: Key
     name: Name
     description: Description | None = None
-    on_unknown_participant: Literal["CREATE", "REJECT"] = "CREATE"
+    on_unknown_participant: UnknownParticipantPolicy = "CREATE"
     status: Status = "ACTIVE"
 
 
@@ -186,8 +190,8 @@ class Asset(Struct, kw_only=True):
     symbol: Symbol
     name: Name
     scale: Annotated[int, msgspec.Meta(ge=0, le=18)]
-    inventory_mode: Literal["SIMPLE", "LOT"] = "SIMPLE"
-    issuance_policy: Literal["UNLIMITED", "PREFUNDED"] = "UNLIMITED"
+    inventory_mode: InventoryMode = "SIMPLE"
+    issuance_policy: IssuancePolicy = "UNLIMITED"
     max_transaction_amount: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")] | None = None
 
 

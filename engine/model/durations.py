@@ -29,7 +29,7 @@ _UNIT_MICROSECONDS = {
 }
 _PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _DURATION_TEXT_MAX = 64
-# timedelta's own bound is ~2.7 million years; Go's is ~292 years. Keep Go's.
+# Go's bound, a signed 64-bit count of nanoseconds as for CEL durations (A3), not timedelta's wider one.
 _MAX_MICROSECONDS = Decimal(9_223_372_036_854_775)
 
 

@@ -56,7 +56,8 @@ def _unreachable(program: Any, index: dict[str, int], sink: ProblemSink) -> None
             sink.at(
                 ("rules", index[rule.name], "name"),
                 "unreachable_rule",
-                f"never runs: '{stopper.name}' (order {stopper.order}) matches every event and stops the rules after it",
+                f"never runs: '{stopper.name}' (order {stopper.order}) matches every event "
+                "and stops the rules after it",
                 severity="warning",
             )
         elif _catch_all(rule):
@@ -114,6 +115,7 @@ def _budgets_without_credit(bundle: Bundle, sink: ProblemSink) -> None:
                 sink.at(
                     ("rules", i, "budgets", b, "asset_id"),
                     "budget_without_credit",
-                    f"the rule never credits {budget.asset_id}, so this budget never applies (budgets count CREDIT amounts)",
+                    f"the rule never credits {budget.asset_id}, so this budget never applies "
+                    "(budgets count CREDIT amounts)",
                     severity="warning",
                 )

@@ -60,7 +60,7 @@ class CompiledAction:
     matures_at: Any = None
     reset_after: str | None = None
     tier_rank: int | None = None
-    tier_archived: bool = False  # SET_TIER on an ARCHIVED tier is skipped (reference 2.9)
+    tier_archived: bool = False  # SET_TIER on an ARCHIVED tier is skipped; the event completes
 
 
 @dataclass(frozen=True, eq=False)

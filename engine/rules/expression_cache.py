@@ -1,7 +1,7 @@
 """Compiled CEL expressions memoised by their text and declared variables (compile once, evaluate
 many, across loads).
 
-Loading a bundle compiles every CEL field, and parsing one expression costs 0.1-1 ms. The
+Loading a bundle compiles every CEL field, and parsing is the costly part of compiling. The
 playground reloads the bundle on every edit, and the API recompiles a program for every rule
 change, while almost all of the expressions are the same text as before. This bounded LRU hands
 back the `dsl.Expression` compiled the first time, so an edit to one rule compiles only the
@@ -34,8 +34,8 @@ from dsl.expression import Expression
 __all__ = ["EXPRESSIONS_CACHED_MAX", "CacheStats", "ExpressionCache", "compile_cached", "expression_cache"]
 
 # Five bundles of 100 rules (two expressions a rule) with room to spare. An entry is the syntax
-# tree and closures of one expression, about 25 KB once its traced closures are built too, so
-# the cache stays under about 25 MB.
+# tree and closures of one expression (traced closures too, once built): bounding the count
+# bounds the memory.
 EXPRESSIONS_CACHED_MAX = 1024
 
 _Key = tuple[str, frozenset[str]]

@@ -190,7 +190,7 @@ def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> 
     for asset in bundle.assets:
         current = by_symbol.get(asset.symbol)
         if current is None:
-            body = {k: v for k, v in _plain(asset).items()} | {"program_id": "{program}"}
+            body = _plain(asset) | {"program_id": "{program}"}
             plan.steps.append(Step("create", "asset", asset.symbol, "POST", "/v1/assets", body))
             continue
         for immutable in ("scale", "inventory_mode", "issuance_policy"):
@@ -199,7 +199,7 @@ def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> 
                     f"asset {asset.symbol}: {immutable} is {current.get(immutable)!r} on the "
                     f"server and {getattr(asset, immutable)!r} in the file (immutable)"
                 )
-        changed = {}
+        changed: dict[str, Any] = {}
         if current.get("name") != asset.name:
             changed["name"] = asset.name
         if _canonical_amount(current.get("max_transaction_amount")) != _canonical_amount(asset.max_transaction_amount):
@@ -211,7 +211,8 @@ def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> 
 
 
 def _level(level: dict[str, Any]) -> dict[str, Any]:
-    """A level as compared: a qualification without criteria is no qualification (reference 2.9)."""
+    """A level as compared: a qualification without criteria is no qualification (A22: such a
+    level is never reached automatically)."""
     qualification = level.get("qualification") or {}
     criteria = qualification.get("criteria") or []
     return {
@@ -285,10 +286,10 @@ def _plan_tiers(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> N
 def _plan_rules(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> None:
     by_name = {r["name"]: r for r in existing if r.get("status") != "ARCHIVED"}
     wanted_names = {rule.name for rule in bundle.rules}
-    for name, current in sorted(by_name.items()):
+    for name, kept in sorted(by_name.items()):
         if name not in wanted_names:
             plan.steps.append(
-                Step("archive", "rule", name, "PATCH", f"/v1/rules/{current['id']}", {"status": "ARCHIVED"}, ["status"])
+                Step("archive", "rule", name, "PATCH", f"/v1/rules/{kept['id']}", {"status": "ARCHIVED"}, ["status"])
             )
     for rule, order in _ordered_rules(bundle):
         wanted = _rule_fields(rule, order)

@@ -18,13 +18,9 @@ Codes (stable once published):
 
 from __future__ import annotations
 
-from typing import Literal
-
 import msgspec
 
-from engine.rules.yaml_source import Path, YamlDocument
-
-Severity = Literal["error", "warning"]
+from engine.rules.yaml_source import Path, Severity, YamlDocument
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,11 +97,15 @@ class ProblemSink:
 
 
 def text_at(data: object, path: Path) -> str | None:
-    """The string at `path` in plain data, or None."""
+    """The string at `path` in plain data (nested dicts and lists), or None."""
     for part in path:
-        try:
-            data = data[part]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
+        if isinstance(data, dict):
+            if part not in data:
+                return None
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and -len(data) <= part < len(data):
+            data = data[part]
+        else:
             return None
     return data if isinstance(data, str) else None
 

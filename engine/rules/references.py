@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from engine.model.bundle import Bundle, Rule, StateInput, TestCase
+from engine.model.bundle import Bundle, Expectation, Rule, StateInput, TestCase
 from engine.model.result import RuleStatus
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path
@@ -100,41 +100,42 @@ def _check_budgets(sink: ProblemSink, rule: Rule, path: Path) -> None:
     for b, budget in enumerate(rule.budgets):
         if budget.schedule_type == "CRON" and not budget.cron_expression:
             sink.at(
-                path + ("budgets", b), "missing_field", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')"
+                (*path, "budgets", b), "missing_field", "a CRON budget needs `cron_expression` (such as '0 0 1 * *')"
             )
 
 
 def _check_test(names: _Names, case: TestCase, path: Path) -> None:
-    _check_state(names, case.participant, path + ("participant",))
+    _check_state(names, case.participant, (*path, "participant"))
     if case.recipient is not None:
-        _check_state(names, case.recipient, path + ("recipient",))
+        _check_state(names, case.recipient, (*path, "recipient"))
     for rule_name, per_asset in case.budgets_consumed.items():
-        names.rule(path + ("budgets_consumed", rule_name), rule_name)
+        names.rule((*path, "budgets_consumed", rule_name), rule_name)
         for symbol in per_asset:
-            names.asset(path + ("budgets_consumed", rule_name, symbol), symbol)
-    expect, expect_path = case.expect, path + ("expect",)
+            names.asset((*path, "budgets_consumed", rule_name, symbol), symbol)
+    expect: Expectation | None = case.expect
+    expect_path = (*path, "expect")
     while expect is not None:
         for k, rule_name in enumerate(expect.matched or []):
-            names.rule(expect_path + ("matched", k), rule_name)
+            names.rule((*expect_path, "matched", k), rule_name)
         for rule_name, status in (expect.statuses or {}).items():
-            names.rule(expect_path + ("statuses", rule_name), rule_name)
+            names.rule((*expect_path, "statuses", rule_name), rule_name)
             if status not in RuleStatus.__members__:
                 allowed = ", ".join(RuleStatus.__members__)
                 names.sink.at(
-                    expect_path + ("statuses", rule_name),
+                    (*expect_path, "statuses", rule_name),
                     "invalid_value",
                     f"{status!r} is not a rule status; one of: {allowed}",
                 )
         for field in ("credits", "debits", "balances"):
             for symbol in getattr(expect, field) or {}:
-                names.asset(expect_path + (field, symbol), symbol)
+                names.asset((*expect_path, field, symbol), symbol)
         for tier, level in (expect.tiers or {}).items():
-            names.tier_level(expect_path + ("tiers", tier), tier, expect_path + ("tiers", tier), level)
-        expect, expect_path = expect.recipient, expect_path + ("recipient",)
+            names.tier_level((*expect_path, "tiers", tier), tier, (*expect_path, "tiers", tier), level)
+        expect, expect_path = expect.recipient, (*expect_path, "recipient")
 
 
 def _check_state(names: _Names, state: StateInput, path: Path) -> None:
     for tier, level in state.tiers.items():
-        names.tier_level(path + ("tiers", tier), tier, path + ("tiers", tier), level)
+        names.tier_level((*path, "tiers", tier), tier, (*path, "tiers", tier), level)
     for symbol in state.balances:
-        names.asset(path + ("balances", symbol), symbol)
+        names.asset((*path, "balances", symbol), symbol)

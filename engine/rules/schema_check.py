@@ -84,7 +84,8 @@ class SchemaChecker:
 
     def convert(self, value: Any, type_: Any, path: Path) -> Any:
         """Convert one piece; None (with problems reported) when it does not fit the schema."""
-        data, removed, reported = _copy_plain(value), set(), False
+        data, reported = _copy_plain(value), False
+        removed: set[Path] = set()
         for _ in range(_ATTEMPTS_MAX):
             try:
                 result = msgspec.convert(data, type_)
@@ -130,7 +131,7 @@ class SchemaChecker:
         raw_actions = raw.get("actions") if isinstance(raw, dict) else None
         if not isinstance(raw_actions, list) or not raw_actions:
             return self.convert(raw, Rule, path)
-        actions = [self.convert(action, Action, path + ("actions", k)) for k, action in enumerate(raw_actions)]
+        actions = [self.convert(action, Action, (*path, "actions", k)) for k, action in enumerate(raw_actions)]
         # the rule's own fields are checked with stand-in actions; its real ones were checked above
         rule = self.convert({**raw, "actions": [_PLACEHOLDER_ACTION] * len(raw_actions)}, Rule, path)
         if rule is None or any(action is None for action in actions):
@@ -150,10 +151,10 @@ class SchemaChecker:
         field = _backquoted(message)
         if message.startswith("Object contains unknown field"):
             known = _field_names(type_, data, relative)
-            self.sink.at(full + (field,), "unknown_field", _unknown_field_message(field, known), key=True)
-            return relative + (field,)
+            self.sink.at((*full, field), "unknown_field", _unknown_field_message(field, known), key=True)
+            return (*relative, field)
         if message.startswith("Object missing required field"):
-            if full + (field,) not in removed:  # not merely the wrong value removed a moment ago
+            if (*full, field) not in removed:  # not merely the wrong value removed a moment ago
                 self.sink.at(full, "missing_field", f"missing required field `{field}`")
             return None
         value = _get(data, relative)
@@ -254,7 +255,7 @@ def _remove(data: Any, path: Path) -> bool:
 
 def _type_at(type_: Any, data: Any, path: Path) -> Any:
     """The msgspec type info of the value at `path`, following tagged unions by the data's tag."""
-    info = inspect.type_info(type_)
+    info: inspect.Type | None = inspect.type_info(type_)
     for depth, part in enumerate(path):
         info = _narrow(info, _get(data, path[:depth]))
         if isinstance(info, inspect.StructType) and isinstance(part, str):

@@ -24,11 +24,12 @@ import bisect
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 Path = tuple[str | int, ...]
+Severity = Literal["error", "warning"]
 
 # Bounds against hostile files: anchors and aliases can expand a small file exponentially.
 SOURCE_BYTES_MAX = 2_000_000
@@ -52,7 +53,7 @@ _NON_STRING_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 class _TagResolver(yaml.resolver.BaseResolver):
     """Tags only what the converter needs. PyYAML's resolver tries the YAML 1.1 patterns on every
-    plain scalar (a third of reading a bundle); here an untagged plain scalar gets `_PLAIN`, which
+    plain scalar, a large part of reading a bundle; here an untagged plain scalar gets `_PLAIN`, which
     `_resolve_plain` resolves by the YAML 1.2 core schema, and a plain `<<` the merge tag. A tag
     written in the file (`!!str 10`, `!x`) is kept as written."""
 
@@ -71,9 +72,9 @@ class _TagResolver(yaml.resolver.BaseResolver):
 
 
 def _python_loader() -> type:
-    parts = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver)
-
-    class PythonLoader(*parts):  # type: ignore[misc]
+    class PythonLoader(
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _TagResolver
+    ):
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
@@ -90,7 +91,7 @@ def _libyaml_loader() -> type | None:
     except ImportError:  # pragma: no cover - depends on how PyYAML was built
         return None
 
-    class LibyamlLoader(CParser, _TagResolver):  # type: ignore[misc]
+    class LibyamlLoader(CParser, _TagResolver):
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             _TagResolver.__init__(self)
@@ -98,7 +99,7 @@ def _libyaml_loader() -> type | None:
     return LibyamlLoader
 
 
-# libyaml is ~10x faster; the pure-Python composer gives the same nodes
+# libyaml's C loader is much faster; the pure-Python composer gives the same nodes
 _Loader = _libyaml_loader() or _python_loader()
 
 
@@ -121,7 +122,7 @@ class YamlIssue:
     message: str
     line: int
     column: int
-    severity: str = "error"
+    severity: Severity = "error"
 
 
 @dataclass
@@ -246,7 +247,7 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
+            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
         return self._scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
@@ -271,8 +272,8 @@ class _Converter:
                     "duplicate_key", f"the key '{key}' appears twice in this mapping; the last one would win", key_node
                 )
                 continue
-            self.key_positions.fields[path + (key,)] = _fields(key_node)
-            result[key] = self.convert(value_node, path + (key,))
+            self.key_positions.fields[(*path, key)] = _fields(key_node)
+            result[key] = self.convert(value_node, (*path, key))
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
@@ -300,7 +301,7 @@ class _Converter:
             )
         return value
 
-    def _issue(self, code: str, message: str, node: yaml.Node, severity: str = "error") -> None:
+    def _issue(self, code: str, message: str, node: yaml.Node, severity: Severity = "error") -> None:
         mark = node.start_mark
         self.document.issues.append(YamlIssue(code, message, mark.line + 1, mark.column + 1, severity))
 

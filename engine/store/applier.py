@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
+from engine.errors import LedgerInvariantError
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
 from engine.store import lookups, owner_state, statements
@@ -41,7 +43,8 @@ ATTRIBUTE_VALUE_MAX = 4096
 class RuleIndex:
     """Rule name -> (rule id, version, rule_history id) for the rules a result names."""
 
-    _history_ids: dict[tuple[str, int], str] = {}  # noqa: RUF012 - versions never change: shared across events
+    # (rule id, version) -> rule_history id, shared across events: a version never changes.
+    _history_ids: ClassVar[dict[tuple[str, int], str]] = {}
 
     def __init__(self, result: EvaluationResult) -> None:
         self.by_name: dict[str, tuple[str | None, int | None, str | None]] = {}
@@ -54,7 +57,9 @@ class RuleIndex:
             for row in rows:
                 self._history_ids[(row.rule_id, row.version)] = row.id
         for outcome in result.rules:
-            history_id = self._history_ids.get((outcome.rule_id, outcome.rule_version))
+            history_id = None
+            if outcome.rule_id and outcome.rule_version:
+                history_id = self._history_ids.get((outcome.rule_id, outcome.rule_version))
             self.by_name[outcome.rule] = (outcome.rule_id, outcome.rule_version, history_id)
 
     def ids(self, rule_name: str) -> tuple[str | None, int | None]:
@@ -206,27 +211,34 @@ class Applier:
         amount, bucket = action.amount, action.bucket or "AVAILABLE"
         if amount is None or amount <= 0:
             raise LedgerRejected(f"{action.type} needs a positive amount", code="invalid_amount")
+        ledger = self._open_ledger()
         if action.type == "CREDIT":
             # The evaluator put the credit in DEFERRED exactly when it matures after the event.
-            entry = movements.credit(self.ledger, asset, self.program_id, entity, amount, bucket, **fields)
+            entry = movements.credit(ledger, asset, self.program_id, entity, amount, bucket, **fields)
             if bucket == "DEFERRED":
                 if action.matures_at is None:
                     raise LedgerRejected("a DEFERRED credit needs matures_at", code="invalid_action")
                 self._defer(entry, entity, asset, movements.at_scale(amount, asset), action.matures_at)
         elif action.type == "DEBIT":
             entry = movements.debit(
-                self.ledger, asset, self.program_id, entity, amount, bucket, action.allow_negative, **fields
+                ledger, asset, self.program_id, entity, amount, bucket, action.allow_negative, **fields
             )
         elif action.type == "FORFEIT":
-            entry = movements.forfeit(self.ledger, asset, self.program_id, entity, amount, bucket, **fields)
+            entry = movements.forfeit(ledger, asset, self.program_id, entity, amount, bucket, **fields)
         else:
             step = {"HOLD": movements.hold, "RELEASE": movements.release, "VOID_HOLD": movements.void_hold}[action.type]
-            entry = step(self.ledger, asset, self.program_id, entity, amount, **fields)
+            entry = step(ledger, asset, self.program_id, entity, amount, **fields)
         return entry.id
 
+    def _open_ledger(self) -> Ledger:
+        """The ledger `apply` opened, before locking the owners, for the result's balance actions."""
+        if self.ledger is None:
+            raise LedgerInvariantError("a balance action without an open ledger", code="ledger_invariant")
+        return self.ledger
+
     def _defer(self, entry, entity: movements.Entity, asset: Asset, amount: Decimal, matures_at: datetime) -> None:
-        """Put the credit on the maturity job's list."""
-        account = self.ledger.accounts.get(entity.type, entity.id, asset, "DEFERRED", entity.scope)
+        """Record the deferred credit for `maturity.mature_due` (which nothing calls yet, D33)."""
+        account = self._open_ledger().accounts.get(entity.type, entity.id, asset, "DEFERRED", entity.scope)
         statements.insert(
             DeferredCredit,
             [
@@ -245,6 +257,8 @@ class Applier:
         )
 
     def _asset(self, symbol: str | None) -> Asset:
+        if symbol is None:
+            raise LedgerRejected(f"asset {symbol} is not linked to the program", code="asset_not_linked")
         if symbol not in self.assets:
             found = statements.fetch(
                 Asset,
@@ -269,7 +283,7 @@ class Applier:
                 & (TierTypeRecord.status == "ACTIVE")
             )
             if tier is None:
-                continue  # an archived tier: SET_TIER is skipped (reference 2.9)
+                continue  # an archived tier: SET_TIER on it is skipped, the event still completes
             ranks = {level["key"]: level["rank"] for level in tier.definition["levels"]}
             if change.new_value not in ranks:
                 raise LedgerRejected(f"tier {change.key} has no level {change.new_value!r}", code="unknown_tier_level")
@@ -316,10 +330,12 @@ def _text(action: ResolvedAction, field: str, limit: int = owner_state.TAG_MAX) 
 
 
 def _increment(action: ResolvedAction) -> Decimal:
-    try:
-        value = Decimal(action.value)
-    except (TypeError, ValueError, ArithmeticError):
-        value = None
+    value = None
+    if action.value is not None:
+        try:
+            value = Decimal(action.value)
+        except (TypeError, ValueError, ArithmeticError):
+            value = None
     if value is None or not value.is_finite():
         raise LedgerRejected(
             f"COUNTER action of rule {action.rule!r} has no valid value",

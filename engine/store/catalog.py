@@ -14,12 +14,23 @@ program's `rules_version`, which keys the compiled-program cache.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import peewee
 
-from engine.model.bundle import Action, Budget, Bundle, ProgramSettings, Rule
+from engine.model.bundle import (
+    Action,
+    Budget,
+    Bundle,
+    InventoryMode,
+    IssuancePolicy,
+    ProgramSettings,
+    Rule,
+    ScheduleType,
+    Status,
+    UnknownParticipantPolicy,
+)
 from engine.model.bundle import Asset as AssetSpec
 from engine.store import lookups
 from engine.store.budgets import next_reset_at
@@ -45,7 +56,7 @@ STATUS_CHANGE = {"ARCHIVED": "archived", "SUSPENDED": "suspended", "ACTIVE": "ac
 
 
 def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asset:
-    """Create an organisation-level asset and link it to `program_id` (reference 6.2)."""
+    """Create an organisation-level asset and link it to `program_id`."""
     with write_transaction():
         program = lookups.program(organisation_id, program_id)
         if Asset.get_or_none((Asset.organisation == organisation_id) & (Asset.symbol == spec.symbol)):
@@ -121,13 +132,17 @@ def update_rule(
         return record
 
 
+# The status, policy and schedule columns hold values that a validated bundle or API request
+# wrote, so they are read back as the bundle's literal types.
+
+
 def rule_to_bundle(record: RuleRecord) -> Rule:
     """The stored rule as `engine.model.bundle.Rule` (asset references are symbols)."""
     budgets = [
         Budget(
             asset_id=row.asset_symbol,
             limit=format(row.limit, "f"),
-            schedule_type=row.schedule_type,
+            schedule_type=cast("ScheduleType | None", row.schedule_type),
             cron_expression=row.cron_expression,
             interval=row.interval,
         )
@@ -143,7 +158,7 @@ def rule_to_bundle(record: RuleRecord) -> Rule:
         active_from=record.active_from,
         active_to=record.active_to,
         budgets=budgets,
-        status=record.status,
+        status=cast(Status, record.status),
     )
 
 
@@ -168,16 +183,16 @@ def program_bundle(program: Program) -> tuple[Bundle, dict[str, tuple[str, int]]
             key=program.key or "program",
             name=program.name,
             description=program.description,
-            on_unknown_participant=program.on_unknown_participant,
-            status="ACTIVE" if program.status == "ACTIVE" else program.status,
+            on_unknown_participant=cast(UnknownParticipantPolicy, program.on_unknown_participant),
+            status=cast(Status, program.status),
         ),
         assets=[
             AssetSpec(
                 symbol=a.symbol,
                 name=a.name,
                 scale=a.scale,
-                inventory_mode=a.inventory_mode,
-                issuance_policy=a.issuance_policy,
+                inventory_mode=cast(InventoryMode, a.inventory_mode),
+                issuance_policy=cast(IssuancePolicy, a.issuance_policy),
                 max_transaction_amount=None
                 if a.max_transaction_amount is None
                 else format(a.max_transaction_amount, "f"),
@@ -251,12 +266,9 @@ def _write_budgets(record: RuleRecord, budgets: list[Budget]) -> None:
     RuleBudget.delete().where(RuleBudget.rule == record.id).execute()
     for budget in budgets:
         previous = kept.get(budget.asset_id)
-        same_schedule = previous is not None and (
-            previous.schedule_type,
-            previous.cron_expression,
-            previous.interval,
-        ) == (budget.schedule_type, budget.cron_expression, budget.interval)
-        start = previous.period_started_at if same_schedule else utcnow()
+        schedule = (budget.schedule_type, budget.cron_expression, budget.interval)
+        same = previous if previous is not None and _schedule_of(previous) == schedule else None
+        start = same.period_started_at if same is not None else utcnow()
         RuleBudget.create(
             rule=record.id,
             asset_symbol=budget.asset_id,
@@ -266,10 +278,14 @@ def _write_budgets(record: RuleRecord, budgets: list[Budget]) -> None:
             interval=budget.interval,
             consumed=previous.consumed if previous else 0,
             period_started_at=start,
-            next_reset_at=previous.next_reset_at
-            if same_schedule
+            next_reset_at=same.next_reset_at
+            if same is not None
             else next_reset_at(budget.schedule_type, budget.cron_expression, budget.interval, start),
         )
+
+
+def _schedule_of(row: RuleBudget) -> tuple[str | None, str | None, str | None]:
+    return row.schedule_type, row.cron_expression, row.interval
 
 
 def _history(record: RuleRecord, change_type: str, changes: dict, rule: Rule, api_key_id: str | None) -> None:

@@ -2,8 +2,8 @@
 
 SQLite appends every commit to the write-ahead log and, by default, the commit that takes the
 log past 1,000 pages also copies the log back into the database file and waits for the disk
-(`fsync`). That writer holds the write lock meanwhile: measured in the worker, one commit in
-about fifteen took 7 ms instead of 0.4 ms, a tenth of the worker's time on average.
+(`fsync`). That writer holds the write lock meanwhile, so every other writer waits for the copy
+and the disk as well (A59).
 
 `start_background_checkpoints(db)` turns that off for the process's connections
 (`wal_autocheckpoint=0`) and runs PASSIVE checkpoints from a thread of its own instead: they

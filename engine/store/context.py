@@ -109,7 +109,10 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         raise Conflict(f"program {program.id} is {program.status}", code="program_inactive")
     compiled = compiled_programs.get(program)
     symbols = _asset_symbols(program.id)
-    participant = _entity(known.get(record.participant_id) or _participant(record.participant_id), program.id, symbols)
+    participant_id = record.participant_id
+    if participant_id is None:  # `_resolve_participants` fills it in from the external id
+        raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
+    participant = _entity(known.get(participant_id) or _participant(participant_id), program.id, symbols)
     recipient = None
     if record.recipient_id:
         recipient = _entity(known.get(record.recipient_id) or _participant(record.recipient_id), program.id, symbols)
@@ -162,11 +165,12 @@ def _resolve_participants(
 ) -> tuple[EventRecord, dict[str, Participant], list[Participant]]:
     """The event with its participant ids filled in, the participants resolved on the way (by id,
     so the caller need not read them again), and those of them this event created. Every
-    participant the event names, by external id or by id, ends enrolled in the program (reference
-    2.6: any identity path enrols an existing participant and reactivates an inactive enrolment)."""
-    needs_participant = record.participant_id is None and record.external_id
-    needs_recipient = record.recipient_id is None and record.recipient_external_id
-    if not (needs_participant or needs_recipient):
+    participant the event names, by external id or by id, ends enrolled in the program: naming a
+    participant either way enrols it, or reactivates its inactive enrolment."""
+    # The external ids still to resolve (None or empty: the id is known, or none is named).
+    participant_name = record.external_id if record.participant_id is None else None
+    recipient_name = record.recipient_external_id if record.recipient_id is None else None
+    if not (participant_name or recipient_name):
         if record.participant_id is None:
             raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
         _enrol_named([record.participant_id, record.recipient_id], program.id)
@@ -175,11 +179,8 @@ def _resolve_participants(
     created: list[Participant] = []
     with write_transaction():
         changes = {}
-        for needed, external_id, field_name in (
-            (needs_participant, record.external_id, "participant"),
-            (needs_recipient, record.recipient_external_id, "recipient"),
-        ):
-            if not needed:
+        for external_id, field_name in ((participant_name, "participant"), (recipient_name, "recipient")):
+            if not external_id:
                 _enrol_named([getattr(record, f"{field_name}_id")], program.id)
                 continue
             person, new = _resolve(program, external_id)

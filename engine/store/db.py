@@ -10,7 +10,8 @@ to it. The concrete object is what `SqlHuey` needs (it rejects a proxy), so call
 
 Amounts are stored exactly: a column of the logical type `AMOUNT` is `NUMERIC` on PostgreSQL and
 canonical decimal TEXT on SQLite (SQLite's NUMERIC affinity would turn "0.1" into a float).
-Only this package imports peewee; everything above it sees `Decimal`, `datetime` and Structs.
+The pure engine never sees peewee: storage hands it `Decimal`s, `datetime`s and Structs. The
+queue (SqlHuey on this database), the worker and the API use the models and this module too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 
 import peewee
 from playhouse.db_url import connect as url_connect
+from playhouse.pool import PooledDatabase
 
 from engine.store.errors import Duplicate, StoreError
 
@@ -86,7 +88,7 @@ def _sqlite(url: str) -> peewee.Database:
     return url_connect(
         f"sqlite+pool:///{path}",
         pragmas=SQLITE_PRAGMAS,
-        check_same_thread=False,  # pooled connections move between threads (STACK.md gotcha 5)
+        check_same_thread=False,  # pooled connections move between threads, which sqlite3 refuses by default
         field_types=FIELD_TYPES["sqlite"],
         **_pool_defaults(url),
     )
@@ -96,6 +98,15 @@ def _pool_defaults(url: str) -> dict:
     query = urlsplit(url).query
     given = {part.split("=", 1)[0] for part in query.split("&") if part}
     return {key: value for key, value in POOL_OPTIONS.items() if key not in given}
+
+
+def close_all(db: peewee.Database) -> None:
+    """Close `db`'s connections: with a pool, every one of them (other threads' too); without one
+    (`sqlite:///:memory:`), the calling thread's."""
+    if isinstance(db, PooledDatabase):
+        db.close_all()
+    else:
+        db.close()
 
 
 def is_postgres(db: peewee.Database | None = None) -> bool:

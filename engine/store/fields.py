@@ -28,6 +28,12 @@ def canonical_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
+def to_decimal(value: Any) -> Decimal:
+    """A stored amount as read from the driver (NUMERIC, or decimal text on SQLite) as a `Decimal`;
+    `AmountField.python_value` of a column that is not null."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 class AmountField(peewee.Field):
     field_type = "AMOUNT"
 
@@ -44,9 +50,7 @@ class AmountField(peewee.Field):
         return canonical_decimal(value)
 
     def python_value(self, value: Any) -> Decimal | None:
-        if value is None:
-            return None
-        return value if isinstance(value, Decimal) else Decimal(str(value))
+        return None if value is None else to_decimal(value)
 
 
 class UTCDateTimeField(peewee.Field):

@@ -1,4 +1,4 @@
-"""Follow-up events: carrying out SCHEDULE_EVENT and BROADCAST actions (reference 4.4, 5.7).
+"""Follow-up events: carrying out SCHEDULE_EVENT and BROADCAST actions (A57).
 
 Both produce SYSTEM events (`event_type = "SYSTEM"`, `event_data = {**payload, "type":
 event_name}`) that go through the same rule engine as ingested ones. `post_event_effects` writes
@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -140,13 +140,17 @@ def _target_participant(event: EventRecord, action: ResolvedAction) -> tuple[str
 
 
 def _broadcast(event: EventRecord, action: ResolvedAction) -> list[FollowUp]:
-    enrolled = list(
-        Participant.select(Participant.id, Participant.external_id)
-        .join(Enrolment, on=Enrolment.participant == Participant.id)
-        .where(Enrolment.program == event.program_id)
-        .order_by(Participant.id)
-        .limit(BROADCAST_RECIPIENTS_MAX + 1)
-        .tuples()
+    # (id, external id) rows: `.tuples()` yields tuples, which peewee's stubs type as models
+    enrolled = cast(
+        "list[tuple[str, str]]",
+        list(
+            Participant.select(Participant.id, Participant.external_id)
+            .join(Enrolment, on=Enrolment.participant == Participant.id)
+            .where(Enrolment.program == event.program_id)
+            .order_by(Participant.id)
+            .limit(BROADCAST_RECIPIENTS_MAX + 1)
+            .tuples()
+        ),
     )
     if len(enrolled) > BROADCAST_RECIPIENTS_MAX:
         raise LimitExceeded(
@@ -186,7 +190,7 @@ def _new_only(program_id: str, planned: list[FollowUp]) -> list[FollowUp]:
         query = EventRecord.select(EventRecord.idempotency_key).where(
             (EventRecord.program == program_id) & EventRecord.idempotency_key.in_(chunk)
         )
-        taken.update(key for (key,) in query.tuples())
+        taken.update(key for (key,) in cast("Iterable[tuple[str]]", query.tuples()))
     return [followup for followup in planned if followup.idempotency_key not in taken]
 
 

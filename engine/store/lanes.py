@@ -88,7 +88,7 @@ def lane_of(event: EventRecord) -> Lane:
     )
 
 
-def due_time() -> peewee.Node:
+def due_time() -> peewee.Function:
     """When a PENDING event may run: `next_attempt_at`, or its receive time if never scheduled."""
     return peewee.fn.COALESCE(EventRecord.next_attempt_at, EventRecord.created_at)
 

@@ -18,6 +18,7 @@ import peewee
 from engine.queue import create_queue_tables
 from engine.store import models
 from engine.store.db import new_id, utcnow, write_transaction
+from engine.store.fields import to_decimal
 from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
 
@@ -71,7 +72,7 @@ def _worker_queue(db: peewee.Database) -> None:
 
 
 def _deferred_credits(db: peewee.Database) -> None:
-    """Credits waiting in DEFERRED for their `matures_at` (the maturity job's work list)."""
+    """Credits waiting in DEFERRED for their `matures_at` (what `maturity.mature_due` moves)."""
     db.create_tables([models.DeferredCredit], safe=True)
 
 
@@ -112,16 +113,22 @@ def _drop_indexes(*names: str) -> Callable[[peewee.Database], None]:
 # hot pages; the queries repeat `OPEN_EVENTS` word for word (SQLite uses a partial index only
 # for a query that contains its condition).
 OPEN_EVENT_INDEXES = (
-    f"CREATE INDEX IF NOT EXISTS event_open_lane ON event (organisation_id, external_id, event_timestamp) "
-    f"WHERE {OPEN_EVENTS}",
-    f"CREATE INDEX IF NOT EXISTS event_open_participant_lane ON event (participant_id, event_timestamp) "
-    f"WHERE {OPEN_EVENTS} AND external_id IS NULL",
+    (
+        "CREATE INDEX IF NOT EXISTS event_open_lane ON event (organisation_id, external_id, event_timestamp) "
+        f"WHERE {OPEN_EVENTS}"
+    ),
+    (
+        "CREATE INDEX IF NOT EXISTS event_open_participant_lane ON event (participant_id, event_timestamp) "
+        f"WHERE {OPEN_EVENTS} AND external_id IS NULL"
+    ),
     f"CREATE INDEX IF NOT EXISTS event_open_due ON event (status, next_attempt_at) WHERE {OPEN_EVENTS}",
-    # the events listing filtered by participant, which the status-bearing index served before
+    # the events listing filtered by participant (the open-event indexes hold open events only)
     "CREATE INDEX IF NOT EXISTS event_participant_id_id ON event (participant_id, id)",
     # the events listing filtered by rule: only SUCCESS evaluations are ever looked up by rule
-    "CREATE INDEX IF NOT EXISTS rule_evaluation_success ON rule_evaluation (rule_id, event_id) "
-    "WHERE status = 'SUCCESS'",
+    (
+        "CREATE INDEX IF NOT EXISTS rule_evaluation_success ON rule_evaluation (rule_id, event_id) "
+        "WHERE status = 'SUCCESS'"
+    ),
 )
 # Journal entries by rule are found through that index too (`api/queries/journal.py`): an entry
 # names a rule only when the rule's actions ran, and its SUCCESS evaluation is written in the same
@@ -143,31 +150,31 @@ def _open_event_indexes(db: peewee.Database) -> None:
 
 
 def _held_references(db: peewee.Database) -> None:
-    """What each HELD account holds under each reference (`engine/store/ledger/held.py`), kept by the
-    ledger from now on and filled here from the postings so far. Sums are done in Python: SQLite
-    stores amounts as decimal text, which its SUM would turn into floats."""
+    """What each HELD account holds under each reference (`engine/store/ledger/held.py`): the ledger
+    keeps it as it posts, and this step fills it from the postings written before it. Sums are
+    done in Python: SQLite stores amounts as decimal text, which its SUM would turn into floats."""
     db.create_tables([models.HeldReference], safe=True)
     postings = db.execute_sql(
         "SELECT p.account_id, p.bucket, j.reference_id, p.amount FROM posting AS p "
         "JOIN journal_entry AS j ON j.id = p.entry_id WHERE p.bucket = 'HELD' AND j.reference_id IS NOT NULL"
     )
-    amount = models.HeldReference.amount.python_value
     rows = [
         {"id": new_id(), "account": account_id, "reference_id": reference_id, "amount": total, "updated_at": utcnow()}
         for (account_id, reference_id), total in deltas_of(
-            (account_id, bucket, reference_id, amount(value)) for account_id, bucket, reference_id, value in postings
+            (account_id, bucket, reference_id, to_decimal(value))
+            for account_id, bucket, reference_id, value in postings
         ).items()
     ]
     for start in range(0, len(rows), 200):
         models.HeldReference.insert_many(rows[start : start + 200]).execute()
 
 
-# Two indexes of step 6 wrote a leaf page per row when a backlog is worked off participant by
-# participant (so not in the order of event ids). By rule, evaluations are now kept in the order
-# they are written: each commit appends to one leaf per rule, and the events listing reads
-# `event_id` from the row. By participant, events whose participant is not yet resolved (events
-# that name an external id, until processed) are left out: resolving one no longer deletes an
-# entry from a region ordered by event id.
+# Step 8 replaces two indexes of step 6 that take a leaf page per row when a backlog is worked off
+# participant by participant (so not in the order of event ids), A64. By rule, evaluations are
+# indexed in the order they are written: each commit appends to one leaf per rule, and the events
+# listing reads `event_id` from the row. By participant, events whose participant is not yet
+# resolved (events that name an external id, until processed) are left out, so resolving one
+# deletes no entry from a region ordered by event id.
 APPEND_ORDER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS rule_evaluation_rule_success ON rule_evaluation (rule_id) WHERE status = 'SUCCESS'",
     "CREATE INDEX IF NOT EXISTS event_participant_known ON event (participant_id, id) WHERE participant_id IS NOT NULL",

@@ -1,4 +1,4 @@
-"""Direct balance operations the API exposes, each one transaction (reference 6.3, 6.6, 6.1).
+"""Direct balance operations the API exposes, each one transaction.
 
     adjust_balance(org, participant_id, program_id=, asset_id=, type=, amount=, description=, ...)
     hold / release / forfeit(org, participant_id, program_id=, asset_id=, description=, amount=None, ...)
@@ -7,7 +7,7 @@
 Each returns the Struct the API answers with (amounts are `Decimal`; msgspec encodes them as
 decimal strings). hold, release and forfeit take an `idempotency_key`: the same key and request
 answers the stored result again, the same key with another request raises `Conflict`
-(`idempotency_conflict`). adjust has no key, as in the reference.
+(`idempotency_conflict`). adjust has no key, as in Scrip's API.
 
 Each takes an optional `on_applied(Applied)` hook, called inside the operation's transaction once
 the change is written (never for an idempotent replay, and a failure after it rolls the change
@@ -203,8 +203,7 @@ def _balance_op(
     on_applied: AppliedHook | None = None,
 ) -> BalanceOpResult:
     _check_description(description, required=True)
-    if operation == "FORFEIT" and bucket not in (AVAILABLE, HELD):
-        raise LedgerRejected("forfeit needs bucket AVAILABLE or HELD", code="bad_request")
+    source_bucket = _source_bucket(operation, bucket)
     request = {
         "participant_id": participant_id,
         "asset_id": asset_id,
@@ -218,7 +217,6 @@ def _balance_op(
         person, program, asset = _subjects(organisation_id, participant_id, program_id, asset_id, statuses, operation)
         ledger = Ledger(organisation_id)
         entity = Entity(PARTICIPANT, person.id)
-        source_bucket = {"HOLD": AVAILABLE, "RELEASE": HELD, "FORFEIT": bucket}[operation]
         if amount is None:
             value = ledger.accounts.get(PARTICIPANT, person.id, asset, source_bucket).balance
             if value <= 0:
@@ -229,7 +227,7 @@ def _balance_op(
             value = parse_amount(amount, asset)
         fields = {"description": description, "reference_id": reference_id, "created_by_api_key_id": api_key_id}
         if operation == "FORFEIT":
-            entry = movements.forfeit(ledger, asset, program.id, entity, value, bucket, **fields)
+            entry = movements.forfeit(ledger, asset, program.id, entity, value, source_bucket, **fields)
         else:
             entry = getattr(movements, operation.lower())(ledger, asset, program.id, entity, value, **fields)
         ledger.finish()
@@ -244,11 +242,23 @@ def _balance_op(
             reference_id=reference_id,
         )
         if on_applied is not None:
-            landed = {"HOLD": HELD, "RELEASE": AVAILABLE, "FORFEIT": bucket}[operation]
+            landed = {"HOLD": HELD, "RELEASE": AVAILABLE}.get(operation, source_bucket)
             on_applied(Applied(operation, result, program, asset, value, landed, person, description, reference_id))
         return result
 
     return _idempotent(organisation_id, program_id, operation, idempotency_key, request, perform, BalanceOpResult)
+
+
+def _source_bucket(operation: str, bucket: str | None) -> str:
+    """The bucket a balance operation takes from: HOLD from AVAILABLE, RELEASE from HELD, FORFEIT
+    from the one named (AVAILABLE or HELD)."""
+    if operation == "HOLD":
+        return AVAILABLE
+    if operation == "RELEASE":
+        return HELD
+    if bucket is None or bucket not in (AVAILABLE, HELD):
+        raise LedgerRejected("forfeit needs bucket AVAILABLE or HELD", code="bad_request")
+    return bucket
 
 
 def _idempotent(

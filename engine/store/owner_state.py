@@ -1,9 +1,8 @@
 """Tags, counters, attributes and tiers of participants, groups and programs, with history.
 
 Every change writes a `state_history` row saying who made it (`Origin`: an event and rule, or an
-API key). Callers run these inside their transaction; the functions are idempotent in the
-reference's sense (adding a present tag or removing a missing one changes nothing and records
-nothing).
+API key). Callers run these inside their transaction; the functions are idempotent as Scrip's
+API is (adding a present tag or removing a missing one changes nothing and records nothing).
 
     add_tag(org_id, "PARTICIPANT", p.id, "vip", Origin(api_key_id=key.id))      # -> True
     increment_counter(org_id, "PARTICIPANT", p.id, "visits", Decimal(1), origin, at=now)
@@ -129,8 +128,9 @@ def increment_counter(
     found = statements.fetch(
         StateCounter, "owner_type = {p} AND owner_id = {p} AND key = {p}", [owner_type, owner_id, key]
     )
-    row = found[0] if found else None
-    if row is None:
+    if found:
+        value = _add_to_counter(org_id, found[0], by, reset_after, at, origin, buffer)
+    else:
         statements.insert(
             StateCounter,
             [
@@ -148,39 +148,52 @@ def increment_counter(
             ],
         )
         buffer.record(org_id, owner_type, owner_id, "counter", key, "set", None, canonical_decimal(by), origin)
-    else:
-        old = row.value
-        if _expired(row, at):
-            buffer.record(
-                org_id, owner_type, owner_id, "counter", key, "auto_reset", canonical_decimal(old), "0", origin
-            )
-            row.value, row.last_reset_at, old = Decimal(0), at, Decimal(0)
-        row.value = old + by
-        if reset_after is not None and reset_after != row.reset_after:
-            row.reset_after = reset_after
-        row.updated_at = origin.at
-        statements.update(
-            StateCounter,
-            row.id,
-            value=row.value,
-            reset_after=row.reset_after,
-            last_reset_at=row.last_reset_at,
-            updated_at=row.updated_at,
-        )
-        buffer.record(
-            org_id,
-            owner_type,
-            owner_id,
-            "counter",
-            key,
-            "set",
-            canonical_decimal(old),
-            canonical_decimal(row.value),
-            origin,
-        )
+        value = by
     if history is None:
         buffer.flush()
-    return by if row is None else row.value
+    return value
+
+
+def _add_to_counter(
+    org_id: str,
+    row: StateCounter,
+    by: Decimal,
+    reset_after: str | None,
+    at: datetime,
+    origin: Origin,
+    buffer: HistoryBuffer,
+) -> Decimal:
+    """`increment_counter` on a stored counter: reset it first if it has expired at `at`, then add
+    `by` and write the row; returns the new value."""
+    owner_type, owner_id, key = row.owner_type, row.owner_id, row.key
+    old = row.value
+    if _expired(row, at):
+        buffer.record(org_id, owner_type, owner_id, "counter", key, "auto_reset", canonical_decimal(old), "0", origin)
+        row.value, row.last_reset_at, old = Decimal(0), at, Decimal(0)
+    row.value = old + by
+    if reset_after is not None and reset_after != row.reset_after:
+        row.reset_after = reset_after
+    row.updated_at = origin.at
+    statements.update(
+        StateCounter,
+        row.id,
+        value=row.value,
+        reset_after=row.reset_after,
+        last_reset_at=row.last_reset_at,
+        updated_at=row.updated_at,
+    )
+    buffer.record(
+        org_id,
+        owner_type,
+        owner_id,
+        "counter",
+        key,
+        "set",
+        canonical_decimal(old),
+        canonical_decimal(row.value),
+        origin,
+    )
+    return row.value
 
 
 def set_counter(

@@ -1,4 +1,4 @@
-"""Participants: upsert by external id, enrolment, status (reference 2.5, 2.6, 6.3).
+"""Participants: upsert by external id, enrolment, status.
 
 participant, created = upsert_participant(org.id, "user-123", program_id=program.id,
                                           profile={"email": "a@example.com"}, tags=["vip"])
@@ -42,7 +42,7 @@ def upsert_participant(
         person, created = _find_or_create(organisation_id, external_id, status, profile)
         if not created and (profile or status):
             for name, value in profile.items():
-                setattr(person, name, value or None)  # "" clears (reference 6.3)
+                setattr(person, name, value or None)  # "" clears the field, as in Scrip's API
             if status is not None:
                 person.status = status
             person.save()
@@ -61,8 +61,8 @@ def upsert_participant(
 def create_enrolled(organisation_id: str, program_id: str, external_id: str) -> tuple[Participant, bool]:
     """The participant named `external_id`, created ACTIVE when missing and enrolled in the
     program (a new participant has no enrolment yet): the worker's `on_unknown_participant:
-    CREATE`, inside the event's transaction, which has already checked the program. Statements
-    built once (`fastsql`): an event that creates its participant costs three, not seven.
+    CREATE`, inside the event's transaction, which has already checked the program. Its
+    statements are built once (`statements`), since the worker runs them for every new participant.
     Returns (participant, created); a participant created meanwhile by another writer is found."""
     now = utcnow()
     created = (

@@ -1,6 +1,6 @@
 """Hot-path statements whose SQL text is built once and cached.
 
-Posting a typical event runs about fifteen statements; building each through peewee's query builder
+Posting an event runs many small statements, and building each through peewee's query builder
 costs more than executing it. These helpers keep peewee's column names and value conversion
 (`Field.db_value`, `Field.python_value`) but cache the SQL text and the converters by shape, so
 a statement costs its execution.
@@ -13,14 +13,21 @@ a statement costs its execution.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import peewee
 
 from engine.errors import LedgerInvariantError
 from engine.store.db import database_proxy, is_postgres
 
+M = TypeVar("M", bound=peewee.Model)
+Convert = Callable[[Any], Any]
+
+# Each cache is keyed by a statement's shape: the model, the columns named, the database kind.
 _SQL: dict[tuple, str] = {}
+_WRITERS: dict[tuple, tuple[tuple[str, Convert], ...]] = {}
+_READERS: dict[type[peewee.Model], tuple[tuple[str, ...], tuple[Convert, ...]]] = {}
 
 
 def _quote(name: str) -> str:
@@ -52,12 +59,12 @@ def insert(model: type[peewee.Model], rows: list[dict[str, Any]], *, ignore_conf
     return database_proxy.obj.execute_sql(sql, params).rowcount
 
 
-def _writers(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+def _writers(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[tuple[str, Convert], ...]:
     """(field name, the field's `db_value`) for each named column, looked up once per shape."""
-    key = ("writers", model, names)
-    cached = _SQL.get(key)
+    key = (model, names)
+    cached = _WRITERS.get(key)
     if cached is None:
-        cached = _SQL[key] = tuple((name, model._meta.fields[name].db_value) for name in names)
+        cached = _WRITERS[key] = tuple((name, model._meta.fields[name].db_value) for name in names)
     return cached
 
 
@@ -65,19 +72,26 @@ def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
     """UPDATE one row by primary key; returns the number of rows changed."""
     names = tuple(values)
     fields = [model._meta.fields[name] for name in names]
+    primary = _primary_key(model)
     key = ("update", model, names, is_postgres())
     sql = _SQL.get(key)
     if sql is None:
         mark = database_proxy.obj.param
         assignments = ", ".join(f"{_quote(field.column_name)} = {mark}" for field in fields)
-        primary = model._meta.primary_key.column_name
-        sql = _SQL[key] = f"UPDATE {_quote(model._meta.table_name)} SET {assignments} WHERE {_quote(primary)} = {mark}"
+        where = f"{_quote(primary.column_name)} = {mark}"
+        sql = _SQL[key] = f"UPDATE {_quote(model._meta.table_name)} SET {assignments} WHERE {where}"
     params = [field.db_value(values[field.name]) for field in fields]
-    params.append(model._meta.primary_key.db_value(row_id))
+    params.append(primary.db_value(row_id))
     return database_proxy.obj.execute_sql(sql, params).rowcount
 
 
-def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_update: bool = False) -> list[peewee.Model]:
+def _primary_key(model: type[peewee.Model]) -> peewee.Field[Any]:
+    """The primary key field; peewee types it `Field | False` for tables without one, and every
+    table here has one (`BaseModel.id`)."""
+    return cast("peewee.Field[Any]", model._meta.primary_key)
+
+
+def fetch(model: type[M], where: str, params: list[Any], *, for_update: bool = False) -> list[M]:
     """Rows of `model` matching `where`, SQL written with column names and `{p}` placeholders:
 
         fetch(Account, "entity_id = {p} AND asset_id = {p}", [owner_id, asset_id], for_update=True)
@@ -95,24 +109,28 @@ def fetch(model: type[peewee.Model], where: str, params: list[Any], *, for_updat
         cached = _SQL[key] = f"SELECT {columns} FROM {_quote(model._meta.table_name)} WHERE {clause}{lock}"
     rows = database_proxy.obj.execute_sql(cached, params).fetchall()
     names, converters = _readers(model)
+    # A row has one value per field by construction of the SELECT: no length check per row.
     return [
         built(
             model,
-            {name: None if value is None else convert(value) for name, convert, value in zip(names, converters, row)},
+            {
+                name: None if value is None else convert(value)
+                for name, convert, value in zip(names, converters, row, strict=False)
+            },
         )
         for row in rows
     ]
 
 
 def fetch_joined(
-    model: type[peewee.Model],
+    model: type[M],
     join: str,
     extra: tuple[str, ...],
     where: str,
     params: list[Any],
     *,
     for_update: bool = False,
-) -> list[tuple[peewee.Model, tuple]]:
+) -> list[tuple[M, tuple]]:
     """Rows of `model` (aliased `t`) joined with another table, each with the `extra` columns:
     one statement where a caller would otherwise lock or read two rows in turn.
 
@@ -135,13 +153,14 @@ def fetch_joined(
         )
     names, converters = _readers(model)
     width = len(names)
+    # A row holds the model's fields, then the extra columns: zip stops at the fields.
     return [
         (
             built(
                 model,
                 {
                     name: None if value is None else convert(value)
-                    for name, convert, value in zip(names, converters, row)
+                    for name, convert, value in zip(names, converters, row, strict=False)
                 },
             ),
             tuple(row[width:]),
@@ -150,20 +169,23 @@ def fetch_joined(
     ]
 
 
-def built(model: type[peewee.Model], data: dict[str, Any]) -> peewee.Model:
+def built(model: type[M], data: dict[str, Any]) -> M:
     """A model instance holding `data` (field name -> Python value) as if read from the table,
-    without `Model.__init__`'s per-field `setattr` (a fifth of a fetch's cost)."""
+    without `Model.__init__`'s per-field `setattr`, a large part of what reading a row costs."""
     instance = model.__new__(model)
-    instance.__data__, instance._dirty, instance.__rel__ = data, set(), {}
+    instance.__data__, instance.__rel__ = data, {}
+    instance._dirty = set()  # type: ignore[attr-defined]  # peewee's stubs leave out Model._dirty
     return instance
 
 
-def _readers(model: type[peewee.Model]) -> tuple[tuple[str, ...], tuple]:
-    key = ("readers", model)
-    cached = _SQL.get(key)
+def _readers(model: type[peewee.Model]) -> tuple[tuple[str, ...], tuple[Convert, ...]]:
+    cached = _READERS.get(model)
     if cached is None:
         fields = model._meta.sorted_fields
-        cached = _SQL[key] = (tuple(field.name for field in fields), tuple(field.python_value for field in fields))
+        cached = _READERS[model] = (
+            tuple(field.name for field in fields),
+            tuple(field.python_value for field in fields),
+        )
     return cached
 
 
@@ -175,7 +197,7 @@ def marks(count: int) -> str:
     return ", ".join(["{p}"] * count)
 
 
-def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:
+def rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> list[tuple]:
     """Run a SELECT written with `{p}` placeholders; convert each column with `types` (exact
     `Decimal`s from SQLite's text and PostgreSQL's NUMERIC alike).
 
@@ -188,7 +210,11 @@ def rows(sql: str, params: list[Any], types: tuple[type, ...]) -> list[tuple]:
     if text is None:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
     fetched = database_proxy.obj.execute_sql(text, params).fetchall()
-    return [tuple(None if value is None else convert(value) for convert, value in zip(types, row)) for row in fetched]
+    # `types` names one converter per selected column; rows are not length-checked one by one.
+    return [
+        tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
+        for row in fetched
+    ]
 
 
 def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None) -> None:
@@ -219,7 +245,7 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
     params.append(moment(now))
     params.extend(balances)
-    if guarded:
+    if expected is not None:
         params.extend(part for account_id in balances for part in (account_id, amount(expected[account_id])))
     changed = database_proxy.obj.execute_sql(sql, params).rowcount
     if changed != count:

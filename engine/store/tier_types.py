@@ -18,7 +18,7 @@ from engine.store.programs import touch_program
 
 
 def create_tier_type(organisation_id: str, program_id: str, spec: TierType) -> TierTypeRecord:
-    """Store a tier type (reference 2.9); its key is unique in the program (`Conflict` `tier_exists`),
+    """Store a tier type; its key is unique in the program (`Conflict` `tier_exists`),
     level keys and ranks unique in the tier (`Conflict` `tier_level_conflict`).
 
     Example: `create_tier_type(org.id, program.id, TierType(key="status", levels=[...])).key == "status"`."""
@@ -85,7 +85,7 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
 
 
 def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTypeRecord:
-    """Archive a tier type, one way (reference 2.9): participants keep their levels, SET_TIER on it is
+    """Archive a tier type, one way: participants keep their levels, SET_TIER on it is
     skipped, it no longer auto-qualifies. Already archived: `Conflict` `tier_archived`."""
     with write_transaction():
         row = get_tier_type(organisation_id, program_id, key)

@@ -1,4 +1,4 @@
-"""Managing webhook endpoints and deliveries: what the `/v1/webhook-*` API calls (reference 6.14).
+"""Managing webhook endpoints and deliveries: what the `/v1/webhook-*` API calls.
 
 Every function takes the caller's organisation and answers `NotFound` for another organisation's
 ids. Errors carry stable codes: `invalid_webhook_url`, `invalid_enabled_events`, `not_found`,
@@ -109,7 +109,7 @@ def archive_endpoint(organisation_id: str, endpoint_id: str) -> WebhookEndpoint:
 
 
 def rotate_secret(organisation_id: str, endpoint_id: str) -> WebhookEndpoint:
-    """A new secret; the old one stops signing at once (no overlap, as in the reference)."""
+    """A new secret; the old one stops signing at once (no overlap, as in Scrip)."""
     with write_transaction():
         endpoint = _live(organisation_id, endpoint_id)
         endpoint.secret = signing.new_secret()
@@ -131,7 +131,7 @@ def get_delivery(organisation_id: str, delivery_id: str) -> WebhookDelivery:
 
 def retry_delivery(organisation_id: str, delivery_id: str) -> WebhookDelivery:
     """FAILED -> PENDING with a fresh budget of attempts, sent at once. Any other status is
-    not_found, as in the reference (only a failed delivery can be retried)."""
+    not_found, as in Scrip (only a failed delivery can be retried)."""
     with write_transaction():
         delivery = get_delivery(organisation_id, delivery_id)
         now = utcnow()

@@ -110,7 +110,7 @@ class GuardedBackend(httpcore.SyncBackend):
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = [info[4][0] for info in infos]
+        addresses = [str(info[4][0]) for info in infos]
         blocked = [a for a in addresses if not is_public_address(ipaddress.ip_address(a.split("%")[0]))]
         if blocked or not addresses:
             raise DestinationBlocked(f"{host} resolves to a non-public address ({', '.join(blocked)})")

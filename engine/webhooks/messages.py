@@ -17,6 +17,7 @@ written. The sender (`engine.webhooks.delivery`) signs and posts later, outside 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -69,7 +70,7 @@ def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
 def envelope(
     message_id: str, organisation_id: str, event_type: str, data: dict[str, Any], created_at: datetime
 ) -> dict[str, Any]:
-    """The body every endpoint receives for one webhook event (reference 7.2)."""
+    """The body every endpoint receives for one webhook event: Scrip's envelope."""
     return {
         "id": message_id,
         "type": event_type,
@@ -152,7 +153,7 @@ def event_data(event: EventRecord, *, status: str, processed_at: datetime | None
 
 
 def event_messages(
-    event: EventRecord, result: EvaluationResult, *, created: list[dict[str, Any]] = ()
+    event: EventRecord, result: EvaluationResult, *, created: Sequence[Mapping[str, Any]] = ()
 ) -> list[tuple[str, dict[str, Any]]]:
     """(type, data) of every webhook event a COMPLETED event produces, in the order they happened.
 

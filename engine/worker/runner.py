@@ -17,7 +17,7 @@ from peewee import Database
 from engine.queue import Queue, QueueError, configure_queue, connection
 from engine.settings import WorkerSettings
 from engine.store.checkpoint import start_background_checkpoints
-from engine.store.db import connect
+from engine.store.db import close_all, connect
 from engine.store.migrations import LATEST_VERSION, current_version
 from engine.worker.reconciler import reconcile
 from engine.worker.tasks import register_task_bodies
@@ -111,7 +111,4 @@ def run_worker(
             reconciler.join(timeout=5)
         if checkpointer is not None:
             checkpointer.stop()
-        if hasattr(database, "close_all"):
-            database.close_all()  # pooled: every thread's connection
-        else:
-            database.close()
+        close_all(database)

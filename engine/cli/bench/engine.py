@@ -160,10 +160,14 @@ def measure(sizes=SIZES, events: int = 400, repeats: int = 5) -> list[Row]:
 def render(rows: list[Row]) -> list[str]:
     """The table the CLI prints, with the cost growth relative to the smallest program."""
     lines = [
-        f"{'rules':>6} {'indexed µs/event':>17} {'events/s':>10} {'growth':>7} "
-        f"{'all conditions µs/event':>24} {'growth':>7} {'matched':>8}"
+        (
+            f"{'rules':>6} {'indexed µs/event':>17} {'events/s':>10} {'growth':>7} "
+            f"{'all conditions µs/event':>24} {'growth':>7} {'matched':>8}"
+        )
     ]
-    base = rows[0] if rows else None
+    if not rows:
+        return lines
+    base = rows[0]
     for row in rows:
         lines.append(
             f"{row.rules:>6} {row.indexed_us:>17.1f} {row.events_per_second:>10,.0f} "

@@ -2,7 +2,6 @@
 
     >>> report = measure(requests=2000, concurrency=32, workers=1)
     >>> report.ratio          # ingest throughput / health throughput
-    0.7
 
 A real uvicorn server (`engine.cli.server:app_from_env`) runs on a fresh SQLite database under a temporary
 directory; the load comes from a separate process (an asyncio client with httpx over loopback),
@@ -58,7 +57,7 @@ class Report:
 def _percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return 0.0
-    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
     return sorted_values[index]
 
 
@@ -208,8 +207,10 @@ def measure(
 
 def format_report(report: Report) -> list[str]:
     lines = [
-        f"uvicorn workers: {report.workers}, client concurrency: {report.concurrency}, "
-        f"best of {report.rounds} alternating rounds",
+        (
+            f"uvicorn workers: {report.workers}, client concurrency: {report.concurrency}, "
+            f"best of {report.rounds} alternating rounds"
+        ),
         f"{'endpoint':<18}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}",
     ]
     for name, result in (("GET /v1/health", report.health), ("POST /v1/events", report.events)):

@@ -18,10 +18,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from engine.model.bundle import Counter, Credit, Rule, Tag
-from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome, RuleStatus
 from engine.model.state import EntityState, ProgramState
+from engine.model.vocabulary import EventStatus
 from engine.store.catalog import create_rule
-from engine.store.db import connect, new_id, write_transaction
+from engine.store.db import close_all, connect, new_id, write_transaction
 from engine.store.effects import post_event_effects
 from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
@@ -57,8 +58,10 @@ def measure(events: int, postgres_url: str | None = None) -> list[Figure]:
 
 def render(figures: list[Figure]) -> list[str]:
     lines = [
-        f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
-        f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"
+        (
+            f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
+            f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"
+        )
     ]
     for f in figures:
         lines.append(
@@ -75,7 +78,7 @@ def _run_postgres(url: str, events: int) -> Figure:
     admin = connect(url)
     with admin.connection_context():
         admin.execute_sql(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE; CREATE SCHEMA {BENCH_SCHEMA}")
-    admin.close_all()
+    close_all(admin)
     joiner = "&" if "?" in url else "?"
     try:
         return _run("postgresql", f"{url}{joiner}options={quote(f'-csearch_path={BENCH_SCHEMA}')}", events)
@@ -83,7 +86,7 @@ def _run_postgres(url: str, events: int) -> Figure:
         admin = connect(url)
         with admin.connection_context():
             admin.execute_sql(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")
-        admin.close_all()
+        close_all(admin)
 
 
 def _run(backend: str, url: str, events: int) -> Figure:
@@ -103,7 +106,7 @@ def _run(backend: str, url: str, events: int) -> Figure:
             raw_same_count = _raw_inserts(db, max(events // 4, 10), per_transaction=statements)
             verified = verify().ok
     finally:
-        db.close_all()
+        close_all(db)
     return Figure(backend, events, events / elapsed, raw, statements, raw_same_count, verified)
 
 
@@ -198,10 +201,15 @@ def _typical_result(rule, person) -> EvaluationResult:
         ResolvedAction(rule=rule.name, index=2, type="TAG", target=target, tag="buyer"),
     ]
     outcome = RuleOutcome(
-        rule=rule.name, order=rule.order, status="MATCHED", rule_id=rule.id, rule_version=rule.version, actions=actions
+        rule=rule.name,
+        order=rule.order,
+        status=RuleStatus.MATCHED,
+        rule_id=rule.id,
+        rule_version=rule.version,
+        actions=actions,
     )
     return EvaluationResult(
-        status="COMPLETED",
+        status=EventStatus.COMPLETED,
         evaluated_at=datetime(2026, 1, 1, tzinfo=UTC),
         rules=[outcome],
         actions=actions,

@@ -2,9 +2,10 @@
 
 The benchmarks run on small machines where the load generator shares the cores with the server
 and the worker it measures. A general-purpose client (connection pools, header models, URL
-parsing per request) costs about a millisecond of CPU per request there, which the system under
-test then lacks. This one sends prepared bytes and reads the status line, the headers and a
-`Content-Length` body, which is all a loopback benchmark against our own server needs.
+parsing per request) spends more CPU per request than the benchmark needs, CPU that the system
+under test then lacks.
+This one sends prepared bytes and reads the status line, the headers and a `Content-Length`
+body, which is all a loopback benchmark against our own server needs.
 
     >>> responses = asyncio.run(post_json_all("http://127.0.0.1:8000", "/v1/events", bodies,
     ...                                       headers={"X-API-Key": key}, concurrency=16))

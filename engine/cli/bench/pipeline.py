@@ -244,7 +244,7 @@ def _settle(system: System, quiet_s: float = 2.0) -> None:
 
 def _trivial_rate(system: System, tasks: int) -> float:
     from engine.queue import configure_queue, reset_queue, submit
-    from engine.store.db import connect
+    from engine.store.db import close_all, connect
 
     out = system.directory / f"trivial-{uuid.uuid4().hex[:6]}.txt"
     db = connect(system.database_url)
@@ -262,7 +262,7 @@ def _trivial_rate(system: System, tasks: int) -> float:
         raise RuntimeError("trivial tasks did not finish")
     elapsed = time.perf_counter() - started
     reset_queue()
-    db.close_all()
+    close_all(db)
     return tasks / elapsed
 
 
@@ -273,7 +273,7 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
     from engine.queue import configure_queue, reset_queue
     from engine.store import statements
     from engine.store.checkpoint import start_background_checkpoints
-    from engine.store.db import connect
+    from engine.store.db import close_all, connect
     from engine.store.lanes import Lane
     from engine.worker.processor import drain_lane
 
@@ -298,7 +298,7 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
             if checkpointer is not None:
                 checkpointer.stop()
             reset_queue()
-            db.close_all()
+            close_all(db)
     if done != events:
         raise RuntimeError(f"{done} of {events} events processed")
     return events / elapsed
@@ -341,8 +341,10 @@ def measure(
 
 def render(report: Report) -> list[str]:
     lines = [
-        f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
-        "2 threads per worker process",
+        (
+            f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
+            "2 threads per worker process"
+        ),
         f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}",
     ]
     for run in report.runs:

@@ -136,7 +136,8 @@ def measure(rules: int = RULES, runs: int = RUNS) -> Report:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     form = panes(rules)
     loaded = load_bundle_text(form["bundle"], "bench.yaml")
-    if loaded.program is None:
+    program = loaded.program
+    if program is None:
         raise RuntimeError(f"the benchmark bundle does not load: {loaded.problems[:3]}")
     event, participant = sample_events(1)[0], sample_participant()
     edits = itertools.count(time.time_ns())  # numbers no earlier run in this process has compiled
@@ -163,7 +164,7 @@ def measure(rules: int = RULES, runs: int = RUNS) -> Report:
             )
         database.close()
     bare = _time(
-        lambda: evaluate_event(loaded.program, EvaluationInput(event=event, participant=participant), trace=True), runs
+        lambda: evaluate_event(program, EvaluationInput(event=event, participant=participant), trace=True), runs
     )
     return Report(
         rules=rules, runs=runs, warm=warm, edited=edited, cold=cold, bare=bare, compiled_per_edit=compiled_per_edit

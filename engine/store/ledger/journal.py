@@ -14,7 +14,8 @@ one statement, their postings with one, the touched balances with one (guarded: 
 must still hold the balance it was read with) and then reads back what was written, inside the
 same transaction, proving it again before the caller commits: every entry sums to zero per asset
 and every touched account's balance equals its opening balance plus its new postings. So posting
-N entries costs about what posting one does; a caller that never calls `finish` writes nothing.
+N entries takes as many statements as posting one; a caller that never calls `finish` writes
+nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from engine.errors import LedgerInvariantError
 from engine.store import statements
@@ -48,7 +50,7 @@ def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decima
     >>> parse_amount("10.5", asset_with_scale_2)
     Decimal('10.50')
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise LedgerRejected(f"{what} must be a decimal string, got {value!r}", code="invalid_amount")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -60,7 +62,7 @@ def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decima
         raise LedgerRejected(
             f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount"
         )
-    if -amount.normalize().as_tuple().exponent > asset.scale:
+    if -_exponent(amount.normalize()) > asset.scale:
         raise LedgerRejected(
             f"{what} {value} has more decimal places than {asset.symbol}'s scale {asset.scale}",
             code="invalid_scale",
@@ -155,7 +157,7 @@ class Ledger:
                 **fields,
             },
         )
-        postings = [
+        postings: list[dict[str, Any]] = [
             {
                 "id": new_id(),
                 "entry": entry.id,
@@ -222,10 +224,10 @@ class Ledger:
             _check_zero_sum(entry_id, written[entry_id])
         invariant(set(balances) == set(self._opening), "a touched account is missing", code="ledger_balance_mismatch")
         for account_id, balance in balances.items():
-            expected = self._opening[account_id] + deltas[account_id]
+            computed = self._opening[account_id] + deltas[account_id]
             invariant(
-                balance == expected,
-                f"account {account_id} balance {balance} != {expected}",
+                balance == computed,
+                f"account {account_id} balance {balance} != {computed}",
                 code="ledger_balance_mismatch",
                 account_id=account_id,
             )
@@ -245,13 +247,18 @@ _RECHECK = (
 )
 
 
+def _exponent(amount: Decimal) -> int:
+    """The exponent of a finite amount (`as_tuple` also allows the letters of NaN and infinity)."""
+    return cast(int, amount.as_tuple().exponent)
+
+
 def _check_legs(legs: list[Leg]) -> None:
     invariant(len(legs) >= 2, "an entry needs at least two postings", code="ledger_unbalanced")
     for leg in legs:
         invariant(leg.amount != 0, "a posting of zero", code="ledger_zero_posting")
         invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
         invariant(
-            leg.amount.as_tuple().exponent >= -leg.asset.scale,
+            _exponent(leg.amount) >= -leg.asset.scale,
             f"{leg.amount} is finer than {leg.asset.symbol}'s scale",
             code="ledger_scale",
         )

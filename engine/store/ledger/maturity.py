@@ -1,10 +1,12 @@
-"""The maturity job: credits posted to DEFERRED become AVAILABLE at their `matures_at`.
+"""Maturing deferred credits: credits posted to DEFERRED become AVAILABLE at their `matures_at`.
 
-    moved = mature_due()                      # call periodically (the worker's scheduler)
+    moved = mature_due()                      # moves every credit due by now
 
-Each due credit moves in its own transaction with a MATURITY journal entry (DEFERRED ->
-AVAILABLE of the same account holder), recorded on the `deferred_credit` row so it never moves
-twice, even with several workers running the job at once.
+Nothing calls it yet: the scheduler that would run it (D33) is not built, and the worker does
+not run it (docs/decisions.md, known gaps); the tests call it directly. Each due credit moves in
+its own transaction with a MATURITY journal entry (DEFERRED -> AVAILABLE of the same account
+holder, A35), recorded on the `deferred_credit` row so it never moves twice, even when several
+processes run it at once.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _mature(credit_id: str, organisation_id: str) -> int:
             DeferredCredit.select().where((DeferredCredit.id == credit_id) & DeferredCredit.matured_entry_id.is_null())
         ).first()
         if credit is None:
-            return 0  # another worker moved it
+            return 0  # another caller moved it
         account = Account.get_by_id(credit.account_id)
         asset = Asset.get_by_id(account.asset_id)
         holder = movements.Entity(account.entity_type, account.entity_id, account.program_scope)

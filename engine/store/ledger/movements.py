@@ -1,7 +1,7 @@
 """The ledger movements every caller shares: rules' actions (`effects`) and direct operations.
 
 Each function posts one balanced entry through a `Ledger` and returns it. Where value comes from
-and goes to (reference 2.3, 2.13):
+and goes to (D18, A29):
 
     CREDIT     source -> entity bucket     source: SYSTEM_ISSUANCE (UNLIMITED) or the program
                                            wallet (PREFUNDED, fails when it is short)

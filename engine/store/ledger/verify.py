@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.store.fields import to_decimal
 from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
 from engine.store.ledger.held import deltas_of
 from engine.store.models import HELD, Account, HeldReference, JournalEntry, LedgerHead, Organisation, Posting
@@ -123,9 +124,8 @@ def _verify_balances(organisation_id: str, report: VerifyReport) -> None:
         .where(JournalEntry.organisation == organisation_id)
         .tuples()
     )
-    amount_of = Posting.amount.python_value
     for account_id, raw_amount, bucket, reference_id in query.iterator():
-        amount = amount_of(raw_amount)
+        amount = to_decimal(raw_amount)
         sums[account_id] += amount
         if bucket == HELD and reference_id is not None:
             referenced_holds.append((account_id, bucket, reference_id, amount))

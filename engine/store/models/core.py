@@ -5,10 +5,12 @@ Conventions every table follows (the API builds on them):
   pagination is `WHERE id > :cursor ORDER BY id`.
 * Every organisation-owned row carries `organisation`, and every query of the API filters on it.
 * `created_at` / `updated_at` are aware UTC datetimes; `deleted_at` marks a soft delete (archive).
-* Enumerations are upper-case strings as in the reference (`ACTIVE`, `SUSPENDED`, ...).
+* Enumerations are upper-case strings, as Scrip's API spells them (`ACTIVE`, `SUSPENDED`, ...).
+* Each foreign key `program` is followed by `program_id: peewee.Field[str]`: peewee adds that
+  attribute (the referenced id, read without loading the row); the annotation gives it a type.
 
-Related modules: `models_rules` (rules, budgets, events, evaluations), `models_ledger` (accounts,
-journal entries, postings), `models_webhooks`. No table is named `kv`, `schedule`, `task` or
+The other tables are in `events` (rules, budgets, events, evaluations), `ledger` (accounts,
+journal entries, postings) and `webhooks`. No table is named `kv`, `schedule`, `task` or
 `counter`: huey's `SqlHuey` owns those names in the same database.
 """
 
@@ -49,6 +51,7 @@ class ApiKey(BaseModel):
     """An API key is stored only as its SHA-256 (`key_hash`); `prefix` is what lists display."""
 
     organisation = peewee.ForeignKeyField(Organisation, backref="api_keys", on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     name = peewee.CharField(max_length=255, default="")
     key_hash = peewee.CharField(max_length=64, unique=True)
     prefix = peewee.CharField(max_length=16)
@@ -59,6 +62,7 @@ class ApiKey(BaseModel):
 
 class Program(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="programs", on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     key = peewee.CharField(max_length=100, null=True)  # bundle files name programs by key
     name = peewee.CharField(max_length=255)
     description = peewee.TextField(null=True)
@@ -77,6 +81,7 @@ class Program(Timestamped):
 
 class Asset(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="assets", on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     symbol = peewee.CharField(max_length=16)
     name = peewee.CharField(max_length=255)
     scale = peewee.SmallIntegerField()
@@ -92,7 +97,9 @@ class Asset(Timestamped):
 
 class ProgramAsset(BaseModel):
     program = peewee.ForeignKeyField(Program, backref="asset_links", on_delete="CASCADE")
+    program_id: peewee.Field[str]
     asset = peewee.ForeignKeyField(Asset, backref="program_links", on_delete="CASCADE")
+    asset_id: peewee.Field[str]
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
@@ -101,6 +108,7 @@ class ProgramAsset(BaseModel):
 
 class Participant(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="participants", on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     external_id = peewee.CharField(max_length=255)
     status = peewee.CharField(max_length=16, default="ACTIVE", index=True)
     email = peewee.CharField(max_length=255, null=True)
@@ -115,7 +123,9 @@ class Participant(Timestamped):
 
 class Enrolment(BaseModel):
     participant = peewee.ForeignKeyField(Participant, backref="enrolments", on_delete="CASCADE")
+    participant_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, backref="enrolments", on_delete="CASCADE")
+    program_id: peewee.Field[str]
     status = peewee.CharField(max_length=16, default="ACTIVE")
     created_at = UTCDateTimeField(default=utcnow)
 
@@ -125,6 +135,7 @@ class Enrolment(BaseModel):
 
 class Group(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="groups", on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     name = peewee.CharField(max_length=255)
     status = peewee.CharField(max_length=16, default="ACTIVE")
     deleted_at = UTCDateTimeField(null=True)
@@ -132,7 +143,9 @@ class Group(Timestamped):
 
 class GroupMember(BaseModel):
     group = peewee.ForeignKeyField(Group, backref="members", on_delete="CASCADE")
+    group_id: peewee.Field[str]
     participant = peewee.ForeignKeyField(Participant, backref="memberships", on_delete="CASCADE")
+    participant_id: peewee.Field[str]
     role = peewee.CharField(max_length=8, default="MEMBER")
     status = peewee.CharField(max_length=8, default="ACTIVE")
     joined_at = UTCDateTimeField(default=utcnow)
@@ -144,11 +157,12 @@ class GroupMember(BaseModel):
 
 # --- state: tags, counters, attributes of participants, groups and programs ----------------------
 # `owner_type` is PARTICIPANT | GROUP | PROGRAM and `owner_id` that row's id. Participant state is
-# organisation-wide (as in the reference); program state belongs to the program.
+# organisation-wide (as in Scrip); program state belongs to the program.
 
 
 class StateTag(BaseModel):
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     owner_type = peewee.CharField(max_length=16)
     owner_id = peewee.CharField(max_length=36)
     tag = peewee.CharField(max_length=255)
@@ -160,6 +174,7 @@ class StateTag(BaseModel):
 
 class StateCounter(BaseModel):
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     owner_type = peewee.CharField(max_length=16)
     owner_id = peewee.CharField(max_length=36)
     key = peewee.CharField(max_length=255)
@@ -174,6 +189,7 @@ class StateCounter(BaseModel):
 
 class StateAttribute(BaseModel):
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     owner_type = peewee.CharField(max_length=16)
     owner_id = peewee.CharField(max_length=36)
     key = peewee.CharField(max_length=255)
@@ -185,9 +201,10 @@ class StateAttribute(BaseModel):
 
 
 class StateHistory(BaseModel):
-    """One change of a tag, counter, attribute or tier (reference 2.8 vocabulary)."""
+    """One change of a tag, counter, attribute or tier, in Scrip's state-history vocabulary."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     owner_type = peewee.CharField(max_length=16)
     owner_id = peewee.CharField(max_length=36)
     state_type = peewee.CharField(max_length=16)  # tag | counter | attribute | tier
@@ -212,7 +229,9 @@ class TierTypeRecord(Timestamped):
     """A program's tier type; `definition` is the `engine.model.bundle.TierType` as JSON."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, backref="tier_types", on_delete="CASCADE")
+    program_id: peewee.Field[str]
     key = peewee.CharField(max_length=100)
     definition = JSONField()
     status = peewee.CharField(max_length=16, default="ACTIVE")
@@ -227,9 +246,13 @@ class ParticipantTier(BaseModel):
     """A participant's level in one tier type (exactly one per tier type)."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     participant = peewee.ForeignKeyField(Participant, backref="tiers", on_delete="CASCADE")
+    participant_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: peewee.Field[str]
     tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE")
+    tier_type_id: peewee.Field[str]
     tier_key = peewee.CharField(max_length=100)
     level = peewee.CharField(max_length=100)
     rank = peewee.IntegerField()

@@ -19,7 +19,9 @@ class RuleRecord(Timestamped):
     `version` starts at 1 and grows with every change; each version is a `rule_history` row."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, backref="rules", on_delete="CASCADE")
+    program_id: peewee.Field[str]
     name = peewee.CharField(max_length=255)
     description = peewee.TextField(null=True)
     condition = peewee.TextField()
@@ -41,7 +43,9 @@ class RuleHistory(BaseModel):
     """One version of a rule: `snapshot` is the full `engine.model.bundle.Rule` as JSON."""
 
     rule = peewee.ForeignKeyField(RuleRecord, backref="history", on_delete="CASCADE")
+    rule_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: peewee.Field[str]
     version = peewee.IntegerField()
     change_type = peewee.CharField(max_length=16)  # created|updated|archived|suspended|activated
     changes = JSONField(default=dict)
@@ -58,6 +62,7 @@ class RuleBudget(BaseModel):
     period, which started at `period_started_at` and ends at `next_reset_at` (null: lifetime)."""
 
     rule = peewee.ForeignKeyField(RuleRecord, backref="budget_rows", on_delete="CASCADE")
+    rule_id: peewee.Field[str]
     asset_symbol = peewee.CharField(max_length=16)
     limit = AmountField()
     schedule_type = peewee.CharField(max_length=16, null=True)  # CRON | INTERVAL | null
@@ -76,12 +81,16 @@ class EventRecord(BaseModel):
     `(program, idempotency_key)` is unique, so concurrent duplicates create one row."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: peewee.Field[str]
     participant = peewee.ForeignKeyField(Participant, null=True, on_delete="SET NULL")
+    participant_id: peewee.Field[str | None]
     external_id = peewee.CharField(max_length=255, null=True)
     recipient = peewee.ForeignKeyField(
         Participant, null=True, on_delete="SET NULL", backref="received_events", column_name="recipient_id"
     )
+    recipient_id: peewee.Field[str | None]
     recipient_external_id = peewee.CharField(max_length=255, null=True)
     idempotency_key = peewee.CharField(max_length=255)
     payload_hash = peewee.CharField(max_length=64)
@@ -113,6 +122,7 @@ class RuleEvaluation(BaseModel):
     SKIPPED_ERROR, SKIPPED_TIMEOUT, SKIPPED with `reason`); `engine_status` the engine's."""
 
     event = peewee.ForeignKeyField(EventRecord, backref="evaluations", on_delete="CASCADE")
+    event_id: peewee.Field[str]
     rule_id = peewee.CharField(max_length=36, null=True)
     rule_name = peewee.CharField(max_length=255)
     rule_history_id = peewee.CharField(max_length=36, null=True)

@@ -28,10 +28,12 @@ SYSTEM_ISSUANCE, SYSTEM_BREAKAGE, SYSTEM_REDEMPTION = "SYSTEM_ISSUANCE", "SYSTEM
 
 class Account(BaseModel):
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     entity_type = peewee.CharField(max_length=16)
     entity_id = peewee.CharField(max_length=36)
     program_scope = peewee.CharField(max_length=36, default="")  # group accounts: the program id
     asset = peewee.ForeignKeyField(Asset, on_delete="CASCADE")
+    asset_id: peewee.Field[str]
     bucket = peewee.CharField(max_length=16)
     balance = AmountField(default=0)
     created_at = UTCDateTimeField(default=utcnow)
@@ -50,7 +52,9 @@ class LedgerHead(BaseModel):
 
 class JournalEntry(BaseModel):
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, null=True, on_delete="CASCADE")
+    program_id: peewee.Field[str | None]
     sequence = peewee.BigIntegerField()
     action_type = peewee.CharField(max_length=16)  # CREDIT DEBIT HOLD RELEASE FORFEIT FUND BURN
     description = peewee.TextField(null=True)
@@ -69,9 +73,12 @@ class JournalEntry(BaseModel):
 
 class Posting(BaseModel):
     entry = peewee.ForeignKeyField(JournalEntry, backref="postings", on_delete="CASCADE")
+    entry_id: peewee.Field[str]
     position = peewee.SmallIntegerField()  # order within the entry (part of the hashed form)
     account = peewee.ForeignKeyField(Account, backref="postings", on_delete="CASCADE")
+    account_id: peewee.Field[str]
     asset = peewee.ForeignKeyField(Asset, on_delete="CASCADE")
+    asset_id: peewee.Field[str]
     asset_symbol = peewee.CharField(max_length=16)
     bucket = peewee.CharField(max_length=16)
     entity_type = peewee.CharField(max_length=16)
@@ -87,7 +94,9 @@ class IdempotencyRecord(BaseModel):
     """A direct operation's answer, replayed for the same (program, operation, key) and request."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: peewee.Field[str]
     operation = peewee.CharField(max_length=32)
     idempotency_key = peewee.CharField(max_length=255)
     request_hash = peewee.CharField(max_length=64)
@@ -99,12 +108,15 @@ class IdempotencyRecord(BaseModel):
 
 
 class DeferredCredit(BaseModel):
-    """A credit posted to DEFERRED that becomes AVAILABLE at `matures_at` (reference 2.13):
-    `maturity.mature_due` moves it with a MATURITY entry and records that entry here."""
+    """A credit posted to DEFERRED that becomes AVAILABLE at `matures_at`: `maturity.mature_due`
+    (which nothing calls yet, D33) moves it with a MATURITY entry and records that entry here."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: peewee.Field[str]
     account = peewee.ForeignKeyField(Account, on_delete="CASCADE")  # the DEFERRED account
+    account_id: peewee.Field[str]
     credit_entry_id = peewee.CharField(max_length=36)
     amount = AmountField()
     matures_at = UTCDateTimeField()
@@ -122,6 +134,7 @@ class HeldReference(BaseModel):
     transaction that writes them, and checked by `accrual verify`. Rows at zero are removed."""
 
     account = peewee.ForeignKeyField(Account, on_delete="CASCADE")
+    account_id: peewee.Field[str]
     reference_id = peewee.CharField(max_length=255)
     amount = AmountField()
     updated_at = UTCDateTimeField(default=utcnow)

@@ -1,4 +1,4 @@
-"""Tables of webhook endpoints, the messages sent to them and their deliveries (reference 2.20)."""
+"""Tables of webhook endpoints, the messages sent to them and their deliveries (D27)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from engine.store.models.core import BaseModel, Organisation, Timestamped
 
 class WebhookEndpoint(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="webhook_endpoints", on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     url = peewee.TextField()
     description = peewee.TextField(null=True)
     enabled_events = JSONField(default=lambda: ["*"])
@@ -24,6 +25,7 @@ class WebhookMessage(BaseModel):
     """One webhook event (the envelope); its `id` is the same for every endpoint receiving it."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
     type = peewee.CharField(max_length=64)
     payload = JSONField()
     created_at = UTCDateTimeField(default=utcnow)
@@ -31,7 +33,9 @@ class WebhookMessage(BaseModel):
 
 class WebhookDelivery(Timestamped):
     endpoint = peewee.ForeignKeyField(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
+    endpoint_id: peewee.Field[str]
     message = peewee.ForeignKeyField(WebhookMessage, backref="deliveries", on_delete="CASCADE")
+    message_id: peewee.Field[str]
     event_type = peewee.CharField(max_length=64)
     status = peewee.CharField(max_length=16, default="PENDING")
     attempt_count = peewee.IntegerField(default=0)
