@@ -19,6 +19,7 @@ explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,7 +127,7 @@ class StoredProgramsController(Controller):
 
     path = "/playground/programs"
     include_in_schema = False
-    opt = {"public": False}  # overrides the router: the app's API-key check applies here
+    opt: Mapping[str, Any] = {"public": False}  # overrides the router: the app's API-key check applies here
 
     @get("/", sync_to_thread=True)
     def programs(self, request: Request) -> Response[str]:

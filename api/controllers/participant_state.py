@@ -37,7 +37,7 @@ def _page(items: list) -> Page:
 
 class ParticipantStateController(Controller):
     path = "/v1/participants/{participant_id:str}/state"
-    tags = ["participant state"]
+    tags = ("participant state",)
 
     @get("/tags", sync_to_thread=True, summary="A participant's tags", responses=NOT_FOUND)
     @with_connection

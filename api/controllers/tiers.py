@@ -19,7 +19,7 @@ from api.schemas.tiers import TierCreate, TierPatch, TierStatus, TierTypeOut
 
 class TierController(Controller):
     path = "/v1/programs/{program_id:str}/tiers"
-    tags = ["tiers"]
+    tags = ("tiers",)
 
     @post("/", sync_to_thread=True, summary="Create a tier type", responses=responses(404, 409))
     @with_connection
