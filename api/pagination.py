@@ -23,6 +23,7 @@ from litestar.params import QueryParameter
 from api.errors import field_error
 
 T = TypeVar("T")
+M = TypeVar("M", bound=peewee.Model)
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 200
 # Query parameters of every list endpoint.
@@ -95,14 +96,14 @@ def _after(fields: Sequence[peewee.Field], values: Sequence[Any], descending: bo
 
 
 def paginate(
-    query: peewee.ModelSelect,
+    query: peewee.ModelSelect[M],
     *,
     keys: Sequence[peewee.Field],
     descending: bool,
     limit: int,
     cursor: str | None,
     listing: str,
-    render: Callable[[Any], T],
+    render: Callable[[M], T],
 ) -> Page[T]:
     """Run `query` as one keyset page ordered by `keys` (the last key must be unique, e.g. the id).
 
