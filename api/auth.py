@@ -20,6 +20,7 @@ from collections.abc import Callable
 import msgspec
 from litestar import Request
 from litestar.concurrency import sync_to_thread
+from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -88,7 +89,7 @@ class KeyCache:
 class ApiKeyMiddleware(ASGIMiddleware):
     """Authenticates every route not marked `opt={"public": True}` and applies the rate limit."""
 
-    scopes = ("http",)  # type: ignore[assignment]
+    scopes = (ScopeType.HTTP,)
     exclude_opt_key = PUBLIC
 
     @staticmethod
@@ -100,7 +101,8 @@ class ApiKeyMiddleware(ASGIMiddleware):
         self.cache, self.limiter = cache, limiter
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] == "OPTIONS":  # CORS preflight and Allow discovery carry no credentials
+        # Only HTTP scopes reach here (`scopes`). CORS preflight and Allow discovery carry no credentials.
+        if scope["type"] == ScopeType.HTTP and scope["method"] == "OPTIONS":
             await next_app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType as MediaType
-from litestar.openapi.spec import OpenAPIResponse, Operation, Reference, Schema
+from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Operation, Reference, Schema
 
 from api.errors import ErrorBody
 
@@ -71,13 +71,13 @@ def finalize_openapi(app: Litestar) -> None:
     components.schemas = schemas
     if ERROR_SCHEMA not in schemas:
         schemas[ERROR_SCHEMA] = Schema(
-            type="object",
-            required=["code", "message"],  # type: ignore[arg-type]
+            type=OpenAPIType.OBJECT,
+            required=["code", "message"],
             properties={
-                "code": Schema(type="string"),
-                "message": Schema(type="string"),  # type: ignore[arg-type]
-                "details": Schema(type="object"),
-            },  # type: ignore[arg-type]
+                "code": Schema(type=OpenAPIType.STRING),
+                "message": Schema(type=OpenAPIType.STRING),
+                "details": Schema(type=OpenAPIType.OBJECT),
+            },
         )
     for operation in _operations(app):
         public = operation.security == [{}]
@@ -91,5 +91,5 @@ def finalize_openapi(app: Litestar) -> None:
         operation.responses = responses
     strict = _strict_struct_names()
     for name, schema in schemas.items():
-        if isinstance(schema, Schema) and schema.type == "object" and name.split("_")[-1] in strict:
+        if isinstance(schema, Schema) and schema.type == OpenAPIType.OBJECT and name.split("_")[-1] in strict:
             schema.additional_properties = False
