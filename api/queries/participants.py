@@ -213,7 +213,7 @@ def list_participants(
             Participant.id.in_(Enrolment.select(Enrolment.participant).where(Enrolment.program == program_id))
         )
     if search:
-        fields = [
+        fields: list[peewee.Field] = [
             Participant.external_id,
             Participant.email,
             Participant.phone,

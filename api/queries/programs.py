@@ -240,10 +240,10 @@ def wallet_balances(org_id: str, program_id: str, asset_id: str | None) -> list[
     if asset_id is not None:
         wanted = resolve_asset(org_id, asset_id)
         assets = assets.where(Asset.id == wanted.id)
-    assets = list(assets)
-    balances = balances_of(PROGRAM, program.id, [a.id for a in assets])
+    rows = list(assets)
+    balances = balances_of(PROGRAM, program.id, [a.id for a in rows])
     result = []
-    for asset in assets:
+    for asset in rows:
         balance = balances.get(asset.id)
         result.append(
             WalletBalance(
