@@ -1,12 +1,13 @@
-"""API-key authentication and the per-organisation rate limit (D23).
+"""API-key authentication (D23) and the per-organisation rate limit (A49).
 
 Keys look like `sk_<43 url-safe characters>` and are stored only as SHA-256 hashes (a key has 256
 bits of entropy, so a fast hash is enough). A request sends its key as `X-API-Key: sk_...` or
 `Authorization: Bearer sk_...`; the middleware resolves it to a `Principal` (the organisation and
 the key's id) and every query of the request is scoped to that organisation.
 
-Lookups run on a worker thread (peewee is synchronous) and are cached for `cache_ttl_s` seconds,
-so a revoked key stops working within that time (default 5 s) on every running server.
+Lookups run on a worker thread (peewee is synchronous) and are cached for `key_cache_ttl_s`
+seconds (`ApiSettings`), so a revoked key stops working within that time (default 5 s, A48) on
+every running server.
 """
 
 from __future__ import annotations

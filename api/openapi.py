@@ -4,8 +4,9 @@ Litestar documents each handler from its signature; two things it cannot know ar
 one place rather than on every handler:
 
 * every error a route can answer uses the envelope `ErrorBody` (Litestar would document its own
-  `{status_code, detail, extra}` for 400): 400, 413 and 422 everywhere a body or parameters are
-  read, and 401 / 429 on every authenticated route;
+  `{status_code, detail, extra}` for 400): the error statuses a handler declares, 400 wherever
+  parameters or a body are read, 413 wherever a body is, and 401 / 429 on every authenticated
+  route;
 * request bodies reject unknown fields (`forbid_unknown_fields`), so their schemas say
   `additionalProperties: false`.
 """

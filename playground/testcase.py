@@ -1,8 +1,8 @@
-""" "Save as test case": what was tried in the playground becomes a test case of the bundle file.
+""" "Save as test case": the playground's run becomes a test case of the bundle file.
 
 The event and participant are kept as the author typed them; the expectation is read off the
-evaluation result (statuses, credits and debits, the participant's state after), so the case
-pins today's behaviour and `accrual test` fails when a rule change alters it.
+evaluation result (statuses, credits and debits, the participant's state after), so the case pins
+what the rules do with this input and `accrual test` fails when a rule change alters it.
 """
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ def render_test_case(case: TestCase) -> str:
     - name: n
       event:
         a: 1.0
+      participant: {}
+      expect: {}
+    <BLANKLINE>
     """
     data = msgspec.to_builtins(case)
     if not data.get("program"):

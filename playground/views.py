@@ -180,8 +180,8 @@ def render(template: str, context: dict[str, Any], *, headers: dict[str, str] | 
 
 
 async def accept_form_bodies(request: Request) -> None:
-    """The playground's htmx posts are URL-encoded forms; this router-level hook stands in for
-    the API's JSON-only body check, which applies to every other route."""
+    """The playground's htmx posts are URL-encoded forms: on its routes this router-level hook
+    takes the place of the app's `before_request` (the API's check that `/v1/` bodies are JSON)."""
     return None
 
 

@@ -1,6 +1,7 @@
-"""Programs and assets for the API: reads with the reference's filters, and their writes (storage
-has no program or asset writer of its own; these keep its conventions: UUIDv7 ids, soft archive,
-`rules_version` bumped whenever what a compiled program depends on changes)."""
+"""Programs and assets for the API: reads with their list filters, and writes. New assets go
+through `engine.store.catalog.create_asset`; storage has no writer of its own for programs or for
+asset patches, so these keep its conventions: UUIDv7 ids, soft archive, `rules_version` bumped
+whenever what a compiled program depends on changes."""
 
 from __future__ import annotations
 
