@@ -97,7 +97,8 @@ def dry_run(form: RunForm) -> DryRun:
         event_timestamp=run.event.event_timestamp,
         received_at=run.event.received_at or run.event.event_timestamp,
     )
-    # evaluate_event works on its own copy, so `before` stays as it was for the side-by-side view.
+    # evaluate_event works on its own copy, so `before` keeps the state ahead of the event for the
+    # side-by-side view.
     run.result = evaluate_event(
         loaded.program,
         EvaluationInput(

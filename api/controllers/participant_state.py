@@ -1,4 +1,4 @@
-"""`/v1/participants/{id}/state/...`: tags, counters, attributes and tiers (reference 6.3)."""
+"""`/v1/participants/{id}/state/...`: tags, counters, attributes and tiers."""
 
 from __future__ import annotations
 

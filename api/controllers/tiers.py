@@ -1,5 +1,5 @@
-"""`/v1/programs/{program_id}/tiers`: create, list, get, patch (levels upserted by key), archive
-(reference 6.8). Participants' levels are under `/v1/participants/{id}/state/tiers`."""
+"""`/v1/programs/{program_id}/tiers`: create, list, get, patch (levels upserted by key), archive.
+Participants' levels are under `/v1/participants/{id}/state/tiers`."""
 
 from __future__ import annotations
 

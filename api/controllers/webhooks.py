@@ -1,4 +1,4 @@
-"""`/v1/webhook-endpoints` and `/v1/webhook-deliveries` (reference 6.14, D27).
+"""`/v1/webhook-endpoints` and `/v1/webhook-deliveries` (D27).
 
 Endpoints: create (the answer carries the `whsec_` secret, once), list, get, patch, archive
 (DELETE), rotate-secret (a new secret, once), and the endpoint's deliveries. Deliveries: get (with
@@ -30,7 +30,7 @@ from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import endpoints
 from engine.webhooks.http import WebhookUrlError
 
-# The reference pages these lists by 20, at most 100.
+# The webhook lists take 1-100 items a page, 20 by default (as Scrip's do).
 WebhookLimitParam = Annotated[int, QueryParameter(ge=1, le=100, description="Page size (1-100)")]
 EndpointStatus = Literal["ACTIVE", "DISABLED"]
 DeliveryStatus = Literal["PENDING", "SENDING", "DELIVERED", "FAILED"]

@@ -1,4 +1,4 @@
-"""Journal entries for the API: the filters of reference 6.12, newest first; postings on the detail."""
+"""Journal entries for the API: the list filters, newest first; postings on the detail."""
 
 from __future__ import annotations
 

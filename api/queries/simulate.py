@@ -3,7 +3,7 @@ functions the worker runs (D30), with nothing written.
 
 Simulation evaluates the one rule (as if ACTIVE) against the given event data and an optional
 participant state, at the server's current time, and describes each action it would run in
-Scrip's shapes (reference 4.6)."""
+Scrip's shapes."""
 
 from __future__ import annotations
 
