@@ -1,1 +1,1 @@
-"""api"""
+"""The HTTP API: a Litestar application wire-compatible with Scrip's (`api.app.create_app`)."""

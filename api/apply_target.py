@@ -4,12 +4,14 @@ organisation on the database, with the same JSON the HTTP API takes and answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from api.auth import Principal
 from api.errors import ApiError
+from api.pagination import Page
 from api.queries import programs, rules, tiers
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
@@ -31,8 +33,9 @@ class DatabaseTarget:
             org = Organisation.get_or_none(Organisation.name == org_name) or Organisation.create(name=org_name)
         self.principal = Principal(organisation_id=org.id, api_key_id="")
 
-    def _all(self, fetch) -> list[dict[str, Any]]:
-        items, cursor = [], None
+    def _all(self, fetch: Callable[[str | None], Page[Any]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
         with database_proxy.connection_context():
             while True:
                 page = fetch(cursor)
@@ -85,21 +88,28 @@ class DatabaseTarget:
         return self._all(lambda cursor: tiers.list_tiers(org, program_id, status=None, limit=200, cursor=cursor))
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        match, tier = _ID.match(path), _TIER.match(path)
-        if match is None and tier is None:
-            raise ApplyError(f"no such operation: {method} {path}", code="bad_request")
-        org = self.principal.organisation_id
+        operation = self._operation(method, path, body)
         try:
             with database_proxy.connection_context():
-                if tier is not None:
-                    result = self._dispatch_tier(method, *tier.groups(), body, org)
-                else:
-                    result = self._dispatch(method, *match.groups(), body, org)
+                result = operation()
         except msgspec.ValidationError as exc:
             raise ApplyError(f"{method} {path}: {exc}", code="bad_request") from exc
         except (ApiError, EngineError) as exc:
             raise ApplyError(f"{method} {path}: {exc}", code=str(exc.code).lower()) from exc
         return msgspec.to_builtins(result)
+
+    def _operation(self, method: str, path: str, body: dict[str, Any]) -> Callable[[], Any]:
+        """The call that serves `method path`; `no such operation` for a path the API does not serve."""
+        org = self.principal.organisation_id
+        tier = _TIER.match(path)
+        if tier is not None:
+            program_id, key, archive = tier.groups()
+            return lambda: self._dispatch_tier(method, program_id, key, archive, body, org)
+        match = _ID.match(path)
+        if match is not None:
+            resource, resource_id = match.groups()
+            return lambda: self._dispatch(method, resource, resource_id, body, org)
+        raise ApplyError(f"no such operation: {method} {path}", code="bad_request")
 
     def _dispatch(self, method: str, resource: str, resource_id: str | None, body: dict[str, Any], org: str) -> Any:
         if (method, resource, resource_id is None) == ("POST", "programs", True):

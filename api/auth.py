@@ -1,12 +1,13 @@
-"""API-key authentication and the per-organisation rate limit (D23).
+"""API-key authentication (D23) and the per-organisation rate limit (A49).
 
 Keys look like `sk_<43 url-safe characters>` and are stored only as SHA-256 hashes (a key has 256
 bits of entropy, so a fast hash is enough). A request sends its key as `X-API-Key: sk_...` or
 `Authorization: Bearer sk_...`; the middleware resolves it to a `Principal` (the organisation and
 the key's id) and every query of the request is scoped to that organisation.
 
-Lookups run on a worker thread (peewee is synchronous) and are cached for `cache_ttl_s` seconds,
-so a revoked key stops working within that time (default 5 s) on every running server.
+Lookups run on a worker thread (peewee is synchronous) and are cached for `key_cache_ttl_s`
+seconds (`ApiSettings`), so a revoked key stops working within that time (default 5 s, A48) on
+every running server.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 import msgspec
 from litestar import Request
 from litestar.concurrency import sync_to_thread
+from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -88,7 +90,7 @@ class KeyCache:
 class ApiKeyMiddleware(ASGIMiddleware):
     """Authenticates every route not marked `opt={"public": True}` and applies the rate limit."""
 
-    scopes = ("http",)  # type: ignore[assignment]
+    scopes = (ScopeType.HTTP,)
     exclude_opt_key = PUBLIC
 
     @staticmethod
@@ -100,7 +102,8 @@ class ApiKeyMiddleware(ASGIMiddleware):
         self.cache, self.limiter = cache, limiter
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] == "OPTIONS":  # CORS preflight and Allow discovery carry no credentials
+        # Only HTTP scopes reach here (`scopes`). CORS preflight and Allow discovery carry no credentials.
+        if scope["type"] == ScopeType.HTTP and scope["method"] == "OPTIONS":
             await next_app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

@@ -1,8 +1,8 @@
 """One database connection per request, opened in the handler's own thread.
 
 peewee keeps connection state per thread and Litestar runs sync handlers on a thread pool, so the
-connection must be taken (and given back to the pool) inside the handler, never in middleware
-(STACK.md section 2). Handlers are plain `def`s declared with `sync_to_thread=True` and decorated
+connection must be taken (and given back to the pool) inside the handler, never in middleware.
+Handlers that use the database are plain `def`s declared with `sync_to_thread=True` and decorated
 with `@with_connection`.
 """
 

@@ -6,15 +6,15 @@ Every error answers Scrip's envelope (D24): `{"code": "...", "message": "...", "
     ├── BadRequest                 400       bad_request
     ├── Unauthorized               401       unauthorized
     ├── NotFound                   404       not_found
-    ├── Conflict                   409       conflict (refined: idempotency_conflict, ...)
+    ├── Conflict                   409       conflict (refined: already_exists, tier_archived, ...)
     ├── IdempotencyConflict        409       idempotency_conflict
     ├── PayloadTooLarge            413       payload_too_large
     └── TooManyRequests            429       too_many_requests
 
 Foreign exceptions are translated here and nowhere else: Litestar's validation failures become
-400 `bad_request` with field-level details, `EngineError`s keep their (lower-cased) code with the
-status of `ENGINE_STATUS`, and anything unexpected is logged and answers 500 `internal_error`
-without a stack trace.
+400 `bad_request` with field-level details, `EngineError`s keep their code (engine codes are
+lower-case snake case) with the status of `ENGINE_STATUS`, and anything unexpected, a broken
+ledger invariant included, is logged and answers 500 `internal_error` without a stack trace.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Litestar documents each handler from its signature; two things it cannot know ar
 one place rather than on every handler:
 
 * every error a route can answer uses the envelope `ErrorBody` (Litestar would document its own
-  `{status_code, detail, extra}` for 400): 400, 413 and 422 everywhere a body or parameters are
-  read, and 401 / 429 on every authenticated route;
+  `{status_code, detail, extra}` for 400): the error statuses a handler declares, 400 wherever
+  parameters or a body are read, 413 wherever a body is, and 401 / 429 on every authenticated
+  route;
 * request bodies reject unknown fields (`forbid_unknown_fields`), so their schemas say
   `additionalProperties: false`.
 """
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import OpenAPIMediaType as MediaType
-from litestar.openapi.spec import OpenAPIResponse, Operation, Reference, Schema
+from litestar.openapi.spec import OpenAPIResponse, OpenAPIType, Operation, Reference, Schema
 
 from api.errors import ErrorBody
 
@@ -71,13 +72,13 @@ def finalize_openapi(app: Litestar) -> None:
     components.schemas = schemas
     if ERROR_SCHEMA not in schemas:
         schemas[ERROR_SCHEMA] = Schema(
-            type="object",
-            required=["code", "message"],  # type: ignore[arg-type]
+            type=OpenAPIType.OBJECT,
+            required=["code", "message"],
             properties={
-                "code": Schema(type="string"),
-                "message": Schema(type="string"),  # type: ignore[arg-type]
-                "details": Schema(type="object"),
-            },  # type: ignore[arg-type]
+                "code": Schema(type=OpenAPIType.STRING),
+                "message": Schema(type=OpenAPIType.STRING),
+                "details": Schema(type=OpenAPIType.OBJECT),
+            },
         )
     for operation in _operations(app):
         public = operation.security == [{}]
@@ -91,5 +92,5 @@ def finalize_openapi(app: Litestar) -> None:
         operation.responses = responses
     strict = _strict_struct_names()
     for name, schema in schemas.items():
-        if isinstance(schema, Schema) and schema.type == "object" and name.split("_")[-1] in strict:
+        if isinstance(schema, Schema) and schema.type == OpenAPIType.OBJECT and name.split("_")[-1] in strict:
             schema.additional_properties = False

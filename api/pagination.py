@@ -3,8 +3,8 @@
 Pages are keyset pages: a cursor holds the sort key and id of the last item shown, and the next
 page starts strictly after it. Rows inserted or changed meanwhile never shift a page the way
 `OFFSET` would, so walking the pages visits every row that existed when the walk began exactly
-once. A cursor also names the ordering it was made for; using it with another ordering is a
-400 `bad_request` rather than a silently wrong page.
+once. A cursor also names the listing and ordering it is made for (A52); using it with another
+is a 400 `bad_request` rather than a silently wrong page.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from litestar.params import QueryParameter
 from api.errors import field_error
 
 T = TypeVar("T")
+M = TypeVar("M", bound=peewee.Model)
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 200
 # Query parameters of every list endpoint.
@@ -95,18 +96,18 @@ def _after(fields: Sequence[peewee.Field], values: Sequence[Any], descending: bo
 
 
 def paginate(
-    query: peewee.ModelSelect,
+    query: peewee.ModelSelect[M],
     *,
     keys: Sequence[peewee.Field],
     descending: bool,
     limit: int,
     cursor: str | None,
     listing: str,
-    render: Callable[[Any], T],
+    render: Callable[[M], T],
 ) -> Page[T]:
     """Run `query` as one keyset page ordered by `keys` (the last key must be unique, e.g. the id).
 
-    Example: `paginate(Event.select().where(...), keys=[Event.created_at, Event.id],
+    Example: `paginate(EventRecord.select().where(...), keys=[EventRecord.created_at, EventRecord.id],
     descending=True, limit=50, cursor=None, listing="events", render=event_out)`.
     """
     ordering = f"{listing}:{','.join(f.name for f in keys)}:{'desc' if descending else 'asc'}"

@@ -1,11 +1,11 @@
-"""Per-organisation rate limiting with Scrip's headers (reference section 6.0).
+"""Per-organisation rate limiting with Scrip's headers (A49).
 
 A token bucket per organisation: `rate_per_s` tokens flow in each second up to `burst`; a request
 takes one. Every authenticated response carries `X-RateLimit-Limit` (the burst),
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (unix seconds when the bucket is full again); a
 refused one answers 429 `too_many_requests` with `Retry-After`. Off by default for self-hosting;
 the buckets live in each API process, so with N processes an organisation gets up to N times the
-rate (stated in the README).
+rate (A49, as `docs/api.md` tells operators).
 """
 
 from __future__ import annotations

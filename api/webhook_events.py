@@ -11,7 +11,8 @@ consumer sees one shape per type whoever made the change:
     POST /v1/programs/{id}/assets/{asset}/fund       program.funded
     POST /v1/programs/{id}/assets/{asset}/burn       program.burned
 
-Forfeit reports nothing (reference 7.1). The store operations call `publisher(...)` through their
+Forfeit reports nothing: no webhook type is sent for it (A43). The store operations call
+`publisher(...)` through their
 `on_applied` hook, inside their transaction and never for an idempotent replay, so a change that
 rolls back leaves no webhook and a replay does not report twice.
 """

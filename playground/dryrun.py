@@ -80,14 +80,15 @@ def dry_run(form: RunForm) -> DryRun:
         run.state_input = parse_participant(participant_text)
     except PaneError as exc:
         problems.append(exc.problem)
-    if loaded.program is None or run.event is None or run.state_input is None:
+    bundle = loaded.bundle  # set whenever the program is
+    if loaded.program is None or bundle is None or run.event is None or run.state_input is None:
         return run
     states = run.state_input
     try:
-        run.before = state_from_input(states.participant, loaded.bundle)
+        run.before = state_from_input(states.participant, bundle)
         if states.recipient is not None:
-            run.recipient_before = state_from_input(states.recipient, loaded.bundle)
-        run.program_before = program_state_from_input(states.program, loaded.bundle)
+            run.recipient_before = state_from_input(states.recipient, bundle)
+        run.program_before = program_state_from_input(states.program, bundle)
     except EngineError as exc:
         problems.append(PaneProblem(pane="participant", line=1, column=1, code=exc.code, message=exc.message))
         return run
@@ -96,7 +97,8 @@ def dry_run(form: RunForm) -> DryRun:
         event_timestamp=run.event.event_timestamp,
         received_at=run.event.received_at or run.event.event_timestamp,
     )
-    # evaluate_event works on its own copy, so `before` stays as it was for the side-by-side view.
+    # evaluate_event works on its own copy, so `before` keeps the state ahead of the event for the
+    # side-by-side view.
     run.result = evaluate_event(
         loaded.program,
         EvaluationInput(

@@ -33,7 +33,7 @@ def example_names(directory: Path = EXAMPLES_DIR) -> list[str]:
     """The example files' stems, sorted.
 
     >>> example_names()[:1]
-    ['coffee_shop']
+    ['airline_miles']
     """
     return sorted(path.stem for path in directory.glob("*.yaml"))
 

@@ -1,8 +1,8 @@
-""" "Save as test case": what was tried in the playground becomes a test case of the bundle file.
+""" "Save as test case": the playground's run becomes a test case of the bundle file.
 
 The event and participant are kept as the author typed them; the expectation is read off the
-evaluation result (statuses, credits and debits, the participant's state after), so the case
-pins today's behaviour and `accrual test` fails when a rule change alters it.
+evaluation result (statuses, credits and debits, the participant's state after), so the case pins
+what the rules do with this input and `accrual test` fails when a rule change alters it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.model.bundle import Expectation, TestCase
+from engine.model.bundle import Expectation, Quantity, TestCase
 from engine.model.result import EvaluationResult, RuleStatus
 from engine.model.state import Balance, EntityState
+from engine.model.vocabulary import EventStatus
 from playground.inputs import PlaygroundEvent, StatePane
 
 _NAME_MAX = 255
@@ -50,13 +51,13 @@ def build_test_case(name: str, event: PlaygroundEvent, states: StatePane, result
 
 def expectation_of(result: EvaluationResult) -> Expectation:
     """Everything a test case can pin about one evaluation."""
-    if result.status != "COMPLETED":
-        return Expectation(status=result.status, error_code=result.error_code)
+    if result.status != EventStatus.COMPLETED:  # an evaluation ends COMPLETED or FAILED
+        return Expectation(status="FAILED", error_code=result.error_code)
     unusual = {o.rule: str(o.status) for o in result.rules if o.status not in _PLAIN_STATUSES}
     after = result.participant
     recipient = _entity_expectation(result.recipient) if result.recipient is not None else None
     return Expectation(
-        status=result.status,
+        status="COMPLETED",
         matched=[o.rule for o in result.rules if o.status == RuleStatus.MATCHED],
         statuses=unusual or None,
         credits=_sums(result, "CREDIT") or None,
@@ -88,6 +89,9 @@ def render_test_case(case: TestCase) -> str:
     - name: n
       event:
         a: 1.0
+      participant: {}
+      expect: {}
+    <BLANKLINE>
     """
     data = msgspec.to_builtins(case)
     if not data.get("program"):
@@ -138,7 +142,7 @@ def _top_level_value(root: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
-def _sums(result: EvaluationResult, action_type: str) -> dict[str, str]:
+def _sums(result: EvaluationResult, action_type: str) -> dict[str, Quantity]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for action in result.actions:
         if action.type == action_type and action.status == "APPLIED" and action.asset is not None:
@@ -146,11 +150,11 @@ def _sums(result: EvaluationResult, action_type: str) -> dict[str, str]:
     return {asset: str(total) for asset, total in totals.items()}
 
 
-def _balances(entity: EntityState) -> dict[str, str | dict[str, str]]:
+def _balances(entity: EntityState) -> dict[str, Quantity | dict[str, Quantity]]:
     return {asset: _balance(balance) for asset, balance in entity.balances.items()}
 
 
-def _balance(balance: Balance) -> str | dict[str, str]:
+def _balance(balance: Balance) -> Quantity | dict[str, Quantity]:
     if not balance.held and not balance.deferred:
         return str(balance.available)
     return {"available": str(balance.available), "held": str(balance.held), "deferred": str(balance.deferred)}

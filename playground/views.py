@@ -19,6 +19,7 @@ explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,7 +127,7 @@ class StoredProgramsController(Controller):
 
     path = "/playground/programs"
     include_in_schema = False
-    opt = {"public": False}  # overrides the router: the app's API-key check applies here
+    opt: Mapping[str, Any] = {"public": False}  # overrides the router: the app's API-key check applies here
 
     @get("/", sync_to_thread=True)
     def programs(self, request: Request) -> Response[str]:
@@ -179,8 +180,8 @@ def render(template: str, context: dict[str, Any], *, headers: dict[str, str] | 
 
 
 async def accept_form_bodies(request: Request) -> None:
-    """The playground's htmx posts are URL-encoded forms; this router-level hook stands in for
-    the API's JSON-only body check, which applies to every other route."""
+    """The playground's htmx posts are URL-encoded forms: on its routes this router-level hook
+    takes the place of the app's `before_request` (the API's check that `/v1/` bodies are JSON)."""
     return None
 
 

@@ -18,7 +18,7 @@ from api.schemas.programs import AssetCreate, AssetOut, AssetPatch
 
 class AssetController(Controller):
     path = "/v1/assets"
-    tags = ["assets"]
+    tags = ("assets",)
 
     @post("/", sync_to_thread=True, summary="Create an asset", responses=responses(404, 409))
     @with_connection

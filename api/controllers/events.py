@@ -52,7 +52,7 @@ def _item_error(index: int, exc: Exception) -> BatchItemResult:
 
 class EventController(Controller):
     path = "/v1/events"
-    tags = ["events"]
+    tags = ("events",)
 
     @post("/", status_code=202, sync_to_thread=True, summary="Ingest an event", responses=responses(404, 409))
     @with_connection

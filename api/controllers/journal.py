@@ -36,7 +36,7 @@ def _amount(field: str, value: str | None) -> Decimal | None:
 
 class JournalController(Controller):
     path = "/v1/journal-entries"
-    tags = ["ledger"]
+    tags = ("ledger",)
 
     @get("/", sync_to_thread=True, summary="List journal entries")
     @with_connection

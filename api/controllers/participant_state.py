@@ -1,4 +1,4 @@
-"""`/v1/participants/{id}/state/...`: tags, counters, attributes and tiers (reference 6.3)."""
+"""`/v1/participants/{id}/state/...`: tags, counters, attributes and tiers."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _page(items: list) -> Page:
 
 class ParticipantStateController(Controller):
     path = "/v1/participants/{participant_id:str}/state"
-    tags = ["participant state"]
+    tags = ("participant state",)
 
     @get("/tags", sync_to_thread=True, summary="A participant's tags", responses=NOT_FOUND)
     @with_connection

@@ -51,7 +51,7 @@ Stamp = Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)]
 
 class ParticipantController(Controller):
     path = "/v1/participants"
-    tags = ["participants"]
+    tags = ("participants",)
 
     @post(
         "/",

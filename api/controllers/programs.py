@@ -35,7 +35,7 @@ from engine.store.operations import WalletResult, burn_program, fund_program
 
 class ProgramController(Controller):
     path = "/v1/programs"
-    tags = ["programs"]
+    tags = ("programs",)
 
     @post("/", sync_to_thread=True, summary="Create a program", responses=responses(409))
     @with_connection

@@ -32,7 +32,7 @@ from api.schemas.rules import (
 
 class RuleController(Controller):
     path = "/v1/rules"
-    tags = ["rules"]
+    tags = ("rules",)
 
     @post("/", sync_to_thread=True, summary="Create a rule", responses=responses(404, 409))
     @with_connection

@@ -1,5 +1,5 @@
-"""`/v1/programs/{program_id}/tiers`: create, list, get, patch (levels upserted by key), archive
-(reference 6.8). Participants' levels are under `/v1/participants/{id}/state/tiers`."""
+"""`/v1/programs/{program_id}/tiers`: create, list, get, patch (levels upserted by key), archive.
+Participants' levels are under `/v1/participants/{id}/state/tiers`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from api.schemas.tiers import TierCreate, TierPatch, TierStatus, TierTypeOut
 
 class TierController(Controller):
     path = "/v1/programs/{program_id:str}/tiers"
-    tags = ["tiers"]
+    tags = ("tiers",)
 
     @post("/", sync_to_thread=True, summary="Create a tier type", responses=responses(404, 409))
     @with_connection

@@ -1,4 +1,4 @@
-"""`/v1/webhook-endpoints` and `/v1/webhook-deliveries` (reference 6.14, D27).
+"""`/v1/webhook-endpoints` and `/v1/webhook-deliveries` (D27).
 
 Endpoints: create (the answer carries the `whsec_` secret, once), list, get, patch, archive
 (DELETE), rotate-secret (a new secret, once), and the endpoint's deliveries. Deliveries: get (with
@@ -30,7 +30,7 @@ from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import endpoints
 from engine.webhooks.http import WebhookUrlError
 
-# The reference pages these lists by 20, at most 100.
+# The webhook lists take 1-100 items a page, 20 by default (as Scrip's do).
 WebhookLimitParam = Annotated[int, QueryParameter(ge=1, le=100, description="Page size (1-100)")]
 EndpointStatus = Literal["ACTIVE", "DISABLED"]
 DeliveryStatus = Literal["PENDING", "SENDING", "DELIVERED", "FAILED"]
@@ -119,23 +119,23 @@ def delivery_detail(row: WebhookDelivery) -> DeliveryDetail:
 
 
 def _delivery_fields(row: WebhookDelivery) -> dict[str, Any]:
-    return dict(
-        id=row.id,
-        webhook_endpoint_id=row.endpoint_id,
-        webhook_event_id=row.message_id,
-        event_type=row.event_type,
-        status=row.status,
-        attempt_count=row.attempt_count,
-        max_attempts=row.max_attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_attempt_at=row.last_attempt_at,
-        last_response_status=row.last_response_status,
-        error_code=row.error_code,
-        resend_seq=row.resend_seq,
-        delivered_at=row.delivered_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return {
+        "id": row.id,
+        "webhook_endpoint_id": row.endpoint_id,
+        "webhook_event_id": row.message_id,
+        "event_type": row.event_type,
+        "status": row.status,
+        "attempt_count": row.attempt_count,
+        "max_attempts": row.max_attempts,
+        "next_attempt_at": row.next_attempt_at,
+        "last_attempt_at": row.last_attempt_at,
+        "last_response_status": row.last_response_status,
+        "error_code": row.error_code,
+        "resend_seq": row.resend_seq,
+        "delivered_at": row.delivered_at,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
 
 
 def _settings() -> WorkerSettings:
@@ -163,7 +163,7 @@ def _translated(call, *args: Any, **kwargs: Any) -> Any:
 
 class WebhookEndpointController(Controller):
     path = "/v1/webhook-endpoints"
-    tags = ["webhooks"]
+    tags = ("webhooks",)
 
     @post("/", status_code=201, sync_to_thread=True, summary="Create a webhook endpoint")
     @with_connection
@@ -284,7 +284,7 @@ class WebhookEndpointController(Controller):
 
 class WebhookDeliveryController(Controller):
     path = "/v1/webhook-deliveries"
-    tags = ["webhooks"]
+    tags = ("webhooks",)
 
     @get("/{delivery_id:str}", sync_to_thread=True, summary="Get a delivery", responses=responses(404))
     @with_connection

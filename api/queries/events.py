@@ -1,4 +1,4 @@
-"""Reads of events for the API: the list filters of reference 6.5 and the evaluation records."""
+"""Events for the API: the list filters of `GET /v1/events`, the evaluation records (D31) and retry."""
 
 from __future__ import annotations
 

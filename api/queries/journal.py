@@ -1,4 +1,4 @@
-"""Journal entries for the API: the filters of reference 6.12, newest first; postings on the detail."""
+"""Journal entries for the API: the list filters, newest first; postings on the detail."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def entry_out(
     )
 
 
-def _names(program_ids: set[str]) -> dict[str, str]:
+def _names(program_ids: set[str | None]) -> dict[str, str]:
+    """The names of these programs by id; an entry without a program (None) names none."""
     ids = [p for p in program_ids if p]
     return {p.id: p.name for p in Program.select(Program.id, Program.name).where(Program.id.in_(ids))} if ids else {}
 

@@ -112,7 +112,7 @@ def participant_balances(participant_id: str, asset_id: str | None) -> list[Bala
 
 def upsert_participant(principal: Principal, data: ParticipantUpsert) -> tuple[ParticipantOut, bool]:
     """Create the participant with this external_id, or update the existing one: `(out, created)`."""
-    # "" clears a field (reference 6.3); stored as null, also on create.
+    # "" clears a field; it is stored as null, also on create.
     profile = {name: getattr(data, name) or None for name in PROFILE_FIELDS if getattr(data, name) is not None}
     row, created = participants.upsert_participant(
         principal.organisation_id,
@@ -213,7 +213,7 @@ def list_participants(
             Participant.id.in_(Enrolment.select(Enrolment.participant).where(Enrolment.program == program_id))
         )
     if search:
-        fields = [
+        fields: list[peewee.Field] = [
             Participant.external_id,
             Participant.email,
             Participant.phone,

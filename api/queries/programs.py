@@ -1,6 +1,7 @@
-"""Programs and assets for the API: reads with the reference's filters, and their writes (storage
-has no program or asset writer of its own; these keep its conventions: UUIDv7 ids, soft archive,
-`rules_version` bumped whenever what a compiled program depends on changes)."""
+"""Programs and assets for the API: reads with their list filters, and writes. New assets go
+through `engine.store.catalog.create_asset`; storage has no writer of its own for programs or for
+asset patches, so these keep its conventions: UUIDv7 ids, soft archive, `rules_version` bumped
+whenever what a compiled program depends on changes."""
 
 from __future__ import annotations
 
@@ -240,10 +241,10 @@ def wallet_balances(org_id: str, program_id: str, asset_id: str | None) -> list[
     if asset_id is not None:
         wanted = resolve_asset(org_id, asset_id)
         assets = assets.where(Asset.id == wanted.id)
-    assets = list(assets)
-    balances = balances_of(PROGRAM, program.id, [a.id for a in assets])
+    rows = list(assets)
+    balances = balances_of(PROGRAM, program.id, [a.id for a in rows])
     result = []
-    for asset in assets:
+    for asset in rows:
         balance = balances.get(asset.id)
         result.append(
             WalletBalance(

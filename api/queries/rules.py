@@ -1,6 +1,6 @@
 """Rules for the API: create and patch through `engine.store.catalog` (every version kept), with the
 program compiled inside the same transaction so a rule that does not compile is never stored;
-reads with the reference's filters; history; manual budget reset."""
+reads with their list filters; history; manual budget reset."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def get_rule_row(org_id: str, rule_id: str) -> RuleRecord:
 
 
 def _check_compiles(record: RuleRecord) -> None:
-    """Compile the program as it now stands; a problem of this rule rolls the write back (400)."""
+    """Compile the program with this write in it; a problem of this rule rolls the write back (400)."""
     bundle, rule_ids = catalog.program_bundle(record.program)
     try:
         compile_program(bundle, rule_ids=rule_ids)
@@ -203,7 +203,7 @@ def _history_out(row: RuleHistory) -> RuleHistoryOut:
 
 
 def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
-    """Set a budget's consumption to 0 and start a new period now (reference 6.7)."""
+    """Set a budget's consumption to 0 and start a new period at the current time."""
     from api.queries.programs import resolve_asset
 
     with write_transaction():

@@ -3,7 +3,7 @@ functions the worker runs (D30), with nothing written.
 
 Simulation evaluates the one rule (as if ACTIVE) against the given event data and an optional
 participant state, at the server's current time, and describes each action it would run in
-Scrip's shapes (reference 4.6)."""
+Scrip's shapes."""
 
 from __future__ import annotations
 
@@ -89,10 +89,10 @@ def _describe(action: ResolvedAction, before: EntityState) -> dict[str, Any]:
         key = "would_add" if action.type == "TAG" else "would_remove"
         return {"current_tags": before.tags, key: action.tag, "description": f"{verb} '{action.tag}'"}
     if action.type == "SET_ATTRIBUTE":
-        current = before.attributes.get(action.key or "")
+        attribute = before.attributes.get(action.key or "")
         return {
-            "current_value": current,
-            "would_change": current != action.value,
+            "current_value": attribute,
+            "would_change": attribute != action.value,
             "description": f"Set attribute {action.key} to '{action.value}'",
         }
     return {"description": f"{verb} " + " ".join(str(v) for v in (action.tier, action.level, action.event_name) if v)}

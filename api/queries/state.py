@@ -1,5 +1,5 @@
-"""A participant's tags, counters and attributes through the API (reference 2.8, 6.3). Every
-change goes through `engine.store.owner_state`, which records it in state history with the API key."""
+"""A participant's tags, counters, attributes and tier levels through the API. Every change goes
+through `engine.store.owner_state`, which records it in state history with the API key."""
 
 from __future__ import annotations
 
@@ -208,7 +208,8 @@ def get_tier(principal: Principal, participant_id: str, program_id: str, key: st
 
 
 def set_tier(principal: Principal, participant_id: str, program_id: str, key: str, data: TierSet) -> TierStateOut:
-    """Put the participant at a level (reference 6.3): ACTIVE, enrolled, program ACTIVE, tier not archived."""
+    """Put the participant at a level: it must be ACTIVE and enrolled, the program ACTIVE, the tier
+    not archived (409 otherwise)."""
     org = principal.organisation_id
     with write_transaction():
         person = get_participant_row(org, participant_id)

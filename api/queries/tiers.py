@@ -33,7 +33,7 @@ def tier_out(row: TierTypeRecord) -> TierTypeOut:
         display_name=spec.display_name,
         levels=levels,
         lifecycle=spec.lifecycle,
-        status=row.status,
+        status=spec.status,  # the row's status (`tier_to_bundle` takes it from the column)
         created_at=row.created_at,
         updated_at=row.updated_at,
         archived_at=row.archived_at if row.archived_at is not None else UNSET,

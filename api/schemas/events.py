@@ -1,4 +1,4 @@
-"""Request and response bodies of `/v1/events` (reference sections 5.1, 5.4, 5.6)."""
+"""Request and response bodies of `/v1/events`."""
 
 from __future__ import annotations
 

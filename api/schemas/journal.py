@@ -1,4 +1,4 @@
-"""Bodies of `/v1/journal-entries` (reference 2.13, 6.12)."""
+"""Bodies of `/v1/journal-entries`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bodies of `/v1/participants` (reference 2.5, 2.8, 6.3, 6.6)."""
+"""Bodies of `/v1/participants` and its state and balance routes."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class Adjust(Request):
 
 
 class BalanceOperation(Request):
-    """The shared hold / release / forfeit body (reference 6.6); `amount` omitted = whole bucket."""
+    """The shared hold / release / forfeit body; `amount` omitted = whole bucket."""
 
     program_id: Id
     asset_id: Id

@@ -1,4 +1,4 @@
-"""Bodies of `/v1/programs` and `/v1/assets` (reference 2.3, 2.4, 6.1, 6.2)."""
+"""Bodies of `/v1/programs` and `/v1/assets`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Bodies of `/v1/rules` (reference 2.11, 4.6, 6.7). A rule body is `engine.model.bundle.Rule` (one schema
-for files and the API, D28) plus the `program_id` it belongs to; `asset_id`s may be ids or symbols."""
+"""Bodies of `/v1/rules`. A rule body is `engine.model.bundle.Rule` (one schema for files and the
+API, D28) plus the `program_id` it belongs to; `asset_id`s may be ids or symbols."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Bodies of `/v1/programs/{program_id}/tiers` (reference 2.9, 6.8). Levels are `engine.model.bundle.TierLevel`
-(one schema for files and the API, D28); a PATCH upserts levels by key."""
+"""Bodies of `/v1/programs/{program_id}/tiers`. Levels are `engine.model.bundle.TierLevel` (one
+schema for files and the API, D28); a PATCH upserts levels by key."""
 
 from __future__ import annotations
 

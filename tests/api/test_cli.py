@@ -1,5 +1,5 @@
 """The API's commands: keys create/revoke/list (serve and bench ingest start real servers and are
-exercised by tests/api/test_ingest.py's live server and the README figures)."""
+exercised by tests/api/test_ingest.py's live server and the figures of docs/benchmarks.md)."""
 
 from __future__ import annotations
 

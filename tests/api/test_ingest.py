@@ -7,11 +7,18 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from litestar.testing import TestClient
 
+from api.app import ApiSettings, create_app
 from api.ingest import differing_fields, normalised_payload, payload_hash
+from api.keys import create_key
 from api.schemas.events import EventIngest
-from engine.store.db import database_proxy
+from engine.queue import create_queue_tables, reset_queue
+from engine.store.db import connect, database_proxy
+from engine.store.migrations import upgrade
 from engine.store.models import EventRecord
+from tests.api.conftest import Api, create_program
+from tests.databases import close_database, empty_database_url
 
 
 def ingest(**overrides) -> EventIngest:
@@ -43,6 +50,33 @@ def test_differing_fields_names_event_data_keys():
     old = normalised_payload(ingest())
     new = normalised_payload(ingest(external_id="v", event_data={"a": 1.5, "d": True}))
     assert differing_fields(old, new) == ["external_id", "event_data.b", "event_data.d"]
+
+
+@pytest.mark.postgres
+def test_one_process_ingests_on_sqlite_then_on_postgresql(tmp_path):
+    """The statements ingest builds once are built for the bound database's parameter style, so a
+    process that serves one database and then another (as a test session may) ingests on both."""
+    for backend in ("sqlite", "postgres"):
+        reset_queue()
+        db = connect(empty_database_url(backend, tmp_path))
+        try:
+            upgrade(db)
+            create_queue_tables(db)
+            with TestClient(app=create_app(db, settings=ApiSettings(key_cache_ttl_s=0.0, queue_url="sql"))) as client:
+                api = Api(client, create_key("acme"), "acme")
+                body = {
+                    "program_id": create_program(api)["id"],
+                    "external_id": "u1",
+                    "idempotency_key": f"on-{backend}",
+                    "event_timestamp": "2026-01-01T12:00:00Z",
+                    "event_data": {"amount": 5},
+                }
+                first, replay = api.post("/v1/events", body), api.post("/v1/events", body)
+                assert first.status_code == 202, (backend, first.text)
+                assert replay.status_code == 202 and replay.json()["id"] == first.json()["id"], (backend, replay.text)
+        finally:
+            close_database(db)
+            reset_queue()
 
 
 @pytest.mark.slow
