@@ -27,6 +27,7 @@ from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.ledger.accounts import balances_of
 from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
+from engine.store.programs import touch_program
 
 
 def amount_text(value: Decimal | None, scale: int) -> str:
@@ -164,10 +165,6 @@ def resolve_asset(org_id: str, id_or_symbol: str, *, field: str = "asset_id") ->
     return row
 
 
-def _bump_rules_version(program_id: str) -> None:
-    Program.update(rules_version=Program.rules_version + 1).where(Program.id == program_id).execute()
-
-
 def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
     """Through `engine.store.catalog.create_asset`, which links the asset to the program."""
     if data.max_transaction_amount is not None and Decimal(data.max_transaction_amount) <= 0:
@@ -223,7 +220,7 @@ def patch_asset(org_id: str, asset_id: str, data: AssetPatch) -> AssetOut:
             row.status, row.deleted_at = "ARCHIVED", utcnow()
         row.save()
         for link in ProgramAsset.select(ProgramAsset.program).where(ProgramAsset.asset == row.id):
-            _bump_rules_version(link.program_id)
+            touch_program(link.program_id)
     return asset_out(row)
 
 

@@ -12,6 +12,7 @@ from api.queries.participants import get_participant_row, merge_attributes, repl
 from api.queries.programs import get_program_row
 from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierSet, TierStateOut
 from engine.model.durations import DurationError, parse_duration
+from engine.model.state import counter_reset_due
 from engine.store import owner_state
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
@@ -72,7 +73,7 @@ def _check_tag(tag: str) -> None:
 def _counter_out(row: StateCounter, at: datetime) -> CounterOut:
     """The effective value: 0 once `reset_after` has elapsed since the last reset (lazy reset)."""
     value = row.value
-    if row.reset_after and row.last_reset_at is not None and at - row.last_reset_at > parse_duration(row.reset_after):
+    if counter_reset_due(row.reset_after, row.last_reset_at, at):
         value = Decimal(0)
     return CounterOut(
         key=row.key, value=canonical_decimal(value), reset_after=row.reset_after, last_reset_at=row.last_reset_at

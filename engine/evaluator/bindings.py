@@ -20,8 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.errors import EngineError
-from engine.model.durations import parse_duration
-from engine.model.state import CounterState, EntityState, ProgramState
+from engine.model.state import CounterState, EntityState, ProgramState, counter_reset_due
 
 
 class EventDataError(EngineError):
@@ -60,9 +59,7 @@ def event_data_binding(data: Any) -> dict[str, Any]:
 
 def is_counter_expired(counter: CounterState, now: datetime) -> bool:
     """True when the counter's `reset_after` has elapsed since `last_reset_at` (lazy reset)."""
-    if not counter.reset_after or counter.last_reset_at is None:
-        return False
-    return counter.last_reset_at + parse_duration(counter.reset_after) <= now
+    return counter_reset_due(counter.reset_after, counter.last_reset_at, now)
 
 
 def counters_binding(counters: dict[str, CounterState], now: datetime) -> dict[str, float]:

@@ -215,7 +215,7 @@ class TierLevel(Struct, kw_only=True):
 
 
 class TierType(Struct, kw_only=True):
-    """A tier type (reference 2.9). An ARCHIVED tier keeps its levels and participants' levels, but
+    """A tier type. An ARCHIVED tier keeps its levels and participants' levels, but
     SET_TIER on it is skipped and it no longer auto-qualifies. `lifecycle` (retention, periods,
     downgrades) is kept as written; the evaluator does not read it."""
 

@@ -13,7 +13,21 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.model.durations import parse_duration
+
 ZERO = Decimal(0)
+
+
+def counter_reset_due(reset_after: str | None, last_reset_at: datetime | None, now: datetime) -> bool:
+    """Whether a counter's `reset_after` has elapsed since `last_reset_at` by `now` (A21): then its
+    effective value is 0. The evaluator, storage and the API all judge the boundary here.
+
+    >>> counter_reset_due("24h", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+    True
+    """
+    if not reset_after or last_reset_at is None:
+        return False
+    return last_reset_at + parse_duration(reset_after) <= now
 
 
 class CounterState(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from engine.model.durations import parse_duration
-from engine.model.state import CounterState, EntityState, ProgramState, TierState
+from engine.model.state import CounterState, EntityState, ProgramState, TierState, counter_reset_due
 from engine.store import statements
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
@@ -346,9 +345,7 @@ def program_state(program_id: str, wallet: dict) -> ProgramState:
 
 
 def _expired(row: StateCounter, at: datetime) -> bool:
-    if not row.reset_after or row.last_reset_at is None:
-        return False
-    return at - row.last_reset_at > parse_duration(row.reset_after)
+    return counter_reset_due(row.reset_after, row.last_reset_at, at)
 
 
 def lock_owner(owner_type: str, owner_id: str) -> None:

@@ -40,6 +40,16 @@ def test_counters_auto_reset_after_their_period(world):
     assert ops == ["set", "set", "auto_reset", "set"]
 
 
+def test_a_counter_resets_exactly_when_its_period_has_elapsed(world):
+    """Regression: storage reset a counter only after the boundary while the evaluator (A21) and
+    the rules reset it at the boundary, so an event at exactly that moment saw two values."""
+    inc = lambda at: owner_state.increment_counter(
+        world.org.id, "PARTICIPANT", world.alice.id, "daily", Decimal(1), owner_state.Origin(), "24h", at=at
+    )
+    assert inc(T0) == 1
+    assert inc(T0 + timedelta(hours=24)) == 1
+
+
 def test_attributes_and_absolute_counters(world):
     origin = owner_state.Origin()
     assert owner_state.set_attribute(world.org.id, "PARTICIPANT", world.alice.id, "city", "Oslo", origin)
