@@ -11,6 +11,7 @@ from peewee import SQL
 from api.errors import Conflict, NotFound, field_error
 from api.pagination import Page, paginate
 from api.schemas.events import EventAccepted, EventOut, RetryResult, RuleEvaluationOut
+from engine.model.vocabulary import EventStatus
 from engine.queue import enqueue_event
 from engine.store.db import utcnow, write_transaction
 from engine.store.models import EventRecord, RuleEvaluation
@@ -163,14 +164,14 @@ def retry_event(org_id: str, event_id: str) -> RetryResult:
     """Re-queue a FAILED event with a fresh attempt budget (D13); any other status is a 409."""
     with write_transaction():
         row = get_event_row(org_id, event_id)
-        if row.status != "FAILED":
+        if row.status != EventStatus.FAILED:
             raise Conflict(
                 f"only FAILED events can be retried; this one is {row.status}", details={"status": row.status}
             )
         previous_error = row.error_message
         updated = (
             EventRecord.update(
-                status="PENDING",
+                status=EventStatus.PENDING,
                 attempts=0,
                 error_code=None,
                 error_message=None,
@@ -178,7 +179,7 @@ def retry_event(org_id: str, event_id: str) -> RetryResult:
                 processed_at=None,
                 updated_at=utcnow(),
             )
-            .where((EventRecord.id == row.id) & (EventRecord.status == "FAILED"))
+            .where((EventRecord.id == row.id) & (EventRecord.status == EventStatus.FAILED))
             .execute()
         )
         if updated != 1:
@@ -188,8 +189,8 @@ def retry_event(org_id: str, event_id: str) -> RetryResult:
         event_id=row.id,
         message="Event queued for retry",
         previous_error=previous_error,
-        previous_status="FAILED",
-        status="PENDING",
+        previous_status=EventStatus.FAILED,
+        status=EventStatus.PENDING,
     )
 
 

@@ -28,6 +28,7 @@ from engine.errors import EngineError
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.result import ResolvedAction, RuleStatus
 from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput
+from engine.model.vocabulary import EventStatus
 from engine.rules.compiler import VARIABLES
 from engine.rules.program import ProgramCompileError, compile_program
 from engine.store import catalog
@@ -126,7 +127,7 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
         order=record.order,
         stop_after_match=record.stop_after_match,
     )
-    if result.status == "FAILED" and (outcome is None or outcome.status == RuleStatus.MATCHED):
+    if result.status == EventStatus.FAILED and (outcome is None or outcome.status == RuleStatus.MATCHED):
         evaluation = SimulatedEvaluation(matched=True, status="evaluated", reason=result.error_message)
     elif outcome is None or outcome.status == RuleStatus.NOT_MATCHED:
         evaluation = SimulatedEvaluation(matched=False, status="evaluated", reason="condition evaluated to false")

@@ -77,6 +77,42 @@ def parse_decimal(text: str, *, scale: int | None = None, what: str = "amount") 
     return at_scale
 
 
+def parse_amount(value: object, *, scale: int, what: str = "amount") -> Decimal:
+    """An amount a person wrote (a decimal string, an int or a `Decimal`, never a float): positive,
+    at most `AMOUNT_INTEGER_DIGITS_MAX` integer digits, no more places than `scale`; returned at
+    exactly `scale` places. The API and the direct operations take amounts through here.
+
+    >>> parse_amount("10.5", scale=2)
+    Decimal('10.50')
+    """
+    if isinstance(value, (bool, float)):
+        raise AmountError(f"{what} must be a decimal string, got {value!r}", code="invalid_amount")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise AmountError(f"{what} {value!r} is not a decimal number", code="invalid_amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise AmountError(f"{what} must be positive, got {value!r}", code="invalid_amount")
+    if amount >= _UPPER_BOUND:
+        raise AmountError(
+            f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS_MAX} integer digits", code="invalid_amount"
+        )
+    return at_scale(amount, scale, what=what)
+
+
+def at_scale(amount: Decimal, scale: int, *, what: str = "amount") -> Decimal:
+    """`amount` written with exactly `scale` places (10 -> 10.00), so stored and hashed forms never
+    depend on how a caller wrote it; an amount with more places is `invalid_scale` (D19).
+
+    >>> at_scale(Decimal("10"), 2)
+    Decimal('10.00')
+    """
+    scaled = amount.quantize(_QUANTA[scale])
+    if scaled != amount:
+        raise AmountError(f"{what} {amount} has more than {scale} decimal places", code="invalid_scale")
+    return scaled
+
+
 def to_increment(value: object) -> Decimal:
     """A COUNTER increment: any finite CEL number, as the shortest exact decimal of its text
     (`to_increment(0.1) == Decimal("0.1")`, not the binary expansion of the double)."""

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from peewee import SQL
 
+from engine.model.vocabulary import EventStatus
 from engine.queue import current_queue, enqueue_delivery, enqueue_event
 from engine.settings import WorkerSettings
 from engine.store.db import utcnow, write_transaction
@@ -149,7 +150,7 @@ def _release_expired_deliveries(now: datetime) -> int:
         if not ids:
             return 0
         WebhookDelivery.update(
-            status="FAILED",
+            status=EventStatus.FAILED,
             next_attempt_at=None,
             updated_at=now,
             error_code="sender_lost",

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, cast
 
 from engine.errors import LedgerInvariantError
+from engine.model import amounts
+from engine.model.amounts import AmountError
 from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
@@ -35,7 +37,6 @@ from engine.store.ledger.hashchain import GENESIS, entry_hash, new_entry_documen
 from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
 
 ZERO = Decimal(0)
-AMOUNT_INTEGER_DIGITS = 20  # PostgreSQL NUMERIC and SQLite text hold more; this bounds abuse
 
 
 def invariant(condition: bool, message: str, code: str = "ledger_invariant", **details) -> None:
@@ -45,31 +46,16 @@ def invariant(condition: bool, message: str, code: str = "ledger_invariant", **d
 
 
 def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decimal:
-    """A positive Decimal with exactly the asset's scale, or `LedgerRejected`.
+    """An amount a person wrote, at the asset's scale (`engine.model.amounts.parse_amount`), or
+    `LedgerRejected` with its code.
 
     >>> parse_amount("10.5", asset_with_scale_2)
     Decimal('10.50')
     """
-    if isinstance(value, (bool, float)):
-        raise LedgerRejected(f"{what} must be a decimal string, got {value!r}", code="invalid_amount")
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise LedgerRejected(f"{what} {value!r} is not a decimal number", code="invalid_amount") from None
-    if not amount.is_finite() or amount <= 0:
-        raise LedgerRejected(f"{what} must be positive, got {value!r}", code="invalid_amount")
-    if amount.adjusted() >= AMOUNT_INTEGER_DIGITS:
-        raise LedgerRejected(
-            f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS} integer digits", code="invalid_amount"
-        )
-    if -_exponent(amount.normalize()) > asset.scale:
-        raise LedgerRejected(
-            f"{what} {value} has more decimal places than {asset.symbol}'s scale {asset.scale}",
-            code="invalid_scale",
-            scale=asset.scale,
-        )
-    quantum = Decimal(1).scaleb(-asset.scale)
-    return amount.quantize(quantum)
+        return amounts.parse_amount(value, scale=asset.scale, what=what)
+    except AmountError as exc:
+        raise LedgerRejected(f"{exc.message} ({asset.symbol})", code=exc.code, scale=asset.scale) from exc
 
 
 def check_transaction_limit(amount: Decimal, asset: Asset) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine.model import amounts
+from engine.model.amounts import AmountError
 from engine.store.errors import LedgerRejected
 from engine.store.ledger.journal import Ledger, Leg, check_transaction_limit
 from engine.store.models import AVAILABLE, HELD, PROGRAM, SYSTEM, SYSTEM_BREAKAGE, SYSTEM_ISSUANCE, Asset, JournalEntry
@@ -44,16 +46,11 @@ def source_of(asset: Asset, program_id: str) -> Entity:
 
 
 def at_scale(amount: Decimal, asset: Asset) -> Decimal:
-    """`amount` written with exactly the asset's decimal places (10 -> 10.00), so stored and hashed
-    forms never depend on how a caller wrote it; finer amounts are refused (D19)."""
-    scaled = amount.quantize(Decimal(1).scaleb(-asset.scale))
-    if scaled != amount:
-        raise LedgerRejected(
-            f"{amount} has more decimal places than {asset.symbol}'s scale {asset.scale}",
-            code="invalid_scale",
-            scale=asset.scale,
-        )
-    return scaled
+    """`amount` at the asset's scale (`engine.model.amounts.at_scale`), or `LedgerRejected`."""
+    try:
+        return amounts.at_scale(amount, asset.scale)
+    except AmountError as exc:
+        raise LedgerRejected(f"{exc.message} ({asset.symbol})", code=exc.code, scale=asset.scale) from exc
 
 
 def _leg(ledger: Ledger, entity: Entity, asset: Asset, bucket: str, amount: Decimal, allow_negative=False) -> Leg:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee
 
+from engine.model.vocabulary import EventStatus
 from engine.store.db import utcnow
 from engine.store.fields import AmountField, JSONField, UTCDateTimeField
 from engine.store.models.core import BaseModel, Organisation, Participant, Program, Timestamped
@@ -97,7 +98,7 @@ class EventRecord(BaseModel):
     event_data = JSONField()
     event_timestamp = UTCDateTimeField()
     event_type = peewee.CharField(max_length=16, default="EXTERNAL")
-    status = peewee.CharField(max_length=16, default="PENDING")
+    status = peewee.CharField(max_length=16, default=EventStatus.PENDING.value)
     attempts = peewee.IntegerField(default=0)
     error_code = peewee.CharField(max_length=64, null=True)
     error_message = peewee.TextField(null=True)

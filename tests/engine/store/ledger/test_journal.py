@@ -88,6 +88,17 @@ def test_parse_amount_accepts_exact_decimals_only(world):
         assert info.value.code == code, bad
 
 
+def test_amounts_have_the_one_integer_digit_cap_of_the_engine(world):
+    """Regression: direct operations capped amounts at 20 integer digits, rules and the docs at 24."""
+    from engine.limits import AMOUNT_INTEGER_DIGITS_MAX
+
+    widest = "9" * AMOUNT_INTEGER_DIGITS_MAX
+    assert parse_amount(widest, world.gem) == Decimal(widest)
+    with pytest.raises(LedgerRejected) as info:
+        parse_amount("1" + "0" * AMOUNT_INTEGER_DIGITS_MAX, world.gem)
+    assert info.value.code == "invalid_amount"
+
+
 def test_the_hash_built_from_new_rows_equals_the_hash_of_the_stored_rows(world):
     with write_transaction():
         ledger = Ledger(world.org.id)
