@@ -214,7 +214,7 @@ def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
     _take(balance, "HELD", out.amount)
     balance.available += out.amount
     held = entity.holds.get(out.asset, {})
-    only = LotFilter(reference_id=out.reference_id) if out.reference_id in held else ANY
+    only = LotFilter(reference_id=out.reference_id) if out.reference_id is not None else ANY
     _move_lots(working, role, out, LotStatus.HELD, LotStatus.AVAILABLE, only)
     if out.reference_id is not None and out.reference_id in held:
         if held[out.reference_id] < out.amount:

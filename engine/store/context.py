@@ -39,6 +39,7 @@ from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.errors import Conflict, NotFound
 from engine.store.ledger.held import held_by_reference
+from engine.store.ledger.lots import open_lots
 from engine.store.models import (
     AVAILABLE,
     DEFERRED,
@@ -112,10 +113,12 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     participant_id = record.participant_id
     if participant_id is None:  # `_resolve_participants` fills it in from the external id
         raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
-    participant = _entity(known.get(participant_id) or _participant(participant_id), program.id, symbols)
+    lot_assets = [asset_id for asset_id, symbol in symbols.items() if _is_lot(compiled, symbol)]
+    participant = _entity(known.get(participant_id) or _participant(participant_id), program.id, symbols, lot_assets)
     recipient = None
     if record.recipient_id:
-        recipient = _entity(known.get(record.recipient_id) or _participant(record.recipient_id), program.id, symbols)
+        person = known.get(record.recipient_id) or _participant(record.recipient_id)
+        recipient = _entity(person, program.id, symbols, lot_assets)
     tags, counters, attributes = _owner_state(PROGRAM, program.id)
     inputs = EvaluationInput(
         event=EventInput(
@@ -282,7 +285,12 @@ def _owner_state(owner_type: str, owner_id: str) -> tuple[list, dict, dict]:
     return tags, counters, attributes
 
 
-def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> EntityState:
+def _is_lot(program: CompiledProgram, symbol: str) -> bool:
+    asset = program.assets.get(symbol)
+    return asset is not None and asset.inventory_mode == "LOT"
+
+
+def _entity(person: Participant, program_id: str, symbols: dict[str, str], lot_assets: list[str]) -> EntityState:
     tags, counters, attributes = _owner_state(PARTICIPANT, person.id)
     tiers = {
         key: TierState(level=level, rank=rank)
@@ -301,9 +309,11 @@ def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> En
         attributes=attributes,
         tiers=tiers,
         balances=_balances(PARTICIPANT, person.id, symbols),
+        holds=held_by_reference(person.id, symbols),
     )
-    if "holds" in EntityState.__struct_fields__:
-        entity.holds = held_by_reference(person.id, symbols)
+    if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
+        lots = open_lots(PARTICIPANT, person.id, lot_assets)
+        entity.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
     return entity
 
 

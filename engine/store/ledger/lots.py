@@ -63,6 +63,7 @@ class LotBook:
         self.organisation_id = organisation_id
         self._piles: dict[PileKey, _Stored] = {}
         self._takes: list[dict] = []
+        self.processed: dict[str, list[Take]] = {}  # entry id -> the lots it moved (what the API reports)
 
     def pile(self, entity: Entity, asset: Asset, *, also: list[str] | None = None) -> LotPile:
         """The holder's open lots of `asset` (and the lots `also` names, whatever their status),
@@ -95,11 +96,20 @@ class LotBook:
         stored = self._stored(pile)
         stored.credit_entry[lot.id], stored.program_id[lot.id] = entry_id, program_id
 
+    def program_of(self, pile: LotPile, lot_id: str) -> str | None:
+        """The program a lot's value was earned in."""
+        stored = self._stored(pile)
+        lot = next((lot for lot in pile.lots if lot.id == lot_id), None)
+        origin = lot.source_lot_id if lot is not None and lot_id not in stored.program_id else None
+        return stored.program_id.get(lot_id) or (stored.program_id.get(origin) if origin else None)
+
     def expired(self, pile: LotPile, lot_id: str, entry_id: str, amount: Decimal) -> None:
         self._stored(pile).expired[lot_id] = (entry_id, amount)
 
     def record(self, entry_id: str, takes: list[Take], *, sign: int) -> None:
         """Value `takes` moved out of (`sign=-1`) or back into (`sign=1`) lots by entry `entry_id`."""
+        if takes:
+            self.processed[entry_id] = takes
         for take in takes:
             self._takes.append(
                 {
