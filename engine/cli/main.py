@@ -4,6 +4,7 @@ worker call, and holds no logic of its own.
     bundles     schema, check, test, apply
     database    db upgrade, verify, keys
     processes   worker, serve, up
+    sweep       the clock's due work, now or as of a time
     bench       the benchmarks
 """
 
@@ -13,6 +14,7 @@ import click
 
 from engine.cli import bundles, database, processes
 from engine.cli.bench.commands import bench
+from engine.cli.sweep import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,5 +35,6 @@ for command in (
     processes.worker,
     processes.up,
     processes.serve,
+    sweep,
 ):
     main.add_command(command)

@@ -121,7 +121,20 @@ def _balance_op(
         )
         if on_applied is not None:
             landed = {"HOLD": HELD, "RELEASE": AVAILABLE}.get(operation, source_bucket)
-            on_applied(Applied(operation, result, program, asset, value, landed, person, description, reference_id))
+            on_applied(
+                Applied(
+                    operation,
+                    result,
+                    program,
+                    asset,
+                    value,
+                    landed,
+                    person,
+                    description,
+                    reference_id,
+                    tuple(ledger.settlements),
+                )
+            )
         return result
 
     return idempotent(organisation_id, program_id, operation, idempotency_key, request, perform, BalanceOpResult)

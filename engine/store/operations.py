@@ -94,7 +94,11 @@ def adjust_balance(
             type=type,
         )
         if on_applied is not None:
-            on_applied(Applied(type, result, program, asset, value, bucket, person, description))
+            on_applied(
+                Applied(
+                    type, result, program, asset, value, bucket, person, description, None, tuple(ledger.settlements)
+                )
+            )
         return result
 
 

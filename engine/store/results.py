@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -66,6 +66,8 @@ class Applied(NamedTuple):
     participant: Participant | None
     description: str | None
     reference_id: str | None = None
+    # lots the operation expired or matured first (`engine.store.ledger.movements.Settlement`)
+    settlements: tuple[Any, ...] = ()
 
 
 AppliedHook = Callable[[Applied], None]

@@ -211,3 +211,19 @@ def _decimal(value: Decimal | None) -> str | None:
 
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
+
+
+def expiry_data(settlement: Any) -> dict[str, Any]:
+    """The `data` of `balance.expired`: one lot's remaining value gone to breakage at its expiry.
+    `settlement` is an `engine.store.ledger.movements.Settlement` of kind EXPIRED."""
+    owner = "group_id" if settlement.entity.type == "GROUP" else "participant_id"
+    data = {
+        owner: settlement.entity.id,
+        "program_id": settlement.program_id,
+        "asset": settlement.asset.symbol,
+        "asset_id": settlement.asset.id,
+        "amount": _decimal(settlement.amount),
+        "lot_id": settlement.lot_id,
+        "journal_entry_id": settlement.entry_id,
+    }
+    return {key: value for key, value in data.items() if value is not None}

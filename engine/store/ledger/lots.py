@@ -16,7 +16,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from engine.model.lots import OPEN_STATUSES, Lot, LotPile, LotStatus, Take
+from engine.model.state import Balance
 from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.models import Asset, LotRecord, LotTake
@@ -197,4 +200,35 @@ def open_lots(entity_type: str, entity_id: str, asset_ids: list[str], program_sc
     return found
 
 
-__all__ = ["OPEN_STATUSES", "LotBook", "open_lots", "to_lot"]
+def balances_as_of(
+    entity_type: str, entity_id: str, balances: dict[str, Balance], now: datetime, program_scope: str = ""
+) -> dict[str, Balance]:
+    """`balances` (by asset id) as they stand at `now`: on LOT assets, the value of lots past
+    their expiry is left out and lots past their maturity count as AVAILABLE, whether or not the
+    scheduler has settled them yet (D33), so a late sweep never shows a wrong number."""
+    lot_assets = [
+        row.id for row in Asset.select(Asset.id).where(Asset.id.in_(list(balances)), Asset.inventory_mode == "LOT")
+    ]
+    if not lot_assets:
+        return balances
+    viewed = dict(balances)
+    for asset_id, lots in open_lots(entity_type, entity_id, lot_assets, program_scope).items():
+        pile = LotPile([msgspec.structs.replace(lot) for lot in lots], "FIFO", new_id)
+        if not pile.due_at(now):
+            continue
+        balance = Balance(
+            available=balances[asset_id].available, held=balances[asset_id].held, deferred=balances[asset_id].deferred
+        )
+        for done in pile.settle(now, overdraft=-min(balance.available, Decimal(0))):
+            field = _BUCKET_FIELD[done.from_status]
+            setattr(balance, field, getattr(balance, field) - done.amount)
+            if done.kind == "MATURED":
+                balance.available += done.amount
+        viewed[asset_id] = balance
+    return viewed
+
+
+_BUCKET_FIELD = {LotStatus.AVAILABLE: "available", LotStatus.HELD: "held", LotStatus.DEFERRED: "deferred"}
+
+
+__all__ = ["OPEN_STATUSES", "LotBook", "balances_as_of", "open_lots", "to_lot"]
