@@ -114,15 +114,12 @@ def expiry_schedule(org_id: str, program_id: str, asset_id: str) -> ExpirySchedu
     now = utcnow()
     first = datetime(now.year, now.month, 1, tzinfo=UTC)
     months = [_add_months(first, n) for n in range(MONTHS_AHEAD + 1)]
-    rows = (
-        LotRecord.select(LotRecord.remaining, LotRecord.expires_at)
-        .where(
-            (LotRecord.program == program.id)
-            & (LotRecord.asset == asset.id)
-            & peewee.SQL(OPEN_LOTS)
-            & LotRecord.expires_at.is_null(False)
-            & (LotRecord.expires_at < months[-1])
-        )
+    rows = LotRecord.select(LotRecord.remaining, LotRecord.expires_at).where(
+        (LotRecord.program == program.id)
+        & (LotRecord.asset == asset.id)
+        & peewee.SQL(OPEN_LOTS)
+        & LotRecord.expires_at.is_null(False)
+        & (LotRecord.expires_at < months[-1])
     )
     due: dict[int, Decimal] = defaultdict(Decimal)
     overdue = Decimal(0)
