@@ -2,6 +2,7 @@
 worker call, and holds no logic of its own.
 
     bundles     schema, check, test, apply
+    lsp         the language server for bundle files
     database    db upgrade, verify, keys
     processes   worker, serve, up
     bench       the benchmarks
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import bundles, database, processes
+from engine.cli import bundles, database, lsp, processes
 from engine.cli.bench.commands import bench
 
 
@@ -27,6 +28,7 @@ for command in (
     bundles.check,
     bundles.test_command,
     bundles.apply_command,
+    lsp.lsp,
     database.db,
     database.verify,
     database.keys,

@@ -54,7 +54,7 @@ def place_at(text: str, line: int, character: int) -> Place:
     column = len(indent) + len(dashes)
     if rest.lstrip().startswith("#"):
         return Place("other")
-    if _KEY_PREFIX.match(rest):
+    if _KEY_PREFIX.match(rest) and (dashes or not _in_scalar(lines, line, column)):
         path = _enclosing(lines, line, column, item=bool(dashes), dash_column=len(indent))
         return Place("key", path, word_start=column, siblings=_siblings(lines, line, column, new_item=bool(dashes)))
     match = _KEY.match(rest)
@@ -95,6 +95,22 @@ def _continuation(lines: list[str], line: int, character: int, before: str) -> P
         path = _enclosing(lines, number, column, item=item, dash_column=dash_column)
         return Place("cel", path, key, _word_start(before), before.strip(), _siblings(lines, number, column))
     return Place("other")
+
+
+def _in_scalar(lines: list[str], line: int, column: int) -> bool:
+    """Whether a line indented to `column` continues the value of the key above it (a block
+    scalar or a multi-line plain value) rather than starting a key of its own."""
+    for number in range(line - 1, -1, -1):
+        raw = lines[number]
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        parsed = _LINE.match(raw)
+        assert parsed is not None
+        if len(parsed.group("indent")) + len(parsed.group("dashes")) >= column:
+            continue
+        match = _KEY.match(parsed.group("rest"))
+        return bool(match and match.group("value") and not match.group("value").startswith("#"))
+    return False
 
 
 def _enclosing(lines: list[str], line: int, column: int, *, item: bool, dash_column: int) -> tuple[str, ...]:
