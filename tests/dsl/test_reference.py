@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dsl.functions import GLOBALS, METHODS
-from dsl.reference import FUNCTIONS, MACROS, METHODS as METHOD_DOCS, VARIABLES, lookup
+from dsl.reference import FUNCTIONS, MACROS, VARIABLES, lookup
+from dsl.reference import METHODS as METHOD_DOCS
 from engine.rules.compiler import VARIABLES as RULE_VARIABLES
 
 

@@ -59,9 +59,9 @@ def test_definition_follows_a_reference_and_a_level_stays_in_its_tier():
 def test_no_reference_under_the_cursor_and_an_undeclared_name_have_no_definition():
     document = parse_yaml(TEXT.replace("asset_id: PTS", "asset_id: GEMS"))
     assert reference_at(document, 0, 0) is None
-    line, character = _at("GEMS".replace("GEMS", "PTS"), 1)
+    line, character = _at("PTS")
     assert definition_at(document, line, character) is None  # a declaration is not a reference
-    gems = [r for r in references(document) if r.name == "GEMS"][0]
+    gems = next(r for r in references(document) if r.name == "GEMS")
     assert definition_at(document, gems.line, gems.character) is None
 
 

@@ -9,12 +9,13 @@ rules:
     actions:
       - type: CREDIT
         amo
-      - 
+      -
 tests:
 - name: t
   expect:
     matc
 """
+TEXT = TEXT.replace("      -\n", "      - \n")  # a new list item, cursor after its dash
 LINES = TEXT.split("\n")
 
 
