@@ -23,8 +23,9 @@ from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult
 from engine.model.state import EntityState, EvaluationInput, EventInput, ProgramState
 from engine.rules.loader import LoadedBundle, load_bundle_text
-from engine.rules.yaml_source import parse_yaml
-from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
+from engine.rules.yaml_source import YamlDocument, parse_yaml
+from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_participant, read_event
+from playground.trace import Locate
 
 BUNDLE_FILENAME = "playground.yaml"
 # A lone rule is wrapped into a bundle; the assets it names get this scale (cents-like).
@@ -56,6 +57,7 @@ class DryRun(msgspec.Struct, kw_only=True):
     program_before: ProgramState | None = None
     result: EvaluationResult | None = None
     single_rule: bool = False
+    document: YamlDocument | None = None  # the bundle as read, to place trace spans in the pane
 
 
 def dry_run(form: RunForm) -> DryRun:
@@ -68,9 +70,11 @@ def dry_run(form: RunForm) -> DryRun:
     single_rule = is_single_rule(bundle_text)
     loaded = load_cached(wrap_single_rule(bundle_text) if single_rule else bundle_text)
     problems = [_bundle_problem(p, single_rule) for p in loaded.problems]
-    run = DryRun(problems=problems, bundle=loaded.bundle, single_rule=single_rule)
+    run = DryRun(problems=problems, bundle=loaded.bundle, single_rule=single_rule, document=loaded.document)
     try:
-        run.event = parse_event(event_text)
+        run.event, notice = read_event(event_text)
+        if notice is not None:
+            problems.append(notice)
         check_event_data(run.event.event_data)
     except PaneError as exc:
         problems.append(exc.problem)
@@ -107,6 +111,29 @@ def dry_run(form: RunForm) -> DryRun:
         trace=True,
     )
     return run
+
+
+def condition_locator(run: DryRun, rule_name: str) -> Locate | None:
+    """Where each character of a rule's condition is in the bundle pane (1-based line and
+    column), so the page can highlight a trace row's span in the editor."""
+    document = run.document
+    rules = document.data.get("rules") if document is not None and isinstance(document.data, dict) else None
+    if document is None or not isinstance(rules, list):
+        return None
+    index = next((i for i, r in enumerate(rules) if isinstance(r, dict) and r.get("name") == rule_name), None)
+    if index is None:
+        return None
+    path = ("rules", index, "condition")
+    line_shift, column_shift = (1, 2) if run.single_rule else (0, 0)
+
+    def locate(offset: int) -> tuple[int, int] | None:
+        found = document.scalar_index(path, offset)
+        if found is None:
+            return None
+        line, column = document.line_column(found)
+        return max(line - line_shift, 1), max(column - column_shift, 1)
+
+    return locate
 
 
 @functools.lru_cache(maxsize=LOADED_CACHE_SIZE)

@@ -8,6 +8,7 @@ are written in CEL's notation, so `event.amount > 100.0` shows `250.0` beside
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -27,9 +28,13 @@ class TraceRow(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None
     start: int
     end: int
+    source: str = ""  # "line:column-line:column" (1-based) of the span in the bundle pane, when known
 
 
-def trace_rows(steps: list[TraceStep] | None) -> list[TraceRow]:
+Locate = Callable[[int], tuple[int, int] | None]  # offset in the condition -> (line, column) in the pane
+
+
+def trace_rows(steps: list[TraceStep] | None, locate: Locate | None = None) -> list[TraceRow]:
     """The steps outermost first (by start, then widest), each with its nesting depth.
 
     >>> [(r.depth, r.text) for r in trace_rows([TraceStep(start=0, end=1, text="a", value=1),
@@ -50,10 +55,20 @@ def trace_rows(steps: list[TraceStep] | None) -> list[TraceRow]:
                 error=step.error,
                 start=step.start,
                 end=step.end,
+                source=_source(locate, step.start, step.end),
             )
         )
         open_ends.append(step.end)
     return rows
+
+
+def _source(locate: Locate | None, start: int, end: int) -> str:
+    if locate is None:
+        return ""
+    first, last = locate(start), locate(max(end - 1, start))
+    if first is None or last is None:
+        return ""
+    return f"{first[0]}:{first[1]}-{last[0]}:{last[1] + 1}"
 
 
 def format_value(value: Any) -> str:
