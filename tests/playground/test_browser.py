@@ -109,7 +109,8 @@ def test_problems_are_inline_diagnostics_at_their_line(page, server_url):
     assert "DSL_" in page.locator(".cm-tooltip-lint").inner_text()
     page.click("#bundle-problems li")  # puts the cursor on the problem and scrolls to it
     cursor_line = page.evaluate(
-        "() => { const v = window.playground.editors.bundle; return v.state.doc.lineAt(v.state.selection.main.head).number; }"
+        "() => { const v = window.playground.editors.bundle; "
+        "return v.state.doc.lineAt(v.state.selection.main.head).number; }"
     )
     assert cursor_line == samples.BROKEN_LINE
     _set(page, "event", '{"event_timestamp": "2026-01-01T00:00:00Z",\n  "event_data": {oops}}')
