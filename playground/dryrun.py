@@ -8,7 +8,9 @@ functions and collects what to show; it decides nothing about rules itself.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from typing import Any
 
@@ -125,15 +127,23 @@ def condition_locator(run: DryRun, rule_name: str) -> Locate | None:
         return None
     path = ("rules", index, "condition")
     line_shift, column_shift = (1, 2) if run.single_rule else (0, 0)
+    starts = _line_starts(document.source)
 
     def locate(offset: int) -> tuple[int, int] | None:
         found = document.scalar_index(path, offset)
         if found is None:
             return None
-        line, column = document.line_column(found)
-        return max(line - line_shift, 1), max(column - column_shift, 1)
+        line = bisect.bisect_right(starts, found) - 1
+        return max(line + 1 - line_shift, 1), max(found - starts[line] + 1 - column_shift, 1)
 
     return locate
+
+
+@functools.lru_cache(maxsize=LOADED_CACHE_SIZE)
+def _line_starts(source: str) -> list[int]:
+    """The index where each line of the pane starts (split and sum run in C: a 100-rule bundle
+    takes well under a millisecond, against several for a loop over its characters)."""
+    return [0, *itertools.accumulate(len(line) + 1 for line in source.split("\n"))]
 
 
 @functools.lru_cache(maxsize=LOADED_CACHE_SIZE)
