@@ -8,7 +8,9 @@ functions and collects what to show; it decides nothing about rules itself.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from typing import Any
 
@@ -23,8 +25,9 @@ from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult
 from engine.model.state import EntityState, EvaluationInput, EventInput, ProgramState
 from engine.rules.loader import LoadedBundle, load_bundle_text
-from engine.rules.yaml_source import parse_yaml
-from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_event, parse_participant
+from engine.rules.yaml_source import YamlDocument, parse_yaml
+from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_participant, read_event
+from playground.trace import Locate
 
 BUNDLE_FILENAME = "playground.yaml"
 # A lone rule is wrapped into a bundle; the assets it names get this scale (cents-like).
@@ -56,6 +59,7 @@ class DryRun(msgspec.Struct, kw_only=True):
     program_before: ProgramState | None = None
     result: EvaluationResult | None = None
     single_rule: bool = False
+    document: YamlDocument | None = None  # the bundle as read, to place trace spans in the pane
 
 
 def dry_run(form: RunForm) -> DryRun:
@@ -68,9 +72,11 @@ def dry_run(form: RunForm) -> DryRun:
     single_rule = is_single_rule(bundle_text)
     loaded = load_cached(wrap_single_rule(bundle_text) if single_rule else bundle_text)
     problems = [_bundle_problem(p, single_rule) for p in loaded.problems]
-    run = DryRun(problems=problems, bundle=loaded.bundle, single_rule=single_rule)
+    run = DryRun(problems=problems, bundle=loaded.bundle, single_rule=single_rule, document=loaded.document)
     try:
-        run.event = parse_event(event_text)
+        run.event, notice = read_event(event_text)
+        if notice is not None:
+            problems.append(notice)
         check_event_data(run.event.event_data)
     except PaneError as exc:
         problems.append(exc.problem)
@@ -107,6 +113,37 @@ def dry_run(form: RunForm) -> DryRun:
         trace=True,
     )
     return run
+
+
+def condition_locator(run: DryRun, rule_name: str) -> Locate | None:
+    """Where each character of a rule's condition is in the bundle pane (1-based line and
+    column), so the page can highlight a trace row's span in the editor."""
+    document = run.document
+    rules = document.data.get("rules") if document is not None and isinstance(document.data, dict) else None
+    if document is None or not isinstance(rules, list):
+        return None
+    index = next((i for i, r in enumerate(rules) if isinstance(r, dict) and r.get("name") == rule_name), None)
+    if index is None:
+        return None
+    path = ("rules", index, "condition")
+    line_shift, column_shift = (1, 2) if run.single_rule else (0, 0)
+    starts = _line_starts(document.source)
+
+    def locate(offset: int) -> tuple[int, int] | None:
+        found = document.scalar_index(path, offset)
+        if found is None:
+            return None
+        line = bisect.bisect_right(starts, found) - 1
+        return max(line + 1 - line_shift, 1), max(found - starts[line] + 1 - column_shift, 1)
+
+    return locate
+
+
+@functools.lru_cache(maxsize=LOADED_CACHE_SIZE)
+def _line_starts(source: str) -> list[int]:
+    """The index where each line of the pane starts (split and sum run in C: a 100-rule bundle
+    takes well under a millisecond, against several for a loop over its characters)."""
+    return [0, *itertools.accumulate(len(line) + 1 for line in source.split("\n"))]
 
 
 @functools.lru_cache(maxsize=LOADED_CACHE_SIZE)

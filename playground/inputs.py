@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import msgspec
 import yaml
 
+from engine.evaluator.cases import DEFAULT_EVENT_TIMESTAMP
 from engine.model.bundle import ProgramStateInput, StateInput
 from engine.rules.yaml_source import parse_yaml
 
@@ -40,7 +41,7 @@ class PaneProblem(msgspec.Struct, frozen=True, kw_only=True):
     column: int
     code: str
     message: str
-    severity: str = "error"  # error | warning
+    severity: str = "error"  # error | warning | notice (the input was read, differently than written)
 
 
 class PlaygroundEvent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -60,6 +61,10 @@ class StatePane(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
 
 
+# An event pane with none of these keys holds the event data alone.
+ENVELOPE_KEYS = frozenset(PlaygroundEvent.__struct_fields__)
+DEFAULT_TIMESTAMP = DEFAULT_EVENT_TIMESTAMP.isoformat().replace("+00:00", "Z")  # as in test cases
+
 # A pane with one of these top-level keys is the full form; otherwise it is one participant.
 STATE_PANE_KEYS = frozenset(StatePane.__struct_fields__)
 
@@ -78,6 +83,49 @@ def parse_event(text: str) -> PlaygroundEvent:
     >>> parse_event('{"event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"amount": 5}}')
     PlaygroundEvent(event_timestamp=datetime.datetime(2026, 1, 1, 12, 0, tzinfo=...), ...)
     """
+    return read_event(text)[0]
+
+
+def read_event(text: str) -> tuple[PlaygroundEvent, PaneProblem | None]:
+    """Read the event pane, which may also hold the event data alone (`{"type": "purchase"}`):
+    that runs as the `event_data` of an event at the default time, with a notice that says so.
+
+    >>> read_event('{"type": "purchase"}')[1].code
+    'playground_bare_event'
+    """
+    raw = _event_json(text)
+    if isinstance(raw, dict) and raw and not ENVELOPE_KEYS & raw.keys():
+        envelope = {"event_timestamp": DEFAULT_TIMESTAMP, "event_data": raw}
+        notice = PaneProblem(
+            pane="event",
+            line=1,
+            column=1,
+            code="playground_bare_event",
+            message=f"the pane holds only event data; it ran as the `event_data` of an event at {DEFAULT_TIMESTAMP}",
+            severity="notice",
+        )
+        return _convert("event", text, envelope, PlaygroundEvent), notice
+    return _convert("event", text, raw, PlaygroundEvent), None
+
+
+def wrap_event(text: str) -> str:
+    """The pane's bare event data inside the envelope, as JSON (the notice's "fill in" button).
+
+    >>> print(wrap_event('{"type": "purchase"}'))
+    {
+      "event_timestamp": "2026-01-01T12:00:00Z",
+      "event_data": {
+        "type": "purchase"
+      }
+    }
+    """
+    raw = _event_json(text)
+    if isinstance(raw, dict) and ENVELOPE_KEYS & raw.keys():
+        return text
+    return json.dumps({"event_timestamp": DEFAULT_TIMESTAMP, "event_data": raw}, indent=2, ensure_ascii=False)
+
+
+def _event_json(text: str) -> Any:
     _check_size("event", text)
     try:
         raw = json.loads(text)
@@ -88,7 +136,7 @@ def parse_event(text: str) -> PlaygroundEvent:
     except RecursionError as exc:
         message = "the JSON is nested too deeply"
         raise PaneError(PaneProblem(pane="event", line=1, column=1, code="playground_json", message=message)) from exc
-    return _convert("event", text, raw, PlaygroundEvent)
+    return raw
 
 
 def parse_participant(text: str) -> StatePane:

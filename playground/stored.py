@@ -3,7 +3,8 @@
 The caller is the organisation of the API key the application's authentication resolved for the
 request (`request.scope["auth"]`, D23); these functions take its id and never see a key. A
 stored program becomes the same bundle YAML an author would write (`program_bundle` of the
-storage layer), with no test cases, so the panes start from a sample event.
+storage layer), with no test cases; the event pane starts from the program's most recent event, so
+its rules run against data of the shape they were written for rather than an empty event.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from engine.store import lookups
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy
 from engine.store.errors import NotFound
-from engine.store.models import Program
-from playground.examples import Panes, panes_for_bundle
+from engine.store.models import EventRecord, Program
+from playground.examples import Panes, event_text, panes_for_bundle
 
 PROGRAMS_LISTED_MAX = 200  # the picker is a <select>; more than this is a search problem
 
@@ -58,5 +59,14 @@ def stored_program_panes(organisation_id: str, program_id: str) -> Panes:
         except NotFound as exc:
             raise StoredProgramNotFound(f"program {program_id} not found") from exc
         bundle, _ = program_bundle(program)
+        recent = (
+            EventRecord.select(EventRecord.event_data, EventRecord.event_timestamp)
+            .where((EventRecord.program == program.id) & (EventRecord.event_type == "EXTERNAL"))
+            .order_by(EventRecord.event_timestamp.desc())
+            .first()
+        )
     text = yaml.safe_dump(msgspec.to_builtins(bundle), sort_keys=False, allow_unicode=True)
-    return panes_for_bundle(text)
+    panes = panes_for_bundle(text)
+    if recent is not None:
+        panes.event = event_text({"event": recent.event_data, "event_timestamp": recent.event_timestamp})
+    return panes

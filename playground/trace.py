@@ -2,19 +2,18 @@
 
 The evaluator records one `TraceStep` per sub-expression it evaluated (source span, text, value
 or error). Here the steps are ordered outermost first and given their nesting depth, and values
-are written the way CEL writes literals, so `event.amount > 100.0` shows `250.0` beside
+are written in CEL's notation, so `event.amount > 100.0` shows `250.0` beside
 `event.amount`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from dsl.values import Optional, UInt
+from dsl.notation import cel_literal
 from engine.model.result import TraceStep
 
 VALUE_CHARS_MAX = 200  # a long list or string is cut in the display, never in the evaluation
@@ -29,9 +28,13 @@ class TraceRow(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None
     start: int
     end: int
+    source: str = ""  # "line:column-line:column" (1-based) of the span in the bundle pane, when known
 
 
-def trace_rows(steps: list[TraceStep] | None) -> list[TraceRow]:
+Locate = Callable[[int], tuple[int, int] | None]  # offset in the condition -> (line, column) in the pane
+
+
+def trace_rows(steps: list[TraceStep] | None, locate: Locate | None = None) -> list[TraceRow]:
     """The steps outermost first (by start, then widest), each with its nesting depth.
 
     >>> [(r.depth, r.text) for r in trace_rows([TraceStep(start=0, end=1, text="a", value=1),
@@ -52,45 +55,27 @@ def trace_rows(steps: list[TraceStep] | None) -> list[TraceRow]:
                 error=step.error,
                 start=step.start,
                 end=step.end,
+                source=_source(locate, step.start, step.end),
             )
         )
         open_ends.append(step.end)
     return rows
 
 
+def _source(locate: Locate | None, start: int, end: int) -> str:
+    if locate is None:
+        return ""
+    first, last = locate(start), locate(max(end - 1, start))
+    if first is None or last is None:
+        return ""
+    return f"{first[0]}:{first[1]}-{last[0]}:{last[1] + 1}"
+
+
 def format_value(value: Any) -> str:
-    """A value as a CEL literal, cut to `VALUE_CHARS_MAX` characters.
+    """A value in CEL's notation (`dsl.notation`), cut to `VALUE_CHARS_MAX` characters.
 
     >>> format_value({"a": [1.0, True, None]})
-    "{'a': [1.0, true, null]}"
+    '{"a": [1.0, true, null]}'
     """
-    text = _literal(value)
+    text = cel_literal(value)
     return text if len(text) <= VALUE_CHARS_MAX else text[: VALUE_CHARS_MAX - 1] + "…"
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, UInt):
-        return f"{int(value)}u"
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
-    if isinstance(value, bytes):
-        return "b" + _literal(value.decode("latin-1"))
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, datetime):
-        return f"timestamp('{value.isoformat().replace('+00:00', 'Z')}')"
-    if isinstance(value, timedelta):
-        return f"duration('{value.total_seconds():g}s')"
-    if isinstance(value, Optional):
-        return f"optional.of({_literal(value.value)})" if value.has_value else "optional.none()"
-    return str(value)

@@ -5,6 +5,9 @@
     POST /playground/run                the result pane (plus each pane's problem list, out of band)
     POST /playground/test-case          the current run as a test-case YAML block
     POST /playground/append-test-case   the bundle pane with that block appended under `tests:`
+    POST /playground/tests              the bundle's own `tests:` run, pass or fail per case
+    POST /playground/complete           completion at a cursor (JSON), as `accrual lsp` offers it
+    POST /playground/hover              documentation of the name under a cursor (JSON)
     GET  /playground/programs           the caller's stored programs (needs an API key)
     GET  /playground/programs/open?id=  the panes filled from one stored program (needs an API key)
 
@@ -30,10 +33,14 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter, URLEncodedBody
 from litestar.static_files import create_static_files_router
 
-from playground.dryrun import DryRun, RunForm, dry_run
+from engine.evaluator.cases import run_test_cases
+from engine.rules import completion
+from playground.dryrun import DryRun, RunForm, condition_locator, dry_run, is_single_rule, load_cached
 from playground.examples import EXAMPLES_DIR, ExampleNotFound, Panes, event_text, example_names, load_example
-from playground.inputs import PaneProblem
+from playground.inputs import PaneError, PaneProblem, parse_event
+from playground.state_view import state_rows
 from playground.stored import StoredProgramNotFound, list_stored_programs, stored_program_panes
+from playground.summary import api_status, summarize
 from playground.testcase import AppendError, append_test_case, build_test_case, render_test_case
 from playground.trace import trace_rows
 
@@ -41,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 HTMX_FILE = "htmx-2.0.11.min.js"
+CODEMIRROR_FILE = "codemirror.bundle.js"
 PANES = ("bundle", "event", "participant")
 # htmx triggers `run` once the swapped panes are in place, so the new text is what gets posted.
 _RUN_AFTER_SETTLE = {"HX-Trigger-After-Settle": "run"}
@@ -65,6 +73,17 @@ class AppendForm(msgspec.Struct, kw_only=True):
     block: str = ""
 
 
+class BundleForm(msgspec.Struct, kw_only=True):
+    bundle: str = ""
+
+
+class CursorForm(RunForm, kw_only=True):
+    """A cursor in the bundle pane: 0-based line and character, as editors count them."""
+
+    line: int = 0
+    character: int = 0
+
+
 class PlaygroundController(Controller):
     path = "/playground"
     include_in_schema = False
@@ -82,7 +101,7 @@ class PlaygroundController(Controller):
             except ExampleNotFound as exc:
                 error = str(exc)
         context = {"panes": panes, "examples": example_names(examples_dir), "example": example, "error": error}
-        context["htmx_file"] = HTMX_FILE
+        context["htmx_file"], context["codemirror_file"] = HTMX_FILE, CODEMIRROR_FILE
         return render("index.html", context)
 
     @get("/example", sync_to_thread=False)
@@ -118,6 +137,35 @@ class PlaygroundController(Controller):
             appended, error = bundle, str(exc)
         context = {"bundle": appended, "append_error": error}
         return render("bundle_pane.html", context, headers=_RUN_AFTER_SETTLE)
+
+    @post("/tests", sync_to_thread=True, status_code=200)
+    def tests(self, data: URLEncodedBody[BundleForm]) -> Response[str]:
+        text = data.bundle.replace("\r\n", "\n")
+        if is_single_rule(text):
+            return render("tests.html", {"cases": [], "problems": [], "single_rule": True})
+        loaded = load_cached(text)
+        context = {"cases": run_test_cases(loaded), "problems": loaded.errors, "single_rule": False}
+        return render("tests.html", context)
+
+    @post("/complete", sync_to_thread=True, status_code=200)
+    def complete(self, data: URLEncodedBody[CursorForm]) -> dict[str, Any]:
+        text = data.bundle.replace("\r\n", "\n")
+        found = completion.complete(text, data.line, data.character, events=_events_of(data.event))
+        items = [{"label": i.label, "kind": i.kind, "detail": i.detail, "info": i.documentation} for i in found.items]
+        return {"start": found.start, "items": items}
+
+    @post("/hover", sync_to_thread=True, status_code=200)
+    def hover(self, data: URLEncodedBody[CursorForm]) -> dict[str, Any]:
+        found = completion.hover(data.bundle.replace("\r\n", "\n"), data.line, data.character)
+        return {} if found is None else {"start": found.start, "end": found.end, "markdown": found.markdown}
+
+
+def _events_of(text: str) -> list[dict[str, Any]]:
+    """The event pane's data for `event.` completion; nothing while it does not parse."""
+    try:
+        return [parse_event(text.replace("\r\n", "\n")).event_data]
+    except PaneError:
+        return []
 
 
 class StoredProgramsController(Controller):
@@ -159,14 +207,24 @@ def result_context(run: DryRun) -> dict[str, Any]:
     by_pane: dict[str, list[PaneProblem]] = {pane: [] for pane in PANES}
     for problem in run.problems:
         by_pane[problem.pane].append(problem)
-    traces = {o.rule: trace_rows(o.trace) for o in run.result.rules} if run.result else {}
+    result = run.result
+    traces = {o.rule: trace_rows(o.trace, condition_locator(run, o.rule)) for o in result.rules} if result else {}
     conditions = {rule.name: rule.condition for rule in run.bundle.rules} if run.bundle else {}
-    return {
+    context: dict[str, Any] = {
         "run": run,
         "problems": by_pane,
         "traces": traces,
         "conditions": conditions,
+        "api_status": api_status,
+        "summary": None,
+        "states": {},
     }
+    if result is not None and run.before is not None:
+        context["summary"] = summarize(result, run.before, run.recipient_before)
+        context["states"]["participant"] = state_rows(run.before, result.participant)
+        if result.recipient is not None and run.recipient_before is not None:
+            context["states"]["recipient"] = state_rows(run.recipient_before, result.recipient)
+    return context
 
 
 def render(template: str, context: dict[str, Any], *, headers: dict[str, str] | None = None) -> Response[str]:

@@ -2,6 +2,7 @@
 worker call, and holds no logic of its own.
 
     bundles     schema, check, test, apply
+    lsp         the language server for bundle files
     database    db upgrade, verify, keys
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import bundles, database, processes
+from engine.cli import bundles, database, lsp, processes
 from engine.cli.bench.commands import bench
 from engine.cli.sweep import sweep
 
@@ -29,6 +30,7 @@ for command in (
     bundles.check,
     bundles.test_command,
     bundles.apply_command,
+    lsp.lsp,
     database.db,
     database.verify,
     database.keys,

@@ -1,5 +1,5 @@
-// The playground's small client side: the page state in the URL, error marks in the editors,
-// copy buttons. Evaluation always happens on the server (POST /playground/run through htmx).
+// The playground's client side: the page state in the URL, the editors (editor.js) with their
+// problems, the trace-to-source highlight, Download, copy buttons. Evaluation always happens on the server (POST /playground/run through htmx).
 (function () {
   "use strict";
   const PANES = ["bundle", "event", "participant"];
@@ -48,7 +48,7 @@
     try {
       const state = await decodeState(location.hash.slice(STATE_PREFIX.length));
       for (const name of PANES) {
-        if (typeof state[name] === "string") { pane(name).value = state[name]; }
+        if (typeof state[name] === "string") { setPane(name, state[name]); }
       }
       return true;
     } catch (err) {
@@ -57,53 +57,59 @@
     }
   }
 
-  // --- error marks: a <pre> behind each textarea mirrors its text with the problem lines marked.
-  function escapeHtml(text) {
-    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  }
-  function drawMarks(name) {
-    const marks = document.getElementById(name + "-marks");
-    const area = pane(name);
-    if (!marks || !area) { return; }
-    const problems = new Map();
-    document.querySelectorAll("#" + name + "-problems li[data-line]").forEach((li) => {
-      const line = Number(li.dataset.line);
-      if (!problems.has(line)) { problems.set(line, { column: Number(li.dataset.column), li: li }); }
-    });
-    const lines = area.value.split("\n");
-    marks.innerHTML = lines.map((text, i) => {
-      const problem = problems.get(i + 1);
-      if (!problem) { return escapeHtml(text); }
-      const col = Math.max(0, Math.min(problem.column - 1, text.length));
-      const at = text.slice(col, col + 1) || " ";
-      const title = escapeHtml(problem.li.textContent.trim()).replace(/"/g, "&quot;");
-      return '<mark class="error-line" data-line="' + (i + 1) + '" title="' + title + '">' +
-        escapeHtml(text.slice(0, col)) + '<mark class="error-column" data-column="' + (col + 1) + '">' +
-        escapeHtml(at) + "</mark>" + escapeHtml(text.slice(col + 1)) + "</mark>";
-    }).join("\n") + "\n";
-    marks.scrollTop = area.scrollTop;
-    marks.scrollLeft = area.scrollLeft;
-  }
+  // --- the editors: one CodeMirror view per pane over its textarea (editor.js).
+  const editors = {};
+  function runNow() { htmx.trigger(document.body, "run"); }
+  function eventText() { return pane("event") ? pane("event").value : ""; }
   function bindPane(name) {
     const area = pane(name);
-    if (!area || area.dataset.bound) { return; }
-    area.dataset.bound = "1";
-    area.addEventListener("scroll", () => {
-      const marks = document.getElementById(name + "-marks");
-      marks.scrollTop = area.scrollTop;
-      marks.scrollLeft = area.scrollLeft;
-    });
-    area.addEventListener("input", () => {
-      document.getElementById(name + "-marks").textContent = "";
-      saveState();
-    });
+    if (!area || area.dataset.editor) { return; }
+    const language = name === "event" ? "json" : "yaml";
+    editors[name] = window.AccrualEditor.create(area, { language, bundle: name === "bundle", onRun: runNow, eventText });
+    area.addEventListener("input", () => { saveState(); });
   }
   function bindAll() { PANES.forEach(bindPane); }
+  function setPane(name, text) {
+    bindPane(name);
+    if (editors[name]) { window.AccrualEditor.setText(editors[name], text); } else { pane(name).value = text; }
+  }
+  function problemsOf(name) {
+    return [...document.querySelectorAll("#" + name + "-problems li[data-line]")].map((li) => ({
+      line: Number(li.dataset.line), column: Number(li.dataset.column), code: li.dataset.code,
+      severity: li.dataset.severity || "error", message: li.querySelector(".message")?.textContent || li.textContent.trim(),
+    }));
+  }
+  function showProblems() {
+    PANES.forEach((name) => { if (editors[name]) { window.AccrualEditor.showProblems(editors[name], problemsOf(name)); } });
+  }
+  function download() {
+    const text = pane("bundle").value;
+    const key = /^program:\s*(?:\{[^}]*\bkey:\s*([\w-]+)|\n(?:[ \t]+.*\n)*?[ \t]+key:\s*([\w-]+))/m.exec(text);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "application/yaml" }));
+    link.download = ((key && (key[1] || key[2])) || "bundle") + ".yaml";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+  function wrapEvent() {
+    try {
+      const data = JSON.parse(pane("event").value);
+      setPane("event", JSON.stringify({ event_timestamp: "2026-01-01T12:00:00Z", event_data: data }, null, 2));
+    } catch (err) {
+      document.getElementById("message").textContent = "The event pane is not JSON yet: " + err.message;
+    }
+  }
 
   document.addEventListener("htmx:afterSettle", (evt) => {
     bindAll();
-    PANES.forEach(drawMarks);
-    if (evt.detail.target && evt.detail.target.id !== "result") { saveState(); }
+    showProblems();
+    const target = evt.detail.target;
+    if (target && (target.id === "testcase" || target.id === "tests")) {
+      target.scrollIntoView({ block: "nearest" });  // the answer appears where its button is
+    }
+    if (target && !["result", "testcase", "tests"].includes(target.id)) { saveState(); }
   });
   // Stored programs go through the API's own key check: the key travels as a header, only to the
   // playground's program routes, and never into the URL state.
@@ -120,21 +126,37 @@
     if (status === 401) { text = "Stored programs need a valid API key: " + text; }
     document.getElementById("message").textContent = text;
   });
-  // Clicking a problem puts the cursor where it is.
+  // Clicking a problem puts the cursor where it is and scrolls the editor to it.
   function jumpTo(li) {
     const name = li.closest("ul.problems").id.replace(/-problems$/, "");
-    const area = pane(name);
-    const lines = area.value.split("\n");
-    const line = Math.min(Number(li.dataset.line), lines.length);
-    let offset = 0;
-    for (let i = 0; i < line - 1; i += 1) { offset += lines[i].length + 1; }
-    offset += Math.min(Number(li.dataset.column) - 1, lines[line - 1].length);
-    area.focus();
-    area.setSelectionRange(offset, offset + 1);
+    const view = editors[name];
+    if (!view) { return; }
+    window.AccrualEditor.reveal(view, Number(li.dataset.line), Number(li.dataset.column), true);
+    view.focus();
   }
+  // A trace row's span in the bundle: highlighted under the pointer, scrolled to on a click.
+  function traceRow(evt) { return evt.target.closest && evt.target.closest("#result tr[data-source]"); }
+  document.addEventListener("mouseover", (evt) => {
+    const row = traceRow(evt);
+    if (row && editors.bundle) { window.AccrualEditor.highlightSpan(editors.bundle, row.dataset.source, false); }
+  });
+  document.addEventListener("mouseout", (evt) => {
+    if (traceRow(evt) && editors.bundle) { window.AccrualEditor.highlightSpan(editors.bundle, null, false); }
+  });
+  document.addEventListener("focusin", (evt) => {
+    const row = traceRow(evt);
+    if (row && editors.bundle) { window.AccrualEditor.highlightSpan(editors.bundle, row.dataset.source, true); }
+  });
+  document.addEventListener("keydown", (evt) => {
+    if ((evt.ctrlKey || evt.metaKey) && evt.key === "Enter") { evt.preventDefault(); runNow(); }
+  });
   document.addEventListener("click", (evt) => {
+    if (evt.target.closest(".wrap-event")) { wrapEvent(); return; }
     const problem = evt.target.closest("ul.problems li[data-line]");
     if (problem) { jumpTo(problem); return; }
+    const row = traceRow(evt);
+    if (row && editors.bundle) { window.AccrualEditor.highlightSpan(editors.bundle, row.dataset.source, true); return; }
+    if (evt.target.closest("#download")) { download(); return; }
     const button = evt.target.closest("[data-copy], #share");
     if (!button) { return; }
     const text = button.id === "share" ? location.href : document.querySelector(button.dataset.copy).value;
@@ -144,10 +166,11 @@
     const shown = () => { message.textContent = button.id === "share" ? location.href : "Select the text and copy it."; };
     if (navigator.clipboard) { navigator.clipboard.writeText(text).then(copied, shown); } else { shown(); }
   });
+  window.playground = { setPane, editors };
   document.addEventListener("DOMContentLoaded", async () => {
     bindAll();
     await restoreState();
     await saveState();
-    if (pane("bundle").value.trim()) { htmx.trigger(document.body, "run"); }
+    if (pane("bundle").value.trim()) { runNow(); }
   });
 })();

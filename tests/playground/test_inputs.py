@@ -109,3 +109,14 @@ def test_deeply_nested_event_json_is_a_problem_not_a_crash():
     with pytest.raises(PaneError) as caught:
         parse_event("[" * 200_000 + "]" * 200_000)
     assert caught.value.problem.code == "playground_json"
+
+
+def test_bare_event_data_is_read_as_event_data_with_a_notice():
+    from playground.inputs import read_event, wrap_event
+
+    event, notice = read_event('{"type": "purchase", "amount": 12.5}')
+    assert event.event_data == {"type": "purchase", "amount": 12.5}
+    assert event.event_timestamp.isoformat() == "2026-01-01T12:00:00+00:00"
+    assert notice is not None and notice.severity == "notice" and notice.code == "playground_bare_event"
+    assert read_event('{"event_timestamp": "2026-01-01T00:00:00Z", "event_data": {}}')[1] is None
+    assert '"event_data": {\n    "type": "purchase"' in wrap_event('{"type": "purchase"}')

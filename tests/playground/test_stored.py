@@ -104,3 +104,25 @@ def test_without_the_api_app_the_picker_explains_itself():
         response = bare.get("/playground/programs")
         assert response.headers["hx-retarget"] == "#message"
         assert "inside the API server" in response.text
+
+
+def test_a_stored_program_opens_with_its_most_recent_event(stored):
+    from datetime import UTC, datetime
+
+    import msgspec
+
+    from engine.store.models import EventRecord
+
+    with database_proxy.connection_context():
+        for day, price in ((1, 1.0), (3, 7.5), (2, 2.0)):
+            EventRecord.create(
+                organisation=stored["orgs"]["acme"],
+                program=stored["cafe"],
+                external_id="u1",
+                idempotency_key=f"k{day}",
+                payload_hash="0" * 64,
+                event_data={"type": "purchase", "price": price},
+                event_timestamp=datetime(2026, 3, day, 9, 0, tzinfo=UTC),
+            )
+    event = msgspec.json.decode(stored_program_panes(stored["orgs"]["acme"], stored["cafe"]).event)
+    assert event == {"event_timestamp": "2026-03-03T09:00:00Z", "event_data": {"type": "purchase", "price": 7.5}}

@@ -24,8 +24,8 @@ def test_rows_are_nested_by_source_span():
         (2, "event.amount", "250.0"),
         (2, "100.0", "100.0"),
         (1, "'vip' in participant.tags", "true"),
-        (2, "'vip'", "'vip'"),
-        (2, "participant.tags", "['vip']"),
+        (2, "'vip'", '"vip"'),
+        (2, "participant.tags", '["vip"]'),
     ]
 
 
@@ -38,17 +38,17 @@ def test_no_trace_gives_no_rows():
     assert trace_rows(None) == []
 
 
-def test_values_are_written_as_cel_literals():
+def test_values_are_written_in_cel_notation_not_python_repr():
     assert format_value(None) == "null"
     assert format_value(False) == "false"
     assert format_value(UInt(7)) == "7u"
     assert format_value(3) == "3"
     assert format_value(Decimal("1.50")) == "1.50"
-    assert format_value("it's") == "'it\\'s'"
-    assert format_value(b"ab") == "b'ab'"
-    assert format_value({"k": [1.0, None]}) == "{'k': [1.0, null]}"
-    assert format_value(datetime(2026, 1, 1, tzinfo=UTC)) == "timestamp('2026-01-01T00:00:00Z')"
-    assert format_value(timedelta(hours=1)) == "duration('3600s')"
+    assert format_value("it's") == '"it\'s"'
+    assert format_value(b"ab") == 'b"ab"'
+    assert format_value({"k": [1.0, None]}) == '{"k": [1.0, null]}'
+    assert format_value(datetime(2026, 1, 1, tzinfo=UTC)) == 'timestamp("2026-01-01T00:00:00Z")'
+    assert format_value(timedelta(hours=1)) == 'duration("3600s")'
     assert format_value(Optional.of(1)) == "optional.of(1)"
     assert format_value(Optional.none()) == "optional.none()"
 

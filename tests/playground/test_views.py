@@ -92,10 +92,13 @@ def test_run_shows_every_rule_with_its_status_trace_actions_and_balances(client)
     coffee = one(html, "li", data_rule="coffee points")
     assert "event.item == 'coffee'" in coffee.text
     values = [e.text.strip() for e in select(html, "td", **{"class": "value"})]
-    assert "'coffee'" in values and "true" in values and "false" in values
+    assert '"coffee"' in values and "true" in values and "false" in values
+    assert "'coffee'" not in values  # CEL's notation, not Python's repr
     [credit] = select(html, "tr", data_type="CREDIT")
     assert "6" in credit.text and "POINTS" in credit.text
     assert one(html, "tr", data_asset="POINTS").text.split() == ["POINTS", "10", "16", "0", "0"]
+    assert coffee.attrs["data-api-status"] == "SUCCESS" and "SUCCESS" in coffee.text
+    assert one(html, "li", data_rule="cake points").attrs["data-api-status"] == "NOT_MATCHED"
     for pane in ("bundle", "event", "participant"):
         problems = one(html, "ul", id=f"{pane}-problems")
         assert problems.attrs["hx-swap-oob"] == "true" and not problems.text.strip()
@@ -253,3 +256,104 @@ def test_append_to_a_bundle_that_is_not_yaml_yet_keeps_it_and_says_why(client):
     assert response.status_code == 200
     assert one(response.text, "textarea", id="bundle").text == "rules: [\n"
     assert "not valid YAML" in one(response.text, id="append-error").text
+
+
+def test_the_summary_says_what_matched_what_moved_and_the_balance_before_and_after(client):
+    html = _run(client)
+    assert "coffee points" in one(html, id="summary-matched").text
+    assert one(html, "span", data_asset="POINTS", **{"class": "movement"}).text.split() == ["POINTS:", "+6"]
+    assert one(html, "span", data_who="participant", data_asset="POINTS").text.split() == [
+        "participant",
+        "POINTS",
+        "10",
+        "→",
+        "16",
+    ]
+
+
+def test_only_rules_that_did_something_are_expanded(client):
+    html = _run(client)
+    [opened] = select(html, "details", open="*")
+    assert len(select(html, "details")) == 2 and "coffee points" in opened.text
+    collapsed = one(html, "li", data_rule="cake points").text
+    assert "event.item == 'cake'" in collapsed and "false" in collapsed  # the one line: condition and value
+
+
+def test_trace_rows_carry_their_span_in_the_bundle_pane(client):
+    rows = select(_run(client), "tr", data_source="*") + select(
+        _run(client, event=samples.event("cake")), "tr", data_source="*"
+    )
+    sources = [(row.text.split()[0], row.attrs["data-source"]) for row in rows]
+    line = samples.BUNDLE.split("\n").index("    condition: event.item == 'coffee'") + 1
+    assert ("event.item", f"{line}:16-{line}:26") in sources
+    text = "      event.item == 'cake' && 'member' in participant.tags"
+    folded, column = samples.BUNDLE.split("\n").index(text) + 1, text.index("participant.tags") + 1
+    assert (
+        "participant.tags",
+        f"{folded}:{column}-{folded}:{column + 16}",
+    ) in sources  # inside a folded condition  # participant.tags inside the folded condition
+
+
+def test_state_is_shown_field_by_field_in_cel_notation(client):
+    html = _run(client, event=samples.event("cake"))
+    tags = one(html, "tr", data_field="tags")
+    assert '["member"]' in tags.text and '["cake_lover", "member"]' in tags.text
+    assert tags.attrs.get("class") == "changed"
+
+
+def test_bare_event_data_runs_with_a_notice_that_offers_the_envelope(client):
+    html = _run(client, event='{"item": "coffee", "price": 3.0}')
+    assert _statuses(html)["coffee points"] == "MATCHED"
+    notice = one(html, "li", data_code="playground_bare_event")
+    assert notice.attrs["data-severity"] == "notice" and "2026-01-01T12:00:00Z" in notice.text
+    assert one(html, "button", **{"class": "wrap-event"})
+    assert "unknown field" not in html
+
+
+def test_run_tests_reports_pass_and_fail_per_case(client):
+    failing = samples.EXAMPLE.replace("matched: [cake points]", "matched: [coffee points]")
+    html = client.post("/playground/tests", data={"bundle": samples.EXAMPLE + _SECOND_CASE}).text
+    assert one(html, id="tests-summary").attrs["data-passed"] == "2"
+    html = client.post("/playground/tests", data={"bundle": failing}).text
+    case = one(html, "li", data_case="member buys cake")
+    assert case.attrs["data-passed"] == "false" and "matched" in case.text
+    assert one(html, id="tests-summary").text.split()[:4] == ["0", "passed,", "1", "failed"]
+
+
+def test_run_tests_without_tests_or_with_errors_says_so(client):
+    assert (
+        "no test cases"
+        in one(client.post("/playground/tests", data={"bundle": samples.BUNDLE}).text, id="tests-none").text
+    )
+    broken = client.post("/playground/tests", data={"bundle": samples.BROKEN_BUNDLE}).text
+    assert "1 error" in one(broken, id="tests-error").text
+    lone = client.post("/playground/tests", data={"bundle": samples.SINGLE_RULE}).text
+    assert "A lone rule has no test cases" in one(lone, id="tests-none").text
+
+
+def test_completion_offers_the_event_panes_fields(client):
+    bundle = samples.BUNDLE.replace("event.item == 'coffee'", "event.pr")
+    line = bundle.split("\n").index("    condition: event.pr")
+    form = {"bundle": bundle, "event": samples.event("tea"), "line": line, "character": len("    condition: event.pr")}
+    answer = client.post("/playground/complete", data=form).json()
+    assert answer["start"] == len("    condition: event.")
+    assert [item["label"] for item in answer["items"][:2]] == ["item", "price"]
+    assert answer["items"][1]["detail"] == "double"
+
+
+def test_hover_documents_a_function(client):
+    bundle = samples.BUNDLE
+    line = bundle.split("\n").index("        amount: int(event.price) * 2")
+    answer = client.post("/playground/hover", data={"bundle": bundle, "line": line, "character": 17}).json()
+    assert "int(x) -> int" in answer["markdown"]
+    nothing = bundle.split("\n").index("        amount: 5")
+    assert client.post("/playground/hover", data={"bundle": bundle, "line": nothing, "character": 17}).json() == {}
+
+
+_SECOND_CASE = """\
+  - name: coffee for anyone
+    event: {item: coffee, price: 2.0}
+    expect:
+      matched: [coffee points]
+      credits: {POINTS: "4"}
+"""
