@@ -75,7 +75,8 @@ def count_due_holders(now: datetime) -> int:
 
 
 class LotSweep(NamedTuple):
-    holders: int  # holders taken up (settled, or found settled already)
+    holders: int  # holders taken up (settled, or found settled already); a failed batch is not counted,
+    # so a pass whose batches keep failing ends instead of looping on them
     settled: list[Settlement]
 
 
@@ -83,14 +84,15 @@ def settle_due_lots(now: datetime, limit: int = 500, on_settled: SettledHook | N
     """Settle the due lots of up to `limit` holders, `HOLDERS_PER_TRANSACTION` of one organisation
     per transaction; `on_settled` sees each transaction's settlements inside it (to record
     webhooks)."""
-    holders = due_lot_holders(now, limit)
     settled: list[Settlement] = []
-    for batch in _batches(holders):
+    taken = 0
+    for batch in _batches(due_lot_holders(now, limit)):
         try:
             settled += _settle(batch, now, on_settled)
-        except EngineError:  # an archived asset, say: rolled back, still due, tried next time
+        except EngineError:  # an archived asset, say: rolled back, still due, tried next pass
             continue
-    return LotSweep(len(holders), settled)
+        taken += len(batch)
+    return LotSweep(taken, settled)
 
 
 def _batches(holders: list[Holder]) -> list[list[Holder]]:

@@ -13,6 +13,8 @@ written. The sender (`engine.webhooks.delivery`) signs and posts later, outside 
     balance.credited       per applied CREDIT        balance.debited    per applied DEBIT
     balance.held           per applied HOLD          balance.released   per applied RELEASE
     participant.created    when processing created the participant (or recipient)
+    balance.expired        per lot the event's receive time expired (the scheduler and direct
+                           operations send it too, for the lots they expire: `expiry_data`)
 """
 
 from __future__ import annotations

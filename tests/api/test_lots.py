@@ -13,7 +13,7 @@ from engine.store.ledger import movements
 from engine.store.ledger.journal import Ledger
 from engine.store.ledger.movements import Entity
 from engine.store.ledger.verify import verify
-from engine.store.models import Asset, LotRecord, Participant
+from engine.store.models import Asset, LotRecord, Participant, WebhookMessage
 from engine.store.sweeps import settle_due_lots
 
 from .conftest import Api, create_program
@@ -119,7 +119,7 @@ def test_release_follows_the_matrix_and_hold_selects_lots(api, program, person):
     credit(program, person, 10, earned=now - timedelta(days=3))
     credit(program, person, 20, earned=now - timedelta(days=2))
     credit(program, person, 30, earned=now - timedelta(days=1))
-    early = [lot for lot in api.get(f"/v1/participants/{person['id']}/balances/lots", asset_id="MILES").json()["data"]]
+    early = api.get(f"/v1/participants/{person['id']}/balances/lots", asset_id="MILES").json()["data"]
     held = op(api, person, program, "hold", reference_id="r1", lot_ids=[early[1]["id"]]).json()
     assert (held["amount_processed"], [lot["amount"] for lot in held["lots_processed"]]) == ("20", ["20"])
     window = op(
@@ -199,3 +199,38 @@ def test_the_spending_order_is_set_at_creation_and_may_change(api, program):
     assert patched["spending_order"] == "FIFO"
     with database_proxy.connection_context():
         assert LotRecord.select().count() == 0
+
+
+def test_an_event_through_the_worker_expires_due_lots_before_its_rules_and_says_so(immediate_api):
+    api = immediate_api
+    air = create_program(api, "Air")["id"]
+    body = {"program_id": air, "name": "Miles", "symbol": "MILES", "scale": 0, "inventory_mode": "LOT"}
+    assert api.post("/v1/assets", body).status_code == 201
+    flyer = api.post("/v1/participants", {"external_id": "flyer", "program_id": air}).json()
+    hook = {"url": "https://hooks.example.com/a", "enabled_events": ["balance.expired", "balance.debited"]}
+    assert api.post("/v1/webhook-endpoints", hook).status_code == 201
+    rule = {
+        "program_id": air,
+        "name": "redeem",
+        "condition": "event.type == 'redeem'",
+        "actions": [{"type": "DEBIT", "asset_id": "MILES", "amount": "event.miles"}],
+    }
+    assert api.post("/v1/rules", rule).status_code == 201
+    now = utcnow()
+    credit(air, flyer, 30, earned=now - timedelta(days=400), expires_at=now - timedelta(days=1))
+    credit(air, flyer, 20, earned=now - timedelta(days=10))
+
+    def redeem(key: str, miles: int) -> dict:
+        event = {"program_id": air, "external_id": "flyer", "idempotency_key": key, "event_timestamp": now.isoformat()}
+        created = api.post("/v1/events", {**event, "event_data": {"type": "redeem", "miles": miles}}).json()
+        return api.get(f"/v1/events/{created['id']}").json()
+
+    refused = redeem("r-1", 25)  # 50 on the books, 20 unexpired
+    assert refused["status"] == "FAILED" and "20 available, 25 needed" in refused["error_message"]
+    spent = redeem("r-2", 15)
+    assert spent["status"] == "COMPLETED", spent
+    assert lots(api, flyer) == [("30", "0", "EXPIRED"), ("20", "5", "AVAILABLE")]
+    with database_proxy.connection_context():
+        sent = [(row.type, row.payload["data"].get("amount")) for row in WebhookMessage.select()]
+        assert sorted(sent) == [("balance.debited", "15"), ("balance.expired", "30")]
+        assert verify().ok

@@ -2,8 +2,7 @@
 
     moved = mature_due()                      # moves every credit due by now
 
-Nothing calls it yet: the scheduler that would run it (D33) is not built, and the worker does
-not run it (docs/decisions.md, known gaps); the tests call it directly. Each due credit moves in
+The scheduler runs it (`engine.worker.scheduler`, job `deferred_credits`). Each due credit moves in
 its own transaction with a MATURITY journal entry (DEFERRED -> AVAILABLE of the same account
 holder, A35), recorded on the `deferred_credit` row so it never moves twice, even when several
 processes run it at once.
