@@ -22,6 +22,7 @@ from engine.model.lots import OPEN_STATUSES, Lot, LotPile, LotStatus, Take
 from engine.model.state import Balance
 from engine.store import statements
 from engine.store.db import new_id, utcnow
+from engine.store.ledger.deferred import due_deferred, matured_view
 from engine.store.models import Asset, LotRecord, LotTake
 
 if TYPE_CHECKING:
@@ -204,14 +205,18 @@ def balances_as_of(
     entity_type: str, entity_id: str, balances: dict[str, Balance], now: datetime, program_scope: str = ""
 ) -> dict[str, Balance]:
     """`balances` (by asset id) as they stand at `now`: on LOT assets, the value of lots past
-    their expiry is left out and lots past their maturity count as AVAILABLE, whether or not the
-    scheduler has settled them yet (D33), so a late sweep never shows a wrong number."""
+    their expiry is left out and lots past their maturity count as AVAILABLE, and on SIMPLE assets
+    so do DEFERRED credits past their maturity, whether or not the scheduler has settled them yet
+    (D33), so a late sweep never shows a wrong number."""
     lot_assets = [
         row.id for row in Asset.select(Asset.id).where(Asset.id.in_(list(balances)), Asset.inventory_mode == "LOT")
     ]
-    if not lot_assets:
-        return balances
     viewed = dict(balances)
+    for asset_id, balance in balances.items():  # SIMPLE: DEFERRED credits whose maturity has come
+        if balance.deferred > 0 and asset_id not in lot_assets:
+            viewed[asset_id] = matured_view(balance, due_deferred(entity_type, entity_id, asset_id, now, program_scope))
+    if not lot_assets:
+        return viewed
     for asset_id, lots in open_lots(entity_type, entity_id, lot_assets, program_scope).items():
         pile = LotPile([msgspec.structs.replace(lot) for lot in lots], "FIFO", new_id)
         if not pile.due_at(now):

@@ -295,10 +295,10 @@ def _spend(
     allow_short: bool = False,
     only: LotFilter = ANY,
 ) -> list[Take]:
+    as_of = as_of or utcnow()
+    settle(ledger, asset, entity, as_of)  # what expired is not spent; what matured is
     if not holds_lots(asset, entity):
         return []
-    as_of = as_of or utcnow()
-    settle(ledger, asset, entity, as_of)
     try:
         return ledger.lots.pile(entity, asset).take(
             at_scale(amount, asset), as_of=as_of, status=LotStatus(bucket), only=only, allow_short=allow_short
@@ -313,10 +313,10 @@ def _spend(
 
 
 def _move_lots(ledger, asset, entity, amount, source, target, as_of, only, fields) -> list[Take]:
-    if not holds_lots(asset, entity):
-        return []
     as_of = as_of or utcnow()
     settle(ledger, asset, entity, as_of)
+    if not holds_lots(asset, entity):
+        return []
     try:
         return ledger.lots.pile(entity, asset).move(
             None if amount is None else at_scale(amount, asset),
