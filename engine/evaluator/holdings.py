@@ -16,14 +16,20 @@ import itertools
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from engine.model.lots import LotPile, LotStatus
 from engine.model.result import SettledLot
 from engine.model.state import Balance, EntityState
 
-if TYPE_CHECKING:
-    from engine.evaluator.working import WorkingState
+
+class People(Protocol):
+    """The participant and recipient of the working copy (`engine.evaluator.working.WorkingState`)."""
+
+    def person(self, role: str) -> EntityState | None: ...
+
+    def named(self, role: str) -> EntityState: ...
+
 
 ROLES = ("participant", "recipient")
 _FIELD = {LotStatus.AVAILABLE: "available", LotStatus.HELD: "held", LotStatus.DEFERRED: "deferred"}
@@ -37,7 +43,7 @@ def bucket_field(status: LotStatus | str) -> str:
 class Holdings:
     """The event's piles of lots, by role and asset symbol, over the working copies' lots."""
 
-    def __init__(self, working: WorkingState, orders: Mapping[str, str], *, as_of: datetime) -> None:
+    def __init__(self, working: People, orders: Mapping[str, str], *, as_of: datetime) -> None:
         self.working = working
         self.orders = orders  # LOT asset symbol -> spending order
         self.as_of = as_of

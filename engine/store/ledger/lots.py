@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -22,11 +21,9 @@ from engine.model.lots import OPEN_STATUSES, Lot, LotPile, LotStatus, Take
 from engine.model.state import Balance
 from engine.store import statements
 from engine.store.db import new_id, utcnow
+from engine.store.ledger.accounts import Entity
 from engine.store.ledger.deferred import due_deferred, matured_view
 from engine.store.models import Asset, LotRecord, LotTake
-
-if TYPE_CHECKING:
-    from engine.store.ledger.movements import Entity
 
 PileKey = tuple[str, str, str, str]  # entity_type, entity_id, program_scope, asset_id
 _OPEN = "status IN ('DEFERRED', 'AVAILABLE', 'HELD')"  # an open lot always has value left

@@ -6,24 +6,14 @@ balanced two-posting entry (`move`). `movements` builds the named movements on i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.model import amounts
 from engine.model.amounts import AmountError
 from engine.store.errors import LedgerRejected
+from engine.store.ledger.accounts import Entity
 from engine.store.ledger.journal import Ledger, Leg
 from engine.store.models import GROUP, PARTICIPANT, PROGRAM, SYSTEM, SYSTEM_ISSUANCE, Asset, JournalEntry
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A ledger entity: PARTICIPANT / GROUP / PROGRAM / SYSTEM and its id (group accounts are also
-    scoped to a program)."""
-
-    type: str
-    id: str
-    scope: str = ""
 
 
 def system(name: str) -> Entity:
