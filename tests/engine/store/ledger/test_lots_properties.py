@@ -358,8 +358,14 @@ def machine_for(backend: str, order: str):
 
         @rule(name=who, share=shares, allow_negative=st.booleans())
         def debit(self, name, share, allow_negative):
-            amount = self.share_of(name, "AVAILABLE", share)
+            self.spend(name, self.share_of(name, "AVAILABLE", share), allow_negative)
 
+        @rule(name=who, beyond=st.integers(min_value=1, max_value=10))
+        def overdraw(self, name, beyond):
+            """Spend every lot and `beyond` more: an overdraft the next value in repays."""
+            self.spend(name, self.share_of(name, "AVAILABLE", 100) + beyond, allow_negative=True)
+
+        def spend(self, name: str, amount: int, allow_negative: bool) -> None:
             def predict(holder: ModelHolder):
                 done = settle(holder, self.now)
                 lots = spendable(holder, order, "AVAILABLE")
