@@ -138,7 +138,7 @@ def test_accrual_sweep_killed_half_way_and_run_again_expires_every_lot_once(data
     log = tmp_path / "sweep.log"
     kill_half_way(database, start(database, log, "sweep", "--until", until), log)
     again = subprocess.run(
-        [ACCRUAL, "sweep", "--until", until], env=environment(database), capture_output=True, text=True
+        [ACCRUAL, "sweep", "--until", until], env=environment(database), capture_output=True, text=True, timeout=180
     )
     assert again.returncode == 0, again.stdout + again.stderr
     assert "lots: " in again.stdout
