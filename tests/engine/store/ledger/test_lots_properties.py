@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
@@ -47,10 +47,23 @@ from engine.store.models import (
 )
 from engine.store.sweeps import settle_due_lots
 from tests.databases import BACKENDS, NO_POSTGRES, close_database, open_database, postgres_url
+from tests.engine.store.ledger.lot_model import (
+    Expected,
+    ModelHolder,
+    ModelLot,
+    Refused,
+    move,
+    repay_overdraft,
+    settle,
+    spendable,
+    take,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NAMES = ("alice", "bob")
-OPEN = ("DEFERRED", "AVAILABLE", "HELD")
+# A stored lot's columns, in the order of `ModelLot.view()`.
+COLUMNS = "amount remaining status created_at expires_at matures_at reference_id provisional source_lot_id"
+STORED = attrgetter(*COLUMNS.split())
 
 who = st.sampled_from(["alice", "alice", "alice", "bob"])  # mostly one holder, so its lots pile up
 credited = st.integers(min_value=1, max_value=40)
@@ -60,134 +73,6 @@ shares = st.integers(min_value=1, max_value=125)
 references = st.sampled_from([None, "r1", "r2"])
 expiry_hours = st.sampled_from([None, None, None, -24, 0, 24, 72, 240, 720])  # relative to the clock
 maturity_hours = st.sampled_from([None, None, None, None, -24, 0, 24, 72])
-
-
-# --- the model ---------------------------------------------------------------------------------
-
-
-@dataclass
-class ModelLot:
-    key: str  # the stored lot's id; "new" or "split:<origin id>" until the step that made it succeeds
-    amount: int
-    remaining: int
-    status: str
-    created: datetime
-    expires: datetime | None
-    matures: datetime | None
-    reference: str | None
-    provisional: bool
-    source: str | None = None
-
-
-@dataclass
-class ModelHolder:
-    lots: list[ModelLot] = field(default_factory=list)
-    balance: dict[str, int] = field(default_factory=lambda: {"AVAILABLE": 0, "HELD": 0, "DEFERRED": 0})
-
-
-@dataclass(frozen=True)
-class Expected:
-    """One entry a step must post: its action, amount, and the (lot, amount) rows of lot_take."""
-
-    action: str
-    amount: int
-    takes: tuple[tuple[ModelLot, int], ...] = ()
-
-
-class Refused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def spending_key(order: str):
-    """FIFO: earliest earned first. EXPIRING_FIRST: soonest expiry first, lots that never expire
-    last, then earliest earned. The stored id breaks ties."""
-    if order == "EXPIRING_FIRST":
-        return lambda lot: (lot.expires is None, lot.expires or lot.created, lot.created, lot.key)
-    return lambda lot: (lot.created, lot.key)
-
-
-def spendable(holder: ModelHolder, order: str, status: str, reference=None, provisional=False) -> list[ModelLot]:
-    found = [
-        lot
-        for lot in holder.lots
-        if lot.status == status
-        and lot.remaining > 0
-        and (reference is None or lot.reference == reference)
-        and (lot.provisional or not provisional)
-    ]
-    return sorted(found, key=spending_key(order))
-
-
-def settle(holder: ModelHolder, now: datetime) -> list[Expected]:
-    """Expire every open lot whose expiry has come (earliest first), then mature the DEFERRED lots
-    whose maturity has come (earliest first), repaying an AVAILABLE overdraft first."""
-    done: list[Expected] = []
-    for lot in sorted(holder.lots, key=lambda lot: (lot.expires or lot.created, lot.key)):
-        if lot.status in OPEN and lot.expires is not None and lot.expires <= now:
-            done.append(Expected("EXPIRY", lot.remaining, ((lot, -lot.remaining),)))
-            holder.balance[lot.status] -= lot.remaining
-            lot.remaining, lot.status = 0, "EXPIRED"
-    overdraft = max(-holder.balance["AVAILABLE"], 0)
-    for lot in sorted(holder.lots, key=lambda lot: (lot.matures or lot.created, lot.key)):
-        if lot.status == "DEFERRED" and lot.matures is not None and lot.matures <= now:
-            done.append(Expected("MATURITY", lot.remaining))
-            holder.balance["DEFERRED"] -= lot.remaining
-            holder.balance["AVAILABLE"] += lot.remaining
-            repaid = min(lot.remaining, overdraft)
-            overdraft -= repaid
-            lot.remaining -= repaid
-            lot.status = "AVAILABLE" if lot.remaining else "CONSUMED"
-    return done
-
-
-def take(lots: list[ModelLot], amount: int) -> tuple[tuple[ModelLot, int], ...]:
-    """Spend up to `amount` from `lots` in their order; the lot_take rows (negative)."""
-    taken = []
-    for lot in lots:
-        if amount <= 0:
-            break
-        part = min(lot.remaining, amount)
-        lot.remaining -= part
-        lot.status = lot.status if lot.remaining else "CONSUMED"
-        taken.append((lot, -part))
-        amount -= part
-    return tuple(taken)
-
-
-def move(holder: ModelHolder, lots: list[ModelLot], amount: int, target: str, reference) -> list[tuple[ModelLot, int]]:
-    """Move `amount` from `lots` to `target`, splitting the last lot moved in part; the part in
-    `target` keeps the lot's dates and takes `reference` on a hold."""
-    moved = []
-    stamp = reference if target == "HELD" else None
-    for lot in lots:
-        if amount <= 0:
-            break
-        part = min(lot.remaining, amount)
-        amount -= part
-        if part == lot.remaining:
-            lot.status, lot.reference, lot.provisional = target, stamp, False
-            moved.append((lot, part))
-            continue
-        lot.remaining -= part
-        split = copy.copy(lot)
-        split.key, split.amount, split.remaining, split.source = f"split:{lot.key}", part, part, lot.key
-        split.status, split.reference, split.provisional = target, stamp, False
-        holder.lots.append(split)
-        moved.append((split, part))
-    return moved
-
-
-def repay_overdraft(holder: ModelHolder, arrived: list[tuple[ModelLot, int]]) -> None:
-    """Value arriving in an overdrawn AVAILABLE bucket repays the overdraft first, from the
-    arriving lots in the order they arrived (the overdraft was spent before they came)."""
-    overdraft = max(-holder.balance["AVAILABLE"], 0)
-    for lot, part in arrived:
-        repaid = min(part, overdraft)
-        overdraft -= repaid
-        lot.remaining -= repaid
-        lot.status = lot.status if lot.remaining else "CONSUMED"
 
 
 # --- the machine -------------------------------------------------------------------------------
@@ -247,6 +132,12 @@ def machine_for(backend: str, order: str):
             if moved is not None:
                 reported = [(take.lot_id, take.amount) for take in ledger.lots.processed.get(entry.id, [])]
                 assert reported == [(lot.key, part) for lot, part in moved]
+
+        def movement(self, function, *args, **fields):
+            """`function(ledger, asset, program, entity, *args, as_of=<the clock>, **fields)`."""
+            return lambda ledger, entity: function(
+                ledger, self.asset, self.program.id, entity, *args, as_of=self.now, **fields
+            )
 
         def last_sequence(self) -> int:
             last = JournalEntry.select(JournalEntry.sequence).order_by(JournalEntry.sequence.desc()).first()
@@ -341,14 +232,10 @@ def machine_for(backend: str, order: str):
             self.step(
                 name,
                 predict,
-                lambda ledger, entity: movements.credit(
-                    ledger,
-                    self.asset,
-                    self.program.id,
-                    entity,
+                self.movement(
+                    movements.credit,
                     Decimal(amount),
                     bucket,
-                    as_of=now,
                     expires_at=expires_at,
                     matures_at=matures_at,
                     description="credit",
@@ -378,16 +265,7 @@ def machine_for(backend: str, order: str):
             self.step(
                 name,
                 predict,
-                lambda ledger, entity: movements.debit(
-                    ledger,
-                    self.asset,
-                    self.program.id,
-                    entity,
-                    Decimal(amount),
-                    allow_negative=allow_negative,
-                    as_of=self.now,
-                    description="debit",
-                ),
+                self.movement(movements.debit, Decimal(amount), allow_negative=allow_negative, description="debit"),
             )
 
         @rule(name=who, share=shares, reference=references)
@@ -407,16 +285,7 @@ def machine_for(backend: str, order: str):
             self.step(
                 name,
                 predict,
-                lambda ledger, entity: movements.hold(
-                    ledger,
-                    self.asset,
-                    self.program.id,
-                    entity,
-                    Decimal(amount),
-                    as_of=self.now,
-                    description="hold",
-                    reference_id=reference,
-                ),
+                self.movement(movements.hold, Decimal(amount), description="hold", reference_id=reference),
             )
 
         @rule(name=who, share=st.none() | shares, reference=references)
@@ -442,13 +311,9 @@ def machine_for(backend: str, order: str):
             self.step(
                 name,
                 predict,
-                lambda ledger, entity: movements.release(
-                    ledger,
-                    self.asset,
-                    self.program.id,
-                    entity,
+                self.movement(
+                    movements.release,
                     None if amount is None else Decimal(amount),
-                    as_of=self.now,
                     only=only,
                     description="release",
                     reference_id=reference,
@@ -473,14 +338,10 @@ def machine_for(backend: str, order: str):
             self.step(
                 name,
                 predict,
-                lambda ledger, entity: movements.forfeit(
-                    ledger,
-                    self.asset,
-                    self.program.id,
-                    entity,
+                self.movement(
+                    movements.forfeit,
                     Decimal(amount),
                     bucket,
-                    as_of=self.now,
                     only=only,
                     description="forfeit",
                     reference_id=by_reference,
@@ -502,16 +363,7 @@ def machine_for(backend: str, order: str):
             self.step(
                 name,
                 predict,
-                lambda ledger, entity: movements.void_hold(
-                    ledger,
-                    self.asset,
-                    self.program.id,
-                    entity,
-                    None,
-                    as_of=self.now,
-                    description="void",
-                    reference_id=reference,
-                ),
+                self.movement(movements.void_hold, None, description="void", reference_id=reference),
             )
 
         # --- the clock ------------------------------------------------------------------------
@@ -545,28 +397,7 @@ def machine_for(backend: str, order: str):
                 stored = {row.id: row for row in self.stored_lots(name)}
                 assert sorted(stored) == sorted(lot.key for lot in holder.lots)
                 for lot in holder.lots:
-                    row = stored[lot.key]
-                    assert (
-                        row.amount,
-                        row.remaining,
-                        row.status,
-                        row.created_at,
-                        row.expires_at,
-                        row.matures_at,
-                        row.reference_id,
-                        row.provisional,
-                        row.source_lot_id,
-                    ) == (
-                        lot.amount,
-                        lot.remaining,
-                        lot.status,
-                        lot.created,
-                        lot.expires,
-                        lot.matures,
-                        lot.reference,
-                        lot.provisional,
-                        lot.source,
-                    ), lot
+                    assert STORED(stored[lot.key]) == lot.view(), lot
                 accounts = Account.select().where(
                     (Account.entity_id == self.people[name].id) & (Account.asset == self.asset.id)
                 )
