@@ -46,6 +46,11 @@ def publisher(organisation_id: str) -> AppliedHook:
     """
 
     def publish_applied(applied: Applied) -> None:
+        for settlement in applied.settlements:  # lots the operation expired before it moved value
+            if settlement.kind == "EXPIRED":
+                messages.publish(
+                    organisation_id, "balance.expired", messages.expiry_data(settlement), max_attempts=max_attempts()
+                )
         event_type = OPERATION_TYPES.get(applied.operation)
         if event_type is None:  # FORFEIT: not a webhook event
             return

@@ -6,6 +6,8 @@ ACCRUAL_EVENT_LEASE_S          60             how long a claimed (PROCESSING) ev
                                               worker before the reconciler may hand it to another
 ACCRUAL_RECONCILE_INTERVAL_S   10             how often the reconciler runs
 ACCRUAL_RECONCILE_STALE_S      30             a PENDING row untouched this long is woken again
+ACCRUAL_SCHEDULER_INTERVAL_S   10             how often the worker runs due work (lots to expire or
+                                              mature, budget periods to roll over)
 ACCRUAL_WEBHOOK_RETRY_DELAYS   "5,300,1800,7200,18000,36000,36000"
                                               seconds between the 8 attempts of a delivery (D27)
 ACCRUAL_WEBHOOK_TIMEOUT_S      10             per attempt: connect, TLS, send and read
@@ -35,6 +37,7 @@ class WorkerSettings:
     event_lease_s: float = 60
     reconcile_interval_s: float = 10
     reconcile_stale_s: float = 30
+    scheduler_interval_s: float = 10
     webhook_retry_delays_s: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
     webhook_timeout_s: float = 10
     webhooks_allow_private: bool = False
@@ -61,6 +64,7 @@ class WorkerSettings:
             event_lease_s=_seconds(env, "ACCRUAL_EVENT_LEASE_S", default.event_lease_s),
             reconcile_interval_s=_seconds(env, "ACCRUAL_RECONCILE_INTERVAL_S", default.reconcile_interval_s),
             reconcile_stale_s=_seconds(env, "ACCRUAL_RECONCILE_STALE_S", default.reconcile_stale_s),
+            scheduler_interval_s=_seconds(env, "ACCRUAL_SCHEDULER_INTERVAL_S", default.scheduler_interval_s),
             webhook_retry_delays_s=_delays(env, "ACCRUAL_WEBHOOK_RETRY_DELAYS", default.webhook_retry_delays_s),
             webhook_timeout_s=_seconds(env, "ACCRUAL_WEBHOOK_TIMEOUT_S", default.webhook_timeout_s),
             webhooks_allow_private=_flag(env, "ACCRUAL_WEBHOOKS_ALLOW_PRIVATE"),

@@ -1,7 +1,8 @@
 """The participant before and after the event, field by field, in CEL's notation.
 
 Generic over the state's fields: a field the engine adds to `EntityState` shows up here without
-a template change. Balances have their own table (available, held, deferred) and are left out.
+a template change. Balances (available, held, deferred) and the lots of LOT assets have tables of
+their own (`lot_rows`) and are left out.
 
     >>> rows = state_rows(EntityState(tags=["vip"]), EntityState(tags=["vip", "gold"]))
     >>> [(r.field, r.before, r.after, r.changed) for r in rows if r.field == "tags"]
@@ -15,9 +16,11 @@ from typing import Any
 import msgspec
 
 from dsl.notation import cel_literal
+from engine.model.lots import Lot
+from engine.model.result import SettledLot
 from engine.model.state import EntityState
 
-_OWN_TABLE = frozenset({"balances"})
+_OWN_TABLE = frozenset({"balances", "lots"})
 _IDENTITY = frozenset({"id", "external_id"})  # shown only when set
 
 
@@ -56,3 +59,52 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+
+
+class LotRow(msgspec.Struct, frozen=True, kw_only=True):
+    asset: str
+    lot: str
+    earned: str
+    expires: str
+    matures: str
+    before: str  # "40 AVAILABLE", or "" for a lot the event made
+    after: str  # "25 AVAILABLE", or what ended it: "expired", "matured", "spent"
+    changed: bool
+
+
+def lot_rows(before: EntityState, after: EntityState, settled: list[SettledLot], role: str) -> list[LotRow]:
+    """One row per lot of a LOT asset, before and after the event: lots the event's time expired,
+    lots spent, lots the event made."""
+    ended = {(item.asset, item.lot_id): item.kind.lower() for item in settled if item.role == role}
+    rows = []
+    for asset in sorted(set(before.lots) | set(after.lots)):
+        old = {lot.id: lot for lot in before.lots.get(asset, [])}
+        new = {lot.id: lot for lot in after.lots.get(asset, [])}
+        for lot_id in [*old, *(key for key in new if key not in old)]:
+            lot = new.get(lot_id) or old[lot_id]
+            was = _lot_text(old.get(lot_id))
+            now = _lot_text(new[lot_id]) if lot_id in new else ended.get((asset, lot_id), "spent")
+            rows.append(
+                LotRow(
+                    asset=asset,
+                    lot=lot_id,
+                    earned=_moment(lot.created_at),
+                    expires=_moment(lot.expires_at),
+                    matures=_moment(lot.matures_at),
+                    before=was,
+                    after=now,
+                    changed=was != now,
+                )
+            )
+    return rows
+
+
+def _lot_text(lot: Lot | None) -> str:
+    if lot is None:
+        return ""
+    held = f" ({lot.reference_id})" if lot.reference_id else ""
+    return f"{lot.remaining} {lot.status}{held}"
+
+
+def _moment(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else ""

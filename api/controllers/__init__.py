@@ -4,6 +4,7 @@ from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
 from api.controllers.journal import JournalController
+from api.controllers.lots import LotController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
@@ -18,6 +19,7 @@ CONTROLLERS = [
     AssetController,
     ParticipantController,
     ParticipantStateController,
+    LotController,
     RuleController,
     TierController,
     JournalController,

@@ -23,9 +23,10 @@ from api.schemas.participants import (
     TierOut,
 )
 from engine.store import owner_state, participants
-from engine.store.db import write_transaction
+from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.ledger.accounts import balances_of
+from engine.store.ledger.lots import balances_as_of
 from engine.store.models import (
     PARTICIPANT,
     Asset,
@@ -96,7 +97,12 @@ def participant_out(row: Participant, program_ids: list[str] | None = None, *, d
 
 
 def participant_balances(participant_id: str, asset_id: str | None) -> list[BalanceOut]:
-    balances = balances_of(PARTICIPANT, participant_id, [asset_id] if asset_id else None)
+    balances = balances_as_of(
+        PARTICIPANT,
+        participant_id,
+        balances_of(PARTICIPANT, participant_id, [asset_id] if asset_id else None),
+        utcnow(),
+    )
     assets = {a.id: a for a in Asset.select().where(Asset.id.in_(list(balances)))}
     return [
         BalanceOut(

@@ -145,6 +145,7 @@ def asset_out(row: Asset, program_ids: list[str] | None = None) -> AssetOut:
         symbol=row.symbol,
         scale=row.scale,
         inventory_mode=row.inventory_mode,
+        spending_order=row.spending_order,
         issuance_policy=row.issuance_policy,
         max_transaction_amount=None if limit is None else canonical_decimal(Decimal(str(limit))),
         program_ids=program_ids,
@@ -174,6 +175,7 @@ def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
         name=data.name,
         scale=data.scale,
         inventory_mode=data.inventory_mode,
+        spending_order=data.spending_order,
         issuance_policy=data.issuance_policy,
         max_transaction_amount=data.max_transaction_amount,
     )
@@ -216,6 +218,8 @@ def patch_asset(org_id: str, asset_id: str, data: AssetPatch) -> AssetOut:
             if value is not None and value <= 0:
                 raise field_error("max_transaction_amount", "must be positive")
             row.max_transaction_amount = value
+        if data.spending_order is not UNSET:
+            row.spending_order = data.spending_order  # which lots later spending takes first
         if data.status is not UNSET:
             row.status, row.deleted_at = "ARCHIVED", utcnow()
         row.save()

@@ -94,16 +94,35 @@ class Adjust(Request):
     bucket: Bucket = "AVAILABLE"
 
 
+ReferenceId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+
+
 class BalanceOperation(Request):
-    """The shared hold / release / forfeit body; `amount` omitted = whole bucket."""
+    """The shared hold / release / forfeit body. `amount` omitted: the whole bucket, what
+    `reference_id` holds, or on LOT assets every lot `lot_ids`, `earned_from`, `earned_to` and
+    `reference_id` admit."""
 
     program_id: Id
     asset_id: Id
     description: OpDescription
     amount: AmountText | None = None
     bucket: Bucket | None = None
-    reference_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
-    idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    reference_id: ReferenceId | None = None
+    lot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)] | None = None
+    earned_from: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    earned_to: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class VoidHold(Request):
+    """Cancel the provisional accrual held under `reference_id` (LOT assets)."""
+
+    program_id: Id
+    asset_id: Id
+    description: OpDescription
+    reference_id: ReferenceId
+    idempotency_key: IdempotencyKey | None = None
 
 
 def balance_request(data: BalanceOperation) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class AssetCreate(Request):
     symbol: Symbol
     scale: Annotated[int, msgspec.Meta(ge=0, le=18)]
     inventory_mode: Literal["SIMPLE", "LOT"] = "SIMPLE"
+    spending_order: Literal["FIFO", "EXPIRING_FIRST"] = "FIFO"
     issuance_policy: Literal["UNLIMITED", "PREFUNDED"] = "UNLIMITED"
     max_transaction_amount: AmountText | None = None
 
@@ -77,6 +78,7 @@ class AssetCreate(Request):
 class AssetPatch(Request):
     name: Name | UnsetType = UNSET
     max_transaction_amount: AmountText | UnsetType | None = UNSET
+    spending_order: Literal["FIFO", "EXPIRING_FIRST"] | UnsetType = UNSET
     status: Literal["ARCHIVED"] | UnsetType = UNSET
 
 
@@ -86,6 +88,7 @@ class AssetOut(Response):
     symbol: str
     scale: int
     inventory_mode: str
+    spending_order: str
     issuance_policy: str
     max_transaction_amount: str | None
     program_ids: list[str]

@@ -53,7 +53,7 @@ def verify(database_url: str | None) -> None:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
     click.echo(
         f"checked {report.organisations} organisation(s): {report.entries} journal entries, "
-        f"{report.postings} postings, {report.accounts} account balances, hash chains"
+        f"{report.postings} postings, {report.accounts} account balances, {report.lots} lots, hash chains"
     )
     for mismatch in report.mismatches:
         click.echo(_style(f"MISMATCH {mismatch.code}: {mismatch.message}", fg="red"), err=True)

@@ -5,6 +5,7 @@ worker call, and holds no logic of its own.
     lsp         the language server for bundle files
     database    db upgrade, verify, keys
     processes   worker, serve, up
+    sweep       the clock's due work, now or as of a time
     bench       the benchmarks
 """
 
@@ -14,6 +15,7 @@ import click
 
 from engine.cli import bundles, database, lsp, processes
 from engine.cli.bench.commands import bench
+from engine.cli.sweep import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,5 +37,6 @@ for command in (
     processes.worker,
     processes.up,
     processes.serve,
+    sweep,
 ):
     main.add_command(command)

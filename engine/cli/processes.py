@@ -27,13 +27,25 @@ import click
     help="Do not run the reconciler in this process (one per deployment is enough; more are safe).",
 )
 @click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Do not run due work (lot expiry and maturity, budget periods) in this process.",
+)
+@click.option(
     "--poll-max",
     type=click.FloatRange(0.05, 60),
     default=1.0,
     show_default=True,
     help="Longest wait in seconds between looks at an idle SQL queue.",
 )
-def worker(database_url: str | None, queue_url: str | None, threads: int, no_reconciler: bool, poll_max: float) -> None:
+def worker(
+    database_url: str | None,
+    queue_url: str | None,
+    threads: int,
+    no_reconciler: bool,
+    no_scheduler: bool,
+    poll_max: float,
+) -> None:
     """Process events and send webhooks until SIGTERM or SIGINT (both graceful).
 
     Tunables come from the environment (ACCRUAL_EVENT_RETRY_DELAYS, ACCRUAL_EVENT_LEASE_S,
@@ -47,7 +59,9 @@ def worker(database_url: str | None, queue_url: str | None, threads: int, no_rec
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = WorkerSettings.from_env()
-        options = WorkerOptions(threads=threads, reconciler=not no_reconciler, poll_max_s=poll_max)
+        options = WorkerOptions(
+            threads=threads, reconciler=not no_reconciler, scheduler=not no_scheduler, poll_max_s=poll_max
+        )
         run_worker(options, database_url=database_url, queue_url=queue_url, settings=settings)
     except EngineError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc

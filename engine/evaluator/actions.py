@@ -16,17 +16,15 @@ balances and state are storage's to check and change.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from dsl.errors import DslError
 from dsl.values import type_name
 from engine.errors import EngineError, EvaluationError
+from engine.evaluator.balance_actions import BALANCE_HANDLERS
 from engine.evaluator.working import WorkingState
-from engine.model.amounts import to_amount, to_increment
+from engine.model.amounts import to_increment
 from engine.model.result import ResolvedAction, ResolvedTarget
-from engine.model.state import Balance
 from engine.model.vocabulary import ActionStatus, is_blocked
 from engine.rules.program import CompiledAction, CompiledRule
 
@@ -75,8 +73,8 @@ def _apply(
         target=target,
         description=spec.description,
     )
-    if action.type in _BALANCE_HANDLERS:
-        _BALANCE_HANDLERS[action.type](rule, action, bindings, working, role, out)
+    if action.type in BALANCE_HANDLERS:
+        BALANCE_HANDLERS[action.type](rule, action, bindings, working, role, out)
     else:
         _apply_state_action(rule, action, bindings, working, role, out)
     return out
@@ -119,173 +117,6 @@ def _target_text(expression: Any, bindings: dict[str, Any], name: str) -> str | 
         shown = type_name(value) if type(value) is not str else "an empty string"
         raise EngineError(f"target {name} must be a non-empty string, got {shown}", code="invalid_target")
     return value
-
-
-def _text(expression: Any, bindings: dict[str, Any], name: str) -> str | None:
-    """reference_id: a string (a double with an integral value is written without ".0")."""
-    if expression is None:
-        return None
-    value = expression.evaluate(bindings)
-    if type(value) is str and value:
-        return value
-    if type(value) is not bool and isinstance(value, (int, float)) and float(value).is_integer():
-        return str(int(value))
-    raise EngineError(f"{name} must be a non-empty string, got {type_name(value)}", code="invalid_reference")
-
-
-# --- balances ------------------------------------------------------------------------------------
-
-
-def _amount(action: CompiledAction, bindings: dict[str, Any]) -> Decimal:
-    if action.constant_amount is not None:
-        return action.constant_amount
-    if action.asset is None:  # the compiler refuses a balance action without a known asset
-        raise EngineError(f"action {action.index} names no known asset", code="unknown_asset")
-    value = action.amount.evaluate(bindings)
-    return to_amount(value, scale=action.asset.scale, maximum=action.max_amount)
-
-
-def _balance(entity: Any, symbol: str) -> Balance:
-    balance = entity.balances.get(symbol)
-    if balance is None:
-        balance = entity.balances[symbol] = Balance()
-    return balance
-
-
-def _moment(value: timedelta | datetime | None, now: datetime) -> datetime | None:
-    if value is None:
-        return None
-    return now + value if isinstance(value, timedelta) else value
-
-
-def _credit(rule, action, bindings, working, role, out) -> None:
-    spec, symbol = action.action, action.asset.symbol
-    amount = _amount(action, bindings)
-    out.asset, out.amount = symbol, amount
-    out.reference_id = _text(action.reference, bindings, "reference_id")
-    out.matures_at = _moment(action.matures_at, working.now)
-    out.expires_at = _moment(action.expires_at, working.now)
-    # DEFERRED exactly when the credit matures after the event; a past maturity is AVAILABLE at once.
-    bucket = "DEFERRED" if out.matures_at is not None and out.matures_at > working.now else spec.bucket
-    out.bucket = bucket
-    limit = rule.budgets.get(symbol)
-    if limit is not None:
-        if not working.budget_fits(rule.name, symbol, amount, limit):
-            out.status = ActionStatus.SUPPRESSED  # D21: no partial credits
-            return
-        working.consume_budget(rule.name, symbol, amount)
-    if action.asset.issuance_policy == "PREFUNDED":
-        wallet = working.program.wallet.get(symbol)
-        if wallet is None or wallet.available < amount:
-            have = wallet.available if wallet is not None else Decimal(0)
-            raise EngineError(f"program wallet holds {have} {symbol}, {amount} needed", code="insufficient_wallet")
-        wallet.available -= amount
-    if role not in ("participant", "recipient"):
-        return
-    entity = working.named(role)
-    balance = _balance(entity, symbol)
-    if bucket == "DEFERRED":
-        balance.deferred += amount
-    elif bucket == "HELD":
-        balance.held += amount
-        if out.reference_id is not None:
-            _add_hold(entity, symbol, out.reference_id, amount)
-    else:
-        balance.available += amount
-
-
-def _add_hold(entity: Any, symbol: str, reference: str, amount: Decimal) -> None:
-    held = entity.holds.setdefault(symbol, {})
-    held[reference] = held.get(reference, Decimal(0)) + amount
-
-
-def _take(balance: Balance, bucket: str, amount: Decimal, *, allow_negative: bool = False) -> None:
-    field = "held" if bucket == "HELD" else "available"
-    have = getattr(balance, field)
-    if have < amount and not allow_negative:
-        raise EngineError(
-            f"insufficient {bucket} balance: {have} available, {amount} needed", code="insufficient_funds"
-        )
-    setattr(balance, field, have - amount)
-
-
-def _debit(rule, action, bindings, working, role, out) -> None:
-    spec = action.action
-    out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
-    out.bucket, out.allow_negative = spec.bucket, spec.allow_negative
-    if role in ("participant", "recipient"):
-        balance = _balance(working.named(role), out.asset)
-        _take(balance, spec.bucket, out.amount, allow_negative=spec.allow_negative)
-
-
-def _forfeit(rule, action, bindings, working, role, out) -> None:
-    out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
-    out.bucket = action.action.bucket
-    if role in ("participant", "recipient"):
-        _take(_balance(working.named(role), out.asset), out.bucket, out.amount)
-
-
-def _hold(rule, action, bindings, working, role, out) -> None:
-    out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
-    out.reference_id = _text(action.reference, bindings, "reference_id")
-    if role in ("participant", "recipient"):
-        entity = working.named(role)
-        balance = _balance(entity, out.asset)
-        _take(balance, "AVAILABLE", out.amount)
-        balance.held += out.amount
-        if out.reference_id is not None:
-            _add_hold(entity, out.asset, out.reference_id, out.amount)
-
-
-def _release(rule, action, bindings, working, role, out) -> None:
-    out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
-    out.reference_id = _text(action.reference, bindings, "reference_id")
-    if role not in ("participant", "recipient"):
-        return
-    entity = working.named(role)
-    balance = _balance(entity, out.asset)
-    _take(balance, "HELD", out.amount)
-    balance.available += out.amount
-    held = entity.holds.get(out.asset, {})
-    if out.reference_id is not None and out.reference_id in held:
-        if held[out.reference_id] < out.amount:
-            raise EngineError(
-                f"hold {out.reference_id!r} holds {held[out.reference_id]}, {out.amount} needed",
-                code="insufficient_funds",
-            )
-        _reduce_hold(held, out.reference_id, out.amount)
-
-
-def _reduce_hold(held: dict[str, Decimal], reference: str, amount: Decimal) -> None:
-    remaining = held[reference] - amount
-    if remaining > 0:
-        held[reference] = remaining
-    else:
-        del held[reference]
-
-
-def _void_hold(rule, action, bindings, working, role, out) -> None:
-    out.asset = action.asset.symbol
-    out.reference_id = _text(action.reference, bindings, "reference_id")
-    if role not in ("participant", "recipient"):
-        return  # storage finds the hold of another participant or group
-    entity = working.named(role)
-    held = entity.holds.get(out.asset, {})
-    if out.reference_id not in held:
-        raise EngineError(f"no {out.asset} held under reference {out.reference_id!r}", code="hold_not_found")
-    out.amount = held[out.reference_id]
-    _take(_balance(entity, out.asset), "HELD", out.amount)
-    _reduce_hold(held, out.reference_id, out.amount)
-
-
-_BALANCE_HANDLERS = {
-    "CREDIT": _credit,
-    "DEBIT": _debit,
-    "HOLD": _hold,
-    "RELEASE": _release,
-    "FORFEIT": _forfeit,
-    "VOID_HOLD": _void_hold,
-}
 
 
 # --- state and event actions ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from engine.errors import EngineError
+from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.bundle import Bundle, Expectation, ProgramStateInput, StateInput, TestCase
 from engine.model.result import EvaluationResult, ResolvedAction, RuleStatus
@@ -36,13 +36,6 @@ from engine.model.state import (
 
 DEFAULT_EVENT_TIMESTAMP = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 _BUCKETS = ("available", "held", "deferred")
-
-
-class TestInputError(EngineError):
-    """A test case's state cannot become engine state (a bad number, an unknown level)."""
-
-    __test__ = False  # not a pytest class
-    code = "invalid_test_input"
 
 
 class TestCaseResult(msgspec.Struct, kw_only=True):
@@ -68,15 +61,16 @@ def run_test_cases(loaded: Any) -> list[TestCaseResult]:
 
 def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResult:
     """Evaluate one test case (with a trace) and compare the result with its expectations."""
+    timestamp = case.event_timestamp or DEFAULT_EVENT_TIMESTAMP
+    as_of = case.received_at or timestamp
     try:
-        participant = state_from_input(case.participant, bundle)
-        recipient = state_from_input(case.recipient, bundle) if case.recipient is not None else None
+        participant = state_from_input(case.participant, bundle, as_of=as_of)
+        recipient = state_from_input(case.recipient, bundle, as_of=as_of) if case.recipient is not None else None
         program_state = program_state_from_input(case.program, bundle)
         budgets = _budgets(case.budgets_consumed)
     except TestInputError as exc:
         return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
-    timestamp = case.event_timestamp or DEFAULT_EVENT_TIMESTAMP
-    event = EventInput(event_data=case.event, event_timestamp=timestamp, received_at=case.received_at or timestamp)
+    event = EventInput(event_data=case.event, event_timestamp=timestamp, received_at=as_of)
     result = evaluate_event(
         program,
         EvaluationInput(
@@ -84,19 +78,26 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
         ),
         trace=True,
     )
-    diff = compare(case.expect, result)
+    diff = compare(case.expect, result, lot_orders(bundle))
     if diff:
         diff.append("rules: " + ", ".join(_outcome_text(outcome) for outcome in result.rules))
     return TestCaseResult(name=case.name, passed=not diff, diff=diff, result=result)
 
 
-def state_from_input(state: StateInput, bundle: Bundle) -> EntityState:
-    """A participant as written in a test case or the playground, as engine state.
+def state_from_input(state: StateInput, bundle: Bundle, *, as_of: datetime = DEFAULT_EVENT_TIMESTAMP) -> EntityState:
+    """A participant as written in a test case or the playground, as engine state; `as_of` is
+    when lots given without an earned time were earned.
 
     Example: `StateInput(counters={"stamps": 3}, tiers={"status": "gold"}, balances={"PTS": 120})`
     gives counters `{"stamps": CounterState(value=Decimal("3"))}`, tier `gold` with its rank, and an
     AVAILABLE balance of 120 PTS.
     """
+    balances = {symbol: _balance(value, symbol) for symbol, value in state.balances.items()}
+    holds = {
+        symbol: {ref: _decimal(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
+        for symbol, refs in state.holds.items()
+    }
+    lots = lots_from_input(state, bundle, as_of, balances, holds)
     return EntityState(
         external_id=state.external_id,
         status=state.status,
@@ -106,11 +107,9 @@ def state_from_input(state: StateInput, bundle: Bundle) -> EntityState:
         },
         attributes=dict(state.attributes),
         tiers={tier: _tier_state(bundle, tier, level) for tier, level in state.tiers.items()},
-        balances={symbol: _balance(value, symbol) for symbol, value in state.balances.items()},
-        holds={
-            symbol: {ref: _decimal(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
-            for symbol, refs in state.holds.items()
-        },
+        balances=balances,
+        holds=holds,
+        lots=lots,
     )
 
 
@@ -130,8 +129,9 @@ def program_state_from_input(state: ProgramStateInput, bundle: Bundle) -> Progra
     )
 
 
-def compare(expect: Expectation, result: EvaluationResult) -> list[str]:
-    """One line per expectation the result does not meet; empty when all are met."""
+def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str] | None = None) -> list[str]:
+    """One line per expectation the result does not meet; empty when all are met. `orders` gives
+    the spending order of each LOT asset, in which expected lots are listed."""
     diff: list[str] = []
     _check(diff, "status", expect.status, result.status)
     _check(diff, "error_code", expect.error_code, result.error_code)
@@ -145,6 +145,7 @@ def compare(expect: Expectation, result: EvaluationResult) -> list[str]:
     _compare_amounts(diff, "credits", expect.credits, _sums(result.actions, "CREDIT"))
     _compare_amounts(diff, "debits", expect.debits, _sums(result.actions, "DEBIT"))
     _compare_entity(diff, "", expect, result.participant)
+    compare_lots(diff, "", expect, result.participant, result.settled, "participant", orders or {})
     if expect.recipient is not None:
         if result.recipient is None:
             diff.append("recipient: expected a recipient, the event had none")
@@ -153,6 +154,9 @@ def compare(expect: Expectation, result: EvaluationResult) -> list[str]:
             _compare_amounts(diff, "recipient.credits", expect.recipient.credits, _sums(recipient_actions, "CREDIT"))
             _compare_amounts(diff, "recipient.debits", expect.recipient.debits, _sums(recipient_actions, "DEBIT"))
             _compare_entity(diff, "recipient.", expect.recipient, result.recipient)
+            compare_lots(
+                diff, "recipient.", expect.recipient, result.recipient, result.settled, "recipient", orders or {}
+            )
     return diff
 
 

@@ -66,7 +66,15 @@ def evaluate_event(
     try:
         check_event_data(event.event_data)
         event_value = event_data_binding(event.event_data)
-        working = WorkingState.start(participant, recipient, inputs.program_state, inputs.budgets, now)
+        working = WorkingState.start(
+            participant,
+            recipient,
+            inputs.program_state,
+            inputs.budgets,
+            now,
+            as_of=received_at,
+            lot_orders=lot_orders(program),
+        )
     except EngineError as exc:
         return _failed(received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state)
     with localcontext(_DECIMALS):
@@ -112,6 +120,7 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
                     stopped_by = rule.name
             outcomes.append(outcome)
     qualify_tiers(program, working)
+    working.holdings.prune()
     return EvaluationResult(
         status=EventStatus.COMPLETED,
         evaluated_at=received_at,
@@ -122,7 +131,13 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
         participant=working.participant,
         recipient=working.recipient,
         program=working.program,
+        settled=working.holdings.settled,
     )
+
+
+def lot_orders(program: CompiledProgram) -> dict[str, str]:
+    """The program's LOT assets and their spending orders, by symbol."""
+    return {symbol: asset.spending_order for symbol, asset in program.assets.items() if asset.inventory_mode == "LOT"}
 
 
 def _aware(moment: datetime) -> datetime:

@@ -17,8 +17,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from engine.errors import EngineError
 from engine.evaluator.bindings import entity_binding, is_counter_expired, program_binding
+from engine.evaluator.holdings import Holdings
 from engine.limits import check_tag_count
 from engine.model.result import BudgetUse, ResolvedTarget, StateChange
 from engine.model.state import (
@@ -51,6 +54,7 @@ def copy_entity(state: EntityState) -> EntityState:
         tiers=dict(state.tiers),
         balances={symbol: _copy_balance(balance) for symbol, balance in state.balances.items()},
         holds={symbol: dict(held) for symbol, held in state.holds.items()},
+        lots={symbol: [msgspec.structs.replace(lot) for lot in lots] for symbol, lots in state.lots.items()},
     )
 
 
@@ -70,7 +74,7 @@ def _copy_balance(balance: Balance) -> Balance:
 class WorkingState:
     """Copies of the participant, recipient and program states plus what this event recorded."""
 
-    def __init__(self, participant, recipient, program, budgets, now: datetime) -> None:
+    def __init__(self, participant, recipient, program, budgets, now: datetime, as_of: datetime | None = None) -> None:
         self.participant: EntityState = participant
         self.recipient: EntityState | None = recipient
         self.program: ProgramState = program
@@ -80,6 +84,8 @@ class WorkingState:
         self.budget_uses: dict[tuple[str, str], Decimal] = {}
         self.tiers_set: set[tuple[str, str]] = set()  # (role, tier key) touched by SET_TIER
         self.stale: set[str] = set()  # roles whose CEL binding must be rebuilt
+        self.as_of = as_of or now  # the receive time: when credits are earned and lots judged (D16)
+        self.holdings = Holdings(self, {}, as_of=self.as_of)
 
     @classmethod
     def start(
@@ -89,16 +95,24 @@ class WorkingState:
         program: ProgramState,
         budgets: Mapping[tuple[str, str], BudgetState],
         now: datetime,
+        *,
+        as_of: datetime | None = None,
+        lot_orders: Mapping[str, str] | None = None,
     ) -> WorkingState:
+        """Copies of the given states, counters reset and lots settled as of the event's time;
+        `lot_orders` names the LOT assets (symbol -> spending order)."""
         working = cls(
             copy_entity(participant),
             copy_entity(recipient) if recipient is not None else None,
             copy_program(program),
             {key: budget.consumed for key, budget in budgets.items()},
             now,
+            as_of,
         )
         for role in ("participant", "recipient", "program"):
             working._reset_expired_counters(role)
+        working.holdings = Holdings(working, lot_orders or {}, as_of=working.as_of)
+        working.holdings.settle()
         working.stale.clear()
         return working
 

@@ -32,6 +32,7 @@ ScheduleType = Literal["CRON", "INTERVAL"]
 UnknownParticipantPolicy = Literal["CREATE", "REJECT"]
 InventoryMode = Literal["SIMPLE", "LOT"]
 IssuancePolicy = Literal["UNLIMITED", "PREFUNDED"]
+SpendingOrder = Literal["FIFO", "EXPIRING_FIRST"]
 
 
 class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -62,8 +63,10 @@ class Credit(_Action, tag="CREDIT", kw_only=True):
     amount: ExprOrNumber
     bucket: Bucket = "AVAILABLE"
     reference_id: Expr | None = None
-    expires_at: str | None = None  # Go duration from the credit ("8760h") or RFC 3339 timestamp
-    matures_at: str | None = None
+    # A Go duration after the event ("8760h"), an RFC 3339 time, or CEL giving either. Only LOT
+    # assets expire credits; a credit that matures later lands in DEFERRED until then.
+    expires_at: Expr | None = None
+    matures_at: Expr | None = None
 
 
 class Debit(_Action, tag="DEBIT", kw_only=True):
@@ -191,6 +194,7 @@ class Asset(Struct, kw_only=True):
     name: Name
     scale: Annotated[int, msgspec.Meta(ge=0, le=18)]
     inventory_mode: InventoryMode = "SIMPLE"
+    spending_order: SpendingOrder = "FIFO"  # LOT assets: which lots are spent first
     issuance_policy: IssuancePolicy = "UNLIMITED"
     max_transaction_amount: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")] | None = None
 
@@ -229,6 +233,29 @@ class TierType(Struct, kw_only=True):
 # --- test cases ----------------------------------------------------------------------------------
 
 
+class LotInput(Struct, kw_only=True):
+    """A lot of a LOT asset as a test case or the playground gives it; `remaining` defaults to
+    `amount`, `created_at` (when it was earned) to the event's receive time."""
+
+    amount: Quantity
+    remaining: Quantity | None = None
+    status: Literal["DEFERRED", "AVAILABLE", "HELD"] = "AVAILABLE"
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    matures_at: datetime | None = None
+    reference_id: str | None = None
+    provisional: bool = False  # credited straight into HELD (VOID_HOLD may cancel it)
+
+
+class LotExpectation(Struct, kw_only=True):
+    """An open lot a test case expects after the event (in spending order); given fields only."""
+
+    remaining: Quantity | None = None
+    status: Literal["DEFERRED", "AVAILABLE", "HELD"] | None = None
+    expires_at: datetime | None = None
+    reference_id: str | None = None
+
+
 class StateInput(Struct, kw_only=True):
     """A participant (or recipient) as a test case or the playground writes it: plain numbers for
     counters and balances, a level key per tier."""
@@ -242,6 +269,8 @@ class StateInput(Struct, kw_only=True):
     balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
     # amounts held under a reference (an earlier authorisation): asset symbol -> reference -> amount
     holds: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
+    # lots of LOT assets, by asset symbol; their sums are the asset's balances
+    lots: dict[str, list[LotInput]] = msgspec.field(default_factory=dict)
 
 
 class ProgramStateInput(Struct, kw_only=True):
@@ -266,6 +295,9 @@ class Expectation(Struct, kw_only=True):
     attributes: dict[str, str] | None = None
     tiers: dict[str, str] | None = None
     balances: dict[str, Quantity | dict[str, Quantity]] | None = None
+    lots: dict[str, list[LotExpectation]] | None = None  # open lots by asset symbol, in spending order
+    expired: dict[str, Quantity] | None = None  # value the evaluation time expired, by asset symbol
+    matured: dict[str, Quantity] | None = None  # DEFERRED value the evaluation time made AVAILABLE
     recipient: Expectation | None = None
 
 

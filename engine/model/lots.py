@@ -134,7 +134,7 @@ class LotPile:
     place (new lots are appended) and return what moved; `changed` names every lot touched."""
 
     def __init__(self, lots: Iterable[Lot], order: SpendingOrder | str, new_id: Callable[[], str]) -> None:
-        self.lots = list(lots)
+        self.lots = lots if isinstance(lots, list) else list(lots)  # a list given is changed in place
         self.order = SpendingOrder(order)
         self.new_id = new_id
         self.changed: set[str] = set()

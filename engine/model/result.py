@@ -113,6 +113,17 @@ class StateChange(msgspec.Struct, kw_only=True, omit_defaults=True):
     rule: str | None = None
 
 
+class SettledLot(msgspec.Struct, kw_only=True):
+    """A lot the evaluation time expired (its value left for breakage) or matured (DEFERRED to
+    AVAILABLE), before the rules ran."""
+
+    role: str  # participant | recipient
+    asset: str
+    lot_id: str
+    kind: str  # EXPIRED | MATURED
+    amount: Decimal
+
+
 class BudgetUse(msgspec.Struct, kw_only=True):
     rule: str
     asset: str
@@ -149,5 +160,6 @@ class EvaluationResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     participant: EntityState
     program: ProgramState
     recipient: EntityState | None = None
+    settled: list[SettledLot] = msgspec.field(default_factory=list)  # lots expired or matured
     error_code: str | None = None
     error_message: str | None = None

@@ -14,6 +14,7 @@ from decimal import Decimal
 import msgspec
 
 from engine.model.durations import parse_duration
+from engine.model.lots import Lot
 
 ZERO = Decimal(0)
 
@@ -64,6 +65,8 @@ class EntityState(msgspec.Struct, kw_only=True):
     # HELD amounts that carry a reference_id (CREDIT to HELD, HOLD): asset symbol -> reference ->
     # amount still held. VOID_HOLD and RELEASE with a reference_id read and reduce them.
     holds: dict[str, dict[str, Decimal]] = msgspec.field(default_factory=dict)
+    # Open lots of LOT assets by asset symbol (D34); their remaining amounts add up to the balances.
+    lots: dict[str, list[Lot]] = msgspec.field(default_factory=dict)
 
 
 class ProgramState(msgspec.Struct, kw_only=True):

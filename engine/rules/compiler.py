@@ -234,6 +234,7 @@ class RuleCompiler:
         if kind == "CREDIT":
             fields["expires_at"] = self.moment((*path, "expires_at"), action.expires_at)
             fields["matures_at"] = self.moment((*path, "matures_at"), action.matures_at)
+            self.lot_only(path, action, fields.get("asset"))
         if kind == "SCHEDULE_EVENT":
             self.duration((*path, "delay"), action.delay)
         if kind == "SET_TIER":
@@ -255,7 +256,8 @@ class RuleCompiler:
             return None
 
     def moment(self, path: Path, text: str | None) -> Any:
-        """expires_at / matures_at: a Go duration from the event's time, or an RFC 3339 time."""
+        """expires_at / matures_at: a Go duration from the event's time, an RFC 3339 time, or a CEL
+        expression giving either (a timestamp, a duration, or their text)."""
         if text is None:
             return None
         try:
@@ -265,9 +267,22 @@ class RuleCompiler:
         try:
             return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
         except ValueError:
-            message = f"{text!r} is neither a Go duration nor an RFC 3339 time"
+            pass
+        try:
+            return compile_cached(text, VARIABLES)
+        except DslError as exc:
+            message = f"{text!r} is neither a Go duration, an RFC 3339 time nor a CEL expression ({exc.message})"
             self.fail(path, "invalid_duration", message)
             return None
+
+    def lot_only(self, path: Path, action: Any, asset: Asset | None) -> None:
+        """A credit's expiry needs lots to expire: on a SIMPLE asset it is refused, not ignored."""
+        if action.expires_at is not None and asset is not None and asset.inventory_mode != "LOT":
+            message = (
+                f"expires_at needs a LOT asset: {asset.symbol} is {asset.inventory_mode}, whose value "
+                "is one balance with no lots to expire (declare `inventory_mode: LOT` to expire credits)"
+            )
+            self.fail((*path, "expires_at"), "requires_lot_asset", message)
 
     def tier_rank(self, path: Path, action: SetTier) -> int | None:
         tier = self.tiers.get(action.tier)

@@ -202,6 +202,8 @@ def _plan_assets(bundle: Bundle, existing: list[dict[str, Any]], plan: Plan) -> 
         changed: dict[str, Any] = {}
         if current.get("name") != asset.name:
             changed["name"] = asset.name
+        if current.get("spending_order", "FIFO") != asset.spending_order:
+            changed["spending_order"] = asset.spending_order
         if _canonical_amount(current.get("max_transaction_amount")) != _canonical_amount(asset.max_transaction_amount):
             changed["max_transaction_amount"] = asset.max_transaction_amount
         if changed:

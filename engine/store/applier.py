@@ -9,16 +9,15 @@ budgets), refusing with a `StoreError` that rolls the whole event back.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from engine.errors import LedgerInvariantError
+from engine.model.lots import ANY, LotFilter
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
 from engine.store import lookups, owner_state, statements
 from engine.store.budgets import roll_over
-from engine.store.db import new_id, utcnow
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import movements
 from engine.store.ledger.accounts import lock
@@ -28,7 +27,6 @@ from engine.store.models import (
     PARTICIPANT,
     PROGRAM,
     Asset,
-    DeferredCredit,
     EventRecord,
     Group,
     Participant,
@@ -201,33 +199,46 @@ class Applier:
     def _post(self, action: ResolvedAction, entity: movements.Entity) -> str:
         asset = self._asset(action.asset)
         rule_id, version = self.rules.ids(action.rule)
-        fields = {
+        fields: dict[str, Any] = {
             "description": action.description,
             "event_id": self.event.id,
             "rule_id": rule_id,
             "rule_version": version,
             "reference_id": action.reference_id,
         }
+        as_of = self.event.created_at  # lots are judged at the event's receive time, as the evaluator did
         amount, bucket = action.amount, action.bucket or "AVAILABLE"
         if amount is None or amount <= 0:
             raise LedgerRejected(f"{action.type} needs a positive amount", code="invalid_amount")
         ledger = self._open_ledger()
         if action.type == "CREDIT":
             # The evaluator put the credit in DEFERRED exactly when it matures after the event.
-            entry = movements.credit(ledger, asset, self.program_id, entity, amount, bucket, **fields)
-            if bucket == "DEFERRED":
-                if action.matures_at is None:
-                    raise LedgerRejected("a DEFERRED credit needs matures_at", code="invalid_action")
-                self._defer(entry, entity, asset, movements.at_scale(amount, asset), action.matures_at)
+            if bucket == "DEFERRED" and action.matures_at is None:
+                raise LedgerRejected("a DEFERRED credit needs matures_at", code="invalid_action")
+            entry = movements.credit(
+                ledger,
+                asset,
+                self.program_id,
+                entity,
+                amount,
+                bucket,
+                as_of=as_of,
+                expires_at=action.expires_at,
+                matures_at=action.matures_at,
+                **fields,
+            )
         elif action.type == "DEBIT":
             entry = movements.debit(
-                ledger, asset, self.program_id, entity, amount, bucket, action.allow_negative, **fields
+                ledger, asset, self.program_id, entity, amount, bucket, action.allow_negative, as_of=as_of, **fields
             )
         elif action.type == "FORFEIT":
-            entry = movements.forfeit(ledger, asset, self.program_id, entity, amount, bucket, **fields)
+            entry = movements.forfeit(ledger, asset, self.program_id, entity, amount, bucket, as_of=as_of, **fields)
+        elif action.type == "RELEASE":
+            only = LotFilter(reference_id=action.reference_id) if action.reference_id is not None else ANY
+            entry = movements.release(ledger, asset, self.program_id, entity, amount, as_of=as_of, only=only, **fields)
         else:
-            step = {"HOLD": movements.hold, "RELEASE": movements.release, "VOID_HOLD": movements.void_hold}[action.type]
-            entry = step(ledger, asset, self.program_id, entity, amount, **fields)
+            step = {"HOLD": movements.hold, "VOID_HOLD": movements.void_hold}[action.type]
+            entry = step(ledger, asset, self.program_id, entity, amount, as_of=as_of, **fields)
         return entry.id
 
     def _open_ledger(self) -> Ledger:
@@ -235,26 +246,6 @@ class Applier:
         if self.ledger is None:
             raise LedgerInvariantError("a balance action without an open ledger", code="ledger_invariant")
         return self.ledger
-
-    def _defer(self, entry, entity: movements.Entity, asset: Asset, amount: Decimal, matures_at: datetime) -> None:
-        """Record the deferred credit for `maturity.mature_due` (which nothing calls yet, D33)."""
-        account = self._open_ledger().accounts.get(entity.type, entity.id, asset, "DEFERRED", entity.scope)
-        statements.insert(
-            DeferredCredit,
-            [
-                {
-                    "id": new_id(),
-                    "organisation": self.org_id,
-                    "program": self.program_id,
-                    "account": account.id,
-                    "credit_entry_id": entry.id,
-                    "amount": amount,
-                    "matures_at": matures_at,
-                    "matured_entry_id": None,
-                    "created_at": utcnow(),
-                }
-            ],
-        )
 
     def _asset(self, symbol: str | None) -> Asset:
         if symbol is None:

@@ -28,6 +28,7 @@ from engine.model.bundle import (
     ProgramSettings,
     Rule,
     ScheduleType,
+    SpendingOrder,
     Status,
     UnknownParticipantPolicy,
 )
@@ -67,6 +68,7 @@ def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asse
             name=spec.name,
             scale=spec.scale,
             inventory_mode=spec.inventory_mode,
+            spending_order=spec.spending_order,
             issuance_policy=spec.issuance_policy,
             max_transaction_amount=spec.max_transaction_amount,
         )
@@ -192,6 +194,7 @@ def program_bundle(program: Program) -> tuple[Bundle, dict[str, tuple[str, int]]
                 name=a.name,
                 scale=a.scale,
                 inventory_mode=cast(InventoryMode, a.inventory_mode),
+                spending_order=cast(SpendingOrder, a.spending_order),
                 issuance_policy=cast(IssuancePolicy, a.issuance_policy),
                 max_transaction_amount=None
                 if a.max_transaction_amount is None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from engine.model.state import (
@@ -38,7 +39,9 @@ from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.errors import Conflict, NotFound
+from engine.store.ledger.deferred import due_deferred, matured_view
 from engine.store.ledger.held import held_by_reference
+from engine.store.ledger.lots import open_lots
 from engine.store.models import (
     AVAILABLE,
     DEFERRED,
@@ -112,10 +115,13 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     participant_id = record.participant_id
     if participant_id is None:  # `_resolve_participants` fills it in from the external id
         raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
-    participant = _entity(known.get(participant_id) or _participant(participant_id), program.id, symbols)
+    lot_assets = [asset_id for asset_id, symbol in symbols.items() if _is_lot(compiled, symbol)]
+    person = known.get(participant_id) or _participant(participant_id)
+    participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
     recipient = None
     if record.recipient_id:
-        recipient = _entity(known.get(record.recipient_id) or _participant(record.recipient_id), program.id, symbols)
+        person = known.get(record.recipient_id) or _participant(record.recipient_id)
+        recipient = _entity(person, program.id, symbols, lot_assets, record.created_at)
     tags, counters, attributes = _owner_state(PROGRAM, program.id)
     inputs = EvaluationInput(
         event=EventInput(
@@ -282,7 +288,15 @@ def _owner_state(owner_type: str, owner_id: str) -> tuple[list, dict, dict]:
     return tags, counters, attributes
 
 
-def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> EntityState:
+def _is_lot(program: CompiledProgram, symbol: str) -> bool:
+    asset = program.assets.get(symbol)
+    return asset is not None and asset.inventory_mode == "LOT"
+
+
+def _entity(
+    person: Participant, program_id: str, symbols: dict[str, str], lot_assets: list[str], as_of: datetime
+) -> EntityState:
+    """The participant as rules see it at the event's receive time `as_of`."""
     tags, counters, attributes = _owner_state(PARTICIPANT, person.id)
     tiers = {
         key: TierState(level=level, rank=rank)
@@ -301,9 +315,15 @@ def _entity(person: Participant, program_id: str, symbols: dict[str, str]) -> En
         attributes=attributes,
         tiers=tiers,
         balances=_balances(PARTICIPANT, person.id, symbols),
+        holds=held_by_reference(person.id, symbols),
     )
-    if "holds" in EntityState.__struct_fields__:
-        entity.holds = held_by_reference(person.id, symbols)
+    if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
+        lots = open_lots(PARTICIPANT, person.id, lot_assets)
+        entity.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
+    for asset_id, symbol in symbols.items():  # SIMPLE credits due to mature count as AVAILABLE, as storage
+        balance = entity.balances.get(symbol)  # matures them before it spends
+        if balance is not None and balance.deferred > 0 and asset_id not in lot_assets:
+            entity.balances[symbol] = matured_view(balance, due_deferred(PARTICIPANT, person.id, asset_id, as_of))
     return entity
 
 

@@ -22,6 +22,8 @@ since storage does not know the queue.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from engine.errors import EngineError
@@ -39,6 +41,7 @@ class PostOutcome(msgspec.Struct, kw_only=True):
     status: str  # the event's status afterwards
     journal_entry_ids: list[str] = msgspec.field(default_factory=list)
     wake_ups: list[WakeUp] = msgspec.field(default_factory=list)  # follow-up events to enqueue
+    settlements: list[Any] = msgspec.field(default_factory=list)  # lots the event's movements expired first
     error_code: str | None = None
     error_message: str | None = None
 
@@ -63,11 +66,16 @@ def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
                     error_code=event.error_code,
                     error_message=event.error_message,
                 )
-            entry_ids = Applier(event, rules, head).apply(result)
+            applier = Applier(event, rules, head)
+            entry_ids = applier.apply(result)
             wake_ups = write_followups(event, result)
             _finish(event, EventStatus.COMPLETED, None, None)
             return PostOutcome(
-                written=True, status=EventStatus.COMPLETED, journal_entry_ids=entry_ids, wake_ups=wake_ups
+                written=True,
+                status=EventStatus.COMPLETED,
+                journal_entry_ids=entry_ids,
+                wake_ups=wake_ups,
+                settlements=list(applier.ledger.settlements) if applier.ledger is not None else [],
             )
     except EngineError as exc:  # StoreError, LedgerInvariantError, LimitExceeded...: all rolled back
         return _record_failure(event_id, result, exc)

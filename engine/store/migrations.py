@@ -54,7 +54,7 @@ STEP_1_MODELS: list[type[peewee.Model]] = [
     models.WebhookMessage,
     models.WebhookDelivery,
 ]
-ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference]
+ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference, models.LotRecord, models.LotTake]
 
 
 def _create_tables(db: peewee.Database) -> None:
@@ -189,6 +189,31 @@ def _append_order_indexes(db: peewee.Database) -> None:
     _drop_indexes(*REPLACED_BY_APPEND_ORDER_INDEXES)(db)
 
 
+# LOT assets (D34): the lots and what entries took from them; due work is found through partial
+# indexes over open lots, which stay as small as the value still outstanding.
+LOT_INDEXES = (
+    (
+        "CREATE INDEX IF NOT EXISTS lot_open_expiry ON lot (expires_at) "
+        f"WHERE {models.OPEN_LOTS} AND expires_at IS NOT NULL"
+    ),
+    "CREATE INDEX IF NOT EXISTS lot_deferred_maturity ON lot (matures_at) WHERE status = 'DEFERRED'",
+)
+
+
+def _lots(db: peewee.Database) -> None:
+    """Lots of LOT assets, the takes of each entry, and each asset's spending order."""
+    add_column(db, "asset", "spending_order", "VARCHAR(16) NOT NULL DEFAULT 'FIFO'")
+    db.create_tables([models.LotRecord, models.LotTake], safe=True)
+    for statement in LOT_INDEXES:
+        db.execute_sql(statement)
+
+
+def add_column(db: peewee.Database, table: str, column: str, definition: str) -> None:
+    """Add a column unless the table has it (step 1 creates tables as the models are now)."""
+    if column not in {info.name for info in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -198,6 +223,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (6, "partial indexes for open events and SUCCESS evaluations; no journal index by rule", _open_event_indexes),
     (7, "held amounts by reference", _held_references),
     (8, "rule and participant indexes in the order of processing", _append_order_indexes),
+    (9, "lots of LOT assets and the asset's spending order", _lots),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

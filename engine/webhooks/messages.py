@@ -13,6 +13,8 @@ written. The sender (`engine.webhooks.delivery`) signs and posts later, outside 
     balance.credited       per applied CREDIT        balance.debited    per applied DEBIT
     balance.held           per applied HOLD          balance.released   per applied RELEASE
     participant.created    when processing created the participant (or recipient)
+    balance.expired        per lot the event's receive time expired (the scheduler and direct
+                           operations send it too, for the lots they expire: `expiry_data`)
 """
 
 from __future__ import annotations
@@ -211,3 +213,19 @@ def _decimal(value: Decimal | None) -> str | None:
 
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
+
+
+def expiry_data(settlement: Any) -> dict[str, Any]:
+    """The `data` of `balance.expired`: one lot's remaining value gone to breakage at its expiry.
+    `settlement` is an `engine.store.ledger.movements.Settlement` of kind EXPIRED."""
+    owner = "group_id" if settlement.entity.type == "GROUP" else "participant_id"
+    data = {
+        owner: settlement.entity.id,
+        "program_id": settlement.program_id,
+        "asset": settlement.asset.symbol,
+        "asset_id": settlement.asset.id,
+        "amount": _decimal(settlement.amount),
+        "lot_id": settlement.lot_id,
+        "journal_entry_id": settlement.entry_id,
+    }
+    return {key: value for key, value in data.items() if value is not None}

@@ -40,6 +40,7 @@ class Applied:
     error_message: str | None = None
     created_participants: list[dict[str, Any]] = field(default_factory=list)
     wake_ups: list[WakeUp] = field(default_factory=list)
+    settlements: list[Any] = field(default_factory=list)  # lots its movements expired or matured first
 
 
 Pipeline = Callable[[EventRecord], Applied]
@@ -65,4 +66,5 @@ def default_pipeline(record: EventRecord) -> Applied:
         error_message=outcome.error_message,
         created_participants=created,
         wake_ups=outcome.wake_ups,
+        settlements=outcome.settlements,
     )

@@ -194,7 +194,12 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
         raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
     endpoints = messages.subscribers(claim.lane.organisation_id)
     if endpoints:
-        reported = messages.event_messages(event, applied.result, created=applied.created_participants)
+        reported = [
+            ("balance.expired", messages.expiry_data(settlement))
+            for settlement in applied.settlements
+            if settlement.kind == "EXPIRED"
+        ]
+        reported += messages.event_messages(event, applied.result, created=applied.created_participants)
         for event_type, data in reported:
             messages.publish(
                 event.organisation_id,

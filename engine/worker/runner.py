@@ -1,4 +1,4 @@
-"""The `accrual worker` process: a Huey consumer plus the reconciler thread.
+"""The `accrual worker` process: a Huey consumer, the reconciler thread and the scheduler thread.
 
 Any number of worker processes may run against one database. SIGTERM and SIGINT are graceful:
 running tasks finish (up to `shutdown_timeout_s`), then the process exits; whatever a harder stop
@@ -20,6 +20,7 @@ from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import close_all, connect
 from engine.store.migrations import LATEST_VERSION, current_version
 from engine.worker.reconciler import reconcile
+from engine.worker.scheduler import Scheduler, register_ledger_jobs
 from engine.worker.tasks import register_task_bodies
 
 log = logging.getLogger("accrual.worker")
@@ -31,6 +32,7 @@ class WorkerOptions:
 
     threads: int = 2  # Huey worker threads; scale further with more processes, not forked workers
     reconciler: bool = True
+    scheduler: bool = True  # due work of the clock (D33): one per deployment is enough; more are safe
     poll_max_s: float = 1.0  # the longest an idle SQL queue waits before looking again
     shutdown_timeout_s: float = 30.0
 
@@ -102,13 +104,18 @@ def run_worker(
     reconciler = Reconciler(queue) if options.reconciler else None
     if reconciler is not None:
         reconciler.start()
+    register_ledger_jobs(queue.settings)
+    scheduler = Scheduler(database, queue.settings.scheduler_interval_s) if options.scheduler else None
+    if scheduler is not None:
+        scheduler.start()
     log.info("worker started: %d thread(s), queue %s", options.threads, type(queue.huey.storage).__name__)
     try:
         consumer.run()
     finally:
-        if reconciler is not None:
-            reconciler.stopped.set()
-            reconciler.join(timeout=5)
+        for thread in (reconciler, scheduler):
+            if thread is not None:
+                thread.stopped.set()
+                thread.join(timeout=5)
         if checkpointer is not None:
             checkpointer.stop()
         close_all(database)

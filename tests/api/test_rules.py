@@ -147,3 +147,15 @@ def test_reset_budget(api, created):
     assert reset.status_code == 200 and reset.json()["consumed"] == "0"
     assert api.post(f"/v1/rules/{rid}/reset-budget?asset_id=NOPE").status_code == 404
     assert api.post(f"/v1/rules/{rid}/reset-budget").status_code == 400
+
+
+def test_an_expiry_on_a_simple_asset_is_refused_with_the_reason(api, program):
+    action = {"type": "CREDIT", "asset_id": "PTS", "amount": 1, "expires_at": "8760h"}
+    response = api.post("/v1/rules", rule(program, actions=[action], budgets=[]))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "invalid_rule"
+    (problem,) = body["details"]["problems"]
+    assert (problem["field"], problem["code"]) == ("actions.0.expires_at", "requires_lot_asset")
+    assert "PTS is SIMPLE" in problem["message"]
+    assert api.get("/v1/rules").json()["data"] == []

@@ -1,8 +1,10 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from engine.model.lots import Lot
+from engine.model.result import SettledLot
 from engine.model.state import CounterState, EntityState, TierState
-from playground.state_view import state_rows
+from playground.state_view import lot_rows, state_rows
 
 
 def test_every_field_is_a_row_in_cel_notation_and_changes_are_flagged():
@@ -25,3 +27,30 @@ def test_every_field_is_a_row_in_cel_notation_and_changes_are_flagged():
 def test_identity_fields_appear_when_set():
     rows = [row.field for row in state_rows(EntityState(external_id="u1"), EntityState(external_id="u1"))]
     assert rows[0] == "external_id"
+
+
+def test_lots_are_a_table_of_their_own_with_what_ended_each_lot():
+    def lot(lot_id, remaining, status="AVAILABLE", **fields):
+        earned = datetime(2025, 1, 1, tzinfo=UTC)
+        return Lot(
+            id=lot_id, amount=Decimal(50), remaining=Decimal(remaining), status=status, created_at=earned, **fields
+        )
+
+    expiry = datetime(2026, 1, 1, tzinfo=UTC)
+    before = EntityState(lots={"MILES": [lot("a", 50, expires_at=expiry), lot("b", 50), lot("c", 30)]})
+    after = EntityState(lots={"MILES": [lot("c", 10), lot("new-1", 5, "HELD", reference_id="o-1")]})
+    settled = [SettledLot(role="participant", asset="MILES", lot_id="a", kind="EXPIRED", amount=Decimal(50))]
+    assert "lots" not in [row.field for row in state_rows(before, after)]
+    rows = {row.lot: row for row in lot_rows(before, after, settled, "participant")}
+    assert [(row.before, row.after, row.changed) for row in rows.values()] == [
+        ("50 AVAILABLE", "expired", True),
+        ("50 AVAILABLE", "spent", True),
+        ("30 AVAILABLE", "10 AVAILABLE", True),
+        ("", "5 HELD (o-1)", True),
+    ]
+    assert (rows["a"].earned, rows["a"].expires, rows["a"].matures) == (
+        "2025-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        "",
+    )
+    assert lot_rows(before, after, settled, "recipient")[0].after == "spent"  # settled lots are per role

@@ -1,7 +1,9 @@
 """The playground's page and every partial, through a Litestar app with just its router (and
 once through the API's `create_app`)."""
 
+import json
 from html import unescape
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -357,3 +359,21 @@ _SECOND_CASE = """\
       matched: [coffee points]
       credits: {POINTS: "4"}
 """
+
+
+def test_lots_show_before_and_after_with_what_expired(client):
+    bundle = (Path(__file__).parents[2] / "rules_examples" / "airline_miles.yaml").read_text()
+    event = {
+        "event_timestamp": "2026-06-01T00:00:00Z",
+        "event_data": {"type": "award.booked", "miles": 3000},
+    }
+    participant = """lots:
+  MILES:
+    - {amount: 4000, created_at: "2023-05-01T00:00:00Z", expires_at: "2026-05-01T00:00:00Z"}
+    - {amount: 3500, created_at: "2024-02-01T00:00:00Z", expires_at: "2027-02-01T00:00:00Z"}
+"""
+    html = _run(client, bundle=bundle, event=json.dumps(event), participant=participant)
+    rows = {row.attrs["data-lot"]: row for row in select(html, "tr", data_lot="*")}
+    assert list(rows) == ["MILES-1", "MILES-2"]
+    assert [cell.text for cell in select(html, "td", **{"class": "after"})] == ["expired", "500 AVAILABLE"]
+    assert one(html, "tr", data_asset="MILES").text.split() == ["MILES", "7500", "500", "0", "0"]

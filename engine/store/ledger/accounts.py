@@ -8,6 +8,7 @@ caches them, so an account is read once per transaction however many postings to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.model.state import Balance
@@ -17,6 +18,16 @@ from engine.store.models import AVAILABLE, BUCKETS, DEFERRED, HELD, Account, Ass
 
 AccountKey = tuple[str, str, str, str, str]  # entity_type, entity_id, program_scope, asset_id, bucket
 _KEY_CLAUSE = "entity_type = {p} AND entity_id = {p} AND program_scope = {p} AND asset_id = {p} AND bucket = {p}"
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A ledger entity: PARTICIPANT / GROUP / PROGRAM / SYSTEM and its id (group accounts are also
+    scoped to a program)."""
+
+    type: str
+    id: str
+    scope: str = ""
 
 
 def lock(query):

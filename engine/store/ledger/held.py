@@ -94,3 +94,13 @@ def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str,
         if asset_id in symbols and amount > 0:
             result.setdefault(symbols[asset_id], {})[reference_id] = amount
     return result
+
+
+def amount_held(account_id: str, reference_id: str) -> Decimal:
+    """What the HELD account `account_id` still holds under `reference_id` (0 when nothing)."""
+    found = statements.rows(
+        "SELECT amount FROM held_reference WHERE account_id = {p} AND reference_id = {p}",
+        [account_id, reference_id],
+        (Decimal,),
+    )
+    return max(found[0][0], Decimal(0)) if found else Decimal(0)

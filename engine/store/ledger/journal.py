@@ -34,6 +34,7 @@ from engine.store.errors import LedgerRejected
 from engine.store.ledger import held
 from engine.store.ledger.accounts import AccountBook
 from engine.store.ledger.hashchain import GENESIS, entry_hash, new_entry_document
+from engine.store.ledger.lots import LotBook
 from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
 
 ZERO = Decimal(0)
@@ -84,6 +85,8 @@ class Ledger:
         the caller has just read with its lock in this transaction (one statement fewer)."""
         self.organisation_id = organisation_id
         self.accounts = AccountBook(organisation_id)
+        self.lots = LotBook(organisation_id)
+        self.settlements: list[Any] = []  # lots expired or matured in this transaction (`settlement`)
         if locked_head is not None:
             sequence, last_hash = locked_head
             self.head = statements.built(
@@ -168,11 +171,16 @@ class Ledger:
         self.entries.append(entry)
         return entry
 
+    def amount_of(self, entry_id: str) -> Decimal:
+        """What an entry built in this transaction moved: the sum of its positive postings."""
+        return sum((amount for _, amount in self._expected_postings[entry_id] if amount > 0), Decimal(0))
+
     def finish(self) -> None:
         """Write the built entries, postings and balances, prove from the database inside this
         transaction what `post` promised, and advance the head."""
         if not self.entries:
             return
+        self.lots.flush()  # the lots the entries moved, and what each entry took from them
         for start in range(0, len(self.entries), _ROWS_PER_INSERT):
             statements.insert(
                 JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]]

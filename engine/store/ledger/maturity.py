@@ -2,11 +2,11 @@
 
     moved = mature_due()                      # moves every credit due by now
 
-Nothing calls it yet: the scheduler that would run it (D33) is not built, and the worker does
-not run it (docs/decisions.md, known gaps); the tests call it directly. Each due credit moves in
-its own transaction with a MATURITY journal entry (DEFERRED -> AVAILABLE of the same account
-holder, A35), recorded on the `deferred_credit` row so it never moves twice, even when several
-processes run it at once.
+The scheduler runs it (`engine.worker.scheduler`, job `deferred_credits`), and a movement that
+spends the holder's value matures the holder's due credits first (`settlement.settle`). Here each
+due credit moves in its own transaction with a MATURITY journal entry (DEFERRED -> AVAILABLE of
+the same account holder, A35), recorded on the `deferred_credit` row so it never moves twice, even
+when several processes run it at once.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from datetime import datetime
 
 from engine.errors import EngineError
 from engine.store.db import utcnow, write_transaction
-from engine.store.ledger import movements
-from engine.store.ledger.accounts import lock
 from engine.store.ledger.journal import Ledger
-from engine.store.models import AVAILABLE, DEFERRED, Account, Asset, DeferredCredit
+from engine.store.ledger.settlement import mature_credit
+from engine.store.models import DeferredCredit
 
 BATCH = 500
 
@@ -45,24 +44,6 @@ def mature_due(now: datetime | None = None, limit: int = BATCH) -> int:
 def _mature(credit_id: str, organisation_id: str) -> int:
     with write_transaction():
         ledger = Ledger(organisation_id)  # lock order as everywhere: the ledger head first
-        credit = lock(
-            DeferredCredit.select().where((DeferredCredit.id == credit_id) & DeferredCredit.matured_entry_id.is_null())
-        ).first()
-        if credit is None:
-            return 0  # another caller moved it
-        account = Account.get_by_id(credit.account_id)
-        asset = Asset.get_by_id(account.asset_id)
-        holder = movements.Entity(account.entity_type, account.entity_id, account.program_scope)
-        entry = movements.move(
-            ledger,
-            "MATURITY",
-            asset,
-            credit.amount,
-            (holder, DEFERRED),
-            (holder, AVAILABLE),
-            program_id=credit.program_id,
-            description="deferred credit matured",
-        )
+        done = mature_credit(ledger, credit_id)
         ledger.finish()
-        DeferredCredit.update(matured_entry_id=entry.id).where(DeferredCredit.id == credit.id).execute()
-        return 1
+        return 0 if done is None else 1  # None: another caller moved it

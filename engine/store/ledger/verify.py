@@ -5,7 +5,8 @@ least two postings summing to zero per asset, that its `prev_hash` is the previo
 that its `entry_hash` is the SHA-256 of its canonical form; that the ledger head names the last
 entry; for every account, that the stored balance equals the sum of its postings; and that what
 HELD accounts hold under each reference (`held_reference`) equals the sum of their referenced
-postings.
+postings; and that the lots of LOT assets agree with the balances and expired once each
+(`verify_lots`).
 
     >>> report = verify()
     >>> report.ok, report.entries, report.accounts
@@ -22,6 +23,7 @@ import msgspec
 from engine.store.fields import to_decimal
 from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
 from engine.store.ledger.held import deltas_of
+from engine.store.ledger.verify_lots import verify_lots
 from engine.store.models import HELD, Account, HeldReference, JournalEntry, LedgerHead, Organisation, Posting
 
 BATCH = 500
@@ -29,7 +31,7 @@ BATCH = 500
 
 class Mismatch(msgspec.Struct, kw_only=True):
     # chain_broken, hash_mismatch, unbalanced, too_few_postings, balance_mismatch, head_mismatch,
-    # sequence_gap, held_reference_mismatch
+    # sequence_gap, held_reference_mismatch, lot_remaining, lot_status, lot_balance_mismatch, lot_expiry
     code: str
     message: str
     organisation_id: str
@@ -42,6 +44,7 @@ class VerifyReport(msgspec.Struct, kw_only=True):
     entries: int = 0
     postings: int = 0
     accounts: int = 0
+    lots: int = 0
     mismatches: list[Mismatch] = msgspec.field(default_factory=list)
 
     @property
@@ -56,7 +59,17 @@ def verify() -> VerifyReport:
         report.organisations += 1
         _verify_chain(organisation.id, report)
         _verify_balances(organisation.id, report)
+        report.lots += verify_lots(organisation.id, _reporter(organisation.id, report))
     return report
+
+
+def _reporter(organisation_id: str, report: VerifyReport):
+    def add(code: str, message: str, account_id: str | None) -> None:
+        report.mismatches.append(
+            Mismatch(code=code, message=message, organisation_id=organisation_id, account_id=account_id)
+        )
+
+    return add
 
 
 def _verify_chain(organisation_id: str, report: VerifyReport) -> None:

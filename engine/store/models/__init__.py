@@ -46,6 +46,7 @@ from engine.store.models.ledger import (
     LedgerHead,
     Posting,
 )
+from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
 from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
@@ -67,7 +68,10 @@ __all__ = [
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerHead",
+    "LotRecord",
+    "LotTake",
     "OPEN_EVENTS",
+    "OPEN_LOTS",
     "Organisation",
     "PARTICIPANT",
     "PROGRAM",

@@ -86,6 +86,7 @@ class Asset(Timestamped):
     name = peewee.CharField(max_length=255)
     scale = peewee.SmallIntegerField()
     inventory_mode = peewee.CharField(max_length=8, default="SIMPLE")
+    spending_order = peewee.CharField(max_length=16, default="FIFO")  # LOT assets: FIFO | EXPIRING_FIRST
     issuance_policy = peewee.CharField(max_length=16, default="UNLIMITED")
     max_transaction_amount = AmountField(null=True)
     status = peewee.CharField(max_length=16, default="ACTIVE", index=True)

@@ -56,7 +56,9 @@ class JournalEntry(BaseModel):
     program = peewee.ForeignKeyField(Program, null=True, on_delete="CASCADE")
     program_id: peewee.Field[str | None]
     sequence = peewee.BigIntegerField()
-    action_type = peewee.CharField(max_length=16)  # CREDIT DEBIT HOLD RELEASE FORFEIT FUND BURN
+    action_type = peewee.CharField(
+        max_length=16
+    )  # CREDIT DEBIT HOLD RELEASE FORFEIT VOID_HOLD FUND BURN EXPIRY MATURITY
     description = peewee.TextField(null=True)
     event_id = peewee.CharField(max_length=36, null=True, index=True)
     rule_id = peewee.CharField(max_length=36, null=True, index=True)

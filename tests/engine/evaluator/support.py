@@ -17,6 +17,8 @@ ASSETS = [
     {"symbol": "PTS", "name": "Points", "scale": 0},
     {"symbol": "USD", "name": "Dollars", "scale": 2, "max_transaction_amount": "1000"},
     {"symbol": "GIFT", "name": "Gift", "scale": 2, "issuance_policy": "PREFUNDED"},
+    {"symbol": "MILES", "name": "Miles", "scale": 0, "inventory_mode": "LOT"},
+    {"symbol": "STARS", "name": "Stars", "scale": 0, "inventory_mode": "LOT", "spending_order": "EXPIRING_FIRST"},
 ]
 TIERS = [
     {

@@ -83,12 +83,12 @@ def test_an_inactive_participant_refuses_balance_actions_but_not_void_hold(statu
 
 
 def test_matures_at_in_the_future_credits_deferred():
-    result = run(credit(5, matures_at="720h", expires_at="2027-01-01T00:00:00Z"))
+    result = run(credit(5, asset="MILES", matures_at="720h", expires_at="2027-01-01T00:00:00Z"))
     (action,) = result.actions
     assert action.bucket == "DEFERRED"
     assert action.matures_at == T0 + timedelta(hours=720)
     assert action.expires_at == datetime(2027, 1, 1, tzinfo=UTC)
-    assert result.participant.balances["PTS"].deferred == Decimal(5)
+    assert result.participant.balances["MILES"].deferred == Decimal(5)
 
 
 def test_a_maturity_already_past_credits_available_at_once():

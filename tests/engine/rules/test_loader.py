@@ -205,3 +205,13 @@ def test_any_text_gives_problems_never_an_exception(text):
     for problem in loaded.problems:
         assert 1 <= problem.line <= len(lines), problem
         assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1, problem
+
+
+def test_an_expiry_on_a_simple_asset_points_at_the_expiry():
+    loaded = load_bundle_text(
+        HEAD + "  - name: earn\n    condition: 'true'\n    actions:\n"
+        "      - {type: CREDIT, asset_id: PTS, amount: 1, expires_at: 8760h}\n",
+        filename="b.yaml",
+    )
+    assert located(loaded) == [("requires_lot_asset", 8, 62, "error")]
+    assert "PTS is SIMPLE" in loaded.problems[0].message

@@ -184,3 +184,14 @@ def test_lookup_path_follows_maps_only():
     assert lookup_path(bindings, "event.meta.channel") == (True, "web")
     assert lookup_path(bindings, "event.missing") == (False, None)
     assert lookup_path(bindings, "event.items.0") == (False, None)
+
+
+def test_an_expiry_on_a_simple_asset_is_refused_naming_its_inventory_mode():
+    found = problems_of(
+        bundle(rule("a", "true", {"type": "CREDIT", "asset_id": "PTS", "amount": 1, "expires_at": "24h"}))
+    )
+    assert found == [(("rules", 0, "actions", 0, "expires_at"), "requires_lot_asset")]
+    program = compile_program(
+        bundle(rule("a", "true", {"type": "CREDIT", "asset_id": "MILES", "amount": 1, "expires_at": "event.ends"}))
+    )
+    assert program.rules[0].actions[0].expires_at is not None

@@ -5,9 +5,15 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.store.context import load_event_context
+from engine.store.db import utcnow, write_transaction
 from engine.store.effects import post_event_effects
+from engine.store.ledger import movements
 from engine.store.ledger.accounts import balances_of
+from engine.store.ledger.journal import Ledger
+from engine.store.ledger.lots import balances_as_of
 from engine.store.ledger.maturity import mature_due
+from engine.store.ledger.movements import Entity
 from engine.store.ledger.verify import verify
 from engine.store.models import Asset, DeferredCredit, JournalEntry
 from tests.engine.world import make_rule, store_event, typical_result
@@ -15,9 +21,9 @@ from tests.engine.world import make_rule, store_event, typical_result
 EVENT_TIME = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
-def deferred_credit(world, matures_at: datetime, amount="5"):
+def deferred_credit(world, matures_at: datetime, amount="5", rule_name="earn"):
     """A credit as the evaluator resolves one that matures after the event: DEFERRED, with its date."""
-    rule = make_rule(world)
+    rule = make_rule(world, rule_name)
     result = typical_result(rule, amount=amount)
     credit = msgspec.structs.replace(result.actions[0], matures_at=matures_at, bucket="DEFERRED")
     return post_event_effects(store_event(world).id, msgspec.structs.replace(result, actions=[credit]))
@@ -52,3 +58,24 @@ def test_a_credit_that_cannot_mature_stays_due(world):
     assert mature_due(EVENT_TIME + timedelta(days=1)) == 0
     Asset.update(status="ACTIVE").where(Asset.id == world.pts.id).execute()
     assert mature_due(EVENT_TIME + timedelta(days=1)) == 1
+
+
+def test_a_due_credit_counts_as_available_before_the_sweep_and_matures_before_a_debit(world):
+    due_at = datetime(2026, 1, 2, tzinfo=UTC)  # long past: the clock of these tests is today's
+    deferred_credit(world, due_at, amount="5")
+    deferred_credit(world, datetime(2999, 1, 1, tzinfo=UTC), amount="2", rule_name="later")  # not due
+    stored = balances_of("PARTICIPANT", world.alice.id)
+    viewed = balances_as_of("PARTICIPANT", world.alice.id, stored, utcnow())[world.pts.id]
+    assert (viewed.available, viewed.deferred) == (Decimal("5.00"), Decimal("2.00"))
+    context = load_event_context(store_event(world, key="spend"))
+    assert context.inputs.participant.balances["PTS"].available == Decimal("5.00")
+    with write_transaction():
+        ledger = Ledger(world.org.id)
+        alice = Entity("PARTICIPANT", world.alice.id)
+        movements.debit(ledger, world.pts, world.program.id, alice, Decimal(4))
+        ledger.finish()
+    assert [(s.kind, s.amount) for s in ledger.settlements] == [("MATURED", Decimal("5.00"))]
+    balance = balances_of("PARTICIPANT", world.alice.id)[world.pts.id]
+    assert (balance.available, balance.deferred) == (Decimal("1.00"), Decimal("2.00"))
+    assert mature_due(utcnow()) == 0  # matured once, by the debit
+    assert verify().ok
