@@ -178,12 +178,18 @@ class Rule(Struct, kw_only=True):
 # --- program, assets, tiers ----------------------------------------------------------------------
 
 
+TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
 class ProgramSettings(Struct, kw_only=True):
     key: Key
     name: Name
     description: Description | None = None
     on_unknown_participant: UnknownParticipantPolicy = "CREATE"
     status: Status = "ACTIVE"
+    # The IANA zone of the program's calendar periods (D32): budgets and counters per day, week,
+    # month or year.
+    timezone: TimeZone = "UTC"
 
 
 class Asset(Struct, kw_only=True):
@@ -285,8 +291,17 @@ class TestCase(Struct, kw_only=True):
 # --- the bundle ----------------------------------------------------------------------------------
 
 
+# An event field's declared type: a name (`double`, `string`, `bool`, `timestamp`, `list`,
+# `map`, `any`) or a JSON-Schema-like object (`{type: list, items: ...}`, `{type: map,
+# fields: {...}}`, `optional: true`). `engine.rules.event_types` reads them.
+FieldType = str | dict[str, Any]
+
+
 class Bundle(Struct, kw_only=True):
     program: ProgramSettings
+    # Declared event types (optional): event type name -> field name -> type. When present,
+    # expressions are type-checked against them and ingest may validate `event_data`.
+    events: dict[Name, dict[str, FieldType]] = msgspec.field(default_factory=dict)
     assets: list[Asset] = msgspec.field(default_factory=list)
     tiers: list[TierType] = msgspec.field(default_factory=list)
     rules: list[Rule] = msgspec.field(default_factory=list)

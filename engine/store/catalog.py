@@ -75,6 +75,26 @@ def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asse
         return asset
 
 
+def link_asset(organisation_id: str, program_id: str, asset_id: str) -> Asset:
+    """Link an existing asset of the organisation to one more program (an asset is the
+    organisation's; programs share it, D28)."""
+    with write_transaction():
+        program = lookups.program(organisation_id, program_id)
+        asset = Asset.get_or_none((Asset.organisation == organisation_id) & (Asset.id == asset_id))
+        if asset is None:
+            raise lookups.NotFound(f"asset {asset_id} not found", resource="asset", id=asset_id)
+        if asset.status == "ARCHIVED":
+            raise Conflict(f"asset {asset.symbol} is archived", code="asset_archived")
+        if (
+            not ProgramAsset.select()
+            .where((ProgramAsset.program == program.id) & (ProgramAsset.asset == asset.id))
+            .exists()
+        ):
+            ProgramAsset.create(program=program.id, asset=asset.id)
+            touch_program(program.id)
+        return asset
+
+
 def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: str | None = None) -> RuleRecord:
     """Store a new rule (version 1). `order` defaults to the program's highest order + 10 and must
     be unique among the program's ACTIVE rules (`Conflict` code `order_conflict`)."""
@@ -185,7 +205,9 @@ def program_bundle(program: Program) -> tuple[Bundle, dict[str, tuple[str, int]]
             description=program.description,
             on_unknown_participant=cast(UnknownParticipantPolicy, program.on_unknown_participant),
             status=cast(Status, program.status),
+            timezone=program.timezone,
         ),
+        events=program.event_types or {},
         assets=[
             AssetSpec(
                 symbol=a.symbol,

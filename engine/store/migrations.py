@@ -54,7 +54,7 @@ STEP_1_MODELS: list[type[peewee.Model]] = [
     models.WebhookMessage,
     models.WebhookDelivery,
 ]
-ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference]
+ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference, models.ParticipantBudget]
 
 
 def _create_tables(db: peewee.Database) -> None:
@@ -189,6 +189,31 @@ def _append_order_indexes(db: peewee.Database) -> None:
     _drop_indexes(*REPLACED_BY_APPEND_ORDER_INDEXES)(db)
 
 
+def _add_missing_column(db: peewee.Database, table: str, column: str, definition: str) -> None:
+    """Add a column unless the table already has it: step 1 creates tables from today's models,
+    so on a new database a later column is there before the step that adds it runs."""
+    if column not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
+
+
+def _program_time_zones_and_event_types(db: peewee.Database) -> None:
+    """Each program's IANA time zone (D32, `UTC` until set) and its declared event types."""
+    _add_missing_column(db, "program", "timezone", "VARCHAR(64) NOT NULL DEFAULT 'UTC'")
+    _add_missing_column(db, "program", "event_types", "JSON")
+
+
+def _participant_budgets(db: peewee.Database) -> None:
+    """Budgets `per: participant` (D37): a `per` column on the budget (its unique key becomes
+    (rule, asset, per)) and one row of consumption per participant and budget."""
+    _add_missing_column(db, "rule_budget", "per", "VARCHAR(16) NOT NULL DEFAULT 'program'")
+    db.execute_sql('DROP INDEX IF EXISTS "rule_budget_rule_id_asset_symbol"')
+    db.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS rule_budget_rule_id_asset_symbol_per "
+        "ON rule_budget (rule_id, asset_symbol, per)"
+    )
+    db.create_tables([models.ParticipantBudget], safe=True)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -198,6 +223,8 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (6, "partial indexes for open events and SUCCESS evaluations; no journal index by rule", _open_event_indexes),
     (7, "held amounts by reference", _held_references),
     (8, "rule and participant indexes in the order of processing", _append_order_indexes),
+    (24, "program time zones and declared event types", _program_time_zones_and_event_types),
+    (25, "budgets per participant", _participant_budgets),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

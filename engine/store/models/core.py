@@ -74,6 +74,8 @@ class Program(Timestamped):
     # cached by (id, rules_version).
     rules_version = peewee.IntegerField(default=0)
     deleted_at = UTCDateTimeField(null=True)
+    timezone = peewee.CharField(max_length=64, default="UTC")  # D32, schema step 24
+    event_types = JSONField(null=True)  # the bundle's `events` declarations, schema step 24
 
     class Meta:
         indexes = ((("organisation", "key"), True), (("organisation", "name"), False))

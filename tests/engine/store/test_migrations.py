@@ -6,13 +6,14 @@ from engine.store.migrations import (
     ALL_MODELS,
     LATEST_VERSION,
     REDUNDANT_INDEXES,
+    STEPS,
     UNUSED_INDEXES,
     current_version,
     upgrade,
 )
 
 HUEY_TABLES = {"kv", "schedule", "task", "counter"}
-ALL_VERSIONS = list(range(1, LATEST_VERSION + 1))
+ALL_VERSIONS = [version for version, _, _ in STEPS]
 
 
 def test_upgrade_creates_every_table_once_and_is_safe_to_repeat(fresh_db):
