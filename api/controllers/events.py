@@ -22,8 +22,10 @@ from api.queries.events import (
     evaluations_of,
     event_out,
     get_event_row,
+    latest_evaluations,
     list_events,
     retry_event,
+    rule_errors_of,
 )
 from api.schemas.common import TIMESTAMP_HELP, parse_timestamp
 from api.schemas.events import (
@@ -133,9 +135,10 @@ class EventController(Controller):
         include_skipped: Annotated[bool, QueryParameter()] = False,
     ) -> EventOut:
         """The event with its rule evaluations (SKIPPED_ERROR / SKIPPED_TIMEOUT rows only with
-        include_skipped=true)."""
+        include_skipped=true). `rule_errors` counts and names the rules that errored, always."""
         row = get_event_row(principal.organisation_id, event_id)
-        return event_out(row, evaluations_of(row, include_skipped))
+        records = latest_evaluations(row)
+        return event_out(row, evaluations_of(records, include_skipped), rule_errors_of(records))
 
     @post(
         "/{event_id:str}/retry",

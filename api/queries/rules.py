@@ -16,7 +16,9 @@ from api.pagination import Page, paginate
 from api.queries.programs import get_program_row
 from api.schemas.rules import BudgetOut, RuleCreate, RuleHistoryOut, RuleOut, RulePatch
 from engine.model.bundle import Action, Rule
+from engine.rules.compiler import ExpressionProblem
 from engine.rules.program import ProgramCompileError, compile_program
+from engine.rules.type_check import check_program_types
 from engine.store import catalog
 from engine.store.budgets import effective_consumed, next_reset_at
 from engine.store.db import utcnow, write_transaction
@@ -71,23 +73,31 @@ def get_rule_row(org_id: str, rule_id: str) -> RuleRecord:
 
 
 def _check_compiles(record: RuleRecord) -> None:
-    """Compile the program with this write in it; a problem of this rule rolls the write back (400)."""
+    """Compile and type-check the program with this write in it (against the program's declared
+    event types and the fixed shapes of the other variables); a problem of this rule rolls the
+    write back (400 `invalid_rule`)."""
     bundle, rule_ids = catalog.program_bundle(record.program)
+    index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
     try:
-        compile_program(bundle, rule_ids=rule_ids)
+        program = compile_program(bundle, rule_ids=rule_ids)
     except ProgramCompileError as exc:
-        index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
-        mine = [p for p in exc.problems if p.rule_index == index]
-        if mine:
-            problems = [
-                {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
-                for p in mine
-            ]
-            raise BadRequest(
-                f"the rule does not compile: {problems[0]['field']}: {problems[0]['message']}",
-                code="invalid_rule",
-                details={"problems": problems},
-            ) from exc
+        _refuse([p for p in exc.problems if p.rule_index == index], "does not compile", exc)
+        return
+    _refuse([p for p in check_program_types(program).errors if p.rule_index == index], "does not type-check", None)
+
+
+def _refuse(mine: list[ExpressionProblem], what: str, cause: Exception | None) -> None:
+    if not mine:
+        return
+    problems = [
+        {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
+        for p in mine
+    ]
+    raise BadRequest(
+        f"the rule {what}: {problems[0]['field']}: {problems[0]['message']}",
+        code="invalid_rule",
+        details={"problems": problems},
+    ) from cause
 
 
 def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:

@@ -142,6 +142,7 @@ def compare(expect: Expectation, result: EvaluationResult) -> list[str]:
         actual = {outcome.rule: str(outcome.status) for outcome in result.rules}
         for rule, status in expect.statuses.items():
             _check(diff, f"statuses.{rule}", status, actual.get(rule, "NOT_EVALUATED"))
+    diff += _unexpected_errors(expect, result)
     _compare_amounts(diff, "credits", expect.credits, _sums(result.actions, "CREDIT"))
     _compare_amounts(diff, "debits", expect.debits, _sums(result.actions, "DEBIT"))
     _compare_entity(diff, "", expect, result.participant)
@@ -154,6 +155,21 @@ def compare(expect: Expectation, result: EvaluationResult) -> list[str]:
             _compare_amounts(diff, "recipient.debits", expect.recipient.debits, _sums(recipient_actions, "DEBIT"))
             _compare_entity(diff, "recipient.", expect.recipient, result.recipient)
     return diff
+
+
+ERRORED = (RuleStatus.SKIPPED_ERROR, RuleStatus.SKIPPED_TIMEOUT)
+
+
+def _unexpected_errors(expect: Expectation, result: EvaluationResult) -> list[str]:
+    """A rule that errored fails the case unless `expect.statuses` names that status for it: in
+    production the event would complete quietly with fewer points (D9), so a test must say so."""
+    expected = expect.statuses or {}
+    return [
+        f"rule {outcome.rule} errored ({outcome.status}): {outcome.error}; if that is meant, "
+        f"expect it with `statuses: {{{outcome.rule}: {outcome.status}}}`"
+        for outcome in result.rules
+        if outcome.status in ERRORED and expected.get(outcome.rule) != str(outcome.status)
+    ]
 
 
 def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: EntityState) -> None:

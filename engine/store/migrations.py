@@ -204,7 +204,8 @@ def _program_time_zones_and_event_types(db: peewee.Database) -> None:
 
 def _participant_budgets(db: peewee.Database) -> None:
     """Budgets `per: participant` (D37): a `per` column on the budget (its unique key becomes
-    (rule, asset, per)) and one row of consumption per participant and budget."""
+    (rule, asset, per)) and one row of consumption per participant and budget. And the partial
+    index of rules' errors by time (`engine/store/rule_health.py`), a few rows among many."""
     _add_missing_column(db, "rule_budget", "per", "VARCHAR(16) NOT NULL DEFAULT 'program'")
     db.execute_sql('DROP INDEX IF EXISTS "rule_budget_rule_id_asset_symbol"')
     db.execute_sql(
@@ -212,6 +213,10 @@ def _participant_budgets(db: peewee.Database) -> None:
         "ON rule_budget (rule_id, asset_symbol, per)"
     )
     db.create_tables([models.ParticipantBudget], safe=True)
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS rule_evaluation_errored ON rule_evaluation (created_at) "
+        "WHERE status IN ('SKIPPED_ERROR', 'SKIPPED_TIMEOUT')"
+    )
 
 
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
@@ -224,7 +229,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (7, "held amounts by reference", _held_references),
     (8, "rule and participant indexes in the order of processing", _append_order_indexes),
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
-    (25, "budgets per participant", _participant_budgets),
+    (25, "budgets per participant; rule errors by time", _participant_budgets),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

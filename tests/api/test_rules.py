@@ -62,6 +62,9 @@ def test_asset_by_id_is_stored_as_symbol(api, program):
         ({"order": 0}, "bad_request"),
         ({"surprise": True}, "bad_request"),
         ({"actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount +"}]}, "invalid_rule"),
+        ({"condition": "'vip' in participant.tag"}, "invalid_rule"),
+        ({"condition": "now.getDayOfWeek('Europe/Londn') == 6"}, "invalid_rule"),
+        ({"condition": "participant.counters.visits > '5'"}, "invalid_rule"),
     ],
 )
 def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
@@ -69,6 +72,25 @@ def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
     assert response.status_code == 400, response.text
     assert response.json()["code"] == code
     assert api.get("/v1/rules").json()["data"] == []
+
+
+def test_rules_are_type_checked_against_the_programs_declared_event_types(api, program):
+    declared = {"purchase": {"amount": "double", "category": "string"}}
+    assert api.patch(f"/v1/programs/{program}", {"event_types": declared}).json()["event_types"] == declared
+    response = api.post("/v1/rules", rule(program, condition="event.type == 'purchase' && event.ammount > 5.0"))
+    assert response.status_code == 400 and response.json()["code"] == "invalid_rule"
+    [problem] = response.json()["details"]["problems"]
+    assert problem["code"] == "DSL_UNKNOWN_FIELD" and "did you mean 'amount'?" in problem["message"]
+    assert problem["field"] == "condition"
+    assert (
+        api.post("/v1/rules", rule(program, condition="event.type == 'purchase' && event.amount > 5.0")).status_code
+        == 201
+    )
+    wrong = api.patch(f"/v1/programs/{program}", {"event_types": {"purchase": {"amount": "dubble"}}})
+    assert wrong.status_code == 400 and "did you mean 'double'?" in wrong.json()["details"]["message"]
+    zone = api.patch(f"/v1/programs/{program}", {"timezone": "Europe/Londn"})
+    assert zone.status_code == 400 and zone.json()["details"]["reason"] == "unknown_timezone"
+    assert api.patch(f"/v1/programs/{program}", {"timezone": "Europe/London"}).json()["timezone"] == "Europe/London"
 
 
 def test_unknown_asset_and_order_conflict(api, program, created):
