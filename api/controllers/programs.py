@@ -22,7 +22,7 @@ from api.queries.programs import (
     program_out,
     wallet_balances,
 )
-from api.schemas.apply import ApplyOut, ApplyRequest
+from api.schemas.apply import ApplyOut, BundleIn
 from api.schemas.programs import (
     ProgramCreate,
     ProgramOut,
@@ -53,13 +53,19 @@ class ProgramController(Controller):
         responses=responses(400, 409, 422),
     )
     @with_connection
-    def apply_bundle(self, data: JSONBody[ApplyRequest], principal: NamedDependency[Principal]) -> ApplyOut:
+    def apply_bundle(
+        self,
+        data: JSONBody[BundleIn],
+        principal: NamedDependency[Principal],
+        dry_run: Annotated[bool, QueryParameter()] = False,
+    ) -> ApplyOut:
         """Makes the program of `bundle.program.key` match the bundle (what `accrual apply` does):
         the program, its assets (an organisation asset with the same symbol is linked, not
         created), tier types and rules; rules and tiers the bundle lacks are archived. All steps
         commit together or none does. With `dry_run` nothing is written and the plan is returned.
-        Each step lists its changed fields with their old and new values."""
-        return apply_bundle(principal, data.bundle, dry_run=data.dry_run)
+        Each step lists its changed fields with their old and new values. The body is a bundle as
+        `accrual schema` describes it (its `tests` are ignored)."""
+        return apply_bundle(principal, data.bundle(), dry_run=dry_run)
 
     @get("/", sync_to_thread=True, summary="List programs")
     @with_connection

@@ -23,7 +23,7 @@ from engine.store import catalog
 from engine.store.budgets import effective_consumed, next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models import RuleBudget, RuleHistory, RuleRecord
+from engine.store.models import ParticipantBudget, RuleBudget, RuleHistory, RuleRecord
 
 RULE_FIELD_NAMES = tuple(f for f in Rule.__struct_fields__)
 
@@ -39,6 +39,8 @@ def budgets_out(record: RuleRecord) -> list[BudgetOut]:
             cron_expression=row.cron_expression,
             interval=row.interval,
             next_reset_at=row.next_reset_at,
+            period=row.period,
+            per=row.per,
         )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.asset_symbol)
     ]
@@ -219,14 +221,18 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
     with write_transaction():
         record = get_rule_row(org_id, rule_id)
         symbol = resolve_asset(org_id, asset_id).symbol
-        row = RuleBudget.get_or_none((RuleBudget.rule == record.id) & (RuleBudget.asset_symbol == symbol))
-        if row is None:
+        rows = list(RuleBudget.select().where((RuleBudget.rule == record.id) & (RuleBudget.asset_symbol == symbol)))
+        if not rows:
             raise NotFound(f"the rule has no budget for {symbol}", details={"field": "asset_id"})
-        now = utcnow()
-        row.consumed, row.period_started_at = 0, now
-        row.next_reset_at = next_reset_at(row.schedule_type, row.cron_expression, row.interval, now)
-        row.save()
-        row = RuleBudget.get_by_id(row.id)
+        now, timezone = utcnow(), record.program.timezone
+        for row in rows:  # the program-wide budget, and every participant's of a per-participant one
+            row.consumed, row.period_started_at = 0, now
+            row.next_reset_at = next_reset_at(
+                row.schedule_type, row.cron_expression, row.interval, now, row.period, timezone
+            )
+            row.save()
+            ParticipantBudget.delete().where(ParticipantBudget.budget == row.id).execute()
+        row = RuleBudget.get_by_id(rows[0].id)
     return BudgetOut(
         asset_id=row.asset_symbol,
         limit=canonical_decimal(row.limit),
@@ -235,4 +241,6 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
         cron_expression=row.cron_expression,
         interval=row.interval,
         next_reset_at=row.next_reset_at,
+        period=row.period,
+        per=row.per,
     )

@@ -1,19 +1,29 @@
-"""Bodies of `POST /v1/programs/apply`: a whole bundle in, the plan (and whether it was applied) out."""
+"""Bodies of `POST /v1/programs/apply`: a whole bundle (`engine.model.bundle.Bundle`, its `tests`
+allowed and ignored) in, the plan (and whether it was applied) out."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from api.schemas.common import Request, Response
-from engine.model.bundle import Bundle
+from engine.model.bundle import Asset, Bundle, FieldType, Name, ProgramSettings, Rule, TierType
 
 
-class ApplyRequest(Request):
-    """Example: `{"bundle": {"program": {"key": "coffee", "name": "Coffee"}, "assets": [...],
-    "rules": [...]}, "dry_run": true}`. The bundle's `tests` are allowed and ignored."""
+class BundleIn(Request):
+    """A bundle as `accrual schema` describes it; its test cases are accepted and not read (they
+    run on the author's side, `accrual apply --test`)."""
 
-    bundle: Bundle
-    dry_run: bool = False
+    program: ProgramSettings
+    events: dict[Name, dict[str, FieldType]] = msgspec.field(default_factory=dict)
+    assets: list[Asset] = msgspec.field(default_factory=list)
+    tiers: list[TierType] = msgspec.field(default_factory=list)
+    rules: list[Rule] = msgspec.field(default_factory=list)
+    tests: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+    def bundle(self) -> Bundle:
+        return Bundle(program=self.program, events=self.events, assets=self.assets, tiers=self.tiers, rules=self.rules)
 
 
 class FieldChangeOut(Response):

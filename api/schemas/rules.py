@@ -45,6 +45,8 @@ class BudgetOut(Response):
     cron_expression: str | None
     interval: str | None
     next_reset_at: datetime | None
+    period: str | None = None  # with CALENDAR: day, week, month or year (in the program's zone)
+    per: str = "program"  # program | participant (then `consumed` is the program-wide row's, 0)
 
 
 class RuleOut(Response):

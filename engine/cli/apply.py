@@ -13,9 +13,9 @@ from engine.model.bundle import Bundle
 from engine.rules.plan import ApplyError, FieldChange, Plan, Step
 
 
-def bundle_body(bundle: Bundle, *, dry_run: bool) -> dict[str, Any]:
+def bundle_body(bundle: Bundle) -> dict[str, Any]:
     """The request body: the bundle without its test cases (the server ignores them)."""
-    return {"bundle": msgspec.to_builtins(msgspec.structs.replace(bundle, tests=[])), "dry_run": dry_run}
+    return msgspec.to_builtins(msgspec.structs.replace(bundle, tests=[]))
 
 
 class HttpApply:
@@ -26,7 +26,9 @@ class HttpApply:
 
     def apply(self, bundle: Bundle, *, dry_run: bool) -> dict[str, Any]:
         try:
-            response = self.client.request("POST", "/v1/programs/apply", json=bundle_body(bundle, dry_run=dry_run))
+            response = self.client.request(
+                "POST", "/v1/programs/apply", params={"dry_run": str(dry_run).lower()}, json=bundle_body(bundle)
+            )
         except httpx.HTTPError as exc:
             raise ApplyError(f"POST /v1/programs/apply: {exc}", code="apply_unreachable") from exc
         if response.status_code >= 400:

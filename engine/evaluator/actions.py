@@ -158,6 +158,21 @@ def _moment(value: timedelta | datetime | None, now: datetime) -> datetime | Non
     return now + value if isinstance(value, timedelta) else value
 
 
+def _within_budgets(rule, symbol: str, amount: Decimal, working) -> bool:
+    """Whether the credit fits the rule's program-wide budget and its per-participant one (D37);
+    when it does, both consume it."""
+    limits = [
+        (per, limits[symbol])
+        for per, limits in (("program", rule.budgets), ("participant", rule.participant_budgets))
+        if symbol in limits
+    ]
+    if not all(working.budget_fits(rule.name, symbol, amount, limit, per=per) for per, limit in limits):
+        return False
+    for per, _ in limits:
+        working.consume_budget(rule.name, symbol, amount, per=per)
+    return True
+
+
 def _credit(rule, action, bindings, working, role, out) -> None:
     spec, symbol = action.action, action.asset.symbol
     amount = _amount(action, bindings)
@@ -168,12 +183,9 @@ def _credit(rule, action, bindings, working, role, out) -> None:
     # DEFERRED exactly when the credit matures after the event; a past maturity is AVAILABLE at once.
     bucket = "DEFERRED" if out.matures_at is not None and out.matures_at > working.now else spec.bucket
     out.bucket = bucket
-    limit = rule.budgets.get(symbol)
-    if limit is not None:
-        if not working.budget_fits(rule.name, symbol, amount, limit):
-            out.status = ActionStatus.SUPPRESSED  # D21: no partial credits
-            return
-        working.consume_budget(rule.name, symbol, amount)
+    if not _within_budgets(rule, symbol, amount, working):
+        out.status = ActionStatus.SUPPRESSED  # D21: no partial credits
+        return
     if action.asset.issuance_policy == "PREFUNDED":
         wallet = working.program.wallet.get(symbol)
         if wallet is None or wallet.available < amount:
@@ -302,9 +314,10 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
             working.remove_tag(role, out.tag, rule=rule.name)
     elif kind == "COUNTER":
         increment = to_increment(action.amount.evaluate(bindings))
-        out.key, out.value, out.reset_after = spec.key, format(increment, "f"), spec.reset_after
+        # the compiled reset: a calendar period carries the program's zone (`month@Europe/London`)
+        out.key, out.value, out.reset_after = spec.key, format(increment, "f"), action.reset_after
         if applies:
-            working.increment_counter(role, spec.key, increment, spec.reset_after, rule=rule.name)
+            working.increment_counter(role, spec.key, increment, action.reset_after, rule=rule.name)
     elif kind == "SET_ATTRIBUTE":
         out.key, out.value = spec.key, spec.value
         if applies:

@@ -66,7 +66,9 @@ def evaluate_event(
     try:
         check_event_data(event.event_data)
         event_value = event_data_binding(event.event_data)
-        working = WorkingState.start(participant, recipient, inputs.program_state, inputs.budgets, now)
+        working = WorkingState.start(
+            participant, recipient, inputs.program_state, inputs.budgets, now, inputs.participant_budgets
+        )
     except EngineError as exc:
         return _failed(received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state)
     with localcontext(_DECIMALS):

@@ -48,8 +48,38 @@ def time_zone_problem(name: str) -> str | None:
     return None
 
 
-def is_calendar_period(text: str | None) -> bool:
-    return text in CALENDAR_PERIODS
+def parse_period(text: str | None, default_zone: str = "UTC") -> tuple[str, str] | None:
+    """`"month"` -> ("month", default_zone); `"week@Europe/Paris"` -> ("week", "Europe/Paris");
+    None for anything else (a Go duration, for instance)."""
+    if not text:
+        return None
+    period, _, zone_name = text.partition("@")
+    if period not in CALENDAR_PERIODS:
+        return None
+    return period, zone_name or default_zone
+
+
+def period_problem(text: str) -> str | None:
+    """None for a valid calendar period (`month`, `month@Europe/London`), else what is wrong."""
+    parsed = parse_period(text)
+    if parsed is None:
+        return f"{text!r} is not a calendar period ({', '.join(CALENDAR_PERIODS)}, optionally @Zone)"
+    return time_zone_problem(parsed[1])
+
+
+def qualified(text: str, default_zone: str) -> str:
+    """A calendar period with its zone written out (`month` -> `month@Europe/London`), so the
+    value says when it resets wherever it is stored; any other text unchanged."""
+    parsed = parse_period(text, default_zone)
+    return text if parsed is None else f"{parsed[0]}@{parsed[1]}"
+
+
+def calendar_reset_due(text: str, last_reset_at: datetime, now: datetime) -> bool:
+    """Whether a new calendar period has begun between `last_reset_at` and `now`."""
+    parsed = parse_period(text)
+    if parsed is None:
+        raise ValueError(f"{text!r} is not a calendar period")
+    return last_reset_at < period_start(parsed[0], now, zone(parsed[1]))
 
 
 def period_start(period: str, moment: datetime, tz: tzinfo) -> datetime:

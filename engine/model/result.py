@@ -113,10 +113,11 @@ class StateChange(msgspec.Struct, kw_only=True, omit_defaults=True):
     rule: str | None = None
 
 
-class BudgetUse(msgspec.Struct, kw_only=True):
+class BudgetUse(msgspec.Struct, kw_only=True, omit_defaults=True):
     rule: str
     asset: str
     amount: Decimal
+    per: str = "program"  # program | participant (the event participant's own budget, D37)
 
 
 class RuleOutcome(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):

@@ -70,7 +70,7 @@ def _rule_fields(rule: Rule, order: int) -> dict[str, Any]:
         data.setdefault(key, None)
     data.setdefault("stop_after_match", False)
     data.setdefault("status", "ACTIVE")
-    data["budgets"] = [_budget(x) for x in data.get("budgets", [])]
+    data["budgets"] = _budgets(data.get("budgets", []))
     return data
 
 
@@ -81,12 +81,19 @@ def _budget(budget: dict[str, Any]) -> dict[str, Any]:
         "schedule_type": budget.get("schedule_type"),
         "cron_expression": budget.get("cron_expression"),
         "interval": budget.get("interval"),
+        "period": budget.get("period"),
+        "per": budget.get("per") or "program",
     }
+
+
+def _budgets(budgets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Budgets as compared: one per (asset, per), so their order does not matter."""
+    return sorted((_budget(x) for x in budgets), key=lambda b: (b["asset_id"], b["per"]))
 
 
 def _server_rule(rule: dict[str, Any]) -> dict[str, Any]:
     data = {key: rule.get(key) for key in RULE_COMPARED}
-    data["budgets"] = [_budget(x) for x in rule.get("budgets", [])]
+    data["budgets"] = _budgets(rule.get("budgets", []))
     data["active_from"] = _timestamp(rule.get("active_from"))
     data["active_to"] = _timestamp(rule.get("active_to"))
     return data

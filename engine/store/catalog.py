@@ -165,6 +165,8 @@ def rule_to_bundle(record: RuleRecord) -> Rule:
             schedule_type=cast("ScheduleType | None", row.schedule_type),
             cron_expression=row.cron_expression,
             interval=row.interval,
+            period=row.period,
+            per="participant" if row.per == "participant" else "program",  # the default's own object
         )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.id)
     ]
@@ -283,31 +285,43 @@ def _check_order(program_id: str, rule: Rule, rule_id: str | None) -> None:
 
 
 def _write_budgets(record: RuleRecord, budgets: list[Budget]) -> None:
-    """Replace the rule's budgets, keeping what a kept asset's budget already consumed."""
-    kept = {row.asset_symbol: row for row in RuleBudget.select().where(RuleBudget.rule == record.id)}
-    RuleBudget.delete().where(RuleBudget.rule == record.id).execute()
+    """Replace the rule's budgets, keeping what a kept budget (same asset, `per` and schedule)
+    already consumed, its participants' consumption included."""
+    kept = {(row.asset_symbol, row.per): row for row in RuleBudget.select().where(RuleBudget.rule == record.id)}
+    timezone = Program.select(Program.timezone).where(Program.id == record.program_id).scalar() or "UTC"
+    created = set()
     for budget in budgets:
-        previous = kept.get(budget.asset_id)
-        schedule = (budget.schedule_type, budget.cron_expression, budget.interval)
+        previous = kept.get((budget.asset_id, budget.per))
+        schedule = (budget.schedule_type, budget.cron_expression, budget.interval, budget.period)
         same = previous if previous is not None and _schedule_of(previous) == schedule else None
-        start = same.period_started_at if same is not None else utcnow()
-        RuleBudget.create(
+        if same is not None:
+            RuleBudget.update(limit=budget.limit).where(RuleBudget.id == same.id).execute()
+            created.add(same.id)
+            continue
+        if previous is not None:  # a new schedule: a new period (its participants' rows go with it)
+            RuleBudget.delete().where(RuleBudget.id == previous.id).execute()
+        start = utcnow()
+        row = RuleBudget.create(
             rule=record.id,
             asset_symbol=budget.asset_id,
             limit=budget.limit,
+            per=budget.per,
             schedule_type=budget.schedule_type,
             cron_expression=budget.cron_expression,
             interval=budget.interval,
+            period=budget.period,
             consumed=previous.consumed if previous else 0,
             period_started_at=start,
-            next_reset_at=same.next_reset_at
-            if same is not None
-            else next_reset_at(budget.schedule_type, budget.cron_expression, budget.interval, start),
+            next_reset_at=next_reset_at(
+                budget.schedule_type, budget.cron_expression, budget.interval, start, budget.period, timezone
+            ),
         )
+        created.add(row.id)
+    RuleBudget.delete().where((RuleBudget.rule == record.id) & RuleBudget.id.not_in(list(created) or [""])).execute()
 
 
-def _schedule_of(row: RuleBudget) -> tuple[str | None, str | None, str | None]:
-    return row.schedule_type, row.cron_expression, row.interval
+def _schedule_of(row: RuleBudget) -> tuple[str | None, str | None, str | None, str | None]:
+    return row.schedule_type, row.cron_expression, row.interval, row.period
 
 
 def _history(record: RuleRecord, change_type: str, changes: dict, rule: Rule, api_key_id: str | None) -> None:

@@ -207,6 +207,9 @@ def _participant_budgets(db: peewee.Database) -> None:
     (rule, asset, per)) and one row of consumption per participant and budget. And the partial
     index of rules' errors by time (`engine/store/rule_health.py`), a few rows among many."""
     _add_missing_column(db, "rule_budget", "per", "VARCHAR(16) NOT NULL DEFAULT 'program'")
+    _add_missing_column(db, "rule_budget", "period", "VARCHAR(80)")
+    if isinstance(db, peewee.PostgresqlDatabase):  # a counter's calendar reset names its zone
+        db.execute_sql("ALTER TABLE state_counter ALTER COLUMN reset_after TYPE VARCHAR(80)")
     db.execute_sql('DROP INDEX IF EXISTS "rule_budget_rule_id_asset_symbol"')
     db.execute_sql(
         "CREATE UNIQUE INDEX IF NOT EXISTS rule_budget_rule_id_asset_symbol_per "

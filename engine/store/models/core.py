@@ -181,7 +181,8 @@ class StateCounter(BaseModel):
     owner_id = peewee.CharField(max_length=36)
     key = peewee.CharField(max_length=255)
     value = AmountField()
-    reset_after = peewee.CharField(max_length=32, null=True)  # Go duration, e.g. "720h"
+    # a Go duration ("720h") or a calendar period with its zone ("month@Europe/London"), step 25
+    reset_after = peewee.CharField(max_length=80, null=True)
     last_reset_at = UTCDateTimeField(null=True)
     updated_at = UTCDateTimeField(default=utcnow)
 

@@ -68,7 +68,8 @@ class RuleBudget(BaseModel):
     limit = AmountField()
     schedule_type = peewee.CharField(max_length=16, null=True)  # CRON | INTERVAL | CALENDAR | null
     cron_expression = peewee.CharField(max_length=100, null=True)
-    interval = peewee.CharField(max_length=32, null=True)  # a Go duration, or with CALENDAR a period
+    interval = peewee.CharField(max_length=32, null=True)  # a Go duration
+    period = peewee.CharField(max_length=80, null=True)  # with CALENDAR: month, month@Europe/London (step 25)
     consumed = AmountField(default=0)
     period_started_at = UTCDateTimeField(default=utcnow)
     next_reset_at = UTCDateTimeField(null=True)
