@@ -163,6 +163,29 @@ def test_simulate_matched_and_not(api, created):
     assert api.get("/v1/events").json()["data"] == []
 
 
+def test_simulate_at_a_given_time(api, program):
+    """A weekend rule simulated for a past Saturday: `event_timestamp` is `now`; the rule's time
+    window is judged at `received_at` (default: the event_timestamp)."""
+    weekend = api.post(
+        "/v1/rules",
+        rule(
+            program,
+            name="weekend",
+            condition="now.getDayOfWeek('Europe/London') in [0, 6]",
+            budgets=[],
+            active_from="2026-03-01T00:00:00Z",
+        ),
+    ).json()
+    path = f"/v1/rules/{weekend['id']}/simulate"
+    saturday = {"event": {"type": "purchase", "amount": 3.0}, "event_timestamp": "2026-03-07T10:00:00Z"}
+    assert api.post(path, saturday).json()["evaluation"]["matched"] is True
+    tuesday = {**saturday, "event_timestamp": "2026-03-10T10:00:00Z"}
+    assert api.post(path, tuesday).json()["evaluation"]["matched"] is False
+    before_window = {**saturday, "received_at": "2026-02-28T10:00:00Z"}
+    assert api.post(path, before_window).json()["evaluation"]["reason"] == "OUTSIDE_TIME_WINDOW"
+    assert api.post(path, {**saturday, "event_timestamp": "2026-03-07T10:00:00"}).status_code == 400  # no offset
+
+
 def test_reset_budget(api, created):
     rid = created["id"]
     reset = api.post(f"/v1/rules/{rid}/reset-budget?asset_id=PTS")
