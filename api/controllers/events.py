@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import ApiError, responses
+from api.event_validation import flagged
 from api.ingest import ingest_event
 from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, SortDirParam
 from api.queries.events import (
@@ -138,7 +139,9 @@ class EventController(Controller):
         include_skipped=true). `rule_errors` counts and names the rules that errored, always."""
         row = get_event_row(principal.organisation_id, event_id)
         records = latest_evaluations(row)
-        return event_out(row, evaluations_of(records, include_skipped), rule_errors_of(records))
+        out = event_out(row, evaluations_of(records, include_skipped), rule_errors_of(records))
+        out.event_data_problems = flagged(row.program_id, row.event_data)
+        return out
 
     @post(
         "/{event_id:str}/retry",

@@ -52,6 +52,7 @@ def program_out(row: Program) -> ProgramOut:
         redemption_target_id=row.redemption_target_id if row.redemption_target_type == "ledger_entity" else None,
         timezone=row.timezone,
         event_types=row.event_types,
+        event_validation=row.event_validation,
     )
 
 
@@ -89,6 +90,7 @@ def create_program(org_id: str, data: ProgramCreate) -> ProgramOut:
             key=data.key,
             timezone=data.timezone,
             event_types=data.event_types or None,
+            event_validation=data.event_validation,
         )
     return program_out(row)
 
@@ -126,6 +128,8 @@ def patch_program(org_id: str, program_id: str, data: ProgramPatch) -> ProgramOu
         for name in ("name", "description", "on_unknown_participant"):
             if getattr(data, name) is not UNSET:
                 setattr(row, name, getattr(data, name))
+        if data.event_validation is not UNSET:
+            row.event_validation = data.event_validation
         compiled_from = data.timezone is not UNSET or data.event_types is not UNSET
         if compiled_from:
             row.timezone = row.timezone if data.timezone is UNSET else data.timezone

@@ -107,6 +107,8 @@ class EventOut(Response):
     processed_at: datetime | None
     rule_evaluations: list[RuleEvaluationOut] | None = None
     rule_errors: RuleErrorsOut | None = None  # GET /v1/events/{id} only; null when no rule errored
+    # GET /v1/events/{id} of a program with event_validation FLAG: what does not fit the declared type
+    event_data_problems: list[str] | None = None
 
 
 class RetryResult(Response):

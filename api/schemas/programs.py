@@ -15,6 +15,7 @@ UnknownParticipant = Literal["CREATE", "REJECT"]
 RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "ledger_entity"]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
+EventValidation = Literal["OFF", "FLAG", "REJECT"]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/London"])]
 
 
@@ -28,6 +29,7 @@ class ProgramCreate(Request):
     timezone: TimeZone = "UTC"  # IANA zone of the program's calendar periods (D32)
     # the bundle's `events:`: event type -> field -> type; rules are type-checked against them
     event_types: dict[str, dict[str, Any]] | None = None
+    event_validation: EventValidation = "OFF"  # ingest's check of event_data against event_types
 
 
 class ProgramPatch(Request):
@@ -39,6 +41,7 @@ class ProgramPatch(Request):
     redemption_target_entity_id: Id | UnsetType | None = UNSET
     timezone: TimeZone | UnsetType = UNSET
     event_types: dict[str, dict[str, Any]] | UnsetType | None = UNSET
+    event_validation: EventValidation | UnsetType = UNSET
 
 
 class ProgramOut(Response):
@@ -55,6 +58,7 @@ class ProgramOut(Response):
     redemption_target_id: str | None = None
     timezone: str = "UTC"
     event_types: dict[str, dict[str, Any]] | None = None
+    event_validation: str = "OFF"
 
 
 class WalletOperation(Request):

@@ -199,6 +199,9 @@ class ProgramSettings(Struct, kw_only=True):
     # The IANA zone of the program's calendar periods (D32): budgets and counters per day, week,
     # month or year.
     timezone: TimeZone = "UTC"
+    # What ingest does with event_data that does not fit its declared type (`events`): nothing,
+    # accept and show the problems on the event, or refuse it (400 invalid_event_data).
+    event_validation: Literal["OFF", "FLAG", "REJECT"] = "OFF"
 
 
 class Asset(Struct, kw_only=True):

@@ -52,7 +52,15 @@ RULE_COMPARED = (
     "budgets",
     "status",
 )
-PROGRAM_COMPARED = ("name", "description", "on_unknown_participant", "status", "timezone", "event_types")
+PROGRAM_COMPARED = (
+    "name",
+    "description",
+    "on_unknown_participant",
+    "status",
+    "timezone",
+    "event_types",
+    "event_validation",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -126,6 +134,7 @@ def _program_wanted(bundle: Bundle) -> dict[str, Any]:
         "status": settings.status,
         "timezone": settings.timezone,
         "event_types": _plain(bundle.events) or None,
+        "event_validation": settings.event_validation,
     }
 
 

@@ -14,7 +14,7 @@ program's `rules_version`, which keys the compiled-program cache.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import msgspec
 import peewee
@@ -208,6 +208,7 @@ def program_bundle(program: Program) -> tuple[Bundle, dict[str, tuple[str, int]]
             on_unknown_participant=cast(UnknownParticipantPolicy, program.on_unknown_participant),
             status=cast(Status, program.status),
             timezone=program.timezone,
+            event_validation=cast("Literal['OFF', 'FLAG', 'REJECT']", program.event_validation),
         ),
         events=program.event_types or {},
         assets=[

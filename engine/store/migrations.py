@@ -200,6 +200,7 @@ def _program_time_zones_and_event_types(db: peewee.Database) -> None:
     """Each program's IANA time zone (D32, `UTC` until set) and its declared event types."""
     _add_missing_column(db, "program", "timezone", "VARCHAR(64) NOT NULL DEFAULT 'UTC'")
     _add_missing_column(db, "program", "event_types", "JSON")
+    _add_missing_column(db, "program", "event_validation", "VARCHAR(8) NOT NULL DEFAULT 'OFF'")
 
 
 def _participant_budgets(db: peewee.Database) -> None:

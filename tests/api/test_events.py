@@ -322,3 +322,23 @@ def test_an_event_whose_rule_errored_says_so_by_default(immediate_api):
     assert (counts["coupon"].events, counts["coupon"].errors, counts["coupon"].error_rate) == (1, 1, 1.0)
     assert (counts["points"].events, counts["points"].errored) == (1, 0)
     assert all(c.events == 0 and c.errored == 0 for c in earlier)
+
+
+def test_event_data_is_checked_against_declared_types_when_the_program_asks(api, program):
+    declared = {"purchase": {"amount": "double"}}
+    assert (
+        api.patch(f"/v1/programs/{program}", {"event_types": declared, "event_validation": "REJECT"}).status_code == 200
+    )
+    from api import event_validation
+
+    event_validation._cache.clear()  # the 5 s cache of this process
+    refused = api.post("/v1/events", event(program, event_data={"type": "purchase", "amount": "4"}))
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_event_data"
+    assert refused.json()["details"]["problems"] == ["amount: expected double, got str"]
+    assert api.post("/v1/events", event(program, event_data={"type": "purchase", "amount": 4.0})).status_code == 202
+    assert api.patch(f"/v1/programs/{program}", {"event_validation": "FLAG"}).json()["event_validation"] == "FLAG"
+    event_validation._cache.clear()
+    flagged = api.post("/v1/events", event(program, idempotency_key="f1", event_data={"type": "refund"}))
+    assert flagged.status_code == 202
+    body = api.get(f"/v1/events/{flagged.json()['id']}").json()
+    assert body["event_data_problems"] == ["event type 'refund' is not declared"]

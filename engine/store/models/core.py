@@ -76,6 +76,7 @@ class Program(Timestamped):
     deleted_at = UTCDateTimeField(null=True)
     timezone = peewee.CharField(max_length=64, default="UTC")  # D32, schema step 24
     event_types = JSONField(null=True)  # the bundle's `events` declarations, schema step 24
+    event_validation = peewee.CharField(max_length=8, default="OFF")  # OFF | FLAG | REJECT, step 24
 
     class Meta:
         indexes = ((("organisation", "key"), True), (("organisation", "name"), False))
