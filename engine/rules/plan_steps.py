@@ -88,8 +88,17 @@ class Plan:
 VALUE_WIDTH = 160  # longer values are cut in the printed plan, never in what is applied
 
 
+def _compact(value: Any) -> Any:
+    """A value as printed: empty fields of nested objects left out (`"cron_expression": null`)."""
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_compact(item) for item in value]
+    return value
+
+
 def _shown(value: Any) -> str:
-    text = "(none)" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    text = "(none)" if value is None else json.dumps(_compact(value), sort_keys=True, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 3] + "..."
 
 
