@@ -23,6 +23,7 @@ import msgspec
 
 from api.auth import Principal
 from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
+from api.event_validation import check_at_ingest
 from api.schemas.events import EventIngest
 from engine.queue import enqueue_event
 from engine.store.db import database_proxy, is_postgres, new_id, unique_insert, utcnow, write_transaction
@@ -188,6 +189,7 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
     given = normalised_payload(data)
     digest = payload_hash(given)
     _check_references(principal, data)
+    check_at_ingest(data.program_id, data.event_data)
     try:
         with write_transaction():
             row = _existing(data, digest, given)

@@ -22,6 +22,8 @@ from dsl.parser import parse
 from dsl.specialize import Fn
 from dsl.syntax import Node
 from dsl.trace import Traced, record
+from dsl.typecheck import check_types
+from dsl.types import CelType
 
 _GUARD_TYPES = (str, int, float, bool)
 # Serialises the lazy traced compilation: an Expression is shared between threads and programs
@@ -46,6 +48,11 @@ class Expression:
         "source",
         "variables",
     )  # fmt: skip
+
+    def type_errors(self, env: Mapping[str, CelType]) -> list[DslError]:
+        """The type errors of this expression given its variables' types (`dsl.typecheck`); run
+        by checks, never by `evaluate`."""
+        return check_types(self._tree, self.source, env)
 
     def __init__(self, source: str, tree: Node, declared: frozenset[str] | None) -> None:
         compiler = Compiler(source, declared)

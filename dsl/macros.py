@@ -34,6 +34,12 @@ def compile_has(compiler: Compiling, node: Node, arg: Node) -> Code:
     return compiler.fold(lambda env: (field in v) if type(v := fn(env)) is dict else operators.has(v, field), operand)
 
 
+def variable_count(name: str, count: int) -> int:
+    """How many of a macro call's `count` arguments are variables (`x.map(v, f)`: 1)."""
+    shape = _SHAPES.get(name)
+    return shape[0](count) if shape is not None else 1
+
+
 def applies(name: str, args: tuple[Node, ...]) -> bool:
     """Whether `x.name(args)` has the shape of the macro (its variables are plain identifiers)."""
     variables, counts = _SHAPES[name]

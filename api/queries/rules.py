@@ -16,12 +16,14 @@ from api.pagination import Page, paginate
 from api.queries.programs import get_program_row
 from api.schemas.rules import BudgetOut, RuleCreate, RuleHistoryOut, RuleOut, RulePatch
 from engine.model.bundle import Action, Rule
+from engine.rules.compiler import ExpressionProblem
 from engine.rules.program import ProgramCompileError, compile_program
+from engine.rules.type_check import check_program_types
 from engine.store import catalog
 from engine.store.budgets import effective_consumed, next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models import RuleBudget, RuleHistory, RuleRecord
+from engine.store.models import ParticipantBudget, RuleBudget, RuleHistory, RuleRecord
 
 RULE_FIELD_NAMES = tuple(f for f in Rule.__struct_fields__)
 
@@ -37,6 +39,8 @@ def budgets_out(record: RuleRecord) -> list[BudgetOut]:
             cron_expression=row.cron_expression,
             interval=row.interval,
             next_reset_at=row.next_reset_at,
+            period=row.period,
+            per=row.per,
         )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.asset_symbol)
     ]
@@ -71,23 +75,31 @@ def get_rule_row(org_id: str, rule_id: str) -> RuleRecord:
 
 
 def _check_compiles(record: RuleRecord) -> None:
-    """Compile the program with this write in it; a problem of this rule rolls the write back (400)."""
+    """Compile and type-check the program with this write in it (against the program's declared
+    event types and the fixed shapes of the other variables); a problem of this rule rolls the
+    write back (400 `invalid_rule`)."""
     bundle, rule_ids = catalog.program_bundle(record.program)
+    index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
     try:
-        compile_program(bundle, rule_ids=rule_ids)
+        program = compile_program(bundle, rule_ids=rule_ids)
     except ProgramCompileError as exc:
-        index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
-        mine = [p for p in exc.problems if p.rule_index == index]
-        if mine:
-            problems = [
-                {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
-                for p in mine
-            ]
-            raise BadRequest(
-                f"the rule does not compile: {problems[0]['field']}: {problems[0]['message']}",
-                code="invalid_rule",
-                details={"problems": problems},
-            ) from exc
+        _refuse([p for p in exc.problems if p.rule_index == index], "does not compile", exc)
+        return
+    _refuse([p for p in check_program_types(program).errors if p.rule_index == index], "does not type-check", None)
+
+
+def _refuse(mine: list[ExpressionProblem], what: str, cause: Exception | None) -> None:
+    if not mine:
+        return
+    problems = [
+        {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
+        for p in mine
+    ]
+    raise BadRequest(
+        f"the rule {what}: {problems[0]['field']}: {problems[0]['message']}",
+        code="invalid_rule",
+        details={"problems": problems},
+    ) from cause
 
 
 def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
@@ -209,14 +221,18 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
     with write_transaction():
         record = get_rule_row(org_id, rule_id)
         symbol = resolve_asset(org_id, asset_id).symbol
-        row = RuleBudget.get_or_none((RuleBudget.rule == record.id) & (RuleBudget.asset_symbol == symbol))
-        if row is None:
+        rows = list(RuleBudget.select().where((RuleBudget.rule == record.id) & (RuleBudget.asset_symbol == symbol)))
+        if not rows:
             raise NotFound(f"the rule has no budget for {symbol}", details={"field": "asset_id"})
-        now = utcnow()
-        row.consumed, row.period_started_at = 0, now
-        row.next_reset_at = next_reset_at(row.schedule_type, row.cron_expression, row.interval, now)
-        row.save()
-        row = RuleBudget.get_by_id(row.id)
+        now, timezone = utcnow(), record.program.timezone
+        for row in rows:  # the program-wide budget, and every participant's of a per-participant one
+            row.consumed, row.period_started_at = 0, now
+            row.next_reset_at = next_reset_at(
+                row.schedule_type, row.cron_expression, row.interval, now, row.period, timezone
+            )
+            row.save()
+            ParticipantBudget.delete().where(ParticipantBudget.budget == row.id).execute()
+        row = RuleBudget.get_by_id(rows[0].id)
     return BudgetOut(
         asset_id=row.asset_symbol,
         limit=canonical_decimal(row.limit),
@@ -225,4 +241,6 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
         cron_expression=row.cron_expression,
         interval=row.interval,
         next_reset_at=row.next_reset_at,
+        period=row.period,
+        per=row.per,
     )

@@ -72,6 +72,7 @@ def evaluate_event(
             inputs.program_state,
             inputs.budgets,
             now,
+            inputs.participant_budgets,
             as_of=received_at,
             lot_orders=lot_orders(program),
         )

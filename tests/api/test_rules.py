@@ -62,6 +62,9 @@ def test_asset_by_id_is_stored_as_symbol(api, program):
         ({"order": 0}, "bad_request"),
         ({"surprise": True}, "bad_request"),
         ({"actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount +"}]}, "invalid_rule"),
+        ({"condition": "'vip' in participant.tag"}, "invalid_rule"),
+        ({"condition": "now.getDayOfWeek('Europe/Londn') == 6"}, "invalid_rule"),
+        ({"condition": "participant.counters.visits > '5'"}, "invalid_rule"),
     ],
 )
 def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
@@ -69,6 +72,25 @@ def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
     assert response.status_code == 400, response.text
     assert response.json()["code"] == code
     assert api.get("/v1/rules").json()["data"] == []
+
+
+def test_rules_are_type_checked_against_the_programs_declared_event_types(api, program):
+    declared = {"purchase": {"amount": "double", "category": "string"}}
+    assert api.patch(f"/v1/programs/{program}", {"event_types": declared}).json()["event_types"] == declared
+    response = api.post("/v1/rules", rule(program, condition="event.type == 'purchase' && event.ammount > 5.0"))
+    assert response.status_code == 400 and response.json()["code"] == "invalid_rule"
+    [problem] = response.json()["details"]["problems"]
+    assert problem["code"] == "DSL_UNKNOWN_FIELD" and "did you mean 'amount'?" in problem["message"]
+    assert problem["field"] == "condition"
+    assert (
+        api.post("/v1/rules", rule(program, condition="event.type == 'purchase' && event.amount > 5.0")).status_code
+        == 201
+    )
+    wrong = api.patch(f"/v1/programs/{program}", {"event_types": {"purchase": {"amount": "dubble"}}})
+    assert wrong.status_code == 400 and "did you mean 'double'?" in wrong.json()["details"]["message"]
+    zone = api.patch(f"/v1/programs/{program}", {"timezone": "Europe/Londn"})
+    assert zone.status_code == 400 and zone.json()["details"]["reason"] == "unknown_timezone"
+    assert api.patch(f"/v1/programs/{program}", {"timezone": "Europe/London"}).json()["timezone"] == "Europe/London"
 
 
 def test_unknown_asset_and_order_conflict(api, program, created):
@@ -139,6 +161,29 @@ def test_simulate_matched_and_not(api, created):
     assert "type" in failed["reason"]
     assert api.post(f"/v1/rules/{rid}/simulate", {"event": []}).status_code == 400
     assert api.get("/v1/events").json()["data"] == []
+
+
+def test_simulate_at_a_given_time(api, program):
+    """A weekend rule simulated for a past Saturday: `event_timestamp` is `now`; the rule's time
+    window is judged at `received_at` (default: the event_timestamp)."""
+    weekend = api.post(
+        "/v1/rules",
+        rule(
+            program,
+            name="weekend",
+            condition="now.getDayOfWeek('Europe/London') in [0, 6]",
+            budgets=[],
+            active_from="2026-03-01T00:00:00Z",
+        ),
+    ).json()
+    path = f"/v1/rules/{weekend['id']}/simulate"
+    saturday = {"event": {"type": "purchase", "amount": 3.0}, "event_timestamp": "2026-03-07T10:00:00Z"}
+    assert api.post(path, saturday).json()["evaluation"]["matched"] is True
+    tuesday = {**saturday, "event_timestamp": "2026-03-10T10:00:00Z"}
+    assert api.post(path, tuesday).json()["evaluation"]["matched"] is False
+    before_window = {**saturday, "received_at": "2026-02-28T10:00:00Z"}
+    assert api.post(path, before_window).json()["evaluation"]["reason"] == "OUTSIDE_TIME_WINDOW"
+    assert api.post(path, {**saturday, "event_timestamp": "2026-03-07T10:00:00"}).status_code == 400  # no offset
 
 
 def test_reset_budget(api, created):

@@ -183,9 +183,8 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     """`accrual apply` of rules_examples/airline_miles.yaml brings its tiers to the server, so
     qualifying miles earned through events move the participant up."""
 
-    from engine.cli.apply import HttpTarget
+    from engine.cli.apply import HttpApply, plan_from_answer
     from engine.rules.loader import load_bundle_text
-    from engine.rules.plan import apply_plan, plan_bundle
 
     class Authorised:
         def request(self, method, path, **kwargs):
@@ -193,10 +192,10 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
 
     example = ROOT / "rules_examples" / "airline_miles.yaml"
     loaded = load_bundle_text(example.read_text(), example.name)
-    target = HttpTarget("", "", client=Authorised())
-    plan = plan_bundle(loaded.bundle, target)
+    target = HttpApply("", "", client=Authorised())
+    plan = plan_from_answer(target.apply(loaded.bundle, dry_run=True))
     assert plan.problems == [] and "create tier status" in [s.describe() for s in plan.steps]
-    program = apply_plan(plan, target)
+    program = target.apply(loaded.bundle, dry_run=False)["program_id"]
 
     def fly(distance: float) -> dict:
         created = immediate_api.post(
