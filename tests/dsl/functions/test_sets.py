@@ -54,4 +54,6 @@ def test_sets_charge_the_budget():
     assert err.value.code == "DSL_LIMIT_COST"
     budget = Budget(cost=1_000)
     call("intersects", [[i] for i in range(10)], [[-1]] * 10, budget)
-    assert budget.remaining == 1_000 - 20 - 100
+    # both lists read (20), 10 pairwise searches through 10 composites (2 a comparison: 200), and
+    # each of the 100 comparisons of one-element lists charged for its element (2 each)
+    assert budget.remaining == 1_000 - 20 - 200 - 200
