@@ -130,7 +130,7 @@ class Compiler:
                 return built
 
             return self.fold(build_optional, *parts)
-        return self.fold(lambda env: [f(env) for f in fns], *parts)
+        return self.fold(_list_builder(fns), *parts)
 
     def _map(self, node: Node) -> Code:
         entries = [(self.compile(k), self.compile(v), flag) for k, v, flag in node.args[0]]
@@ -326,6 +326,20 @@ class Compiler:
             a, b = fns
             return self.fold(lambda env: impl(a(env), b(env)), *args)
         return self.fold(lambda env: impl(*[f(env) for f in fns]), *args)
+
+
+def _list_builder(fns: list[Fn]) -> Fn:
+    """A list literal's closure; short ones without the loop, which costs more than they do."""
+    if len(fns) == 1:
+        (a,) = fns
+        return lambda env: [a(env)]
+    if len(fns) == 2:
+        a, b = fns
+        return lambda env: [a(env), b(env)]
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda env: [a(env), b(env), c(env)]
+    return lambda env: [f(env) for f in fns]
 
 
 def _present(value: Any) -> bool:

@@ -220,7 +220,7 @@ def in_(element: Any, container: Any, budget: Budget | None = None) -> bool:
                 budget.charge(compare_units(len(container), len(element)))  # type: ignore[union-attr]
             return element in container
         if budget is not None:
-            budget.charge(2 * len(container))  # compared one by one, in Python
+            budget.charge(4 * len(container))  # compared one by one, in Python
         return any(cel_equals(element, item, budget) for item in container)
     if isinstance(container, Mapping):
         return map_lookup(container, element)[0]

@@ -149,7 +149,7 @@ def _composite_equals(a: Any, b: Any, budget: Budget) -> bool:
         return not a.has_value or cel_equals(a.value, b.value, budget)
     if len(a) != len(b):
         return False
-    budget.charge(2 * len(a))
+    budget.charge(2 * len(a) + 2)
     if type(a) is list:
         for x, y in zip(a, b, strict=True):
             if (type(x) is str or type(x) is bytes) and len(x) > SMALL_TEXT and type(y) is type(x):

@@ -70,7 +70,7 @@ def distinct(budget: Budget, items: Any) -> list[Any]:
     """`[1, 2.0, 1u, 'a'].distinct()` is [1, 2.0, 'a'] (CEL equality, first occurrence kept)."""
     if type(items) is not list:
         raise no_overload("distinct", items)
-    budget.charge(len(items))
+    budget.charge(4 * len(items))  # each one's key made and looked up, in Python
     kept: list[Any] = []
     seen_keys: set[tuple[str, Any]] = set()
     seen_others: list[Any] = []  # composite values, compared pairwise
@@ -83,7 +83,7 @@ def distinct(budget: Budget, items: Any) -> list[Any]:
                 seen_keys.add(key)
                 kept.append(item)
             continue
-        budget.charge(2 * len(seen_others))  # compared one by one, in Python
+        budget.charge(4 * len(seen_others))  # compared one by one, in Python
         if not any(cel_equals(item, other, budget) for other in seen_others):
             seen_others.append(item)
             kept.append(item)

@@ -40,6 +40,7 @@ class _Members:
     def __init__(self, budget: Budget, items: list[Any]) -> None:
         self.keys: set[tuple[str, Any]] = set()
         self.others: list[Any] = []
+        budget.charge(4 * len(items))  # each one's key made, in Python
         for item in items:
             _charge_text(budget, item)
             key = equality_key(item)
@@ -49,11 +50,12 @@ class _Members:
                 self.keys.add(key)
 
     def has(self, budget: Budget, value: Any) -> bool:
+        budget.charge(2)
         key = equality_key(value)
         if key is not None:
             _charge_text(budget, value)
             return key in self.keys
-        budget.charge(2 * len(self.others))  # compared one by one, in Python
+        budget.charge(4 * len(self.others))  # compared one by one, in Python
         return any(cel_equals(value, other, budget) for other in self.others)
 
 
