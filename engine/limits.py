@@ -24,6 +24,9 @@ EVENT_DATA_DEPTH_MAX = 32  # nesting of objects and arrays in event_data
 TAGS_PER_ENTITY_MAX = 1_000  # a TAG that would go beyond this fails the event
 BROADCAST_RECIPIENTS_MAX = 10_000  # follow-up events one BROADCAST action may create
 AMOUNT_INTEGER_DIGITS_MAX = 24  # digits before an amount's decimal point (fits NUMERIC(42,18))
+INTEGER_COLUMN_MAX = 2**31 - 1  # a rule's order, a tier level's rank: PostgreSQL's INTEGER
+# Wall-clock seconds for all the expressions of one event (A75); each one has dsl.limits.TIME_MAX_S.
+EVALUATION_TIME_MAX_S = 0.1
 
 _encoder = msgspec.json.Encoder()
 

@@ -20,6 +20,16 @@ def bench_expressions(repeats: int, loops: int) -> None:
     click.echo(report(measure(repeats=repeats, loops=loops)))
 
 
+@bench.command(name="hostile")
+@click.option("--repeats", type=click.IntRange(1, 100), default=3, show_default=True, help="Evaluations per case.")
+def bench_hostile(repeats: int) -> None:
+    """Evaluate rules written to be slow against a large event: each must end SKIPPED_TIMEOUT or
+    SKIPPED_ERROR within the evaluation's bound."""
+    from engine.cli.bench.hostile import measure, report
+
+    click.echo(report(measure(repeats=repeats)))
+
+
 @bench.command(name="engine")
 @click.option(
     "--events",
