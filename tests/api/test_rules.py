@@ -78,8 +78,25 @@ def test_unknown_asset_and_order_conflict(api, program, created):
     assert missing.status_code == 404
     clash = api.post("/v1/rules", rule(program, name="y", order=10))
     assert clash.status_code == 409 and clash.json()["code"] == "order_conflict"
+    # a name another rule holds is a conflict with what is stored: 409, as everywhere else
     duplicate = api.post("/v1/rules", rule(program))
-    assert duplicate.status_code == 400 and duplicate.json()["details"]["field"] == "name"
+    assert duplicate.status_code == 409, duplicate.text
+    assert duplicate.json()["code"] == "already_exists" and duplicate.json()["details"]["field"] == "name"
+    other = api.post("/v1/rules", rule(program, name="other", order=20)).json()
+    renamed = api.patch(f"/v1/rules/{other['id']}", {"name": created["name"]})
+    assert renamed.status_code == 409 and renamed.json()["code"] == "already_exists"
+
+
+def test_an_order_beyond_the_column_is_400_not_500(api, program, created):
+    # 2**63 overflowed SQLite's INTEGER, and PostgreSQL's INTEGER ends at 2**31 - 1
+    for too_big in (2**63, 2**31):
+        for answer in (
+            api.post("/v1/rules", rule(program, name="big", order=too_big)),
+            api.patch(f"/v1/rules/{created['id']}", {"order": too_big}),
+        ):
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["details"]["field"] == "order"
+    assert api.patch(f"/v1/rules/{created['id']}", {"order": 2**31 - 1}).status_code == 200
 
 
 def test_patch_keeps_versions_and_history(api, created):
