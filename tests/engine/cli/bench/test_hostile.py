@@ -13,8 +13,10 @@ from engine.cli.bench.hostile import CASES, HOSTILE_EVENT, MANY_RULES, measure, 
 from engine.limits import EVALUATION_TIME_MAX_S, check_event_data
 
 # Past the deadline an evaluation runs on to its next reading of the clock (2,000 units): a
-# fraction of a millisecond, a garbage collection at worst.
+# fraction of a millisecond. Python's garbage collections are left out of the comparison: a full one
+# walks every object of this test process, whatever the rule does.
 OVERSHOOT_MS = 15.0
+TRACE_MS = 15.0  # a traced evaluation then makes its steps plain data: 2,000 at most
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +37,14 @@ def test_every_hostile_rule_is_skipped_or_refused(rows):
 
 def test_one_rule_ends_within_the_bound_of_one_expression(rows):
     for row in rows[:-1]:
-        assert row.cpu_ms <= TIME_MAX_S * 1000 + OVERSHOOT_MS, row
+        assert row.cpu_ms - row.gc_ms <= TIME_MAX_S * 1000 + OVERSHOOT_MS, row
+        assert row.traced_cpu_ms - row.traced_gc_ms <= TIME_MAX_S * 1000 + TRACE_MS + OVERSHOOT_MS, row
 
 
 def test_many_rules_end_within_the_bound_of_one_event(rows):
     many = rows[-1]
     assert many.name == f"a program of {MANY_RULES} such rules"
-    assert many.cpu_ms <= EVALUATION_TIME_MAX_S * 1000 + OVERSHOOT_MS, many
+    assert many.cpu_ms - many.gc_ms <= EVALUATION_TIME_MAX_S * 1000 + OVERSHOOT_MS, many
 
 
 def test_report_and_cli(rows):
