@@ -18,6 +18,7 @@ besides a malformed document: `UnicodeDecodeError` for bytes that are not UTF-8 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request
@@ -27,6 +28,7 @@ from api.errors import BadRequest
 
 BODY_DEPTH_MAX = 64  # nesting of objects and arrays in a request body
 _DOUBLE_LIMIT = 2**1024  # the first integer a double cannot hold (the largest double is below it)
+_LONG_DIGITS = re.compile(rb"[0-9]{300}")
 
 
 async def decode_body(request: Request) -> None:
@@ -39,27 +41,34 @@ async def decode_body(request: Request) -> None:
         raise _invalid("the request body is not valid UTF-8") from None
     except RecursionError:
         raise _too_deep() from None
-    check_value(value)
+    # An integer no double holds is written with more than 300 digits: only then are numbers looked at.
+    check_value(value, numbers=_LONG_DIGITS.search(await request.body()) is not None)
 
 
-def check_value(value: Any) -> None:
-    """Refuse a decoded body nested deeper than `BODY_DEPTH_MAX` or holding an integer beyond the
-    double range. Iterative, so no depth of input can exhaust the stack; a path is spelled out
-    only for the message of a refusal."""
+def check_value(value: Any, *, numbers: bool = True) -> None:
+    """Refuse a decoded body nested deeper than `BODY_DEPTH_MAX` or (with `numbers`) holding an
+    integer beyond the double range. Iterative, so no depth of input can exhaust the stack; a path
+    is spelled out only for the message of a refusal."""
+    if type(value) is not dict and type(value) is not list:
+        _check_number(value, None, numbers)
+        return
     pending: list[tuple[Any, int, Any]] = [(value, 0, None)]
     while pending:
         current, depth, where = pending.pop()
-        kind = type(current)
-        if kind is dict or kind is list:
-            if depth >= BODY_DEPTH_MAX:
-                raise _too_deep()
-            items = current.items() if kind is dict else enumerate(current)
-            for key, item in items:
-                if type(item) is dict or type(item) is list or type(item) is int:
-                    pending.append((item, depth + 1, (where, key)))
-        elif kind is int and not -_DOUBLE_LIMIT < current < _DOUBLE_LIMIT:
-            path = _path(where)
-            raise BadRequest(f"Number out of range - at `{path}`", details={"field": path[2:], "reason": "invalid"})
+        if depth >= BODY_DEPTH_MAX:
+            raise _too_deep()
+        for key, item in current.items() if type(current) is dict else enumerate(current):
+            kind = type(item)
+            if kind is dict or kind is list:
+                pending.append((item, depth + 1, (where, key)))
+            elif kind is int and numbers:
+                _check_number(item, (where, key), numbers)
+
+
+def _check_number(value: Any, where: Any, numbers: bool) -> None:
+    if numbers and type(value) is int and not -_DOUBLE_LIMIT < value < _DOUBLE_LIMIT:
+        path = _path(where)
+        raise BadRequest(f"Number out of range - at `{path}`", details={"field": path[2:], "reason": "invalid"})
 
 
 def _path(where: Any) -> str:

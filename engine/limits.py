@@ -70,16 +70,16 @@ def check_event_data(event_data: Any) -> None:
 
 
 def _check_depth(value: Any, depth: int) -> None:
-    if depth > EVENT_DATA_DEPTH_MAX:
+    """Every value at most EVENT_DATA_DEPTH_MAX deep (the outermost object's are at depth 1).
+    Only containers are visited: no call for each number or text of a long list."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if depth > EVENT_DATA_DEPTH_MAX or (depth == EVENT_DATA_DEPTH_MAX and len(items) > 0):
         raise LimitExceeded(
             f"event_data nests deeper than {EVENT_DATA_DEPTH_MAX} levels",
             code="limit_event_data_depth",
         )
-    if isinstance(value, dict):
-        for item in value.values():
-            _check_depth(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
+    for item in items:
+        if isinstance(item, (dict, list)):
             _check_depth(item, depth + 1)
 
 
