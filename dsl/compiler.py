@@ -27,7 +27,7 @@ from dsl.values import Optional
 
 # What folding constants may spend while one expression compiles (each constant may spend the
 # evaluation's COST_MAX; past this total the rest are left to run time).
-FOLD_COST_MAX = 2 * COST_MAX
+FOLD_COST_MAX = COST_MAX
 
 
 class Compiler:

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -74,7 +75,7 @@ def _prepare(database_url: str) -> dict[str, str]:
             program = Program.create(organisation=organisation, name=org.title())
         create_rule(organisation.id, program.id, Rule(name="rule", condition=condition, actions=[Tag(tag="seen")]))
         names[f"{org}_program"] = program.id
-    db.close()
+    _close(db)
     return names
 
 
@@ -138,7 +139,7 @@ def _outcomes(database_url: str, program_id: str) -> tuple[dict[str, int], list[
             outcomes[label] = outcomes.get(label, 0) + 1
             if event.processed_at is not None:
                 held.append((event.processed_at - event.created_at).total_seconds() * 1000)
-    db.close()
+    _close(db)
     return outcomes, sorted(held), len(events)
 
 
@@ -209,7 +210,7 @@ def _wait_processed(database_url: str, program_id: str, timeout_s: float) -> Non
                 return
             time.sleep(0.2)
     finally:
-        db.close()
+        _close(db)
 
 
 def render(report: Report) -> list[str]:
@@ -223,3 +224,8 @@ def render(report: Report) -> list[str]:
     rows.append(f"A's hostile events: {report.hostile_events} ({outcomes})")
     rows.append(f"from receipt to completion: p50 {report.hostile_ms_p50:.0f} ms, max {report.hostile_ms_max:.0f} ms")
     return rows
+
+
+def _close(db: Any) -> None:
+    """Every connection of `db`, pooled ones too."""
+    db.close_all() if hasattr(db, "close_all") else db.close()
