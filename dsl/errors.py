@@ -7,7 +7,8 @@
     ├── DslArityError                DSL_ARITY             a known function called with the wrong arity
     ├── DslTypeError                 DSL_TYPE              a type error found at compile time
     ├── DslLimitError                DSL_LIMIT_<NAME>      a bound of dsl/limits.py was exceeded
-    │                                                      (LENGTH, DEPTH at compile time; COST, STRING,
+    │                                                      (LENGTH, DEPTH at compile time, and any of the
+    │                                                      others for a constant; COST, TIME, STRING,
     │                                                      BYTES, LIST, REGEX at evaluation time)
     └── DslEvalError                 DSL_EVAL              evaluation failed; `code` is refined per cause:
                                                            DSL_NO_SUCH_KEY, DSL_NO_MATCHING_OVERLOAD,

@@ -79,7 +79,7 @@ def _comprehension(compiler: Compiling, node: Node, count: int, loop: Callable[.
 def _pairs_loop(names: list[str], macro: str, range_fn: Fn, loop: Any, bodies: list[Fn], weight: int) -> Fn:
     def run(env: Env) -> Any:
         budget: Budget = env[BUDGET]
-        budget.charge(1)
+        budget.remaining -= 1  # the comprehension itself; its first step checks the budget
         items = _items(range_fn(env), macro, True)
         saved = {n: env.get(n, MISSING) for n in names}  # the names differ (checked above)
         try:
@@ -101,7 +101,7 @@ def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any,
 
     def run(env: Env) -> Any:
         budget: Budget = env[BUDGET]
-        budget.charge(1)
+        budget.remaining -= 1  # the comprehension itself; its first step checks the budget
         items = range_fn(env)
         if type(items) is not list:
             items = _items(items, macro, False)
