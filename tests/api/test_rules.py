@@ -3,6 +3,8 @@ reset-budget, isolation."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.api.conftest import create_program
@@ -164,3 +166,20 @@ def test_reset_budget(api, created):
     assert reset.status_code == 200 and reset.json()["consumed"] == "0"
     assert api.post(f"/v1/rules/{rid}/reset-budget?asset_id=NOPE").status_code == 404
     assert api.post(f"/v1/rules/{rid}/reset-budget").status_code == 400
+
+
+def test_simulating_a_hostile_rule_ends_within_the_evaluation_bound(api, program):
+    # The tester's rule ran for 37 s in the API process; simulate shares the evaluation's bounds.
+    from engine.cli.bench.hostile import CASES, HOSTILE_EVENT
+    from engine.limits import EVALUATION_TIME_MAX_S
+
+    created = api.post("/v1/rules", rule(program, name="hostile", condition=CASES[0][1], budgets=[])).json()
+    started = time.perf_counter()
+    simulated = api.post(f"/v1/rules/{created['id']}/simulate", {"event": HOSTILE_EVENT})
+    elapsed = time.perf_counter() - started
+    assert simulated.status_code == 200, simulated.text
+    evaluation = simulated.json()["evaluation"]
+    assert evaluation["matched"] is False and evaluation["status"] == "condition_failed"
+    assert "cost budget" in evaluation["reason"] or "out of time" in evaluation["reason"], evaluation
+    # the evaluation ends at its deadline at the latest; decoding 190 KB and compiling come on top
+    assert elapsed < EVALUATION_TIME_MAX_S + 1.0

@@ -139,3 +139,27 @@ def test_any_json_event_data_evaluates_or_is_reported(data):
     run = dry_run(_form(event=event))
     assert run.result is not None
     assert {str(o.status) for o in run.result.rules} <= {"MATCHED", "NOT_MATCHED", "SKIPPED_ERROR"}
+
+
+def test_a_hostile_rule_ends_skipped_timeout_within_the_bound():
+    # The playground runs the evaluator the worker runs (D30), traced, with the same bounds.
+    import time
+
+    from engine.cli.bench.hostile import CASES, HOSTILE_EVENT
+
+    bundle = (
+        "program: {key: hostile, name: Hostile}\n"
+        "rules:\n"
+        "  - name: hostile\n"
+        f"    condition: {json.dumps(CASES[0][1])}\n"
+        "    actions: [{type: TAG, tag: never}]\n"
+    )
+    event = json.dumps({"event_timestamp": "2026-06-01T12:00:00Z", "event_data": HOSTILE_EVENT})
+    started = time.perf_counter()
+    run = dry_run(_form(bundle=bundle, event=event))
+    elapsed = time.perf_counter() - started
+    (outcome,) = run.result.rules
+    assert str(outcome.status) == "SKIPPED_TIMEOUT" and outcome.error_code.startswith("DSL_LIMIT")
+    assert len(outcome.trace) <= 2 * 2_000
+    # reading a 190 KB event pane and compiling come on top of the evaluation's 100 ms at most
+    assert elapsed < engine.evaluator.evaluate.EVALUATION_TIME_MAX_S + 1.0
