@@ -9,9 +9,10 @@ The cost model (A74). A unit is about a tenth of a microsecond of one core's wor
 syntax tree evaluated, one comprehension step, one element compared in Python. What an evaluation
 does is charged as it does it:
 
-* a comprehension charges, at every step, the static cost of its body (`dsl.cost`): the body's
-  nodes, with the functions that cost more than a node (parsing a timestamp, rounding a decimal)
-  weighted by what they cost;
+* a comprehension charges, at every step, one unit and the static cost of its body
+  (`Compiling.cost` in `dsl.compiling`): the body's nodes, with the functions that cost more
+  than a node (parsing a timestamp, rounding a decimal) weighted by what they cost
+  (`Function.cost`);
 * work that grows with the size of a value is charged by that size, before it is done where the
   size is known: characters copied, scanned or produced (`text_units`), texts compared
   (`compare_units`), elements copied at C speed (`element_units`), elements visited one by one in
@@ -23,11 +24,11 @@ work grows with its operands evaluates every node at most once; it runs without 
 own, and that one operation charges a budget made for it (the same `COST_MAX`). Every other
 expression gets one budget per evaluation.
 
-The wall-clock backstop: a budget also carries a deadline (`TIME_MAX_S` after it was made, or the
-caller's earlier deadline, see `DEADLINE` in `dsl.compiling`), read every `CLOCK_EVERY` units
-charged; past it the evaluation stops with `DSL_LIMIT_TIME`. The cost model keeps an evaluation
-within about `COST_MAX` / 10 microseconds; the clock catches what a model cannot (a loaded machine,
-an operation it prices too low).
+The wall-clock backstop (A75): a budget also carries a deadline (`TIME_MAX_S` after its first
+reading of the clock, or the caller's earlier `DEADLINE`, a bindings key), read every
+`CLOCK_EVERY` units charged; past it the evaluation stops with `DSL_LIMIT_TIME`. The cost model
+keeps an evaluation within about `COST_MAX` tenths of a microsecond (20 ms); the clock catches
+what a model cannot (a loaded machine, a garbage collection, an operation it prices too low).
 """
 
 from __future__ import annotations
