@@ -11,7 +11,7 @@ import msgspec
 from msgspec import UNSET
 
 from api.auth import Principal
-from api.errors import BadRequest, NotFound, field_error
+from api.errors import BadRequest, Conflict, NotFound
 from api.pagination import Page, paginate
 from api.queries.programs import get_program_row
 from api.schemas.rules import BudgetOut, RuleCreate, RuleHistoryOut, RuleOut, RulePatch
@@ -107,19 +107,24 @@ def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
     fields = {name: getattr(data, name) for name in RULE_FIELD_NAMES}
     with write_transaction():
         get_program_row(org, data.program_id)
-        if (
-            RuleRecord.select()
-            .where(
-                (RuleRecord.program == data.program_id)
-                & (RuleRecord.name == data.name)
-                & (RuleRecord.status != "ARCHIVED")
-            )
-            .exists()
-        ):
-            raise field_error("name", f"the program already has a rule named {data.name!r}")
+        _check_name_free(data.program_id, data.name, None)
         record = catalog.create_rule(org, data.program_id, Rule(**fields), api_key_id=principal.api_key_id)
         _check_compiles(record)
     return rule_out(record)
+
+
+def _check_name_free(program_id: str, name: str, rule_id: str | None) -> None:
+    """A name is taken by another rule of the program that is not archived: 409 (a conflict with
+    what is stored, as for every resource)."""
+    taken = RuleRecord.select().where(
+        (RuleRecord.program == program_id) & (RuleRecord.name == name) & (RuleRecord.status != "ARCHIVED")
+    )
+    if rule_id is not None:
+        taken = taken.where(RuleRecord.id != rule_id)
+    if taken.exists():
+        raise Conflict(
+            f"the program already has a rule named {name!r}", code="already_exists", details={"field": "name"}
+        )
 
 
 def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
@@ -131,7 +136,9 @@ def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
     if not changes:
         raise BadRequest("a patch needs at least one field", details={"reason": "required"})
     with write_transaction():
-        get_rule_row(principal.organisation_id, rule_id)
+        current = get_rule_row(principal.organisation_id, rule_id)
+        if "name" in changes and changes.get("status", current.status) != "ARCHIVED":
+            _check_name_free(current.program_id, changes["name"], current.id)
         record = catalog.update_rule(principal.organisation_id, rule_id, changes, api_key_id=principal.api_key_id)
         if record.status != "ARCHIVED":
             _check_compiles(record)

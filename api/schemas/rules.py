@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Id, Request, Response, Timestamp
+from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.bundle import Action, Budget, Description, Expr, Name, Rule
 
 RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
@@ -29,7 +30,7 @@ class RulePatch(Request):
     description: Description | UnsetType | None = UNSET
     condition: Expr | UnsetType = UNSET
     actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
-    order: Annotated[int, msgspec.Meta(ge=1)] | UnsetType = UNSET
+    order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | UnsetType = UNSET
     stop_after_match: bool | UnsetType = UNSET
     active_from: datetime | UnsetType | None = UNSET
     active_to: datetime | UnsetType | None = UNSET

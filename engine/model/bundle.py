@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.limits import INTEGER_COLUMN_MAX
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
@@ -179,7 +181,7 @@ class Rule(Struct, kw_only=True):
     condition: Expr
     actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)]
     description: Description | None = None
-    order: Annotated[int, msgspec.Meta(ge=1)] | None = None  # default: previous max + 10
+    order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | None = None  # default: previous max + 10
     stop_after_match: bool = False
     active_from: datetime | None = None
     active_to: datetime | None = None
@@ -230,7 +232,7 @@ class Qualification(Struct, kw_only=True):
 
 class TierLevel(Struct, kw_only=True):
     key: Key
-    rank: Annotated[int, msgspec.Meta(ge=0)]
+    rank: Annotated[int, msgspec.Meta(ge=0, le=INTEGER_COLUMN_MAX)]
     display_name: Name | None = None
     benefits: dict[str, Any] = msgspec.field(default_factory=dict)
     qualification: Qualification | None = None

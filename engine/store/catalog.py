@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 import msgspec
 import peewee
 
+from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.bundle import (
     Action,
     Budget,
@@ -108,6 +109,8 @@ def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: s
             highest = (
                 RuleRecord.select(peewee.fn.MAX(RuleRecord.order)).where(RuleRecord.program == program.id).scalar()
             )
+            if (highest or 0) + 10 > INTEGER_COLUMN_MAX:
+                raise Conflict(f"no order is left after the highest, {highest}: give one", code="order_conflict")
             rule = msgspec.structs.replace(rule, order=(highest or 0) + 10)
         _check_order(program.id, rule, None)
         record = RuleRecord.create(organisation=organisation_id, program=program.id, **_columns(rule), version=1)

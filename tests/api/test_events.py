@@ -158,6 +158,23 @@ def test_batch_reports_each_item_in_order(api, program):
     assert body["results"][0]["event"]["status"] == "PENDING"
 
 
+def test_event_data_over_the_engine_limits_is_400_at_ingest(api, program, database):
+    # The worker refused these only later (FAILED); nothing is stored now.
+    deep: object = 1.0
+    for _ in range(33):
+        deep = [deep]
+    too_deep = api.post("/v1/events", event(program, idempotency_key="deep", event_data={"d": deep}))
+    assert too_deep.status_code == 400, too_deep.text
+    assert too_deep.json()["details"]["reason"] == "limit_event_data_depth"
+    big = api.post("/v1/events", event(program, idempotency_key="big", event_data={"blob": "x" * 300_000}))
+    assert big.status_code == 400 and big.json()["details"]["reason"] == "limit_event_data_bytes"
+    batch = api.post("/v1/events/batch", {"events": [event(program, idempotency_key="b", event_data={"d": deep})]})
+    (item,) = batch.json()["results"]
+    assert item["status"] == "error" and item["details"]["reason"] == "limit_event_data_depth"
+    with database_proxy.connection_context():
+        assert EventRecord.select().count() == 0
+
+
 @pytest.mark.parametrize("events", [[], [{}] * 101])
 def test_batch_size_is_1_to_100(api, events):
     assert api.post("/v1/events/batch", {"events": events}).status_code == 400

@@ -3,6 +3,8 @@ reset-budget, isolation."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.api.conftest import create_program
@@ -100,8 +102,25 @@ def test_unknown_asset_and_order_conflict(api, program, created):
     assert missing.status_code == 404
     clash = api.post("/v1/rules", rule(program, name="y", order=10))
     assert clash.status_code == 409 and clash.json()["code"] == "order_conflict"
+    # a name another rule holds is a conflict with what is stored: 409, as everywhere else
     duplicate = api.post("/v1/rules", rule(program))
-    assert duplicate.status_code == 400 and duplicate.json()["details"]["field"] == "name"
+    assert duplicate.status_code == 409, duplicate.text
+    assert duplicate.json()["code"] == "already_exists" and duplicate.json()["details"]["field"] == "name"
+    other = api.post("/v1/rules", rule(program, name="other", order=20)).json()
+    renamed = api.patch(f"/v1/rules/{other['id']}", {"name": created["name"]})
+    assert renamed.status_code == 409 and renamed.json()["code"] == "already_exists"
+
+
+def test_an_order_beyond_the_column_is_400_not_500(api, program, created):
+    # 2**63 overflowed SQLite's INTEGER, and PostgreSQL's INTEGER ends at 2**31 - 1
+    for too_big in (2**63, 2**31):
+        for answer in (
+            api.post("/v1/rules", rule(program, name="big", order=too_big)),
+            api.patch(f"/v1/rules/{created['id']}", {"order": too_big}),
+        ):
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["details"]["field"] == "order"
+    assert api.patch(f"/v1/rules/{created['id']}", {"order": 2**31 - 1}).status_code == 200
 
 
 def test_patch_keeps_versions_and_history(api, created):
@@ -204,3 +223,20 @@ def test_an_expiry_on_a_simple_asset_is_refused_with_the_reason(api, program):
     assert (problem["field"], problem["code"]) == ("actions.0.expires_at", "requires_lot_asset")
     assert "PTS is SIMPLE" in problem["message"]
     assert api.get("/v1/rules").json()["data"] == []
+
+
+def test_simulating_a_hostile_rule_ends_within_the_evaluation_bound(api, program):
+    # The tester's rule ran for 37 s in the API process; simulate shares the evaluation's bounds.
+    from engine.cli.bench.hostile import CASES, HOSTILE_EVENT
+    from engine.limits import EVALUATION_TIME_MAX_S
+
+    created = api.post("/v1/rules", rule(program, name="hostile", condition=CASES[0][1], budgets=[])).json()
+    started = time.perf_counter()
+    simulated = api.post(f"/v1/rules/{created['id']}/simulate", {"event": HOSTILE_EVENT})
+    elapsed = time.perf_counter() - started
+    assert simulated.status_code == 200, simulated.text
+    evaluation = simulated.json()["evaluation"]
+    assert evaluation["matched"] is False and evaluation["status"] == "condition_failed"
+    assert "cost budget" in evaluation["reason"] or "out of time" in evaluation["reason"], evaluation
+    # the evaluation ends at its deadline at the latest; decoding 190 KB and compiling come on top
+    assert elapsed < EVALUATION_TIME_MAX_S + 1.0

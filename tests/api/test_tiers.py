@@ -213,3 +213,12 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     fly(1000.0)  # the rules read the level: silver earns 25% more
     balances = immediate_api.get(f"/v1/participants/{person}/balances").json()["data"]
     assert [b["available"] for b in balances] == [str(12000 + 13000 + 1250)]
+
+
+def test_a_rank_beyond_the_column_is_400_not_500(api, program):
+    for too_big in (2**63, 2**31):
+        answer = api.post(
+            f"/v1/programs/{program}/tiers", {"key": "status", "levels": [{"key": "gold", "rank": too_big}]}
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["details"]["field"].endswith("rank")
