@@ -23,6 +23,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
 from api.auth import ApiKeyMiddleware, KeyCache, provide_principal
+from api.body import decode_body
 from api.controllers import CONTROLLERS
 from api.errors import EXCEPTION_HANDLERS, BadRequest
 from api.keys import lookup_key
@@ -60,8 +61,10 @@ class ApiSettings(msgspec.Struct, kw_only=True, frozen=True):
 
 async def check_request(request: Request) -> None:
     """No query parameter twice (none of ours is a list, and silently taking one of two values would
-    hide a client's bug); bodies must be JSON: another content type is a 400, not a guess. Only the
-    API's own routes: mounted apps (the playground posts HTML forms) keep their conventions."""
+    hide a client's bug); bodies must be JSON: another content type is a 400, not a guess, and a
+    body that does not decode, nests too deeply or holds a number out of range is a 400 too
+    (`api.body`). Only the API's own routes: mounted apps (the playground posts HTML forms) keep
+    their conventions."""
     if not request.url.path.startswith("/v1/"):
         return
     keys = [key for key, _ in request.query_params.multi_items()]
@@ -82,6 +85,7 @@ async def check_request(request: Request) -> None:
             f"request bodies must be application/json, not {media_type or 'unspecified'!r}",
             details={"field": "content-type", "reason": "invalid"},
         )
+    await decode_body(request)
 
 
 def openapi_config() -> OpenAPIConfig:

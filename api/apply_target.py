@@ -1,5 +1,7 @@
-"""`accrual apply FILE --org NAME`: the apply target that calls the API's own functions for one
-organisation on the database, with the same JSON the HTTP API takes and answers."""
+"""The apply target: the API's own functions for one organisation on the database, with the same
+JSON the HTTP API takes and answers. `api.queries.apply.apply_bundle` plans and applies through it
+in one transaction (`POST /v1/programs/apply`, `accrual apply --org`). Its methods run on the
+caller's connection, inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -18,31 +20,37 @@ from api.schemas.rules import RuleCreate, RulePatch
 from api.schemas.tiers import TierCreate, TierPatch
 from engine.errors import EngineError
 from engine.rules.plan import ApplyError
-from engine.store.db import database_proxy, write_transaction
+from engine.store import catalog
+from engine.store.db import write_transaction
 from engine.store.models import Organisation
 
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
+_LINK = re.compile(r"^/v1/assets/([^/]+)/programs$")
 _TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 
 
 class DatabaseTarget:
     """Apply for organisation `org_name` (created when missing) on the bound database."""
 
-    def __init__(self, org_name: str) -> None:
-        with database_proxy.connection_context(), write_transaction():
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    @classmethod
+    def for_organisation(cls, org_name: str) -> DatabaseTarget:
+        """The target of organisation `org_name`, created when missing (`accrual apply --org`)."""
+        with write_transaction():
             org = Organisation.get_or_none(Organisation.name == org_name) or Organisation.create(name=org_name)
-        self.principal = Principal(organisation_id=org.id, api_key_id="")
+        return cls(Principal(organisation_id=org.id, api_key_id=""))
 
     def _all(self, fetch: Callable[[str | None], Page[Any]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor: str | None = None
-        with database_proxy.connection_context():
-            while True:
-                page = fetch(cursor)
-                items += msgspec.to_builtins(page.data)
-                cursor = page.pagination.next_cursor
-                if not cursor:
-                    return items
+        while True:
+            page = fetch(cursor)
+            items += msgspec.to_builtins(page.data)
+            cursor = page.pagination.next_cursor
+            if not cursor:
+                return items
 
     def programs(self) -> list[dict[str, Any]]:
         org = self.principal.organisation_id
@@ -59,7 +67,7 @@ class DatabaseTarget:
             )
         )
 
-    def assets(self, program_id: str) -> list[dict[str, Any]]:
+    def assets(self, program_id: str | None) -> list[dict[str, Any]]:
         org = self.principal.organisation_id
         return self._all(
             lambda cursor: programs.list_assets(
@@ -90,8 +98,7 @@ class DatabaseTarget:
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         operation = self._operation(method, path, body)
         try:
-            with database_proxy.connection_context():
-                result = operation()
+            result = operation()
         except msgspec.ValidationError as exc:
             raise ApplyError(f"{method} {path}: {exc}", code="bad_request") from exc
         except (ApiError, EngineError) as exc:
@@ -101,6 +108,10 @@ class DatabaseTarget:
     def _operation(self, method: str, path: str, body: dict[str, Any]) -> Callable[[], Any]:
         """The call that serves `method path`; `no such operation` for a path the API does not serve."""
         org = self.principal.organisation_id
+        link = _LINK.match(path)
+        if link is not None and method == "POST":
+            asset_id = link.group(1)
+            return lambda: programs.asset_out(catalog.link_asset(org, str(body.get("program_id")), asset_id))
         tier = _TIER.match(path)
         if tier is not None:
             program_id, key, archive = tier.groups()

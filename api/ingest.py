@@ -23,7 +23,10 @@ import msgspec
 
 from api.auth import Principal
 from api.errors import BadRequest, IdempotencyConflict, NotFound, field_error
+from api.event_validation import check_at_ingest
 from api.schemas.events import EventIngest
+from engine.errors import LimitExceeded
+from engine.limits import check_event_data
 from engine.queue import enqueue_event
 from engine.store.db import database_proxy, is_postgres, new_id, unique_insert, utcnow, write_transaction
 from engine.store.errors import Duplicate
@@ -92,6 +95,15 @@ def differing_fields(stored: dict[str, Any], given: dict[str, Any]) -> list[str]
     old, new = stored.get("event_data", {}), given.get("event_data", {})
     fields += [f"event_data.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
     return fields or [name for name in IDENTITY_FIELDS if name in given]
+
+
+def check_event_data_limits(data: EventIngest) -> None:
+    """The engine's bounds of `event_data` (256 KiB as JSON, nested 32 deep), checked here so an
+    event the worker would refuse is a 400 now rather than a FAILED event later."""
+    try:
+        check_event_data(data.event_data)
+    except LimitExceeded as exc:
+        raise field_error("event_data", exc.message, reason=exc.code) from None
 
 
 def validate_identity(data: EventIngest) -> None:
@@ -185,9 +197,11 @@ def ingest_event(principal: Principal, data: EventIngest) -> tuple[EventRecord, 
     `row, created = ingest_event(principal, EventIngest(program_id=..., external_id="u1", ...))`
     """
     validate_identity(data)
+    check_event_data_limits(data)
     given = normalised_payload(data)
     digest = payload_hash(given)
     _check_references(principal, data)
+    check_at_ingest(data.program_id, data.event_data)
     try:
         with write_transaction():
             row = _existing(data, digest, given)

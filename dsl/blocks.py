@@ -103,6 +103,7 @@ def _compile_index(compiler: Compiling, node: Node) -> Code:
     if isinstance(slot, Node):
         return _expand(compiler, block, position, slot, node)
     key, scope_key = block.key, block.scope_key
+    compiler.note_read(-1)
 
     def lookup(env: Env) -> Any:
         values = env[key]

@@ -8,14 +8,15 @@ suggestion; sub-expressions that do not depend on the bindings are folded to con
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 from dsl import blocks, macros, operators, specialize
-from dsl.compiling import BUDGET, Tracer
-from dsl.errors import DslArityError, DslError, DslEvalError, DslFunctionError, DslSyntaxError
+from dsl.compiling import Tracer
+from dsl.errors import DslArityError, DslError, DslEvalError, DslFunctionError, DslLimitError, DslSyntaxError
 from dsl.functions import GLOBALS, METHODS, Function
-from dsl.limits import Budget
+from dsl.limits import BUDGET, COST_MAX, Budget, budget_of
 from dsl.literals import INT64_MAX
 from dsl.parser import positioned
 from dsl.resolve import resolve_name
@@ -23,6 +24,10 @@ from dsl.specialize import Code, Env, Fn, constant, selector
 from dsl.suggest import nearest
 from dsl.syntax import Node
 from dsl.values import Optional
+
+# What folding constants may spend while one expression compiles (each constant may spend the
+# evaluation's COST_MAX; past this total the rest are left to run time).
+FOLD_COST_MAX = COST_MAX
 
 
 class Compiler:
@@ -38,24 +43,66 @@ class Compiler:
         self.reads: set[str] = set()
         self.needs_env = False  # True: the closures need the private env (budget, locals)
         self.blocks: list[Any] = []  # the cel.block()s being compiled, innermost last
+        self.cost = 0  # the static cost of what is compiled so far (dsl.limits)
+        self.sized = 0  # operations whose work grows with their operands (two or more: a budget)
+        self.folded = 0  # units spent folding constants, bounded by FOLD_COST_MAX
+        self._lowest_read = sys.maxsize  # see enter_scope
 
     def compile(self, node: Node) -> Code:
-        code: Code = getattr(self, "_" + node.kind)(node)
+        start = self.cost
+        try:
+            code: Code = getattr(self, "_" + node.kind)(node)
+        except DslLimitError as exc:
+            if exc.offset is None:  # a constant over a limit, found by folding: point at it
+                raise self.error(DslLimitError, exc.message, node, code=exc.code) from None
+            raise
+        self.cost = start + 1 if code.constant else self.cost + 1
         if self.tracer is not None:
             return Code(self.tracer(node, code.fn, self.text))
+        return code
+
+    def finish(self, code: Code) -> Code:
+        """The root's code, once everything is compiled: an expression with more than one costly
+        operation gets a budget of its own (A74)."""
+        if self.sized > 1:
+            self.needs_env = True
         return code
 
     def error(self, error_class: type[DslError], message: str, node: Node, **extra: Any) -> DslError:
         return positioned(error_class, message, self.text, node.start, end=node.end, **extra)
 
     def fold(self, fn: Fn, *parts: Code) -> Code:
-        """A closure whose operands are all constants is run now; an error stays for run time."""
-        if self.tracer is None and all(part.constant for part in parts):
-            try:
-                return constant(fn({BUDGET: Budget()}))
-            except DslEvalError:
-                pass
-        return Code(fn)
+        """A closure whose operands are all constants is run now; an error stays for run time, but
+        a constant that goes over the cost budget is over it whenever it runs: a compile error.
+        Folding spends at most FOLD_COST_MAX units of one expression's compilation."""
+        if self.tracer is not None or not all(part.constant for part in parts) or self.folded > FOLD_COST_MAX:
+            return Code(fn)
+        budget = Budget()
+        try:
+            return constant(fn({BUDGET: budget}))
+        except DslLimitError as exc:
+            if exc.code == "DSL_LIMIT_TIME":
+                return Code(fn)  # the clock is no proof: leave it to the evaluation's own budget
+            raise
+        except DslEvalError:
+            return Code(fn)
+        finally:
+            self.folded += budget.total - budget.remaining
+
+    def enter_scope(self, names: list[str]) -> int:
+        outer, self._lowest_read = self._lowest_read, sys.maxsize
+        self.scope.extend(names)
+        return outer
+
+    def leave_scope(self, outer: int, count: int) -> bool:
+        del self.scope[-count:]
+        closed = self._lowest_read >= len(self.scope)
+        self._lowest_read = min(outer, self._lowest_read)
+        return closed
+
+    def note_read(self, position: int) -> None:
+        if position < self._lowest_read:
+            self._lowest_read = position
 
     # Literals and collections
 
@@ -83,7 +130,7 @@ class Compiler:
                 return built
 
             return self.fold(build_optional, *parts)
-        return self.fold(lambda env: [f(env) for f in fns], *parts)
+        return self.fold(_list_builder(fns), *parts)
 
     def _map(self, node: Node) -> Code:
         entries = [(self.compile(k), self.compile(v), flag) for k, v, flag in node.args[0]]
@@ -164,25 +211,32 @@ class Compiler:
 
     def _eq(self, node: Node) -> Code:
         left, right = self._binary(node)
-        return self.fold(specialize.equality(False, left, right), left, right)
+        return self.operator(specialize.equality(False, left, right), left, right)
 
     def _ne(self, node: Node) -> Code:
         left, right = self._binary(node)
-        return self.fold(specialize.equality(True, left, right), left, right)
+        return self.operator(specialize.equality(True, left, right), left, right)
 
     def _relation(self, node: Node) -> Code:
         left, right = self._binary(node)
-        return self.fold(specialize.relation(node.kind, left, right), left, right)
+        return self.operator(specialize.relation(node.kind, left, right), left, right)
 
     _lt = _le = _gt = _ge = _relation
 
     def _in(self, node: Node) -> Code:
         left, right = self._binary(node)
-        return self.fold(specialize.membership(left, right), left, right)
+        return self.operator(specialize.membership(left, right), left, right)
 
     def _arithmetic(self, node: Node) -> Code:
         left, right = self._binary(node)
-        return self.fold(specialize.arithmetic(node.kind, left, right), left, right)
+        return self.operator(specialize.arithmetic(node.kind, left, right), left, right)
+
+    def operator(self, built: specialize.Built, left: Code, right: Code) -> Code:
+        fn, sized = built
+        code = self.fold(fn, left, right)
+        if sized and not code.constant:
+            self.sized += 1
+        return code
 
     _add = _sub = _mul = _div = _mod = _arithmetic
 
@@ -255,9 +309,16 @@ class Compiler:
             raise positioned(DslArityError, f"'{function.name}' takes {wanted} argument(s), not {count}",
                              self.text, offset)  # fmt: skip
         impl, fns = function.impl, [arg.fn for arg in args]
+        self.cost += function.cost - 1  # compile() counts the call's node itself
         if function.needs_budget:
-            self.needs_env = True
-            return Code(lambda env: impl(env[BUDGET], *[f(env) for f in fns]))
+            if len(fns) == 1:
+                (a,) = fns
+                code = self.fold(lambda env: impl(budget_of(env), a(env)), *args)
+            else:
+                code = self.fold(lambda env: impl(budget_of(env), *[f(env) for f in fns]), *args)
+            if not code.constant:
+                self.sized += 1
+            return code
         if len(fns) == 1:
             (a,) = fns
             return self.fold(lambda env: impl(a(env)), *args)
@@ -265,6 +326,20 @@ class Compiler:
             a, b = fns
             return self.fold(lambda env: impl(a(env), b(env)), *args)
         return self.fold(lambda env: impl(*[f(env) for f in fns]), *args)
+
+
+def _list_builder(fns: list[Fn]) -> Fn:
+    """A list literal's closure; short ones without the loop, which costs more than they do."""
+    if len(fns) == 1:
+        (a,) = fns
+        return lambda env: [a(env)]
+    if len(fns) == 2:
+        a, b = fns
+        return lambda env: [a(env), b(env)]
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda env: [a(env), b(env), c(env)]
+    return lambda env: [f(env) for f in fns]
 
 
 def _present(value: Any) -> bool:

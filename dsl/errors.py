@@ -7,7 +7,8 @@
     ├── DslArityError                DSL_ARITY             a known function called with the wrong arity
     ├── DslTypeError                 DSL_TYPE              a type error found at compile time
     ├── DslLimitError                DSL_LIMIT_<NAME>      a bound of dsl/limits.py was exceeded
-    │                                                      (LENGTH, DEPTH at compile time; COST, STRING,
+    │                                                      (LENGTH, DEPTH at compile time, and any of the
+    │                                                      others for a constant; COST, TIME, STRING,
     │                                                      BYTES, LIST, REGEX at evaluation time)
     └── DslEvalError                 DSL_EVAL              evaluation failed; `code` is refined per cause:
                                                            DSL_NO_SUCH_KEY, DSL_NO_MATCHING_OVERLOAD,
@@ -83,3 +84,19 @@ class DslLimitError(DslError):
 
 class DslEvalError(DslError):
     code = "DSL_EVAL"
+
+
+SHOWN_CHARS_MAX = 60  # characters of a value an error message quotes
+
+
+def shown(value: object) -> str:
+    """A value as an error message quotes it: its repr, a long text cut to `SHOWN_CHARS_MAX`
+    characters (a rule may look up a key of 100,000 characters, and messages are stored).
+
+    >>> shown("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'…"
+    """
+    if isinstance(value, (str, bytes)) and len(value) > SHOWN_CHARS_MAX:
+        return repr(value[:SHOWN_CHARS_MAX]) + "…"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS_MAX + 2 else text[: SHOWN_CHARS_MAX + 2] + "…"

@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dsl.compiler import Compiler
-from dsl.compiling import BUDGET, TRACE
+from dsl.compiling import BUDGET, DEADLINE, TRACE
 from dsl.errors import DslError, DslEvalError, DslLimitError
-from dsl.limits import Budget
+from dsl.limits import COST_MAX, Budget
 from dsl.parser import parse
 from dsl.specialize import Fn
 from dsl.syntax import Node
 from dsl.trace import Traced, record
+from dsl.typecheck import check_types
+from dsl.types import CelType
 
 _GUARD_TYPES = (str, int, float, bool)
 # Serialises the lazy traced compilation: an Expression is shared between threads and programs
@@ -47,9 +49,14 @@ class Expression:
         "variables",
     )  # fmt: skip
 
+    def type_errors(self, env: Mapping[str, CelType]) -> list[DslError]:
+        """The type errors of this expression given its variables' types (`dsl.typecheck`); run
+        by checks, never by `evaluate`."""
+        return check_types(self._tree, self.source, env)
+
     def __init__(self, source: str, tree: Node, declared: frozenset[str] | None) -> None:
         compiler = Compiler(source, declared)
-        code = compiler.compile(tree)
+        code = compiler.finish(compiler.compile(tree))
         self.source = source
         self.variables: frozenset[str] = frozenset(compiler.reads)
         self.equality_guards: dict[str, Any] = _equality_guards(tree, declared)
@@ -59,16 +66,18 @@ class Expression:
         self._traced_run: Fn | None = None
 
     def evaluate_traced(self, bindings: Mapping[str, Any]) -> Traced:
-        """Evaluate while recording every sub-expression's value; never raises a `DslError`."""
+        """Evaluate while recording every sub-expression's value; never raises a `DslError`.
+        Bounded as `evaluate` is (the same budget and clock); the first `TRACE_STEPS_MAX` steps
+        are recorded."""
         traced_run = self._traced_run
         if traced_run is None:
             traced_run = self._compile_traced()
         if not isinstance(bindings, Mapping):
             return Traced(None, DslEvalError(f"bindings must be a mapping, not {type(bindings).__name__}"))
         steps: list = []
-        env: dict = dict(bindings)
-        env[BUDGET], env[TRACE] = Budget(), steps
         try:
+            env: dict = dict(bindings)
+            env[BUDGET], env[TRACE] = Budget(COST_MAX, env.get(DEADLINE)), steps
             return Traced(traced_run(env), None, steps)
         except DslError as exc:
             return Traced(None, exc, steps)
@@ -82,11 +91,13 @@ class Expression:
                 self._traced_run = Compiler(self.source, self._declared, tracer=record).compile(self._tree).fn
             return self._traced_run
 
-    def _locate(self, error: DslEvalError, bindings: Mapping[str, Any]) -> None:
+    def _locate(self, error: DslEvalError, bindings: Mapping[str, Any], deadline: float | None = None) -> None:
         """Give an evaluation error the span of the sub-expression that raised it. Only failing
-        evaluations pay: they are replayed traced, and the innermost step that raised the final
-        error (the same exception object travels up to the root) is the culprit."""
-        traced = self.evaluate_traced(bindings)
+        evaluations pay: they are replayed traced, within the failed evaluation's deadline, and the
+        innermost step that raised the final error (the same exception object travels up to the
+        root) is the culprit."""
+        replay: Mapping[Any, Any] = bindings if deadline is None else {**bindings, DEADLINE: deadline}
+        traced = self.evaluate_traced(replay)
         if traced.error is None or traced.error.code != error.code:
             return
         for step in traced.steps:
@@ -99,17 +110,17 @@ class Expression:
 
 
 def _evaluator(
-    run: Fn, private_env: bool, locate: Callable[[DslEvalError, Any], None]
+    run: Fn, private_env: bool, locate: Callable[[DslEvalError, Any, float | None], None]
 ) -> Callable[[Mapping[str, Any]], Any]:
     if private_env:
         # Comprehension variables and the cost budget live in a copy, never in the caller's dict.
         def evaluate_in_copy(bindings: Mapping[str, Any]) -> Any:
             try:
                 env: dict[Any, Any] = dict(bindings)  # str keys, and the sentinel keys of dsl.compiling
-                env[BUDGET] = Budget()
+                env[BUDGET] = budget = Budget(COST_MAX, env.get(DEADLINE))
                 return run(env)
             except DslEvalError as exc:
-                locate(exc, bindings)
+                locate(exc, bindings, budget.ends_by())
                 raise
             except DslError:
                 raise
@@ -122,7 +133,7 @@ def _evaluator(
         try:
             return run(bindings)
         except DslEvalError as exc:
-            locate(exc, bindings)
+            locate(exc, bindings, None)
             raise
         except DslError:
             raise

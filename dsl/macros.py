@@ -8,8 +8,9 @@
     opt.optMap(x, f)  opt.optFlatMap(x, f)  cel.bind(x, init, body)
 
 Comprehension variables live in the evaluation's private env for the duration of the loop (a
-variable shadows a binding of the same name and is restored after). Every iteration is charged to
-the evaluation's `Budget`, and so is the size of what `map`/`transform*` build (D10).
+variable shadows a binding of the same name and is restored after). Every step is charged to the
+evaluation's `Budget` before it runs: the static cost of the body (its nodes, weighted as in
+`dsl.limits`), so a step that builds or compares large values pays for that on top (D10, A74).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dsl import operators
-from dsl.compiling import BUDGET, MISSING, Compiling
+from dsl.compiling import MISSING, Compiling
 from dsl.errors import DslEvalError, DslSyntaxError
-from dsl.limits import Budget, check_length
+from dsl.limits import BUDGET, Budget, check_length
 from dsl.specialize import Code, Env, Fn
 from dsl.syntax import Node
 from dsl.values import Optional
@@ -32,6 +33,12 @@ def compile_has(compiler: Compiling, node: Node, arg: Node) -> Code:
     operand, field = compiler.compile(arg.args[0]), arg.args[1]
     fn = operand.fn
     return compiler.fold(lambda env: (field in v) if type(v := fn(env)) is dict else operators.has(v, field), operand)
+
+
+def variable_count(name: str, count: int) -> int:
+    """How many of a macro call's `count` arguments are variables (`x.map(v, f)`: 1)."""
+    shape = _SHAPES.get(name)
+    return shape[0](count) if shape is not None else 1
 
 
 def applies(name: str, args: tuple[Node, ...]) -> bool:
@@ -49,29 +56,40 @@ def _items(value: Any, macro: str, pairs: bool) -> list:
 
 
 def _comprehension(compiler: Compiling, node: Node, count: int, loop: Callable[..., Any]) -> Code:
-    """Compile `target.macro(v1[, v2], body...)` with `count` variables around `loop`."""
+    """Compile `target.macro(v1[, v2], body...)` with `count` variables around `loop`.
+
+    A step costs one unit and what the bodies cost statically (`Compiling.cost`). A comprehension whose range is
+    a constant and whose bodies read nothing but its own variables is a constant too: it runs once,
+    here, so one that must go over the budget is refused when the rule is compiled (A74)."""
     target, name, args = node.args[:3]
     names = [arg.args[0] for arg in args[:count]]
     if len(set(names)) != len(names):
         raise compiler.error(DslSyntaxError, f"{name}() needs two different variable names", node)
     source = compiler.compile(target)
-    compiler.scope.extend(names)
+    outer = compiler.enter_scope(names)
+    cost_before = compiler.cost
     try:
         bodies = [compiler.compile(arg).fn for arg in args[count:]]
     finally:
-        del compiler.scope[-count:]
+        closed = compiler.leave_scope(outer, count)
+    weight = compiler.cost - cost_before + 1  # the bodies, and the step itself
     compiler.needs_env = True
-    range_fn, pairs = source.fn, count == 2
+    range_fn, _pairs = source.fn, count == 2
     if count == 1:
-        return Code(_single_variable_loop(names, name, range_fn, loop, bodies))
+        run = _single_variable_loop(names, name, range_fn, loop, bodies, weight)
+    else:
+        run = _pairs_loop(names, name, range_fn, loop, bodies, weight)
+    return compiler.fold(run, source) if closed else Code(run)
 
+
+def _pairs_loop(names: list[str], macro: str, range_fn: Fn, loop: Any, bodies: list[Fn], weight: int) -> Fn:
     def run(env: Env) -> Any:
-        items = _items(range_fn(env), name, pairs)
         budget: Budget = env[BUDGET]
-        budget.charge(len(items) + 1)
+        budget.remaining -= 1  # the comprehension itself; its first step checks the budget
+        items = _items(range_fn(env), macro, True)
         saved = {n: env.get(n, MISSING) for n in names}  # the names differ (checked above)
         try:
-            return loop(env, names, items, budget, *bodies)
+            return loop(env, names, items, budget, weight, *bodies)
         finally:
             # Restore what the variables shadowed, so an outer scope sees its own values again.
             for n, value in saved.items():
@@ -80,24 +98,22 @@ def _comprehension(compiler: Compiling, node: Node, count: int, loop: Callable[.
                 else:
                     env[n] = value
 
-    return Code(run)
+    return run
 
 
-def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any, bodies: list[Fn]) -> Fn:
+def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any, bodies: list[Fn], weight: int) -> Fn:
     """The common one-variable case without the per-call list building of the general one."""
     (var,) = names
 
     def run(env: Env) -> Any:
+        budget: Budget = env[BUDGET]
+        budget.remaining -= 1  # the comprehension itself; its first step checks the budget
         items = range_fn(env)
         if type(items) is not list:
             items = _items(items, macro, False)
-        budget: Budget = env[BUDGET]
-        budget.remaining -= len(items) + 1
-        if budget.remaining < 0:
-            budget.charge(0)  # raises the limit error
         saved = env.get(var, MISSING)
         try:
-            return loop(env, names, items, budget, *bodies)
+            return loop(env, names, items, budget, weight, *bodies)
         finally:
             if saved is MISSING:
                 env.pop(var, None)
@@ -109,6 +125,8 @@ def _single_variable_loop(names: list[str], macro: str, range_fn: Fn, loop: Any,
 
 # The loops below bind the variables inline (no helper call per element): with one variable the
 # item is the element (a list element or a map key); with two it is an (index or key, value) pair.
+# Each step is charged inline too (`Budget.charge` without the call): the body's weight, and the
+# clock read when `check_at` is passed.
 
 
 def _quantifier(stop: bool, macro: str) -> Callable[..., bool]:
@@ -117,10 +135,13 @@ def _quantifier(stop: bool, macro: str) -> Callable[..., bool]:
     logical operators absorb errors."""
     go_on = not stop
 
-    def loop(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
+    def loop(env: Env, names: list[str], items: list, budget: Budget, weight: int, predicate: Fn) -> bool:
         error: DslEvalError | None = None
         first, second = names[0], names[-1]
         for item in items:
+            budget.remaining -= weight
+            if budget.remaining < budget.check_at:
+                budget.settle()
             if first is second:
                 env[first] = item
             else:
@@ -145,10 +166,13 @@ _all = _quantifier(False, "all")
 _exists = _quantifier(True, "exists")
 
 
-def _exists_one(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> bool:
+def _exists_one(env: Env, names: list[str], items: list, budget: Budget, weight: int, predicate: Fn) -> bool:
     found = 0
     first, second = names[0], names[-1]
     for item in items:
+        budget.remaining -= weight
+        if budget.remaining < budget.check_at:
+            budget.settle()
         if first is second:
             env[first] = item
         else:
@@ -161,19 +185,15 @@ def _exists_one(env: Env, names: list[str], items: list, budget: Budget, predica
     return found == 1
 
 
-def _charge(budget: Budget, value: Any) -> Any:
-    """What a loop builds costs by its size, so nested loops cannot build unbounded data."""
-    if type(value) in (str, bytes, list, dict):
-        budget.charge(len(value) // 64)
-    return value
-
-
-def _map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -> list:
+def _map(env: Env, names: list[str], items: list, budget: Budget, weight: int, *bodies: Fn) -> list:
     *predicate, transform = bodies
     keep = predicate[0] if predicate else None
     first, second = names[0], names[-1]
     built = []
     for item in items:
+        budget.remaining -= weight
+        if budget.remaining < budget.check_at:
+            budget.settle()
         if first is second:
             env[first] = item
         else:
@@ -184,14 +204,17 @@ def _map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -
                 continue
             if wanted is not True:
                 raise operators.no_overload("map", wanted)
-        built.append(_charge(budget, transform(env)))
+        built.append(transform(env))
     return check_length(built)
 
 
-def _filter(env: Env, names: list[str], items: list, budget: Budget, predicate: Fn) -> list:
+def _filter(env: Env, names: list[str], items: list, budget: Budget, weight: int, predicate: Fn) -> list:
     (name,) = names
     kept = []
     for item in items:
+        budget.remaining -= weight
+        if budget.remaining < budget.check_at:
+            budget.settle()
         env[name] = item
         wanted = predicate(env)
         if wanted is True:
@@ -201,12 +224,15 @@ def _filter(env: Env, names: list[str], items: list, budget: Budget, predicate: 
     return kept
 
 
-def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bodies: Fn) -> dict:
+def _transform_map(env: Env, names: list[str], items: list, budget: Budget, weight: int, *bodies: Fn) -> dict:
     *predicate, transform = bodies
     keep = predicate[0] if predicate else None
     first, second = names
     built = {}
     for key, value in items:
+        budget.remaining -= weight
+        if budget.remaining < budget.check_at:
+            budget.settle()
         env[first], env[second] = key, value
         if keep is not None:
             wanted = keep(env)
@@ -214,18 +240,18 @@ def _transform_map(env: Env, names: list[str], items: list, budget: Budget, *bod
                 continue
             if wanted is not True:
                 raise operators.no_overload("transformMap", wanted)
-        built[key] = _charge(budget, transform(env))
+        built[key] = transform(env)
     return check_length(built)
 
 
 def _optional_map(compiler: Compiling, node: Node, flat: bool) -> Code:
     target, name, (variable, body) = node.args[:3]
     source = compiler.compile(target)
-    compiler.scope.append(variable.args[0])
+    outer = compiler.enter_scope([variable.args[0]])
     try:
         body_fn = compiler.compile(body).fn
     finally:
-        compiler.scope.pop()
+        compiler.leave_scope(outer, 1)
     compiler.needs_env = True
     var, source_fn = variable.args[0], source.fn
 
@@ -259,11 +285,11 @@ def _cel_bind(compiler: Compiling, node: Node) -> Code:
     if target.kind != "ident" or target.args[0] != "cel":
         raise compiler.error(DslSyntaxError, "bind() is written cel.bind(name, value, body)", node)
     init_fn, var = compiler.compile(init).fn, variable.args[0]
-    compiler.scope.append(var)
+    outer = compiler.enter_scope([var])
     try:
         body_fn = compiler.compile(body).fn
     finally:
-        compiler.scope.pop()
+        compiler.leave_scope(outer, 1)
     compiler.needs_env = True
 
     def run(env: Env) -> Any:

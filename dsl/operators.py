@@ -16,8 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from dsl import temporal
-from dsl.errors import DslEvalError
-from dsl.limits import check_bytes, check_length, check_string
+from dsl.errors import DslEvalError, shown
+from dsl.limits import (
+    SMALL_LIST,
+    Budget,
+    check_bytes_length,
+    check_count,
+    check_length,
+    check_string_length,
+    compare_units,
+)
 from dsl.literals import INT64_MAX, INT64_MIN, UINT64_MAX
 from dsl.values import Optional, UInt, cel_equals, map_lookup, type_name
 
@@ -61,13 +69,16 @@ def add(a: Any, b: Any) -> Any:
         if kind is float:
             return a + b
         if kind is str:
-            return check_string(a + b)
+            check_string_length(len(a) + len(b))
+            return a + b
         if kind is UInt:
             return _uint(a + b, "+")
         if kind is list:
-            return check_length(a + b)
+            check_count(len(a) + len(b))
+            return a + b
         if kind is bytes:
-            return check_bytes(a + b)
+            check_bytes_length(len(a) + len(b))
+            return a + b
         if kind is timedelta:
             return temporal.add(a, b)
     elif isinstance(a, (datetime, timedelta)) and isinstance(b, (datetime, timedelta)):
@@ -197,18 +208,27 @@ def ne(a: Any, b: Any) -> bool:
     return not cel_equals(a, b)
 
 
-def in_(element: Any, container: Any) -> bool:
+def in_(element: Any, container: Any, budget: Budget | None = None) -> bool:
+    """`element in container`; a search through a list charges `budget` (one of its own when
+    None) by the list's length."""
     if type(container) is list:
-        if type(element) is str:
-            return element in container  # str equals only str, in Python as in CEL
-        return any(cel_equals(element, item) for item in container)
+        large = len(container) > SMALL_LIST
+        if large and budget is None:
+            budget = Budget()
+        if type(element) is str:  # str equals only str, in Python as in CEL: a scan at C speed
+            if large:
+                budget.charge(compare_units(len(container), len(element)))  # type: ignore[union-attr]
+            return element in container
+        if budget is not None:
+            budget.charge(4 * len(container))  # compared one by one, in Python
+        return any(cel_equals(element, item, budget) for item in container)
     if isinstance(container, Mapping):
         return map_lookup(container, element)[0]
     raise no_overload("in", element, container)
 
 
 def no_such_key(key: Any) -> DslEvalError:
-    return DslEvalError(f"no such key: {key!r}", code="DSL_NO_SUCH_KEY")
+    return DslEvalError(f"no such key: {shown(key)}", code="DSL_NO_SUCH_KEY")
 
 
 def select(value: Any, field: str) -> Any:
@@ -307,7 +327,7 @@ def build_map(pairs: list[tuple[Any, Any]]) -> dict:
     for key, value in pairs:
         map_key(key)
         if map_lookup(result, key)[0]:
-            raise DslEvalError(f"repeated map key {key!r}", code="DSL_INVALID_ARGUMENT")
+            raise DslEvalError(f"repeated map key {shown(key)}", code="DSL_INVALID_ARGUMENT")
         if key in result:
             # Python hashes true as 1 and false as 0: one dict cannot hold both kinds of key.
             raise DslEvalError("a map cannot mix the bool keys true/false with the numbers 1/0",

@@ -27,13 +27,18 @@ def resolve_name(compiler: Compiling, node: Node) -> Code:
     dotted = node.dotted_name()
     assert dotted is not None, "resolve_name is only called on identifier chains"
     parts = dotted.split(".")
-    if parts[0] in compiler.scope:
+    scope = compiler.scope
+    if parts[0] in scope:
+        compiler.note_read(len(scope) - 1 - scope[::-1].index(parts[0]))  # the innermost of the name
         base_length, base = 1, _lookup(parts[0])
     elif compiler.variables is None:
         compiler.reads.add(parts[0])
+        compiler.note_read(-1)
         return Code(_dynamic(parts))
     else:
         base_length, base_code = _static_base(compiler, node, parts)
+        if not base_code.constant:
+            compiler.note_read(-1)
         if base_code.constant:
             fields = parts[base_length:]
             return compiler.fold(_chain(base_code.fn, fields), base_code) if fields else base_code

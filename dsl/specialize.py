@@ -15,10 +15,14 @@ from typing import Any
 
 from dsl import operators
 from dsl.errors import DslEvalError
+from dsl.limits import BUDGET, SMALL_LIST, SMALL_TEXT, budget_of, compare_units, element_units, text_units
 from dsl.values import UInt, cel_equals
 
 Env = Any
 Fn = Callable[[Env], Any]
+# An operator's closure, and whether its work grows with its operands (then it charges the
+# evaluation's budget for that work, and the compiler counts it, see `dsl.limits`).
+Built = tuple[Fn, bool]
 
 _NO_VALUE = object()
 
@@ -111,28 +115,29 @@ def selector(fn: Fn, field: str) -> Fn:
     return select
 
 
-def relation(kind: str, left: Code, right: Code) -> Fn:
-    """`<`, `<=`, `>`, `>=`, with a fast path when an operand is a constant number or string."""
+def relation(kind: str, left: Code, right: Code) -> Built:
+    """`<`, `<=`, `>`, `>=`, with a fast path when an operand is a constant number or string (a
+    comparison with a constant costs at most the constant's length)."""
     slow, fast = _RELATIONS[kind]
     lf, rf = left.fn, right.fn
     if right.constant and type(right.value) in _FAST_ORDER:
         if left.path is not None:
-            return fused_with_constant(left, fast, slow, right.value)
-        return _relation_to_constant(kind, lf, right.value)
-    if kind == "lt":
+            return fused_with_constant(left, fast, slow, right.value), False
+        return _relation_to_constant(kind, lf, right.value), False
 
-        def run(env: Env) -> Any:
-            a, b = lf(env), rf(env)
-            if type(a) is type(b) and type(a) in _FAST_ORDER:
-                return a < b
-            return slow(a, b)
+    def run(env: Env) -> Any:
+        a, b = lf(env), rf(env)
+        kind_of_a = type(a)
+        if kind_of_a is type(b):
+            if kind_of_a is str or kind_of_a is bytes:
+                if len(a) > SMALL_TEXT:
+                    budget_of(env).charge(compare_units(1, min(len(a), len(b))))
+                return fast(a, b)
+            if kind_of_a in _FAST_ORDER:
+                return fast(a, b)
+        return slow(a, b)
 
-        return run
-
-    def run_general(env: Env) -> Any:
-        return slow(lf(env), rf(env))
-
-    return run_general
+    return run, True
 
 
 def _relation_to_constant(kind: str, lf: Fn, c: Any) -> Fn:
@@ -141,8 +146,10 @@ def _relation_to_constant(kind: str, lf: Fn, c: Any) -> Fn:
     return lambda env: fast(a, c) if type(a := lf(env)) is kind_of_c else slow(a, c)
 
 
-def equality(negate: bool, left: Code, right: Code) -> Fn:
-    """`==` / `!=` by CEL's heterogeneous equality, with a fast path for a constant operand."""
+def equality(negate: bool, left: Code, right: Code) -> Built:
+    """`==` / `!=` by CEL's heterogeneous equality, with a fast path for a constant operand (which
+    bounds the work: strings of different lengths differ at once). Between two computed values,
+    long texts and lists or maps charge what they compare."""
     if left.constant and not right.constant:
         left, right = right, left
     lf, rf = left.fn, right.fn
@@ -150,33 +157,56 @@ def equality(negate: bool, left: Code, right: Code) -> Fn:
         c, kind_of_c = right.value, type(right.value)
         if left.path is not None:
             if negate:
-                return fused_with_constant(left, operator.ne, _not_equals, c)
-            return fused_with_constant(left, operator.eq, cel_equals, c)
+                return fused_with_constant(left, operator.ne, _not_equals, c), False
+            return fused_with_constant(left, operator.eq, cel_equals, c), False
         if negate:
-            return lambda env: (a != c) if type(a := lf(env)) is kind_of_c else not cel_equals(a, c)
-        return lambda env: (a == c) if type(a := lf(env)) is kind_of_c else cel_equals(a, c)
+            return (lambda env: (a != c) if type(a := lf(env)) is kind_of_c else not cel_equals(a, c)), False
+        return (lambda env: (a == c) if type(a := lf(env)) is kind_of_c else cel_equals(a, c)), False
+
+    def equals(env: Env) -> bool:
+        a, b = lf(env), rf(env)
+        kind_of_a = type(a)
+        if kind_of_a is type(b) and kind_of_a in _FAST_EQUAL:
+            if (kind_of_a is str or kind_of_a is bytes) and len(a) > SMALL_TEXT:
+                budget_of(env).charge(compare_units(1, len(a)))
+            return a == b
+        return cel_equals(a, b, env.get(BUDGET))
+
     if negate:
-        return lambda env: not cel_equals(lf(env), rf(env))
-    return lambda env: cel_equals(lf(env), rf(env))
+        return (lambda env: not equals(env)), True
+    return equals, True
 
 
 def _not_equals(a: Any, b: Any) -> bool:
     return not cel_equals(a, b)
 
 
-def membership(left: Code, right: Code) -> Fn:
+def membership(left: Code, right: Code) -> Built:
     """`x in [...]` against a constant list of strings becomes a set lookup; a constant string
-    in a list or map uses Python's `in` (a string equals only strings, in both languages)."""
+    in a list or map uses Python's `in` (a string equals only strings, in both languages). A
+    search through a list charges the list's length."""
     lf, rf = left.fn, right.fn
-    if left.constant and type(left.value) is str:
-        c = left.value
-        return lambda env: (c in v) if type(v := rf(env)) is list or type(v) is dict else operators.in_(c, v)
     if right.constant and type(right.value) is list and all(type(v) is str for v in right.value):
         members, items = frozenset(right.value), right.value
-        return lambda env: (a in members) if type(a := lf(env)) is str else operators.in_(a, items)
-    return lambda env: operators.in_(lf(env), rf(env))
+        return (lambda env: (a in members) if type(a := lf(env)) is str else operators.in_(a, items)), False
+    if left.constant and type(left.value) is str:
+        c = left.value
+
+        def contains_constant(env: Env) -> Any:
+            v = rf(env)
+            if type(v) is dict:
+                return c in v
+            if type(v) is list:
+                if len(v) > SMALL_LIST:
+                    budget_of(env).charge(compare_units(len(v), len(c)))
+                return c in v
+            return operators.in_(c, v)
+
+        return contains_constant, True
+    return (lambda env: operators.in_(lf(env), rf(env), env.get(BUDGET))), True
 
 
+_CONCATENATED = frozenset((str, bytes, list))
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "add": operators.add,
     "sub": operators.sub,
@@ -192,25 +222,37 @@ _FLOAT_OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def arithmetic(kind: str, left: Code, right: Code) -> Fn:
-    """`+ - * / %`; doubles, the common case of amounts (D7), skip the generic dispatch."""
+def arithmetic(kind: str, left: Code, right: Code) -> Built:
+    """`+ - * / %`; doubles, the common case of amounts (D7), skip the generic dispatch. `+` of
+    two computed values may concatenate: it charges the length of what it builds."""
     slow, fast = _ARITHMETIC[kind], _FLOAT_OPS.get(kind)
     lf, rf = left.fn, right.fn
     if fast is None:
-        return lambda env: slow(lf(env), rf(env))
+        return (lambda env: slow(lf(env), rf(env))), False
     if right.constant and type(right.value) is float and not (kind == "div" and right.value == 0.0):
         if left.path is not None:
-            return fused_with_constant(left, fast, slow, right.value)
+            return fused_with_constant(left, fast, slow, right.value), False
         c = right.value
-        return lambda env: fast(a, c) if type(a := lf(env)) is float else slow(a, c)
+        return (lambda env: fast(a, c) if type(a := lf(env)) is float else slow(a, c)), False
+    concatenates = kind == "add" and not any(
+        part.constant and type(part.value) not in _CONCATENATED for part in (left, right)
+    )
 
     def run(env: Env) -> Any:
         a, b = lf(env), rf(env)
-        if type(a) is float and type(b) is float and (b or kind != "div"):
+        kind_of_a = type(a)
+        if kind_of_a is float and type(b) is float and (b or kind != "div"):
             return fast(a, b)
+        if concatenates and kind_of_a in _CONCATENATED and kind_of_a is type(b):
+            length = len(a) + len(b)
+            if kind_of_a is list:
+                if length > SMALL_LIST:
+                    budget_of(env).charge(element_units(length))
+            elif length > SMALL_TEXT:
+                budget_of(env).charge(text_units(length))
         return slow(a, b)
 
-    return run
+    return run, concatenates
 
 
 def _short_circuit(decisive: bool, symbol: str) -> Callable[[Fn, Fn], Fn]:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dsl.errors import DslEvalError
+from dsl.errors import DslEvalError, shown
 from dsl.values import type_name
 
 UTC = UTC
@@ -28,6 +28,7 @@ DURATION_NANOS_MIN, DURATION_NANOS_MAX = -(2**63), 2**63 - 1
 DURATION_MAX = timedelta(microseconds=DURATION_NANOS_MAX // 1000)  # 106751 days 23:47:16.854775
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PARSE_CACHE_SIZE = 1024
+TEXT_MAX = 64  # characters of a timestamp, duration or zone text: longer ones are refused unread
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})",
@@ -70,12 +71,18 @@ def check_duration(value: timedelta) -> timedelta:
     raise _range_error(f"duration out of range (at most {format_duration(DURATION_MAX)} either way)")
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)  # results are immutable; rules parse the same texts again
 def parse_timestamp(text: str) -> datetime:
     """Parse an RFC 3339 timestamp. Example: `parse_timestamp("2009-02-13T23:31:30Z")`."""
+    if len(text) > TEXT_MAX:  # no timestamp is this long: refuse it before it is scanned or cached
+        raise _invalid(f"timestamp {shown(text)} is not RFC 3339 (e.g. '2009-02-13T23:31:30Z')")
+    return _parse_timestamp(text)
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)  # results are immutable; rules parse the same texts again
+def _parse_timestamp(text: str) -> datetime:
     match = _RFC3339.fullmatch(text)
     if match is None:
-        raise _invalid(f"timestamp {text!r} is not RFC 3339 (e.g. '2009-02-13T23:31:30Z')")
+        raise _invalid(f"timestamp {shown(text)} is not RFC 3339 (e.g. '2009-02-13T23:31:30Z')")
     year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
     fraction, zone = match.group(7) or "", match.group(8)
     micros = int((fraction + "000000")[:6])
@@ -83,7 +90,7 @@ def parse_timestamp(text: str) -> datetime:
         offset = UTC if zone == "Z" else _offset_zone(zone)
         local = datetime(year, month, day, hour, minute, second, micros, tzinfo=offset)
     except ValueError as exc:
-        raise _invalid(f"timestamp {text!r} is not a valid date and time: {exc}") from None
+        raise _invalid(f"timestamp {shown(text)} is not a valid date and time: {exc}") from None
     return check_timestamp(local)
 
 
@@ -112,11 +119,13 @@ def format_timestamp(value: datetime) -> str:
 def parse_duration(text: str) -> timedelta:
     """Parse a Go-style duration: a signed sequence of decimal numbers with units
     (`ns`, `us`, `ms`, `s`, `m`, `h`). Example: `parse_duration("-1h30.5m")`."""
+    if len(text) > TEXT_MAX:
+        raise _invalid(f"duration {shown(text)} is not valid (e.g. '1h30m', '1.5s', '-2m')")
     body = text[1:] if text[:1] in ("+", "-") else text
     if body == "0":
         return timedelta(0)
     if not body:
-        raise _invalid(f"duration {text!r} is empty (e.g. '1h30m', '1.5s')")
+        raise _invalid(f"duration {shown(text)} is empty (e.g. '1h30m', '1.5s')")
     nanos, position = 0, 0
     for part in _DURATION_PART.finditer(body):
         if part.start() != position:
@@ -127,10 +136,10 @@ def parse_duration(text: str) -> timedelta:
         nanos += int(whole or "0") * unit + int(decimals or "0") * unit // 10 ** len(decimals)
         position = part.end()
     if position != len(body):
-        raise _invalid(f"duration {text!r} is not valid (e.g. '1h30m', '1.5s', '-2m')")
+        raise _invalid(f"duration {shown(text)} is not valid (e.g. '1h30m', '1.5s', '-2m')")
     whole_nanos = -nanos if text.startswith("-") else nanos
     if not DURATION_NANOS_MIN <= whole_nanos <= DURATION_NANOS_MAX:
-        raise _range_error(f"duration {text!r} is out of range (about 292 years either way)")
+        raise _range_error(f"duration {shown(text)} is out of range (about 292 years either way)")
     micros = abs(whole_nanos) // 1000
     return timedelta(microseconds=-micros if whole_nanos < 0 else micros)
 
@@ -196,17 +205,25 @@ def _no_overload(name: str, a: Any, b: Any) -> DslEvalError:
 def resolve_zone(name: str) -> tzinfo:
     """A time zone from an IANA name (`"America/New_York"`, `"UTC"`) or a fixed offset
     (`"+05:30"`, `"-08:00"`, `"02:00"`). Unknown names raise DSL_INVALID_ARGUMENT."""
-    if ":" in name:
+    if len(name) <= TEXT_MAX and ":" in name:
         return _offset_zone(name)
+    zone = _named_zone(name) if len(name) <= TEXT_MAX else None
+    if zone is None:
+        raise _invalid(f"unknown time zone {shown(name)} (use an IANA name or an offset like '+05:30')")
+    return zone
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)  # an unknown name too: looking for one reads the disk
+def _named_zone(name: str) -> tzinfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise _invalid(f"unknown time zone {name!r} (use an IANA name or an offset like '+05:30')") from None
+        return None
 
 
 def _offset_zone(text: str) -> tzinfo:
     match = _FIXED_OFFSET.fullmatch(text)
     if match is None or int(match.group(2)) > 23 or int(match.group(3)) > 59:
-        raise _invalid(f"time zone offset {text!r} is not of the form '+05:30' or '-08:00'")
+        raise _invalid(f"time zone offset {shown(text)} is not of the form '+05:30' or '-08:00'")
     offset = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
     return timezone(-offset if match.group(1) == "-" else offset)

@@ -19,6 +19,8 @@ from dsl.errors import DslError
 from dsl.specialize import Env, Fn
 from dsl.syntax import Node
 
+TRACE_STEPS_MAX = 2_000  # steps one traced evaluation records (more than a page can show)
+
 
 @dataclass(frozen=True, slots=True)
 class TraceStep:
@@ -41,7 +43,10 @@ class Traced:
 
 
 def record(node: Node, fn: Fn, source: str) -> Fn:
-    """Wrap a node's closure so each call appends its step to the evaluation's list."""
+    """Wrap a node's closure so each call appends its step to the evaluation's list, up to
+    `TRACE_STEPS_MAX` steps (a loop over a large list would otherwise record millions); steps
+    that raised may take as many again, so the step of an error that ends a long evaluation is
+    still there to point at."""
     start, end = node.start, node.end
     text = source[start:end]
 
@@ -50,9 +55,11 @@ def record(node: Node, fn: Fn, source: str) -> Fn:
         try:
             value = fn(env)
         except DslError as exc:
-            steps.append(TraceStep(start, end, text, None, exc))
+            if len(steps) < 2 * TRACE_STEPS_MAX:
+                steps.append(TraceStep(start, end, text, None, exc))
             raise
-        steps.append(TraceStep(start, end, text, value, None))
+        if len(steps) < TRACE_STEPS_MAX:
+            steps.append(TraceStep(start, end, text, value, None))
         return value
 
     return traced

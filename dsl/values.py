@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from dsl.limits import SMALL_TEXT, Budget, compare_units
+
 
 class UInt(int):
     """A CEL `uint`: an int subclass so arithmetic and comparison stay cheap."""
@@ -112,37 +114,80 @@ def type_name(value: Any) -> str:
 
 
 _NUMERIC = (int, UInt, float)
+_SCALARS = (str, int, float, bytes, UInt, type(None))
 
 
-def cel_equals(a: Any, b: Any) -> bool:
+def cel_equals(a: Any, b: Any, budget: Budget | None = None) -> bool:
     """CEL heterogeneous equality: numbers compare by value across int, uint and double; values of
-    different kinds are unequal (never an error); lists and maps compare element-wise."""
+    different kinds are unequal (never an error); lists and maps compare element-wise, each
+    element visited charged to `budget` (a budget of its own when None: one comparison of shared
+    sub-lists can visit far more elements than any value holds)."""
     ta, tb = type(a), type(b)
-    if ta is tb and ta in (str, int, float, bytes, UInt, type(None)):
+    if ta is tb and ta in _SCALARS:
         return a == b
     if ta is bool or tb is bool:
         return ta is tb and a == b
     if ta in _NUMERIC and tb in _NUMERIC:
         return a == b
-    if ta is list and tb is list:
-        return len(a) == len(b) and all(map(cel_equals, a, b))
-    if ta is dict and tb is dict:
-        if len(a) != len(b):
-            return False
-        for key, value in a.items():
-            found, other = map_lookup(b, key)
-            if not found or not cel_equals(value, other):
-                return False
-        return True
+    if (ta is list and tb is list) or (ta is dict and tb is dict) or (ta is Optional and tb is Optional):
+        return _composite_equals(a, b, budget if budget is not None else Budget())
     if isinstance(a, datetime) and isinstance(b, datetime):
         return a == b
     if ta is timedelta and tb is timedelta:
         return a == b
-    if ta is Optional and tb is Optional:
-        return a == b
     if ta is CelType and tb is CelType:
         return a == b
     return False
+
+
+def _composite_equals(a: Any, b: Any, budget: Budget) -> bool:
+    """Lists, maps and optionals of the same kind, element by element. No shortcut for `a is b`:
+    a list holding NaN is not equal to itself."""
+    if type(a) is Optional:
+        if a.has_value != b.has_value:
+            return False
+        return not a.has_value or cel_equals(a.value, b.value, budget)
+    if len(a) != len(b):
+        return False
+    budget.charge(2 * len(a) + 2)
+    if type(a) is list:
+        for x, y in zip(a, b, strict=True):
+            if (type(x) is str or type(x) is bytes) and len(x) > SMALL_TEXT and type(y) is type(x):
+                budget.charge(compare_units(1, len(x)))
+            if not cel_equals(x, y, budget):
+                return False
+        return True
+    for key, value in a.items():
+        found, other = map_lookup(b, key)
+        if not found:
+            return False
+        if (type(value) is str or type(value) is bytes) and len(value) > SMALL_TEXT and type(other) is type(value):
+            budget.charge(compare_units(1, len(value)))
+        if not cel_equals(value, other, budget):
+            return False
+    return True
+
+
+class _KeyProbe:
+    """Stands in for a key in one dict lookup and keeps the stored key the dict compared it
+    with: the dict's own comparison finds it in constant time, where a scan of the keys would
+    take as long as the map is large."""
+
+    __slots__ = ("hash", "key", "stored")
+
+    def __init__(self, key: Any) -> None:
+        self.key, self.hash = key, hash(key)
+        self.stored: object = None
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        # The stored key's own comparison declines a foreign type, so Python asks this one.
+        if other == self.key:
+            self.stored = other
+            return True
+        return False
 
 
 def map_lookup(mapping: Mapping[Any, Any], key: Any) -> tuple[bool, Any]:
@@ -153,8 +198,14 @@ def map_lookup(mapping: Mapping[Any, Any], key: Any) -> tuple[bool, Any]:
     except (KeyError, TypeError):
         return False, None
     if (type(key) is bool) or (key == 0 or key == 1):
-        # Python treats True as 1 and False as 0: the stored key must be of the same kind.
+        # Python treats True as 1 and False as 0, and a dict holds one key of the two: the stored
+        # key must be of the same kind as the one asked for.
         key_is_bool = type(key) is bool
+        if type(mapping) is dict:
+            probe = _KeyProbe(key)
+            if probe in mapping and (type(probe.stored) is bool) == key_is_bool:
+                return True, value
+            return False, None
         for stored in mapping:
             if (type(stored) is bool) == key_is_bool and stored == key:
                 return True, mapping[stored]

@@ -24,6 +24,9 @@ EVENT_DATA_DEPTH_MAX = 32  # nesting of objects and arrays in event_data
 TAGS_PER_ENTITY_MAX = 1_000  # a TAG that would go beyond this fails the event
 BROADCAST_RECIPIENTS_MAX = 10_000  # follow-up events one BROADCAST action may create
 AMOUNT_INTEGER_DIGITS_MAX = 24  # digits before an amount's decimal point (fits NUMERIC(42,18))
+INTEGER_COLUMN_MAX = 2**31 - 1  # a rule's order, a tier level's rank: PostgreSQL's INTEGER
+# Wall-clock seconds for all the expressions of one event (A75); each one has dsl.limits.TIME_MAX_S.
+EVALUATION_TIME_MAX_S = 0.1
 
 _encoder = msgspec.json.Encoder()
 
@@ -67,16 +70,16 @@ def check_event_data(event_data: Any) -> None:
 
 
 def _check_depth(value: Any, depth: int) -> None:
-    if depth > EVENT_DATA_DEPTH_MAX:
+    """Every value at most EVENT_DATA_DEPTH_MAX deep (the outermost object's are at depth 1).
+    Only containers are visited: no call for each number or text of a long list."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if depth > EVENT_DATA_DEPTH_MAX or (depth == EVENT_DATA_DEPTH_MAX and len(items) > 0):
         raise LimitExceeded(
             f"event_data nests deeper than {EVENT_DATA_DEPTH_MAX} levels",
             code="limit_event_data_depth",
         )
-    if isinstance(value, dict):
-        for item in value.values():
-            _check_depth(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
+    for item in items:
+        if isinstance(item, (dict, list)):
             _check_depth(item, depth + 1)
 
 

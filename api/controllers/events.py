@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import ApiError, responses
+from api.event_validation import flagged
 from api.ingest import ingest_event
 from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, SortDirParam
 from api.queries.events import (
@@ -22,8 +23,10 @@ from api.queries.events import (
     evaluations_of,
     event_out,
     get_event_row,
+    latest_evaluations,
     list_events,
     retry_event,
+    rule_errors_of,
 )
 from api.schemas.common import TIMESTAMP_HELP, parse_timestamp
 from api.schemas.events import (
@@ -133,9 +136,12 @@ class EventController(Controller):
         include_skipped: Annotated[bool, QueryParameter()] = False,
     ) -> EventOut:
         """The event with its rule evaluations (SKIPPED_ERROR / SKIPPED_TIMEOUT rows only with
-        include_skipped=true)."""
+        include_skipped=true). `rule_errors` counts and names the rules that errored, always."""
         row = get_event_row(principal.organisation_id, event_id)
-        return event_out(row, evaluations_of(row, include_skipped))
+        records = latest_evaluations(row)
+        out = event_out(row, evaluations_of(records, include_skipped), rule_errors_of(records))
+        out.event_data_problems = flagged(row.program_id, row.event_data)
+        return out
 
     @post(
         "/{event_id:str}/retry",

@@ -13,6 +13,7 @@ from api.auth import Principal
 from api.db import with_connection
 from api.errors import responses
 from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page, PageInfo, SortDirParam
+from api.queries.apply import apply_bundle
 from api.queries.programs import (
     create_program,
     get_program_row,
@@ -21,6 +22,7 @@ from api.queries.programs import (
     program_out,
     wallet_balances,
 )
+from api.schemas.apply import ApplyOut, BundleIn
 from api.schemas.programs import (
     ProgramCreate,
     ProgramOut,
@@ -42,6 +44,28 @@ class ProgramController(Controller):
     def create_program(self, data: JSONBody[ProgramCreate], principal: NamedDependency[Principal]) -> ProgramOut:
         """A new program, ACTIVE."""
         return create_program(principal.organisation_id, data)
+
+    @post(
+        "/apply",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Plan or apply a whole bundle in one transaction",
+        responses=responses(400, 409, 422),
+    )
+    @with_connection
+    def apply_bundle(
+        self,
+        data: JSONBody[BundleIn],
+        principal: NamedDependency[Principal],
+        dry_run: Annotated[bool, QueryParameter()] = False,
+    ) -> ApplyOut:
+        """Makes the program of `bundle.program.key` match the bundle (what `accrual apply` does):
+        the program, its assets (an organisation asset with the same symbol is linked, not
+        created), tier types and rules; rules and tiers the bundle lacks are archived. All steps
+        commit together or none does. With `dry_run` nothing is written and the plan is returned.
+        Each step lists its changed fields with their old and new values. The body is a bundle as
+        `accrual schema` describes it (its `tests` are ignored)."""
+        return apply_bundle(principal, data.bundle(), dry_run=dry_run)
 
     @get("/", sync_to_thread=True, summary="List programs")
     @with_connection

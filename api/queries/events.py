@@ -10,7 +10,7 @@ from peewee import SQL
 
 from api.errors import Conflict, NotFound, field_error
 from api.pagination import Page, paginate
-from api.schemas.events import EventAccepted, EventOut, RetryResult, RuleEvaluationOut
+from api.schemas.events import EventAccepted, EventOut, RetryResult, RuleErrorsOut, RuleEvaluationOut
 from engine.model.vocabulary import EventStatus
 from engine.queue import enqueue_event
 from engine.store.db import utcnow, write_transaction
@@ -51,7 +51,9 @@ def accepted(row: EventRecord) -> EventAccepted:
     )
 
 
-def event_out(row: EventRecord, evaluations: list[RuleEvaluationOut] | None = None) -> EventOut:
+def event_out(
+    row: EventRecord, evaluations: list[RuleEvaluationOut] | None = None, rule_errors: RuleErrorsOut | None = None
+) -> EventOut:
     return EventOut(
         id=row.id,
         program_id=row.program_id,
@@ -71,6 +73,7 @@ def event_out(row: EventRecord, evaluations: list[RuleEvaluationOut] | None = No
         updated_at=row.updated_at,
         processed_at=row.processed_at,
         rule_evaluations=evaluations,
+        rule_errors=rule_errors,
     )
 
 
@@ -85,11 +88,21 @@ def get_event_row(org_id: str, event_id: str) -> EventRecord:
     return row
 
 
-def evaluations_of(row: EventRecord, include_skipped: bool) -> list[RuleEvaluationOut]:
+def latest_evaluations(row: EventRecord) -> list[RuleEvaluation]:
     """The evaluation records of the event's latest attempt, in evaluation order."""
-    statuses = DEFAULT_STATUSES + (SKIPPED_STATUSES if include_skipped else ())
     records = list(RuleEvaluation.select().where(RuleEvaluation.event == row.id).order_by(RuleEvaluation.id))
     latest = max((r.attempt for r in records), default=0)
+    return [r for r in records if r.attempt == latest]
+
+
+def rule_errors_of(records: list[RuleEvaluation]) -> RuleErrorsOut | None:
+    errored = [r.rule_name for r in records if r.status in SKIPPED_STATUSES]
+    return RuleErrorsOut(count=len(errored), rules=errored) if errored else None
+
+
+def evaluations_of(records: list[RuleEvaluation], include_skipped: bool) -> list[RuleEvaluationOut]:
+    """The evaluations a client sees (D31), in evaluation order."""
+    statuses = DEFAULT_STATUSES + (SKIPPED_STATUSES if include_skipped else ())
     return [
         RuleEvaluationOut(
             id=r.id,
@@ -104,7 +117,7 @@ def evaluations_of(row: EventRecord, include_skipped: bool) -> list[RuleEvaluati
             created_at=r.created_at,
         )
         for r in records
-        if r.attempt == latest and r.status in statuses
+        if r.status in statuses
     ]
 
 

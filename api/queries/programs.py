@@ -6,7 +6,7 @@ whenever what a compiled program depends on changes."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from msgspec import UNSET
 
@@ -22,6 +22,8 @@ from api.schemas.programs import (
     WalletBalance,
 )
 from engine.model.bundle import Asset as AssetSpec
+from engine.model.calendar import time_zone_problem
+from engine.rules.event_types import declared_event_types
 from engine.store import catalog
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
@@ -48,7 +50,24 @@ def program_out(row: Program) -> ProgramOut:
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,
         redemption_target_id=row.redemption_target_id if row.redemption_target_type == "ledger_entity" else None,
+        timezone=row.timezone,
+        event_types=row.event_types,
+        event_validation=row.event_validation,
     )
+
+
+def _checked_settings(timezone: str | None, event_types: Any) -> None:
+    """A program's time zone and declared event types are checked where they are written."""
+    if timezone is not None:
+        problem = time_zone_problem(timezone)
+        if problem is not None:
+            raise field_error("timezone", problem, reason="unknown_timezone")
+    if event_types:
+        _, problems = declared_event_types(event_types)
+        if problems:
+            first = problems[0]
+            path = ".".join(str(part) for part in first.path)
+            raise field_error(f"event_types.{path}", first.message, reason=first.code)
 
 
 def get_program_row(org_id: str, program_id: str) -> Program:
@@ -59,6 +78,7 @@ def get_program_row(org_id: str, program_id: str) -> Program:
 
 
 def create_program(org_id: str, data: ProgramCreate) -> ProgramOut:
+    _checked_settings(data.timezone, data.event_types)
     with write_transaction():
         if data.key and Program.select().where((Program.organisation == org_id) & (Program.key == data.key)).exists():
             raise Conflict(f"a program with key {data.key!r} already exists", code="already_exists")
@@ -68,6 +88,9 @@ def create_program(org_id: str, data: ProgramCreate) -> ProgramOut:
             description=data.description,
             on_unknown_participant=data.on_unknown_participant,
             key=data.key,
+            timezone=data.timezone,
+            event_types=data.event_types or None,
+            event_validation=data.event_validation,
         )
     return program_out(row)
 
@@ -99,14 +122,25 @@ def list_programs(
 def patch_program(org_id: str, program_id: str, data: ProgramPatch) -> ProgramOut:
     with write_transaction():
         row = get_program_row(org_id, program_id)
+        _checked_settings(
+            None if data.timezone is UNSET else data.timezone, None if data.event_types is UNSET else data.event_types
+        )
         for name in ("name", "description", "on_unknown_participant"):
             if getattr(data, name) is not UNSET:
                 setattr(row, name, getattr(data, name))
+        if data.event_validation is not UNSET:
+            row.event_validation = data.event_validation
+        compiled_from = data.timezone is not UNSET or data.event_types is not UNSET
+        if compiled_from:
+            row.timezone = row.timezone if data.timezone is UNSET else data.timezone
+            row.event_types = row.event_types if data.event_types is UNSET else (data.event_types or None)
         if data.status is not UNSET and data.status != row.status:
             row.status = data.status
             row.deleted_at = utcnow() if data.status == "ARCHIVED" else None
         _apply_redemption_target(row, data)
         row.save()
+        if compiled_from:  # calendar periods and type checks read them from the compiled program
+            touch_program(row.id)
     return program_out(row)
 
 

@@ -11,17 +11,19 @@ import msgspec
 from msgspec import UNSET
 
 from api.auth import Principal
-from api.errors import BadRequest, NotFound, field_error
+from api.errors import BadRequest, Conflict, NotFound
 from api.pagination import Page, paginate
 from api.queries.programs import get_program_row
 from api.schemas.rules import BudgetOut, RuleCreate, RuleHistoryOut, RuleOut, RulePatch
 from engine.model.bundle import Action, Rule
+from engine.rules.compiler import ExpressionProblem
 from engine.rules.program import ProgramCompileError, compile_program
+from engine.rules.type_check import check_program_types
 from engine.store import catalog
 from engine.store.budgets import effective_consumed, next_reset_at
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models import RuleBudget, RuleHistory, RuleRecord
+from engine.store.models import ParticipantBudget, RuleBudget, RuleHistory, RuleRecord
 
 RULE_FIELD_NAMES = tuple(f for f in Rule.__struct_fields__)
 
@@ -37,6 +39,8 @@ def budgets_out(record: RuleRecord) -> list[BudgetOut]:
             cron_expression=row.cron_expression,
             interval=row.interval,
             next_reset_at=row.next_reset_at,
+            period=row.period,
+            per=row.per,
         )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.asset_symbol)
     ]
@@ -71,23 +75,31 @@ def get_rule_row(org_id: str, rule_id: str) -> RuleRecord:
 
 
 def _check_compiles(record: RuleRecord) -> None:
-    """Compile the program with this write in it; a problem of this rule rolls the write back (400)."""
+    """Compile and type-check the program with this write in it (against the program's declared
+    event types and the fixed shapes of the other variables); a problem of this rule rolls the
+    write back (400 `invalid_rule`)."""
     bundle, rule_ids = catalog.program_bundle(record.program)
+    index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
     try:
-        compile_program(bundle, rule_ids=rule_ids)
+        program = compile_program(bundle, rule_ids=rule_ids)
     except ProgramCompileError as exc:
-        index = next((i for i, rule in enumerate(bundle.rules) if rule.name == record.name), None)
-        mine = [p for p in exc.problems if p.rule_index == index]
-        if mine:
-            problems = [
-                {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
-                for p in mine
-            ]
-            raise BadRequest(
-                f"the rule does not compile: {problems[0]['field']}: {problems[0]['message']}",
-                code="invalid_rule",
-                details={"problems": problems},
-            ) from exc
+        _refuse([p for p in exc.problems if p.rule_index == index], "does not compile", exc)
+        return
+    _refuse([p for p in check_program_types(program).errors if p.rule_index == index], "does not type-check", None)
+
+
+def _refuse(mine: list[ExpressionProblem], what: str, cause: Exception | None) -> None:
+    if not mine:
+        return
+    problems = [
+        {"field": ".".join(str(part) for part in p.path[2:]) or "rule", "code": p.code, "message": str(p.error)}
+        for p in mine
+    ]
+    raise BadRequest(
+        f"the rule {what}: {problems[0]['field']}: {problems[0]['message']}",
+        code="invalid_rule",
+        details={"problems": problems},
+    ) from cause
 
 
 def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
@@ -95,19 +107,24 @@ def create_rule(principal: Principal, data: RuleCreate) -> RuleOut:
     fields = {name: getattr(data, name) for name in RULE_FIELD_NAMES}
     with write_transaction():
         get_program_row(org, data.program_id)
-        if (
-            RuleRecord.select()
-            .where(
-                (RuleRecord.program == data.program_id)
-                & (RuleRecord.name == data.name)
-                & (RuleRecord.status != "ARCHIVED")
-            )
-            .exists()
-        ):
-            raise field_error("name", f"the program already has a rule named {data.name!r}")
+        _check_name_free(data.program_id, data.name, None)
         record = catalog.create_rule(org, data.program_id, Rule(**fields), api_key_id=principal.api_key_id)
         _check_compiles(record)
     return rule_out(record)
+
+
+def _check_name_free(program_id: str, name: str, rule_id: str | None) -> None:
+    """A name is taken by another rule of the program that is not archived: 409 (a conflict with
+    what is stored, as for every resource)."""
+    taken = RuleRecord.select().where(
+        (RuleRecord.program == program_id) & (RuleRecord.name == name) & (RuleRecord.status != "ARCHIVED")
+    )
+    if rule_id is not None:
+        taken = taken.where(RuleRecord.id != rule_id)
+    if taken.exists():
+        raise Conflict(
+            f"the program already has a rule named {name!r}", code="already_exists", details={"field": "name"}
+        )
 
 
 def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
@@ -119,7 +136,9 @@ def patch_rule(principal: Principal, rule_id: str, data: RulePatch) -> RuleOut:
     if not changes:
         raise BadRequest("a patch needs at least one field", details={"reason": "required"})
     with write_transaction():
-        get_rule_row(principal.organisation_id, rule_id)
+        current = get_rule_row(principal.organisation_id, rule_id)
+        if "name" in changes and changes.get("status", current.status) != "ARCHIVED":
+            _check_name_free(current.program_id, changes["name"], current.id)
         record = catalog.update_rule(principal.organisation_id, rule_id, changes, api_key_id=principal.api_key_id)
         if record.status != "ARCHIVED":
             _check_compiles(record)
@@ -209,14 +228,18 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
     with write_transaction():
         record = get_rule_row(org_id, rule_id)
         symbol = resolve_asset(org_id, asset_id).symbol
-        row = RuleBudget.get_or_none((RuleBudget.rule == record.id) & (RuleBudget.asset_symbol == symbol))
-        if row is None:
+        rows = list(RuleBudget.select().where((RuleBudget.rule == record.id) & (RuleBudget.asset_symbol == symbol)))
+        if not rows:
             raise NotFound(f"the rule has no budget for {symbol}", details={"field": "asset_id"})
-        now = utcnow()
-        row.consumed, row.period_started_at = 0, now
-        row.next_reset_at = next_reset_at(row.schedule_type, row.cron_expression, row.interval, now)
-        row.save()
-        row = RuleBudget.get_by_id(row.id)
+        now, timezone = utcnow(), record.program.timezone
+        for row in rows:  # the program-wide budget, and every participant's of a per-participant one
+            row.consumed, row.period_started_at = 0, now
+            row.next_reset_at = next_reset_at(
+                row.schedule_type, row.cron_expression, row.interval, now, row.period, timezone
+            )
+            row.save()
+            ParticipantBudget.delete().where(ParticipantBudget.budget == row.id).execute()
+        row = RuleBudget.get_by_id(rows[0].id)
     return BudgetOut(
         asset_id=row.asset_symbol,
         limit=canonical_decimal(row.limit),
@@ -225,4 +248,6 @@ def reset_budget(org_id: str, rule_id: str, asset_id: str) -> BudgetOut:
         cron_expression=row.cron_expression,
         interval=row.interval,
         next_reset_at=row.next_reset_at,
+        period=row.period,
+        per=row.per,
     )

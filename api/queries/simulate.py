@@ -2,8 +2,8 @@
 functions the worker runs (D30), with nothing written.
 
 Simulation evaluates the one rule (as if ACTIVE) against the given event data and an optional
-participant state, at the server's current time, and describes each action it would run in
-Scrip's shapes."""
+participant state, at the given `event_timestamp` (`now` in CEL; the server's current time by
+default), and describes each action it would run in Scrip's shapes."""
 
 from __future__ import annotations
 
@@ -109,12 +109,14 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
     except ProgramCompileError as exc:
         raise BadRequest(f"the rule does not compile: {exc}", code="invalid_rule") from exc
     participant = _participant(data.participant_state)
-    now = utcnow()
+    now = data.event_timestamp or utcnow()
+    received_at = data.received_at or now
     try:
         result = evaluate_event(
             program,
             EvaluationInput(
-                event=EventInput(event_data=data.event, event_timestamp=now, received_at=now), participant=participant
+                event=EventInput(event_data=data.event, event_timestamp=now, received_at=received_at),
+                participant=participant,
             ),
         )
     except EngineError as exc:

@@ -65,6 +65,15 @@ class BatchResult(Response):
     results: list[BatchItemResult]
 
 
+class RuleErrorsOut(Response):
+    """The rules of the event's latest attempt whose condition failed (SKIPPED_ERROR) or ran out
+    of budget (SKIPPED_TIMEOUT): shown by default, so an event that completed with fewer points
+    than its rules would give says why without `include_skipped=true` (A88)."""
+
+    count: int
+    rules: list[str]
+
+
 class RuleEvaluationOut(Response):
     id: str
     rule_id: str | None
@@ -97,6 +106,9 @@ class EventOut(Response):
     updated_at: datetime
     processed_at: datetime | None
     rule_evaluations: list[RuleEvaluationOut] | None = None
+    rule_errors: RuleErrorsOut | None = None  # GET /v1/events/{id} only; null when no rule errored
+    # GET /v1/events/{id} of a program with event_validation FLAG: what does not fit the declared type
+    event_data_problems: list[str] | None = None
 
 
 class RetryResult(Response):

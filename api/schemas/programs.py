@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -15,6 +15,8 @@ UnknownParticipant = Literal["CREATE", "REJECT"]
 RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "ledger_entity"]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
+EventValidation = Literal["OFF", "FLAG", "REJECT"]
+TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/London"])]
 
 
 class ProgramCreate(Request):
@@ -24,6 +26,10 @@ class ProgramCreate(Request):
     description: Description | None = None
     on_unknown_participant: UnknownParticipant = "CREATE"
     key: Key | None = None  # the bundle files' program key (`accrual apply` matches on it)
+    timezone: TimeZone = "UTC"  # IANA zone of the program's calendar periods (D32)
+    # the bundle's `events:`: event type -> field -> type; rules are type-checked against them
+    event_types: dict[str, dict[str, Any]] | None = None
+    event_validation: EventValidation = "OFF"  # ingest's check of event_data against event_types
 
 
 class ProgramPatch(Request):
@@ -33,6 +39,9 @@ class ProgramPatch(Request):
     status: ProgramStatus | UnsetType = UNSET
     redemption_target_type: RedemptionTarget | UnsetType = UNSET
     redemption_target_entity_id: Id | UnsetType | None = UNSET
+    timezone: TimeZone | UnsetType = UNSET
+    event_types: dict[str, dict[str, Any]] | UnsetType | None = UNSET
+    event_validation: EventValidation | UnsetType = UNSET
 
 
 class ProgramOut(Response):
@@ -47,6 +56,9 @@ class ProgramOut(Response):
     updated_at: datetime
     deleted_at: datetime | None
     redemption_target_id: str | None = None
+    timezone: str = "UTC"
+    event_types: dict[str, dict[str, Any]] | None = None
+    event_validation: str = "OFF"
 
 
 class WalletOperation(Request):

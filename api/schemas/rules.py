@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from api.schemas.common import Id, Request, Response
+from api.schemas.common import Id, Request, Response, Timestamp
+from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.bundle import Action, Budget, Description, Expr, Name, Rule
 
 RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
@@ -29,7 +30,7 @@ class RulePatch(Request):
     description: Description | UnsetType | None = UNSET
     condition: Expr | UnsetType = UNSET
     actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
-    order: Annotated[int, msgspec.Meta(ge=1)] | UnsetType = UNSET
+    order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | UnsetType = UNSET
     stop_after_match: bool | UnsetType = UNSET
     active_from: datetime | UnsetType | None = UNSET
     active_to: datetime | UnsetType | None = UNSET
@@ -45,6 +46,8 @@ class BudgetOut(Response):
     cron_expression: str | None
     interval: str | None
     next_reset_at: datetime | None
+    period: str | None = None  # with CALENDAR: day, week, month or year (in the program's zone)
+    per: str = "program"  # program | participant (then `consumed` is the program-wide row's, 0)
 
 
 class RuleOut(Response):
@@ -86,10 +89,17 @@ class ParticipantStateInput(Request):
 
 
 class SimulateRequest(Request):
-    """Example: `{"event": {"type": "purchase", "amount": 12.5}, "participant_state": {"tags": ["vip"]}}`."""
+    """Example: `{"event": {"type": "purchase", "amount": 12.5}, "participant_state": {"tags": ["vip"]},
+    "event_timestamp": "2026-03-07T10:00:00Z"}`.
+
+    `event_timestamp` is `now` in the rule's expressions (a weekend rule simulated for a past
+    Saturday); by default the server's current time. `received_at` is the time the rule's
+    `active_from` / `active_to` window is judged against (D16); by default `event_timestamp`."""
 
     event: dict[str, Any]
     participant_state: ParticipantStateInput | None = None
+    event_timestamp: Timestamp | None = None
+    received_at: Timestamp | None = None
 
 
 class SimulatedRule(Response):

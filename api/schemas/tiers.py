@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Request, Response
+from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.bundle import Key, Name, Qualification, TierLevel
 
 TierStatus = Literal["ACTIVE", "ARCHIVED"]
@@ -30,7 +31,7 @@ class TierLevelPatch(Request, kw_only=True):
     `qualification: {}` removes auto-advancement to the level."""
 
     key: Key
-    rank: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    rank: Annotated[int, msgspec.Meta(ge=0, le=INTEGER_COLUMN_MAX)] | None = None
     display_name: Name | None = None
     benefits: dict[str, Any] | None = None
     qualification: Qualification | None = None

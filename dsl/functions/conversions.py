@@ -15,14 +15,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dsl.errors import shown
 from dsl.functions.registry import Function, function, invalid_argument, no_overload, out_of_range
-from dsl.limits import check_bytes
+from dsl.limits import SMALL_TEXT, Budget, check_bytes, text_units
 from dsl.temporal import EPOCH, format_duration, format_timestamp, total_microseconds
 from dsl.values import CelType, UInt
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UINT64_MAX = 2**64 - 1
 _TWO_63, _TWO_64 = 2.0**63, 2.0**64
+NUMBER_TEXT_MAX = 1_000  # characters of a number written as text
 
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 _UINT_TEXT = re.compile(r"[0-9]+")
@@ -46,7 +48,7 @@ def to_int(value: Any) -> int:
         return int(value)
     if kind is float:
         if not -_TWO_63 < value < _TWO_63:  # also rejects NaN
-            raise out_of_range(f"double {value!r} does not fit in an int")
+            raise out_of_range(f"double {shown(value)} does not fit in an int")
         return int(value)
     if kind is str:
         return _parse_integer(value, _INT_TEXT, INT64_MIN, INT64_MAX, "int")
@@ -66,7 +68,7 @@ def to_uint(value: Any) -> UInt:
         return UInt(value)
     if kind is float:
         if not -1.0 < value < _TWO_64:
-            raise out_of_range(f"double {value!r} does not fit in a uint")
+            raise out_of_range(f"double {shown(value)} does not fit in a uint")
         return UInt(int(value))
     if kind is str:
         return UInt(_parse_integer(value, _UINT_TEXT, 0, UINT64_MAX, "uint"))
@@ -74,11 +76,12 @@ def to_uint(value: Any) -> UInt:
 
 
 def _parse_integer(text: str, syntax: re.Pattern[str], low: int, high: int, kind: str) -> int:
+    _check_number_text(text, kind)
     if syntax.fullmatch(text) is None:
-        raise invalid_argument(f"cannot convert {text!r} to {kind}")
+        raise invalid_argument(f"cannot convert {shown(text)} to {kind}")
     number = int(text)
     if not low <= number <= high:
-        raise out_of_range(f"{text!r} is out of the {kind} range")
+        raise out_of_range(f"{shown(text)} is out of the {kind} range")
     return number
 
 
@@ -94,7 +97,14 @@ def to_double(value: Any) -> float:
     raise no_overload("double", value)
 
 
+def _check_number_text(text: str, kind: str) -> None:
+    """A number written with more than NUMBER_TEXT_MAX characters is refused unread."""
+    if len(text) > NUMBER_TEXT_MAX:
+        raise invalid_argument(f"cannot convert a text of {len(text)} characters to {kind}")
+
+
 def _parse_double(text: str) -> float:
+    _check_number_text(text, "double")
     unsigned = text[1:] if text[:1] in ("+", "-") else text
     special = _SPECIAL_FLOATS.get(unsigned.lower())
     if special is not None:
@@ -104,17 +114,19 @@ def _parse_double(text: str) -> float:
     elif _HEX_FLOAT_TEXT.fullmatch(text):
         number = float.fromhex(text)
     else:
-        raise invalid_argument(f"cannot convert {text!r} to double")
+        raise invalid_argument(f"cannot convert {shown(text)} to double")
     if math.isinf(number):
-        raise out_of_range(f"{text!r} is out of the double range")
+        raise out_of_range(f"{shown(text)} is out of the double range")
     return number
 
 
-def to_string(value: Any) -> str:
+def to_string(budget: Budget, value: Any) -> str:
     """`string(1.5)` is "1.5", `string(1e100)` is "1e+100", `string(b'abc')` is "abc"."""
     kind = type(value)
     if kind is str:
         return value
+    if kind is bytes and len(value) > SMALL_TEXT:
+        budget.charge(text_units(len(value)))
     formatter = _STRING_FORMATS.get(kind)
     if formatter is not None:
         return formatter(value)
@@ -167,12 +179,14 @@ _STRING_FORMATS: dict[type, Callable[[Any], str]] = {
 }
 
 
-def to_bytes(value: Any) -> bytes:
+def to_bytes(budget: Budget, value: Any) -> bytes:
     """`bytes('ÿ')` is b'\\xc3\\xbf' (the UTF-8 encoding)."""
     kind = type(value)
     if kind is bytes:
         return value
     if kind is str:
+        if len(value) > SMALL_TEXT:
+            budget.charge(text_units(4 * len(value)))
         try:
             return check_bytes(value.encode("utf-8"))
         except UnicodeEncodeError:
@@ -188,16 +202,16 @@ def to_bool(value: Any) -> bool:
     if kind is str:
         parsed = _BOOL_TEXT.get(value)
         if parsed is None:
-            raise invalid_argument(f"cannot convert {value!r} to bool")
+            raise invalid_argument(f"cannot convert {shown(value)} to bool")
         return parsed
     raise no_overload("bool", value)
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    function("int", to_int, 1),
-    function("uint", to_uint, 1),
-    function("double", to_double, 1),
-    function("string", to_string, 1),
-    function("bytes", to_bytes, 1),
+    function("int", to_int, 1, cost=10),
+    function("uint", to_uint, 1, cost=10),
+    function("double", to_double, 1, cost=30),
+    function("string", to_string, 1, budget=True, cost=30),
+    function("bytes", to_bytes, 1, budget=True),
     function("bool", to_bool, 1),
 )

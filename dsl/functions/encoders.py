@@ -14,18 +14,21 @@ import binascii
 from typing import Any
 
 from dsl.functions.registry import Function, function, invalid_argument, no_overload
-from dsl.limits import check_bytes, check_string
+from dsl.limits import Budget, check_bytes, check_string_length, text_units
 
 
-def base64_encode(value: Any) -> str:
+def base64_encode(budget: Budget, value: Any) -> str:
     if type(value) is not bytes:
         raise no_overload("base64.encode", value)
-    return check_string(base64.b64encode(value).decode("ascii"))
+    check_string_length((len(value) + 2) // 3 * 4)
+    budget.charge(text_units(4 * len(value)))
+    return base64.b64encode(value).decode("ascii")
 
 
-def base64_decode(value: Any) -> bytes:
+def base64_decode(budget: Budget, value: Any) -> bytes:
     if type(value) is not str:
         raise no_overload("base64.decode", value)
+    budget.charge(text_units(4 * len(value)))
     # Unpadded input is accepted: restore the padding the length implies before strict decoding.
     padded = value + "=" * (-len(value) % 4)
     try:
@@ -39,6 +42,6 @@ def _excerpt(value: str) -> str:
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    function("base64.encode", base64_encode, 1),
-    function("base64.decode", base64_decode, 1),
+    function("base64.encode", base64_encode, 1, budget=True),
+    function("base64.decode", base64_decode, 1, budget=True),
 )

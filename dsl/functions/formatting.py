@@ -5,6 +5,10 @@ Clauses: `%s` (any value; lists and maps print their elements, map entries sorte
 `%b` (int, uint, bool), `%x` / `%X` (int, uint, string, bytes), `%o` (int, uint), `%%` (a
 percent sign). Doubles print their shortest exact digits without an exponent (`%s` of 2.5 is
 "2.5"), and NaN / Infinity / -Infinity by name.
+
+What a substitution prints and visits is charged to the evaluation's budget as it goes (a list
+that holds one long string ten thousand times prints far more than it holds), and the result is
+refused past the string limit (`dsl.limits`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from dsl.errors import DslEvalError
+from dsl.limits import SMALL_TEXT, Budget, check_string, check_string_length, text_units
 from dsl.temporal import format_duration, format_timestamp
 from dsl.values import CelType, UInt, type_name
 
@@ -52,9 +57,11 @@ def fixed_shortest(value: float) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
-def _string_clause(value: Any) -> str:
+def _string_clause(value: Any, budget: Budget) -> str:
     kind = type(value)
     if kind is str:
+        if len(value) > SMALL_TEXT:
+            budget.charge(text_units(len(value)))
         return value
     if kind is bool:
         return "true" if value else "false"
@@ -65,11 +72,15 @@ def _string_clause(value: Any) -> str:
     if value is None:
         return "null"
     if kind is bytes:
+        if len(value) > SMALL_TEXT:
+            budget.charge(text_units(len(value)))
         return value.decode("utf-8", "replace")
     if kind is list:
-        return "[" + ", ".join(map(_string_clause, value)) + "]"
+        budget.charge(len(value) + 1)
+        return "[" + ", ".join([_string_clause(item, budget) for item in value]) + "]"
     if kind is dict:
-        entries = sorted((_string_clause(k), _string_clause(v)) for k, v in value.items())
+        budget.charge(2 * len(value) + 1)
+        entries = sorted((_string_clause(k, budget), _string_clause(v, budget)) for k, v in value.items())
         return "{" + ", ".join(f"{k}: {v}" for k, v in entries) + "}"
     if kind is timedelta:
         return format_duration(value)
@@ -117,13 +128,15 @@ def _binary_clause(value: Any) -> str:
     raise _wrong_type("binary", "integers and bools", value)
 
 
-def _hex_clause(value: Any, upper: bool) -> str:
+def _hex_clause(value: Any, upper: bool, budget: Budget) -> str:
     kind = type(value)
     if kind is int or kind is UInt:
         text = format(value, "x")
     elif kind is str:
+        budget.charge(text_units(8 * len(value)))  # up to four bytes a character, two digits a byte
         text = value.encode("utf-8", "surrogatepass").hex()
     elif kind is bytes:
+        budget.charge(text_units(2 * len(value)))
         text = value.hex()
     else:
         raise _wrong_type("hex", "integers, byte buffers, and strings", value)
@@ -136,15 +149,15 @@ def _octal_clause(value: Any) -> str:
     raise _wrong_type("octal", "integers", value)
 
 
-_CLAUSES: dict[str, Callable[[Any, int], str]] = {
-    "s": lambda value, _: _string_clause(value),
-    "d": lambda value, _: _decimal_clause(value),
-    "f": _fixed_clause,
-    "e": _scientific_clause,
-    "b": lambda value, _: _binary_clause(value),
-    "x": lambda value, _: _hex_clause(value, upper=False),
-    "X": lambda value, _: _hex_clause(value, upper=True),
-    "o": lambda value, _: _octal_clause(value),
+_CLAUSES: dict[str, Callable[[Any, int, Budget], str]] = {
+    "s": lambda value, _, budget: _string_clause(value, budget),
+    "d": lambda value, _, budget: _decimal_clause(value),
+    "f": lambda value, precision, _: _fixed_clause(value, precision),
+    "e": lambda value, precision, _: _scientific_clause(value, precision),
+    "b": lambda value, _, budget: _binary_clause(value),
+    "x": lambda value, _, budget: _hex_clause(value, False, budget),
+    "X": lambda value, _, budget: _hex_clause(value, True, budget),
+    "o": lambda value, _, budget: _octal_clause(value),
 }
 
 
@@ -161,16 +174,20 @@ def _read_precision(template: str, position: int) -> tuple[int, int]:
     return precision, end
 
 
-def format_string(template: str, args: list[Any]) -> str:
+def format_string(template: str, args: list[Any], budget: Budget | None = None) -> str:
     """Substitute `args` into `template`. Example: `format_string("%s: %.2f", ["pi", 3.14159])`
     is "pi: 3.14"."""
+    budget = budget if budget is not None else Budget()
+    if len(template) > SMALL_TEXT:
+        budget.charge(text_units(len(template)))
     pieces: list[str] = []
-    position, next_arg = 0, 0
+    position, next_arg, length = 0, 0, 0
     while True:
         percent = template.find("%", position)
         if percent < 0:
             pieces.append(template[position:])
-            return "".join(pieces)
+            return check_string("".join(pieces))
+        budget.charge(2)  # a clause, written in Python
         pieces.append(template[position:percent])
         position = percent + 1
         if template[position : position + 1] == "%":
@@ -187,6 +204,8 @@ def format_string(template: str, args: list[Any]) -> str:
             raise _invalid(f'could not parse formatting clause: unrecognized formatting clause "{shown}"')
         if next_arg >= len(args):
             raise _invalid(f"index {next_arg} out of range")
-        pieces.append(clause(args[next_arg], precision))
+        pieces.append(clause(args[next_arg], precision, budget))
+        length += len(pieces[-1])
+        check_string_length(length)  # what the clauses print, as they print it
         position += 1
         next_arg += 1

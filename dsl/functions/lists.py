@@ -12,7 +12,7 @@ from typing import Any
 
 from dsl.functions.registry import Function, function, invalid_argument, method, no_overload
 from dsl.functions.sets import equality_key
-from dsl.limits import Budget, check_length
+from dsl.limits import SMALL_TEXT, Budget, check_length, compare_units, element_units, text_units
 from dsl.values import Optional, UInt, cel_equals
 
 # Kinds whose elements order among themselves; int, uint and double order together by value.
@@ -20,7 +20,7 @@ _ORDER_KINDS = {int: "number", UInt: "number", float: "number", str: "string", b
                 bool: "bool", timedelta: "duration", datetime: "timestamp"}  # fmt: skip
 
 
-def slice_list(items: Any, start: Any, end: Any) -> list[Any]:
+def slice_list(budget: Budget, items: Any, start: Any, end: Any) -> list[Any]:
     """`[1, 2, 3, 4].slice(1, 3)` is [2, 3]."""
     if type(items) is not list or type(start) is not int or type(end) is not int:
         raise no_overload("slice", items, start, end)
@@ -30,6 +30,7 @@ def slice_list(items: Any, start: Any, end: Any) -> list[Any]:
         raise invalid_argument(f"cannot slice({start}, {end}), the start index is after the end index")
     if end > len(items):
         raise invalid_argument(f"cannot slice({start}, {end}), list is length {len(items)}")
+    budget.charge(element_units(end - start))
     return items[start:end]
 
 
@@ -69,19 +70,21 @@ def distinct(budget: Budget, items: Any) -> list[Any]:
     """`[1, 2.0, 1u, 'a'].distinct()` is [1, 2.0, 'a'] (CEL equality, first occurrence kept)."""
     if type(items) is not list:
         raise no_overload("distinct", items)
-    budget.charge(len(items))
+    budget.charge(4 * len(items))  # each one's key made and looked up, in Python
     kept: list[Any] = []
     seen_keys: set[tuple[str, Any]] = set()
     seen_others: list[Any] = []  # composite values, compared pairwise
     for item in items:
         key = equality_key(item)
         if key is not None:
+            if (type(item) is str or type(item) is bytes) and len(item) > SMALL_TEXT:
+                budget.charge(text_units(len(item)))  # hashed, and compared with an equal hash
             if key not in seen_keys:
                 seen_keys.add(key)
                 kept.append(item)
             continue
-        budget.charge(len(seen_others))
-        if not any(cel_equals(item, other) for other in seen_others):
+        budget.charge(4 * len(seen_others))  # compared one by one, in Python
+        if not any(cel_equals(item, other, budget) for other in seen_others):
             seen_others.append(item)
             kept.append(item)
     return kept
@@ -91,10 +94,13 @@ def sort_list(budget: Budget, items: Any) -> list[Any]:
     """`[3, 1.5, 2u].sort()` is [1.5, 2u, 3]; the elements must be of one orderable kind."""
     if type(items) is not list:
         raise no_overload("sort", items)
+    budget.charge(len(items) // 2 + 1)  # the kinds, found in Python
     kinds = {_ORDER_KINDS.get(type(item)) for item in items}
     if None in kinds or len(kinds) > 1:
         raise no_overload("sort", items)
-    budget.charge(len(items) * max(len(items).bit_length(), 1))
+    comparisons = len(items) * max(len(items).bit_length(), 1)
+    longest = max(map(len, items)) if kinds in ({"string"}, {"bytes"}) else 0
+    budget.charge(compare_units(comparisons, longest))
     return sorted(items)
 
 
@@ -113,7 +119,7 @@ def last(items: Any) -> Optional:
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    method("slice", slice_list, 2),
+    method("slice", slice_list, 2, budget=True),
     method("flatten", flatten, 0, 1, budget=True),
     function("lists.range", range_list, 1, budget=True),
     method("distinct", distinct, 0, budget=True),

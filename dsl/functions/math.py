@@ -16,6 +16,7 @@ from typing import Any
 
 from dsl.errors import DslEvalError
 from dsl.functions.registry import Function, function, invalid_argument, no_overload
+from dsl.limits import Budget
 from dsl.values import UInt
 
 VARIADIC_ARITY_MAX = 64  # math.greatest(a, b, ...) accepts up to this many arguments
@@ -24,8 +25,9 @@ _MASK64 = 2**64 - 1
 _NUMBERS = frozenset({int, UInt, float})
 
 
-def _extreme(name: str, args: tuple[Any, ...], wins: Callable[[Any, Any], bool]) -> Any:
+def _extreme(budget: Budget, name: str, args: tuple[Any, ...], wins: Callable[[Any, Any], bool]) -> Any:
     values = args[0] if len(args) == 1 and type(args[0]) is list else args
+    budget.charge(len(values) // 2 + 1)  # compared one by one, in Python
     if not values:
         raise invalid_argument(f"{name}() requires at least one number")
     best = values[0]
@@ -37,14 +39,14 @@ def _extreme(name: str, args: tuple[Any, ...], wins: Callable[[Any, Any], bool])
     return best
 
 
-def greatest(*args: Any) -> Any:
+def greatest(budget: Budget, *args: Any) -> Any:
     """`math.greatest(1, 2.5, 3u)` is 3u; `math.greatest([1, 5])` is 5."""
-    return _extreme("math.greatest", args, lambda value, best: value > best)
+    return _extreme(budget, "math.greatest", args, lambda value, best: value > best)
 
 
-def least(*args: Any) -> Any:
+def least(budget: Budget, *args: Any) -> Any:
     """`math.least(-1, 0.5)` is -1."""
-    return _extreme("math.least", args, lambda value, best: value < best)
+    return _extreme(budget, "math.least", args, lambda value, best: value < best)
 
 
 def _double(name: str, value: Any) -> float:
@@ -179,8 +181,8 @@ def bit_shift_right(value: Any, bits: Any) -> Any:
 _VARIADIC = tuple(range(1, VARIADIC_ARITY_MAX + 1))
 
 FUNCTIONS: tuple[Function, ...] = (
-    function("math.greatest", greatest, *_VARIADIC),
-    function("math.least", least, *_VARIADIC),
+    function("math.greatest", greatest, *_VARIADIC, budget=True),
+    function("math.least", least, *_VARIADIC, budget=True),
     function("math.ceil", ceil, 1),
     function("math.floor", floor, 1),
     function("math.round", round_half_away, 1),

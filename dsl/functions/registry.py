@@ -17,6 +17,11 @@ class Function:
     `impl` receives evaluated arguments (a method's receiver first); `arities` counts the
     arguments without the receiver. Example: `Function("size", size, frozenset({0}), method=True)`
     serves `'abc'.size()`.
+
+    The cost model (`dsl.limits`, A74): `cost` is what one call costs before its arguments' sizes
+    count, in units (1 for a call as cheap as a node); a function whose work grows with its
+    arguments has `needs_budget` and receives the evaluation's `Budget` first, to charge that
+    work to before doing it.
     """
 
     name: str
@@ -24,16 +29,17 @@ class Function:
     arities: frozenset[int]
     method: bool
     needs_budget: bool = False
+    cost: int = 1
 
 
-def function(name: str, impl: Callable[..., Any], *arities: int, budget: bool = False) -> Function:
+def function(name: str, impl: Callable[..., Any], *arities: int, budget: bool = False, cost: int = 1) -> Function:
     """A global or namespaced function: `size(x)`, `math.abs(x)`."""
-    return Function(name, impl, frozenset(arities), method=False, needs_budget=budget)
+    return Function(name, impl, frozenset(arities), method=False, needs_budget=budget, cost=cost)
 
 
-def method(name: str, impl: Callable[..., Any], *arities: int, budget: bool = False) -> Function:
+def method(name: str, impl: Callable[..., Any], *arities: int, budget: bool = False, cost: int = 1) -> Function:
     """A receiver-style function: `x.size()`; `arities` excludes the receiver."""
-    return Function(name, impl, frozenset(arities), method=True, needs_budget=budget)
+    return Function(name, impl, frozenset(arities), method=True, needs_budget=budget, cost=cost)
 
 
 def no_overload(name: str, *args: Any) -> DslEvalError:

@@ -61,5 +61,5 @@ def _quantize(number: Decimal, digits: int) -> Decimal:
 
 FUNCTIONS: tuple[Function, ...] = (
     function("get", get, 3),
-    function("round", round_half_even, 2),
+    function("round", round_half_even, 2, cost=40),
 )

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from dsl.functions.registry import Function, function, no_overload
-from dsl.limits import Budget
+from dsl.limits import SMALL_TEXT, Budget, text_units
 from dsl.values import cel_equals
 
 _NUMBERS = (int, float)
@@ -37,10 +37,12 @@ class _Members:
 
     __slots__ = ("keys", "others")
 
-    def __init__(self, items: list[Any]) -> None:
+    def __init__(self, budget: Budget, items: list[Any]) -> None:
         self.keys: set[tuple[str, Any]] = set()
         self.others: list[Any] = []
+        budget.charge(4 * len(items))  # each one's key made, in Python
         for item in items:
+            _charge_text(budget, item)
             key = equality_key(item)
             if key is None:
                 self.others.append(item)
@@ -48,11 +50,19 @@ class _Members:
                 self.keys.add(key)
 
     def has(self, budget: Budget, value: Any) -> bool:
+        budget.charge(2)
         key = equality_key(value)
         if key is not None:
+            _charge_text(budget, value)
             return key in self.keys
-        budget.charge(len(self.others))
-        return any(cel_equals(value, other) for other in self.others)
+        budget.charge(4 * len(self.others))  # compared one by one, in Python
+        return any(cel_equals(value, other, budget) for other in self.others)
+
+
+def _charge_text(budget: Budget, value: Any) -> None:
+    """A long text is hashed, then compared with an equal hash: charged by its length."""
+    if (type(value) is str or type(value) is bytes) and len(value) > SMALL_TEXT:
+        budget.charge(text_units(len(value)))
 
 
 def _lists(name: str, budget: Budget, a: Any, b: Any) -> None:
@@ -64,14 +74,14 @@ def _lists(name: str, budget: Budget, a: Any, b: Any) -> None:
 def contains(budget: Budget, items: Any, subset: Any) -> bool:
     """`sets.contains([1, 2, 3], [3, 1.0])` is true: every element of the second is in the first."""
     _lists("sets.contains", budget, items, subset)
-    members = _Members(items)
+    members = _Members(budget, items)
     return all(members.has(budget, value) for value in subset)
 
 
 def intersects(budget: Budget, a: Any, b: Any) -> bool:
     """`sets.intersects([1, 2], [2u, 5])` is true: the lists share at least one element."""
     _lists("sets.intersects", budget, a, b)
-    members = _Members(a)
+    members = _Members(budget, a)
     return any(members.has(budget, value) for value in b)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from dsl.errors import shown
 from dsl.functions.registry import Function, function, method, no_overload, out_of_range
 from dsl.temporal import (
     UTC,
@@ -54,7 +55,7 @@ def _local(name: str, value: datetime, zone: Any) -> datetime:
     try:
         return value.astimezone(resolve_zone(zone))
     except OverflowError:
-        raise out_of_range(f"timestamp in time zone {zone!r} is out of range") from None
+        raise out_of_range(f"timestamp in time zone {shown(zone)} is out of range") from None
 
 
 def _trunc_div(micros: int, unit: int) -> int:
@@ -112,7 +113,7 @@ _CALENDAR_FIELDS: dict[str, Callable[[datetime], int]] = {
 ACCESSORS: dict[str, Callable[..., int]] = {name: _accessor(name, field) for name, field in _CALENDAR_FIELDS.items()}
 
 FUNCTIONS: tuple[Function, ...] = (
-    function("timestamp", timestamp, 1),
-    function("duration", duration, 1),
-    *(method(name, impl, 0, 1) for name, impl in ACCESSORS.items()),
+    function("timestamp", timestamp, 1, cost=15),
+    function("duration", duration, 1, cost=10),
+    *(method(name, impl, 0, 1, cost=10) for name, impl in ACCESSORS.items()),
 )

@@ -1,57 +1,67 @@
-"""`accrual apply --server`: the apply target that speaks to a running server through its API."""
+"""`accrual apply`: a bundle sent whole to `POST /v1/programs/apply` (`--server`), or applied on the
+database through the same function (`--org`); either way one transaction (A87). The answer is the
+plan, printed with each changed field's old and new value."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+import msgspec
 
-from engine.rules.plan import ApplyError
+from engine.model.bundle import Bundle
+from engine.rules.plan import ApplyError, FieldChange, Plan, Step
 
 
-class HttpTarget:
+def bundle_body(bundle: Bundle) -> dict[str, Any]:
+    """The request body: the bundle without its test cases (the server ignores them)."""
+    return msgspec.to_builtins(msgspec.structs.replace(bundle, tests=[]))
+
+
+class HttpApply:
     """A running server, through its API with an API key."""
 
     def __init__(self, base_url: str, api_key: str, *, client: Any = None) -> None:
-        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=30, headers={"X-API-Key": api_key})
+        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=60, headers={"X-API-Key": api_key})
 
-    def _get_all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        items, cursor = [], None
-        while True:
-            page = self._call("GET", path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})})
-            items += page["data"]
-            cursor = page["pagination"].get("next_cursor")
-            if not cursor:
-                return items
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def apply(self, bundle: Bundle, *, dry_run: bool) -> dict[str, Any]:
         try:
-            response = self.client.request(method, path, **kwargs)
+            response = self.client.request(
+                "POST", "/v1/programs/apply", params={"dry_run": str(dry_run).lower()}, json=bundle_body(bundle)
+            )
         except httpx.HTTPError as exc:
-            raise ApplyError(f"{method} {path}: {exc}", code="apply_unreachable") from exc
+            raise ApplyError(f"POST /v1/programs/apply: {exc}", code="apply_unreachable") from exc
         if response.status_code >= 400:
             try:
                 error = response.json()
             except ValueError:
                 error = {"code": "http_error", "message": response.text[:200]}
             raise ApplyError(
-                f"{method} {path}: {error.get('message')}",
+                str(error.get("message")),
                 code=str(error.get("code", "http_error")),
                 status=response.status_code,
+                problems=(error.get("details") or {}).get("problems"),
             )
         return response.json()
 
-    def programs(self) -> list[dict[str, Any]]:
-        return self._get_all("/v1/programs", {"include_archived": "true"})
 
-    def assets(self, program_id: str) -> list[dict[str, Any]]:
-        return self._get_all("/v1/assets", {"program_id": program_id})
-
-    def rules(self, program_id: str) -> list[dict[str, Any]]:
-        return self._get_all("/v1/rules", {"program_id": program_id})
-
-    def tiers(self, program_id: str) -> list[dict[str, Any]]:
-        return self._get_all(f"/v1/programs/{program_id}/tiers", {})
-
-    def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call(method, path, json=body)
+def plan_from_answer(answer: dict[str, Any]) -> Plan:
+    """The `Plan` an apply answered (`ApplyOut` as JSON), for printing."""
+    return Plan(
+        program_key=answer["program_key"],
+        program_id=answer.get("program_id"),
+        steps=[
+            Step(
+                kind=step["kind"],
+                resource=step["resource"],
+                name=step["name"],
+                method="",
+                path="",
+                body={},
+                changes=[FieldChange(c["field"], c.get("old"), c.get("new")) for c in step.get("changes", [])],
+                note=step.get("note"),
+            )
+            for step in answer.get("steps", [])
+        ],
+        problems=list(answer.get("problems", [])),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 
@@ -51,45 +50,76 @@ def test_command(files: tuple[str, ...], verbose: bool) -> None:
 @click.option("--org", "org_name", default=None, help="Apply directly on the database for this organisation.")
 @click.option("--database-url", envvar="DATABASE_URL", default=None, help="With --org. Default: $DATABASE_URL.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--test/--no-test", "run_tests", default=True, show_default=True,
+              help="Run the bundle's test cases first and refuse to apply when one fails.")  # fmt: skip
 def apply_command(
-    file: str, server: str | None, api_key: str | None, org_name: str | None, database_url: str | None, dry_run: bool
+    file: str,
+    server: str | None,
+    api_key: str | None,
+    org_name: str | None,
+    database_url: str | None,
+    dry_run: bool,
+    run_tests: bool,
 ) -> None:
-    """Make the server's program match bundle FILE: create, update, archive what the file no longer has."""
+    """Make the server's program match bundle FILE, all or nothing: create, update, link, and
+    archive what the file no longer has. The plan shows each changed field's old and new value."""
     from engine.cli.report import problem_lines
     from engine.rules.loader import load_bundle
 
     if (server is None) == (org_name is None):
         raise click.UsageError("give exactly one of --server URL (with --api-key) and --org NAME")
+    if server is not None and not api_key:
+        raise click.UsageError("--server needs --api-key (or $ACCRUAL_API_KEY)")
     loaded = load_bundle(file)
     if not loaded.ok or loaded.bundle is None:
         click.echo("\n".join(problem_lines(loaded, _style)))
         sys.exit(1)
-    with contextlib.ExitStack() as stack:
-        program_id = _apply(loaded, server, api_key, org_name, database_url, dry_run, stack)
-    if program_id is not None:
-        click.echo(f"applied: program {loaded.bundle.program.key} is {program_id}")
+    if run_tests and not dry_run:
+        _refuse_failing_tests(file)
+    answer = _apply(loaded.bundle, server, api_key, org_name, database_url, dry_run)
+    from engine.cli.apply import plan_from_answer
+
+    click.echo("\n".join(plan_from_answer(answer).lines(_style)))
+    if answer["applied"]:
+        click.echo(f"applied: program {answer['program_key']} is {answer['program_id']}")
 
 
-def _apply(loaded, server, api_key, org_name, database_url, dry_run, stack) -> str | None:
-    from engine.rules.plan import ApplyError, Target, apply_plan, plan_bundle
+def _refuse_failing_tests(file: str) -> None:
+    from engine.cli.report import run_test_files
 
-    target: Target
+    report = run_test_files((file,), verbose=False, style=_style)
+    if report.exit_code != 0:
+        click.echo("\n".join(report.lines))
+        raise click.ClickException("the bundle's tests fail; nothing was applied (fix them, or pass --no-test)")
+
+
+def _apply(bundle, server, api_key, org_name, database_url, dry_run) -> dict:
+    import msgspec
+
+    from engine.rules.plan import ApplyError
+
     try:
         if server is not None:
-            from engine.cli.apply import HttpTarget
+            from engine.cli.apply import HttpApply
 
-            if not api_key:
-                raise click.UsageError("--server needs --api-key (or $ACCRUAL_API_KEY)")
-            target = HttpTarget(server, api_key)
-        else:
-            from api.apply_target import DatabaseTarget
+            return HttpApply(server, api_key).apply(bundle, dry_run=dry_run)
+        from api.apply_target import DatabaseTarget
+        from api.errors import ApiError
+        from api.queries.apply import apply_bundle
+        from engine.errors import EngineError
+        from engine.store.db import database_proxy
 
-            stack.enter_context(_database(database_url))
-            target = DatabaseTarget(org_name or "")
-        plan = plan_bundle(loaded.bundle, target)
-        click.echo("\n".join(plan.lines()))
-        if dry_run or not plan.steps:
-            return None
-        return apply_plan(plan, target)
+        with _database(database_url), database_proxy.connection_context():
+            target = DatabaseTarget.for_organisation(org_name or "")
+            try:
+                return msgspec.to_builtins(apply_bundle(target.principal, bundle, dry_run=dry_run))
+            except ApiError as exc:
+                raise ApplyError(exc.message, code=exc.code, problems=exc.details.get("problems")) from exc
+            except EngineError as exc:
+                if isinstance(exc, ApplyError):
+                    raise
+                raise ApplyError(exc.message, code=str(exc.code)) from exc
     except ApplyError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        problems = exc.details.get("problems") or []
+        lines = [f"  {p.get('field')}: {p.get('message')}" for p in problems if isinstance(p, dict)]
+        raise click.ClickException("\n".join([f"{exc.code}: {exc.message}; nothing was applied", *lines])) from exc

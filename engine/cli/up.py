@@ -41,8 +41,8 @@ def prepare(options: UpOptions) -> tuple[str, dict[str, str]]:
     apply --org` runs); returns the key and the applied programs' ids by program key."""
     from api.apply_target import DatabaseTarget
     from api.keys import create_key
+    from api.queries.apply import apply_bundle
     from engine.rules.loader import load_bundle
-    from engine.rules.plan import apply_plan, plan_bundle
     from engine.store.db import connect
     from engine.store.migrations import upgrade
 
@@ -51,14 +51,14 @@ def prepare(options: UpOptions) -> tuple[str, dict[str, str]]:
     db = connect(options.database_url)
     upgrade(db)
     key = create_key(DEMO_ORG, name="accrual up")  # creates the organisation on first run
-    target = DatabaseTarget(DEMO_ORG)
+    target = DatabaseTarget.for_organisation(DEMO_ORG)
     programs: dict[str, str] = {}
     for path in sorted(options.examples.glob("*.yaml")):
         loaded = load_bundle(path)
         if not loaded.ok or loaded.bundle is None:
             raise click.ClickException(f"{path} does not check; run `accrual check {path}`")
-        plan = plan_bundle(loaded.bundle, target)
-        programs[plan.program_key] = apply_plan(plan, target) if plan.steps else _existing_id(target, plan.program_key)
+        answer = apply_bundle(target.principal, loaded.bundle, dry_run=False)
+        programs[answer.program_key] = answer.program_id or _existing_id(target, answer.program_key)
     for program_id in programs.values():
         _fund_empty_wallets(program_id)
     db.close()

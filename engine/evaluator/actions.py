@@ -133,9 +133,10 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
             working.remove_tag(role, out.tag, rule=rule.name)
     elif kind == "COUNTER":
         increment = to_increment(action.amount.evaluate(bindings))
-        out.key, out.value, out.reset_after = spec.key, format(increment, "f"), spec.reset_after
+        # the compiled reset: a calendar period carries the program's zone (`month@Europe/London`)
+        out.key, out.value, out.reset_after = spec.key, format(increment, "f"), action.reset_after
         if applies:
-            working.increment_counter(role, spec.key, increment, spec.reset_after, rule=rule.name)
+            working.increment_counter(role, spec.key, increment, action.reset_after, rule=rule.name)
     elif kind == "SET_ATTRIBUTE":
         out.key, out.value = spec.key, spec.value
         if applies:

@@ -107,6 +107,21 @@ def _short(exc: LotShortfall, what: str) -> EngineError:
     )
 
 
+def _within_budgets(rule, symbol: str, amount: Decimal, working: WorkingState) -> bool:
+    """Whether the credit fits the rule's program-wide budget and its per-participant one (D37);
+    when it does, both consume it."""
+    limits = [
+        (per, limits[symbol])
+        for per, limits in (("program", rule.budgets), ("participant", rule.participant_budgets))
+        if symbol in limits
+    ]
+    if not all(working.budget_fits(rule.name, symbol, amount, limit, per=per) for per, limit in limits):
+        return False
+    for per, _ in limits:
+        working.consume_budget(rule.name, symbol, amount, per=per)
+    return True
+
+
 def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
     spec, symbol = action.action, action.asset.symbol
     amount = _amount(action, bindings)
@@ -118,12 +133,9 @@ def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
     # DEFERRED exactly when the credit matures later; a past maturity is AVAILABLE at once (A69).
     bucket = "DEFERRED" if out.matures_at is not None and out.matures_at > working.as_of else spec.bucket
     out.bucket = bucket
-    limit = rule.budgets.get(symbol)
-    if limit is not None:
-        if not working.budget_fits(rule.name, symbol, amount, limit):
-            out.status = ActionStatus.SUPPRESSED  # D21: no partial credits
-            return
-        working.consume_budget(rule.name, symbol, amount)
+    if not _within_budgets(rule, symbol, amount, working):
+        out.status = ActionStatus.SUPPRESSED  # D21: no partial credits
+        return
     if action.asset.issuance_policy == "PREFUNDED":
         wallet = working.program.wallet.get(symbol)
         if wallet is None or wallet.available < amount:

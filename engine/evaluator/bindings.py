@@ -42,7 +42,10 @@ def event_binding(data: Any) -> Any:
     if kind is str or kind is bool or data is None or kind is float:
         return data
     if kind is int or kind is Decimal:
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # a number beyond the double range (JSON allows any number of digits)
+            raise EventDataError(f"event_data holds a number out of the double range: {str(data)[:40]}...") from None
     if isinstance(data, datetime):
         return data if data.tzinfo is not None else data.replace(tzinfo=UTC)
     if isinstance(data, date):

@@ -21,7 +21,9 @@ import msgspec
 
 from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
 from engine.evaluator.evaluate import evaluate_event
-from engine.model.bundle import Bundle, Expectation, ProgramStateInput, StateInput, TestCase
+from engine.model.bundle import Bundle, CounterInput, Expectation, ProgramStateInput, StateInput, TestCase
+from engine.model.calendar import parse_period, period_problem, qualified
+from engine.model.durations import DurationError, parse_duration
 from engine.model.result import EvaluationResult, ResolvedAction, RuleStatus
 from engine.model.state import (
     Balance,
@@ -68,13 +70,19 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
         recipient = state_from_input(case.recipient, bundle, as_of=as_of) if case.recipient is not None else None
         program_state = program_state_from_input(case.program, bundle)
         budgets = _budgets(case.budgets_consumed)
+        participant_budgets = _budgets(case.participant_budgets_consumed)
     except TestInputError as exc:
         return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
     event = EventInput(event_data=case.event, event_timestamp=timestamp, received_at=as_of)
     result = evaluate_event(
         program,
         EvaluationInput(
-            event=event, participant=participant, recipient=recipient, program_state=program_state, budgets=budgets
+            event=event,
+            participant=participant,
+            recipient=recipient,
+            program_state=program_state,
+            budgets=budgets,
+            participant_budgets=participant_budgets,
         ),
         trace=True,
     )
@@ -102,9 +110,7 @@ def state_from_input(state: StateInput, bundle: Bundle, *, as_of: datetime = DEF
         external_id=state.external_id,
         status=state.status,
         tags=sorted({tag.lower() for tag in state.tags}),
-        counters={
-            key: CounterState(value=_decimal(value, f"counter '{key}'")) for key, value in state.counters.items()
-        },
+        counters={key: _counter(key, value, bundle) for key, value in state.counters.items()},
         attributes=dict(state.attributes),
         tiers={tier: _tier_state(bundle, tier, level) for tier, level in state.tiers.items()},
         balances=balances,
@@ -142,6 +148,7 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
         actual = {outcome.rule: str(outcome.status) for outcome in result.rules}
         for rule, status in expect.statuses.items():
             _check(diff, f"statuses.{rule}", status, actual.get(rule, "NOT_EVALUATED"))
+    diff += _unexpected_errors(expect, result)
     _compare_amounts(diff, "credits", expect.credits, _sums(result.actions, "CREDIT"))
     _compare_amounts(diff, "debits", expect.debits, _sums(result.actions, "DEBIT"))
     _compare_entity(diff, "", expect, result.participant)
@@ -158,6 +165,21 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
                 diff, "recipient.", expect.recipient, result.recipient, result.settled, "recipient", orders or {}
             )
     return diff
+
+
+ERRORED = (RuleStatus.SKIPPED_ERROR, RuleStatus.SKIPPED_TIMEOUT)
+
+
+def _unexpected_errors(expect: Expectation, result: EvaluationResult) -> list[str]:
+    """A rule that errored fails the case unless `expect.statuses` names that status for it: in
+    production the event would complete quietly with fewer points (D9), so a test must say so."""
+    expected = expect.statuses or {}
+    return [
+        f"rule {outcome.rule} errored ({outcome.status}): {outcome.error}; if that is meant, "
+        f"expect it with `statuses: {{{outcome.rule}: {outcome.status}}}`"
+        for outcome in result.rules
+        if outcome.status in ERRORED and expected.get(outcome.rule) != str(outcome.status)
+    ]
 
 
 def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: EntityState) -> None:
@@ -238,6 +260,35 @@ def _decimal(value: Any, what: str) -> Decimal:
     if not number.is_finite():
         raise TestInputError(f"{what}: {value!r} is not a finite number")
     return number
+
+
+def _counter(key: str, value: Any, bundle: Bundle) -> CounterState:
+    """A counter as written: a number, or `{value, reset_after, last_reset_at}` (a calendar period
+    in the program's time zone unless it names one)."""
+    if not isinstance(value, CounterInput):
+        return CounterState(value=_decimal(value, f"counter '{key}'"))
+    reset_after = value.reset_after
+    if reset_after is not None:
+        problem = (
+            period_problem(reset_after) if parse_period(reset_after) is not None else _duration_problem(reset_after)
+        )
+        if problem is not None:
+            raise TestInputError(f"counter '{key}': reset_after: {problem}")
+        reset_after = qualified(reset_after, bundle.program.timezone)
+    last = value.last_reset_at
+    return CounterState(
+        value=_decimal(value.value, f"counter '{key}'"),
+        reset_after=reset_after,
+        last_reset_at=None if last is None else (last if last.tzinfo is not None else last.replace(tzinfo=UTC)),
+    )
+
+
+def _duration_problem(text: str) -> str | None:
+    try:
+        parse_duration(text)
+    except DurationError as exc:
+        return exc.message
+    return None
 
 
 def _balance(value: Any, symbol: str) -> Balance:

@@ -1,4 +1,5 @@
-"""Evaluating one event against a compiled program: pure, no I/O, no clock, no randomness.
+"""Evaluating one event against a compiled program: pure, no I/O, no randomness, and no clock but
+the time limit of the evaluation (A75).
 
     >>> result = evaluate_event(program, EvaluationInput(event=event, participant=participant))
     >>> result.status, [(r.rule, r.status) for r in result.rules]
@@ -14,11 +15,17 @@ BUDGET_EXCEEDED (its other actions still ran). When an action fails the event is
 list ends at the failing rule (which carries the error), nothing else is reported, and the state
 after is the state before. After the rules, tiers auto-qualify (A22).
 
+Every expression of one event shares one deadline, `EVALUATION_TIME_MAX_S` after the evaluation
+starts (A75): an expression that runs past it stops with `DSL_LIMIT_TIME`, and a rule whose turn
+comes after it is SKIPPED_TIMEOUT unevaluated, so a program of many slow rules holds its worker (and
+the storage lock around it) no longer than one slow rule would.
+
 Encoding the result with `msgspec.json.encode` gives the same bytes for the same inputs.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
@@ -26,13 +33,14 @@ from typing import Any
 
 from msgspec.structs import replace
 
+from dsl import DEADLINE
 from dsl.errors import DslError, DslLimitError
 from dsl.values import Optional, UInt, type_name
 from engine.errors import EngineError
 from engine.evaluator.actions import ActionFailure, apply_actions
 from engine.evaluator.bindings import event_data_binding
 from engine.evaluator.working import WorkingState
-from engine.limits import check_event_data
+from engine.limits import EVALUATION_TIME_MAX_S, check_event_data
 from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult, ResolvedAction, RuleOutcome, RuleStatus, TraceStep
 from engine.model.state import EvaluationInput
@@ -43,6 +51,11 @@ from engine.rules.program import CompiledProgram, CompiledRule, compile_program
 # to spare, so sums of balances are never rounded by the default 28-digit context.
 _DECIMALS = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
 
+TRACE_ITEMS_MAX = 10_000  # list and map elements the trace of one condition keeps, all steps together
+TRACE_TEXT_MAX = 200  # characters (or bytes) of one text a trace keeps (what the playground shows)
+_OUT_OF_TIME = (
+    f"not evaluated: the event's rules ran out of time ({EVALUATION_TIME_MAX_S * 1000:.0f} ms at most for all of them)"
+)
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     ">": lambda a, b: a > b,
@@ -72,16 +85,19 @@ def evaluate_event(
             inputs.program_state,
             inputs.budgets,
             now,
+            inputs.participant_budgets,
             as_of=received_at,
             lot_orders=lot_orders(program),
         )
     except EngineError as exc:
         return _failed(received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state)
+    bindings: dict[Any, Any] = working.bindings(event_value)
+    bindings[DEADLINE] = time.monotonic() + EVALUATION_TIME_MAX_S
     with localcontext(_DECIMALS):
         return _run_rules(
             program,
             working,
-            working.bindings(event_value),
+            bindings,
             received_at,
             trace,
             (participant, recipient, inputs.program_state),
@@ -102,6 +118,8 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
             outcomes.append(rule.outside_window)
         elif flags is not None and not flags[rule.position]:
             outcomes.append(rule.not_matched)
+        elif time.monotonic() > bindings[DEADLINE]:
+            outcomes.append(rule.outcome(RuleStatus.SKIPPED_TIMEOUT, error=_OUT_OF_TIME, error_code="DSL_LIMIT_TIME"))
         else:
             if working.stale:
                 working.refresh(bindings)
@@ -168,7 +186,7 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
     try:
         if trace:
             traced = rule.condition.evaluate_traced(bindings)
-            steps = [_trace_step(step) for step in traced.steps]
+            steps = _trace_steps(traced.steps)
             if traced.error is not None:
                 raise traced.error
             value = traced.value
@@ -196,25 +214,41 @@ def _evaluate_condition(rule: CompiledRule, bindings: dict[str, Any], trace: boo
     )
 
 
-def _trace_step(step: Any) -> TraceStep:
-    error = step.error
-    return TraceStep(
-        start=step.start,
-        end=step.end,
-        text=step.text,
-        value=None if error is not None else trace_value(step.value),
-        error=None if error is None else f"{error.code}: {error.message}",
-    )
+def _trace_steps(steps: list[Any]) -> list[TraceStep]:
+    """The steps as plain data; their values share `TRACE_ITEMS_MAX` elements (a loop's steps can
+    each hold a list of thousands, or one list many times over)."""
+    room = [TRACE_ITEMS_MAX]
+    return [
+        TraceStep(
+            start=step.start,
+            end=step.end,
+            text=step.text,
+            value=None if step.error is not None else trace_value(step.value, room),
+            error=None if step.error is None else f"{step.error.code}: {step.error.message}",
+        )
+        for step in steps
+    ]
 
 
-def trace_value(value: Any) -> Any:
+def trace_value(value: Any, room: list[int] | None = None) -> Any:
     """A CEL value as plain JSON data: timestamps as RFC 3339, durations as seconds ("90s"),
-    uints as ints, optionals as their value (or null), map keys as text."""
+    uints as ints, optionals as their value (or null), map keys as text. At most `room[0]`
+    elements (TRACE_ITEMS_MAX without `room`) are kept, and texts are cut to TRACE_TEXT_MAX
+    characters; what is left out is said in a text ("… 9000 more")."""
+    room = [TRACE_ITEMS_MAX] if room is None else room
     kind = type(value)
-    if kind is dict:
-        return {_key_text(k): trace_value(v) for k, v in value.items()}
-    if kind is list:
-        return [trace_value(item) for item in value]
+    if kind is dict or kind is list:
+        kept: list[Any] = []
+        items = list(value.items()) if kind is dict else value
+        for item in items:
+            if room[0] <= 0:
+                break
+            room[0] -= 1
+            kept.append((_key_text(item[0]), trace_value(item[1], room)) if kind is dict else trace_value(item, room))
+        left_out = f"… {len(items) - len(kept)} more" if len(kept) < len(items) else None
+        if kind is dict:
+            return dict(kept) | ({"…": left_out} if left_out else {})
+        return kept + ([left_out] if left_out else [])
     if kind is UInt:
         return int(value)
     if isinstance(value, datetime):
@@ -223,8 +257,10 @@ def trace_value(value: Any) -> Any:
         seconds = Decimal(value.days * 86400 + value.seconds) + Decimal(value.microseconds) / 10**6
         return f"{format(seconds.normalize(), 'f')}s"
     if isinstance(value, Optional):
-        return trace_value(value.value) if value.has_value else None
-    if kind in (str, int, float, bool, bytes) or value is None:
+        return trace_value(value.value, room) if value.has_value else None
+    if kind is str or kind is bytes:
+        return value if len(value) <= TRACE_TEXT_MAX else value[:TRACE_TEXT_MAX] + ("…" if kind is str else b"...")
+    if kind in (int, float, bool) or value is None:
         return value
     return str(value)
 

@@ -81,7 +81,8 @@ class WorkingState:
         self.consumed: dict[tuple[str, str], Decimal] = budgets
         self.now = now
         self.changes: list[StateChange] = []
-        self.budget_uses: dict[tuple[str, str], Decimal] = {}
+        self.participant_consumed: dict[tuple[str, str], Decimal] = {}
+        self.budget_uses: dict[tuple[str, str, str], Decimal] = {}  # (rule, asset, per) -> amount
         self.tiers_set: set[tuple[str, str]] = set()  # (role, tier key) touched by SET_TIER
         self.stale: set[str] = set()  # roles whose CEL binding must be rebuilt
         self.as_of = as_of or now  # the receive time: when credits are earned and lots judged (D16)
@@ -95,6 +96,7 @@ class WorkingState:
         program: ProgramState,
         budgets: Mapping[tuple[str, str], BudgetState],
         now: datetime,
+        participant_budgets: Mapping[tuple[str, str], BudgetState] | None = None,
         *,
         as_of: datetime | None = None,
         lot_orders: Mapping[str, str] | None = None,
@@ -109,6 +111,7 @@ class WorkingState:
             now,
             as_of,
         )
+        working.participant_consumed = {key: budget.consumed for key, budget in (participant_budgets or {}).items()}
         for role in ("participant", "recipient", "program"):
             working._reset_expired_counters(role)
         working.holdings = Holdings(working, lot_orders or {}, as_of=working.as_of)
@@ -238,16 +241,21 @@ class WorkingState:
 
     # --- budgets ---------------------------------------------------------------------------------
 
-    def budget_fits(self, rule: str, asset: str, amount: Decimal, limit: Decimal) -> bool:
-        return self.consumed.get((rule, asset), ZERO) + amount <= limit
+    # Program-wide budgets and `per: participant` ones (the event participant's consumption) are
+    # kept apart: a rule may have both for one asset (D37).
 
-    def consume_budget(self, rule: str, asset: str, amount: Decimal) -> None:
+    def budget_fits(self, rule: str, asset: str, amount: Decimal, limit: Decimal, *, per: str = "program") -> bool:
+        consumed = self.consumed if per == "program" else self.participant_consumed
+        return consumed.get((rule, asset), ZERO) + amount <= limit
+
+    def consume_budget(self, rule: str, asset: str, amount: Decimal, *, per: str = "program") -> None:
+        consumed = self.consumed if per == "program" else self.participant_consumed
         key = (rule, asset)
-        self.consumed[key] = self.consumed.get(key, ZERO) + amount
-        self.budget_uses[key] = self.budget_uses.get(key, ZERO) + amount
+        consumed[key] = consumed.get(key, ZERO) + amount
+        self.budget_uses[(rule, asset, per)] = self.budget_uses.get((rule, asset, per), ZERO) + amount
 
     def budget_use_list(self) -> list[BudgetUse]:
         return [
-            BudgetUse(rule=rule, asset=asset, amount=amount)
-            for (rule, asset), amount in sorted(self.budget_uses.items())
+            BudgetUse(rule=rule, asset=asset, amount=amount, per=per)
+            for (rule, asset, per), amount in sorted(self.budget_uses.items())
         ]

@@ -79,8 +79,9 @@ def parse_decimal(text: str, *, scale: int | None = None, what: str = "amount") 
 
 def parse_amount(value: object, *, scale: int, what: str = "amount") -> Decimal:
     """An amount a person wrote (a decimal string, an int or a `Decimal`, never a float): positive,
-    at most `AMOUNT_INTEGER_DIGITS_MAX` integer digits, no more places than `scale`; returned at
-    exactly `scale` places. The API and the direct operations take amounts through here.
+    at most `AMOUNT_INTEGER_DIGITS_MAX` integer digits, no more places than `scale` (written ones
+    count: "1.000" is too many for scale 2); returned at exactly `scale` places. The API and the
+    direct operations take amounts through here.
 
     >>> parse_amount("10.5", scale=2)
     Decimal('10.50')
@@ -97,7 +98,17 @@ def parse_amount(value: object, *, scale: int, what: str = "amount") -> Decimal:
         raise AmountError(
             f"{what} {value} has more than {AMOUNT_INTEGER_DIGITS_MAX} integer digits", code="invalid_amount"
         )
+    if not isinstance(value, Decimal):
+        _check_written_places(amount, scale, what)
     return at_scale(amount, scale, what=what)
+
+
+def _check_written_places(written: Decimal, scale: int, what: str) -> None:
+    """D19 counts the decimal places written: "1.000" on a scale-2 asset is `invalid_scale`, as
+    "1.001" is, although it equals an amount at the scale."""
+    exponent = written.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -scale:
+        raise AmountError(f"{what} {written} has more than {scale} decimal places", code="invalid_scale")
 
 
 def at_scale(amount: Decimal, scale: int, *, what: str = "amount") -> Decimal:

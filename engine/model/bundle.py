@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.limits import INTEGER_COLUMN_MAX
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
@@ -28,7 +30,9 @@ Bucket = Literal["AVAILABLE", "HELD"]
 # Amounts people write in test cases and the playground: a decimal string or a plain YAML number.
 Quantity = str | int | float
 Status = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
-ScheduleType = Literal["CRON", "INTERVAL"]
+ScheduleType = Literal["CRON", "INTERVAL", "CALENDAR"]
+# A calendar period, in the program's time zone or the one after `@` (D32, D37).
+CalendarPeriod = Annotated[str, msgspec.Meta(pattern=r"^(day|week|month|year)(@[A-Za-z0-9_+\-/]{1,58})?$")]
 UnknownParticipantPolicy = Literal["CREATE", "REJECT"]
 InventoryMode = Literal["SIMPLE", "LOT"]
 IssuancePolicy = Literal["UNLIMITED", "PREFUNDED"]
@@ -110,6 +114,8 @@ class Untag(_Action, tag="UNTAG", kw_only=True):
 class Counter(_Action, tag="COUNTER", kw_only=True):
     key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
     value: ExprOrNumber  # the increment
+    # A Go duration since the last reset ("720h"), or a calendar period that resets the counter
+    # when a new one begins ("month", in the program's time zone; "month@Europe/Paris").
     reset_after: str | None = None
 
 
@@ -156,13 +162,18 @@ ACTION_TYPES = tuple(cls.__struct_config__.tag for cls in Action.__args__)
 
 
 class Budget(Struct, kw_only=True):
-    """A cap on a rule's CREDIT amounts of one asset (D21). No schedule means a lifetime budget."""
+    """A cap on a rule's CREDIT amounts of one asset (D21, D37). No schedule means a lifetime
+    budget. `per: participant` caps each participant's own events (the one whose event it is)
+    instead of the whole program. `schedule_type: CALENDAR` with `period` resets the budget when a
+    calendar day, week (from Monday), month or year begins in the program's time zone."""
 
     asset_id: str
     limit: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")]
     schedule_type: ScheduleType | None = None
     cron_expression: str | None = None
     interval: str | None = None  # Go duration such as "720h"
+    period: CalendarPeriod | None = None  # with CALENDAR: day, week, month or year
+    per: Literal["program", "participant"] = "program"
 
 
 class Rule(Struct, kw_only=True):
@@ -170,7 +181,7 @@ class Rule(Struct, kw_only=True):
     condition: Expr
     actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)]
     description: Description | None = None
-    order: Annotated[int, msgspec.Meta(ge=1)] | None = None  # default: previous max + 10
+    order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | None = None  # default: previous max + 10
     stop_after_match: bool = False
     active_from: datetime | None = None
     active_to: datetime | None = None
@@ -181,12 +192,21 @@ class Rule(Struct, kw_only=True):
 # --- program, assets, tiers ----------------------------------------------------------------------
 
 
+TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
 class ProgramSettings(Struct, kw_only=True):
     key: Key
     name: Name
     description: Description | None = None
     on_unknown_participant: UnknownParticipantPolicy = "CREATE"
     status: Status = "ACTIVE"
+    # The IANA zone of the program's calendar periods (D32): budgets and counters per day, week,
+    # month or year.
+    timezone: TimeZone = "UTC"
+    # What ingest does with event_data that does not fit its declared type (`events`): nothing,
+    # accept and show the problems on the event, or refuse it (400 invalid_event_data).
+    event_validation: Literal["OFF", "FLAG", "REJECT"] = "OFF"
 
 
 class Asset(Struct, kw_only=True):
@@ -212,7 +232,7 @@ class Qualification(Struct, kw_only=True):
 
 class TierLevel(Struct, kw_only=True):
     key: Key
-    rank: Annotated[int, msgspec.Meta(ge=0)]
+    rank: Annotated[int, msgspec.Meta(ge=0, le=INTEGER_COLUMN_MAX)]
     display_name: Name | None = None
     benefits: dict[str, Any] = msgspec.field(default_factory=dict)
     qualification: Qualification | None = None
@@ -256,14 +276,23 @@ class LotExpectation(Struct, kw_only=True):
     reference_id: str | None = None
 
 
+class CounterInput(Struct, kw_only=True):
+    """A counter with its reset schedule, as a test case writes it: `{value: 1800, reset_after:
+    month, last_reset_at: 2026-03-01T00:00:00Z}`."""
+
+    value: int | float | str
+    reset_after: str | None = None
+    last_reset_at: datetime | None = None
+
+
 class StateInput(Struct, kw_only=True):
     """A participant (or recipient) as a test case or the playground writes it: plain numbers for
-    counters and balances, a level key per tier."""
+    counters (or `CounterInput` for one with a reset schedule) and balances, a level key per tier."""
 
     external_id: str | None = None
     status: Literal["ACTIVE", "SUSPENDED", "CLOSED"] = "ACTIVE"
     tags: list[str] = msgspec.field(default_factory=list)
-    counters: dict[str, int | float | str] = msgspec.field(default_factory=dict)
+    counters: dict[str, int | float | str | CounterInput] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
     tiers: dict[str, str] = msgspec.field(default_factory=dict)
     balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
@@ -311,14 +340,25 @@ class TestCase(Struct, kw_only=True):
     recipient: StateInput | None = None
     program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
     budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)  # rule -> asset -> amount
+    # what the participant has consumed of `per: participant` budgets: rule -> asset -> amount
+    participant_budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
     expect: Expectation = msgspec.field(default_factory=Expectation)
 
 
 # --- the bundle ----------------------------------------------------------------------------------
 
 
+# An event field's declared type: a name (`double`, `string`, `bool`, `timestamp`, `list`,
+# `map`, `any`) or a JSON-Schema-like object (`{type: list, items: ...}`, `{type: map,
+# fields: {...}}`, `optional: true`). `engine.rules.event_types` reads them.
+FieldType = str | dict[str, Any]
+
+
 class Bundle(Struct, kw_only=True):
     program: ProgramSettings
+    # Declared event types (optional): event type name -> field name -> type. When present,
+    # expressions are type-checked against them and ingest may validate `event_data`.
+    events: dict[Name, dict[str, FieldType]] = msgspec.field(default_factory=dict)
     assets: list[Asset] = msgspec.field(default_factory=list)
     tiers: list[TierType] = msgspec.field(default_factory=list)
     rules: list[Rule] = msgspec.field(default_factory=list)

@@ -124,10 +124,11 @@ class SettledLot(msgspec.Struct, kw_only=True):
     amount: Decimal
 
 
-class BudgetUse(msgspec.Struct, kw_only=True):
+class BudgetUse(msgspec.Struct, kw_only=True, omit_defaults=True):
     rule: str
     asset: str
     amount: Decimal
+    per: str = "program"  # program | participant (the event participant's own budget, D37)
 
 
 class RuleOutcome(msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True):

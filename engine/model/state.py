@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.model.calendar import calendar_reset_due, parse_period
 from engine.model.durations import parse_duration
 from engine.model.lots import Lot
 
@@ -28,6 +29,8 @@ def counter_reset_due(reset_after: str | None, last_reset_at: datetime | None, n
     """
     if not reset_after or last_reset_at is None:
         return False
+    if parse_period(reset_after) is not None:  # a calendar period (D32): `month@Europe/London`
+        return calendar_reset_due(reset_after, last_reset_at, now)
     return last_reset_at + parse_duration(reset_after) <= now
 
 
@@ -36,7 +39,7 @@ class CounterState(msgspec.Struct, kw_only=True, omit_defaults=True):
     `last_reset_at` (lazy auto-reset, evaluated against the event's time)."""
 
     value: Decimal
-    reset_after: str | None = None  # Go duration such as "24h" or "720h"
+    reset_after: str | None = None  # Go duration ("720h") or calendar period with its zone ("month@UTC")
     last_reset_at: datetime | None = None
 
 
@@ -113,3 +116,5 @@ class EvaluationInput(msgspec.Struct, kw_only=True):
     recipient: EntityState | None = None
     program_state: ProgramState = msgspec.field(default_factory=ProgramState)
     budgets: dict[tuple[str, str], BudgetState] = msgspec.field(default_factory=dict)
+    # what the event's participant consumed of `per: participant` budgets, same keys (D37)
+    participant_budgets: dict[tuple[str, str], BudgetState] = msgspec.field(default_factory=dict)

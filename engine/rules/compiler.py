@@ -23,6 +23,7 @@ from engine.errors import EngineError
 from engine.limits import check_action_count, check_budget_count
 from engine.model.amounts import AmountError, parse_decimal, to_amount
 from engine.model.bundle import Asset, Budget, Rule, SetTier, Target
+from engine.model.calendar import parse_period, period_problem, qualified
 from engine.model.durations import DurationError, parse_duration
 from engine.model.result import RuleOutcome, RuleStatus
 from engine.model.vocabulary import BALANCE_ACTIONS, CAPPED_ACTIONS
@@ -73,10 +74,12 @@ class CompiledRule:
     stop_after_match: bool
     active_from: datetime | None
     active_to: datetime | None
-    budgets: Mapping[str, Decimal]  # asset symbol -> limit
+    budgets: Mapping[str, Decimal]  # asset symbol -> limit of the program-wide budget
     status: str
     rule_id: str | None = None
     rule_version: int | None = None
+    # asset symbol -> limit of the `per: participant` budget (each participant's own events, D37)
+    participant_budgets: Mapping[str, Decimal] = field(default_factory=dict)
     windowed: bool = False  # has active_from or active_to
     # Outcomes of a rule that was not evaluated, made once (see RuleOutcome).
     not_matched: RuleOutcome | None = None
@@ -130,10 +133,11 @@ def _expression_text(value: str | int | float) -> str:
 class RuleCompiler:
     """Compiles one rule at a time, appending every problem it finds to `problems`."""
 
-    def __init__(self, assets, tiers, max_amounts, problems: list[ExpressionProblem]) -> None:
+    def __init__(self, assets, tiers, max_amounts, problems: list[ExpressionProblem], timezone: str = "UTC") -> None:
         self.assets, self.tiers, self.max_amounts = assets, tiers, max_amounts
         self.problems = problems
         self.rule_index = -1
+        self.timezone = timezone  # the program's, for calendar periods (D32)
 
     def fail(self, path: Path, code: str, message: str) -> None:
         self.problems.append(problem(self.rule_index, path, code, message))
@@ -179,32 +183,56 @@ class RuleCompiler:
             stop_after_match=rule.stop_after_match,
             active_from=active_from,
             active_to=active_to,
-            budgets=self.budgets(rule.budgets),
+            budgets=self.budgets(rule.budgets, "program"),
+            participant_budgets=self.budgets(rule.budgets, "participant"),
             status=rule.status,
             rule_id=ids[0],
             rule_version=ids[1],
         )
 
-    def budgets(self, budgets: list[Budget]) -> dict[str, Decimal]:
+    def budgets(self, budgets: list[Budget], per: str) -> dict[str, Decimal]:
+        """The limits of the budgets that are `per` program or participant, by asset; each budget
+        is checked once (with `per == "program"`)."""
         limits: dict[str, Decimal] = {}
         for index, budget in enumerate(budgets):
             path = ("budgets", index)
+            if budget.per != per:
+                continue
             asset = self.asset(path, budget.asset_id)
-            if budget.schedule_type == "INTERVAL":
-                if budget.interval is None:
-                    message = "an INTERVAL budget needs an interval"
-                    self.fail((*path, "interval"), "invalid_duration", message)
-                self.duration((*path, "interval"), budget.interval)
+            self.schedule(path, budget)
             if asset is None:
                 continue
             if asset.symbol in limits:
-                message = f"two budgets for {asset.symbol}"
+                message = f"two budgets for {asset.symbol} per {per}"
                 self.fail((*path, "asset_id"), "duplicate_budget", message)
             try:
                 limits[asset.symbol] = parse_decimal(budget.limit, scale=asset.scale, what="limit")
             except AmountError as exc:
                 self.report((*path, "limit"), exc)
         return limits
+
+    def schedule(self, path: Path, budget: Budget) -> None:
+        if budget.schedule_type == "INTERVAL":
+            if budget.interval is None:
+                message = "an INTERVAL budget needs an interval"
+                self.fail((*path, "interval"), "invalid_duration", message)
+            self.duration((*path, "interval"), budget.interval)
+        if budget.schedule_type == "CALENDAR":
+            problem = "a CALENDAR budget needs a period" if budget.period is None else period_problem(budget.period)
+            if problem is not None:
+                self.fail((*path, "period"), "invalid_period", problem)
+        elif budget.period is not None:
+            self.fail((*path, "period"), "invalid_period", "`period` goes with schedule_type CALENDAR")
+
+    def reset_after(self, path: Path, text: str | None) -> str | None:
+        """A counter's reset: a Go duration, or a calendar period qualified with its zone."""
+        if text is None or parse_period(text) is None:
+            self.duration(path, text)
+            return text
+        problem = period_problem(text)
+        if problem is not None:
+            self.fail(path, "invalid_period", problem)
+        return qualified(text, self.timezone)
 
     def asset(self, path: Path, symbol: str) -> Asset | None:
         asset = self.assets.get(symbol)
@@ -227,8 +255,7 @@ class RuleCompiler:
             fields["constant_amount"] = self.constant_amount(path, fields)
         if kind == "COUNTER":
             fields["amount"] = self.expression((*path, "value"), action.value)
-            fields["reset_after"] = action.reset_after
-            self.duration((*path, "reset_after"), action.reset_after)
+            fields["reset_after"] = self.reset_after((*path, "reset_after"), action.reset_after)
         if getattr(action, "reference_id", None) is not None:
             fields["reference"] = self.expression((*path, "reference_id"), action.reference_id)
         if kind == "CREDIT":

@@ -15,11 +15,14 @@ import msgspec
 
 from engine.errors import EngineError
 from engine.model.bundle import Bundle
+from engine.model.calendar import time_zone_problem
 from engine.rules import analysis, references
+from engine.rules.event_types import declared_event_types
 from engine.rules.problems import Problem, ProblemSink
 from engine.rules.problems import text_at as _text_at
 from engine.rules.program import CompiledProgram, ProgramCompileError, compile_program
 from engine.rules.schema_check import SchemaChecker
+from engine.rules.type_check import check_program_types
 from engine.rules.yaml_source import YamlDocument, parse_yaml
 
 __all__ = ["LoadedBundle", "Problem", "load_bundle", "load_bundle_text"]
@@ -92,7 +95,10 @@ def load_bundle_text(text: str, filename: str = "<bundle>") -> LoadedBundle:
         sink.origins = checker.origins
         if bundle is not None:
             references.check(bundle, sink, declared=checker.declared)
+            _check_declarations(bundle, sink)
             program = _compile(bundle, sink, _dropped_names(bundle, checker.declared))
+            if program is not None:
+                _check_types(program, sink)
         if not checker.program_ok:
             bundle = None
     loaded = LoadedBundle(filename=filename, bundle=bundle, document=document, program=program)
@@ -102,6 +108,24 @@ def load_bundle_text(text: str, filename: str = "<bundle>") -> LoadedBundle:
     if not loaded.ok:
         loaded.program = None
     return loaded
+
+
+def _check_declarations(bundle: Bundle, sink: ProblemSink) -> None:
+    """The `events:` declarations and the program's time zone (D32)."""
+    _, problems = declared_event_types(bundle.events)
+    for problem in problems:
+        sink.at(("events", *problem.path), problem.code, problem.message)
+    zone_problem = time_zone_problem(bundle.program.timezone)
+    if zone_problem is not None:
+        sink.at(("program", "timezone"), "unknown_timezone", zone_problem)
+
+
+def _check_types(program: CompiledProgram, sink: ProblemSink) -> None:
+    report = check_program_types(program)
+    for problem in report.errors:
+        sink.expression_error(problem.path, problem.error)
+    for problem in report.warnings:
+        sink.expression_error(problem.path, problem.error, severity="warning")
 
 
 def _has_fatal_yaml_issue(document: YamlDocument) -> bool:

@@ -68,7 +68,9 @@ class ProblemSink:
         line, column = (position.line, position.column) if position else (1, 1)
         self.at_line(line, column, code, message, severity=severity)
 
-    def expression_error(self, path: Path, error: object, *, mapped: bool = False) -> None:
+    def expression_error(
+        self, path: Path, error: object, *, mapped: bool = False, severity: Severity = "error"
+    ) -> None:
         """A rule-language error inside the expression at `path`, placed where it is in the file.
         `mapped` says the path already uses the file's indexes (see `in_file`)."""
         path = path if mapped else self.in_file(path)
@@ -80,10 +82,10 @@ class ProblemSink:
         offset = _offset_in_expression(error, text_at(self.document.data, path))
         index = self.document.scalar_index(path, offset) if offset is not None else None
         if index is None:
-            self._at_file_path(path, code, message)
+            self._at_file_path(path, code, message, severity=severity)
             return
         line, column = self.document.line_column(index)
-        self.at_line(line, column, code, message)
+        self.at_line(line, column, code, message, severity=severity)
 
     def in_file(self, path: Path) -> Path:
         """A path into the Bundle (which lacks pieces failing the schema) as a path into the file."""

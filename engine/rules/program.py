@@ -108,7 +108,7 @@ def compile_program(bundle: Bundle, *, rule_ids: Mapping[str, tuple[str, int]] |
     assets = {asset.symbol: asset for asset in bundle.assets}
     tiers = {tier.key: tier for tier in bundle.tiers}
     max_amounts = _max_amounts(bundle, problems)
-    compiler = RuleCompiler(assets, tiers, max_amounts, problems)
+    compiler = RuleCompiler(assets, tiers, max_amounts, problems, bundle.program.timezone)
     compiled, seen, previous_order = [], set(), 0
     for rule_index, rule in enumerate(bundle.rules):
         order = rule.order if rule.order is not None else previous_order + 10

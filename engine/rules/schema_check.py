@@ -72,6 +72,7 @@ class SchemaChecker:
         tiers = self._pieces(data, "tiers", TierType)
         rules = self._pieces(data, "rules", Rule)
         tests = self._pieces(data, "tests", TestCase)
+        events = self._events(data)
         for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key")):
             raws = self._list(data, section)
             self.declared[section] = {
@@ -80,7 +81,22 @@ class SchemaChecker:
         self.program_ok = program is not None
         program = program or ProgramSettings(key="invalid", name="invalid")
         self.complete = self.program_ok and _whole(data, "assets", assets) and _whole(data, "tiers", tiers)
-        return Bundle(program=program, assets=assets, tiers=tiers, rules=rules, tests=tests)
+        return Bundle(program=program, assets=assets, tiers=tiers, rules=rules, tests=tests, events=events)
+
+    def _events(self, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """`events:` as a mapping of event type names to field mappings; what the field types say
+        is checked by `engine.rules.event_types`."""
+        value = data.get("events") or {}
+        if not isinstance(value, dict):
+            self.sink.at(("events",), "wrong_type", "`events` maps event type names to their fields")
+            return {}
+        kept = {}
+        for name, fields in value.items():
+            if not isinstance(fields, dict):
+                self.sink.at(("events", name), "wrong_type", f"event type {name!r} maps field names to types")
+            else:
+                kept[str(name)] = fields
+        return kept
 
     def convert(self, value: Any, type_: Any, path: Path) -> Any:
         """Convert one piece; None (with problems reported) when it does not fit the schema."""

@@ -17,7 +17,7 @@ from engine.model.lots import ANY, LotFilter
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
 from engine.store import lookups, owner_state, statements
-from engine.store.budgets import roll_over
+from engine.store.budgets import consume_for_participant, roll_over
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import movements
 from engine.store.ledger.accounts import lock
@@ -30,6 +30,7 @@ from engine.store.models import (
     EventRecord,
     Group,
     Participant,
+    Program,
     RuleBudget,
     RuleHistory,
     TierTypeRecord,
@@ -286,17 +287,33 @@ class Applier:
             )
 
     def _consume_budgets(self, result: EvaluationResult) -> None:
-        """Add the event's credits to its rules' budgets, refusing what no longer fits (D21)."""
+        """Add the event's credits to its rules' budgets, refusing what no longer fits (D21): the
+        program-wide ones under their row locks, the `per: participant` ones of the event's
+        participant (D37). Periods are judged at the event's receive time (A14)."""
+        timezone = None
         for use in result.budget_uses:
             rule_id, _ = self.rules.ids(use.rule)
             if rule_id is None:
                 continue
-            row = lock(
-                RuleBudget.select().where((RuleBudget.rule == rule_id) & (RuleBudget.asset_symbol == use.asset))
-            ).first()
+            found = RuleBudget.select().where(
+                (RuleBudget.rule == rule_id) & (RuleBudget.asset_symbol == use.asset) & (RuleBudget.per == use.per)
+            )
+            row = (found if use.per == "participant" else lock(found)).first()
             if row is None:
                 continue
-            roll_over(row, self.event.created_at)
+            if timezone is None:
+                timezone = Program.select(Program.timezone).where(Program.id == self.program_id).scalar() or "UTC"
+            if use.per == "participant":
+                person = self.event.participant_id or ""
+                if not consume_for_participant(row, person, use.amount, self.event.created_at, timezone):
+                    raise Conflict(
+                        f"budget of rule {use.rule!r} for {use.asset} per participant is used up; retry",
+                        code="budget_conflict",
+                        rule=use.rule,
+                        asset=use.asset,
+                    )
+                continue
+            roll_over(row, self.event.created_at, timezone)
             if row.consumed + use.amount > row.limit:
                 raise Conflict(
                     f"budget of rule {use.rule!r} for {use.asset} was used up by another event; retry",

@@ -14,11 +14,12 @@ program's `rules_version`, which keys the compiled-program cache.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import msgspec
 import peewee
 
+from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.bundle import (
     Action,
     Budget,
@@ -77,6 +78,26 @@ def create_asset(organisation_id: str, program_id: str, spec: AssetSpec) -> Asse
         return asset
 
 
+def link_asset(organisation_id: str, program_id: str, asset_id: str) -> Asset:
+    """Link an existing asset of the organisation to one more program (an asset is the
+    organisation's; programs share it, D28)."""
+    with write_transaction():
+        program = lookups.program(organisation_id, program_id)
+        asset = Asset.get_or_none((Asset.organisation == organisation_id) & (Asset.id == asset_id))
+        if asset is None:
+            raise lookups.NotFound(f"asset {asset_id} not found", resource="asset", id=asset_id)
+        if asset.status == "ARCHIVED":
+            raise Conflict(f"asset {asset.symbol} is archived", code="asset_archived")
+        if (
+            not ProgramAsset.select()
+            .where((ProgramAsset.program == program.id) & (ProgramAsset.asset == asset.id))
+            .exists()
+        ):
+            ProgramAsset.create(program=program.id, asset=asset.id)
+            touch_program(program.id)
+        return asset
+
+
 def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: str | None = None) -> RuleRecord:
     """Store a new rule (version 1). `order` defaults to the program's highest order + 10 and must
     be unique among the program's ACTIVE rules (`Conflict` code `order_conflict`)."""
@@ -88,6 +109,8 @@ def create_rule(organisation_id: str, program_id: str, rule: Rule, api_key_id: s
             highest = (
                 RuleRecord.select(peewee.fn.MAX(RuleRecord.order)).where(RuleRecord.program == program.id).scalar()
             )
+            if (highest or 0) + 10 > INTEGER_COLUMN_MAX:
+                raise Conflict(f"no order is left after the highest, {highest}: give one", code="order_conflict")
             rule = msgspec.structs.replace(rule, order=(highest or 0) + 10)
         _check_order(program.id, rule, None)
         record = RuleRecord.create(organisation=organisation_id, program=program.id, **_columns(rule), version=1)
@@ -147,6 +170,8 @@ def rule_to_bundle(record: RuleRecord) -> Rule:
             schedule_type=cast("ScheduleType | None", row.schedule_type),
             cron_expression=row.cron_expression,
             interval=row.interval,
+            period=row.period,
+            per="participant" if row.per == "participant" else "program",  # the default's own object
         )
         for row in RuleBudget.select().where(RuleBudget.rule == record.id).order_by(RuleBudget.id)
     ]
@@ -187,7 +212,10 @@ def program_bundle(program: Program) -> tuple[Bundle, dict[str, tuple[str, int]]
             description=program.description,
             on_unknown_participant=cast(UnknownParticipantPolicy, program.on_unknown_participant),
             status=cast(Status, program.status),
+            timezone=program.timezone,
+            event_validation=cast("Literal['OFF', 'FLAG', 'REJECT']", program.event_validation),
         ),
+        events=program.event_types or {},
         assets=[
             AssetSpec(
                 symbol=a.symbol,
@@ -264,31 +292,43 @@ def _check_order(program_id: str, rule: Rule, rule_id: str | None) -> None:
 
 
 def _write_budgets(record: RuleRecord, budgets: list[Budget]) -> None:
-    """Replace the rule's budgets, keeping what a kept asset's budget already consumed."""
-    kept = {row.asset_symbol: row for row in RuleBudget.select().where(RuleBudget.rule == record.id)}
-    RuleBudget.delete().where(RuleBudget.rule == record.id).execute()
+    """Replace the rule's budgets, keeping what a kept budget (same asset, `per` and schedule)
+    already consumed, its participants' consumption included."""
+    kept = {(row.asset_symbol, row.per): row for row in RuleBudget.select().where(RuleBudget.rule == record.id)}
+    timezone = Program.select(Program.timezone).where(Program.id == record.program_id).scalar() or "UTC"
+    created = set()
     for budget in budgets:
-        previous = kept.get(budget.asset_id)
-        schedule = (budget.schedule_type, budget.cron_expression, budget.interval)
+        previous = kept.get((budget.asset_id, budget.per))
+        schedule = (budget.schedule_type, budget.cron_expression, budget.interval, budget.period)
         same = previous if previous is not None and _schedule_of(previous) == schedule else None
-        start = same.period_started_at if same is not None else utcnow()
-        RuleBudget.create(
+        if same is not None:
+            RuleBudget.update(limit=budget.limit).where(RuleBudget.id == same.id).execute()
+            created.add(same.id)
+            continue
+        if previous is not None:  # a new schedule: a new period (its participants' rows go with it)
+            RuleBudget.delete().where(RuleBudget.id == previous.id).execute()
+        start = utcnow()
+        row = RuleBudget.create(
             rule=record.id,
             asset_symbol=budget.asset_id,
             limit=budget.limit,
+            per=budget.per,
             schedule_type=budget.schedule_type,
             cron_expression=budget.cron_expression,
             interval=budget.interval,
+            period=budget.period,
             consumed=previous.consumed if previous else 0,
             period_started_at=start,
-            next_reset_at=same.next_reset_at
-            if same is not None
-            else next_reset_at(budget.schedule_type, budget.cron_expression, budget.interval, start),
+            next_reset_at=next_reset_at(
+                budget.schedule_type, budget.cron_expression, budget.interval, start, budget.period, timezone
+            ),
         )
+        created.add(row.id)
+    RuleBudget.delete().where((RuleBudget.rule == record.id) & RuleBudget.id.not_in(list(created) or [""])).execute()
 
 
-def _schedule_of(row: RuleBudget) -> tuple[str | None, str | None, str | None]:
-    return row.schedule_type, row.cron_expression, row.interval
+def _schedule_of(row: RuleBudget) -> tuple[str | None, str | None, str | None, str | None]:
+    return row.schedule_type, row.cron_expression, row.interval, row.period
 
 
 def _history(record: RuleRecord, change_type: str, changes: dict, rule: Rule, api_key_id: str | None) -> None:

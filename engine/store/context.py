@@ -137,6 +137,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
             tags=tags, counters=counters, attributes=attributes, wallet=_balances(PROGRAM, program.id, symbols)
         ),
         budgets=_budgets(program.id, record),
+        participant_budgets=_participant_budgets(program.id, participant_id, record),
     )
     return EventContext(record=record, program=compiled, inputs=inputs, created=created)
 
@@ -340,8 +341,31 @@ def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], Budg
     found = statements.rows(
         "SELECT r.name, b.asset_symbol, b.consumed, b.next_reset_at FROM rule_budget AS b "
         "JOIN rule AS r ON r.id = b.rule_id WHERE r.program_id = {p} AND r.status <> 'ARCHIVED' "
-        "ORDER BY b.id" + lock,
+        "AND b.per = 'program' ORDER BY b.id" + lock,
         [program_id],
+        (str, str, Decimal, _NEXT_RESET),
+    )
+    return {
+        (name, symbol): BudgetState(
+            consumed=effective_consumed(
+                statements.built(RuleBudget, {"consumed": consumed, "next_reset_at": next_reset_at}), record.created_at
+            )
+        )
+        for name, symbol, consumed, next_reset_at in found
+    }
+
+
+def _participant_budgets(
+    program_id: str, participant_id: str, record: EventRecord
+) -> dict[tuple[str, str], BudgetState]:
+    """What the event's participant has consumed of each `per: participant` budget in its current
+    period (D37). No lock: only this participant's events touch these rows, one at a time (D15)."""
+    found = statements.rows(
+        "SELECT r.name, b.asset_symbol, pb.consumed, pb.next_reset_at FROM rule_budget AS b "
+        "JOIN rule AS r ON r.id = b.rule_id "
+        "JOIN participant_budget AS pb ON pb.budget_id = b.id AND pb.participant_id = {p} "
+        "WHERE r.program_id = {p} AND r.status <> 'ARCHIVED' AND b.per = 'participant'",
+        [participant_id, program_id],
         (str, str, Decimal, _NEXT_RESET),
     )
     return {

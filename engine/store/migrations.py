@@ -54,7 +54,14 @@ STEP_1_MODELS: list[type[peewee.Model]] = [
     models.WebhookMessage,
     models.WebhookDelivery,
 ]
-ALL_MODELS = [*STEP_1_MODELS, models.DeferredCredit, models.HeldReference, models.LotRecord, models.LotTake]
+ALL_MODELS = [
+    *STEP_1_MODELS,
+    models.DeferredCredit,
+    models.HeldReference,
+    models.LotRecord,
+    models.LotTake,
+    models.ParticipantBudget,
+]
 
 
 def _create_tables(db: peewee.Database) -> None:
@@ -189,6 +196,13 @@ def _append_order_indexes(db: peewee.Database) -> None:
     _drop_indexes(*REPLACED_BY_APPEND_ORDER_INDEXES)(db)
 
 
+def _add_missing_column(db: peewee.Database, table: str, column: str, definition: str) -> None:
+    """Add a column unless the table already has it: step 1 creates tables from today's models,
+    so on a new database a later column is there before the step that adds it runs."""
+    if column not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
+
+
 # LOT assets (D34): the lots and what entries took from them; due work is found through partial
 # indexes over open lots, which stay as small as the value still outstanding.
 LOT_INDEXES = (
@@ -202,16 +216,37 @@ LOT_INDEXES = (
 
 def _lots(db: peewee.Database) -> None:
     """Lots of LOT assets, the takes of each entry, and each asset's spending order."""
-    add_column(db, "asset", "spending_order", "VARCHAR(16) NOT NULL DEFAULT 'FIFO'")
+    _add_missing_column(db, "asset", "spending_order", "VARCHAR(16) NOT NULL DEFAULT 'FIFO'")
     db.create_tables([models.LotRecord, models.LotTake], safe=True)
     for statement in LOT_INDEXES:
         db.execute_sql(statement)
 
 
-def add_column(db: peewee.Database, table: str, column: str, definition: str) -> None:
-    """Add a column unless the table has it (step 1 creates tables as the models are now)."""
-    if column not in {info.name for info in db.get_columns(table)}:
-        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
+def _program_time_zones_and_event_types(db: peewee.Database) -> None:
+    """Each program's IANA time zone (D32, `UTC` until set) and its declared event types."""
+    _add_missing_column(db, "program", "timezone", "VARCHAR(64) NOT NULL DEFAULT 'UTC'")
+    _add_missing_column(db, "program", "event_types", "JSON")
+    _add_missing_column(db, "program", "event_validation", "VARCHAR(8) NOT NULL DEFAULT 'OFF'")
+
+
+def _participant_budgets(db: peewee.Database) -> None:
+    """Budgets `per: participant` (D37): a `per` column on the budget (its unique key becomes
+    (rule, asset, per)) and one row of consumption per participant and budget. And the partial
+    index of rules' errors by time (`engine/store/rule_health.py`), a few rows among many."""
+    _add_missing_column(db, "rule_budget", "per", "VARCHAR(16) NOT NULL DEFAULT 'program'")
+    _add_missing_column(db, "rule_budget", "period", "VARCHAR(80)")
+    if isinstance(db, peewee.PostgresqlDatabase):  # a counter's calendar reset names its zone
+        db.execute_sql("ALTER TABLE state_counter ALTER COLUMN reset_after TYPE VARCHAR(80)")
+    db.execute_sql('DROP INDEX IF EXISTS "rule_budget_rule_id_asset_symbol"')
+    db.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS rule_budget_rule_id_asset_symbol_per "
+        "ON rule_budget (rule_id, asset_symbol, per)"
+    )
+    db.create_tables([models.ParticipantBudget], safe=True)
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS rule_evaluation_errored ON rule_evaluation (created_at) "
+        "WHERE status IN ('SKIPPED_ERROR', 'SKIPPED_TIMEOUT')"
+    )
 
 
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
@@ -224,6 +259,8 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (7, "held amounts by reference", _held_references),
     (8, "rule and participant indexes in the order of processing", _append_order_indexes),
     (9, "lots of LOT assets and the asset's spending order", _lots),
+    (24, "program time zones and declared event types", _program_time_zones_and_event_types),
+    (25, "budgets per participant; rule errors by time", _participant_budgets),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

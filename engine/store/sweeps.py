@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from engine.errors import EngineError
 from engine.store import statements
@@ -27,7 +27,7 @@ from engine.store.ledger.accounts import lock
 from engine.store.ledger.journal import Ledger
 from engine.store.ledger.maturity import mature_due
 from engine.store.ledger.movements import Entity, Settlement, settle
-from engine.store.models import AVAILABLE, Asset, LotRecord, RuleBudget
+from engine.store.models import AVAILABLE, Asset, LotRecord, Program, RuleBudget, RuleRecord
 
 HOLDERS_PER_TRANSACTION = 50  # holders settled per commit: few commits, short write locks
 
@@ -132,18 +132,24 @@ def _load(ledger: Ledger, holders: list[Holder]) -> list[tuple[Asset, Entity]]:
 def roll_due_budgets(now: datetime, limit: int = 500) -> int:
     """Start the new period of up to `limit` budgets whose period has ended by `now` (a budget
     also rolls over when a credit next consumes it; this keeps the stored rows current)."""
-    due = list(
-        RuleBudget.select(RuleBudget.id)
-        .where(RuleBudget.next_reset_at.is_null(False) & (RuleBudget.next_reset_at <= now))
-        .order_by(RuleBudget.next_reset_at)
-        .limit(limit)
+    due = cast(
+        list[tuple[str, str | None]],
+        list(
+            RuleBudget.select(RuleBudget.id, Program.timezone)
+            .join(RuleRecord)
+            .join(Program)
+            .where(RuleBudget.next_reset_at.is_null(False) & (RuleBudget.next_reset_at <= now))
+            .order_by(RuleBudget.next_reset_at)
+            .limit(limit)
+            .tuples()
+        ),
     )
     rolled = 0
-    for item in due:
+    for budget_id, timezone in due:
         with write_transaction():
-            row = lock(RuleBudget.select().where(RuleBudget.id == item.id)).first()
+            row = lock(RuleBudget.select().where(RuleBudget.id == budget_id)).first()
             if row is not None and row.next_reset_at is not None and row.next_reset_at <= now:
-                roll_over(row, now)
+                roll_over(row, now, timezone or "UTC")  # calendar periods begin in the program's zone
                 rolled += 1
     return rolled
 

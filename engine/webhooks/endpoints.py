@@ -14,7 +14,7 @@ from engine.queue import enqueue_delivery
 from engine.store.db import utcnow, write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import http, signing
-from engine.webhooks.messages import EVENT_TYPES
+from engine.webhooks.messages import EVENT_TYPES, OPT_IN_TYPES
 
 ENDPOINT_STATUSES = ("ACTIVE", "DISABLED")
 EDITABLE_FIELDS = ("url", "description", "enabled_events", "status", "metadata")
@@ -34,7 +34,7 @@ def check_enabled_events(events: list[str]) -> list[str]:
     """
     if not events:
         raise WebhookAdminError('enabled_events needs at least one event type (or "*")', code="invalid_enabled_events")
-    families = {event_type.split(".", 1)[0] + ".*" for event_type in EVENT_TYPES}
+    families = {event_type.split(".", 1)[0] + ".*" for event_type in EVENT_TYPES if event_type not in OPT_IN_TYPES}
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES and e not in families]
     if unknown:
         raise WebhookAdminError(

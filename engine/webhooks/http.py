@@ -60,7 +60,10 @@ def validate_endpoint_url(url: str, *, allow_private: bool = False) -> str:
     """
     if not isinstance(url, str) or len(url) > 2048:
         raise WebhookUrlError("url must be a string of at most 2048 characters")
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise WebhookUrlError("webhook URLs must not contain spaces or control characters", url=url)
+    parts = urlsplit(url)
     allowed_schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed_schemes:
         raise WebhookUrlError("webhook URLs must use https", url=url)
@@ -74,7 +77,7 @@ def validate_endpoint_url(url: str, *, allow_private: bool = False) -> str:
     except ValueError as exc:
         raise WebhookUrlError("webhook URL has an invalid port", url=url) from exc
     if allow_private:
-        return url.strip()
+        return url
     if host == "localhost" or host.endswith(BLOCKED_HOST_SUFFIXES):
         raise WebhookUrlError(f"webhook host {host!r} is not public", url=url)
     try:
@@ -82,17 +85,40 @@ def validate_endpoint_url(url: str, *, allow_private: bool = False) -> str:
     except ValueError:
         if "." not in host:
             raise WebhookUrlError(f"webhook host {host!r} is not a public domain name", url=url) from None
-        return url.strip()
+        return url
     if not is_public_address(address):
         raise WebhookUrlError(f"webhook address {host} is not public", url=url)
-    return url.strip()
+    return url
 
 
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """True for globally routable unicast addresses. An IPv6 address that carries an IPv4 address
+    (mapped, translated, compatible, NAT64, 6to4) is judged by the IPv4 address it reaches:
+    `64:ff9b::a9fe:a9fe` and `2002:a9fe:a9fe::1` are 169.254.169.254. NAT64's local-use prefix
+    reaches whatever the local translator serves: never public."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL_USE:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded
     return address.is_global and not address.is_multicast
+
+
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215
+# Prefixes whose last 32 bits are an IPv4 address: NAT64's well-known prefix (RFC 6052),
+# IPv4-translated (RFC 2765) and the deprecated IPv4-compatible addresses (which include :: and ::1).
+_IPV4_IN_LAST_32_BITS = tuple(ipaddress.ip_network(net) for net in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 class GuardedBackend(httpcore.SyncBackend):

@@ -15,6 +15,8 @@ written. The sender (`engine.webhooks.delivery`) signs and posts later, outside 
     participant.created    when processing created the participant (or recipient)
     balance.expired        per lot the event's receive time expired (the scheduler and direct
                            operations send it too, for the lots they expire: `expiry_data`)
+    rule.errored           per rule whose condition failed (SKIPPED_ERROR) or ran out of budget
+                           (SKIPPED_TIMEOUT) in a COMPLETED event; opt-in (`OPT_IN_TYPES`)
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ EVENT_TYPES = (
     "participant.tier_changed",
     "program.funded",
     "program.burned",
+    "rule.errored",
 )
+# Sent only to endpoints that name them exactly: `*` and `rule.*` do not cover them, so an
+# existing endpoint is not flooded by a rule that fails on every event (A89).
+OPT_IN_TYPES = frozenset({"rule.errored"})
+ERRORED_STATUSES = frozenset({"SKIPPED_ERROR", "SKIPPED_TIMEOUT"})
 BALANCE_TYPES = {
     "CREDIT": "balance.credited",
     "DEBIT": "balance.debited",
@@ -60,7 +67,11 @@ def subscribed(enabled_events: list[str] | None, event_type: str) -> bool:
 
     >>> subscribed(["balance.*"], "balance.held"), subscribed(["event.failed"], "event.completed")
     (True, False)
+    >>> subscribed(["*"], "rule.errored"), subscribed(["rule.errored"], "rule.errored")
+    (False, True)
     """
+    if event_type in OPT_IN_TYPES:
+        return event_type in (enabled_events or ())
     for pattern in enabled_events or ():
         if pattern == "*" or pattern == event_type:
             return True
@@ -169,7 +180,26 @@ def event_messages(
         if event_type is not None and action.status == "APPLIED":
             messages.append((event_type, balance_data(event, result, action)))
     messages.append(("event.completed", event_data(event, status="COMPLETED", processed_at=result.evaluated_at)))
+    for outcome in result.rules:
+        if outcome.status in ERRORED_STATUSES:
+            messages.append(("rule.errored", rule_error_data(event, outcome)))
     return messages
+
+
+def rule_error_data(event: EventRecord, outcome: Any) -> dict[str, Any]:
+    """The `data` of rule.errored: which rule failed on which event, and why."""
+    data = {
+        "program_id": event.program_id,
+        "event_id": event.id,
+        "participant_id": event.participant_id,
+        "external_id": event.external_id,
+        "rule_id": outcome.rule_id,
+        "rule": outcome.rule,
+        "status": str(outcome.status),
+        "error_code": outcome.error_code,
+        "error_message": outcome.error,
+    }
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def balance_data(event: EventRecord, result: EvaluationResult, action: ResolvedAction) -> dict[str, Any]:

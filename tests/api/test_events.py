@@ -158,6 +158,23 @@ def test_batch_reports_each_item_in_order(api, program):
     assert body["results"][0]["event"]["status"] == "PENDING"
 
 
+def test_event_data_over_the_engine_limits_is_400_at_ingest(api, program, database):
+    # The worker refused these only later (FAILED); nothing is stored now.
+    deep: object = 1.0
+    for _ in range(33):
+        deep = [deep]
+    too_deep = api.post("/v1/events", event(program, idempotency_key="deep", event_data={"d": deep}))
+    assert too_deep.status_code == 400, too_deep.text
+    assert too_deep.json()["details"]["reason"] == "limit_event_data_depth"
+    big = api.post("/v1/events", event(program, idempotency_key="big", event_data={"blob": "x" * 300_000}))
+    assert big.status_code == 400 and big.json()["details"]["reason"] == "limit_event_data_bytes"
+    batch = api.post("/v1/events/batch", {"events": [event(program, idempotency_key="b", event_data={"d": deep})]})
+    (item,) = batch.json()["results"]
+    assert item["status"] == "error" and item["details"]["reason"] == "limit_event_data_depth"
+    with database_proxy.connection_context():
+        assert EventRecord.select().count() == 0
+
+
 @pytest.mark.parametrize("events", [[], [{}] * 101])
 def test_batch_size_is_1_to_100(api, events):
     assert api.post("/v1/events/batch", {"events": events}).status_code == 400
@@ -287,3 +304,58 @@ def test_an_event_for_a_lane_already_awake_adds_no_wake_up_and_still_completes(a
     with database_proxy.connection_context():
         statuses = {e.id: e.status for e in EventRecord.select()}
     assert statuses == {first["id"]: "COMPLETED", second.json()["id"]: "COMPLETED", other["id"]: "COMPLETED"}
+
+
+def test_an_event_whose_rule_errored_says_so_by_default(immediate_api):
+    """A rule reading a field the event lacks is SKIPPED_ERROR and the event still completes (D9):
+    the default view counts and names it, and the store's error counts (behind the metrics and
+    `accrual status`) see it."""
+    from datetime import timedelta
+
+    from engine.store.db import utcnow
+    from engine.store.rule_health import rule_error_counts
+
+    api = immediate_api
+    program = create_program(api, points_scale=0)["id"]
+    for name, condition, order in (("points", "event.amount > 1.0", 10), ("coupon", "event.coupon == 'X'", 20)):
+        body = {
+            "program_id": program,
+            "name": name,
+            "order": order,
+            "condition": condition,
+            "actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": 1}],
+        }
+        assert api.post("/v1/rules", body).status_code == 201
+    created = api.post("/v1/events", event(program, event_data={"amount": 4.0})).json()
+    body = api.get(f"/v1/events/{created['id']}").json()
+    assert body["status"] == "COMPLETED"
+    assert body["rule_errors"] == {"count": 1, "rules": ["coupon"]}
+    assert [e["status"] for e in body["rule_evaluations"]] == ["SUCCESS"]  # Scrip's default listing
+    full = api.get(f"/v1/events/{created['id']}", include_skipped="true").json()
+    assert [e["status"] for e in full["rule_evaluations"]] == ["SUCCESS", "SKIPPED_ERROR"]
+    with database_proxy.connection_context():
+        counts = {c.rule_name: c for c in rule_error_counts(since=utcnow() - timedelta(minutes=5), program_id=program)}
+        earlier = rule_error_counts(since=utcnow() - timedelta(days=2), until=utcnow() - timedelta(days=1))
+    assert (counts["coupon"].events, counts["coupon"].errors, counts["coupon"].error_rate) == (1, 1, 1.0)
+    assert (counts["points"].events, counts["points"].errored) == (1, 0)
+    assert all(c.events == 0 and c.errored == 0 for c in earlier)
+
+
+def test_event_data_is_checked_against_declared_types_when_the_program_asks(api, program):
+    declared = {"purchase": {"amount": "double"}}
+    assert (
+        api.patch(f"/v1/programs/{program}", {"event_types": declared, "event_validation": "REJECT"}).status_code == 200
+    )
+    from api import event_validation
+
+    event_validation._cache.clear()  # the 5 s cache of this process
+    refused = api.post("/v1/events", event(program, event_data={"type": "purchase", "amount": "4"}))
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_event_data"
+    assert refused.json()["details"]["problems"] == ["amount: expected double, got str"]
+    assert api.post("/v1/events", event(program, event_data={"type": "purchase", "amount": 4.0})).status_code == 202
+    assert api.patch(f"/v1/programs/{program}", {"event_validation": "FLAG"}).json()["event_validation"] == "FLAG"
+    event_validation._cache.clear()
+    flagged = api.post("/v1/events", event(program, idempotency_key="f1", event_data={"type": "refund"}))
+    assert flagged.status_code == 202
+    body = api.get(f"/v1/events/{flagged.json()['id']}").json()
+    assert body["event_data_problems"] == ["event type 'refund' is not declared"]

@@ -129,6 +129,13 @@ def test_adjust_hold_release_forfeit_and_balances(api, program, person):
         {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "1.001", "description": "x"},
     )
     assert scale.status_code == 400 and scale.json()["code"] == "invalid_scale"
+    # D19 counts the places written: ten of them are more than two, though they are zeros
+    zeros = api.post(
+        f"/v1/participants/{pid}/balances/adjust",
+        {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "1.0000000000", "description": "x"},
+    )
+    assert zeros.status_code == 400 and zeros.json()["code"] == "invalid_scale"
+    assert api.get(f"/v1/participants/{pid}").json()["balances"] == balances
 
 
 def test_operations_on_suspended_participant_are_409(api, program, person):

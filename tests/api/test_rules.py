@@ -3,6 +3,8 @@ reset-budget, isolation."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.api.conftest import create_program
@@ -62,6 +64,9 @@ def test_asset_by_id_is_stored_as_symbol(api, program):
         ({"order": 0}, "bad_request"),
         ({"surprise": True}, "bad_request"),
         ({"actions": [{"type": "CREDIT", "asset_id": "PTS", "amount": "event.amount +"}]}, "invalid_rule"),
+        ({"condition": "'vip' in participant.tag"}, "invalid_rule"),
+        ({"condition": "now.getDayOfWeek('Europe/Londn') == 6"}, "invalid_rule"),
+        ({"condition": "participant.counters.visits > '5'"}, "invalid_rule"),
     ],
 )
 def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
@@ -71,6 +76,25 @@ def test_invalid_rules_are_400_and_not_stored(api, program, overrides, code):
     assert api.get("/v1/rules").json()["data"] == []
 
 
+def test_rules_are_type_checked_against_the_programs_declared_event_types(api, program):
+    declared = {"purchase": {"amount": "double", "category": "string"}}
+    assert api.patch(f"/v1/programs/{program}", {"event_types": declared}).json()["event_types"] == declared
+    response = api.post("/v1/rules", rule(program, condition="event.type == 'purchase' && event.ammount > 5.0"))
+    assert response.status_code == 400 and response.json()["code"] == "invalid_rule"
+    [problem] = response.json()["details"]["problems"]
+    assert problem["code"] == "DSL_UNKNOWN_FIELD" and "did you mean 'amount'?" in problem["message"]
+    assert problem["field"] == "condition"
+    assert (
+        api.post("/v1/rules", rule(program, condition="event.type == 'purchase' && event.amount > 5.0")).status_code
+        == 201
+    )
+    wrong = api.patch(f"/v1/programs/{program}", {"event_types": {"purchase": {"amount": "dubble"}}})
+    assert wrong.status_code == 400 and "did you mean 'double'?" in wrong.json()["details"]["message"]
+    zone = api.patch(f"/v1/programs/{program}", {"timezone": "Europe/Londn"})
+    assert zone.status_code == 400 and zone.json()["details"]["reason"] == "unknown_timezone"
+    assert api.patch(f"/v1/programs/{program}", {"timezone": "Europe/London"}).json()["timezone"] == "Europe/London"
+
+
 def test_unknown_asset_and_order_conflict(api, program, created):
     missing = api.post(
         "/v1/rules", rule(program, name="x", actions=[{"type": "CREDIT", "asset_id": "NOPE", "amount": 1}], budgets=[])
@@ -78,8 +102,25 @@ def test_unknown_asset_and_order_conflict(api, program, created):
     assert missing.status_code == 404
     clash = api.post("/v1/rules", rule(program, name="y", order=10))
     assert clash.status_code == 409 and clash.json()["code"] == "order_conflict"
+    # a name another rule holds is a conflict with what is stored: 409, as everywhere else
     duplicate = api.post("/v1/rules", rule(program))
-    assert duplicate.status_code == 400 and duplicate.json()["details"]["field"] == "name"
+    assert duplicate.status_code == 409, duplicate.text
+    assert duplicate.json()["code"] == "already_exists" and duplicate.json()["details"]["field"] == "name"
+    other = api.post("/v1/rules", rule(program, name="other", order=20)).json()
+    renamed = api.patch(f"/v1/rules/{other['id']}", {"name": created["name"]})
+    assert renamed.status_code == 409 and renamed.json()["code"] == "already_exists"
+
+
+def test_an_order_beyond_the_column_is_400_not_500(api, program, created):
+    # 2**63 overflowed SQLite's INTEGER, and PostgreSQL's INTEGER ends at 2**31 - 1
+    for too_big in (2**63, 2**31):
+        for answer in (
+            api.post("/v1/rules", rule(program, name="big", order=too_big)),
+            api.patch(f"/v1/rules/{created['id']}", {"order": too_big}),
+        ):
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["details"]["field"] == "order"
+    assert api.patch(f"/v1/rules/{created['id']}", {"order": 2**31 - 1}).status_code == 200
 
 
 def test_patch_keeps_versions_and_history(api, created):
@@ -141,6 +182,29 @@ def test_simulate_matched_and_not(api, created):
     assert api.get("/v1/events").json()["data"] == []
 
 
+def test_simulate_at_a_given_time(api, program):
+    """A weekend rule simulated for a past Saturday: `event_timestamp` is `now`; the rule's time
+    window is judged at `received_at` (default: the event_timestamp)."""
+    weekend = api.post(
+        "/v1/rules",
+        rule(
+            program,
+            name="weekend",
+            condition="now.getDayOfWeek('Europe/London') in [0, 6]",
+            budgets=[],
+            active_from="2026-03-01T00:00:00Z",
+        ),
+    ).json()
+    path = f"/v1/rules/{weekend['id']}/simulate"
+    saturday = {"event": {"type": "purchase", "amount": 3.0}, "event_timestamp": "2026-03-07T10:00:00Z"}
+    assert api.post(path, saturday).json()["evaluation"]["matched"] is True
+    tuesday = {**saturday, "event_timestamp": "2026-03-10T10:00:00Z"}
+    assert api.post(path, tuesday).json()["evaluation"]["matched"] is False
+    before_window = {**saturday, "received_at": "2026-02-28T10:00:00Z"}
+    assert api.post(path, before_window).json()["evaluation"]["reason"] == "OUTSIDE_TIME_WINDOW"
+    assert api.post(path, {**saturday, "event_timestamp": "2026-03-07T10:00:00"}).status_code == 400  # no offset
+
+
 def test_reset_budget(api, created):
     rid = created["id"]
     reset = api.post(f"/v1/rules/{rid}/reset-budget?asset_id=PTS")
@@ -159,3 +223,20 @@ def test_an_expiry_on_a_simple_asset_is_refused_with_the_reason(api, program):
     assert (problem["field"], problem["code"]) == ("actions.0.expires_at", "requires_lot_asset")
     assert "PTS is SIMPLE" in problem["message"]
     assert api.get("/v1/rules").json()["data"] == []
+
+
+def test_simulating_a_hostile_rule_ends_within_the_evaluation_bound(api, program):
+    # The tester's rule ran for 37 s in the API process; simulate shares the evaluation's bounds.
+    from engine.cli.bench.hostile import CASES, HOSTILE_EVENT
+    from engine.limits import EVALUATION_TIME_MAX_S
+
+    created = api.post("/v1/rules", rule(program, name="hostile", condition=CASES[0][1], budgets=[])).json()
+    started = time.perf_counter()
+    simulated = api.post(f"/v1/rules/{created['id']}/simulate", {"event": HOSTILE_EVENT})
+    elapsed = time.perf_counter() - started
+    assert simulated.status_code == 200, simulated.text
+    evaluation = simulated.json()["evaluation"]
+    assert evaluation["matched"] is False and evaluation["status"] == "condition_failed"
+    assert "cost budget" in evaluation["reason"] or "out of time" in evaluation["reason"], evaluation
+    # the evaluation ends at its deadline at the latest; decoding 190 KB and compiling come on top
+    assert elapsed < EVALUATION_TIME_MAX_S + 1.0

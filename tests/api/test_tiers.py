@@ -183,9 +183,8 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     """`accrual apply` of rules_examples/airline_miles.yaml brings its tiers to the server, so
     qualifying miles earned through events move the participant up."""
 
-    from engine.cli.apply import HttpTarget
+    from engine.cli.apply import HttpApply, plan_from_answer
     from engine.rules.loader import load_bundle_text
-    from engine.rules.plan import apply_plan, plan_bundle
 
     class Authorised:
         def request(self, method, path, **kwargs):
@@ -193,10 +192,10 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
 
     example = ROOT / "rules_examples" / "airline_miles.yaml"
     loaded = load_bundle_text(example.read_text(), example.name)
-    target = HttpTarget("", "", client=Authorised())
-    plan = plan_bundle(loaded.bundle, target)
+    target = HttpApply("", "", client=Authorised())
+    plan = plan_from_answer(target.apply(loaded.bundle, dry_run=True))
     assert plan.problems == [] and "create tier status" in [s.describe() for s in plan.steps]
-    program = apply_plan(plan, target)
+    program = target.apply(loaded.bundle, dry_run=False)["program_id"]
 
     def fly(distance: float) -> dict:
         created = immediate_api.post(
@@ -214,3 +213,12 @@ def test_applied_airline_example_moves_a_flyer_to_silver(immediate_api):
     fly(1000.0)  # the rules read the level: silver earns 25% more
     balances = immediate_api.get(f"/v1/participants/{person}/balances").json()["data"]
     assert [b["available"] for b in balances] == [str(12000 + 13000 + 1250)]
+
+
+def test_a_rank_beyond_the_column_is_400_not_500(api, program):
+    for too_big in (2**63, 2**31):
+        answer = api.post(
+            f"/v1/programs/{program}/tiers", {"key": "status", "levels": [{"key": "gold", "rank": too_big}]}
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["details"]["field"].endswith("rank")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsl import DslEvalError, DslLimitError, compile_expression
+from dsl import DslEvalError, DslLimitError, compile_expression, limits
 
 
 @pytest.mark.parametrize(
@@ -74,17 +74,22 @@ def test_two_variables_must_differ() -> None:
         compile_expression("[1].all(x, x, true)")
 
 
-def test_comprehensions_are_bounded_by_the_cost_budget() -> None:
+def test_comprehensions_are_bounded_by_the_cost_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "TIME_MAX_S", 60.0)  # the cost, not a loaded machine's clock, stops it
     expr = compile_expression("r.all(a, r.all(b, r.all(c, true)))")
     with pytest.raises(DslLimitError) as caught:
         expr.evaluate({"r": list(range(100))})
     assert caught.value.code == "DSL_LIMIT_COST"
 
 
-def test_built_data_is_charged_by_size() -> None:
-    expr = compile_expression("r.map(x, s)")
-    with pytest.raises(DslLimitError):
-        expr.evaluate({"r": list(range(5000)), "s": "x" * 90_000})
+def test_work_on_large_values_is_charged_by_size() -> None:
+    # Each step concatenates 80,000 characters: a few thousand units a step, not one.
+    expr = compile_expression("r.map(x, s + s).size()")
+    with pytest.raises(DslLimitError) as caught:
+        expr.evaluate({"r": list(range(5000)), "s": "x" * 40_000})
+    assert caught.value.code == "DSL_LIMIT_COST"
+    # Sharing one large value is not building it: a list of 5,000 references costs 5,000 steps.
+    assert compile_expression("r.map(x, s).size()").evaluate({"r": list(range(5000)), "s": "x" * 90_000}) == 5000
 
 
 def test_a_limit_is_never_absorbed_by_logic() -> None:

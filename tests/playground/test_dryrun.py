@@ -3,6 +3,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dsl.limits
+import engine.evaluator.evaluate
 from playground.dryrun import RunForm, dry_run, is_single_rule, load_cached, wrap_single_rule
 from tests.playground import samples
 
@@ -26,7 +28,7 @@ rules:
     actions: [{{type: TAG, tag: never}}]
   - name: skipped timeout
     order: 40
-    condition: "{HUNDRED}.all(a, {HUNDRED}.all(b, {HUNDRED}.all(c, true)))"
+    condition: "{HUNDRED}.all(a, {HUNDRED}.all(b, {HUNDRED}.all(c, event.kind != '')))"
     actions: [{{type: TAG, tag: never}}]
   - name: outside window
     order: 50
@@ -54,7 +56,11 @@ def _form(bundle=samples.BUNDLE, event=None, participant=samples.PARTICIPANT) ->
     return RunForm(bundle=bundle, event=event or samples.event("coffee"), participant=participant)
 
 
-def test_every_status_the_engine_has_comes_through():
+def test_every_status_the_engine_has_comes_through(monkeypatch):
+    # The cost budget, not the clock of a loaded machine, ends `skipped timeout` (and no time limit
+    # of the event skips the rules after it).
+    monkeypatch.setattr(dsl.limits, "TIME_MAX_S", 60.0)
+    monkeypatch.setattr(engine.evaluator.evaluate, "EVALUATION_TIME_MAX_S", 60.0)
     run = dry_run(
         _form(
             bundle=EVERY_STATUS,
@@ -133,3 +139,27 @@ def test_any_json_event_data_evaluates_or_is_reported(data):
     run = dry_run(_form(event=event))
     assert run.result is not None
     assert {str(o.status) for o in run.result.rules} <= {"MATCHED", "NOT_MATCHED", "SKIPPED_ERROR"}
+
+
+def test_a_hostile_rule_ends_skipped_timeout_within_the_bound():
+    # The playground runs the evaluator the worker runs (D30), traced, with the same bounds.
+    import time
+
+    from engine.cli.bench.hostile import CASES, HOSTILE_EVENT
+
+    bundle = (
+        "program: {key: hostile, name: Hostile}\n"
+        "rules:\n"
+        "  - name: hostile\n"
+        f"    condition: {json.dumps(CASES[0][1])}\n"
+        "    actions: [{type: TAG, tag: never}]\n"
+    )
+    event = json.dumps({"event_timestamp": "2026-06-01T12:00:00Z", "event_data": HOSTILE_EVENT})
+    started = time.perf_counter()
+    run = dry_run(_form(bundle=bundle, event=event))
+    elapsed = time.perf_counter() - started
+    (outcome,) = run.result.rules
+    assert str(outcome.status) == "SKIPPED_TIMEOUT" and outcome.error_code.startswith("DSL_LIMIT")
+    assert len(outcome.trace) <= 2 * 2_000
+    # reading a 190 KB event pane and compiling come on top of the evaluation's 100 ms at most
+    assert elapsed < engine.evaluator.evaluate.EVALUATION_TIME_MAX_S + 1.0

@@ -20,6 +20,29 @@ def bench_expressions(repeats: int, loops: int) -> None:
     click.echo(report(measure(repeats=repeats, loops=loops)))
 
 
+@bench.command(name="hostile")
+@click.option("--repeats", type=click.IntRange(1, 100), default=3, show_default=True, help="Evaluations per case.")
+def bench_hostile(repeats: int) -> None:
+    """Evaluate rules written to be slow against a large event: each must end SKIPPED_TIMEOUT or
+    SKIPPED_ERROR within the evaluation's bound."""
+    from engine.cli.bench.hostile import measure, report
+
+    click.echo(report(measure(repeats=repeats)))
+
+
+@bench.command(name="isolation")
+@click.option("--database", "database_url", default=None, help="A PostgreSQL URL (its public schema is replaced); "
+              "default: a SQLite file in a temporary directory.")  # fmt: skip
+@click.option("--seconds", type=click.FloatRange(1, 600), default=15.0, show_default=True, help="Per phase.")
+@click.option("--rate", type=click.FloatRange(1, 1000), default=20.0, show_default=True, help="B's events per second.")
+def bench_isolation(database_url: str | None, seconds: float, rate: float) -> None:
+    """Time one organisation's ingest alone and while the worker processes another organisation's
+    hostile events, on a real API and worker."""
+    from engine.cli.bench.isolation import measure, render
+
+    click.echo("\n".join(render(measure(database_url, seconds=seconds, rate=rate))))
+
+
 @bench.command(name="engine")
 @click.option(
     "--events",

@@ -29,7 +29,15 @@ from engine.store.models.core import (
     TierTypeRecord,
     Timestamped,
 )
-from engine.store.models.events import OPEN_EVENTS, EventRecord, RuleBudget, RuleEvaluation, RuleHistory, RuleRecord
+from engine.store.models.events import (
+    OPEN_EVENTS,
+    EventRecord,
+    ParticipantBudget,
+    RuleBudget,
+    RuleEvaluation,
+    RuleHistory,
+    RuleRecord,
+)
 from engine.store.models.ledger import (
     AVAILABLE,
     BUCKETS,
@@ -81,6 +89,7 @@ __all__ = [
     "Program",
     "ProgramAsset",
     "RuleBudget",
+    "ParticipantBudget",
     "RuleEvaluation",
     "RuleHistory",
     "RuleRecord",

@@ -74,6 +74,9 @@ class Program(Timestamped):
     # cached by (id, rules_version).
     rules_version = peewee.IntegerField(default=0)
     deleted_at = UTCDateTimeField(null=True)
+    timezone = peewee.CharField(max_length=64, default="UTC")  # D32, schema step 24
+    event_types = JSONField(null=True)  # the bundle's `events` declarations, schema step 24
+    event_validation = peewee.CharField(max_length=8, default="OFF")  # OFF | FLAG | REJECT, step 24
 
     class Meta:
         indexes = ((("organisation", "key"), True), (("organisation", "name"), False))
@@ -180,7 +183,8 @@ class StateCounter(BaseModel):
     owner_id = peewee.CharField(max_length=36)
     key = peewee.CharField(max_length=255)
     value = AmountField()
-    reset_after = peewee.CharField(max_length=32, null=True)  # Go duration, e.g. "720h"
+    # a Go duration ("720h") or a calendar period with its zone ("month@Europe/London"), step 25
+    reset_after = peewee.CharField(max_length=80, null=True)
     last_reset_at = UTCDateTimeField(null=True)
     updated_at = UTCDateTimeField(default=utcnow)
 

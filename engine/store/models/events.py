@@ -66,15 +66,34 @@ class RuleBudget(BaseModel):
     rule_id: peewee.Field[str]
     asset_symbol = peewee.CharField(max_length=16)
     limit = AmountField()
-    schedule_type = peewee.CharField(max_length=16, null=True)  # CRON | INTERVAL | null
+    schedule_type = peewee.CharField(max_length=16, null=True)  # CRON | INTERVAL | CALENDAR | null
     cron_expression = peewee.CharField(max_length=100, null=True)
-    interval = peewee.CharField(max_length=32, null=True)
+    interval = peewee.CharField(max_length=32, null=True)  # a Go duration
+    period = peewee.CharField(max_length=80, null=True)  # with CALENDAR: month, month@Europe/London (step 25)
+    consumed = AmountField(default=0)
+    period_started_at = UTCDateTimeField(default=utcnow)
+    next_reset_at = UTCDateTimeField(null=True)
+    per = peewee.CharField(max_length=16, default="program")  # program | participant (schema step 25)
+
+    class Meta:
+        # One budget per (rule, asset, per); the unique index of step 1 is replaced in step 25.
+        indexes = ((("rule", "asset_symbol", "per"), True),)
+
+
+class ParticipantBudget(BaseModel):
+    """What one participant has consumed of a `per: participant` budget in its current period
+    (schema step 25). The period's bounds are the participant's own: a row is written at the
+    participant's first credit and rolled over as the budget's are."""
+
+    budget = peewee.ForeignKeyField(RuleBudget, backref="participant_rows", on_delete="CASCADE")
+    budget_id: peewee.Field[str]
+    participant_id = peewee.CharField(max_length=36)
     consumed = AmountField(default=0)
     period_started_at = UTCDateTimeField(default=utcnow)
     next_reset_at = UTCDateTimeField(null=True)
 
     class Meta:
-        indexes = ((("rule", "asset_symbol"), True),)
+        indexes = ((("budget", "participant_id"), True),)
 
 
 class EventRecord(BaseModel):

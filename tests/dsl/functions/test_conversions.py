@@ -10,10 +10,11 @@ from dsl.functions import GLOBALS
 from dsl.functions.conversions import format_double
 from dsl.temporal import parse_duration, parse_timestamp
 from dsl.values import CelType, UInt
+from tests.dsl.functions import invoke
 
 
 def convert(name, value):
-    return GLOBALS[name].impl(value)
+    return invoke(GLOBALS[name], value)
 
 
 def exactly(a, b):

@@ -3,6 +3,7 @@ import pytest
 from dsl.errors import DslEvalError
 from dsl.functions import GLOBALS, METHODS, Function
 from dsl.values import UInt
+from tests.dsl.functions import invoke
 
 
 def test_registry_tables_hold_functions_under_their_names():
@@ -18,14 +19,14 @@ def test_registry_tables_hold_functions_under_their_names():
     [("", 0), ("ÿ", 1), ("πέντε", 5), ("🐱😀", 2), (b"abc", 3), ([1, [2]], 2), ({"a": 1}, 1)],
 )
 def test_size_counts_code_points_bytes_and_elements(value, expected):
-    assert GLOBALS["size"].impl(value) == expected
-    assert METHODS["size"].impl(value) == expected
+    assert invoke(GLOBALS["size"], value) == expected
+    assert invoke(METHODS["size"], value) == expected
 
 
 @pytest.mark.parametrize("value", [1, UInt(1), 1.0, None, True])
 def test_size_of_a_scalar_has_no_overload(value):
     with pytest.raises(DslEvalError) as err:
-        GLOBALS["size"].impl(value)
+        invoke(GLOBALS["size"], value)
     assert err.value.code == "DSL_NO_MATCHING_OVERLOAD"
 
 
@@ -46,25 +47,25 @@ def test_size_of_a_scalar_has_no_overload(value):
     ],
 )
 def test_string_predicates(name, text, arg, expected):
-    assert METHODS[name].impl(text, arg) is expected
+    assert invoke(METHODS[name], text, arg) is expected
 
 
 @pytest.mark.parametrize("name", ["contains", "startsWith", "endsWith", "matches"])
 def test_string_predicates_reject_non_strings(name):
     with pytest.raises(DslEvalError) as err:
-        METHODS[name].impl(b"abc", "a")
+        invoke(METHODS[name], b"abc", "a")
     assert err.value.code == "DSL_NO_MATCHING_OVERLOAD"
     with pytest.raises(DslEvalError):
-        METHODS[name].impl("abc", 1)
+        invoke(METHODS[name], "abc", 1)
 
 
 def test_matches_exists_as_a_global_function():
-    assert GLOBALS["matches"].impl("hubba", "ubb") is True
+    assert invoke(GLOBALS["matches"], "hubba", "ubb") is True
 
 
 def test_dyn_is_the_identity():
     value = [1, "a"]
-    assert GLOBALS["dyn"].impl(value) is value
+    assert invoke(GLOBALS["dyn"], value) is value
 
 
 def test_type_returns_the_cel_type_of_a_value():

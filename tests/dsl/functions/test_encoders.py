@@ -4,6 +4,7 @@ from dsl import compile_expression
 from dsl.errors import DslEvalError, DslLimitError
 from dsl.functions import GLOBALS
 from dsl.limits import BYTES_LENGTH_MAX, STRING_LENGTH_MAX
+from tests.dsl.functions import invoke
 
 
 def run(source: str):
@@ -30,7 +31,7 @@ def test_encode_and_decode(source, expected):
 @pytest.mark.parametrize("text", ["b", "bG9=YWw", "bG95 YWw", "bG95YWw===", "ünicode", "bG95YWw-"])
 def test_text_that_is_not_base64_is_an_invalid_argument(text):
     with pytest.raises(DslEvalError) as caught:
-        GLOBALS["base64.decode"].impl(text)
+        invoke(GLOBALS["base64.decode"], text)
     assert caught.value.code == "DSL_INVALID_ARGUMENT"
     assert "is not valid base64" in str(caught.value)
 
@@ -44,8 +45,8 @@ def test_wrong_argument_types_have_no_overload(source):
 
 def test_results_respect_the_size_limits():
     with pytest.raises(DslLimitError) as caught:
-        GLOBALS["base64.encode"].impl(b"x" * (STRING_LENGTH_MAX // 4 * 3 + 3))
+        invoke(GLOBALS["base64.encode"], b"x" * (STRING_LENGTH_MAX // 4 * 3 + 3))
     assert caught.value.code == "DSL_LIMIT_STRING"
     with pytest.raises(DslLimitError) as caught:
-        GLOBALS["base64.decode"].impl("eHh4" * (BYTES_LENGTH_MAX // 3 + 1))
+        invoke(GLOBALS["base64.decode"], "eHh4" * (BYTES_LENGTH_MAX // 3 + 1))
     assert caught.value.code == "DSL_LIMIT_BYTES"

@@ -7,10 +7,11 @@ from dsl.functions import METHODS
 from dsl.functions.formatting import fixed_shortest
 from dsl.functions.timestamps import duration, timestamp
 from dsl.values import CelType, UInt
+from tests.dsl.functions import invoke
 
 
 def fmt(template, *args):
-    return METHODS["format"].impl(template, list(args))
+    return invoke(METHODS["format"], template, list(args))
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ import pytest
 from dsl.errors import DslEvalError
 from dsl.functions import GLOBALS
 from dsl.values import UInt
+from tests.dsl.functions import invoke
 
 
 def call(name, *args):
-    return GLOBALS[f"math.{name}"].impl(*args)
+    return invoke(GLOBALS[f"math.{name}"], *args)
 
 
 def exactly(a, b):

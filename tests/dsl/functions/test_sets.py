@@ -52,6 +52,9 @@ def test_sets_charge_the_budget():
     with pytest.raises(DslLimitError) as err:
         call("contains", list(range(8)), list(range(8)), budget)
     assert err.value.code == "DSL_LIMIT_COST"
-    budget = Budget(cost=1_000)
+    budget = Budget(cost=10_000)
     call("intersects", [[i] for i in range(10)], [[-1]] * 10, budget)
-    assert budget.remaining == 1_000 - 20 - 100
+    # both lists read (20), the first one's keys made (40), 10 searches (20), each through 10
+    # composites (4 a comparison: 400), and each of the 100 comparisons of one-element lists charged
+    # for its element and the call (4 each)
+    assert budget.remaining == 10_000 - 20 - 40 - 20 - 400 - 400

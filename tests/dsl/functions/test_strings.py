@@ -3,10 +3,11 @@ import pytest
 from dsl.errors import DslEvalError, DslLimitError
 from dsl.functions import GLOBALS, METHODS
 from dsl.limits import LIST_LENGTH_MAX, STRING_LENGTH_MAX
+from tests.dsl.functions import invoke
 
 
 def call(name, *args):
-    return METHODS[name].impl(*args)
+    return invoke(METHODS[name], *args)
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,7 @@ def test_wrong_types_have_no_overload(name, args):
     ],
 )
 def test_quote(text, quoted):
-    assert GLOBALS["strings.quote"].impl(text) == quoted
+    assert invoke(GLOBALS["strings.quote"], text) == quoted
 
 
 def test_results_over_the_string_limit_are_refused_before_they_are_built():

@@ -113,6 +113,10 @@ def test_failing_case_explains_each_difference():
     assert result.diff == [
         "matched: expected [earn, gold_bonus], got [earn]",
         "statuses.gift: expected MATCHED, got NOT_MATCHED",
+        (
+            "rule gold_bonus errored (SKIPPED_ERROR): no such key: 'status'; if that is meant, expect it with "
+            "`statuses: {gold_bonus: SKIPPED_ERROR}`"
+        ),
         "credits.PTS: expected 2, got 1.00",
         "tags: expected [buyer, vip], got [buyer] (missing: vip)",
         "counters.purchases: expected 5, got 1",
@@ -120,6 +124,15 @@ def test_failing_case_explains_each_difference():
         "attributes.city: expected Paris, got nothing",
         "rules: earn MATCHED, gold_bonus SKIPPED_ERROR (DSL_NO_SUCH_KEY: no such key: 'status'), gift NOT_MATCHED",
     ]
+
+
+def test_a_rule_that_errors_fails_the_case_unless_the_case_expects_it():
+    """In production the event would complete with fewer points and nobody would notice."""
+    case = "  - name: no tier\n    event: {type: purchase, amount: 10}\n    expect:\n      credits: {PTS: 1}\n"
+    [quiet] = run(case)
+    assert not quiet.passed and quiet.diff[0].startswith("rule gold_bonus errored (SKIPPED_ERROR)")
+    [expected] = run(case + "      statuses: {gold_bonus: SKIPPED_ERROR}\n")
+    assert expected.passed, expected.diff
 
 
 def test_unexpected_credits_are_differences_when_credits_are_expected():

@@ -45,19 +45,34 @@ def test_statuses_of_every_kind():
 
 
 def test_cost_budget_overrun_is_skipped_timeout():
-    heavy = (
-        "["
-        + ",".join(["1"] * 100)
-        + "].all(x, ["
-        + ",".join(["1"] * 100)
-        + "].all(y, ["
-        + ",".join(["1"] * 20)
-        + "].all(z, true)))"
-    )
-    result = evaluate_event(bundle(rule("heavy", heavy)), EvaluationInput(event=event(), participant=person()))
+    heavy = "event.items.all(x, event.items.all(y, event.items.all(z, x + y + z >= 0.0)))"
+    items = {"items": [float(i) for i in range(100)]}
+    result = evaluate_event(bundle(rule("heavy", heavy)), EvaluationInput(event=event(items), participant=person()))
     (outcome,) = result.rules
     assert outcome.status == RuleStatus.SKIPPED_TIMEOUT
     assert outcome.error_code.startswith("DSL_LIMIT")
+
+
+def test_rules_after_the_events_deadline_are_skipped_timeout_unevaluated(monkeypatch):
+    import engine.evaluator.evaluate as evaluate_module
+
+    monkeypatch.setattr(evaluate_module, "EVALUATION_TIME_MAX_S", -1.0)  # spent before the first rule
+    result = evaluate_event(
+        bundle(rule("a"), rule("b", "event.missing > 1.0")), EvaluationInput(event=event(), participant=person())
+    )
+    assert [(r.status, r.error_code) for r in result.rules] == [(RuleStatus.SKIPPED_TIMEOUT, "DSL_LIMIT_TIME")] * 2
+    assert result.status == "COMPLETED" and result.actions == []
+
+
+def test_a_long_rule_stops_at_the_events_deadline(monkeypatch):
+    import engine.evaluator.evaluate as evaluate_module
+
+    # 250,000 steps: the cost budget would stop them after about 10 ms; the event's 3 ms first
+    monkeypatch.setattr(evaluate_module, "EVALUATION_TIME_MAX_S", 0.003)
+    heavy = "event.items.all(x, event.items.all(y, x + y >= 0.0))"
+    items = {"items": [float(i) for i in range(500)]}
+    result = evaluate_event(bundle(rule("heavy", heavy)), EvaluationInput(event=event(items), participant=person()))
+    assert [(r.status, r.error_code) for r in result.rules] == [(RuleStatus.SKIPPED_TIMEOUT, "DSL_LIMIT_TIME")]
 
 
 def test_window_uses_received_at_not_the_event_timestamp():
@@ -137,6 +152,10 @@ def test_invalid_event_data_fails_the_event_with_a_code():
     assert (result.status, result.error_code, result.rules) == ("FAILED", "limit_event_data_type", [])
     not_an_object = evaluate_event(bundle(rule("a")), EvaluationInput(event=event(["a"]), participant=person()))
     assert not_an_object.error_code == "invalid_event_data"
+    # JSON allows any number of digits; a number no double holds fails the event (a business
+    # failure, at once), where an OverflowError used to be retried as if the machine had failed
+    huge = evaluate_event(bundle(rule("a")), EvaluationInput(event=event({"n": [10**400]}), participant=person()))
+    assert (huge.status, huge.error_code) == ("FAILED", "invalid_event_data")
 
 
 def test_an_action_failure_ends_the_rule_list_at_the_failing_rule():

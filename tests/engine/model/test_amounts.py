@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl.values import UInt
-from engine.model.amounts import AmountError, parse_decimal, quantum, to_amount, to_increment
+from engine.model.amounts import AmountError, parse_amount, parse_decimal, quantum, to_amount, to_increment
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,16 @@ def test_counter_increments_keep_the_shortest_decimal_of_a_double():
 def test_quantum_is_one_step_of_the_scale():
     assert quantum(0) == Decimal(1)
     assert quantum(2) == Decimal("0.01")
+
+
+@pytest.mark.parametrize(("text", "scale"), [("1.0000000000", 2), ("10.0", 0), ("1.000", 2), ("5E-3", 2)])
+def test_an_amount_written_with_more_places_than_the_scale_is_invalid_scale(text, scale):
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text, scale=scale)
+    assert caught.value.code == "invalid_scale"
+
+
+@pytest.mark.parametrize(("text", "scale", "expected"), [("1.00", 2, "1.00"), ("1", 2, "1.00"), ("1E+2", 0, "100")])
+def test_an_amount_written_within_the_scale_is_taken_at_the_scale(text, scale, expected):
+    assert parse_amount(text, scale=scale) == Decimal(expected)
+    assert str(parse_amount(text, scale=scale)) == expected

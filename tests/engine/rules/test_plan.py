@@ -1,17 +1,21 @@
-"""engine.rules.plan: plan and apply a bundle through the HTTP API (test client) and on the database,
-with the same result; a second run is up to date; removed rules are archived."""
+"""engine.rules.plan and the atomic apply (`POST /v1/programs/apply`, `accrual apply`): one planner
+for the dry run and the apply, the same result through the HTTP API and on the database, a second
+run up to date, removed rules archived, organisation assets linked, and all or nothing."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
 from api.apply_target import DatabaseTarget
+from api.queries.apply import apply_bundle
 from engine.cli import main
-from engine.cli.apply import HttpTarget
+from engine.cli.apply import HttpApply, plan_from_answer
 from engine.rules.loader import load_bundle_text
-from engine.rules.plan import ApplyError, apply_plan, plan_bundle
+from engine.rules.plan import ApplyError, Plan, plan_bundle
 from engine.store.db import database_proxy
+from engine.store.models import Asset, Program, RuleRecord
 from tests.api.conftest import Api, client, database, database_url, settings  # noqa: F401 - fixtures
 from tests.conftest import ROOT
 
@@ -38,84 +42,154 @@ def bundle_of(text: str):
     return loaded.bundle
 
 
-@pytest.fixture
-def http_target(client):  # noqa: F811 - the fixture from tests/api/conftest.py
-    from api.keys import create_key
-
-    return HttpTarget("", "", client=_Authorised(client, create_key("acme")))
-
-
-class _Authorised:
-    """The Litestar test client with a key, shaped like the httpx client HttpTarget uses."""
+class Server:
+    """A running API (the Litestar test client) with a key: applies bundles and reads resources."""
 
     def __init__(self, test_client, key: str) -> None:
         self.test_client, self.key = test_client, key
+        self.http = HttpApply("", "", client=self)
 
     def request(self, method, path, **kwargs):
         return self.test_client.request(method, path, headers={"X-API-Key": self.key}, **kwargs)
 
+    def apply(self, text: str, *, dry_run: bool = False) -> dict:
+        return self.http.apply(bundle_of(text), dry_run=dry_run)
 
-def test_plan_apply_and_idempotence_over_http(http_target):
-    bundle = bundle_of(BUNDLE)
-    plan = plan_bundle(bundle, http_target)
-    assert [s.describe() for s in plan.steps] == [
+    def plan(self, text: str) -> Plan:
+        return plan_from_answer(self.apply(text, dry_run=True))
+
+    def list(self, path: str, **params) -> list[dict]:
+        response = self.request("GET", path, params={"limit": 200, **params})
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+
+@pytest.fixture
+def server(client):  # noqa: F811 - the fixture from tests/api/conftest.py
+    from api.keys import create_key
+
+    return Server(client, create_key("acme"))
+
+
+def described(plan: Plan) -> list[str]:
+    return [step.describe() for step in plan.steps]
+
+
+def test_plan_apply_and_idempotence_over_http(server):
+    assert described(server.plan(BUNDLE)) == [
         "create program shop",
         "create asset PTS",
         "create rule welcome (order 10)",
         "create rule purchase (order 20)",
     ]
-    program_id = apply_plan(plan, http_target)
-    rules = http_target.rules(program_id)
+    answer = server.apply(BUNDLE)
+    assert answer["applied"] is True
+    rules = server.list("/v1/rules", program_id=answer["program_id"])
     assert [(r["name"], r["order"]) for r in rules] == [("welcome", 10), ("purchase", 20)]
-    assert http_target.programs()[0]["on_unknown_participant"] == "REJECT"
-    again = plan_bundle(bundle, http_target)
-    assert again.steps == [] and again.lines() == ["program shop: up to date"]
+    assert server.list("/v1/programs")[0]["on_unknown_participant"] == "REJECT"
+    again = server.apply(BUNDLE)
+    assert again["steps"] == [] and again["applied"] is False and again["program_id"] == answer["program_id"]
+    assert plan_from_answer(again).lines() == ["program shop: up to date"]
 
 
-def test_changes_update_and_removed_rules_are_archived(http_target):
-    apply_plan(plan_bundle(bundle_of(BUNDLE), http_target), http_target)
+def test_changes_show_old_and_new_values_and_removed_rules_are_archived(server):
+    program_id = server.apply(BUNDLE)["program_id"]
     changed = BUNDLE.replace('event.type == "signup"', 'event.type == "join"').replace("name: Points", "name: Stars")
     changed = changed[: changed.index("  - name: purchase")]
-    plan = plan_bundle(bundle_of(changed), http_target)
-    assert [s.describe() for s in plan.steps] == [
+    plan = server.plan(changed)
+    assert described(plan) == [
         "update asset PTS (name)",
         "archive rule purchase (status)",
         "update rule welcome (condition)",
     ]
-    program_id = apply_plan(plan, http_target)
-    rules = {r["name"]: r for r in http_target.rules(program_id)}
+    assert plan.lines() == [
+        "program shop: 3 change(s)",
+        "  update asset PTS (name)",
+        '      name: "Points" -> "Stars"',
+        "  archive rule purchase (status)",
+        "  update rule welcome (condition)",
+        '      condition: "event.type == \\"signup\\"" -> "event.type == \\"join\\""',
+    ]
+    server.apply(changed)
+    rules = {r["name"]: r for r in server.list("/v1/rules", program_id=program_id)}
     assert set(rules) == {"welcome"} and rules["welcome"]["condition"] == 'event.type == "join"'
     assert rules["welcome"]["version"] == 2
-    assert plan_bundle(bundle_of(changed), http_target).steps == []
+    assert server.plan(changed).steps == []
 
 
-def test_immutable_asset_change_and_refused_step_are_reported(http_target):
-    apply_plan(plan_bundle(bundle_of(BUNDLE), http_target), http_target)
-    plan = plan_bundle(bundle_of(BUNDLE.replace("scale: 0", "scale: 2")), http_target)
-    assert any("scale" in problem for problem in plan.problems)
+def test_coloured_plan_marks_old_values_red_and_new_values_green(server):
+    import click
+
+    server.apply(BUNDLE)
+    plan = server.plan(BUNDLE.replace("name: Points", "name: Stars"))
+    lines = plan.lines(click.style)
+    assert click.style('"Points"', fg="red") in lines[2] and click.style('"Stars"', fg="green") in lines[2]
+
+
+def test_immutable_asset_change_is_reported_not_applied(server):
+    server.apply(BUNDLE)
+    plan = server.plan(BUNDLE.replace("scale: 0", "scale: 2"))
+    assert plan.steps == [] and any("scale" in problem for problem in plan.problems)
+
+
+def test_an_asset_of_another_program_is_linked_not_created_again(server):
+    """The demo's `card_linked` owns PTS; a new bundle with asset PTS links it (the plan names the
+    existing asset), where the planner used to plan a create that the server refused."""
+    owner = server.apply(BUNDLE.replace("key: shop, name: Shop", "key: card_linked, name: Card linked"))
+    [asset] = server.list("/v1/assets")
+    plan = server.plan(BUNDLE)
+    assert described(plan) == [
+        "create program shop",
+        f"link asset PTS [existing asset {asset['id']} of card_linked]",
+        "create rule welcome (order 10)",
+        "create rule purchase (order 20)",
+    ]
+    answer = server.apply(BUNDLE)
+    [linked] = server.list("/v1/assets")
+    assert linked["id"] == asset["id"] and set(linked["program_ids"]) == {owner["program_id"], answer["program_id"]}
+    assert server.apply(BUNDLE)["steps"] == []
+
+
+def test_a_refused_step_leaves_nothing_behind(server):
+    """All or nothing: the program and asset created before the refused asset are rolled back, and
+    a retry fails the same way without a half-made program."""
+    broken = BUNDLE.replace(
+        "  - {symbol: PTS, name: Points, scale: 0}\n",
+        "  - {symbol: PTS, name: Points, scale: 0}\n"
+        "  - {symbol: BAD, name: Bad, scale: 0, max_transaction_amount: '0'}\n",
+    )
+    for _ in range(2):
+        with pytest.raises(ApplyError) as info:
+            server.apply(broken)
+        assert "create asset BAD" in info.value.message
+    assert server.list("/v1/programs") == [] and server.list("/v1/assets") == []
+    assert described(server.plan(broken))[:3] == ["create program shop", "create asset PTS", "create asset BAD"]
+
+
+def test_a_bundle_that_does_not_type_check_is_refused_whole(server):
+    """The server checks what it is sent (a client need not have run `accrual check`)."""
+    bundle = bundle_of(BUNDLE)
+    mistaken = msgspec.structs.replace(bundle.rules[1], condition='"vip" in participant.tag')
     with pytest.raises(ApplyError) as info:
-        http_target.send(
-            "POST",
-            "/v1/rules",
-            {"program_id": "missing", "name": "x", "condition": "true", "actions": [{"type": "TAG", "tag": "x"}]},
-        )
-    assert info.value.code == "not_found"
+        server.http.apply(msgspec.structs.replace(bundle, rules=[bundle.rules[0], mistaken]), dry_run=False)
+    assert info.value.code == "invalid_bundle"
+    assert info.value.details["problems"][0]["code"] == "DSL_UNKNOWN_FIELD"
+    assert server.list("/v1/programs") == []
 
 
 def test_database_target_matches_http(database):  # noqa: F811
-    target = DatabaseTarget("acme")
-    program_id = apply_plan(plan_bundle(bundle_of(BUNDLE), target), target)
-    assert [r["name"] for r in target.rules(program_id)] == ["welcome", "purchase"]
+    target = DatabaseTarget.for_organisation("acme")
+    answer = apply_bundle(target.principal, bundle_of(BUNDLE), dry_run=False)
+    assert [r["name"] for r in target.rules(answer.program_id)] == ["welcome", "purchase"]
     assert plan_bundle(bundle_of(BUNDLE), target).steps == []
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
 def test_every_example_applies_and_is_then_up_to_date(database, example):  # noqa: F811
-    target = DatabaseTarget("examples")
+    target = DatabaseTarget.for_organisation("examples")
     loaded = load_bundle_text((EXAMPLES / example).read_text(), example)
     assert loaded.ok
-    plan = plan_bundle(loaded.bundle, target)
-    apply_plan(plan, target)
+    apply_bundle(target.principal, loaded.bundle, dry_run=False)
     assert plan_bundle(loaded.bundle, target).steps == []
 
 
@@ -142,6 +216,29 @@ def test_cli_apply_dry_run_then_apply(database, database_url, tmp_path):  # noqa
     assert invalid.exit_code == 1
 
 
+def test_cli_apply_refuses_a_bundle_whose_tests_fail(database, database_url, tmp_path):  # noqa: F811
+    path = tmp_path / "shop.yaml"
+    path.write_text(
+        BUNDLE
+        + """tests:
+  - name: signup earns 100
+    event: {type: signup}
+    expect: {credits: {PTS: 99}}
+"""
+    )
+
+    def run(*args: str):
+        result = CliRunner().invoke(main, ["apply", str(path), "--org", "acme", "--database-url", database_url, *args])
+        database_proxy.initialize(database)
+        return result
+
+    refused = run()
+    assert refused.exit_code == 1 and "tests fail; nothing was applied" in refused.output
+    assert Program.select().count() == 0
+    assert run("--no-test").exit_code == 0
+    assert Program.select().count() == 1 and Asset.select().count() == 1 and RuleRecord.select().count() == 2
+
+
 TIERED = (
     BUNDLE
     + """
@@ -161,31 +258,31 @@ tiers:
 )
 
 
-def test_tier_types_are_created_before_rules_and_then_up_to_date(http_target):
+def test_tier_types_are_created_before_rules_and_then_up_to_date(server):
     text = TIERED.replace(
         "actions: [{type: CREDIT, asset_id: PTS, amount: 100}]",
         "actions: [{type: SET_TIER, tier: status, level: silver}]",
     )
-    plan = plan_bundle(bundle_of(text), http_target)
-    assert [s.describe() for s in plan.steps][:4] == [
+    plan = server.plan(text)
+    assert described(plan)[:4] == [
         "create program shop",
         "create asset PTS",
         "create tier status",
         "create tier region",
     ]
     assert plan.problems == []
-    program_id = apply_plan(plan, http_target)
-    tiers = {t["key"]: t for t in http_target.tiers(program_id)}
+    program_id = server.apply(text)["program_id"]
+    tiers = {t["key"]: t for t in server.list(f"/v1/programs/{program_id}/tiers")}
     assert tiers["status"]["lifecycle"] == {"downgrade_policy": {"mode": "HOLD"}}
     assert [(lv["key"], lv["benefits"]) for lv in tiers["status"]["levels"]] == [
         ("bronze", {}),
         ("silver", {"bonus": 25}),
     ]
-    assert plan_bundle(bundle_of(text), http_target).steps == []
+    assert server.plan(text).steps == []
 
 
-def test_changed_tiers_are_patched_and_removed_ones_archived(http_target):
-    apply_plan(plan_bundle(bundle_of(TIERED), http_target), http_target)
+def test_changed_tiers_are_patched_and_removed_ones_archived(server):
+    server.apply(TIERED)
     changed = (
         TIERED.replace("display_name: Status", "display_name: Elite")
         .replace("    lifecycle: {downgrade_policy: {mode: HOLD}}\n", "")
@@ -195,13 +292,14 @@ def test_changed_tiers_are_patched_and_removed_ones_archived(http_target):
         )
     )
     changed = changed[: changed.index("  - key: region")]
-    plan = plan_bundle(bundle_of(changed), http_target)
-    assert [s.describe() for s in plan.steps] == [
+    plan = server.plan(changed)
+    assert described(plan) == [
         "update tier status (display_name, levels, lifecycle)",
         "archive tier region (status)",
     ]
-    program_id = apply_plan(plan, http_target)
-    tiers = {t["key"]: t for t in http_target.tiers(program_id)}
+    assert '      display_name: "Status" -> "Elite"' in plan.lines()
+    program_id = server.apply(changed)["program_id"]
+    tiers = {t["key"]: t for t in server.list(f"/v1/programs/{program_id}/tiers")}
     assert tiers["region"]["status"] == "ARCHIVED"
     status = tiers["status"]
     assert (status["display_name"], status["lifecycle"]) == ("Elite", {})
@@ -210,17 +308,16 @@ def test_changed_tiers_are_patched_and_removed_ones_archived(http_target):
         ("silver", {}),
         ("gold", None),
     ]
-    assert plan_bundle(bundle_of(changed), http_target).steps == []
+    assert server.plan(changed).steps == []
 
 
-def test_archived_in_the_file_and_one_way_archive_and_removed_levels_are_reported(http_target):
-    apply_plan(plan_bundle(bundle_of(TIERED), http_target), http_target)
+def test_archived_in_the_file_and_one_way_archive_and_removed_levels_are_reported(server):
+    server.apply(TIERED)
     archived = TIERED.replace("  - key: region\n", "  - key: region\n    status: ARCHIVED\n")
-    plan = plan_bundle(bundle_of(archived), http_target)
-    assert [s.describe() for s in plan.steps] == ["archive tier region (status)"]
-    apply_plan(plan, http_target)
-    assert plan_bundle(bundle_of(archived), http_target).steps == []
-    revived = plan_bundle(bundle_of(TIERED.replace("      - {key: bronze, rank: 0}\n", "")), http_target)
+    assert described(server.plan(archived)) == ["archive tier region (status)"]
+    server.apply(archived)
+    assert server.plan(archived).steps == []
+    revived = server.plan(TIERED.replace("      - {key: bronze, rank: 0}\n", ""))
     assert revived.steps == [] and sorted(revived.problems) == [
         "tier region is archived on the server (archiving is one way)",
         "tier status: levels bronze are on the server and not in the file (levels cannot be removed)",
@@ -228,15 +325,16 @@ def test_archived_in_the_file_and_one_way_archive_and_removed_levels_are_reporte
 
 
 def test_database_target_applies_tiers_like_http(database):  # noqa: F811
-    target = DatabaseTarget("acme")
-    program_id = apply_plan(plan_bundle(bundle_of(TIERED), target), target)
+    target = DatabaseTarget.for_organisation("acme")
+    program_id = apply_bundle(target.principal, bundle_of(TIERED), dry_run=False).program_id
+    assert program_id is not None
     assert [t["key"] for t in target.tiers(program_id)] == ["region", "status"]
     without_region = TIERED[: TIERED.index("  - key: region")].replace(
         "{key: bronze, rank: 0}", "{key: bronze, rank: 5}"
     )
     plan = plan_bundle(bundle_of(without_region), target)
-    assert [s.describe() for s in plan.steps] == ["update tier status (levels)", "archive tier region (status)"]
-    apply_plan(plan, target)
+    assert described(plan) == ["update tier status (levels)", "archive tier region (status)"]
+    apply_bundle(target.principal, bundle_of(without_region), dry_run=False)
     assert plan_bundle(bundle_of(without_region), target).steps == []
     with pytest.raises(ApplyError) as info:
         target.send("POST", f"/v1/programs/{program_id}/tiers/region/archive", {})

@@ -6,13 +6,14 @@ from engine.store.migrations import (
     ALL_MODELS,
     LATEST_VERSION,
     REDUNDANT_INDEXES,
+    STEPS,
     UNUSED_INDEXES,
     current_version,
     upgrade,
 )
 
 HUEY_TABLES = {"kv", "schedule", "task", "counter"}
-ALL_VERSIONS = list(range(1, LATEST_VERSION + 1))
+ALL_VERSIONS = [version for version, _, _ in STEPS]
 
 
 def test_upgrade_creates_every_table_once_and_is_safe_to_repeat(fresh_db):
@@ -94,3 +95,34 @@ def test_worker_and_listing_queries_use_the_partial_indexes(tmp_path):
         }
         assert not replaced & {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     db.close_all()
+
+
+def test_steps_24_and_25_add_their_columns_to_a_database_made_before_them(tmp_path):
+    """A database upgraded to step 8 (before program time zones and per-participant budgets)
+    gets the new columns, the budget index on (rule, asset, per) and the new table."""
+    from engine.store.db import connect
+
+    db = connect(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db)
+    with db.connection_context():
+        for statement in (
+            'DROP INDEX "rule_budget_rule_id_asset_symbol_per"',
+            'DROP INDEX "rule_evaluation_errored"',
+            'DROP TABLE "participant_budget"',
+            'ALTER TABLE "rule_budget" DROP COLUMN "per"',
+            'ALTER TABLE "rule_budget" DROP COLUMN "period"',
+            'ALTER TABLE "program" DROP COLUMN "timezone"',
+            'ALTER TABLE "program" DROP COLUMN "event_types"',
+            'ALTER TABLE "program" DROP COLUMN "event_validation"',
+            'CREATE UNIQUE INDEX "rule_budget_rule_id_asset_symbol" ON "rule_budget" (rule_id, asset_symbol)',
+            "DELETE FROM schema_version WHERE version IN (24, 25)",
+        ):
+            db.execute_sql(statement)
+        assert upgrade(db) == [24, 25]
+        assert {"timezone", "event_types", "event_validation"} <= {c.name for c in db.get_columns("program")}
+        assert {"per", "period"} <= {c.name for c in db.get_columns("rule_budget")}
+        indexes = {index.name: index.columns for index in db.get_indexes("rule_budget")}
+        assert "rule_budget_rule_id_asset_symbol" not in indexes
+        assert indexes["rule_budget_rule_id_asset_symbol_per"] == ["rule_id", "asset_symbol", "per"]
+        assert "participant_budget" in db.get_tables()
+    db.close()

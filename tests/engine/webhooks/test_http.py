@@ -3,6 +3,7 @@ real HTTP server on loopback."""
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,16 @@ def base(server) -> str:
         "https://hooks.example.com:99999/x",
         "ftp://hooks.example.com/x",
         "",
+        # IPv6 addresses that carry 169.254.169.254: NAT64, 6to4, IPv4-translated and -compatible
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://[2002:a9fe:a9fe::1]/",
+        "https://[::ffff:0:a9fe:a9fe]/",
+        "https://[::a9fe:a9fe]/",
+        "https://[64:ff9b:1::808:808]/",  # NAT64 local use: whatever the local translator serves
+        # what a header or a log line could be smuggled in with
+        "https://hooks.example.com/x\r\nX-Injected: 1",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/\x00",
     ],
 )
 def test_non_public_or_non_https_urls_are_refused(url):
@@ -81,6 +92,22 @@ def test_non_public_or_non_https_urls_are_refused(url):
 )
 def test_public_https_urls_pass(url):
     assert http.validate_endpoint_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [("64:ff9b::a9fe:a9fe", False), ("64:ff9b::808:808", True), ("2002:a9fe:a9fe::1", False),
+     ("2002:808:808::1", True), ("::ffff:10.0.0.1", False), ("2606:4700::1111", True)],
+)  # fmt: skip
+def test_the_connect_time_guard_judges_the_ipv4_an_ipv6_address_carries(address, public):
+    # the guard resolves the host and calls the same judge on every address it would connect to
+    assert http.is_public_address(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize("host", ["64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1"])
+def test_the_connect_time_guard_refuses_ipv4_carried_in_ipv6(host):
+    with pytest.raises(http.DestinationBlocked):
+        http.GuardedBackend().connect_tcp(host, 443, timeout=1)
 
 
 def test_development_flag_allows_http_and_loopback():
