@@ -156,19 +156,22 @@ class Deployment:
         process.send_signal(sig)
         return process.wait(timeout=30)
 
+    def shares(self, bodies: list[dict], duplicates: Sequence[dict] = ()) -> list[list[dict]]:
+        """What each API is sent by `post_alternately`: every duplicate first, then body i when
+        i % apis is its index."""
+        return [[*duplicates, *bodies[index :: self.apis]] for index in range(self.apis)]
+
     def post_alternately(self, bodies: list[dict], duplicates: Sequence[dict] = ()) -> list[list[Response]]:
-        """Body i to API i % apis, every API at once; each of `duplicates` to every API first, so
-        the copies race each other in different processes. Returns each API's responses in the
-        order sent: the duplicates, then its share of `bodies`."""
-        batches = [[*duplicates, *bodies[index :: self.apis]] for index in range(self.apis)]
+        """Post each API its share (`shares`), every API at once, so the copies of a duplicate
+        race each other in different processes. Returns each API's responses, in its share's order."""
 
         async def post_all() -> list[list[Response]]:
             headers = {"X-API-Key": self.key}
             return list(
                 await asyncio.gather(
                     *(
-                        post_json_all(url, "/v1/events", batch, headers=headers, concurrency=8)
-                        for url, batch in zip(self.urls, batches, strict=True)
+                        post_json_all(url, "/v1/events", share, headers=headers, concurrency=8)
+                        for url, share in zip(self.urls, self.shares(bodies, duplicates), strict=True)
                     )
                 )
             )

@@ -44,22 +44,18 @@ def workers(deployment, tmp_path) -> Iterator[list]:
 
 
 def bodies(deployment: Deployment, prefix: str, count: int, participants: int = PARTICIPANTS) -> list[dict]:
-    """`count` events with keys `prefix-n` over `participants` participants `prefix_user_i`, one
-    second apart within each participant, so D15's order is the order of n."""
+    """`count` purchases with keys `prefix-n` over the participants `prefix_user_i`, event n at n
+    seconds past noon, so each participant's order (D15) is the order of n."""
     return [
-        deployment_body(deployment, prefix, n, participant=f"{prefix}_user_{n % participants}", amount=1 + n % 5)
+        {
+            "program_id": deployment.program_id,
+            "external_id": f"{prefix}_user_{n % participants}",
+            "idempotency_key": f"{prefix}-{n}",
+            "event_timestamp": f"2026-01-01T{12 + n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z",
+            "event_data": {"type": "purchase", "amount": float(1 + n % 5), "n": n},
+        }
         for n in range(count)
     ]
-
-
-def deployment_body(deployment: Deployment, prefix: str, n: int, *, participant: str, amount: float) -> dict:
-    return {
-        "program_id": deployment.program_id,
-        "external_id": participant,
-        "idempotency_key": f"{prefix}-{n}",
-        "event_timestamp": f"2026-01-01T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z",
-        "event_data": {"type": "purchase", "amount": float(amount), "n": n},
-    }
 
 
 def post_with_duplicates(deployment: Deployment, events: list[dict]) -> set[str]:
@@ -71,7 +67,7 @@ def post_with_duplicates(deployment: Deployment, events: list[dict]) -> set[str]
         r.content for batch in answers for r in batch if r.status_code != 202
     ][:3]
     ids: dict[str, set[str]] = defaultdict(set)
-    for batch, share in zip(answers, [[*duplicates, *events[i :: deployment.apis]] for i in range(2)], strict=True):
+    for batch, share in zip(answers, deployment.shares(events, duplicates), strict=True):
         for response, body in zip(batch, share, strict=True):
             ids[body["idempotency_key"]].add(response.json()["id"])
     assert all(len(found) == 1 for found in ids.values()), {k: v for k, v in ids.items() if len(v) > 1}
