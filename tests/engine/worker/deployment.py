@@ -161,16 +161,19 @@ class Deployment:
         i % apis is its index."""
         return [[*duplicates, *bodies[index :: self.apis]] for index in range(self.apis)]
 
-    def post_alternately(self, bodies: list[dict], duplicates: Sequence[dict] = ()) -> list[list[Response]]:
+    def post_alternately(
+        self, bodies: list[dict], duplicates: Sequence[dict] = (), concurrency: int = 8
+    ) -> list[list[Response]]:
         """Post each API its share (`shares`), every API at once, so the copies of a duplicate
-        race each other in different processes. Returns each API's responses, in its share's order."""
+        race each other in different processes; `concurrency` connections to each API. Returns each
+        API's responses, in its share's order."""
 
         async def post_all() -> list[list[Response]]:
             headers = {"X-API-Key": self.key}
             return list(
                 await asyncio.gather(
                     *(
-                        post_json_all(url, "/v1/events", share, headers=headers, concurrency=8)
+                        post_json_all(url, "/v1/events", share, headers=headers, concurrency=concurrency)
                         for url, share in zip(self.urls, self.shares(bodies, duplicates), strict=True)
                     )
                 )
