@@ -53,9 +53,10 @@ redis_start() {
   if ! command -v redis-server >/dev/null; then
     echo "services: installing redis-server" >&2
     if [ "$(id -u)" = 0 ]; then
-      apt-get install -y -qq redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+      apt-get install -y -qq redis-server >/dev/null 2>&1 \
+        || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || true
     else
-      sudo apt-get install -y -qq redis-server >/dev/null
+      sudo apt-get install -y -qq redis-server >/dev/null || true
     fi
   fi
   command -v redis-server >/dev/null || { echo "services: no Redis, its tests will skip" >&2; return 0; }
