@@ -8,6 +8,7 @@ from api.controllers.lots import LotController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
+from api.controllers.reports import ReportController
 from api.controllers.rules import RuleController
 from api.controllers.tiers import TierController
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
@@ -23,5 +24,6 @@ CONTROLLERS = [
     RuleController,
     TierController,
     JournalController,
+    ReportController,
     *WEBHOOK_CONTROLLERS,
 ]

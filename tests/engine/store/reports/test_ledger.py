@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.store.ledger.verify import verify
 from engine.store.models import Account, Asset, Organisation, Participant, Program, ProgramAsset
 from engine.store.reports import rollup
 from engine.store.reports.flows import Flows
@@ -112,6 +113,8 @@ def test_verify_finds_a_tampered_rollup(db):
     rollup.LedgerRollup.update(amount=row.amount + 1).where(rollup.LedgerRollup.id == row.id).execute()
     (problem,) = rollup.verify_rollup(world.org.id)
     assert "expired" in problem and "-6.25" in problem
+    (mismatch,) = verify().mismatches
+    assert mismatch.code == "rollup_mismatch" and mismatch.message == problem
     assert rollup.count_behind() == 0
 
 
