@@ -4,6 +4,7 @@ from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
 from api.controllers.journal import JournalController
+from api.controllers.logs import LogController
 from api.controllers.lots import LotController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
@@ -25,5 +26,6 @@ CONTROLLERS = [
     TierController,
     JournalController,
     ReportController,
+    LogController,
     *WEBHOOK_CONTROLLERS,
 ]
