@@ -31,11 +31,11 @@ def test_the_rollup_job_folds_every_entry_in_batches(db, jobs):
     for minute in range(5):
         history.post("CREDIT", "PTS", "1", at=now - timedelta(minutes=minute))
     register_operations_jobs(WorkerSettings())
-    assert [job.name for job in jobs.jobs] == ["ledger_rollup", "request_logs"]
+    assert [job.name for job in jobs.jobs] == ["ledger_rollup", "request_logs", "webhook_hours"]
     assert jobs.jobs[0].count is not None and jobs.jobs[0].count(now) == 5
-    assert scheduler.run_due(now, limit=2) == {"ledger_rollup": 5, "request_logs": 0}
+    assert scheduler.run_due(now, limit=2) == {"ledger_rollup": 5, "request_logs": 0, "webhook_hours": 0}
     assert rollup.count_behind() == 0 and rollup.verify_rollup(world.org.id) == []
-    assert scheduler.run_due(now) == {"ledger_rollup": 0, "request_logs": 0}
+    assert scheduler.run_due(now) == {"ledger_rollup": 0, "request_logs": 0, "webhook_hours": 0}
 
 
 def test_request_logs_past_the_retention_are_pruned(db, jobs):
