@@ -27,6 +27,7 @@ from api.body import decode_body
 from api.controllers import CONTROLLERS
 from api.errors import EXCEPTION_HANDLERS, BadRequest
 from api.keys import lookup_key
+from api.metrics import metrics
 from api.openapi import finalize_openapi
 from api.ratelimit import RateLimitConfig, RateLimiter
 from api.request_log import RequestLogMiddleware, RequestLogWriter
@@ -126,7 +127,7 @@ def create_app(
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
     writer = RequestLogWriter() if settings.request_logs else None
     app = Litestar(
-        route_handlers=[*CONTROLLERS, *route_handlers],
+        route_handlers=[*CONTROLLERS, metrics, *route_handlers],
         state=State({"settings": settings, "database": database, "request_log_writer": writer}),
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         # the request log runs inside authentication: it knows the caller
