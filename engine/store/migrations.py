@@ -21,6 +21,7 @@ from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.fields import to_decimal
 from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
+from engine.store.models.webhooks import BACKLOG
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
 
@@ -266,8 +267,7 @@ def _request_logs(db: peewee.Database) -> None:
 
 # Deliveries still to send, per endpoint: the backlog of the delivery stats, a few rows among many.
 PENDING_DELIVERIES_INDEX = (
-    "CREATE INDEX IF NOT EXISTS webhook_delivery_pending ON webhook_delivery (endpoint_id, created_at) "
-    "WHERE status IN ('PENDING', 'SENDING')"
+    f"CREATE INDEX IF NOT EXISTS webhook_delivery_pending ON webhook_delivery (endpoint_id, created_at) WHERE {BACKLOG}"
 )
 
 

@@ -19,6 +19,7 @@ import peewee
 
 from engine.store.db import database_proxy
 from engine.store.models import OPEN_EVENTS, EventRecord
+from engine.store.models.webhooks import BACKLOG
 from engine.store.reports.rollup import count_behind, hour_of, id_floor
 from engine.store.rule_health import RuleErrorCount, rule_error_counts
 
@@ -86,7 +87,7 @@ def vitals(now: datetime) -> Vitals:
         "SELECT COALESCE(SUM(successes), 0), COALESCE(SUM(failures), 0) FROM webhook_attempt_hour WHERE hour >= {p}",
         [_db_time(hour_of(now) - timedelta(hours=23))],
     )[0]
-    (backlog,) = _rows("SELECT COUNT(*) FROM webhook_delivery WHERE status IN ('PENDING', 'SENDING')", [])[0]
+    (backlog,) = _rows(f"SELECT COUNT(*) FROM webhook_delivery WHERE {BACKLOG}", [])[0]
     (circuits,) = _rows(
         "SELECT COUNT(*) FROM webhook_endpoint WHERE circuit_broken_until > {p} AND deleted_at IS NULL", [_db_time(now)]
     )[0]

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from peewee import fn
+from peewee import SQL, fn
 
 from engine.store.models import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint
+from engine.store.models.webhooks import BACKLOG
 from engine.webhooks.circuit import broken_until, hour_of
 
 DEGRADED_BELOW = 0.9  # a success rate under this over the last 24 hours is degraded
@@ -66,7 +67,7 @@ def delivery_stats(organisation_id: str, now: datetime) -> list[EndpointHealth]:
         WebhookDelivery.select(
             WebhookDelivery.endpoint, fn.COUNT(WebhookDelivery.id), fn.MIN(WebhookDelivery.created_at)
         )
-        .where(WebhookDelivery.endpoint.in_(ids) & WebhookDelivery.status.in_(["PENDING", "SENDING"]))
+        .where(WebhookDelivery.endpoint.in_(ids) & SQL(BACKLOG))
         .group_by(WebhookDelivery.endpoint)
         .tuples()
     )

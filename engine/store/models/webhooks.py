@@ -8,6 +8,10 @@ from engine.store.db import utcnow
 from engine.store.fields import JSONField, UTCDateTimeField
 from engine.store.models.core import BaseModel, Organisation, Timestamped
 
+# Deliveries still to send: word for word the condition of the partial index of schema step 57
+# (SQLite uses a partial index only for a literal condition that matches it).
+BACKLOG = "status IN ('PENDING', 'SENDING')"
+
 
 class WebhookEndpoint(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="webhook_endpoints", on_delete="CASCADE")
