@@ -12,7 +12,8 @@ ACCRUAL_WEBHOOK_RETRY_DELAYS   "5,300,1800,7200,18000,36000,36000"
                                               seconds between the 8 attempts of a delivery (D27)
 ACCRUAL_WEBHOOK_TIMEOUT_S      10             per attempt: connect, TLS, send and read
 ACCRUAL_WEBHOOKS_ALLOW_PRIVATE 0              1 = development: allow http:// and private addresses
-ACCRUAL_REQUEST_LOG_RETENTION_DAYS 30         request logs older than this are pruned by the scheduler
+ACCRUAL_REQUEST_LOG_RETENTION_DAYS
+                               30             days; older request logs are pruned by the scheduler
 """
 
 from __future__ import annotations
