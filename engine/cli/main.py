@@ -6,6 +6,7 @@ worker call, and holds no logic of its own.
     database    db upgrade, verify, keys
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
+    backtest    a changed ruleset replayed over a program's recorded history, as a difference
     bench       the benchmarks
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import click
 
 from engine.cli import bundles, database, lsp, processes
+from engine.cli.backtest import backtest
 from engine.cli.bench.commands import bench
 from engine.cli.sweep import sweep
 
@@ -25,6 +27,7 @@ def main() -> None:
 
 
 for command in (
+    backtest,
     bench,
     bundles.schema,
     bundles.check,
