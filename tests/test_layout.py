@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "engine.model",
         "engine.rules",
         "engine.evaluator",
+        "engine.replay",
         "engine.queue",
         "engine.store",
         "engine.webhooks",

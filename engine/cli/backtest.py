@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import click
 
@@ -65,6 +66,28 @@ def _load(path: str, label: str):
     return loaded.program
 
 
+class _Bar:
+    """A progress bar on standard error, opened when the window's size is known."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label="replaying", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
 @click.command()
 @click.argument("bundle", type=click.Path(dir_okay=False))
 @click.option("--program", "program_id", required=True, help="The stored program whose history is replayed.")
@@ -92,9 +115,8 @@ def backtest(
     difference: per rule, per asset, per participant, with the baseline's reproduction check."""
     from engine.cli.backtest_report import difference_json, difference_lines, threshold_values
     from engine.errors import EngineError
-    from engine.replay.backtest import run_backtest
-    from engine.store.history.source import open_history, snapshot
     from engine.store.migrations import LATEST_VERSION, current_version
+    from engine.worker.backtests import replay_history
 
     if last is not None and (start is not None or end is not None):
         raise click.UsageError("give --from/--to or --last, not both")
@@ -105,25 +127,14 @@ def backtest(
     with database(database_url) as db, db.connection_context():
         if current_version(db) < LATEST_VERSION:
             raise click.ClickException("the database schema is not current: run `accrual db upgrade` first")
-        try:
-            with db.atomic() as reading:
-                snapshot(db)
-                source = open_history(program_id, start=first, end=until, last=last)
-                with click.progressbar(length=max(source.total, 1), label="replaying", file=sys.stderr) as bar:
-                    difference = run_backtest(
-                        chosen or source.baseline,
-                        candidate,
-                        source.history(),
-                        seed=source.starts.participant,
-                        program_state=source.starts.program(),
-                        tracked=source.tracked,
-                        progress=bar.update,
-                        sample=sample,
-                    )
-                reading.rollback()  # nothing was written: end the read without a commit
-        except EngineError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
-    click.echo(difference_json(source.window, difference) if as_json else "\n".join(difference_lines(difference)))
+        with _Bar() as bar:
+            try:
+                window, difference = replay_history(
+                    db, program_id, candidate, chosen, start=first, end=until, last=last, sample=sample, progress=bar
+                )
+            except EngineError as exc:
+                raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    click.echo(difference_json(window, difference) if as_json else "\n".join(difference_lines(difference)))
     crossed = [
         f"{name} {value} > {thresholds[name]}"
         for name, value in threshold_values(difference).items()

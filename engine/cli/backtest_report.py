@@ -8,7 +8,7 @@ import msgspec
 
 from engine.cli.common import style
 from engine.model.history import Window
-from engine.replay.difference import Difference
+from engine.replay.difference import Difference, difference_document
 from engine.replay.outcomes import AssetFlows, RuleCounts
 
 PARTICIPANTS_SHOWN = 20
@@ -25,8 +25,7 @@ def threshold_values(difference: Difference) -> dict[str, Decimal]:
 
 
 def difference_json(window: Window, difference: Difference) -> str:
-    body = {"window": msgspec.to_builtins(window), "empty": difference.empty, **msgspec.to_builtins(difference)}
-    return msgspec.json.format(msgspec.json.encode(body), indent=2).decode()
+    return msgspec.json.format(msgspec.json.encode(difference_document(window, difference)), indent=2).decode()
 
 
 def _counts(counts: RuleCounts) -> str:

@@ -160,3 +160,9 @@ def _participant_change(participant_id: str, before: EntityState, after: EntityS
             change.tiers[key] = levels
     differs = change.balances or change.tags or change.counters or change.attributes or change.tiers
     return change if differs else None
+
+
+def difference_document(window: Any, difference: Difference) -> dict[str, Any]:
+    """The difference as plain data, the same for `accrual backtest --json` and the API: the
+    window (a `Window`), whether it is empty, then every field of the difference."""
+    return {"window": msgspec.to_builtins(window), "empty": difference.empty, **msgspec.to_builtins(difference)}

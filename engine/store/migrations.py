@@ -61,6 +61,7 @@ ALL_MODELS = [
     models.LotRecord,
     models.LotTake,
     models.ParticipantBudget,
+    models.BacktestRun,
 ]
 
 
@@ -259,6 +260,11 @@ def _recorded_order(db: peewee.Database) -> None:
     )
 
 
+def _backtest_runs(db: peewee.Database) -> None:
+    """Backtests asked for through the API: one row each, its progress and its difference."""
+    db.create_tables([models.BacktestRun], safe=True)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -272,6 +278,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
     (45, "processed events in their recorded order, per program", _recorded_order),
+    (46, "backtests asked for through the API", _backtest_runs),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

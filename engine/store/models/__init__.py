@@ -4,8 +4,10 @@ core      organisations, API keys, programs, assets, participants, groups, state
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries
+backtests backtests asked for through the API
 """
 
+from engine.store.models.backtests import BacktestRun
 from engine.store.models.core import (
     GROUP,
     PARTICIPANT,
@@ -62,6 +64,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Asset",
+    "BacktestRun",
     "BUCKETS",
     "BaseModel",
     "DEFERRED",
