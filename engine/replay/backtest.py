@@ -61,12 +61,12 @@ def run_backtest(
         before, after = worlds[0].evaluate(item), worlds[1].evaluate(item)
         tallies[0].count(before)
         tallies[1].count(after)
-        mismatch = reproduction_mismatch(item, before)
+        old, new = outcome_of(before), outcome_of(after)
+        mismatch = reproduction_mismatch(item, old)
         if mismatch is not None:
             mismatched += 1
             if len(mismatches) < sample:
                 mismatches.append(mismatch)
-        old, new = outcome_of(before), outcome_of(after)
         if old != new:
             changed += 1
             if len(samples) < sample:

@@ -125,10 +125,10 @@ def outcome_view(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def reproduction_mismatch(event: RecordedEvent, result: EvaluationResult) -> Mismatch | None:
+def reproduction_mismatch(event: RecordedEvent, replayed: Outcome) -> Mismatch | None:
     """The difference between what was recorded for `event` and the baseline's replay of it
-    (the order of rules is the program's in both), or None when they agree."""
-    recorded, replayed = recorded_outcome(event), outcome_of(result)
+    (`outcome_of` its result), or None when they agree."""
+    recorded = recorded_outcome(event)
     if recorded[:2] == replayed[:2] and sorted(recorded[2], key=repr) == sorted(replayed[2], key=repr):
         return None
     return Mismatch(

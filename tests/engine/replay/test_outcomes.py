@@ -31,15 +31,15 @@ def test_the_baseline_reproduces_a_record_that_matches_and_reports_one_that_does
     world = ReplayWorld(program(), seed=seed, program_state=ProgramState())
     recorded = event(1)
     result = world.evaluate(recorded)
-    assert reproduction_mismatch(recorded, result) is None
+    assert reproduction_mismatch(recorded, outcome_of(result)) is None
     edited = event(1)
     edited.rules = [edited.rules[0], RecordedRule(rule="earn", status="SKIPPED_ERROR", error_code="DSL_ERROR")]
-    mismatch = reproduction_mismatch(edited, result)
+    mismatch = reproduction_mismatch(edited, outcome_of(result))
     assert mismatch is not None and mismatch.event_id == "e001"
     assert mismatch.recorded["rules"][1]["status"] == "SKIPPED_ERROR"
     assert mismatch.replayed["rules"][1]["actions"] == [{"type": "CREDIT", "asset": "PTS", "amount": Decimal("10.00")}]
     failed = event(1, status="FAILED", error_code="insufficient_funds")
-    assert reproduction_mismatch(failed, result) is not None
+    assert reproduction_mismatch(failed, outcome_of(result)) is not None
 
 
 def test_outcomes_differ_by_amount_and_agree_otherwise():
