@@ -88,12 +88,13 @@ def open_history(
     )
     symbols = {asset.id: asset.symbol for asset in assets}
     lot_assets = {asset.id for asset in assets if asset.inventory_mode == "LOT"}
+    tracked = window_participants(window)
     return HistorySource(
         program=program,
         baseline=compiled_programs.get(program),
         window=window,
         total=count_events(window),
-        tracked=window_participants(window),
-        starts=Starts(window, program.organisation_id, symbols, lot_assets),
+        tracked=tracked,
+        starts=Starts(window, program.organisation_id, symbols, lot_assets, tracked),
         asset_ids=set(symbols),
     )

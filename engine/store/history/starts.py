@@ -16,6 +16,7 @@ rows are written within its lease of 60 s).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,20 +34,33 @@ from engine.store.rule_health import id_floor
 MARGIN = timedelta(minutes=2)
 _AT = EventRecord.processed_at.python_value
 _FIELD = {"AVAILABLE": "available", "HELD": "held", "DEFERRED": "deferred"}
-Undo = dict[tuple[str, str, str], Decimal]  # (asset symbol, bucket or "ref:<reference>", ...) -> amount to take back
+PAGE = 2000
+Key = tuple[str, str, str]  # (participant id, asset symbol, bucket or reference)
 
 
 class Starts:
-    """The undo of one window, read once, and each holder's start built from it on demand."""
+    """The undo of one window, read once, and each holder's start built from it on demand. It
+    holds sums, not rows: memory grows with the tracked participants and what they hold, not with
+    the window's length."""
 
-    def __init__(self, window: Window, organisation_id: str, symbols: dict[str, str], lot_assets: set[str]) -> None:
+    def __init__(
+        self,
+        window: Window,
+        organisation_id: str,
+        symbols: dict[str, str],
+        lot_assets: set[str],
+        tracked: set[str] | None = None,
+    ) -> None:
         self.window, self.organisation_id = window, organisation_id
         self.symbols, self.lot_assets = symbols, lot_assets  # asset id -> symbol; LOT asset ids
+        self.tracked = tracked  # the participants whose starts are asked for (None: everyone)
         self._floor = id_floor(window.first_at - MARGIN)
-        self._postings: dict[str, list[tuple[str, str, str | None, Decimal]]] = defaultdict(list)
+        self._balance_undo: dict[Key, Decimal] = defaultdict(Decimal)  # (owner, symbol, bucket) -> taken back
+        self._held_undo: dict[Key, Decimal] = defaultdict(Decimal)  # (owner, symbol, reference) -> taken back
         self._takes: dict[str, Decimal] = defaultdict(Decimal)  # lot id -> value to give back
-        self._new_entries: set[str] = set()
-        self._history: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+        self._new_credits: set[str] = set()  # entries since that credited a LOT asset
+        # (owner type, owner id, state type, key) -> (operation, old value) of the oldest change since
+        self._first_changes: dict[tuple[str, str, str, str], tuple[str, str | None]] = {}
         self._read_postings()
         self._read_takes()
         self._read_history()
@@ -60,50 +74,72 @@ class Starts:
             return processed_at is not None and (processed_at, event_id) < (window.first_at, window.first_id)
         return created_at < window.first_at
 
-    # --- reading the undo ---------------------------------------------------------------------
+    def _follows(self, owner_type: str, owner_id: str) -> bool:
+        if owner_type == "PROGRAM":
+            return owner_id == self.window.program_id
+        return self.tracked is None or owner_id in self.tracked
+
+    # --- reading the undo, page by page ---------------------------------------------------------
+
+    def _pages(self, sql: str, types: tuple) -> Iterator[tuple]:
+        """Rows of `sql` (its first column the table's id, `{p}` for the cursor, the organisation
+        and the page size) from the window's floor on, in id order."""
+        cursor = self._floor
+        while True:
+            found = statements.rows(sql, [cursor, self.organisation_id, PAGE], types)
+            yield from found
+            if len(found) < PAGE:
+                return
+            cursor = found[-1][0]
 
     def _read_postings(self) -> None:
-        found = statements.rows(
-            "SELECT e.id, e.created_at, e.event_id, ev.program_id, ev.processed_at, p.entity_id, p.asset_id, "
-            "p.bucket, p.amount, e.reference_id FROM journal_entry AS e JOIN posting AS p ON p.entry_id = e.id "
+        for row in self._pages(
+            "SELECT p.id, e.id, e.created_at, e.event_id, ev.program_id, ev.processed_at, p.entity_id, p.asset_id, "
+            "p.bucket, p.amount, e.reference_id FROM posting AS p JOIN journal_entry AS e ON e.id = p.entry_id "
             "JOIN account AS a ON a.id = p.account_id LEFT JOIN event AS ev ON ev.id = e.event_id "
-            "WHERE e.id >= {p} AND e.organisation_id = {p} AND p.entity_type = 'PARTICIPANT' "
-            "AND a.program_scope = '' ORDER BY e.id, p.position",
-            [self._floor, self.organisation_id],
-            (str, _AT, str, str, _AT, str, str, str, to_decimal, str),
-        )
-        for entry_id, created, event_id, program, processed, owner, asset_id, bucket, amount, reference in found:
-            if asset_id in self.symbols and not self.ahead(created, program, processed, event_id):
-                self._postings[owner].append((self.symbols[asset_id], bucket, reference, amount))
-                self._new_entries.add(entry_id)
+            "WHERE p.id > {p} AND e.organisation_id = {p} AND p.entity_type = 'PARTICIPANT' "
+            "AND a.program_scope = '' ORDER BY p.id LIMIT {p}",
+            (str, str, _AT, str, str, _AT, str, str, str, to_decimal, str),
+        ):
+            _, entry_id, created, event_id, program, processed, owner, asset_id, bucket, amount, reference = row
+            if asset_id not in self.symbols or not self._follows("PARTICIPANT", owner):
+                continue
+            if self.ahead(created, program, processed, event_id):
+                continue
+            symbol = self.symbols[asset_id]
+            self._balance_undo[(owner, symbol, bucket)] += amount
+            if bucket == "HELD" and reference is not None:
+                self._held_undo[(owner, symbol, reference)] += amount
+            if asset_id in self.lot_assets and amount > 0:
+                self._new_credits.add(entry_id)
 
     def _read_takes(self) -> None:
         if not self.lot_assets:
             return
-        for lot_id, amount, created, event_id, program, processed in statements.rows(
-            "SELECT t.lot_id, t.amount, e.created_at, e.event_id, ev.program_id, ev.processed_at FROM lot_take AS t "
-            "JOIN journal_entry AS e ON e.id = t.entry_id LEFT JOIN event AS ev ON ev.id = e.event_id "
-            "WHERE e.id >= {p} AND e.organisation_id = {p}",
-            [self._floor, self.organisation_id],
-            (str, to_decimal, _AT, str, str, _AT),
+        for _, lot_id, amount, created, event_id, program, processed in self._pages(
+            "SELECT t.id, t.lot_id, t.amount, e.created_at, e.event_id, ev.program_id, ev.processed_at "
+            "FROM lot_take AS t JOIN journal_entry AS e ON e.id = t.entry_id "
+            "LEFT JOIN event AS ev ON ev.id = e.event_id "
+            "WHERE t.id > {p} AND e.organisation_id = {p} ORDER BY t.id LIMIT {p}",
+            (str, str, to_decimal, _AT, str, str, _AT),
         ):
             if not self.ahead(created, program, processed, event_id):
                 self._takes[lot_id] -= amount  # a take of -5 is given back as +5
 
     def _read_history(self) -> None:
-        for row in statements.rows(
-            "SELECT h.owner_type, h.owner_id, h.state_type, h.key, h.operation, h.old_value, "
+        for row in self._pages(
+            "SELECT h.id, h.owner_type, h.owner_id, h.state_type, h.key, h.operation, h.old_value, "
             "h.program_id, h.changed_at, h.event_id, ev.program_id, ev.processed_at "
             "FROM state_history AS h LEFT JOIN event AS ev ON ev.id = h.event_id "
-            "WHERE h.id >= {p} AND h.organisation_id = {p} ORDER BY h.id",
-            [self._floor, self.organisation_id],
-            (str, str, str, str, str, str, str, _AT, str, str, _AT),
+            "WHERE h.id > {p} AND h.organisation_id = {p} ORDER BY h.id LIMIT {p}",
+            (str, str, str, str, str, str, str, str, _AT, str, str, _AT),
         ):
-            owner_type, owner_id, state_type, key, operation, old, tier_program, at, event_id, program, processed = row  # fmt: skip  # noqa: E501
+            _, owner_type, owner_id, state_type, key, operation, old, tier_program, at, event_id, program, processed = row  # fmt: skip  # noqa: E501
             if state_type == "tier" and tier_program != self.window.program_id:
                 continue
-            if not self.ahead(at, program, processed, event_id):
-                self._history[(owner_type, owner_id)].append((state_type, key, operation, old))
+            if self._follows(owner_type, owner_id) and not self.ahead(at, program, processed, event_id):
+                # only the oldest change since matters: undoing them all ends at its old value
+                self._first_changes.setdefault((owner_type, owner_id, state_type, key), (operation, old))
 
     # --- building a start ---------------------------------------------------------------------
 
@@ -156,9 +192,10 @@ class Starts:
             if asset_id in self.symbols:
                 balance = balances.setdefault(self.symbols[asset_id], Balance())
                 setattr(balance, _FIELD[bucket], amount)
-        for symbol, bucket, _, amount in self._postings.get(participant_id, []):
-            balance = balances.setdefault(symbol, Balance())
-            setattr(balance, _FIELD[bucket], getattr(balance, _FIELD[bucket]) - amount)
+        for (owner, symbol, bucket), amount in self._balance_undo.items():
+            if owner == participant_id:
+                balance = balances.setdefault(symbol, Balance())
+                setattr(balance, _FIELD[bucket], getattr(balance, _FIELD[bucket]) - amount)
         return balances
 
     def _holds(self, participant_id: str) -> dict[str, dict[str, Decimal]]:
@@ -172,8 +209,8 @@ class Starts:
         ):
             if asset_id in self.symbols:
                 held[(self.symbols[asset_id], reference)] += amount
-        for symbol, bucket, reference, amount in self._postings.get(participant_id, []):
-            if bucket == "HELD" and reference is not None:
+        for (owner, symbol, reference), amount in self._held_undo.items():
+            if owner == participant_id:
                 held[(symbol, reference)] -= amount
         holds: dict[str, dict[str, Decimal]] = {}
         for (symbol, reference), amount in sorted(held.items()):
@@ -194,7 +231,7 @@ class Starts:
             f"AND asset_id IN ({statements.marks(len(ids))})",
             [participant_id, *ids],
         ):
-            if row.credit_entry_id in self._new_entries and row.source_lot_id is None:
+            if row.credit_entry_id in self._new_credits and row.source_lot_id is None:
                 continue  # credited by the window (or after it)
             if row.id not in self._takes and row.status not in ("DEFERRED", "AVAILABLE", "HELD"):
                 continue  # closed ahead of the window
@@ -209,9 +246,12 @@ class Starts:
         return lots
 
     def _undo_state(self, owner: tuple[str, str], state: EntityState) -> None:
-        """Take the owner's changes since the window began back out, newest first."""
+        """Take the owner's changes since the window began back out: each key returns to the
+        value its oldest change since found."""
         tags = set(state.tags)
-        for state_type, key, operation, old in reversed(self._history.get(owner, [])):
+        for (owner_type, owner_id, state_type, key), (operation, old) in self._first_changes.items():
+            if (owner_type, owner_id) != owner:
+                continue
             if state_type == "tag":
                 (tags.discard if operation == "add" else tags.add)(key)
             elif state_type == "attribute":
@@ -221,10 +261,8 @@ class Starts:
             elif state_type == "tier":
                 if old is None:
                     state.tiers.pop(key, None)
-                elif key in state.tiers:
-                    state.tiers[key] = TierState(level=old, rank=state.tiers[key].rank)
                 else:
-                    state.tiers[key] = TierState(level=old, rank=0)
+                    state.tiers[key] = TierState(level=old, rank=0)  # the replay reads the rank from the program
         state.tags = sorted(tags)
 
 

@@ -32,3 +32,17 @@ def test_the_api_s_changes_ahead_of_a_later_window_are_kept(recorded):
     assert alice.balances["PTS"].available == Decimal("22.00")  # 10 + 7 + 5
     assert alice.tags == ["vip"] and alice.counters["visits"].value == 2
     assert starts.program().tags == []
+
+
+def test_the_undo_is_read_page_by_page_and_only_for_the_tracked_participants(recorded, monkeypatch):
+    from engine.store.history import starts as module
+
+    monkeypatch.setattr(module, "PAGE", 1)
+    world = recorded.world
+    window = resolve_window(world.program.id, start=recorded.split)
+    symbols = {world.pts.id: "PTS", world.gem.id: "GEM"}
+    paged = Starts(window, world.org.id, symbols, set(), {world.alice.id}).participant(world.alice.id)
+    assert paged.balances["PTS"].available == Decimal("10.00") and paged.counters["visits"].value == 1
+    assert paged.tags == []
+    untracked = Starts(window, world.org.id, symbols, set(), {world.bob.id}).participant(world.alice.id)
+    assert untracked.balances["PTS"].available == Decimal("23.00")  # today's (10 + 7 + 5 + 1): nothing taken back
