@@ -3,19 +3,24 @@ worker, their progress and their outcome (A164).
 
     run = create_backtest(org_id, program_id, candidate_yaml, window_from=t0)   # PENDING, queued
     run = claim_backtest(run.id)                  # RUNNING, or None when another worker has it
-    record_progress(run.id, done=500, total=2000)
+    record_progress(run.id, done=500, total=2000) # also the run's heartbeat
+    get_backtest(org_id, program_id, run.id)      # FAILED worker_lost once the heartbeat stops
     finish_backtest(run.id, result)               # COMPLETED; fail_backtest(run.id, code, message)
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.queue import enqueue_backtest
 from engine.store.db import utcnow, write_transaction
 from engine.store.errors import NotFound
 from engine.store.models import BacktestRun, Program
+
+# A running backtest writes its progress twice a second (`engine/worker/backtests.py`); a run
+# silent for this long has lost its worker.
+HEARTBEAT_LOST = timedelta(seconds=60)
 
 
 def create_backtest(
@@ -48,6 +53,32 @@ def create_backtest(
 
 
 def get_backtest(organisation_id: str, program_id: str, backtest_id: str) -> BacktestRun:
+    """The run; one RUNNING without a heartbeat for `HEARTBEAT_LOST` is FAILED `worker_lost` from
+    now on (its worker died: the run is never taken up again, ask for a new one)."""
+    run = _find(organisation_id, program_id, backtest_id)
+    if run.status == "RUNNING" and run.updated_at < utcnow() - HEARTBEAT_LOST:
+        with write_transaction():
+            lost = (
+                BacktestRun.update(
+                    status="FAILED",
+                    error_code="worker_lost",
+                    error_message="the worker running this backtest stopped",
+                    completed_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+                .where(
+                    (BacktestRun.id == run.id)
+                    & (BacktestRun.status == "RUNNING")
+                    & (BacktestRun.updated_at < utcnow() - HEARTBEAT_LOST)
+                )
+                .execute()
+            )
+        if lost:
+            run = _find(organisation_id, program_id, backtest_id)
+    return run
+
+
+def _find(organisation_id: str, program_id: str, backtest_id: str) -> BacktestRun:
     found = (
         BacktestRun.select()
         .where(

@@ -85,11 +85,11 @@ def compiled(text: str, label: str) -> CompiledProgram:
 
 class _ProgressWriter:
     """Writes a run's progress to its row from a thread of its own (its own connection), so the
-    replay's read-only snapshot is never interrupted by a write."""
+    replay's read-only snapshot is never interrupted by a write; the writes are its heartbeat."""
 
     def __init__(self, db: Database, backtest_id: str) -> None:
         self.db, self.backtest_id = db, backtest_id
-        self.done, self.total, self.written = 0, 0, -1
+        self.done, self.total = 0, 0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"backtest-{backtest_id}", daemon=True)
 
@@ -107,12 +107,10 @@ class _ProgressWriter:
         self.thread.join()
 
     def _run(self) -> None:
+        # written at every interval, changed or not: the row's `updated_at` is the run's heartbeat
         with self.db.connection_context():
             while not self.stopped.wait(PROGRESS_INTERVAL_S):
-                if self.done != self.written:
-                    done = self.done
-                    record_progress(self.backtest_id, done=done, total=self.total)
-                    self.written = done
+                record_progress(self.backtest_id, done=self.done, total=self.total or None)
 
 
 def run_backtest_task(queue: Queue, backtest_id: str) -> None:

@@ -3,9 +3,12 @@ their progress and outcome recorded."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.store.backtests import (
+    HEARTBEAT_LOST,
     claim_backtest,
     create_backtest,
     fail_backtest,
@@ -13,6 +16,7 @@ from engine.store.backtests import (
     get_backtest,
     record_progress,
 )
+from engine.store.db import utcnow
 from engine.store.errors import NotFound
 from engine.store.models import BacktestRun, Organisation
 
@@ -42,3 +46,15 @@ def test_a_failure_is_kept_and_another_organisation_sees_nothing(world, queue):
     with pytest.raises(NotFound) as hidden:
         get_backtest(other.id, world.program.id, run.id)
     assert hidden.value.code == "backtest_not_found"
+
+
+def test_a_running_backtest_without_a_heartbeat_is_reported_lost(world, queue):
+    run = create_backtest(world.org.id, world.program.id, "program: {key: a, name: A}\n")
+    claim_backtest(run.id)
+    record_progress(run.id, done=1, total=10)
+    assert get_backtest(world.org.id, world.program.id, run.id).status == "RUNNING"  # beating
+    silent = utcnow() - HEARTBEAT_LOST - timedelta(seconds=1)
+    BacktestRun.update(updated_at=silent).where(BacktestRun.id == run.id).execute()
+    lost = get_backtest(world.org.id, world.program.id, run.id)
+    assert (lost.status, lost.error_code) == ("FAILED", "worker_lost") and lost.completed_at is not None
+    assert claim_backtest(run.id) is None  # never taken up again
