@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from engine.model.history import History, RecordedEvent
-from engine.model.state import ProgramState
+from engine.model.state import EntityState, ProgramState
 from engine.replay.difference import (
     ChangedEvent,
     Difference,
@@ -44,9 +44,18 @@ def run_backtest(
 ) -> Difference:
     """Replay `history` under both rulesets; `tracked` names the participants the window's events
     involve (changes to anyone else are skipped); `progress` is called with 1 per event."""
+    starts: dict[str, EntityState] = {}
+
+    def shared(participant_id: str) -> EntityState:
+        """Each start read once for both worlds (each world works on a copy of its own)."""
+        found = starts.get(participant_id)
+        if found is None:
+            found = starts[participant_id] = seed(participant_id)
+        return found
+
     worlds = (
-        ReplayWorld(baseline, seed=seed, program_state=program_state),
-        ReplayWorld(candidate, seed=seed, program_state=program_state),
+        ReplayWorld(baseline, seed=shared, program_state=program_state),
+        ReplayWorld(candidate, seed=shared, program_state=program_state),
     )
     tallies = (Tally(), Tally())
     samples: list[ChangedEvent] = []

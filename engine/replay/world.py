@@ -57,7 +57,7 @@ class ReplayWorld:
         """The participant as this world has it (seeded on first use)."""
         found = self.members.get(participant_id)
         if found is None:
-            start = self.seed(participant_id)
+            start = copy.deepcopy(self.seed(participant_id))  # the seed may be shared with another world
             _rank_tiers(self.program, start)
             self.starts[participant_id] = start
             found = self.members[participant_id] = copy.deepcopy(start)
