@@ -24,7 +24,7 @@ from engine.replay.difference import (
     participant_changes,
     rule_changes,
 )
-from engine.replay.outcomes import Mismatch, Tally, outcome_of, outcome_view, reproduction_mismatch
+from engine.replay.outcomes import Mismatch, Tally, outcome_of, outcome_view, reproduction_mismatch, traces_of
 from engine.replay.world import ReplayWorld, Seed
 from engine.rules.program import CompiledProgram
 
@@ -85,6 +85,8 @@ def run_backtest(
                         participant_id=item.participant_id,
                         baseline=outcome_view(old),
                         candidate=outcome_view(new),
+                        baseline_trace=traces_of(worlds[0].trace_last()),
+                        candidate_trace=traces_of(worlds[1].trace_last()),
                     )
                 )
         if progress is not None:

@@ -50,12 +50,15 @@ class ParticipantChange(msgspec.Struct, kw_only=True):
 
 
 class ChangedEvent(msgspec.Struct, kw_only=True):
-    """An event whose outcome the candidate changed, with both outcomes."""
+    """An event whose outcome the candidate changed, with both outcomes and both traces (each
+    rule's condition, every sub-expression with its value, by rule)."""
 
     event_id: str
     participant_id: str
     baseline: dict[str, Any]
     candidate: dict[str, Any]
+    baseline_trace: dict[str, list[dict[str, Any]]] = msgspec.field(default_factory=dict)
+    candidate_trace: dict[str, list[dict[str, Any]]] = msgspec.field(default_factory=dict)
 
 
 class Difference(msgspec.Struct, kw_only=True):

@@ -137,3 +137,11 @@ def reproduction_mismatch(event: RecordedEvent, replayed: Outcome) -> Mismatch |
         recorded=outcome_view(recorded),
         replayed=outcome_view(replayed),
     )
+
+
+def traces_of(result: EvaluationResult) -> dict[str, list[dict[str, Any]]]:
+    """Each evaluated rule's condition trace (sub-expressions with their values or errors), as
+    plain data, by rule."""
+    return {
+        outcome.rule: [msgspec.to_builtins(step) for step in outcome.trace] for outcome in result.rules if outcome.trace
+    }

@@ -52,6 +52,7 @@ class ReplayWorld:
         self.member_budgets: dict[str, dict[tuple[str, str], BudgetState]] = {}
         self._orders = lot_orders(program)
         self._ids = count(1)
+        self.last_inputs: EvaluationInput | None = None  # what the last event was evaluated with
 
     def member(self, participant_id: str) -> EntityState:
         """The participant as this world has it (seeded on first use)."""
@@ -77,13 +78,19 @@ class ReplayWorld:
             participant=self.member(event.participant_id),
             recipient=self.member(recipient_id) if recipient_id else None,
             program_state=self.program_state,
-            budgets=self.budgets,
-            participant_budgets=self.member_budgets.get(event.participant_id, {}),
+            budgets=dict(self.budgets),  # copies: `last_inputs` must keep what this event saw
+            participant_budgets=dict(self.member_budgets.get(event.participant_id, {})),
         )
+        self.last_inputs = inputs
         result = evaluate_event(self.program, inputs)
         if result.status == EventStatus.COMPLETED:
             self._absorb(event, recipient_id, result)
         return result
+
+    def trace_last(self) -> EvaluationResult:
+        """The last event evaluated again with every condition traced (what a sample shows)."""
+        assert self.last_inputs is not None, "no event evaluated yet"
+        return evaluate_event(self.program, self.last_inputs, trace=True)
 
     def _absorb(self, event: RecordedEvent, recipient_id: str | None, result: EvaluationResult) -> None:
         self.members[event.participant_id] = result.participant

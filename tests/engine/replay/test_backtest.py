@@ -44,7 +44,12 @@ def test_a_changed_multiplier_and_threshold_give_the_expected_differences():
     assert alice.tiers == {} and bob.balances["PTS"]["available"] == [Decimal("25.00"), Decimal("45.00")]
     gold = {change.rule: change for change in difference.rules}["gold"]
     assert (gold.before.matched, gold.after.matched) == (2, 1)  # visits 2 and 3, then only 3
-    assert len(difference.samples) == 1 and difference.samples[0].event_id == "e001"
+    (sample,) = difference.samples
+    assert sample.event_id == "e001" and sample.baseline["rules"] != sample.candidate["rules"]
+    steps = {step["text"]: step.get("value") for step in sample.baseline_trace["gold"]}
+    assert steps['get(participant.counters, "visits", 0.0)'] == 1.0  # what the threshold read after one visit
+    assert steps['get(participant.counters, "visits", 0.0) >= 2.0'] is False
+    assert [s["text"] for s in sample.candidate_trace["earn"]][-1] == "has(event.amount)"
     assert [(change.asset, change.liability_change) for change in difference.assets] == [("PTS", Decimal("50.00"))]
 
 
