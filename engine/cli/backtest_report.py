@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import msgspec
@@ -71,11 +72,21 @@ def difference_lines(difference: Difference) -> list[str]:
         [row for change in difference.assets for row in _asset_rows(change.asset, change.before, change.after)]
         + [[change.asset, "liability", "", "", _signed(change.liability_change)] for change in difference.assets],
     )
+    if difference.budgets:
+        lines += ["", "budgets first exhausted (within the window, from nothing consumed)"]
+        lines += _table(
+            ["rule", "before", "after"],
+            [[change.rule, _moment(change.before), _moment(change.after)] for change in difference.budgets],
+        )
     if difference.participant_changes:
         lines += ["", f"participants ({len(difference.participant_changes)} end differently, largest first)"]
         for change in difference.participant_changes[:PARTICIPANTS_SHOWN]:
             lines.append(f"  {change.external_id or change.participant_id}: {_what_changed(change)}")
     return lines
+
+
+def _moment(at: datetime | None) -> str:
+    return "never" if at is None else at.isoformat().replace("+00:00", "Z")
 
 
 def _asset_rows(asset: str, before: AssetFlows, after: AssetFlows) -> list[list[str]]:

@@ -21,6 +21,7 @@ from engine.replay.difference import (
     ChangedEvent,
     Difference,
     asset_changes,
+    budget_changes,
     participant_changes,
     rule_changes,
 )
@@ -98,6 +99,7 @@ def run_backtest(
         changed_events=changed,
         rules=rule_changes(tallies[0], tallies[1], names),
         assets=asset_changes(tallies[0], tallies[1], worlds[0].members, worlds[1].members),
+        budgets=budget_changes(tallies[0], tallies[1]),
         participant_changes=participant_changes(worlds[0].members, worlds[1].members),
         samples=samples,
         reproduced=mismatched == 0,

@@ -8,6 +8,7 @@ events the baseline did not reproduce.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,16 @@ class AssetChange(msgspec.Struct, kw_only=True):
     before: AssetFlows
     after: AssetFlows
     liability_change: Decimal
+
+
+class BudgetChange(msgspec.Struct, kw_only=True):
+    """A rule whose budget refused a credit under one ruleset and not the other, or from another
+    moment: the receive time of the first event it refused (None: never, in the window). Budgets
+    start the window with nothing consumed (A160)."""
+
+    rule: str
+    before: datetime | None
+    after: datetime | None
 
 
 class ParticipantChange(msgspec.Struct, kw_only=True):
@@ -67,6 +78,7 @@ class Difference(msgspec.Struct, kw_only=True):
     changed_events: int
     rules: list[RuleChange]
     assets: list[AssetChange]
+    budgets: list[BudgetChange]
     participant_changes: list[ParticipantChange]
     samples: list[ChangedEvent]
     reproduced: bool
@@ -76,9 +88,8 @@ class Difference(msgspec.Struct, kw_only=True):
     @property
     def empty(self) -> bool:
         """Whether the candidate changes nothing the backtest reports."""
-        return not (self.changed_events or self.participant_changes or any(_moved(a) for a in self.assets)) and all(
-            change.before == change.after for change in self.rules
-        )
+        moved = self.changed_events or self.participant_changes or self.budgets or any(_moved(a) for a in self.assets)
+        return not moved and all(change.before == change.after for change in self.rules)
 
 
 def _moved(change: AssetChange) -> bool:
@@ -91,6 +102,15 @@ def rule_changes(before: Tally, after: Tally, names: list[str]) -> list[RuleChan
     return [
         RuleChange(rule=name, before=before.rules.get(name, RuleCounts()), after=after.rules.get(name, RuleCounts()))
         for name in seen
+    ]
+
+
+def budget_changes(before: Tally, after: Tally) -> list[BudgetChange]:
+    """Budgets first exhausted at another moment (or only) under one ruleset, by rule name."""
+    return [
+        BudgetChange(rule=rule, before=before.exhausted.get(rule), after=after.exhausted.get(rule))
+        for rule in sorted(set(before.exhausted) | set(after.exhausted))
+        if before.exhausted.get(rule) != after.exhausted.get(rule)
     ]
 
 

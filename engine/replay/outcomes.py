@@ -9,6 +9,7 @@ history?).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,8 @@ class Tally(msgspec.Struct, kw_only=True):
     failed: int = 0
     rules: dict[str, RuleCounts] = msgspec.field(default_factory=dict)
     assets: dict[str, AssetFlows] = msgspec.field(default_factory=dict)
+    # rule -> the receive time of the first event its budget refused a credit (BUDGET_EXCEEDED)
+    exhausted: dict[str, datetime] = msgspec.field(default_factory=dict)
 
     def count(self, result: EvaluationResult) -> None:
         self.events += 1
@@ -52,6 +55,8 @@ class Tally(msgspec.Struct, kw_only=True):
         for outcome in result.rules:
             if outcome.status == RuleStatus.NOT_MATCHED:
                 continue
+            if outcome.status == RuleStatus.BUDGET_EXCEEDED:
+                self.exhausted.setdefault(outcome.rule, result.evaluated_at)
             counts = self.rules.setdefault(outcome.rule, RuleCounts())
             if outcome.status == RuleStatus.MATCHED:
                 counts.matched += 1

@@ -73,3 +73,30 @@ def test_a_change_recorded_between_events_is_applied_before_the_next_one():
     assert not difference.reproduced  # the record was made without the reset: alice went gold earlier
     gold = {change.rule: change for change in difference.rules}["gold"]
     assert gold.before.matched == 1  # alice's counter was set back to 0 before her second event
+
+
+BUDGETED = """
+program: {{key: shop, name: Shop}}
+assets:
+  - {{symbol: PTS, name: Points, scale: 2}}
+rules:
+  - name: earn
+    condition: "true"
+    budgets: [{{asset_id: PTS, limit: "{limit}"}}]
+    actions:
+      - {{type: CREDIT, asset_id: PTS, amount: "event.amount"}}
+"""
+
+
+def test_a_budget_the_candidate_exhausts_is_reported_with_when():
+    from engine.rules.loader import load_bundle_text
+
+    baseline, candidate = (load_bundle_text(BUDGETED.format(limit=limit)).program for limit in ("100", "15"))
+    assert baseline is not None and candidate is not None
+    history = [event(1), event(2, participant="p-bob"), event(3)]
+    difference = run_backtest(
+        baseline, candidate, history, seed=seed, program_state=ProgramState(), tracked={"p-alice", "p-bob"}
+    )
+    (budget,) = difference.budgets
+    assert (budget.rule, budget.before, budget.after) == ("earn", None, history[1].received_at)
+    assert not difference.empty
