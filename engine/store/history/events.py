@@ -13,7 +13,7 @@ the index of schema step 45, so a page costs its own rows whatever the history's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -29,6 +29,7 @@ FINISHED = "status IN ('COMPLETED', 'FAILED')"
 _AT = EventRecord.processed_at.python_value
 _STAMP = EventRecord.processed_at.db_value
 _MICROSECOND = timedelta(microseconds=1)
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # a bound no processing time reaches
 
 
 class WindowError(NotFound):
@@ -39,9 +40,9 @@ def resolve_window(
     program_id: str, *, start: datetime | None = None, end: datetime | None = None, last: int | None = None
 ) -> Window:
     """The window of events processed in [start, end) (end: now), or of the `last` events
-    processed. Raises `WindowError` when it holds no event."""
+    processed before `end`. Raises `WindowError` when it holds no event."""
     if last is not None:
-        newest = _keys(program_id, "DESC", last)
+        newest = _keys(program_id, "DESC", last, before=end)
         if not newest:
             raise WindowError(f"program {program_id} has no processed events", code="empty_window")
         (last_at, last_id), (first_at, first_id) = newest[0], newest[-1]
@@ -60,12 +61,14 @@ def resolve_window(
     return window
 
 
-def _keys(program_id: str, direction: str, count: int) -> list[tuple[datetime, str]]:
-    """The (processed_at, id) of the first `count` processed events in `direction`, in that order."""
+def _keys(program_id: str, direction: str, count: int, *, before: datetime | None = None) -> list[tuple[datetime, str]]:
+    """The (processed_at, id) of the first `count` events processed (before `before`, when
+    given) in `direction`, in that order."""
     found = statements.rows(
         f"SELECT processed_at, id FROM event WHERE program_id = {{p}} AND processed_at IS NOT NULL AND {FINISHED} "
+        "AND processed_at < {p} "
         f"ORDER BY processed_at {direction}, id {direction} LIMIT {{p}}",
-        [program_id, count],
+        [program_id, _STAMP(before or _NEVER), count],
         (_AT, str),
     )
     return [(at, event_id) for at, event_id in found]

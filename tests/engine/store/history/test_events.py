@@ -25,6 +25,8 @@ def test_a_window_by_time_or_by_count_holds_the_events_processed_in_it(recorded)
     assert [event.id for event in recorded_events(since)] == recorded.events[1:]
     last = resolve_window(program, last=2)
     assert [event.id for event in recorded_events(last)] == recorded.events[2:]
+    earlier = resolve_window(program, last=2, end=recorded.split)  # the last 2 processed before `end`
+    assert [event.id for event in recorded_events(earlier)] == recorded.events[:1]
     assert window_participants(last) == {recorded.world.alice.id, recorded.world.bob.id}
     assert window_participants(resolve_window(program, last=1)) == {recorded.world.alice.id}
 
