@@ -25,11 +25,64 @@ from engine.replay.difference import (
     participant_changes,
     rule_changes,
 )
-from engine.replay.outcomes import Mismatch, Tally, outcome_of, outcome_view, reproduction_mismatch, traces_of
+from engine.replay.outcomes import (
+    Mismatch,
+    Outcome,
+    Tally,
+    outcome_of,
+    outcome_view,
+    reproduction_mismatch,
+    traces_of,
+)
 from engine.replay.world import ReplayWorld, Seed
 from engine.rules.program import CompiledProgram
 
 SAMPLE = 20  # changed events (and mismatches) a difference shows, with both outcomes
+
+
+class _Comparison:
+    """What the two worlds' outcomes of each event add up to: the changed events and the
+    recorded outcomes the baseline missed, each counted and sampled."""
+
+    def __init__(self, sample: int) -> None:
+        self.sample = sample
+        self.changed = self.mismatched = 0
+        self.samples: list[ChangedEvent] = []
+        self.mismatches: list[Mismatch] = []
+
+    def add(self, event: RecordedEvent, worlds: tuple[ReplayWorld, ReplayWorld], old: Outcome, new: Outcome) -> None:
+        mismatch = reproduction_mismatch(event, old)
+        if mismatch is not None:
+            self.mismatched += 1
+            if len(self.mismatches) < self.sample:
+                self.mismatches.append(mismatch)
+        if old == new:
+            return
+        self.changed += 1
+        if len(self.samples) < self.sample:
+            self.samples.append(
+                ChangedEvent(
+                    event_id=event.id,
+                    participant_id=event.participant_id,
+                    baseline=outcome_view(old),
+                    candidate=outcome_view(new),
+                    baseline_trace=traces_of(worlds[0].trace_last()),
+                    candidate_trace=traces_of(worlds[1].trace_last()),
+                )
+            )
+
+
+def _shared(seed: Seed) -> Seed:
+    """`seed`, each start read once for both worlds (each world works on a copy of its own)."""
+    starts: dict[str, EntityState] = {}
+
+    def shared(participant_id: str) -> EntityState:
+        found = starts.get(participant_id)
+        if found is None:
+            found = starts[participant_id] = seed(participant_id)
+        return found
+
+    return shared
 
 
 def run_backtest(
@@ -45,23 +98,12 @@ def run_backtest(
 ) -> Difference:
     """Replay `history` under both rulesets; `tracked` names the participants the window's events
     involve (changes to anyone else are skipped); `progress` is called with 1 per event."""
-    starts: dict[str, EntityState] = {}
-
-    def shared(participant_id: str) -> EntityState:
-        """Each start read once for both worlds (each world works on a copy of its own)."""
-        found = starts.get(participant_id)
-        if found is None:
-            found = starts[participant_id] = seed(participant_id)
-        return found
-
+    shared = _shared(seed)
     worlds = (
         ReplayWorld(baseline, seed=shared, program_state=program_state),
         ReplayWorld(candidate, seed=shared, program_state=program_state),
     )
-    tallies = (Tally(), Tally())
-    samples: list[ChangedEvent] = []
-    mismatches: list[Mismatch] = []
-    changed = mismatched = 0
+    tallies, comparison = (Tally(), Tally()), _Comparison(sample)
     for item in history:
         if not isinstance(item, RecordedEvent):
             if item.owner_type == "PROGRAM" or item.owner_id in tracked:
@@ -71,38 +113,20 @@ def run_backtest(
         before, after = worlds[0].evaluate(item), worlds[1].evaluate(item)
         tallies[0].count(before)
         tallies[1].count(after)
-        old, new = outcome_of(before), outcome_of(after)
-        mismatch = reproduction_mismatch(item, old)
-        if mismatch is not None:
-            mismatched += 1
-            if len(mismatches) < sample:
-                mismatches.append(mismatch)
-        if old != new:
-            changed += 1
-            if len(samples) < sample:
-                samples.append(
-                    ChangedEvent(
-                        event_id=item.id,
-                        participant_id=item.participant_id,
-                        baseline=outcome_view(old),
-                        candidate=outcome_view(new),
-                        baseline_trace=traces_of(worlds[0].trace_last()),
-                        candidate_trace=traces_of(worlds[1].trace_last()),
-                    )
-                )
+        comparison.add(item, worlds, outcome_of(before), outcome_of(after))
         if progress is not None:
             progress(1)
     names = [rule.name for rule in baseline.rules] + [rule.name for rule in candidate.rules]
     return Difference(
         events=tallies[0].events,
         participants=len(worlds[0].members),
-        changed_events=changed,
+        changed_events=comparison.changed,
         rules=rule_changes(tallies[0], tallies[1], names),
         assets=asset_changes(tallies[0], tallies[1], worlds[0].members, worlds[1].members),
         budgets=budget_changes(tallies[0], tallies[1]),
         participant_changes=participant_changes(worlds[0].members, worlds[1].members),
-        samples=samples,
-        reproduced=mismatched == 0,
-        mismatches=mismatched,
-        mismatch_samples=mismatches,
+        samples=comparison.samples,
+        reproduced=comparison.mismatched == 0,
+        mismatches=comparison.mismatched,
+        mismatch_samples=comparison.mismatches,
     )
