@@ -52,6 +52,7 @@ class Queue:
     process_event: TaskWrapper
     deliver_webhook: TaskWrapper
     append_line: TaskWrapper
+    run_backtest: TaskWrapper
     settings: WorkerSettings = field(default_factory=WorkerSettings)
 
 
@@ -141,6 +142,7 @@ def configure_queue(database: Database, queue_url: str | None = None, settings: 
         process_event=huey.task(name="process_event")(_dispatcher("process_event")),
         deliver_webhook=huey.task(name="deliver_webhook")(_dispatcher("deliver_webhook")),
         append_line=huey.task(name="append_line")(_dispatcher("append_line")),
+        run_backtest=huey.task(name="run_backtest")(_dispatcher("run_backtest")),
         settings=settings or WorkerSettings.from_env(),
     )
     return _current
@@ -191,6 +193,12 @@ def enqueue_delivery(delivery_id: str, *, delay_s: float = 0) -> None:
     """Wake a worker to send webhook delivery `delivery_id` (same transaction rules as events)."""
     queue = current_queue()
     submit(queue, queue.deliver_webhook, str(delivery_id), delay_s=delay_s)
+
+
+def enqueue_backtest(backtest_id: str) -> None:
+    """Wake a worker to run backtest `backtest_id` (same transaction rules as events)."""
+    queue = current_queue()
+    submit(queue, queue.run_backtest, str(backtest_id))
 
 
 def submit(queue: Queue, task: TaskWrapper, *args: Any, delay_s: float = 0) -> None:

@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine.model": {BASE, "dsl"},
     "engine.rules": {BASE, "dsl", "engine.model"},
     "engine.evaluator": {BASE, "dsl", "engine.model", "engine.rules"},
+    "engine.replay": {BASE, "dsl", "engine.model", "engine.rules", "engine.evaluator"},
     "engine.queue": {BASE},
     "engine.store": {BASE, "dsl", "engine.model", "engine.rules", "engine.queue"},
     "engine.webhooks": {BASE, "engine.model", "engine.queue", "engine.store"},
@@ -33,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "engine.model",
         "engine.rules",
         "engine.evaluator",
+        "engine.replay",
         "engine.queue",
         "engine.store",
         "engine.webhooks",
@@ -46,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
         "engine.model",
         "engine.rules",
         "engine.evaluator",
+        "engine.replay",
         "engine.queue",
         "engine.store",
         "engine.webhooks",
@@ -67,6 +70,7 @@ ALLOWED: dict[str, set[str]] = {
         "engine.model",
         "engine.rules",
         "engine.evaluator",
+        "engine.replay",
         "engine.queue",
         "engine.store",
         "engine.webhooks",
@@ -76,7 +80,7 @@ ALLOWED: dict[str, set[str]] = {
     },
 }
 LAYER_OF = {"engine.errors": BASE, "engine.limits": BASE, "engine.settings": BASE, "engine.__main__": "engine.cli"}
-PURE = ("dsl", BASE, "engine.model", "engine.rules", "engine.evaluator")
+PURE = ("dsl", BASE, "engine.model", "engine.rules", "engine.evaluator", "engine.replay")
 IMPURE_LIBRARIES = ("peewee", "playhouse", "huey", "litestar", "uvicorn", "psycopg", "redis", "httpx", "jinja2")
 
 

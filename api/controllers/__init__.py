@@ -1,6 +1,7 @@
 """One controller per resource; `CONTROLLERS` is what the app mounts."""
 
 from api.controllers.assets import AssetController
+from api.controllers.backtests import BacktestController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
 from api.controllers.journal import JournalController
@@ -27,5 +28,6 @@ CONTROLLERS = [
     JournalController,
     ReportController,
     LogController,
+    BacktestController,
     *WEBHOOK_CONTROLLERS,
 ]

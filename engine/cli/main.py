@@ -7,6 +7,7 @@ worker call, and holds no logic of its own.
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
     status      the operator's health on one screen
+    backtest    a changed ruleset replayed over a program's recorded history, as a difference
     bench       the benchmarks
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import click
 
 from engine.cli import bundles, database, lsp, processes
+from engine.cli.backtest import backtest
 from engine.cli.bench.commands import bench
 from engine.cli.status import status
 from engine.cli.sweep import sweep
@@ -27,6 +29,7 @@ def main() -> None:
 
 
 for command in (
+    backtest,
     bench,
     bundles.schema,
     bundles.check,

@@ -66,6 +66,7 @@ ALL_MODELS = [
     models.WebhookAttemptHour,
     models.LedgerRollup,
     models.LedgerRollupHead,
+    models.BacktestRun,
 ]
 
 
@@ -287,6 +288,19 @@ def _webhook_health(db: peewee.Database) -> None:
 def _ledger_rollup(db: peewee.Database) -> None:
     """The ledger's hourly rollup and its watermark (A187); the scheduler fills it."""
     db.create_tables([models.LedgerRollup, models.LedgerRollupHead], safe=True)
+def _recorded_order(db: peewee.Database) -> None:
+    """A backtest reads a program's processed events in the order they finished processing
+    (`engine/store/history/events.py`, D36): `(program, processed_at, id)` keeps a page's cost to
+    its own rows whatever the length of the history."""
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS event_program_processed ON event (program_id, processed_at, id) "
+        "WHERE processed_at IS NOT NULL"
+    )
+
+
+def _backtest_runs(db: peewee.Database) -> None:
+    """Backtests asked for through the API: one row each, its progress and its difference."""
+    db.create_tables([models.BacktestRun], safe=True)
 
 
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
@@ -301,6 +315,8 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (9, "lots of LOT assets and the asset's spending order", _lots),
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
+    (45, "processed events in their recorded order, per program", _recorded_order),
+    (46, "backtests asked for through the API", _backtest_runs),
     (55, "money value per unit of an asset", _asset_unit_values),
     (56, "request logs", _request_logs),
     (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", _webhook_health),

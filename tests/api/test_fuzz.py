@@ -94,6 +94,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/participants/{participant_id}/balances/release", {"reference_id": "r1"}),
     ("POST", "/v1/participants/{participant_id}/balances/void-hold", {"reference_id": "r1"}),
     ("POST", "/v1/programs/apply", {"program": {"key": "fuzz", "name": "Fuzz"}, "assets": [], "rules": []}),
+    ("POST", "/v1/programs/{program_id}/backtests", {"bundle": "program:\n  key: fuzz\n  name: Fuzz\n", "last": 10}),
     ("DELETE", "/v1/participants/{participant_id}/state/tags/{tag}", {}),
     ("PUT", "/v1/participants/{participant_id}/state/tags/{tag}", {}),
     ("DELETE", "/v1/participants/{participant_id}/state/attributes/{key}", {}),

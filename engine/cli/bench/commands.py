@@ -110,6 +110,25 @@ def bench_sweep(lots: int, per_holder: int, postgres_url: str | None) -> None:
     click.echo("\n".join(render(measure(lots, per_holder, postgres_url))))
 
 
+@bench.command(name="backtest")
+@click.option(
+    "--events",
+    type=click.IntRange(10, 1_000_000),
+    default=2000,
+    show_default=True,
+    help="Events recorded, then replayed.",
+)
+@click.option(
+    "--repeats", type=click.IntRange(1, 100), default=3, show_default=True, help="Runs per figure; the best is shown."
+)
+def bench_backtest(events: int, repeats: int) -> None:
+    """Replay a recorded history of the 10-rule benchmark program as `accrual backtest` does,
+    beside evaluate_event's rate on the same events."""
+    from engine.cli.bench.backtest import measure, render
+
+    click.echo("\n".join(render(measure(events, repeats=repeats))))
+
+
 @bench.command(name="playground")
 @click.option(
     "--rules", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Rules in the generated bundle."

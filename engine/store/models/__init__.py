@@ -5,8 +5,10 @@ events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries, attempts per hour
 operations  the ledger rollup, request logs
+backtests backtests asked for through the API
 """
 
+from engine.store.models.backtests import BacktestRun
 from engine.store.models.core import (
     GROUP,
     PARTICIPANT,
@@ -64,6 +66,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Asset",
+    "BacktestRun",
     "BUCKETS",
     "BaseModel",
     "DEFERRED",
