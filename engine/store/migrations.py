@@ -288,6 +288,8 @@ def _webhook_health(db: peewee.Database) -> None:
 def _ledger_rollup(db: peewee.Database) -> None:
     """The ledger's hourly rollup and its watermark (A187); the scheduler fills it."""
     db.create_tables([models.LedgerRollup, models.LedgerRollupHead], safe=True)
+
+
 def _recorded_order(db: peewee.Database) -> None:
     """A backtest reads a program's processed events in the order they finished processing
     (`engine/store/history/events.py`, D36): `(program, processed_at, id)` keeps a page's cost to
