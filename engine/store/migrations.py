@@ -61,6 +61,7 @@ ALL_MODELS = [
     models.LotRecord,
     models.LotTake,
     models.ParticipantBudget,
+    models.AutomationRecord,
 ]
 
 
@@ -249,6 +250,13 @@ def _participant_budgets(db: peewee.Database) -> None:
     )
 
 
+def _automations(db: peewee.Database) -> None:
+    """Automations (A145): one row each, with the fan-out of its current firing."""
+    db.create_tables([models.AutomationRecord], safe=True)
+    for statement in models.AUTOMATION_INDEXES:
+        db.execute_sql(statement)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -261,6 +269,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (9, "lots of LOT assets and the asset's spending order", _lots),
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
+    (40, "automations", _automations),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

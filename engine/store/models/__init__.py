@@ -4,8 +4,10 @@ core      organisations, API keys, programs, assets, participants, groups, state
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries
+automations  automations and the fan-out of their current firing
 """
 
+from engine.store.models.automations import AUTOMATION_INDEXES, AutomationRecord
 from engine.store.models.core import (
     GROUP,
     PARTICIPANT,
@@ -58,7 +60,9 @@ from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
 from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
+    "AUTOMATION_INDEXES",
     "AVAILABLE",
+    "AutomationRecord",
     "Account",
     "ApiKey",
     "Asset",
