@@ -15,7 +15,7 @@ pass (one that has fired never fires again unless its `trigger_at` changes).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -71,7 +71,7 @@ def first_run(trigger: Trigger, now: datetime, timezone: str) -> datetime | None
     if trigger.type == "cron" and trigger.cron_expression:
         return next_fire(trigger.cron_expression, now, timezone)
     if trigger.type == "one_time" and trigger.trigger_at is not None:
-        return trigger.trigger_at
+        return trigger.trigger_at.astimezone(UTC)
     if trigger.type == "immediate":
         return now
     return None
@@ -207,10 +207,17 @@ def _columns(spec: AutomationSpec) -> dict[str, Any]:
         "event_name": spec.event_name,
         "payload": msgspec.to_builtins(spec.payload) or None,
         "scope": spec.scope,
-        "trigger": msgspec.to_builtins(spec.trigger),
+        "trigger": msgspec.to_builtins(_in_utc(spec.trigger)),
         "trigger_type": spec.trigger.type,
         "participant_filter": spec.participant_filter,
         "guard_condition": spec.guard_condition,
         "filter_hints": msgspec.to_builtins(spec.filter_hints) or None,
         "status": spec.status,
     }
+
+
+def _in_utc(trigger: Trigger) -> Trigger:
+    """The trigger with `trigger_at` in UTC, as every stored time is."""
+    if trigger.trigger_at is None or trigger.trigger_at.tzinfo is None:
+        return trigger
+    return msgspec.structs.replace(trigger, trigger_at=trigger.trigger_at.astimezone(UTC))
