@@ -61,6 +61,11 @@ SCOPES_OF: dict[str, tuple[str, ...]] = {
     "participant_state": ("participants",),
 }
 
+# The trigger x scope pairs the scheduler fires (A145); the others are checked, not stored.
+FIRED: frozenset[tuple[str, str]] = frozenset(
+    {("cron", "participants"), ("one_time", "participants"), ("immediate", "participants")}
+)
+
 CronText = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from engine.errors import EngineError
-from engine.model.automation import AutomationSpec, Trigger
+from engine.model.automation import FIRED, AutomationSpec, Trigger
 from engine.model.cron import next_fire
 from engine.rules.automations import CompiledAutomation, require_automation
 from engine.store import statements
@@ -29,8 +29,6 @@ from engine.store.db import unique_insert
 from engine.store.errors import Conflict, Duplicate
 from engine.store.models import AutomationRecord, Program
 
-# What the scheduler fires (A145); the other combinations are checked but refused here.
-SUPPORTED = {("cron", "participants"), ("one_time", "participants"), ("immediate", "participants")}
 LIVE = ("active", "paused")
 
 
@@ -193,7 +191,7 @@ def _stop_execution(record: AutomationRecord, why: str, now: datetime) -> None:
 
 
 def _require_supported(spec: AutomationSpec) -> None:
-    if (spec.trigger.type, spec.scope) not in SUPPORTED:
+    if (spec.trigger.type, spec.scope) not in FIRED:
         raise UnsupportedAutomation(
             f"automation {spec.name!r}: a {spec.trigger.type} trigger with scope {spec.scope} is checked but not "
             "fired by this server; cron, one_time and immediate triggers fire for scope participants"
