@@ -16,7 +16,7 @@ from api.errors import responses
 from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page
 from api.queries import automations
 from api.schemas.automations import AutomationOut, AutomationPatch, AutomationStatusFilter, SubscriptionOut
-from engine.model.automation import AutomationSpec, Scope, Source, TriggerType
+from engine.model.automation import AutomationSpec, Scope, Source, SubscriptionStatus, TriggerType
 
 _ONE = "/{automation_id:str}"
 
@@ -118,13 +118,15 @@ class AutomationController(Controller):
         status_code=202,
         sync_to_thread=True,
         summary="Re-evaluate a participant_state automation's subscriptions",
-        responses=responses(404),
+        responses=responses(400, 404),
     )
     @with_connection
     def refresh_subscriptions(
         self, program_id: FromPath[str], automation_id: FromPath[str], principal: NamedDependency[Principal]
     ) -> None:
-        """400 `not_participant_state` for any other automation."""
+        """The filter runs again over the program's participants at the next pass: newly chosen
+        ones subscribe, others are cancelled. 400 `not_participant_state` for other automations,
+        400 `automation_not_active` when paused or archived."""
         automations.refresh_subscriptions(principal.organisation_id, program_id, automation_id)
 
     @get(
@@ -139,8 +141,11 @@ class AutomationController(Controller):
         program_id: FromPath[str],
         automation_id: FromPath[str],
         principal: NamedDependency[Principal],
-        status: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        limit: LimitParam = LIMIT_DEFAULT,
+        cursor: CursorParam = None,
+        status: Annotated[SubscriptionStatus | None, QueryParameter()] = None,
     ) -> Page[SubscriptionOut]:
-        """Empty for automations of other trigger types."""
-        del status  # no subscription to filter
-        return automations.list_subscriptions(principal.organisation_id, program_id, automation_id)
+        """Oldest first; empty for automations of other trigger types."""
+        return automations.list_subscriptions(
+            principal.organisation_id, program_id, automation_id, status=status, limit=limit, cursor=cursor
+        )

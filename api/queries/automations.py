@@ -14,13 +14,13 @@ import msgspec
 from msgspec import UNSET
 
 from api.errors import BadRequest, NotFound
-from api.pagination import Page, PageInfo, paginate
+from api.pagination import Page, paginate
 from api.schemas.automations import AutomationOut, AutomationPatch, SubscriptionOut
 from engine.model.automation import AutomationSpec, FilterHint
 from engine.rules.automations import AutomationError
 from engine.store import automations, lookups
 from engine.store.db import utcnow, write_transaction
-from engine.store.models import AutomationRecord
+from engine.store.models import AutomationRecord, AutomationSubscription
 
 # Patch fields that live in the trigger.
 _TRIGGER_FIELDS = ("cron_expression", "timezone", "trigger_at", "schedule_config")
@@ -156,20 +156,55 @@ def cancel_automation(org_id: str, program_id: str, automation_id: str) -> Autom
 
 
 def refresh_subscriptions(org_id: str, program_id: str, automation_id: str) -> None:
-    """Subscriptions belong to participant_state automations, which this server does not store
-    (A145): every automation answers 400 `not_participant_state`."""
-    record = _find(org_id, program_id, automation_id)
-    raise BadRequest(
-        f"automation {record.name!r} is a {record.trigger_type} automation: only participant_state automations "
-        "have subscriptions",
-        code="not_participant_state",
+    """Re-evaluate a participant_state automation's filter over the program's participants at the
+    next scheduler pass (A149); 400 for other automations and for one that is not active."""
+    with write_transaction():
+        record = _locked(org_id, program_id, automation_id)
+        if record.trigger_type != "participant_state":
+            raise BadRequest(
+                f"automation {record.name!r} is a {record.trigger_type} automation: only participant_state "
+                "automations have subscriptions",
+                code="not_participant_state",
+            )
+        if record.status != "active":
+            raise BadRequest(f"automation {record.name!r} is {record.status}", code="automation_not_active")
+        if record.execution_status not in ("pending", "executing"):
+            record.next_run_at, record.updated_at = utcnow(), utcnow()
+            record.save()
+
+
+def subscription_out(row: AutomationSubscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=row.id,
+        automation_id=row.automation_id,
+        participant_id=row.participant_id,
+        status=row.status,
+        next_trigger_at=row.next_trigger_at,
+        last_triggered_at=row.last_triggered_at,
+        trigger_count=row.trigger_count,
+        retry_count=row.retry_count,
+        last_error=row.last_error,
+        created_at=row.created_at,
     )
 
 
-def list_subscriptions(org_id: str, program_id: str, automation_id: str) -> Page[SubscriptionOut]:
-    """Empty for automations other than participant_state ones, which are all of them here (A145)."""
+def list_subscriptions(
+    org_id: str, program_id: str, automation_id: str, *, status: str | None, limit: int, cursor: str | None
+) -> Page[SubscriptionOut]:
+    """Oldest first; empty for automations other than participant_state ones."""
     _find(org_id, program_id, automation_id)
-    return Page[SubscriptionOut](data=[], pagination=PageInfo(has_more=False))
+    query = AutomationSubscription.select().where(AutomationSubscription.automation == automation_id)
+    if status is not None:
+        query = query.where(AutomationSubscription.status == status)
+    return paginate(
+        query,
+        keys=[AutomationSubscription.created_at, AutomationSubscription.id],
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+        listing="subscriptions",
+        render=subscription_out,
+    )
 
 
 def _find(org_id: str, program_id: str, automation_id: str) -> AutomationRecord:

@@ -81,13 +81,16 @@ def decide(
     now: datetime,
     *,
     with_filter: bool = True,
+    with_guard: bool = True,
 ) -> Decision:
     """Whether the firing at `now` creates an event for `participant` (None: the program scope).
     `with_filter=False` skips `participant_filter` (a participant_state subscription was chosen by
-    it when it subscribed; only the guard runs when it fires)."""
+    it when it subscribed; only the guard runs when it fires); `with_guard=False` skips the guard
+    (choosing whom to subscribe)."""
     bindings = automation_bindings(participant, program, now)
     checks = (("participant_filter", automation.participant_filter),) if with_filter else ()
-    for name, expression in (*checks, ("guard_condition", automation.guard_condition)):
+    guard = (("guard_condition", automation.guard_condition),) if with_guard else ()
+    for name, expression in (*checks, *guard):
         if expression is None:
             continue
         try:

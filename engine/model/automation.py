@@ -63,7 +63,12 @@ SCOPES_OF: dict[str, tuple[str, ...]] = {
 
 # The trigger x scope pairs the scheduler fires (A145); the others are checked, not stored.
 FIRED: frozenset[tuple[str, str]] = frozenset(
-    {("cron", "participants"), ("one_time", "participants"), ("immediate", "participants")}
+    {
+        ("cron", "participants"),
+        ("one_time", "participants"),
+        ("immediate", "participants"),
+        ("participant_state", "participants"),
+    }
 )
 
 CronText = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

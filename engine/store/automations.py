@@ -70,7 +70,7 @@ def first_run(trigger: Trigger, now: datetime, timezone: str) -> datetime | None
         return next_fire(trigger.cron_expression, now, timezone)
     if trigger.type == "one_time" and trigger.trigger_at is not None:
         return trigger.trigger_at.astimezone(UTC)
-    if trigger.type == "immediate":
+    if trigger.type in ("immediate", "participant_state"):  # participant_state: subscribe now
         return now
     return None
 
@@ -176,6 +176,11 @@ def cancel_execution(record: AutomationRecord, *, now: datetime) -> AutomationRe
     return record
 
 
+def event_key(automation_id: str, fire_at: datetime, participant_id: str) -> str:
+    """The idempotency key of one firing's event for one participant."""
+    return f"automation:{automation_id}:{fire_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}:{participant_id}"
+
+
 def lock_automation(automation_id: str) -> AutomationRecord | None:
     """The row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's write
     transaction holds its lock already)."""
@@ -194,7 +199,8 @@ def _require_supported(spec: AutomationSpec) -> None:
     if (spec.trigger.type, spec.scope) not in FIRED:
         raise UnsupportedAutomation(
             f"automation {spec.name!r}: a {spec.trigger.type} trigger with scope {spec.scope} is checked but not "
-            "fired by this server; cron, one_time and immediate triggers fire for scope participants"
+            "fired by this server: events here always belong to a participant, so every trigger fires for scope "
+            "participants"
         )
 
 

@@ -62,6 +62,7 @@ ALL_MODELS = [
     models.LotTake,
     models.ParticipantBudget,
     models.AutomationRecord,
+    models.AutomationSubscription,
 ]
 
 
@@ -257,6 +258,13 @@ def _automations(db: peewee.Database) -> None:
         db.execute_sql(statement)
 
 
+def _automation_subscriptions(db: peewee.Database) -> None:
+    """Participants' subscriptions to participant_state automations (A149)."""
+    db.create_tables([models.AutomationSubscription], safe=True)
+    for statement in models.SUBSCRIPTION_INDEXES:
+        db.execute_sql(statement)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -270,6 +278,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
     (40, "automations", _automations),
+    (41, "participants' subscriptions to participant_state automations", _automation_subscriptions),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

@@ -32,11 +32,12 @@ from engine.model.cron import next_fire
 from engine.model.state import EntityState, ProgramState
 from engine.queue import enqueue_event
 from engine.rules.automations import CompiledAutomation
-from engine.store.automations import compiled_of, lock_automation
+from engine.store.automations import compiled_of, event_key, lock_automation
 from engine.store.db import write_transaction
 from engine.store.followups import SYSTEM_EVENT, FollowUp, write_system_events
 from engine.store.models import AutomationRecord, Enrolment, Participant
 from engine.store.owner_state import participant_state, program_state
+from engine.worker.subscriptions import REFRESH_EVERY, refresh_batch
 
 log = logging.getLogger("accrual.automations")
 
@@ -68,11 +69,6 @@ def count_due_automations(now: datetime) -> int:
         _due_query(now).count()
         + AutomationRecord.select().where(AutomationRecord.execution_status.in_(RUNNING)).count()
     )
-
-
-def event_key(automation_id: str, fire_at: datetime, participant_id: str) -> str:
-    """The idempotency key of one firing's event for one participant."""
-    return f"automation:{automation_id}:{fire_at.strftime('%Y%m%dT%H%M%SZ')}:{participant_id}"
 
 
 def _due_query(now: datetime):
@@ -114,7 +110,9 @@ def _start(automation_id: str, now: datetime) -> int:
         record.next_run_at = (
             next_fire(trigger.cron_expression, now, compiled.timezone) if trigger.cron_expression else None
         )
-        if trigger.type != "cron":
+        if trigger.type == "participant_state":  # a refresh of its subscriptions, again a day on
+            record.next_run_at = now + REFRESH_EVERY
+        elif trigger.type != "cron":
             record.processed_at = now
         record.last_run_at = fire_at
         record.execution_status = "executing"
@@ -152,6 +150,9 @@ def _fan_out_batch(record: AutomationRecord, now: datetime) -> None:
     compiled = compiled_of(record)
     fire_at = cast("datetime", record.execution_fire_at)
     batch = _participants_after(record.program_id, record.execution_cursor)
+    if record.trigger_type == "participant_state":
+        _advance_counts(record, batch, [], refresh_batch(record, compiled, batch, now), now)
+        return
     needs_state = compiled.participant_filter is not None or compiled.guard_condition is not None
     program = program_state(record.program_id, {}) if needs_state else ProgramState()
     planned: list[FollowUp] = []
@@ -165,6 +166,13 @@ def _fan_out_batch(record: AutomationRecord, now: datetime) -> None:
             planned.append(_event_for(compiled, record, fire_at, participant))
     for wake_up in write_system_events(record.organisation_id, record.program_id, planned):
         enqueue_event(wake_up.event_id, delay_s=wake_up.delay_s)
+    _advance_counts(record, batch, planned, errors, now)
+
+
+def _advance_counts(
+    record: AutomationRecord, batch: list[Participant], planned: list[FollowUp], errors: list[str], now: datetime
+) -> None:
+    """The batch's progress, in the row the batch's transaction saves."""
     record.participants_processed = (record.participants_processed or 0) + len(batch)
     record.events_created += len(planned)
     record.execution_errors += len(errors)
@@ -180,9 +188,9 @@ def _fan_out_batch(record: AutomationRecord, now: datetime) -> None:
 
 def _finish(record: AutomationRecord, now: datetime) -> None:
     """The fan-out reached the last participant: the firing completed, or failed when every
-    participant errored and nothing was created."""
+    participant's filter or guard errored."""
     record.execution_completed_at = now
-    if record.events_created == 0 and record.execution_errors > 0:
+    if record.execution_errors > 0 and record.execution_errors >= (record.participants_processed or 0):
         record.execution_status = "failed"
         record.execution_error = f"every filter or guard errored ({record.execution_errors}): {record.last_error}"
         _count_failure(record, record.execution_error)

@@ -28,7 +28,7 @@ from engine.store import sweeps
 from engine.store.db import utcnow
 from engine.store.ledger.movements import Settlement
 from engine.webhooks import messages
-from engine.worker import automations
+from engine.worker import automations, subscriptions
 
 log = logging.getLogger("accrual.scheduler")
 
@@ -139,5 +139,9 @@ def register_ledger_jobs(settings: WorkerSettings) -> None:
 
 def register_automation_jobs() -> None:
     """Automations' firings: the due ones started, their fan-outs to participants carried on
-    (`engine.worker.automations`)."""
+    (`engine.worker.automations`); participant_state subscriptions fired when due
+    (`engine.worker.subscriptions`)."""
     register_job("automations", automations.fire_due_automations, automations.count_due_automations)
+    register_job(
+        "automation_subscriptions", subscriptions.fire_due_subscriptions, subscriptions.count_due_subscriptions
+    )

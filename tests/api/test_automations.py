@@ -129,3 +129,37 @@ def test_an_automation_created_through_the_api_fires_for_the_program_s_participa
         2,
     )
     assert body["next_run_at"] is None and body["processed_at"] is not None
+
+
+def test_a_participant_state_automation_subscribes_and_lists_its_subscriptions(api, program):
+    assert api.post("/v1/participants", {"external_id": "ann", "program_id": program}).status_code == 201
+    birthday = {
+        **CRON,
+        "name": "birthday",
+        "trigger": {
+            "type": "participant_state",
+            "schedule_type": "ATTRIBUTE_DATE",
+            "schedule_config": {"attribute": "birthday", "time": "09:00"},
+        },
+    }
+    created = api.post(base(program), birthday)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["schedule_type"], body["schedule_config"]) == (
+        "ATTRIBUTE_DATE",
+        {"attribute": "birthday", "time": "09:00"},
+    )
+    one = f"{base(program)}/{body['id']}"
+    with database_proxy.connection_context():
+        fire_due_automations(datetime.now(UTC) + timedelta(seconds=1))
+    (subscription,) = api.get(f"{one}/subscriptions").json()["data"]
+    assert (subscription["status"], subscription["trigger_count"], subscription["next_trigger_at"]) == (
+        "active",
+        0,
+        None,
+    )
+    assert api.get(f"{one}/subscriptions", status="cancelled").json()["data"] == []
+    assert api.post(f"{one}/refresh-subscriptions").status_code == 202
+    api.patch(one, {"status": "paused"})
+    paused = api.post(f"{one}/refresh-subscriptions")
+    assert paused.status_code == 400 and paused.json()["code"] == "automation_not_active"

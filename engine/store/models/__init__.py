@@ -4,10 +4,15 @@ core      organisations, API keys, programs, assets, participants, groups, state
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries
-automations  automations and the fan-out of their current firing
+automations  automations, the fan-out of their current firing, participants' subscriptions
 """
 
-from engine.store.models.automations import AUTOMATION_INDEXES, AutomationRecord
+from engine.store.models.automations import (
+    AUTOMATION_INDEXES,
+    SUBSCRIPTION_INDEXES,
+    AutomationRecord,
+    AutomationSubscription,
+)
 from engine.store.models.core import (
     GROUP,
     PARTICIPANT,
@@ -63,6 +68,8 @@ __all__ = [
     "AUTOMATION_INDEXES",
     "AVAILABLE",
     "AutomationRecord",
+    "AutomationSubscription",
+    "SUBSCRIPTION_INDEXES",
     "Account",
     "ApiKey",
     "Asset",

@@ -5,6 +5,9 @@ being fanned out to the program's participants.
                  status, `next_run_at` (the firing the scheduler claims next) and the fan-out of
                  the current firing (`execution_*`, `participants_*`, the participant id it
                  reached)
+    automation_subscription
+                 a participant's subscription to a participant_state automation, with its own
+                 next firing
 
 The events a firing creates are ordinary `event` rows whose idempotency key names the automation,
 the firing time and the participant, so a firing never creates one twice.
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import peewee
 
+from engine.store.db import utcnow
 from engine.store.fields import JSONField, UTCDateTimeField
-from engine.store.models.core import Organisation, Program, Timestamped
+from engine.store.models.core import BaseModel, Organisation, Participant, Program, Timestamped
 
 
 class AutomationRecord(Timestamped):
@@ -66,5 +70,37 @@ AUTOMATION_INDEXES = (
     (
         "CREATE INDEX IF NOT EXISTS automation_running ON automation (execution_status) "
         "WHERE execution_status IN ('pending', 'executing')"
+    ),
+)
+
+
+class AutomationSubscription(BaseModel):
+    """One participant's subscription to a participant_state automation (A149): when it fires
+    next, how often it has, and, for THRESHOLD schedules, whether it is armed."""
+
+    automation = peewee.ForeignKeyField(AutomationRecord, on_delete="CASCADE")
+    automation_id: peewee.Field[str]
+    participant = peewee.ForeignKeyField(Participant, on_delete="CASCADE")
+    participant_id: peewee.Field[str]
+    status = peewee.CharField(max_length=16, default="active")  # active | completed | failed | cancelled
+    anchor_at = UTCDateTimeField()  # subscribed (or the latest event, for INTERVAL since last_event)
+    next_trigger_at = UTCDateTimeField(null=True)
+    last_triggered_at = UTCDateTimeField(null=True)
+    trigger_count = peewee.IntegerField(default=0)
+    retry_count = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(null=True)
+    armed = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "automation_subscription"
+        indexes = ((("automation", "participant"), True),)
+
+
+SUBSCRIPTION_INDEXES = (
+    (
+        "CREATE INDEX IF NOT EXISTS automation_subscription_due ON automation_subscription (next_trigger_at) "
+        "WHERE status = 'active'"
     ),
 )

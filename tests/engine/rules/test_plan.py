@@ -363,12 +363,18 @@ automations:
 
 def test_automations_are_created_then_up_to_date_and_unfired_ones_reported(server):
     plan = server.plan(AUTOMATED)
-    assert described(plan)[-2:] == ["create automation nudge", "create automation launch"]
-    (problem,) = plan.problems
-    assert problem.startswith("automation birthday: a participant_state trigger with scope participants is checked")
+    assert described(plan)[-3:] == ["create automation nudge", "create automation launch", "create automation birthday"]
+    assert plan.problems == []
+    unfired = server.plan(
+        AUTOMATED.replace(
+            "scope: participants\n    trigger: {type: one_time", "scope: program\n    trigger: {type: one_time"
+        )
+    )
+    (problem,) = unfired.problems
+    assert problem.startswith("automation launch: a one_time trigger with scope program is checked")
     program_id = server.apply(AUTOMATED)["program_id"]
     stored = server.list(f"/v1/programs/{program_id}/automations")
-    assert sorted((a["name"], a["next_run_at"]) for a in stored)[0] == ("launch", "2030-06-01T07:00:00Z")
+    assert {a["name"]: a["next_run_at"] for a in stored}["launch"] == "2030-06-01T07:00:00Z"
     assert server.plan(AUTOMATED).steps == []  # the same time in another offset is no change
 
 
@@ -379,11 +385,12 @@ def test_changed_automations_are_patched_re_created_or_archived(server):
     changed = changed[: changed.index("  - name: birthday")]
     plan = server.plan(changed)
     assert described(plan) == [
+        "archive automation birthday (status)",
         "update automation nudge (trigger)",
         "archive automation launch (status) [its trigger type or scope changed]",
         "create automation launch",
     ]
-    assert [(c.old["cron_expression"], c.new["cron_expression"]) for c in plan.steps[0].changes] == [
+    assert [(c.old["cron_expression"], c.new["cron_expression"]) for c in plan.steps[1].changes] == [
         ("0 9 * * MON", "0 10 * * MON")
     ]
     server.apply(changed)

@@ -58,9 +58,8 @@ def test_a_spec_that_does_not_check_or_is_not_fired_here_is_refused(world):
     assert invalid.value.code == "invalid_automation"
     with pytest.raises(UnsupportedAutomation):
         create(world, scope="program")
-    with pytest.raises(UnsupportedAutomation):
-        trigger = {"type": "participant_state", "schedule_type": "INTERVAL", "schedule_config": {"interval": "24h"}}
-        create(world, trigger=trigger)
+    trigger = {"type": "participant_state", "schedule_type": "INTERVAL", "schedule_config": {"interval": "24h"}}
+    assert create(world, name="subscribed", trigger=trigger).next_run_at == T0  # subscribes at the next pass
 
 
 def test_a_live_name_is_unique_in_the_program_and_an_archived_one_frees_it(world):
