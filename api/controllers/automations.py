@@ -95,7 +95,8 @@ class AutomationController(Controller):
     def trigger_automation(
         self, program_id: FromPath[str], automation_id: FromPath[str], principal: NamedDependency[Principal]
     ) -> AutomationOut:
-        """The next scheduler pass fires it. 409 `automation_not_idle` unless active and idle."""
+        """The next scheduler pass fires it. 409 `automation_not_idle` unless active and idle, 409
+        `automation_not_triggerable` for a participant_state automation."""
         return automations.trigger_automation(principal.organisation_id, program_id, automation_id)
 
     @post(

@@ -155,7 +155,13 @@ def set_status(record: AutomationRecord, status: str, *, now: datetime) -> Autom
 
 
 def trigger_now(record: AutomationRecord, *, now: datetime) -> AutomationRecord:
-    """Fire at the next pass: the automation must be active, and not fanning out already."""
+    """Fire at the next pass: the automation must be active, and not fanning out already; a
+    participant_state automation fires per participant (`refresh-subscriptions` re-runs its filter)."""
+    if record.trigger_type == "participant_state":
+        raise Conflict(
+            "a participant_state automation fires on each participant's schedule; refresh its subscriptions instead",
+            code="automation_not_triggerable",
+        )
     if record.status != "active" or record.execution_status in ("pending", "executing"):
         raise Conflict(
             "automation cannot be triggered: it must be active and not already firing", code="automation_not_idle"

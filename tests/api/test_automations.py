@@ -160,6 +160,7 @@ def test_a_participant_state_automation_subscribes_and_lists_its_subscriptions(a
     )
     assert api.get(f"{one}/subscriptions", status="cancelled").json()["data"] == []
     assert api.post(f"{one}/refresh-subscriptions").status_code == 202
+    assert api.post(f"{one}/trigger").json()["code"] == "automation_not_triggerable"
     api.patch(one, {"status": "paused"})
     paused = api.post(f"{one}/refresh-subscriptions")
     assert paused.status_code == 400 and paused.json()["code"] == "automation_not_active"
