@@ -32,7 +32,7 @@ class AutomationController(Controller):
     ) -> AutomationOut:
         """400 `invalid_automation` with every problem (trigger x scope, cron, time zone, schedule,
         CEL); 409 `automation_exists` for a live name; 422 `unsupported_automation` for a program
-        scope or a participant_state trigger, which this server does not fire."""
+        scope, which this server does not fire (its events always belong to a participant)."""
         return automations.create_automation(principal.organisation_id, program_id, data)
 
     @get("/", sync_to_thread=True, summary="List a program's automations", responses=responses(404))

@@ -9,7 +9,7 @@ An automation in the file and not on the server is created; one whose fields dif
 with the changed fields (the API's flat patch); one whose trigger type or scope changed, which a
 patch cannot do, is archived and created again; a live automation created through the API
 (`source: api`) that the file no longer has is archived. An automation whose trigger and scope
-the server does not fire (program scope, participant_state) is reported as a problem, not applied.
+the server does not fire (program scope) is reported as a problem, not applied.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ archived, triggered now; `next_run_at` is what the scheduler claims (`engine.wor
 A spec is checked as `accrual check` checks it (`engine.rules.automations`, code
 `invalid_automation` with every problem) against the program's time zone. `next_run_at` is the
 next cron time after now, a one_time trigger's `trigger_at` (a time already past fires at the
-next pass), and now for an immediate trigger. The scheduler claims only active automations;
-resuming computes `next_run_at` again from the resume time, so a paused cron automation never
-fires the times it missed, while a one_time automation that has not fired yet fires at the next
+next pass), and now for an immediate trigger and for a participant_state one (its first
+refresh of subscriptions, `engine.worker.subscriptions`). The scheduler claims only active
+automations; resuming computes `next_run_at` again from the resume time, so a paused cron
+automation never fires the times it missed, while a one_time automation that has not fired yet fires at the next
 pass (one that has fired never fires again unless its `trigger_at` changes).
 """
 
