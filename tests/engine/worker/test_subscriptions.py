@@ -3,6 +3,7 @@ filter and fire on each participant's schedule exactly once, with the clock inje
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -155,3 +156,33 @@ def test_a_guard_that_keeps_erroring_fails_the_subscription(jobs, queue, world):
     subscription = AutomationSubscription.get()
     assert subscription.status == "failed" and "guard_condition" in subscription.last_error
     assert fired() == []
+
+
+def test_schedulers_running_at_once_fire_each_occurrence_once(jobs, queue, world, db):
+    people = [member(world, f"m{i:02d}", birthday="03-01") for i in range(40)]
+    automation(world, "ATTRIBUTE_DATE", config={"attribute": "birthday"}, name="birthday")
+    spec = {"name": "daily", "event_name": "daily", "scope": "participants", "trigger": {"type": "immediate"}}
+    with write_transaction():
+        create_automation(world.org.id, world.program.id, msgspec.convert(spec, AutomationSpec), now=T0)
+    scheduler.run_due(T0)  # subscribes, and fires the immediate one: 40 events
+    birthday = datetime(2026, 3, 1, tzinfo=UTC)
+    start, errors = threading.Barrier(4), []
+
+    def sweep():
+        try:
+            with db.connection_context():
+                start.wait()
+                scheduler.run_due(birthday)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    keys = [row.idempotency_key for row in EventRecord.select()]
+    assert len(keys) == len(set(keys)) == 2 * len(people)
+    assert sorted(name for name, moment in fired() if moment == birthday) == sorted(p.external_id for p in people)
+    assert {s.trigger_count for s in AutomationSubscription.select()} == {1}
