@@ -34,7 +34,7 @@ from engine.queue import enqueue_event
 from engine.rules.automations import CompiledAutomation
 from engine.store.automations import compiled_of, event_key, lock_automation
 from engine.store.db import write_transaction
-from engine.store.followups import SYSTEM_EVENT, FollowUp, write_system_events
+from engine.store.followups import FollowUp, write_system_events
 from engine.store.models import AutomationRecord, Enrolment, Participant
 from engine.store.owner_state import participant_state, program_state
 from engine.worker.subscriptions import REFRESH_EVERY, refresh_batch
@@ -44,8 +44,6 @@ log = logging.getLogger("accrual.automations")
 FANOUT_BATCH = 500  # participants per transaction
 FAILURES_MAX = 3  # consecutive failed firings (or batches) that stop a fan-out and pause a cron automation
 RUNNING = ("pending", "executing")
-
-__all__ = ["FANOUT_BATCH", "FAILURES_MAX", "SYSTEM_EVENT", "count_due_automations", "fire_due_automations"]
 
 
 def fire_due_automations(now: datetime, limit: int = 500) -> int:

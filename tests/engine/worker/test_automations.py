@@ -9,13 +9,13 @@ import msgspec
 import pytest
 
 from engine.model.automation import AutomationSpec
-from engine.store.automations import cancel_execution, create_automation, set_status
+from engine.store.automations import cancel_execution, create_automation, event_key, set_status
 from engine.store.db import write_transaction
 from engine.store.models import AutomationRecord, EventRecord, Participant
 from engine.store.owner_state import Origin, set_attribute
 from engine.store.participants import enrol
 from engine.worker import automations as automation_runs
-from engine.worker.automations import event_key, fire_due_automations
+from engine.worker.automations import fire_due_automations
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
