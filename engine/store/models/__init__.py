@@ -3,7 +3,8 @@
 core      organisations, API keys, programs, assets, participants, groups, state, tiers
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
-webhooks  endpoints, messages, deliveries
+webhooks  endpoints, messages, deliveries, attempts per hour
+operations  the ledger rollup, request logs
 automations  automations, the fan-out of their current firing, participants' subscriptions
 """
 
@@ -62,7 +63,8 @@ from engine.store.models.ledger import (
     Posting,
 )
 from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
-from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from engine.store.models.operations import LedgerRollup, LedgerRollupHead, RequestLog
+from engine.store.models.webhooks import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AUTOMATION_INDEXES",
@@ -87,6 +89,8 @@ __all__ = [
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerHead",
+    "LedgerRollup",
+    "LedgerRollupHead",
     "LotRecord",
     "LotTake",
     "OPEN_EVENTS",
@@ -99,6 +103,7 @@ __all__ = [
     "Posting",
     "Program",
     "ProgramAsset",
+    "RequestLog",
     "RuleBudget",
     "ParticipantBudget",
     "RuleEvaluation",
@@ -114,6 +119,7 @@ __all__ = [
     "StateTag",
     "TierTypeRecord",
     "Timestamped",
+    "WebhookAttemptHour",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookMessage",
