@@ -14,11 +14,13 @@ import msgspec
 from api.auth import Principal
 from api.errors import ApiError
 from api.pagination import Page
-from api.queries import programs, rules, tiers
+from api.queries import automations, programs, rules, tiers
+from api.schemas.automations import AutomationPatch
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
 from api.schemas.tiers import TierCreate, TierPatch
 from engine.errors import EngineError
+from engine.model.automation import AutomationSpec
 from engine.rules.plan import ApplyError
 from engine.store import catalog
 from engine.store.db import write_transaction
@@ -26,6 +28,7 @@ from engine.store.models import Organisation
 
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
 _LINK = re.compile(r"^/v1/assets/([^/]+)/programs$")
+_AUTOMATION = re.compile(r"^/v1/programs/([^/]+)/automations(?:/([^/]+))?$")
 _TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 
 
@@ -95,6 +98,22 @@ class DatabaseTarget:
         org = self.principal.organisation_id
         return self._all(lambda cursor: tiers.list_tiers(org, program_id, status=None, limit=200, cursor=cursor))
 
+    def automations(self, program_id: str) -> list[dict[str, Any]]:
+        org = self.principal.organisation_id
+        return self._all(
+            lambda cursor: automations.list_automations(
+                org,
+                program_id,
+                search=None,
+                trigger_type=None,
+                scope=None,
+                status=None,
+                source=None,
+                limit=200,
+                cursor=cursor,
+            )
+        )
+
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         operation = self._operation(method, path, body)
         try:
@@ -112,6 +131,10 @@ class DatabaseTarget:
         if link is not None and method == "POST":
             asset_id = link.group(1)
             return lambda: programs.asset_out(catalog.link_asset(org, str(body.get("program_id")), asset_id))
+        automation = _AUTOMATION.match(path)
+        if automation is not None:
+            program_id, automation_id = automation.groups()
+            return lambda: self._dispatch_automation(method, program_id, automation_id, body, org)
         tier = _TIER.match(path)
         if tier is not None:
             program_id, key, archive = tier.groups()
@@ -147,3 +170,15 @@ class DatabaseTarget:
         if method == "POST" and key and archive:
             return tiers.archive_tier(org, program_id, key)
         raise ApplyError(f"no such operation: {method} /v1/programs/{program_id}/tiers", code="bad_request")
+
+    def _dispatch_automation(
+        self, method: str, program_id: str, automation_id: str | None, body: dict[str, Any], org: str
+    ) -> Any:
+        if (method, automation_id) == ("POST", None):
+            return automations.create_automation(org, program_id, msgspec.convert(body, AutomationSpec))
+        if method == "PATCH" and automation_id:
+            patch = msgspec.convert(body, AutomationPatch)
+            return automations.patch_automation(org, program_id, automation_id, patch)
+        if method == "DELETE" and automation_id:
+            return automations.archive_automation(org, program_id, automation_id)
+        raise ApplyError(f"no such operation: {method} /v1/programs/{program_id}/automations", code="bad_request")

@@ -5,7 +5,8 @@
     POST /playground/run                the result pane (plus each pane's problem list, out of band)
     POST /playground/test-case          the current run as a test-case YAML block
     POST /playground/append-test-case   the bundle pane with that block appended under `tests:`
-    POST /playground/tests              the bundle's own `tests:` run, pass or fail per case
+    POST /playground/tests              the bundle's own `tests:` and `automation_tests:` run, pass or
+                                        fail per case, and each automation's next firings
     POST /playground/complete           completion at a cursor (JSON), as `accrual lsp` offers it
     POST /playground/hover              documentation of the name under a cursor (JSON)
     GET  /playground/programs           the caller's stored programs (needs an API key)
@@ -23,6 +24,7 @@ explicitly.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,8 +34,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter, URLEncodedBody
 from litestar.static_files import create_static_files_router
 
+from engine.evaluator.automation_cases import run_automation_tests
 from engine.evaluator.cases import run_test_cases
 from engine.rules import completion
+from playground.automations import next_firings
 from playground.dryrun import DryRun, RunForm, condition_locator, dry_run, is_single_rule, load_cached
 from playground.examples import EXAMPLES_DIR, ExampleNotFound, Panes, event_text, example_names, load_example
 from playground.inputs import PaneError, PaneProblem, parse_event
@@ -135,9 +139,14 @@ class PlaygroundController(Controller):
     def tests(self, data: URLEncodedBody[BundleForm]) -> Response[str]:
         text = data.bundle.replace("\r\n", "\n")
         if is_single_rule(text):
-            return render("tests.html", {"cases": [], "problems": [], "single_rule": True})
+            return render("tests.html", {"cases": [], "problems": [], "single_rule": True, "automations": []})
         loaded = load_cached(text)
-        context = {"cases": run_test_cases(loaded), "problems": loaded.errors, "single_rule": False}
+        context = {
+            "cases": run_test_cases(loaded) + run_automation_tests(loaded),
+            "problems": loaded.errors,
+            "single_rule": False,
+            "automations": next_firings(loaded, datetime.now(UTC)),
+        }
         return render("tests.html", context)
 
     @post("/complete", sync_to_thread=True, status_code=200)

@@ -5,6 +5,7 @@ import json
 import msgspec
 import pytest
 
+from engine.evaluator.automation_cases import run_automation_tests
 from engine.evaluator.cases import run_test_cases
 from engine.model.bundle import bundle_json_schema
 from engine.rules.loader import load_bundle
@@ -30,6 +31,8 @@ def test_example_checks_clean_and_passes_its_tests(path):
         result.result.status == "FAILED" or not any(r.status == "MATCHED" for r in result.result.rules)
         for result in results
     ), "each example tests at least one event that matches nothing or fails"
+    automation_failures = {result.name: result.diff for result in run_automation_tests(loaded) if not result.passed}
+    assert automation_failures == {}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)

@@ -1,6 +1,7 @@
 """One controller per resource; `CONTROLLERS` is what the app mounts."""
 
 from api.controllers.assets import AssetController
+from api.controllers.automations import AutomationController
 from api.controllers.backtests import BacktestController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
@@ -25,6 +26,7 @@ CONTROLLERS = [
     LotController,
     RuleController,
     TierController,
+    AutomationController,
     JournalController,
     ReportController,
     LogController,

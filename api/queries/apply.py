@@ -9,6 +9,7 @@ from api.auth import Principal
 from api.errors import BadRequest
 from api.schemas.apply import ApplyOut, FieldChangeOut, StepOut
 from engine.model.bundle import Bundle
+from engine.rules.automations import compile_automations
 from engine.rules.plan import Plan, apply_plan, plan_bundle
 from engine.rules.program import ProgramCompileError, compile_program
 from engine.rules.type_check import check_program_types
@@ -40,6 +41,13 @@ def _check_bundle(bundle: Bundle) -> None:
         ]
         raise BadRequest(f"the bundle does not compile: {problems[0]['message']}", code="invalid_bundle",
                          details={"problems": problems}) from exc  # fmt: skip
+    _, automation_problems = compile_automations(bundle.automations, bundle.program.timezone)
+    if automation_problems:
+        problems = [
+            {"field": ".".join(map(str, p.path)), "message": str(p.error), "code": p.code} for p in automation_problems
+        ]
+        raise BadRequest(f"the bundle's automations do not check: {problems[0]['message']}", code="invalid_bundle",
+                         details={"problems": problems})  # fmt: skip
     errors = check_program_types(program).errors
     if errors:
         problems = [{"field": ".".join(map(str, p.path)), "message": str(p.error), "code": p.code} for p in errors]

@@ -1,5 +1,5 @@
 """Bodies of `POST /v1/programs/apply`: a whole bundle (`engine.model.bundle.Bundle`, its `tests`
-allowed and ignored) in, the plan (and whether it was applied) out."""
+and `automation_tests` allowed and ignored) in, the plan (and whether it was applied) out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from api.schemas.common import Request, Response
+from engine.model.automation import AutomationSpec
 from engine.model.bundle import Asset, Bundle, FieldType, Name, ProgramSettings, Rule, TierType
 
 
@@ -21,9 +22,18 @@ class BundleIn(Request):
     tiers: list[TierType] = msgspec.field(default_factory=list)
     rules: list[Rule] = msgspec.field(default_factory=list)
     tests: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    automations: list[AutomationSpec] = msgspec.field(default_factory=list)
+    automation_tests: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
     def bundle(self) -> Bundle:
-        return Bundle(program=self.program, events=self.events, assets=self.assets, tiers=self.tiers, rules=self.rules)
+        return Bundle(
+            program=self.program,
+            events=self.events,
+            assets=self.assets,
+            tiers=self.tiers,
+            rules=self.rules,
+            automations=self.automations,
+        )
 
 
 class FieldChangeOut(Response):

@@ -15,7 +15,7 @@ from engine.rules.plan import ApplyError, FieldChange, Plan, Step
 
 def bundle_body(bundle: Bundle) -> dict[str, Any]:
     """The request body: the bundle without its test cases (the server ignores them)."""
-    return msgspec.to_builtins(msgspec.structs.replace(bundle, tests=[]))
+    return msgspec.to_builtins(msgspec.structs.replace(bundle, tests=[], automation_tests=[]))
 
 
 class HttpApply:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from engine.evaluator.automation_cases import run_automation_tests
 from engine.evaluator.cases import run_test_cases
 from engine.rules.loader import LoadedBundle, load_bundle
 from engine.rules.problems import Problem
@@ -57,7 +58,7 @@ def run_test_files(paths: Iterable[str], *, verbose: bool = False, style: Style 
         if not loaded.ok:
             broken += 1
             continue
-        results = run_test_cases(loaded)
+        results = run_test_cases(loaded) + run_automation_tests(loaded)
         if not results:
             report.lines.append(style(f"{path}: no test cases", fg="yellow"))
         for result in results:
@@ -110,12 +111,13 @@ def _where(loaded: LoadedBundle, case_name: str) -> str:
     document = loaded.document
     if document is None:
         return loaded.filename
-    tests = document.data.get("tests") if isinstance(document.data, dict) else None
-    for index, case in enumerate(tests if isinstance(tests, list) else []):
-        if isinstance(case, dict) and case.get("name") == case_name:
-            position = document.position(("tests", index))
-            if position is not None:
-                return f"{loaded.filename}:{position.line}"
+    for section in ("tests", "automation_tests"):
+        cases = document.data.get(section) if isinstance(document.data, dict) else None
+        for index, case in enumerate(cases if isinstance(cases, list) else []):
+            if isinstance(case, dict) and case.get("name") == case_name:
+                position = document.position((section, index))
+                if position is not None:
+                    return f"{loaded.filename}:{position.line}"
     return loaded.filename
 
 

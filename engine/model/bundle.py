@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from engine.limits import INTEGER_COLUMN_MAX
+from engine.model.automation import AutomationSpec, AutomationTestCase
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -363,6 +364,8 @@ class Bundle(Struct, kw_only=True):
     tiers: list[TierType] = msgspec.field(default_factory=list)
     rules: list[Rule] = msgspec.field(default_factory=list)
     tests: list[TestCase] = msgspec.field(default_factory=list)
+    automations: list[AutomationSpec] = msgspec.field(default_factory=list)  # engine.model.automation
+    automation_tests: list[AutomationTestCase] = msgspec.field(default_factory=list)
 
 
 SCHEMA_ID = "https://accrual.dev/schemas/bundle.json"

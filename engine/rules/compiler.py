@@ -24,6 +24,7 @@ from engine.limits import check_action_count, check_budget_count
 from engine.model.amounts import AmountError, parse_decimal, to_amount
 from engine.model.bundle import Asset, Budget, Rule, SetTier, Target
 from engine.model.calendar import parse_period, period_problem, qualified
+from engine.model.cron import cron_problem
 from engine.model.durations import DurationError, parse_duration
 from engine.model.result import RuleOutcome, RuleStatus
 from engine.model.vocabulary import BALANCE_ACTIONS, CAPPED_ACTIONS
@@ -217,6 +218,10 @@ class RuleCompiler:
                 message = "an INTERVAL budget needs an interval"
                 self.fail((*path, "interval"), "invalid_duration", message)
             self.duration((*path, "interval"), budget.interval)
+        if budget.schedule_type == "CRON" and budget.cron_expression is not None:
+            problem = cron_problem(budget.cron_expression)
+            if problem is not None:
+                self.fail((*path, "cron_expression"), "invalid_cron", problem)
         if budget.schedule_type == "CALENDAR":
             problem = "a CALENDAR budget needs a period" if budget.period is None else period_problem(budget.period)
             if problem is not None:

@@ -9,6 +9,7 @@ problem carries the file, line and column it is about and a stable code.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path as FilePath
 
 import msgspec
@@ -17,6 +18,7 @@ from engine.errors import EngineError
 from engine.model.bundle import Bundle
 from engine.model.calendar import time_zone_problem
 from engine.rules import analysis, references
+from engine.rules.automations import compile_automations
 from engine.rules.event_types import declared_event_types
 from engine.rules.problems import Problem, ProblemSink
 from engine.rules.problems import text_at as _text_at
@@ -99,6 +101,7 @@ def load_bundle_text(text: str, filename: str = "<bundle>") -> LoadedBundle:
             program = _compile(bundle, sink, _dropped_names(bundle, checker.declared))
             if program is not None:
                 _check_types(program, sink)
+            _check_automations(bundle, sink)
         if not checker.program_ok:
             bundle = None
     loaded = LoadedBundle(filename=filename, bundle=bundle, document=document, program=program)
@@ -118,6 +121,19 @@ def _check_declarations(bundle: Bundle, sink: ProblemSink) -> None:
     zone_problem = time_zone_problem(bundle.program.timezone)
     if zone_problem is not None:
         sink.at(("program", "timezone"), "unknown_timezone", zone_problem)
+
+
+def _check_automations(bundle: Bundle, sink: ProblemSink) -> None:
+    """Each automation's trigger, scope, schedule and expressions (`engine.rules.automations`)."""
+    _, problems = compile_automations(bundle.automations, bundle.program.timezone)
+    for problem in problems:
+        sink.expression_error(problem.path, problem.error)
+    names = [automation.name for automation in bundle.automations]
+    for index, case in enumerate(bundle.automation_tests):
+        if case.automation not in names:
+            hint = difflib.get_close_matches(case.automation, names, n=1)
+            message = f"unknown automation {case.automation!r}" + (f"; did you mean '{hint[0]}'?" if hint else "")
+            sink.at(("automation_tests", index, "automation"), "unknown_automation", message)
 
 
 def _check_types(program: CompiledProgram, sink: ProblemSink) -> None:

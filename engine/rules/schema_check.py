@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from msgspec import inspect
 
+from engine.model.automation import AutomationSpec, AutomationTestCase
 from engine.model.bundle import ACTION_TYPES, Action, Asset, Bundle, ProgramSettings, Rule, TestCase, TierType
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path, YamlDocument
@@ -72,6 +73,8 @@ class SchemaChecker:
         tiers = self._pieces(data, "tiers", TierType)
         rules = self._pieces(data, "rules", Rule)
         tests = self._pieces(data, "tests", TestCase)
+        automations = self._pieces(data, "automations", AutomationSpec)
+        automation_tests = self._pieces(data, "automation_tests", AutomationTestCase)
         events = self._events(data)
         for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key")):
             raws = self._list(data, section)
@@ -81,7 +84,16 @@ class SchemaChecker:
         self.program_ok = program is not None
         program = program or ProgramSettings(key="invalid", name="invalid")
         self.complete = self.program_ok and _whole(data, "assets", assets) and _whole(data, "tiers", tiers)
-        return Bundle(program=program, assets=assets, tiers=tiers, rules=rules, tests=tests, events=events)
+        return Bundle(
+            program=program,
+            assets=assets,
+            tiers=tiers,
+            rules=rules,
+            tests=tests,
+            events=events,
+            automations=automations,
+            automation_tests=automation_tests,
+        )
 
     def _events(self, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """`events:` as a mapping of event type names to field mappings; what the field types say

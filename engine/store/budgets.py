@@ -1,4 +1,5 @@
-"""Budget periods (D21, D37): lifetime, INTERVAL (a Go duration), CRON (five fields, UTC) or
+"""Budget periods (D21, D37): lifetime, INTERVAL (a Go duration), CRON (five fields read in UTC,
+A14; `engine.model.cron` computes the next boundary) or
 CALENDAR (a day, week, month or year in the program's time zone, D32).
 
 A budget row stores `consumed` for the period that started at `period_started_at` and ends at
@@ -13,17 +14,14 @@ participant's first credit under it opens the period that holds the event (`cons
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from huey import crontab
-
 from engine.model.calendar import parse_period, period_end, period_start, zone
+from engine.model.cron import cron_problem, next_fire
 from engine.model.durations import parse_duration
 from engine.store.errors import LedgerRejected
 from engine.store.models import ParticipantBudget, RuleBudget
-
-CRON_HORIZON = timedelta(days=366)  # the search for the next CRON boundary stops here
 
 
 def next_reset_at(
@@ -54,20 +52,13 @@ def next_reset_at(
 
 
 def _next_cron(expression: str, after: datetime) -> datetime:
-    fields = expression.split()
-    if len(fields) != 5:
-        raise LedgerRejected(f"cron_expression needs five fields, got {expression!r}", code="bad_request")
-    try:
-        matches = crontab(*fields)
-    except ValueError as exc:
-        raise LedgerRejected(f"invalid cron_expression {expression!r}: {exc}", code="bad_request") from exc
-    moment = after.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    limit = after + CRON_HORIZON
-    while moment <= limit:
-        if matches(moment.replace(tzinfo=None)):
-            return moment
-        moment += timedelta(minutes=1)
-    raise LedgerRejected(f"cron_expression {expression!r} never fires within a year", code="bad_request")
+    problem = cron_problem(expression)
+    if problem is not None:
+        raise LedgerRejected(problem, code="bad_request")
+    moment = next_fire(expression, after, "UTC")
+    if moment is None:
+        raise LedgerRejected(f"cron_expression {expression!r} never fires again", code="bad_request")
+    return moment
 
 
 def effective_consumed(row: RuleBudget | ParticipantBudget, at: datetime) -> Decimal:

@@ -79,9 +79,15 @@ def write_followups(event: EventRecord, result: EvaluationResult) -> list[WakeUp
             planned.append(_scheduled(event, action))
         else:
             planned.extend(_broadcast(event, action))
+    return write_system_events(event.organisation_id, event.program_id, planned)
+
+
+def write_system_events(organisation_id: str, program_id: str, planned: list[FollowUp]) -> list[WakeUp]:
+    """Create the SYSTEM events `planned` whose keys the program does not hold yet (follow-ups,
+    automation firings); returns their wake-ups for the caller to enqueue in its transaction."""
     if not planned:
         return []
-    return _insert(event, _new_only(event.program_id, planned))
+    return _insert(organisation_id, program_id, _new_only(program_id, planned))
 
 
 def system_event_data(action: ResolvedAction) -> dict[str, Any]:
@@ -194,9 +200,9 @@ def _new_only(program_id: str, planned: list[FollowUp]) -> list[FollowUp]:
     return [followup for followup in planned if followup.idempotency_key not in taken]
 
 
-def _insert(event: EventRecord, followups: list[FollowUp]) -> list[WakeUp]:
+def _insert(organisation_id: str, program_id: str, followups: list[FollowUp]) -> list[WakeUp]:
     now = utcnow()
-    rows = [_row(event, followup, now) for followup in followups]
+    rows = [_row(organisation_id, program_id, followup, now) for followup in followups]
     for chunk in _chunks(rows):
         EventRecord.insert_many(chunk).execute()
     return [
@@ -205,15 +211,15 @@ def _insert(event: EventRecord, followups: list[FollowUp]) -> list[WakeUp]:
     ]
 
 
-def _row(event: EventRecord, followup: FollowUp, now: datetime) -> dict[str, Any]:
+def _row(organisation_id: str, program_id: str, followup: FollowUp, now: datetime) -> dict[str, Any]:
     return {
         "id": new_id(),
-        "organisation": event.organisation_id,
-        "program": event.program_id,
+        "organisation": organisation_id,
+        "program": program_id,
         "participant": followup.participant_id,
         "external_id": followup.external_id,
         "idempotency_key": followup.idempotency_key,
-        "payload_hash": _payload_hash(event.program_id, followup),
+        "payload_hash": _payload_hash(program_id, followup),
         "event_data": followup.event_data,
         "event_timestamp": followup.event_timestamp,
         "event_type": SYSTEM_EVENT,

@@ -62,6 +62,8 @@ ALL_MODELS = [
     models.LotRecord,
     models.LotTake,
     models.ParticipantBudget,
+    models.AutomationRecord,
+    models.AutomationSubscription,
     models.RequestLog,
     models.WebhookAttemptHour,
     models.LedgerRollup,
@@ -255,6 +257,20 @@ def _participant_budgets(db: peewee.Database) -> None:
     )
 
 
+def _automations(db: peewee.Database) -> None:
+    """Automations (A145): one row each, with the fan-out of its current firing."""
+    db.create_tables([models.AutomationRecord], safe=True)
+    for statement in models.AUTOMATION_INDEXES:
+        db.execute_sql(statement)
+
+
+def _automation_subscriptions(db: peewee.Database) -> None:
+    """Participants' subscriptions to participant_state automations (A149)."""
+    db.create_tables([models.AutomationSubscription], safe=True)
+    for statement in models.SUBSCRIPTION_INDEXES:
+        db.execute_sql(statement)
+
+
 def _asset_unit_values(db: peewee.Database) -> None:
     """An asset's money value per unit and its currency, for the liability report (A186)."""
     _add_missing_column(db, "asset", "unit_value", "TEXT" if isinstance(db, peewee.SqliteDatabase) else "NUMERIC")
@@ -317,6 +333,8 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (9, "lots of LOT assets and the asset's spending order", _lots),
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
+    (40, "automations", _automations),
+    (41, "participants' subscriptions to participant_state automations", _automation_subscriptions),
     (45, "processed events in their recorded order, per program", _recorded_order),
     (46, "backtests asked for through the API", _backtest_runs),
     (55, "money value per unit of an asset", _asset_unit_values),

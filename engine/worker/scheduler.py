@@ -28,6 +28,7 @@ from engine.store import sweeps
 from engine.store.db import utcnow
 from engine.store.ledger.movements import Settlement
 from engine.webhooks import messages
+from engine.worker import automations, subscriptions
 
 log = logging.getLogger("accrual.scheduler")
 
@@ -134,3 +135,13 @@ def register_ledger_jobs(settings: WorkerSettings) -> None:
     register_job("lots", lots, sweeps.count_due_holders)
     register_job("deferred_credits", lambda now, limit: sweeps.mature_due(now, limit))
     register_job("budgets", sweeps.roll_due_budgets)
+
+
+def register_automation_jobs() -> None:
+    """Automations' firings: the due ones started, their fan-outs to participants carried on
+    (`engine.worker.automations`); participant_state subscriptions fired when due
+    (`engine.worker.subscriptions`)."""
+    register_job("automations", automations.fire_due_automations, automations.count_due_automations)
+    register_job(
+        "automation_subscriptions", subscriptions.fire_due_subscriptions, subscriptions.count_due_subscriptions
+    )

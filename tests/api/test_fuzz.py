@@ -66,6 +66,7 @@ def world(tmp_path_factory) -> Iterator[World]:
         world.create("rule", "/v1/rules", rule)
         world.create("", f"/v1/programs/{program}/tiers", {"key": "status", "levels": [{"key": "gold", "rank": 1}]})
         world.create("endpoint", "/v1/webhook-endpoints", {"url": HOOK, "enabled_events": ["*"]})
+        world.create("automation", f"/v1/programs/{program}/automations", {**AUTOMATION, "name": "weekly"})
         event = {"program_id": program, "external_id": "u1", "idempotency_key": "e1",
                  "event_timestamp": "2026-01-01T00:00:00Z", "event_data": {"amount": 2.0}}  # fmt: skip
         world.create("event", "/v1/events", event)
@@ -75,6 +76,9 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 
 # (method, route, a valid body): every write endpoint of /v1, its path parameters filled in below.
+AUTOMATION = {"name": "nudge", "event_name": "nudge", "scope": "participants", "payload": {"n": 1},
+              "trigger": {"type": "cron", "cron_expression": "0 9 * * *", "timezone": "Europe/London"},
+              "guard_condition": "participant.status == 'ACTIVE'"}  # fmt: skip
 ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/events", {}),
     ("POST", "/v1/events/batch", {}),
@@ -119,6 +123,16 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", {}),
     ("POST", "/v1/webhook-deliveries/{delivery_id}/resend", {}),
     ("POST", "/v1/webhook-deliveries/{delivery_id}/retry", {}),
+    ("POST", "/v1/programs/{program_id}/automations", AUTOMATION),
+    (
+        "PATCH",
+        "/v1/programs/{program_id}/automations/{automation_id}",
+        {"description": "d", "cron_expression": "0 8 * * *"},
+    ),
+    ("DELETE", "/v1/programs/{program_id}/automations/{automation_id}", {}),
+    ("POST", "/v1/programs/{program_id}/automations/{automation_id}/trigger", {}),
+    ("POST", "/v1/programs/{program_id}/automations/{automation_id}/cancel", {}),
+    ("POST", "/v1/programs/{program_id}/automations/{automation_id}/refresh-subscriptions", {}),
 ]
 _KEYS = {"tag": "vip", "key": "status", "delivery_id": MISSING}
 

@@ -322,6 +322,18 @@ def test_run_tests_reports_pass_and_fail_per_case(client):
     assert one(html, id="tests-summary").text.split()[:4] == ["0", "passed,", "1", "failed"]
 
 
+def test_run_tests_runs_automation_tests_and_shows_next_firings(client):
+    bundle = (Path(__file__).parents[2] / "rules_examples" / "birthday_club.yaml").read_text()
+    html = client.post("/playground/tests", data={"bundle": bundle}).text
+    assert one(html, id="tests-summary").attrs["data-passed"] == "11"  # 5 rule tests, 6 automation tests
+    assert one(html, "li", data_case="in winter nine in London is nine UTC").attrs["data-passed"] == "true"
+    assert "cron 0 0 1 * *" in one(html, "li", data_automation="double_points_day_starts").text
+    times = select(html, "time")
+    assert len(times) == 10  # five for each cron automation
+    assert all(time.text.split()[1] == "00:00" and time.text.split()[2] in ("GMT", "BST") for time in times)
+    assert "own schedule" in one(html, "li", data_automation="birthday_bonus").text
+
+
 def test_run_tests_without_tests_or_with_errors_says_so(client):
     assert (
         "no test cases"

@@ -6,8 +6,15 @@ ledger    accounts, journal entries, postings, the ledger head, holds and deferr
 webhooks  endpoints, messages, deliveries, attempts per hour
 operations  the ledger rollup, request logs
 backtests backtests asked for through the API
+automations  automations, the fan-out of their current firing, participants' subscriptions
 """
 
+from engine.store.models.automations import (
+    AUTOMATION_INDEXES,
+    SUBSCRIPTION_INDEXES,
+    AutomationRecord,
+    AutomationSubscription,
+)
 from engine.store.models.backtests import BacktestRun
 from engine.store.models.core import (
     GROUP,
@@ -62,7 +69,11 @@ from engine.store.models.operations import LedgerRollup, LedgerRollupHead, Reque
 from engine.store.models.webhooks import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
+    "AUTOMATION_INDEXES",
     "AVAILABLE",
+    "AutomationRecord",
+    "AutomationSubscription",
+    "SUBSCRIPTION_INDEXES",
     "Account",
     "ApiKey",
     "Asset",

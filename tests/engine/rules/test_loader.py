@@ -215,3 +215,13 @@ def test_an_expiry_on_a_simple_asset_points_at_the_expiry():
     )
     assert located(loaded) == [("requires_lot_asset", 8, 62, "error")]
     assert "PTS is SIMPLE" in loaded.problems[0].message
+
+
+def test_a_budget_cron_expression_is_checked_where_it_is_written():
+    loaded = load_bundle_text(
+        HEAD + "  - name: earn\n    condition: 'true'\n    actions: [{type: CREDIT, asset_id: PTS, amount: 1}]\n"
+        "    budgets: [{asset_id: PTS, limit: '10', schedule_type: CRON, cron_expression: '0 0 * *'}]\n",
+        filename="b.yaml",
+    )
+    assert located(loaded) == [("invalid_cron", 8, 82, "error")]
+    assert "has 4 fields" in loaded.problems[0].message

@@ -339,3 +339,81 @@ def test_database_target_applies_tiers_like_http(database):  # noqa: F811
     with pytest.raises(ApplyError) as info:
         target.send("POST", f"/v1/programs/{program_id}/tiers/region/archive", {})
     assert info.value.code == "tier_archived"
+
+
+AUTOMATED = (
+    BUNDLE
+    + """
+automations:
+  - name: nudge
+    event_name: nudge
+    scope: participants
+    trigger: {type: cron, cron_expression: "0 9 * * MON", timezone: Europe/London}
+  - name: launch
+    event_name: launch
+    scope: participants
+    trigger: {type: one_time, trigger_at: 2030-06-01T09:00:00+02:00}
+  - name: birthday
+    event_name: birthday
+    scope: participants
+    trigger: {type: participant_state, schedule_type: ATTRIBUTE_DATE, schedule_config: {attribute: birthday}}
+"""
+)
+
+
+def test_automations_are_created_then_up_to_date_and_unfired_ones_reported(server):
+    plan = server.plan(AUTOMATED)
+    assert described(plan)[-3:] == ["create automation nudge", "create automation launch", "create automation birthday"]
+    assert plan.problems == []
+    unfired = server.plan(
+        AUTOMATED.replace(
+            "scope: participants\n    trigger: {type: one_time", "scope: program\n    trigger: {type: one_time"
+        )
+    )
+    (problem,) = unfired.problems
+    assert problem.startswith("automation launch: a one_time trigger with scope program is checked")
+    program_id = server.apply(AUTOMATED)["program_id"]
+    stored = server.list(f"/v1/programs/{program_id}/automations")
+    assert {a["name"]: a["next_run_at"] for a in stored}["launch"] == "2030-06-01T07:00:00Z"
+    assert server.plan(AUTOMATED).steps == []  # the same time in another offset is no change
+
+
+def test_changed_automations_are_patched_re_created_or_archived(server):
+    program_id = server.apply(AUTOMATED)["program_id"]
+    changed = AUTOMATED.replace('"0 9 * * MON", timezone: Europe/London', '"0 10 * * MON"')
+    changed = changed.replace("{type: one_time, trigger_at: 2030-06-01T09:00:00+02:00}", "{type: immediate}")
+    changed = changed[: changed.index("  - name: birthday")]
+    plan = server.plan(changed)
+    assert described(plan) == [
+        "archive automation birthday (status)",
+        "update automation nudge (trigger)",
+        "archive automation launch (status) [its trigger type or scope changed]",
+        "create automation launch",
+    ]
+    assert [(c.old["cron_expression"], c.new["cron_expression"]) for c in plan.steps[1].changes] == [
+        ("0 9 * * MON", "0 10 * * MON")
+    ]
+    server.apply(changed)
+    live = [a for a in server.list(f"/v1/programs/{program_id}/automations") if a["status"] != "archived"]
+    assert sorted((a["name"], a["trigger_type"], a["timezone"]) for a in live) == [
+        ("launch", "immediate", None),
+        ("nudge", "cron", None),
+    ]
+    assert server.plan(changed).steps == []
+    gone = server.plan(BUNDLE)
+    assert described(gone) == ["archive automation launch (status)", "archive automation nudge (status)"]
+
+
+def test_an_automation_that_does_not_check_refuses_the_bundle_whole(server):
+    broken = AUTOMATED.replace("0 9 * * MON", "0 9 * *")
+    response = server.request("POST", "/v1/programs/apply", json=msgspec.to_builtins(bundle_of(AUTOMATED)) | {
+        "automations": [{"name": "x", "event_name": "x", "scope": "program", "trigger": {"type": "immediate"}}]
+    })  # fmt: skip
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_bundle"
+    assert response.json()["details"]["problems"][0] == {
+        "field": "automations.0.scope",
+        "message": "an immediate trigger fires for scope participants, not program",
+        "code": "invalid_scope",
+    }
+    assert not load_bundle_text(broken).ok

@@ -20,6 +20,13 @@ def test_periods_end_on_the_schedule():
     assert next_reset_at("CRON", "0 0 1 * *", None, T0) == datetime(2026, 2, 1, tzinfo=UTC)
 
 
+def test_a_cron_period_more_than_a_year_away_is_found():
+    # the next 29 February is two years away: the old minute-by-minute scan gave up after a year
+    assert next_reset_at("CRON", "0 0 29 2 *", None, datetime(2026, 3, 1, tzinfo=UTC)) == datetime(
+        2028, 2, 29, tzinfo=UTC
+    )
+
+
 @pytest.mark.parametrize(
     ("kind", "cron", "interval"),
     [("INTERVAL", None, "-1h"), ("CRON", "* *", None), ("CRON", "99 * * * *", None), ("WEEKLY", None, None)],

@@ -1,0 +1,166 @@
+"""`/v1/programs/{program_id}/automations`: automations through the API, in Scrip's wire format,
+and the scheduler firing one created there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from engine.store.db import database_proxy
+from engine.store.models import EventRecord
+from engine.worker.automations import fire_due_automations
+
+CRON = {
+    "name": "monday_nudge",
+    "event_name": "nudge",
+    "payload": {"channel": "email"},
+    "scope": "participants",
+    "trigger": {"type": "cron", "cron_expression": "0 9 * * MON", "timezone": "Europe/London"},
+    "guard_condition": "participant.status == 'ACTIVE'",
+}
+
+
+def base(program: str) -> str:
+    return f"/v1/programs/{program}/automations"
+
+
+def test_create_get_and_list_in_scrip_s_shape(api, program):
+    created = api.post(base(program), CRON)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert {k: body[k] for k in ("name", "event_name", "payload", "scope", "trigger_type", "cron_expression")} == {
+        "name": "monday_nudge",
+        "event_name": "nudge",
+        "payload": {"channel": "email"},
+        "scope": "participants",
+        "trigger_type": "cron",
+        "cron_expression": "0 9 * * MON",
+    }
+    assert (body["timezone"], body["status"], body["source"], body["execution_status"]) == (
+        "Europe/London",
+        "active",
+        "api",
+        "idle",
+    )
+    assert (body["participants_total"], body["participants_processed"]) == (0, 0)
+    assert datetime.fromisoformat(body["next_run_at"]).weekday() == 0
+    assert api.get(f"{base(program)}/{body['id']}").json() == body
+    once = {**CRON, "name": "launch", "trigger": {"type": "one_time", "trigger_at": "2030-06-01T09:00:00+02:00"}}
+    launch = api.post(base(program), once).json()
+    assert launch["trigger_at"] == "2030-06-01T07:00:00Z" and launch["next_run_at"] == "2030-06-01T07:00:00Z"
+    listed = api.get(base(program)).json()
+    assert [a["name"] for a in listed["data"]] == ["launch", "monday_nudge"]  # newest first
+    assert [a["name"] for a in api.get(base(program), trigger_type="cron").json()["data"]] == ["monday_nudge"]
+    assert [a["name"] for a in api.get(base(program), search="laun").json()["data"]] == ["launch"]
+    assert api.get(base(program), status="paused").json()["data"] == []
+    assert api.get(base(program), source="rule_action").json()["data"] == []
+
+
+def test_invalid_automations_are_400_with_every_problem(api, program):
+    bad = {**CRON, "scope": "program", "trigger": {"type": "immediate"}, "guard_condition": "participant.x"}
+    response = api.post(base(program), bad)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "invalid_automation"
+    assert [(p["field"], p["code"]) for p in body["details"]["problems"]] == [
+        ("scope", "invalid_scope"),
+        ("guard_condition", "DSL_UNKNOWN_NAME"),
+    ]
+    unknown = api.post(base(program), {**CRON, "trigger": {"type": "hourly"}})
+    assert unknown.status_code == 400 and unknown.json()["code"] == "bad_request"
+
+
+def test_program_scope_and_participant_state_are_refused_here(api, program):
+    response = api.post(base(program), {**CRON, "scope": "program", "guard_condition": None})
+    assert response.status_code == 422 and response.json()["code"] == "unsupported_automation"
+
+
+def test_a_live_name_is_unique_and_other_organisations_see_nothing(api, other_api, program):
+    first = api.post(base(program), CRON).json()
+    again = api.post(base(program), CRON)
+    assert again.status_code == 409 and again.json()["code"] == "automation_exists"
+    assert other_api.get(f"{base(program)}/{first['id']}").status_code == 404
+    assert api.get(f"{base(program)}/01a24000-0000-7000-8000-000000000000").status_code == 404
+
+
+def test_patch_pauses_resumes_and_re_times(api, program):
+    automation = api.post(base(program), CRON).json()
+    one = f"{base(program)}/{automation['id']}"
+    paused = api.patch(one, {"status": "paused"})
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    retimed = api.patch(one, {"status": "active", "cron_expression": "0 10 * * TUE", "timezone": None})
+    body = retimed.json()
+    assert (body["status"], body["cron_expression"], body["timezone"]) == ("active", "0 10 * * TUE", None)
+    assert datetime.fromisoformat(body["next_run_at"]).strftime("%a %H:%M") == "Tue 10:00"  # the program's UTC
+    broken = api.patch(one, {"cron_expression": "0 25 * * *"})
+    assert broken.status_code == 400 and broken.json()["details"]["problems"][0]["code"] == "invalid_cron"
+    assert api.patch(one, {}).status_code == 400
+    assert api.patch(one, {"trigger_at": "2030-01-01T00:00:00Z"}).json()["code"] == "invalid_automation"
+
+
+def test_archive_trigger_cancel_and_subscriptions(api, program):
+    automation = api.post(base(program), CRON).json()
+    one = f"{base(program)}/{automation['id']}"
+    triggered = api.post(f"{one}/trigger")
+    assert triggered.status_code == 200
+    assert api.post(f"{one}/cancel").json()["code"] == "automation_not_executing"
+    refresh = api.post(f"{one}/refresh-subscriptions")
+    assert refresh.status_code == 400 and refresh.json()["code"] == "not_participant_state"
+    empty = {"data": [], "pagination": {"has_more": False, "next_cursor": None}}
+    assert api.get(f"{one}/subscriptions").json() == empty
+    archived = api.delete(one)
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    assert api.get(one).json()["status"] == "archived"
+    assert api.patch(one, {"status": "active"}).json()["code"] == "automation_archived"
+    assert api.post(f"{one}/trigger").json()["code"] == "automation_not_idle"
+
+
+def test_an_automation_created_through_the_api_fires_for_the_program_s_participants(api, program):
+    for name in ("ann", "bo"):
+        assert api.post("/v1/participants", {"external_id": name, "program_id": program}).status_code == 201
+    automation = api.post(base(program), {**CRON, "name": "now", "trigger": {"type": "immediate"}}).json()
+    with database_proxy.connection_context():
+        assert fire_due_automations(datetime.now(UTC) + timedelta(seconds=1)) == 2
+        events = list(EventRecord.select().where(EventRecord.event_type == "SYSTEM"))
+    assert sorted(e.external_id for e in events) == ["ann", "bo"]
+    body = api.get(f"{base(program)}/{automation['id']}").json()
+    assert (body["execution_status"], body["participants_total"], body["participants_processed"]) == (
+        "completed",
+        2,
+        2,
+    )
+    assert body["next_run_at"] is None and body["processed_at"] is not None
+
+
+def test_a_participant_state_automation_subscribes_and_lists_its_subscriptions(api, program):
+    assert api.post("/v1/participants", {"external_id": "ann", "program_id": program}).status_code == 201
+    birthday = {
+        **CRON,
+        "name": "birthday",
+        "trigger": {
+            "type": "participant_state",
+            "schedule_type": "ATTRIBUTE_DATE",
+            "schedule_config": {"attribute": "birthday", "time": "09:00"},
+        },
+    }
+    created = api.post(base(program), birthday)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["schedule_type"], body["schedule_config"]) == (
+        "ATTRIBUTE_DATE",
+        {"attribute": "birthday", "time": "09:00"},
+    )
+    one = f"{base(program)}/{body['id']}"
+    with database_proxy.connection_context():
+        fire_due_automations(datetime.now(UTC) + timedelta(seconds=1))
+    (subscription,) = api.get(f"{one}/subscriptions").json()["data"]
+    assert (subscription["status"], subscription["trigger_count"], subscription["next_trigger_at"]) == (
+        "active",
+        0,
+        None,
+    )
+    assert api.get(f"{one}/subscriptions", status="cancelled").json()["data"] == []
+    assert api.post(f"{one}/refresh-subscriptions").status_code == 202
+    assert api.post(f"{one}/trigger").json()["code"] == "automation_not_triggerable"
+    api.patch(one, {"status": "paused"})
+    paused = api.post(f"{one}/refresh-subscriptions")
+    assert paused.status_code == 400 and paused.json()["code"] == "automation_not_active"

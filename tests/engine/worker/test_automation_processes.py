@@ -1,0 +1,123 @@
+"""Real processes firing an automation over 10,000 participants on one SQLite file: `accrual
+sweep --until` and `accrual worker` (its scheduler thread) killed with SIGKILL half way through the
+fan-out and started again. Whatever the crash, every participant gets exactly one event, the
+automation's progress says so, and `accrual verify` passes.
+
+The program, its participants and the automation are written once per module; each test fires
+on a copy of that database.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from engine.cli.bench.pipeline import wait_until
+from engine.model.automation import AutomationSpec
+from engine.store.automations import create_automation
+from engine.store.db import close_all, connect, new_id, utcnow, write_transaction
+from engine.store.migrations import upgrade
+from engine.store.models import Enrolment, Organisation, Participant, Program
+from tests.engine.worker.test_sweep_processes import ACCRUAL, environment, rows, start, start_worker, stop
+
+pytestmark = pytest.mark.slow
+
+PARTICIPANTS = 10_000
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("automation-template") / "accrual.db"
+    db = connect(f"sqlite:///{path}")
+    upgrade(db)
+    now = utcnow()
+    with db.connection_context(), write_transaction():
+        org = Organisation.create(name="acme")
+        program = Program.create(organisation=org, key="club", name="Club", timezone="Europe/London")
+        people = [{"id": new_id(), "organisation": org.id, "external_id": f"m{i:05d}"} for i in range(PARTICIPANTS)]
+        for start_at in range(0, PARTICIPANTS, 500):
+            Participant.insert_many(people[start_at : start_at + 500]).execute()
+            Enrolment.insert_many(
+                [
+                    {"id": new_id(), "participant": p["id"], "program": program.id}
+                    for p in people[start_at : start_at + 500]
+                ]
+            ).execute()
+        spec = {
+            "name": "spring_bonus",
+            "event_name": "spring_bonus",
+            "payload": {"bonus": 50},
+            "scope": "participants",
+            "trigger": {"type": "one_time", "trigger_at": (now - timedelta(minutes=1)).isoformat()},
+            "guard_condition": "participant.status == 'ACTIVE'",  # loads each participant's state
+        }
+        create_automation(org.id, program.id, msgspec.convert(spec, AutomationSpec), now=now)
+    close_all(db)
+    return path
+
+
+@pytest.fixture
+def database(template, tmp_path) -> Path:
+    path = tmp_path / "accrual.db"
+    with sqlite3.connect(template) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return path
+
+
+def created(path: Path) -> int:
+    return rows(path, "SELECT COUNT(*) FROM event WHERE event_type = 'SYSTEM'")[0][0]
+
+
+def kill_half_way(path: Path, process: subprocess.Popen, log: Path) -> None:
+    assert wait_until(lambda: created(path) >= PARTICIPANTS // 2 or process.poll() is not None, timeout_s=180), (
+        log.read_text()
+    )
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL, "it ended before it was killed: " + log.read_text()
+    done = created(path)
+    assert PARTICIPANTS // 2 <= done < PARTICIPANTS, f"{done} events when it was killed: nothing was interrupted"
+
+
+def assert_one_event_per_participant(path: Path) -> None:
+    assert rows(path, "SELECT COUNT(*), COUNT(DISTINCT participant_id) FROM event") == [(PARTICIPANTS, PARTICIPANTS)]
+    assert rows(path, "SELECT DISTINCT event_data FROM event") == [('{"bonus":50,"type":"spring_bonus"}',)]
+    assert rows(
+        path, "SELECT execution_status, participants_total, participants_processed, events_created FROM automation"
+    ) == [("completed", PARTICIPANTS, PARTICIPANTS, PARTICIPANTS)]
+    verify = subprocess.run(
+        [ACCRUAL, "verify", "--database-url", f"sqlite:///{path}"], capture_output=True, text=True, timeout=180
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_accrual_sweep_killed_half_way_through_a_fan_out_and_run_again_fires_once_each(database, tmp_path):
+    until = (utcnow() + timedelta(seconds=1)).isoformat()
+    log = tmp_path / "sweep.log"
+    kill_half_way(database, start(database, log, "sweep", "--until", until), log)
+    again = subprocess.run(
+        [ACCRUAL, "sweep", "--until", until], env=environment(database), capture_output=True, text=True, timeout=180
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "automations: " in again.stdout
+    assert_one_event_per_participant(database)
+
+
+def test_a_worker_killed_half_way_through_a_fan_out_and_restarted_fires_once_each(database, tmp_path):
+    kill_half_way(database, start_worker(database, tmp_path / "worker-1.log"), tmp_path / "worker-1.log")
+    restarted = start_worker(database, tmp_path / "worker-2.log")
+    try:
+        completed = "SELECT execution_status FROM automation"
+        assert wait_until(lambda: rows(database, completed) == [("completed",)], timeout_s=180), (
+            tmp_path / "worker-2.log"
+        ).read_text()
+    finally:
+        stop(restarted)
+    assert_one_event_per_participant(database)
