@@ -115,7 +115,7 @@ def backtest(
     difference: per rule, per asset, per participant, with the baseline's reproduction check."""
     from engine.cli.backtest_report import difference_json, difference_lines, threshold_values
     from engine.errors import EngineError
-    from engine.store.migrations import LATEST_VERSION, current_version
+    from engine.store.migrations import require_current
     from engine.worker.backtests import replay_history
 
     if last is not None and (start is not None or end is not None):
@@ -125,8 +125,7 @@ def backtest(
     candidate = _load(bundle, "candidate")
     chosen = None if against.upper() == CURRENT else _load(against, "baseline")
     with database(database_url) as db, db.connection_context():
-        if current_version(db) < LATEST_VERSION:
-            raise click.ClickException("the database schema is not current: run `accrual db upgrade` first")
+        require_current(db, "a backtest")
         with _Bar() as bar:
             try:
                 window, difference = replay_history(

@@ -20,9 +20,21 @@ from engine.cli.backtest import backtest
 from engine.cli.bench.commands import bench
 from engine.cli.status import status
 from engine.cli.sweep import sweep
+from engine.errors import EngineError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class AccrualGroup(click.Group):
+    """The boundary where an engine error a command lets through becomes a one-line message
+    with its code and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EngineError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+
+
+@click.group(cls=AccrualGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="accrual")
 def main() -> None:
     """Accrual: a rules engine for loyalty, rewards and incentive programs."""

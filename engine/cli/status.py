@@ -29,12 +29,11 @@ def status(database_url: str | None, rule_lines: int) -> None:
     """Events, queue, latency, webhooks and rule errors, read from the database; exit 1 if the
     schema is not current."""
     from engine.store.db import utcnow
-    from engine.store.migrations import LATEST_VERSION, current_version
+    from engine.store.migrations import require_current
     from engine.store.vitals import vitals
 
     with _database(database_url) as db, db.connection_context():
-        if current_version(db) < LATEST_VERSION:
-            raise click.ClickException("the database schema is not current: run `accrual db upgrade` first")
+        require_current(db, "status")
         figures = vitals(utcnow())
     for line in render(figures, rule_lines):
         click.echo(line)

@@ -39,7 +39,7 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
     from engine.errors import EngineError
     from engine.queue import configure_queue
     from engine.settings import WorkerSettings
-    from engine.store.migrations import LATEST_VERSION, current_version
+    from engine.store.migrations import require_current
     from engine.worker.operations_jobs import register_operations_jobs
     from engine.worker.scheduler import due_counts, register_automation_jobs, register_ledger_jobs, run_due
 
@@ -52,8 +52,7 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
             register_operations_jobs(settings)
             register_automation_jobs()
             with db.connection_context():
-                if current_version(db) < LATEST_VERSION:
-                    raise click.ClickException("the database schema is not current: run `accrual db upgrade` first")
+                require_current(db, "the sweep")
                 total = sum(due_counts(now).values())
                 with click.progressbar(length=max(total, 1), label=f"due at {now.isoformat()}") as bar:
                     done = run_due(now, progress=lambda _job, applied: bar.update(applied))

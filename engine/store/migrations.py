@@ -18,6 +18,7 @@ import peewee
 from engine.queue import create_queue_tables
 from engine.store import models
 from engine.store.db import new_id, utcnow, write_transaction
+from engine.store.errors import StoreError
 from engine.store.fields import to_decimal
 from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
@@ -356,6 +357,28 @@ def current_version(db: peewee.Database) -> int:
     if not db.table_exists("schema_version"):
         return 0
     return db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+
+
+def missing_steps(db: peewee.Database) -> list[int]:
+    """The steps not applied to `db`, in order. A step is judged by its own number, not by the
+    highest applied one: steps are numbered in ranges, so a database can hold a higher step and
+    lack a lower one that was added after it."""
+    if not db.table_exists("schema_version"):
+        return [version for version, _, _ in STEPS]
+    done = {row[0] for row in db.execute_sql("SELECT version FROM schema_version").fetchall()}
+    return [version for version, _, _ in STEPS if version not in done]
+
+
+def require_current(db: peewee.Database, who: str) -> None:
+    """Refuse to go on with a schema `accrual db upgrade` has not completed (D4): no process
+    creates tables itself."""
+    missing = missing_steps(db)
+    if missing:
+        raise StoreError(
+            f"the database schema lacks step(s) {', '.join(map(str, missing))} that {who} needs: "
+            "run `accrual db upgrade` first",
+            code="schema_not_current",
+        )
 
 
 def upgrade(db: peewee.Database) -> list[int]:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from peewee import Database
 
-from engine.queue import Queue, QueueError, configure_queue, connection
+from engine.queue import Queue, configure_queue, connection
 from engine.settings import WorkerSettings
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import close_all, connect
-from engine.store.migrations import LATEST_VERSION, current_version
+from engine.store.migrations import require_current
 from engine.worker.operations_jobs import register_operations_jobs
 from engine.worker.reconciler import reconcile
 from engine.worker.scheduler import Scheduler, register_automation_jobs, register_ledger_jobs
@@ -66,13 +66,7 @@ def _require_current_schema(database: Database) -> None:
     """Refuse to start on a database `accrual db upgrade` has not brought up to date (D4): the
     worker never creates tables itself."""
     with database.connection_context():
-        version = current_version(database)
-    if version < LATEST_VERSION:
-        raise QueueError(
-            f"the database schema is at version {version}, the worker needs {LATEST_VERSION}: "
-            "run `accrual db upgrade` first",
-            code="schema_not_current",
-        )
+        require_current(database, "the worker")
 
 
 def run_worker(

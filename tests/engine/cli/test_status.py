@@ -66,3 +66,4 @@ def test_a_troubled_installation_names_the_worst_rules_first():
 def test_status_refuses_a_database_without_the_schema(tmp_path):
     result = CliRunner().invoke(main, ["status", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}"])
     assert result.exit_code == 1 and "accrual db upgrade" in result.output
+    assert "schema_not_current" in result.output and "Traceback" not in result.output

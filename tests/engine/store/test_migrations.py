@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
+from engine.store.errors import StoreError
 from engine.store.migrations import (
     ALL_MODELS,
     LATEST_VERSION,
@@ -9,6 +12,8 @@ from engine.store.migrations import (
     STEPS,
     UNUSED_INDEXES,
     current_version,
+    missing_steps,
+    require_current,
     upgrade,
 )
 
@@ -24,6 +29,22 @@ def test_upgrade_creates_every_table_once_and_is_safe_to_repeat(fresh_db):
     tables = set(fresh_db.get_tables())
     assert {model._meta.table_name for model in ALL_MODELS} <= tables
     assert "schema_version" in tables
+
+
+def test_steps_are_in_number_order():
+    assert ALL_VERSIONS == sorted(set(ALL_VERSIONS))
+
+
+def test_a_missing_lower_step_is_missing_though_a_higher_one_is_applied(fresh_db):
+    """Steps are numbered in ranges: a database can hold the highest step and lack one below it."""
+    upgrade(fresh_db)
+    lower = ALL_VERSIONS[-2]
+    fresh_db.execute_sql(f"DELETE FROM schema_version WHERE version = {lower}")
+    assert current_version(fresh_db) == LATEST_VERSION
+    assert missing_steps(fresh_db) == [lower]
+    with pytest.raises(StoreError) as refused:
+        require_current(fresh_db, "the worker")
+    assert refused.value.code == "schema_not_current" and str(lower) in refused.value.message
 
 
 def test_no_table_takes_a_name_huey_uses():
