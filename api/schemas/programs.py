@@ -12,7 +12,7 @@ from api.schemas.common import AmountText, Description, Id, Name, OpDescription,
 
 ProgramStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 UnknownParticipant = Literal["CREATE", "REJECT"]
-RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "ledger_entity"]
+RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "LEDGER_ENTITY"]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
 EventValidation = Literal["OFF", "FLAG", "REJECT"]

@@ -1,7 +1,6 @@
 """Spending, pure: what a catalog redemption costs and whether the catalog allows it, how a
 reward's status follows its stock, and how much of a redemption a reversal may give back.
-Storage applies these rules under its locks (`engine/store/redemptions.py`) and bundle test cases
-run them on the state a case gives (`engine/evaluator/case_spending.py`), so both answer alike.
+Storage applies these rules under its locks (`engine/store/redemptions.py`, `engine/store/rewards.py`).
 
     item = CatalogItem(redemption_type="UNIT_BASED", unit_cost=Decimal(250), max_total=10, redeemed_count=9)
     redemption_cost(item, quantity=1, amount=None, now=now, participant_units=0)

@@ -4,6 +4,7 @@ core      organisations, API keys, programs, assets, participants, groups, state
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries
+spending  rewards, redemptions, reversals, transfers
 """
 
 from engine.store.models.core import (
@@ -55,6 +56,7 @@ from engine.store.models.ledger import (
     Posting,
 )
 from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
+from engine.store.models.spending import RedemptionRecord, ReversalRecord, RewardRecord, TransferRecord
 from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
@@ -88,6 +90,9 @@ __all__ = [
     "Posting",
     "Program",
     "ProgramAsset",
+    "RedemptionRecord",
+    "ReversalRecord",
+    "RewardRecord",
     "RuleBudget",
     "ParticipantBudget",
     "RuleEvaluation",
@@ -103,6 +108,7 @@ __all__ = [
     "StateTag",
     "TierTypeRecord",
     "Timestamped",
+    "TransferRecord",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookMessage",
