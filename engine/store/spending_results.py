@@ -82,7 +82,12 @@ SpendingHook = Callable[[SpendingApplied], None]
 
 
 def scaled(value: Decimal | None, asset: Asset) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(quantum(asset.scale))
+    return None if value is None else at_scale(value, asset)
+
+
+def at_scale(value: Decimal, asset: Asset) -> Decimal:
+    """`value` at the asset's scale: zero too is "0.00", never a bare "0"."""
+    return Decimal(value).quantize(quantum(asset.scale))
 
 
 def redemption_of(row: RedemptionRecord, asset: Asset) -> Redemption:
@@ -91,13 +96,13 @@ def redemption_of(row: RedemptionRecord, asset: Asset) -> Redemption:
         participant_id=row.participant_id,
         program_id=row.program_id,
         asset_id=row.asset_id,
-        amount=scaled(row.amount, asset) or Decimal(0),
+        amount=at_scale(row.amount, asset),
         description=row.description,
         journal_entry_id=row.journal_entry_id,
         reward_id=row.reward_id,
         quantity=row.quantity,
         unit_cost=scaled(row.unit_cost, asset),
-        reversed_amount=scaled(row.reversed_amount, asset) or Decimal(0),
+        reversed_amount=at_scale(row.reversed_amount, asset),
         reversed_quantity=row.reversed_quantity if row.reward_id is not None else None,
         status=row.status,
         redemption_target_type=row.target_type,
@@ -110,7 +115,7 @@ def reversal_of(row: ReversalRecord, asset: Asset, redemption: Redemption | None
     return Reversal(
         id=row.id,
         redemption_id=row.redemption_id,
-        amount=scaled(row.amount, asset) or Decimal(0),
+        amount=at_scale(row.amount, asset),
         quantity=row.quantity,
         reason=row.reason,
         journal_entry_id=row.journal_entry_id,
@@ -128,10 +133,10 @@ def transfer_of(row: TransferRecord, asset: Asset) -> TransferResult:
         source_type=row.source_type,
         source_id=row.source_id,
         recipient_count=row.recipient_count,
-        total_amount=scaled(row.total_amount, asset) or Decimal(0),
+        total_amount=at_scale(row.total_amount, asset),
         recipients=[
             TransferRecipient(
-                type=item["type"], id=item["id"], amount=scaled(Decimal(item["amount"]), asset) or Decimal(0)
+                type=item["type"], id=item["id"], amount=at_scale(Decimal(item["amount"]), asset)
             )
             for item in row.recipients
         ],

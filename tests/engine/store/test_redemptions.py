@@ -210,3 +210,9 @@ def test_another_organisations_redemption_is_not_found(world):
     other = Organisation.create(name="other")
     with pytest.raises(NotFound):
         reverse(other.id, result.id, reason="x")
+
+
+def test_a_redemption_not_reversed_answers_zero_at_the_assets_scale(world):
+    fund(world)
+    result, _ = raw(world, "1")
+    assert format(result.reversed_amount, "f") == "0.00"
