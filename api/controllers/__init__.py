@@ -8,8 +8,11 @@ from api.controllers.lots import LotController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
+from api.controllers.redemptions import RedemptionController
+from api.controllers.rewards import RewardController
 from api.controllers.rules import RuleController
 from api.controllers.tiers import TierController
+from api.controllers.transfers import TransferController
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 
 CONTROLLERS = [
@@ -23,5 +26,8 @@ CONTROLLERS = [
     RuleController,
     TierController,
     JournalController,
+    RewardController,
+    RedemptionController,
+    TransferController,
     *WEBHOOK_CONTROLLERS,
 ]
