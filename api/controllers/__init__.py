@@ -11,6 +11,7 @@ from api.controllers.programs import ProgramController
 from api.controllers.redemptions import RedemptionController
 from api.controllers.rewards import RewardController
 from api.controllers.rules import RuleController
+from api.controllers.statement import StatementController
 from api.controllers.tiers import TierController
 from api.controllers.transfers import TransferController
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
@@ -29,5 +30,6 @@ CONTROLLERS = [
     RewardController,
     RedemptionController,
     TransferController,
+    StatementController,
     *WEBHOOK_CONTROLLERS,
 ]

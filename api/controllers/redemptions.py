@@ -17,6 +17,8 @@ from api.db import with_connection
 from api.errors import responses
 from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page
 from api.queries import spending
+from api.queries.events import check_range
+from api.schemas.common import TIMESTAMP_HELP, parse_timestamp
 from api.schemas.spending import ItemRedemption, RawRedemption, ReversalRequest
 from api.spending_events import spending_publisher
 from engine.store import redemptions
@@ -102,16 +104,21 @@ class RedemptionController(Controller):
         limit: LimitParam = LIMIT_DEFAULT,
         cursor: CursorParam = None,
         program_id: IdFilter = None,
-        reward_id: IdFilter = None,
+        reward_catalog_item_id: IdFilter = None,
         status: Annotated[RedemptionStatus | None, QueryParameter()] = None,
+        from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
+        to: Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)] = None,
     ) -> Page[Redemption]:
-        """Newest first."""
+        """Newest first; `reward_catalog_item_id` is a reward's id, `from`/`to` bound `created_at`."""
+        created = parse_timestamp("from", from_), parse_timestamp("to", to)
+        check_range("from", *created)
         return spending.list_redemptions(
             principal.organisation_id,
             participant_id,
             program_id=program_id,
-            reward_id=reward_id,
+            reward_id=reward_catalog_item_id,
             status=status,
+            created=created,
             limit=limit,
             cursor=cursor,
         )

@@ -3,6 +3,7 @@ redemptions and reversals; a transfer request's typed parties as `engine.store.t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, cast
 
 import msgspec
@@ -106,10 +107,11 @@ def list_redemptions(
     program_id: str | None,
     reward_id: str | None,
     status: str | None,
+    created: tuple[datetime | None, datetime | None] = (None, None),
     limit: int,
     cursor: str | None,
 ) -> Page[Redemption]:
-    """A participant's redemptions, newest first."""
+    """A participant's redemptions, newest first; `created` bounds `created_at` (inclusive)."""
     lookups.participant(org_id, participant_id)
     query = RedemptionRecord.select().where(
         (RedemptionRecord.organisation == org_id) & (RedemptionRecord.participant == participant_id)
@@ -121,6 +123,10 @@ def list_redemptions(
     ):
         if value is not None:
             query = query.where(column == value)
+    if created[0] is not None:
+        query = query.where(RedemptionRecord.created_at >= created[0])
+    if created[1] is not None:
+        query = query.where(RedemptionRecord.created_at <= created[1])
     assets: dict[str, Asset] = {}
 
     def render(row: RedemptionRecord) -> Redemption:

@@ -99,8 +99,13 @@ def test_catalog_redemptions_enforce_stock_caps_and_windows(api: Api, program: s
     draft = reward(api, program, name="Draft", status="DRAFT")
     refused = api.post(path, {"program_id": program, "reward_id": draft["id"]})
     assert (refused.status_code, refused.json()["code"]) == (409, "reward_not_active")
-    listed = api.get(f"/v1/participants/{person['id']}/redemptions", reward_id=item["id"]).json()["data"]
+    path = f"/v1/participants/{person['id']}/redemptions"
+    listed = api.get(path, reward_catalog_item_id=item["id"]).json()["data"]
     assert [r["id"] for r in listed] == [bought.json()["id"]]
+    assert api.get(path, to="2000-01-01T00:00:00Z").json()["data"] == []
+    assert [r["id"] for r in api.get(path, status="COMPLETED", **{"from": "2000-01-01T00:00:00Z"}).json()["data"]] == [
+        bought.json()["id"]
+    ]
 
 
 def test_reversals_restore_value_and_stock_and_are_listed_in_order(api: Api, program: str, person: dict):

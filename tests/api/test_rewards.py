@@ -73,9 +73,7 @@ def test_a_reward_with_no_stock_is_out_of_stock_until_max_total_grows(api: Api, 
 def test_list_filters_searches_sorts_and_pages(api: Api, program: str):
     for name in ("Tea", "Coffee", "Cake"):
         create(api, program, name=name)
-    api.patch(
-        f"/v1/programs/{program}/rewards/{create(api, program, name='Old coffee')['id']}", {"status": "ARCHIVED"}
-    )
+    api.patch(f"/v1/programs/{program}/rewards/{create(api, program, name='Old coffee')['id']}", {"status": "ARCHIVED"})
     path = f"/v1/programs/{program}/rewards"
     by_name = api.get(path, sort_by="name", sort_dir="asc").json()["data"]
     assert [r["name"] for r in by_name] == ["Cake", "Coffee", "Tea"]
