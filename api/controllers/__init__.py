@@ -1,5 +1,6 @@
 """One controller per resource; `CONTROLLERS` is what the app mounts."""
 
+from api.controllers.asset_links import AssetLinkController
 from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
@@ -31,5 +32,6 @@ CONTROLLERS = [
     RedemptionController,
     TransferController,
     StatementController,
+    AssetLinkController,
     *WEBHOOK_CONTROLLERS,
 ]

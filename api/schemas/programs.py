@@ -108,3 +108,9 @@ class AssetOut(Response):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+
+
+class AssetLink(Request, kw_only=True):
+    """`POST /v1/programs/{id}/assets`: the asset to link, by id or symbol."""
+
+    asset_id: Id

@@ -141,6 +141,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/participants/{participant_id}/redemptions/items", {"program_id": "{program_id}",
      "reward_id": "{reward_id}", "quantity": 1}),
     ("POST", "/v1/redemptions/{redemption_id}/reverse", {"reason": "r", "amount": "0.01"}),
+    ("POST", "/v1/programs/{program_id}/assets", {"asset_id": "{asset_id}"}),
+    ("DELETE", "/v1/programs/{program_id}/assets/{asset_id}", {}),
     ("POST", "/v1/transfers", {"program_id": "{program_id}", "asset_id": "{asset_id}", "description": "x",
      "source_participant_id": "{participant_id}", "recipients": [{"external_id": "u9", "amount": "0.01"}]}),
 ]  # fmt: skip
