@@ -27,13 +27,9 @@ def link_asset(org_id: str, program_id: str, asset_ref: str) -> AssetOut:
         program = get_program_row(org_id, program_id)
         require_modifiable(program)
         asset = resolve_asset(org_id, asset_ref)
-        if asset.status != "ACTIVE":
-            raise Conflict(f"asset {asset.symbol} is archived", code="asset_archived")
         if _link(program.id, asset.id) is not None:
             raise Conflict(f"asset {asset.symbol} is already linked to this program", code="already_linked")
-        ProgramAsset.create(program=program.id, asset=asset.id)
-        touch_program(program.id)
-        return asset_out(asset)
+        return asset_out(catalog.link_asset(org_id, program.id, asset.id))  # refuses an archived asset
 
 
 def unlink_asset(org_id: str, program_id: str, asset_ref: str) -> None:
