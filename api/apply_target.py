@@ -14,9 +14,10 @@ import msgspec
 from api.auth import Principal
 from api.errors import ApiError
 from api.pagination import Page
-from api.queries import programs, rules, tiers
+from api.queries import programs, rules, spending, tiers
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
+from api.schemas.spending import RewardCreate, RewardPatch
 from api.schemas.tiers import TierCreate, TierPatch
 from engine.errors import EngineError
 from engine.rules.plan import ApplyError
@@ -26,6 +27,7 @@ from engine.store.models import Organisation
 
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
 _LINK = re.compile(r"^/v1/assets/([^/]+)/programs$")
+_REWARD = re.compile(r"^/v1/programs/([^/]+)/rewards(?:/([^/]+))?$")
 _TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 
 
@@ -95,6 +97,22 @@ class DatabaseTarget:
         org = self.principal.organisation_id
         return self._all(lambda cursor: tiers.list_tiers(org, program_id, status=None, limit=200, cursor=cursor))
 
+    def rewards(self, program_id: str) -> list[dict[str, Any]]:
+        org = self.principal.organisation_id
+        return self._all(
+            lambda cursor: spending.list_rewards(
+                org,
+                program_id,
+                status=None,
+                include_archived=True,
+                search=None,
+                sort_by="name",
+                descending=False,
+                limit=200,
+                cursor=cursor,
+            )
+        )
+
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         operation = self._operation(method, path, body)
         try:
@@ -112,6 +130,13 @@ class DatabaseTarget:
         if link is not None and method == "POST":
             asset_id = link.group(1)
             return lambda: programs.asset_out(catalog.link_asset(org, str(body.get("program_id")), asset_id))
+        reward = _REWARD.match(path)
+        if reward is not None:
+            program_id, reward_id = reward.groups()
+            if method == "POST" and reward_id is None:
+                return lambda: spending.create_reward(org, program_id, msgspec.convert(body, RewardCreate))
+            if method == "PATCH" and reward_id is not None:
+                return lambda: spending.patch_reward(org, program_id, reward_id, msgspec.convert(body, RewardPatch))
         tier = _TIER.match(path)
         if tier is not None:
             program_id, key, archive = tier.groups()

@@ -26,6 +26,7 @@ class Target(Protocol):
     def assets(self, program_id: str | None) -> list[dict[str, Any]]: ...
     def rules(self, program_id: str) -> list[dict[str, Any]]: ...
     def tiers(self, program_id: str) -> list[dict[str, Any]]: ...
+    def rewards(self, program_id: str) -> list[dict[str, Any]]: ...
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
 
@@ -44,7 +45,7 @@ class Step:
     id once it is known. `note` says what the step reuses (the programs of a linked asset)."""
 
     kind: str  # create|update|archive|link
-    resource: str  # program|asset|tier|rule
+    resource: str  # program|asset|tier|reward|rule
     name: str
     method: str
     path: str

@@ -16,6 +16,7 @@ import msgspec
 from msgspec import inspect
 
 from engine.model.bundle import ACTION_TYPES, Action, Asset, Bundle, ProgramSettings, Rule, TestCase, TierType
+from engine.model.rewards import Reward
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path, YamlDocument
 
@@ -56,7 +57,7 @@ class SchemaChecker:
         data = self.document.data
         if not isinstance(data, dict):
             self.sink.at(
-                (), "wrong_type", "a bundle is a mapping with the keys program, assets, tiers, rules and tests"
+                (), "wrong_type", "a bundle is a mapping with the keys program, assets, tiers, rewards, rules and tests"
             )
             return None
         known = [field.name for field in msgspec.structs.fields(Bundle)]
@@ -70,6 +71,7 @@ class SchemaChecker:
             program = self.convert(data["program"], ProgramSettings, ("program",))
         assets = self._pieces(data, "assets", Asset)
         tiers = self._pieces(data, "tiers", TierType)
+        rewards = self._pieces(data, "rewards", Reward)
         rules = self._pieces(data, "rules", Rule)
         tests = self._pieces(data, "tests", TestCase)
         events = self._events(data)
@@ -81,7 +83,9 @@ class SchemaChecker:
         self.program_ok = program is not None
         program = program or ProgramSettings(key="invalid", name="invalid")
         self.complete = self.program_ok and _whole(data, "assets", assets) and _whole(data, "tiers", tiers)
-        return Bundle(program=program, assets=assets, tiers=tiers, rules=rules, tests=tests, events=events)
+        return Bundle(
+            program=program, assets=assets, tiers=tiers, rewards=rewards, rules=rules, tests=tests, events=events
+        )
 
     def _events(self, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """`events:` as a mapping of event type names to field mappings; what the field types say

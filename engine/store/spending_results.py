@@ -135,9 +135,7 @@ def transfer_of(row: TransferRecord, asset: Asset) -> TransferResult:
         recipient_count=row.recipient_count,
         total_amount=at_scale(row.total_amount, asset),
         recipients=[
-            TransferRecipient(
-                type=item["type"], id=item["id"], amount=at_scale(Decimal(item["amount"]), asset)
-            )
+            TransferRecipient(type=item["type"], id=item["id"], amount=at_scale(Decimal(item["amount"]), asset))
             for item in row.recipients
         ],
         description=row.description,
