@@ -91,3 +91,17 @@ def test_another_organisation_sees_no_reward(api: Api, other_api: Api, program: 
     reward = create(api, program)
     assert other_api.get(f"/v1/programs/{program}/rewards/{reward['id']}").status_code == 404
     assert other_api.get(f"/v1/programs/{program}/rewards").status_code == 404
+
+
+def test_a_window_is_rfc3339_text_never_a_unix_number(api: Api, program: str):
+    for value in (0, 1700000000, "1700000000", "2026-01-01T00:00:00", "2026-13-01T00:00:00Z"):
+        refused = api.post(f"/v1/programs/{program}/rewards", coffee(program, available_until=value))
+        assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), (value, refused.text)
+    reward = create(api, program)
+    patched = api.patch(f"/v1/programs/{program}/rewards/{reward['id']}", {"available_from": 0})
+    assert patched.status_code == 400
+    applied = api.post(
+        "/v1/programs/apply",
+        {"program": {"key": "k", "name": "K"}, "rewards": [{**coffee(program), "available_until": 0}]},
+    )
+    assert applied.status_code == 400
