@@ -5,11 +5,13 @@ from api.controllers.assets import AssetController
 from api.controllers.events import EventController
 from api.controllers.health import HealthController
 from api.controllers.journal import JournalController
+from api.controllers.logs import LogController
 from api.controllers.lots import LotController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
 from api.controllers.redemptions import RedemptionController
+from api.controllers.reports import ReportController
 from api.controllers.rewards import RewardController
 from api.controllers.rules import RuleController
 from api.controllers.statement import StatementController
@@ -33,5 +35,7 @@ CONTROLLERS = [
     TransferController,
     StatementController,
     AssetLinkController,
+    ReportController,
+    LogController,
     *WEBHOOK_CONTROLLERS,
 ]

@@ -6,6 +6,7 @@ worker call, and holds no logic of its own.
     database    db upgrade, verify, keys
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
+    status      the operator's health on one screen
     bench       the benchmarks
 """
 
@@ -15,6 +16,7 @@ import click
 
 from engine.cli import bundles, database, lsp, processes
 from engine.cli.bench.commands import bench
+from engine.cli.status import status
 from engine.cli.sweep import sweep
 
 
@@ -38,5 +40,6 @@ for command in (
     processes.up,
     processes.serve,
     sweep,
+    status,
 ):
     main.add_command(command)

@@ -84,6 +84,32 @@ def bench_ledger(events: int, postgres_url: str | None) -> None:
     click.echo("\n".join(render(measure(events, postgres_url))))
 
 
+@bench.command(name="sweep")
+@click.option(
+    "--lots", type=click.IntRange(10, 10_000_000), default=20_000, show_default=True, help="Lots expired per database."
+)
+@click.option(
+    "--per-holder",
+    type=click.IntRange(1, 10_000),
+    default=1,
+    show_default=True,
+    help="Lots of each participant (participants: lots / per-holder).",
+)
+@click.option(
+    "--postgres",
+    "postgres_url",
+    envvar="TEST_POSTGRES_URL",
+    default=None,
+    help="PostgreSQL URL to measure too (a scratch schema is created and dropped).",
+)
+def bench_sweep(lots: int, per_holder: int, postgres_url: str | None) -> None:
+    """Expire lots through the scheduler's sweep (an EXPIRY entry per lot), beside one
+    hand-written UPDATE of the same rows."""
+    from engine.cli.bench.sweep import measure, render
+
+    click.echo("\n".join(render(measure(lots, per_holder, postgres_url))))
+
+
 @bench.command(name="playground")
 @click.option(
     "--rules", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Rules in the generated bundle."
@@ -148,9 +174,19 @@ def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int, alon
     show_default=True,
     help="Alternating rounds per endpoint; the best counts.",
 )
-def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int) -> None:
+@click.option(
+    "--request-logs",
+    "compare_logs",
+    is_flag=True,
+    help="Instead: POST /v1/events on two servers, request logs off and on.",
+)
+def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int, compare_logs: bool) -> None:
     """POST /v1/events beside GET /v1/health on one real uvicorn server, load from another process."""
-    from engine.cli.bench.ingest import format_report, measure
+    from engine.cli.bench.ingest import format_report, format_request_logs, measure, measure_request_logs
 
+    if compare_logs:
+        off, on = measure_request_logs(requests=requests, concurrency=concurrency, rounds=rounds)
+        click.echo("\n".join(format_request_logs(off, on, rounds)))
+        return
     report = measure(requests=requests, concurrency=concurrency, workers=workers, rounds=rounds)
     click.echo("\n".join(format_report(report)))

@@ -3,7 +3,8 @@
 core      organisations, API keys, programs, assets, participants, groups, state, tiers
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
-webhooks  endpoints, messages, deliveries
+webhooks  endpoints, messages, deliveries, attempts per hour
+operations  the ledger rollup, request logs
 spending  rewards, redemptions, reversals, transfers
 """
 
@@ -56,8 +57,9 @@ from engine.store.models.ledger import (
     Posting,
 )
 from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
+from engine.store.models.operations import LedgerRollup, LedgerRollupHead, RequestLog
 from engine.store.models.spending import RedemptionRecord, ReversalRecord, RewardRecord, TransferRecord
-from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from engine.store.models.webhooks import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AVAILABLE",
@@ -78,6 +80,8 @@ __all__ = [
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerHead",
+    "LedgerRollup",
+    "LedgerRollupHead",
     "LotRecord",
     "LotTake",
     "OPEN_EVENTS",
@@ -93,6 +97,7 @@ __all__ = [
     "RedemptionRecord",
     "ReversalRecord",
     "RewardRecord",
+    "RequestLog",
     "RuleBudget",
     "ParticipantBudget",
     "RuleEvaluation",
@@ -109,6 +114,7 @@ __all__ = [
     "TierTypeRecord",
     "Timestamped",
     "TransferRecord",
+    "WebhookAttemptHour",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookMessage",
