@@ -14,10 +14,11 @@ import msgspec
 from api.auth import Principal
 from api.errors import ApiError
 from api.pagination import Page
-from api.queries import automations, programs, rules, tiers
+from api.queries import automations, programs, rules, spending, tiers
 from api.schemas.automations import AutomationPatch
 from api.schemas.programs import AssetCreate, AssetPatch, ProgramCreate, ProgramPatch
 from api.schemas.rules import RuleCreate, RulePatch
+from api.schemas.spending import RewardCreate, RewardPatch
 from api.schemas.tiers import TierCreate, TierPatch
 from engine.errors import EngineError
 from engine.model.automation import AutomationSpec
@@ -29,6 +30,7 @@ from engine.store.models import Organisation
 _ID = re.compile(r"^/v1/(programs|assets|rules)(?:/([^/]+))?$")
 _LINK = re.compile(r"^/v1/assets/([^/]+)/programs$")
 _AUTOMATION = re.compile(r"^/v1/programs/([^/]+)/automations(?:/([^/]+))?$")
+_REWARD = re.compile(r"^/v1/programs/([^/]+)/rewards(?:/([^/]+))?$")
 _TIER = re.compile(r"^/v1/programs/([^/]+)/tiers(?:/([^/]+))?(/archive)?$")
 
 
@@ -114,6 +116,22 @@ class DatabaseTarget:
             )
         )
 
+    def rewards(self, program_id: str) -> list[dict[str, Any]]:
+        org = self.principal.organisation_id
+        return self._all(
+            lambda cursor: spending.list_rewards(
+                org,
+                program_id,
+                status=None,
+                include_archived=True,
+                search=None,
+                sort_by="name",
+                descending=False,
+                limit=200,
+                cursor=cursor,
+            )
+        )
+
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         operation = self._operation(method, path, body)
         try:
@@ -135,6 +153,13 @@ class DatabaseTarget:
         if automation is not None:
             program_id, automation_id = automation.groups()
             return lambda: self._dispatch_automation(method, program_id, automation_id, body, org)
+        reward = _REWARD.match(path)
+        if reward is not None:
+            program_id, reward_id = reward.groups()
+            if method == "POST" and reward_id is None:
+                return lambda: spending.create_reward(org, program_id, msgspec.convert(body, RewardCreate))
+            if method == "PATCH" and reward_id is not None:
+                return lambda: spending.patch_reward(org, program_id, reward_id, msgspec.convert(body, RewardPatch))
         tier = _TIER.match(path)
         if tier is not None:
             program_id, key, archive = tier.groups()

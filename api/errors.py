@@ -120,6 +120,17 @@ ENGINE_STATUS: dict[str, int] = {
     "asset_archived": 409,
     "asset_not_linked": 409,
     "asset_not_prefunded": 409,
+    # spending (`engine.model.spending`, `engine.store.transfers`)
+    "self_transfer": 400,
+    "duplicate_recipient": 400,
+    "unsupported_party": 400,
+    "program_inactive": 409,
+    "reward_not_active": 409,
+    "reward_not_available": 409,
+    "out_of_stock": 409,
+    "redemption_limit_exceeded": 409,
+    "redemption_fully_reversed": 409,
+    "reversal_exceeds_redemption": 409,
 }
 
 _HTTP_CODES = {

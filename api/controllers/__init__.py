@@ -1,5 +1,6 @@
 """One controller per resource; `CONTROLLERS` is what the app mounts."""
 
+from api.controllers.asset_links import AssetLinkController
 from api.controllers.assets import AssetController
 from api.controllers.automations import AutomationController
 from api.controllers.backtests import BacktestController
@@ -11,9 +12,13 @@ from api.controllers.lots import LotController
 from api.controllers.participant_state import ParticipantStateController
 from api.controllers.participants import ParticipantController
 from api.controllers.programs import ProgramController
+from api.controllers.redemptions import RedemptionController
 from api.controllers.reports import ReportController
+from api.controllers.rewards import RewardController
 from api.controllers.rules import RuleController
+from api.controllers.statement import StatementController
 from api.controllers.tiers import TierController
+from api.controllers.transfers import TransferController
 from api.controllers.webhooks import WEBHOOK_CONTROLLERS
 
 CONTROLLERS = [
@@ -28,6 +33,11 @@ CONTROLLERS = [
     TierController,
     AutomationController,
     JournalController,
+    RewardController,
+    RedemptionController,
+    TransferController,
+    StatementController,
+    AssetLinkController,
     ReportController,
     LogController,
     BacktestController,

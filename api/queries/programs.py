@@ -30,6 +30,7 @@ from engine.store.fields import canonical_decimal
 from engine.store.ledger.accounts import balances_of
 from engine.store.models import PROGRAM, Asset, Program, ProgramAsset
 from engine.store.programs import touch_program
+from engine.store.redemption_targets import entity_of
 
 
 def amount_text(value: Decimal | None, scale: int) -> str:
@@ -49,7 +50,7 @@ def program_out(row: Program) -> ProgramOut:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,
-        redemption_target_id=row.redemption_target_id if row.redemption_target_type == "ledger_entity" else None,
+        redemption_target_id=row.redemption_target_id if row.redemption_target_type == "LEDGER_ENTITY" else None,
         timezone=row.timezone,
         event_types=row.event_types,
         event_validation=row.event_validation,
@@ -147,10 +148,11 @@ def patch_program(org_id: str, program_id: str, data: ProgramPatch) -> ProgramOu
 def _apply_redemption_target(row: Program, data: ProgramPatch) -> None:
     target = row.redemption_target_type if data.redemption_target_type is UNSET else data.redemption_target_type
     entity = data.redemption_target_entity_id
-    if target == "ledger_entity":
+    if target == "LEDGER_ENTITY":
         entity = row.redemption_target_id if entity is UNSET else entity
         if not entity:
-            raise field_error("redemption_target_entity_id", "required with ledger_entity", reason="required")
+            raise field_error("redemption_target_entity_id", "required with LEDGER_ENTITY", reason="required")
+        entity_of(row.organisation_id, entity)  # a participant or a program of the organisation
         row.redemption_target_type, row.redemption_target_id = target, entity
     else:
         if entity not in (UNSET, None):

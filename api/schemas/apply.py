@@ -10,6 +10,7 @@ import msgspec
 from api.schemas.common import Request, Response
 from engine.model.automation import AutomationSpec
 from engine.model.bundle import Asset, Bundle, FieldType, Name, ProgramSettings, Rule, TierType
+from engine.model.rewards import Reward
 
 
 class BundleIn(Request):
@@ -20,6 +21,7 @@ class BundleIn(Request):
     events: dict[Name, dict[str, FieldType]] = msgspec.field(default_factory=dict)
     assets: list[Asset] = msgspec.field(default_factory=list)
     tiers: list[TierType] = msgspec.field(default_factory=list)
+    rewards: list[Reward] = msgspec.field(default_factory=list)
     rules: list[Rule] = msgspec.field(default_factory=list)
     tests: list[dict[str, Any]] = msgspec.field(default_factory=list)
     automations: list[AutomationSpec] = msgspec.field(default_factory=list)
@@ -31,6 +33,7 @@ class BundleIn(Request):
             events=self.events,
             assets=self.assets,
             tiers=self.tiers,
+            rewards=self.rewards,
             rules=self.rules,
             automations=self.automations,
         )
@@ -44,7 +47,7 @@ class FieldChangeOut(Response):
 
 class StepOut(Response):
     kind: str  # create | update | archive | link
-    resource: str  # program | asset | tier | rule
+    resource: str  # program | asset | tier | reward | rule
     name: str
     description: str  # "update rule weekend_double (actions, description)"
     changes: list[FieldChangeOut]

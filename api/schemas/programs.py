@@ -12,7 +12,7 @@ from api.schemas.common import AmountText, Description, Id, Name, OpDescription,
 
 ProgramStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 UnknownParticipant = Literal["CREATE", "REJECT"]
-RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "ledger_entity"]
+RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "LEDGER_ENTITY"]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
 EventValidation = Literal["OFF", "FLAG", "REJECT"]
@@ -115,3 +115,9 @@ class AssetOut(Response):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+
+
+class AssetLink(Request, kw_only=True):
+    """`POST /v1/programs/{id}/assets`: the asset to link, by id or symbol."""
+
+    asset_id: Id

@@ -1,6 +1,7 @@
 """The program bundle: one msgspec schema for rule files and for the API (D28).
 
-A bundle file holds a program's settings, its assets, tiers, rules and test cases. The `Rule`
+A bundle file holds a program's settings, its assets, tiers, reward catalog
+(`engine.model.rewards.Reward`), rules and test cases. The `Rule`
 and action Structs here are exactly what `POST /v1/rules` accepts, so there is one definition of
 a rule. Field names are Scrip's, so a Scrip rule loads unchanged. Files name assets by symbol in
 `asset_id`; the API accepts an id or a symbol there.
@@ -19,6 +20,7 @@ import msgspec
 
 from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.automation import AutomationSpec, AutomationTestCase
+from engine.model.rewards import Reward
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -362,6 +364,7 @@ class Bundle(Struct, kw_only=True):
     events: dict[Name, dict[str, FieldType]] = msgspec.field(default_factory=dict)
     assets: list[Asset] = msgspec.field(default_factory=list)
     tiers: list[TierType] = msgspec.field(default_factory=list)
+    rewards: list[Reward] = msgspec.field(default_factory=list)  # the program's catalog, by name
     rules: list[Rule] = msgspec.field(default_factory=list)
     tests: list[TestCase] = msgspec.field(default_factory=list)
     automations: list[AutomationSpec] = msgspec.field(default_factory=list)  # engine.model.automation

@@ -121,6 +121,22 @@ class LotFilter(msgspec.Struct, kw_only=True, frozen=True):
 ANY = LotFilter()
 
 
+def unrestored(takes: list[Take], restored: Decimal) -> list[Take]:
+    """What of `takes` (in the order they were taken) is still out when `restored` of it has come
+    back: restores go last taken first, so the restored value is cut from the end.
+
+    >>> unrestored([Take(lot_id="a", amount=Decimal(5)), Take(lot_id="b", amount=Decimal(3))], Decimal(4))
+    [Take(lot_id='a', amount=Decimal('4'))]
+    """
+    left = list(takes)
+    while restored > 0 and left:
+        last = left.pop()
+        if last.amount > restored:
+            left.append(Take(lot_id=last.lot_id, amount=last.amount - restored))
+        restored -= last.amount
+    return left
+
+
 def spending_key(order: SpendingOrder | str) -> Callable[[Lot], tuple]:
     """The sort key of a spending order: FIFO by earned time; EXPIRING_FIRST by expiry (lots that
     never expire last), then earned time. The id breaks ties, so the order is total."""
@@ -186,23 +202,46 @@ class LotPile:
         self.changed.add(lot.id)
         return lot
 
-    def restore(self, takes: list[Take], amount: Decimal) -> list[Take]:
-        """Give back up to `amount` of what `takes` consumed, the most recent take first (LIFO):
-        each lot regains value and is AVAILABLE again. Returns what went back where."""
+    def restore(self, takes: list[Take], amount: Decimal, *, overdraft: Decimal = ZERO) -> list[Take]:
+        """Give back up to `amount` of what `takes` consumed, the most recent take first (LIFO).
+        Value into an AVAILABLE bucket `overdraft` below zero repays that first, as a credit
+        does. A lot that is AVAILABLE or CONSUMED regains the value and is AVAILABLE again; a lot
+        since moved to HELD, or EXPIRED, keeps its state and the value comes back as a part split
+        from it (its dates, AVAILABLE), so held value stays held and each lot expires once. A
+        part (or lot) whose expiry is past is due at once: the next `settle` expires it. Returns
+        what went back where (a split part by its own id); the overdraft repaid is not in it."""
         by_id = {lot.id: lot for lot in self.lots}
         back: list[Take] = []
-        left = amount
+        left = amount - min(amount, max(overdraft, ZERO))
         for take in reversed(takes):
             if left <= 0:
                 break
             lot = by_id[take.lot_id]
             part = min(take.amount, left)
-            lot.remaining += part
-            lot.status = LotStatus.AVAILABLE
-            self.changed.add(lot.id)
-            back.append(Take(lot_id=lot.id, amount=part))
+            if lot.status in (LotStatus.AVAILABLE, LotStatus.CONSUMED):
+                lot.remaining += part
+                lot.status = LotStatus.AVAILABLE
+                self.changed.add(lot.id)
+                back.append(Take(lot_id=lot.id, amount=part))
+            else:
+                back.append(Take(lot_id=self._restored_part(lot, part).id, amount=part))
             left -= part
         return back
+
+    def _restored_part(self, lot: Lot, part: Decimal) -> Lot:
+        split = msgspec.structs.replace(
+            lot,
+            id=self.new_id(),
+            amount=part,
+            remaining=part,
+            status=LotStatus.AVAILABLE,
+            reference_id=None,
+            provisional=False,
+            source_lot_id=lot.id,
+        )
+        self.lots.append(split)
+        self.changed.add(split.id)
+        return split
 
     # --- value out ----------------------------------------------------------------------------
 

@@ -20,11 +20,11 @@ archived. Archiving is one way and levels cannot be removed: a file that asks fo
 reported as a problem.
 
 The plan is computed from plain data (the API's JSON) by the planners of `RESOURCES`, in order
-(the program, assets, tiers, rules, automations: `engine.rules.plan_automations`); a new kind
-of resource joins that list. Every step names its changed fields with their old and new values
-(`FieldChange`). The plan is applied in one transaction by `api.queries.apply.apply_bundle`,
-which both `POST /v1/programs/apply` (`accrual apply --server`) and `accrual apply --org` call
-(A87).
+(the program, assets, tiers, rewards (`engine.rules.plan_rewards`), rules, automations
+(`engine.rules.plan_automations`)); a new kind of resource joins that list. Every step names its
+changed fields with their old and new values (`FieldChange`). The plan is applied in one
+transaction by `api.queries.apply.apply_bundle`, which both `POST /v1/programs/apply` (`accrual
+apply --server`) and `accrual apply --org` call (A87).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import msgspec
 
 from engine.model.bundle import Bundle, Rule, TierType
 from engine.rules.plan_automations import plan_automations
+from engine.rules.plan_rewards import plan_rewards
 from engine.rules.plan_steps import ApplyError, FieldChange, Plan, Step, Target, changes_of
 
 __all__ = ["ApplyError", "FieldChange", "Plan", "Step", "Target", "apply_plan", "plan_bundle"]
@@ -357,6 +358,7 @@ class _Context:
     tiers: list[dict[str, Any]]
     rules: list[dict[str, Any]]
     automations: list[dict[str, Any]]
+    rewards: list[dict[str, Any]]
 
 
 # The planners, in the order their steps run (tiers before the rules that may name them). A new
@@ -365,6 +367,7 @@ RESOURCES: tuple[tuple[str, Callable[[Bundle, _Context, Plan], None]], ...] = (
     ("program", _plan_program),
     ("assets", _plan_assets),
     ("tiers", _plan_tiers),
+    ("rewards", plan_rewards),
     ("rules", _plan_rules),
     ("automations", lambda bundle, context, plan: plan_automations(bundle, context.automations, plan)),
 )
@@ -381,6 +384,7 @@ def plan_bundle(bundle: Bundle, target: Target) -> Plan:
         tiers=target.tiers(program["id"]) if program else [],
         rules=target.rules(program["id"]) if program else [],
         automations=target.automations(program["id"]) if program else [],
+        rewards=target.rewards(program["id"]) if program else [],
     )
     plan = Plan(program_key=bundle.program.key, program_id=program["id"] if program else None)
     for _, planner in RESOURCES:

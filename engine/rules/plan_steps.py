@@ -27,6 +27,7 @@ class Target(Protocol):
     def rules(self, program_id: str) -> list[dict[str, Any]]: ...
     def tiers(self, program_id: str) -> list[dict[str, Any]]: ...
     def automations(self, program_id: str) -> list[dict[str, Any]]: ...
+    def rewards(self, program_id: str) -> list[dict[str, Any]]: ...
     def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
 
@@ -45,7 +46,7 @@ class Step:
     id once it is known. `note` says what the step reuses (the programs of a linked asset)."""
 
     kind: str  # create|update|archive|link
-    resource: str  # program|asset|tier|rule|automation
+    resource: str  # program|asset|tier|reward|rule|automation
     name: str
     method: str
     path: str

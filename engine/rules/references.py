@@ -3,7 +3,8 @@
 `engine.rules.program.compile_program` checks what rules refer to (assets, tiers, durations, time
 windows, duplicate rule names). This module checks the rest, after the schema check: duplicate
 asset symbols, tier keys, level keys and ranks, and test names; test cases naming unknown rules,
-assets, tiers or levels; CRON budgets without a cron expression. Every finding is an error.
+assets, tiers or levels; CRON budgets without a cron expression; the reward catalog (`engine.rules.reward_check`). Every
+finding is an error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from engine.model.bundle import Bundle, Expectation, Rule, StateInput, TestCase
 from engine.model.result import RuleStatus
 from engine.rules.problems import ProblemSink
+from engine.rules.reward_check import check_rewards
 from engine.rules.yaml_source import Path
 
 
@@ -48,6 +50,7 @@ def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | 
         sink, "duplicate_test_name", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests))
     )
     names = _Names(bundle, sink, declared or {})
+    check_rewards(bundle, sink, names.asset, _duplicates)
     for i, rule in enumerate(bundle.rules):
         _check_budgets(sink, rule, ("rules", i))
     for i, case in enumerate(bundle.tests):

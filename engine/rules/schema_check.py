@@ -17,6 +17,7 @@ from msgspec import inspect
 
 from engine.model.automation import AutomationSpec, AutomationTestCase
 from engine.model.bundle import ACTION_TYPES, Action, Asset, Bundle, ProgramSettings, Rule, TestCase, TierType
+from engine.model.rewards import Reward
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path, YamlDocument
 
@@ -57,7 +58,7 @@ class SchemaChecker:
         data = self.document.data
         if not isinstance(data, dict):
             self.sink.at(
-                (), "wrong_type", "a bundle is a mapping with the keys program, assets, tiers, rules and tests"
+                (), "wrong_type", "a bundle is a mapping with the keys program, assets, tiers, rewards, rules and tests"
             )
             return None
         known = [field.name for field in msgspec.structs.fields(Bundle)]
@@ -71,6 +72,7 @@ class SchemaChecker:
             program = self.convert(data["program"], ProgramSettings, ("program",))
         assets = self._pieces(data, "assets", Asset)
         tiers = self._pieces(data, "tiers", TierType)
+        rewards = self._pieces(data, "rewards", Reward)
         rules = self._pieces(data, "rules", Rule)
         tests = self._pieces(data, "tests", TestCase)
         automations = self._pieces(data, "automations", AutomationSpec)
@@ -88,6 +90,7 @@ class SchemaChecker:
             program=program,
             assets=assets,
             tiers=tiers,
+            rewards=rewards,
             rules=rules,
             tests=tests,
             events=events,

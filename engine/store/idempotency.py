@@ -3,6 +3,7 @@ with the same request answers the stored result again, with another request 409
 `idempotency_conflict` (D12). The key is scoped to the program and the operation.
 
     result = idempotent(org_id, program_id, "HOLD", key, request, perform, BalanceOpResult)
+    result, replayed = run_once(org_id, program_id, "REDEMPTION", key, request, perform, Redemption)
 
 `perform` runs in the transaction that records its answer, so the change and its answer commit
 together; a concurrent request with the same key that commits first is answered with its result.
@@ -32,6 +33,19 @@ def idempotent(
     result_type: type,
 ) -> Any:
     """Run `perform` in one transaction, recording its answer under `key` (when given)."""
+    return run_once(organisation_id, program_id, operation, key, request, perform, result_type)[0]
+
+
+def run_once(
+    organisation_id: str,
+    program_id: str,
+    operation: str,
+    key: str | None,
+    request: dict,
+    perform: Callable[[], msgspec.Struct],
+    result_type: type,
+) -> tuple[Any, bool]:
+    """`idempotent`, also saying whether the answer is a replay (the API answers 201, then 200)."""
     request_hash = hashlib.sha256(msgspec.json.encode(request, order="sorted")).hexdigest()
     for attempt in (1, 2):
         try:
@@ -40,7 +54,7 @@ def idempotent(
                     lookups.program(organisation_id, program_id)
                     stored = stored_answer(program_id, operation, key, request_hash, result_type)
                     if stored is not None:
-                        return stored
+                        return stored, True
                 result = perform()
                 if key is not None:
                     with unique_insert():
@@ -52,7 +66,7 @@ def idempotent(
                             request_hash=request_hash,
                             response=msgspec.to_builtins(result),
                         )
-                return result
+                return result, False
         except Duplicate as exc:
             if key is None or attempt == 2:
                 raise Conflict(

@@ -65,6 +65,10 @@ ALL_MODELS = [
     models.ParticipantBudget,
     models.AutomationRecord,
     models.AutomationSubscription,
+    models.RewardRecord,
+    models.RedemptionRecord,
+    models.ReversalRecord,
+    models.TransferRecord,
     models.RequestLog,
     models.WebhookAttemptHour,
     models.LedgerRollup,
@@ -258,6 +262,22 @@ def _participant_budgets(db: peewee.Database) -> None:
     )
 
 
+def _spending(db: peewee.Database) -> None:
+    """The rewards catalog, redemptions, their reversals and transfers (`models/spending.py`)."""
+    db.create_tables([models.RewardRecord, models.RedemptionRecord, models.ReversalRecord], safe=True)
+
+
+def _transfers(db: peewee.Database) -> None:
+    db.create_tables([models.TransferRecord], safe=True)
+
+
+def _ledger_entity_targets(db: peewee.Database) -> None:
+    """A program's redemption target is spelled as Scrip spells it: `LEDGER_ENTITY`."""
+    db.execute_sql(
+        "UPDATE program SET redemption_target_type = 'LEDGER_ENTITY' WHERE redemption_target_type = 'ledger_entity'"
+    )
+
+
 def _automations(db: peewee.Database) -> None:
     """Automations (A145): one row each, with the fan-out of its current firing."""
     db.create_tables([models.AutomationRecord], safe=True)
@@ -334,6 +354,9 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (9, "lots of LOT assets and the asset's spending order", _lots),
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
+    (30, "rewards catalog, redemptions and reversals", _spending),
+    (31, "transfers", _transfers),
+    (32, "redemption targets spelled LEDGER_ENTITY", _ledger_entity_targets),
     (40, "automations", _automations),
     (41, "participants' subscriptions to participant_state automations", _automation_subscriptions),
     (45, "processed events in their recorded order, per program", _recorded_order),

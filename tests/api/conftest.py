@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,15 +130,22 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    import os
+    with serving(f"sqlite:///{tmp_path_factory.mktemp('live')}/live.db") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(database_url: str) -> Iterator[LiveServer]:
+    """A real uvicorn process on `database_url` (an empty database), with one organisation's key
+    and a program; the models are bound to the same database for the test's own reads."""
     import subprocess
     import sys
 
     from engine.cli.bench.ingest import free_port, prepare, wait_ready
 
     reset_queue()
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('live')}/live.db"
     key, program_id = prepare(database_url)
+    close_database(database_proxy.obj)  # prepare's pooled connections, before another database is bound
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": "sql"}
     server = subprocess.Popen(
@@ -159,8 +167,9 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, server)
-        connect(database_url)
+        db = connect(database_url)
         yield LiveServer(url, key, program_id, database_url)
+        close_database(db)
     finally:
         server.terminate()
         server.wait(timeout=15)

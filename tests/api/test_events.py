@@ -8,6 +8,8 @@ from engine.store.db import database_proxy
 from engine.store.models import EventRecord
 from tests.api.conftest import create_program
 
+UNKNOWN = "01a243ca-0000-7000-8000-000000000000"  # a UUID no row has
+
 
 def event(program_id: str, **overrides) -> dict:
     body = {
@@ -111,20 +113,20 @@ def test_missing_required_field_is_400_required(api, program, missing):
 def test_exactly_one_of_external_id_and_participant_id(api, program):
     neither = api.post("/v1/events", event(program, external_id=None))
     assert neither.status_code == 400 and neither.json()["details"]["reason"] == "required"
-    both = api.post("/v1/events", event(program, participant_id="p1"))
+    both = api.post("/v1/events", event(program, participant_id=UNKNOWN))
     assert both.status_code == 400 and both.json()["details"]["field"] == "external_id"
-    recipients = api.post("/v1/events", event(program, recipient_id="a", recipient_external_id="b"))
+    recipients = api.post("/v1/events", event(program, recipient_id=UNKNOWN, recipient_external_id="b"))
     assert recipients.status_code == 400 and recipients.json()["details"]["field"] == "recipient_id"
 
 
 def test_unknown_and_foreign_programs_are_404(api, other_api, program):
-    assert api.post("/v1/events", event("nope")).status_code == 404
+    assert api.post("/v1/events", event(UNKNOWN)).status_code == 404
     response = other_api.post("/v1/events", event(program))
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_unknown_participant_id_is_404(api, program):
-    response = api.post("/v1/events", event(program, external_id=None, participant_id="ghost"))
+    response = api.post("/v1/events", event(program, external_id=None, participant_id=UNKNOWN))
     assert response.status_code == 404
     assert response.json()["details"]["field"] == "participant_id"
 
@@ -147,7 +149,7 @@ def test_batch_reports_each_item_in_order(api, program):
         event(program, idempotency_key="b1"),
         event(program, idempotency_key=""),
         event(program, idempotency_key="b1", event_data={"changed": True}),
-        event("nope", idempotency_key="b3"),
+        event(UNKNOWN, idempotency_key="b3"),
     ]
     response = api.post("/v1/events/batch", {"events": items})
     assert response.status_code == 202
@@ -359,3 +361,24 @@ def test_event_data_is_checked_against_declared_types_when_the_program_asks(api,
     assert flagged.status_code == 202
     body = api.get(f"/v1/events/{flagged.json()['id']}").json()
     assert body["event_data_problems"] == ["event type 'refund' is not declared"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("program_id", "not-a-uuid"),
+        ("participant_id", "42"),
+        ("event_timestamp", 1700000000),
+        ("event_timestamp", "1700000000"),
+        ("event_timestamp", "2026-01-01T12:00:00"),
+    ],
+)
+def test_ingest_names_a_non_uuid_id_or_a_non_rfc3339_time(api, program, field, value):
+    body = {**event(program), field: value}
+    if field == "participant_id":
+        body.pop("external_id")
+    response = api.post("/v1/events", body)
+    assert response.status_code == 400, response.text
+    assert (response.json()["code"], response.json()["details"]["field"]) == ("bad_request", field)
+    (item,) = api.post("/v1/events/batch", {"events": [body]}).json()["results"]
+    assert (item["status"], item["code"]) == ("error", "bad_request")

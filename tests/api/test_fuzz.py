@@ -70,9 +70,24 @@ def world(tmp_path_factory) -> Iterator[World]:
         event = {"program_id": program, "external_id": "u1", "idempotency_key": "e1",
                  "event_timestamp": "2026-01-01T00:00:00Z", "event_data": {"amount": 2.0}}  # fmt: skip
         world.create("event", "/v1/events", event)
+        _spending_world(world, program)
         yield world
     close_database(database)
     reset_queue()
+
+
+def _spending_world(world: World, program: str) -> None:
+    """A funded participant, a second one to receive transfers, a reward and a redemption."""
+    asset, person = world.ids["asset"], world.ids["participant"]
+    world.create("", f"/v1/programs/{program}/assets/{asset}/fund", {"amount": "100000.00"})
+    credit = {"program_id": program, "asset_id": asset, "type": "CREDIT", "amount": "50000.00", "description": "x"}
+    world.create("", f"/v1/participants/{person}/balances/adjust", credit)
+    world.create("", "/v1/participants", {"external_id": "u9", "program_id": program})
+    reward = {"name": "Coffee", "redemption_type": "UNIT_BASED", "asset_id": asset, "unit_cost": "1.00",
+              "status": "ACTIVE"}  # fmt: skip
+    world.create("reward", f"/v1/programs/{program}/rewards", reward)
+    redemption = {"program_id": program, "asset_id": asset, "amount": "1000.00", "description": "x"}
+    world.create("redemption", f"/v1/participants/{person}/redemptions", redemption)
 
 
 # (method, route, a valid body): every write endpoint of /v1, its path parameters filled in below.
@@ -133,7 +148,19 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/programs/{program_id}/automations/{automation_id}/trigger", {}),
     ("POST", "/v1/programs/{program_id}/automations/{automation_id}/cancel", {}),
     ("POST", "/v1/programs/{program_id}/automations/{automation_id}/refresh-subscriptions", {}),
-]
+    ("POST", "/v1/programs/{program_id}/rewards", {"name": "Tea", "redemption_type": "AMOUNT_BASED",
+     "asset_id": "{asset_id}", "unit_cost": "2.00", "status": "DRAFT"}),
+    ("PATCH", "/v1/programs/{program_id}/rewards/{reward_id}", {"description": "d", "max_total": 100000}),
+    ("POST", "/v1/participants/{participant_id}/redemptions", {"program_id": "{program_id}",
+     "asset_id": "{asset_id}", "amount": "1.00", "description": "x", "idempotency_key": "k"}),
+    ("POST", "/v1/participants/{participant_id}/redemptions/items", {"program_id": "{program_id}",
+     "reward_id": "{reward_id}", "quantity": 1}),
+    ("POST", "/v1/redemptions/{redemption_id}/reverse", {"reason": "r", "amount": "0.01"}),
+    ("POST", "/v1/programs/{program_id}/assets", {"asset_id": "{asset_id}"}),
+    ("DELETE", "/v1/programs/{program_id}/assets/{asset_id}", {}),
+    ("POST", "/v1/transfers", {"program_id": "{program_id}", "asset_id": "{asset_id}", "description": "x",
+     "source_participant_id": "{participant_id}", "recipients": [{"external_id": "u9", "amount": "0.01"}]}),
+]  # fmt: skip
 _KEYS = {"tag": "vip", "key": "status", "delivery_id": MISSING}
 
 

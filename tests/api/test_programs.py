@@ -62,16 +62,24 @@ def test_patch_program_and_archive_hides_it(api, program):
 
 def test_redemption_target_rules(api, program):
     pid = program["id"]
-    missing = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "ledger_entity"})
+    missing = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY"})
     assert missing.status_code == 400 and missing.json()["details"]["field"] == "redemption_target_entity_id"
+    unknown = api.patch(
+        f"/v1/programs/{pid}",
+        {
+            "redemption_target_type": "LEDGER_ENTITY",
+            "redemption_target_entity_id": "01a243ca-0000-7000-8000-000000000000",
+        },
+    )
+    assert unknown.status_code == 404
     ok = api.patch(
-        f"/v1/programs/{pid}", {"redemption_target_type": "ledger_entity", "redemption_target_entity_id": "e1"}
+        f"/v1/programs/{pid}", {"redemption_target_type": "LEDGER_ENTITY", "redemption_target_entity_id": pid}
     ).json()
-    assert ok["redemption_target_id"] == "e1"
+    assert ok["redemption_target_id"] == pid
     cleared = api.patch(f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE"}).json()
     assert cleared["redemption_target_id"] is None
     bad = api.patch(
-        f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE", "redemption_target_entity_id": "e1"}
+        f"/v1/programs/{pid}", {"redemption_target_type": "SYSTEM_BREAKAGE", "redemption_target_entity_id": pid}
     )
     assert bad.status_code == 400
 

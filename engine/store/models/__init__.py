@@ -5,6 +5,7 @@ events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries, attempts per hour
 operations  the ledger rollup, request logs
+spending  rewards, redemptions, reversals, transfers
 backtests backtests asked for through the API
 automations  automations, the fan-out of their current firing, participants' subscriptions
 """
@@ -66,6 +67,7 @@ from engine.store.models.ledger import (
 )
 from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
 from engine.store.models.operations import LedgerRollup, LedgerRollupHead, RequestLog
+from engine.store.models.spending import RedemptionRecord, ReversalRecord, RewardRecord, TransferRecord
 from engine.store.models.webhooks import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
@@ -106,6 +108,9 @@ __all__ = [
     "Posting",
     "Program",
     "ProgramAsset",
+    "RedemptionRecord",
+    "ReversalRecord",
+    "RewardRecord",
     "RequestLog",
     "RuleBudget",
     "ParticipantBudget",
@@ -122,6 +127,7 @@ __all__ = [
     "StateTag",
     "TierTypeRecord",
     "Timestamped",
+    "TransferRecord",
     "WebhookAttemptHour",
     "WebhookDelivery",
     "WebhookEndpoint",

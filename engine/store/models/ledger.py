@@ -58,7 +58,7 @@ class JournalEntry(BaseModel):
     sequence = peewee.BigIntegerField()
     action_type = peewee.CharField(
         max_length=16
-    )  # CREDIT DEBIT HOLD RELEASE FORFEIT VOID_HOLD FUND BURN EXPIRY MATURITY
+    )  # CREDIT DEBIT HOLD RELEASE FORFEIT VOID_HOLD FUND BURN EXPIRY MATURITY REDEMPTION REVERSAL TRANSFER
     description = peewee.TextField(null=True)
     event_id = peewee.CharField(max_length=36, null=True, index=True)
     rule_id = peewee.CharField(max_length=36, null=True, index=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.model.lots import Lot, LotFilter, LotPile, LotShortfall, LotStatus, SpendingOrder, Take
+from engine.model.lots import Lot, LotFilter, LotPile, LotShortfall, LotStatus, SpendingOrder, Take, unrestored
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -132,6 +132,51 @@ def test_restore_gives_back_the_latest_takes_first():
     back = p.restore(taken, Decimal(4))
     assert back == [Take(lot_id="c", amount=Decimal(2)), Take(lot_id="b", amount=Decimal(2))]
     assert remaining(p) == {"a": ("CONSUMED", 0), "b": ("AVAILABLE", 2), "c": ("AVAILABLE", 5)}
+
+
+def test_restore_repays_an_overdraft_before_any_lot():
+    p = pile(lot("a", 5, 0), lot("b", 5, 1))
+    taken = p.take(Decimal(10), as_of=T0)
+    back = p.restore(taken, Decimal(7), overdraft=Decimal(3))
+    assert back == [Take(lot_id="b", amount=Decimal(4))]
+    assert remaining(p)["b"] == ("AVAILABLE", 4)
+
+
+def test_restore_into_a_held_or_expired_lot_comes_back_as_a_part_split_from_it():
+    p = pile(lot("a", 10, 0, expires_days=3), lot("b", 10, 1))
+    taken = p.take(Decimal(15), as_of=T0)  # a: 10, b: 5
+    p.move(None, as_of=T0, source=LotStatus.AVAILABLE, target=LotStatus.HELD, reference_id="order-1")  # b's rest
+    p.settle(T0 + 4 * DAY)  # a was consumed: nothing of it expires
+    back = p.restore(taken, Decimal(15))
+    assert back == [Take(lot_id="new-1", amount=Decimal(5)), Take(lot_id="a", amount=Decimal(10))]
+    part = next(item for item in p.lots if item.id == "new-1")
+    assert (part.status, part.remaining, part.source_lot_id, part.created_at) == (
+        LotStatus.AVAILABLE,
+        Decimal(5),
+        "b",
+        T0 + DAY,
+    )
+    assert remaining(p)["b"] == ("HELD", 5)  # held value stays held
+    # `a` was consumed before its expiry: the value restored into it is due, and expires once
+    assert [(s.lot_id, s.amount) for s in p.settle(T0 + 4 * DAY)] == [("a", Decimal(10))]
+
+
+def test_restore_into_an_expired_lot_never_reopens_it():
+    p = pile(lot("a", 10, 0, expires_days=3))
+    taken = p.take(Decimal(4), as_of=T0)
+    assert [s.amount for s in p.settle(T0 + 3 * DAY)] == [Decimal(6)]
+    back = p.restore(taken, Decimal(4))
+    assert back == [Take(lot_id="new-1", amount=Decimal(4))]
+    assert remaining(p)["a"] == ("EXPIRED", 0)
+    assert [(s.lot_id, s.amount) for s in p.settle(T0 + 3 * DAY)] == [("new-1", Decimal(4))]
+
+
+def test_unrestored_cuts_what_came_back_from_the_end():
+    takes = [Take(lot_id="a", amount=Decimal(5)), Take(lot_id="b", amount=Decimal(3))]
+    assert unrestored(takes, Decimal(0)) == takes
+    assert unrestored(takes, Decimal(3)) == takes[:1]
+    assert unrestored(takes, Decimal(4)) == [Take(lot_id="a", amount=Decimal(4))]
+    assert unrestored(takes, Decimal(8)) == []
 
 
 def test_filters_by_earned_time_and_lot_ids():

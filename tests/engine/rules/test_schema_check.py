@@ -128,14 +128,9 @@ def test_a_section_that_fits_gives_the_pieces_a_piece_by_piece_check_gives():
         "    actions: [{type: SCHEDULE_EVENT, event_name: later, delay: 1h, payload: {k: [1, 2]}}]\n"
     )
     checker, bundle, problems, sink = check(text)
-    assert problems == [] and checker.origins == {
-        "assets": [0, 1],
-        "tiers": [],
-        "rules": [0, 1],
-        "tests": [],
-        "automations": [],
-        "automation_tests": [],
-    }
+    origins = {"assets": [0, 1], "tiers": [], "rewards": [], "rules": [0, 1], "tests": [],
+               "automations": [], "automation_tests": []}  # fmt: skip
+    assert problems == [] and checker.origins == origins
     one_by_one = SchemaChecker(sink.document, ProblemSink("b.yaml", sink.document))
     assert [one_by_one._rule(raw, index) for index, raw in enumerate(sink.document.data["rules"])] == bundle.rules
     # the bundle holds copies: changing it never changes the document the positions are read from

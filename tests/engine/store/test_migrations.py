@@ -32,7 +32,7 @@ def test_upgrade_creates_every_table_once_and_is_safe_to_repeat(fresh_db):
 
 
 def test_steps_are_in_number_order():
-    assert ALL_VERSIONS == sorted(set(ALL_VERSIONS))
+    assert sorted(set(ALL_VERSIONS)) == ALL_VERSIONS
 
 
 def test_a_missing_lower_step_is_missing_though_a_higher_one_is_applied(fresh_db):
