@@ -16,13 +16,13 @@ from collections.abc import Callable
 import peewee
 
 from engine.queue import create_queue_tables
+from engine.store import migration_steps as steps
 from engine.store import models
 from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.errors import StoreError
 from engine.store.fields import to_decimal
 from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
-from engine.store.models.webhooks import BACKLOG
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
 
@@ -209,139 +209,6 @@ def _append_order_indexes(db: peewee.Database) -> None:
     _drop_indexes(*REPLACED_BY_APPEND_ORDER_INDEXES)(db)
 
 
-def _add_missing_column(db: peewee.Database, table: str, column: str, definition: str) -> None:
-    """Add a column unless the table already has it: step 1 creates tables from today's models,
-    so on a new database a later column is there before the step that adds it runs."""
-    if column not in {c.name for c in db.get_columns(table)}:
-        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
-
-
-# LOT assets (D34): the lots and what entries took from them; due work is found through partial
-# indexes over open lots, which stay as small as the value still outstanding.
-LOT_INDEXES = (
-    (
-        "CREATE INDEX IF NOT EXISTS lot_open_expiry ON lot (expires_at) "
-        f"WHERE {models.OPEN_LOTS} AND expires_at IS NOT NULL"
-    ),
-    "CREATE INDEX IF NOT EXISTS lot_deferred_maturity ON lot (matures_at) WHERE status = 'DEFERRED'",
-)
-
-
-def _lots(db: peewee.Database) -> None:
-    """Lots of LOT assets, the takes of each entry, and each asset's spending order."""
-    _add_missing_column(db, "asset", "spending_order", "VARCHAR(16) NOT NULL DEFAULT 'FIFO'")
-    db.create_tables([models.LotRecord, models.LotTake], safe=True)
-    for statement in LOT_INDEXES:
-        db.execute_sql(statement)
-
-
-def _program_time_zones_and_event_types(db: peewee.Database) -> None:
-    """Each program's IANA time zone (D32, `UTC` until set) and its declared event types."""
-    _add_missing_column(db, "program", "timezone", "VARCHAR(64) NOT NULL DEFAULT 'UTC'")
-    _add_missing_column(db, "program", "event_types", "JSON")
-    _add_missing_column(db, "program", "event_validation", "VARCHAR(8) NOT NULL DEFAULT 'OFF'")
-
-
-def _participant_budgets(db: peewee.Database) -> None:
-    """Budgets `per: participant` (D37): a `per` column on the budget (its unique key becomes
-    (rule, asset, per)) and one row of consumption per participant and budget. And the partial
-    index of rules' errors by time (`engine/store/rule_health.py`), a few rows among many."""
-    _add_missing_column(db, "rule_budget", "per", "VARCHAR(16) NOT NULL DEFAULT 'program'")
-    _add_missing_column(db, "rule_budget", "period", "VARCHAR(80)")
-    if isinstance(db, peewee.PostgresqlDatabase):  # a counter's calendar reset names its zone
-        db.execute_sql("ALTER TABLE state_counter ALTER COLUMN reset_after TYPE VARCHAR(80)")
-    db.execute_sql('DROP INDEX IF EXISTS "rule_budget_rule_id_asset_symbol"')
-    db.execute_sql(
-        "CREATE UNIQUE INDEX IF NOT EXISTS rule_budget_rule_id_asset_symbol_per "
-        "ON rule_budget (rule_id, asset_symbol, per)"
-    )
-    db.create_tables([models.ParticipantBudget], safe=True)
-    db.execute_sql(
-        "CREATE INDEX IF NOT EXISTS rule_evaluation_errored ON rule_evaluation (created_at) "
-        "WHERE status IN ('SKIPPED_ERROR', 'SKIPPED_TIMEOUT')"
-    )
-
-
-def _spending(db: peewee.Database) -> None:
-    """The rewards catalog, redemptions, their reversals and transfers (`models/spending.py`)."""
-    db.create_tables([models.RewardRecord, models.RedemptionRecord, models.ReversalRecord], safe=True)
-
-
-def _transfers(db: peewee.Database) -> None:
-    db.create_tables([models.TransferRecord], safe=True)
-
-
-def _ledger_entity_targets(db: peewee.Database) -> None:
-    """A program's redemption target is spelled as Scrip spells it: `LEDGER_ENTITY`."""
-    db.execute_sql(
-        "UPDATE program SET redemption_target_type = 'LEDGER_ENTITY' WHERE redemption_target_type = 'ledger_entity'"
-    )
-
-
-def _automations(db: peewee.Database) -> None:
-    """Automations (A145): one row each, with the fan-out of its current firing."""
-    db.create_tables([models.AutomationRecord], safe=True)
-    for statement in models.AUTOMATION_INDEXES:
-        db.execute_sql(statement)
-
-
-def _automation_subscriptions(db: peewee.Database) -> None:
-    """Participants' subscriptions to participant_state automations (A149)."""
-    db.create_tables([models.AutomationSubscription], safe=True)
-    for statement in models.SUBSCRIPTION_INDEXES:
-        db.execute_sql(statement)
-
-
-def _asset_unit_values(db: peewee.Database) -> None:
-    """An asset's money value per unit and its currency, for the liability report (A186)."""
-    _add_missing_column(db, "asset", "unit_value", "TEXT" if isinstance(db, peewee.SqliteDatabase) else "NUMERIC")
-    _add_missing_column(db, "asset", "currency", "VARCHAR(3)")
-
-
-def _request_logs(db: peewee.Database) -> None:
-    """The API's request logs (A189); pruned by the scheduler after the retention period."""
-    db.create_tables([models.RequestLog], safe=True)
-
-
-# Deliveries still to send, per endpoint: the backlog of the delivery stats, a few rows among many.
-PENDING_DELIVERIES_INDEX = (
-    f"CREATE INDEX IF NOT EXISTS webhook_delivery_pending ON webhook_delivery (endpoint_id, created_at) WHERE {BACKLOG}"
-)
-
-
-def _webhook_health(db: peewee.Database) -> None:
-    """The circuit breaker's columns on endpoints, attempts per hour, the backlog index (A192)."""
-    for column, definition in (
-        ("consecutive_failures", "INTEGER NOT NULL DEFAULT 0"),
-        ("circuit_trips", "INTEGER NOT NULL DEFAULT 0"),
-        ("circuit_broken_until", "DATETIME" if isinstance(db, peewee.SqliteDatabase) else "TIMESTAMP"),
-        ("last_attempt_at", "DATETIME" if isinstance(db, peewee.SqliteDatabase) else "TIMESTAMP"),
-    ):
-        _add_missing_column(db, "webhook_endpoint", column, definition)
-    db.create_tables([models.WebhookAttemptHour], safe=True)
-    db.execute_sql(PENDING_DELIVERIES_INDEX)
-
-
-def _ledger_rollup(db: peewee.Database) -> None:
-    """The ledger's hourly rollup and its watermark (A187); the scheduler fills it."""
-    db.create_tables([models.LedgerRollup, models.LedgerRollupHead], safe=True)
-
-
-def _recorded_order(db: peewee.Database) -> None:
-    """A backtest reads a program's processed events in the order they finished processing
-    (`engine/store/history/events.py`, D36): `(program, processed_at, id)` keeps a page's cost to
-    its own rows whatever the length of the history."""
-    db.execute_sql(
-        "CREATE INDEX IF NOT EXISTS event_program_processed ON event (program_id, processed_at, id) "
-        "WHERE processed_at IS NOT NULL"
-    )
-
-
-def _backtest_runs(db: peewee.Database) -> None:
-    """Backtests asked for through the API: one row each, its progress and its difference."""
-    db.create_tables([models.BacktestRun], safe=True)
-
-
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -351,20 +218,20 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (6, "partial indexes for open events and SUCCESS evaluations; no journal index by rule", _open_event_indexes),
     (7, "held amounts by reference", _held_references),
     (8, "rule and participant indexes in the order of processing", _append_order_indexes),
-    (9, "lots of LOT assets and the asset's spending order", _lots),
-    (24, "program time zones and declared event types", _program_time_zones_and_event_types),
-    (25, "budgets per participant; rule errors by time", _participant_budgets),
-    (30, "rewards catalog, redemptions and reversals", _spending),
-    (31, "transfers", _transfers),
-    (32, "redemption targets spelled LEDGER_ENTITY", _ledger_entity_targets),
-    (40, "automations", _automations),
-    (41, "participants' subscriptions to participant_state automations", _automation_subscriptions),
-    (45, "processed events in their recorded order, per program", _recorded_order),
-    (46, "backtests asked for through the API", _backtest_runs),
-    (55, "money value per unit of an asset", _asset_unit_values),
-    (56, "request logs", _request_logs),
-    (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", _webhook_health),
-    (58, "the ledger's hourly rollup", _ledger_rollup),
+    (9, "lots of LOT assets and the asset's spending order", steps.lots),
+    (24, "program time zones and declared event types", steps.program_time_zones_and_event_types),
+    (25, "budgets per participant; rule errors by time", steps.participant_budgets),
+    (30, "rewards catalog, redemptions and reversals", steps.spending),
+    (31, "transfers", steps.transfers),
+    (32, "redemption targets spelled LEDGER_ENTITY", steps.ledger_entity_targets),
+    (40, "automations", steps.automations),
+    (41, "participants' subscriptions to participant_state automations", steps.automation_subscriptions),
+    (45, "processed events in their recorded order, per program", steps.recorded_order),
+    (46, "backtests asked for through the API", steps.backtest_runs),
+    (55, "money value per unit of an asset", steps.asset_unit_values),
+    (56, "request logs", steps.request_logs),
+    (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", steps.webhook_health),
+    (58, "the ledger's hourly rollup", steps.ledger_rollup),
 ]
 LATEST_VERSION = STEPS[-1][0]
 
