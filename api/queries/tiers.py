@@ -70,6 +70,8 @@ def patch_tier(org_id: str, program_id: str, key: str, data: TierPatch) -> TierT
     }
     if not changes:
         raise field_error("body", "give at least one of display_name, levels, lifecycle")
+    if "lifecycle" in changes:
+        changes["lifecycle"] = msgspec.to_builtins(changes["lifecycle"])
     if "levels" in changes:
         changes["levels"] = [
             {k: v for k, v in msgspec.to_builtins(level).items() if v is not None} for level in changes["levels"]

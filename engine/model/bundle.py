@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from engine.limits import INTEGER_COLUMN_MAX
+from engine.model.lifecycle import Lifecycle
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -239,14 +240,13 @@ class TierLevel(Struct, kw_only=True):
 
 
 class TierType(Struct, kw_only=True):
-    """A tier type. An ARCHIVED tier keeps its levels and participants' levels, but
-    SET_TIER on it is skipped and it no longer auto-qualifies. `lifecycle` (retention, periods,
-    downgrades) is kept as written; the evaluator does not read it."""
+    """A tier type. An ARCHIVED tier keeps its levels and participants' levels, but SET_TIER on it
+    is skipped and its levels no longer move (A125). `lifecycle`: `engine.model.lifecycle`."""
 
     key: Key
     display_name: Name | None = None
     levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1)]
-    lifecycle: dict[str, Any] = msgspec.field(default_factory=dict)
+    lifecycle: Lifecycle = msgspec.field(default_factory=Lifecycle)
     status: Literal["ACTIVE", "ARCHIVED"] = "ACTIVE"
 
 

@@ -3,7 +3,8 @@
 `engine.rules.program.compile_program` checks what rules refer to (assets, tiers, durations, time
 windows, duplicate rule names). This module checks the rest, after the schema check: duplicate
 asset symbols, tier keys, level keys and ranks, and test names; test cases naming unknown rules,
-assets, tiers or levels; CRON budgets without a cron expression. Every finding is an error.
+assets, tiers or levels; CRON budgets without a cron expression; tier lifecycles whose fields
+contradict each other (`engine.model.lifecycle.lifecycle_problems`). Every finding is an error.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import difflib
 from collections.abc import Iterable
 
 from engine.model.bundle import Bundle, Expectation, Rule, StateInput, TestCase
+from engine.model.lifecycle import lifecycle_problems
 from engine.model.result import RuleStatus
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path
@@ -44,6 +46,8 @@ def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | 
             "level rank",
             ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels),
         )
+        for problem in lifecycle_problems(tier.lifecycle, (level.key for _, level in levels)):
+            sink.at(("tiers", i, "lifecycle", *problem.path), problem.code, problem.message)
     _duplicates(
         sink, "duplicate_test_name", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests))
     )

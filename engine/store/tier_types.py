@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from engine.model.bundle import TierType
+from engine.model.lifecycle import lifecycle_problems
 from engine.store import lookups
 from engine.store.db import unique_insert, utcnow, write_transaction
 from engine.store.errors import Conflict, Duplicate, LedgerRejected
@@ -119,6 +120,10 @@ def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -
 
 
 def _check_levels(spec: TierType) -> None:
+    """Level keys and ranks used once; a lifecycle whose fields agree with each other and the levels."""
+    for problem in lifecycle_problems(spec.lifecycle, (level.key for level in spec.levels)):
+        field = ".".join(str(part) for part in ("lifecycle", *problem.path))
+        raise LedgerRejected(f"tier {spec.key!r}: {field}: {problem.message}", code="bad_request", field=field)
     for what in ("key", "rank"):
         values = [getattr(level, what) for level in spec.levels]
         repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
