@@ -224,10 +224,11 @@ def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
     entity = working.named(role)
     balance = _balance(entity, out.asset)
     _take(balance, "HELD", out.amount)
+    overdraft = -min(balance.available, Decimal(0))  # released value repays it first
     balance.available += out.amount
     held = entity.holds.get(out.asset, {})
     only = LotFilter(reference_id=out.reference_id) if out.reference_id is not None else ANY
-    _move_lots(working, role, out, LotStatus.HELD, LotStatus.AVAILABLE, only)
+    _move_lots(working, role, out, LotStatus.HELD, LotStatus.AVAILABLE, only, overdraft)
     if out.reference_id is not None and out.reference_id in held:
         if held[out.reference_id] < out.amount:
             raise EngineError(
@@ -237,12 +238,26 @@ def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
         _reduce_hold(held, out.reference_id, out.amount)
 
 
-def _move_lots(working: WorkingState, role: str, out, source: LotStatus, target: LotStatus, only: LotFilter) -> None:
+def _move_lots(
+    working: WorkingState,
+    role: str,
+    out,
+    source: LotStatus,
+    target: LotStatus,
+    only: LotFilter,
+    overdraft: Decimal = Decimal(0),
+) -> None:
     pile = _lots(working, role, out.asset)
     if pile is not None:
         try:
             pile.move(
-                out.amount, as_of=working.as_of, source=source, target=target, only=only, reference_id=out.reference_id
+                out.amount,
+                as_of=working.as_of,
+                source=source,
+                target=target,
+                only=only,
+                reference_id=out.reference_id,
+                overdraft=overdraft,
             )
         except LotShortfall as exc:
             raise _short(exc, f"{source} balance") from exc

@@ -244,11 +244,13 @@ class LotPile:
         target: LotStatus,
         only: LotFilter = ANY,
         reference_id: str | None = None,
+        overdraft: Decimal = ZERO,
     ) -> list[Take]:
         """Move `amount` (None: all the filter admits) from `source` lots to `target` in spending
         order, splitting the last lot when only part of it moves. A hold stamps `reference_id` on
-        what it moves; a release clears it. Returns the moved parts (the ids of the lots now in
-        `target`)."""
+        what it moves; a release clears it. Value into a `target` that is `overdraft` below zero
+        repays that first, the parts moved first repaying first. Returns the moved parts (the ids
+        of the lots now in `target`)."""
         lots = self.spendable(source, as_of, only)
         available = sum((lot.remaining for lot in lots), ZERO)
         wanted = available if amount is None else amount
@@ -262,7 +264,23 @@ class LotPile:
             part = min(lot.remaining, left)
             moved.append(self._move_part(lot, part, target, reference_id))
             left -= part
+        self._repay(moved, overdraft)
         return moved
+
+    def _repay(self, arrived: list[Take], overdraft: Decimal) -> None:
+        """Lower the lots that `arrived` in an overdrawn bucket by the overdraft they repay."""
+        if overdraft <= 0:
+            return
+        by_id = {lot.id: lot for lot in self.lots}
+        for take in arrived:
+            if overdraft <= 0:
+                break
+            lot = by_id[take.lot_id]
+            repaid = min(take.amount, overdraft)
+            lot.remaining -= repaid
+            overdraft -= repaid
+            if lot.remaining == 0:
+                lot.status = LotStatus.CONSUMED
 
     def _move_part(self, lot: Lot, part: Decimal, target: LotStatus, reference_id: str | None) -> Take:
         stamp = reference_id if target == LotStatus.HELD else None

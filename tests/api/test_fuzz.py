@@ -92,6 +92,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/participants/{participant_id}/balances/hold", {"reference_id": "r1"}),
     ("POST", "/v1/participants", {"external_id": "u3", "program_id": "{program_id}", "tags": ["a"]}),
     ("POST", "/v1/participants/{participant_id}/balances/release", {"reference_id": "r1"}),
+    ("POST", "/v1/participants/{participant_id}/balances/void-hold", {"reference_id": "r1"}),
+    ("POST", "/v1/programs/apply", {"program": {"key": "fuzz", "name": "Fuzz"}, "assets": [], "rules": []}),
     ("DELETE", "/v1/participants/{participant_id}/state/tags/{tag}", {}),
     ("PUT", "/v1/participants/{participant_id}/state/tags/{tag}", {}),
     ("DELETE", "/v1/participants/{participant_id}/state/attributes/{key}", {}),
@@ -263,8 +265,8 @@ def test_random_conditions_through_validate_create_and_simulate(world, condition
 def test_the_fuzzed_bodies_are_not_all_refused_for_one_reason(world):
     """The valid bodies are valid: the mutations start from something the endpoint accepts."""
     for method, path, valid in _endpoints(world):
-        if "webhook-deliveries" in path:
-            continue  # no delivery exists to resend
+        if "webhook-deliveries" in path or path.endswith("/void-hold"):
+            continue  # no delivery exists to resend; the world's asset is SIMPLE, void-hold needs LOT
         response = world.client.request(method, path, content=json.dumps(valid).encode(), headers=world.headers)
         assert response.status_code < 500, (path, response.text)
         if response.status_code >= 400:  # refused by the state the world is in, never as malformed

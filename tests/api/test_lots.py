@@ -104,6 +104,15 @@ def test_void_hold_cancels_only_the_provisional_lots_of_the_reference(api, progr
         assert verify().ok
 
 
+def test_void_hold_takes_the_shared_body_and_ignores_amount_and_lot_selection(api, program, person):
+    credit(program, person, 12, earned=utcnow(), bucket="HELD", reference_id="auth-3")
+    body = {"program_id": program, "asset_id": "MILES", "description": "void", "reference_id": "auth-3",
+            "amount": "1", "bucket": "AVAILABLE", "earned_from": "2020-01-01T00:00:00Z"}  # fmt: skip
+    response = api.post(f"/v1/participants/{person['id']}/balances/void-hold", body)
+    assert response.status_code == 200, response.text
+    assert response.json()["amount_processed"] == "12"
+
+
 def test_void_hold_is_allowed_on_a_closed_participant_and_refused_on_a_simple_asset(api, program, person):
     credit(program, person, 8, earned=utcnow(), bucket="HELD", reference_id="auth-2")
     assert api.patch(f"/v1/participants/{person['id']}/status", {"status": "CLOSED"}).status_code == 200

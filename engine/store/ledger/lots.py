@@ -87,6 +87,35 @@ class LotBook:
                 self._remember(stored, row)
         return stored.pile
 
+    def preload(self, asset: Asset, entities: list[Entity]) -> None:
+        """Load (and lock) the open lots of several holders of `asset` with one statement per kind
+        of holder, as `pile` would one by one (the sweep settles many holders per transaction)."""
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for entity in entities:
+            if (entity.type, entity.id, entity.scope, asset.id) not in self._piles:
+                wanted.setdefault((entity.type, entity.scope), []).append(entity.id)
+        for (entity_type, scope), ids in wanted.items():
+            ids = list(dict.fromkeys(ids))
+            where = (
+                f"entity_type = {{p}} AND entity_id IN ({statements.marks(len(ids))}) "
+                f"AND program_scope = {{p}} AND asset_id = {{p}} AND {_OPEN}"
+            )
+            rows = statements.fetch(LotRecord, where, [entity_type, *ids, scope, asset.id], for_update=True)
+            piles = {
+                entity_id: _Stored(
+                    pile=LotPile([], asset.spending_order, new_id),
+                    key=(entity_type, entity_id, scope, asset.id),
+                    loaded=set(),
+                )
+                for entity_id in ids
+            }
+            for row in rows:
+                stored = piles[row.entity_id]
+                stored.pile.lots.append(to_lot(row))
+                self._remember(stored, row)
+            for stored in piles.values():
+                self._piles[stored.key] = stored
+
     def _remember(self, stored: _Stored, row: LotRecord) -> None:
         stored.loaded.add(row.id)
         stored.program_id[row.id] = row.program_id
@@ -132,6 +161,7 @@ class LotBook:
     def flush(self) -> None:
         """Write every changed lot and the recorded takes (inside the ledger's transaction)."""
         now = utcnow()
+        updates: list[tuple[str, dict]] = []
         for stored in self._piles.values():
             new_rows = []
             for lot in stored.pile.lots:
@@ -147,13 +177,14 @@ class LotBook:
                     changes.update(reference_id=lot.reference_id, provisional=lot.provisional)
                     if expired_entry is not None:
                         changes.update(expired_entry_id=expired_entry, expired_amount=expired_amount)
-                    statements.update(LotRecord, lot.id, **changes)
+                    updates.append((lot.id, changes))
                 else:
                     new_rows.append(self._row(stored, lot, now, expired_entry, expired_amount))
             if new_rows:
                 statements.insert(LotRecord, new_rows)
             stored.pile.changed.clear()
             stored.loaded.update(row["id"] for row in new_rows)
+        statements.update_many(LotRecord, updates)
         if self._takes:
             statements.insert(LotTake, self._takes)
             self._takes = []

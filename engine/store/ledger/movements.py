@@ -317,6 +317,7 @@ def _move_lots(ledger, asset, entity, amount, source, target, as_of, only, field
     settle(ledger, asset, entity, as_of)
     if not holds_lots(asset, entity):
         return []
+    overdraft = -min(ledger.accounts.get(entity.type, entity.id, asset, str(target), entity.scope).balance, ZERO)
     try:
         return ledger.lots.pile(entity, asset).move(
             None if amount is None else at_scale(amount, asset),
@@ -325,6 +326,7 @@ def _move_lots(ledger, asset, entity, amount, source, target, as_of, only, field
             target=target,
             only=only,
             reference_id=fields.get("reference_id"),
+            overdraft=overdraft,
         )
     except LotShortfall as exc:
         raise LedgerRejected(

@@ -123,6 +123,19 @@ def test_allow_negative_consumes_the_lots_then_overdraws_and_a_later_credit_repa
     assert (made.amount, made.remaining) == (Decimal(10), Decimal(8))  # 2 of it repaid the overdraft
 
 
+def test_a_release_into_an_overdrawn_balance_repays_the_overdraft_from_the_released_lots():
+    result = run(
+        {"type": "DEBIT", "asset_id": "MILES", "amount": 3, "allow_negative": True},
+        {"type": "RELEASE", "asset_id": "MILES", "amount": 5, "reference_id": "'r1'"},
+        participant=holder("MILES", lot("h", 5, "HELD", reference_id="r1"), holds={"MILES": {"r1": Decimal(5)}}),
+    )
+    assert result.status == "COMPLETED", result.error_message
+    balance = result.participant.balances["MILES"]
+    assert (balance.available, balance.held) == (Decimal(2), Decimal(0))
+    # the open lots add up to the balance: 3 of the released 5 repaid the overdraft
+    assert remaining(result, "MILES") == [("h", Decimal(2), LotStatus.AVAILABLE)]
+
+
 def test_hold_keeps_the_dates_and_stamps_the_reference_and_release_by_reference_takes_only_its_lots():
     dated = lot("a", 10, expires=T0 + 90 * DAY)
     result = run(

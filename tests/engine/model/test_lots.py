@@ -139,3 +139,11 @@ def test_filters_by_earned_time_and_lot_ids():
     window = LotFilter(earned_from=T0 + DAY, earned_to=T0 + 6 * DAY)
     assert [item.id for item in p.spendable(LotStatus.AVAILABLE, T0, window)] == ["b", "c"]
     assert p.total(LotStatus.AVAILABLE, T0, LotFilter(lot_ids=frozenset({"a", "c"}))) == Decimal(10)
+
+
+def test_value_moved_into_an_overdrawn_bucket_repays_the_overdraft_first():
+    p = pile(lot("a", 4, 0, status=LotStatus.HELD), lot("b", 6, 1, status=LotStatus.HELD))
+    moved = p.move(Decimal(8), as_of=T0, source=LotStatus.HELD, target=LotStatus.AVAILABLE, overdraft=Decimal(5))
+    assert moved == [Take(lot_id="a", amount=Decimal(4)), Take(lot_id="new-1", amount=Decimal(4))]
+    # 8 arrived in a bucket 5 below zero: 3 remain, in the part that arrived last
+    assert remaining(p) == {"a": ("CONSUMED", 0), "b": ("HELD", 2), "new-1": ("AVAILABLE", 3)}

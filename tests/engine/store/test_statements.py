@@ -132,3 +132,29 @@ def test_several_rows_go_in_one_statement_and_must_name_the_same_columns(world, 
     with pytest.raises(ValueError, match="same columns"):
         statements.insert(StateTag, [rows[0], {key: value for key, value in rows[1].items() if key != "created_at"}])
     assert statements.insert(StateTag, []) == 0
+
+
+def test_update_many_sets_each_row_its_own_values_one_statement_per_set_of_columns(world):
+    def tag(person, name):
+        row = {
+            "id": new_id(),
+            "organisation": world.org.id,
+            "owner_type": "PARTICIPANT",
+            "owner_id": person.id,
+            "tag": name,
+            "created_at": utcnow(),
+        }
+        statements.insert(StateTag, [row])
+        return row["id"]
+
+    ids = [tag(world.alice, "a"), tag(world.bob, "b"), tag(world.alice, "c")]
+    later = utcnow()
+    changed = statements.update_many(
+        StateTag,
+        [(ids[0], {"tag": "x"}), (ids[1], {"tag": "y"}), (ids[2], {"tag": "z", "created_at": later})],
+    )
+    assert changed == 3
+    assert [(StateTag.get_by_id(i).tag) for i in ids] == ["x", "y", "z"]
+    assert StateTag.get_by_id(ids[2]).created_at == later
+    assert statements.update_many(StateTag, [("missing", {"tag": "q"}), ("gone", {"tag": "q"})]) == 0
+    assert statements.update_many(StateTag, []) == 0

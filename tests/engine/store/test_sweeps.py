@@ -98,3 +98,62 @@ def test_budgets_past_their_period_roll_over_once(world):
     rolled = RuleBudget.get_by_id(budget.id)
     assert rolled.consumed == 0 and rolled.next_reset_at > NOW
     assert sweeps.roll_due_budgets(NOW) == 0
+
+
+def test_a_batch_loads_its_holders_together_whatever_their_kind_asset_or_bucket(world, miles):
+    stars = Asset.create(
+        organisation=world.org,
+        symbol="STARS",
+        name="Stars",
+        scale=0,
+        inventory_mode="LOT",
+        spending_order="EXPIRING_FIRST",
+    )
+    ProgramAsset.create(program=world.program, asset=stars)
+    team = Entity("GROUP", "team-1", world.program.id)  # a group's accounts are scoped to the program
+    due = {"expires_at": NOW - DAY}
+    for asset, entity, amount, bucket, dates in [
+        (miles, Entity("PARTICIPANT", world.alice.id), 5, "AVAILABLE", due),
+        (miles, Entity("PARTICIPANT", world.alice.id), 2, "HELD", due),
+        (stars, Entity("PARTICIPANT", world.alice.id), 7, "AVAILABLE", {"matures_at": NOW - DAY}),
+        (miles, Entity("PARTICIPANT", world.bob.id), 4, "AVAILABLE", {"expires_at": NOW + DAY}),  # not due
+        (miles, team, 6, "AVAILABLE", due),
+        (stars, team, 1, "AVAILABLE", due),
+    ]:
+        with write_transaction():
+            ledger = Ledger(world.org.id)
+            extra = {"reference_id": "r"} if bucket == "HELD" else {}
+            movements.credit(
+                ledger, asset, world.program.id, entity, Decimal(amount), bucket, as_of=NOW - 9 * DAY, **dates, **extra
+            )
+            ledger.finish()
+    swept = sweeps.settle_due_lots(NOW)
+    assert swept.holders == 4  # alice and the team, of each asset
+    assert sorted((s.asset.symbol, s.entity.type, s.kind, s.amount) for s in swept.settled) == [
+        ("MILES", "GROUP", "EXPIRED", Decimal(6)),
+        ("MILES", "PARTICIPANT", "EXPIRED", Decimal(2)),
+        ("MILES", "PARTICIPANT", "EXPIRED", Decimal(5)),
+        ("STARS", "GROUP", "EXPIRED", Decimal(1)),
+        ("STARS", "PARTICIPANT", "MATURED", Decimal(7)),
+    ]
+    assert sweeps.count_due_holders(NOW) == 0
+    assert verify().ok
+
+
+def test_a_batch_costs_the_same_statements_however_many_holders_it_settles(world, miles, db):
+    def statements_to_sweep(people: int) -> int:
+        for n in range(people):
+            earn(world, miles, Participant.create(organisation=world.org, external_id=f"p{people}-{n}"), 2, **due)
+        sent = []
+        original = db.execute_sql
+        db.execute_sql = lambda sql, params=None, *a, **k: sent.append(sql) or original(sql, params, *a, **k)
+        try:
+            assert sweeps.settle_due_lots(NOW).holders == people
+        finally:
+            del db.execute_sql
+        return len(sent)
+
+    due = {"expires_at": NOW - DAY}
+    statements_to_sweep(1)  # the first expiry also makes the breakage account
+    assert statements_to_sweep(2) == statements_to_sweep(12)
+    assert verify().ok
