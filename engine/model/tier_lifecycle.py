@@ -169,7 +169,7 @@ def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], 
     values = dict(counters)
     rolled: dict[str, Decimal] = {}
     changes: list[TierChange] = []
-    current: Standing | None = standing
+    current: Standing | None = current_schedule(tier, standing)
     while current is not None and current.due_at is not None and current.due_at <= at:
         moment = current.due_at
         if current.expires_at is not None and current.expires_at <= moment:
@@ -185,6 +185,20 @@ def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], 
             current, change = _review_due(tier, current, values, moment)
             changes.extend([change] if change is not None else [])
     return Outcome(current, changes, rolled)
+
+
+def current_schedule(tier: TierType, standing: Standing) -> Standing:
+    """What of a standing's schedule the tier's lifecycle, as it is now, still runs: a lifecycle
+    changed (or an archived tier, which runs none) drops period ends without periods, inactivity
+    waits without ACTIVITY_REFRESH and pending drops without a retention mode."""
+    lifecycle = tier.lifecycle
+    if not lifecycle.has_periods and standing.period_ends_at is not None:
+        standing = replace(standing, period_ends_at=None)
+    if standing.pending_drop and lifecycle.mode != "PERIOD_BASED":
+        standing = replace(standing, review_at=None, downgrade_to=None, pending_drop=False)
+    if not standing.pending_drop and standing.review_at is not None and lifecycle.inactivity is None:
+        standing = replace(standing, review_at=None)
+    return standing
 
 
 def _change(standing: Standing, target: TierLevel | None, reason: str, at: datetime) -> TierChange:

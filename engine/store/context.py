@@ -50,6 +50,7 @@ from engine.store.models import (
     PROGRAM,
     EventRecord,
     Participant,
+    ParticipantTier,
     Program,
     RuleBudget,
     StateCounter,
@@ -302,8 +303,10 @@ def _entity(
     tiers = {
         key: TierState(level=level, rank=rank)
         for key, level, rank in statements.rows(
-            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p}',
-            [person.id, program_id],
+            # a level past its `expires_at` has lapsed, swept or not (D33)
+            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p} '
+            "AND (expires_at IS NULL OR expires_at > {p})",
+            [person.id, program_id, ParticipantTier.expires_at.db_value(as_of)],
             (str, str, int),
         )
     }

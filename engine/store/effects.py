@@ -42,6 +42,7 @@ class PostOutcome(msgspec.Struct, kw_only=True):
     journal_entry_ids: list[str] = msgspec.field(default_factory=list)
     wake_ups: list[WakeUp] = msgspec.field(default_factory=list)  # follow-up events to enqueue
     settlements: list[Any] = msgspec.field(default_factory=list)  # lots the event's movements expired first
+    tier_moves: list[Any] = msgspec.field(default_factory=list)  # `tier_standing.TierMove`s it made
     error_code: str | None = None
     error_message: str | None = None
 
@@ -76,6 +77,7 @@ def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
                 journal_entry_ids=entry_ids,
                 wake_ups=wake_ups,
                 settlements=list(applier.ledger.settlements) if applier.ledger is not None else [],
+                tier_moves=applier.tier_moves,
             )
     except EngineError as exc:  # StoreError, LedgerInvariantError, LimitExceeded...: all rolled back
         return _record_failure(event_id, result, exc)

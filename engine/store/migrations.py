@@ -249,6 +249,23 @@ def _participant_budgets(db: peewee.Database) -> None:
     )
 
 
+def _tier_lifecycles(db: peewee.Database) -> None:
+    """What a tier lifecycle schedules for each level (A132): the next period end, a pending drop
+    or an inactive level's review, and `due_at`, the earliest of them and of `expires_at`, with the
+    partial index the scheduler's job reads (only levels with something scheduled); and the reason
+    of each tier change in state history (A133)."""
+    moment = "TIMESTAMP" if isinstance(db, peewee.PostgresqlDatabase) else "DATETIME"  # UTCDateTimeField's
+    for column in ("period_ends_at", "review_at", "due_at"):
+        _add_missing_column(db, "participant_tier", column, moment)
+    _add_missing_column(db, "participant_tier", "downgrade_to", "VARCHAR(100)")
+    _add_missing_column(db, "participant_tier", "pending_drop", "BOOLEAN NOT NULL DEFAULT FALSE")
+    _add_missing_column(db, "state_history", "reason", "VARCHAR(16)")
+    db.execute_sql("UPDATE participant_tier SET due_at = expires_at WHERE expires_at IS NOT NULL AND due_at IS NULL")
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS participant_tier_due ON participant_tier (due_at) WHERE due_at IS NOT NULL"
+    )
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -261,6 +278,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (9, "lots of LOT assets and the asset's spending order", _lots),
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
+    (35, "tier lifecycle schedules", _tier_lifecycles),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

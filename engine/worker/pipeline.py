@@ -41,6 +41,7 @@ class Applied:
     created_participants: list[dict[str, Any]] = field(default_factory=list)
     wake_ups: list[WakeUp] = field(default_factory=list)
     settlements: list[Any] = field(default_factory=list)  # lots its movements expired or matured first
+    tier_moves: list[Any] = field(default_factory=list)  # levels it changed (`participant.tier_changed`)
 
 
 Pipeline = Callable[[EventRecord], Applied]
@@ -67,4 +68,5 @@ def default_pipeline(record: EventRecord) -> Applied:
         created_participants=created,
         wake_ups=outcome.wake_ups,
         settlements=outcome.settlements,
+        tier_moves=outcome.tier_moves,
     )

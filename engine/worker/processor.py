@@ -200,6 +200,7 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
             if settlement.kind == "EXPIRED"
         ]
         reported += messages.event_messages(event, applied.result, created=applied.created_participants)
+        reported += [("participant.tier_changed", messages.tier_changed_data(move)) for move in applied.tier_moves]
         for event_type, data in reported:
             messages.publish(
                 event.organisation_id,

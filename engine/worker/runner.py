@@ -20,7 +20,7 @@ from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import close_all, connect
 from engine.store.migrations import LATEST_VERSION, current_version
 from engine.worker.reconciler import reconcile
-from engine.worker.scheduler import Scheduler, register_ledger_jobs
+from engine.worker.scheduler import Scheduler, register_ledger_jobs, register_tier_jobs
 from engine.worker.tasks import register_task_bodies
 
 log = logging.getLogger("accrual.worker")
@@ -105,6 +105,7 @@ def run_worker(
     if reconciler is not None:
         reconciler.start()
     register_ledger_jobs(queue.settings)
+    register_tier_jobs(queue.settings)
     scheduler = Scheduler(database, queue.settings.scheduler_interval_s) if options.scheduler else None
     if scheduler is not None:
         scheduler.start()

@@ -102,3 +102,31 @@ def test_tiers(api, other_api, tiered):
     api.patch(f"/v1/participants/{tiered['person']}/status", {"status": "SUSPENDED"})
     inactive = api.client.put(f"{base}/status", params=program, json={"level": "gold"}, headers=api.headers)
     assert inactive.status_code == 409 and inactive.json()["code"] == "participant_inactive"
+
+
+def test_a_tier_expiry_is_in_the_future_and_a_lapsed_level_is_gone_before_any_sweep(api, tiered):
+    from datetime import timedelta
+
+    from engine.store.db import database_proxy, utcnow
+    from engine.store.models import ParticipantTier
+
+    base = f"/v1/participants/{tiered['person']}/state/tiers"
+    program = {"program_id": tiered["program"]}
+    past = (utcnow() - timedelta(minutes=1)).isoformat()
+    refused = api.client.put(
+        f"{base}/status", params=program, json={"level": "gold", "expires_at": past}, headers=api.headers
+    )
+    assert (refused.status_code, refused.json()["details"]["field"]) == (400, "expires_at")
+    soon = (utcnow() + timedelta(days=1)).isoformat()
+    api.client.put(f"{base}/status", params=program, json={"level": "gold", "expires_at": soon}, headers=api.headers)
+    again = api.client.put(f"{base}/status", params=program, json={"level": "gold"}, headers=api.headers)
+    assert again.json()["expires_at"] is None  # the same level: the expiry is replaced
+    with database_proxy.connection_context():
+        row = ParticipantTier.get()
+        assert row.due_at is None
+        ParticipantTier.update(expires_at=utcnow() - timedelta(seconds=1)).execute()  # lapsed, not yet swept
+    assert api.get(base, **program).json()["data"] == []
+    assert api.get(f"{base}/status", **program).status_code == 404
+    assert api.get(f"/v1/participants/{tiered['person']}").json()["tiers"] == {}
+    history = api.get(f"/v1/participants/{tiered['person']}/activity/state-history", state_type="tier").json()["data"]
+    assert [h.get("reason") for h in history] == ["API"]

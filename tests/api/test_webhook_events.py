@@ -191,3 +191,52 @@ def test_a_failure_after_publishing_rolls_back_the_change_and_its_webhook(api, p
     assert deliveries() == []
     assert api.get("/v1/participants", external_id="ghost").json()["data"] == []
     assert api.get(f"/v1/participants/{person['id']}").json()["balances"] == []
+
+
+def test_tier_changes_through_the_api_and_by_events_send_participant_tier_changed(immediate_api):
+    api = immediate_api
+    program = create_program(api, "Air", points_scale=0)["id"]
+    subscribe(api, "participant.tier_changed")
+    levels = [
+        {"key": "silver", "rank": 1},
+        {
+            "key": "gold",
+            "rank": 2,
+            "qualification": {"criteria": [{"counter": "miles", "operator": ">=", "threshold": 100}]},
+        },
+    ]
+    assert api.post(f"/v1/programs/{program}/tiers", {"key": "status", "levels": levels}).status_code == 201
+    rule = {
+        "program_id": program,
+        "name": "fly",
+        "condition": "true",
+        "actions": [{"type": "COUNTER", "key": "miles", "value": "event.miles"}],
+    }
+    assert api.post("/v1/rules", rule).status_code == 201, "rule"
+    person = api.post("/v1/participants", {"external_id": "u1", "program_id": program}).json()
+    base = f"/v1/participants/{person['id']}/state/tiers/status"
+    assert (
+        api.client.put(base, params={"program_id": program}, json={"level": "silver"}, headers=api.headers).status_code
+        == 200
+    )
+    assert (
+        api.client.put(base, params={"program_id": program}, json={"level": "silver"}, headers=api.headers).status_code
+        == 200
+    )
+    event = {
+        "program_id": program,
+        "external_id": "u1",
+        "idempotency_key": "f1",
+        "event_timestamp": "2026-01-01T12:00:00Z",
+        "event_data": {"miles": 150},
+    }
+    assert api.post("/v1/events", event).status_code == 202
+    assert api.delete(base, program_id=program).status_code == 204
+    sent = [(kind, env["data"]) for _, kind, env in deliveries()]
+    assert [kind for kind, _ in sent] == ["participant.tier_changed"] * 3  # the repeated PUT moved nothing
+    assert [(d["old_level"], d["new_level"], d["direction"], d["reason"]) for _, d in sent] == [
+        (None, "silver", "UP", "API"),
+        ("silver", "gold", "UP", "QUALIFICATION"),
+        ("gold", None, "REMOVED", "API"),
+    ]
+    assert sent[1][1]["event_id"] and sent[1][1]["participant_id"] == person["id"] and sent[1][1]["tier"] == "status"

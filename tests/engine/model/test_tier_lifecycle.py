@@ -259,3 +259,16 @@ def test_a_rules_only_tier_schedules_nothing():
     standing = schedule(t, Standing(level="gold", rank=2), utc(2026, 1, 1), UTC)
     assert standing.due_at is None
     assert review(t, standing, {}, utc(2040, 1, 1), UTC).standing == standing
+
+
+def test_a_changed_lifecycle_drops_what_it_no_longer_runs():
+    yearly_tier = yearly({"grace_days": 30})
+    pending = review(yearly_tier, gold_in_2026(yearly_tier), miles(0), utc(2027, 1, 1), UTC).standing
+    assert pending.pending_drop
+    rules_only = tier({})
+    outcome = review(rules_only, pending, miles(0), utc(2030, 1, 1), UTC)
+    assert outcome.changes == [] and outcome.standing.due_at is None
+    refresh_tier = tier({"retention": {"mode": "ACTIVITY_REFRESH", "duration": "24h"}})
+    waiting = schedule(refresh_tier, Standing(level="gold", rank=2), utc(2026, 1, 1), UTC)
+    outcome = review(yearly_tier, waiting, miles(0), utc(2026, 6, 1), UTC)
+    assert outcome.changes == [] and outcome.standing.review_at is None
