@@ -19,6 +19,7 @@ every step (budget periods are not simulated), and the recipient is not carried.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -61,10 +62,14 @@ class Journey:
         for key, state in participant.tiers.items():
             self._schedule(key, state, start)
 
-    def _schedule(self, key: str, state: TierState, at: datetime) -> None:
+    def _schedule(self, key: str, state: TierState, at: datetime, expires_at: datetime | None = None) -> None:
         tier = self.tiers.get(key)
         if tier is not None:
-            self.standings[key] = schedule(_running(tier), Standing(level=state.level, rank=state.rank), at, self.tz)
+            standing = Standing(level=state.level, rank=state.rank, expires_at=expires_at)
+            previous = self.standings.get(key)
+            if previous is not None:  # periods are the member's, not the level's (A132)
+                standing = replace(standing, period_ends_at=previous.period_ends_at)
+            self.standings[key] = schedule(_running(tier), standing, at, self.tz)
 
     def advance(self, at: datetime) -> None:
         """The clock moves to `at`: every level's due reviews applied in time order."""
@@ -105,9 +110,14 @@ class Journey:
             return result
         before = self.participant.tiers
         self.participant, self.program_state = result.participant, result.program
+        expiries = {
+            change.key: change.expires_at
+            for change in result.state_changes
+            if change.state_type == "tier" and change.target.role == "participant"
+        }
         for key, state in result.participant.tiers.items():
             if before.get(key) != state:
-                self._schedule(key, state, received)  # a level set anew (A132)
+                self._schedule(key, state, received, expiries.get(key))  # a level set anew (A132)
             elif key in self.standings:
                 self.standings[key] = refresh(_running(self.tiers[key]), self.standings[key], received)
         return result

@@ -128,6 +128,8 @@ class SetAttribute(_Action, tag="SET_ATTRIBUTE", kw_only=True):
 class SetTier(_Action, tag="SET_TIER", kw_only=True):
     tier: str
     level: str
+    # when the level lapses: a Go duration from the event's time, an RFC 3339 time, or CEL (A137)
+    expires_at: Expr | None = None
 
 
 class ScheduleEvent(_Action, tag="SCHEDULE_EVENT", kw_only=True):

@@ -298,6 +298,7 @@ class Applier:
                 origin,
                 self.history,
                 reason=reason,
+                expires_at=change.expires_at,
             )
             if move is not None:
                 self.tier_moves.append(replace(move, event_id=self.event.id))

@@ -112,3 +112,36 @@ def test_a_case_gives_an_event_or_steps_in_time_order():
         ("invalid_value", 31, "steps go in time order: this one is earlier"),
         ("unknown_tier_level", 31, "unknown level of tier 'member' 'platinum'"),
     ]
+
+
+PROMO = """
+  - name: promo
+    condition: event.type == "promo"
+    actions: [{type: SET_TIER, tier: member, level: gold, expires_at: 240h}]
+  - name: backdated
+    condition: event.type == "backdated"
+    actions: [{type: SET_TIER, tier: member, level: gold, expires_at: '"2020-01-01T00:00:00Z"'}]
+tests:
+"""
+
+
+def test_a_level_set_with_an_expiry_lapses_then_and_an_expiry_before_the_event_fails_it():
+    bundle = BUNDLE.replace("tests:\n", PROMO)
+    loaded = load_bundle_text(
+        bundle
+        + """  - name: ten days of gold
+    starts_at: 2026-01-01T00:00:00Z
+    steps:
+      - {at: 2026-01-05T00:00:00Z, event: {type: promo}, expect: {tiers: {member: gold}}}
+      - {at: 2026-01-14T23:59:00Z, expect: {tiers: {member: gold}}}
+      - {at: 2026-01-15T00:00:00Z, expect: {tiers: {member: null}}}
+  - name: backdated
+    event: {type: backdated}
+    expect: {status: FAILED, error_code: invalid_expiry}
+"""
+    )
+    assert loaded.ok, loaded.problems
+    results = run_test_cases(loaded)
+    assert [(r.name, r.passed, r.diff) for r in results] == [("ten days of gold", True, []), ("backdated", True, [])]
+    (action,) = [a for a in run_test_cases(loaded)[0].result.actions if a.type == "SET_TIER"]
+    assert action.expires_at is not None and action.expires_at.isoformat() == "2026-01-15T00:00:00+00:00"

@@ -251,3 +251,22 @@ def test_an_event_starts_the_wait_of_activity_refresh_levels_again_and_reports_s
         "RULE",
         event.id,
     )
+
+
+def test_a_set_tier_expiry_is_stored_and_due(world):
+    from datetime import UTC, datetime
+
+    rule = make_rule(world)
+    record = create_tier_type(
+        world.org.id, world.program.id, TierType(key="promo", levels=[TierLevel(key="vip", rank=1)])
+    )
+    event = store_event(world)
+    alice = ResolvedTarget(type="PARTICIPANT", role="participant")
+    lapse = datetime(2031, 1, 1, tzinfo=UTC)
+    change = StateChange(
+        target=alice, state_type="tier", key="promo", operation="set", new_value="vip", rule=rule.name, expires_at=lapse
+    )
+    result = msgspec.structs.replace(typical_result(rule), state_changes=[change])
+    assert post_event_effects(event.id, result).status == "COMPLETED"
+    row = ParticipantTier.get(ParticipantTier.tier_type == record.id)
+    assert (row.level, row.expires_at, row.due_at) == ("vip", lapse, lapse)
