@@ -6,6 +6,7 @@ worker call, and holds no logic of its own.
     database    db upgrade, verify, keys
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
+    tiers       tiers preview: who changed tier rules would move
     bench       the benchmarks
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import bundles, database, lsp, processes
+from engine.cli import bundles, database, lsp, processes, tiers
 from engine.cli.bench.commands import bench
 from engine.cli.sweep import sweep
 
@@ -38,5 +39,6 @@ for command in (
     processes.up,
     processes.serve,
     sweep,
+    tiers.tiers,
 ):
     main.add_command(command)

@@ -34,8 +34,8 @@ def _when(text: str | None) -> datetime:
 @click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
 @click.option("--queue-url", envvar="QUEUE_URL", default=None, help="Where webhooks are queued (as `accrual worker`).")
 def sweep(until: str | None, database_url: str | None, queue_url: str | None) -> None:
-    """Expire and mature the lots, mature the deferred credits and roll over the budgets that are
-    due, each once, with a progress bar; prints what each job applied."""
+    """Expire and mature the lots, mature the deferred credits, roll over the budgets and review the
+    tier levels that are due, each once, with a progress bar; prints what each job applied."""
     from engine.errors import EngineError
     from engine.queue import configure_queue
     from engine.settings import WorkerSettings

@@ -73,8 +73,11 @@ class RuleIndex:
 class Applier:
     """Applies one COMPLETED result's actions to the locked rows of one transaction."""
 
-    def __init__(self, event: EventRecord, rules: RuleIndex, head: tuple[int, str] | None = None) -> None:
+    def __init__(
+        self, event: EventRecord, rules: RuleIndex, head: tuple[int, str] | None = None, *, refresh_tiers: bool = False
+    ) -> None:
         self.event, self.rules, self.head = event, rules, head
+        self.refresh_tiers = refresh_tiers  # the program has ACTIVITY_REFRESH tiers (one read per event)
         self.org_id, self.program_id = event.organisation_id, event.program_id
         self.history = owner_state.HistoryBuffer()
         self.ledger: Ledger | None = None
@@ -306,7 +309,7 @@ class Applier:
     def _refresh_tiers(self) -> None:
         """A processed event starts the wait of the participant's ACTIVITY_REFRESH levels again
         (A129), unless the wait had ended by the event's receive time (the sweep owes the lapse)."""
-        if not self.event.participant_id:
+        if not self.refresh_tiers or not self.event.participant_id:
             return
         received = self.event.created_at
         rows = statements.fetch(

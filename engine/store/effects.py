@@ -47,8 +47,9 @@ class PostOutcome(msgspec.Struct, kw_only=True):
     error_message: str | None = None
 
 
-def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
-    """Write `result` for the event in one transaction; see the module docstring."""
+def post_event_effects(event_id: str, result: EvaluationResult, *, refresh_tiers: bool = False) -> PostOutcome:
+    """Write `result` for the event in one transaction; see the module docstring. `refresh_tiers`:
+    the program has ACTIVITY_REFRESH tiers, whose waits the event starts again (A129)."""
     try:
         with write_transaction():
             posts = result.status == EventStatus.COMPLETED and any(
@@ -67,7 +68,7 @@ def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
                     error_code=event.error_code,
                     error_message=event.error_message,
                 )
-            applier = Applier(event, rules, head)
+            applier = Applier(event, rules, head, refresh_tiers=refresh_tiers)
             entry_ids = applier.apply(result)
             wake_ups = write_followups(event, result)
             _finish(event, EventStatus.COMPLETED, None, None)

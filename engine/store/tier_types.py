@@ -119,6 +119,11 @@ def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -
     return list(levels.values())
 
 
+def check_tier_type(spec: TierType) -> None:
+    """What storing `spec` would refuse, without storing it (`Conflict` or `LedgerRejected`)."""
+    _check_levels(spec)
+
+
 def _check_levels(spec: TierType) -> None:
     """Level keys and ranks used once; a lifecycle whose fields agree with each other and the levels."""
     for problem in lifecycle_problems(spec.lifecycle, (level.key for level in spec.levels)):

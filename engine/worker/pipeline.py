@@ -55,7 +55,8 @@ def default_pipeline(record: EventRecord) -> Applied:
     """
     context = load_event_context(record)
     result = evaluate_event(context.program, context.inputs)
-    outcome = post_event_effects(context.record.id, result)
+    refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in context.program.bundle.tiers)
+    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh)
     if outcome.status == EventStatus.FAILED:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
     created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]

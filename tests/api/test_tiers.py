@@ -247,3 +247,34 @@ def test_a_lifecycle_is_checked_field_by_field_and_as_a_whole(api, program):
     )
     assert (no_period.status_code, no_period.json()["details"]["field"]) == (400, "lifecycle.retention.mode")
     assert api.get(f"/v1/programs/{program}/tiers/status").json()["lifecycle"] == {}
+
+
+def test_preview_lists_who_changed_tier_rules_would_move_and_writes_nothing(api, other_api, program):
+    api.post(f"/v1/programs/{program}/tiers", TIER)
+    for name, miles in (("low", 10000), ("high", 30000)):
+        person = api.post("/v1/participants", {"external_id": name, "program_id": program}).json()
+        api.put(f"/v1/participants/{person['id']}/state/counters/miles", {"value": str(miles)})
+    before = rules_version(program)
+    cheaper = {**TIER, "levels": [{"key": "bronze", "rank": 0}, {**SILVER, "qualification": {"criteria": [
+        {"counter": "miles", "operator": ">=", "threshold": 5000}]}}]}  # fmt: skip
+    answer = api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": [cheaper], "limit": 1})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["members"], body["counts"]) == (2, {"status": {"UP": 2, "DOWN": 0}})
+    (first,) = body["data"]
+    assert (first["tier"], first["current_level"], first["new_level"], first["direction"]) == (
+        "status",
+        None,
+        "silver",
+        "UP",
+    )
+    assert rules_version(program) == before
+    assert (
+        api.get(f"/v1/programs/{program}/tiers/status").json()["levels"][1]["qualification"]
+        == TIER["levels"][1]["qualification"]
+    )
+    contradictory = {**cheaper, "lifecycle": {"retention": {"mode": "PERIOD_BASED"}}}
+    refused = api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": [contradictory]})
+    assert (refused.status_code, refused.json()["details"]["field"]) == (400, "lifecycle.retention.mode")
+    assert api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": []}).status_code == 400
+    assert other_api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": [cheaper]}).status_code == 404

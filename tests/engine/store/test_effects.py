@@ -240,7 +240,9 @@ def test_an_event_starts_the_wait_of_activity_refresh_levels_again_and_reports_s
             )
         ],
     )
-    outcome = post_event_effects(event.id, result)
+    assert post_event_effects(store_event(world, key="quiet").id, typical_result(rule)).status == "COMPLETED"
+    assert ParticipantTier.get(ParticipantTier.tier_type == record.id).review_at == set_at + timedelta(days=30)
+    outcome = post_event_effects(event.id, result, refresh_tiers=True)
     assert ParticipantTier.get(ParticipantTier.tier_type == record.id).review_at == received + timedelta(days=30)
     assert ParticipantTier.get(ParticipantTier.tier_type == other.id).due_at is None  # a rules-only tier
     (move,) = outcome.tier_moves
