@@ -21,7 +21,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/accrual up
 
-# Installs and starts what the tests need (system Chromium, a throwaway PostgreSQL), then runs pytest.
+# Installs and starts what the tests need (system Chromium, a throwaway PostgreSQL and Redis), then runs pytest.
 test: install
 	bash tests/services/run-tests.sh $(BIN)
 

@@ -3,7 +3,8 @@
 #   - ruff (lint and format) and mypy, configured in pyproject.toml
 #   - the system Chromium for the playground's browser tests (Debian package `chromium`)
 #   - a throwaway PostgreSQL on loopback, so storage tests run on both databases (TEST_POSTGRES_URL)
-# Set ACCRUAL_TEST_SERVICES=0 to skip both (the tests that need them then skip with a reason).
+#   - a throwaway Redis on loopback, no persistence, for the scale-out tests' queue (TEST_REDIS_URL)
+# Set ACCRUAL_TEST_SERVICES=0 to skip them all (the tests that need them then skip with a reason).
 set -euo pipefail
 BIN="$1"; shift || true
 HERE="$(cd "$(dirname "$0")" && pwd)"

@@ -3,8 +3,10 @@
 services_start() {
   chromium_install
   postgres_start
+  redis_start
 }
 services_stop() {
+  redis_stop
   postgres_stop
 }
 
@@ -44,6 +46,44 @@ postgres_stop() {
   "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_TMP"
   unset TEST_POSTGRES_URL PG_TMP
+}
+
+# --- Redis: a throwaway server on loopback, no persistence; sets TEST_REDIS_URL ---------------------
+redis_start() {
+  if ! command -v redis-server >/dev/null; then
+    echo "services: installing redis-server" >&2
+    if [ "$(id -u)" = 0 ]; then
+      apt-get install -y -qq redis-server >/dev/null 2>&1 \
+        || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || true
+    else
+      sudo apt-get install -y -qq redis-server >/dev/null || true
+    fi
+  fi
+  command -v redis-server >/dev/null || { echo "services: no Redis, its tests will skip" >&2; return 0; }
+  REDIS_TMP="$(mktemp -d /tmp/accrual-redis.XXXXXX)"
+  local port; port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  # No RDB snapshots and no append-only file: nothing is written to disk, nothing outlives the run.
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+    --dir "$REDIS_TMP" --pidfile "$REDIS_TMP/redis.pid" --logfile "$REDIS_TMP/log" >/dev/null
+  local tries=0
+  until redis-cli -p "$port" ping >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { echo "services: Redis did not start, its tests will skip" >&2; redis_stop; return 0; }
+    sleep 0.1
+  done
+  REDIS_PORT="$port"
+  export TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+  echo "services: Redis on 127.0.0.1:$port" >&2
+}
+redis_stop() {
+  [ -n "${REDIS_TMP:-}" ] || return 0
+  if [ -n "${REDIS_PORT:-}" ]; then
+    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  elif [ -s "$REDIS_TMP/redis.pid" ]; then
+    kill "$(cat "$REDIS_TMP/redis.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$REDIS_TMP"
+  unset TEST_REDIS_URL REDIS_TMP REDIS_PORT
 }
 
 # --- Chromium: the Debian package, driven by Playwright in the playground's browser tests ---------
