@@ -169,7 +169,7 @@ def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], 
     values = dict(counters)
     rolled: dict[str, Decimal] = {}
     changes: list[TierChange] = []
-    current: Standing | None = current_schedule(tier, standing)
+    current: Standing | None = current_schedule(tier, standing, at, tz)
     while current is not None and current.due_at is not None and current.due_at <= at:
         moment = current.due_at
         if current.expires_at is not None and current.expires_at <= moment:
@@ -187,17 +187,25 @@ def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], 
     return Outcome(current, changes, rolled)
 
 
-def current_schedule(tier: TierType, standing: Standing) -> Standing:
-    """What of a standing's schedule the tier's lifecycle, as it is now, still runs: a lifecycle
-    changed (or an archived tier, which runs none) drops period ends without periods, inactivity
-    waits without ACTIVITY_REFRESH and pending drops without a retention mode."""
+def current_schedule(tier: TierType, standing: Standing, at: datetime, tz: tzinfo) -> Standing:
+    """A standing's schedule brought to the tier's lifecycle as it is at `at` (A139): what a
+    changed lifecycle (or an archived tier, which runs none) no longer runs is dropped (period ends
+    without periods, inactivity waits without ACTIVITY_REFRESH, pending drops without
+    PERIOD_BASED), and what it runs that is not scheduled yet starts at `at` (the next period end,
+    an inactivity wait). A period end already scheduled stays; the ones after it follow the
+    lifecycle as it is then."""
     lifecycle = tier.lifecycle
     if not lifecycle.has_periods and standing.period_ends_at is not None:
         standing = replace(standing, period_ends_at=None)
     if standing.pending_drop and lifecycle.mode != "PERIOD_BASED":
         standing = replace(standing, review_at=None, downgrade_to=None, pending_drop=False)
-    if not standing.pending_drop and standing.review_at is not None and lifecycle.inactivity is None:
+    inactivity = lifecycle.inactivity
+    if not standing.pending_drop and standing.review_at is not None and inactivity is None:
         standing = replace(standing, review_at=None)
+    if lifecycle.qualification_period is not None and lifecycle.has_periods and standing.period_ends_at is None:
+        standing = replace(standing, period_ends_at=next_boundary(lifecycle.qualification_period, at, tz))
+    if inactivity is not None and not standing.pending_drop and standing.review_at is None:
+        standing = replace(standing, review_at=at + inactivity)
     return standing
 
 

@@ -14,7 +14,7 @@ from engine.model.lifecycle import lifecycle_problems
 from engine.store import lookups
 from engine.store.db import unique_insert, utcnow, write_transaction
 from engine.store.errors import Conflict, Duplicate, LedgerRejected
-from engine.store.models import TierTypeRecord
+from engine.store.models import ParticipantTier, TierTypeRecord
 from engine.store.programs import touch_program
 
 
@@ -77,11 +77,15 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
         except msgspec.ValidationError as exc:
             raise LedgerRejected(f"invalid tier: {exc}", code="bad_request") from exc
         _check_levels(spec)
-        if spec != tier_to_bundle(row):
+        before = tier_to_bundle(row)
+        if spec != before:
             row.definition = _definition(spec)
             row.updated_at = utcnow()
             row.save()
             touch_program(row.program_id)
+        if spec.lifecycle != before.lifecycle:
+            # every level is due now, so the scheduler brings its schedule to the new lifecycle (A139)
+            ParticipantTier.update(due_at=utcnow()).where(ParticipantTier.tier_type == row.id).execute()
         return row
 
 

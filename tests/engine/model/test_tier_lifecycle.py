@@ -272,3 +272,12 @@ def test_a_changed_lifecycle_drops_what_it_no_longer_runs():
     waiting = schedule(refresh_tier, Standing(level="gold", rank=2), utc(2026, 1, 1), UTC)
     outcome = review(yearly_tier, waiting, miles(0), utc(2026, 6, 1), UTC)
     assert outcome.changes == [] and outcome.standing.review_at is None
+
+
+def test_a_lifecycle_added_later_starts_its_schedule_at_the_review():
+    unscheduled = Standing(level="gold", rank=2)
+    outcome = review(yearly(), unscheduled, miles(0), utc(2026, 6, 1), TOKYO)
+    assert outcome.changes == [] and outcome.standing.period_ends_at == utc(2026, 12, 31, 15)
+    refresh_tier = tier({"retention": {"mode": "ACTIVITY_REFRESH", "duration": "24h"}})
+    outcome = review(refresh_tier, unscheduled, miles(0), utc(2026, 6, 1), UTC)
+    assert outcome.standing.review_at == utc(2026, 6, 2)

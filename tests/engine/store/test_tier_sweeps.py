@@ -10,6 +10,7 @@ from decimal import Decimal
 import msgspec
 
 from engine.model.bundle import TierType
+from engine.model.qualification_periods import CALENDAR_YEAR, next_boundary
 from engine.store import owner_state, tier_sweeps
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import Participant, ParticipantTier, Program, StateCounter, StateHistory
@@ -173,3 +174,20 @@ def test_levels_go_in_batches_and_concurrent_sweepers_review_each_once(world, fr
     assert sorted(m.participant_id for m in seen) == sorted(p.id for p in people)
     assert {row.level for row in ParticipantTier.select()} == {"silver"}
     assert StateHistory.select().where(StateHistory.reason == "PERIOD_END").count() == 120
+
+
+def test_a_changed_lifecycle_reaches_the_levels_already_held(world):
+    from engine.store.tier_types import update_tier_type
+
+    record = status_tier(world, {})
+    put_gold(world, record)
+    assert level_of(world.alice).due_at is None  # a rules-only tier schedules nothing
+    update_tier_type(world.org.id, world.program.id, "status", {"lifecycle": YEARLY_DROP_ONE})
+    due = level_of(world.alice).due_at
+    assert due is not None
+    assert tier_sweeps.review_due_tiers(due) == 1
+    row = level_of(world.alice)
+    expected_end = next_boundary(CALENDAR_YEAR, due, UTC)
+    assert (row.level, row.period_ends_at, row.due_at) == ("gold", expected_end, expected_end)
+    update_tier_type(world.org.id, world.program.id, "status", {"display_name": "Status"})
+    assert level_of(world.alice).due_at == row.period_ends_at  # a change that leaves the lifecycle: nothing due
