@@ -15,6 +15,7 @@ evaluated in short transactions with progress, never in one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -23,13 +24,14 @@ from engine.model.bundle import TierType
 from engine.model.state import counter_reset_due
 from engine.model.tier_lifecycle import Outcome, review
 from engine.store import owner_state, statements, tier_standing
-from engine.store.db import write_transaction
+from engine.store.db import database_proxy, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import PARTICIPANT, ParticipantTier, StateCounter, TierTypeRecord
 from engine.store.owner_state import HistoryBuffer, Origin
 from engine.store.tier_standing import TierMove
 
 TIERS_PER_TRANSACTION = 50
+log = logging.getLogger("accrual.scheduler")
 MovedHook = Callable[[list[TierMove]], None]
 
 
@@ -53,19 +55,30 @@ def count_due_tiers(now: datetime) -> int:
 
 def review_due_tiers(now: datetime, limit: int = 500, on_moved: MovedHook | None = None) -> int:
     """Review up to `limit` due levels, `TIERS_PER_TRANSACTION` per transaction; returns how many
-    were taken up (reviewed, or found reviewed already)."""
+    were taken up (reviewed, or found reviewed already). Each level is reviewed in a savepoint, so
+    one that fails is logged and stays due without holding up the others."""
     ids = due_tier_ids(now, limit)
     sweep = _Sweep(now)
+    taken = 0
     for start in range(0, len(ids), TIERS_PER_TRANSACTION):
         with write_transaction():
             moves: list[TierMove] = []
             history = HistoryBuffer()
             for row_id in ids[start : start + TIERS_PER_TRANSACTION]:
-                moves += sweep.review_one(row_id, history)
+                own = HistoryBuffer()  # kept only if the level's review commits
+                try:
+                    with database_proxy.atomic():  # a savepoint: a level that fails leaves the others
+                        found = sweep.review_one(row_id, own)
+                except Exception:  # a bug or a broken row: logged, left due, not counted (so a pass ends)
+                    log.exception("tier level %s could not be reviewed", row_id)
+                    continue
+                history.rows += own.rows
+                moves += found
+                taken += 1
             history.flush()
             if on_moved is not None and moves:
                 on_moved(moves)
-    return len(ids)
+    return taken
 
 
 class _Sweep:

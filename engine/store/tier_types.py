@@ -103,8 +103,17 @@ def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTy
 
 
 def tier_to_bundle(record: TierTypeRecord) -> TierType:
-    """The stored tier type as `engine.model.bundle.TierType`, with the row's status."""
-    return msgspec.structs.replace(msgspec.convert(record.definition, TierType), status=record.status)
+    """The stored tier type as `engine.model.bundle.TierType`, with the row's status. A lifecycle
+    stored before lifecycles were checked that does not fit one runs as none, a rules-only tier,
+    until it is replaced (A125): refusing it would stop the program from compiling."""
+    definition = record.definition
+    try:
+        spec = msgspec.convert(definition, TierType)
+    except msgspec.ValidationError:
+        if not isinstance(definition, dict) or "lifecycle" not in definition:
+            raise
+        spec = msgspec.convert({**definition, "lifecycle": {}}, TierType)
+    return msgspec.structs.replace(spec, status=record.status)
 
 
 def _definition(spec: TierType) -> dict[str, Any]:

@@ -191,3 +191,37 @@ def test_a_changed_lifecycle_reaches_the_levels_already_held(world):
     assert (row.level, row.period_ends_at, row.due_at) == ("gold", expected_end, expected_end)
     update_tier_type(world.org.id, world.program.id, "status", {"display_name": "Status"})
     assert level_of(world.alice).due_at == row.period_ends_at  # a change that leaves the lifecycle: nothing due
+
+
+def test_a_level_that_cannot_be_reviewed_is_logged_left_due_and_holds_up_no_other(world, monkeypatch, caplog):
+    record = status_tier(world, YEARLY_DROP_ONE)
+    put_gold(world, record)
+    put_gold(world, record, world.bob)
+    real = tier_sweeps.review
+
+    def broken_for_bob(tier, standing, counters, at, tz):
+        outcome = real(tier, standing, counters, at, tz)
+        if counters.get("broken"):
+            raise RuntimeError("boom")
+        return outcome
+
+    with write_transaction():
+        origin = owner_state.Origin(program_id=world.program.id, at=SET_AT)
+        owner_state.set_counter(world.org.id, "PARTICIPANT", world.bob.id, "broken", Decimal(1), origin)
+    monkeypatch.setattr(tier_sweeps, "review", broken_for_bob)
+    seen: list = []
+    assert tier_sweeps.review_due_tiers(utc(2027, 1, 1), on_moved=seen.extend) == 1
+    assert [m.participant_id for m in seen] == [world.alice.id]
+    assert "could not be reviewed" in caplog.text
+    assert level_of(world.bob).level == "gold" and level_of(world.bob).due_at == utc(2027, 1, 1)
+    assert StateHistory.select().where(StateHistory.reason == "PERIOD_END").count() == 1
+
+
+def test_a_lifecycle_stored_before_it_was_checked_runs_as_none(world):
+    from engine.store.models import TierTypeRecord
+    from engine.store.tier_types import tier_to_bundle
+
+    record = status_tier(world, {})
+    TierTypeRecord.update(definition={**record.definition, "lifecycle": {"retention": "yearly"}}).execute()
+    spec = tier_to_bundle(TierTypeRecord.get_by_id(record.id))
+    assert msgspec.to_builtins(spec.lifecycle) == {} and [level.key for level in spec.levels] == ["silver", "gold"]
