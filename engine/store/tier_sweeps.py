@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
@@ -24,9 +25,9 @@ from engine.model.bundle import TierType
 from engine.model.state import counter_reset_due
 from engine.model.tier_lifecycle import Outcome, review
 from engine.store import owner_state, statements, tier_standing
-from engine.store.db import database_proxy, write_transaction
+from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models import PARTICIPANT, ParticipantTier, StateCounter, TierTypeRecord
+from engine.store.models import PARTICIPANT, EventRecord, ParticipantTier, StateCounter, TierTypeRecord
 from engine.store.owner_state import HistoryBuffer, Origin
 from engine.store.tier_standing import TierMove
 
@@ -79,6 +80,30 @@ def review_due_tiers(now: datetime, limit: int = 500, on_moved: MovedHook | None
             if on_moved is not None and moves:
                 on_moved(moves)
     return taken
+
+
+def review_due_levels(event: EventRecord, participant_id: str, at: datetime) -> list[TierMove]:
+    """The participant's levels in the event's program with something due by `at` (the event's
+    receive time), reviewed in the event's transaction before it is evaluated (A140), as lots are
+    settled first (A96): the event sees the level a timely sweep would have left, and its counters
+    count toward the period it arrived in. One read when nothing is due; otherwise the locks are
+    taken in the order of event processing (the event, the ledger head, the participant, its
+    levels), so neither the `tiers` job nor a direct operation can deadlock with it."""
+    found = statements.fetch(
+        ParticipantTier,
+        "participant_id = {p} AND program_id = {p} AND due_at IS NOT NULL AND due_at <= {p}",
+        [participant_id, event.program_id, ParticipantTier.due_at.db_value(at)],
+    )
+    if not found:
+        return []
+    if is_postgres():
+        database_proxy.execute_sql('SELECT 1 FROM "event" WHERE id = %s FOR UPDATE', [event.id])
+        database_proxy.execute_sql('SELECT 1 FROM "ledger_head" WHERE id = %s FOR UPDATE', [event.organisation_id])
+    sweep, history, moves = _Sweep(at), HistoryBuffer(), []
+    for row in found:
+        moves += sweep.review_one(row.id, history)
+    history.flush()
+    return [replace(move, event_id=event.id) for move in moves]
 
 
 class _Sweep:

@@ -69,5 +69,5 @@ def default_pipeline(record: EventRecord) -> Applied:
         created_participants=created,
         wake_ups=outcome.wake_ups,
         settlements=outcome.settlements,
-        tier_moves=outcome.tier_moves,
+        tier_moves=context.tier_moves + outcome.tier_moves,
     )

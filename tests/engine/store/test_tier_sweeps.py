@@ -225,3 +225,29 @@ def test_a_lifecycle_stored_before_it_was_checked_runs_as_none(world):
     TierTypeRecord.update(definition={**record.definition, "lifecycle": {"retention": "yearly"}}).execute()
     spec = tier_to_bundle(TierTypeRecord.get_by_id(record.id))
     assert msgspec.to_builtins(spec.lifecycle) == {} and [level.key for level in spec.levels] == ["silver", "gold"]
+
+
+def test_an_event_reviews_its_participant_s_due_levels_before_it_is_evaluated(world):
+    from engine.store.context import load_event_context
+    from engine.store.db import utcnow
+    from tests.engine.world import store_event
+
+    record = status_tier(world, YEARLY_DROP_ONE)
+    last_year = utc(utcnow().year - 1, 3, 1)  # the level's period ended on January 1 of this year
+    put_gold(world, record, miles=30000, at=last_year)
+    put_gold(world, record, world.bob, miles=30000, at=last_year)
+    with write_transaction():
+        context = load_event_context(store_event(world))  # received now, after that period end
+    ((move,),) = [context.tier_moves]
+    assert (move.participant_id, move.old_level, move.new_level, move.reason) == (
+        world.alice.id,
+        "gold",
+        "silver",
+        "PERIOD_END",
+    )
+    assert move.event_id == context.record.id
+    assert context.inputs.participant.tiers["status"].level == "silver"
+    assert context.inputs.participant.counters["miles"].value == Decimal(5000)  # EXCESS over silver
+    assert level_of(world.bob).level == "gold"  # another member waits for the job
+    with write_transaction():
+        assert load_event_context(store_event(world)).tier_moves == []  # reviewed once
