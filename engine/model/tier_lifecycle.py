@@ -188,7 +188,7 @@ def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], 
 
 
 def current_schedule(tier: TierType, standing: Standing, at: datetime, tz: tzinfo) -> Standing:
-    """A standing's schedule brought to the tier's lifecycle as it is at `at` (A139): what a
+    """A standing's schedule brought to the tier's lifecycle as it is at `at` (A132): what a
     changed lifecycle (or an archived tier, which runs none) no longer runs is dropped (period ends
     without periods, inactivity waits without ACTIVITY_REFRESH, pending drops without
     PERIOD_BASED), and what it runs that is not scheduled yet starts at `at` (the next period end,

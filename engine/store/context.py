@@ -70,7 +70,7 @@ class EventContext:
     program: CompiledProgram
     inputs: EvaluationInput
     created: list[Participant] = field(default_factory=list)
-    tier_moves: list[Any] = field(default_factory=list)  # levels reviewed before the event (A140)
+    tier_moves: list[Any] = field(default_factory=list)  # levels reviewed before the event (A139)
 
 
 class _CompiledPrograms:
@@ -120,7 +120,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     if participant_id is None:  # `_resolve_participants` fills it in from the external id
         raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
     lot_assets = [asset_id for asset_id, symbol in symbols.items() if _is_lot(compiled, symbol)]
-    # what the tier lifecycle had due by the receive time is applied first (A140)
+    # what the tier lifecycle had due by the receive time is applied first (A139)
     tier_moves = review_due_levels(record, participant_id, record.created_at) if compiled.bundle.tiers else []
     person = known.get(participant_id) or _participant(participant_id)
     participant = _entity(person, program.id, symbols, lot_assets, record.created_at)

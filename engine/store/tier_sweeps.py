@@ -84,7 +84,7 @@ def review_due_tiers(now: datetime, limit: int = 500, on_moved: MovedHook | None
 
 def review_due_levels(event: EventRecord, participant_id: str, at: datetime) -> list[TierMove]:
     """The participant's levels in the event's program with something due by `at` (the event's
-    receive time), reviewed in the event's transaction before it is evaluated (A140), as lots are
+    receive time), reviewed in the event's transaction before it is evaluated (A139), as lots are
     settled first (A96): the event sees the level a timely sweep would have left, and its counters
     count toward the period it arrived in. One read when nothing is due; otherwise the locks are
     taken in the order of event processing (the event, the ledger head, the participant, its

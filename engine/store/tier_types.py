@@ -84,7 +84,7 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
             row.save()
             touch_program(row.program_id)
         if spec.lifecycle != before.lifecycle:
-            # every level is due now, so the scheduler brings its schedule to the new lifecycle (A139)
+            # every level is due now, so the scheduler brings its schedule to the new lifecycle (A132)
             ParticipantTier.update(due_at=utcnow()).where(ParticipantTier.tier_type == row.id).execute()
         return row
 

@@ -189,7 +189,7 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
     if applied.status == FAILED:
         event.error_code, event.error_message = applied.error_code, applied.error_message
         publish_failed(event, settings, now)
-        for move in applied.tier_moves:  # the levels reviewed before the event stay reviewed (A140)
+        for move in applied.tier_moves:  # the levels reviewed before the event stay reviewed (A139)
             data = messages.tier_changed_data(move)
             messages.publish(event.organisation_id, "participant.tier_changed", data, now=now,
                              max_attempts=settings.webhook_max_attempts)  # fmt: skip
