@@ -27,8 +27,10 @@ from api.body import decode_body
 from api.controllers import CONTROLLERS
 from api.errors import EXCEPTION_HANDLERS, BadRequest
 from api.keys import lookup_key
+from api.metrics import metrics
 from api.openapi import finalize_openapi
 from api.ratelimit import RateLimitConfig, RateLimiter
+from api.request_log import RequestLogMiddleware, RequestLogWriter
 from engine.queue import configure_queue
 from engine.store.db import connect
 
@@ -43,10 +45,12 @@ class ApiSettings(msgspec.Struct, kw_only=True, frozen=True):
     rate_limit: RateLimitConfig | None = None  # off by default for self-hosting
     key_cache_ttl_s: float = 5.0
     queue_url: str | None = None  # None: QUEUE_URL from the environment; see engine/queue.py
+    request_logs: bool = True  # record requests for GET /v1/logs and /v1/usage (api/request_log.py)
 
     @classmethod
     def from_env(cls) -> ApiSettings:
-        """`ACCRUAL_MAX_BODY_BYTES`, `ACCRUAL_RATE_LIMIT` ("10/30" = 10 req/s, burst 30), `QUEUE_URL`."""
+        """`ACCRUAL_MAX_BODY_BYTES`, `ACCRUAL_RATE_LIMIT` ("10/30" = 10 req/s, burst 30), `QUEUE_URL`,
+        `ACCRUAL_REQUEST_LOGS` (`0` records no request logs)."""
         rate = os.environ.get("ACCRUAL_RATE_LIMIT", "").strip()
         limit = None
         if rate:
@@ -56,6 +60,7 @@ class ApiSettings(msgspec.Struct, kw_only=True, frozen=True):
             max_body_bytes=int(os.environ.get("ACCRUAL_MAX_BODY_BYTES", MIB)),
             rate_limit=limit,
             queue_url=os.environ.get("QUEUE_URL"),
+            request_logs=os.environ.get("ACCRUAL_REQUEST_LOGS", "1").strip() != "0",
         )
 
 
@@ -120,11 +125,17 @@ def create_app(
     if configure_queue_for_app:
         configure_queue(database, settings.queue_url if settings.queue_url is not None else os.environ.get("QUEUE_URL"))
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+    writer = RequestLogWriter() if settings.request_logs else None
     app = Litestar(
-        route_handlers=[*CONTROLLERS, *route_handlers],
-        state=State({"settings": settings, "database": database}),
+        route_handlers=[*CONTROLLERS, metrics, *route_handlers],
+        state=State({"settings": settings, "database": database, "request_log_writer": writer}),
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
-        middleware=[ApiKeyMiddleware(KeyCache(lookup_key, settings.key_cache_ttl_s), limiter)],
+        # the request log runs inside authentication: it knows the caller
+        middleware=[
+            ApiKeyMiddleware(KeyCache(lookup_key, settings.key_cache_ttl_s), limiter),
+            RequestLogMiddleware(writer),
+        ],
+        on_shutdown=[writer.stop] if writer is not None else [],
         before_request=check_request,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,

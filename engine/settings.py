@@ -12,6 +12,8 @@ ACCRUAL_WEBHOOK_RETRY_DELAYS   "5,300,1800,7200,18000,36000,36000"
                                               seconds between the 8 attempts of a delivery (D27)
 ACCRUAL_WEBHOOK_TIMEOUT_S      10             per attempt: connect, TLS, send and read
 ACCRUAL_WEBHOOKS_ALLOW_PRIVATE 0              1 = development: allow http:// and private addresses
+ACCRUAL_REQUEST_LOG_RETENTION_DAYS
+                               30             days; older request logs are pruned by the scheduler
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class WorkerSettings:
     webhook_retry_delays_s: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
     webhook_timeout_s: float = 10
     webhooks_allow_private: bool = False
+    request_log_retention_days: float = 30
 
     @property
     def event_max_attempts(self) -> int:
@@ -68,6 +71,9 @@ class WorkerSettings:
             webhook_retry_delays_s=_delays(env, "ACCRUAL_WEBHOOK_RETRY_DELAYS", default.webhook_retry_delays_s),
             webhook_timeout_s=_seconds(env, "ACCRUAL_WEBHOOK_TIMEOUT_S", default.webhook_timeout_s),
             webhooks_allow_private=_flag(env, "ACCRUAL_WEBHOOKS_ALLOW_PRIVATE"),
+            request_log_retention_days=_days(
+                env, "ACCRUAL_REQUEST_LOG_RETENTION_DAYS", default.request_log_retention_days
+            ),
         )
 
 
@@ -81,6 +87,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = -1.0
     if not 0 <= value <= 86_400 * 7:
         raise WorkerSettingError(f"{name}={raw!r}: expected seconds between 0 and 604800", variable=name)
+    return value
+
+
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3660:
+        raise WorkerSettingError(f"{name}={raw!r}: expected days between 0 and 3660", variable=name)
     return value
 
 

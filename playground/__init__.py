@@ -6,6 +6,7 @@ Mount `router` in any Litestar app (`create_app(route_handlers=[playground.route
 own templates.
 """
 
-from playground.views import STATIC_DIR, TEMPLATES_DIR, PlaygroundController, create_router, router
+from playground.rendering import TEMPLATES_DIR
+from playground.views import STATIC_DIR, PlaygroundController, create_router, router
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "PlaygroundController", "create_router", "router"]

@@ -26,9 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import jinja2
 import msgspec
-from litestar import Controller, MediaType, Request, Response, Router, get, post
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter, URLEncodedBody
 from litestar.static_files import create_static_files_router
@@ -38,6 +37,8 @@ from engine.rules import completion
 from playground.dryrun import DryRun, RunForm, condition_locator, dry_run, is_single_rule, load_cached
 from playground.examples import EXAMPLES_DIR, ExampleNotFound, Panes, event_text, example_names, load_example
 from playground.inputs import PaneError, PaneProblem, parse_event
+from playground.rendering import render
+from playground.reports import ReportChartsController, ReportsPageController
 from playground.state_view import lot_rows, state_rows, tier_rows
 from playground.stored import StoredProgramNotFound, list_stored_programs, stored_program_panes
 from playground.summary import api_status, summarize
@@ -45,7 +46,6 @@ from playground.testcase import AppendError, append_test_case, build_test_case, 
 from playground.trace import trace_rows
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 HTMX_FILE = "htmx-2.0.11.min.js"
 CODEMIRROR_FILE = "codemirror.bundle.js"
@@ -54,13 +54,6 @@ PANES = ("bundle", "event", "participant")
 _RUN_AFTER_SETTLE = {"HX-Trigger-After-Settle": "run"}
 _TO_MESSAGE = {"HX-Retarget": "#message", "HX-Reswap": "innerHTML"}
 _NO_AUTH = "stored programs are available when the playground runs inside the API server"
-_JINJA = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-    autoescape=True,  # every pane's text is echoed back; never as markup
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 _EMPTY = Panes(bundle="", event=event_text({}), participant="tags: []\n")
 
 
@@ -234,16 +227,6 @@ def result_context(run: DryRun) -> dict[str, Any]:
     return context
 
 
-def render(template: str, context: dict[str, Any], *, headers: dict[str, str] | None = None) -> Response[str]:
-    """An HTML response from one of the playground's templates.
-
-    >>> render("message.html", {"message": "no such example"}).content
-    'no such example'
-    """
-    html = _JINJA.get_template(f"playground/{template}").render(context)
-    return Response(content=html, media_type=MediaType.HTML, headers=headers or {})
-
-
 async def accept_form_bodies(request: Request) -> None:
     """The playground's htmx posts are URL-encoded forms: on its routes this router-level hook
     takes the place of the app's `before_request` (the API's check that `/v1/` bodies are JSON)."""
@@ -251,7 +234,7 @@ async def accept_form_bodies(request: Request) -> None:
 
 
 def create_router(examples_dir: Path = EXAMPLES_DIR) -> Router:
-    """The playground's routes, with its example picker reading `examples_dir`.
+    """The playground's routes and the reports page, with its example picker reading `examples_dir`.
 
     >>> Litestar(route_handlers=[create_router(Path("rules_examples"))])
     """
@@ -263,6 +246,8 @@ def create_router(examples_dir: Path = EXAMPLES_DIR) -> Router:
         route_handlers=[
             PlaygroundController,
             StoredProgramsController,
+            ReportsPageController,
+            ReportChartsController,
             create_static_files_router(path="/playground/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
     )

@@ -1,7 +1,8 @@
 """`/v1/webhook-endpoints` and `/v1/webhook-deliveries` (D27).
 
 Endpoints: create (the answer carries the `whsec_` secret, once), list, get, patch, archive
-(DELETE), rotate-secret (a new secret, once), and the endpoint's deliveries. Deliveries: get (with
+(DELETE), rotate-secret (a new secret, once), the endpoint's deliveries, and the delivery stats of
+all endpoints (`engine.webhooks.health`). Deliveries: get (with
 the last response body and error), retry (a FAILED one, fresh attempts, sent at once) and resend
 (a new delivery of the same webhook event). URLs must be https and public unless the server runs
 with `ACCRUAL_WEBHOOKS_ALLOW_PRIVATE=1`. The work is done by `engine.webhooks.endpoints`.
@@ -26,8 +27,10 @@ from api.schemas.common import Description, Request, Response
 from engine.errors import EngineError
 from engine.queue import current_queue
 from engine.settings import WorkerSettings
+from engine.store.db import utcnow
 from engine.store.models import WebhookDelivery, WebhookEndpoint
 from engine.webhooks import endpoints
+from engine.webhooks.health import EndpointHealth, delivery_stats
 from engine.webhooks.http import WebhookUrlError
 
 # The webhook lists take 1-100 items a page, 20 by default (as Scrip's do).
@@ -161,6 +164,50 @@ def _translated(call, *args: Any, **kwargs: Any) -> Any:
         raise ApiError(exc.message, code=exc.code) from exc
 
 
+class DeliveryStatsRow(Response):
+    endpoint_id: str
+    url: str
+    status: str
+    success_24h: int
+    fail_24h: int
+    success_rate: float | None  # null without attempts in the last 24 hours
+    degraded: bool
+    pending_count: int
+    oldest_pending_at: datetime | None
+    last_attempt_at: datetime | None
+    circuit_broken_until: datetime | None
+    rate_limited_until: datetime | None  # deliveries are not rate limited: always null
+    blocked_reason: str | None  # circuit_broken, endpoint_disabled
+    blocked_until: datetime | None
+
+
+class DeliveryStats(Response):
+    data: list[DeliveryStatsRow]
+
+
+def stats_row(health: EndpointHealth) -> DeliveryStatsRow:
+    endpoint, broken = health.endpoint, health.circuit_broken_until
+    reason = "circuit_broken" if broken is not None else None
+    if endpoint.status != "ACTIVE":
+        reason = "endpoint_disabled"
+    return DeliveryStatsRow(
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        status=endpoint.status,
+        success_24h=health.success_24h,
+        fail_24h=health.fail_24h,
+        success_rate=None if health.success_rate is None else round(health.success_rate, 4),
+        degraded=health.degraded,
+        pending_count=health.pending_count,
+        oldest_pending_at=health.oldest_pending_at,
+        last_attempt_at=endpoint.last_attempt_at,
+        circuit_broken_until=broken,
+        rate_limited_until=None,
+        blocked_reason=reason,
+        blocked_until=broken if reason == "circuit_broken" else None,
+    )
+
+
 class WebhookEndpointController(Controller):
     path = "/v1/webhook-endpoints"
     tags = ("webhooks",)
@@ -206,6 +253,13 @@ class WebhookEndpointController(Controller):
             listing="webhook-endpoints",
             render=endpoint_out,
         )
+
+    @get("/delivery-stats", sync_to_thread=True, summary="Delivery health per endpoint")
+    @with_connection
+    def delivery_stats(self, principal: NamedDependency[Principal]) -> DeliveryStats:
+        """Per endpoint not archived: attempts of the last 24 hours by outcome, the backlog, and
+        the circuit breaker (an endpoint that keeps failing is paused for a growing interval)."""
+        return DeliveryStats(data=[stats_row(h) for h in delivery_stats(principal.organisation_id, utcnow())])
 
     @get("/{endpoint_id:str}", sync_to_thread=True, summary="Get a webhook endpoint", responses=responses(404))
     @with_connection

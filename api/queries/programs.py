@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from api.errors import Conflict, NotFound, field_error
 from api.pagination import Page, paginate
@@ -182,6 +182,8 @@ def asset_out(row: Asset, program_ids: list[str] | None = None) -> AssetOut:
         spending_order=row.spending_order,
         issuance_policy=row.issuance_policy,
         max_transaction_amount=None if limit is None else canonical_decimal(Decimal(str(limit))),
+        unit_value=None if row.unit_value is None else canonical_decimal(row.unit_value),
+        currency=row.currency,
         program_ids=program_ids,
         status=row.status,
         created_at=row.created_at,
@@ -213,8 +215,37 @@ def create_asset(org_id: str, data: AssetCreate) -> AssetOut:
         issuance_policy=data.issuance_policy,
         max_transaction_amount=data.max_transaction_amount,
     )
-    row = catalog.create_asset(org_id, data.program_id, spec)
+    unit_value = _unit_value(data.unit_value, data.currency)
+    with write_transaction():
+        row = catalog.create_asset(org_id, data.program_id, spec)
+        if unit_value is not None:
+            row.unit_value, row.currency = unit_value
+            row.save()
     return asset_out(row, [data.program_id])
+
+
+def _unit_value(value: str | None, currency: str | None) -> tuple[Decimal, str] | None:
+    """An asset's money value per unit and its currency: both or neither (A186)."""
+    if (value is None) != (currency is None):
+        raise field_error("currency" if currency is None else "unit_value", "unit_value and currency go together")
+    if value is None or currency is None:
+        return None
+    return Decimal(value), currency
+
+
+def _patch_unit_value(row: Asset, data: AssetPatch) -> None:
+    """A null `unit_value` clears both; a field left out keeps its stored value."""
+    if data.unit_value is None:
+        row.unit_value, row.currency = None, None
+        return
+    value = data.unit_value if isinstance(data.unit_value, str) else _stored(row.unit_value)
+    currency = data.currency if not isinstance(data.currency, UnsetType) else row.currency
+    money = _unit_value(value, currency)
+    row.unit_value, row.currency = money if money is not None else (None, None)
+
+
+def _stored(value: Decimal | None) -> str | None:
+    return None if value is None else canonical_decimal(value)
 
 
 def get_asset(org_id: str, asset_id: str) -> AssetOut:
@@ -254,6 +285,8 @@ def patch_asset(org_id: str, asset_id: str, data: AssetPatch) -> AssetOut:
             row.max_transaction_amount = value
         if data.spending_order is not UNSET:
             row.spending_order = data.spending_order  # which lots later spending takes first
+        if data.unit_value is not UNSET or data.currency is not UNSET:
+            _patch_unit_value(row, data)
         if data.status is not UNSET:
             row.status, row.deleted_at = "ARCHIVED", utcnow()
         row.save()

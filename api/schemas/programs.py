@@ -16,6 +16,7 @@ RedemptionTarget = Literal["SYSTEM_REDEMPTION", "SYSTEM_BREAKAGE", "ledger_entit
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
 EventValidation = Literal["OFF", "FLAG", "REJECT"]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/London"])]
 
 
@@ -85,6 +86,8 @@ class AssetCreate(Request):
     spending_order: Literal["FIFO", "EXPIRING_FIRST"] = "FIFO"
     issuance_policy: Literal["UNLIMITED", "PREFUNDED"] = "UNLIMITED"
     max_transaction_amount: AmountText | None = None
+    unit_value: AmountText | None = None  # money per unit (with `currency`): the liability report
+    currency: Currency | None = None
 
 
 class AssetPatch(Request):
@@ -92,6 +95,8 @@ class AssetPatch(Request):
     max_transaction_amount: AmountText | UnsetType | None = UNSET
     spending_order: Literal["FIFO", "EXPIRING_FIRST"] | UnsetType = UNSET
     status: Literal["ARCHIVED"] | UnsetType = UNSET
+    unit_value: AmountText | UnsetType | None = UNSET  # with `currency`; null clears both
+    currency: Currency | UnsetType | None = UNSET
 
 
 class AssetOut(Response):
@@ -103,6 +108,8 @@ class AssetOut(Response):
     spending_order: str
     issuance_policy: str
     max_transaction_amount: str | None
+    unit_value: str | None
+    currency: str | None
     program_ids: list[str]
     status: str
     created_at: datetime

@@ -7,6 +7,7 @@ worker call, and holds no logic of its own.
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
     tiers       tiers preview: who changed tier rules would move
+    status      the operator's health on one screen
     bench       the benchmarks
 """
 
@@ -16,6 +17,7 @@ import click
 
 from engine.cli import bundles, database, lsp, processes, tiers
 from engine.cli.bench.commands import bench
+from engine.cli.status import status
 from engine.cli.sweep import sweep
 
 
@@ -40,5 +42,6 @@ for command in (
     processes.serve,
     sweep,
     tiers.tiers,
+    status,
 ):
     main.add_command(command)

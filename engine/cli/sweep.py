@@ -40,6 +40,7 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
     from engine.queue import configure_queue
     from engine.settings import WorkerSettings
     from engine.store.migrations import LATEST_VERSION, current_version
+    from engine.worker.operations_jobs import register_operations_jobs
     from engine.worker.scheduler import due_counts, register_ledger_jobs, register_tier_jobs, run_due
 
     now = _when(until)
@@ -49,6 +50,7 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
             configure_queue(db, queue_url, settings)  # webhooks of what expires are queued like any other
             register_ledger_jobs(settings)
             register_tier_jobs(settings)
+            register_operations_jobs(settings)
             with db.connection_context():
                 if current_version(db) < LATEST_VERSION:
                     raise click.ClickException("the database schema is not current: run `accrual db upgrade` first")

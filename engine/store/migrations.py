@@ -21,6 +21,7 @@ from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.fields import to_decimal
 from engine.store.ledger.held import deltas_of
 from engine.store.models import OPEN_EVENTS
+from engine.store.models.webhooks import BACKLOG
 
 ADVISORY_LOCK_KEY = 0x616363727561  # "accrua": one lock id for schema upgrades
 
@@ -61,6 +62,10 @@ ALL_MODELS = [
     models.LotRecord,
     models.LotTake,
     models.ParticipantBudget,
+    models.RequestLog,
+    models.WebhookAttemptHour,
+    models.LedgerRollup,
+    models.LedgerRollupHead,
 ]
 
 
@@ -266,6 +271,41 @@ def _tier_lifecycles(db: peewee.Database) -> None:
     )
 
 
+def _asset_unit_values(db: peewee.Database) -> None:
+    """An asset's money value per unit and its currency, for the liability report (A186)."""
+    _add_missing_column(db, "asset", "unit_value", "TEXT" if isinstance(db, peewee.SqliteDatabase) else "NUMERIC")
+    _add_missing_column(db, "asset", "currency", "VARCHAR(3)")
+
+
+def _request_logs(db: peewee.Database) -> None:
+    """The API's request logs (A189); pruned by the scheduler after the retention period."""
+    db.create_tables([models.RequestLog], safe=True)
+
+
+# Deliveries still to send, per endpoint: the backlog of the delivery stats, a few rows among many.
+PENDING_DELIVERIES_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS webhook_delivery_pending ON webhook_delivery (endpoint_id, created_at) WHERE {BACKLOG}"
+)
+
+
+def _webhook_health(db: peewee.Database) -> None:
+    """The circuit breaker's columns on endpoints, attempts per hour, the backlog index (A192)."""
+    for column, definition in (
+        ("consecutive_failures", "INTEGER NOT NULL DEFAULT 0"),
+        ("circuit_trips", "INTEGER NOT NULL DEFAULT 0"),
+        ("circuit_broken_until", "DATETIME" if isinstance(db, peewee.SqliteDatabase) else "TIMESTAMP"),
+        ("last_attempt_at", "DATETIME" if isinstance(db, peewee.SqliteDatabase) else "TIMESTAMP"),
+    ):
+        _add_missing_column(db, "webhook_endpoint", column, definition)
+    db.create_tables([models.WebhookAttemptHour], safe=True)
+    db.execute_sql(PENDING_DELIVERIES_INDEX)
+
+
+def _ledger_rollup(db: peewee.Database) -> None:
+    """The ledger's hourly rollup and its watermark (A187); the scheduler fills it."""
+    db.create_tables([models.LedgerRollup, models.LedgerRollupHead], safe=True)
+
+
 STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (1, "initial schema", _create_tables),
     (2, "worker queue tables and lane index", _worker_queue),
@@ -279,6 +319,10 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (24, "program time zones and declared event types", _program_time_zones_and_event_types),
     (25, "budgets per participant; rule errors by time", _participant_budgets),
     (35, "tier lifecycle schedules", _tier_lifecycles),
+    (55, "money value per unit of an asset", _asset_unit_values),
+    (56, "request logs", _request_logs),
+    (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", _webhook_health),
+    (58, "the ledger's hourly rollup", _ledger_rollup),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

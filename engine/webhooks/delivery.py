@@ -10,6 +10,9 @@ and the task a wake-up:
 3. record (short transaction, only if the row still carries our token): DELIVERED, or the next
    attempt scheduled with its wake-up, or FAILED.
 
+While the endpoint's circuit is open (`engine/webhooks/circuit.py`), step 1 puts the delivery off
+until it closes instead, and step 3 counts every attempt towards the circuit.
+
 A sender killed between 1 and 3 leaves a SENDING row whose lease expires; the reconciler puts it
 back to PENDING. So a receiver may see a delivery twice (at-least-once, as every webhook system):
 it dedupes on `webhook-id`, which is the webhook event's id and never changes.
@@ -29,7 +32,7 @@ from engine.queue import connection, enqueue_delivery
 from engine.settings import WorkerSettings
 from engine.store.db import utcnow, write_transaction
 from engine.store.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
-from engine.webhooks import http, signing
+from engine.webhooks import circuit, http, signing
 
 if TYPE_CHECKING:
     from engine.queue import Queue
@@ -41,6 +44,7 @@ class Sending:
     """A claimed delivery with everything needed to send it."""
 
     delivery_id: str
+    endpoint_id: str
     attempt: int
     max_attempts: int
     url: str
@@ -108,6 +112,10 @@ def claim_delivery(delivery_id: str, settings: WorkerSettings, now: datetime | N
                 last_error=f"the endpoint is {state}",
             )
             return None
+        paused = circuit.broken_until(endpoint, now)
+        if paused is not None:
+            _put_off(row.id, now, paused)
+            return None
         attempt = row.attempt_count + 1
         taken = (
             WebhookDelivery.update(
@@ -124,6 +132,7 @@ def claim_delivery(delivery_id: str, settings: WorkerSettings, now: datetime | N
             return None
         return Sending(
             delivery_id=row.id,
+            endpoint_id=endpoint.id,
             attempt=attempt,
             max_attempts=row.max_attempts,
             url=endpoint.url,
@@ -172,9 +181,18 @@ def record_outcome(
         )
         if not changed:
             return None
+        circuit.record_attempt(sending.endpoint_id, outcome.ok, now)
         if status == PENDING:
             enqueue_delivery(sending.delivery_id, delay_s=delay_s)
         return status
+
+
+def _put_off(delivery_id: str, now: datetime, until: datetime) -> None:
+    """The endpoint's circuit is open: the delivery waits until it closes, keeping its attempts."""
+    WebhookDelivery.update(next_attempt_at=until, updated_at=now).where(
+        (WebhookDelivery.id == delivery_id) & (WebhookDelivery.status == PENDING)
+    ).execute()
+    enqueue_delivery(delivery_id, delay_s=(until - now).total_seconds())
 
 
 def retry_delay_s(settings: WorkerSettings, attempt: int) -> float:

@@ -19,6 +19,7 @@ from engine.settings import WorkerSettings
 from engine.store.checkpoint import start_background_checkpoints
 from engine.store.db import close_all, connect
 from engine.store.migrations import LATEST_VERSION, current_version
+from engine.worker.operations_jobs import register_operations_jobs
 from engine.worker.reconciler import reconcile
 from engine.worker.scheduler import Scheduler, register_ledger_jobs, register_tier_jobs
 from engine.worker.tasks import register_task_bodies
@@ -106,6 +107,7 @@ def run_worker(
         reconciler.start()
     register_ledger_jobs(queue.settings)
     register_tier_jobs(queue.settings)
+    register_operations_jobs(queue.settings)
     scheduler = Scheduler(database, queue.settings.scheduler_interval_s) if options.scheduler else None
     if scheduler is not None:
         scheduler.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from litestar.testing import TestClient
 
@@ -163,3 +165,22 @@ def test_unknown_delivery_is_a_404(api, other_api):
     assert other_api.get(f"/v1/webhook-deliveries/{delivery_id}").status_code == 404
     assert other_api.post(f"/v1/webhook-deliveries/{delivery_id}/retry").status_code == 404
     assert api.get("/v1/webhook-deliveries/nope").status_code == 404
+
+
+def test_delivery_stats_is_its_own_route_with_the_circuit_state(api, other_api):
+    endpoint = create(api)
+    disabled = create(api)
+    api.patch(f"/v1/webhook-endpoints/{disabled['id']}", {"status": "DISABLED"})
+    _published_delivery(api, endpoint["id"], "PENDING")
+    until = datetime.now(UTC) + timedelta(minutes=5)
+    with database_proxy.connection_context():
+        WebhookEndpoint.update(circuit_broken_until=until, circuit_trips=1).where(
+            WebhookEndpoint.id == endpoint["id"]
+        ).execute()
+    rows = {row["endpoint_id"]: row for row in decode(api.get("/v1/webhook-endpoints/delivery-stats"))["data"]}
+    broken, off = rows[endpoint["id"]], rows[disabled["id"]]
+    assert (broken["pending_count"], broken["blocked_reason"], broken["degraded"]) == (1, "circuit_broken", True)
+    assert broken["blocked_until"] == broken["circuit_broken_until"] and broken["oldest_pending_at"] is not None
+    assert (broken["success_24h"], broken["fail_24h"], broken["success_rate"]) == (0, 0, None)
+    assert (off["status"], off["blocked_reason"], off["pending_count"]) == ("DISABLED", "endpoint_disabled", 0)
+    assert decode(other_api.get("/v1/webhook-endpoints/delivery-stats"))["data"] == []

@@ -13,6 +13,7 @@ def test_defaults_follow_the_decisions():
     assert settings.event_max_attempts == 6
     assert settings.webhook_max_attempts == 8
     assert not settings.webhooks_allow_private
+    assert settings.request_log_retention_days == 30
 
 
 def test_overrides():
@@ -22,8 +23,10 @@ def test_overrides():
             "ACCRUAL_EVENT_LEASE_S": "2.5",
             "ACCRUAL_WEBHOOK_RETRY_DELAYS": "0,0,0",
             "ACCRUAL_WEBHOOKS_ALLOW_PRIVATE": "1",
+            "ACCRUAL_REQUEST_LOG_RETENTION_DAYS": "7.5",
         }
     )
+    assert settings.request_log_retention_days == 7.5
     assert settings.event_retry_delays_s == (0, 0) and settings.event_max_attempts == 3
     assert settings.event_lease_s == 2.5
     assert settings.webhook_max_attempts == 4
@@ -38,6 +41,8 @@ def test_overrides():
         ("ACCRUAL_EVENT_RETRY_DELAYS", "1,,2"),
         ("ACCRUAL_EVENT_RETRY_DELAYS", ",".join(["1"] * 21)),
         ("ACCRUAL_WEBHOOKS_ALLOW_PRIVATE", "maybe"),
+        ("ACCRUAL_REQUEST_LOG_RETENTION_DAYS", "0"),
+        ("ACCRUAL_REQUEST_LOG_RETENTION_DAYS", "forever"),
     ],
 )
 def test_invalid_values_are_coded_errors(name, value):

@@ -174,9 +174,19 @@ def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int, alon
     show_default=True,
     help="Alternating rounds per endpoint; the best counts.",
 )
-def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int) -> None:
+@click.option(
+    "--request-logs",
+    "compare_logs",
+    is_flag=True,
+    help="Instead: POST /v1/events on two servers, request logs off and on.",
+)
+def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int, compare_logs: bool) -> None:
     """POST /v1/events beside GET /v1/health on one real uvicorn server, load from another process."""
-    from engine.cli.bench.ingest import format_report, measure
+    from engine.cli.bench.ingest import format_report, format_request_logs, measure, measure_request_logs
 
+    if compare_logs:
+        off, on = measure_request_logs(requests=requests, concurrency=concurrency, rounds=rounds)
+        click.echo("\n".join(format_request_logs(off, on, rounds)))
+        return
     report = measure(requests=requests, concurrency=concurrency, workers=workers, rounds=rounds)
     click.echo("\n".join(format_report(report)))

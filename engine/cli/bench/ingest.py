@@ -13,6 +13,7 @@ ingest, not a cache. The health endpoint is the reference: the same server, auth
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -61,6 +63,20 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
+async def _one(client: httpx.AsyncClient, key: str, program_id: str, mode: str, n: int, run_id: str) -> bool:
+    if mode == "health":
+        return (await client.get("/v1/health")).status_code == 200
+    body = {
+        "program_id": program_id,
+        "external_id": f"user_{n % 1000}",
+        "idempotency_key": f"{run_id}-{n}",
+        "event_timestamp": "2026-01-01T12:00:00Z",
+        "event_data": {"type": "purchase", "amount": 12.5, "sku": f"sku_{n % 50}"},
+    }
+    response = await client.post("/v1/events", json=body, headers={"X-API-Key": key})
+    return response.status_code == 202
+
+
 async def _load(url: str, key: str, program_id: str, mode: str, requests: int, concurrency: int) -> LoadResult:
     latencies: list[float] = []
     errors = 0
@@ -72,19 +88,10 @@ async def _load(url: str, key: str, program_id: str, mode: str, requests: int, c
         nonlocal errors
         for n in counter:
             started = time.perf_counter()
-            if mode == "health":
-                response = await client.get("/v1/health")
-                ok = response.status_code == 200
-            else:
-                body = {
-                    "program_id": program_id,
-                    "external_id": f"user_{n % 1000}",
-                    "idempotency_key": f"{run_id}-{n}",
-                    "event_timestamp": "2026-01-01T12:00:00Z",
-                    "event_data": {"type": "purchase", "amount": 12.5, "sku": f"sku_{n % 50}"},
-                }
-                response = await client.post("/v1/events", json=body, headers={"X-API-Key": key})
-                ok = response.status_code == 202
+            try:
+                ok = await _one(client, key, program_id, mode, n, run_id)
+            except httpx.TransportError:  # a connection dropped under load: an error, not the end of the run
+                ok = False
             latencies.append((time.perf_counter() - started) * 1000)
             errors += 0 if ok else 1
 
@@ -154,21 +161,26 @@ def _run_client(url: str, key: str, program_id: str, mode: str, requests: int, c
         str(requests),
         str(concurrency),
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return LoadResult(**json.loads(output.strip().splitlines()[-1]))
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {done.stderr.strip().splitlines()[-1:]}")
+    return LoadResult(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure(
-    *, requests: int = 3000, concurrency: int = 32, workers: int = 1, warmup: int = 200, rounds: int = 3
-) -> Report:
-    """Start a server, load `/v1/health` and `/v1/events` in alternating rounds, stop the server;
-    the best round of each (alternating rounds keep a busy machine from favouring one endpoint)."""
+@contextlib.contextmanager
+def running_server(workers: int, request_logs: bool = True) -> Iterator[tuple[str, str, str]]:
+    """A uvicorn server on a fresh SQLite database: `(url, key, program_id)`; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="accrual-bench-") as directory:
         database_url = f"sqlite:///{Path(directory) / 'bench.db'}"
         key, program_id = prepare(database_url)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": database_url, "QUEUE_URL": "sql"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "QUEUE_URL": "sql",
+            "ACCRUAL_REQUEST_LOGS": "1" if request_logs else "0",
+        }
         command = [
             sys.executable,
             "-m",
@@ -188,21 +200,62 @@ def measure(
         server = subprocess.Popen(command, env=env)
         try:
             wait_ready(url, server)
-            _run_client(url, key, program_id, "health", warmup, concurrency)
-            _run_client(url, key, program_id, "events", warmup, concurrency)
-            healths, events_runs = [], []
-            for _ in range(rounds):
-                healths.append(_run_client(url, key, program_id, "health", requests, concurrency))
-                events_runs.append(_run_client(url, key, program_id, "events", requests, concurrency))
-            health = max(healths, key=lambda r: r.per_second)
-            events = max(events_runs, key=lambda r: r.per_second)
+            yield url, key, program_id
         finally:
             server.terminate()
             try:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def measure(
+    *, requests: int = 3000, concurrency: int = 32, workers: int = 1, warmup: int = 200, rounds: int = 3
+) -> Report:
+    """Start a server, load `/v1/health` and `/v1/events` in alternating rounds, stop the server;
+    the best round of each (alternating rounds keep a busy machine from favouring one endpoint)."""
+    with running_server(workers) as (url, key, program_id):
+        _run_client(url, key, program_id, "health", warmup, concurrency)
+        _run_client(url, key, program_id, "events", warmup, concurrency)
+        healths, events_runs = [], []
+        for _ in range(rounds):
+            healths.append(_run_client(url, key, program_id, "health", requests, concurrency))
+            events_runs.append(_run_client(url, key, program_id, "events", requests, concurrency))
+    health = max(healths, key=lambda r: r.per_second)
+    events = max(events_runs, key=lambda r: r.per_second)
     return Report(health=health, events=events, workers=workers, concurrency=concurrency, rounds=rounds)
+
+
+def measure_request_logs(
+    *, requests: int = 3000, concurrency: int = 32, warmup: int = 200, rounds: int = 3
+) -> tuple[LoadResult, LoadResult]:
+    """`POST /v1/events` on two servers, request logs off and on, in alternating rounds: the best
+    round of each, `(off, on)`."""
+    with running_server(1, request_logs=False) as off, running_server(1, request_logs=True) as on:
+        for url, key, program_id in (off, on):
+            _run_client(url, key, program_id, "events", warmup, concurrency)
+        results: dict[bool, list[LoadResult]] = {False: [], True: []}
+        for _ in range(rounds):
+            for logging_on, (url, key, program_id) in ((False, off), (True, on)):
+                results[logging_on].append(_run_client(url, key, program_id, "events", requests, concurrency))
+    best_off = max(results[False], key=lambda r: r.per_second)
+    best_on = max(results[True], key=lambda r: r.per_second)
+    return best_off, best_on
+
+
+def format_request_logs(off: LoadResult, on: LoadResult, rounds: int) -> list[str]:
+    lines = [
+        f"POST /v1/events, best of {rounds} alternating rounds per server",
+        f"{'request logs':<18}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}",
+    ]
+    for name, result in (("off", off), ("on", on)):
+        lines.append(
+            f"{name:<18}{result.requests:>9}{result.errors:>8}{result.per_second:>10.0f}"
+            f"{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}"
+        )
+    ratio = on.per_second / off.per_second if off.per_second else 0.0
+    lines.append(f"with request logs / without: {ratio:.0%}")
+    return lines
 
 
 def format_report(report: Report) -> list[str]:

@@ -6,7 +6,7 @@ that its `entry_hash` is the SHA-256 of its canonical form; that the ledger head
 entry; for every account, that the stored balance equals the sum of its postings; and that what
 HELD accounts hold under each reference (`held_reference`) equals the sum of their referenced
 postings; and that the lots of LOT assets agree with the balances and expired once each
-(`verify_lots`).
+(`verify_lots`); and that the reports' hourly rollup equals the entries it folded (`verify_rollup`).
 
     >>> report = verify()
     >>> report.ok, report.entries, report.accounts
@@ -25,13 +25,15 @@ from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
 from engine.store.ledger.held import deltas_of
 from engine.store.ledger.verify_lots import verify_lots
 from engine.store.models import HELD, Account, HeldReference, JournalEntry, LedgerHead, Organisation, Posting
+from engine.store.reports.rollup import verify_rollup
 
 BATCH = 500
 
 
 class Mismatch(msgspec.Struct, kw_only=True):
     # chain_broken, hash_mismatch, unbalanced, too_few_postings, balance_mismatch, head_mismatch,
-    # sequence_gap, held_reference_mismatch, lot_remaining, lot_status, lot_balance_mismatch, lot_expiry
+    # sequence_gap, held_reference_mismatch, lot_remaining, lot_status, lot_balance_mismatch, lot_expiry,
+    # rollup_mismatch
     code: str
     message: str
     organisation_id: str
@@ -60,6 +62,8 @@ def verify() -> VerifyReport:
         _verify_chain(organisation.id, report)
         _verify_balances(organisation.id, report)
         report.lots += verify_lots(organisation.id, _reporter(organisation.id, report))
+        for problem in verify_rollup(organisation.id):  # the reports' hourly rollup (A187)
+            report.mismatches.append(Mismatch(code="rollup_mismatch", message=problem, organisation_id=organisation.id))
     return report
 
 

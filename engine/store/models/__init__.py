@@ -3,7 +3,8 @@
 core      organisations, API keys, programs, assets, participants, groups, state, tiers
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
-webhooks  endpoints, messages, deliveries
+webhooks  endpoints, messages, deliveries, attempts per hour
+operations  the ledger rollup, request logs
 """
 
 from engine.store.models.core import (
@@ -55,7 +56,8 @@ from engine.store.models.ledger import (
     Posting,
 )
 from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
-from engine.store.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from engine.store.models.operations import LedgerRollup, LedgerRollupHead, RequestLog
+from engine.store.models.webhooks import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AVAILABLE",
@@ -76,6 +78,8 @@ __all__ = [
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerHead",
+    "LedgerRollup",
+    "LedgerRollupHead",
     "LotRecord",
     "LotTake",
     "OPEN_EVENTS",
@@ -88,6 +92,7 @@ __all__ = [
     "Posting",
     "Program",
     "ProgramAsset",
+    "RequestLog",
     "RuleBudget",
     "ParticipantBudget",
     "RuleEvaluation",
@@ -103,6 +108,7 @@ __all__ = [
     "StateTag",
     "TierTypeRecord",
     "Timestamped",
+    "WebhookAttemptHour",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookMessage",

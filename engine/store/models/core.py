@@ -94,6 +94,8 @@ class Asset(Timestamped):
     max_transaction_amount = AmountField(null=True)
     status = peewee.CharField(max_length=16, default="ACTIVE", index=True)
     deleted_at = UTCDateTimeField(null=True)
+    unit_value = AmountField(null=True)  # money per unit, for the liability report (step 55)
+    currency = peewee.CharField(max_length=3, null=True)  # ISO 4217, set with unit_value
 
     class Meta:
         indexes = ((("organisation", "symbol"), True),)

@@ -8,6 +8,10 @@ from engine.store.db import utcnow
 from engine.store.fields import JSONField, UTCDateTimeField
 from engine.store.models.core import BaseModel, Organisation, Timestamped
 
+# Deliveries still to send: word for word the condition of the partial index of schema step 57
+# (SQLite uses a partial index only for a literal condition that matches it).
+BACKLOG = "status IN ('PENDING', 'SENDING')"
+
 
 class WebhookEndpoint(Timestamped):
     organisation = peewee.ForeignKeyField(Organisation, backref="webhook_endpoints", on_delete="CASCADE")
@@ -19,6 +23,12 @@ class WebhookEndpoint(Timestamped):
     status = peewee.CharField(max_length=16, default="ACTIVE")
     secret = peewee.CharField(max_length=128)  # whsec_...; needed in clear to sign deliveries
     deleted_at = UTCDateTimeField(null=True)
+    # The circuit breaker (schema step 57, `engine/webhooks/circuit.py`): failed attempts in a row,
+    # how many times in a row the circuit opened, and until when no delivery is sent.
+    consecutive_failures = peewee.IntegerField(default=0)
+    circuit_trips = peewee.IntegerField(default=0)
+    circuit_broken_until = UTCDateTimeField(null=True)
+    last_attempt_at = UTCDateTimeField(null=True)
 
 
 class WebhookMessage(BaseModel):
@@ -51,3 +61,18 @@ class WebhookDelivery(Timestamped):
 
     class Meta:
         indexes = ((("endpoint", "id"), False), (("status", "next_attempt_at"), False))
+
+
+class WebhookAttemptHour(BaseModel):
+    """Attempts of one endpoint in one UTC hour, by outcome (schema step 57): the 24-hour counts
+    of the delivery stats. Written in the transaction that records each attempt."""
+
+    endpoint = peewee.ForeignKeyField(WebhookEndpoint, on_delete="CASCADE")
+    endpoint_id: peewee.Field[str]
+    hour = UTCDateTimeField()
+    successes = peewee.IntegerField(default=0)
+    failures = peewee.IntegerField(default=0)
+
+    class Meta:
+        table_name = "webhook_attempt_hour"
+        indexes = ((("endpoint", "hour"), True),)

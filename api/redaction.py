@@ -1,0 +1,60 @@
+"""Secrets taken out of request and response bodies before a request log keeps them (A189).
+
+    >>> redact_body(b'{"url": "https://x", "secret": "whsec_abc"}')
+    '{"url":"https://x","secret":"[REDACTED]"}'
+
+A JSON body is walked: the value of any member whose name says it holds a secret (`secret`,
+`password`, `token`, `api_key`, `authorization`, ...) is replaced whole, and any text that looks
+like an API key (`sk_...`) or a webhook secret (`whsec_...`) is replaced wherever it appears. A
+body that is not JSON, or was cut at the size limit, is kept as text with the same two rules
+applied to its `"name": "value"` pairs and to the key-shaped words in it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+REDACTED = "[REDACTED]"
+BODY_LIMIT = 16 * 1024  # bytes of a body a log keeps
+
+SECRET_NAME = re.compile(
+    r"secret|passw(or)?d|token|api[_-]?key|authori[sz]ation|credential|private[_-]?key|signature|cookie", re.I
+)
+SECRET_VALUE = re.compile(r"\b(?:sk|whsec)_[A-Za-z0-9+/=_-]{6,}")
+# `"name": "value"` in text that could not be parsed (a body cut at the limit), name secret-looking.
+_TEXT_PAIR = re.compile(r'("(?P<name>[^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"?')
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: REDACTED if SECRET_NAME.search(key) else _walk(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_walk(item) for item in value]
+    if isinstance(value, str):
+        return SECRET_VALUE.sub(REDACTED, value)
+    return value
+
+
+def _text_pair(match: re.Match[str]) -> str:
+    if SECRET_NAME.search(match.group("name")):
+        return f'{match.group(1)}"{REDACTED}"'
+    return match.group(0)
+
+
+def redact_text(text: str) -> str:
+    return SECRET_VALUE.sub(REDACTED, _TEXT_PAIR.sub(_text_pair, text))
+
+
+def redact_body(body: bytes, *, truncated: bool = False) -> str | None:
+    """The body as the log keeps it: None when empty, else redacted JSON or text."""
+    if not body:
+        return None
+    if not truncated:
+        try:
+            return msgspec.json.encode(_walk(msgspec.json.decode(body))).decode()
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            pass
+    return redact_text(body[:BODY_LIMIT].decode("utf-8", errors="replace"))

@@ -1,0 +1,38 @@
+"""Secrets out of logged bodies: by member name, by the shape of keys and webhook secrets, in JSON
+and in text cut at the size limit."""
+
+from __future__ import annotations
+
+import msgspec
+
+from api.redaction import BODY_LIMIT, REDACTED, redact_body, redact_text
+
+
+def test_secret_members_and_key_shaped_values_are_redacted_at_any_depth():
+    body = {
+        "url": "https://example.com/hook",
+        "secret": "whsec_abcdefgh",
+        "nested": [{"api_key": "anything", "Password": "hunter2", "note": "key sk_live12345678 here"}],
+        "Authorization": "Bearer x",
+        "idempotency_key": "order-1",
+        "amount": 12.5,
+    }
+    kept = msgspec.json.decode(redact_body(msgspec.json.encode(body)))
+    assert kept["secret"] == kept["Authorization"] == REDACTED
+    assert kept["nested"][0]["api_key"] == kept["nested"][0]["Password"] == REDACTED
+    assert kept["nested"][0]["note"] == f"key {REDACTED} here"
+    assert (kept["url"], kept["idempotency_key"], kept["amount"]) == ("https://example.com/hook", "order-1", 12.5)
+
+
+def test_text_and_truncated_json_are_redacted_too():
+    assert redact_body(b"") is None
+    assert redact_body(b"token=sk_abcdefghijkl; plain") == f"token={REDACTED}; plain"
+    cut = b'{"name": "n", "client_secret": "abc\\"def", "data": "' + b"x" * BODY_LIMIT
+    text = redact_body(cut, truncated=True)
+    assert text is not None and len(text) <= BODY_LIMIT + len(REDACTED)  # what was kept, redacted
+    assert f'"client_secret": "{REDACTED}"' in text and '"name": "n"' in text and "abc" not in text
+    assert redact_text('{"secret": "whsec_unterminated') == f'{{"secret": "{REDACTED}"'
+
+
+def test_bodies_that_are_not_utf8_are_kept_as_replaced_text():
+    assert redact_body(b"\xff\xfe sk_abcdefghij") == f"\ufffd\ufffd {REDACTED}"
