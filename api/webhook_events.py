@@ -10,6 +10,7 @@ consumer sees one shape per type whoever made the change:
     POST /v1/participants/{id}/balances/release      balance.released
     POST /v1/programs/{id}/assets/{asset}/fund       program.funded
     POST /v1/programs/{id}/assets/{asset}/burn       program.burned
+    PUT, DELETE /v1/participants/{id}/state/tiers/{key}   participant.tier_changed (a change of level)
 
 Forfeit reports nothing: no webhook type is sent for it (A43). The store operations call
 `publisher(...)` through their
@@ -26,6 +27,7 @@ from engine.errors import EngineError
 from engine.queue import current_queue
 from engine.settings import WorkerSettings
 from engine.store.operations import Applied, AppliedHook
+from engine.store.tier_standing import TierMove
 from engine.webhooks import messages
 
 OPERATION_TYPES = {
@@ -72,6 +74,13 @@ def publish_participant_created(
     """
     data = {"participant_id": participant_id, "external_id": external_id, "program_id": program_id}
     messages.publish(organisation_id, "participant.created", _present(data), max_attempts=max_attempts())
+
+
+def publish_tier_changed(organisation_id: str, move: TierMove) -> None:
+    """`participant.tier_changed` for a level the API set or removed; call inside its transaction."""
+    messages.publish(
+        organisation_id, "participant.tier_changed", messages.tier_changed_data(move), max_attempts=max_attempts()
+    )
 
 
 def balance_data(applied: Applied) -> dict[str, Any]:

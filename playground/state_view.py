@@ -2,7 +2,8 @@
 
 Generic over the state's fields: a field the engine adds to `EntityState` shows up here without
 a template change. Balances (available, held, deferred) and the lots of LOT assets have tables of
-their own (`lot_rows`) and are left out.
+their own (`lot_rows`) and are left out; tiers also have one (`tier_rows`), with when their
+lifecycle next looks at each level.
 
     >>> rows = state_rows(EntityState(tags=["vip"]), EntityState(tags=["vip", "gold"]))
     >>> [(r.field, r.before, r.after, r.changed) for r in rows if r.field == "tags"]
@@ -11,14 +12,19 @@ their own (`lot_rows`) and are left out.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from dsl.notation import cel_literal
+from engine.model.bundle import Bundle
+from engine.model.calendar import zone
+from engine.model.lifecycle import Lifecycle
 from engine.model.lots import Lot
-from engine.model.result import SettledLot
+from engine.model.result import SettledLot, StateChange
 from engine.model.state import EntityState
+from engine.model.tier_lifecycle import Standing, schedule
 
 _OWN_TABLE = frozenset({"balances", "lots"})
 _IDENTITY = frozenset({"id", "external_id"})  # shown only when set
@@ -108,3 +114,60 @@ def _lot_text(lot: Lot | None) -> str:
 
 def _moment(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z") if value is not None else ""
+
+
+class TierRow(msgspec.Struct, frozen=True, kw_only=True):
+    tier: str
+    before: str  # the level key, "" for none
+    after: str
+    next_review: str  # when the lifecycle next looks at the level after the event, "" for never
+    reason: str  # what is due then: expiry, period end, inactivity
+    changed: bool
+
+
+def tier_rows(
+    bundle: Bundle, before: EntityState, after: EntityState, changes: list[StateChange], at: datetime
+) -> list[TierRow]:
+    """Each tier the participant holds a level of, before and after the event, with when its
+    lifecycle next looks at the level the event left (the schedule the worker would store, A132)."""
+    try:
+        tz = zone(bundle.program.timezone)
+    except ValueError:
+        tz = zone("UTC")
+    expiries = {c.key: c.expires_at for c in changes if c.state_type == "tier" and c.target.role == "participant"}
+    rows = []
+    for tier in bundle.tiers:
+        old, new = before.tiers.get(tier.key), after.tiers.get(tier.key)
+        if old is None and new is None:
+            continue
+        due, reason = None, ""
+        if new is not None:
+            running = tier if tier.status == "ACTIVE" else msgspec.structs.replace(tier, lifecycle=Lifecycle())
+            standing = schedule(
+                running, Standing(level=new.level, rank=new.rank, expires_at=expiries.get(tier.key)), at, tz
+            )
+            due = standing.due_at
+            reason = _due_reason(standing)
+        old_level, new_level = old.level if old else "", new.level if new else ""
+        rows.append(
+            TierRow(
+                tier=tier.key,
+                before=old_level,
+                after=new_level,
+                next_review=_moment(due),
+                reason=reason,
+                changed=old_level != new_level,
+            )
+        )
+    return rows
+
+
+def _due_reason(standing: Standing) -> str:
+    due = standing.due_at
+    if due is None:
+        return ""
+    if standing.expires_at == due:
+        return "expiry"
+    if standing.period_ends_at == due:
+        return "period end"
+    return "inactivity"

@@ -43,7 +43,7 @@ from playground.examples import EXAMPLES_DIR, ExampleNotFound, Panes, event_text
 from playground.inputs import PaneError, PaneProblem, parse_event
 from playground.rendering import render
 from playground.reports import ReportChartsController, ReportsPageController
-from playground.state_view import lot_rows, state_rows
+from playground.state_view import lot_rows, state_rows, tier_rows
 from playground.stored import StoredProgramNotFound, list_stored_programs, stored_program_panes
 from playground.summary import api_status, summarize
 from playground.testcase import AppendError, append_test_case, build_test_case, render_test_case
@@ -221,11 +221,15 @@ def result_context(run: DryRun) -> dict[str, Any]:
         "summary": None,
         "states": {},
         "lots": {},
+        "tiers": [],
     }
     if result is not None and run.before is not None:
         context["summary"] = summarize(result, run.before, run.recipient_before)
         context["states"]["participant"] = state_rows(run.before, result.participant)
         context["lots"] = {"participant": lot_rows(run.before, result.participant, result.settled, "participant")}
+        if run.bundle is not None:
+            changes = result.state_changes
+            context["tiers"] = tier_rows(run.bundle, run.before, result.participant, changes, result.evaluated_at)
         if result.recipient is not None and run.recipient_before is not None:
             context["states"]["recipient"] = state_rows(run.recipient_before, result.recipient)
             context["lots"]["recipient"] = lot_rows(run.recipient_before, result.recipient, result.settled, "recipient")

@@ -1,4 +1,5 @@
-"""`/v1/programs/{program_id}/tiers`: create, list, get, patch (levels upserted by key), archive.
+"""`/v1/programs/{program_id}/tiers`: create, list, get, patch (levels upserted by key), archive,
+and preview who changed tier rules would move.
 Participants' levels are under `/v1/participants/{id}/state/tiers`."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from api.db import with_connection
 from api.errors import responses
 from api.pagination import LIMIT_DEFAULT, CursorParam, LimitParam, Page
 from api.queries import tiers
-from api.schemas.tiers import TierCreate, TierPatch, TierStatus, TierTypeOut
+from api.schemas.tiers import TierCreate, TierPatch, TierPreviewOut, TierPreviewRequest, TierStatus, TierTypeOut
 
 
 class TierController(Controller):
@@ -28,6 +29,21 @@ class TierController(Controller):
     ) -> TierTypeOut:
         """`key` is unique in the program; level keys and ranks are unique in the tier (409)."""
         return tiers.create_tier(principal.organisation_id, program_id, data)
+
+    @post(
+        "/preview",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Preview who tier types would move",
+        responses=responses(404, 409),
+    )
+    @with_connection
+    def preview_tiers(
+        self, program_id: FromPath[str], data: JSONBody[TierPreviewRequest], principal: NamedDependency[Principal]
+    ) -> TierPreviewOut:
+        """The program's members the given tier types (as they would be written) would move up or
+        down against their counters now; nothing is written."""
+        return tiers.preview_tiers(principal.organisation_id, program_id, data)
 
     @get("/", sync_to_thread=True, summary="List a program's tier types", responses=responses(404))
     @with_connection

@@ -38,6 +38,7 @@ from engine.store.models import (
     StateHistory,
     StateTag,
 )
+from engine.store.owner_state import live_level
 
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "display_name")
 
@@ -90,7 +91,7 @@ def participant_out(row: Participant, program_ids: list[str] | None = None, *, d
         }
         out.tiers = {
             t.tier_key: TierOut(level=t.level, rank=t.rank)
-            for t in ParticipantTier.select().where(ParticipantTier.participant == row.id)
+            for t in ParticipantTier.select().where((ParticipantTier.participant == row.id) & live_level())
         }
         out.balances = participant_balances(row.id, None)
     return out
@@ -306,4 +307,5 @@ def _history_out(row: StateHistory) -> StateHistoryOut:
         rule_id=row.rule_id,
         changed_by_api_key_id=row.changed_by_api_key_id,
         changed_at=row.changed_at,
+        reason=row.reason if row.reason is not None else UNSET,
     )

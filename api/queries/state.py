@@ -11,6 +11,7 @@ from api.errors import Conflict, NotFound, field_error
 from api.queries.participants import get_participant_row, merge_attributes, replace_tags
 from api.queries.programs import get_program_row
 from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierSet, TierStateOut
+from api.webhook_events import publish_tier_changed
 from engine.model.durations import DurationError, parse_duration
 from engine.model.state import counter_reset_due
 from engine.store import owner_state
@@ -25,6 +26,8 @@ from engine.store.models import (
     StateTag,
     TierTypeRecord,
 )
+from engine.store.owner_state import live_level
+from engine.store.tier_standing import TierMove
 
 
 def _origin(principal: Principal) -> owner_state.Origin:
@@ -191,7 +194,7 @@ def list_tiers(principal: Principal, participant_id: str, program_id: str) -> li
     rows = (
         ParticipantTier.select(ParticipantTier, TierTypeRecord)
         .join(TierTypeRecord)
-        .where((ParticipantTier.participant == person.id) & (ParticipantTier.program == program_id))
+        .where((ParticipantTier.participant == person.id) & (ParticipantTier.program == program_id) & live_level())
         .order_by(ParticipantTier.tier_key)
     )
     return [_tier_out(row, row.tier_type) for row in rows]
@@ -201,7 +204,7 @@ def get_tier(principal: Principal, participant_id: str, program_id: str, key: st
     person = get_participant_row(principal.organisation_id, participant_id)
     tier_type = _tier_type(principal.organisation_id, program_id, key)
     row = ParticipantTier.get_or_none(
-        (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
+        (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id) & live_level()
     )
     if row is None:
         raise NotFound("the participant has no level in this tier")
@@ -231,10 +234,17 @@ def set_tier(principal: Principal, participant_id: str, program_id: str, key: st
         levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
         if data.level not in levels:
             raise field_error("level", f"tier {key!r} has no level {data.level!r} (levels: {', '.join(levels)})")
-        owner_state.set_tier(org, person.id, tier_type, data.level, int(levels[data.level]["rank"]), _origin(principal))
-        ParticipantTier.update(expires_at=data.expires_at).where(
-            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
-        ).execute()
+        origin = _origin(principal)
+        if data.expires_at is not None and data.expires_at <= origin.at:
+            raise field_error("expires_at", "expires_at must be in the future")
+        rank = int(levels[data.level]["rank"])
+        move = owner_state.set_tier(
+            org, person.id, tier_type, data.level, rank, origin, reason="API", expires_at=data.expires_at
+        )
+        if move is None:  # the same level: its expiry is replaced (A135)
+            owner_state.set_tier_expiry(person.id, tier_type, data.expires_at)
+        else:
+            publish_tier_changed(org, move)
         row = ParticipantTier.get(
             (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
         )
@@ -255,5 +265,8 @@ def remove_tier(principal: Principal, participant_id: str, program_id: str, key:
         row.delete_instance()
         history = owner_state.HistoryBuffer()
         origin = owner_state.Origin(api_key_id=principal.api_key_id, program_id=program_id)
-        history.record(org, PARTICIPANT, person.id, "tier", key, "delete", row.level, None, origin)
+        history.record(org, PARTICIPANT, person.id, "tier", key, "delete", row.level, None, origin, "API")
         history.flush()
+        if row.expires_at is None or row.expires_at > origin.at:  # a lapsed level was already gone (D33)
+            move = TierMove(org, person.id, program_id, key, row.level, row.rank, None, None, "API", origin.at)
+            publish_tier_changed(org, move)

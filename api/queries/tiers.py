@@ -8,9 +8,17 @@ from msgspec import UNSET
 
 from api.errors import field_error
 from api.pagination import Page, paginate
-from api.schemas.tiers import TierCreate, TierPatch, TierTypeLevelOut, TierTypeOut
+from api.schemas.tiers import (
+    TierCreate,
+    TierPatch,
+    TierPreviewMove,
+    TierPreviewOut,
+    TierPreviewRequest,
+    TierTypeLevelOut,
+    TierTypeOut,
+)
 from engine.model.bundle import TierType
-from engine.store import lookups, tier_types
+from engine.store import lookups, tier_preview, tier_types
 from engine.store.models import TierTypeRecord
 
 
@@ -70,6 +78,8 @@ def patch_tier(org_id: str, program_id: str, key: str, data: TierPatch) -> TierT
     }
     if not changes:
         raise field_error("body", "give at least one of display_name, levels, lifecycle")
+    if "lifecycle" in changes:
+        changes["lifecycle"] = msgspec.to_builtins(changes["lifecycle"])
     if "levels" in changes:
         changes["levels"] = [
             {k: v for k, v in msgspec.to_builtins(level).items() if v is not None} for level in changes["levels"]
@@ -79,3 +89,26 @@ def patch_tier(org_id: str, program_id: str, key: str, data: TierPatch) -> TierT
 
 def archive_tier(org_id: str, program_id: str, key: str) -> TierTypeOut:
     return tier_out(tier_types.archive_tier_type(org_id, program_id, key))
+
+
+def preview_tiers(org_id: str, program_id: str, data: TierPreviewRequest) -> TierPreviewOut:
+    """Who the given tier types would move now (A138); checked as a create would check them,
+    nothing written."""
+    lookups.program(org_id, program_id)
+    for spec in data.tiers:
+        tier_types.check_tier_type(spec)
+    report = tier_preview.preview_program(program_id, data.tiers, limit=data.limit)
+    moves = [
+        TierPreviewMove(
+            participant_id=member.participant_id,
+            external_id=member.external_id,
+            tier=member.move.tier,
+            current_level=member.move.current_level,
+            current_rank=member.move.current_rank,
+            new_level=member.move.new_level,
+            new_rank=member.move.new_rank,
+            direction="UP" if member.move.direction == "UP" else "DOWN",
+        )
+        for member in report.moves
+    ]
+    return TierPreviewOut(members=report.members, counts=report.counts, data=moves)

@@ -148,6 +148,9 @@ class StateHistoryOut(Response):
     rule_id: str | None
     changed_by_api_key_id: str | None
     changed_at: datetime
+    # why a tier (or a counter, at a period's rollover) changed (A133): RULE, QUALIFICATION, API,
+    # PERIOD_END, INACTIVITY, EXPIRY; absent for other changes
+    reason: str | UnsetType = UNSET
 
 
 class TagOut(Response):

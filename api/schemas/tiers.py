@@ -11,7 +11,8 @@ from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Request, Response
 from engine.limits import INTEGER_COLUMN_MAX
-from engine.model.bundle import Key, Name, Qualification, TierLevel
+from engine.model.bundle import Key, Name, Qualification, TierLevel, TierType
+from engine.model.lifecycle import Lifecycle
 
 TierStatus = Literal["ACTIVE", "ARCHIVED"]
 
@@ -23,7 +24,7 @@ class TierCreate(Request, kw_only=True):
     key: Key
     display_name: Name | None = None
     levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1, max_length=100)]
-    lifecycle: dict[str, Any] = msgspec.field(default_factory=dict)
+    lifecycle: Lifecycle = msgspec.field(default_factory=Lifecycle)  # `{}`: a rules-only tier
 
 
 class TierLevelPatch(Request, kw_only=True):
@@ -42,7 +43,7 @@ class TierPatch(Request, kw_only=True):
 
     display_name: Name | UnsetType | None = UNSET
     levels: Annotated[list[TierLevelPatch], msgspec.Meta(max_length=100)] | UnsetType | None = UNSET
-    lifecycle: dict[str, Any] | UnsetType | None = UNSET
+    lifecycle: Lifecycle | UnsetType | None = UNSET
 
 
 class TierTypeLevelOut(Response, kw_only=True):
@@ -59,8 +60,35 @@ class TierTypeOut(Response, kw_only=True):
     key: str
     display_name: str | None
     levels: list[TierTypeLevelOut]
-    lifecycle: dict[str, Any]
+    lifecycle: Lifecycle
     status: TierStatus
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | UnsetType = UNSET  # present only when archived
+
+
+class TierPreviewRequest(Request, kw_only=True):
+    """Tier types as they would be written (the bundle's `TierType`); nothing is stored."""
+
+    tiers: Annotated[list[TierType], msgspec.Meta(min_length=1, max_length=100)]
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
+
+
+class TierPreviewMove(Response, kw_only=True):
+    participant_id: str
+    external_id: str
+    tier: str
+    current_level: str | None
+    current_rank: int | None
+    new_level: str | None
+    new_rank: int | None
+    direction: Literal["UP", "DOWN"]
+
+
+class TierPreviewOut(Response, kw_only=True):
+    """`counts`: per tier, how many members would move UP and DOWN; `data`: the first `limit` of
+    them, by participant id."""
+
+    members: int
+    counts: dict[str, dict[str, int]]
+    data: list[TierPreviewMove]

@@ -6,6 +6,7 @@ worker call, and holds no logic of its own.
     database    db upgrade, verify, keys
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
+    tiers       tiers preview: who changed tier rules would move
     status      the operator's health on one screen
     backtest    a changed ruleset replayed over a program's recorded history, as a difference
     bench       the benchmarks
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import bundles, database, lsp, processes
+from engine.cli import bundles, database, lsp, processes, tiers
 from engine.cli.backtest import backtest
 from engine.cli.bench.commands import bench
 from engine.cli.status import status
@@ -55,6 +56,7 @@ for command in (
     processes.up,
     processes.serve,
     sweep,
+    tiers.tiers,
     status,
 ):
     main.add_command(command)

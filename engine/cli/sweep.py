@@ -34,14 +34,21 @@ def _when(text: str | None) -> datetime:
 @click.option("--database-url", envvar="DATABASE_URL", default=None, help="Default: $DATABASE_URL or var/accrual.db.")
 @click.option("--queue-url", envvar="QUEUE_URL", default=None, help="Where webhooks are queued (as `accrual worker`).")
 def sweep(until: str | None, database_url: str | None, queue_url: str | None) -> None:
-    """Expire and mature the lots, mature the deferred credits, roll over the budgets and fire the
-    automations that are due, each once, with a progress bar; prints what each job applied."""
+    """Expire and mature the lots, mature the deferred credits, roll over the budgets, review the
+    tier levels and fire the automations that are due, each once, with a progress bar; prints what
+    each job applied."""
     from engine.errors import EngineError
     from engine.queue import configure_queue
     from engine.settings import WorkerSettings
     from engine.store.migrations import require_current
     from engine.worker.operations_jobs import register_operations_jobs
-    from engine.worker.scheduler import due_counts, register_automation_jobs, register_ledger_jobs, run_due
+    from engine.worker.scheduler import (
+        due_counts,
+        register_automation_jobs,
+        register_ledger_jobs,
+        register_tier_jobs,
+        run_due,
+    )
 
     now = _when(until)
     with database(database_url) as db:
@@ -49,6 +56,7 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
             settings = WorkerSettings.from_env()
             configure_queue(db, queue_url, settings)  # webhooks of what expires are queued like any other
             register_ledger_jobs(settings)
+            register_tier_jobs(settings)
             register_operations_jobs(settings)
             register_automation_jobs()
             with db.connection_context():

@@ -21,7 +21,7 @@ from typing import Any
 from dsl.errors import DslError
 from dsl.values import type_name
 from engine.errors import EngineError, EvaluationError
-from engine.evaluator.balance_actions import BALANCE_HANDLERS
+from engine.evaluator.balance_actions import BALANCE_HANDLERS, moment
 from engine.evaluator.working import WorkingState
 from engine.model.amounts import to_increment
 from engine.model.result import ResolvedAction, ResolvedTarget
@@ -143,10 +143,15 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
             working.set_attribute(role, spec.key, spec.value, rule=rule.name)
     elif kind == "SET_TIER":
         out.tier, out.level = spec.tier, spec.level
+        out.expires_at = moment(action.expires_at, bindings, working.as_of)
+        if out.expires_at is not None and out.expires_at <= working.as_of:
+            raise EngineError(
+                f"the level would lapse at {out.expires_at.isoformat()}, before the event", code="invalid_expiry"
+            )
         if action.tier_archived:
             out.status = ActionStatus.SKIPPED  # an archived tier: skipped, and the event still completes
         elif applies:
-            working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name)
+            working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name, expires_at=out.expires_at)
     else:  # SCHEDULE_EVENT, BROADCAST
         out.event_name, out.payload = spec.event_name, dict(spec.payload)
         out.delay = getattr(spec, "delay", None)

@@ -59,7 +59,7 @@ def _balance(entity: EntityState, symbol: str) -> Balance:
     return balance
 
 
-def _moment(value: Any, bindings: dict[str, Any], start: datetime) -> datetime | None:
+def moment(value: Any, bindings: dict[str, Any], start: datetime) -> datetime | None:
     """expires_at / matures_at: a duration after `start`, a time, or CEL giving either (a
     timestamp, a duration, or the text of one)."""
     if value is None or isinstance(value, datetime):
@@ -128,8 +128,8 @@ def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = symbol, amount
     out.reference_id = text_value(action.reference, bindings, "reference_id")
     # A credit's dates count from when it is earned: the event's receive time (D16).
-    out.matures_at = _moment(action.matures_at, bindings, working.as_of)
-    out.expires_at = _moment(action.expires_at, bindings, working.as_of)
+    out.matures_at = moment(action.matures_at, bindings, working.as_of)
+    out.expires_at = moment(action.expires_at, bindings, working.as_of)
     # DEFERRED exactly when the credit matures later; a past maturity is AVAILABLE at once (A69).
     bucket = "DEFERRED" if out.matures_at is not None and out.matures_at > working.as_of else spec.bucket
     out.bucket = bucket

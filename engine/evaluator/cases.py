@@ -21,6 +21,7 @@ import msgspec
 
 from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
 from engine.evaluator.evaluate import evaluate_event
+from engine.evaluator.journeys import Journey, event_only_fields
 from engine.model.bundle import Bundle, CounterInput, Expectation, ProgramStateInput, StateInput, TestCase
 from engine.model.calendar import parse_period, period_problem, qualified
 from engine.model.durations import DurationError, parse_duration
@@ -62,9 +63,12 @@ def run_test_cases(loaded: Any) -> list[TestCaseResult]:
 
 
 def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResult:
-    """Evaluate one test case (with a trace) and compare the result with its expectations."""
+    """Evaluate one test case (with a trace) and compare the result with its expectations; a case
+    with `steps` runs the participant through them (A136)."""
     timestamp = case.event_timestamp or DEFAULT_EVENT_TIMESTAMP
     as_of = case.received_at or timestamp
+    if case.steps is not None:
+        as_of = case.starts_at or case.steps[0].at
     try:
         participant = state_from_input(case.participant, bundle, as_of=as_of)
         recipient = state_from_input(case.recipient, bundle, as_of=as_of) if case.recipient is not None else None
@@ -73,7 +77,10 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
         participant_budgets = _budgets(case.participant_budgets_consumed)
     except TestInputError as exc:
         return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
-    event = EventInput(event_data=case.event, event_timestamp=timestamp, received_at=as_of)
+    if case.steps is not None:
+        journey = Journey(program, bundle, case, participant, program_state)
+        return _run_steps(journey, case, bundle, budgets, participant_budgets)
+    event = EventInput(event_data=case.event or {}, event_timestamp=timestamp, received_at=as_of)
     result = evaluate_event(
         program,
         EvaluationInput(
@@ -89,6 +96,23 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
     diff = compare(case.expect, result, lot_orders(bundle))
     if diff:
         diff.append("rules: " + ", ".join(_outcome_text(outcome) for outcome in result.rules))
+    return TestCaseResult(name=case.name, passed=not diff, diff=diff, result=result)
+
+
+def _run_steps(journey: Journey, case: TestCase, bundle: Bundle, budgets, participant_budgets) -> TestCaseResult:
+    """Each step: the clock moves (lifecycle reviews), the step's event if any, its expectations."""
+    diff: list[str] = []
+    result = None
+    for number, step in enumerate(case.steps or [], start=1):
+        journey.advance(step.at)
+        if step.event is not None:
+            result = journey.evaluate(step, budgets, participant_budgets)
+            lines = compare(step.expect, result, lot_orders(bundle))
+        else:
+            lines = [f"{field}: a step without an event has no {field}" for field in event_only_fields(step.expect)]
+            _compare_entity(lines, "", step.expect, journey.participant)
+        moment = step.at.isoformat().replace("+00:00", "Z")
+        diff += [f"step {number} ({moment}): {line}" for line in lines]
     return TestCaseResult(name=case.name, passed=not diff, diff=diff, result=result)
 
 
@@ -198,6 +222,8 @@ def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: E
         _check(diff, f"{prefix}attributes.{key}", value, entity.attributes.get(key))
     for tier, level in (expect.tiers or {}).items():
         state = entity.tiers.get(tier)
+        if level is None and state is not None:
+            diff.append(f"{prefix}tiers.{tier}: expected no level, got {_show(state.level)}")
         _check(diff, f"{prefix}tiers.{tier}", level, state.level if state else None)
     for symbol, expected_balance in (expect.balances or {}).items():
         balance = entity.balances.get(symbol, Balance())

@@ -44,6 +44,7 @@ from engine.limits import EVALUATION_TIME_MAX_S, check_event_data
 from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult, ResolvedAction, RuleOutcome, RuleStatus, TraceStep
 from engine.model.state import EvaluationInput
+from engine.model.tier_lifecycle import qualifies
 from engine.model.vocabulary import ActionStatus, EventStatus
 from engine.rules.program import CompiledProgram, CompiledRule, compile_program
 
@@ -56,13 +57,6 @@ TRACE_TEXT_MAX = 200  # characters (or bytes) of one text a trace keeps (what th
 _OUT_OF_TIME = (
     f"not evaluated: the event's rules ran out of time ({EVALUATION_TIME_MAX_S * 1000:.0f} ms at most for all of them)"
 )
-_COMPARE = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "==": lambda a, b: a == b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-}
 
 
 def evaluate_event(
@@ -295,12 +289,4 @@ def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
 
 
 def _qualifies(qualification: Any, counters: Mapping[str, Any]) -> bool:
-    if qualification is None or not qualification.criteria:
-        return False  # a level without criteria is never reached automatically
-    results = []
-    for criterion in qualification.criteria:
-        counter = counters.get(criterion.counter)
-        value = counter.value if counter is not None else Decimal(0)
-        threshold = Decimal(repr(criterion.threshold))
-        results.append(_COMPARE[criterion.operator](value, threshold))
-    return all(results) if qualification.mode == "ALL" else any(results)
+    return qualifies(qualification, {key: counter.value for key, counter in counters.items()})

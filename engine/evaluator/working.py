@@ -161,7 +161,7 @@ class WorkingState:
                 bindings[role] = entity_binding(self.person(role), self.now)
         self.stale.clear()
 
-    def _record(self, role, state_type, key, operation, old, new, rule) -> None:
+    def _record(self, role, state_type, key, operation, old, new, rule, expires_at=None) -> None:
         self.stale.add(role)
         self.changes.append(
             StateChange(
@@ -172,6 +172,7 @@ class WorkingState:
                 old_value=old,
                 new_value=new,
                 rule=rule,
+                expires_at=expires_at,
             )
         )
 
@@ -229,7 +230,10 @@ class WorkingState:
                 entity.counters[key] = CounterState(value=ZERO, reset_after=counter.reset_after, last_reset_at=self.now)
                 self._record(role, "counter", key, "auto_reset", decimal_text(counter.value), "0", None)
 
-    def set_tier(self, role: str, tier: str, level: str, rank: int, *, rule: str | None) -> None:
+    def set_tier(
+        self, role: str, tier: str, level: str, rank: int, *, rule: str | None, expires_at: datetime | None = None
+    ) -> None:
+        """Put `role` at `level`; the level held already changes nothing, its expiry included (A137)."""
         if rule is not None:
             self.tiers_set.add((role, tier))
         tiers = self.named(role).tiers
@@ -237,7 +241,7 @@ class WorkingState:
         if old is not None and old.level == level:
             return
         tiers[tier] = TierState(level=level, rank=rank)
-        self._record(role, "tier", tier, "set", old.level if old else None, level, rule)
+        self._record(role, "tier", tier, "set", old.level if old else None, level, rule, expires_at)
 
     # --- budgets ---------------------------------------------------------------------------------
 

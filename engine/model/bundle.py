@@ -20,6 +20,7 @@ import msgspec
 
 from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.automation import AutomationSpec, AutomationTestCase
+from engine.model.lifecycle import Lifecycle
 from engine.model.rewards import Reward
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -130,6 +131,8 @@ class SetAttribute(_Action, tag="SET_ATTRIBUTE", kw_only=True):
 class SetTier(_Action, tag="SET_TIER", kw_only=True):
     tier: str
     level: str
+    # when the level lapses: a Go duration from the event's time, an RFC 3339 time, or CEL (A137)
+    expires_at: Expr | None = None
 
 
 class ScheduleEvent(_Action, tag="SCHEDULE_EVENT", kw_only=True):
@@ -242,14 +245,13 @@ class TierLevel(Struct, kw_only=True):
 
 
 class TierType(Struct, kw_only=True):
-    """A tier type. An ARCHIVED tier keeps its levels and participants' levels, but
-    SET_TIER on it is skipped and it no longer auto-qualifies. `lifecycle` (retention, periods,
-    downgrades) is kept as written; the evaluator does not read it."""
+    """A tier type. An ARCHIVED tier keeps its levels and participants' levels, but SET_TIER on it
+    is skipped and its levels no longer move (A125). `lifecycle`: `engine.model.lifecycle`."""
 
     key: Key
     display_name: Name | None = None
     levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1)]
-    lifecycle: dict[str, Any] = msgspec.field(default_factory=dict)
+    lifecycle: Lifecycle = msgspec.field(default_factory=Lifecycle)
     status: Literal["ACTIVE", "ARCHIVED"] = "ACTIVE"
 
 
@@ -325,7 +327,7 @@ class Expectation(Struct, kw_only=True):
     tags: list[str] | None = None  # the participant's tags after the event
     counters: dict[str, Quantity] | None = None
     attributes: dict[str, str] | None = None
-    tiers: dict[str, str] | None = None
+    tiers: dict[str, str | None] | None = None  # level key; null: no level
     balances: dict[str, Quantity | dict[str, Quantity]] | None = None
     lots: dict[str, list[LotExpectation]] | None = None  # open lots by asset symbol, in spending order
     expired: dict[str, Quantity] | None = None  # value the evaluation time expired, by asset symbol
@@ -333,9 +335,23 @@ class Expectation(Struct, kw_only=True):
     recipient: Expectation | None = None
 
 
+class JourneyStep(Struct, kw_only=True):
+    """A step of a case that runs a participant through time (A136): the clock moves to `at`
+    (period ends, drops, expiries and inactivity due by then are applied), then the step's `event`
+    is evaluated there if it has one; its expectations are checked after both."""
+
+    at: datetime
+    event: dict[str, Any] | None = None  # event_data
+    received_at: datetime | None = None  # default: at
+    description: Description | None = None
+    expect: Expectation = msgspec.field(default_factory=Expectation)
+
+
 class TestCase(Struct, kw_only=True):
+    """One event against a given state, or (`steps`) a participant run through time (A136)."""
+
     name: Name
-    event: dict[str, Any]  # event_data
+    event: dict[str, Any] | None = None  # event_data; a case gives `event` or `steps`
     description: Description | None = None
     event_timestamp: datetime | None = None  # default 2026-01-01T12:00:00Z
     received_at: datetime | None = None  # default: event_timestamp
@@ -346,6 +362,8 @@ class TestCase(Struct, kw_only=True):
     # what the participant has consumed of `per: participant` budgets: rule -> asset -> amount
     participant_budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
     expect: Expectation = msgspec.field(default_factory=Expectation)
+    starts_at: datetime | None = None  # with steps: when the given state holds (default: the first step's `at`)
+    steps: Annotated[list[JourneyStep], msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 # --- the bundle ----------------------------------------------------------------------------------

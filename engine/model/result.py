@@ -111,6 +111,7 @@ class StateChange(msgspec.Struct, kw_only=True, omit_defaults=True):
     old_value: str | None = None
     new_value: str | None = None
     rule: str | None = None
+    expires_at: datetime | None = None  # a tier level's, from SET_TIER (A137)
 
 
 class SettledLot(msgspec.Struct, kw_only=True):

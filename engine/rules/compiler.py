@@ -271,6 +271,7 @@ class RuleCompiler:
             self.duration((*path, "delay"), action.delay)
         if kind == "SET_TIER":
             fields["tier_rank"] = self.tier_rank(path, action)
+            fields["expires_at"] = self.moment((*path, "expires_at"), action.expires_at)
             tier = self.tiers.get(action.tier)
             fields["tier_archived"] = tier is not None and tier.status == "ARCHIVED"
         return CompiledAction(**fields)

@@ -253,8 +253,9 @@ def _tierchanges_of(tier: TierType, current: dict[str, Any], plan: Plan) -> dict
             plan.problems.append(f"tier {tier.key}: display_name cannot be cleared")
         else:
             changed["display_name"] = tier.display_name
-    if tier.lifecycle != (current.get("lifecycle") or {}):
-        changed["lifecycle"] = tier.lifecycle
+    lifecycle = msgspec.to_builtins(tier.lifecycle)
+    if lifecycle != (current.get("lifecycle") or {}):
+        changed["lifecycle"] = lifecycle
     server = {level["key"]: _level(level) for level in current.get("levels", [])}
     levels = []
     for level in tier.levels:

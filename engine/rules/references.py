@@ -3,8 +3,9 @@
 `engine.rules.program.compile_program` checks what rules refer to (assets, tiers, durations, time
 windows, duplicate rule names). This module checks the rest, after the schema check: duplicate
 asset symbols, tier keys, level keys and ranks, and test names; test cases naming unknown rules,
-assets, tiers or levels; CRON budgets without a cron expression; the reward catalog (`engine.rules.reward_check`). Every
-finding is an error.
+assets, tiers or levels; CRON budgets without a cron expression; the reward catalog
+(`engine.rules.reward_check`); tier lifecycles whose fields contradict each other
+(`engine.model.lifecycle.lifecycle_problems`). Every finding is an error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import difflib
 from collections.abc import Iterable
 
 from engine.model.bundle import Bundle, Expectation, Rule, StateInput, TestCase
+from engine.model.lifecycle import lifecycle_problems
 from engine.model.result import RuleStatus
 from engine.rules.problems import ProblemSink
 from engine.rules.reward_check import check_rewards
@@ -46,6 +48,8 @@ def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | 
             "level rank",
             ((("tiers", i, "levels", k, "rank"), lv.rank) for k, lv in levels),
         )
+        for problem in lifecycle_problems(tier.lifecycle, (level.key for _, level in levels)):
+            sink.at(("tiers", i, "lifecycle", *problem.path), problem.code, problem.message)
     _duplicates(
         sink, "duplicate_test_name", "test name", ((("tests", i, "name"), t.name) for i, t in enumerate(bundle.tests))
     )
@@ -115,8 +119,29 @@ def _check_test(names: _Names, case: TestCase, path: Path) -> None:
         names.rule((*path, "budgets_consumed", rule_name), rule_name)
         for symbol in per_asset:
             names.asset((*path, "budgets_consumed", rule_name, symbol), symbol)
-    expect: Expectation | None = case.expect
-    expect_path = (*path, "expect")
+    _check_journey(names, case, path)
+    _check_expect(names, case.expect, (*path, "expect"))
+    for k, step in enumerate(case.steps or []):
+        _check_expect(names, step.expect, (*path, "steps", k, "expect"))
+
+
+def _check_journey(names: _Names, case: TestCase, path: Path) -> None:
+    """A case gives one event, or steps in time order (A136)."""
+    if case.steps is None:
+        if case.event is None:
+            names.sink.at(path, "missing_field", "a test case needs `event` (the event_data) or `steps`")
+        return
+    if case.event is not None:
+        names.sink.at((*path, "event"), "invalid_value", "a case with `steps` gives each step's event in the step")
+    moments = [step.at for step in case.steps]
+    if case.starts_at is not None and case.starts_at > moments[0]:
+        names.sink.at((*path, "starts_at"), "invalid_value", "starts_at must not be after the first step")
+    for k in range(1, len(moments)):
+        if moments[k] < moments[k - 1]:
+            names.sink.at((*path, "steps", k, "at"), "invalid_value", "steps go in time order: this one is earlier")
+
+
+def _check_expect(names: _Names, expect: Expectation | None, expect_path: Path) -> None:
     while expect is not None:
         for k, rule_name in enumerate(expect.matched or []):
             names.rule((*expect_path, "matched", k), rule_name)
@@ -133,7 +158,8 @@ def _check_test(names: _Names, case: TestCase, path: Path) -> None:
             for symbol in getattr(expect, field) or {}:
                 names.asset((*expect_path, field, symbol), symbol)
         for tier, level in (expect.tiers or {}).items():
-            names.tier_level((*expect_path, "tiers", tier), tier, (*expect_path, "tiers", tier), level)
+            if level is not None:  # null: no level of the tier
+                names.tier_level((*expect_path, "tiers", tier), tier, (*expect_path, "tiers", tier), level)
         expect, expect_path = expect.recipient, (*expect_path, "recipient")
 
 

@@ -72,7 +72,9 @@ def check_program_types(program: Any) -> TypeReport:
     report = TypeReport()
     declared, _ = declared_event_types(bundle.events)
     index = {rule.name: i for i, rule in enumerate(bundle.rules)}
-    tested = [case.event for case in bundle.tests if isinstance(case.event, dict)]
+    tested = [case.event for case in bundle.tests if isinstance(case.event, dict)] + [
+        step.event for case in bundle.tests for step in case.steps or [] if isinstance(step.event, dict)
+    ]
     for rule in (*program.rules, *program.inactive):
         rule_index = index.get(rule.name, -1)
         guard = rule.condition.equality_guards.get("event.type") if rule.condition is not None else None

@@ -9,14 +9,16 @@ budgets), refusing with a `StoreError` that rolls the whole event back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from engine.errors import LedgerInvariantError
 from engine.model.lots import ANY, LotFilter
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
+from engine.model.tier_lifecycle import refresh
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
-from engine.store import lookups, owner_state, statements
+from engine.store import lookups, owner_state, statements, tier_standing
 from engine.store.budgets import consume_for_participant, roll_over
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import movements
@@ -30,11 +32,13 @@ from engine.store.models import (
     EventRecord,
     Group,
     Participant,
+    ParticipantTier,
     Program,
     RuleBudget,
     RuleHistory,
     TierTypeRecord,
 )
+from engine.store.tier_standing import TierMove
 
 ATTRIBUTE_VALUE_MAX = 4096
 
@@ -69,13 +73,17 @@ class RuleIndex:
 class Applier:
     """Applies one COMPLETED result's actions to the locked rows of one transaction."""
 
-    def __init__(self, event: EventRecord, rules: RuleIndex, head: tuple[int, str] | None = None) -> None:
+    def __init__(
+        self, event: EventRecord, rules: RuleIndex, head: tuple[int, str] | None = None, *, refresh_tiers: bool = False
+    ) -> None:
         self.event, self.rules, self.head = event, rules, head
+        self.refresh_tiers = refresh_tiers  # the program has ACTIVITY_REFRESH tiers (one read per event)
         self.org_id, self.program_id = event.organisation_id, event.program_id
         self.history = owner_state.HistoryBuffer()
         self.ledger: Ledger | None = None
         self.assets: dict[str, Asset] = {}
         self.people: dict[str, Participant] = {}
+        self.tier_moves: list[TierMove] = []  # for `participant.tier_changed`
 
     def apply(self, result: EvaluationResult) -> list[str]:
         actions = [a for a in result.actions if a.status == ActionStatus.APPLIED]
@@ -88,6 +96,7 @@ class Applier:
             if entry_id is not None:
                 entry_ids.append(entry_id)
         self._apply_tiers(result)
+        self._refresh_tiers()
         self._consume_budgets(result)
         if self.ledger is not None:
             self.ledger.finish()
@@ -282,9 +291,40 @@ class Applier:
             person = self._participant(change.target)
             rule_id, _ = self.rules.ids(change.rule) if change.rule else (None, None)
             origin = owner_state.Origin(event_id=self.event.id, rule_id=rule_id, program_id=self.program_id)
-            owner_state.set_tier(
-                self.org_id, person.id, tier, change.new_value, ranks[change.new_value], origin, self.history
+            reason = "RULE" if change.rule else "QUALIFICATION"
+            move = owner_state.set_tier(
+                self.org_id,
+                person.id,
+                tier,
+                change.new_value,
+                ranks[change.new_value],
+                origin,
+                self.history,
+                reason=reason,
+                expires_at=change.expires_at,
             )
+            if move is not None:
+                self.tier_moves.append(replace(move, event_id=self.event.id))
+
+    def _refresh_tiers(self) -> None:
+        """A processed event starts the wait of the participant's ACTIVITY_REFRESH levels again
+        (A129), unless the wait had ended by the event's receive time (the sweep owes the lapse)."""
+        if not self.refresh_tiers or not self.event.participant_id:
+            return
+        received = self.event.created_at
+        rows = statements.fetch(
+            ParticipantTier,
+            "participant_id = {p} AND program_id = {p} AND review_at IS NOT NULL AND review_at > {p} "
+            "AND pending_drop = {p}",
+            [self.event.participant_id, self.program_id, ParticipantTier.review_at.db_value(received), False],
+            for_update=True,
+        )
+        for row in rows:
+            spec = tier_standing.active_spec(TierTypeRecord.get_by_id(row.tier_type_id))
+            standing = tier_standing.standing_of(row)
+            refreshed = refresh(spec, standing, received)
+            if refreshed != standing:
+                tier_standing.write_standing(row.id, refreshed)
 
     def _consume_budgets(self, result: EvaluationResult) -> None:
         """Add the event's credits to its rules' budgets, refusing what no longer fits (D21): the

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from engine.model.state import (
     Balance,
@@ -50,10 +51,12 @@ from engine.store.models import (
     PROGRAM,
     EventRecord,
     Participant,
+    ParticipantTier,
     Program,
     RuleBudget,
     StateCounter,
 )
+from engine.store.tier_sweeps import review_due_levels
 
 COMPILED_CACHE_SIZE = 128
 
@@ -67,6 +70,7 @@ class EventContext:
     program: CompiledProgram
     inputs: EvaluationInput
     created: list[Participant] = field(default_factory=list)
+    tier_moves: list[Any] = field(default_factory=list)  # levels reviewed before the event (A139)
 
 
 class _CompiledPrograms:
@@ -116,6 +120,8 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     if participant_id is None:  # `_resolve_participants` fills it in from the external id
         raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
     lot_assets = [asset_id for asset_id, symbol in symbols.items() if _is_lot(compiled, symbol)]
+    # what the tier lifecycle had due by the receive time is applied first (A139)
+    tier_moves = review_due_levels(record, participant_id, record.created_at) if compiled.bundle.tiers else []
     person = known.get(participant_id) or _participant(participant_id)
     participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
     recipient = None
@@ -139,7 +145,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         budgets=_budgets(program.id, record),
         participant_budgets=_participant_budgets(program.id, participant_id, record),
     )
-    return EventContext(record=record, program=compiled, inputs=inputs, created=created)
+    return EventContext(record=record, program=compiled, inputs=inputs, created=created, tier_moves=tier_moves)
 
 
 def resolve_participants(event_id: str) -> EventRecord:
@@ -302,8 +308,10 @@ def _entity(
     tiers = {
         key: TierState(level=level, rank=rank)
         for key, level, rank in statements.rows(
-            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p}',
-            [person.id, program_id],
+            # a level past its `expires_at` has lapsed, swept or not (D33)
+            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p} '
+            "AND (expires_at IS NULL OR expires_at > {p})",
+            [person.id, program_id, ParticipantTier.expires_at.db_value(as_of)],
             (str, str, int),
         )
     }

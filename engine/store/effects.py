@@ -42,12 +42,14 @@ class PostOutcome(msgspec.Struct, kw_only=True):
     journal_entry_ids: list[str] = msgspec.field(default_factory=list)
     wake_ups: list[WakeUp] = msgspec.field(default_factory=list)  # follow-up events to enqueue
     settlements: list[Any] = msgspec.field(default_factory=list)  # lots the event's movements expired first
+    tier_moves: list[Any] = msgspec.field(default_factory=list)  # `tier_standing.TierMove`s it made
     error_code: str | None = None
     error_message: str | None = None
 
 
-def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
-    """Write `result` for the event in one transaction; see the module docstring."""
+def post_event_effects(event_id: str, result: EvaluationResult, *, refresh_tiers: bool = False) -> PostOutcome:
+    """Write `result` for the event in one transaction; see the module docstring. `refresh_tiers`:
+    the program has ACTIVITY_REFRESH tiers, whose waits the event starts again (A129)."""
     try:
         with write_transaction():
             posts = result.status == EventStatus.COMPLETED and any(
@@ -66,7 +68,7 @@ def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
                     error_code=event.error_code,
                     error_message=event.error_message,
                 )
-            applier = Applier(event, rules, head)
+            applier = Applier(event, rules, head, refresh_tiers=refresh_tiers)
             entry_ids = applier.apply(result)
             wake_ups = write_followups(event, result)
             _finish(event, EventStatus.COMPLETED, None, None)
@@ -76,6 +78,7 @@ def post_event_effects(event_id: str, result: EvaluationResult) -> PostOutcome:
                 journal_entry_ids=entry_ids,
                 wake_ups=wake_ups,
                 settlements=list(applier.ledger.settlements) if applier.ledger is not None else [],
+                tier_moves=applier.tier_moves,
             )
     except EngineError as exc:  # StoreError, LedgerInvariantError, LimitExceeded...: all rolled back
         return _record_failure(event_id, result, exc)

@@ -80,6 +80,23 @@ def ledger_entity_targets(db: peewee.Database) -> None:
     )
 
 
+def tier_lifecycles(db: peewee.Database) -> None:
+    """What a tier lifecycle schedules for each level (A132): the next period end, a pending drop
+    or an inactive level's review, and `due_at`, the earliest of them and of `expires_at`, with the
+    partial index the scheduler's job reads (only levels with something scheduled); and the reason
+    of each tier change in state history (A133)."""
+    moment = "TIMESTAMP" if isinstance(db, peewee.PostgresqlDatabase) else "DATETIME"  # UTCDateTimeField's
+    for column in ("period_ends_at", "review_at", "due_at"):
+        add_missing_column(db, "participant_tier", column, moment)
+    add_missing_column(db, "participant_tier", "downgrade_to", "VARCHAR(100)")
+    add_missing_column(db, "participant_tier", "pending_drop", "BOOLEAN NOT NULL DEFAULT FALSE")
+    add_missing_column(db, "state_history", "reason", "VARCHAR(16)")
+    db.execute_sql("UPDATE participant_tier SET due_at = expires_at WHERE expires_at IS NOT NULL AND due_at IS NULL")
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS participant_tier_due ON participant_tier (due_at) WHERE due_at IS NOT NULL"
+    )
+
+
 def automations(db: peewee.Database) -> None:
     """Automations (A145): one row each, with the fan-out of its current firing."""
     db.create_tables([models.AutomationRecord], safe=True)

@@ -224,6 +224,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (30, "rewards catalog, redemptions and reversals", steps.spending),
     (31, "transfers", steps.transfers),
     (32, "redemption targets spelled LEDGER_ENTITY", steps.ledger_entity_targets),
+    (35, "tier lifecycle schedules", steps.tier_lifecycles),
     (40, "automations", steps.automations),
     (41, "participants' subscriptions to participant_state automations", steps.automation_subscriptions),
     (45, "processed events in their recorded order, per program", steps.recorded_order),

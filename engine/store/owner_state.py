@@ -10,15 +10,16 @@ API is (adding a present tag or removing a missing one changes nothing and recor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from engine.model.state import CounterState, EntityState, ProgramState, TierState, counter_reset_due
-from engine.store import statements
+from engine.store import statements, tier_standing
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
 from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateHistory, StateTag, TierTypeRecord
+from engine.store.tier_standing import TierMove
 
 TAG_MAX = 255
 
@@ -40,7 +41,10 @@ class HistoryBuffer:
 
     rows: list[dict] = field(default_factory=list)
 
-    def record(self, org_id, owner_type, owner_id, state_type, key, operation, old, new, origin: Origin) -> None:
+    def record(
+        self, org_id, owner_type, owner_id, state_type, key, operation, old, new, origin: Origin, reason=None
+    ) -> None:
+        """`reason`: why a tier changed (A133), None for other state."""
         self.rows.append(
             {
                 "id": new_id(),
@@ -57,6 +61,7 @@ class HistoryBuffer:
                 "rule_id": origin.rule_id,
                 "changed_by_api_key_id": origin.api_key_id,
                 "changed_at": origin.at,
+                "reason": reason,
             }
         )
 
@@ -272,15 +277,20 @@ def set_tier(
     rank: int,
     origin: Origin,
     history: HistoryBuffer | None = None,
-) -> bool:
-    """Put a participant at `level` of a tier type; False when it already was there."""
+    *,
+    reason: str,
+    expires_at: datetime | None = None,
+) -> TierMove | None:
+    """Put a participant at `level` of a tier type, scheduled anew by its lifecycle, expiring at
+    `expires_at`; the move made, None when the level already was there (left as it was).
+    `reason`: RULE, QUALIFICATION or API (A133)."""
     buffer = history if history is not None else HistoryBuffer()
     row = ParticipantTier.get_or_none(
         (ParticipantTier.participant == participant_id) & (ParticipantTier.tier_type == tier_type.id)
     )
     if row is not None and row.level == level:
-        return False
-    old = None if row is None else row.level
+        return None
+    standing = tier_standing.scheduled(tier_type, row, level, rank, origin.at, expires_at)
     if row is None:
         ParticipantTier.create(
             organisation=org_id,
@@ -288,19 +298,46 @@ def set_tier(
             program=tier_type.program_id,
             tier_type=tier_type.id,
             tier_key=tier_type.key,
-            level=level,
-            rank=rank,
             acquired_at=origin.at,
+            **tier_standing.standing_columns(standing),
         )
     else:
-        ParticipantTier.update(level=level, rank=rank, acquired_at=origin.at).where(
-            ParticipantTier.id == row.id
-        ).execute()
+        tier_standing.write_standing(row.id, standing, acquired_at=origin.at)
+    old = None if row is None else row.level
     tier_origin = Origin(origin.event_id, origin.rule_id, origin.api_key_id, tier_type.program_id, origin.at)
-    buffer.record(org_id, "PARTICIPANT", participant_id, "tier", tier_type.key, "set", old, level, tier_origin)
+    buffer.record(org_id, "PARTICIPANT", participant_id, "tier", tier_type.key, "set", old, level, tier_origin, reason)
     if history is None:
         buffer.flush()
-    return True
+    old_rank = None if row is None else row.rank
+    program_id = tier_type.program_id
+    return TierMove(
+        org_id,
+        participant_id,
+        program_id,
+        tier_type.key,
+        old,
+        old_rank,
+        level,
+        rank,
+        reason,
+        origin.at,
+        origin.event_id,
+    )
+
+
+def set_tier_expiry(participant_id: str, tier_type: TierTypeRecord, expires_at: datetime | None) -> None:
+    """Replace when the participant's level of a tier type lapses (None: never)."""
+    row = ParticipantTier.get(
+        (ParticipantTier.participant == participant_id) & (ParticipantTier.tier_type == tier_type.id)
+    )
+    standing = replace(tier_standing.standing_of(row), expires_at=expires_at)
+    tier_standing.write_standing(row.id, standing)
+
+
+def live_level(at: datetime | None = None):
+    """Levels not past their `expires_at` at `at` (default now): a lapsed level is gone at read
+    time, swept or not (D33)."""
+    return ParticipantTier.expires_at.is_null() | (ParticipantTier.expires_at > (at or utcnow()))
 
 
 # --- reading state for the engine -----------------------------------------------------------------
@@ -324,7 +361,7 @@ def participant_state(participant, program_id: str | None, balances: dict) -> En
     tiers = {}
     if program_id is not None:
         query = ParticipantTier.select().where(
-            (ParticipantTier.participant == participant.id) & (ParticipantTier.program == program_id)
+            (ParticipantTier.participant == participant.id) & (ParticipantTier.program == program_id) & live_level()
         )
         tiers = {row.tier_key: TierState(level=row.level, rank=row.rank) for row in query}
     return EntityState(

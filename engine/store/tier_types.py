@@ -10,10 +10,11 @@ from typing import Any
 import msgspec
 
 from engine.model.bundle import TierType
+from engine.model.lifecycle import lifecycle_problems
 from engine.store import lookups
 from engine.store.db import unique_insert, utcnow, write_transaction
 from engine.store.errors import Conflict, Duplicate, LedgerRejected
-from engine.store.models import TierTypeRecord
+from engine.store.models import ParticipantTier, TierTypeRecord
 from engine.store.programs import touch_program
 
 
@@ -76,11 +77,15 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
         except msgspec.ValidationError as exc:
             raise LedgerRejected(f"invalid tier: {exc}", code="bad_request") from exc
         _check_levels(spec)
-        if spec != tier_to_bundle(row):
+        before = tier_to_bundle(row)
+        if spec != before:
             row.definition = _definition(spec)
             row.updated_at = utcnow()
             row.save()
             touch_program(row.program_id)
+        if spec.lifecycle != before.lifecycle:
+            # every level is due now, so the scheduler brings its schedule to the new lifecycle (A132)
+            ParticipantTier.update(due_at=utcnow()).where(ParticipantTier.tier_type == row.id).execute()
         return row
 
 
@@ -98,8 +103,17 @@ def archive_tier_type(organisation_id: str, program_id: str, key: str) -> TierTy
 
 
 def tier_to_bundle(record: TierTypeRecord) -> TierType:
-    """The stored tier type as `engine.model.bundle.TierType`, with the row's status."""
-    return msgspec.structs.replace(msgspec.convert(record.definition, TierType), status=record.status)
+    """The stored tier type as `engine.model.bundle.TierType`, with the row's status. A lifecycle
+    stored before lifecycles were checked that does not fit one runs as none, a rules-only tier,
+    until it is replaced (A125): refusing it would stop the program from compiling."""
+    definition = record.definition
+    try:
+        spec = msgspec.convert(definition, TierType)
+    except msgspec.ValidationError:
+        if not isinstance(definition, dict) or "lifecycle" not in definition:
+            raise
+        spec = msgspec.convert({**definition, "lifecycle": {}}, TierType)
+    return msgspec.structs.replace(spec, status=record.status)
 
 
 def _definition(spec: TierType) -> dict[str, Any]:
@@ -118,7 +132,16 @@ def _upsert_levels(current: list[dict[str, Any]], given: list[dict[str, Any]]) -
     return list(levels.values())
 
 
+def check_tier_type(spec: TierType) -> None:
+    """What storing `spec` would refuse, without storing it (`Conflict` or `LedgerRejected`)."""
+    _check_levels(spec)
+
+
 def _check_levels(spec: TierType) -> None:
+    """Level keys and ranks used once; a lifecycle whose fields agree with each other and the levels."""
+    for problem in lifecycle_problems(spec.lifecycle, (level.key for level in spec.levels)):
+        field = ".".join(str(part) for part in ("lifecycle", *problem.path))
+        raise LedgerRejected(f"tier {spec.key!r}: {field}: {problem.message}", code="bad_request", field=field)
     for what in ("key", "rank"):
         values = [getattr(level, what) for level in spec.levels]
         repeated = sorted({v for v in values if values.count(v) > 1}, key=str)

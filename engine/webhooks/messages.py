@@ -259,3 +259,32 @@ def expiry_data(settlement: Any) -> dict[str, Any]:
         "journal_entry_id": settlement.entry_id,
     }
     return {key: value for key, value in data.items() if value is not None}
+
+
+def tier_changed_data(move: Any) -> dict[str, Any]:
+    """The `data` of `participant.tier_changed` (A134): one change of level, up, down, removed or
+    lapsed, with the old and new level (null: none) and why. `move` is an
+    `engine.store.tier_standing.TierMove`."""
+    data = {
+        "participant_id": move.participant_id,
+        "program_id": move.program_id,
+        "tier": move.tier,
+        "old_level": move.old_level,
+        "old_rank": move.old_rank,
+        "new_level": move.new_level,
+        "new_rank": move.new_rank,
+        "direction": _direction(move.old_rank, move.new_rank),
+        "reason": move.reason,
+        "changed_at": _iso(move.at),
+    }
+    if move.event_id is not None:
+        data["event_id"] = move.event_id
+    return data
+
+
+def _direction(old_rank: int | None, new_rank: int | None) -> str:
+    if new_rank is None:
+        return "REMOVED"
+    if old_rank is None or new_rank > old_rank:
+        return "UP"
+    return "DOWN"

@@ -41,6 +41,7 @@ class Applied:
     created_participants: list[dict[str, Any]] = field(default_factory=list)
     wake_ups: list[WakeUp] = field(default_factory=list)
     settlements: list[Any] = field(default_factory=list)  # lots its movements expired or matured first
+    tier_moves: list[Any] = field(default_factory=list)  # levels it changed (`participant.tier_changed`)
 
 
 Pipeline = Callable[[EventRecord], Applied]
@@ -54,7 +55,8 @@ def default_pipeline(record: EventRecord) -> Applied:
     """
     context = load_event_context(record)
     result = evaluate_event(context.program, context.inputs)
-    outcome = post_event_effects(context.record.id, result)
+    refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in context.program.bundle.tiers)
+    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh)
     if outcome.status == EventStatus.FAILED:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
     created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
@@ -67,4 +69,5 @@ def default_pipeline(record: EventRecord) -> Applied:
         created_participants=created,
         wake_ups=outcome.wake_ups,
         settlements=outcome.settlements,
+        tier_moves=context.tier_moves + outcome.tier_moves,
     )

@@ -189,6 +189,10 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
     if applied.status == FAILED:
         event.error_code, event.error_message = applied.error_code, applied.error_message
         publish_failed(event, settings, now)
+        for move in applied.tier_moves:  # the levels reviewed before the event stay reviewed (A139)
+            data = messages.tier_changed_data(move)
+            messages.publish(event.organisation_id, "participant.tier_changed", data, now=now,
+                             max_attempts=settings.webhook_max_attempts)  # fmt: skip
         return FAILED
     if applied.status != COMPLETED or applied.result is None:
         raise RuntimeError(f"event {claim.event_id}: the pipeline left it {applied.status}")
@@ -200,6 +204,7 @@ def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *
             if settlement.kind == "EXPIRED"
         ]
         reported += messages.event_messages(event, applied.result, created=applied.created_participants)
+        reported += [("participant.tier_changed", messages.tier_changed_data(move)) for move in applied.tier_moves]
         for event_type, data in reported:
             messages.publish(
                 event.organisation_id,

@@ -21,7 +21,7 @@ from engine.store.db import close_all, connect
 from engine.store.migrations import require_current
 from engine.worker.operations_jobs import register_operations_jobs
 from engine.worker.reconciler import reconcile
-from engine.worker.scheduler import Scheduler, register_automation_jobs, register_ledger_jobs
+from engine.worker.scheduler import Scheduler, register_automation_jobs, register_ledger_jobs, register_tier_jobs
 from engine.worker.tasks import register_task_bodies
 
 log = logging.getLogger("accrual.worker")
@@ -100,6 +100,7 @@ def run_worker(
     if reconciler is not None:
         reconciler.start()
     register_ledger_jobs(queue.settings)
+    register_tier_jobs(queue.settings)
     register_operations_jobs(queue.settings)
     register_automation_jobs()
     scheduler = Scheduler(database, queue.settings.scheduler_interval_s) if options.scheduler else None

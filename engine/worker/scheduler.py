@@ -24,7 +24,7 @@ from peewee import Database
 
 from engine.queue import connection
 from engine.settings import WorkerSettings
-from engine.store import sweeps
+from engine.store import sweeps, tier_sweeps
 from engine.store.db import utcnow
 from engine.store.ledger.movements import Settlement
 from engine.webhooks import messages
@@ -144,4 +144,27 @@ def register_automation_jobs() -> None:
     register_job("automations", automations.fire_due_automations, automations.count_due_automations)
     register_job(
         "automation_subscriptions", subscriptions.fire_due_subscriptions, subscriptions.count_due_subscriptions
+    )
+
+
+# --- the jobs of tier lifecycles -----------------------------------------------------------------
+
+
+def register_tier_jobs(settings: WorkerSettings) -> None:
+    """Tier lifecycles' due work (A132): period ends, drops after grace, inactive levels, expiries;
+    `participant.tier_changed` for each change, in the transaction that made it."""
+
+    def publish(moves: list[tier_sweeps.TierMove]) -> None:
+        for move in moves:
+            messages.publish(
+                move.organisation_id,
+                "participant.tier_changed",
+                messages.tier_changed_data(move),
+                max_attempts=settings.webhook_max_attempts,
+            )
+
+    register_job(
+        "tiers",
+        lambda now, limit: tier_sweeps.review_due_tiers(now, limit, on_moved=publish),
+        tier_sweeps.count_due_tiers,
     )

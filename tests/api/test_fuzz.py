@@ -132,6 +132,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/programs/{program_id}/tiers/{key}/archive", {}),
     ("POST", "/v1/programs/{program_id}/tiers", {"key": "club", "levels": [{"key": "a", "rank": 0}]}),
     ("PATCH", "/v1/programs/{program_id}/tiers/{key}", {"display_name": "Status"}),
+    (
+        "POST",
+        "/v1/programs/{program_id}/tiers/preview",
+        {"tiers": [{"key": "status", "levels": [{"key": "gold", "rank": 1}]}]},
+    ),
     ("DELETE", "/v1/webhook-endpoints/{endpoint_id}", {}),
     ("PATCH", "/v1/webhook-endpoints/{endpoint_id}", {"description": "d"}),
     ("POST", "/v1/webhook-endpoints", {"url": HOOK, "enabled_events": ["event.completed"]}),

@@ -102,3 +102,59 @@ def test_tiers(api, other_api, tiered):
     api.patch(f"/v1/participants/{tiered['person']}/status", {"status": "SUSPENDED"})
     inactive = api.client.put(f"{base}/status", params=program, json={"level": "gold"}, headers=api.headers)
     assert inactive.status_code == 409 and inactive.json()["code"] == "participant_inactive"
+
+
+def test_a_tier_expiry_is_in_the_future_and_a_lapsed_level_is_gone_before_any_sweep(api, tiered):
+    from datetime import timedelta
+
+    from engine.store.db import database_proxy, utcnow
+    from engine.store.models import ParticipantTier
+
+    base = f"/v1/participants/{tiered['person']}/state/tiers"
+    program = {"program_id": tiered["program"]}
+    past = (utcnow() - timedelta(minutes=1)).isoformat()
+    refused = api.client.put(
+        f"{base}/status", params=program, json={"level": "gold", "expires_at": past}, headers=api.headers
+    )
+    assert (refused.status_code, refused.json()["details"]["field"]) == (400, "expires_at")
+    soon = (utcnow() + timedelta(days=1)).isoformat()
+    api.client.put(f"{base}/status", params=program, json={"level": "gold", "expires_at": soon}, headers=api.headers)
+    again = api.client.put(f"{base}/status", params=program, json={"level": "gold"}, headers=api.headers)
+    assert again.json()["expires_at"] is None  # the same level: the expiry is replaced
+    with database_proxy.connection_context():
+        row = ParticipantTier.get()
+        assert row.due_at is None
+        ParticipantTier.update(expires_at=utcnow() - timedelta(seconds=1)).execute()  # lapsed, not yet swept
+    assert api.get(base, **program).json()["data"] == []
+    assert api.get(f"{base}/status", **program).status_code == 404
+    assert api.get(f"/v1/participants/{tiered['person']}").json()["tiers"] == {}
+    history = api.get(f"/v1/participants/{tiered['person']}/activity/state-history", state_type="tier").json()["data"]
+    assert [h.get("reason") for h in history] == ["API"]
+
+
+def test_a_processed_event_starts_an_activity_refresh_wait_again(immediate_api):
+    from engine.store.db import database_proxy
+    from engine.store.models import ParticipantTier
+
+    api = immediate_api
+    program = create_program(api, "Club")["id"]
+    lifecycle = {"retention": {"mode": "ACTIVITY_REFRESH", "duration": "720h"}}
+    tier = {"key": "member", "levels": [{"key": "gold", "rank": 1}], "lifecycle": lifecycle}
+    assert api.post(f"/v1/programs/{program}/tiers", tier).status_code == 201
+    rule = {"program_id": program, "name": "seen", "condition": "true", "actions": [{"type": "TAG", "tag": "seen"}]}
+    assert api.post("/v1/rules", rule).status_code == 201
+    person = api.post("/v1/participants", {"external_id": "u1", "program_id": program}).json()
+    base = f"/v1/participants/{person['id']}/state/tiers/member"
+    assert (
+        api.client.put(base, params={"program_id": program}, json={"level": "gold"}, headers=api.headers).status_code
+        == 200
+    )
+    with database_proxy.connection_context():
+        first = ParticipantTier.get().review_at
+    event = {"program_id": program, "external_id": "u1", "idempotency_key": "e1",
+             "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {}}  # fmt: skip
+    created = api.post("/v1/events", event).json()
+    assert api.get(f"/v1/events/{created['id']}").json()["status"] == "COMPLETED"
+    with database_proxy.connection_context():
+        row = ParticipantTier.get()
+    assert row.review_at > first and row.due_at == row.review_at

@@ -76,8 +76,15 @@ def test_conflicts(api, program):
     assert api.get(f"/v1/programs/{program}/tiers/status").json()["levels"][-1]["key"] == "silver"
 
 
+HOLD_YEARLY = {
+    "retention": {"mode": "PERIOD_BASED"},
+    "qualification_period": {"type": "CALENDAR_YEAR"},
+    "downgrade_policy": {"mode": "HOLD"},
+}
+
+
 def test_patch_upserts_levels_and_clears_lifecycle(api, program):
-    api.post(f"/v1/programs/{program}/tiers", {**TIER, "lifecycle": {"downgrade_policy": {"mode": "HOLD"}}})
+    api.post(f"/v1/programs/{program}/tiers", {**TIER, "lifecycle": HOLD_YEARLY})
     before = rules_version(program)
     patched = api.patch(
         f"/v1/programs/{program}/tiers/status",
@@ -85,7 +92,7 @@ def test_patch_upserts_levels_and_clears_lifecycle(api, program):
     )
     assert patched.status_code == 200, patched.text
     body = patched.json()
-    assert body["display_name"] == "Elite" and body["lifecycle"] == {"downgrade_policy": {"mode": "HOLD"}}
+    assert body["display_name"] == "Elite" and body["lifecycle"] == HOLD_YEARLY
     silver = body["levels"][1]
     assert (silver["key"], silver["display_name"], silver["qualification"]) == ("silver", "Silver", {})
     assert [(level["key"], level["rank"]) for level in body["levels"]] == [("bronze", 0), ("silver", 1), ("gold", 2)]
@@ -222,3 +229,52 @@ def test_a_rank_beyond_the_column_is_400_not_500(api, program):
         )
         assert answer.status_code == 400, answer.text
         assert answer.json()["details"]["field"].endswith("rank")
+
+
+def test_a_lifecycle_is_checked_field_by_field_and_as_a_whole(api, program):
+    unknown = api.post(f"/v1/programs/{program}/tiers", {**TIER, "lifecycle": {"retention": {"mode": "SOMETIMES"}}})
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "bad_request")
+    extra = api.post(f"/v1/programs/{program}/tiers", {**TIER, "lifecycle": {"retension": {}}})
+    assert extra.status_code == 400
+    floor = {**HOLD_YEARLY, "downgrade_policy": {"mode": "DROP_ONE", "min_level": "platinum"}}
+    refused = api.post(f"/v1/programs/{program}/tiers", {**TIER, "lifecycle": floor})
+    assert (refused.status_code, refused.json()["code"]) == (400, "bad_request")
+    assert "min_level 'platinum' is not a level of this tier" in refused.json()["message"]
+    assert refused.json()["details"]["field"] == "lifecycle.downgrade_policy.min_level"
+    api.post(f"/v1/programs/{program}/tiers", TIER)
+    no_period = api.patch(
+        f"/v1/programs/{program}/tiers/status", {"lifecycle": {"retention": {"mode": "PERIOD_BASED"}}}
+    )
+    assert (no_period.status_code, no_period.json()["details"]["field"]) == (400, "lifecycle.retention.mode")
+    assert api.get(f"/v1/programs/{program}/tiers/status").json()["lifecycle"] == {}
+
+
+def test_preview_lists_who_changed_tier_rules_would_move_and_writes_nothing(api, other_api, program):
+    api.post(f"/v1/programs/{program}/tiers", TIER)
+    for name, miles in (("low", 10000), ("high", 30000)):
+        person = api.post("/v1/participants", {"external_id": name, "program_id": program}).json()
+        api.put(f"/v1/participants/{person['id']}/state/counters/miles", {"value": str(miles)})
+    before = rules_version(program)
+    cheaper = {**TIER, "levels": [{"key": "bronze", "rank": 0}, {**SILVER, "qualification": {"criteria": [
+        {"counter": "miles", "operator": ">=", "threshold": 5000}]}}]}  # fmt: skip
+    answer = api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": [cheaper], "limit": 1})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["members"], body["counts"]) == (2, {"status": {"UP": 2, "DOWN": 0}})
+    (first,) = body["data"]
+    assert (first["tier"], first["current_level"], first["new_level"], first["direction"]) == (
+        "status",
+        None,
+        "silver",
+        "UP",
+    )
+    assert rules_version(program) == before
+    assert (
+        api.get(f"/v1/programs/{program}/tiers/status").json()["levels"][1]["qualification"]
+        == TIER["levels"][1]["qualification"]
+    )
+    contradictory = {**cheaper, "lifecycle": {"retention": {"mode": "PERIOD_BASED"}}}
+    refused = api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": [contradictory]})
+    assert (refused.status_code, refused.json()["details"]["field"]) == (400, "lifecycle.retention.mode")
+    assert api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": []}).status_code == 400
+    assert other_api.post(f"/v1/programs/{program}/tiers/preview", {"tiers": [cheaper]}).status_code == 404

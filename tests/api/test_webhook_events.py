@@ -191,3 +191,108 @@ def test_a_failure_after_publishing_rolls_back_the_change_and_its_webhook(api, p
     assert deliveries() == []
     assert api.get("/v1/participants", external_id="ghost").json()["data"] == []
     assert api.get(f"/v1/participants/{person['id']}").json()["balances"] == []
+
+
+def test_tier_changes_through_the_api_and_by_events_send_participant_tier_changed(immediate_api):
+    api = immediate_api
+    program = create_program(api, "Air", points_scale=0)["id"]
+    subscribe(api, "participant.tier_changed")
+    levels = [
+        {"key": "silver", "rank": 1},
+        {
+            "key": "gold",
+            "rank": 2,
+            "qualification": {"criteria": [{"counter": "miles", "operator": ">=", "threshold": 100}]},
+        },
+    ]
+    assert api.post(f"/v1/programs/{program}/tiers", {"key": "status", "levels": levels}).status_code == 201
+    rule = {
+        "program_id": program,
+        "name": "fly",
+        "condition": "true",
+        "actions": [{"type": "COUNTER", "key": "miles", "value": "event.miles"}],
+    }
+    assert api.post("/v1/rules", rule).status_code == 201, "rule"
+    person = api.post("/v1/participants", {"external_id": "u1", "program_id": program}).json()
+    base = f"/v1/participants/{person['id']}/state/tiers/status"
+    assert (
+        api.client.put(base, params={"program_id": program}, json={"level": "silver"}, headers=api.headers).status_code
+        == 200
+    )
+    assert (
+        api.client.put(base, params={"program_id": program}, json={"level": "silver"}, headers=api.headers).status_code
+        == 200
+    )
+    event = {
+        "program_id": program,
+        "external_id": "u1",
+        "idempotency_key": "f1",
+        "event_timestamp": "2026-01-01T12:00:00Z",
+        "event_data": {"miles": 150},
+    }
+    assert api.post("/v1/events", event).status_code == 202
+    assert api.delete(base, program_id=program).status_code == 204
+    sent = [(kind, env["data"]) for _, kind, env in deliveries()]
+    assert [kind for kind, _ in sent] == ["participant.tier_changed"] * 3  # the repeated PUT moved nothing
+    assert [(d["old_level"], d["new_level"], d["direction"], d["reason"]) for _, d in sent] == [
+        (None, "silver", "UP", "API"),
+        ("silver", "gold", "UP", "QUALIFICATION"),
+        ("gold", None, "REMOVED", "API"),
+    ]
+    assert sent[1][1]["event_id"] and sent[1][1]["participant_id"] == person["id"] and sent[1][1]["tier"] == "status"
+
+
+def test_an_event_after_a_period_end_is_judged_after_the_review_it_would_have_waited_for(immediate_api):
+    from datetime import timedelta
+
+    from engine.store.db import utcnow
+    from engine.store.models import ParticipantTier, StateHistory
+
+    api = immediate_api
+    program = create_program(api, "Air", points_scale=0)["id"]
+    subscribe(api, "participant.tier_changed")
+    lifecycle = {
+        "retention": {"mode": "PERIOD_BASED"},
+        "qualification_period": {"type": "CALENDAR_YEAR"},
+        "downgrade_policy": {"mode": "DROP_ONE"},
+        "counters": {"qualifying": ["miles"], "rollover": "NONE"},
+    }
+    gold = {
+        "key": "gold",
+        "rank": 2,
+        "qualification": {"criteria": [{"counter": "miles", "operator": ">=", "threshold": 100}]},
+    }
+    tier = {"key": "status", "levels": [{"key": "silver", "rank": 1}, gold], "lifecycle": lifecycle}
+    assert api.post(f"/v1/programs/{program}/tiers", tier).status_code == 201
+    rule = {"program_id": program, "name": "fly", "condition": "true",
+            "actions": [{"type": "COUNTER", "key": "miles", "value": "event.miles"}]}  # fmt: skip
+    assert api.post("/v1/rules", rule).status_code == 201
+    person = api.post("/v1/participants", {"external_id": "u1", "program_id": program}).json()
+    base = f"/v1/participants/{person['id']}/state/tiers/status"
+    assert (
+        api.client.put(base, params={"program_id": program}, json={"level": "gold"}, headers=api.headers).status_code
+        == 200
+    )
+    api.put(f"/v1/participants/{person['id']}/state/counters/miles", {"value": "40"})
+    ended = utcnow() - timedelta(hours=1)  # a period end the scheduler has not reached yet
+    with database_proxy.connection_context():
+        ParticipantTier.update(period_ends_at=ended, due_at=ended).execute()
+    event = {"program_id": program, "external_id": "u1", "idempotency_key": "late",
+             "event_timestamp": "2026-01-01T12:00:00Z", "event_data": {"miles": 500}}  # fmt: skip
+    created = api.post("/v1/events", event).json()
+    assert api.get(f"/v1/events/{created['id']}").json()["status"] == "COMPLETED"
+    counter = api.get(f"/v1/participants/{person['id']}/state/counters/miles").json()
+    assert counter["value"] == "500"  # the 40 of the period that ended rolled over first; the 500 count now
+    level = api.get(base, program_id=program).json()
+    assert level["level"] == "gold"  # dropped to silver by the review, earned back by the event's miles
+    with database_proxy.connection_context():
+        reasons = [
+            h.reason for h in StateHistory.select().where(StateHistory.state_type == "tier").order_by(StateHistory.id)
+        ]
+    assert reasons == ["API", "PERIOD_END", "QUALIFICATION"]
+    sent = [env["data"] for _, _, env in deliveries()]
+    assert [(d["old_level"], d["new_level"], d["reason"], d.get("event_id")) for d in sent] == [
+        (None, "gold", "API", None),
+        ("gold", "silver", "PERIOD_END", created["id"]),
+        ("silver", "gold", "QUALIFICATION", created["id"]),
+    ]

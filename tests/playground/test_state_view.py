@@ -54,3 +54,51 @@ def test_lots_are_a_table_of_their_own_with_what_ended_each_lot():
         "",
     )
     assert lot_rows(before, after, settled, "recipient")[0].after == "spent"  # settled lots are per role
+
+
+def test_tier_rows_show_levels_and_when_the_lifecycle_next_looks():
+    import msgspec
+
+    from engine.model.bundle import Bundle
+    from engine.model.result import ResolvedTarget, StateChange
+    from playground.state_view import tier_rows
+
+    bundle = msgspec.convert(
+        {
+            "program": {"key": "p", "name": "P", "timezone": "Asia/Tokyo"},
+            "tiers": [
+                {
+                    "key": "status",
+                    "levels": [{"key": "gold", "rank": 1}],
+                    "lifecycle": {
+                        "retention": {"mode": "PERIOD_BASED"},
+                        "qualification_period": {"type": "CALENDAR_YEAR"},
+                    },
+                },
+                {"key": "promo", "levels": [{"key": "vip", "rank": 1}]},
+                {"key": "club", "levels": [{"key": "a", "rank": 1}]},
+            ],
+        },
+        Bundle,
+    )
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    lapse = datetime(2026, 7, 1, tzinfo=UTC)
+    before = EntityState(tiers={"status": TierState(level="gold", rank=1), "club": TierState(level="a", rank=1)})
+    after = EntityState(tiers={"status": TierState(level="gold", rank=1), "promo": TierState(level="vip", rank=1)})
+    change = StateChange(
+        target=ResolvedTarget(type="PARTICIPANT", role="participant"),
+        state_type="tier",
+        key="promo",
+        operation="set",
+        new_value="vip",
+        expires_at=lapse,
+    )
+    rows = [
+        (r.tier, r.before, r.after, r.next_review, r.reason, r.changed)
+        for r in tier_rows(bundle, before, after, [change], at)
+    ]
+    assert rows == [
+        ("status", "gold", "gold", "2026-12-31T15:00:00Z", "period end", False),
+        ("promo", "", "vip", "2026-07-01T00:00:00Z", "expiry", True),
+        ("club", "a", "", "", "", True),
+    ]

@@ -389,3 +389,16 @@ def test_lots_show_before_and_after_with_what_expired(client):
     assert list(rows) == ["MILES-1", "MILES-2"]
     assert [cell.text for cell in select(html, "td", **{"class": "after"})] == ["expired", "500 AVAILABLE"]
     assert one(html, "tr", data_asset="MILES").text.split() == ["MILES", "7500", "500", "0", "0"]
+
+
+def test_tier_levels_show_before_and_after_with_the_next_evaluation(client):
+    bundle = (Path(__file__).parents[2] / "rules_examples" / "airline_miles.yaml").read_text()
+    event = {
+        "event_timestamp": "2026-06-01T00:00:00Z",
+        "event_data": {"type": "flight.completed", "distance": 1000, "cabin": "economy"},
+    }
+    participant = "tiers: {status: silver}\ncounters: {qualifying_miles: 49500}\n"
+    html = _run(client, bundle=bundle, event=json.dumps(event), participant=participant)
+    row = one(html, "tr", data_tier="status")
+    assert row.text.split() == ["status", "silver", "gold", "2027-01-01T00:00:00Z", "(period", "end)"]
+    assert "changed" in row.attrs.get("class", "")

@@ -224,6 +224,7 @@ class StateHistory(BaseModel):
     rule_id = peewee.CharField(max_length=36, null=True)
     changed_by_api_key_id = peewee.CharField(max_length=36, null=True)
     changed_at = UTCDateTimeField(default=utcnow)
+    reason = peewee.CharField(max_length=16, null=True)  # why a tier changed (A133), step 35
 
     class Meta:
         indexes = ((("owner_type", "owner_id", "id"), False),)
@@ -250,7 +251,9 @@ class TierTypeRecord(Timestamped):
 
 
 class ParticipantTier(BaseModel):
-    """A participant's level in one tier type (exactly one per tier type)."""
+    """A participant's level in one tier type (exactly one per tier type), with what its lifecycle
+    has scheduled (`engine.model.tier_lifecycle.Standing`): `due_at` is the earliest of
+    `expires_at`, `period_ends_at` and `review_at`, the column the scheduler's job looks up."""
 
     organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
     organisation_id: peewee.Field[str]
@@ -265,6 +268,11 @@ class ParticipantTier(BaseModel):
     rank = peewee.IntegerField()
     acquired_at = UTCDateTimeField(default=utcnow)
     expires_at = UTCDateTimeField(null=True)
+    period_ends_at = UTCDateTimeField(null=True)  # the next period end to evaluate
+    review_at = UTCDateTimeField(null=True)  # a pending drop, or an ACTIVITY_REFRESH level's wait
+    downgrade_to = peewee.CharField(max_length=100, null=True)  # a pending drop's level (None: none)
+    pending_drop = peewee.BooleanField(default=False)
+    due_at = UTCDateTimeField(null=True)  # partial index `participant_tier_due` (step 35)
 
     class Meta:
         indexes = ((("participant", "tier_type"), True), (("program", "tier_key"), False))

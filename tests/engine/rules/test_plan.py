@@ -245,7 +245,7 @@ TIERED = (
 tiers:
   - key: status
     display_name: Status
-    lifecycle: {downgrade_policy: {mode: HOLD}}
+    lifecycle: {retention: {mode: ACTIVITY_REFRESH, duration: 8760h}}
     levels:
       - {key: bronze, rank: 0}
       - key: silver
@@ -273,7 +273,7 @@ def test_tier_types_are_created_before_rules_and_then_up_to_date(server):
     assert plan.problems == []
     program_id = server.apply(text)["program_id"]
     tiers = {t["key"]: t for t in server.list(f"/v1/programs/{program_id}/tiers")}
-    assert tiers["status"]["lifecycle"] == {"downgrade_policy": {"mode": "HOLD"}}
+    assert tiers["status"]["lifecycle"] == {"retention": {"mode": "ACTIVITY_REFRESH", "duration": "8760h"}}
     assert [(lv["key"], lv["benefits"]) for lv in tiers["status"]["levels"]] == [
         ("bronze", {}),
         ("silver", {"bonus": 25}),
@@ -285,7 +285,7 @@ def test_changed_tiers_are_patched_and_removed_ones_archived(server):
     server.apply(TIERED)
     changed = (
         TIERED.replace("display_name: Status", "display_name: Elite")
-        .replace("    lifecycle: {downgrade_policy: {mode: HOLD}}\n", "")
+        .replace("    lifecycle: {retention: {mode: ACTIVITY_REFRESH, duration: 8760h}}\n", "")
         .replace(
             '        qualification: {criteria: [{counter: spend, operator: ">=", threshold: 100}]}\n',
             "      - {key: gold, rank: 2}\n",

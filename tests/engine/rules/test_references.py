@@ -95,3 +95,21 @@ def test_rules_dropped_by_the_schema_check_still_count_as_names():
     before = len(sink.problems)
     references.check(bundle, sink, declared=checker.declared)
     assert len(sink.problems) == before
+
+
+def test_a_contradictory_lifecycle_is_placed_at_its_field():
+    tiers_at = BASE.index("rules:")
+    lifecycle = (
+        "    lifecycle:\n"
+        "      retention: {mode: PERIOD_BASED}\n"
+        "      qualification_period: {type: CALENDAR_YEAR}\n"
+        "      downgrade_policy: {min_level: gould}\n"
+    )
+    document = parse_yaml(BASE[:tiers_at] + lifecycle + BASE[tiers_at:])
+    sink = ProblemSink("b.yaml", document)
+    checker = SchemaChecker(document, sink)
+    references.check(checker.check(), sink, declared=checker.declared)
+    found = [(p.code, p.line, p.column, p.message) for p in sink.sorted()]
+    assert found == [
+        ("unknown_tier_level", 12, 37, "min_level 'gould' is not a level of this tier; did you mean 'gold'?")
+    ]

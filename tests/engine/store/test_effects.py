@@ -207,3 +207,68 @@ def test_events_after_the_first_chain_on_the_head_read_with_the_event(world):
     assert [entry.sequence for entry in entries] == [1, 2, 3]
     assert [entry.prev_hash for entry in entries[1:]] == [entry.entry_hash for entry in entries[:-1]]
     assert verify().ok
+
+
+def test_an_event_starts_the_wait_of_activity_refresh_levels_again_and_reports_set_tier_moves(world):
+    from datetime import timedelta
+
+    from engine.model.lifecycle import Lifecycle, Retention
+    from engine.store import owner_state
+    from engine.store.db import utcnow, write_transaction
+    from engine.store.models import EventRecord
+
+    rule = make_rule(world)
+    levels = [TierLevel(key="silver", rank=1), TierLevel(key="gold", rank=2)]
+    refreshing = Lifecycle(retention=Retention(mode="ACTIVITY_REFRESH", duration="720h"))
+    record = create_tier_type(
+        world.org.id, world.program.id, TierType(key="status", levels=levels, lifecycle=refreshing)
+    )
+    other = create_tier_type(world.org.id, world.program.id, TierType(key="club", levels=levels))
+    set_at = utcnow() - timedelta(days=10)
+    with write_transaction():
+        origin = owner_state.Origin(program_id=world.program.id, at=set_at)
+        owner_state.set_tier(world.org.id, world.alice.id, record, "gold", 2, origin, reason="API")
+    assert ParticipantTier.get(ParticipantTier.tier_type == record.id).review_at == set_at + timedelta(days=30)
+    event = store_event(world)
+    received = EventRecord.get_by_id(event.id).created_at
+    alice = ResolvedTarget(type="PARTICIPANT", role="participant")
+    result = msgspec.structs.replace(
+        typical_result(rule),
+        state_changes=[
+            StateChange(
+                target=alice, state_type="tier", key="club", operation="set", new_value="silver", rule=rule.name
+            )
+        ],
+    )
+    assert post_event_effects(store_event(world, key="quiet").id, typical_result(rule)).status == "COMPLETED"
+    assert ParticipantTier.get(ParticipantTier.tier_type == record.id).review_at == set_at + timedelta(days=30)
+    outcome = post_event_effects(event.id, result, refresh_tiers=True)
+    assert ParticipantTier.get(ParticipantTier.tier_type == record.id).review_at == received + timedelta(days=30)
+    assert ParticipantTier.get(ParticipantTier.tier_type == other.id).due_at is None  # a rules-only tier
+    (move,) = outcome.tier_moves
+    assert (move.tier, move.old_level, move.new_level, move.reason, move.event_id) == (
+        "club",
+        None,
+        "silver",
+        "RULE",
+        event.id,
+    )
+
+
+def test_a_set_tier_expiry_is_stored_and_due(world):
+    from datetime import UTC, datetime
+
+    rule = make_rule(world)
+    record = create_tier_type(
+        world.org.id, world.program.id, TierType(key="promo", levels=[TierLevel(key="vip", rank=1)])
+    )
+    event = store_event(world)
+    alice = ResolvedTarget(type="PARTICIPANT", role="participant")
+    lapse = datetime(2031, 1, 1, tzinfo=UTC)
+    change = StateChange(
+        target=alice, state_type="tier", key="promo", operation="set", new_value="vip", rule=rule.name, expires_at=lapse
+    )
+    result = msgspec.structs.replace(typical_result(rule), state_changes=[change])
+    assert post_event_effects(event.id, result).status == "COMPLETED"
+    row = ParticipantTier.get(ParticipantTier.tier_type == record.id)
+    assert (row.level, row.expires_at, row.due_at) == ("vip", lapse, lapse)

@@ -147,3 +147,22 @@ def test_steps_24_and_25_add_their_columns_to_a_database_made_before_them(tmp_pa
         assert indexes["rule_budget_rule_id_asset_symbol_per"] == ["rule_id", "asset_symbol", "per"]
         assert "participant_budget" in db.get_tables()
     db.close()
+
+
+def test_step_35_adds_the_tier_schedules_and_makes_existing_expiries_due(fresh_db):
+    """A database made before tier lifecycles ran gets the schedule columns, their partial index and
+    the reason of a state change."""
+    upgrade(fresh_db)
+    with fresh_db.connection_context():
+        fresh_db.execute_sql('DROP INDEX "participant_tier_due"')
+        for column in ("period_ends_at", "review_at", "downgrade_to", "pending_drop", "due_at"):
+            fresh_db.execute_sql(f'ALTER TABLE "participant_tier" DROP COLUMN "{column}"')
+        fresh_db.execute_sql('ALTER TABLE "state_history" DROP COLUMN "reason"')
+        fresh_db.execute_sql("DELETE FROM schema_version WHERE version = 35")
+        columns = {c.name for c in fresh_db.get_columns("participant_tier")}
+        assert "due_at" not in columns
+        assert upgrade(fresh_db) == [35]
+        columns = {c.name for c in fresh_db.get_columns("participant_tier")}
+        assert {"period_ends_at", "review_at", "downgrade_to", "pending_drop", "due_at"} <= columns
+        assert "reason" in {c.name for c in fresh_db.get_columns("state_history")}
+        assert "participant_tier_due" in {index.name for index in fresh_db.get_indexes("participant_tier")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.model.bundle import Rule, SetTier, TierLevel, TierType
+from engine.model.lifecycle import Lifecycle, LifecycleCounters
 from engine.store.catalog import create_rule, program_bundle
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import Program
@@ -25,7 +26,9 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
     )
 
     org, program = world.org.id, world.program.id
-    created = create_tier_type(org, program, tier_type(lifecycle={"counters": {"rollover": "NONE"}}))
+    created = create_tier_type(
+        org, program, tier_type(lifecycle=Lifecycle(counters=LifecycleCounters(rollover="NONE")))
+    )
     versions = [Program.get_by_id(program).rules_version]
     update_tier_type(
         org,
@@ -40,7 +43,7 @@ def test_tier_types_update_by_level_key_and_archive_one_way(world):
         ("silver", 1, "Silver"),
         ("gold", 2, None),
     ]
-    assert stored.lifecycle == {} and stored.status == "ACTIVE"
+    assert stored.lifecycle == Lifecycle() and stored.status == "ACTIVE"
     update_tier_type(org, program, "status", {"display_name": None} | {"levels": []})  # nothing changes
     assert Program.get_by_id(program).rules_version == versions[-1] > versions[0]
     rule_on_tier = Rule(name="vip", condition="true", actions=[SetTier(tier="status", level="gold")])

@@ -100,3 +100,54 @@ def test_the_ledger_jobs_expire_lots_once_and_send_balance_expired(jobs, queue, 
     assert lot.status == "EXPIRED" and message.type == "balance.expired"
     assert (data["amount"], data["lot_id"], data["participant_id"]) == ("12", lot.id, world.alice.id)
     assert WebhookDelivery.select().count() == 1
+
+
+def test_the_tier_job_applies_a_period_end_once_and_sends_participant_tier_changed(jobs, queue, world):
+    from datetime import UTC, datetime
+
+    import msgspec
+
+    from engine.model.bundle import TierType
+    from engine.store import owner_state
+    from engine.store.models import ParticipantTier
+    from engine.store.tier_types import create_tier_type
+
+    WebhookEndpoint.create(
+        organisation=world.org,
+        url="http://127.0.0.1:1/h",
+        secret="whsec_x",
+        enabled_events=["participant.tier_changed"],
+    )
+    spec = msgspec.convert(
+        {
+            "key": "status",
+            "levels": [{"key": "silver", "rank": 1}, {"key": "gold", "rank": 2}],
+            "lifecycle": {
+                "retention": {"mode": "PERIOD_BASED"},
+                "qualification_period": {"type": "FIXED_YEAR", "start_month": 4, "start_day": 1},
+                "downgrade_policy": {"mode": "DROP_ONE"},
+            },
+        },
+        TierType,
+    )
+    record = create_tier_type(world.org.id, world.program.id, spec)
+    with write_transaction():
+        origin = owner_state.Origin(program_id=world.program.id, at=datetime(2026, 5, 1, tzinfo=UTC))
+        owner_state.set_tier(world.org.id, world.alice.id, record, "gold", 2, origin, reason="API")
+    scheduler.register_tier_jobs(WorkerSettings())
+    period_end = datetime(2027, 4, 1, tzinfo=UTC)
+    assert scheduler.due_counts(period_end) == {"tiers": 1}
+    assert scheduler.run_due(period_end) == {"tiers": 1}
+    assert scheduler.run_due(period_end) == {"tiers": 0}
+    (message,) = WebhookMessage.select()
+    assert message.type == "participant.tier_changed"
+    data = message.payload["data"]
+    assert (data["old_level"], data["new_level"], data["direction"], data["reason"], data["changed_at"]) == (
+        "gold",
+        "silver",
+        "DOWN",
+        "PERIOD_END",
+        "2027-04-01T00:00:00Z",
+    )
+    assert WebhookDelivery.select().count() == 1
+    assert ParticipantTier.get().period_ends_at == datetime(2028, 4, 1, tzinfo=UTC)

@@ -1,0 +1,142 @@
+"""Test cases that run a participant through time (A136): a starting state, then steps, each the
+clock moving to a moment (the tier lifecycle's period ends, drops, expiries and inactivity due by
+then applied, `engine.model.tier_lifecycle`) and, when the step has one, an event evaluated there.
+Each step's expectations are checked after it (`engine.evaluator.cases.run_test_case`).
+
+    tests:
+      - name: gold is kept for a year, then dropped after grace
+        participant: {tiers: {status: gold}}
+        starts_at: 2026-02-01T00:00:00Z
+        steps:
+          - {at: 2026-06-01T00:00:00Z, event: {type: flight, miles: 60000}, expect: {tiers: {status: gold}}}
+          - {at: 2027-01-01T00:00:00Z, expect: {tiers: {status: gold}, counters: {miles: 0}}}
+          - {at: 2028-01-31T00:00:00Z, expect: {tiers: {status: silver}}}
+
+What carries from step to step: the participant's state after each event and review, and each
+level's schedule; the program's state after each event. Budgets are as the case gives them at
+every step (budget periods are not simulated), and the recipient is not carried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from typing import Any
+
+import msgspec
+
+from engine.evaluator.evaluate import evaluate_event
+from engine.model.bundle import Bundle, Expectation, JourneyStep, TestCase, TierType
+from engine.model.calendar import zone
+from engine.model.lifecycle import Lifecycle
+from engine.model.result import EvaluationResult
+from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput, TierState
+from engine.model.tier_lifecycle import Standing, refresh, review, schedule
+
+# expectations only an event can meet; a step without one checks tags, counters, attributes, tiers
+# and balances (as the last event left them: lots are settled by events)
+EVENT_ONLY = (
+    "status",
+    "error_code",
+    "matched",
+    "statuses",
+    "credits",
+    "debits",
+    "lots",
+    "expired",
+    "matured",
+    "recipient",
+)
+
+
+class Journey:
+    """A participant on the way through a case's steps, with each level's schedule."""
+
+    def __init__(self, program: Any, bundle: Bundle, case: TestCase, participant: EntityState, program_state) -> None:
+        self.program, self.bundle, self.case = program, bundle, case
+        self.participant, self.program_state = participant, program_state
+        self.tiers = {tier.key: tier for tier in bundle.tiers}
+        self.tz = _zone(bundle.program.timezone)
+        start = case.starts_at or (case.steps or [])[0].at
+        self.standings: dict[str, Standing] = {}
+        for key, state in participant.tiers.items():
+            self._schedule(key, state, start)
+
+    def _schedule(self, key: str, state: TierState, at: datetime, expires_at: datetime | None = None) -> None:
+        tier = self.tiers.get(key)
+        if tier is not None:
+            standing = Standing(level=state.level, rank=state.rank, expires_at=expires_at)
+            previous = self.standings.get(key)
+            if previous is not None:  # periods are the member's, not the level's (A132)
+                standing = replace(standing, period_ends_at=previous.period_ends_at)
+            self.standings[key] = schedule(_running(tier), standing, at, self.tz)
+
+    def advance(self, at: datetime) -> None:
+        """The clock moves to `at`: every level's due reviews applied in time order."""
+        counters = {key: counter.value for key, counter in self.participant.counters.items()}
+        tiers = dict(self.participant.tiers)
+        for key, standing in list(self.standings.items()):
+            outcome = review(_running(self.tiers[key]), standing, counters, at, self.tz)
+            counters.update(outcome.counters)
+            if outcome.standing is None:
+                del self.standings[key]
+                tiers.pop(key, None)
+            else:
+                self.standings[key] = outcome.standing
+                tiers[key] = TierState(level=outcome.standing.level, rank=outcome.standing.rank)
+        rolled = {
+            key: msgspec.structs.replace(self.participant.counters[key], value=value)
+            if key in self.participant.counters
+            else CounterState(value=value)
+            for key, value in counters.items()
+            if key not in self.participant.counters or self.participant.counters[key].value != value
+        }
+        self.participant = msgspec.structs.replace(
+            self.participant, tiers=tiers, counters={**self.participant.counters, **rolled}
+        )
+
+    def evaluate(self, step: JourneyStep, budgets, participant_budgets) -> EvaluationResult:
+        received = step.received_at or step.at
+        event = EventInput(event_data=step.event or {}, event_timestamp=step.at, received_at=received)
+        inputs = EvaluationInput(
+            event=event,
+            participant=self.participant,
+            program_state=self.program_state,
+            budgets=budgets,
+            participant_budgets=participant_budgets,
+        )
+        result = evaluate_event(self.program, inputs, trace=True)
+        if result.status != "COMPLETED":
+            return result
+        before = self.participant.tiers
+        self.participant, self.program_state = result.participant, result.program
+        expiries = {
+            change.key: change.expires_at
+            for change in result.state_changes
+            if change.state_type == "tier" and change.target.role == "participant"
+        }
+        for key, state in result.participant.tiers.items():
+            if before.get(key) != state:
+                self._schedule(key, state, received, expiries.get(key))  # a level set anew (A132)
+            elif key in self.standings:
+                self.standings[key] = refresh(_running(self.tiers[key]), self.standings[key], received)
+        return result
+
+
+def event_only_fields(expect: Expectation) -> list[str]:
+    """What a step without an event cannot meet: the expectations of an event."""
+    return [field for field in EVENT_ONLY if getattr(expect, field, None) is not None]
+
+
+def _running(tier: TierType) -> TierType:
+    """An ARCHIVED tier's levels no longer move (A125)."""
+    if tier.status == "ACTIVE":
+        return tier
+    return msgspec.structs.replace(tier, lifecycle=Lifecycle())
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return zone(name)
+    except ValueError:  # the program's own check reports an unknown zone
+        return zone("UTC")
