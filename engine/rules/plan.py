@@ -20,9 +20,9 @@ archived. Archiving is one way and levels cannot be removed: a file that asks fo
 reported as a problem.
 
 The plan is computed from plain data (the API's JSON) by the planners of `RESOURCES`, in order
-(the program, assets, tiers, rewards (`engine.rules.plan_rewards`), rules, automations
-(`engine.rules.plan_automations`)); a new kind of resource joins that list. Every step names its
-changed fields with their old and new values (`FieldChange`). The plan is applied in one
+(the program, assets, tiers (`engine.rules.plan_tiers`), rewards (`engine.rules.plan_rewards`),
+rules, automations (`engine.rules.plan_automations`)); a new kind of resource joins that list.
+Every step names its changed fields with their old and new values (`FieldChange`). The plan is applied in one
 transaction by `api.queries.apply.apply_bundle`, which both `POST /v1/programs/apply` (`accrual
 apply --server`) and `accrual apply --org` call (A87).
 """
@@ -37,10 +37,11 @@ from typing import Any
 
 import msgspec
 
-from engine.model.bundle import Bundle, Rule, TierType
+from engine.model.bundle import Bundle, Rule
 from engine.rules.plan_automations import plan_automations
 from engine.rules.plan_rewards import plan_rewards
 from engine.rules.plan_steps import ApplyError, FieldChange, Plan, Step, Target, changes_of
+from engine.rules.plan_tiers import plan_tiers
 
 __all__ = ["ApplyError", "FieldChange", "Plan", "Step", "Target", "apply_plan", "plan_bundle"]
 
@@ -231,90 +232,6 @@ def _asset_differences(asset: Any, current: dict[str, Any], plan: Plan) -> None:
         )
 
 
-def _level(level: dict[str, Any]) -> dict[str, Any]:
-    """A level as compared: a qualification without criteria is no qualification (A22: such a
-    level is never reached automatically)."""
-    qualification = level.get("qualification") or {}
-    criteria = qualification.get("criteria") or []
-    return {
-        "key": level["key"],
-        "rank": level["rank"],
-        "display_name": level.get("display_name"),
-        "benefits": level.get("benefits") or {},
-        "qualification": {"mode": qualification.get("mode", "ALL"), "criteria": criteria} if criteria else None,
-    }
-
-
-def _tierchanges_of(tier: TierType, current: dict[str, Any], plan: Plan) -> dict[str, Any]:
-    """The PATCH body that makes the server's ACTIVE tier type `current` match the file's `tier`."""
-    changed: dict[str, Any] = {}
-    if tier.display_name != current.get("display_name"):
-        if tier.display_name is None:
-            plan.problems.append(f"tier {tier.key}: display_name cannot be cleared")
-        else:
-            changed["display_name"] = tier.display_name
-    lifecycle = msgspec.to_builtins(tier.lifecycle)
-    if lifecycle != (current.get("lifecycle") or {}):
-        changed["lifecycle"] = lifecycle
-    server = {level["key"]: _level(level) for level in current.get("levels", [])}
-    levels = []
-    for level in tier.levels:
-        wanted = _level(_plain(level))
-        if server.get(level.key) == wanted:
-            continue
-        if wanted["display_name"] is None and (server.get(level.key) or {}).get("display_name") is not None:
-            plan.problems.append(f"tier {tier.key}: level {level.key}'s display_name cannot be cleared")
-        body = {k: v for k, v in wanted.items() if v is not None}
-        if wanted["qualification"] is None and (server.get(level.key) or {}).get("qualification"):
-            body["qualification"] = {}  # `{}` removes auto-advancement; null would keep it
-        levels.append(body)
-    removed = sorted(set(server) - {level.key for level in tier.levels})
-    if removed:
-        plan.problems.append(
-            f"tier {tier.key}: levels {', '.join(removed)} are on the server and not in the file "
-            "(levels cannot be removed)"
-        )
-    if levels:
-        changed["levels"] = levels
-    return changed
-
-
-def _plan_tiers(bundle: Bundle, context: _Context, plan: Plan) -> None:
-    by_key = {t["key"]: t for t in context.tiers}
-    path = "/v1/programs/{program}/tiers"
-    archived = [FieldChange("status", "ACTIVE", "ARCHIVED")]
-    for tier in bundle.tiers:
-        current = by_key.get(tier.key)
-        if current is None:
-            body = {k: v for k, v in _plain(tier).items() if k != "status"}
-            plan.steps.append(Step("create", "tier", tier.key, "POST", path, body))
-        elif current.get("status") == "ARCHIVED":
-            if tier.status != "ARCHIVED":
-                plan.problems.append(f"tier {tier.key} is archived on the server (archiving is one way)")
-            continue
-        else:
-            changed = _tierchanges_of(tier, current, plan)
-            if changed:
-                old = {"levels": current.get("levels"), **current}
-                plan.steps.append(
-                    Step(
-                        "update",
-                        "tier",
-                        tier.key,
-                        "PATCH",
-                        f"{path}/{tier.key}",
-                        changed,
-                        changes_of(list(changed), old, changed),
-                    )
-                )
-        if tier.status == "ARCHIVED":
-            plan.steps.append(Step("archive", "tier", tier.key, "POST", f"{path}/{tier.key}/archive", {}, archived))
-    wanted = {tier.key for tier in bundle.tiers}
-    for key, current in sorted(by_key.items()):
-        if key not in wanted and current.get("status") != "ARCHIVED":
-            plan.steps.append(Step("archive", "tier", key, "POST", f"{path}/{key}/archive", {}, archived))
-
-
 def _plan_rules(bundle: Bundle, context: _Context, plan: Plan) -> None:
     by_name = {r["name"]: r for r in context.rules if r.get("status") != "ARCHIVED"}
     wanted_names = {rule.name for rule in bundle.rules}
@@ -367,7 +284,7 @@ class _Context:
 RESOURCES: tuple[tuple[str, Callable[[Bundle, _Context, Plan], None]], ...] = (
     ("program", _plan_program),
     ("assets", _plan_assets),
-    ("tiers", _plan_tiers),
+    ("tiers", plan_tiers),
     ("rewards", plan_rewards),
     ("rules", _plan_rules),
     ("automations", lambda bundle, context, plan: plan_automations(bundle, context.automations, plan)),
