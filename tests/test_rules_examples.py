@@ -35,6 +35,17 @@ def test_example_checks_clean_and_passes_its_tests(path):
     assert automation_failures == {}
 
 
+def test_examples_share_a_symbol_only_for_the_same_asset():
+    """`accrual up` applies every example into one organisation, where assets are matched by symbol
+    across programs: two examples declaring one symbol must declare the same asset."""
+    declared: dict[str, tuple[str, dict]] = {}
+    for path in FILES:
+        for asset in load_bundle(path).bundle.assets:
+            fields = msgspec.to_builtins(asset)
+            first = declared.setdefault(asset.symbol, (path.stem, fields))
+            assert first[1] == fields, f"{asset.symbol} in {first[0]} and {path.stem} differ"
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
 def test_example_results_with_traces(path, snapshot_json):
     results = run_test_cases(load_bundle(path))
