@@ -9,9 +9,6 @@ on a copy of that database.
 
 from __future__ import annotations
 
-import signal
-import sqlite3
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +21,16 @@ from engine.store.automations import create_automation
 from engine.store.db import close_all, connect, new_id, utcnow, write_transaction
 from engine.store.migrations import upgrade
 from engine.store.models import Enrolment, Organisation, Participant, Program
-from tests.engine.worker.test_sweep_processes import ACCRUAL, environment, rows, start, start_worker, stop
+from tests.engine.worker.processes import (
+    copy_database,
+    kill_half_way,
+    rows,
+    start,
+    start_worker,
+    stop,
+    sweep_again,
+    verify,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,26 +70,11 @@ def template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def database(template, tmp_path) -> Path:
-    path = tmp_path / "accrual.db"
-    with sqlite3.connect(template) as source, sqlite3.connect(path) as copy:
-        source.backup(copy)
-    source.close()
-    copy.close()
-    return path
+    return copy_database(template, tmp_path)
 
 
 def created(path: Path) -> int:
     return rows(path, "SELECT COUNT(*) FROM event WHERE event_type = 'SYSTEM'")[0][0]
-
-
-def kill_half_way(path: Path, process: subprocess.Popen, log: Path) -> None:
-    assert wait_until(lambda: created(path) >= PARTICIPANTS // 2 or process.poll() is not None, timeout_s=180), (
-        log.read_text()
-    )
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL, "it ended before it was killed: " + log.read_text()
-    done = created(path)
-    assert PARTICIPANTS // 2 <= done < PARTICIPANTS, f"{done} events when it was killed: nothing was interrupted"
 
 
 def assert_one_event_per_participant(path: Path) -> None:
@@ -92,26 +83,26 @@ def assert_one_event_per_participant(path: Path) -> None:
     assert rows(
         path, "SELECT execution_status, participants_total, participants_processed, events_created FROM automation"
     ) == [("completed", PARTICIPANTS, PARTICIPANTS, PARTICIPANTS)]
-    verify = subprocess.run(
-        [ACCRUAL, "verify", "--database-url", f"sqlite:///{path}"], capture_output=True, text=True, timeout=180
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    verify(path)
 
 
 def test_accrual_sweep_killed_half_way_through_a_fan_out_and_run_again_fires_once_each(database, tmp_path):
     until = (utcnow() + timedelta(seconds=1)).isoformat()
     log = tmp_path / "sweep.log"
-    kill_half_way(database, start(database, log, "sweep", "--until", until), log)
-    again = subprocess.run(
-        [ACCRUAL, "sweep", "--until", until], env=environment(database), capture_output=True, text=True, timeout=180
-    )
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "automations: " in again.stdout
+    sweeping = start(database, log, "sweep", "--until", until)
+    kill_half_way(sweeping, log, progress=lambda: created(database), total=PARTICIPANTS, timeout_s=180)
+    assert "automations: " in sweep_again(database, until, timeout_s=180)
     assert_one_event_per_participant(database)
 
 
 def test_a_worker_killed_half_way_through_a_fan_out_and_restarted_fires_once_each(database, tmp_path):
-    kill_half_way(database, start_worker(database, tmp_path / "worker-1.log"), tmp_path / "worker-1.log")
+    kill_half_way(
+        start_worker(database, tmp_path / "worker-1.log"),
+        tmp_path / "worker-1.log",
+        progress=lambda: created(database),
+        total=PARTICIPANTS,
+        timeout_s=180,
+    )
     restarted = start_worker(database, tmp_path / "worker-2.log")
     try:
         completed = "SELECT execution_status FROM automation"

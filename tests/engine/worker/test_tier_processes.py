@@ -10,9 +10,6 @@ copy of that database.
 
 from __future__ import annotations
 
-import signal
-import sqlite3
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +22,15 @@ from engine.store.db import close_all, connect, new_id, utcnow, write_transactio
 from engine.store.migrations import upgrade
 from engine.store.models import Organisation, Participant, ParticipantTier, Program, WebhookEndpoint
 from engine.store.tier_types import create_tier_type
-from tests.engine.worker.test_sweep_processes import ACCRUAL, environment, rows, start, start_worker, stop
+from tests.engine.worker.processes import (
+    copy_database,
+    kill_half_way,
+    rows,
+    start,
+    start_worker,
+    stop,
+    sweep_again,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -98,26 +103,11 @@ def build_members(count: int) -> None:
 
 @pytest.fixture
 def database(template, tmp_path) -> Path:
-    path = tmp_path / "accrual.db"
-    with sqlite3.connect(template) as source, sqlite3.connect(path) as copy:
-        source.backup(copy)
-    source.close()
-    copy.close()
-    return path
+    return copy_database(template, tmp_path)
 
 
 def reviewed(path: Path) -> int:
     return rows(path, "SELECT COUNT(*) FROM state_history WHERE reason = 'PERIOD_END'")[0][0]
-
-
-def kill_half_way(path: Path, process: subprocess.Popen, log: Path) -> None:
-    assert wait_until(lambda: reviewed(path) >= MEMBERS // 2 or process.poll() is not None, timeout_s=240), (
-        log.read_text()
-    )
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL, "it ended before it was killed: " + log.read_text()
-    done = reviewed(path)
-    assert MEMBERS // 2 <= done < MEMBERS, f"{done} of {MEMBERS} reviewed when it was killed: nothing was interrupted"
 
 
 def assert_every_member_reviewed_once(path: Path) -> None:
@@ -138,17 +128,20 @@ def assert_every_member_reviewed_once(path: Path) -> None:
 def test_accrual_sweep_killed_half_way_and_run_again_reviews_each_member_once(database, tmp_path):
     until = (utcnow() + timedelta(seconds=1)).isoformat()
     log = tmp_path / "sweep.log"
-    kill_half_way(database, start(database, log, "sweep", "--until", until), log)
-    again = subprocess.run(
-        [ACCRUAL, "sweep", "--until", until], env=environment(database), capture_output=True, text=True, timeout=240
-    )
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "tiers: " in again.stdout
+    sweeping = start(database, log, "sweep", "--until", until)
+    kill_half_way(sweeping, log, progress=lambda: reviewed(database), total=MEMBERS, timeout_s=240)
+    assert "tiers: " in sweep_again(database, until, timeout_s=240)
     assert_every_member_reviewed_once(database)
 
 
 def test_a_worker_killed_half_way_and_restarted_reviews_each_member_once(database, tmp_path):
-    kill_half_way(database, start_worker(database, tmp_path / "worker-1.log"), tmp_path / "worker-1.log")
+    kill_half_way(
+        start_worker(database, tmp_path / "worker-1.log"),
+        tmp_path / "worker-1.log",
+        progress=lambda: reviewed(database),
+        total=MEMBERS,
+        timeout_s=240,
+    )
     restarted = start_worker(database, tmp_path / "worker-2.log")
     try:
         assert wait_until(lambda: reviewed(database) == MEMBERS, timeout_s=240), (tmp_path / "worker-2.log").read_text()
