@@ -1,5 +1,5 @@
 """Request logs: every authenticated `/v1` request recorded with its bodies, secrets redacted
-(A189), without slowing the request down (A190).
+(A189), the request paying only the capture (A190).
 
     app = Litestar(..., middleware=[ApiKeyMiddleware(...), RequestLogMiddleware(writer)])
 
