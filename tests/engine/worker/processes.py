@@ -1,6 +1,7 @@
 """Real `accrual` processes on one SQLite file, for the tests that kill them half way: the clock's
 due work (`accrual sweep`, the worker's scheduler) must apply each item once whatever the crash.
 
+    template = build_template(tmp_path_factory.mktemp("template"), fill)
     path = copy_database(template, tmp_path)
     kill_half_way(start_worker(path, log), log, progress=lambda: expired(path), total=LOTS)
     output = sweep_again(path, until)
@@ -17,8 +18,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.cli.bench.pipeline import wait_until
+from engine.store.db import close_all, connect
+from engine.store.migrations import upgrade
 
 ACCRUAL = str(Path(sys.executable).with_name("accrual"))
+
+
+def build_template(directory: Path, build: Callable[[], None]) -> Path:
+    """A schema-current SQLite file in `directory` filled by `build` (run on its connection), for
+    the tests of a module to copy."""
+    path = directory / "accrual.db"
+    db = connect(f"sqlite:///{path}")
+    upgrade(db)
+    with db.connection_context():
+        build()
+    close_all(db)
+    return path
 
 
 def copy_database(template: Path, directory: Path) -> Path:

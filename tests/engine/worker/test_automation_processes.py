@@ -18,10 +18,10 @@ import pytest
 from engine.cli.bench.pipeline import wait_until
 from engine.model.automation import AutomationSpec
 from engine.store.automations import create_automation
-from engine.store.db import close_all, connect, new_id, utcnow, write_transaction
-from engine.store.migrations import upgrade
+from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.models import Enrolment, Organisation, Participant, Program
 from tests.engine.worker.processes import (
+    build_template,
     copy_database,
     kill_half_way,
     rows,
@@ -39,11 +39,13 @@ PARTICIPANTS = 10_000
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("automation-template") / "accrual.db"
-    db = connect(f"sqlite:///{path}")
-    upgrade(db)
+    return build_template(tmp_path_factory.mktemp("automation-template"), build_automation)
+
+
+def build_automation() -> None:
+    """`PARTICIPANTS` enrolled members and a one_time automation for all of them, due a minute ago."""
     now = utcnow()
-    with db.connection_context(), write_transaction():
+    with write_transaction():
         org = Organisation.create(name="acme")
         program = Program.create(organisation=org, key="club", name="Club", timezone="Europe/London")
         people = [{"id": new_id(), "organisation": org.id, "external_id": f"m{i:05d}"} for i in range(PARTICIPANTS)]
@@ -64,8 +66,6 @@ def template(tmp_path_factory) -> Path:
             "guard_condition": "participant.status == 'ACTIVE'",  # loads each participant's state
         }
         create_automation(org.id, program.id, msgspec.convert(spec, AutomationSpec), now=now)
-    close_all(db)
-    return path
 
 
 @pytest.fixture

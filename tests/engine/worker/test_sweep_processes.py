@@ -19,9 +19,9 @@ import pytest
 
 from engine.cli.bench.pipeline import wait_until
 from engine.cli.bench.sweep import build_expiring_lots
-from engine.store.db import close_all, connect, utcnow
-from engine.store.migrations import upgrade
+from engine.store.db import utcnow
 from tests.engine.worker.processes import (
+    build_template,
     copy_database,
     kill_half_way,
     rows,
@@ -40,20 +40,17 @@ LOTS = HOLDERS * PER_HOLDER
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("sweep-template") / "accrual.db"
-    db = connect(f"sqlite:///{path}")
-    upgrade(db)
     now = utcnow()
-    with db.connection_context():
-        build_expiring_lots(
+    return build_template(
+        tmp_path_factory.mktemp("sweep-template"),
+        lambda: build_expiring_lots(
             HOLDERS,
             PER_HOLDER,
             earned_at=now - timedelta(days=2),
             expires_at=now - timedelta(days=1),
             amount=Decimal(AMOUNT),
-        )
-    close_all(db)
-    return path
+        ),
+    )
 
 
 @pytest.fixture

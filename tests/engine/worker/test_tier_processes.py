@@ -18,11 +18,11 @@ import pytest
 
 from engine.cli.bench.pipeline import wait_until
 from engine.model.bundle import TierType
-from engine.store.db import close_all, connect, new_id, utcnow, write_transaction
-from engine.store.migrations import upgrade
+from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.models import Organisation, Participant, ParticipantTier, Program, WebhookEndpoint
 from engine.store.tier_types import create_tier_type
 from tests.engine.worker.processes import (
+    build_template,
     copy_database,
     kill_half_way,
     rows,
@@ -39,13 +39,7 @@ MEMBERS = 5000
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tier-template") / "accrual.db"
-    db = connect(f"sqlite:///{path}")
-    upgrade(db)
-    with db.connection_context():
-        build_members(MEMBERS)
-    close_all(db)
-    return path
+    return build_template(tmp_path_factory.mktemp("tier-template"), lambda: build_members(MEMBERS))
 
 
 def build_members(count: int) -> None:
