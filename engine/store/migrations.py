@@ -288,9 +288,9 @@ def upgrade(db: peewee.Database) -> list[int]:
         if isinstance(db, peewee.PostgresqlDatabase):
             db.execute_sql(f"SELECT pg_advisory_xact_lock({mark})", (ADVISORY_LOCK_KEY,))
         db.execute_sql(_CREATE_VERSION_TABLE)
-        done = {row[0] for row in db.execute_sql("SELECT version FROM schema_version").fetchall()}
+        missing = set(missing_steps(db))
         for version, description, step in STEPS:
-            if version in done:
+            if version not in missing:
                 continue
             step(db)
             db.execute_sql(
