@@ -114,7 +114,6 @@ def backtest(
     """Replay the program's recorded events under the baseline and under BUNDLE, and print the
     difference: per rule, per asset, per participant, with the baseline's reproduction check."""
     from engine.cli.backtest_report import difference_json, difference_lines, threshold_values
-    from engine.errors import EngineError
     from engine.store.migrations import require_current
     from engine.worker.backtests import replay_history
 
@@ -126,13 +125,10 @@ def backtest(
     chosen = None if against.upper() == CURRENT else _load(against, "baseline")
     with database(database_url) as db, db.connection_context():
         require_current(db, "a backtest")
-        with _Bar() as bar:
-            try:
-                window, difference = replay_history(
-                    db, program_id, candidate, chosen, start=first, end=until, last=last, sample=sample, progress=bar
-                )
-            except EngineError as exc:
-                raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        with _Bar() as bar:  # an engine error reaches the command line's boundary (`engine.cli.main`)
+            window, difference = replay_history(
+                db, program_id, candidate, chosen, start=first, end=until, last=last, sample=sample, progress=bar
+            )
     click.echo(difference_json(window, difference) if as_json else "\n".join(difference_lines(difference)))
     crossed = [
         f"{name} {value} > {thresholds[name]}"

@@ -52,19 +52,15 @@ def worker(
     ACCRUAL_WEBHOOKS_ALLOW_PRIVATE, ...; see engine/settings.py)."""
     import logging
 
-    from engine.errors import EngineError
     from engine.settings import WorkerSettings
     from engine.worker.runner import WorkerOptions, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = WorkerSettings.from_env()
-        options = WorkerOptions(
-            threads=threads, reconciler=not no_reconciler, scheduler=not no_scheduler, poll_max_s=poll_max
-        )
-        run_worker(options, database_url=database_url, queue_url=queue_url, settings=settings)
-    except EngineError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    settings = WorkerSettings.from_env()  # an engine error reaches the boundary (`engine.cli.main`)
+    options = WorkerOptions(
+        threads=threads, reconciler=not no_reconciler, scheduler=not no_scheduler, poll_max_s=poll_max
+    )
+    run_worker(options, database_url=database_url, queue_url=queue_url, settings=settings)
 
 
 @click.command()

@@ -37,7 +37,6 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
     """Expire and mature the lots, mature the deferred credits, roll over the budgets, review the
     tier levels and fire the automations that are due, each once, with a progress bar; prints what
     each job applied."""
-    from engine.errors import EngineError
     from engine.queue import configure_queue
     from engine.settings import WorkerSettings
     from engine.store.migrations import require_current
@@ -51,20 +50,17 @@ def sweep(until: str | None, database_url: str | None, queue_url: str | None) ->
     )
 
     now = _when(until)
-    with database(database_url) as db:
-        try:
-            settings = WorkerSettings.from_env()
-            configure_queue(db, queue_url, settings)  # webhooks of what expires are queued like any other
-            register_ledger_jobs(settings)
-            register_tier_jobs(settings)
-            register_operations_jobs(settings)
-            register_automation_jobs()
-            with db.connection_context():
-                require_current(db, "the sweep")
-                total = sum(due_counts(now).values())
-                with click.progressbar(length=max(total, 1), label=f"due at {now.isoformat()}") as bar:
-                    done = run_due(now, progress=lambda _job, applied: bar.update(applied))
-        except EngineError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    with database(database_url) as db:  # an engine error reaches the boundary (`engine.cli.main`)
+        settings = WorkerSettings.from_env()
+        configure_queue(db, queue_url, settings)  # webhooks of what expires are queued like any other
+        register_ledger_jobs(settings)
+        register_tier_jobs(settings)
+        register_operations_jobs(settings)
+        register_automation_jobs()
+        with db.connection_context():
+            require_current(db, "the sweep")
+            total = sum(due_counts(now).values())
+            with click.progressbar(length=max(total, 1), label=f"due at {now.isoformat()}") as bar:
+                done = run_due(now, progress=lambda _job, applied: bar.update(applied))
     for job, count in done.items():
         click.echo(f"{job}: {count}")
