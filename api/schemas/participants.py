@@ -115,21 +115,13 @@ class BalanceOperation(Request):
     idempotency_key: IdempotencyKey | None = None
 
 
-class VoidHold(Request):
+class VoidHold(BalanceOperation, kw_only=True):
     """Cancel the provisional accrual held under `reference_id` (LOT assets). The body is the
-    shared balance-operation body: `amount`, `bucket`, `lot_ids` and `earned_*` are accepted and
-    ignored, since a void-hold always voids the whole accrual the reference holds."""
+    shared balance-operation body, `reference_id` required: `amount`, `bucket`, `lot_ids` and
+    `earned_*` are accepted and ignored, since a void-hold always voids the whole accrual the
+    reference holds."""
 
-    program_id: Id
-    asset_id: Id
-    description: OpDescription
     reference_id: ReferenceId
-    idempotency_key: IdempotencyKey | None = None
-    amount: AmountText | None = None
-    bucket: Bucket | None = None
-    lot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)] | None = None
-    earned_from: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-    earned_to: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
 def balance_request(data: BalanceOperation) -> dict[str, Any]:
