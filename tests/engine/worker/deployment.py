@@ -29,6 +29,7 @@ from engine.cli.bench.pipeline import WORKER_ENV
 from tests.databases import empty_database_url
 
 ACCRUAL = str(Path(sys.executable).with_name("accrual"))
+LEASE_S = 15  # how long a killed worker's event waits before another worker may take it
 NO_REDIS = "TEST_REDIS_URL is not set (tests/services/services.sh starts a server)"
 
 
@@ -93,8 +94,19 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         """What every process of the deployment shares: the database, the queue and the tunables
-        (fast leases and retries, so recovery after a crash takes seconds)."""
-        return {**os.environ, **WORKER_ENV, "DATABASE_URL": self.database_url, "QUEUE_URL": self.queue_url}
+        (fast retries and reconciliation, so recovery after a crash takes seconds).
+
+        The lease is `LEASE_S`, not the benchmarks' 3 s: the order checks rely on no live worker
+        outliving its lease, and on a loaded machine a worker starved of CPU can hold one event
+        for seconds. A lease that runs out under a live worker hands its lane on (A38), which is
+        right for a dead worker and would make a slow one look like a crash."""
+        return {
+            **os.environ,
+            **WORKER_ENV,
+            "ACCRUAL_EVENT_LEASE_S": str(LEASE_S),
+            "DATABASE_URL": self.database_url,
+            "QUEUE_URL": self.queue_url,
+        }
 
     def accrual(self, *arguments: str) -> str:
         """Run `accrual ARGUMENTS` with the deployment's environment; its standard output."""
