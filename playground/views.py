@@ -11,6 +11,8 @@
     POST /playground/hover              documentation of the name under a cursor (JSON)
     GET  /playground/programs           the caller's stored programs (needs an API key)
     GET  /playground/programs/open?id=  the panes filled from one stored program (needs an API key)
+    POST /playground/backtests          the bundle replayed over a stored program's history, polled
+                                        until its difference shows (`playground/backtests.py`)
 
 Handlers are thin: they read the form, call `dry_run` / `build_test_case` and render. Pasted text
 is only ever read as YAML/JSON data and CEL; nothing is written to any database.
@@ -38,6 +40,7 @@ from engine.evaluator.automation_cases import run_automation_tests
 from engine.evaluator.cases import run_test_cases
 from engine.rules import completion
 from playground.automations import next_firings
+from playground.backtests import BacktestController
 from playground.dryrun import DryRun, RunForm, condition_locator, dry_run, is_single_rule, load_cached
 from playground.examples import EXAMPLES_DIR, ExampleNotFound, Panes, event_text, example_names, load_example
 from playground.inputs import PaneError, PaneProblem, parse_event
@@ -255,6 +258,7 @@ def create_router(examples_dir: Path = EXAMPLES_DIR) -> Router:
         route_handlers=[
             PlaygroundController,
             StoredProgramsController,
+            BacktestController,
             ReportsPageController,
             ReportChartsController,
             create_static_files_router(path="/playground/static", directories=[STATIC_DIR], include_in_schema=False),

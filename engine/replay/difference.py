@@ -8,7 +8,7 @@ events the baseline did not reproduce.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,14 +26,25 @@ class RuleChange(msgspec.Struct, kw_only=True):
     after: RuleCounts
 
 
+class DailyCredit(msgspec.Struct, kw_only=True):
+    """Value of one asset credited on one UTC day (of the events' `now`) by each ruleset."""
+
+    day: str
+    before: Decimal
+    after: Decimal
+
+
 class AssetChange(msgspec.Struct, kw_only=True):
     """Value moved by each ruleset, and the change in what the program owes its participants (the
-    sum of their balances at the end of the window) the candidate makes."""
+    sum of their balances at the end of the window) the candidate makes. `daily` has every day
+    from the first to the last on which either ruleset credited the asset, zeros included, so it
+    charts as a continuous series."""
 
     asset: str
     before: AssetFlows
     after: AssetFlows
     liability_change: Decimal
+    daily: list[DailyCredit] = msgspec.field(default_factory=list)
 
 
 class BudgetChange(msgspec.Struct, kw_only=True):
@@ -124,9 +135,20 @@ def asset_changes(
             before=before.assets.get(symbol, AssetFlows()),
             after=after.assets.get(symbol, AssetFlows()),
             liability_change=_owed(candidate_end, symbol) - _owed(baseline_end, symbol),
+            daily=daily_credits(before.credited_by_day.get(symbol, {}), after.credited_by_day.get(symbol, {})),
         )
         for symbol in symbols
     ]
+
+
+def daily_credits(before: dict[str, Decimal], after: dict[str, Decimal]) -> list[DailyCredit]:
+    """Both rulesets' credits per day, every day from the first to the last either credited on."""
+    days = sorted(set(before) | set(after))
+    if not days:
+        return []
+    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    every = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return [DailyCredit(day=day, before=before.get(day, ZERO), after=after.get(day, ZERO)) for day in every]
 
 
 def _symbols(members: dict[str, EntityState]) -> set[str]:

@@ -47,6 +47,8 @@ class Tally(msgspec.Struct, kw_only=True):
     assets: dict[str, AssetFlows] = msgspec.field(default_factory=dict)
     # rule -> the receive time of the first event its budget refused a credit (BUDGET_EXCEEDED)
     exhausted: dict[str, datetime] = msgspec.field(default_factory=dict)
+    # asset -> UTC day (ISO date of the event's `now`) -> value credited that day
+    credited_by_day: dict[str, dict[str, Decimal]] = msgspec.field(default_factory=dict)
 
     def count(self, result: EvaluationResult) -> None:
         self.events += 1
@@ -72,6 +74,10 @@ class Tally(msgspec.Struct, kw_only=True):
                 continue
             flows = self.assets.setdefault(action.asset, AssetFlows())
             setattr(flows, flow, getattr(flows, flow) + action.amount)
+            if flow == "credited":
+                days = self.credited_by_day.setdefault(action.asset, {})
+                day = result.evaluated_at.date().isoformat()
+                days[day] = days.get(day, ZERO) + action.amount
 
 
 Outcome = tuple[str, str | None, tuple[tuple[str, str, tuple[tuple[str, str | None, Decimal | None], ...]], ...]]

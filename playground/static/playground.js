@@ -109,13 +109,14 @@
     if (target && (target.id === "testcase" || target.id === "tests")) {
       target.scrollIntoView({ block: "nearest" });  // the answer appears where its button is
     }
-    if (target && !["result", "testcase", "tests"].includes(target.id)) { saveState(); }
+    if (target && !["result", "testcase", "tests", "backtest", "backtest-run"].includes(target.id)) { saveState(); }
   });
-  // Stored programs go through the API's own key check: the key travels as a header, only to the
-  // playground's program routes, and never into the URL state.
+  // Stored programs and backtests go through the API's own key check: the key travels as a header,
+  // only to the playground's program and backtest routes, and never into the URL state.
   document.addEventListener("htmx:configRequest", (evt) => {
     const key = document.getElementById("api-key").value.trim();
-    if (key && evt.detail.path.startsWith("/playground/programs")) {
+    const path = evt.detail.path;
+    if (key && (path.startsWith("/playground/programs") || path.startsWith("/playground/backtests"))) {
       evt.detail.headers["X-API-Key"] = key;
     }
   });
@@ -123,7 +124,7 @@
     const status = evt.detail.xhr.status;
     let text = "The server answered " + status + ".";
     try { text = JSON.parse(evt.detail.xhr.responseText).message || text; } catch (err) { /* not JSON */ }
-    if (status === 401) { text = "Stored programs need a valid API key: " + text; }
+    if (status === 401) { text = "Stored programs and backtests need a valid API key: " + text; }
     document.getElementById("message").textContent = text;
   });
   // Clicking a problem puts the cursor where it is and scrolls the editor to it.

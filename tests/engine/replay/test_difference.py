@@ -35,3 +35,17 @@ def test_participants_that_end_differently_are_listed_largest_first_with_every_k
 def test_the_liability_change_is_the_candidate_s_balances_less_the_baseline_s():
     (pts,) = asset_changes(Tally(), Tally(), {"a": _entity("10")}, {"a": _entity("12.50")})
     assert pts.asset == "PTS" and pts.liability_change == Decimal("2.50") and pts.before == pts.after
+
+
+def test_credits_per_day_cover_every_day_between_the_first_and_the_last_with_zeros():
+    before, after = Tally(), Tally()
+    before.credited_by_day = {"PTS": {"2026-03-01": Decimal(5), "2026-03-03": Decimal(7)}}
+    after.credited_by_day = {"PTS": {"2026-03-01": Decimal(10)}}
+    (pts,) = asset_changes(before, after, {"a": _entity("1")}, {"a": _entity("1")})
+    assert [(d.day, d.before, d.after) for d in pts.daily] == [
+        ("2026-03-01", Decimal(5), Decimal(10)),
+        ("2026-03-02", Decimal(0), Decimal(0)),
+        ("2026-03-03", Decimal(7), Decimal(0)),
+    ]
+    (nothing,) = asset_changes(Tally(), Tally(), {"a": _entity("1")}, {"a": _entity("1")})
+    assert nothing.daily == []

@@ -3,6 +3,7 @@ what was recorded."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import msgspec
@@ -11,7 +12,7 @@ from engine.model.history import RecordedRule
 from engine.model.state import ProgramState
 from engine.replay.outcomes import Tally, outcome_of, reproduction_mismatch
 from engine.replay.world import ReplayWorld
-from tests.engine.replay.programs import event, program, seed
+from tests.engine.replay.programs import T0, event, program, seed
 
 
 def test_a_tally_counts_rules_and_the_value_each_asset_moved():
@@ -47,3 +48,13 @@ def test_outcomes_differ_by_amount_and_agree_otherwise():
     same = ReplayWorld(program(), seed=seed, program_state=ProgramState()).evaluate(event(1))
     doubled = ReplayWorld(program("2.0"), seed=seed, program_state=ProgramState()).evaluate(event(1))
     assert outcome_of(one) == outcome_of(same) and outcome_of(one) != outcome_of(doubled)
+
+
+def test_a_tally_counts_the_value_credited_per_utc_day_of_the_events_now():
+    world, tally = ReplayWorld(program(), seed=seed, program_state=ProgramState()), Tally()
+    for recorded in (event(1), event(2), event(60 * 24 + 1)):  # the third a day later
+        tally.count(world.evaluate(recorded))
+    first = (T0 + timedelta(minutes=1)).date()
+    assert tally.credited_by_day == {
+        "PTS": {first.isoformat(): Decimal("20.00"), (first + timedelta(days=1)).isoformat(): Decimal("10.00")}
+    }
