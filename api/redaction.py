@@ -24,6 +24,9 @@ SECRET_NAME = re.compile(
     r"secret|passw(or)?d|token|api[_-]?key|authori[sz]ation|credential|private[_-]?key|signature|cookie", re.I
 )
 SECRET_VALUE = re.compile(r"\b(?:sk|whsec)_[A-Za-z0-9+/=_-]{6,}")
+# What any secret the two rules find must contain somewhere in a body's text (`\\u`: an escape
+# could spell a name or value); a body with none of it is kept as it came, unparsed.
+_MAY_HOLD_SECRET = re.compile(SECRET_NAME.pattern + r"|sk_|whsec_|\\u", re.I)
 # `"name": "value"` in text that could not be parsed (a body cut at the limit), name secret-looking.
 _TEXT_PAIR = re.compile(r'("(?P<name>[^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"?')
 
@@ -52,9 +55,12 @@ def redact_body(body: bytes, *, truncated: bool = False) -> str | None:
     """The body as the log keeps it: None when empty, else redacted JSON or text."""
     if not body:
         return None
+    text = body[:BODY_LIMIT].decode("utf-8", errors="replace")
+    if not _MAY_HOLD_SECRET.search(text):
+        return text  # most bodies: nothing to redact, so no parse and no walk
     if not truncated:
         try:
             return msgspec.json.encode(_walk(msgspec.json.decode(body))).decode()
         except (msgspec.DecodeError, UnicodeDecodeError):
             pass
-    return redact_text(body[:BODY_LIMIT].decode("utf-8", errors="replace"))
+    return redact_text(text)

@@ -59,6 +59,38 @@ def insert(model: type[peewee.Model], rows: list[dict[str, Any]], *, ignore_conf
     return database_proxy.obj.execute_sql(sql, params).rowcount
 
 
+def insert_each(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) with one single-row statement executed for every
+    row at once (`executemany`: one pipeline on PostgreSQL). For batches of any size: the SQL
+    text is one per set of columns, where `insert` builds one per row count. A column the rows
+    leave out gets its field's default, as the query builder's inserts do.
+
+    >>> insert_each(RequestLog, [{"id": ..., "organisation": org_id, ...}, ...])
+    """
+    if not rows:
+        return
+    keys = rows[0].keys()
+    if any(row.keys() != keys for row in rows):
+        raise ValueError(f"rows inserted together into {model._meta.table_name} must name the same columns")
+    defaults = {
+        name: field.default
+        for name, field in model._meta.fields.items()
+        if name not in keys and field.default is not None
+    }
+    if defaults:
+        rows = [{**row, **{n: d() if callable(d) else d for n, d in defaults.items()}} for row in rows]
+    names = tuple(rows[0])
+    key = ("insert", model, names, 1, False, is_postgres())
+    sql = _SQL.get(key)
+    if sql is None:
+        fields = [model._meta.fields[name] for name in names]
+        columns = ", ".join(_quote(field.column_name) for field in fields)
+        marks = ", ".join([database_proxy.obj.param] * len(fields))
+        sql = _SQL[key] = f"INSERT INTO {_quote(model._meta.table_name)} ({columns}) VALUES ({marks})"
+    writers = _writers(model, names)
+    database_proxy.obj.cursor().executemany(sql, [[convert(row[name]) for name, convert in writers] for row in rows])
+
+
 def _writers(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[tuple[str, Convert], ...]:
     """(field name, the field's `db_value`) for each named column, looked up once per shape."""
     key = (model, names)

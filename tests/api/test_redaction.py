@@ -36,3 +36,14 @@ def test_text_and_truncated_json_are_redacted_too():
 
 def test_bodies_that_are_not_utf8_are_kept_as_replaced_text():
     assert redact_body(b"\xff\xfe sk_abcdefghij") == f"\ufffd\ufffd {REDACTED}"
+
+
+def test_a_body_with_nothing_secret_shaped_is_kept_as_it_came():
+    body = b'{"program_id": "p1", "idempotency_key": "order-1",\n "event_data": {"amount": 4.5}}'
+    assert redact_body(body) == body.decode()
+
+
+def test_escapes_cannot_spell_a_secret_past_the_unparsed_path():
+    # "\u0073ecret" is "secret" and "\nsk_..." holds a key after a newline: both are found once parsed
+    kept = msgspec.json.decode(redact_body(b'{"\\u0073ecret": "x", "note": "\\nsk_abcdefghij"}'))
+    assert kept == {"secret": REDACTED, "note": f"\n{REDACTED}"}

@@ -7,7 +7,7 @@ import pytest
 from engine.errors import LedgerInvariantError
 from engine.store import statements
 from engine.store.db import new_id, utcnow
-from engine.store.models import Account, StateTag
+from engine.store.models import Account, RequestLog, StateTag
 
 
 def test_insert_fetch_update_round_trip_through_the_fields(world):
@@ -158,3 +158,27 @@ def test_update_many_sets_each_row_its_own_values_one_statement_per_set_of_colum
     assert StateTag.get_by_id(ids[2]).created_at == later
     assert statements.update_many(StateTag, [("missing", {"tag": "q"}), ("gone", {"tag": "q"})]) == 0
     assert statements.update_many(StateTag, []) == 0
+
+
+def test_insert_each_runs_one_statement_for_every_row_and_fills_the_fields_defaults(world):
+    rows = [
+        {
+            "id": new_id(),
+            "organisation": world.org.id,
+            "request_id": f"req_{n}",
+            "method": "POST",
+            "path": "/v1/events",
+            "status_code": 202,
+            "duration_ms": 1.5,
+        }
+        for n in range(3)
+    ]
+    before = utcnow()
+    statements.insert_each(RequestLog, rows)
+    stored = list(RequestLog.select().order_by(RequestLog.request_id))
+    assert [log.request_id for log in stored] == ["req_0", "req_1", "req_2"]
+    assert {log.auth_type for log in stored} == {"api_key"} and all(log.created_at >= before for log in stored)
+    with pytest.raises(ValueError, match="must name the same columns"):
+        statements.insert_each(RequestLog, [rows[0], {**rows[1], "ip_address": "10.0.0.1"}])
+    statements.insert_each(RequestLog, [])  # nothing to write
+    assert RequestLog.select().count() == 3
