@@ -206,3 +206,26 @@ def test_a_program_event_completes_and_reads_back_without_a_participant(api, pro
     data = completed.payload["data"]
     assert data["event_id"] == event.id and "participant_id" not in data and "external_id" not in data
     assert drops.value == 1
+
+
+def test_schedule_event_follow_ups_are_listed_as_read_only_rule_action_automations(api, program):
+    from engine.queue import current_queue
+    from engine.worker.processor import process_event_task
+
+    later = {"type": "SCHEDULE_EVENT", "event_name": "followup", "delay": "24h", "payload": {"n": 1}}
+    rule = {"program_id": program, "name": "later", "condition": "has(event.amount)", "actions": [later]}
+    assert api.post("/v1/rules", rule).status_code == 201
+    api.post(base(program), CRON)  # one of the API's own
+    sent = {"program_id": program, "external_id": "ann", "idempotency_key": "o1", "event_data": {"amount": 1}}
+    origin = api.post("/v1/events", {**sent, "event_timestamp": "2026-01-01T12:00:00Z"}).json()
+    process_event_task(current_queue(), origin["id"])
+    (listed,) = api.get(base(program), source="rule_action").json()["data"]
+    assert [a["source"] for a in api.get(base(program), source="api").json()["data"]] == ["api"]
+    assert (listed["trigger_type"], listed["scope"], listed["event_name"]) == ("one_time", "program", "followup")
+    assert listed["name"] == f"schedule:{origin['id']}:later:0" and listed["payload"] == {"n": 1}
+    assert listed["participant_id"] == api.get(f"/v1/events/{origin['id']}").json()["participant_id"]
+    assert api.get(f"/v1/events/{listed['event_id']}").json()["event_type"] == "SYSTEM"
+    one = f"{base(program)}/{listed['id']}"
+    assert api.get(one).json() == listed
+    for response in (api.patch(one, {"status": "paused"}), api.post(f"{one}/trigger"), api.delete(one)):
+        assert response.status_code == 409 and response.json()["code"] == "automation_read_only"
