@@ -24,6 +24,9 @@ state API, a counter's reset). A guard that errors is retried at the next check;
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
 
 from engine.evaluator.automations import decide
 from engine.evaluator.subscriptions import next_trigger, threshold_fires
@@ -99,15 +102,17 @@ def check_thresholds(event: EventRecord, changes: list[StateChange], now: dateti
                 changed.setdefault(change.key, set()).add(participant_id)
     if not changed:
         return 0
+    # One statement of cached SQL text: this runs for every event that changes a counter.
     watching = [
-        record.id
-        for record in AutomationRecord.select(AutomationRecord.id, AutomationRecord.trigger).where(
-            (AutomationRecord.program == event.program_id)
-            & (AutomationRecord.status == "active")
-            & (AutomationRecord.trigger_type == "participant_state")
+        automation_id
+        for automation_id, trigger in statements.rows(
+            "SELECT id, \"trigger\" FROM automation WHERE program_id = {p} AND status = 'active' "
+            "AND trigger_type = 'participant_state'",
+            [event.program_id],
+            (str, _json),
         )
-        if (record.trigger or {}).get("schedule_type") == "THRESHOLD"
-        and ((record.trigger or {}).get("schedule_config") or {}).get("counter") in changed
+        if trigger.get("schedule_type") == "THRESHOLD"
+        and (trigger.get("schedule_config") or {}).get("counter") in changed
     ]
     if not watching:
         return 0
@@ -121,6 +126,10 @@ def check_thresholds(event: EventRecord, changes: list[StateChange], now: dateti
         )
     ]
     return _fire(ids, now, due_only=False) if ids else 0
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
 def _participant_of(event: EventRecord, change: StateChange) -> str | None:
