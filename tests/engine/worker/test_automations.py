@@ -242,3 +242,13 @@ def test_a_program_scope_one_time_automation_for_one_participant_fires_in_its_la
     assert EventRecord.get_by_id(event.id).status == "COMPLETED"
     assert balance_of(world.alice) == "2"  # `kickoff` credited the event's participant
     assert program_drops(world) == Decimal(2) and balance_of(world.bob) == "2"
+
+
+def test_a_program_scope_guard_that_keeps_erroring_pauses_the_cron_automation(world, queue):
+    record = create(world, scope="program", guard_condition="int(program.attributes.level) > 0")
+    for day in range(2, 2 + automation_runs.FAILURES_MAX):
+        assert fire_due_automations(datetime(2026, 3, day, 9, 30, tzinfo=UTC)) == 1
+    failed = reload(record)
+    assert (failed.status, failed.execution_status) == ("paused", "failed")
+    assert failed.last_error.startswith(f"paused after {automation_runs.FAILURES_MAX} consecutive failures: ")
+    assert events() == []
