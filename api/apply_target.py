@@ -110,7 +110,7 @@ class DatabaseTarget:
                 trigger_type=None,
                 scope=None,
                 status=None,
-                source=None,
+                source="api",
                 limit=200,
                 cursor=cursor,
             )

@@ -60,7 +60,7 @@ def summarize(
         elif action.type == "DEBIT":
             debited[action.asset] += action.amount
     assets = sorted(set(credited) | set(debited))
-    balances = _balance_changes("participant", before, result.participant)
+    balances = _balance_changes("participant", before, result.participant_after())
     if recipient_before is not None and result.recipient is not None:
         balances += _balance_changes("recipient", recipient_before, result.recipient)
     return Summary(

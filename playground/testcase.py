@@ -54,7 +54,7 @@ def expectation_of(result: EvaluationResult) -> Expectation:
     if result.status != EventStatus.COMPLETED:  # an evaluation ends COMPLETED or FAILED
         return Expectation(status="FAILED", error_code=result.error_code)
     unusual = {o.rule: str(o.status) for o in result.rules if o.status not in _PLAIN_STATUSES}
-    after = result.participant
+    after = result.participant_after()
     recipient = _entity_expectation(result.recipient) if result.recipient is not None else None
     return Expectation(
         status="COMPLETED",

@@ -228,11 +228,12 @@ def result_context(run: DryRun) -> dict[str, Any]:
     }
     if result is not None and run.before is not None:
         context["summary"] = summarize(result, run.before, run.recipient_before)
-        context["states"]["participant"] = state_rows(run.before, result.participant)
-        context["lots"] = {"participant": lot_rows(run.before, result.participant, result.settled, "participant")}
+        after = result.participant_after()
+        context["states"]["participant"] = state_rows(run.before, after)
+        context["lots"] = {"participant": lot_rows(run.before, after, result.settled, "participant")}
         if run.bundle is not None:
             changes = result.state_changes
-            context["tiers"] = tier_rows(run.bundle, run.before, result.participant, changes, result.evaluated_at)
+            context["tiers"] = tier_rows(run.bundle, run.before, after, changes, result.evaluated_at)
         if result.recipient is not None and run.recipient_before is not None:
             context["states"]["recipient"] = state_rows(run.recipient_before, result.recipient)
             context["lots"]["recipient"] = lot_rows(run.recipient_before, result.recipient, result.settled, "recipient")

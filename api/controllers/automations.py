@@ -25,14 +25,15 @@ class AutomationController(Controller):
     path = "/v1/programs/{program_id:str}/automations"
     tags = ("automations",)
 
-    @post("/", sync_to_thread=True, summary="Create an automation", responses=responses(404, 409, 422))
+    @post("/", sync_to_thread=True, summary="Create an automation", responses=responses(404, 409))
     @with_connection
     def create_automation(
         self, program_id: FromPath[str], data: JSONBody[AutomationSpec], principal: NamedDependency[Principal]
     ) -> AutomationOut:
         """400 `invalid_automation` with every problem (trigger x scope, cron, time zone, schedule,
-        CEL); 409 `automation_exists` for a live name; 422 `unsupported_automation` for a program
-        scope, which this server does not fire (its events always belong to a participant)."""
+        CEL); 404 for a `participant_id` the organisation does not have; 409 `automation_exists`
+        for a live name. A program-scope firing is one event of no participant, or of the one
+        participant a one_time automation names."""
         return automations.create_automation(principal.organisation_id, program_id, data)
 
     @get("/", sync_to_thread=True, summary="List a program's automations", responses=responses(404))
@@ -79,7 +80,8 @@ class AutomationController(Controller):
         principal: NamedDependency[Principal],
     ) -> AutomationOut:
         """Pausing stops future firings, not a fan-out under way; resuming fires from now on. A
-        changed trigger re-times the next firing. 409 `automation_archived` once archived."""
+        changed trigger re-times the next firing. 409 `automation_archived` once archived, 409
+        `automation_read_only` for a SCHEDULE_EVENT follow-up (`source: rule_action`)."""
         return automations.patch_automation(principal.organisation_id, program_id, automation_id, data)
 
     @delete(_ONE, status_code=200, sync_to_thread=True, summary="Archive an automation", responses=responses(404, 409))
@@ -96,7 +98,8 @@ class AutomationController(Controller):
         self, program_id: FromPath[str], automation_id: FromPath[str], principal: NamedDependency[Principal]
     ) -> AutomationOut:
         """The next scheduler pass fires it. 409 `automation_not_idle` unless active and idle, 409
-        `automation_not_triggerable` for a participant_state automation."""
+        `automation_not_triggerable` for a participant_state or a program-scope one_time automation,
+        409 `automation_read_only` for a `rule_action` one."""
         return automations.trigger_automation(principal.organisation_id, program_id, automation_id)
 
     @post(

@@ -29,8 +29,10 @@ _TRIGGER_FIELDS = ("cron_expression", "timezone", "trigger_at", "schedule_config
 def automation_out(row: AutomationRecord) -> AutomationOut:
     trigger: dict[str, Any] = row.trigger or {}
     progress: dict[str, Any] = {}
+    if row.event_id is not None:
+        progress["event_id"] = row.event_id
     if row.scope == "participants":
-        progress = {
+        progress |= {
             "participants_total": row.participants_total or 0,
             "participants_processed": row.participants_processed or 0,
         }
@@ -52,6 +54,7 @@ def automation_out(row: AutomationRecord) -> AutomationOut:
         participant_filter=row.participant_filter,
         guard_condition=row.guard_condition,
         filter_hints=msgspec.convert(row.filter_hints or [], list[FilterHint]),
+        participant_id=row.participant_id,
         status=row.status,
         source=row.source,
         next_run_at=row.next_run_at,

@@ -53,6 +53,7 @@ class AutomationOut(Response, kw_only=True):
     participant_filter: str | None
     guard_condition: str | None
     filter_hints: list[FilterHint]
+    participant_id: str | None  # a program-scope one_time automation's participant; a rule_action one's
     status: str
     source: str
     next_run_at: datetime | None
@@ -63,6 +64,7 @@ class AutomationOut(Response, kw_only=True):
     execution_started_at: datetime | None
     execution_completed_at: datetime | None
     execution_error: str | None
+    event_id: str | UnsetType = UNSET  # source rule_action: the follow-up event it stands for
     participants_total: int | UnsetType = UNSET  # participants scope only
     participants_processed: int | UnsetType = UNSET
     created_at: datetime

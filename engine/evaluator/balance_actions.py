@@ -115,6 +115,9 @@ def _within_budgets(rule, symbol: str, amount: Decimal, working: WorkingState) -
         for per, limits in (("program", rule.budgets), ("participant", rule.participant_budgets))
         if symbol in limits
     ]
+    if working.participant is None and any(per == "participant" for per, _ in limits):
+        message = f"rule {rule.name!r} has a per-participant budget, and the event has no participant"
+        raise EngineError(message, code="participant_required")
     if not all(working.budget_fits(rule.name, symbol, amount, limit, per=per) for per, limit in limits):
         return False
     for per, _ in limits:

@@ -175,8 +175,8 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
     diff += _unexpected_errors(expect, result)
     _compare_amounts(diff, "credits", expect.credits, _sums(result.actions, "CREDIT"))
     _compare_amounts(diff, "debits", expect.debits, _sums(result.actions, "DEBIT"))
-    _compare_entity(diff, "", expect, result.participant)
-    compare_lots(diff, "", expect, result.participant, result.settled, "participant", orders or {})
+    _compare_entity(diff, "", expect, result.participant_after())
+    compare_lots(diff, "", expect, result.participant_after(), result.settled, "participant", orders or {})
     if expect.recipient is not None:
         if result.recipient is None:
             diff.append("recipient: expected a recipient, the event had none")

@@ -109,13 +109,13 @@ class Journey:
         if result.status != "COMPLETED":
             return result
         before = self.participant.tiers
-        self.participant, self.program_state = result.participant, result.program
+        self.participant, self.program_state = result.participant_after(), result.program
         expiries = {
             change.key: change.expires_at
             for change in result.state_changes
             if change.state_type == "tier" and change.target.role == "participant"
         }
-        for key, state in result.participant.tiers.items():
+        for key, state in self.participant.tiers.items():
             if before.get(key) != state:
                 self._schedule(key, state, received, expiries.get(key))  # a level set anew (A132)
             elif key in self.standings:

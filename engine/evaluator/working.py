@@ -75,7 +75,7 @@ class WorkingState:
     """Copies of the participant, recipient and program states plus what this event recorded."""
 
     def __init__(self, participant, recipient, program, budgets, now: datetime, as_of: datetime | None = None) -> None:
-        self.participant: EntityState = participant
+        self.participant: EntityState | None = participant
         self.recipient: EntityState | None = recipient
         self.program: ProgramState = program
         self.consumed: dict[tuple[str, str], Decimal] = budgets
@@ -91,7 +91,7 @@ class WorkingState:
     @classmethod
     def start(
         cls,
-        participant: EntityState,
+        participant: EntityState | None,
         recipient: EntityState | None,
         program: ProgramState,
         budgets: Mapping[tuple[str, str], BudgetState],
@@ -104,7 +104,7 @@ class WorkingState:
         """Copies of the given states, counters reset and lots settled as of the event's time;
         `lot_orders` names the LOT assets (symbol -> spending order)."""
         working = cls(
-            copy_entity(participant),
+            copy_entity(participant) if participant is not None else None,
             copy_entity(recipient) if recipient is not None else None,
             copy_program(program),
             {key: budget.consumed for key, budget in budgets.items()},
@@ -127,10 +127,12 @@ class WorkingState:
 
     def named(self, role: str) -> EntityState:
         """The participant or recipient a resolved role names; actions resolve to the recipient
-        only when the event has one."""
+        only when the event has one. A program's own event has no participant: an action that
+        needs one fails it with `participant_required` (A220)."""
         entity = self.person(role)
         if entity is None:
-            raise EngineError(f"the event has no {role}", code="unknown_participant")
+            code = "participant_required" if role == "participant" else "unknown_participant"
+            raise EngineError(f"the event has no {role}", code=code)
         return entity
 
     def owner(self, role: str) -> EntityState | ProgramState:

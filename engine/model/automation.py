@@ -18,11 +18,12 @@ event_name}`, as follow-up events, A57).
           schedule_config: {attribute: birthday, time: "09:00"}
         participant_filter: has(participant.attributes.birthday)
 
-Triggers and scopes (Scrip's table): `cron` and `one_time` fire for the program (one event) or
-for its participants (one event each); `immediate` and `participant_state` for participants
-only. `participant_filter` (participants scope) and `guard_condition` are CEL, compiled and
-checked like rule conditions (`engine.rules.automations`). `schedule_config` is read by the
-Struct its `schedule_type` names (`SCHEDULE_CONFIGS`).
+Triggers and scopes (Scrip's table): `cron` and `one_time` fire for the program (one event, of
+no participant; a one_time one may name a `participant_id` instead) or for its participants (one
+event each); `immediate` and `participant_state` for participants only. `participant_filter`
+(participants scope) and `guard_condition` are CEL, compiled and checked like rule conditions
+(`engine.rules.automations`). `schedule_config` is read by the Struct its `schedule_type`
+names (`SCHEDULE_CONFIGS`).
 """
 
 from __future__ import annotations
@@ -60,16 +61,6 @@ SCOPES_OF: dict[str, tuple[str, ...]] = {
     "immediate": ("participants",),
     "participant_state": ("participants",),
 }
-
-# The trigger x scope pairs the scheduler fires (A145); the others are checked, not stored.
-FIRED: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("cron", "participants"),
-        ("one_time", "participants"),
-        ("immediate", "participants"),
-        ("participant_state", "participants"),
-    }
-)
 
 CronText = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -109,6 +100,8 @@ class AutomationSpec(Struct, kw_only=True):
     participant_filter: Expr | None = None
     guard_condition: Expr | None = None
     filter_hints: Annotated[list[FilterHint], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    # A program-scope one_time automation may fire for one participant (its id) rather than none.
+    participant_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)] | None = None
     status: Literal["active", "paused"] = "active"
 
 

@@ -159,9 +159,16 @@ class EvaluationResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     actions: list[ResolvedAction]  # every APPLIED action, in execution order
     state_changes: list[StateChange]
     budget_uses: list[BudgetUse]
-    participant: EntityState
+    participant: EntityState | None  # None for an event of no participant (A220)
     program: ProgramState
     recipient: EntityState | None = None
     settled: list[SettledLot] = msgspec.field(default_factory=list)  # lots expired or matured
     error_code: str | None = None
     error_message: str | None = None
+
+    def participant_after(self) -> EntityState:
+        """The participant after the event, for callers that gave one (test cases, the
+        playground); a program's own event has none."""
+        if self.participant is None:
+            raise ValueError("the event has no participant")
+        return self.participant

@@ -112,7 +112,7 @@ class EvaluationInput(msgspec.Struct, kw_only=True):
     """
 
     event: EventInput
-    participant: EntityState
+    participant: EntityState | None  # None: a program's own event (a program-scope automation's)
     recipient: EntityState | None = None
     program_state: ProgramState = msgspec.field(default_factory=ProgramState)
     budgets: dict[tuple[str, str], BudgetState] = msgspec.field(default_factory=dict)

@@ -75,7 +75,8 @@ class ReplayWorld:
                 received_at=event.received_at,
                 id=event.id,
             ),
-            participant=self.member(event.participant_id),
+            # "" is an event of no participant: a program-scope automation's (A220)
+            participant=self.member(event.participant_id) if event.participant_id else None,
             recipient=self.member(recipient_id) if recipient_id else None,
             program_state=self.program_state,
             budgets=dict(self.budgets),  # copies: `last_inputs` must keep what this event saw
@@ -93,7 +94,8 @@ class ReplayWorld:
         return evaluate_event(self.program, self.last_inputs, trace=True)
 
     def _absorb(self, event: RecordedEvent, recipient_id: str | None, result: EvaluationResult) -> None:
-        self.members[event.participant_id] = result.participant
+        if result.participant is not None:
+            self.members[event.participant_id] = result.participant
         if recipient_id and result.recipient is not None:
             self.members[recipient_id] = result.recipient
         self.program_state = result.program

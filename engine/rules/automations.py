@@ -105,6 +105,9 @@ def compile_automation(
         checker.fail(("participant_filter",), "invalid_scope", "participant_filter needs scope participants")
     if spec.filter_hints and spec.scope != "participants":
         checker.fail(("filter_hints",), "invalid_scope", "filter_hints need scope participants")
+    if spec.participant_id is not None and (spec.scope, spec.trigger.type) != ("program", "one_time"):
+        message = "participant_id goes with a one_time trigger of scope program"
+        checker.fail(("participant_id",), "unexpected_field", message)
     try:
         check_event_data(automation_event_data(spec.event_name, spec.payload))
     except EngineError as exc:

@@ -6,10 +6,10 @@ live automations on the target (the API's JSON), matched by name.
     ['create automation monthly_double_points', 'update automation birthday_bonus (trigger)']
 
 An automation in the file and not on the server is created; one whose fields differ is patched
-with the changed fields (the API's flat patch); one whose trigger type or scope changed, which a
-patch cannot do, is archived and created again; a live automation created through the API
-(`source: api`) that the file no longer has is archived. An automation whose trigger and scope
-the server does not fire (program scope) is reported as a problem, not applied.
+with the changed fields (the API's flat patch); one whose trigger type, scope or `participant_id`
+changed, which a patch cannot do, is archived and created again; a live automation created
+through the API (`source: api`) that the file no longer has is archived; automations SCHEDULE_EVENT made
+(`source: rule_action`) are the server's, never planned.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from engine.model.automation import FIRED, AutomationSpec
+from engine.model.automation import AutomationSpec
 from engine.model.bundle import Bundle
 from engine.rules.plan_steps import FieldChange, Plan, Step
 
@@ -29,26 +29,24 @@ _CLEARABLE = ("description", "participant_filter", "guard_condition")
 
 def plan_automations(bundle: Bundle, current: list[dict[str, Any]], plan: Plan) -> None:
     path = "/v1/programs/{program}/automations"
-    live = {a["name"]: a for a in current if a.get("status") != "archived"}
+    live = {a["name"]: a for a in current if a.get("status") != "archived" and a.get("source") != "rule_action"}
     wanted = {spec.name for spec in bundle.automations}
     for name, kept in sorted(live.items()):
         if name not in wanted and kept.get("source") == "api":
             plan.steps.append(_archive(path, kept))
     for spec in bundle.automations:
-        if (spec.trigger.type, spec.scope) not in FIRED:
-            plan.problems.append(
-                f"automation {spec.name}: a {spec.trigger.type} trigger with scope {spec.scope} is checked "
-                "but not fired by this server, so it is not applied"
-            )
-            continue
         spec = _in_utc(spec)
         server = live.get(spec.name)
         if server is None:
             plan.steps.append(Step("create", "automation", spec.name, "POST", path, msgspec.to_builtins(spec)))
             continue
         stored = server_spec(server)
-        if (stored.trigger.type, stored.scope) != (spec.trigger.type, spec.scope):
-            plan.steps.append(_archive(path, server, note="its trigger type or scope changed"))
+        if (stored.trigger.type, stored.scope, stored.participant_id) != (
+            spec.trigger.type,
+            spec.scope,
+            spec.participant_id,
+        ):
+            plan.steps.append(_archive(path, server, note="its trigger type, scope or participant changed"))
             plan.steps.append(Step("create", "automation", spec.name, "POST", path, msgspec.to_builtins(spec)))
             continue
         changed = [
@@ -71,7 +69,10 @@ def server_spec(answer: dict[str, Any]) -> AutomationSpec:
     """An automation as the API answers it, back in the bundle's form."""
     trigger = {"type": answer["trigger_type"], **{k: answer.get(k) for k in _TRIGGER_FIELDS}}
     fields = {
-        **{k: answer.get(k) for k in ("name", "event_name", "payload", "scope", "filter_hints", *_CLEARABLE)},
+        **{
+            k: answer.get(k)
+            for k in ("name", "event_name", "payload", "scope", "filter_hints", "participant_id", *_CLEARABLE)
+        },
         "trigger": {k: v for k, v in trigger.items() if v is not None},
         "status": "paused" if answer.get("status") == "paused" else "active",
     }

@@ -21,20 +21,15 @@ from typing import Any
 
 import msgspec
 
-from engine.errors import EngineError
-from engine.model.automation import FIRED, AutomationSpec, Trigger
+from engine.model.automation import AutomationSpec, Trigger
 from engine.model.cron import next_fire
 from engine.rules.automations import CompiledAutomation, require_automation
-from engine.store import statements
+from engine.store import lookups, statements
 from engine.store.db import unique_insert
 from engine.store.errors import Conflict, Duplicate
 from engine.store.models import AutomationRecord, Program
 
 LIVE = ("active", "paused")
-
-
-class UnsupportedAutomation(EngineError):
-    code = "unsupported_automation"
 
 
 def spec_of(record: AutomationRecord) -> AutomationSpec:
@@ -49,6 +44,7 @@ def spec_of(record: AutomationRecord) -> AutomationSpec:
         "participant_filter": record.participant_filter,
         "guard_condition": record.guard_condition,
         "filter_hints": record.filter_hints or [],
+        "participant_id": record.participant_id,
         "status": "paused" if record.status == "paused" else "active",
     }
     return msgspec.convert({k: v for k, v in fields.items() if v is not None}, AutomationSpec)
@@ -79,12 +75,13 @@ def first_run(trigger: Trigger, now: datetime, timezone: str) -> datetime | None
 def create_automation(
     organisation_id: str, program_id: str, spec: AutomationSpec, *, now: datetime, source: str = "api"
 ) -> AutomationRecord:
-    """A new automation of the program; `invalid_automation` when the spec does not check,
-    `unsupported_automation` for a trigger and scope the scheduler does not fire, 409
+    """A new automation of the program; `invalid_automation` when the spec does not check, 404 for a
+    `participant_id` the organisation does not have, 409
     `automation_exists` for a live name. Call it inside a write transaction."""
     zone = program_zone_of(program_id)
     compiled = require_automation(spec, zone)
-    _require_supported(spec)
+    if spec.participant_id is not None:
+        lookups.participant(organisation_id, spec.participant_id)
     record = AutomationRecord(
         organisation=organisation_id,
         program=program_id,
@@ -107,11 +104,15 @@ def replace_spec(record: AutomationRecord, spec: AutomationSpec, *, now: datetim
     fields. A changed trigger re-times the next firing; a changed status pauses or resumes it."""
     zone = program_zone_of(record.program_id)
     compiled = require_automation(spec, zone)
-    _require_supported(spec)
     if record.status == "archived":
         raise Conflict(f"automation {record.name!r} is archived", code="automation_archived")
-    if spec.trigger.type != record.trigger_type or spec.scope != record.scope:
-        raise Conflict("an automation's trigger type and scope cannot change", code="immutable_field")
+    require_editable(record)
+    if (spec.trigger.type, spec.scope, spec.participant_id) != (
+        record.trigger_type,
+        record.scope,
+        record.participant_id,
+    ):
+        raise Conflict("an automation's trigger type, scope and participant cannot change", code="immutable_field")
     before = spec_of(record)
     changed = [
         name
@@ -142,6 +143,7 @@ def set_status(record: AutomationRecord, status: str, *, now: datetime) -> Autom
     archive (for good; a fan-out under way is cancelled)."""
     if record.status == "archived":
         raise Conflict(f"automation {record.name!r} is archived", code="automation_archived")
+    require_editable(record)
     if status == "archived":
         record.status = "archived"
         if record.execution_status in ("pending", "executing"):
@@ -156,8 +158,15 @@ def set_status(record: AutomationRecord, status: str, *, now: datetime) -> Autom
 
 
 def trigger_now(record: AutomationRecord, *, now: datetime) -> AutomationRecord:
-    """Fire at the next pass: the automation must be active, and not fanning out already; a
-    participant_state automation fires per participant (`refresh-subscriptions` re-runs its filter)."""
+    """Fire at the next pass (`next_run_at` = now): the automation must be active, and not fanning
+    out already; a participant_state automation fires per participant (`refresh-subscriptions`
+    re-runs its filter), and a program-scope one_time one only at its `trigger_at` (as in Scrip)."""
+    require_editable(record)
+    if (record.trigger_type, record.scope) == ("one_time", "program"):
+        raise Conflict(
+            "a program-scope one_time automation fires at its trigger_at; change trigger_at to fire it sooner",
+            code="automation_not_triggerable",
+        )
     if record.trigger_type == "participant_state":
         raise Conflict(
             "a participant_state automation fires on each participant's schedule; refresh its subscriptions instead",
@@ -176,6 +185,7 @@ def trigger_now(record: AutomationRecord, *, now: datetime) -> AutomationRecord:
 def cancel_execution(record: AutomationRecord, *, now: datetime) -> AutomationRecord:
     """Stop the fan-out under way: participants already reached keep their events, the rest get
     none; the automation stays as it is and fires again on its schedule."""
+    require_editable(record)
     if record.execution_status not in ("pending", "executing"):
         raise Conflict("the automation has no firing under way", code="automation_not_executing")
     _stop_execution(record, "cancelled", now)
@@ -202,12 +212,13 @@ def _stop_execution(record: AutomationRecord, why: str, now: datetime) -> None:
     record.updated_at = now
 
 
-def _require_supported(spec: AutomationSpec) -> None:
-    if (spec.trigger.type, spec.scope) not in FIRED:
-        raise UnsupportedAutomation(
-            f"automation {spec.name!r}: a {spec.trigger.type} trigger with scope {spec.scope} is checked but not "
-            "fired by this server: events here always belong to a participant, so every trigger fires for scope "
-            "participants"
+def require_editable(record: AutomationRecord) -> None:
+    """409 `automation_read_only` for an automation a SCHEDULE_EVENT action made: its event is
+    written already, so there is nothing to change, fire or cancel (A222)."""
+    if record.source == "rule_action":
+        raise Conflict(
+            f"automation {record.name!r} was made by a SCHEDULE_EVENT action and is read-only",
+            code="automation_read_only",
         )
 
 
@@ -223,6 +234,7 @@ def _columns(spec: AutomationSpec) -> dict[str, Any]:
         "participant_filter": spec.participant_filter,
         "guard_condition": spec.guard_condition,
         "filter_hints": msgspec.to_builtins(spec.filter_hints) or None,
+        "participant_id": spec.participant_id,
         "status": spec.status,
     }
 

@@ -7,7 +7,9 @@
 Loading reads without locks: `post_event_effects` re-checks whatever can have changed in between
 (balances, statuses, budgets) under locks before it writes. Before loading, the event's
 participants are resolved once (D11, D17): by external id, created when the program's
-`on_unknown_participant` is CREATE, and enrolled in the program.
+`on_unknown_participant` is CREATE, and enrolled in the program. A SYSTEM event that names no
+participant (a program-scope automation's, A220) is evaluated with none: its rules see
+`participant` as null, and an action that needs one fails the event (`participant_required`).
 
 This runs for every event the worker processes, so every read is a statement whose SQL text is
 built once (`statements`): the program row (its `rules_version` picks the compiled program from
@@ -40,6 +42,7 @@ from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
 from engine.store.errors import Conflict, NotFound
+from engine.store.followups import SYSTEM_EVENT
 from engine.store.ledger.deferred import due_deferred, matured_view
 from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.lots import open_lots
@@ -117,13 +120,16 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     compiled = compiled_programs.get(program)
     symbols = _asset_symbols(program.id)
     participant_id = record.participant_id
-    if participant_id is None:  # `_resolve_participants` fills it in from the external id
-        raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
     lot_assets = [asset_id for asset_id, symbol in symbols.items() if _is_lot(compiled, symbol)]
-    # what the tier lifecycle had due by the receive time is applied first (A139)
-    tier_moves = review_due_levels(record, participant_id, record.created_at) if compiled.bundle.tiers else []
-    person = known.get(participant_id) or _participant(participant_id)
-    participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
+    participant: EntityState | None = None
+    tier_moves: list[Any] = []
+    if participant_id is not None:
+        # what the tier lifecycle had due by the receive time is applied first (A139)
+        tier_moves = review_due_levels(record, participant_id, record.created_at) if compiled.bundle.tiers else []
+        person = known.get(participant_id) or _participant(participant_id)
+        participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
+    elif not is_program_event(record):  # `_resolve_participants` fills it in from the external id
+        raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
     recipient = None
     if record.recipient_id:
         person = known.get(record.recipient_id) or _participant(record.recipient_id)
@@ -143,7 +149,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
             tags=tags, counters=counters, attributes=attributes, wallet=_balances(PROGRAM, program.id, symbols)
         ),
         budgets=_budgets(program.id, record),
-        participant_budgets=_participant_budgets(program.id, participant_id, record),
+        participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
     )
     return EventContext(record=record, program=compiled, inputs=inputs, created=created, tier_moves=tier_moves)
 
@@ -156,6 +162,17 @@ def resolve_participants(event_id: str) -> EventRecord:
     """
     record = _event(event_id)
     return _resolve_participants(record, _program(record.program_id))[0]
+
+
+def is_program_event(record: EventRecord) -> bool:
+    """Whether the event belongs to its program and no participant: a SYSTEM event naming none."""
+    return (
+        record.event_type == SYSTEM_EVENT
+        and record.participant_id is None
+        and not record.external_id
+        and record.recipient_id is None
+        and not record.recipient_external_id
+    )
 
 
 def _event(event_id: str) -> EventRecord:
@@ -184,6 +201,8 @@ def _resolve_participants(
     participant_name = record.external_id if record.participant_id is None else None
     recipient_name = record.recipient_external_id if record.recipient_id is None else None
     if not (participant_name or recipient_name):
+        if is_program_event(record):
+            return record, {}, []
         if record.participant_id is None:
             raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
         _enrol_named([record.participant_id, record.recipient_id], program.id)

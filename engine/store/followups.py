@@ -12,6 +12,11 @@ effects or not at all, so a FAILED or rolled-back event schedules nothing.
 * BROADCAST: one event per participant enrolled in the program, due at once; more than
   `BROADCAST_RECIPIENTS_MAX` enrolments fail the originating event (`limit_broadcast_recipients`).
 
+Each scheduled follow-up is also an automation row (`source: rule_action`, A222), written with
+its event: a one_time automation of scope program for the target participant, named after the
+event's key, `trigger_at` the follow-up's due time, `processed_at` the time the event was
+written, `event_id` the event. It is read-only: the event exists already, nothing is left to fire.
+
 Idempotency keys are derived from the originating event, the rule and the action's index
 (`schedule:{event_id}:{rule}:{index}`, `broadcast:{event_id}:{rule}:{index}:{participant_id}`),
 so with the unique `(program, idempotency_key)` index a replayed or retried event never creates
@@ -23,18 +28,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import msgspec
 
 from engine.errors import EngineError, LimitExceeded
 from engine.limits import BROADCAST_RECIPIENTS_MAX
+from engine.model.automation import Trigger
 from engine.model.durations import parse_duration
 from engine.model.result import EvaluationResult, ResolvedAction
 from engine.model.vocabulary import FOLLOWUP_ACTIONS, EventStatus
 from engine.store.db import new_id, utcnow
-from engine.store.models import Enrolment, EventRecord, Participant
+from engine.store.models import AutomationRecord, Enrolment, EventRecord, Participant
 
 SYSTEM_EVENT = "SYSTEM"
 KEY_LENGTH_MAX = 255  # event.idempotency_key
@@ -72,14 +78,23 @@ def write_followups(event: EventRecord, result: EvaluationResult) -> list[WakeUp
     [WakeUp(event_id='01J...', delay_s=86400.0)]
     """
     planned: list[FollowUp] = []
+    scheduled: dict[str, ResolvedAction] = {}  # by the follow-up's key
     for action in result.actions:
         if action.status != "APPLIED" or action.type not in FOLLOWUP_ACTIONS:
             continue
         if action.type == "SCHEDULE_EVENT":
             planned.append(_scheduled(event, action))
+            scheduled[planned[-1].idempotency_key] = action
         else:
             planned.extend(_broadcast(event, action))
-    return write_system_events(event.organisation_id, event.program_id, planned)
+    if not planned:
+        return []
+    new = _new_only(event.program_id, planned)
+    wake_ups = _insert(event.organisation_id, event.program_id, new)
+    for followup, wake_up in zip(new, wake_ups, strict=True):
+        if followup.idempotency_key in scheduled:
+            _record_scheduled(event, scheduled[followup.idempotency_key], followup, wake_up.event_id)
+    return wake_ups
 
 
 def write_system_events(organisation_id: str, program_id: str, planned: list[FollowUp]) -> list[WakeUp]:
@@ -143,6 +158,32 @@ def _target_participant(event: EventRecord, action: ResolvedAction) -> tuple[str
             rule=action.rule,
         )
     return found.id, found.external_id
+
+
+def _record_scheduled(event: EventRecord, action: ResolvedAction, followup: FollowUp, event_id: str) -> None:
+    """The automation row a scheduled follow-up is listed as (A222)."""
+    now = utcnow()
+    due_at = followup.due_at or now
+    AutomationRecord.insert(
+        id=new_id(),
+        organisation=event.organisation_id,
+        program=event.program_id,
+        name=followup.idempotency_key,
+        description=f"SCHEDULE_EVENT of rule {action.rule!r} on event {event.id}",
+        event_name=action.event_name or "",
+        payload=action.payload or None,
+        scope="program",
+        trigger=msgspec.to_builtins(Trigger(type="one_time", trigger_at=due_at.astimezone(UTC))),
+        trigger_type="one_time",
+        source="rule_action",
+        participant_id=followup.participant_id,
+        event_id=event_id,
+        last_run_at=due_at,
+        processed_at=now,
+        execution_status="completed",
+        created_at=now,
+        updated_at=now,
+    ).on_conflict_ignore().execute()  # a live automation of that name already: the event alone stands
 
 
 def _broadcast(event: EventRecord, action: ResolvedAction) -> list[FollowUp]:

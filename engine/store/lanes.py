@@ -1,7 +1,9 @@
 """Per-participant serialisation: which event a worker may take next, and taking it (D15).
 
 An event belongs to its participant's *lane*: the organisation plus the participant's
-`external_id` (or its id when the event named the participant by id). A lane is *busy* while
+`external_id` (or its id when the event named the participant by id). An event of no participant
+(the SYSTEM event of a program-scope automation, A220) belongs to its program's lane: the
+organisation plus the program, over the events that name no participant. A lane is *busy* while
 one of its events is PROCESSING under a live lease. A worker woken for any event of a lane
 claims the lane's earliest due PENDING event (by `event_timestamp`, then receive time, then id),
 never a later one, so events pending together run one at a time and in timestamp order, whatever
@@ -38,14 +40,26 @@ PENDING, PROCESSING, COMPLETED, FAILED = (
 
 @dataclass(frozen=True)
 class Lane:
-    """The events of one participant within one organisation."""
+    """The events of one participant within one organisation; with neither `external_id` nor
+    `participant_id`, the events of no participant within the program `program_id`."""
 
     organisation_id: str
     external_id: str | None
     participant_id: str | None
+    program_id: str | None = None
+
+    @classmethod
+    def of_program(cls, organisation_id: str, program_id: str) -> Lane:
+        return cls(organisation_id, None, None, program_id)
+
+    @property
+    def is_program(self) -> bool:
+        return self.external_id is None and self.participant_id is None
 
     @property
     def key(self) -> str:
+        if self.is_program:
+            return f"{self.organisation_id}|program:{self.program_id}"
         who = f"ext:{self.external_id}" if self.external_id is not None else f"id:{self.participant_id}"
         return f"{self.organisation_id}|{who}"
 
@@ -53,9 +67,13 @@ class Lane:
         """The lane's condition as SQL text with `{p}` placeholders (for cached statements)."""
         if self.external_id is not None:
             return "(organisation_id = {p} AND external_id = {p})"
+        if self.is_program:
+            return "(organisation_id = {p} AND program_id = {p} AND participant_id IS NULL AND external_id IS NULL)"
         return "(organisation_id = {p} AND participant_id = {p} AND external_id IS NULL)"
 
     def params(self) -> list[str | None]:
+        if self.is_program:
+            return [self.organisation_id, self.program_id]
         who = self.external_id if self.external_id is not None else self.participant_id
         return [self.organisation_id, who]
 
@@ -63,6 +81,13 @@ class Lane:
         """The SQL condition selecting this lane's events."""
         if self.external_id is not None:
             return (EventRecord.organisation == self.organisation_id) & (EventRecord.external_id == self.external_id)
+        if self.is_program:
+            return (
+                (EventRecord.organisation == self.organisation_id)
+                & (EventRecord.program == self.program_id)
+                & EventRecord.participant.is_null()
+                & EventRecord.external_id.is_null()
+            )
         return (
             (EventRecord.organisation == self.organisation_id)
             & (EventRecord.participant == self.participant_id)
@@ -85,6 +110,7 @@ def lane_of(event: EventRecord) -> Lane:
         organisation_id=event.organisation_id,
         external_id=event.external_id,
         participant_id=event.participant_id,
+        program_id=event.program_id,
     )
 
 

@@ -111,6 +111,13 @@ def automation_subscriptions(db: peewee.Database) -> None:
         db.execute_sql(statement)
 
 
+def automation_targets(db: peewee.Database) -> None:
+    """The participant of a program-scope one_time automation and the follow-up event of a
+    `source: rule_action` one (A220, A222)."""
+    add_missing_column(db, "automation", "participant_id", "VARCHAR(36)")
+    add_missing_column(db, "automation", "event_id", "VARCHAR(36)")
+
+
 def asset_unit_values(db: peewee.Database) -> None:
     """An asset's money value per unit and its currency, for the liability report (A186)."""
     add_missing_column(db, "asset", "unit_value", "TEXT" if isinstance(db, peewee.SqliteDatabase) else "NUMERIC")

@@ -227,6 +227,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (35, "tier lifecycle schedules", steps.tier_lifecycles),
     (40, "automations", steps.automations),
     (41, "participants' subscriptions to participant_state automations", steps.automation_subscriptions),
+    (42, "automations for one participant of a program, and SCHEDULE_EVENT's automations", steps.automation_targets),
     (45, "processed events in their recorded order, per program", steps.recorded_order),
     (46, "backtests asked for through the API", steps.backtest_runs),
     (55, "money value per unit of an asset", steps.asset_unit_values),

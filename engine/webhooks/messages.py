@@ -224,7 +224,7 @@ def _target_ids(event: EventRecord, result: EvaluationResult, action: ResolvedAc
         return {"group_id": target.id}
     if target.type == "PROGRAM":
         return {"program_wallet": True}
-    if target.role == "participant":
+    if target.role == "participant" and result.participant is not None:
         return {
             "participant_id": result.participant.id or event.participant_id,
             "external_id": result.participant.external_id or event.external_id,

@@ -14,6 +14,11 @@ batch whole and the next pass does it again. The events' idempotency keys,
 `automation:{automation id}:{firing time}:{participant id}`, and the program's unique key index
 are the last word should two runs ever meet.
 
+A program-scope firing is one event, written in the transaction that claims the firing (A220):
+of no participant (the program's lane), or of the one participant a one_time automation names;
+its guard sees the program and the firing time, and its key is
+`automation:{automation id}:{firing time}:program` (or the participant's id).
+
 A firing fails when a batch cannot be written, or when every participant's filter or guard errored
 and nothing was created; `FAILURES_MAX` consecutive failures stop the fan-out and pause a cron
 automation, with `last_error` saying why. A completed firing that created events resets the count.
@@ -124,8 +129,43 @@ def _start(automation_id: str, now: datetime) -> int:
         record.events_created = 0
         record.execution_errors = 0
         record.updated_at = now
+        if record.scope == "program":
+            record.participants_total = None
+            _fire_program(record, compiled, fire_at, now)
         record.save()
     return 1
+
+
+def _fire_program(record: AutomationRecord, compiled: CompiledAutomation, fire_at: datetime, now: datetime) -> None:
+    """The one event of a program-scope firing, in the claiming transaction: written or not, the
+    firing ends here (no fan-out)."""
+    record.execution_completed_at = now
+    decision = decide(compiled, None, program_state(record.program_id, {}), fire_at)
+    target = None
+    if record.participant_id is not None:
+        target = Participant.get_or_none(Participant.id == record.participant_id)
+    error = decision.error
+    if error is None and record.participant_id is not None and target is None:
+        error = f"participant {record.participant_id} not found"
+    if error is not None:
+        record.execution_status, record.execution_error = "failed", error
+        _count_failure(record, error)
+        return
+    record.execution_status, record.failures = "completed", 0
+    if not decision.fire:
+        return
+    event = FollowUp(
+        idempotency_key=event_key(record.id, fire_at, target.id if target is not None else "program"),
+        participant_id=target.id if target is not None else None,
+        external_id=target.external_id if target is not None else None,
+        event_data=automation_event_data(compiled.spec.event_name, compiled.spec.payload),
+        event_timestamp=fire_at,
+        due_at=None,
+    )
+    wake_ups = write_system_events(record.organisation_id, record.program_id, [event])
+    for wake_up in wake_ups:
+        enqueue_event(wake_up.event_id, delay_s=wake_up.delay_s)
+    record.events_created = len(wake_ups)
 
 
 def _advance(automation_id: str, now: datetime) -> int:

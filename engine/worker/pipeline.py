@@ -19,9 +19,11 @@ from engine.evaluator.evaluate import evaluate_event
 from engine.model.result import EvaluationResult
 from engine.model.vocabulary import EventStatus
 from engine.store.context import load_event_context
+from engine.store.db import utcnow
 from engine.store.effects import post_event_effects
 from engine.store.followups import WakeUp
 from engine.store.models import EventRecord
+from engine.worker.subscriptions import check_thresholds
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,9 @@ Pipeline = Callable[[EventRecord], Applied]
 def default_pipeline(record: EventRecord) -> Applied:
     """Resolve participants, load the context, evaluate with the pure engine, post the effects.
 
-    Participants created here (on_unknown_participant CREATE, D17) and the follow-up events of
-    SCHEDULE_EVENT and BROADCAST actions commit with the event's effects or not at all.
+    Participants created here (on_unknown_participant CREATE, D17), the follow-up events of
+    SCHEDULE_EVENT and BROADCAST actions, and the events of THRESHOLD subscriptions whose counter
+    the event moved past their threshold (A224) commit with the event's effects or not at all.
     """
     context = load_event_context(record)
     result = evaluate_event(context.program, context.inputs)
@@ -59,6 +62,8 @@ def default_pipeline(record: EventRecord) -> Applied:
     outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh)
     if outcome.status == EventStatus.FAILED:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
+    else:
+        check_thresholds(context.record, result.state_changes, utcnow())
     created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
     return Applied(
         result=result,

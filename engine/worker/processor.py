@@ -65,12 +65,14 @@ def process_event_task(queue: Queue, event_id: str) -> None:
     """The `process_event` task: drain the lane of `event_id`, one claimed event at a time."""
     with connection(queue.database):
         found = statements.rows(
-            "SELECT organisation_id, external_id, participant_id FROM event WHERE id = {p}", [event_id], (str, str, str)
+            "SELECT organisation_id, external_id, participant_id, program_id FROM event WHERE id = {p}",
+            [event_id],
+            (str, str, str, str),
         )
         if not found:
             return  # rolled back after a non-transactional enqueue, or deleted: nothing to do
-        organisation_id, external_id, participant_id = found[0]
-        drain_lane(Lane(organisation_id, external_id, participant_id), queue.settings)
+        organisation_id, external_id, participant_id, program_id = found[0]
+        drain_lane(Lane(organisation_id, external_id, participant_id, program_id), queue.settings)
 
 
 def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:

@@ -14,17 +14,24 @@ Firing: each pass takes the active subscriptions due at `now` of active automati
 participant's current state (`engine.evaluator.subscriptions`), runs the guard at that time, and
 writes the event (key `automation:{automation}:{occurrence}:{participant}`) with the
 subscription's new `next_trigger_at`, in the same transaction. A THRESHOLD subscription is
-checked every `THRESHOLD_CHECK_EVERY`. A guard that errors is retried at the next check;
+checked when an event changes its counter, in that event's transaction (`check_thresholds`,
+A224), so a participant who crosses it gets its event right after the event that crossed it;
+every `THRESHOLD_CHECK_EVERY` as well, which catches counters changed by other means (the
+state API, a counter's reset). A guard that errors is retried at the next check;
 `RETRIES_MAX` errors in a row fail the subscription with `last_error`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
 
 from engine.evaluator.automations import decide
 from engine.evaluator.subscriptions import next_trigger, threshold_fires
 from engine.model.automation import IntervalConfig, ThresholdConfig, automation_event_data
+from engine.model.result import StateChange
 from engine.model.state import EntityState, ProgramState
 from engine.queue import enqueue_event
 from engine.rules.automations import CompiledAutomation
@@ -82,6 +89,64 @@ def refresh_batch(
     return errors
 
 
+def check_thresholds(event: EventRecord, changes: list[StateChange], now: datetime) -> int:
+    """Check, inside the transaction that processed `event`, the THRESHOLD subscriptions watching
+    a participant counter its `changes` changed; returns how many were checked. Each is locked
+    and fired as a due one is (`_fire`): its `armed` flag, read again under the lock, keeps a
+    crossing to one event whoever checks it."""
+    changed: dict[str, set[str]] = {}  # counter key -> participant ids
+    for change in changes:
+        if change.state_type == "counter" and change.target.type == "PARTICIPANT":
+            participant_id = _participant_of(event, change)
+            if participant_id is not None:
+                changed.setdefault(change.key, set()).add(participant_id)
+    if not changed:
+        return 0
+    # One statement of cached SQL text: this runs for every event that changes a counter.
+    watching = [
+        automation_id
+        for automation_id, trigger in statements.rows(
+            "SELECT id, \"trigger\" FROM automation WHERE program_id = {p} AND status = 'active' "
+            "AND trigger_type = 'participant_state'",
+            [event.program_id],
+            (str, _json),
+        )
+        if trigger.get("schedule_type") == "THRESHOLD"
+        and (trigger.get("schedule_config") or {}).get("counter") in changed
+    ]
+    if not watching:
+        return 0
+    people = sorted(set().union(*changed.values()))
+    ids = [
+        row.id
+        for row in AutomationSubscription.select(AutomationSubscription.id).where(
+            AutomationSubscription.automation.in_(watching)
+            & AutomationSubscription.participant.in_(people)
+            & (AutomationSubscription.status == "active")
+        )
+    ]
+    return _fire(ids, now, due_only=False) if ids else 0
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+def _participant_of(event: EventRecord, change: StateChange) -> str | None:
+    """The id of the participant a state change was made to."""
+    target = change.target
+    if target.role == "participant":
+        return event.participant_id
+    if target.role == "recipient":
+        return event.recipient_id
+    if target.id is not None:
+        return target.id
+    found = Participant.get_or_none(
+        (Participant.organisation == event.organisation_id) & (Participant.external_id == target.external_id)
+    )
+    return found.id if found is not None else None
+
+
 def fire_due_subscriptions(now: datetime, limit: int = 500) -> int:
     """Fire the subscriptions due at `now`, at most `limit`; returns how many were taken."""
     taken = 0
@@ -116,13 +181,17 @@ def _due(now: datetime, limit: int) -> list[str]:
     return [row.id for row in query]
 
 
-def _fire(ids: list[str], now: datetime) -> int:
-    """One transaction: the due subscriptions locked, read again, fired or re-timed."""
+def _fire(ids: list[str], now: datetime, *, due_only: bool = True) -> int:
+    """In the caller's transaction: the subscriptions locked, read again, fired or re-timed (with
+    `due_only`, only those still due: another worker may have fired them since they were found)."""
     locked = statements.fetch(
         AutomationSubscription, f"id IN ({statements.marks(len(ids))}) ORDER BY id", ids, for_update=True
     )
-    # read again under the lock: another worker may have fired them since they were found
-    rows = [row for row in locked if row.status == "active" and row.next_trigger_at and row.next_trigger_at <= now]
+    rows = [
+        row
+        for row in locked
+        if row.status == "active" and (not due_only or (row.next_trigger_at and row.next_trigger_at <= now))
+    ]
     automations: dict[str, tuple[AutomationRecord, CompiledAutomation, ProgramState]] = {}
     planned: dict[tuple[str, str], list[FollowUp]] = {}  # by (organisation, program)
     for subscription in rows:

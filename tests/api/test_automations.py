@@ -69,9 +69,23 @@ def test_invalid_automations_are_400_with_every_problem(api, program):
     assert unknown.status_code == 400 and unknown.json()["code"] == "bad_request"
 
 
-def test_program_scope_and_participant_state_are_refused_here(api, program):
+def test_program_scope_automations_are_stored_and_one_time_ones_may_name_a_participant(api, program):
     response = api.post(base(program), {**CRON, "scope": "program", "guard_condition": None})
-    assert response.status_code == 422 and response.json()["code"] == "unsupported_automation"
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["scope"] == "program" and body["participant_id"] is None
+    assert "participants_total" not in body  # no fan-out for a program-scope firing
+    triggered = api.post(f"{base(program)}/{body['id']}/trigger", {})
+    assert triggered.status_code == 200, triggered.text
+    once = {"type": "one_time", "trigger_at": "2030-06-01T09:00:00Z"}
+    person = api.post("/v1/participants", {"external_id": "ann"}).json()
+    named = {**CRON, "name": "for_ann", "scope": "program", "trigger": once, "guard_condition": None}
+    created = api.post(base(program), {**named, "participant_id": person["id"]})
+    assert created.status_code == 201 and created.json()["participant_id"] == person["id"]
+    not_now = api.post(f"{base(program)}/{created.json()['id']}/trigger", {})
+    assert not_now.status_code == 409 and not_now.json()["code"] == "automation_not_triggerable"
+    nobody = api.post(base(program), {**named, "name": "nobody", "participant_id": "missing"})
+    assert nobody.status_code == 404
 
 
 def test_a_live_name_is_unique_and_other_organisations_see_nothing(api, other_api, program):
@@ -164,3 +178,54 @@ def test_a_participant_state_automation_subscribes_and_lists_its_subscriptions(a
     api.patch(one, {"status": "paused"})
     paused = api.post(f"{one}/refresh-subscriptions")
     assert paused.status_code == 400 and paused.json()["code"] == "automation_not_active"
+
+
+def test_a_program_event_completes_and_reads_back_without_a_participant(api, program):
+    from engine.queue import current_queue
+    from engine.store.models import Program, StateCounter, WebhookEndpoint, WebhookMessage
+    from engine.worker.processor import process_event_task
+
+    counter = {"type": "COUNTER", "key": "drops", "value": 1, "target": {"type": "PROGRAM"}}
+    rule = {"program_id": program, "name": "drop", "condition": 'event.type == "drop"', "actions": [counter]}
+    assert api.post("/v1/rules", rule).status_code == 201
+    spec = {**CRON, "name": "drop", "event_name": "drop", "scope": "program", "guard_condition": None}
+    automation = api.post(base(program), spec).json()
+    assert api.post(f"{base(program)}/{automation['id']}/trigger", {}).status_code == 200
+    with database_proxy.connection_context():
+        organisation = Program.get_by_id(program).organisation_id
+        WebhookEndpoint.create(organisation=organisation, url="http://127.0.0.1:1/h", secret="s", enabled_events=["*"])
+        assert fire_due_automations(datetime.now(UTC) + timedelta(seconds=1)) == 1
+        (event,) = EventRecord.select().where(EventRecord.event_type == "SYSTEM")
+    process_event_task(current_queue(), event.id)
+    body = api.get(f"/v1/events/{event.id}").json()
+    assert (body["status"], body["participant_id"], body["external_id"]) == ("COMPLETED", None, None)
+    assert [e["id"] for e in api.get("/v1/events", program_id=program).json()["data"]] == [event.id]
+    with database_proxy.connection_context():
+        (completed,) = WebhookMessage.select().where(WebhookMessage.type == "event.completed")
+        drops = StateCounter.get((StateCounter.owner_type == "PROGRAM") & (StateCounter.key == "drops"))
+    data = completed.payload["data"]
+    assert data["event_id"] == event.id and "participant_id" not in data and "external_id" not in data
+    assert drops.value == 1
+
+
+def test_schedule_event_follow_ups_are_listed_as_read_only_rule_action_automations(api, program):
+    from engine.queue import current_queue
+    from engine.worker.processor import process_event_task
+
+    later = {"type": "SCHEDULE_EVENT", "event_name": "followup", "delay": "24h", "payload": {"n": 1}}
+    rule = {"program_id": program, "name": "later", "condition": "has(event.amount)", "actions": [later]}
+    assert api.post("/v1/rules", rule).status_code == 201
+    api.post(base(program), CRON)  # one of the API's own
+    sent = {"program_id": program, "external_id": "ann", "idempotency_key": "o1", "event_data": {"amount": 1}}
+    origin = api.post("/v1/events", {**sent, "event_timestamp": "2026-01-01T12:00:00Z"}).json()
+    process_event_task(current_queue(), origin["id"])
+    (listed,) = api.get(base(program), source="rule_action").json()["data"]
+    assert [a["source"] for a in api.get(base(program), source="api").json()["data"]] == ["api"]
+    assert (listed["trigger_type"], listed["scope"], listed["event_name"]) == ("one_time", "program", "followup")
+    assert listed["name"] == f"schedule:{origin['id']}:later:0" and listed["payload"] == {"n": 1}
+    assert listed["participant_id"] == api.get(f"/v1/events/{origin['id']}").json()["participant_id"]
+    assert api.get(f"/v1/events/{listed['event_id']}").json()["event_type"] == "SYSTEM"
+    one = f"{base(program)}/{listed['id']}"
+    assert api.get(one).json() == listed
+    for response in (api.patch(one, {"status": "paused"}), api.post(f"{one}/trigger"), api.delete(one)):
+        assert response.status_code == 409 and response.json()["code"] == "automation_read_only"

@@ -54,6 +54,10 @@ class AutomationRecord(Timestamped):
     participants_processed = peewee.IntegerField(null=True)
     events_created = peewee.IntegerField(default=0)  # by the current (or last) firing
     execution_errors = peewee.IntegerField(default=0)  # participants whose filter or guard errored
+    # (schema step 42) the one participant a program-scope one_time automation fires for, and the
+    # follow-up event a SCHEDULE_EVENT action wrote (`source: rule_action`)
+    participant_id = peewee.CharField(max_length=36, null=True)
+    event_id = peewee.CharField(max_length=36, null=True)
 
     class Meta:
         table_name = "automation"

@@ -103,6 +103,18 @@ def test_now_is_the_event_timestamp_and_recipient_is_null_without_one():
     ]
 
 
+def test_a_program_event_sees_no_participant_and_fails_an_action_that_needs_one():
+    counted = rule(
+        "count", "participant == null", {"type": "COUNTER", "key": "runs", "value": 1, "target": {"type": "PROGRAM"}}
+    )
+    tagged = rule("tag", "true", {"type": "TAG", "tag": "seen"})
+    alone = evaluate_event(bundle(counted), EvaluationInput(event=event(), participant=None))
+    assert alone.status == "COMPLETED" and alone.participant is None
+    assert alone.program.counters["runs"].value == 1
+    failed = evaluate_event(bundle(counted, tagged), EvaluationInput(event=event(), participant=None))
+    assert (failed.status, failed.error_code) == ("FAILED", "participant_required")
+
+
 def test_expired_counters_reset_lazily_with_a_state_change():
     stale = CounterState(value=Decimal(9), reset_after="24h", last_reset_at=T0 - timedelta(days=2))
     program = bundle(rule("fresh", "participant.counters.daily == 0.0"))

@@ -361,17 +361,18 @@ automations:
 )
 
 
-def test_automations_are_created_then_up_to_date_and_unfired_ones_reported(server):
+def test_automations_are_created_then_up_to_date_program_scope_ones_too(server):
     plan = server.plan(AUTOMATED)
     assert described(plan)[-3:] == ["create automation nudge", "create automation launch", "create automation birthday"]
     assert plan.problems == []
-    unfired = server.plan(
-        AUTOMATED.replace(
-            "scope: participants\n    trigger: {type: one_time", "scope: program\n    trigger: {type: one_time"
-        )
+    program_wide = AUTOMATED.replace(
+        "scope: participants\n    trigger: {type: one_time", "scope: program\n    trigger: {type: one_time"
     )
-    (problem,) = unfired.problems
-    assert problem.startswith("automation launch: a one_time trigger with scope program is checked")
+    assert server.plan(program_wide).problems == []
+    applied = server.apply(program_wide)["program_id"]
+    scopes = {a["name"]: a["scope"] for a in server.list(f"/v1/programs/{applied}/automations")}
+    assert scopes["launch"] == "program"
+    assert server.plan(program_wide).steps == []
     program_id = server.apply(AUTOMATED)["program_id"]
     stored = server.list(f"/v1/programs/{program_id}/automations")
     assert {a["name"]: a["next_run_at"] for a in stored}["launch"] == "2030-06-01T07:00:00Z"
@@ -387,7 +388,7 @@ def test_changed_automations_are_patched_re_created_or_archived(server):
     assert described(plan) == [
         "archive automation birthday (status)",
         "update automation nudge (trigger)",
-        "archive automation launch (status) [its trigger type or scope changed]",
+        "archive automation launch (status) [its trigger type, scope or participant changed]",
         "create automation launch",
     ]
     assert [(c.old["cron_expression"], c.new["cron_expression"]) for c in plan.steps[1].changes] == [

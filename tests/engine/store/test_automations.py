@@ -10,7 +10,6 @@ import pytest
 from engine.model.automation import AutomationSpec
 from engine.rules.automations import AutomationError
 from engine.store.automations import (
-    UnsupportedAutomation,
     cancel_execution,
     create_automation,
     replace_spec,
@@ -19,7 +18,7 @@ from engine.store.automations import (
     trigger_now,
 )
 from engine.store.db import write_transaction
-from engine.store.errors import Conflict
+from engine.store.errors import Conflict, NotFound
 from engine.store.models import AutomationRecord
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -52,12 +51,12 @@ def test_a_created_automation_reads_back_as_its_spec_and_fires_on_the_program_s_
     assert record.source == "api" and record.execution_status == "idle"
 
 
-def test_a_spec_that_does_not_check_or_is_not_fired_here_is_refused(world):
+def test_a_spec_that_does_not_check_is_refused_and_program_scope_is_stored(world):
     with pytest.raises(AutomationError) as invalid:
         create(world, trigger={"type": "cron", "cron_expression": "61 * * * *"})
     assert invalid.value.code == "invalid_automation"
-    with pytest.raises(UnsupportedAutomation):
-        create(world, scope="program")
+    program_wide = create(world, name="program_wide", scope="program")
+    assert (program_wide.scope, program_wide.next_run_at) == ("program", datetime(2026, 3, 2, 9, tzinfo=UTC))
     trigger = {"type": "participant_state", "schedule_type": "INTERVAL", "schedule_config": {"interval": "24h"}}
     assert create(world, name="subscribed", trigger=trigger).next_run_at == T0  # subscribes at the next pass
 
@@ -112,3 +111,41 @@ def test_trigger_now_and_cancel_need_the_right_state(world):
     with write_transaction():
         set_status(record, "archived", now=T1)
     assert (record.execution_status, record.execution_error) == ("failed", "the automation was archived")
+
+
+ONCE_FOR_ALICE = {"type": "one_time", "trigger_at": "2026-03-02T00:00:00Z"}
+
+
+def test_a_program_scope_one_time_automation_may_name_one_participant_of_the_organisation(world):
+    record = create(world, scope="program", trigger=ONCE_FOR_ALICE, participant_id=world.alice.id)
+    assert spec_of(AutomationRecord.get_by_id(record.id)).participant_id == world.alice.id
+    with pytest.raises(NotFound):
+        create(world, name="nobody", scope="program", trigger=ONCE_FOR_ALICE, participant_id="no-such-id")
+    with pytest.raises(AutomationError) as cron:
+        create(world, name="cron_for_one", scope="program", participant_id=world.alice.id)
+    assert [problem.code for problem in cron.value.problems] == ["unexpected_field"]
+    with pytest.raises(Conflict) as moved, write_transaction():
+        replace_spec(record, spec(scope="program", trigger=ONCE_FOR_ALICE, participant_id=world.bob.id), now=T1)
+    assert moved.value.code == "immutable_field"
+
+
+def test_a_program_scope_one_time_automation_is_not_triggered_now_but_a_cron_one_is(world):
+    once = create(world, name="once", scope="program", trigger=ONCE_FOR_ALICE)
+    with pytest.raises(Conflict) as refused:
+        trigger_now(once, now=T1)
+    assert refused.value.code == "automation_not_triggerable"
+    with write_transaction():
+        assert trigger_now(create(world, scope="program"), now=T1).next_run_at == T1
+
+
+def test_an_automation_a_schedule_event_made_is_read_only(world):
+    record = create(world)
+    record.source = "rule_action"
+    for change in (
+        lambda: trigger_now(record, now=T1),
+        lambda: set_status(record, "archived", now=T1),
+        lambda: replace_spec(record, spec(description="x"), now=T1),
+    ):
+        with pytest.raises(Conflict) as refused:
+            change()
+        assert refused.value.code == "automation_read_only"

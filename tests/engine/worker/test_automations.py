@@ -4,18 +4,23 @@ crash, failures that pause a cron automation; the clock is injected."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import msgspec
-import pytest
 
 from engine.model.automation import AutomationSpec
+from engine.model.bundle import Counter, Credit, Rule, Target
 from engine.store.automations import cancel_execution, create_automation, event_key, set_status
+from engine.store.catalog import create_rule
 from engine.store.db import write_transaction
-from engine.store.models import AutomationRecord, EventRecord, Participant
+from engine.store.models import PROGRAM, AutomationRecord, EventRecord, Participant, StateCounter
 from engine.store.owner_state import Origin, set_attribute
 from engine.store.participants import enrol
 from engine.worker import automations as automation_runs
 from engine.worker.automations import fire_due_automations
+from tests.engine.consumer import drain
+
+from .test_processor import balance_of
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -171,9 +176,79 @@ def test_two_passes_at_once_start_a_firing_once(world, queue):
     assert automation_runs._start(record.id, T0) == 0  # claimed already: no longer due
 
 
-@pytest.mark.parametrize("scope_trigger", [("program", {"type": "cron", "cron_expression": "0 0 * * *"})])
-def test_a_program_scope_automation_is_refused_by_the_store(world, scope_trigger):
-    scope, trigger = scope_trigger
-    with pytest.raises(Exception) as raised:
-        create(world, scope=scope, trigger=trigger)
-    assert getattr(raised.value, "code", None) == "unsupported_automation"
+def program_rules(world, *, needs_participant: bool) -> None:
+    """`drop` counts on the program and credits bob (explicit targets); `kickoff`, without a
+    target, needs the event's participant."""
+    bob = Target(type="PARTICIPANT", external_id="'bob'")
+    actions = [
+        Counter(key="drops", value="event.points", target=Target(type="PROGRAM")),
+        Credit(asset_id="PTS", amount="event.points", target=bob),
+    ]
+    create_rule(world.org.id, world.program.id, Rule(name="drop", condition='event.type == "drop"', actions=actions))
+    if needs_participant:
+        own = Credit(asset_id="PTS", amount="event.points")
+        create_rule(world.org.id, world.program.id, Rule(name="kickoff", condition="true", actions=[own], order=2))
+
+
+def program_drops(world) -> Decimal:
+    found = StateCounter.get_or_none((StateCounter.owner_type == PROGRAM) & (StateCounter.key == "drops"))
+    return found.value if found is not None else Decimal(0)
+
+
+def test_a_program_scope_cron_firing_is_one_event_of_no_participant_once(world, queue):
+    members(world, 3)
+    program_rules(world, needs_participant=False)
+    record = create(world, name="drop", event_name="drop", scope="program", payload={"points": 5})
+    fire_at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert fire_due_automations(fire_at) == 1  # the start is the whole firing: no fan-out
+    assert fire_due_automations(fire_at) == 0  # the scheduler's job again: claimed already
+    # as if the claim were lost after the event committed: the key still makes it one event
+    AutomationRecord.update(next_run_at=fire_at).where(AutomationRecord.id == record.id).execute()
+    assert fire_due_automations(fire_at) == 1
+    (event,) = events()
+    assert (event.participant_id, event.external_id, event.event_type) == (None, None, "SYSTEM")
+    assert event.idempotency_key == event_key(record.id, fire_at, "program")
+    assert event.event_data == {"points": 5, "type": "drop"}
+    done = reload(record)
+    assert (done.execution_status, done.participants_total, done.events_created) == ("completed", None, 0)
+    assert drain(queue) == 1
+    event = EventRecord.get_by_id(event.id)
+    assert (event.status, event.error_code) == ("COMPLETED", None), event.error_message
+    assert program_drops(world) == Decimal(5) and balance_of(world.bob) == "5"
+
+
+def test_a_program_event_whose_rule_needs_a_participant_fails_with_its_code(world, queue):
+    program_rules(world, needs_participant=True)
+    create(world, name="drop", event_name="drop", scope="program", payload={"points": 5})
+    assert fire_due_automations(datetime(2026, 3, 2, 9, tzinfo=UTC)) == 1
+    assert drain(queue) == 1
+    (event,) = events()
+    assert (event.status, event.error_code) == ("FAILED", "participant_required")
+    assert program_drops(world) == Decimal(0) and balance_of(world.bob) == "0"  # a failed event applies nothing
+
+
+def test_a_program_scope_one_time_automation_for_one_participant_fires_in_its_lane(world, queue):
+    program_rules(world, needs_participant=True)
+    once = {"type": "one_time", "trigger_at": "2026-03-01T10:00:00Z"}
+    guarded = create(world, name="guarded", scope="program", trigger=once, guard_condition="now.getHours() > 23")
+    record = create(world, name="for_alice", event_name="drop", scope="program", trigger=once,
+                    payload={"points": 2}, participant_id=world.alice.id)  # fmt: skip
+    assert fire_due_automations(T0) == 2
+    (event,) = events()  # the guard of `guarded` was false at its firing
+    assert (event.participant_id, event.external_id) == (world.alice.id, "alice")
+    assert event.idempotency_key == event_key(record.id, datetime(2026, 3, 1, 10, tzinfo=UTC), world.alice.id)
+    assert reload(guarded).execution_status == "completed" and reload(guarded).processed_at == T0
+    assert drain(queue) == 1
+    assert EventRecord.get_by_id(event.id).status == "COMPLETED"
+    assert balance_of(world.alice) == "2"  # `kickoff` credited the event's participant
+    assert program_drops(world) == Decimal(2) and balance_of(world.bob) == "2"
+
+
+def test_a_program_scope_guard_that_keeps_erroring_pauses_the_cron_automation(world, queue):
+    record = create(world, scope="program", guard_condition="int(program.attributes.level) > 0")
+    for day in range(2, 2 + automation_runs.FAILURES_MAX):
+        assert fire_due_automations(datetime(2026, 3, day, 9, 30, tzinfo=UTC)) == 1
+    failed = reload(record)
+    assert (failed.status, failed.execution_status) == ("paused", "failed")
+    assert failed.last_error.startswith(f"paused after {automation_runs.FAILURES_MAX} consecutive failures: ")
+    assert events() == []

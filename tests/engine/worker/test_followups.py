@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.bundle import Broadcast, Credit, Debit, Rule, ScheduleEvent, Target
 from engine.store import followups
+from engine.store.automations import spec_of
 from engine.store.catalog import create_rule
 from engine.store.context import load_event_context
 from engine.store.db import utcnow, write_transaction
 from engine.store.lanes import has_due, lane_of
-from engine.store.models import Enrolment, EventRecord, Participant, RuleEvaluation
+from engine.store.models import AutomationRecord, Enrolment, EventRecord, Participant, RuleEvaluation
 from engine.worker import processor, reconciler
+from engine.worker.automations import fire_due_automations
 from engine.worker.pipeline import Applied, default_pipeline
 from tests.engine.consumer import FAST, drain
 
@@ -117,6 +119,27 @@ def test_writing_the_same_follow_ups_again_creates_nothing(queue, world):
     with write_transaction():
         assert followups.write_followups(reload(origin), result) == []
     assert len(system_events()) == 1
+    assert AutomationRecord.select().count() == 1  # nor a second automation
+
+
+def test_a_scheduled_follow_up_is_listed_as_a_read_only_automation_of_its_participant(queue, world):
+    add_rule(world, "later", "has(event.amount)", schedule("24h"))
+    origin = world.event(key="e1", at=AT, amount=1.0)
+    assert drain(queue) == 1
+    (followup,) = system_events()
+    (automation,) = AutomationRecord.select()
+    assert (automation.source, automation.scope, automation.trigger_type) == ("rule_action", "program", "one_time")
+    assert (automation.name, automation.event_name, automation.payload) == (
+        followup.idempotency_key,
+        "followup",
+        {"bonus": 7},
+    )
+    assert (automation.participant_id, automation.event_id) == (world.alice.id, followup.id)
+    assert datetime.fromisoformat(automation.trigger["trigger_at"]) == followup.next_attempt_at
+    assert automation.next_run_at is None and automation.processed_at is not None
+    assert spec_of(automation).participant_id == world.alice.id  # it reads back as a spec
+    assert fire_due_automations(utcnow() + timedelta(days=2)) == 0  # its event is the firing: nothing fires
+    assert len(system_events()) == 1 and reload(origin).status == "COMPLETED"
 
 
 def test_an_explicit_target_schedules_for_that_participant(queue, world):

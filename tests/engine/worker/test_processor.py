@@ -42,6 +42,31 @@ def statements_run(db) -> Iterator[list[str]]:
         del db.execute_sql
 
 
+def test_a_program_s_events_of_no_participant_have_a_lane_of_their_own(queue, world):
+    from engine.store.lanes import Lane
+    from engine.worker.pipeline import Applied, default_pipeline
+    from tests.engine.world import store_event
+
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    late, early, alice = (store_event(world, key=key, created_at=utcnow()) for key in ("late", "early", "alice"))
+    for event, at in ((late, base + timedelta(hours=1)), (early, base), (alice, base)):
+        EventRecord.update(event_timestamp=at).where(EventRecord.id == event.id).execute()
+    nobody = {"participant": None, "external_id": None, "event_type": "SYSTEM"}
+    EventRecord.update(**nobody).where(EventRecord.id.in_([late.id, early.id])).execute()
+    late = reload(late)
+    lane = lane_of(late)
+    assert lane == Lane.of_program(world.org.id, world.program.id) and lane.key != lane_of(alice).key
+    seen: list[str] = []
+
+    def record_only(event: EventRecord) -> Applied:
+        seen.append(event.id)
+        return default_pipeline(event)  # no rules: completes with nothing to apply
+
+    assert processor.drain_lane(lane, FAST, record_only) == 2
+    assert seen == [early.id, late.id]  # in timestamp order; alice's lane untouched
+    assert (reload(late).status, reload(alice).status) == ("COMPLETED", "PENDING")
+
+
 def test_a_pending_event_is_applied_once_and_completed(queue, world):
     event = world.event(key="e1")
     pipeline = CreditOnePoint()

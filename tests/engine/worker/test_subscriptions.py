@@ -11,13 +11,17 @@ import msgspec
 import pytest
 
 from engine.model.automation import AutomationSpec
+from engine.model.bundle import Counter, Rule
+from engine.model.result import ResolvedTarget, StateChange
 from engine.store.automations import create_automation
+from engine.store.catalog import create_rule
 from engine.store.db import write_transaction
 from engine.store.models import AutomationSubscription, EventRecord, Participant
 from engine.store.owner_state import Origin, increment_counter, set_attribute
 from engine.store.participants import enrol
 from engine.worker import scheduler
-from engine.worker.subscriptions import RETRIES_MAX, THRESHOLD_CHECK_EVERY
+from engine.worker.subscriptions import RETRIES_MAX, THRESHOLD_CHECK_EVERY, check_thresholds
+from tests.engine.consumer import drain
 
 T0 = datetime(2026, 1, 10, 12, tzinfo=UTC)
 
@@ -141,6 +145,46 @@ def test_a_threshold_fires_when_the_counter_meets_it(jobs, queue, world):
     scheduler.run_due(later)
     scheduler.run_due(later + THRESHOLD_CHECK_EVERY)
     assert fired() == [("ann", later)]
+
+
+def test_an_event_that_moves_the_counter_past_the_threshold_fires_in_its_own_transaction(jobs, queue, world):
+    register(jobs)
+    member(world, "ann")
+    counter = Counter(key="visits", value=1)
+    create_rule(
+        world.org.id, world.program.id, Rule(name="visit", condition='event.type == "visit"', actions=[counter])
+    )
+    automation(world, "THRESHOLD", name="regular", config={"counter": "visits", "threshold": 3})
+    scheduler.run_due(T0)  # subscribes ann
+    for number in range(1, 5):
+        world.event("ann", key=f"v{number}", at=T0, type="visit")
+        drain(queue)
+        assert len(fired()) == (1 if number >= 3 else 0)  # no scheduler pass in between
+    (bonus,) = EventRecord.select().where(EventRecord.event_type == "SYSTEM")
+    assert (bonus.event_data, bonus.status) == ({"type": "regular"}, "COMPLETED")  # processed in ann's lane
+    (subscription,) = AutomationSubscription.select()
+    assert (subscription.trigger_count, subscription.armed) == (1, False)
+    scheduler.run_due(datetime.now(UTC) + THRESHOLD_CHECK_EVERY)  # the catch-up check finds nothing new
+    assert len(fired()) == 1
+
+
+def test_a_crossing_checked_by_two_paths_fires_once(jobs, queue, world):
+    register(jobs)
+    ann = member(world, "ann")
+    automation(world, "THRESHOLD", config={"counter": "visits", "threshold": 1})
+    scheduler.run_due(T0)
+    with write_transaction():
+        increment_counter(world.org.id, "PARTICIPANT", ann.id, "visits", Decimal(1), Origin("api"))
+    change = StateChange(
+        target=ResolvedTarget(type="PARTICIPANT", id=ann.id), state_type="counter", key="visits", operation="set"
+    )
+    origin = world.event("ann", key="e1", at=T0, enqueue=False)
+    with write_transaction():
+        assert check_thresholds(origin, [change], T0 + timedelta(minutes=1)) == 1
+    scheduler.run_due(T0 + THRESHOLD_CHECK_EVERY * 2)  # the periodic check of the same subscription
+    with write_transaction():
+        check_thresholds(origin, [change], T0 + timedelta(minutes=2))
+    assert fired() == [("ann", T0 + timedelta(minutes=1))]
 
 
 def test_a_guard_that_keeps_erroring_fails_the_subscription(jobs, queue, world):
