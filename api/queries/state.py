@@ -14,7 +14,7 @@ from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierS
 from api.webhook_events import publish_tier_changed
 from engine.model.durations import DurationError, parse_duration
 from engine.model.state import counter_reset_due
-from engine.store import owner_state
+from engine.store import owner_state, tier_rollovers
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import (
@@ -265,6 +265,7 @@ def remove_tier(principal: Principal, participant_id: str, program_id: str, key:
         row.delete_instance()
         history = owner_state.HistoryBuffer()
         origin = owner_state.Origin(api_key_id=principal.api_key_id, program_id=program_id)
+        tier_rollovers.start_after_level(row, origin.at, row.period_ends_at)  # their period goes on (A215)
         history.record(org, PARTICIPANT, person.id, "tier", key, "delete", row.level, None, origin, "API")
         history.flush()
         if row.expires_at is None or row.expires_at > origin.at:  # a lapsed level was already gone (D33)

@@ -29,9 +29,10 @@ from engine.evaluator.evaluate import evaluate_event
 from engine.model.bundle import Bundle, Expectation, JourneyStep, TestCase, TierType
 from engine.model.calendar import zone
 from engine.model.lifecycle import Lifecycle
+from engine.model.qualification_periods import next_boundary
 from engine.model.result import EvaluationResult
 from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput, TierState
-from engine.model.tier_lifecycle import Standing, refresh, review, schedule
+from engine.model.tier_lifecycle import Standing, refresh, review, roll_over_due, rolls_over, schedule
 
 # expectations only an event can meet; a step without one checks tags, counters, attributes, tiers
 # and balances (as the last event left them: lots are settled by events)
@@ -59,8 +60,18 @@ class Journey:
         self.tz = _zone(bundle.program.timezone)
         start = case.starts_at or (case.steps or [])[0].at
         self.standings: dict[str, Standing] = {}
+        # the next period end of each tier the member holds no level of, when it rolls counters over (A215)
+        self.rollovers: dict[str, datetime] = {}
         for key, state in participant.tiers.items():
             self._schedule(key, state, start)
+        for key in self.tiers.keys() - self.standings.keys():
+            self._start_rollover(key, start, None)
+
+    def _start_rollover(self, key: str, at: datetime, period_ends_at: datetime | None) -> None:
+        tier = _running(self.tiers[key])
+        period = tier.lifecycle.qualification_period
+        if rolls_over(tier) and period is not None:
+            self.rollovers[key] = period_ends_at or next_boundary(period, at, self.tz)
 
     def _schedule(self, key: str, state: TierState, at: datetime, expires_at: datetime | None = None) -> None:
         tier = self.tiers.get(key)
@@ -70,9 +81,11 @@ class Journey:
             if previous is not None:  # periods are the member's, not the level's (A132)
                 standing = replace(standing, period_ends_at=previous.period_ends_at)
             self.standings[key] = schedule(_running(tier), standing, at, self.tz)
+            self.rollovers.pop(key, None)  # the level's schedule rolls the counters over now
 
     def advance(self, at: datetime) -> None:
-        """The clock moves to `at`: every level's due reviews applied in time order."""
+        """The clock moves to `at`: every level's due reviews applied in time order, then the
+        rollovers of the tiers the member holds no level of (as the scheduler's jobs run)."""
         counters = {key: counter.value for key, counter in self.participant.counters.items()}
         tiers = dict(self.participant.tiers)
         for key, standing in list(self.standings.items()):
@@ -81,9 +94,17 @@ class Journey:
             if outcome.standing is None:
                 del self.standings[key]
                 tiers.pop(key, None)
+                self._start_rollover(key, at, outcome.period_ends_at)
             else:
                 self.standings[key] = outcome.standing
                 tiers[key] = TierState(level=outcome.standing.level, rank=outcome.standing.rank)
+        for key, period_ends_at in list(self.rollovers.items()):
+            rolled, next_end = roll_over_due(_running(self.tiers[key]), period_ends_at, counters, at, self.tz)
+            counters.update({name: value for name, value in rolled.items() if name in counters})
+            if next_end is None:
+                del self.rollovers[key]
+            else:
+                self.rollovers[key] = next_end
         rolled = {
             key: msgspec.structs.replace(self.participant.counters[key], value=value)
             if key in self.participant.counters

@@ -7,6 +7,7 @@ and writes back what it returns.
     standing = schedule(tier, Standing(level="gold", rank=2), now, tz)     # when it is next looked at
     outcome = review(tier, standing, counters, now, tz)                     # everything due by `now`
     outcome.standing, outcome.changes, outcome.counters                     # the level, why it moved, rollover
+    rolled, next_end = roll_over_due(tier, period_ends_at, counters, now, tz)  # a member without a level
 
 A review applies what is due in time order, each at its own instant: an expiry, then period ends
 and the drops they decided, then an inactive level's lapse. A late sweep thus gives the result an
@@ -75,6 +76,8 @@ class Outcome:
     standing: Standing | None  # None: the member holds no level of the tier any more
     changes: list[TierChange] = field(default_factory=list)
     counters: dict[str, Decimal] = field(default_factory=dict)  # qualifying counters rolled over
+    # a removed level's next period end its counters have not rolled over at yet (A215)
+    period_ends_at: datetime | None = None
 
 
 # --- qualification -------------------------------------------------------------------------------
@@ -165,17 +168,23 @@ def refresh(tier: TierType, standing: Standing, at: datetime) -> Standing:
 def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], at: datetime, tz: tzinfo) -> Outcome:
     """Everything due for `standing` by `at`, applied in time order at its own instant.
     `counters` are the member's effective counter values; the outcome's `counters` are the
-    qualifying counters the period ends rolled over (only those)."""
+    qualifying counters the period ends rolled over (only those), and for a level it removes its
+    `period_ends_at`, the period end the member's counters roll over at next without it."""
     values = dict(counters)
     rolled: dict[str, Decimal] = {}
     changes: list[TierChange] = []
-    current: Standing | None = current_schedule(tier, standing, at, tz)
+    scheduled = current_schedule(tier, standing, at, tz)
+    current: Standing | None = scheduled
+    next_end = scheduled.period_ends_at
     while current is not None and current.due_at is not None and current.due_at <= at:
         moment = current.due_at
+        next_end = current.period_ends_at
         if current.expires_at is not None and current.expires_at <= moment:
             changes.append(TierChange(current.level, current.rank, None, None, "EXPIRY", moment))
             current = None
         elif current.period_ends_at is not None and current.period_ends_at <= moment:
+            assert tier.lifecycle.qualification_period is not None  # `current_schedule` keeps none without
+            next_end = next_boundary(tier.lifecycle.qualification_period, moment, tz)
             current, change = _period_end(tier, current, values, tz)
             rollover = roll_over(tier, values)
             values.update(rollover)
@@ -184,7 +193,7 @@ def review(tier: TierType, standing: Standing, counters: Mapping[str, Decimal], 
         else:
             current, change = _review_due(tier, current, values, moment)
             changes.extend([change] if change is not None else [])
-    return Outcome(current, changes, rolled)
+    return Outcome(current, changes, rolled, next_end if current is None else None)
 
 
 def current_schedule(tier: TierType, standing: Standing, at: datetime, tz: tzinfo) -> Standing:
@@ -311,3 +320,31 @@ def roll_over(tier: TierType, counters: Mapping[str, Decimal]) -> dict[str, Deci
         value = counters.get(key, ZERO)
         rolled[key] = max(value - threshold, ZERO) if threshold is not None else ZERO
     return rolled
+
+
+def rolls_over(spec: TierType) -> bool:
+    """Whether the tier rolls qualifying counters over at period ends: ACTIVE, with periods and
+    qualifying counters (an ARCHIVED tier runs no lifecycle, A125)."""
+    lifecycle = spec.lifecycle
+    return spec.status == "ACTIVE" and lifecycle.qualification_period is not None and bool(lifecycle.qualifying)
+
+
+def roll_over_due(
+    tier: TierType, period_ends_at: datetime, counters: Mapping[str, Decimal], at: datetime, tz: tzinfo
+) -> tuple[dict[str, Decimal], datetime | None]:
+    """The rollover of a member who holds no level (A215): each period end from `period_ends_at`
+    to `at` rolls the qualifying counters over as a level's review would, in turn. Returns the
+    counters rolled (only those) and the next period end to roll over at, None when the tier no
+    longer rolls counters over (no periods, no qualifying counters)."""
+    lifecycle = tier.lifecycle
+    if not lifecycle.has_periods or lifecycle.qualification_period is None or not lifecycle.qualifying:
+        return {}, None
+    values = dict(counters)
+    rolled: dict[str, Decimal] = {}
+    end = period_ends_at
+    while end <= at:
+        rollover = roll_over(tier, values)
+        values.update(rollover)
+        rolled.update(rollover)
+        end = next_boundary(lifecycle.qualification_period, end, tz)
+    return rolled, end

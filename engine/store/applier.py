@@ -18,7 +18,7 @@ from engine.model.lots import ANY, LotFilter
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
 from engine.model.tier_lifecycle import refresh
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
-from engine.store import lookups, owner_state, statements, tier_standing
+from engine.store import lookups, owner_state, statements, tier_rollovers, tier_standing
 from engine.store.budgets import consume_for_participant, roll_over
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import movements
@@ -74,10 +74,19 @@ class Applier:
     """Applies one COMPLETED result's actions to the locked rows of one transaction."""
 
     def __init__(
-        self, event: EventRecord, rules: RuleIndex, head: tuple[int, str] | None = None, *, refresh_tiers: bool = False
+        self,
+        event: EventRecord,
+        rules: RuleIndex,
+        head: tuple[int, str] | None = None,
+        *,
+        refresh_tiers: bool = False,
+        rolled_counters: frozenset[str] | None = None,
     ) -> None:
         self.event, self.rules, self.head = event, rules, head
         self.refresh_tiers = refresh_tiers  # the program has ACTIVITY_REFRESH tiers (one read per event)
+        # the counters the program's tiers roll over (None: not known, the tiers are read)
+        self.rolled_counters = rolled_counters
+        self.counted: dict[str, set[str]] = {}  # participant id -> counter keys the event wrote
         self.org_id, self.program_id = event.organisation_id, event.program_id
         self.history = owner_state.HistoryBuffer()
         self.ledger: Ledger | None = None
@@ -97,6 +106,7 @@ class Applier:
                 entry_ids.append(entry_id)
         self._apply_tiers(result)
         self._refresh_tiers()
+        self._track_rollovers()
         self._consume_budgets(result)
         if self.ledger is not None:
             self.ledger.finish()
@@ -183,6 +193,8 @@ class Applier:
         elif action.type == "UNTAG":
             owner_state.remove_tag(self.org_id, owner_type, owner_id, _text(action, "tag"), origin, self.history)
         elif action.type == "COUNTER":
+            if owner_type == PARTICIPANT:
+                self.counted.setdefault(owner_id, set()).add(_text(action, "key"))
             owner_state.increment_counter(
                 self.org_id,
                 owner_type,
@@ -325,6 +337,15 @@ class Applier:
             refreshed = refresh(spec, standing, received)
             if refreshed != standing:
                 tier_standing.write_standing(row.id, refreshed)
+
+    def _track_rollovers(self) -> None:
+        """Participants whose qualifying counters the event wrote, and who hold no level of the
+        tier, have their rollover scheduled from the event's receive time (A215), after the
+        event's own levels are set (a level's row schedules its own period ends)."""
+        for participant_id, keys in self.counted.items():
+            if self.rolled_counters is not None and not keys & self.rolled_counters:
+                continue
+            tier_rollovers.track(self.org_id, participant_id, keys, self.event.created_at, [self.program_id])
 
     def _consume_budgets(self, result: EvaluationResult) -> None:
         """Add the event's credits to its rules' budgets, refusing what no longer fits (D21): the

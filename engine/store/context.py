@@ -36,6 +36,7 @@ from engine.model.state import (
     ProgramState,
     TierState,
 )
+from engine.model.tier_lifecycle import rolls_over
 from engine.rules.program import CompiledProgram, compile_program
 from engine.store import participants, statements
 from engine.store.budgets import effective_consumed
@@ -125,7 +126,9 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     tier_moves: list[Any] = []
     if participant_id is not None:
         # what the tier lifecycle had due by the receive time is applied first (A139)
-        tier_moves = review_due_levels(record, participant_id, record.created_at) if compiled.bundle.tiers else []
+        if compiled.bundle.tiers:
+            rollovers = any(rolls_over(tier) for tier in compiled.bundle.tiers)
+            tier_moves = review_due_levels(record, participant_id, record.created_at, rollovers=rollovers)
         person = known.get(participant_id) or _participant(participant_id)
         participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
     elif not is_program_event(record):  # `_resolve_participants` fills it in from the external id

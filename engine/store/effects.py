@@ -47,9 +47,17 @@ class PostOutcome(msgspec.Struct, kw_only=True):
     error_message: str | None = None
 
 
-def post_event_effects(event_id: str, result: EvaluationResult, *, refresh_tiers: bool = False) -> PostOutcome:
+def post_event_effects(
+    event_id: str,
+    result: EvaluationResult,
+    *,
+    refresh_tiers: bool = False,
+    rolled_counters: frozenset[str] | None = None,
+) -> PostOutcome:
     """Write `result` for the event in one transaction; see the module docstring. `refresh_tiers`:
-    the program has ACTIVITY_REFRESH tiers, whose waits the event starts again (A129)."""
+    the program has ACTIVITY_REFRESH tiers, whose waits the event starts again (A129).
+    `rolled_counters`: the counters the program's tiers roll over at period ends (A215; None: the
+    tiers are read when the event writes a participant's counter)."""
     try:
         with write_transaction():
             posts = result.status == EventStatus.COMPLETED and any(
@@ -68,7 +76,7 @@ def post_event_effects(event_id: str, result: EvaluationResult, *, refresh_tiers
                     error_code=event.error_code,
                     error_message=event.error_message,
                 )
-            applier = Applier(event, rules, head, refresh_tiers=refresh_tiers)
+            applier = Applier(event, rules, head, refresh_tiers=refresh_tiers, rolled_counters=rolled_counters)
             entry_ids = applier.apply(result)
             wake_ups = write_followups(event, result)
             _finish(event, EventStatus.COMPLETED, None, None)

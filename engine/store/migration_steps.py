@@ -8,7 +8,9 @@ from __future__ import annotations
 import peewee
 
 from engine.store import models
+from engine.store.db import utcnow
 from engine.store.models.webhooks import BACKLOG
+from engine.store.tier_types import schedule_rollovers, tier_to_bundle
 
 
 def add_missing_column(db: peewee.Database, table: str, column: str, definition: str) -> None:
@@ -166,3 +168,12 @@ def recorded_order(db: peewee.Database) -> None:
 def backtest_runs(db: peewee.Database) -> None:
     """Backtests asked for through the API: one row each, its progress and its difference."""
     db.create_tables([models.BacktestRun], safe=True)
+
+
+def tier_rollovers(db: peewee.Database) -> None:
+    """The rollover schedule of members with qualifying counters and no level (A215), with the
+    index the scheduler's job reads; members whose counters were written before it are scheduled
+    at the next period end of each tier that rolls counters over."""
+    db.create_tables([models.TierRollover], safe=True)
+    for record in models.TierTypeRecord.select().where(models.TierTypeRecord.status == "ACTIVE"):
+        schedule_rollovers(record, tier_to_bundle(record), utcnow())

@@ -74,6 +74,7 @@ ALL_MODELS = [
     models.LedgerRollup,
     models.LedgerRollupHead,
     models.BacktestRun,
+    models.TierRollover,
 ]
 
 
@@ -225,6 +226,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (31, "transfers", steps.transfers),
     (32, "redemption targets spelled LEDGER_ENTITY", steps.ledger_entity_targets),
     (35, "tier lifecycle schedules", steps.tier_lifecycles),
+    (36, "rollovers of qualifying counters of members without a level", steps.tier_rollovers),
     (40, "automations", steps.automations),
     (41, "participants' subscriptions to participant_state automations", steps.automation_subscriptions),
     (42, "automations for one participant of a program, and SCHEDULE_EVENT's automations", steps.automation_targets),

@@ -10,65 +10,19 @@ API is (adding a present tag or removing a missing one changes nothing and recor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 from engine.model.state import CounterState, EntityState, ProgramState, TierState, counter_reset_due
-from engine.store import statements, tier_standing
+from engine.store import statements, tier_rollovers, tier_standing
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
-from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateHistory, StateTag, TierTypeRecord
+from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateTag, TierTypeRecord
+from engine.store.state_records import HistoryBuffer, Origin
 from engine.store.tier_standing import TierMove
 
 TAG_MAX = 255
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Who changed state: a rule of an event, or an API key (recorded in state history)."""
-
-    event_id: str | None = None
-    rule_id: str | None = None
-    api_key_id: str | None = None
-    program_id: str | None = None
-    at: datetime = field(default_factory=utcnow)
-
-
-@dataclass
-class HistoryBuffer:
-    """History rows collected during one transaction and inserted in one statement."""
-
-    rows: list[dict] = field(default_factory=list)
-
-    def record(
-        self, org_id, owner_type, owner_id, state_type, key, operation, old, new, origin: Origin, reason=None
-    ) -> None:
-        """`reason`: why a tier changed (A133), None for other state."""
-        self.rows.append(
-            {
-                "id": new_id(),
-                "organisation": org_id,
-                "owner_type": owner_type,
-                "owner_id": owner_id,
-                "state_type": state_type,
-                "key": key,
-                "operation": operation,
-                "old_value": old,
-                "new_value": new,
-                "program_id": origin.program_id,
-                "event_id": origin.event_id,
-                "rule_id": origin.rule_id,
-                "changed_by_api_key_id": origin.api_key_id,
-                "changed_at": origin.at,
-                "reason": reason,
-            }
-        )
-
-    def flush(self) -> None:
-        if self.rows:
-            statements.insert(StateHistory, self.rows)
-            self.rows.clear()
 
 
 def _owner(model, owner_type: str, owner_id: str):
@@ -211,7 +165,8 @@ def set_counter(
     history: HistoryBuffer | None = None,
 ) -> None:
     """Set a counter to an absolute value (the API's PUT); `reset_after=""` removes auto-reset,
-    None leaves it unchanged. Setting restarts the reset timer."""
+    None leaves it unchanged. Setting restarts the reset timer. A participant's qualifying counter
+    set without a level of its tier schedules its rollover (A215)."""
     buffer = history if history is not None else HistoryBuffer()
     row = StateCounter.get_or_none(_owner(StateCounter, owner_type, owner_id) & (StateCounter.key == key))
     old = None if row is None else canonical_decimal(row.value)
@@ -222,6 +177,8 @@ def set_counter(
         row.reset_after = reset_after or None
     row.save(force_insert=old is None)
     buffer.record(org_id, owner_type, owner_id, "counter", key, "set", old, canonical_decimal(value), origin)
+    if owner_type == "PARTICIPANT":  # qualifying progress of a member without a level (A215)
+        tier_rollovers.track(org_id, owner_id, [key], origin.at)
     if history is None:
         buffer.flush()
 
@@ -290,6 +247,8 @@ def set_tier(
     )
     if row is not None and row.level == level:
         return None
+    if row is None:  # what the member's own schedule had due is rolled over first (A215)
+        tier_rollovers.hand_over(participant_id, tier_type.id, origin.at, buffer)
     standing = tier_standing.scheduled(tier_type, row, level, rank, origin.at, expires_at)
     if row is None:
         ParticipantTier.create(

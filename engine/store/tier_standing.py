@@ -11,17 +11,16 @@ Every write keeps `due_at`, the earliest thing scheduled, which the scheduler's 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from engine.model.bundle import TierType
-from engine.model.calendar import zone
 from engine.model.lifecycle import Lifecycle
 from engine.model.tier_lifecycle import Standing, schedule
-from engine.store.models import ParticipantTier, Program, TierTypeRecord
-from engine.store.tier_types import tier_to_bundle
+from engine.store.models import ParticipantTier, TierTypeRecord
+from engine.store.tier_types import program_zone, tier_to_bundle
 
 
 def standing_of(row: ParticipantTier) -> Standing:
@@ -54,15 +53,6 @@ def write_standing(row_id: str, standing: Standing, **more: Any) -> None:
     ParticipantTier.update({ParticipantTier._meta.fields[k]: v for k, v in columns.items()}).where(
         ParticipantTier.id == row_id
     ).execute()
-
-
-def program_zone(program_id: str) -> tzinfo:
-    """The program's time zone (D32); UTC for a name this Python no longer knows."""
-    name = Program.select(Program.timezone).where(Program.id == program_id).scalar() or "UTC"
-    try:
-        return zone(name)
-    except ValueError:
-        return zone("UTC")
 
 
 def active_spec(record: TierTypeRecord) -> TierType:

@@ -19,17 +19,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from decimal import Decimal
 
 from engine.model.bundle import TierType
-from engine.model.state import counter_reset_due
 from engine.model.tier_lifecycle import Outcome, review
-from engine.store import owner_state, statements, tier_standing
+from engine.store import owner_state, statements, tier_rollovers, tier_standing
 from engine.store.db import database_proxy, is_postgres, write_transaction
-from engine.store.fields import canonical_decimal
 from engine.store.models import PARTICIPANT, EventRecord, ParticipantTier, StateCounter, TierTypeRecord
-from engine.store.owner_state import HistoryBuffer, Origin
+from engine.store.state_records import HistoryBuffer, Origin
 from engine.store.tier_standing import TierMove
+from engine.store.tier_types import program_zone
 
 TIERS_PER_TRANSACTION = 50
 log = logging.getLogger("accrual.scheduler")
@@ -82,19 +80,24 @@ def review_due_tiers(now: datetime, limit: int = 500, on_moved: MovedHook | None
     return taken
 
 
-def review_due_levels(event: EventRecord, participant_id: str, at: datetime) -> list[TierMove]:
+def review_due_levels(
+    event: EventRecord, participant_id: str, at: datetime, *, rollovers: bool = True
+) -> list[TierMove]:
     """The participant's levels in the event's program with something due by `at` (the event's
     receive time), reviewed in the event's transaction before it is evaluated (A139), as lots are
-    settled first (A96): the event sees the level a timely sweep would have left, and its counters
-    count toward the period it arrived in. One read when nothing is due; otherwise the locks are
-    taken in the order of event processing (the event, the ledger head, the participant, its
-    levels), so neither the `tiers` job nor a direct operation can deadlock with it."""
+    settled first (A96), and then the rollovers due of the tiers they hold no level of (A216,
+    `rollovers`: the program has a tier that rolls counters over): the event sees the level and
+    counters a timely sweep would have left, and its counters count toward the period it arrived
+    in. One read each when nothing is due; otherwise the locks are taken in the order of event
+    processing (the event, the ledger head, the participant, its levels), so neither the `tiers`
+    job nor a direct operation can deadlock with it."""
+    program_id = event.program_id
     found = statements.fetch(
         ParticipantTier,
         "participant_id = {p} AND program_id = {p} AND due_at IS NOT NULL AND due_at <= {p}",
-        [participant_id, event.program_id, ParticipantTier.due_at.db_value(at)],
+        [participant_id, program_id, ParticipantTier.due_at.db_value(at)],
     )
-    if not found:
+    if not found and not (rollovers and tier_rollovers.due_for(participant_id, program_id, at)):
         return []
     if is_postgres():
         database_proxy.execute_sql('SELECT 1 FROM "event" WHERE id = %s FOR UPDATE', [event.id])
@@ -102,6 +105,8 @@ def review_due_levels(event: EventRecord, participant_id: str, at: datetime) -> 
     sweep, history, moves = _Sweep(at), HistoryBuffer(), []
     for row in found:
         moves += sweep.review_one(row.id, history)
+    for row_id in tier_rollovers.due_for(participant_id, program_id, at):  # a level removed may leave one
+        tier_rollovers.claim_and_roll(row_id, at, history)
     history.flush()
     return [replace(move, event_id=event.id) for move in moves]
 
@@ -117,7 +122,7 @@ class _Sweep:
         if tier_type_id not in self.specs:
             record = TierTypeRecord.get_by_id(tier_type_id)
             spec = tier_standing.active_spec(record)
-            self.specs[tier_type_id] = (spec, tier_standing.program_zone(record.program_id))
+            self.specs[tier_type_id] = (spec, program_zone(record.program_id))
         return self.specs[tier_type_id]
 
     def review_one(self, row_id: str, history: HistoryBuffer) -> list[TierMove]:
@@ -130,8 +135,8 @@ class _Sweep:
             return []  # reviewed, or moved by an event, meanwhile: no longer due
         row = found[0]
         spec, tz = self._tier(row.tier_type_id)
-        counters = _counter_rows(row.participant_id)
-        values = {key: _effective(counter, self.now) for key, counter in counters.items()}
+        counters = tier_rollovers.counter_rows(row.participant_id)
+        values = {key: tier_rollovers.effective(counter, self.now) for key, counter in counters.items()}
         outcome = review(spec, tier_standing.standing_of(row), values, self.now, tz)
         self._write(row, outcome, counters, history)
         return [
@@ -170,36 +175,12 @@ class _Sweep:
             )
         if outcome.standing is None:
             ParticipantTier.delete().where(ParticipantTier.id == row.id).execute()
+            removed_at = outcome.changes[-1].at if outcome.changes else self.now
+            tier_rollovers.start_after_level(row, removed_at, outcome.period_ends_at)
         else:
             moved = outcome.standing.level != row.level
             extra = {"acquired_at": outcome.changes[-1].at} if moved and outcome.changes else {}
             tier_standing.write_standing(row.id, outcome.standing, **extra)
-        for key, value in outcome.counters.items():
-            counter = counters.get(key)
-            if counter is None or _effective(counter, self.now) == value:
-                continue
-            old = canonical_decimal(counter.value)
-            StateCounter.update(value=value, updated_at=self.now).where(StateCounter.id == counter.id).execute()
-            origin = Origin(program_id=row.program_id, at=self.now)
-            history.record(
-                row.organisation_id,
-                PARTICIPANT,
-                row.participant_id,
-                "counter",
-                key,
-                "auto_reset",
-                old,
-                canonical_decimal(value),
-                origin,
-                "PERIOD_END",
-            )
-
-
-def _counter_rows(participant_id: str) -> dict[str, StateCounter]:
-    rows = statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", [PARTICIPANT, participant_id])
-    return {row.key: row for row in rows}
-
-
-def _effective(counter: StateCounter, at: datetime) -> Decimal:
-    """A counter's value as rules see it at `at` (0 once its own reset is due)."""
-    return Decimal(0) if counter_reset_due(counter.reset_after, counter.last_reset_at, at) else counter.value
+        tier_rollovers.write_rolled(
+            row.organisation_id, row.participant_id, row.program_id, counters, outcome.counters, self.now, history
+        )

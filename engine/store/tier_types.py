@@ -5,16 +5,20 @@ created, patched (levels upserted by key) and archived one way, and read back as
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 import msgspec
 
 from engine.model.bundle import TierType
+from engine.model.calendar import zone
 from engine.model.lifecycle import lifecycle_problems
-from engine.store import lookups
-from engine.store.db import unique_insert, utcnow, write_transaction
+from engine.model.qualification_periods import next_boundary
+from engine.model.tier_lifecycle import rolls_over
+from engine.store import lookups, statements
+from engine.store.db import new_id, unique_insert, utcnow, write_transaction
 from engine.store.errors import Conflict, Duplicate, LedgerRejected
-from engine.store.models import ParticipantTier, TierTypeRecord
+from engine.store.models import PARTICIPANT, ParticipantTier, Program, TierRollover, TierTypeRecord
 from engine.store.programs import touch_program
 
 
@@ -40,6 +44,7 @@ def create_tier_type(organisation_id: str, program_id: str, spec: TierType) -> T
         except Duplicate:
             raise Conflict(f"tier type {spec.key} exists in this program", code="tier_exists") from None
         touch_program(program.id)
+        schedule_rollovers(row, spec, row.created_at)
         return row
 
 
@@ -86,6 +91,7 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
         if spec.lifecycle != before.lifecycle:
             # every level is due now, so the scheduler brings its schedule to the new lifecycle (A132)
             ParticipantTier.update(due_at=utcnow()).where(ParticipantTier.tier_type == row.id).execute()
+            schedule_rollovers(row, spec, utcnow())
         return row
 
 
@@ -114,6 +120,50 @@ def tier_to_bundle(record: TierTypeRecord) -> TierType:
             raise
         spec = msgspec.convert({**definition, "lifecycle": {}}, TierType)
     return msgspec.structs.replace(spec, status=record.status)
+
+
+def program_zone(program_id: str) -> tzinfo:
+    """The program's time zone (D32); UTC for a name this Python no longer knows."""
+    name = Program.select(Program.timezone).where(Program.id == program_id).scalar() or "UTC"
+    try:
+        return zone(name)
+    except ValueError:
+        return zone("UTC")
+
+
+def schedule_rollovers(record: TierTypeRecord, spec: TierType, at: datetime) -> int:
+    """Schedule the rollover (A215) of every enrolled member who has a qualifying counter of the
+    tier and no level of it, at the first period end after `at`: the members whose counters were
+    written before the tier (or its lifecycle) started rolling them over. Members scheduled
+    already keep their period end. Returns how many were scheduled now."""
+    if not rolls_over(spec) or spec.lifecycle.qualification_period is None:
+        return 0
+    keys = spec.lifecycle.qualifying
+    found = statements.rows(
+        "SELECT DISTINCT c.owner_id FROM state_counter AS c "
+        "JOIN enrolment AS e ON e.participant_id = c.owner_id AND e.program_id = {p} "
+        f"WHERE c.owner_type = {{p}} AND c.key IN ({statements.marks(len(keys))}) "
+        "AND NOT EXISTS (SELECT 1 FROM participant_tier AS t WHERE t.participant_id = c.owner_id "
+        "AND t.tier_type_id = {p})",
+        [record.program_id, PARTICIPANT, *keys, record.id],
+        (str,),
+    )
+    due = next_boundary(spec.lifecycle.qualification_period, at, program_zone(record.program_id))
+    scheduled = 0
+    for start in range(0, len(found), 200):
+        rows = [
+            {
+                "id": new_id(),
+                "organisation": record.organisation_id,
+                "participant": participant_id,
+                "program": record.program_id,
+                "tier_type": record.id,
+                "period_ends_at": due,
+            }
+            for (participant_id,) in found[start : start + 200]
+        ]
+        scheduled += statements.insert(TierRollover, rows, ignore_conflicts=True)
+    return scheduled
 
 
 def _definition(spec: TierType) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.result import EvaluationResult
+from engine.model.tier_lifecycle import rolls_over
 from engine.model.vocabulary import EventStatus
 from engine.store.context import load_event_context
 from engine.store.db import utcnow
@@ -58,8 +59,10 @@ def default_pipeline(record: EventRecord) -> Applied:
     """
     context = load_event_context(record)
     result = evaluate_event(context.program, context.inputs)
-    refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in context.program.bundle.tiers)
-    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh)
+    tiers = context.program.bundle.tiers
+    refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in tiers)
+    rolled = frozenset(key for tier in tiers if rolls_over(tier) for key in tier.lifecycle.qualifying)
+    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh, rolled_counters=rolled)
     if outcome.status == EventStatus.FAILED:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
     else:

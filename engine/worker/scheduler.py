@@ -24,7 +24,7 @@ from peewee import Database
 
 from engine.queue import connection
 from engine.settings import WorkerSettings
-from engine.store import sweeps, tier_sweeps
+from engine.store import sweeps, tier_rollovers, tier_sweeps
 from engine.store.db import utcnow
 from engine.store.ledger.movements import Settlement
 from engine.webhooks import messages
@@ -152,7 +152,8 @@ def register_automation_jobs() -> None:
 
 def register_tier_jobs(settings: WorkerSettings) -> None:
     """Tier lifecycles' due work (A132): period ends, drops after grace, inactive levels, expiries;
-    `participant.tier_changed` for each change, in the transaction that made it."""
+    `participant.tier_changed` for each change, in the transaction that made it; and the rollovers
+    of members who hold no level (A215)."""
 
     def publish(moves: list[tier_sweeps.TierMove]) -> None:
         for move in moves:
@@ -168,3 +169,5 @@ def register_tier_jobs(settings: WorkerSettings) -> None:
         lambda now, limit: tier_sweeps.review_due_tiers(now, limit, on_moved=publish),
         tier_sweeps.count_due_tiers,
     )
+    # after `tiers`: a level it removes leaves its member's rollover, due at once in a late sweep
+    register_job("tier_rollovers", tier_rollovers.roll_over_due_members, tier_rollovers.count_due_rollovers)

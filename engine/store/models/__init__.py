@@ -37,6 +37,7 @@ from engine.store.models.core import (
     StateCounter,
     StateHistory,
     StateTag,
+    TierRollover,
     TierTypeRecord,
     Timestamped,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "StateCounter",
     "StateHistory",
     "StateTag",
+    "TierRollover",
     "TierTypeRecord",
     "Timestamped",
     "TransferRecord",

@@ -278,6 +278,26 @@ class ParticipantTier(BaseModel):
         indexes = ((("participant", "tier_type"), True), (("program", "tier_key"), False))
 
 
+class TierRollover(BaseModel):
+    """The next period end at which a participant who holds no level of a tier type has their
+    qualifying counters rolled over (A215): one row per participant and tier type, while they have
+    qualifying progress and no level (a level's own row schedules its period ends)."""
+
+    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation_id: peewee.Field[str]
+    participant = peewee.ForeignKeyField(Participant, on_delete="CASCADE")
+    participant_id: peewee.Field[str]
+    program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: peewee.Field[str]
+    tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE")
+    tier_type_id: peewee.Field[str]
+    period_ends_at = UTCDateTimeField(index=True)  # when the rollover is due
+
+    class Meta:
+        table_name = "tier_rollover"
+        indexes = ((("participant", "tier_type"), True),)
+
+
 __all__ = [
     "AmountField",
     "ApiKey",
@@ -300,6 +320,7 @@ __all__ = [
     "StateCounter",
     "StateHistory",
     "StateTag",
+    "TierRollover",
     "TierTypeRecord",
     "Timestamped",
     "UTCDateTimeField",

@@ -136,9 +136,9 @@ def test_the_tier_job_applies_a_period_end_once_and_sends_participant_tier_chang
         owner_state.set_tier(world.org.id, world.alice.id, record, "gold", 2, origin, reason="API")
     scheduler.register_tier_jobs(WorkerSettings())
     period_end = datetime(2027, 4, 1, tzinfo=UTC)
-    assert scheduler.due_counts(period_end) == {"tiers": 1}
-    assert scheduler.run_due(period_end) == {"tiers": 1}
-    assert scheduler.run_due(period_end) == {"tiers": 0}
+    assert scheduler.due_counts(period_end) == {"tiers": 1, "tier_rollovers": 0}
+    assert scheduler.run_due(period_end) == {"tiers": 1, "tier_rollovers": 0}
+    assert scheduler.run_due(period_end) == {"tiers": 0, "tier_rollovers": 0}
     (message,) = WebhookMessage.select()
     assert message.type == "participant.tier_changed"
     data = message.payload["data"]

@@ -1,0 +1,266 @@
+"""Qualifying counters rolled over at period ends for participants who hold no level (A215, A216).
+
+A level's row schedules its own period ends, and its review rolls the counters over
+(`engine.store.tier_sweeps`). A member without a level has a `tier_rollover` row instead, one per
+tier type, holding the next period end at which their qualifying counters roll over:
+
+    track(org_id, participant_id, ["miles"], received_at, [program_id])  # progress: schedule it
+    rolled = roll_over_due_members(now, limit=500)                       # the scheduler's job
+    for row_id in due_for(participant_id, program_id, received_at):      # an event, first
+        claim_and_roll(row_id, received_at, history)
+
+The row is written when a qualifying counter of a member without a level is written, when a
+member's level is removed (their period goes on), and for the counters already held when a tier
+starts rolling them over (`tier_types.schedule_rollovers`). It is taken over by a level set later
+(`hand_over`: what is due is rolled over first, then the level's row schedules the periods), and
+deleted once a rollover leaves every qualifying counter at 0, so the table holds only members with
+progress to carry. Each row is claimed as levels are: the participant locked, the row read again
+locked and rolled over only while still due, in the transaction that writes the counters and
+their history; so each period end rolls a member's counters over once, whatever crashes or
+however many workers sweep. Rows go `ROLLOVERS_PER_TRANSACTION` to a commit, earliest due first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from engine.model.bundle import TierType
+from engine.model.qualification_periods import next_boundary
+from engine.model.state import counter_reset_due
+from engine.model.tier_lifecycle import roll_over_due, rolls_over
+from engine.store import statements, tier_standing
+from engine.store.db import database_proxy, new_id, write_transaction
+from engine.store.fields import canonical_decimal
+from engine.store.models import (
+    PARTICIPANT,
+    Enrolment,
+    Participant,
+    ParticipantTier,
+    StateCounter,
+    TierRollover,
+    TierTypeRecord,
+)
+from engine.store.state_records import HistoryBuffer, Origin
+from engine.store.tier_types import program_zone, tier_to_bundle
+
+ROLLOVERS_PER_TRANSACTION = 50
+log = logging.getLogger("accrual.scheduler")
+
+
+# --- counters, shared with the levels' reviews ---------------------------------------------------
+
+
+def counter_rows(participant_id: str) -> dict[str, StateCounter]:
+    rows = statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", [PARTICIPANT, participant_id])
+    return {row.key: row for row in rows}
+
+
+def effective(counter: StateCounter, at: datetime) -> Decimal:
+    """A counter's value as rules see it at `at` (0 once its own reset is due)."""
+    return Decimal(0) if counter_reset_due(counter.reset_after, counter.last_reset_at, at) else counter.value
+
+
+def write_rolled(
+    organisation_id: str,
+    participant_id: str,
+    program_id: str,
+    counters: dict[str, StateCounter],
+    rolled: dict[str, Decimal],
+    at: datetime,
+    history: HistoryBuffer,
+) -> None:
+    """Write the counters a period end rolled over, each an `auto_reset` with the reason
+    PERIOD_END in state history (A133); a counter the rollover leaves as it was is not touched."""
+    for key, value in rolled.items():
+        counter = counters.get(key)
+        if counter is None or effective(counter, at) == value:
+            continue
+        old = canonical_decimal(counter.value)
+        StateCounter.update(value=value, updated_at=at).where(StateCounter.id == counter.id).execute()
+        counter.value = value
+        history.record(
+            organisation_id,
+            PARTICIPANT,
+            participant_id,
+            "counter",
+            key,
+            "auto_reset",
+            old,
+            canonical_decimal(value),
+            Origin(program_id=program_id, at=at),
+            "PERIOD_END",
+        )
+
+
+# --- scheduling ----------------------------------------------------------------------------------
+
+
+def track(
+    organisation_id: str, participant_id: str, keys: Iterable[str], at: datetime, program_ids: list[str] | None = None
+) -> int:
+    """Counters `keys` of the participant were written at `at`: schedule the rollover of each
+    ACTIVE tier type of `program_ids` (default: the programs the participant is enrolled in) that
+    rolls one of them over and of which the participant holds no level, at the first period end
+    after `at` (one scheduled already is kept). The caller holds the participant's lock. Returns
+    how many were scheduled now."""
+    written = set(keys)
+    if not written:
+        return 0
+    if program_ids is None:
+        program_ids = [
+            row.program_id for row in Enrolment.select(Enrolment.program).where(Enrolment.participant == participant_id)
+        ]
+    if not program_ids:
+        return 0
+    records = TierTypeRecord.select().where(
+        TierTypeRecord.program.in_(program_ids) & (TierTypeRecord.status == "ACTIVE")
+    )
+    tiers = [(record, spec) for record in records if rolls_over(spec := tier_to_bundle(record))]
+    tiers = [(record, spec) for record, spec in tiers if written & set(spec.lifecycle.qualifying)]
+    if not tiers:
+        return 0
+    held = {
+        row.tier_type_id
+        for row in ParticipantTier.select(ParticipantTier.tier_type).where(
+            (ParticipantTier.participant == participant_id)
+            & ParticipantTier.tier_type.in_([record.id for record, _ in tiers])
+        )
+    }
+    rows = [
+        _row(organisation_id, participant_id, record, _next_end(record, spec, at))
+        for record, spec in tiers
+        if record.id not in held
+    ]
+    return statements.insert(TierRollover, rows, ignore_conflicts=True) if rows else 0
+
+
+def _row(organisation_id: str, participant_id: str, record: TierTypeRecord, period_ends_at: datetime) -> dict:
+    return {
+        "id": new_id(),
+        "organisation": organisation_id,
+        "participant": participant_id,
+        "program": record.program_id,
+        "tier_type": record.id,
+        "period_ends_at": period_ends_at,
+    }
+
+
+def _next_end(record: TierTypeRecord, spec: TierType, at: datetime) -> datetime:
+    """The first period end after `at`."""
+    period = spec.lifecycle.qualification_period
+    assert period is not None  # `rolls_over`
+    return next_boundary(period, at, program_zone(record.program_id))
+
+
+def start_after_level(row: ParticipantTier, at: datetime, period_ends_at: datetime | None) -> None:
+    """The participant's level `row` was removed at `at`: their period goes on, so their counters
+    roll over at `period_ends_at` (the level's next period end not rolled over at yet; the first
+    after `at` when it had none) as a member's without a level do."""
+    record = TierTypeRecord.get_by_id(row.tier_type_id)
+    spec = tier_standing.active_spec(record)
+    if rolls_over(spec):
+        due = period_ends_at if period_ends_at is not None else _next_end(record, spec, at)
+        statements.insert(
+            TierRollover, [_row(row.organisation_id, row.participant_id, record, due)], ignore_conflicts=True
+        )
+
+
+def hand_over(participant_id: str, tier_type_id: str, at: datetime, history: HistoryBuffer) -> None:
+    """A level of the tier is set at `at` for a participant who held none: what their schedule
+    has due by then is rolled over first (the level is judged on the period it is set in), then
+    the level's row schedules the periods and this one goes."""
+    found = statements.fetch(
+        TierRollover, "participant_id = {p} AND tier_type_id = {p}", [participant_id, tier_type_id], for_update=True
+    )
+    if not found:
+        return
+    if found[0].period_ends_at <= at:
+        _roll_over(found[0], at, history)
+    TierRollover.delete().where(TierRollover.id == found[0].id).execute()
+
+
+# --- the scheduler's job and the event's first step ----------------------------------------------
+
+
+def _due(now: datetime):
+    return TierRollover.period_ends_at <= now
+
+
+def count_due_rollovers(now: datetime) -> int:
+    """How many members without a level have a rollover due at `now` (for progress)."""
+    return TierRollover.select().where(_due(now)).count()
+
+
+def roll_over_due_members(now: datetime, limit: int = 500) -> int:
+    """Roll over up to `limit` due members, `ROLLOVERS_PER_TRANSACTION` per transaction, earliest
+    first; returns how many were taken up (rolled over, or found done already). Each in a
+    savepoint: one that fails is logged and stays due without holding up the others."""
+    ids = [
+        row.id
+        for row in TierRollover.select(TierRollover.id)
+        .where(_due(now))
+        .order_by(TierRollover.period_ends_at)
+        .limit(limit)
+    ]
+    taken = 0
+    for start in range(0, len(ids), ROLLOVERS_PER_TRANSACTION):
+        with write_transaction():
+            history = HistoryBuffer()
+            for row_id in ids[start : start + ROLLOVERS_PER_TRANSACTION]:
+                own = HistoryBuffer()  # kept only if the member's rollover commits
+                try:
+                    with database_proxy.atomic():
+                        claim_and_roll(row_id, now, own)
+                except Exception:  # a bug or a broken row: logged, left due, not counted (so a pass ends)
+                    log.exception("tier rollover %s could not be applied", row_id)
+                    continue
+                history.rows += own.rows
+                taken += 1
+            history.flush()
+    return taken
+
+
+def due_for(participant_id: str, program_id: str, at: datetime) -> list[str]:
+    """The participant's rollovers in the program due by `at` (an event's receive time): the event
+    rolls them over in its transaction before it is evaluated, as its due levels are reviewed
+    (A139), so its counters count toward the period it arrived in (`claim_and_roll` each)."""
+    found = statements.fetch(
+        TierRollover,
+        "participant_id = {p} AND program_id = {p} AND period_ends_at <= {p}",
+        [participant_id, program_id, TierRollover.period_ends_at.db_value(at)],
+    )
+    return [row.id for row in found]
+
+
+def claim_and_roll(row_id: str, now: datetime, history: HistoryBuffer) -> None:
+    """Lock the participant, read the row again locked, and roll over only while it is still due."""
+    found = statements.fetch(TierRollover, "id = {p}", [row_id])
+    if not found:
+        return  # taken over by a level, or emptied, meanwhile
+    statements.fetch(Participant, "id = {p}", [found[0].participant_id], for_update=True)
+    found = statements.fetch(TierRollover, "id = {p}", [row_id], for_update=True)
+    if found and found[0].period_ends_at <= now:
+        _roll_over(found[0], now, history)
+
+
+def _roll_over(row: TierRollover, now: datetime, history: HistoryBuffer) -> None:
+    """Every period end of `row` due by `now`, in turn; the row then waits for the next one, or
+    goes when nothing is left to carry (or the member holds a level, whose row rolls them over)."""
+    held = statements.fetch(
+        ParticipantTier, "participant_id = {p} AND tier_type_id = {p}", [row.participant_id, row.tier_type_id]
+    )
+    spec = tier_standing.active_spec(TierTypeRecord.get_by_id(row.tier_type_id))
+    counters = counter_rows(row.participant_id)
+    values = {key: effective(counter, now) for key, counter in counters.items()}
+    rolled, next_end = (
+        ({}, None) if held else roll_over_due(spec, row.period_ends_at, values, now, program_zone(row.program_id))
+    )
+    write_rolled(row.organisation_id, row.participant_id, row.program_id, counters, rolled, now, history)
+    values.update(rolled)
+    if next_end is None or all(values.get(key, Decimal(0)) == 0 for key in spec.lifecycle.qualifying):
+        TierRollover.delete().where(TierRollover.id == row.id).execute()
+    else:
+        TierRollover.update(period_ends_at=next_end).where(TierRollover.id == row.id).execute()
