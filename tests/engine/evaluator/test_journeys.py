@@ -70,6 +70,19 @@ def test_a_period_end_in_the_program_zone_rolls_the_excess_over():
     assert found == [("yearly", True, [])]
 
 
+def test_a_member_who_never_qualified_starts_the_next_period_from_nothing():
+    found = run(
+        """  - name: one visit short
+    starts_at: 2026-01-01T00:00:00Z
+    steps:
+      - {at: 2026-05-01T00:00:00Z, event: {type: visit}, expect: {counters: {visits: 1}, tiers: {yearly: null}}}
+      - {at: 2026-12-31T15:00:00Z, expect: {counters: {visits: 0}}}
+      - {at: 2027-02-01T00:00:00Z, event: {type: visit}, expect: {counters: {visits: 1}, tiers: {yearly: null}}}
+"""
+    )
+    assert found == [("one visit short", True, [])]
+
+
 def test_differences_name_their_step_and_a_clock_step_cannot_expect_an_event():
     found = run(
         """  - name: wrong

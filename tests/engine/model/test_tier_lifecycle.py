@@ -18,6 +18,8 @@ from engine.model.tier_lifecycle import (
     refresh,
     review,
     roll_over,
+    roll_over_due,
+    rolls_over,
     schedule,
 )
 
@@ -281,3 +283,42 @@ def test_a_lifecycle_added_later_starts_its_schedule_at_the_review():
     refresh_tier = tier({"retention": {"mode": "ACTIVITY_REFRESH", "duration": "24h"}})
     outcome = review(refresh_tier, unscheduled, miles(0), utc(2026, 6, 1), UTC)
     assert outcome.standing.review_at == utc(2026, 6, 2)
+
+
+def test_a_member_without_a_level_rolls_over_at_each_period_end_due():
+    none = yearly(counters={"qualifying": ["miles"], "rollover": "NONE"})
+    assert roll_over_due(none, utc(2027, 1, 1), miles(30000), utc(2026, 12, 31), UTC) == ({}, utc(2027, 1, 1))
+    assert roll_over_due(none, utc(2027, 1, 1), miles(30000), utc(2027, 1, 1), UTC) == (miles(0), utc(2028, 1, 1))
+    excess = yearly(counters={"qualifying": ["miles"], "rollover": "EXCESS"})
+    # two ends late: 130,000 keeps 30,000 over platinum, which keeps 5,000 over silver
+    assert roll_over_due(excess, utc(2027, 1, 1), miles(130000), utc(2028, 6, 1), UTC) == (miles(5000), utc(2029, 1, 1))
+    fixed = tier(
+        {
+            "qualification_period": {"type": "FIXED_YEAR", "start_month": 4, "start_day": 1},
+            "counters": {"qualifying": ["miles"], "rollover": "EXCESS"},
+        }
+    )
+    assert roll_over_due(fixed, utc(2026, 3, 31, 15), miles(60000), utc(2026, 3, 31, 15), TOKYO) == (
+        miles(10000),
+        utc(2027, 3, 31, 15),
+    )
+
+
+def test_only_an_active_tier_with_periods_and_qualifying_counters_rolls_over():
+    rolling = yearly(counters={"qualifying": ["miles"]})
+    assert rolls_over(rolling)
+    assert not rolls_over(yearly())  # no qualifying counters
+    assert not rolls_over(msgspec.structs.replace(rolling, status="ARCHIVED"))
+    assert roll_over_due(yearly(), utc(2027, 1, 1), miles(1), utc(2030, 1, 1), UTC) == ({}, None)
+
+
+def test_a_removed_level_says_which_period_end_its_counters_roll_over_at_next():
+    t = yearly({"mode": "DROP_TO_QUALIFYING"}, counters={"qualifying": ["miles"]})
+    dropped = review(t, gold_in_2026(t), miles(0), utc(2027, 2, 1), UTC)
+    assert (dropped.standing, dropped.period_ends_at) == (None, utc(2028, 1, 1))  # rolled over at 2027's end
+    base = gold_in_2026(t)
+    at_the_end = Standing(**{**base.__dict__, "expires_at": utc(2027, 1, 1)})
+    expired = review(t, at_the_end, miles(60000), utc(2027, 2, 1), UTC)
+    assert moves(expired) == [("gold", None, "EXPIRY", utc(2027, 1, 1))]
+    assert (expired.counters, expired.period_ends_at) == ({}, utc(2027, 1, 1))  # that end is still owed
+    assert review(t, base, miles(60000), utc(2027, 2, 1), UTC).period_ends_at is None  # a level kept

@@ -1,7 +1,8 @@
 """Real processes reviewing a period end for 5,000 members on one SQLite file: `accrual sweep` and
 `accrual worker` (its scheduler thread) killed with SIGKILL half way and started again. Whatever
 the crash, each member's level is reviewed exactly once (one PERIOD_END change in state history),
-and `participant.tier_changed` is written exactly once per member.
+and `participant.tier_changed` is written exactly once per member; and the qualifying counter of
+each of 500 members without a level is rolled over exactly once.
 
 The members are written once per module (gold in a PERIOD_BASED tier whose period ended a day ago,
 so the worker's wall clock finds them due; DROP_ONE sends each to silver) and each test sweeps a
@@ -19,7 +20,15 @@ import pytest
 from engine.cli.bench.pipeline import wait_until
 from engine.model.bundle import TierType
 from engine.store.db import new_id, utcnow, write_transaction
-from engine.store.models import Organisation, Participant, ParticipantTier, Program, WebhookEndpoint
+from engine.store.models import (
+    Organisation,
+    Participant,
+    ParticipantTier,
+    Program,
+    StateCounter,
+    TierRollover,
+    WebhookEndpoint,
+)
 from engine.store.tier_types import create_tier_type
 from tests.engine.worker.processes import (
     build_template,
@@ -35,16 +44,18 @@ from tests.engine.worker.processes import (
 pytestmark = pytest.mark.slow
 
 MEMBERS = 5000
+WITHOUT_LEVEL = 500
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    return build_template(tmp_path_factory.mktemp("tier-template"), lambda: build_members(MEMBERS))
+    return build_template(tmp_path_factory.mktemp("tier-template"), lambda: build_members(MEMBERS, WITHOUT_LEVEL))
 
 
-def build_members(count: int) -> None:
-    """`count` gold members of a yearly tier whose period ended a day ago, and an endpoint that
-    subscribes to `participant.tier_changed` (its deliveries are never sent: nothing listens)."""
+def build_members(count: int, without_level: int) -> None:
+    """`count` gold members of a yearly tier whose period ended a day ago, `without_level` members
+    with miles, its qualifying counter, and no level, and an endpoint that subscribes to
+    `participant.tier_changed` (its deliveries are never sent: nothing listens)."""
     ended = (utcnow() - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     if (ended.month, ended.day) == (2, 29):
         ended -= timedelta(days=1)
@@ -60,6 +71,7 @@ def build_members(count: int) -> None:
         "retention": {"mode": "PERIOD_BASED"},
         "qualification_period": {"type": "FIXED_YEAR", "start_month": ended.month, "start_day": ended.day},
         "downgrade_policy": {"mode": "DROP_ONE"},
+        "counters": {"qualifying": ["miles"], "rollover": "NONE"},
     }
     levels = [{"key": "silver", "rank": 1}, {"key": "gold", "rank": 2}]
     spec = msgspec.convert({"key": "status", "levels": levels, "lifecycle": lifecycle}, TierType)
@@ -93,6 +105,33 @@ def build_members(count: int) -> None:
                     for i in chunk
                 ]
             ).execute()
+        build_progress(org.id, program.id, record.id, ended, without_level)
+
+
+def build_progress(org_id: str, program_id: str, tier_type_id: str, ended, count: int) -> None:
+    """Members with miles and no level, their rollover due at the period end that has passed."""
+    now, ids = utcnow(), [new_id() for _ in range(count)]
+    Participant.insert_many(
+        [{"id": i, "organisation": org_id, "external_id": f"p{i}", "created_at": now, "updated_at": now} for i in ids]
+    ).execute()
+    StateCounter.insert_many(
+        [
+            {"organisation": org_id, "owner_type": "PARTICIPANT", "owner_id": i, "key": "miles", "value": 1200}
+            for i in ids
+        ]
+    ).execute()
+    TierRollover.insert_many(
+        [
+            {
+                "organisation": org_id,
+                "participant": i,
+                "program": program_id,
+                "tier_type": tier_type_id,
+                "period_ends_at": ended,
+            }
+            for i in ids
+        ]
+    ).execute()
 
 
 @pytest.fixture
@@ -101,14 +140,18 @@ def database(template, tmp_path) -> Path:
 
 
 def reviewed(path: Path) -> int:
-    return rows(path, "SELECT COUNT(*) FROM state_history WHERE reason = 'PERIOD_END'")[0][0]
+    return rows(path, "SELECT COUNT(*) FROM state_history WHERE reason = 'PERIOD_END' AND state_type = 'tier'")[0][0]
+
+
+def rolling(path: Path) -> int:
+    return rows(path, "SELECT COUNT(*) FROM tier_rollover")[0][0]
 
 
 def assert_every_member_reviewed_once(path: Path) -> None:
     changes = rows(
         path,
         "SELECT owner_id, COUNT(*), MIN(old_value), MIN(new_value) FROM state_history "
-        "WHERE reason = 'PERIOD_END' GROUP BY owner_id",
+        "WHERE reason = 'PERIOD_END' AND state_type = 'tier' GROUP BY owner_id",
     )
     assert len(changes) == MEMBERS
     assert {(n, old, new) for _, n, old, new in changes} == {(1, "gold", "silver")}
@@ -117,6 +160,13 @@ def assert_every_member_reviewed_once(path: Path) -> None:
     members = [msgspec.json.decode(payload)["data"]["participant_id"] for (payload,) in messages]
     assert len(members) == len(set(members)) == MEMBERS
     assert rows(path, "SELECT COUNT(*) FROM webhook_delivery") == [(MEMBERS,)]
+    rolled = rows(
+        path,
+        "SELECT COUNT(*), MIN(old_value), MAX(new_value) FROM state_history "
+        "WHERE reason = 'PERIOD_END' AND state_type = 'counter' GROUP BY owner_id",
+    )
+    assert len(rolled) == WITHOUT_LEVEL and set(rolled) == {(1, "1200", "0")}
+    assert rows(path, "SELECT COUNT(*) FROM tier_rollover") == [(0,)]
 
 
 def test_accrual_sweep_killed_half_way_and_run_again_reviews_each_member_once(database, tmp_path):
@@ -138,7 +188,9 @@ def test_a_worker_killed_half_way_and_restarted_reviews_each_member_once(databas
     )
     restarted = start_worker(database, tmp_path / "worker-2.log")
     try:
-        assert wait_until(lambda: reviewed(database) == MEMBERS, timeout_s=240), (tmp_path / "worker-2.log").read_text()
+        assert wait_until(lambda: reviewed(database) == MEMBERS and not rolling(database), timeout_s=240), (
+            tmp_path / "worker-2.log"
+        ).read_text()
     finally:
         stop(restarted)
     assert_every_member_reviewed_once(database)
