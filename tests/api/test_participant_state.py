@@ -132,6 +132,44 @@ def test_a_tier_expiry_is_in_the_future_and_a_lapsed_level_is_gone_before_any_sw
     assert [h.get("reason") for h in history] == ["API"]
 
 
+def test_the_api_s_counters_and_levels_start_hand_over_and_give_back_a_rollover(api, database):
+    from datetime import UTC, datetime
+
+    import msgspec
+
+    from engine.model.bundle import TierType
+    from engine.store import tier_types
+    from engine.store.db import database_proxy
+    from engine.store.models import TierRollover
+
+    program = create_program(api, "Rolling")["id"]
+    person = api.post("/v1/participants", {"external_id": "roller", "program_id": program}).json()["id"]
+    lifecycle = {
+        "retention": {"mode": "PERIOD_BASED"},
+        "qualification_period": {"type": "CALENDAR_YEAR"},
+        "counters": {"qualifying": ["miles"]},
+    }
+    levels = [{"key": "gold", "rank": 1}]
+    spec = msgspec.convert({"key": "status", "levels": levels, "lifecycle": lifecycle}, TierType)
+    with database_proxy.connection_context():
+        tier_types.create_tier_type(api.org_id(), program, spec)
+
+    def scheduled() -> list[datetime]:
+        with database_proxy.connection_context():
+            return [row.period_ends_at for row in TierRollover.select()]
+
+    api.put(f"/v1/participants/{person}/state/counters/visits", {"value": "3"})
+    assert scheduled() == []  # not a qualifying counter
+    api.put(f"/v1/participants/{person}/state/counters/miles", {"value": "1200"})
+    next_year = datetime(datetime.now(UTC).year + 1, 1, 1, tzinfo=UTC)
+    assert scheduled() == [next_year]
+    base, params = f"/v1/participants/{person}/state/tiers/status", {"program_id": program}
+    assert api.client.put(base, params=params, json={"level": "gold"}, headers=api.headers).status_code == 200
+    assert scheduled() == []  # the level's row schedules the period now
+    assert api.delete(base, **params).status_code == 204
+    assert scheduled() == [next_year]  # the period goes on without the level
+
+
 def test_a_processed_event_starts_an_activity_refresh_wait_again(immediate_api):
     from engine.store.db import database_proxy
     from engine.store.models import ParticipantTier

@@ -166,3 +166,57 @@ def test_step_35_adds_the_tier_schedules_and_makes_existing_expiries_due(fresh_d
         assert {"period_ends_at", "review_at", "downgrade_to", "pending_drop", "due_at"} <= columns
         assert "reason" in {c.name for c in fresh_db.get_columns("state_history")}
         assert "participant_tier_due" in {index.name for index in fresh_db.get_indexes("participant_tier")}
+
+
+def test_step_36_schedules_the_rollover_of_members_with_counters_and_no_level(fresh_db):
+    """Members whose qualifying counters were written before the rollover schedule existed get one
+    at the next period end; a member who holds a level, or has no such counter, gets none."""
+    from datetime import UTC, datetime
+
+    import msgspec
+
+    from engine.model.bundle import TierType
+    from engine.store.db import utcnow
+    from engine.store.models import (
+        Enrolment,
+        Organisation,
+        Participant,
+        ParticipantTier,
+        Program,
+        StateCounter,
+        TierRollover,
+        TierTypeRecord,
+    )
+
+    upgrade(fresh_db)  # `connect` bound the models to it
+    with fresh_db.connection_context():
+        org = Organisation.create(name="acme")
+        program = Program.create(organisation=org, key="air", name="Air")
+        lifecycle = {"qualification_period": {"type": "CALENDAR_YEAR"}, "counters": {"qualifying": ["miles"]}}
+        spec = msgspec.convert(
+            {"key": "status", "levels": [{"key": "gold", "rank": 1}], "lifecycle": lifecycle}, TierType
+        )
+        definition = {k: v for k, v in msgspec.to_builtins(spec).items() if k != "status"}
+        record = TierTypeRecord.create(organisation=org, program=program, key="status", definition=definition)
+        people = {}
+        for name in ("progress", "holder", "idle"):
+            people[name] = Participant.create(organisation=org, external_id=name)
+            Enrolment.create(participant=people[name], program=program)
+        for name in ("progress", "holder"):
+            StateCounter.create(
+                organisation=org, owner_type="PARTICIPANT", owner_id=people[name].id, key="miles", value=5
+            )
+        ParticipantTier.create(
+            organisation=org,
+            participant=people["holder"],
+            program=program,
+            tier_type=record,
+            tier_key="status",
+            level="gold",
+            rank=1,
+        )
+        fresh_db.execute_sql('DROP TABLE "tier_rollover"')
+        fresh_db.execute_sql("DELETE FROM schema_version WHERE version = 36")
+        assert upgrade(fresh_db) == [36]
+        rows = [(row.participant_id, row.period_ends_at) for row in TierRollover.select()]
+        assert rows == [(people["progress"].id, datetime(utcnow().year + 1, 1, 1, tzinfo=UTC))]
