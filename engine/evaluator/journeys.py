@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -98,13 +99,7 @@ class Journey:
             else:
                 self.standings[key] = outcome.standing
                 tiers[key] = TierState(level=outcome.standing.level, rank=outcome.standing.rank)
-        for key, period_ends_at in list(self.rollovers.items()):
-            rolled, next_end = roll_over_due(_running(self.tiers[key]), period_ends_at, counters, at, self.tz)
-            counters.update({name: value for name, value in rolled.items() if name in counters})
-            if next_end is None:
-                del self.rollovers[key]
-            else:
-                self.rollovers[key] = next_end
+        self._roll_over(counters, at)
         rolled = {
             key: msgspec.structs.replace(self.participant.counters[key], value=value)
             if key in self.participant.counters
@@ -115,6 +110,17 @@ class Journey:
         self.participant = msgspec.structs.replace(
             self.participant, tiers=tiers, counters={**self.participant.counters, **rolled}
         )
+
+    def _roll_over(self, counters: dict[str, Decimal], at: datetime) -> None:
+        """The rollovers due by `at` of the tiers the member holds no level of (A215), into
+        `counters`; a counter the member does not have is not created."""
+        for key, period_ends_at in list(self.rollovers.items()):
+            carried, next_end = roll_over_due(_running(self.tiers[key]), period_ends_at, counters, at, self.tz)
+            counters.update({name: value for name, value in carried.items() if name in counters})
+            if next_end is None:
+                del self.rollovers[key]
+            else:
+                self.rollovers[key] = next_end
 
     def evaluate(self, step: JourneyStep, budgets, participant_budgets) -> EvaluationResult:
         received = step.received_at or step.at

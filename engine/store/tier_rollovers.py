@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from engine.model.bundle import TierType
@@ -178,7 +178,7 @@ def hand_over(participant_id: str, tier_type_id: str, at: datetime, history: His
     if not found:
         return
     if found[0].period_ends_at <= at:
-        _roll_over(found[0], at, history)
+        _roll_over(found[0], at, history, Tiers())
     TierRollover.delete().where(TierRollover.id == found[0].id).execute()
 
 
@@ -205,7 +205,7 @@ def roll_over_due_members(now: datetime, limit: int = 500) -> int:
         .order_by(TierRollover.period_ends_at)
         .limit(limit)
     ]
-    taken = 0
+    taken, tiers = 0, Tiers()
     for start in range(0, len(ids), ROLLOVERS_PER_TRANSACTION):
         with write_transaction():
             history = HistoryBuffer()
@@ -213,7 +213,7 @@ def roll_over_due_members(now: datetime, limit: int = 500) -> int:
                 own = HistoryBuffer()  # kept only if the member's rollover commits
                 try:
                     with database_proxy.atomic():
-                        claim_and_roll(row_id, now, own)
+                        claim_and_roll(row_id, now, own, tiers)
                 except Exception:  # a bug or a broken row: logged, left due, not counted (so a pass ends)
                     log.exception("tier rollover %s could not be applied", row_id)
                     continue
@@ -235,7 +235,20 @@ def due_for(participant_id: str, program_id: str, at: datetime) -> list[str]:
     return [row.id for row in found]
 
 
-def claim_and_roll(row_id: str, now: datetime, history: HistoryBuffer) -> None:
+class Tiers:
+    """The tier types (as their lifecycles run) and program zones one pass has read, each once."""
+
+    def __init__(self) -> None:
+        self.read: dict[str, tuple[TierType, tzinfo]] = {}
+
+    def __call__(self, tier_type_id: str) -> tuple[TierType, tzinfo]:
+        if tier_type_id not in self.read:
+            record = TierTypeRecord.get_by_id(tier_type_id)
+            self.read[tier_type_id] = (tier_standing.active_spec(record), program_zone(record.program_id))
+        return self.read[tier_type_id]
+
+
+def claim_and_roll(row_id: str, now: datetime, history: HistoryBuffer, tiers: Tiers | None = None) -> None:
     """Lock the participant, read the row again locked, and roll over only while it is still due."""
     found = statements.fetch(TierRollover, "id = {p}", [row_id])
     if not found:
@@ -243,21 +256,19 @@ def claim_and_roll(row_id: str, now: datetime, history: HistoryBuffer) -> None:
     statements.fetch(Participant, "id = {p}", [found[0].participant_id], for_update=True)
     found = statements.fetch(TierRollover, "id = {p}", [row_id], for_update=True)
     if found and found[0].period_ends_at <= now:
-        _roll_over(found[0], now, history)
+        _roll_over(found[0], now, history, tiers or Tiers())
 
 
-def _roll_over(row: TierRollover, now: datetime, history: HistoryBuffer) -> None:
+def _roll_over(row: TierRollover, now: datetime, history: HistoryBuffer, tiers: Tiers) -> None:
     """Every period end of `row` due by `now`, in turn; the row then waits for the next one, or
     goes when nothing is left to carry (or the member holds a level, whose row rolls them over)."""
     held = statements.fetch(
         ParticipantTier, "participant_id = {p} AND tier_type_id = {p}", [row.participant_id, row.tier_type_id]
     )
-    spec = tier_standing.active_spec(TierTypeRecord.get_by_id(row.tier_type_id))
+    spec, tz = tiers(row.tier_type_id)
     counters = counter_rows(row.participant_id)
     values = {key: effective(counter, now) for key, counter in counters.items()}
-    rolled, next_end = (
-        ({}, None) if held else roll_over_due(spec, row.period_ends_at, values, now, program_zone(row.program_id))
-    )
+    rolled, next_end = ({}, None) if held else roll_over_due(spec, row.period_ends_at, values, now, tz)
     write_rolled(row.organisation_id, row.participant_id, row.program_id, counters, rolled, now, history)
     values.update(rolled)
     if next_end is None or all(values.get(key, Decimal(0)) == 0 for key in spec.lifecycle.qualifying):
