@@ -9,6 +9,7 @@ budgets), refusing with a `StoreError` that rolls the whole event back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -80,12 +81,12 @@ class Applier:
         head: tuple[int, str] | None = None,
         *,
         refresh_tiers: bool = False,
-        rolled_counters: frozenset[str] | None = None,
+        rolling_tiers: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.event, self.rules, self.head = event, rules, head
         self.refresh_tiers = refresh_tiers  # the program has ACTIVITY_REFRESH tiers (one read per event)
-        # the counters the program's tiers roll over (None: not known, the tiers are read)
-        self.rolled_counters = rolled_counters
+        # the program's tiers that roll counters over: key -> counters (None: not known, read them)
+        self.rolling_tiers = rolling_tiers
         self.counted: dict[str, set[str]] = {}  # participant id -> counter keys the event wrote
         self.org_id, self.program_id = event.organisation_id, event.program_id
         self.history = owner_state.HistoryBuffer()
@@ -342,10 +343,14 @@ class Applier:
         """Participants whose qualifying counters the event wrote, and who hold no level of the
         tier, have their rollover scheduled from the event's receive time (A215), after the
         event's own levels are set (a level's row schedules its own period ends)."""
+        received = self.event.created_at
         for participant_id, keys in self.counted.items():
-            if self.rolled_counters is not None and not keys & self.rolled_counters:
-                continue
-            tier_rollovers.track(self.org_id, participant_id, keys, self.event.created_at, [self.program_id])
+            if self.rolling_tiers is None:
+                tier_rollovers.track(self.org_id, participant_id, keys, received, [self.program_id])
+            else:
+                tier_rollovers.track_event(
+                    self.org_id, participant_id, self.program_id, keys, received, self.rolling_tiers
+                )
 
     def _consume_budgets(self, result: EvaluationResult) -> None:
         """Add the event's credits to its rules' budgets, refusing what no longer fits (D21): the

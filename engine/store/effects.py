@@ -22,6 +22,7 @@ since storage does not know the queue.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -52,12 +53,13 @@ def post_event_effects(
     result: EvaluationResult,
     *,
     refresh_tiers: bool = False,
-    rolled_counters: frozenset[str] | None = None,
+    rolling_tiers: Mapping[str, frozenset[str]] | None = None,
 ) -> PostOutcome:
     """Write `result` for the event in one transaction; see the module docstring. `refresh_tiers`:
     the program has ACTIVITY_REFRESH tiers, whose waits the event starts again (A129).
-    `rolled_counters`: the counters the program's tiers roll over at period ends (A215; None: the
-    tiers are read when the event writes a participant's counter)."""
+    `rolling_tiers`: the program's tiers that roll counters over at period ends, each key with its
+    qualifying counters (A215; None: the tiers are read when the event writes a participant's
+    counter)."""
     try:
         with write_transaction():
             posts = result.status == EventStatus.COMPLETED and any(
@@ -76,7 +78,7 @@ def post_event_effects(
                     error_code=event.error_code,
                     error_message=event.error_message,
                 )
-            applier = Applier(event, rules, head, refresh_tiers=refresh_tiers, rolled_counters=rolled_counters)
+            applier = Applier(event, rules, head, refresh_tiers=refresh_tiers, rolling_tiers=rolling_tiers)
             entry_ids = applier.apply(result)
             wake_ups = write_followups(event, result)
             _finish(event, EventStatus.COMPLETED, None, None)

@@ -23,7 +23,7 @@ however many workers sweep. Rows go `ROLLOVERS_PER_TRANSACTION` to a commit, ear
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
@@ -137,6 +137,31 @@ def track(
     return statements.insert(TierRollover, rows, ignore_conflicts=True) if rows else 0
 
 
+def track_event(
+    organisation_id: str,
+    participant_id: str,
+    program_id: str,
+    keys: set[str],
+    at: datetime,
+    rolling: Mapping[str, frozenset[str]],
+) -> int:
+    """`track` for the counters an event wrote, given the program's tiers that roll counters over
+    (tier key -> its qualifying counters): one read when the participant has a schedule or a level
+    of each tier the counters concern already, as they have after their first progress."""
+    wanted = {tier for tier, counters in rolling.items() if counters & keys}
+    if not wanted:
+        return 0
+    covered = statements.rows(
+        "SELECT tier_key FROM tier_rollover WHERE participant_id = {p} AND program_id = {p} "
+        "UNION ALL SELECT tier_key FROM participant_tier WHERE participant_id = {p} AND program_id = {p}",
+        [participant_id, program_id, participant_id, program_id],
+        (str,),
+    )
+    if wanted <= {tier for (tier,) in covered}:
+        return 0
+    return track(organisation_id, participant_id, keys, at, [program_id])
+
+
 def _row(organisation_id: str, participant_id: str, record: TierTypeRecord, period_ends_at: datetime) -> dict:
     return {
         "id": new_id(),
@@ -144,6 +169,7 @@ def _row(organisation_id: str, participant_id: str, record: TierTypeRecord, peri
         "participant": participant_id,
         "program": record.program_id,
         "tier_type": record.id,
+        "tier_key": record.key,
         "period_ends_at": period_ends_at,
     }
 

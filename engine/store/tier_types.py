@@ -158,6 +158,7 @@ def schedule_rollovers(record: TierTypeRecord, spec: TierType, at: datetime) -> 
                 "participant": participant_id,
                 "program": record.program_id,
                 "tier_type": record.id,
+                "tier_key": record.key,
                 "period_ends_at": due,
             }
             for (participant_id,) in found[start : start + 200]

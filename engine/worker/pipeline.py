@@ -61,8 +61,8 @@ def default_pipeline(record: EventRecord) -> Applied:
     result = evaluate_event(context.program, context.inputs)
     tiers = context.program.bundle.tiers
     refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in tiers)
-    rolled = frozenset(key for tier in tiers if rolls_over(tier) for key in tier.lifecycle.qualifying)
-    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh, rolled_counters=rolled)
+    rolling = {tier.key: frozenset(tier.lifecycle.qualifying) for tier in tiers if rolls_over(tier)}
+    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh, rolling_tiers=rolling)
     if outcome.status == EventStatus.FAILED:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
     else:

@@ -291,6 +291,7 @@ class TierRollover(BaseModel):
     program_id: peewee.Field[str]
     tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE")
     tier_type_id: peewee.Field[str]
+    tier_key = peewee.CharField(max_length=100)
     period_ends_at = UTCDateTimeField(index=True)  # when the rollover is due
 
     class Meta:

@@ -212,6 +212,30 @@ def test_an_event_schedules_progress_and_a_late_event_rolls_over_before_it_count
     assert schedule_of(world.alice) == utc(this_year + 1, 1, 1)
 
 
+def test_the_worker_s_pipeline_schedules_a_member_once_and_rolls_over_first(world):
+    from engine.store.models import EventRecord
+    from engine.worker.pipeline import default_pipeline
+
+    status_tier(world, "EXCESS")
+    create_rule(
+        world.org.id, world.program.id, Rule(name="fly", condition="true", actions=[Counter(key="miles", value=1000)])
+    )
+
+    def process(received: datetime) -> None:
+        event = store_event(world, created_at=received)
+        with write_transaction():
+            assert default_pipeline(EventRecord.get_by_id(event.id)).status == "COMPLETED"
+
+    this_year = utcnow().year
+    process(utc(this_year - 1, 6, 1))
+    process(utc(this_year - 1, 7, 1))  # scheduled already: kept
+    assert schedule_of(world.alice) == utc(this_year, 1, 1)
+    assert TierRollover.select().count() == 1
+    process(utcnow())
+    assert miles_of(world.alice) == 1000  # 2,000 rolled over to 0 first (no level earned)
+    assert schedule_of(world.alice) == utc(this_year + 1, 1, 1)
+
+
 def test_members_with_counters_before_the_tier_rolled_them_over_are_scheduled_with_it(world):
     enrol(world)
     set_miles(world, world.alice, 30000)

@@ -127,6 +127,7 @@ def build_progress(org_id: str, program_id: str, tier_type_id: str, ended, count
                 "participant": i,
                 "program": program_id,
                 "tier_type": tier_type_id,
+                "tier_key": "status",
                 "period_ends_at": ended,
             }
             for i in ids
