@@ -159,3 +159,13 @@ def recorded_order(db: peewee.Database) -> None:
 def backtest_runs(db: peewee.Database) -> None:
     """Backtests asked for through the API: one row each, its progress and its difference."""
     db.create_tables([models.BacktestRun], safe=True)
+
+
+def group_audit(db: peewee.Database) -> None:
+    """Who a group and each membership change were made for (audit only), and the groups of an
+    organisation in the order the list pages them."""
+    add_missing_column(db, "group", "on_behalf_of_participant_id", "VARCHAR(36)")
+    add_missing_column(db, "group_member", "on_behalf_of_participant_id", "VARCHAR(36)")
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS group_organisation_id_created_at ON "group" (organisation_id, created_at)'
+    )
