@@ -172,3 +172,45 @@ def test_balance_operations_on_unknown_or_archived_groups(api, other_api, progra
     api.delete(f"/v1/groups/{group['id']}")
     refused = api.post(f"/v1/groups/{group['id']}/balances/adjust", body)
     assert (refused.status_code, refused.json()["code"]) == (409, "group_archived")
+
+
+def test_transfers_pool_into_a_group_and_pay_out_of_it(api, program, people, group):
+    credit = {"program_id": program, "asset_id": "PTS", "type": "CREDIT", "amount": "60", "description": "earned"}
+    api.post(f"/v1/participants/{people[1]}/balances/adjust", credit)
+    body = {"program_id": program, "asset_id": "PTS", "description": "pool"}
+    pooled = api.post("/v1/transfers", {**body, "source_participant_id": people[1],
+                                        "recipients": [{"group_id": group["id"], "amount": "50"}]})  # fmt: skip
+    assert pooled.status_code == 201, pooled.text
+    assert pooled.json()["recipients"][0] == {"type": "GROUP", "id": group["id"], "amount": "50.00"}
+    paid = api.post("/v1/transfers", {**body, "source_group_id": group["id"],
+                                      "recipients": [{"participant_id": people[2], "amount": "20"}]})  # fmt: skip
+    assert (paid.status_code, paid.json()["source_type"]) == (201, "GROUP"), paid.text
+    assert api.get(f"/v1/groups/{group['id']}").json()["balances"] == {pooled.json()["asset_id"]: "30.00"}
+    api.delete(f"/v1/groups/{group['id']}")
+    refused = api.post("/v1/transfers", {**body, "source_group_id": group["id"],
+                                         "recipients": [{"participant_id": people[2], "amount": "1"}]})  # fmt: skip
+    assert (refused.status_code, refused.json()["code"]) == (409, "group_archived")
+
+
+def test_a_rule_targeting_a_group_credits_its_wallet(immediate_api):
+    api = immediate_api
+    program = api.post("/v1/programs", {"name": "Family"}).json()["id"]
+    api.post("/v1/assets", {"program_id": program, "name": "Miles", "symbol": "MILES", "scale": 0})
+    owner = participant(api, "ann", program)
+    group = api.post("/v1/groups", {"name": "Smiths", "members": [{"participant_id": owner, "role": "ADMIN"}]}).json()
+    rule = {"program_id": program, "name": "pool", "condition": "has(event.group_id)",
+            "actions": [{"type": "CREDIT", "asset_id": "MILES", "amount": "event.amount",
+                         "target": {"type": "GROUP", "id": "event.group_id"}}]}  # fmt: skip
+    assert api.post("/v1/rules", rule).status_code == 201
+    event = {"program_id": program, "external_id": "ann", "event_timestamp": "2026-01-01T00:00:00Z",
+             "event_data": {"amount": 120, "group_id": group["id"]}}  # fmt: skip
+    accepted = api.post("/v1/events", {**event, "idempotency_key": "e1"})
+    assert accepted.status_code == 202, accepted.text
+    done = api.get(f"/v1/events/{accepted.json()['id']}").json()
+    assert done["status"] == "COMPLETED", done
+    [row] = api.get(f"/v1/groups/{group['id']}/balances").json()["data"]
+    assert (row["program_id"], row["balance"]) == (program, "120")
+    assert api.get(f"/v1/participants/{owner}").json()["balances"] == []
+    api.delete(f"/v1/groups/{group['id']}")
+    failed = api.post("/v1/events", {**event, "idempotency_key": "e2"}).json()
+    assert api.get(f"/v1/events/{failed['id']}").json()["status"] == "FAILED"
