@@ -102,10 +102,10 @@ def _balance_op(
     }
 
     def perform() -> BalanceOpResult:
+        ledger = Ledger(organisation_id)  # the ledger head first, as every writer (then a group's row)
         owner, program, asset, entity = subjects(
             organisation_id, owner_type, owner_id, program_id, asset_id, statuses, operation
         )
-        ledger = Ledger(organisation_id)
         as_of = now or utcnow()
         fields: dict[str, Any] = {
             "description": description,
@@ -235,7 +235,9 @@ def subjects(
     action: str,
 ) -> tuple[Participant | Group, Program, Asset, Entity]:
     """The owner of the balance (a participant in one of `statuses`, or an ACTIVE group, whose
-    row is locked), the program, the linked asset, and the owner's ledger entity."""
+    row is locked), the program, the linked asset, and the owner's ledger entity. Call it after
+    the transaction's `Ledger` took the ledger head: every writer locks the head before owners,
+    so a group's row lock never waits in the opposite order to an event's (a deadlock)."""
     if owner_type not in (PARTICIPANT, GROUP):  # pragma: no cover - callers pass the constants
         raise ValueError(f"owner_type must be PARTICIPANT or GROUP, got {owner_type!r}")
     owner: Participant | Group

@@ -79,11 +79,11 @@ def adjust_balance(
         raise LedgerRejected(f"bucket must be AVAILABLE or HELD, got {bucket!r}", code="bad_request")
     check_description(description, required=True)
     with write_transaction():
+        ledger = Ledger(organisation_id)  # the ledger head first, as every writer (then a group's row)
         owner, program, asset, entity = subjects(
             organisation_id, owner_type, owner_id, program_id, asset_id, ("ACTIVE",), type
         )
         value = parse_amount(amount, asset)
-        ledger = Ledger(organisation_id)
         fields: dict[str, Any] = {"description": description, "created_by_api_key_id": api_key_id}
         if type == "CREDIT":
             entry = movements.credit(ledger, asset, program.id, entity, value, bucket, **fields)
