@@ -6,6 +6,7 @@ from api.controllers.automations import AutomationController
 from api.controllers.backtests import BacktestController
 from api.controllers.events import EventController
 from api.controllers.group_balances import GroupBalanceController
+from api.controllers.group_state import GroupStateController
 from api.controllers.groups import GroupController
 from api.controllers.health import HealthController
 from api.controllers.journal import JournalController
@@ -33,6 +34,7 @@ CONTROLLERS = [
     LotController,
     GroupController,
     GroupBalanceController,
+    GroupStateController,
     RuleController,
     TierController,
     AutomationController,

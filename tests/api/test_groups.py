@@ -214,3 +214,44 @@ def test_a_rule_targeting_a_group_credits_its_wallet(immediate_api):
     api.delete(f"/v1/groups/{group['id']}")
     failed = api.post("/v1/events", {**event, "idempotency_key": "e2"}).json()
     assert api.get(f"/v1/events/{failed['id']}").json()["status"] == "FAILED"
+
+
+def test_group_state_tags_counters_attributes_and_history(api, other_api, group):
+    base = f"/v1/groups/{group['id']}"
+    assert api.put(f"{base}/state/tags/Family").json() == {"tag": "family"}
+    assert api.put(f"{base}/state/tags", {"tags": ["a", "B"]}).json() == {"tags": ["a", "b"]}
+    assert api.delete(f"{base}/state/tags/a").status_code == 204
+    assert api.get(f"{base}/state/tags").json()["data"] == [{"tag": "b"}]
+    counter = api.put(f"{base}/state/counters/trips", {"value": "3", "reset_after": "720h"}).json()
+    assert (counter["value"], counter["reset_after"]) == ("3", "720h")
+    assert api.get(f"{base}/state/counters/trips").json()["value"] == "3"
+    assert [c["key"] for c in api.get(f"{base}/state/counters").json()["data"]] == ["trips"]
+    assert api.put(f"{base}/state/attributes/city", {"value": "Oslo"}).json() == {"key": "city", "value": "Oslo"}
+    merged = api.patch(f"{base}/state/attributes", {"attributes": {"plan": "gold"}}).json()
+    assert merged == {"attributes": {"city": "Oslo", "plan": "gold"}}
+    assert api.delete(f"{base}/state/attributes/plan").status_code == 204
+    assert api.delete(f"{base}/state/counters/trips").status_code == 204
+    assert api.get(f"{base}/state/counters/trips").status_code == 404
+    assert api.get(f"{base}/state/attributes").json()["data"] == [{"key": "city", "value": "Oslo"}]
+    history = api.get(f"{base}/activity/state-history").json()["data"]
+    assert history[0]["state_type"] == "counter" and history[0]["operation"] == "delete"
+    assert {h["changed_by_api_key_id"] for h in history} != {None}
+    tags = api.get(f"{base}/activity/state-history", state_type="tag").json()["data"]
+    assert {h["state_type"] for h in tags} == {"tag"}
+    assert other_api.get(f"{base}/state/tags").status_code == 404
+    participant_view = api.get(f"/v1/participants/{group['id']}/state/tags")
+    assert participant_view.status_code == 404  # a group's id is not a participant's
+
+
+def test_an_archived_groups_state_is_read_not_changed(api, group):
+    base = f"/v1/groups/{group['id']}"
+    api.put(f"{base}/state/tags/family")
+    api.delete(base)
+    assert api.get(f"{base}/state/tags").json()["data"] == [{"tag": "family"}]
+    refused = [
+        api.put(f"{base}/state/tags/x"),
+        api.delete(f"{base}/state/tags/family"),
+        api.put(f"{base}/state/counters/k", {"value": "1"}),
+        api.patch(f"{base}/state/attributes", {"attributes": {"a": "b"}}),
+    ]
+    assert {(r.status_code, r.json()["code"]) for r in refused} == {(409, "group_archived")}
