@@ -123,7 +123,7 @@ class GroupController(Controller):
         the role given; an already active member fails the whole request (409 `already_member`)."""
         members = _members_of(data)
         groups.add_members(principal.organisation_id, group_id, members, on_behalf_of=data.on_behalf_of_participant_id)
-        return Message(message="Member added to group" if len(members) == 1 else "Members added to group")
+        return Message(message="Member(s) added to group")  # Scrip's words, one member or several
 
     @patch(
         "/{group_id:str}/members/{participant_id:str}",

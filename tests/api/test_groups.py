@@ -73,7 +73,7 @@ def test_create_refuses_bad_groups(api, people, body, status, code):
 def test_membership_add_one_or_many_change_role_remove_and_re_add(api, people, group):
     path = f"/v1/groups/{group['id']}/members"
     added = api.post(path, {"participant_id": people[2], "role": "ADMIN", "on_behalf_of_participant_id": people[0]})
-    assert added.status_code == 200 and added.json() == {"message": "Member added to group"}
+    assert added.status_code == 200 and added.json() == {"message": "Member(s) added to group"}
     again = api.post(path, {"members": [{"participant_id": people[2]}]})
     assert (again.status_code, again.json()["code"]) == (409, "already_member")
     changed = api.patch(f"{path}/{people[1]}", {"role": "ADMIN"})
@@ -84,7 +84,7 @@ def test_membership_add_one_or_many_change_role_remove_and_re_add(api, people, g
     assert members(api, group, include_former="true")[-1] == (people[2], "ADMIN", "LEFT")
     assert api.delete(f"{path}/{people[2]}").status_code == 404
     back = api.post(path, {"members": [{"participant_id": people[2], "role": "MEMBER"}]})
-    assert back.json() == {"message": "Member added to group"}
+    assert back.json() == {"message": "Member(s) added to group"}
     assert members(api, group)[-1] == (people[2], "MEMBER", "ACTIVE")
 
 
