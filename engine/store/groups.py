@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from engine.model.state import GroupState
 from engine.store.db import utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.models import GROUP, Group, GroupMember, Participant
-from engine.store.owner_state import lock_owner
+from engine.store.owner_state import load_entity_state, lock_owner
 
 ADMIN, MEMBER = "ADMIN", "MEMBER"
 ROLES = (ADMIN, MEMBER)
@@ -169,6 +170,20 @@ def remove_member(
         member.save()
         _touch(row)
         return member
+
+
+def named_group(organisation_id: str, event_data: dict[str, object]) -> GroupState | None:
+    """The group an event names with `group_id` in its data, as rules read it (`group` in CEL);
+    None when it names none, or an id the organisation has no group for (a rule targeting it then
+    fails with `unknown_group`, as for any unknown id)."""
+    group_id = event_data.get("group_id")
+    if not isinstance(group_id, str) or not group_id or len(group_id) > 36:
+        return None
+    row = Group.get_or_none((Group.id == group_id) & (Group.organisation == organisation_id))
+    if row is None:
+        return None
+    tags, counters, attributes = load_entity_state(GROUP, row.id)
+    return GroupState(id=row.id, name=row.name, status=row.status, tags=tags, counters=counters, attributes=attributes)
 
 
 # --- internals ------------------------------------------------------------------------------------

@@ -255,3 +255,25 @@ def test_an_archived_groups_state_is_read_not_changed(api, group):
         api.patch(f"{base}/state/attributes", {"attributes": {"a": "b"}}),
     ]
     assert {(r.status_code, r.json()["code"]) for r in refused} == {(409, "group_archived")}
+
+
+def test_rules_read_the_group_the_event_names(immediate_api):
+    api = immediate_api
+    program = api.post("/v1/programs", {"name": "Family"}).json()["id"]
+    api.post("/v1/assets", {"program_id": program, "name": "Miles", "symbol": "MILES", "scale": 0})
+    owner = participant(api, "ann", program)
+    members = [{"participant_id": owner, "role": "ADMIN"}]
+    family = api.post("/v1/groups", {"name": "Smiths", "members": members}).json()
+    other = api.post("/v1/groups", {"name": "Joneses", "members": members}).json()
+    api.put(f"/v1/groups/{family['id']}/state/attributes/plan", {"value": "family"})
+    rule = {"program_id": program, "name": "family bonus", "condition": 'group.attributes.plan == "family"',
+            "actions": [{"type": "CREDIT", "asset_id": "MILES", "amount": "10",
+                         "target": {"type": "GROUP", "id": "group.id"}}]}  # fmt: skip
+    assert api.post("/v1/rules", rule).status_code == 201
+    for key, group in (("e1", family), ("e2", other)):
+        event = {"program_id": program, "external_id": "ann", "event_timestamp": "2026-01-01T00:00:00Z",
+                 "idempotency_key": key, "event_data": {"group_id": group["id"]}}  # fmt: skip
+        assert api.post("/v1/events", event).status_code == 202
+    miles = api.get("/v1/assets/MILES").json()["id"]
+    assert api.get(f"/v1/groups/{family['id']}").json()["balances"] == {miles: "10"}
+    assert api.get(f"/v1/groups/{other['id']}").json()["balances"] == {}
