@@ -124,6 +124,9 @@ ENGINE_STATUS: dict[str, int] = {
     "self_transfer": 400,
     "duplicate_recipient": 400,
     "unsupported_party": 400,
+    # groups (`engine.store.groups`)
+    "admin_required": 400,
+    "duplicate_member": 400,
     "program_inactive": 409,
     "reward_not_active": 409,
     "reward_not_available": 409,

@@ -8,6 +8,7 @@ consumer sees one shape per type whoever made the change:
     POST /v1/participants/{id}/balances/adjust       balance.credited (CREDIT) / balance.debited (DEBIT)
     POST /v1/participants/{id}/balances/hold         balance.held
     POST /v1/participants/{id}/balances/release      balance.released
+    POST /v1/groups/{id}/balances/adjust, hold, release   the same types, with `group_id`
     POST /v1/programs/{id}/assets/{asset}/fund       program.funded
     POST /v1/programs/{id}/assets/{asset}/burn       program.burned
     PUT, DELETE /v1/participants/{id}/state/tiers/{key}   participant.tier_changed (a change of level)
@@ -56,7 +57,8 @@ def publisher(organisation_id: str) -> AppliedHook:
         event_type = OPERATION_TYPES.get(applied.operation)
         if event_type is None:  # FORFEIT: not a webhook event
             return
-        data = wallet_data(applied) if applied.participant is None else balance_data(applied)
+        owned = applied.participant is not None or applied.group is not None
+        data = balance_data(applied) if owned else wallet_data(applied)
         messages.publish(organisation_id, event_type, data, max_attempts=max_attempts())
 
     return publish_applied
@@ -85,7 +87,8 @@ def publish_tier_changed(organisation_id: str, move: TierMove) -> None:
 
 def balance_data(applied: Applied) -> dict[str, Any]:
     """The `data` of a balance.* event: the worker's shape (`messages.balance_data`) without the
-    event and rule, which a direct operation has none of."""
+    event and rule, which a direct operation has none of. A group's change names `group_id`
+    where a participant's names `participant_id` and `external_id`."""
     person = applied.participant
     data = {
         "program_id": applied.program.id,
@@ -96,6 +99,7 @@ def balance_data(applied: Applied) -> dict[str, Any]:
         "description": applied.description,
         "participant_id": person.id if person is not None else None,
         "external_id": person.external_id if person is not None else None,
+        "group_id": applied.group.id if applied.group is not None else None,
     }
     return _present(data)
 

@@ -55,6 +55,14 @@ VARIABLES = _table(
             "The event's recipient, shaped like `participant`; null when it has none.",
         ),
         ("program", "program: {tags, counters, attributes}", "The program's own tags, counters and attributes."),
+        (
+            "group",
+            "group: {id, name, status, tags, counters, attributes} | null",
+            (
+                "The group the event names with `group_id` in its data: its tags, counters (doubles) "
+                "and attributes; null when the event names none."
+            ),
+        ),
         ("now", "now: timestamp; now() -> timestamp", "The event's `event_timestamp`."),
     ],
 )

@@ -5,6 +5,9 @@ from api.controllers.assets import AssetController
 from api.controllers.automations import AutomationController
 from api.controllers.backtests import BacktestController
 from api.controllers.events import EventController
+from api.controllers.group_balances import GroupBalanceController
+from api.controllers.group_state import GroupStateController
+from api.controllers.groups import GroupController
 from api.controllers.health import HealthController
 from api.controllers.journal import JournalController
 from api.controllers.logs import LogController
@@ -29,6 +32,9 @@ CONTROLLERS = [
     ParticipantController,
     ParticipantStateController,
     LotController,
+    GroupController,
+    GroupBalanceController,
+    GroupStateController,
     RuleController,
     TierController,
     AutomationController,

@@ -25,7 +25,7 @@ class TransferController(Controller):
         "/",
         status_code=201,
         sync_to_thread=True,
-        summary="Transfer value between participants",
+        summary="Transfer value between participants and groups",
         responses={
             **responses(404, 409, 422),
             200: ResponseSpec(data_container=TransferResult, generate_examples=False, description="Idempotent replay"),
@@ -35,9 +35,11 @@ class TransferController(Controller):
     def transfer(
         self, data: JSONBody[TransferRequest], principal: NamedDependency[Principal]
     ) -> Response[TransferResult]:
-        """Atomic and zero-sum: every recipient is paid or none is. 400 `self_transfer` (the source
-        among the recipients), `duplicate_recipient`, `unsupported_party` (groups); 409
-        `participant_inactive`, `program_inactive`, `asset_not_linked`; 422 `insufficient_funds`.
+        """Atomic and zero-sum: every recipient is paid or none is. A party is a participant or a
+        group (`source_group_id`, a recipient's `group_id`: the group's balance in this program).
+        400 `self_transfer` (the source among the recipients), `duplicate_recipient`; 409
+        `participant_inactive`, `group_archived`, `program_inactive`, `asset_not_linked`; 422
+        `insufficient_funds`.
         On LOT assets each recipient gets a new lot earned now, without the source's expiry."""
         source, recipients = transfer_parties(data)
         result, replayed = transfers.transfer(

@@ -22,12 +22,13 @@ from api.schemas.participants import (
     StateHistoryOut,
     TierOut,
 )
-from engine.store import owner_state, participants
+from engine.store import groups, owner_state, participants
 from engine.store.db import utcnow, write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.lots import balances_as_of
 from engine.store.models import (
+    GROUP,
     PARTICIPANT,
     Asset,
     Enrolment,
@@ -134,8 +135,8 @@ def upsert_participant(principal: Principal, data: ParticipantUpsert) -> tuple[P
     return participant_out(row, detail=True), created
 
 
-def replace_tags(principal: Principal, owner_id: str, tags: list[str]) -> None:
-    """Make the participant's tags exactly `tags` (lower-cased), recording each change."""
+def replace_tags(principal: Principal, owner_id: str, tags: list[str], owner_type: str = PARTICIPANT) -> None:
+    """Make the participant's (or group's) tags exactly `tags` (lower-cased), recording each change."""
     org, origin, history = (
         principal.organisation_id,
         owner_state.Origin(api_key_id=principal.api_key_id),
@@ -145,20 +146,22 @@ def replace_tags(principal: Principal, owner_id: str, tags: list[str]) -> None:
     current = {
         row.tag
         for row in StateTag.select(StateTag.tag).where(
-            (StateTag.owner_type == PARTICIPANT) & (StateTag.owner_id == owner_id)
+            (StateTag.owner_type == owner_type) & (StateTag.owner_id == owner_id)
         )
     }
     for tag in sorted(current - wanted):
-        owner_state.remove_tag(org, PARTICIPANT, owner_id, tag, origin, history)
+        owner_state.remove_tag(org, owner_type, owner_id, tag, origin, history)
     for tag in sorted(wanted - current):
-        owner_state.add_tag(org, PARTICIPANT, owner_id, tag, origin, history)
+        owner_state.add_tag(org, owner_type, owner_id, tag, origin, history)
     history.flush()
 
 
-def merge_attributes(principal: Principal, owner_id: str, attributes: dict[str, str]) -> None:
+def merge_attributes(
+    principal: Principal, owner_id: str, attributes: dict[str, str], owner_type: str = PARTICIPANT
+) -> None:
     origin, history = owner_state.Origin(api_key_id=principal.api_key_id), owner_state.HistoryBuffer()
     for key, value in attributes.items():
-        owner_state.set_attribute(principal.organisation_id, PARTICIPANT, owner_id, key, value, origin, history)
+        owner_state.set_attribute(principal.organisation_id, owner_type, owner_id, key, value, origin, history)
     history.flush()
 
 
@@ -254,8 +257,9 @@ def list_participants(
 
 def state_history(
     org_id: str,
-    participant_id: str,
+    owner_id: str,
     *,
+    owner_type: str = PARTICIPANT,
     state_type: str | None,
     key: str | None,
     program_id: str | None,
@@ -265,11 +269,15 @@ def state_history(
     limit: int,
     cursor: str | None,
 ) -> Page[StateHistoryOut]:
-    get_participant_row(org_id, participant_id)
+    """Newest first; the owner a participant or (`owner_type=GROUP`) a group."""
+    if owner_type == GROUP:
+        groups.group(org_id, owner_id)
+    else:
+        get_participant_row(org_id, owner_id)
     query = StateHistory.select().where(
         (StateHistory.organisation == org_id)
-        & (StateHistory.owner_type == PARTICIPANT)
-        & (StateHistory.owner_id == participant_id)
+        & (StateHistory.owner_type == owner_type)
+        & (StateHistory.owner_id == owner_id)
     )
     for column, value in (
         (StateHistory.state_type, state_type),

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.errors import EngineError
-from engine.model.state import CounterState, EntityState, ProgramState, counter_reset_due
+from engine.model.state import CounterState, EntityState, GroupState, ProgramState, counter_reset_due
 
 
 class EventDataError(EngineError):
@@ -81,6 +81,20 @@ def entity_binding(state: EntityState | None, now: datetime) -> dict[str, Any] |
         "counters": counters_binding(state.counters, now),
         "attributes": dict(state.attributes),
         "tiers": {key: {"level": tier.level, "rank": tier.rank} for key, tier in state.tiers.items()},
+    }
+
+
+def group_binding(state: GroupState | None, now: datetime) -> dict[str, Any] | None:
+    """`group` as CEL sees it; None (CEL null) when the event names no group."""
+    if state is None:
+        return None
+    return {
+        "id": state.id,
+        "name": state.name,
+        "status": state.status,
+        "tags": list(state.tags),
+        "counters": counters_binding(state.counters, now),
+        "attributes": dict(state.attributes),
     }
 
 

@@ -38,7 +38,7 @@ from dsl.errors import DslError, DslLimitError
 from dsl.values import Optional, UInt, type_name
 from engine.errors import EngineError
 from engine.evaluator.actions import ActionFailure, apply_actions
-from engine.evaluator.bindings import event_data_binding
+from engine.evaluator.bindings import event_data_binding, group_binding
 from engine.evaluator.working import WorkingState
 from engine.limits import EVALUATION_TIME_MAX_S, check_event_data
 from engine.model.bundle import Bundle
@@ -86,6 +86,7 @@ def evaluate_event(
     except EngineError as exc:
         return _failed(received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state)
     bindings: dict[Any, Any] = working.bindings(event_value)
+    bindings["group"] = group_binding(inputs.group, now)  # read-only: storage applies GROUP targets
     bindings[DEADLINE] = time.monotonic() + EVALUATION_TIME_MAX_S
     with localcontext(_DECIMALS):
         return _run_rules(

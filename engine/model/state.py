@@ -81,6 +81,19 @@ class ProgramState(msgspec.Struct, kw_only=True):
     wallet: dict[str, Balance] = msgspec.field(default_factory=dict)  # by asset symbol
 
 
+class GroupState(msgspec.Struct, kw_only=True):
+    """The group an event names (`group_id` in its `event_data`), as rules read it: `group` in
+    CEL. Rules never change it during the evaluation; actions with a `GROUP` target are applied
+    by storage."""
+
+    id: str
+    name: str = ""
+    status: str = "ACTIVE"  # ACTIVE | ARCHIVED
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class BudgetState(msgspec.Struct, kw_only=True):
     """How much of a rule's budget for one asset is already consumed in the current period.
     Storage resets `consumed` when the period rolls over before handing it to the engine."""
@@ -118,3 +131,4 @@ class EvaluationInput(msgspec.Struct, kw_only=True):
     budgets: dict[tuple[str, str], BudgetState] = msgspec.field(default_factory=dict)
     # what the event's participant consumed of `per: participant` budgets, same keys (D37)
     participant_budgets: dict[tuple[str, str], BudgetState] = msgspec.field(default_factory=dict)
+    group: GroupState | None = None  # the group the event names, if any

@@ -31,8 +31,8 @@ from engine.model.vocabulary import BALANCE_ACTIONS, CAPPED_ACTIONS
 from engine.rules.expression_cache import compile_cached
 
 Path = tuple[str | int, ...]
-# D6: the CEL variables every condition and amount may name.
-VARIABLES = frozenset({"event", "participant", "recipient", "program", "now"})
+# D6: the CEL variables every condition and amount may name (`group`: the group the event names).
+VARIABLES = frozenset({"event", "participant", "recipient", "program", "group", "now"})
 
 
 @dataclass(frozen=True)

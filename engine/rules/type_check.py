@@ -48,10 +48,22 @@ def _entity(name: str) -> CelType:
 PROGRAM = object_type(
     "program", {"tags": list_of(STRING), "counters": map_of(STRING, DOUBLE), "attributes": map_of(STRING, STRING)}
 )
+GROUP = object_type(
+    "group",
+    {
+        "id": STRING,
+        "name": STRING,
+        "status": STRING,
+        "tags": list_of(STRING),
+        "counters": map_of(STRING, DOUBLE),
+        "attributes": map_of(STRING, STRING),
+    },
+)
 FIXED: Mapping[str, CelType] = {
     "participant": _entity("participant"),
     "recipient": _entity("recipient"),
     "program": PROGRAM,
+    "group": GROUP,
     "now": TIMESTAMP,
 }
 

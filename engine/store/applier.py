@@ -140,6 +140,8 @@ class Applier:
             group = Group.get_or_none((Group.id == target.id) & (Group.organisation == self.org_id))
             if group is None:
                 raise lookups.NotFound(f"group {target.id} not found", code="unknown_group")
+            if group.status != "ACTIVE":  # archived groups are readable, never changed again
+                raise Conflict(f"group {target.id} is archived", code="group_archived", id=group.id)
             return GROUP, group.id
         # The event's own participants are known by id: read (and locked) with the owners.
         return PARTICIPANT, self._role_id(target) or self._participant(target).id

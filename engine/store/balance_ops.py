@@ -1,6 +1,11 @@
-"""Hold, release, forfeit and void-hold of a participant's balance, as the API asks for them
-(shared request body: amount, bucket, reference_id, lot_ids, earned_from, earned_to,
+"""Hold, release, forfeit and void-hold of a participant's or a group's balance, as the API asks
+for them (shared request body: amount, bucket, reference_id, lot_ids, earned_from, earned_to,
 idempotency_key), each one idempotent transaction.
+
+The owner is a parameter: `owner_type` PARTICIPANT (the default; accounts are organisation-wide)
+or GROUP (accounts per program, `Entity(GROUP, id, program_id)`); `subjects` finds and checks it.
+A group must be ACTIVE (an archived one is readable, not modifiable: `group_archived`), and held
+group funds cannot be forfeited until released (Scrip's group model).
 
 Without an amount an operation takes the whole bucket, or what the reference holds; on LOT assets
 every lot the selection admits (Scrip's release matrix): no amount and a reference releases all
@@ -19,7 +24,7 @@ import msgspec
 
 from engine.model.lots import LotFilter, LotStatus
 from engine.model.state import Balance
-from engine.store import lookups
+from engine.store import groups, lookups
 from engine.store.db import utcnow
 from engine.store.errors import LedgerRejected
 from engine.store.idempotency import idempotent
@@ -27,40 +32,42 @@ from engine.store.ledger import held, movements
 from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.journal import Ledger, parse_amount
 from engine.store.ledger.movements import Entity
-from engine.store.models import AVAILABLE, HELD, PARTICIPANT, Asset, JournalEntry
+from engine.store.models import AVAILABLE, GROUP, HELD, PARTICIPANT, Asset, Group, JournalEntry, Participant, Program
 from engine.store.results import Applied, AppliedHook, BalanceOpResult, LotProcessed
 
 DESCRIPTION_MAX = 500
 
 
-def hold(organisation_id: str, participant_id: str, **request: Any) -> BalanceOpResult:
+def hold(organisation_id: str, owner_id: str, **request: Any) -> BalanceOpResult:
     """Move AVAILABLE to HELD (the whole AVAILABLE balance when `amount` is omitted)."""
-    return _balance_op("HOLD", organisation_id, participant_id, ("ACTIVE",), **request)
+    return _balance_op("HOLD", organisation_id, owner_id, ("ACTIVE",), **request)
 
 
-def release(organisation_id: str, participant_id: str, **request: Any) -> BalanceOpResult:
+def release(organisation_id: str, owner_id: str, **request: Any) -> BalanceOpResult:
     """Move HELD back to AVAILABLE (the whole HELD balance when `amount` is omitted)."""
-    return _balance_op("RELEASE", organisation_id, participant_id, ("ACTIVE",), **request)
+    return _balance_op("RELEASE", organisation_id, owner_id, ("ACTIVE",), **request)
 
 
-def forfeit(organisation_id: str, participant_id: str, **request: Any) -> BalanceOpResult:
-    """Move a bucket's value to SYSTEM_BREAKAGE; allowed on CLOSED participants too."""
-    return _balance_op("FORFEIT", organisation_id, participant_id, ("ACTIVE", "CLOSED"), **request)
+def forfeit(organisation_id: str, owner_id: str, **request: Any) -> BalanceOpResult:
+    """Move a bucket's value to SYSTEM_BREAKAGE; allowed on CLOSED participants too. A group
+    forfeits AVAILABLE only: its held funds wait for their release."""
+    return _balance_op("FORFEIT", organisation_id, owner_id, ("ACTIVE", "CLOSED"), **request)
 
 
-def void_hold(organisation_id: str, participant_id: str, **request: Any) -> BalanceOpResult:
+def void_hold(organisation_id: str, owner_id: str, **request: Any) -> BalanceOpResult:
     """Cancel the provisional accrual held under `reference_id` (LOT assets): the lots credited
     straight into HELD return their value to its source. Allowed whatever the participant's
     status (D22 does not block it)."""
-    return _balance_op("VOID_HOLD", organisation_id, participant_id, ("ACTIVE", "SUSPENDED", "CLOSED"), **request)
+    return _balance_op("VOID_HOLD", organisation_id, owner_id, ("ACTIVE", "SUSPENDED", "CLOSED"), **request)
 
 
 def _balance_op(
     operation: str,
     organisation_id: str,
-    participant_id: str,
+    owner_id: str,
     statuses: tuple[str, ...],
     *,
+    owner_type: str = PARTICIPANT,
     program_id: str,
     asset_id: str,
     description: str,
@@ -77,11 +84,13 @@ def _balance_op(
 ) -> BalanceOpResult:
     check_description(description, required=True)
     source_bucket = _source_bucket(operation, bucket)
+    if owner_type == GROUP and operation == "FORFEIT" and source_bucket == HELD:
+        raise LedgerRejected("held group funds cannot be forfeited until they are released", code="bad_request")
     if earned_from is not None and earned_to is not None and earned_to < earned_from:
         raise LedgerRejected("earned_to must not be before earned_from", code="bad_request")
     choice = Selection(reference_id, lot_ids, earned_from, earned_to)
     request = {
-        "participant_id": participant_id,
+        "participant_id" if owner_type == PARTICIPANT else "group_id": owner_id,
         "asset_id": asset_id,
         "description": description,
         "amount": None if amount is None else str(amount),
@@ -93,9 +102,10 @@ def _balance_op(
     }
 
     def perform() -> BalanceOpResult:
-        person, program, asset = subjects(organisation_id, participant_id, program_id, asset_id, statuses, operation)
-        ledger = Ledger(organisation_id)
-        entity = Entity(PARTICIPANT, person.id)
+        ledger = Ledger(organisation_id)  # the ledger head first, as every writer (then a group's row)
+        owner, program, asset, entity = subjects(
+            organisation_id, owner_type, owner_id, program_id, asset_id, statuses, operation
+        )
         as_of = now or utcnow()
         fields: dict[str, Any] = {
             "description": description,
@@ -129,10 +139,11 @@ def _balance_op(
                     asset,
                     value,
                     landed,
-                    person,
+                    owner if isinstance(owner, Participant) else None,
                     description,
                     reference_id,
                     tuple(ledger.settlements),
+                    owner if isinstance(owner, Group) else None,
                 )
             )
         return result
@@ -214,12 +225,33 @@ def _source_bucket(operation: str, bucket: str | None) -> str:
     return bucket
 
 
-def subjects(organisation_id, participant_id, program_id, asset_ref, statuses, action):
-    person = lookups.participant(organisation_id, participant_id)
+def subjects(
+    organisation_id: str,
+    owner_type: str,
+    owner_id: str,
+    program_id: str,
+    asset_ref: str,
+    statuses: tuple[str, ...],
+    action: str,
+) -> tuple[Participant | Group, Program, Asset, Entity]:
+    """The owner of the balance (a participant in one of `statuses`, or an ACTIVE group, whose
+    row is locked), the program, the linked asset, and the owner's ledger entity. Call it after
+    the transaction's `Ledger` took the ledger head: every writer locks the head before owners,
+    so a group's row lock never waits in the opposite order to an event's (a deadlock)."""
+    if owner_type not in (PARTICIPANT, GROUP):  # pragma: no cover - callers pass the constants
+        raise ValueError(f"owner_type must be PARTICIPANT or GROUP, got {owner_type!r}")
+    owner: Participant | Group
+    if owner_type == GROUP:
+        owner = groups.group(organisation_id, owner_id)
+    else:
+        owner = lookups.participant(organisation_id, owner_id)
     program = lookups.program(organisation_id, program_id)
     asset = lookups.linked_asset(organisation_id, program.id, asset_ref)
-    lookups.require_status(person, statuses, action)
-    return person, program, asset
+    if isinstance(owner, Participant):
+        lookups.require_status(owner, statuses, action)
+        return owner, program, asset, Entity(PARTICIPANT, owner.id)
+    groups.modifiable_group(organisation_id, owner.id)
+    return owner, program, asset, Entity(GROUP, owner.id, program.id)
 
 
 def balance_of(entity: Entity, asset: Asset) -> Balance:

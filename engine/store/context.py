@@ -38,7 +38,7 @@ from engine.model.state import (
 )
 from engine.model.tier_lifecycle import rolls_over
 from engine.rules.program import CompiledProgram, compile_program
-from engine.store import participants, statements
+from engine.store import groups, participants, statements
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
 from engine.store.db import database_proxy, is_postgres, write_transaction
@@ -153,6 +153,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         ),
         budgets=_budgets(program.id, record),
         participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
+        group=groups.named_group(program.organisation_id, record.event_data),
     )
     return EventContext(record=record, program=compiled, inputs=inputs, created=created, tier_moves=tier_moves)
 

@@ -177,3 +177,11 @@ def tier_rollovers(db: peewee.Database) -> None:
     db.create_tables([models.TierRollover], safe=True)
     for record in models.TierTypeRecord.select().where(models.TierTypeRecord.status == "ACTIVE"):
         schedule_rollovers(record, tier_to_bundle(record), utcnow())
+def group_audit(db: peewee.Database) -> None:
+    """Who a group and each membership change were made for (audit only), and the groups of an
+    organisation in the order the list pages them."""
+    add_missing_column(db, "group", "on_behalf_of_participant_id", "VARCHAR(36)")
+    add_missing_column(db, "group_member", "on_behalf_of_participant_id", "VARCHAR(36)")
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS group_organisation_id_created_at ON "group" (organisation_id, created_at)'
+    )

@@ -236,6 +236,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (56, "request logs", steps.request_logs),
     (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", steps.webhook_health),
     (58, "the ledger's hourly rollup", steps.ledger_rollup),
+    (60, "groups: audit of who asked for a change, organisation listing index", steps.group_audit),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

@@ -1,9 +1,12 @@
 """Direct balance operations the API exposes, each one transaction.
 
-    adjust_balance(org, participant_id, program_id=, asset_id=, type=, amount=, description=, ...)
-    hold / release / forfeit / void_hold(org, participant_id, program_id=, asset_id=, description=, amount=None,
+    adjust_balance(org, owner_id, program_id=, asset_id=, type=, amount=, description=, ...)
+    hold / release / forfeit / void_hold(org, owner_id, program_id=, asset_id=, description=, amount=None,
                                          reference_id=, lot_ids=, earned_from=, earned_to=, ...)
     fund_program / burn_program(org, program_id, asset_id=, amount=, description=None, ...)
+
+The owner of a balance is a participant, or with `owner_type=GROUP` a group (whose balances are
+kept per program): `hold(org, group.id, owner_type=GROUP, program_id=..., ...)`.
 
 Each returns the Struct the API answers with (amounts are `Decimal`; msgspec encodes them as
 decimal strings). hold, release and forfeit take an `idempotency_key`: the same key and request
@@ -36,7 +39,7 @@ from engine.store.errors import LedgerRejected
 from engine.store.ledger import movements
 from engine.store.ledger.journal import Ledger, parse_amount
 from engine.store.ledger.movements import Entity
-from engine.store.models import AVAILABLE, HELD, PARTICIPANT, PROGRAM
+from engine.store.models import AVAILABLE, GROUP, HELD, PARTICIPANT, PROGRAM, Participant
 from engine.store.results import (  # noqa: F401 - the API's result types
     AdjustResult,
     Applied,
@@ -46,11 +49,14 @@ from engine.store.results import (  # noqa: F401 - the API's result types
     WalletResult,
 )
 
+ADJUSTED = {PARTICIPANT: "Balance adjusted successfully", GROUP: "Group balance adjusted successfully"}
+
 
 def adjust_balance(
     organisation_id: str,
-    participant_id: str,
+    owner_id: str,
     *,
+    owner_type: str = PARTICIPANT,
     program_id: str,
     asset_id: str,
     type: str,
@@ -61,7 +67,7 @@ def adjust_balance(
     api_key_id: str | None = None,
     on_applied: AppliedHook | None = None,
 ) -> AdjustResult:
-    """CREDIT or DEBIT a participant's bucket directly.
+    """CREDIT or DEBIT a participant's (or, with `owner_type=GROUP`, a group's) bucket directly.
 
     >>> adjust_balance(org.id, p.id, program_id=prog.id, asset_id="PTS", type="CREDIT",
     ...                amount="10", description="goodwill").balance.available
@@ -73,10 +79,11 @@ def adjust_balance(
         raise LedgerRejected(f"bucket must be AVAILABLE or HELD, got {bucket!r}", code="bad_request")
     check_description(description, required=True)
     with write_transaction():
-        person, program, asset = subjects(organisation_id, participant_id, program_id, asset_id, ("ACTIVE",), type)
+        ledger = Ledger(organisation_id)  # the ledger head first, as every writer (then a group's row)
+        owner, program, asset, entity = subjects(
+            organisation_id, owner_type, owner_id, program_id, asset_id, ("ACTIVE",), type
+        )
         value = parse_amount(amount, asset)
-        ledger = Ledger(organisation_id)
-        entity = Entity(PARTICIPANT, person.id)
         fields: dict[str, Any] = {"description": description, "created_by_api_key_id": api_key_id}
         if type == "CREDIT":
             entry = movements.credit(ledger, asset, program.id, entity, value, bucket, **fields)
@@ -89,16 +96,15 @@ def adjust_balance(
             balance=balance_of(entity, asset),
             bucket=bucket,
             journal_entry_id=entry.id,
-            message="Balance adjusted successfully",
+            message=ADJUSTED[entity.type],
             program_id=program.id,
             type=type,
         )
         if on_applied is not None:
-            on_applied(
-                Applied(
-                    type, result, program, asset, value, bucket, person, description, None, tuple(ledger.settlements)
-                )
-            )
+            person = owner if isinstance(owner, Participant) else None
+            settled = tuple(ledger.settlements)
+            group = None if isinstance(owner, Participant) else owner
+            on_applied(Applied(type, result, program, asset, value, bucket, person, description, None, settled, group))
         return result
 
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from engine.model.state import Balance
-from engine.store.models import Asset, Participant, Program
+from engine.store.models import Asset, Group, Participant, Program
 
 
 class AdjustResult(msgspec.Struct, kw_only=True):
@@ -54,6 +54,7 @@ class Applied(NamedTuple):
 
     `operation` is CREDIT, DEBIT, HOLD, RELEASE, FORFEIT, FUND or BURN; `bucket` is the bucket the
     value landed in (CREDIT, HOLD, RELEASE) or left (DEBIT, FORFEIT); None for the program wallet.
+    The owner is `participant` or `group` (the other None); both None for the program wallet.
     Example: `Applied("HOLD", result, program, asset, Decimal("30"), "HELD", person, "order", None)`.
     """
 
@@ -68,6 +69,7 @@ class Applied(NamedTuple):
     reference_id: str | None = None
     # lots the operation expired or matured first (`engine.store.ledger.movements.Settlement`)
     settlements: tuple[Any, ...] = ()
+    group: Group | None = None
 
 
 AppliedHook = Callable[[Applied], None]

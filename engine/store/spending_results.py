@@ -46,7 +46,7 @@ class Reversal(msgspec.Struct, kw_only=True):
 
 
 class TransferRecipient(msgspec.Struct, kw_only=True):
-    type: str  # PARTICIPANT (GROUP once groups exist)
+    type: str  # PARTICIPANT | GROUP
     id: str
     amount: Decimal
 

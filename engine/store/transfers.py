@@ -6,10 +6,11 @@ journal entry, as one idempotent transaction.
                                 recipients=[(Party("PARTICIPANT", external_id="bob"), "25")])
 
 Parties are typed as Scrip's request is (`source_participant_id`, `source_external_id`,
-`source_group_id`; each recipient's `participant_id`, `external_id` or `group_id`), so groups join
-when they exist; until then a group party is refused (`unsupported_party`). Every party must be an
-ACTIVE participant of the organisation, the program ACTIVE and the asset linked to it; the source
-never goes below zero and never pays itself (`self_transfer`), and no recipient is named twice.
+`source_group_id`; each recipient's `participant_id`, `external_id` or `group_id`). Every party
+must be an ACTIVE participant or an ACTIVE group of the organisation (an archived group is
+`group_archived`), the program ACTIVE and the asset linked to it; a group gives and receives from
+its accounts in this program. The source never goes below zero and never pays itself
+(`self_transfer`), and no recipient is named twice.
 On a LOT asset the source's lots are spent in spending order and each recipient gets a new lot
 earned now, with no expiry (D34).
 """
@@ -20,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine.store import lookups
+from engine.store import groups, lookups
 from engine.store.balance_ops import check_description
 from engine.store.db import new_id, utcnow
 from engine.store.errors import Conflict, LedgerRejected, NotFound
@@ -28,7 +29,7 @@ from engine.store.idempotency import run_once
 from engine.store.ledger import spending
 from engine.store.ledger.journal import Ledger, parse_amount
 from engine.store.ledger.moves import Entity
-from engine.store.models import PARTICIPANT, Participant, TransferRecord
+from engine.store.models import GROUP, PARTICIPANT, Group, Participant, TransferRecord
 from engine.store.spending_results import SpendingApplied, SpendingHook, TransferResult, transfer_of
 
 RECIPIENTS_MAX = 100
@@ -72,16 +73,15 @@ def transfer(
         if program.status != "ACTIVE":
             raise Conflict(f"program {program.id} is {program.status}", code="program_inactive", status=program.status)
         asset = lookups.linked_asset(organisation_id, program.id, asset_id)
-        payer = _participant(organisation_id, source, "source")
+        payer = _holder(organisation_id, source, "source", program.id)
         paid = [
-            (_participant(organisation_id, party, "recipients"), parse_amount(amount, asset))
+            (_holder(organisation_id, party, "recipients", program.id), parse_amount(amount, asset))
             for party, amount in recipients
         ]
-        _check_parties(payer, [person for person, _ in paid])
+        _check_parties(payer, [holder for holder, _ in paid])
         transfer_id = new_id()
         entry = spending.transfer(
-            ledger, asset, program.id, Entity(PARTICIPANT, payer.id),
-            [(Entity(PARTICIPANT, person.id), amount) for person, amount in paid],
+            ledger, asset, program.id, payer.entity, [(holder.entity, amount) for holder, amount in paid],
             as_of=now or utcnow(), description=description, created_by_api_key_id=api_key_id, reference_id=transfer_id,
         )  # fmt: skip
         ledger.finish()
@@ -90,10 +90,11 @@ def transfer(
             organisation=organisation_id,
             program=program.id,
             asset=asset.id,
-            source_type=PARTICIPANT,
-            source_id=payer.id,
+            source_type=payer.entity.type,
+            source_id=payer.entity.id,
             recipients=[
-                {"type": PARTICIPANT, "id": person.id, "amount": format(amount, "f")} for person, amount in paid
+                {"type": holder.entity.type, "id": holder.entity.id, "amount": format(amount, "f")}
+                for holder, amount in paid
             ],
             recipient_count=len(paid),
             total_amount=sum((amount for _, amount in paid), Decimal(0)),
@@ -103,19 +104,33 @@ def transfer(
         )
         result = transfer_of(row, asset)
         if on_applied is not None:
-            on_applied(SpendingApplied("TRANSFER", result, program, asset, payer, tuple(ledger.settlements)))
+            person = payer.row if isinstance(payer.row, Participant) else None
+            on_applied(SpendingApplied("TRANSFER", result, program, asset, person, tuple(ledger.settlements)))
         return result
 
     return run_once(organisation_id, program_id, "TRANSFER", idempotency_key, request, perform, TransferResult)
 
 
-def _participant(organisation_id: str, party: Party, field: str) -> Participant:
+class Holder(NamedTuple):
+    """A party found: its ledger entity (a group's scoped to the program) and its row."""
+
+    entity: Entity
+    row: Participant | Group
+
+
+def _holder(organisation_id: str, party: Party, field: str, program_id: str) -> Holder:
+    if party.type == GROUP:
+        if party.id is None:
+            raise LedgerRejected("a group party is named by its id", code="bad_request", field=field)
+        group = groups.modifiable_group(organisation_id, party.id)  # ACTIVE, its row locked
+        return Holder(Entity(GROUP, group.id, program_id), group)
     if party.type != PARTICIPANT:
-        raise LedgerRejected(
-            f"{party.type.lower()} parties cannot send or receive transfers: groups do not exist yet",
-            code="unsupported_party",
-            field=field,
-        )
+        raise LedgerRejected(f"unknown party type {party.type!r}", code="unsupported_party", field=field)
+    person = _participant(organisation_id, party, field)
+    return Holder(Entity(PARTICIPANT, person.id), person)
+
+
+def _participant(organisation_id: str, party: Party, field: str) -> Participant:
     if party.id is not None:
         return lookups.participant(organisation_id, party.id)
     person = Participant.get_or_none(
@@ -126,18 +141,21 @@ def _participant(organisation_id: str, party: Party, field: str) -> Participant:
     return person
 
 
-def _check_parties(payer: Participant, payees: list[Participant]) -> None:
-    seen: set[str] = set()
-    for person in payees:
-        if person.id == payer.id:
+def _check_parties(payer: Holder, payees: list[Holder]) -> None:
+    seen: set[tuple[str, str]] = set()
+    source = (payer.entity.type, payer.entity.id)
+    for holder in payees:
+        party = (holder.entity.type, holder.entity.id)
+        if party == source:
             raise LedgerRejected("a transfer's source cannot be one of its recipients", code="self_transfer")
-        if person.id in seen:
+        if party in seen:
             raise LedgerRejected(
-                f"participant {person.id} is named twice among the recipients", code="duplicate_recipient"
+                f"{party[0].lower()} {party[1]} is named twice among the recipients", code="duplicate_recipient"
             )
-        seen.add(person.id)
-    for person in (payer, *payees):
-        lookups.require_status(person, ("ACTIVE",), "a transfer")
+        seen.add(party)
+    for holder in (payer, *payees):
+        if isinstance(holder.row, Participant):  # groups were checked ACTIVE when found
+            lookups.require_status(holder.row, ("ACTIVE",), "a transfer")
 
 
 def _text(amount: Any) -> str:

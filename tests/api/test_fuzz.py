@@ -83,6 +83,11 @@ def _spending_world(world: World, program: str) -> None:
     credit = {"program_id": program, "asset_id": asset, "type": "CREDIT", "amount": "50000.00", "description": "x"}
     world.create("", f"/v1/participants/{person}/balances/adjust", credit)
     world.create("", "/v1/participants", {"external_id": "u9", "program_id": program})
+    members = [{"participant_id": person, "role": "ADMIN"}]
+    world.create("group", "/v1/groups", {"name": "Household", "members": members})
+    group = world.ids["group"]
+    group_credit = {**credit, "description": "pool"}
+    world.create("", f"/v1/groups/{group}/balances/adjust", group_credit)
     reward = {"name": "Coffee", "redemption_type": "UNIT_BASED", "asset_id": asset, "unit_cost": "1.00",
               "status": "ACTIVE"}  # fmt: skip
     world.create("reward", f"/v1/programs/{program}/rewards", reward)
@@ -163,6 +168,24 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/redemptions/{redemption_id}/reverse", {"reason": "r", "amount": "0.01"}),
     ("POST", "/v1/programs/{program_id}/assets", {"asset_id": "{asset_id}"}),
     ("DELETE", "/v1/programs/{program_id}/assets/{asset_id}", {}),
+    ("POST", "/v1/groups", {"name": "Team", "members": [{"participant_id": "{participant_id}", "role": "ADMIN"}]}),
+    ("PATCH", "/v1/groups/{group_id}", {"name": "Family"}),
+    ("DELETE", "/v1/groups/{group_id}", {}),
+    ("POST", "/v1/groups/{group_id}/members", {"members": [{"participant_id": "{participant_id}", "role": "MEMBER"}]}),
+    ("PATCH", "/v1/groups/{group_id}/members/{participant_id}", {"role": "ADMIN"}),
+    ("DELETE", "/v1/groups/{group_id}/members/{participant_id}", {}),
+    ("POST", "/v1/groups/{group_id}/balances/adjust", {"type": "CREDIT"}),
+    ("POST", "/v1/groups/{group_id}/balances/hold", {"reference_id": "r1"}),
+    ("POST", "/v1/groups/{group_id}/balances/release", {"reference_id": "r1"}),
+    ("POST", "/v1/groups/{group_id}/balances/forfeit", {"bucket": "AVAILABLE"}),
+    ("PUT", "/v1/groups/{group_id}/state/tags/{tag}", {}),
+    ("PUT", "/v1/groups/{group_id}/state/tags", {"tags": ["a", "b"]}),
+    ("DELETE", "/v1/groups/{group_id}/state/tags/{tag}", {}),
+    ("PUT", "/v1/groups/{group_id}/state/counters/{key}", {"value": "3", "reset_after": "24h"}),
+    ("DELETE", "/v1/groups/{group_id}/state/counters/{key}", {}),
+    ("PUT", "/v1/groups/{group_id}/state/attributes/{key}", {"value": "gold"}),
+    ("PATCH", "/v1/groups/{group_id}/state/attributes", {"attributes": {"a": "b"}}),
+    ("DELETE", "/v1/groups/{group_id}/state/attributes/{key}", {}),
     ("POST", "/v1/transfers", {"program_id": "{program_id}", "asset_id": "{asset_id}", "description": "x",
      "source_participant_id": "{participant_id}", "recipients": [{"external_id": "u9", "amount": "0.01"}]}),
 ]  # fmt: skip
@@ -182,7 +205,7 @@ def _endpoints(world: World) -> list[tuple[str, str, dict[str, Any]]]:
     filled = []
     for method, route, body in ENDPOINTS:
         path = route.format(**ids)
-        body = {key: value.format(**ids) if isinstance(value, str) else value for key, value in body.items()}
+        body = _filled(body, ids)
         if route == "/v1/events":
             body = event
         elif route == "/v1/events/batch":
@@ -193,6 +216,17 @@ def _endpoints(world: World) -> list[tuple[str, str, dict[str, Any]]]:
             body = {**operation, **body}
         filled.append((method, path, body))
     return filled
+
+
+def _filled(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with the ids in its strings, at any depth (a group's members name participants)."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _filled(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, ids) for item in value]
+    return value
 
 
 def test_every_write_endpoint_is_fuzzed(world):

@@ -63,7 +63,7 @@ def test_a_transfer_pays_every_recipient_in_one_entry_and_replays(api: Api, prog
     ("source", "recipient", "status", "code"),
     [
         ({"source_external_id": "ann"}, {"external_id": "ann"}, 400, "self_transfer"),
-        ({"source_external_id": "ann"}, {"group_id": "g1"}, 400, "unsupported_party"),
+        ({"source_external_id": "ann"}, {"group_id": "g1"}, 404, "not_found"),
         ({"source_external_id": "ann", "source_participant_id": "x"}, {"external_id": "ben"}, 400, "bad_request"),
         ({}, {"external_id": "ben"}, 400, "bad_request"),
         ({"source_external_id": "ann"}, {"external_id": "ben", "participant_id": "x"}, 400, "bad_request"),

@@ -140,11 +140,18 @@ class Enrolment(BaseModel):
 
 
 class Group(Timestamped):
+    """A shared wallet of the organisation (`engine.store.groups`): ACTIVE, or ARCHIVED for good."""
+
     organisation = peewee.ForeignKeyField(Organisation, backref="groups", on_delete="CASCADE")
     organisation_id: peewee.Field[str]
     name = peewee.CharField(max_length=255)
     status = peewee.CharField(max_length=16, default="ACTIVE")
     deleted_at = UTCDateTimeField(null=True)
+    # who asked for the group, kept for audit only (step 60)
+    on_behalf_of_participant_id = peewee.CharField(max_length=36, null=True)
+
+    class Meta:
+        indexes = ((("organisation", "created_at"), False),)
 
 
 class GroupMember(BaseModel):
@@ -156,6 +163,8 @@ class GroupMember(BaseModel):
     status = peewee.CharField(max_length=8, default="ACTIVE")
     joined_at = UTCDateTimeField(default=utcnow)
     left_at = UTCDateTimeField(null=True)
+    # who asked for the membership's last change (add, role, removal), for audit only (step 60)
+    on_behalf_of_participant_id = peewee.CharField(max_length=36, null=True)
 
     class Meta:
         indexes = ((("group", "participant"), True),)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from dsl.values import Optional, UInt
 from engine.evaluator.evaluate import evaluate_event, trace_value
 from engine.model.result import RuleStatus
-from engine.model.state import CounterState, EntityState, EvaluationInput, TierState
+from engine.model.state import CounterState, EntityState, EvaluationInput, GroupState, TierState
 from engine.rules.program import compile_program
 from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
@@ -275,3 +275,30 @@ def test_result_snapshot(snapshot_json):
         ),
     )
     assert msgspec.json.decode(msgspec.json.encode(result)) == snapshot_json
+
+
+def test_group_is_the_group_the_event_names_and_null_without_one():
+    program = bundle(
+        rule("family", 'group != null && group.attributes.plan == "family" && "pool" in group.tags'),
+        rule("trips", "group.counters.trips >= 2.0"),
+        rule("alone", "group == null"),
+    )
+    household = GroupState(
+        id="g1",
+        name="Smiths",
+        tags=["pool"],
+        attributes={"plan": "family"},
+        counters={"trips": CounterState(value=Decimal(3))},
+    )
+    named = evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=household))
+    assert statuses(named) == [
+        ("family", RuleStatus.MATCHED),
+        ("trips", RuleStatus.MATCHED),
+        ("alone", RuleStatus.NOT_MATCHED),
+    ]
+    unnamed = evaluate_event(program, EvaluationInput(event=event({}), participant=person()))
+    assert statuses(unnamed) == [
+        ("family", RuleStatus.NOT_MATCHED),
+        ("trips", RuleStatus.SKIPPED_ERROR),
+        ("alone", RuleStatus.MATCHED),
+    ]

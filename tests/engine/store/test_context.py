@@ -6,6 +6,7 @@ import pytest
 
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.bundle import Budget, Counter, Credit, Rule, Tag
+from engine.store import groups, owner_state
 from engine.store import operations as ops
 from engine.store.catalog import create_rule, update_rule
 from engine.store.context import compiled_programs, load_event_context
@@ -136,3 +137,15 @@ def test_wallet_and_holds_by_reference_are_loaded(world):
     context = load_event_context(store_event(world).id)
     assert context.inputs.program_state.wallet["GEM"].available == Decimal(7)
     assert context.inputs.participant.holds == {"PTS": {"order-1": Decimal("4.00")}}
+
+
+def test_the_group_an_event_names_is_loaded_with_its_state(world):
+    household = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+    origin = owner_state.Origin(api_key_id=None)
+    owner_state.set_attribute(world.org.id, "GROUP", household.id, "plan", "family", origin)
+    owner_state.add_tag(world.org.id, "GROUP", household.id, "pool", origin)
+    named = load_event_context(store_event(world, data={"group_id": household.id}).id).inputs.group
+    assert named is not None and (named.id, named.name, named.status) == (household.id, "Smiths", "ACTIVE")
+    assert (named.attributes, named.tags) == ({"plan": "family"}, ["pool"])
+    for data in ({"type": "purchase"}, {"group_id": world.bob.id}, {"group_id": 7}, {"group_id": "x" * 5000}):
+        assert load_event_context(store_event(world, data=data).id).inputs.group is None

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 import pytest
 
+from engine.store import groups
 from engine.store import operations as ops
 from engine.store.errors import Conflict, LedgerRejected, NotFound
+from engine.store.ledger.accounts import balances_of
 from engine.store.ledger.verify import verify
-from engine.store.models import Organisation, Participant
+from engine.store.models import Account, Asset, LotRecord, Organisation, Participant, ProgramAsset
 
 
 def credit(world, amount="10", **extra):
@@ -221,3 +223,65 @@ def test_a_failing_hook_rolls_the_change_back(world):
     assert (held.balance.available, held.balance.held) == (Decimal("9.00"), Decimal("1.00"))
     assert ops.fund_program(world.org.id, world.program.id, asset_id="GEM", amount="1").available == Decimal("1")
     assert verify().ok
+
+
+# --- a group as the owner: its accounts are kept per program ---------------------------------------
+
+
+@pytest.fixture
+def group(world):
+    return groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+
+
+def group_op(world, group, operation, **request):
+    fields = {"program_id": world.program.id, "asset_id": "PTS", "description": "family", **request}
+    return getattr(ops, operation)(world.org.id, group.id, owner_type="GROUP", **fields)
+
+
+def test_a_group_is_adjusted_held_released_and_forfeited_in_its_program(world, group):
+    credited = group_op(world, group, "adjust_balance", type="CREDIT", amount="50")
+    assert credited.message == "Group balance adjusted successfully" and credited.balance.available == Decimal("50.00")
+    assert group_op(world, group, "hold", amount="20").balance.held == Decimal("20.00")
+    assert group_op(world, group, "release", amount="5").balance.available == Decimal("35.00")
+    assert group_op(world, group, "forfeit", amount="10", bucket="AVAILABLE").balance.available == Decimal("25.00")
+    assert balances_of("GROUP", group.id, None, world.program.id)[world.pts.id].held == Decimal("15.00")
+    assert balances_of("GROUP", group.id) == {}  # never organisation-wide, unlike a participant's
+    assert balances_of("PARTICIPANT", world.alice.id) == {}  # the members' own balances are untouched
+    assert verify().ok
+
+
+def test_held_group_funds_are_not_forfeited_until_released(world, group):
+    group_op(world, group, "adjust_balance", type="CREDIT", amount="5", bucket="HELD")
+    with pytest.raises(LedgerRejected) as info:
+        group_op(world, group, "forfeit", bucket="HELD")
+    assert info.value.code == "bad_request"
+
+
+def test_an_archived_or_foreign_group_is_not_changed(world, group):
+    with pytest.raises(NotFound):
+        ops.hold(world.org.id, world.alice.id, owner_type="GROUP", program_id=world.program.id, asset_id="PTS",
+                 description="x")  # fmt: skip
+    groups.archive_group(world.org.id, group.id)
+    with pytest.raises(Conflict) as info:
+        group_op(world, group, "adjust_balance", type="CREDIT", amount="5")
+    assert info.value.code == "group_archived"
+
+
+def test_group_operations_on_a_lot_asset_move_the_groups_lots(world, group):
+    miles = Asset.create(organisation=world.org, symbol="MILES", name="Miles", scale=0, inventory_mode="LOT")
+    ProgramAsset.create(program=world.program, asset=miles)
+    group_op(world, group, "adjust_balance", asset_id="MILES", type="CREDIT", amount="30")
+    held = group_op(world, group, "hold", asset_id="MILES", amount="12", reference_id="trip")
+    assert [lot.amount for lot in held.lots_processed] == [Decimal(12)]
+    released = group_op(world, group, "release", asset_id="MILES", reference_id="trip")
+    assert released.amount_processed == Decimal(12)
+    lots = LotRecord.select().where(LotRecord.entity_type == "GROUP", LotRecord.entity_id == group.id)
+    assert sum(lot.remaining for lot in lots) == Decimal(30)
+    assert verify().ok
+
+
+def test_verify_covers_group_accounts(world, group):
+    group_op(world, group, "adjust_balance", type="CREDIT", amount="7")
+    account = Account.get((Account.entity_type == "GROUP") & (Account.entity_id == group.id))
+    Account.update(balance=account.balance + 1).where(Account.id == account.id).execute()
+    assert [m.code for m in verify().mismatches] == ["balance_mismatch"]

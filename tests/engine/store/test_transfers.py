@@ -1,5 +1,6 @@
 """Transfers in storage: one zero-sum entry from the source to every recipient, or nothing; the
-refusals (self transfer, a recipient twice, funds, inactive parties, groups) and replays."""
+refusals (self transfer, a recipient twice, funds, inactive parties, archived groups), groups
+as sources and recipients, and replays."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.store import groups
 from engine.store import operations as ops
 from engine.store.errors import Conflict, LedgerRejected, NotFound
 from engine.store.ledger.verify import verify
@@ -56,7 +58,7 @@ def test_one_entry_pays_every_recipient_and_sums_to_zero(world):
 
 @pytest.mark.parametrize(
     ("who", "code"),
-    [("self", "self_transfer"), ("twice", "duplicate_recipient"), ("group", "unsupported_party")],
+    [("self", "self_transfer"), ("twice", "duplicate_recipient"), ("kind", "unsupported_party")],
 )
 def test_bad_parties_are_refused(world, who, code):
     fund(world)
@@ -64,7 +66,7 @@ def test_bad_parties_are_refused(world, who, code):
     recipients = {
         "self": [(bob, 1), (Party("PARTICIPANT", external_id="alice"), 1)],
         "twice": [(bob, 1), (Party("PARTICIPANT", external_id="bob"), 1)],
-        "group": [(Party("GROUP", id=world.bob.id), 1)],
+        "kind": [(Party("PROGRAM", id=world.program.id), 1)],
     }[who]
     with pytest.raises(LedgerRejected) as raised:
         send(world, recipients)
@@ -101,3 +103,35 @@ def test_a_key_replays_the_transfer_and_refuses_another_body(world):
         send(world, [(bob, "6")], idempotency_key="t1")
     assert raised.value.code == "idempotency_conflict"
     assert balance(world.bob) == 5
+
+
+def test_groups_give_and_receive_from_their_balance_in_the_program(world):
+    fund(world)
+    household = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+    pooled, _ = send(world, [(Party("GROUP", id=household.id), "40")])
+    assert pooled.recipients[0].type == "GROUP" and pooled.recipients[0].id == household.id
+    bob = Party("PARTICIPANT", id=world.bob.id)
+    paid, _ = send(world, [(bob, "15")], source=Party("GROUP", id=household.id))
+    assert (paid.source_type, paid.source_id) == ("GROUP", household.id)
+    pot = Account.get((Account.entity_type == "GROUP") & (Account.entity_id == household.id))
+    assert (pot.program_scope, Decimal(pot.balance)) == (world.program.id, Decimal("25.00"))
+    assert (balance(world.alice), balance(world.bob)) == (Decimal("60.00"), Decimal("15.00"))
+    with pytest.raises(LedgerRejected) as raised:
+        send(world, [(bob, "25.01")], source=Party("GROUP", id=household.id))
+    assert raised.value.code == "insufficient_funds"
+    with pytest.raises(LedgerRejected) as raised:
+        send(world, [(Party("GROUP", id=household.id), 1)], source=Party("GROUP", id=household.id))
+    assert raised.value.code == "self_transfer"
+    assert verify().ok
+
+
+def test_an_archived_or_unknown_group_neither_gives_nor_receives(world):
+    fund(world)
+    household = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+    groups.archive_group(world.org.id, household.id)
+    with pytest.raises(Conflict) as raised:
+        send(world, [(Party("GROUP", id=household.id), 1)])
+    assert raised.value.code == "group_archived"
+    with pytest.raises(NotFound):
+        send(world, [(Party("GROUP", id=world.bob.id), 1)])
+    assert TransferRecord.select().count() == 0
