@@ -177,6 +177,8 @@ def tier_rollovers(db: peewee.Database) -> None:
     db.create_tables([models.TierRollover], safe=True)
     for record in models.TierTypeRecord.select().where(models.TierTypeRecord.status == "ACTIVE"):
         schedule_rollovers(record, tier_to_bundle(record), utcnow())
+
+
 def group_audit(db: peewee.Database) -> None:
     """Who a group and each membership change were made for (audit only), and the groups of an
     organisation in the order the list pages them."""
