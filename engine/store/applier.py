@@ -20,10 +20,9 @@ from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
 from engine.model.tier_lifecycle import refresh
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
 from engine.store import lookups, owner_state, statements, tier_rollovers, tier_standing
-from engine.store.budgets import consume_for_participant, roll_over
+from engine.store.budgets import consume_budgets
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import movements
-from engine.store.ledger.accounts import lock
 from engine.store.ledger.journal import Ledger
 from engine.store.models import (
     GROUP,
@@ -34,8 +33,6 @@ from engine.store.models import (
     Group,
     Participant,
     ParticipantTier,
-    Program,
-    RuleBudget,
     RuleHistory,
     TierTypeRecord,
 )
@@ -108,7 +105,7 @@ class Applier:
         self._apply_tiers(result)
         self._refresh_tiers()
         self._track_rollovers()
-        self._consume_budgets(result)
+        consume_budgets(result.budget_uses, self.rules.ids, self.event, self.program_id)
         if self.ledger is not None:
             self.ledger.finish()
         self.history.flush()
@@ -353,43 +350,6 @@ class Applier:
                 tier_rollovers.track_event(
                     self.org_id, participant_id, self.program_id, keys, received, self.rolling_tiers
                 )
-
-    def _consume_budgets(self, result: EvaluationResult) -> None:
-        """Add the event's credits to its rules' budgets, refusing what no longer fits (D21): the
-        program-wide ones under their row locks, the `per: participant` ones of the event's
-        participant (D37). Periods are judged at the event's receive time (A14)."""
-        timezone = None
-        for use in result.budget_uses:
-            rule_id, _ = self.rules.ids(use.rule)
-            if rule_id is None:
-                continue
-            found = RuleBudget.select().where(
-                (RuleBudget.rule == rule_id) & (RuleBudget.asset_symbol == use.asset) & (RuleBudget.per == use.per)
-            )
-            row = (found if use.per == "participant" else lock(found)).first()
-            if row is None:
-                continue
-            if timezone is None:
-                timezone = Program.select(Program.timezone).where(Program.id == self.program_id).scalar() or "UTC"
-            if use.per == "participant":
-                person = self.event.participant_id or ""
-                if not consume_for_participant(row, person, use.amount, self.event.created_at, timezone):
-                    raise Conflict(
-                        f"budget of rule {use.rule!r} for {use.asset} per participant is used up; retry",
-                        code="budget_conflict",
-                        rule=use.rule,
-                        asset=use.asset,
-                    )
-                continue
-            roll_over(row, self.event.created_at, timezone)
-            if row.consumed + use.amount > row.limit:
-                raise Conflict(
-                    f"budget of rule {use.rule!r} for {use.asset} was used up by another event; retry",
-                    code="budget_conflict",
-                    rule=use.rule,
-                    asset=use.asset,
-                )
-            RuleBudget.update(consumed=row.consumed + use.amount).where(RuleBudget.id == row.id).execute()
 
 
 def _text(action: ResolvedAction, field: str, limit: int = owner_state.TAG_MAX) -> str:

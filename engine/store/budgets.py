@@ -14,14 +14,18 @@ participant's first credit under it opens the period that holds the event (`cons
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from engine.model.calendar import parse_period, period_end, period_start, zone
 from engine.model.cron import cron_problem, next_fire
 from engine.model.durations import parse_duration
-from engine.store.errors import LedgerRejected
-from engine.store.models import ParticipantBudget, RuleBudget
+from engine.model.result import BudgetUse
+from engine.store.errors import Conflict, LedgerRejected
+from engine.store.ledger.accounts import lock
+from engine.store.models import EventRecord, ParticipantBudget, Program, RuleBudget
 
 
 def next_reset_at(
@@ -122,3 +126,43 @@ def consume_for_participant(
         consumed=found.consumed + amount, period_started_at=found.period_started_at, next_reset_at=found.next_reset_at
     ).where(ParticipantBudget.id == found.id).execute()
     return True
+
+
+def consume_budgets(
+    uses: Iterable[BudgetUse], rule_ids: Callable[[str], tuple[str | None, Any]], event: EventRecord, program_id: str
+) -> None:
+    """Add an event's credits to its rules' budgets, refusing what no longer fits (D21): the
+    program-wide ones under their row locks, the `per: participant` ones of the event's
+    participant (D37). Periods are judged at the event's receive time (A14). `rule_ids` gives a
+    rule name's id in this evaluation (None: not a stored rule)."""
+    timezone = None
+    for use in uses:
+        rule_id, _ = rule_ids(use.rule)
+        if rule_id is None:
+            continue
+        found = RuleBudget.select().where(
+            (RuleBudget.rule == rule_id) & (RuleBudget.asset_symbol == use.asset) & (RuleBudget.per == use.per)
+        )
+        row = (found if use.per == "participant" else lock(found)).first()
+        if row is None:
+            continue
+        if timezone is None:
+            timezone = Program.select(Program.timezone).where(Program.id == program_id).scalar() or "UTC"
+        if use.per == "participant":
+            if not consume_for_participant(row, event.participant_id or "", use.amount, event.created_at, timezone):
+                raise Conflict(
+                    f"budget of rule {use.rule!r} for {use.asset} per participant is used up; retry",
+                    code="budget_conflict",
+                    rule=use.rule,
+                    asset=use.asset,
+                )
+            continue
+        roll_over(row, event.created_at, timezone)
+        if row.consumed + use.amount > row.limit:
+            raise Conflict(
+                f"budget of rule {use.rule!r} for {use.asset} was used up by another event; retry",
+                code="budget_conflict",
+                rule=use.rule,
+                asset=use.asset,
+            )
+        RuleBudget.update(consumed=row.consumed + use.amount).where(RuleBudget.id == row.id).execute()
