@@ -20,6 +20,7 @@ import msgspec
 
 from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.automation import AutomationSpec, AutomationTestCase
+from engine.model.instants import Instant, read_instants
 from engine.model.lifecycle import Lifecycle
 from engine.model.rewards import Reward
 
@@ -44,7 +45,11 @@ SpendingOrder = Literal["FIFO", "EXPIRING_FIRST"]
 
 
 class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
-    """Base of every bundle Struct: unknown keys are errors, defaults are not echoed."""
+    """Base of every bundle Struct: unknown keys are errors, defaults are not echoed; `Instant`
+    fields are RFC 3339 text with an offset."""
+
+    def __post_init__(self) -> None:
+        read_instants(self)
 
 
 # --- targets and actions -------------------------------------------------------------------------
@@ -189,8 +194,8 @@ class Rule(Struct, kw_only=True):
     description: Description | None = None
     order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | None = None  # default: previous max + 10
     stop_after_match: bool = False
-    active_from: datetime | None = None
-    active_to: datetime | None = None
+    active_from: Instant | None = None
+    active_to: Instant | None = None
     budgets: list[Budget] = msgspec.field(default_factory=list)
     status: Status = "ACTIVE"
 
