@@ -79,7 +79,7 @@ class SchemaChecker:
         automations = self._pieces(data, "automations", AutomationSpec)
         automation_tests = self._pieces(data, "automation_tests", AutomationTestCase)
         events = self._events(data)
-        for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key")):
+        for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key"), ("rewards", "name")):
             raws = self._list(data, section)
             self.declared[section] = {
                 raw[key] for raw in raws if isinstance(raw, dict) and isinstance(raw.get(key), str)
