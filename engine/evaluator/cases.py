@@ -208,6 +208,11 @@ def compare_spending(expect: Expectation, outcome: Outcome, kind: str, orders: d
         if outcome.recipient is None:
             diff.append("recipient: expected a recipient, the case gives none")
         else:
+            diff += [
+                f"recipient.{name}: a {kind} step has no {name}"
+                for name in ("credits", "debits")
+                if getattr(expect.recipient, name) is not None
+            ]
             _compare_entity(diff, "recipient.", expect.recipient, outcome.recipient)
             compare_lots(diff, "recipient.", expect.recipient, outcome.recipient, outcome.settled, "recipient", orders)
     return diff

@@ -258,10 +258,8 @@ def _item(reward) -> CatalogItem:
 
 def _require_active(person: EntityState, action: str) -> None:
     if person.status != "ACTIVE":
-        raise SpendingStepRefused(
-            f"participant {person.external_id or ''} is {person.status}; {action} needs ACTIVE".replace("  ", " "),
-            code="participant_inactive",
-        )
+        who = f"participant {person.external_id}" if person.external_id else "the participant"
+        raise SpendingStepRefused(f"{who} is {person.status}; {action} needs ACTIVE", code="participant_inactive")
 
 
 def _insufficient(symbol: str, available: Decimal, amount: Decimal) -> SpendingStepRefused:

@@ -87,8 +87,8 @@ def _redeem(names: Names, redeem: RedeemStep, where: Path, rewards: dict[str, Re
     if redeem.label is not None:
         if redeem.label in labels:
             names.sink.at((*where, "label"), "duplicate_label", f"duplicate redemption label {redeem.label!r}")
-        elif symbol is not None:
-            labels[redeem.label] = symbol
+        else:  # a redemption with a problem of its own still names its label
+            labels[redeem.label] = symbol or ""
 
 
 def _amount(names: Names, path: Path, value: object, symbol: str, scales: dict[str, int]) -> None:

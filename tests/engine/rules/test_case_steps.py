@@ -74,3 +74,11 @@ def test_a_transfer_needs_the_cases_recipient():
 def test_a_quantity_below_one_is_a_schema_problem():
     lines = problems("      - {at: 2026-03-01T10:00:00Z, redeem: {reward: Mug, quantity: 0}}\n")
     assert lines == [(11, 68, "invalid_value")]
+
+
+def test_a_reversal_of_a_redemption_with_its_own_problem_is_not_reported_again():
+    lines = problems("""\
+      - {at: 2026-03-01T10:00:00Z, redeem: {reward: Mugg, label: a}}
+      - {at: 2026-03-01T11:00:00Z, reverse: {redemption: a, amount: 1}}
+""")
+    assert lines == [(11, 53, "unknown_reward")]
