@@ -26,7 +26,7 @@ import msgspec
 
 from engine.errors import EngineError
 from engine.evaluator.holdings import Holdings
-from engine.model.amounts import AmountError, parse_amount
+from engine.model.amounts import AmountError, check_limit, parse_amount
 from engine.model.bundle import Asset, Bundle, JourneyStep, RedeemStep, ReverseStep, TransferStep
 from engine.model.lots import Lot, LotShortfall, LotStatus, Take, unrestored
 from engine.model.result import SettledLot
@@ -233,11 +233,10 @@ class SpendingBook:
 
     def _check_limit(self, amount: Decimal, symbol: str) -> None:
         limit = self.assets[symbol].max_transaction_amount
-        if limit is not None and amount > Decimal(limit):
-            raise SpendingStepRefused(
-                f"amount {amount} exceeds {symbol}'s max_transaction_amount {limit}",
-                code="max_transaction_amount_exceeded",
-            )
+        try:
+            check_limit(amount, None if limit is None else Decimal(limit))
+        except AmountError as exc:
+            raise SpendingStepRefused(f"{exc.message} ({symbol})", code=exc.code) from exc
 
     def _new_lot_id(self) -> str:
         return f"case-{next(self._ids)}"

@@ -143,3 +143,23 @@ def test_a_transfer_moves_value_to_the_recipient_as_a_fresh_lot():
       - {at: 2026-03-01T00:00:00Z, transfer: {asset_id: PTS, amount: 1}, expect: {error_code: participant_inactive}}
 """)
     assert diffs == {"gift": [], "a closed recipient": []}
+
+
+def test_a_redemption_above_the_assets_transaction_limit_is_refused_as_the_ledger_refuses_it():
+    bundle = BUNDLE.replace(
+        "{symbol: PTS, name: Points, scale: 2}", "{symbol: PTS, name: Points, scale: 2, max_transaction_amount: '20'}"
+    )
+    loaded = load_bundle_text(
+        bundle
+        + """
+  - name: limit
+    participant: {balances: {PTS: 100}}
+    steps:
+      - at: 2026-03-01T10:00:00Z
+        redeem: {reward: Mug, quantity: 2}
+        expect: {error_code: max_transaction_amount_exceeded}
+      - {at: 2026-03-01T10:00:00Z, redeem: {reward: Mug}, expect: {balances: {PTS: 89.5}}}
+""",
+        "shop.yaml",
+    )
+    assert [result.diff for result in run_test_cases(loaded)] == [[]]
