@@ -102,7 +102,9 @@ class SpendingBook:
         self.taken: dict[str, Lot] = {}  # lots redemptions took from, by id, as taken
         self._ids = itertools.count(1)
 
-    def apply(self, step: JourneyStep, participant: EntityState, recipient: EntityState | None, at: datetime):
+    def apply(
+        self, step: JourneyStep, participant: EntityState, recipient: EntityState | None, at: datetime
+    ) -> Outcome:
         """The step's redeem, reverse or transfer at `at`, on copies of the states."""
         people = _People(copy.deepcopy(participant), copy.deepcopy(recipient))
         holdings = Holdings(people, self.orders, as_of=at, new_id=self._new_lot_id)
@@ -193,7 +195,7 @@ class SpendingBook:
 
     # --- parts ------------------------------------------------------------------------------
 
-    def _spend(self, person: EntityState, holdings: Holdings, symbol: str, amount: Decimal, at: datetime):
+    def _spend(self, person: EntityState, holdings: Holdings, symbol: str, amount: Decimal, at: datetime) -> list[Take]:
         """Take `amount` from the participant's AVAILABLE value (its lots in spending order)."""
         balance = _balance(person, symbol)
         takes: list[Take] = []
