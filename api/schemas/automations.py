@@ -14,6 +14,7 @@ from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Request, Response
 from engine.model.automation import CronText, Description, Expr, FilterHint, Name, TimeZone
+from engine.model.instants import Instant
 
 AutomationStatusFilter = Literal["active", "paused", "archived"]
 
@@ -29,7 +30,7 @@ class AutomationPatch(Request, kw_only=True):
     status: Literal["active", "paused"] | UnsetType = UNSET
     cron_expression: CronText | UnsetType = UNSET
     timezone: TimeZone | UnsetType | None = UNSET
-    trigger_at: Annotated[datetime, msgspec.Meta(tz=True)] | UnsetType = UNSET
+    trigger_at: Instant | UnsetType = UNSET
     schedule_config: dict[str, Any] | UnsetType = UNSET
     participant_filter: Expr | UnsetType | None = UNSET
     guard_condition: Expr | UnsetType | None = UNSET

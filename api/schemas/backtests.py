@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 
 from api.schemas.common import Request, Response, Timestamp
+from engine.model.instants import Instant
 
 BundleText = Annotated[str, msgspec.Meta(min_length=1, max_length=500_000)]
 
@@ -18,8 +19,8 @@ class BacktestIn(Request):
 
     bundle: BundleText
     against: BundleText | None = None
-    from_: Timestamp | None = msgspec.field(default=None, name="from")
-    to: Timestamp | None = None
+    from_: Instant | None = msgspec.field(default=None, name="from")
+    to: Instant | None = None
     last: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
     sample: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 20
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from engine.model.instants import read_instants
+
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -19,7 +21,11 @@ SignedAmountText = Annotated[str, msgspec.Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$",
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base of request bodies: unknown fields are a 400, not silently dropped."""
+    """Base of request bodies: unknown fields are a 400, not silently dropped; a moment is an
+    `Instant` (RFC 3339 text with an offset: a Unix number is a 400 naming the field)."""
+
+    def __post_init__(self) -> None:
+        read_instants(self)
 
 
 class Response(msgspec.Struct, kw_only=True):

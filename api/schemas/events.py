@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from api.pagination import UUID_PATTERN
-from api.schemas.common import Request, Response, Timestamp
+from api.schemas.common import Request, Response
+from engine.model.instants import Instant
 
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -17,11 +18,6 @@ EventStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
 
 # Ids are UUIDs (engine.store.db.new_id): anything else is a 400 naming the field, not a 404.
 Uuid = Annotated[str, msgspec.Meta(pattern=UUID_PATTERN)]
-# An event's time as an RFC 3339 string with an offset. Bodies are converted leniently (a number
-# would pass as a Unix time), so the field is read as text of that shape and parsed in
-# `__post_init__` (which also refuses a date that does not exist, such as month 13).
-RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
-TimestampText = Annotated[str, msgspec.Meta(pattern=RFC3339, max_length=64, extra_json_schema={"format": "date-time"})]
 
 
 class EventIngest(Request):
@@ -33,31 +29,12 @@ class EventIngest(Request):
 
     program_id: Uuid
     idempotency_key: IdempotencyKey
-    if TYPE_CHECKING:
-        event_timestamp: datetime
-    else:
-        event_timestamp: TimestampText
+    event_timestamp: Instant
     event_data: dict[str, Any]
     external_id: ExternalId | None = None
     participant_id: Uuid | None = None
     recipient_id: Uuid | None = None
     recipient_external_id: ExternalId | None = None
-
-    def __post_init__(self) -> None:
-        self.event_timestamp = event_time(self.event_timestamp)
-
-
-def event_time(value: object) -> datetime:
-    """An RFC 3339 string with an offset (or an aware datetime) as a datetime; `ValueError`
-    otherwise, which decoding reports as a 400 naming `event_timestamp`."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    if isinstance(value, str):
-        try:
-            return msgspec.convert(value, Timestamp)
-        except msgspec.ValidationError:
-            pass
-    raise ValueError("event_timestamp must be an RFC 3339 timestamp with an offset, e.g. 2026-01-01T12:00:00Z")
 
 
 class EventBatchIngest(Request):

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import AmountText, Id, OpDescription, Request, Response
+from engine.model.instants import Instant
 
 ParticipantStatus = Literal["ACTIVE", "SUSPENDED", "CLOSED"]
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -110,8 +111,8 @@ class BalanceOperation(Request):
     bucket: Bucket | None = None
     reference_id: ReferenceId | None = None
     lot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)] | None = None
-    earned_from: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-    earned_to: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    earned_from: Instant | None = None
+    earned_to: Instant | None = None
     idempotency_key: IdempotencyKey | None = None
 
 
@@ -199,4 +200,4 @@ class TierStateOut(Response):
 
 class TierSet(Request):
     level: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    expires_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    expires_at: Instant | None = None

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from api.schemas.common import Id, Request, Response, Timestamp
+from api.schemas.common import Id, Request, Response
 from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.bundle import Action, Budget, Description, Expr, Name, Rule
+from engine.model.instants import Instant
 
 RuleStatus = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 
@@ -32,8 +33,8 @@ class RulePatch(Request):
     actions: Annotated[list[Action], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
     order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | UnsetType = UNSET
     stop_after_match: bool | UnsetType = UNSET
-    active_from: datetime | UnsetType | None = UNSET
-    active_to: datetime | UnsetType | None = UNSET
+    active_from: Instant | UnsetType | None = UNSET
+    active_to: Instant | UnsetType | None = UNSET
     budgets: list[Budget] | UnsetType = UNSET
     status: RuleStatus | UnsetType = UNSET
 
@@ -98,8 +99,8 @@ class SimulateRequest(Request):
 
     event: dict[str, Any]
     participant_state: ParticipantStateInput | None = None
-    event_timestamp: Timestamp | None = None
-    received_at: Timestamp | None = None
+    event_timestamp: Instant | None = None
+    received_at: Instant | None = None
 
 
 class SimulatedRule(Response):

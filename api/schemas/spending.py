@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -14,7 +14,7 @@ from msgspec import UNSET, UnsetType
 from api.schemas.common import AmountText, Description, Id, Name, OpDescription, Request, Response
 from api.schemas.participants import ExternalId, IdempotencyKey
 from engine.limits import INTEGER_COLUMN_MAX
-from engine.model.rewards import InstantText, instant
+from engine.model.instants import Instant
 
 RewardStatus = Literal["DRAFT", "ACTIVE", "OUT_OF_STOCK", "ARCHIVED"]
 SettableStatus = Literal["DRAFT", "ACTIVE", "ARCHIVED"]  # OUT_OF_STOCK follows the stock
@@ -38,16 +38,8 @@ class RewardCreate(Request, kw_only=True):
     metadata: dict[str, Any] | None = None
     max_total: Units | None = None
     max_per_participant: Units | None = None
-    if TYPE_CHECKING:
-        available_from: datetime | None = None
-        available_until: datetime | None = None
-    else:
-        available_from: InstantText | None = None
-        available_until: InstantText | None = None
-
-    def __post_init__(self) -> None:
-        self.available_from = instant(self.available_from, "available_from")
-        self.available_until = instant(self.available_until, "available_until")
+    available_from: Instant | None = None
+    available_until: Instant | None = None
 
 
 class RewardPatch(Request, kw_only=True):
@@ -62,19 +54,10 @@ class RewardPatch(Request, kw_only=True):
     max_total: Units | UnsetType | None = UNSET
     max_per_participant: Units | UnsetType | None = UNSET
     status: SettableStatus | UnsetType = UNSET
-    if TYPE_CHECKING:
-        available_from: datetime | UnsetType | None = UNSET
-        available_until: datetime | UnsetType | None = UNSET
-    else:
-        available_from: InstantText | UnsetType | None = UNSET
-        available_until: InstantText | UnsetType | None = UNSET
+    available_from: Instant | UnsetType | None = UNSET
+    available_until: Instant | UnsetType | None = UNSET
     redemption_type: RedemptionType | UnsetType = UNSET
     asset_id: Id | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        for field in ("available_from", "available_until"):
-            if getattr(self, field) is not UNSET:
-                setattr(self, field, instant(getattr(self, field), field))
 
 
 class RewardOut(Response, kw_only=True):

@@ -22,6 +22,7 @@ import msgspec
 from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.evaluator.journeys import Journey, event_only_fields
+from engine.evaluator.spending_steps import Outcome
 from engine.model.bundle import Bundle, CounterInput, Expectation, ProgramStateInput, StateInput, TestCase
 from engine.model.calendar import parse_period, period_problem, qualified
 from engine.model.durations import DurationError, parse_duration
@@ -78,7 +79,7 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
     except TestInputError as exc:
         return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
     if case.steps is not None:
-        journey = Journey(program, bundle, case, participant, program_state)
+        journey = Journey(program, bundle, case, participant, program_state, recipient)
         return _run_steps(journey, case, bundle, budgets, participant_budgets)
     event = EventInput(event_data=case.event or {}, event_timestamp=timestamp, received_at=as_of)
     result = evaluate_event(
@@ -108,6 +109,8 @@ def _run_steps(journey: Journey, case: TestCase, bundle: Bundle, budgets, partic
         if step.event is not None:
             result = journey.evaluate(step, budgets, participant_budgets)
             lines = compare(step.expect, result, lot_orders(bundle))
+        elif step.actions():
+            lines = compare_spending(step.expect, journey.spend(step), step.actions()[0], lot_orders(bundle))
         else:
             lines = [f"{field}: a step without an event has no {field}" for field in event_only_fields(step.expect)]
             _compare_entity(lines, "", step.expect, journey.participant)
@@ -191,6 +194,32 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
     return diff
 
 
+def compare_spending(expect: Expectation, outcome: Outcome, kind: str, orders: dict[str, str]) -> list[str]:
+    """A spending step's expectations: its status and error code (a refusal not expected is a
+    difference), then the states after it, as for an event."""
+    diff = [f"{name}: a {kind} step has no {name}" for name in SPENDING_UNMET if getattr(expect, name) is not None]
+    if outcome.error_code is not None and expect.status != "FAILED" and expect.error_code is None:
+        diff.append(f"{kind} refused ({outcome.error_code}): {outcome.error}")
+    _check(diff, "status", expect.status, outcome.status)
+    _check(diff, "error_code", expect.error_code, outcome.error_code)
+    _compare_entity(diff, "", expect, outcome.participant)
+    compare_lots(diff, "", expect, outcome.participant, outcome.settled, "participant", orders)
+    if expect.recipient is not None:
+        if outcome.recipient is None:
+            diff.append("recipient: expected a recipient, the case gives none")
+        else:
+            diff += [
+                f"recipient.{name}: a {kind} step has no {name}"
+                for name in ("credits", "debits")
+                if getattr(expect.recipient, name) is not None
+            ]
+            _compare_entity(diff, "recipient.", expect.recipient, outcome.recipient)
+            compare_lots(diff, "recipient.", expect.recipient, outcome.recipient, outcome.settled, "recipient", orders)
+    return diff
+
+
+# what a spending step cannot meet: the expectations of rules
+SPENDING_UNMET = ("matched", "statuses", "credits", "debits")
 ERRORED = (RuleStatus.SKIPPED_ERROR, RuleStatus.SKIPPED_TIMEOUT)
 
 

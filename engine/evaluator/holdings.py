@@ -13,7 +13,7 @@ what it did is reported (`SettledLot`) for test cases and the playground.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -43,14 +43,17 @@ def bucket_field(status: LotStatus | str) -> str:
 class Holdings:
     """The event's piles of lots, by role and asset symbol, over the working copies' lots."""
 
-    def __init__(self, working: People, orders: Mapping[str, str], *, as_of: datetime) -> None:
+    def __init__(
+        self, working: People, orders: Mapping[str, str], *, as_of: datetime, new_id: Callable[[], str] | None = None
+    ) -> None:
         self.working = working
         self.orders = orders  # LOT asset symbol -> spending order
         self.as_of = as_of
         self.settled: list[SettledLot] = []
         self._piles: dict[tuple[str, str], LotPile] = {}
         counter = itertools.count(1)
-        self._new_id = lambda: f"new-{next(counter)}"
+        # new lots' ids: unique within the event unless the caller keeps them unique for longer
+        self._new_id = new_id or (lambda: f"new-{next(counter)}")
 
     def is_lot(self, symbol: str | None) -> bool:
         return symbol is not None and symbol in self.orders

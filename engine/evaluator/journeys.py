@@ -12,9 +12,13 @@ Each step's expectations are checked after it (`engine.evaluator.cases.run_test_
           - {at: 2027-01-01T00:00:00Z, expect: {tiers: {status: gold}, counters: {miles: 0}}}
           - {at: 2028-01-31T00:00:00Z, expect: {tiers: {status: silver}}}
 
-What carries from step to step: the participant's state after each event and review, and each
-level's schedule; the program's state after each event. Budgets are as the case gives them at
-every step (budget periods are not simulated), and the recipient is not carried.
+A step may instead redeem, reverse a redemption or transfer to the case's recipient (A211,
+`engine.evaluator.spending_steps`): the catalog's counts and the redemptions carry over the steps.
+
+What carries from step to step: the participant's state after each event, review and spending
+step, and each level's schedule; the program's state after each event; the recipient's state
+after each transfer (events in steps are evaluated without a recipient). Budgets are as the case
+gives them at every step (budget periods are not simulated).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 import msgspec
 
 from engine.evaluator.evaluate import evaluate_event
+from engine.evaluator.spending_steps import Outcome, SpendingBook
 from engine.model.bundle import Bundle, Expectation, JourneyStep, TestCase, TierType
 from engine.model.calendar import zone
 from engine.model.lifecycle import Lifecycle
@@ -54,9 +59,18 @@ EVENT_ONLY = (
 class Journey:
     """A participant on the way through a case's steps, with each level's schedule."""
 
-    def __init__(self, program: Any, bundle: Bundle, case: TestCase, participant: EntityState, program_state) -> None:
+    def __init__(
+        self,
+        program: Any,
+        bundle: Bundle,
+        case: TestCase,
+        participant: EntityState,
+        program_state,
+        recipient: EntityState | None = None,
+    ) -> None:
         self.program, self.bundle, self.case = program, bundle, case
-        self.participant, self.program_state = participant, program_state
+        self.participant, self.program_state, self.recipient = participant, program_state, recipient
+        self.book = SpendingBook(bundle)
         self.tiers = {tier.key: tier for tier in bundle.tiers}
         self.tz = _zone(bundle.program.timezone)
         start = case.starts_at or (case.steps or [])[0].at
@@ -148,6 +162,12 @@ class Journey:
             elif key in self.standings:
                 self.standings[key] = refresh(_running(self.tiers[key]), self.standings[key], received)
         return result
+
+    def spend(self, step: JourneyStep) -> Outcome:
+        """The step's redeem, reverse or transfer at its moment (A211); a refusal changes nothing."""
+        outcome = self.book.apply(step, self.participant, self.recipient, step.at)
+        self.participant, self.recipient = outcome.participant, outcome.recipient
+        return outcome
 
 
 def event_only_fields(expect: Expectation) -> list[str]:

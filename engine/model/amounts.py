@@ -50,12 +50,18 @@ def to_amount(value: object, *, scale: int, maximum: Decimal | None = None) -> D
             code="invalid_amount",
         )
     amount = _at_scale(exact, value, scale)
+    check_limit(amount, maximum)
+    return amount
+
+
+def check_limit(amount: Decimal, maximum: Decimal | None) -> None:
+    """`max_transaction_amount_exceeded` when one movement's `amount` is above the asset's
+    `maximum` (None: no limit); rules, storage and test cases' spending steps share it."""
     if maximum is not None and amount > maximum:
         raise AmountError(
             f"amount {amount} exceeds the asset's max_transaction_amount {maximum}",
             code="max_transaction_amount_exceeded",
         )
-    return amount
 
 
 def parse_decimal(text: str, *, scale: int | None = None, what: str = "amount") -> Decimal:

@@ -33,10 +33,15 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.model.instants import Instant, read_instants
+
 
 class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
     """Base of the automation Structs: unknown keys are errors, defaults are not echoed (as the
-    bundle's Structs, which embed these)."""
+    bundle's Structs, which embed these); `Instant` fields are RFC 3339 text with an offset."""
+
+    def __post_init__(self) -> None:
+        read_instants(self)
 
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -75,7 +80,7 @@ class Trigger(Struct, kw_only=True):
     type: TriggerType
     cron_expression: CronText | None = None  # cron
     timezone: TimeZone | None = None
-    trigger_at: datetime | None = None  # one_time, with its offset
+    trigger_at: Instant | None = None  # one_time, with its offset
     schedule_type: ScheduleType | None = None  # participant_state
     schedule_config: dict[str, Any] | None = None
 

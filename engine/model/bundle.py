@@ -13,26 +13,55 @@ A number written in YAML for an amount is its CEL literal (`amount: 10` is `"10"
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from engine.limits import INTEGER_COLUMN_MAX
 from engine.model.automation import AutomationSpec, AutomationTestCase
+from engine.model.bundle_tests import (
+    CounterInput,
+    Expectation,
+    JourneyStep,
+    LotExpectation,
+    LotInput,
+    ProgramStateInput,
+    Quantity,
+    RedeemStep,
+    ReverseStep,
+    StateInput,
+    TestCase,
+    TransferStep,
+)
+from engine.model.instants import Instant
 from engine.model.lifecycle import Lifecycle
 from engine.model.rewards import Reward
+from engine.model.structs import Description, Name, Struct
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-Description = Annotated[str, msgspec.Meta(max_length=1000)]
+__all__ = [
+    "CounterInput",
+    "Description",
+    "Expectation",
+    "JourneyStep",
+    "LotExpectation",
+    "LotInput",
+    "Name",
+    "ProgramStateInput",
+    "Quantity",
+    "RedeemStep",
+    "ReverseStep",
+    "StateInput",
+    "Struct",
+    "TestCase",
+    "TransferStep",
+]
+
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
 Expr = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 # Amount-like fields: CEL text, or a YAML number standing for its literal.
 ExprOrNumber = Expr | int | float
 Bucket = Literal["AVAILABLE", "HELD"]
-# Amounts people write in test cases and the playground: a decimal string or a plain YAML number.
-Quantity = str | int | float
 Status = Literal["ACTIVE", "SUSPENDED", "ARCHIVED"]
 ScheduleType = Literal["CRON", "INTERVAL", "CALENDAR"]
 # A calendar period, in the program's time zone or the one after `@` (D32, D37).
@@ -41,10 +70,6 @@ UnknownParticipantPolicy = Literal["CREATE", "REJECT"]
 InventoryMode = Literal["SIMPLE", "LOT"]
 IssuancePolicy = Literal["UNLIMITED", "PREFUNDED"]
 SpendingOrder = Literal["FIFO", "EXPIRING_FIRST"]
-
-
-class Struct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
-    """Base of every bundle Struct: unknown keys are errors, defaults are not echoed."""
 
 
 # --- targets and actions -------------------------------------------------------------------------
@@ -189,8 +214,8 @@ class Rule(Struct, kw_only=True):
     description: Description | None = None
     order: Annotated[int, msgspec.Meta(ge=1, le=INTEGER_COLUMN_MAX)] | None = None  # default: previous max + 10
     stop_after_match: bool = False
-    active_from: datetime | None = None
-    active_to: datetime | None = None
+    active_from: Instant | None = None
+    active_to: Instant | None = None
     budgets: list[Budget] = msgspec.field(default_factory=list)
     status: Status = "ACTIVE"
 
@@ -253,117 +278,6 @@ class TierType(Struct, kw_only=True):
     levels: Annotated[list[TierLevel], msgspec.Meta(min_length=1)]
     lifecycle: Lifecycle = msgspec.field(default_factory=Lifecycle)
     status: Literal["ACTIVE", "ARCHIVED"] = "ACTIVE"
-
-
-# --- test cases ----------------------------------------------------------------------------------
-
-
-class LotInput(Struct, kw_only=True):
-    """A lot of a LOT asset as a test case or the playground gives it; `remaining` defaults to
-    `amount`, `created_at` (when it was earned) to the event's receive time."""
-
-    amount: Quantity
-    remaining: Quantity | None = None
-    status: Literal["DEFERRED", "AVAILABLE", "HELD"] = "AVAILABLE"
-    created_at: datetime | None = None
-    expires_at: datetime | None = None
-    matures_at: datetime | None = None
-    reference_id: str | None = None
-    provisional: bool = False  # credited straight into HELD (VOID_HOLD may cancel it)
-
-
-class LotExpectation(Struct, kw_only=True):
-    """An open lot a test case expects after the event (in spending order); given fields only."""
-
-    remaining: Quantity | None = None
-    status: Literal["DEFERRED", "AVAILABLE", "HELD"] | None = None
-    expires_at: datetime | None = None
-    reference_id: str | None = None
-
-
-class CounterInput(Struct, kw_only=True):
-    """A counter with its reset schedule, as a test case writes it: `{value: 1800, reset_after:
-    month, last_reset_at: 2026-03-01T00:00:00Z}`."""
-
-    value: int | float | str
-    reset_after: str | None = None
-    last_reset_at: datetime | None = None
-
-
-class StateInput(Struct, kw_only=True):
-    """A participant (or recipient) as a test case or the playground writes it: plain numbers for
-    counters (or `CounterInput` for one with a reset schedule) and balances, a level key per tier."""
-
-    external_id: str | None = None
-    status: Literal["ACTIVE", "SUSPENDED", "CLOSED"] = "ACTIVE"
-    tags: list[str] = msgspec.field(default_factory=list)
-    counters: dict[str, int | float | str | CounterInput] = msgspec.field(default_factory=dict)
-    attributes: dict[str, str] = msgspec.field(default_factory=dict)
-    tiers: dict[str, str] = msgspec.field(default_factory=dict)
-    balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
-    # amounts held under a reference (an earlier authorisation): asset symbol -> reference -> amount
-    holds: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
-    # lots of LOT assets, by asset symbol; their sums are the asset's balances
-    lots: dict[str, list[LotInput]] = msgspec.field(default_factory=dict)
-
-
-class ProgramStateInput(Struct, kw_only=True):
-    tags: list[str] = msgspec.field(default_factory=list)
-    counters: dict[str, int | float | str] = msgspec.field(default_factory=dict)
-    attributes: dict[str, str] = msgspec.field(default_factory=dict)
-    wallet: dict[str, int | float | str] = msgspec.field(default_factory=dict)
-
-
-class Expectation(Struct, kw_only=True):
-    """What a test case expects. Every field is optional; only the given ones are compared.
-    Amount maps are asset symbol -> decimal string (sums over the event's applied actions)."""
-
-    status: Literal["COMPLETED", "FAILED"] | None = None
-    error_code: str | None = None
-    matched: list[str] | None = None  # exactly these rules MATCHED, in order
-    statuses: dict[str, str] | None = None  # rule name -> RuleStatus
-    credits: dict[str, Quantity] | None = None
-    debits: dict[str, Quantity] | None = None
-    tags: list[str] | None = None  # the participant's tags after the event
-    counters: dict[str, Quantity] | None = None
-    attributes: dict[str, str] | None = None
-    tiers: dict[str, str | None] | None = None  # level key; null: no level
-    balances: dict[str, Quantity | dict[str, Quantity]] | None = None
-    lots: dict[str, list[LotExpectation]] | None = None  # open lots by asset symbol, in spending order
-    expired: dict[str, Quantity] | None = None  # value the evaluation time expired, by asset symbol
-    matured: dict[str, Quantity] | None = None  # DEFERRED value the evaluation time made AVAILABLE
-    recipient: Expectation | None = None
-
-
-class JourneyStep(Struct, kw_only=True):
-    """A step of a case that runs a participant through time (A136): the clock moves to `at`
-    (period ends, drops, expiries and inactivity due by then are applied), then the step's `event`
-    is evaluated there if it has one; its expectations are checked after both."""
-
-    at: datetime
-    event: dict[str, Any] | None = None  # event_data
-    received_at: datetime | None = None  # default: at
-    description: Description | None = None
-    expect: Expectation = msgspec.field(default_factory=Expectation)
-
-
-class TestCase(Struct, kw_only=True):
-    """One event against a given state, or (`steps`) a participant run through time (A136)."""
-
-    name: Name
-    event: dict[str, Any] | None = None  # event_data; a case gives `event` or `steps`
-    description: Description | None = None
-    event_timestamp: datetime | None = None  # default 2026-01-01T12:00:00Z
-    received_at: datetime | None = None  # default: event_timestamp
-    participant: StateInput = msgspec.field(default_factory=StateInput)
-    recipient: StateInput | None = None
-    program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
-    budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)  # rule -> asset -> amount
-    # what the participant has consumed of `per: participant` budgets: rule -> asset -> amount
-    participant_budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
-    expect: Expectation = msgspec.field(default_factory=Expectation)
-    starts_at: datetime | None = None  # with steps: when the given state holds (default: the first step's `at`)
-    steps: Annotated[list[JourneyStep], msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 # --- the bundle ----------------------------------------------------------------------------------

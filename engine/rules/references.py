@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from engine.model.bundle import Bundle, Expectation, Rule, StateInput, TestCase
 from engine.model.lifecycle import lifecycle_problems
 from engine.model.result import RuleStatus
+from engine.rules.case_steps import check_steps
 from engine.rules.problems import ProblemSink
 from engine.rules.reward_check import check_rewards
 from engine.rules.yaml_source import Path
@@ -58,7 +59,7 @@ def check(bundle: Bundle, sink: ProblemSink, *, declared: dict[str, set[str]] | 
     for i, rule in enumerate(bundle.rules):
         _check_budgets(sink, rule, ("rules", i))
     for i, case in enumerate(bundle.tests):
-        _check_test(names, case, ("tests", i))
+        _check_test(names, bundle, case, ("tests", i))
 
 
 class _Names:
@@ -70,12 +71,16 @@ class _Names:
         self.tiers = {tier.key: {level.key for level in tier.levels} for tier in bundle.tiers}
         self.dropped_tiers = declared.get("tiers", set()) - set(self.tiers)
         self.rules = {rule.name for rule in bundle.rules} | declared.get("rules", set())
+        self.rewards = {reward.name for reward in bundle.rewards} | declared.get("rewards", set())
 
     def asset(self, path: Path, symbol: str) -> bool:
         return self._known(path, symbol, self.assets, "unknown_asset", "asset", "declare it under `assets`")
 
     def rule(self, path: Path, name: str) -> None:
         self._known(path, name, self.rules, "unknown_rule", "rule", "rule names are the `name` of each rule")
+
+    def reward(self, path: Path, name: str) -> bool:
+        return self._known(path, name, self.rewards, "unknown_reward", "reward", "declare it under `rewards`")
 
     def tier_level(self, tier_path: Path, tier: str, level_path: Path, level: str) -> None:
         if tier in self.dropped_tiers:  # its levels are unknown: the tier itself has a problem
@@ -111,7 +116,7 @@ def _check_budgets(sink: ProblemSink, rule: Rule, path: Path) -> None:
             )
 
 
-def _check_test(names: _Names, case: TestCase, path: Path) -> None:
+def _check_test(names: _Names, bundle: Bundle, case: TestCase, path: Path) -> None:
     _check_state(names, case.participant, (*path, "participant"))
     if case.recipient is not None:
         _check_state(names, case.recipient, (*path, "recipient"))
@@ -120,6 +125,7 @@ def _check_test(names: _Names, case: TestCase, path: Path) -> None:
         for symbol in per_asset:
             names.asset((*path, "budgets_consumed", rule_name, symbol), symbol)
     _check_journey(names, case, path)
+    check_steps(names, bundle, case, path)
     _check_expect(names, case.expect, (*path, "expect"))
     for k, step in enumerate(case.steps or []):
         _check_expect(names, step.expect, (*path, "steps", k, "expect"))

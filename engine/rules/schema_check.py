@@ -17,6 +17,7 @@ from msgspec import inspect
 
 from engine.model.automation import AutomationSpec, AutomationTestCase
 from engine.model.bundle import ACTION_TYPES, Action, Asset, Bundle, ProgramSettings, Rule, TestCase, TierType
+from engine.model.instants import RFC3339
 from engine.model.rewards import Reward
 from engine.rules.problems import ProblemSink
 from engine.rules.yaml_source import Path, YamlDocument
@@ -78,7 +79,7 @@ class SchemaChecker:
         automations = self._pieces(data, "automations", AutomationSpec)
         automation_tests = self._pieces(data, "automation_tests", AutomationTestCase)
         events = self._events(data)
-        for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key")):
+        for section, key in (("rules", "name"), ("assets", "symbol"), ("tiers", "key"), ("rewards", "name")):
             raws = self._list(data, section)
             self.declared[section] = {
                 raw[key] for raw in raws if isinstance(raw, dict) and isinstance(raw.get(key), str)
@@ -206,6 +207,8 @@ def _whole(data: dict[str, Any], key: str, kept: list[Any]) -> bool:
 
 def _explain(message: str, value: Any, info: Any) -> str:
     text = _humane(message)
+    if _is_instant(info):
+        return f"expected an RFC 3339 timestamp with an offset, such as 2026-01-01T00:00:00Z, got {value!r}"
     if isinstance(info, inspect.LiteralType):
         return f"{value!r} is not allowed here; one of: {', '.join(map(str, info.values))}"
     if isinstance(value, str) and value.lower() in _YAML_1_1_BOOLEANS and "bool" in message:
@@ -217,6 +220,13 @@ def _explain(message: str, value: Any, info: Any) -> str:
     if value is None and "got `null`" in message:
         return f"{text}: the value is empty"
     return text
+
+
+def _is_instant(info: Any) -> bool:
+    """A field read as `engine.model.instants.Instant` (RFC 3339 text), alone or optional."""
+    kinds = info.types if isinstance(info, inspect.UnionType) else (info,)
+    kinds = tuple(kind.type if isinstance(kind, inspect.Metadata) else kind for kind in kinds)
+    return any(isinstance(kind, inspect.StrType) and kind.pattern == RFC3339 for kind in kinds)
 
 
 def _humane(message: str) -> str:

@@ -135,7 +135,7 @@ def update_rule(
             raise Conflict(f"rule {rule_id} is archived and cannot be modified", code="rule_archived")
         require_modifiable(record.program)
         current = rule_to_bundle(record)
-        merged = msgspec.to_builtins(current) | changes
+        merged = msgspec.to_builtins(current) | msgspec.to_builtins(changes)  # moments as text, as `Rule` reads them
         try:
             new = msgspec.convert(merged, Rule)
         except msgspec.ValidationError as exc:

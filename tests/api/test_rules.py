@@ -240,3 +240,27 @@ def test_simulating_a_hostile_rule_ends_within_the_evaluation_bound(api, program
     assert "cost budget" in evaluation["reason"] or "out of time" in evaluation["reason"], evaluation
     # the evaluation ends at its deadline at the latest; decoding 190 KB and compiling come on top
     assert elapsed < EVALUATION_TIME_MAX_S + 1.0
+
+
+def test_a_rule_window_applies_as_rfc3339_text_and_patches_through_apply(api):
+    bundle = {
+        "program": {"key": "windows", "name": "Windows"},
+        "assets": [{"symbol": "WIN", "name": "Win", "scale": 0}],
+        "rules": [
+            {
+                "name": "spring",
+                "condition": "true",
+                "active_from": "2026-03-01T00:00:00+01:00",
+                "actions": [{"type": "CREDIT", "asset_id": "WIN", "amount": 1}],
+            }
+        ],
+    }
+    first = api.post("/v1/programs/apply", bundle)
+    assert first.status_code in (200, 201), first.text
+    bundle["rules"][0]["active_to"] = "2026-06-01T00:00:00Z"
+    second = api.post("/v1/programs/apply", bundle)
+    assert second.status_code in (200, 201), second.text
+    (rule,) = [r for r in api.get("/v1/rules", limit=100).json()["data"] if r["name"] == "spring"]
+    assert (rule["active_from"], rule["active_to"]) == ("2026-02-28T23:00:00Z", "2026-06-01T00:00:00Z")
+    bundle["rules"][0]["active_to"] = 1780000000
+    assert api.post("/v1/programs/apply", bundle).status_code == 400

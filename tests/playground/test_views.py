@@ -402,3 +402,14 @@ def test_tier_levels_show_before_and_after_with_the_next_evaluation(client):
     row = one(html, "tr", data_tier="status")
     assert row.text.split() == ["status", "silver", "gold", "2027-01-01T00:00:00Z", "(period", "end)"]
     assert "changed" in row.attrs.get("class", "")
+
+
+def test_run_tests_shows_spending_steps_and_their_differences(client):
+    bundle = (Path(__file__).parents[2] / "rules_examples" / "card_linked.yaml").read_text()
+    html = client.post("/playground/tests", data={"bundle": bundle}).text
+    assert one(html, id="tests-summary").attrs["data-passed"] == "8"
+    name = "a dining credit is reversed in part, never beyond what it took"
+    failing = bundle.replace("reverse: {redemption: lunch, amount: 50}", "reverse: {redemption: lunch, amount: 40}")
+    case = one(client.post("/playground/tests", data={"bundle": failing}).text, "li", data_case=name)
+    assert case.attrs["data-passed"] == "false"
+    assert "step 2 (2026-03-01T13:00:00Z): balances.PTS.available: expected 200, got 190" in case.text

@@ -60,11 +60,10 @@ def parse_amount(value: object, asset: Asset, *, what: str = "amount") -> Decima
 
 
 def check_transaction_limit(amount: Decimal, asset: Asset) -> None:
-    if asset.max_transaction_amount is not None and amount > asset.max_transaction_amount:
-        raise LedgerRejected(
-            f"amount {amount} exceeds {asset.symbol}'s max_transaction_amount {asset.max_transaction_amount}",
-            code="max_transaction_amount_exceeded",
-        )
+    try:
+        amounts.check_limit(amount, asset.max_transaction_amount)
+    except AmountError as exc:
+        raise LedgerRejected(f"{exc.message} ({asset.symbol})", code=exc.code) from exc
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def bundle(*rules: dict[str, Any], assets=None, tiers=None) -> Bundle:
         "tiers": TIERS if tiers is None else tiers,
         "rules": list(rules),
     }
-    return msgspec.convert(data, Bundle)
+    return msgspec.convert(msgspec.to_builtins(data), Bundle)
 
 
 def rule(name: str, condition: str = "true", *actions: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -91,10 +91,6 @@ def test_immediate_and_participant_state_need_the_participants_scope(trigger):
         ),
         ({"trigger": {"type": "one_time"}}, [("trigger", "missing_field")]),
         (
-            {"trigger": {"type": "one_time", "trigger_at": "2026-06-01T00:00:00"}},
-            [("trigger.trigger_at", "invalid_value")],
-        ),
-        (
             {"trigger": {"type": "one_time", "trigger_at": "2026-06-01T00:00:00Z", "cron_expression": "0 0 * * *"}},
             [("trigger.cron_expression", "unexpected_field")],
         ),
@@ -189,3 +185,18 @@ def test_trigger_at_in_a_file_is_an_aware_time():
     loaded = load_bundle_text(text)
     assert loaded.ok, loaded.problems
     assert loaded.bundle.automations[0].trigger.trigger_at == datetime(2026, 6, 1, 7, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("written", ["2026-06-01T09:00:00", "1780304400", "2026-06-01"])
+def test_trigger_at_in_a_file_without_an_offset_or_as_a_number_is_refused_at_its_place(written):
+    text = (
+        "program: {key: demo, name: Demo}\n"
+        "automations:\n"
+        "  - name: launch\n"
+        "    event_name: launch\n"
+        "    scope: program\n"
+        f"    trigger: {{type: one_time, trigger_at: {written}}}\n"
+    )
+    (problem,) = load_bundle_text(text, "f.yaml").problems
+    assert (problem.line, problem.column) == (6, 43)
+    assert "RFC 3339 timestamp with an offset" in problem.message
