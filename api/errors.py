@@ -13,8 +13,12 @@ Every error answers Scrip's envelope (D24): `{"code": "...", "message": "...", "
 
 Foreign exceptions are translated here and nowhere else: Litestar's validation failures become
 400 `bad_request` with field-level details, `EngineError`s keep their code (engine codes are
-lower-case snake case) with the status of `ENGINE_STATUS`, and anything unexpected, a broken
-ledger invariant included, is logged and answers 500 `internal_error` without a stack trace.
+lower-case snake case) with the status of `ENGINE_STATUS`, the database's operational errors (a
+deadlock or serialization failure on PostgreSQL, a lock still held past SQLite's busy timeout, a
+lost connection) answer 503 `service_unavailable` with `Retry-After`, since the same request
+succeeds once the contention passes (an idempotency key makes the retry safe), and anything
+unexpected, a broken ledger invariant included, is logged and answers 500 `internal_error`
+without a stack trace.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 from typing import Any
 
 import msgspec
+import peewee
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -213,6 +218,17 @@ def dsl_error_handler(_: Request, exc: DslError) -> Response[ErrorBody]:
     return _envelope(400, "invalid_expression", str(exc), {k: v for k, v in details.items() if v is not None})
 
 
+RETRY_AFTER_S = 1
+
+
+def database_busy_handler(request: Request, exc: peewee.OperationalError) -> Response[ErrorBody]:
+    """Contention or a lost connection: nothing was committed (the transaction rolled back whole),
+    and the client is told to come back rather than that the server broke."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    message = "the database is busy or unavailable; retry the request"
+    return _envelope(503, "service_unavailable", message, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[ErrorBody]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _envelope(500, "internal_error", "internal server error")
@@ -223,6 +239,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     EngineError: engine_error_handler,
     DslError: dsl_error_handler,
     HTTPException: http_exception_handler,
+    peewee.OperationalError: database_busy_handler,
     Exception: internal_error_handler,
 }
 
