@@ -71,6 +71,7 @@ class EventContext:
     inputs: EvaluationInput
     created: list[Participant] = field(default_factory=list)
     tier_moves: list[Any] = field(default_factory=list)  # levels reviewed before the event (A139)
+    shadow_id: str | None = None  # the program's ACTIVE shadow ruleset, evaluated after commit (A232)
 
 
 class _CompiledPrograms:
@@ -145,7 +146,14 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         budgets=_budgets(program.id, record),
         participant_budgets=_participant_budgets(program.id, participant_id, record),
     )
-    return EventContext(record=record, program=compiled, inputs=inputs, created=created, tier_moves=tier_moves)
+    return EventContext(
+        record=record,
+        program=compiled,
+        inputs=inputs,
+        created=created,
+        tier_moves=tier_moves,
+        shadow_id=program.shadow_id,
+    )
 
 
 def resolve_participants(event_id: str) -> EventRecord:

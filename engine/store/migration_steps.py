@@ -159,3 +159,10 @@ def recorded_order(db: peewee.Database) -> None:
 def backtest_runs(db: peewee.Database) -> None:
     """Backtests asked for through the API: one row each, its progress and its difference."""
     db.create_tables([models.BacktestRun], safe=True)
+
+
+def shadow_rulesets(db: peewee.Database) -> None:
+    """Shadow rulesets and their evaluations (A230), and the program's ACTIVE shadow, read with
+    the program row by every event."""
+    add_missing_column(db, "program", "shadow_id", "VARCHAR(36)")
+    db.create_tables([models.ShadowRuleset, models.ShadowEvaluation], safe=True)

@@ -74,6 +74,8 @@ ALL_MODELS = [
     models.LedgerRollup,
     models.LedgerRollupHead,
     models.BacktestRun,
+    models.ShadowRuleset,
+    models.ShadowEvaluation,
 ]
 
 
@@ -229,6 +231,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (41, "participants' subscriptions to participant_state automations", steps.automation_subscriptions),
     (45, "processed events in their recorded order, per program", steps.recorded_order),
     (46, "backtests asked for through the API", steps.backtest_runs),
+    (47, "shadow rulesets of programs and their evaluations", steps.shadow_rulesets),
     (55, "money value per unit of an asset", steps.asset_unit_values),
     (56, "request logs", steps.request_logs),
     (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", steps.webhook_health),
