@@ -166,3 +166,25 @@ def test_step_35_adds_the_tier_schedules_and_makes_existing_expiries_due(fresh_d
         assert {"period_ends_at", "review_at", "downgrade_to", "pending_drop", "due_at"} <= columns
         assert "reason" in {c.name for c in fresh_db.get_columns("state_history")}
         assert "participant_tier_due" in {index.name for index in fresh_db.get_indexes("participant_tier")}
+
+
+def test_step_47_adds_the_shadow_tables_and_the_programs_pointer(tmp_path):
+    """A database made before shadows gets `program.shadow_id` and both shadow tables."""
+    from engine.store.db import connect
+
+    db = connect(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db)
+    with db.connection_context():
+        for statement in (
+            'DROP TABLE "shadow_evaluation"',
+            'DROP TABLE "shadow_ruleset"',
+            'ALTER TABLE "program" DROP COLUMN "shadow_id"',
+            "DELETE FROM schema_version WHERE version = 47",
+        ):
+            db.execute_sql(statement)
+        assert upgrade(db) == [47]
+        assert "shadow_id" in {c.name for c in db.get_columns("program")}
+        assert {"shadow_ruleset", "shadow_evaluation"} <= set(db.get_tables())
+        unique = [index.columns for index in db.get_indexes("shadow_evaluation") if index.unique]
+        assert ["event_id", "shadow_id"] in unique
+    db.close()
