@@ -19,6 +19,7 @@ from api.controllers.redemptions import RedemptionController
 from api.controllers.reports import ReportController
 from api.controllers.rewards import RewardController
 from api.controllers.rules import RuleController
+from api.controllers.shadow import ShadowController
 from api.controllers.statement import StatementController
 from api.controllers.tiers import TierController
 from api.controllers.transfers import TransferController
@@ -47,5 +48,6 @@ CONTROLLERS = [
     ReportController,
     LogController,
     BacktestController,
+    ShadowController,
     *WEBHOOK_CONTROLLERS,
 ]

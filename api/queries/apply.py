@@ -20,7 +20,7 @@ def apply_bundle(principal: Principal, bundle: Bundle, *, dry_run: bool) -> Appl
     """Plan `bundle` against the caller's organisation and, unless `dry_run`, apply it whole."""
     from api.apply_target import DatabaseTarget  # the target imports the API's queries
 
-    _check_bundle(bundle)
+    check_bundle(bundle)
     target = DatabaseTarget(principal)
     if dry_run:
         return plan_out(plan_bundle(bundle, target), applied=False)
@@ -31,7 +31,7 @@ def apply_bundle(principal: Principal, bundle: Bundle, *, dry_run: bool) -> Appl
     return plan_out(plan, applied=bool(plan.steps))
 
 
-def _check_bundle(bundle: Bundle) -> None:
+def check_bundle(bundle: Bundle) -> None:
     """A bundle that does not compile or type-check is refused whole (400 `invalid_bundle`)."""
     try:
         program = compile_program(bundle)

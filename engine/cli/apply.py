@@ -25,12 +25,16 @@ class HttpApply:
         self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=60, headers={"X-API-Key": api_key})
 
     def apply(self, bundle: Bundle, *, dry_run: bool) -> dict[str, Any]:
+        return self.call("POST", "/v1/programs/apply", bundle_body(bundle), params={"dry_run": str(dry_run).lower()})
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None, *, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One request; an error answer raises `ApplyError` with the server's code and problems."""
         try:
-            response = self.client.request(
-                "POST", "/v1/programs/apply", params={"dry_run": str(dry_run).lower()}, json=bundle_body(bundle)
-            )
+            response = self.client.request(method, path, params=params, json=body)
         except httpx.HTTPError as exc:
-            raise ApplyError(f"POST /v1/programs/apply: {exc}", code="apply_unreachable") from exc
+            raise ApplyError(f"{method} {path}: {exc}", code="apply_unreachable") from exc
         if response.status_code >= 400:
             try:
                 error = response.json()

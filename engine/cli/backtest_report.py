@@ -29,15 +29,15 @@ def difference_json(window: Window, difference: Difference) -> str:
     return msgspec.json.format(msgspec.json.encode(difference_document(window, difference)), indent=2).decode()
 
 
-def _counts(counts: RuleCounts) -> str:
-    return f"{counts.matched}/{counts.skipped}/{counts.erroring}"
+def counts(rule: RuleCounts) -> str:
+    return f"{rule.matched}/{rule.skipped}/{rule.erroring}"
 
 
-def _signed(value: Decimal) -> str:
+def signed(value: Decimal) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
@@ -62,19 +62,19 @@ def difference_lines(difference: Difference) -> list[str]:
     changed_rules = [change for change in difference.rules if change.before != change.after]
     if changed_rules:
         lines += ["", "rules (matched/skipped/erroring)"]
-        lines += _table(
+        lines += table(
             ["rule", "before", "after"],
-            [[change.rule, _counts(change.before), _counts(change.after)] for change in changed_rules],
+            [[change.rule, counts(change.before), counts(change.after)] for change in changed_rules],
         )
     lines += ["", "assets"]
-    lines += _table(
+    lines += table(
         ["asset", "flow", "before", "after", "change"],
-        [row for change in difference.assets for row in _asset_rows(change.asset, change.before, change.after)]
-        + [[change.asset, "liability", "", "", _signed(change.liability_change)] for change in difference.assets],
+        [row for change in difference.assets for row in asset_rows(change.asset, change.before, change.after)]
+        + [[change.asset, "liability", "", "", signed(change.liability_change)] for change in difference.assets],
     )
     if difference.budgets:
         lines += ["", "budgets first exhausted (within the window, from nothing consumed)"]
-        lines += _table(
+        lines += table(
             ["rule", "before", "after"],
             [[change.rule, _moment(change.before), _moment(change.after)] for change in difference.budgets],
         )
@@ -89,12 +89,12 @@ def _moment(at: datetime | None) -> str:
     return "never" if at is None else at.isoformat().replace("+00:00", "Z")
 
 
-def _asset_rows(asset: str, before: AssetFlows, after: AssetFlows) -> list[list[str]]:
+def asset_rows(asset: str, before: AssetFlows, after: AssetFlows) -> list[list[str]]:
     rows = []
     for flow in ("credited", "debited", "held", "forfeited"):
         old, new = getattr(before, flow), getattr(after, flow)
         if old != new:
-            rows.append([asset, flow, str(old), str(new), _signed(new - old)])
+            rows.append([asset, flow, str(old), str(new), signed(new - old)])
     return rows
 
 

@@ -9,6 +9,7 @@ worker call, and holds no logic of its own.
     tiers       tiers preview: who changed tier rules would move
     status      the operator's health on one screen
     backtest    a changed ruleset replayed over a program's recorded history, as a difference
+    shadow      shadow report: a program's shadow ruleset, live against shadow
     bench       the benchmarks
 """
 
@@ -19,6 +20,7 @@ import click
 from engine.cli import bundles, database, lsp, processes, tiers
 from engine.cli.backtest import backtest
 from engine.cli.bench.commands import bench
+from engine.cli.shadow import shadow
 from engine.cli.status import status
 from engine.cli.sweep import sweep
 from engine.errors import EngineError
@@ -58,5 +60,6 @@ for command in (
     sweep,
     tiers.tiers,
     status,
+    shadow,
 ):
     main.add_command(command)

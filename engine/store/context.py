@@ -75,6 +75,7 @@ class EventContext:
     inputs: EvaluationInput
     created: list[Participant] = field(default_factory=list)
     tier_moves: list[Any] = field(default_factory=list)  # levels reviewed before the event (A139)
+    shadow_id: str | None = None  # the program's ACTIVE shadow ruleset, evaluated after commit (A232)
 
 
 class _CompiledPrograms:
@@ -155,7 +156,14 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
         group=groups.named_group(program.organisation_id, record.event_data),
     )
-    return EventContext(record=record, program=compiled, inputs=inputs, created=created, tier_moves=tier_moves)
+    return EventContext(
+        record=record,
+        program=compiled,
+        inputs=inputs,
+        created=created,
+        tier_moves=tier_moves,
+        shadow_id=program.shadow_id,
+    )
 
 
 def resolve_participants(event_id: str) -> EventRecord:

@@ -187,3 +187,10 @@ def group_audit(db: peewee.Database) -> None:
     db.execute_sql(
         'CREATE INDEX IF NOT EXISTS group_organisation_id_created_at ON "group" (organisation_id, created_at)'
     )
+
+
+def shadow_rulesets(db: peewee.Database) -> None:
+    """Shadow rulesets and their evaluations (A230), and the program's ACTIVE shadow, read with
+    the program row by every event."""
+    add_missing_column(db, "program", "shadow_id", "VARCHAR(36)")
+    db.create_tables([models.ShadowRuleset, models.ShadowEvaluation], safe=True)

@@ -75,6 +75,8 @@ ALL_MODELS = [
     models.LedgerRollupHead,
     models.BacktestRun,
     models.TierRollover,
+    models.ShadowRuleset,
+    models.ShadowEvaluation,
 ]
 
 
@@ -232,6 +234,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (42, "automations for one participant of a program, and SCHEDULE_EVENT's automations", steps.automation_targets),
     (45, "processed events in their recorded order, per program", steps.recorded_order),
     (46, "backtests asked for through the API", steps.backtest_runs),
+    (47, "shadow rulesets of programs and their evaluations", steps.shadow_rulesets),
     (55, "money value per unit of an asset", steps.asset_unit_values),
     (56, "request logs", steps.request_logs),
     (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", steps.webhook_health),

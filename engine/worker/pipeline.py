@@ -24,6 +24,7 @@ from engine.store.db import utcnow
 from engine.store.effects import post_event_effects
 from engine.store.followups import WakeUp
 from engine.store.models import EventRecord
+from engine.worker.shadow import ShadowJob, shadow_job
 from engine.worker.subscriptions import check_thresholds
 
 
@@ -45,6 +46,7 @@ class Applied:
     wake_ups: list[WakeUp] = field(default_factory=list)
     settlements: list[Any] = field(default_factory=list)  # lots its movements expired or matured first
     tier_moves: list[Any] = field(default_factory=list)  # levels it changed (`participant.tier_changed`)
+    shadow: ShadowJob | None = None  # the program's shadow to evaluate once this has committed (A232)
 
 
 Pipeline = Callable[[EventRecord], Applied]
@@ -78,4 +80,5 @@ def default_pipeline(record: EventRecord) -> Applied:
         wake_ups=outcome.wake_ups,
         settlements=outcome.settlements,
         tier_moves=context.tier_moves + outcome.tier_moves,
+        shadow=shadow_job(context, result, outcome.status, outcome.error_code),
     )

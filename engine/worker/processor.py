@@ -16,7 +16,9 @@ Huey runs a task at most once, so exactly-once comes from the rows, not the queu
 * a worker that dies mid-way leaves PROCESSING behind; when the lease ends the reconciler puts
   the event back to PENDING and wakes its lane. The dead worker's transaction never committed, so
   nothing is applied twice; a worker that only *looked* dead cannot commit late, because its
-  fencing token no longer matches.
+  fencing token no longer matches;
+* an event of a program with a shadow ruleset is evaluated under it too, once the transaction
+  that wrote the event has committed (`engine/worker/shadow.py`, A232).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from engine.store.lanes import (
 from engine.store.models import OPEN_EVENTS, EventRecord
 from engine.webhooks import messages
 from engine.worker.pipeline import Pipeline, default_pipeline
+from engine.worker.shadow import ShadowJob, run_shadows
 
 if TYPE_CHECKING:
     from engine.queue import Queue
@@ -90,20 +93,26 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
     while count < EVENTS_PER_WAKEUP:
         if claim is None and not has_due(lane):  # a read: no write transaction for nothing
             return count
+        shadows: list[ShadowJob] = []  # evaluated once the group has committed (A232)
+        drained = False
         with write_transaction():
             group_ends = time.monotonic() + COMMIT_AFTER_S
             for _ in range(EVENTS_PER_COMMIT):
                 more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
                 if claim is None:  # the first of the wake-up, or the one after a failed attempt
-                    attempted = attempt_next(lane, settings, pipeline, claim_next_in=more)
+                    attempted = attempt_next(lane, settings, pipeline, claim_next_in=more, shadows=shadows)
                     if attempted is None:
-                        return count
+                        drained = True
+                        break
                     claim = attempted[1]
                 else:
-                    claim = attempt(claim, settings, pipeline, claim_next_in=more)[1]
+                    claim = attempt(claim, settings, pipeline, claim_next_in=more, shadows=shadows)[1]
                 count += 1
                 if count == EVENTS_PER_WAKEUP or time.monotonic() >= group_ends:
                     break
+        run_shadows(shadows)
+        if drained:
+            return count
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
 
@@ -114,23 +123,39 @@ def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) ->
 
 
 def attempt(
-    claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *, claim_next_in: bool = False
+    claim: Claim,
+    settings: WorkerSettings,
+    pipeline: Pipeline,
+    *,
+    claim_next_in: bool = False,
+    shadows: list[ShadowJob] | None = None,
 ) -> tuple[str | None, Claim | None]:
     """Run one attempt of a claimed event: the status it ended in (None: claim lost) and, with
     `claim_next_in`, the lane's next event, claimed in the same transaction when this one was
     written (None otherwise: the caller claims afresh).
 
+    The shadow work of a written event goes to `shadows` once this transaction (or savepoint)
+    has ended well, for the caller to run after its commit; without `shadows` it runs here.
+
     >>> status, following = attempt(claim, settings, default_pipeline, claim_next_in=True)
     """
+    found: list[ShadowJob] = []
     try:
         with write_transaction():
-            return _outcome_and_next(claim, settings, pipeline, claim_next_in, held=False)
+            outcome = _outcome_and_next(claim, settings, pipeline, claim_next_in, held=False, shadows=found)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the event
         return _record_attempt_failure(claim, settings, exc), None
+    _hand_over(found, shadows)
+    return outcome
 
 
 def attempt_next(
-    lane: Lane, settings: WorkerSettings, pipeline: Pipeline, *, claim_next_in: bool = False
+    lane: Lane,
+    settings: WorkerSettings,
+    pipeline: Pipeline,
+    *,
+    claim_next_in: bool = False,
+    shadows: list[ShadowJob] | None = None,
 ) -> tuple[str | None, Claim | None] | None:
     """Claim the lane's next due event and run one attempt of it in the same transaction: None
     when nothing was due, else as `attempt`.
@@ -140,12 +165,13 @@ def attempt_next(
     recorded.
     """
     claim: Claim | None = None
+    found: list[ShadowJob] = []
     try:
         with write_transaction():
             claim = take_next(lane, lease_s=settings.event_lease_s)
             if claim is None:
                 return None
-            return _outcome_and_next(claim, settings, pipeline, claim_next_in, held=True)
+            outcome = _outcome_and_next(claim, settings, pipeline, claim_next_in, held=True, shadows=found)
     except Exception as exc:
         if claim is None:
             raise  # the claim itself failed: nothing was attempted; the reconciler wakes the lane
@@ -153,6 +179,16 @@ def attempt_next(
         if failed is None:  # another worker holds it now, or an earlier event came first
             return None, None
         return _record_attempt_failure(failed, settings, exc), None
+    _hand_over(found, shadows)
+    return outcome
+
+
+def _hand_over(found: list[ShadowJob], shadows: list[ShadowJob] | None) -> None:
+    """Shadow work of an attempt that ended well: to the caller's list, or run now."""
+    if shadows is not None:
+        shadows.extend(found)
+    else:
+        run_shadows(found)
 
 
 def _record_attempt_failure(claim: Claim, settings: WorkerSettings, exc: Exception) -> str | None:
@@ -165,7 +201,13 @@ def _record_attempt_failure(claim: Claim, settings: WorkerSettings, exc: Excepti
 
 
 def _outcome_and_next(
-    claim: Claim, settings: WorkerSettings, pipeline: Pipeline, claim_next_in: bool, *, held: bool
+    claim: Claim,
+    settings: WorkerSettings,
+    pipeline: Pipeline,
+    claim_next_in: bool,
+    *,
+    held: bool,
+    shadows: list[ShadowJob],
 ) -> tuple[str | None, Claim | None]:
     """Inside the processing transaction: the event's outcome, then the lane's next claim.
 
@@ -173,17 +215,21 @@ def _outcome_and_next(
     on PostgreSQL, the write lock on SQLite), the finished event is no longer PROCESSING, and the
     claim commits (with its lease and fencing token) or rolls back with the outcome it follows.
     """
-    status = _write_outcome(claim, settings, pipeline, held=held)
+    status = _write_outcome(claim, settings, pipeline, held=held, shadows=shadows)
     following = take_next(claim.lane, lease_s=settings.event_lease_s) if status and claim_next_in else None
     return status, following
 
 
-def _write_outcome(claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *, held: bool) -> str | None:
+def _write_outcome(
+    claim: Claim, settings: WorkerSettings, pipeline: Pipeline, *, held: bool, shadows: list[ShadowJob]
+) -> str | None:
     """Inside the processing transaction: the claimed event's outcome (None: the claim was lost).
     `held`: the claim was taken in this very transaction, so it cannot have been lost."""
     if not held and not still_held(claim):
         return None
     applied = pipeline(claim.record)
+    if applied.shadow is not None:
+        shadows.append(applied.shadow)
     now = utcnow()
     for wake_up in applied.wake_ups:
         enqueue_event(wake_up.event_id, delay_s=wake_up.delay_s)

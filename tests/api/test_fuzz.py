@@ -57,7 +57,7 @@ def world(tmp_path_factory) -> Iterator[World]:
     create_queue_tables(database)
     with TestClient(app=create_app(database, settings=ApiSettings(key_cache_ttl_s=0, queue_url="sql"))) as client:
         world = World(client, create_key("acme"))
-        program = world.create("program", "/v1/programs", {"name": "Fuzz"})["id"]
+        program = world.create("program", "/v1/programs", {"name": "Fuzz", "key": "fuzzed"})["id"]
         asset = {"program_id": program, "name": "Points", "symbol": "PTS", "scale": 2, "issuance_policy": "PREFUNDED"}
         world.create("asset", "/v1/assets", asset)
         world.create("participant", "/v1/participants", {"external_id": "u1", "program_id": program})
@@ -119,6 +119,10 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/participants/{participant_id}/balances/void-hold", {"reference_id": "r1"}),
     ("POST", "/v1/programs/apply", {"program": {"key": "fuzz", "name": "Fuzz"}, "assets": [], "rules": []}),
     ("POST", "/v1/programs/{program_id}/backtests", {"bundle": "program:\n  key: fuzz\n  name: Fuzz\n", "last": 10}),
+    ("PUT", "/v1/programs/{program_id}/shadow", {"program": {"key": "fuzzed", "name": "Fuzz"}, "rules": [
+     {"name": "r", "condition": "event.amount > 1.0", "actions": [{"type": "TAG", "tag": "seen"}]}]}),
+    ("DELETE", "/v1/programs/{program_id}/shadow", {}),
+    ("POST", "/v1/programs/{program_id}/shadow/promote", {}),
     ("DELETE", "/v1/participants/{participant_id}/state/tags/{tag}", {}),
     ("PUT", "/v1/participants/{participant_id}/state/tags/{tag}", {}),
     ("DELETE", "/v1/participants/{participant_id}/state/attributes/{key}", {}),

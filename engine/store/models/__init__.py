@@ -7,6 +7,7 @@ webhooks  endpoints, messages, deliveries, attempts per hour
 operations  the ledger rollup, request logs
 spending  rewards, redemptions, reversals, transfers
 backtests backtests asked for through the API
+shadows   shadow rulesets of programs and their evaluations
 automations  automations, the fan-out of their current firing, participants' subscriptions
 """
 
@@ -68,6 +69,13 @@ from engine.store.models.ledger import (
 )
 from engine.store.models.lots import OPEN_LOTS, LotRecord, LotTake
 from engine.store.models.operations import LedgerRollup, LedgerRollupHead, RequestLog
+from engine.store.models.shadows import (
+    SHADOW_ACTIVE,
+    SHADOW_CLEARED,
+    SHADOW_PROMOTED,
+    ShadowEvaluation,
+    ShadowRuleset,
+)
 from engine.store.models.spending import RedemptionRecord, ReversalRecord, RewardRecord, TransferRecord
 from engine.store.models.webhooks import WebhookAttemptHour, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
@@ -118,10 +126,15 @@ __all__ = [
     "RuleEvaluation",
     "RuleHistory",
     "RuleRecord",
+    "SHADOW_ACTIVE",
+    "SHADOW_CLEARED",
+    "SHADOW_PROMOTED",
     "SYSTEM",
     "SYSTEM_BREAKAGE",
     "SYSTEM_ISSUANCE",
     "SYSTEM_REDEMPTION",
+    "ShadowEvaluation",
+    "ShadowRuleset",
     "StateAttribute",
     "StateCounter",
     "StateHistory",

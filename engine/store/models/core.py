@@ -77,6 +77,9 @@ class Program(Timestamped):
     timezone = peewee.CharField(max_length=64, default="UTC")  # D32, schema step 24
     event_types = JSONField(null=True)  # the bundle's `events` declarations, schema step 24
     event_validation = peewee.CharField(max_length=8, default="OFF")  # OFF | FLAG | REJECT, step 24
+    # the ACTIVE shadow ruleset's id (step 47): read with the program row, so an event of a
+    # program without a shadow costs nothing more
+    shadow_id = peewee.CharField(max_length=36, null=True)
 
     class Meta:
         indexes = ((("organisation", "key"), True), (("organisation", "name"), False))

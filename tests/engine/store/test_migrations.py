@@ -220,3 +220,25 @@ def test_step_36_schedules_the_rollover_of_members_with_counters_and_no_level(fr
         assert upgrade(fresh_db) == [36]
         rows = [(row.participant_id, row.period_ends_at) for row in TierRollover.select()]
         assert rows == [(people["progress"].id, datetime(utcnow().year + 1, 1, 1, tzinfo=UTC))]
+
+
+def test_step_47_adds_the_shadow_tables_and_the_programs_pointer(tmp_path):
+    """A database made before shadows gets `program.shadow_id` and both shadow tables."""
+    from engine.store.db import connect
+
+    db = connect(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db)
+    with db.connection_context():
+        for statement in (
+            'DROP TABLE "shadow_evaluation"',
+            'DROP TABLE "shadow_ruleset"',
+            'ALTER TABLE "program" DROP COLUMN "shadow_id"',
+            "DELETE FROM schema_version WHERE version = 47",
+        ):
+            db.execute_sql(statement)
+        assert upgrade(db) == [47]
+        assert "shadow_id" in {c.name for c in db.get_columns("program")}
+        assert {"shadow_ruleset", "shadow_evaluation"} <= set(db.get_tables())
+        unique = [index.columns for index in db.get_indexes("shadow_evaluation") if index.unique]
+        assert ["event_id", "shadow_id"] in unique
+    db.close()
