@@ -97,6 +97,14 @@ _DECODE = EventRecord.event_data.python_value
 _ACTIONS = msgspec.json.Decoder(list[dict[str, Any]])  # a stored evaluation's actions, decoded once
 
 
+def _time(value: Any) -> datetime:
+    """A time column of a finished event, which is never NULL."""
+    moment = _AT(value)
+    if moment is None:
+        raise ValueError("a finished event without its times")
+    return moment
+
+
 def _event_data(text: str | None) -> dict[str, Any]:
     data = _DECODE(text)
     return data if isinstance(data, dict) else {}
@@ -125,16 +133,16 @@ def recorded_events(window: Window, *, page: int = PAGE) -> Iterator[RecordedEve
                 participant_id=participant or "",
                 recipient_id=recipient,
                 event_data=_event_data(data),
-                event_timestamp=_AT(timestamp),
-                received_at=_AT(received),
-                processed_at=_AT(processed),
+                event_timestamp=_time(timestamp),
+                received_at=_time(received),
+                processed_at=_time(processed),
                 status=status,
                 error_code=code,
                 rules=rules.get(event_id, []),
             )
         if len(found) < page:
             return
-        after = (_AT(found[-1][6]), found[-1][0])
+        after = (_time(found[-1][6]), found[-1][0])
 
 
 def _evaluations(event_ids: list[str]) -> dict[str, list[RecordedRule]]:
