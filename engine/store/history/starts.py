@@ -35,7 +35,11 @@ MARGIN = timedelta(minutes=2)
 _AT = EventRecord.processed_at.python_value
 _FIELD = {"AVAILABLE": "available", "HELD": "held", "DEFERRED": "deferred"}
 PAGE = 2000
-Key = tuple[str, str, str]  # (participant id, asset symbol, bucket or reference)
+Undo = dict[tuple[str, str], Decimal]  # (asset symbol, bucket or reference) -> value taken back
+
+
+def _undo() -> Undo:
+    return defaultdict(Decimal)
 
 
 class Starts:
@@ -55,12 +59,13 @@ class Starts:
         self.symbols, self.lot_assets = symbols, lot_assets  # asset id -> symbol; LOT asset ids
         self.tracked = tracked  # the participants whose starts are asked for (None: everyone)
         self._floor = id_floor(window.first_at - MARGIN)
-        self._balance_undo: dict[Key, Decimal] = defaultdict(Decimal)  # (owner, symbol, bucket) -> taken back
-        self._held_undo: dict[Key, Decimal] = defaultdict(Decimal)  # (owner, symbol, reference) -> taken back
+        # Kept by owner, so a start reads its own undo whatever the number of participants.
+        self._balance_undo: dict[str, Undo] = defaultdict(_undo)  # owner -> (symbol, bucket) -> taken back
+        self._held_undo: dict[str, Undo] = defaultdict(_undo)  # owner -> (symbol, reference) -> taken back
         self._takes: dict[str, Decimal] = defaultdict(Decimal)  # lot id -> value to give back
         self._new_credits: set[str] = set()  # entries since that credited a LOT asset
-        # (owner type, owner id, state type, key) -> (operation, old value) of the oldest change since
-        self._first_changes: dict[tuple[str, str, str, str], tuple[str, str | None]] = {}
+        # (owner type, owner id) -> (state type, key) -> (operation, old value) of the oldest change since
+        self._first_changes: dict[tuple[str, str], dict[tuple[str, str], tuple[str, str | None]]] = defaultdict(dict)
         self._read_postings()
         self._read_takes()
         self._read_history()
@@ -107,9 +112,9 @@ class Starts:
             if self.ahead(created, program, processed, event_id):
                 continue
             symbol = self.symbols[asset_id]
-            self._balance_undo[(owner, symbol, bucket)] += amount
+            self._balance_undo[owner][(symbol, bucket)] += amount
             if bucket == "HELD" and reference is not None:
-                self._held_undo[(owner, symbol, reference)] += amount
+                self._held_undo[owner][(symbol, reference)] += amount
             if asset_id in self.lot_assets and amount > 0:
                 self._new_credits.add(entry_id)
 
@@ -139,7 +144,7 @@ class Starts:
                 continue
             if self._follows(owner_type, owner_id) and not self.ahead(at, program, processed, event_id):
                 # only the oldest change since matters: undoing them all ends at its old value
-                self._first_changes.setdefault((owner_type, owner_id, state_type, key), (operation, old))
+                self._first_changes[(owner_type, owner_id)].setdefault((state_type, key), (operation, old))
 
     # --- building a start ---------------------------------------------------------------------
 
@@ -192,10 +197,9 @@ class Starts:
             if asset_id in self.symbols:
                 balance = balances.setdefault(self.symbols[asset_id], Balance())
                 setattr(balance, _FIELD[bucket], amount)
-        for (owner, symbol, bucket), amount in self._balance_undo.items():
-            if owner == participant_id:
-                balance = balances.setdefault(symbol, Balance())
-                setattr(balance, _FIELD[bucket], getattr(balance, _FIELD[bucket]) - amount)
+        for (symbol, bucket), amount in self._balance_undo.get(participant_id, {}).items():
+            balance = balances.setdefault(symbol, Balance())
+            setattr(balance, _FIELD[bucket], getattr(balance, _FIELD[bucket]) - amount)
         return balances
 
     def _holds(self, participant_id: str) -> dict[str, dict[str, Decimal]]:
@@ -209,9 +213,8 @@ class Starts:
         ):
             if asset_id in self.symbols:
                 held[(self.symbols[asset_id], reference)] += amount
-        for (owner, symbol, reference), amount in self._held_undo.items():
-            if owner == participant_id:
-                held[(symbol, reference)] -= amount
+        for (symbol, reference), amount in self._held_undo.get(participant_id, {}).items():
+            held[(symbol, reference)] -= amount
         holds: dict[str, dict[str, Decimal]] = {}
         for (symbol, reference), amount in sorted(held.items()):
             if amount != 0:
@@ -249,9 +252,7 @@ class Starts:
         """Take the owner's changes since the window began back out: each key returns to the
         value its oldest change since found."""
         tags = set(state.tags)
-        for (owner_type, owner_id, state_type, key), (operation, old) in self._first_changes.items():
-            if (owner_type, owner_id) != owner:
-                continue
+        for (state_type, key), (operation, old) in self._first_changes.get(owner, {}).items():
             if state_type == "tag":
                 (tags.discard if operation == "add" else tags.add)(key)
             elif state_type == "attribute":
