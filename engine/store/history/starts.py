@@ -42,6 +42,14 @@ def _undo() -> Undo:
     return defaultdict(Decimal)
 
 
+def _time(value: object) -> datetime:
+    """A time column that is never NULL where it is read."""
+    moment = _AT(value)
+    if moment is None:
+        raise ValueError("a time column read as NULL")
+    return moment
+
+
 class Starts:
     """The undo of one window, read once, and each holder's start built from it on demand. It
     holds sums, not rows: memory grows with the tracked participants and what they hold, not with
@@ -70,14 +78,14 @@ class Starts:
         self._read_takes()
         self._read_history()
 
-    def ahead(
-        self, created_at: datetime, program_id: str | None, processed_at: datetime | None, event_id: str | None
-    ) -> bool:
-        """Whether a row written at `created_at` (by event `event_id`, if any) is ahead of the window."""
+    def ahead(self, created_at: object, program_id: str | None, processed_at: object, event_id: str | None) -> bool:
+        """Whether a row written at `created_at` (by event `event_id`, if any) is ahead of the
+        window. Times as the driver gives them: only the one compared is converted (the undo reads
+        every row written since the window began)."""
         window = self.window
         if event_id is not None and program_id == window.program_id:
-            return processed_at is not None and (processed_at, event_id) < (window.first_at, window.first_id)
-        return created_at < window.first_at
+            return processed_at is not None and (_time(processed_at), event_id) < (window.first_at, window.first_id)
+        return _time(created_at) < window.first_at
 
     def _follows(self, owner_type: str, owner_id: str) -> bool:
         if owner_type == "PROGRAM":
@@ -86,12 +94,12 @@ class Starts:
 
     # --- reading the undo, page by page ---------------------------------------------------------
 
-    def _pages(self, sql: str, types: tuple) -> Iterator[tuple]:
+    def _pages(self, sql: str) -> Iterator[tuple]:
         """Rows of `sql` (its first column the table's id, `{p}` for the cursor, the organisation
-        and the page size) from the window's floor on, in id order."""
+        and the page size) from the window's floor on, in id order, as the driver gives them."""
         cursor = self._floor
         while True:
-            found = statements.rows(sql, [cursor, self.organisation_id, PAGE], types)
+            found = statements.raw_rows(sql, [cursor, self.organisation_id, PAGE])
             yield from found
             if len(found) < PAGE:
                 return
@@ -104,14 +112,13 @@ class Starts:
             "JOIN account AS a ON a.id = p.account_id LEFT JOIN event AS ev ON ev.id = e.event_id "
             "WHERE p.id > {p} AND e.organisation_id = {p} AND p.entity_type = 'PARTICIPANT' "
             "AND a.program_scope = '' ORDER BY p.id LIMIT {p}",
-            (str, str, _AT, str, str, _AT, str, str, str, to_decimal, str),
         ):
             _, entry_id, created, event_id, program, processed, owner, asset_id, bucket, amount, reference = row
             if asset_id not in self.symbols or not self._follows("PARTICIPANT", owner):
                 continue
             if self.ahead(created, program, processed, event_id):
                 continue
-            symbol = self.symbols[asset_id]
+            symbol, amount = self.symbols[asset_id], to_decimal(amount)
             self._balance_undo[owner][(symbol, bucket)] += amount
             if bucket == "HELD" and reference is not None:
                 self._held_undo[owner][(symbol, reference)] += amount
@@ -126,10 +133,9 @@ class Starts:
             "FROM lot_take AS t JOIN journal_entry AS e ON e.id = t.entry_id "
             "LEFT JOIN event AS ev ON ev.id = e.event_id "
             "WHERE t.id > {p} AND e.organisation_id = {p} ORDER BY t.id LIMIT {p}",
-            (str, str, to_decimal, _AT, str, str, _AT),
         ):
             if not self.ahead(created, program, processed, event_id):
-                self._takes[lot_id] -= amount  # a take of -5 is given back as +5
+                self._takes[lot_id] -= to_decimal(amount)  # a take of -5 is given back as +5
 
     def _read_history(self) -> None:
         for row in self._pages(
@@ -137,7 +143,6 @@ class Starts:
             "h.program_id, h.changed_at, h.event_id, ev.program_id, ev.processed_at "
             "FROM state_history AS h LEFT JOIN event AS ev ON ev.id = h.event_id "
             "WHERE h.id > {p} AND h.organisation_id = {p} ORDER BY h.id LIMIT {p}",
-            (str, str, str, str, str, str, str, str, _AT, str, str, _AT),
         ):
             _, owner_type, owner_id, state_type, key, operation, old, tier_program, at, event_id, program, processed = row  # fmt: skip  # noqa: E501
             if state_type == "tier" and tier_program != self.window.program_id:
