@@ -57,13 +57,15 @@ def _outside(window: Window) -> list[object]:
     return [window.program_id, first, first, window.first_id, last, last, window.last_id]
 
 
+# COALESCE keeps SQLite's planner on the window's id range (the postings by entry, in order): on
+# the entity type's (or the organisation's) index it read and sorted every posting of the kind.
 _LEDGER = (
     "SELECT e.id, e.created_at, e.action_type, e.reference_id, e.event_id, ev.program_id, ev.processed_at, "
     "p.entity_type, p.entity_id, p.asset_id, p.asset_symbol, p.bucket, p.amount "
     "FROM journal_entry AS e JOIN posting AS p ON p.entry_id = e.id LEFT JOIN event AS ev ON ev.id = e.event_id "
-    "WHERE e.id > {p} AND e.id < {p} AND e.organisation_id = {p} "
-    "AND (p.entity_type = 'PARTICIPANT' OR (p.entity_type = 'PROGRAM' AND p.entity_id = {p})) "
-    f"AND {_NOT_REPLAYED} ORDER BY e.id, p.position LIMIT {{p}}"
+    "WHERE e.id > {p} AND e.id < {p} AND COALESCE(e.organisation_id, '') = {p} "
+    "AND (COALESCE(p.entity_type, '') = 'PARTICIPANT' OR (p.entity_type = 'PROGRAM' AND p.entity_id = {p})) "
+    f"AND {_NOT_REPLAYED} ORDER BY p.entry_id, p.position LIMIT {{p}}"
 )
 _LEDGER_TYPES = (str, _AT, str, str, str, str, _AT, str, str, str, str, str, to_decimal)
 
@@ -143,12 +145,13 @@ def _with_lots(changes: list[LedgerChange]) -> list[LedgerChange]:
     return changes
 
 
+# COALESCE as in `_LEDGER`: the window's id range, not every participant's state history.
 _STATE = (
     "SELECT h.id, h.changed_at, h.owner_type, h.owner_id, h.state_type, h.key, h.operation, h.old_value, "
     "h.new_value, h.program_id, h.event_id, ev.program_id, ev.processed_at, ev.event_timestamp "
     "FROM state_history AS h LEFT JOIN event AS ev ON ev.id = h.event_id "
-    "WHERE h.id > {p} AND h.id < {p} AND h.organisation_id = {p} "
-    "AND (h.owner_type = 'PARTICIPANT' OR (h.owner_type = 'PROGRAM' AND h.owner_id = {p})) "
+    "WHERE h.id > {p} AND h.id < {p} AND COALESCE(h.organisation_id, '') = {p} "
+    "AND (COALESCE(h.owner_type, '') = 'PARTICIPANT' OR (h.owner_type = 'PROGRAM' AND h.owner_id = {p})) "
     f"AND {_NOT_REPLAYED} ORDER BY h.id LIMIT {{p}}"
 )
 _STATE_TYPES = (str, _AT, str, str, str, str, str, str, str, str, str, str, _AT, _AT)

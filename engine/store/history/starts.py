@@ -110,8 +110,10 @@ class Starts:
             "SELECT p.id, e.id, e.created_at, e.event_id, ev.program_id, ev.processed_at, p.entity_id, p.asset_id, "
             "p.bucket, p.amount, e.reference_id FROM posting AS p JOIN journal_entry AS e ON e.id = p.entry_id "
             "JOIN account AS a ON a.id = p.account_id LEFT JOIN event AS ev ON ev.id = e.event_id "
-            "WHERE p.id > {p} AND e.organisation_id = {p} AND p.entity_type = 'PARTICIPANT' "
-            "AND a.program_scope = '' ORDER BY p.id LIMIT {p}",
+            # COALESCE keeps SQLite's planner on the id range: on the entity type's (or the
+            # organisation's) index it read and sorted every posting of the kind for each page
+            "WHERE p.id > {p} AND COALESCE(e.organisation_id, '') = {p} "
+            "AND COALESCE(p.entity_type, '') = 'PARTICIPANT' AND a.program_scope = '' ORDER BY p.id LIMIT {p}",
         ):
             _, entry_id, created, event_id, program, processed, owner, asset_id, bucket, amount, reference = row
             if asset_id not in self.symbols or not self._follows("PARTICIPANT", owner):
@@ -132,7 +134,7 @@ class Starts:
             "SELECT t.id, t.lot_id, t.amount, e.created_at, e.event_id, ev.program_id, ev.processed_at "
             "FROM lot_take AS t JOIN journal_entry AS e ON e.id = t.entry_id "
             "LEFT JOIN event AS ev ON ev.id = e.event_id "
-            "WHERE t.id > {p} AND e.organisation_id = {p} ORDER BY t.id LIMIT {p}",
+            "WHERE t.id > {p} AND COALESCE(e.organisation_id, '') = {p} ORDER BY t.id LIMIT {p}",  # the id range
         ):
             if not self.ahead(created, program, processed, event_id):
                 self._takes[lot_id] -= to_decimal(amount)  # a take of -5 is given back as +5
