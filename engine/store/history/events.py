@@ -118,8 +118,10 @@ def recorded_events(window: Window, *, page: int = PAGE) -> Iterator[RecordedEve
         strict = ">" if after is not None else ">="
         found = statements.raw_rows(
             f"SELECT {_COLUMNS} FROM event WHERE program_id = {{p}} AND {FINISHED} "
-            f"AND (processed_at > {{p}} OR (processed_at = {{p}} AND id {strict} {{p}})) "
-            "AND (processed_at < {p} OR (processed_at = {p} AND id <= {p})) "
+            # each bound a range on `processed_at` first: the index is walked in its order from the
+            # page's start (an OR of two ranges is read whole and sorted, for every page)
+            f"AND processed_at >= {{p}} AND (processed_at > {{p}} OR id {strict} {{p}}) "
+            "AND processed_at <= {p} AND (processed_at < {p} OR id <= {p}) "
             "ORDER BY processed_at, id LIMIT {p}",
             [*_bounds(window, after), page],
         )
