@@ -17,6 +17,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from itertools import count
 
+import msgspec
+
 from engine.evaluator.evaluate import evaluate_event, lot_orders
 from engine.model.history import LedgerChange, RecordedEvent, StateRecord
 from engine.model.lots import LotPile, LotStatus
@@ -58,10 +60,10 @@ class ReplayWorld:
         """The participant as this world has it (seeded on first use)."""
         found = self.members.get(participant_id)
         if found is None:
-            start = copy.deepcopy(self.seed(participant_id))  # the seed may be shared with another world
+            start = state_copy(self.seed(participant_id))  # the seed may be shared with another world
             _rank_tiers(self.program, start)
             self.starts[participant_id] = start
-            found = self.members[participant_id] = copy.deepcopy(start)
+            found = self.members[participant_id] = state_copy(start)
         return found
 
     def evaluate(self, event: RecordedEvent) -> EvaluationResult:
@@ -157,6 +159,24 @@ class ReplayWorld:
             )
         elif available < 0:
             pile.take(-available, as_of=change.at, allow_short=True)  # short: the rest is an overdraft
+
+
+def state_copy(state: EntityState) -> EntityState:
+    """A copy of `state` that shares nothing a replay changes: its maps, lists, balances and lots
+    are copied; the values in them are immutable or only ever replaced (counters, tiers). What
+    `copy.deepcopy` gives, at a fraction of its cost (one per participant and world)."""
+    return EntityState(
+        id=state.id,
+        external_id=state.external_id,
+        status=state.status,
+        tags=list(state.tags),
+        counters=dict(state.counters),
+        attributes=dict(state.attributes),
+        tiers=dict(state.tiers),
+        balances={symbol: msgspec.structs.replace(balance) for symbol, balance in state.balances.items()},
+        holds={symbol: dict(held) for symbol, held in state.holds.items()},
+        lots={symbol: [msgspec.structs.replace(lot) for lot in lots] for symbol, lots in state.lots.items()},
+    )
 
 
 def _apply_state(program: CompiledProgram, entity: EntityState, record: StateRecord) -> None:

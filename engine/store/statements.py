@@ -265,17 +265,23 @@ def rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> list[tuple]
     >>> rows("SELECT id, balance FROM account WHERE id = {p}", [account_id], (str, Decimal))
     [('0190...', Decimal('12.50'))]
     """
-    postgres = is_postgres()
-    key = ("rows", sql, postgres)
-    text = _SQL.get(key)
-    if text is None:
-        text = _SQL[key] = sql.format(p=database_proxy.obj.param)
-    fetched = database_proxy.obj.execute_sql(text, params).fetchall()
+    fetched = raw_rows(sql, params)
     # `types` names one converter per selected column; rows are not length-checked one by one.
     return [
         tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
         for row in fetched
     ]
+
+
+def raw_rows(sql: str, params: list[Any]) -> list[tuple]:
+    """`rows` without the conversion: each column as the driver gives it (text columns as `str`
+    on both databases), for a reader that converts only the columns that need it, row by row."""
+    postgres = is_postgres()
+    key = ("rows", sql, postgres)
+    text = _SQL.get(key)
+    if text is None:
+        text = _SQL[key] = sql.format(p=database_proxy.obj.param)
+    return database_proxy.obj.execute_sql(text, params).fetchall()
 
 
 def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None) -> None:

@@ -8,9 +8,11 @@ and its difference on its row (A164).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 
@@ -46,7 +48,7 @@ def replay_history(
 ) -> tuple[Window, Difference]:
     """The difference `candidate` makes to the program's history over the window, against
     `against` (default: the program as applied). Reads one snapshot, writes nothing (D36)."""
-    with db.atomic() as reading:
+    with _heap_frozen(), db.atomic() as reading:
         snapshot(db)
         source = open_history(program_id, organisation_id=organisation_id, start=start, end=end, last=last)
         done = 0
@@ -71,6 +73,19 @@ def replay_history(
         )
         reading.rollback()  # nothing was written: end the read without a commit
     return source.window, difference
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """The objects alive before a replay (modules, compiled programs, caches) left out of the
+    collector while it runs. A replay makes many objects that live a page long; they start the
+    collector's full passes, whose cost is the whole heap's: about a seventh of a replay's time
+    otherwise. Nothing frozen is lost: `unfreeze` hands it all back to the collector."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def compiled(text: str, label: str) -> CompiledProgram:

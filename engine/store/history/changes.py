@@ -8,7 +8,8 @@ its events (D36).
 
 Both read their table by primary key: ids are UUIDv7, ordered by creation time (the millisecond
 bounds are widened by one on each side, then the rows are filtered by their exact times), and
-rows written by the window's own events are left out (the replay makes those itself).
+rows written by the window's own events are left out (the replay makes those itself) by the
+statement, so a replay does not read back, row by row, the effects of every event it replays.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from engine.store.rule_health import id_floor
 
 PAGE = 1000
 _AT = EventRecord.processed_at.python_value
+_STAMP = EventRecord.processed_at.db_value
 _MILLISECOND = timedelta(milliseconds=1)
 
 
@@ -41,13 +43,29 @@ def _in_time(window: Window, at: datetime) -> bool:
     return window.first_at <= at <= window.last_at
 
 
+# The SQL of `_replayed`, negated: a row of no event, of an event of another program, or of one
+# processed outside the window (or not yet). Its parameters are `_outside(window)`.
+_NOT_REPLAYED = (
+    "(ev.id IS NULL OR ev.program_id <> {p} OR ev.processed_at IS NULL "
+    "OR ev.processed_at < {p} OR (ev.processed_at = {p} AND ev.id < {p}) "
+    "OR ev.processed_at > {p} OR (ev.processed_at = {p} AND ev.id > {p}))"
+)
+
+
+def _outside(window: Window) -> list[object]:
+    first, last = _STAMP(window.first_at), _STAMP(window.last_at)
+    return [window.program_id, first, first, window.first_id, last, last, window.last_id]
+
+
+# COALESCE keeps SQLite's planner on the window's id range (the postings by entry, in order): on
+# the entity type's (or the organisation's) index it read and sorted every posting of the kind.
 _LEDGER = (
     "SELECT e.id, e.created_at, e.action_type, e.reference_id, e.event_id, ev.program_id, ev.processed_at, "
     "p.entity_type, p.entity_id, p.asset_id, p.asset_symbol, p.bucket, p.amount "
     "FROM journal_entry AS e JOIN posting AS p ON p.entry_id = e.id LEFT JOIN event AS ev ON ev.id = e.event_id "
-    "WHERE e.id > {p} AND e.id < {p} AND e.organisation_id = {p} "
-    "AND (p.entity_type = 'PARTICIPANT' OR (p.entity_type = 'PROGRAM' AND p.entity_id = {p})) "
-    "ORDER BY e.id, p.position LIMIT {p}"
+    "WHERE e.id > {p} AND e.id < {p} AND COALESCE(e.organisation_id, '') = {p} "
+    "AND (COALESCE(p.entity_type, '') = 'PARTICIPANT' OR (p.entity_type = 'PROGRAM' AND p.entity_id = {p})) "
+    f"AND {_NOT_REPLAYED} ORDER BY p.entry_id, p.position LIMIT {{p}}"
 )
 _LEDGER_TYPES = (str, _AT, str, str, str, str, _AT, str, str, str, str, str, to_decimal)
 
@@ -58,7 +76,8 @@ def ledger_changes(window: Window, organisation_id: str, asset_ids: set[str]) ->
     low, high = _id_range(window)
     cursor = low
     while True:
-        found = statements.rows(_LEDGER, [cursor, high, organisation_id, window.program_id, PAGE], _LEDGER_TYPES)
+        params = [cursor, high, organisation_id, window.program_id, *_outside(window), PAGE]
+        found = statements.rows(_LEDGER, params, _LEDGER_TYPES)
         if not found:
             return
         # A page ends on an entry boundary: the last entry's rows are read again with the next page.
@@ -126,13 +145,14 @@ def _with_lots(changes: list[LedgerChange]) -> list[LedgerChange]:
     return changes
 
 
+# COALESCE as in `_LEDGER`: the window's id range, not every participant's state history.
 _STATE = (
     "SELECT h.id, h.changed_at, h.owner_type, h.owner_id, h.state_type, h.key, h.operation, h.old_value, "
     "h.new_value, h.program_id, h.event_id, ev.program_id, ev.processed_at, ev.event_timestamp "
     "FROM state_history AS h LEFT JOIN event AS ev ON ev.id = h.event_id "
-    "WHERE h.id > {p} AND h.id < {p} AND h.organisation_id = {p} "
-    "AND (h.owner_type = 'PARTICIPANT' OR (h.owner_type = 'PROGRAM' AND h.owner_id = {p})) "
-    "ORDER BY h.id LIMIT {p}"
+    "WHERE h.id > {p} AND h.id < {p} AND COALESCE(h.organisation_id, '') = {p} "
+    "AND (COALESCE(h.owner_type, '') = 'PARTICIPANT' OR (h.owner_type = 'PROGRAM' AND h.owner_id = {p})) "
+    f"AND {_NOT_REPLAYED} ORDER BY h.id LIMIT {{p}}"
 )
 _STATE_TYPES = (str, _AT, str, str, str, str, str, str, str, str, str, str, _AT, _AT)
 
@@ -143,7 +163,8 @@ def state_records(window: Window, organisation_id: str) -> Iterator[StateRecord]
     low, high = _id_range(window)
     cursor = low
     while True:
-        found = statements.rows(_STATE, [cursor, high, organisation_id, window.program_id, PAGE], _STATE_TYPES)
+        params = [cursor, high, organisation_id, window.program_id, *_outside(window), PAGE]
+        found = statements.rows(_STATE, params, _STATE_TYPES)
         for row in found:
             record = _record(window, row)
             if record is not None:

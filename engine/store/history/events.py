@@ -94,6 +94,20 @@ def _bounds(window: Window, after: tuple[datetime, str] | None = None) -> list[A
 
 _COLUMNS = "id, participant_id, recipient_id, event_data, event_timestamp, created_at, processed_at, status, error_code"
 _DECODE = EventRecord.event_data.python_value
+_ACTIONS = msgspec.json.Decoder(list[dict[str, Any]])  # a stored evaluation's actions, decoded once
+
+
+def _time(value: Any) -> datetime:
+    """A time column of a finished event, which is never NULL."""
+    moment = _AT(value)
+    if moment is None:
+        raise ValueError("a finished event without its times")
+    return moment
+
+
+def _event_data(text: str | None) -> dict[str, Any]:
+    data = _DECODE(text)
+    return data if isinstance(data, dict) else {}
 
 
 def recorded_events(window: Window, *, page: int = PAGE) -> Iterator[RecordedEvent]:
@@ -102,43 +116,44 @@ def recorded_events(window: Window, *, page: int = PAGE) -> Iterator[RecordedEve
     while True:
         # `after` excludes the last event read: a strict bound on the same (processed_at, id)
         strict = ">" if after is not None else ">="
-        found = statements.rows(
+        found = statements.raw_rows(
             f"SELECT {_COLUMNS} FROM event WHERE program_id = {{p}} AND {FINISHED} "
-            f"AND (processed_at > {{p}} OR (processed_at = {{p}} AND id {strict} {{p}})) "
-            "AND (processed_at < {p} OR (processed_at = {p} AND id <= {p})) "
+            # each bound a range on `processed_at` first: the index is walked in its order from the
+            # page's start (an OR of two ranges is read whole and sorted, for every page)
+            f"AND processed_at >= {{p}} AND (processed_at > {{p}} OR id {strict} {{p}}) "
+            "AND processed_at <= {p} AND (processed_at < {p} OR id <= {p}) "
             "ORDER BY processed_at, id LIMIT {p}",
             [*_bounds(window, after), page],
-            (str, str, str, _DECODE, _AT, _AT, _AT, str, str),
         )
         if not found:
             return
         rules = _evaluations([row[0] for row in found])
+        # raw rows: the text columns are used as read, only times and the data are converted
         for event_id, participant, recipient, data, timestamp, received, processed, status, code in found:
             yield RecordedEvent(
                 id=event_id,
                 participant_id=participant or "",
                 recipient_id=recipient,
-                event_data=data if isinstance(data, dict) else {},
-                event_timestamp=timestamp,
-                received_at=received,
-                processed_at=processed,
+                event_data=_event_data(data),
+                event_timestamp=_time(timestamp),
+                received_at=_time(received),
+                processed_at=_time(processed),
                 status=status,
                 error_code=code,
                 rules=rules.get(event_id, []),
             )
         if len(found) < page:
             return
-        after = (found[-1][6], found[-1][0])
+        after = (_time(found[-1][6]), found[-1][0])
 
 
 def _evaluations(event_ids: list[str]) -> dict[str, list[RecordedRule]]:
     """The stored evaluations of each event's latest attempt (a retried event keeps those of every
     attempt), in the order they were written."""
-    found = statements.rows(
+    found = statements.raw_rows(
         "SELECT event_id, attempt, rule_name, engine_status, error_code, rule_version, actions "
         f"FROM rule_evaluation WHERE event_id IN ({statements.marks(len(event_ids))}) ORDER BY event_id, id",
         event_ids,
-        (str, int, str, str, str, int, _DECODE),
     )
     latest: dict[str, int] = {}
     for event_id, attempt, *_ in found:
@@ -153,7 +168,7 @@ def _evaluations(event_ids: list[str]) -> dict[str, list[RecordedRule]]:
                 status=status,
                 error_code=code,
                 rule_version=version,
-                actions=msgspec.convert(actions or [], list[dict[str, Any]]),
+                actions=_ACTIONS.decode(actions) if actions else [],
             )
         )
     return by_event

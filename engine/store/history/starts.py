@@ -35,7 +35,19 @@ MARGIN = timedelta(minutes=2)
 _AT = EventRecord.processed_at.python_value
 _FIELD = {"AVAILABLE": "available", "HELD": "held", "DEFERRED": "deferred"}
 PAGE = 2000
-Key = tuple[str, str, str]  # (participant id, asset symbol, bucket or reference)
+Undo = dict[tuple[str, str], Decimal]  # (asset symbol, bucket or reference) -> value taken back
+
+
+def _undo() -> Undo:
+    return defaultdict(Decimal)
+
+
+def _time(value: object) -> datetime:
+    """A time column that is never NULL where it is read."""
+    moment = _AT(value)
+    if moment is None:
+        raise ValueError("a time column read as NULL")
+    return moment
 
 
 class Starts:
@@ -55,24 +67,25 @@ class Starts:
         self.symbols, self.lot_assets = symbols, lot_assets  # asset id -> symbol; LOT asset ids
         self.tracked = tracked  # the participants whose starts are asked for (None: everyone)
         self._floor = id_floor(window.first_at - MARGIN)
-        self._balance_undo: dict[Key, Decimal] = defaultdict(Decimal)  # (owner, symbol, bucket) -> taken back
-        self._held_undo: dict[Key, Decimal] = defaultdict(Decimal)  # (owner, symbol, reference) -> taken back
+        # Kept by owner, so a start reads its own undo whatever the number of participants.
+        self._balance_undo: dict[str, Undo] = defaultdict(_undo)  # owner -> (symbol, bucket) -> taken back
+        self._held_undo: dict[str, Undo] = defaultdict(_undo)  # owner -> (symbol, reference) -> taken back
         self._takes: dict[str, Decimal] = defaultdict(Decimal)  # lot id -> value to give back
         self._new_credits: set[str] = set()  # entries since that credited a LOT asset
-        # (owner type, owner id, state type, key) -> (operation, old value) of the oldest change since
-        self._first_changes: dict[tuple[str, str, str, str], tuple[str, str | None]] = {}
+        # (owner type, owner id) -> (state type, key) -> (operation, old value) of the oldest change since
+        self._first_changes: dict[tuple[str, str], dict[tuple[str, str], tuple[str, str | None]]] = defaultdict(dict)
         self._read_postings()
         self._read_takes()
         self._read_history()
 
-    def ahead(
-        self, created_at: datetime, program_id: str | None, processed_at: datetime | None, event_id: str | None
-    ) -> bool:
-        """Whether a row written at `created_at` (by event `event_id`, if any) is ahead of the window."""
+    def ahead(self, created_at: object, program_id: str | None, processed_at: object, event_id: str | None) -> bool:
+        """Whether a row written at `created_at` (by event `event_id`, if any) is ahead of the
+        window. Times as the driver gives them: only the one compared is converted (the undo reads
+        every row written since the window began)."""
         window = self.window
         if event_id is not None and program_id == window.program_id:
-            return processed_at is not None and (processed_at, event_id) < (window.first_at, window.first_id)
-        return created_at < window.first_at
+            return processed_at is not None and (_time(processed_at), event_id) < (window.first_at, window.first_id)
+        return _time(created_at) < window.first_at
 
     def _follows(self, owner_type: str, owner_id: str) -> bool:
         if owner_type == "PROGRAM":
@@ -81,12 +94,12 @@ class Starts:
 
     # --- reading the undo, page by page ---------------------------------------------------------
 
-    def _pages(self, sql: str, types: tuple) -> Iterator[tuple]:
+    def _pages(self, sql: str) -> Iterator[tuple]:
         """Rows of `sql` (its first column the table's id, `{p}` for the cursor, the organisation
-        and the page size) from the window's floor on, in id order."""
+        and the page size) from the window's floor on, in id order, as the driver gives them."""
         cursor = self._floor
         while True:
-            found = statements.rows(sql, [cursor, self.organisation_id, PAGE], types)
+            found = statements.raw_rows(sql, [cursor, self.organisation_id, PAGE])
             yield from found
             if len(found) < PAGE:
                 return
@@ -97,19 +110,20 @@ class Starts:
             "SELECT p.id, e.id, e.created_at, e.event_id, ev.program_id, ev.processed_at, p.entity_id, p.asset_id, "
             "p.bucket, p.amount, e.reference_id FROM posting AS p JOIN journal_entry AS e ON e.id = p.entry_id "
             "JOIN account AS a ON a.id = p.account_id LEFT JOIN event AS ev ON ev.id = e.event_id "
-            "WHERE p.id > {p} AND e.organisation_id = {p} AND p.entity_type = 'PARTICIPANT' "
-            "AND a.program_scope = '' ORDER BY p.id LIMIT {p}",
-            (str, str, _AT, str, str, _AT, str, str, str, to_decimal, str),
+            # COALESCE keeps SQLite's planner on the id range: on the entity type's (or the
+            # organisation's) index it read and sorted every posting of the kind for each page
+            "WHERE p.id > {p} AND COALESCE(e.organisation_id, '') = {p} "
+            "AND COALESCE(p.entity_type, '') = 'PARTICIPANT' AND a.program_scope = '' ORDER BY p.id LIMIT {p}",
         ):
             _, entry_id, created, event_id, program, processed, owner, asset_id, bucket, amount, reference = row
             if asset_id not in self.symbols or not self._follows("PARTICIPANT", owner):
                 continue
             if self.ahead(created, program, processed, event_id):
                 continue
-            symbol = self.symbols[asset_id]
-            self._balance_undo[(owner, symbol, bucket)] += amount
+            symbol, amount = self.symbols[asset_id], to_decimal(amount)
+            self._balance_undo[owner][(symbol, bucket)] += amount
             if bucket == "HELD" and reference is not None:
-                self._held_undo[(owner, symbol, reference)] += amount
+                self._held_undo[owner][(symbol, reference)] += amount
             if asset_id in self.lot_assets and amount > 0:
                 self._new_credits.add(entry_id)
 
@@ -120,11 +134,10 @@ class Starts:
             "SELECT t.id, t.lot_id, t.amount, e.created_at, e.event_id, ev.program_id, ev.processed_at "
             "FROM lot_take AS t JOIN journal_entry AS e ON e.id = t.entry_id "
             "LEFT JOIN event AS ev ON ev.id = e.event_id "
-            "WHERE t.id > {p} AND e.organisation_id = {p} ORDER BY t.id LIMIT {p}",
-            (str, str, to_decimal, _AT, str, str, _AT),
+            "WHERE t.id > {p} AND COALESCE(e.organisation_id, '') = {p} ORDER BY t.id LIMIT {p}",  # the id range
         ):
             if not self.ahead(created, program, processed, event_id):
-                self._takes[lot_id] -= amount  # a take of -5 is given back as +5
+                self._takes[lot_id] -= to_decimal(amount)  # a take of -5 is given back as +5
 
     def _read_history(self) -> None:
         for row in self._pages(
@@ -132,14 +145,13 @@ class Starts:
             "h.program_id, h.changed_at, h.event_id, ev.program_id, ev.processed_at "
             "FROM state_history AS h LEFT JOIN event AS ev ON ev.id = h.event_id "
             "WHERE h.id > {p} AND h.organisation_id = {p} ORDER BY h.id LIMIT {p}",
-            (str, str, str, str, str, str, str, str, _AT, str, str, _AT),
         ):
             _, owner_type, owner_id, state_type, key, operation, old, tier_program, at, event_id, program, processed = row  # fmt: skip  # noqa: E501
             if state_type == "tier" and tier_program != self.window.program_id:
                 continue
             if self._follows(owner_type, owner_id) and not self.ahead(at, program, processed, event_id):
                 # only the oldest change since matters: undoing them all ends at its old value
-                self._first_changes.setdefault((owner_type, owner_id, state_type, key), (operation, old))
+                self._first_changes[(owner_type, owner_id)].setdefault((state_type, key), (operation, old))
 
     # --- building a start ---------------------------------------------------------------------
 
@@ -192,10 +204,9 @@ class Starts:
             if asset_id in self.symbols:
                 balance = balances.setdefault(self.symbols[asset_id], Balance())
                 setattr(balance, _FIELD[bucket], amount)
-        for (owner, symbol, bucket), amount in self._balance_undo.items():
-            if owner == participant_id:
-                balance = balances.setdefault(symbol, Balance())
-                setattr(balance, _FIELD[bucket], getattr(balance, _FIELD[bucket]) - amount)
+        for (symbol, bucket), amount in self._balance_undo.get(participant_id, {}).items():
+            balance = balances.setdefault(symbol, Balance())
+            setattr(balance, _FIELD[bucket], getattr(balance, _FIELD[bucket]) - amount)
         return balances
 
     def _holds(self, participant_id: str) -> dict[str, dict[str, Decimal]]:
@@ -209,9 +220,8 @@ class Starts:
         ):
             if asset_id in self.symbols:
                 held[(self.symbols[asset_id], reference)] += amount
-        for (owner, symbol, reference), amount in self._held_undo.items():
-            if owner == participant_id:
-                held[(symbol, reference)] -= amount
+        for (symbol, reference), amount in self._held_undo.get(participant_id, {}).items():
+            held[(symbol, reference)] -= amount
         holds: dict[str, dict[str, Decimal]] = {}
         for (symbol, reference), amount in sorted(held.items()):
             if amount != 0:
@@ -249,9 +259,7 @@ class Starts:
         """Take the owner's changes since the window began back out: each key returns to the
         value its oldest change since found."""
         tags = set(state.tags)
-        for (owner_type, owner_id, state_type, key), (operation, old) in self._first_changes.items():
-            if (owner_type, owner_id) != owner:
-                continue
+        for (state_type, key), (operation, old) in self._first_changes.get(owner, {}).items():
             if state_type == "tag":
                 (tags.discard if operation == "add" else tags.add)(key)
             elif state_type == "attribute":

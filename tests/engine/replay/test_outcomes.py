@@ -10,7 +10,7 @@ import msgspec
 
 from engine.model.history import RecordedRule
 from engine.model.state import ProgramState
-from engine.replay.outcomes import Tally, outcome_of, reproduction_mismatch
+from engine.replay.outcomes import Tally, outcome_of, recorded_outcome, reproduction_mismatch
 from engine.replay.world import ReplayWorld
 from tests.engine.replay.programs import T0, event, program, seed
 
@@ -58,3 +58,19 @@ def test_a_tally_counts_the_value_credited_per_utc_day_of_the_events_now():
     assert tally.credited_by_day == {
         "PTS": {first.isoformat(): Decimal("20.00"), (first + timedelta(days=1)).isoformat(): Decimal("10.00")}
     }
+
+
+def test_a_resolved_outcome_equals_its_stored_form_and_actions_in_another_order_still_reproduce():
+    world = ReplayWorld(program(), seed=seed, program_state=ProgramState())
+    result = world.evaluate(event(1))
+    replayed = outcome_of(result)
+    stored = event(1)
+    # the stored form: plain data, amounts as text, the default status left out
+    stored.rules = [
+        RecordedRule(rule=o.rule, status=str(o.status), actions=[msgspec.to_builtins(a) for a in o.actions])
+        for o in result.rules
+        if o.status != "NOT_MATCHED"
+    ]
+    assert recorded_outcome(stored) == replayed
+    stored.rules = list(reversed(stored.rules))  # the same rules, written in another order
+    assert recorded_outcome(stored) != replayed and reproduction_mismatch(stored, replayed) is None

@@ -86,3 +86,32 @@ def _state(state_type, key, operation, old, new, from_event=False) -> StateRecor
         from_event=from_event,
         event_timestamp=T0,
     )
+
+
+def test_a_state_copy_equals_a_deep_copy_and_shares_nothing_a_replay_changes():
+    from copy import deepcopy
+
+    from engine.model.lots import Lot, LotStatus
+    from engine.model.state import Balance, CounterState, EntityState
+    from engine.replay.world import state_copy
+
+    lot = Lot(id="l1", amount=Decimal(5), remaining=Decimal(5), status=LotStatus.AVAILABLE, created_at=T0)
+    state = EntityState(
+        id="p-1",
+        tags=["vip"],
+        counters={"visits": CounterState(value=Decimal(2))},
+        attributes={"country": "DE"},
+        balances={"PTS": Balance(available=Decimal(5), held=Decimal(1))},
+        holds={"PTS": {"r1": Decimal(1)}},
+        lots={"PTS": [lot]},
+    )
+    before, copied = deepcopy(state), state_copy(state)
+    assert copied == before
+    copied.tags.append("new")
+    copied.counters["visits"] = CounterState(value=Decimal(3))
+    copied.attributes["country"] = "FR"
+    copied.balances["PTS"].available += 1
+    copied.holds["PTS"]["r1"] = Decimal(0)
+    copied.lots["PTS"][0].remaining = Decimal(0)
+    copied.lots["PTS"].append(lot)
+    assert state == before

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from engine.errors import EngineError
@@ -40,6 +42,22 @@ def test_a_replay_reports_its_progress_and_reproduces_the_record(history, db):
     assert seen == [(0, 2), (1, 2), (2, 2)] and window.program_id == history.program.id
     assert difference.reproduced and difference.changed_events == 2
     assert {change.external_id for change in difference.participant_changes} == {"alice", "bob"}
+
+
+def test_a_replay_runs_with_the_heap_it_found_frozen_and_hands_it_back(history, db):
+    frozen: list[int] = []
+    assert gc.get_freeze_count() == 0
+    replay_history(
+        db,
+        history.program.id,
+        compiled(CANDIDATE, "candidate"),
+        progress=lambda *_: frozen.append(gc.get_freeze_count()),
+    )
+    assert frozen and all(count > 0 for count in frozen)  # the collector's full passes skip them
+    assert gc.get_freeze_count() == 0  # and every object is the collector's again
+    with pytest.raises(EngineError):  # a replay that fails hands them back too
+        replay_history(db, "no-such-program", compiled(CANDIDATE, "candidate"))
+    assert gc.get_freeze_count() == 0
 
 
 def test_the_task_records_the_difference_once(history, queue):

@@ -24,3 +24,22 @@ def test_a_window_of_events_only_reads_no_change(recorded):
     window = resolve_window(world.program.id, last=2)  # after the API's changes
     assert list(ledger_changes(window, world.org.id, {world.pts.id})) == []
     assert list(state_records(window, world.org.id)) == []
+
+
+def test_the_events_own_rows_are_left_out_by_the_statement_not_read_back(recorded, monkeypatch):
+    from engine.store import statements
+
+    read: list[int] = []
+    original = statements.rows
+
+    def counted(sql, params, types):
+        found = original(sql, params, types)
+        read.append(len(found))
+        return found
+
+    world = recorded.world
+    window = resolve_window(world.program.id, last=2)  # its events wrote postings and state rows
+    monkeypatch.setattr(statements, "rows", counted)
+    assert list(ledger_changes(window, world.org.id, {world.pts.id})) == []
+    assert list(state_records(window, world.org.id)) == []
+    assert read == [0, 0]
