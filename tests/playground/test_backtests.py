@@ -183,8 +183,13 @@ def test_backtest_the_edited_bundle_in_chromium(browser, tmp_path):
             page.goto(server.url + "/playground")
             page.fill("#api-key", server.key)
             page.click("#load-programs")
+            # htmx binds a swapped-in element once it settles (its `htmx-added` class then goes):
+            # choosing before that would change a select nothing listens to yet.
+            page.wait_for_selector("#stored-program:not(.htmx-added)")
             page.select_option("#stored-program", program)
-            page.wait_for_function("() => document.getElementById('bundle').value.includes('earn')")
+            # The panes are swapped in, then settled (htmx puts back the new elements' own classes)
+            # and bound to their editors, then run: edit only once that run has shown its result.
+            page.wait_for_function("() => document.getElementById('result').textContent.includes('COMPLETED')")
             edited = page.eval_on_selector("#bundle", "el => el.value").replace(
                 "amount: event.amount", "amount: event.amount * 2.0"
             )
