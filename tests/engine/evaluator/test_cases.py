@@ -252,3 +252,20 @@ def test_a_group_that_cannot_be_state_fails_the_case_with_the_reason(case, messa
 def test_expecting_a_group_of_a_case_without_one_is_a_difference():
     (result,) = run_grouped("  - name: none\n    event: {type: gift}\n    expect: {group: {tags: []}}\n")
     assert result.diff[0] == "group: expected a group, the case gives none"
+
+
+def test_check_places_unknown_assets_of_the_group_given_and_expected():
+    text = BUNDLE.replace("tests:\n", GROUP_RULES + "tests:\n")
+    loaded = load_bundle_text(
+        text
+        + """  - name: typo
+    event: {type: purchase, amount: 1, group_id: g1}
+    group: {balances: {PTX: 1}}
+    expect: {group: {credits: {PTS: 1}, balances: {PTZ: 1}}}
+"""
+    )
+    start = text.count("\n") + 1
+    assert [(p.code, p.line, p.message) for p in loaded.problems if p.severity == "error"] == [
+        ("unknown_asset", start + 2, "unknown asset 'PTX'; did you mean 'PTS'?"),
+        ("unknown_asset", start + 3, "unknown asset 'PTZ'; did you mean 'PTS'?"),
+    ]
