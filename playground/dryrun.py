@@ -18,12 +18,13 @@ import msgspec
 import yaml
 
 from engine.errors import EngineError
+from engine.evaluator.case_inputs import group_state_from_input
 from engine.evaluator.cases import program_state_from_input, state_from_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.limits import check_event_data
 from engine.model.bundle import Bundle
 from engine.model.result import EvaluationResult
-from engine.model.state import EntityState, EvaluationInput, EventInput, ProgramState
+from engine.model.state import EntityState, EvaluationInput, EventInput, GroupState, ProgramState
 from engine.rules.loader import LoadedBundle, load_bundle_text
 from engine.rules.yaml_source import YamlDocument, parse_yaml
 from playground.inputs import PaneError, PaneProblem, PlaygroundEvent, StatePane, parse_participant, read_event
@@ -57,6 +58,7 @@ class DryRun(msgspec.Struct, kw_only=True):
     before: EntityState | None = None
     recipient_before: EntityState | None = None
     program_before: ProgramState | None = None
+    group_before: GroupState | None = None  # the group the event names, as the pane gives it
     result: EvaluationResult | None = None
     single_rule: bool = False
     document: YamlDocument | None = None  # the bundle as read, to place trace spans in the pane
@@ -95,6 +97,8 @@ def dry_run(form: RunForm) -> DryRun:
         if states.recipient is not None:
             run.recipient_before = state_from_input(states.recipient, bundle)
         run.program_before = program_state_from_input(states.program, bundle)
+        if states.group is not None:
+            run.group_before = group_state_from_input(states.group, run.event.event_data, bundle)
     except EngineError as exc:
         problems.append(PaneProblem(pane="participant", line=1, column=1, code=exc.code, message=exc.message))
         return run
@@ -108,7 +112,11 @@ def dry_run(form: RunForm) -> DryRun:
     run.result = evaluate_event(
         loaded.program,
         EvaluationInput(
-            event=event, participant=run.before, recipient=run.recipient_before, program_state=run.program_before
+            event=event,
+            participant=run.before,
+            recipient=run.recipient_before,
+            program_state=run.program_before,
+            group=run.group_before,
         ),
         trace=True,
     )

@@ -71,8 +71,8 @@ def event_text(case: dict[str, Any]) -> str:
 
 def state_text(case: dict[str, Any]) -> str:
     """The participant pane for a test case: its participant alone, or the full form with
-    `participant`, `recipient` and `program` when the case has either of the last two."""
-    states = {key: case[key] for key in ("participant", "recipient", "program") if case.get(key)}
+    `participant`, `recipient`, `program` and `group` when the case has one of the last three."""
+    states = {key: case[key] for key in ("participant", "recipient", "program", "group") if case.get(key)}
     if set(states) <= {"participant"}:
         states = states.get("participant") or {"tags": []}
     return yaml.safe_dump(states, sort_keys=False, default_flow_style=False, allow_unicode=True)

@@ -22,7 +22,7 @@ import msgspec
 import yaml
 
 from engine.evaluator.cases import DEFAULT_EVENT_TIMESTAMP
-from engine.model.bundle import ProgramStateInput, StateInput
+from engine.model.bundle import GroupInput, ProgramStateInput, StateInput
 from engine.rules.yaml_source import parse_yaml
 
 PANE_CHARS_MAX = 1_000_000  # one pasted pane; the bundle loader has its own, tighter bounds
@@ -54,11 +54,13 @@ class PlaygroundEvent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class StatePane(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The participant pane in full: the sender, the recipient if any, the program's state."""
+    """The participant pane in full: the sender, the recipient if any, the program's state, and
+    the group the event names (`group_id` in its data) if any (A255)."""
 
     participant: StateInput = msgspec.field(default_factory=StateInput)
     recipient: StateInput | None = None
     program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
+    group: GroupInput | None = None
 
 
 # An event pane with none of these keys holds the event data alone.

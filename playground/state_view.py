@@ -23,7 +23,7 @@ from engine.model.calendar import zone
 from engine.model.lifecycle import Lifecycle
 from engine.model.lots import Lot
 from engine.model.result import SettledLot, StateChange
-from engine.model.state import EntityState
+from engine.model.state import EntityState, GroupState
 from engine.model.tier_lifecycle import Standing, schedule
 
 _OWN_TABLE = frozenset({"balances", "lots"})
@@ -37,8 +37,8 @@ class StateRow(msgspec.Struct, frozen=True, kw_only=True):
     changed: bool
 
 
-def state_rows(before: EntityState, after: EntityState) -> list[StateRow]:
-    """One row per field of the state (balances aside)."""
+def state_rows(before: EntityState | GroupState, after: EntityState | GroupState) -> list[StateRow]:
+    """One row per field of the state (balances aside): a participant's or a group's."""
     rows = []
     for name in type(after).__struct_fields__:
         if name in _OWN_TABLE:

@@ -15,9 +15,9 @@ from typing import Any
 import msgspec
 import yaml
 
-from engine.model.bundle import Expectation, Quantity, TestCase
+from engine.model.bundle import Expectation, GroupExpectation, Quantity, TestCase
 from engine.model.result import EvaluationResult, RuleStatus
-from engine.model.state import Balance, EntityState
+from engine.model.state import Balance, EntityState, GroupState
 from engine.model.vocabulary import EventStatus
 from playground.inputs import PlaygroundEvent, StatePane
 
@@ -45,6 +45,7 @@ def build_test_case(name: str, event: PlaygroundEvent, states: StatePane, result
         participant=states.participant,
         recipient=states.recipient,
         program=states.program,
+        group=states.group,
         expect=expectation_of(result),
     )
 
@@ -68,6 +69,17 @@ def expectation_of(result: EvaluationResult) -> Expectation:
         tiers={key: tier.level for key, tier in after.tiers.items()} or None,
         balances=_balances(after) or None,
         recipient=recipient,
+        group=_group_expectation(result.group) if result.group is not None else None,
+    )
+
+
+def _group_expectation(group: GroupState) -> GroupExpectation:
+    """The group after the event (its credits are pinned with the event's)."""
+    return GroupExpectation(
+        tags=list(group.tags),
+        counters={key: _number(c.value) for key, c in group.counters.items()} or None,
+        attributes=dict(group.attributes) or None,
+        balances=_balances(group) or None,
     )
 
 
@@ -150,8 +162,8 @@ def _sums(result: EvaluationResult, action_type: str) -> dict[str, Quantity]:
     return {asset: str(total) for asset, total in totals.items()}
 
 
-def _balances(entity: EntityState) -> dict[str, Quantity | dict[str, Quantity]]:
-    return {asset: _balance(balance) for asset, balance in entity.balances.items()}
+def _balances(entity: EntityState | GroupState) -> dict[str, Quantity | dict[str, Quantity]]:
+    return {asset: _balance(balance) for asset, balance in (entity.balances or {}).items()}
 
 
 def _balance(balance: Balance) -> Quantity | dict[str, Quantity]:

@@ -237,6 +237,8 @@ def result_context(run: DryRun) -> dict[str, Any]:
         if result.recipient is not None and run.recipient_before is not None:
             context["states"]["recipient"] = state_rows(run.recipient_before, result.recipient)
             context["lots"]["recipient"] = lot_rows(run.recipient_before, result.recipient, result.settled, "recipient")
+        if result.group is not None and run.group_before is not None:
+            context["states"]["group"] = state_rows(run.group_before, result.group)
     return context
 
 

@@ -10,8 +10,9 @@ Scrip's, "action CREDIT failed: amount exceeds asset scale: ...", and whose `cod
 `LIMIT_*` code, or the `DSL_*` code of an expression that failed. The event then fails (D14).
 
 Routing (D17): an action without `target` applies to the recipient when the event has one, else
-to the participant. Actions on another participant or a group are resolved and listed, but their
-balances and state are storage's to check and change.
+to the participant. An action on the group the event names changes the working group (A255);
+actions on another participant or group are resolved and listed, but their balances and state
+are storage's to check and change.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def _apply(
     if entity is not None and is_blocked(action.type, entity.status):
         who = entity.external_id or entity.id or role
         raise EngineError(f"participant {who} is {entity.status}", code="participant_inactive")
+    if role == "group" and working.named_group().status != "ACTIVE":  # as storage refuses it (A243)
+        raise EngineError(f"group {target.id} is archived", code="group_archived")
     spec = action.action
     out = ResolvedAction(
         rule=rule.name,
@@ -95,7 +98,8 @@ def _resolve_target(
     id_value = _target_text(action.target_id, bindings, "id")
     external_id = _target_text(action.target_external_id, bindings, "external_id")
     if target.type == "GROUP":
-        return ResolvedTarget(type="GROUP", id=id_value, external_id=external_id), None
+        named = working.group is not None and id_value == working.group.id
+        return ResolvedTarget(type="GROUP", id=id_value, external_id=external_id), "group" if named else None
     if id_value is None and external_id is None:
         return working.target("participant"), "participant"
     for role in ("participant", "recipient"):
@@ -124,7 +128,7 @@ def _target_text(expression: Any, bindings: dict[str, Any], name: str) -> str | 
 
 def _apply_state_action(rule, action, bindings, working, role, out) -> None:
     spec, kind = action.action, action.type
-    applies = role is not None  # another participant or a group: storage applies it
+    applies = role is not None  # another participant or group: storage applies it
     if kind in ("TAG", "UNTAG"):
         out.tag = spec.tag.lower()
         if applies and kind == "TAG":
@@ -150,7 +154,7 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
             )
         if action.tier_archived:
             out.status = ActionStatus.SKIPPED  # an archived tier: skipped, and the event still completes
-        elif applies:
+        elif applies and role != "group":  # groups hold no tiers: storage ignores SET_TIER on one
             working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name, expires_at=out.expires_at)
     else:  # SCHEDULE_EVENT, BROADCAST
         out.event_name, out.payload = spec.event_name, dict(spec.payload)

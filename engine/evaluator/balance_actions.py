@@ -7,8 +7,10 @@ rules of `engine.model.lots`: a credit is a new lot, spending takes lots in the 
 order, a hold or release moves lots between AVAILABLE and HELD, a void cancels only lots credited
 straight into HELD under the reference.
 
-Actions on another participant or a group are resolved here but applied by storage, which holds
-their balances.
+Actions on another participant or group are resolved here but applied by storage, which holds
+their balances. The group the event names (role "group", A255) has its balances moved here when
+the caller gave them (a test case, the playground), by bucket and without lots; storage gives
+none and checks the group's funds on the ledger.
 """
 
 from __future__ import annotations
@@ -125,6 +127,16 @@ def _within_budgets(rule, symbol: str, amount: Decimal, working: WorkingState) -
     return True
 
 
+def _group_balance(working: WorkingState, role: str | None, symbol: str) -> Balance | None:
+    """The named group's balance of `symbol` when its balances are known here, else None."""
+    if role != "group" or working.group is None or working.group.balances is None:
+        return None
+    balance = working.group.balances.get(symbol)
+    if balance is None:
+        balance = working.group.balances[symbol] = Balance()
+    return balance
+
+
 def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
     spec, symbol = action.action, action.asset.symbol
     amount = _amount(action, bindings)
@@ -145,6 +157,9 @@ def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
             have = wallet.available if wallet is not None else Decimal(0)
             raise EngineError(f"program wallet holds {have} {symbol}, {amount} needed", code="insufficient_wallet")
         wallet.available -= amount
+    group_balance = _group_balance(working, role, symbol)
+    if group_balance is not None:
+        setattr(group_balance, bucket_field(bucket), getattr(group_balance, bucket_field(bucket)) + amount)
     if role not in ROLES:
         return
     entity = working.named(role)
@@ -183,6 +198,9 @@ def _debit(rule, action, bindings, working: WorkingState, role, out) -> None:
     spec = action.action
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.bucket, out.allow_negative = spec.bucket, spec.allow_negative
+    group_balance = _group_balance(working, role, out.asset)
+    if group_balance is not None:
+        _take(group_balance, spec.bucket, out.amount, allow_negative=spec.allow_negative)
     if role in ROLES:
         _take(_balance(working.named(role), out.asset), spec.bucket, out.amount, allow_negative=spec.allow_negative)
         _spend(working, role, out, LotStatus(spec.bucket), allow_short=spec.allow_negative)
@@ -191,6 +209,9 @@ def _debit(rule, action, bindings, working: WorkingState, role, out) -> None:
 def _forfeit(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.bucket = action.action.bucket
+    group_balance = _group_balance(working, role, out.asset)
+    if group_balance is not None:
+        _take(group_balance, out.bucket, out.amount)
     if role in ROLES:
         _take(_balance(working.named(role), out.asset), out.bucket, out.amount)
         _spend(working, role, out, LotStatus(out.bucket), allow_short=False)
@@ -208,6 +229,7 @@ def _spend(working: WorkingState, role: str, out, status: LotStatus, *, allow_sh
 def _hold(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.reference_id = text_value(action.reference, bindings, "reference_id")
+    _move_group(working, role, out, "AVAILABLE")
     if role not in ROLES:
         return
     entity = working.named(role)
@@ -222,6 +244,7 @@ def _hold(rule, action, bindings, working: WorkingState, role, out) -> None:
 def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.reference_id = text_value(action.reference, bindings, "reference_id")
+    _move_group(working, role, out, "HELD")
     if role not in ROLES:
         return
     entity = working.named(role)
@@ -239,6 +262,15 @@ def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
                 code="insufficient_funds",
             )
         _reduce_hold(held, out.reference_id, out.amount)
+
+
+def _move_group(working: WorkingState, role: str | None, out, source: str) -> None:
+    """A hold (source AVAILABLE) or release (source HELD) of the named group's known balance."""
+    balance = _group_balance(working, role, out.asset)
+    if balance is not None:
+        _take(balance, source, out.amount)
+        target = "held" if source == "AVAILABLE" else "available"
+        setattr(balance, target, getattr(balance, target) + out.amount)
 
 
 def _move_lots(

@@ -19,27 +19,38 @@ from typing import Any
 
 import msgspec
 
+from engine.evaluator.case_inputs import (
+    balance_input,
+    budgets_input,
+    counter_input,
+    decimal_input,
+    group_state_from_input,
+    tier_input,
+)
 from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.evaluator.journeys import Journey, event_only_fields
 from engine.evaluator.spending_steps import Outcome
-from engine.model.bundle import Bundle, CounterInput, Expectation, ProgramStateInput, StateInput, TestCase
-from engine.model.calendar import parse_period, period_problem, qualified
-from engine.model.durations import DurationError, parse_duration
+from engine.model.bundle import (
+    Bundle,
+    Expectation,
+    GroupExpectation,
+    ProgramStateInput,
+    StateInput,
+    TestCase,
+)
 from engine.model.result import EvaluationResult, ResolvedAction, RuleStatus
 from engine.model.state import (
     Balance,
-    BudgetState,
     CounterState,
     EntityState,
     EvaluationInput,
     EventInput,
+    GroupState,
     ProgramState,
-    TierState,
 )
 
 DEFAULT_EVENT_TIMESTAMP = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-_BUCKETS = ("available", "held", "deferred")
 
 
 class TestCaseResult(msgspec.Struct, kw_only=True):
@@ -74,8 +85,9 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
         participant = state_from_input(case.participant, bundle, as_of=as_of)
         recipient = state_from_input(case.recipient, bundle, as_of=as_of) if case.recipient is not None else None
         program_state = program_state_from_input(case.program, bundle)
-        budgets = _budgets(case.budgets_consumed)
-        participant_budgets = _budgets(case.participant_budgets_consumed)
+        group = group_state_from_input(case.group, case.event or {}, bundle) if case.group is not None else None
+        budgets = budgets_input(case.budgets_consumed)
+        participant_budgets = budgets_input(case.participant_budgets_consumed)
     except TestInputError as exc:
         return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
     if case.steps is not None:
@@ -91,6 +103,7 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
             program_state=program_state,
             budgets=budgets,
             participant_budgets=participant_budgets,
+            group=group,
         ),
         trace=True,
     )
@@ -127,9 +140,9 @@ def state_from_input(state: StateInput, bundle: Bundle, *, as_of: datetime = DEF
     gives counters `{"stamps": CounterState(value=Decimal("3"))}`, tier `gold` with its rank, and an
     AVAILABLE balance of 120 PTS.
     """
-    balances = {symbol: _balance(value, symbol) for symbol, value in state.balances.items()}
+    balances = {symbol: balance_input(value, symbol) for symbol, value in state.balances.items()}
     holds = {
-        symbol: {ref: _decimal(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
+        symbol: {ref: decimal_input(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
         for symbol, refs in state.holds.items()
     }
     lots = lots_from_input(state, bundle, as_of, balances, holds)
@@ -137,9 +150,9 @@ def state_from_input(state: StateInput, bundle: Bundle, *, as_of: datetime = DEF
         external_id=state.external_id,
         status=state.status,
         tags=sorted({tag.lower() for tag in state.tags}),
-        counters={key: _counter(key, value, bundle) for key, value in state.counters.items()},
+        counters={key: counter_input(key, value, bundle) for key, value in state.counters.items()},
         attributes=dict(state.attributes),
-        tiers={tier: _tier_state(bundle, tier, level) for tier, level in state.tiers.items()},
+        tiers={tier: tier_input(bundle, tier, level) for tier, level in state.tiers.items()},
         balances=balances,
         holds=holds,
         lots=lots,
@@ -152,12 +165,13 @@ def program_state_from_input(state: ProgramStateInput, bundle: Bundle) -> Progra
     return ProgramState(
         tags=sorted({tag.lower() for tag in state.tags}),
         counters={
-            key: CounterState(value=_decimal(value, f"program counter '{key}'"))
+            key: CounterState(value=decimal_input(value, f"program counter '{key}'"))
             for key, value in state.counters.items()
         },
         attributes=dict(state.attributes),
         wallet={
-            symbol: Balance(available=_decimal(value, f"wallet {symbol}")) for symbol, value in state.wallet.items()
+            symbol: Balance(available=decimal_input(value, f"wallet {symbol}"))
+            for symbol, value in state.wallet.items()
         },
     )
 
@@ -191,7 +205,19 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
             compare_lots(
                 diff, "recipient.", expect.recipient, result.recipient, result.settled, "recipient", orders or {}
             )
+    if expect.group is not None:
+        _compare_group(diff, expect.group, result)
     return diff
+
+
+def _compare_group(diff: list[str], expect: GroupExpectation, result: EvaluationResult) -> None:
+    if result.group is None:
+        diff.append("group: expected a group, the case gives none")
+        return
+    group_actions = [a for a in result.actions if a.target.type == "GROUP" and a.target.id == result.group.id]
+    _compare_amounts(diff, "group.credits", expect.credits, _sums(group_actions, "CREDIT"))
+    _compare_amounts(diff, "group.debits", expect.debits, _sums(group_actions, "DEBIT"))
+    _compare_entity(diff, "group.", expect, result.group)
 
 
 def compare_spending(expect: Expectation, outcome: Outcome, kind: str, orders: dict[str, str]) -> list[str]:
@@ -235,7 +261,9 @@ def _unexpected_errors(expect: Expectation, result: EvaluationResult) -> list[st
     ]
 
 
-def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: EntityState) -> None:
+def _compare_entity(
+    diff: list[str], prefix: str, expect: Expectation | GroupExpectation, entity: EntityState | GroupState
+) -> None:
     if expect.tags is not None:
         wanted, actual = sorted({t.lower() for t in expect.tags}), sorted(entity.tags)
         if wanted != actual:
@@ -249,13 +277,13 @@ def _compare_entity(diff: list[str], prefix: str, expect: Expectation, entity: E
         _check_amount(diff, f"{prefix}counters.{key}", value, counter.value if counter else None)
     for key, value in (expect.attributes or {}).items():
         _check(diff, f"{prefix}attributes.{key}", value, entity.attributes.get(key))
-    for tier, level in (expect.tiers or {}).items():
-        state = entity.tiers.get(tier)
+    for tier, level in (getattr(expect, "tiers", None) or {}).items():
+        state = getattr(entity, "tiers", {}).get(tier)
         if level is None and state is not None:
             diff.append(f"{prefix}tiers.{tier}: expected no level, got {_show(state.level)}")
         _check(diff, f"{prefix}tiers.{tier}", level, state.level if state else None)
     for symbol, expected_balance in (expect.balances or {}).items():
-        balance = entity.balances.get(symbol, Balance())
+        balance = (entity.balances or {}).get(symbol, Balance())
         buckets = expected_balance if isinstance(expected_balance, dict) else {"available": expected_balance}
         for bucket, amount in buckets.items():
             _check_amount(diff, f"{prefix}balances.{symbol}.{bucket}", amount, getattr(balance, bucket, None))
@@ -305,69 +333,3 @@ def _outcome_text(outcome: Any) -> str:
     if outcome.error:
         text += f" ({outcome.error_code}: {outcome.error})"
     return text
-
-
-def _decimal(value: Any, what: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise TestInputError(f"{what}: {value!r} is not a number") from None
-    if not number.is_finite():
-        raise TestInputError(f"{what}: {value!r} is not a finite number")
-    return number
-
-
-def _counter(key: str, value: Any, bundle: Bundle) -> CounterState:
-    """A counter as written: a number, or `{value, reset_after, last_reset_at}` (a calendar period
-    in the program's time zone unless it names one)."""
-    if not isinstance(value, CounterInput):
-        return CounterState(value=_decimal(value, f"counter '{key}'"))
-    reset_after = value.reset_after
-    if reset_after is not None:
-        problem = (
-            period_problem(reset_after) if parse_period(reset_after) is not None else _duration_problem(reset_after)
-        )
-        if problem is not None:
-            raise TestInputError(f"counter '{key}': reset_after: {problem}")
-        reset_after = qualified(reset_after, bundle.program.timezone)
-    last = value.last_reset_at
-    return CounterState(
-        value=_decimal(value.value, f"counter '{key}'"),
-        reset_after=reset_after,
-        last_reset_at=None if last is None else (last if last.tzinfo is not None else last.replace(tzinfo=UTC)),
-    )
-
-
-def _duration_problem(text: str) -> str | None:
-    try:
-        parse_duration(text)
-    except DurationError as exc:
-        return exc.message
-    return None
-
-
-def _balance(value: Any, symbol: str) -> Balance:
-    if not isinstance(value, dict):
-        return Balance(available=_decimal(value, f"balance {symbol}"))
-    unknown = sorted(set(value) - set(_BUCKETS))
-    if unknown:
-        raise TestInputError(f"balance {symbol}: unknown bucket {unknown[0]!r}; buckets are {', '.join(_BUCKETS)}")
-    return Balance(**{bucket: _decimal(amount, f"balance {symbol}.{bucket}") for bucket, amount in value.items()})
-
-
-def _tier_state(bundle: Bundle, tier_key: str, level_key: str) -> TierState:
-    for tier in bundle.tiers:
-        if tier.key == tier_key:
-            for level in tier.levels:
-                if level.key == level_key:
-                    return TierState(level=level.key, rank=level.rank)
-            raise TestInputError(f"tier '{tier_key}' has no level '{level_key}'")
-    raise TestInputError(f"unknown tier '{tier_key}'")
-
-
-def _budgets(consumed: dict[str, dict[str, Any]]) -> dict[tuple[str, str], BudgetState]:
-    return {
-        (rule, symbol): BudgetState(consumed=_decimal(amount, f"budgets_consumed {rule}.{symbol}"))
-        for rule, per_asset in consumed.items()
-        for symbol, amount in per_asset.items()
-    }

@@ -38,7 +38,7 @@ from dsl.errors import DslError, DslLimitError
 from dsl.values import Optional, UInt, type_name
 from engine.errors import EngineError
 from engine.evaluator.actions import ActionFailure, apply_actions
-from engine.evaluator.bindings import event_data_binding, group_binding
+from engine.evaluator.bindings import event_data_binding
 from engine.evaluator.working import WorkingState
 from engine.limits import EVALUATION_TIME_MAX_S, check_event_data
 from engine.model.bundle import Bundle
@@ -82,11 +82,13 @@ def evaluate_event(
             inputs.participant_budgets,
             as_of=received_at,
             lot_orders=lot_orders(program),
+            group=inputs.group,
         )
     except EngineError as exc:
-        return _failed(received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state)
+        return _failed(
+            received_at, [], exc.code, exc.message, participant, recipient, inputs.program_state, inputs.group
+        )
     bindings: dict[Any, Any] = working.bindings(event_value)
-    bindings["group"] = group_binding(inputs.group, now)  # read-only: storage applies GROUP targets
     bindings[DEADLINE] = time.monotonic() + EVALUATION_TIME_MAX_S
     with localcontext(_DECIMALS):
         return _run_rules(
@@ -95,13 +97,13 @@ def evaluate_event(
             bindings,
             received_at,
             trace,
-            (participant, recipient, inputs.program_state),
+            (participant, recipient, inputs.program_state, inputs.group),
         )
 
 
 def _run_rules(program, working, bindings, received_at, trace, given) -> EvaluationResult:
-    """The rule loop; `given` is the caller's (participant, recipient, program_state), returned
-    unchanged when an action fails."""
+    """The rule loop; `given` is the caller's (participant, recipient, program_state, group),
+    returned unchanged when an action fails."""
     flags = None if trace else program.candidates(bindings)
     outcomes: list[RuleOutcome] = []
     applied: list[ResolvedAction] = []
@@ -144,6 +146,7 @@ def _run_rules(program, working, bindings, received_at, trace, given) -> Evaluat
         participant=working.participant,
         recipient=working.recipient,
         program=working.program,
+        group=working.group,
         settled=working.holdings.settled,
     )
 
@@ -157,7 +160,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _failed(received_at, outcomes, code, message, participant, recipient, program_state):
+def _failed(received_at, outcomes, code, message, participant, recipient, program_state, group=None):
     return EvaluationResult(
         status=EventStatus.FAILED,
         evaluated_at=received_at,
@@ -168,6 +171,7 @@ def _failed(received_at, outcomes, code, message, participant, recipient, progra
         participant=participant,
         recipient=recipient,
         program=program_state,
+        group=group,
         error_code=code,
         error_message=message,
     )

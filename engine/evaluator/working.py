@@ -6,7 +6,9 @@ and a failed event leaves the caller's state untouched because only copies are c
     >>> working.participant.tags
     ['vip']
 
-Every change of a tag, counter, attribute or tier is recorded as a `StateChange` in order.
+Every change of a tag, counter, attribute or tier is recorded as a `StateChange` in order. The
+group the event names (A246) is a working copy too: actions whose `GROUP` target is that group
+change it (role "group"), so later rules and test cases see the group after the event (A255).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import msgspec
 
 from engine.errors import EngineError
-from engine.evaluator.bindings import entity_binding, is_counter_expired, program_binding
+from engine.evaluator.bindings import entity_binding, group_binding, is_counter_expired, program_binding
 from engine.evaluator.holdings import Holdings
 from engine.limits import check_tag_count
 from engine.model.result import BudgetUse, ResolvedTarget, StateChange
@@ -30,6 +32,7 @@ from engine.model.state import (
     BudgetState,
     CounterState,
     EntityState,
+    GroupState,
     ProgramState,
     TierState,
 )
@@ -67,6 +70,19 @@ def copy_program(state: ProgramState) -> ProgramState:
     )
 
 
+def copy_group(state: GroupState) -> GroupState:
+    balances = state.balances
+    return GroupState(
+        id=state.id,
+        name=state.name,
+        status=state.status,
+        tags=sorted({tag.lower() for tag in state.tags}),
+        counters=dict(state.counters),
+        attributes=dict(state.attributes),
+        balances=None if balances is None else {symbol: _copy_balance(b) for symbol, b in balances.items()},
+    )
+
+
 def _copy_balance(balance: Balance) -> Balance:
     return Balance(available=balance.available, held=balance.held, deferred=balance.deferred)
 
@@ -78,6 +94,7 @@ class WorkingState:
         self.participant: EntityState | None = participant
         self.recipient: EntityState | None = recipient
         self.program: ProgramState = program
+        self.group: GroupState | None = None  # the group the event names (A246), a working copy
         self.consumed: dict[tuple[str, str], Decimal] = budgets
         self.now = now
         self.changes: list[StateChange] = []
@@ -100,9 +117,11 @@ class WorkingState:
         *,
         as_of: datetime | None = None,
         lot_orders: Mapping[str, str] | None = None,
+        group: GroupState | None = None,
     ) -> WorkingState:
         """Copies of the given states, counters reset and lots settled as of the event's time;
-        `lot_orders` names the LOT assets (symbol -> spending order)."""
+        `lot_orders` names the LOT assets (symbol -> spending order), `group` is the group the
+        event names."""
         working = cls(
             copy_entity(participant) if participant is not None else None,
             copy_entity(recipient) if recipient is not None else None,
@@ -112,7 +131,8 @@ class WorkingState:
             as_of,
         )
         working.participant_consumed = {key: budget.consumed for key, budget in (participant_budgets or {}).items()}
-        for role in ("participant", "recipient", "program"):
+        working.group = copy_group(group) if group is not None else None
+        for role in ("participant", "recipient", "program", "group"):
             working._reset_expired_counters(role)
         working.holdings = Holdings(working, lot_orders or {}, as_of=working.as_of)
         working.holdings.settle()
@@ -135,13 +155,25 @@ class WorkingState:
             raise EngineError(f"the event has no {role}", code=code)
         return entity
 
-    def owner(self, role: str) -> EntityState | ProgramState:
+    def owner(self, role: str) -> EntityState | ProgramState | GroupState:
         """Whose tags, counters and attributes a resolved role's actions change."""
-        return self.program if role == "program" else self.named(role)
+        if role == "program":
+            return self.program
+        if role == "group":
+            return self.named_group()
+        return self.named(role)
+
+    def named_group(self) -> GroupState:
+        """The group the event names; role "group" is resolved only when there is one."""
+        if self.group is None:
+            raise EngineError("the event names no group", code="unknown_group")
+        return self.group
 
     def target(self, role: str) -> ResolvedTarget:
         if role == "program":
             return ResolvedTarget(type="PROGRAM")
+        if role == "group":
+            return ResolvedTarget(type="GROUP", id=self.named_group().id)
         entity = self.named(role)
         return ResolvedTarget(type="PARTICIPANT", role=role, id=entity.id, external_id=entity.external_id)
 
@@ -151,6 +183,7 @@ class WorkingState:
             "participant": entity_binding(self.participant, self.now),
             "recipient": entity_binding(self.recipient, self.now),
             "program": program_binding(self.program, self.now),
+            "group": group_binding(self.group, self.now),
             "now": self.now,
         }
 
@@ -159,6 +192,8 @@ class WorkingState:
         for role in self.stale:
             if role == "program":
                 bindings["program"] = program_binding(self.program, self.now)
+            elif role == "group":
+                bindings["group"] = group_binding(self.group, self.now)
             else:
                 bindings[role] = entity_binding(self.person(role), self.now)
         self.stale.clear()
@@ -223,7 +258,11 @@ class WorkingState:
         return new.value
 
     def _reset_expired_counters(self, role: str) -> None:
-        entity = self.program if role == "program" else self.person(role)
+        entity: EntityState | ProgramState | GroupState | None
+        if role in ("program", "group"):
+            entity = self.program if role == "program" else self.group
+        else:
+            entity = self.person(role)
         if entity is None:
             return
         for key in sorted(entity.counters):

@@ -22,6 +22,8 @@ from engine.model.automation import AutomationSpec, AutomationTestCase
 from engine.model.bundle_tests import (
     CounterInput,
     Expectation,
+    GroupExpectation,
+    GroupInput,
     JourneyStep,
     LotExpectation,
     LotInput,
@@ -42,6 +44,8 @@ __all__ = [
     "CounterInput",
     "Description",
     "Expectation",
+    "GroupExpectation",
+    "GroupInput",
     "JourneyStep",
     "LotExpectation",
     "LotInput",

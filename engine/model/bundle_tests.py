@@ -80,6 +80,32 @@ class ProgramStateInput(Struct, kw_only=True):
     wallet: dict[str, int | float | str] = msgspec.field(default_factory=dict)
 
 
+class GroupInput(Struct, kw_only=True):
+    """The group the case's event names (`group` in CEL, A255): `id` defaults to the event's
+    `group_id`; balances are the group's in the program, plain numbers or `{available, held,
+    deferred}`."""
+
+    id: str | None = None
+    name: str = ""
+    status: Literal["ACTIVE", "ARCHIVED"] = "ACTIVE"
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, int | float | str | CounterInput] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
+
+
+class GroupExpectation(Struct, kw_only=True):
+    """The group after the event; given fields only. `credits` / `debits` sum the applied actions
+    on the group by asset symbol."""
+
+    credits: dict[str, Quantity] | None = None
+    debits: dict[str, Quantity] | None = None
+    tags: list[str] | None = None
+    counters: dict[str, Quantity] | None = None
+    attributes: dict[str, str] | None = None
+    balances: dict[str, Quantity | dict[str, Quantity]] | None = None
+
+
 class Expectation(Struct, kw_only=True):
     """What a test case expects. Every field is optional; only the given ones are compared.
     Amount maps are asset symbol -> decimal string (sums over the event's applied actions)."""
@@ -99,6 +125,7 @@ class Expectation(Struct, kw_only=True):
     expired: dict[str, Quantity] | None = None  # value the evaluation time expired, by asset symbol
     matured: dict[str, Quantity] | None = None  # DEFERRED value the evaluation time made AVAILABLE
     recipient: Expectation | None = None
+    group: GroupExpectation | None = None  # the group the event names, after it (A255)
 
 
 class RedeemStep(Struct, kw_only=True):
@@ -167,6 +194,7 @@ class TestCase(Struct, kw_only=True):
     participant: StateInput = msgspec.field(default_factory=StateInput)
     recipient: StateInput | None = None
     program: ProgramStateInput = msgspec.field(default_factory=ProgramStateInput)
+    group: GroupInput | None = None  # the group the event names (a case with one event only)
     budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)  # rule -> asset -> amount
     # what the participant has consumed of `per: participant` budgets: rule -> asset -> amount
     participant_budgets_consumed: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)

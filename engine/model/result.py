@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from engine.model.state import EntityState, ProgramState
+from engine.model.state import EntityState, GroupState, ProgramState
 from engine.model.vocabulary import ActionStatus, EventStatus
 
 
@@ -162,6 +162,7 @@ class EvaluationResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     participant: EntityState | None  # None for an event of no participant (A220)
     program: ProgramState
     recipient: EntityState | None = None
+    group: GroupState | None = None  # the group the event names, after the event (A255)
     settled: list[SettledLot] = msgspec.field(default_factory=list)  # lots expired or matured
     error_code: str | None = None
     error_message: str | None = None

@@ -83,8 +83,8 @@ class ProgramState(msgspec.Struct, kw_only=True):
 
 class GroupState(msgspec.Struct, kw_only=True):
     """The group an event names (`group_id` in its `event_data`), as rules read it: `group` in
-    CEL. Rules never change it during the evaluation; actions with a `GROUP` target are applied
-    by storage."""
+    CEL. Actions whose `GROUP` target is this group change the evaluation's working copy (later
+    rules see it, A255); storage applies them to its rows and ledger as before."""
 
     id: str
     name: str = ""
@@ -92,6 +92,10 @@ class GroupState(msgspec.Struct, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    # The group's balances in the event's program by asset symbol, when the caller knows them (a
+    # test case, the playground): the evaluation then checks and moves them. None (storage) leaves
+    # them to the ledger, which checks the funds under the group's lock.
+    balances: dict[str, Balance] | None = None
 
 
 class BudgetState(msgspec.Struct, kw_only=True):

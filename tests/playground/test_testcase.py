@@ -5,10 +5,10 @@ import msgspec
 import pytest
 import yaml
 
-from engine.model.bundle import StateInput
+from engine.model.bundle import GroupInput, StateInput
 from engine.model.bundle import TestCase as BundleTestCase
 from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, RuleOutcome, RuleStatus
-from engine.model.state import Balance, CounterState, EntityState, ProgramState, TierState
+from engine.model.state import Balance, CounterState, EntityState, GroupState, ProgramState, TierState
 from playground.inputs import PlaygroundEvent, StatePane
 from playground.testcase import AppendError, append_test_case, build_test_case, expectation_of, render_test_case
 
@@ -59,6 +59,22 @@ def test_expectation_pins_statuses_amounts_and_state_after():
     assert expect.counters == {"visits": 4, "spend": "12.5"}
     assert expect.tiers == {"status": "gold"}
     assert expect.balances == {"POINTS": "7.5", "STAMPS": {"available": "0", "held": "1", "deferred": "0"}}
+
+
+def test_the_group_after_the_event_is_pinned_with_the_group_given():
+    group = GroupState(
+        id="hh", tags=["active"], counters={"buys": CounterState(value=Decimal(4))}, balances={"POINTS": Balance()}
+    )
+    expect = expectation_of(_result(group=group))
+    assert msgspec.to_builtins(expect.group) == {
+        "tags": ["active"],
+        "counters": {"buys": 4},
+        "balances": {"POINTS": "0"},
+    }
+    states = StatePane(group=GroupInput(id="hh", tags=["old"]))
+    case = build_test_case("pooled", PlaygroundEvent(event_timestamp=WHEN), states, _result(group=group))
+    [again] = msgspec.convert(yaml.safe_load(render_test_case(case)), list[BundleTestCase])
+    assert again.group == GroupInput(id="hh", tags=["old"]) and again.expect.group == expect.group
 
 
 def test_failed_event_expects_the_failure_only():

@@ -413,3 +413,25 @@ def test_run_tests_shows_spending_steps_and_their_differences(client):
     case = one(client.post("/playground/tests", data={"bundle": failing}).text, "li", data_case=name)
     assert case.attrs["data-passed"] == "false"
     assert "step 2 (2026-03-01T13:00:00Z): balances.PTS.available: expected 200, got 190" in case.text
+
+
+def test_the_group_the_event_names_is_shown_before_and_after(client):
+    bundle = (Path(__file__).parents[2] / "rules_examples" / "family_pooling.yaml").read_text()
+    event = json.dumps(
+        {"event_timestamp": "2026-03-20T10:00:00Z", "event_data": {"type": "purchase", "amount": 30, "group_id": "hh"}}
+    )
+    pane = "group:\n  name: Smiths\n  counters: {pooled_purchases: 3}\n  balances: {FAM: 420}\n"
+    html = _run(client, bundle=bundle, event=event, participant=pane)
+    assert _statuses(html)["busy_household_bonus"] == "MATCHED"
+    assert one(html, "table", id="group-state") and one(html, "table", id="group-balances")
+    group_tags = select(html, "tr", data_field="tags")[-1]  # the participant's come first
+    assert '["active_household"]' in group_tags.text and group_tags.attrs.get("class") == "changed"
+    assert [cell.text for cell in select(html, "td", **{"class": "available"})][-1] == "500"
+    assert "GROUP: tag <code>active_household</code> add" in unescape(html)
+
+
+def test_a_group_pane_naming_another_group_than_the_event_is_a_participant_problem(client):
+    event = json.dumps({"event_timestamp": "2026-03-20T10:00:00Z", "event_data": {"type": "x", "group_id": "hh"}})
+    html = _run(client, event=event, participant="group: {id: other}\n")
+    problem = one(html, "li", data_code="invalid_test_input")
+    assert "is not the event's group_id" in problem.text and not select(html, id="group-state")

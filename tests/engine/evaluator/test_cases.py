@@ -175,3 +175,97 @@ def test_a_bundle_that_does_not_compile_runs_no_cases():
     )
     assert not loaded.ok
     assert run_test_cases(loaded) == []
+
+
+GROUP_RULES = """  - name: pool
+    order: 40
+    condition: group != null && event.type == "purchase"
+    actions:
+      - type: CREDIT
+        asset_id: PTS
+        amount: round(event.amount * 0.1, 2)
+        target: {type: GROUP, id: group.id}
+      - {type: COUNTER, key: purchases, value: 1, target: {type: GROUP, id: event.group_id}}
+      - {type: TAG, tag: Pooling, target: {type: GROUP, id: group.id}}
+"""
+
+
+def run_grouped(tests):
+    loaded = load_bundle_text(BUNDLE.replace("tests:\n", GROUP_RULES + "tests:\n") + tests)
+    assert loaded.ok, [p.format() for p in loaded.problems]
+    return run_test_cases(loaded)
+
+
+def test_a_case_gives_the_group_and_expects_it_after_the_event():
+    (result,) = run_grouped(
+        """  - name: pooled
+    event: {type: purchase, amount: 100, group_id: g1}
+    participant: {tiers: {status: base}}
+    group: {name: Smiths, counters: {purchases: 2}, balances: {PTS: 5}, attributes: {plan: family}}
+    expect:
+      credits: {PTS: 20}
+      group:
+        credits: {PTS: 10}
+        balances: {PTS: 15}
+        counters: {purchases: 3}
+        tags: [pooling]
+        attributes: {plan: family}
+"""
+    )
+    assert (result.passed, result.diff) == (True, [])
+    assert result.result.group.id == "g1"
+
+
+def test_group_differences_are_named_with_the_group_prefix():
+    (result,) = run_grouped(
+        """  - name: wrong
+    event: {type: purchase, amount: 100, group_id: g1}
+    participant: {tiers: {status: base}}
+    group: {balances: {PTS: {available: 5, held: 1}}}
+    expect:
+      group: {balances: {PTS: {available: 20, held: 1}}, counters: {purchases: 2}, tags: []}
+"""
+    )
+    assert result.diff[:3] == [
+        "group.tags: expected [], got [pooling] (unexpected: pooling)",
+        "group.counters.purchases: expected 2, got 1",
+        "group.balances.PTS.available: expected 20, got 15.00",
+    ]
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("event: {type: purchase, amount: 1}\n    group: {name: Smiths}", "give its id, or name it with `group_id`"),
+        (
+            "event: {type: purchase, amount: 1, group_id: g1}\n    group: {id: g2}",
+            "id 'g2' is not the event's group_id",
+        ),
+        ("event: {type: purchase, amount: 1, group_id: g1}\n    group: {balances: {PTS: x}}", "balance PTS: 'x'"),
+    ],
+)
+def test_a_group_that_cannot_be_state_fails_the_case_with_the_reason(case, message):
+    (result,) = run_grouped(f"  - name: bad\n    {case}\n")
+    assert not result.passed and message in result.diff[0]
+
+
+def test_expecting_a_group_of_a_case_without_one_is_a_difference():
+    (result,) = run_grouped("  - name: none\n    event: {type: gift}\n    expect: {group: {tags: []}}\n")
+    assert result.diff[0] == "group: expected a group, the case gives none"
+
+
+def test_check_places_unknown_assets_of_the_group_given_and_expected():
+    text = BUNDLE.replace("tests:\n", GROUP_RULES + "tests:\n")
+    loaded = load_bundle_text(
+        text
+        + """  - name: typo
+    event: {type: purchase, amount: 1, group_id: g1}
+    group: {balances: {PTX: 1}}
+    expect: {group: {credits: {PTS: 1}, balances: {PTZ: 1}}}
+"""
+    )
+    start = text.count("\n") + 1
+    assert [(p.code, p.line, p.message) for p in loaded.problems if p.severity == "error"] == [
+        ("unknown_asset", start + 2, "unknown asset 'PTX'; did you mean 'PTS'?"),
+        ("unknown_asset", start + 3, "unknown asset 'PTZ'; did you mean 'PTS'?"),
+    ]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from dsl.values import Optional, UInt
 from engine.evaluator.evaluate import evaluate_event, trace_value
 from engine.model.result import RuleStatus
-from engine.model.state import CounterState, EntityState, EvaluationInput, GroupState, TierState
+from engine.model.state import Balance, CounterState, EntityState, EvaluationInput, GroupState, TierState
 from engine.rules.program import compile_program
 from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
@@ -302,3 +302,81 @@ def test_group_is_the_group_the_event_names_and_null_without_one():
         ("trips", RuleStatus.SKIPPED_ERROR),
         ("alone", RuleStatus.MATCHED),
     ]
+
+
+def _pooling_rules():
+    to_group = {"type": "GROUP", "id": "group.id"}
+    return bundle(
+        rule(
+            "pool",
+            "group != null",
+            {"type": "CREDIT", "asset_id": "PTS", "amount": "10", "target": to_group},
+            {"type": "COUNTER", "key": "visits", "value": "1", "target": to_group},
+            {"type": "TAG", "tag": "Active", "target": to_group},
+            {"type": "SET_ATTRIBUTE", "key": "last", "value": "pool", "target": to_group},
+        ),
+        rule("second_visit", "group != null && group.counters.visits >= 2.0 && 'active' in group.tags"),
+        rule(
+            "other_group",
+            "true",
+            {"type": "CREDIT", "asset_id": "PTS", "amount": "5", "target": {"type": "GROUP", "id": "'g2'"}},
+        ),
+    )
+
+
+def test_actions_on_the_named_group_change_its_working_copy_and_later_rules_see_it():
+    household = GroupState(id="g1", counters={"visits": CounterState(value=Decimal(1))}, balances={})
+    result = evaluate_event(_pooling_rules(), EvaluationInput(event=event({}), participant=person(), group=household))
+    assert [status for _, status in statuses(result)] == [RuleStatus.MATCHED] * 3
+    after = result.group
+    assert (after.tags, after.attributes, after.counters["visits"].value) == (["active"], {"last": "pool"}, 2)
+    assert after.balances == {"PTS": Balance(available=Decimal(10))}  # the other group's credit is storage's
+    assert household.tags == [] and household.balances == {}  # the caller's state is never changed
+    group_changes = [(c.target.type, c.target.id, c.key) for c in result.state_changes if c.target.type == "GROUP"]
+    assert group_changes == [("GROUP", "g1", "visits"), ("GROUP", "g1", "active"), ("GROUP", "g1", "last")]
+    assert [(a.target.type, a.target.id) for a in result.actions if a.type == "CREDIT"] == [
+        ("GROUP", "g1"),
+        ("GROUP", "g2"),
+    ]
+
+
+def test_a_group_debit_checks_known_balances_and_leaves_unknown_ones_to_storage():
+    redeem = rule(
+        "redeem",
+        "true",
+        {"type": "DEBIT", "asset_id": "PTS", "amount": "30", "target": {"type": "GROUP", "id": "group.id"}},
+    )
+    program = bundle(redeem)
+    known = GroupState(id="g1", balances={"PTS": Balance(available=Decimal(20))})
+    refused = evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=known))
+    assert (refused.status, refused.error_code) == ("FAILED", "insufficient_funds")
+    assert refused.group == known  # a failed event returns the group as it was given
+    unknown = GroupState(id="g1")  # storage's: the ledger checks the funds under the group's lock
+    applied = evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=unknown))
+    assert applied.status == "COMPLETED" and applied.group.balances is None
+
+
+def test_holds_and_releases_move_a_known_group_balance_between_buckets():
+    target = {"type": "GROUP", "id": "group.id"}
+    program = bundle(
+        rule("hold", "true", {"type": "HOLD", "asset_id": "PTS", "amount": "8", "target": target}),
+        rule("release", "true", {"type": "RELEASE", "asset_id": "PTS", "amount": "3", "target": target}),
+        rule("forfeit", "true", {"type": "FORFEIT", "asset_id": "PTS", "amount": "2", "target": target}),
+    )
+    group = GroupState(id="g1", balances={"PTS": Balance(available=Decimal(10))})
+    result = evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=group))
+    assert result.group.balances == {"PTS": Balance(available=Decimal(3), held=Decimal(5))}
+
+
+def test_an_archived_group_fails_the_event_as_storage_would():
+    archived = GroupState(id="g1", status="ARCHIVED", balances={})
+    result = evaluate_event(_pooling_rules(), EvaluationInput(event=event({}), participant=person(), group=archived))
+    assert (result.status, result.error_code) == ("FAILED", "group_archived")
+
+
+def test_a_group_counter_past_its_reset_starts_again_at_zero():
+    stale = CounterState(value=Decimal(5), reset_after="24h", last_reset_at=T0 - timedelta(days=2))
+    group = GroupState(id="g1", counters={"visits": stale}, balances={})
+    result = evaluate_event(_pooling_rules(), EvaluationInput(event=event({}), participant=person(), group=group))
+    assert result.group.counters["visits"].value == 1
+    assert statuses(result)[1] == ("second_visit", RuleStatus.NOT_MATCHED)

@@ -127,6 +127,21 @@ def test_a_case_gives_an_event_or_steps_in_time_order():
     ]
 
 
+def test_a_case_with_steps_takes_and_expects_no_group():
+    loaded = load_bundle_text(
+        BUNDLE
+        + """  - name: grouped
+    group: {id: g1}
+    steps:
+      - {at: 2026-01-01T00:00:00Z, event: {type: visit}, expect: {group: {tags: []}}}
+"""
+    )
+    assert [(p.code, p.line, p.column, p.message) for p in loaded.problems if p.severity == "error"] == [
+        ("invalid_value", 26, 12, "a case with `steps` takes no group; give it one event"),
+        ("invalid_value", 28, 74, "a step expects no group; a case with one event does"),
+    ]
+
+
 PROMO = """
   - name: promo
     condition: event.type == "promo"
