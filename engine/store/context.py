@@ -38,12 +38,12 @@ from engine.model.state import (
 )
 from engine.model.tier_lifecycle import rolls_over
 from engine.rules.program import CompiledProgram, compile_program
-from engine.store import groups, participants, statements
+from engine.store import groups, statements
 from engine.store.budgets import effective_consumed
 from engine.store.catalog import program_bundle
-from engine.store.db import database_proxy, is_postgres, write_transaction
+from engine.store.db import database_proxy, is_postgres
 from engine.store.errors import Conflict, NotFound
-from engine.store.followups import SYSTEM_EVENT
+from engine.store.event_participants import is_program_event, resolve_event_participants
 from engine.store.ledger.deferred import due_deferred, matured_view
 from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.lots import open_lots
@@ -116,7 +116,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     """
     record = event if isinstance(event, EventRecord) else _event(event)
     program = _program(record.program_id)
-    record, known, created = _resolve_participants(record, program)
+    record, known, created = resolve_event_participants(record, program)
     if program.status != "ACTIVE":
         raise Conflict(f"program {program.id} is {program.status}", code="program_inactive")
     compiled = compiled_programs.get(program)
@@ -132,7 +132,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
             tier_moves = review_due_levels(record, participant_id, record.created_at, rollovers=rollovers)
         person = known.get(participant_id) or _participant(participant_id)
         participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
-    elif not is_program_event(record):  # `_resolve_participants` fills it in from the external id
+    elif not is_program_event(record):  # `resolve_event_participants` fills it in from the external id
         raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
     recipient = None
     if record.recipient_id:
@@ -166,27 +166,6 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     )
 
 
-def resolve_participants(event_id: str) -> EventRecord:
-    """Fill the event's participant and recipient ids from their external ids (once).
-
-    >>> resolve_participants(event.id).participant_id
-    '0190...'
-    """
-    record = _event(event_id)
-    return _resolve_participants(record, _program(record.program_id))[0]
-
-
-def is_program_event(record: EventRecord) -> bool:
-    """Whether the event belongs to its program and no participant: a SYSTEM event naming none."""
-    return (
-        record.event_type == SYSTEM_EVENT
-        and record.participant_id is None
-        and not record.external_id
-        and record.recipient_id is None
-        and not record.recipient_external_id
-    )
-
-
 def _event(event_id: str) -> EventRecord:
     found = statements.fetch(EventRecord, "id = {p}", [event_id])
     if not found:
@@ -200,81 +179,6 @@ def _program(program_id: str) -> Program:
 
 def _participant(participant_id: str) -> Participant:
     return statements.fetch(Participant, "id = {p}", [participant_id])[0]
-
-
-def _resolve_participants(
-    record: EventRecord, program: Program
-) -> tuple[EventRecord, dict[str, Participant], list[Participant]]:
-    """The event with its participant ids filled in, the participants resolved on the way (by id,
-    so the caller need not read them again), and those of them this event created. Every
-    participant the event names, by external id or by id, ends enrolled in the program: naming a
-    participant either way enrols it, or reactivates its inactive enrolment."""
-    # The external ids still to resolve (None or empty: the id is known, or none is named).
-    participant_name = record.external_id if record.participant_id is None else None
-    recipient_name = record.recipient_external_id if record.recipient_id is None else None
-    if not (participant_name or recipient_name):
-        if is_program_event(record):
-            return record, {}, []
-        if record.participant_id is None:
-            raise NotFound(f"event {record.id} names no participant", code="unknown_participant")
-        _enrol_named([record.participant_id, record.recipient_id], program.id)
-        return record, {}, []
-    known: dict[str, Participant] = {}
-    created: list[Participant] = []
-    with write_transaction():
-        changes = {}
-        for external_id, field_name in ((participant_name, "participant"), (recipient_name, "recipient")):
-            if not external_id:
-                _enrol_named([getattr(record, f"{field_name}_id")], program.id)
-                continue
-            person, new = _resolve(program, external_id)
-            known[person.id] = person
-            if new:
-                created.append(person)
-            changes[field_name] = person.id
-            setattr(record, f"{field_name}_id", person.id)
-        statements.update(EventRecord, record.id, **changes)
-    return record, known, created
-
-
-def _enrol_named(participant_ids: list[str | None], program_id: str) -> None:
-    """Enrol the participants an event names by id (one read when they are enrolled already)."""
-    for participant_id in participant_ids:
-        if participant_id is None:
-            continue
-        found = statements.rows(
-            "SELECT status FROM enrolment WHERE participant_id = {p} AND program_id = {p}",
-            [participant_id, program_id],
-            (str,),
-        )
-        if not found or found[0][0] != "ACTIVE":
-            participants.enrol(participant_id, program_id)
-
-
-def _resolve(program: Program, external_id: str) -> tuple[Participant, bool]:
-    """The participant named `external_id`, enrolled in the program: one joined read when it
-    exists and is enrolled already, which is every event of a participant but the first."""
-    # fetch_joined fills `{p}` in the WHERE text only: the join's placeholder is the driver's own.
-    join = f"LEFT JOIN enrolment AS e ON e.participant_id = t.id AND e.program_id = {database_proxy.obj.param}"
-    found = statements.fetch_joined(
-        Participant,
-        join,
-        ("e.status",),
-        "t.organisation_id = {p} AND t.external_id = {p}",
-        [program.id, program.organisation_id, external_id],
-    )
-    if not found and program.on_unknown_participant == "REJECT":
-        raise NotFound(
-            f"participant {external_id!r} does not exist and the program rejects unknown participants",
-            code="unknown_participant",
-            external_id=external_id,
-        )
-    if not found:
-        return participants.create_enrolled(program.organisation_id, program.id, external_id)
-    person, (enrolment,) = found[0]
-    if enrolment != "ACTIVE":
-        participants.enrol(person.id, program.id)
-    return person, False
 
 
 def _asset_symbols(program_id: str) -> dict[str, str]:
