@@ -175,15 +175,9 @@ class ParticipantController(Controller):
         return operations.adjust_balance(
             principal.organisation_id,
             participant_id,
-            program_id=data.program_id,
-            asset_id=data.asset_id,
-            type=data.type,
-            amount=data.amount,
-            description=data.description,
-            allow_negative=data.allow_negative,
-            bucket=data.bucket,
             api_key_id=principal.api_key_id,
             on_applied=publisher(principal.organisation_id),
+            **balance_request(data),
         )
 
     @post(

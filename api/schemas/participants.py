@@ -125,7 +125,9 @@ class VoidHold(BalanceOperation, kw_only=True):
     reference_id: ReferenceId
 
 
-def balance_request(data: BalanceOperation) -> dict[str, Any]:
+def balance_request(data: Adjust | BalanceOperation) -> dict[str, Any]:
+    """A balance operation's body as the store function's keyword arguments (fields left out are
+    the function's defaults): the same for a participant's operations and a group's."""
     return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
 
 
