@@ -25,6 +25,7 @@ from engine.evaluator.case_inputs import (
     counter_input,
     decimal_input,
     group_state_from_input,
+    holds_input,
     tier_input,
 )
 from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
@@ -85,7 +86,11 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
         participant = state_from_input(case.participant, bundle, as_of=as_of)
         recipient = state_from_input(case.recipient, bundle, as_of=as_of) if case.recipient is not None else None
         program_state = program_state_from_input(case.program, bundle)
-        group = group_state_from_input(case.group, case.event or {}, bundle) if case.group is not None else None
+        group = (
+            group_state_from_input(case.group, case.event or {}, bundle, as_of=as_of)
+            if case.group is not None
+            else None
+        )
         budgets = budgets_input(case.budgets_consumed)
         participant_budgets = budgets_input(case.participant_budgets_consumed)
     except TestInputError as exc:
@@ -141,10 +146,7 @@ def state_from_input(state: StateInput, bundle: Bundle, *, as_of: datetime = DEF
     AVAILABLE balance of 120 PTS.
     """
     balances = {symbol: balance_input(value, symbol) for symbol, value in state.balances.items()}
-    holds = {
-        symbol: {ref: decimal_input(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
-        for symbol, refs in state.holds.items()
-    }
+    holds = holds_input(state.holds)
     lots = lots_from_input(state, bundle, as_of, balances, holds)
     return EntityState(
         external_id=state.external_id,
@@ -206,11 +208,11 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
                 diff, "recipient.", expect.recipient, result.recipient, result.settled, "recipient", orders or {}
             )
     if expect.group is not None:
-        _compare_group(diff, expect.group, result)
+        _compare_group(diff, expect.group, result, orders or {})
     return diff
 
 
-def _compare_group(diff: list[str], expect: GroupExpectation, result: EvaluationResult) -> None:
+def _compare_group(diff: list[str], expect: GroupExpectation, result: EvaluationResult, orders: dict[str, str]) -> None:
     if result.group is None:
         diff.append("group: expected a group, the case gives none")
         return
@@ -218,6 +220,7 @@ def _compare_group(diff: list[str], expect: GroupExpectation, result: Evaluation
     _compare_amounts(diff, "group.credits", expect.credits, _sums(group_actions, "CREDIT"))
     _compare_amounts(diff, "group.debits", expect.debits, _sums(group_actions, "DEBIT"))
     _compare_entity(diff, "group.", expect, result.group)
+    compare_lots(diff, "group.", expect, result.group, result.settled, "group", orders)
 
 
 def compare_spending(expect: Expectation, outcome: Outcome, kind: str, orders: dict[str, str]) -> list[str]:

@@ -33,6 +33,7 @@ from engine.model.state import (
     EntityState,
     EvaluationInput,
     EventInput,
+    GroupState,
     ProgramState,
     TierState,
 )
@@ -50,6 +51,7 @@ from engine.store.ledger.lots import open_lots
 from engine.store.models import (
     AVAILABLE,
     DEFERRED,
+    GROUP,
     HELD,
     PARTICIPANT,
     PROGRAM,
@@ -154,7 +156,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         ),
         budgets=_budgets(program.id, record),
         participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
-        group=groups.named_group(program.organisation_id, record.event_data),
+        group=_group(program, record, symbols, lot_assets),
     )
     return EventContext(
         record=record,
@@ -195,13 +197,14 @@ def _asset_symbols(program_id: str) -> dict[str, str]:
 _BUCKET_FIELDS = {AVAILABLE: "available", HELD: "held", DEFERRED: "deferred"}
 
 
-def _balances(owner_type: str, owner_id: str, symbols: dict[str, str]) -> dict[str, Balance]:
-    """The owner's balances by asset symbol, for the program's assets only."""
+def _balances(owner_type: str, owner_id: str, symbols: dict[str, str], program_scope: str = "") -> dict[str, Balance]:
+    """The owner's balances by asset symbol, for the program's assets only (a group's are those
+    of its accounts in the program, `program_scope`)."""
     result: dict[str, Balance] = {}
     for asset_id, bucket, amount in statements.rows(
         "SELECT asset_id, bucket, balance FROM account WHERE entity_type = {p} AND entity_id = {p} "
-        "AND program_scope = ''",
-        [owner_type, owner_id],
+        "AND program_scope = {p}",
+        [owner_type, owner_id, program_scope],
         (str, str, Decimal),
     ):
         if asset_id in symbols:
@@ -258,17 +261,42 @@ def _entity(
         counters=counters,
         attributes=attributes,
         tiers=tiers,
-        balances=_balances(PARTICIPANT, person.id, symbols),
-        holds=held_by_reference(person.id, symbols),
     )
-    if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
-        lots = open_lots(PARTICIPANT, person.id, lot_assets)
-        entity.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
-    for asset_id, symbol in symbols.items():  # SIMPLE credits due to mature count as AVAILABLE, as storage
-        balance = entity.balances.get(symbol)  # matures them before it spends
-        if balance is not None and balance.deferred > 0 and asset_id not in lot_assets:
-            entity.balances[symbol] = matured_view(balance, due_deferred(PARTICIPANT, person.id, asset_id, as_of))
+    _holdings(entity, PARTICIPANT, "", symbols, lot_assets, as_of)
     return entity
+
+
+def _group(program: Program, record: EventRecord, symbols: dict[str, str], lot_assets: list[str]) -> GroupState | None:
+    """The group the event names with its balances, holds and lots in the program, read as the
+    participant's are (A262): the evaluation checks and moves them, storage re-checks under the
+    group's lock (A242)."""
+    group = groups.named_group(program.organisation_id, record.event_data)
+    if group is not None:
+        group.balances = {}
+        _holdings(group, GROUP, program.id, symbols, lot_assets, record.created_at)
+    return group
+
+
+def _holdings(
+    owner: EntityState | GroupState,
+    owner_type: str,
+    program_scope: str,
+    symbols: dict[str, str],
+    lot_assets: list[str],
+    as_of: datetime,
+) -> None:
+    """Fill in the owner's balances, holds and open lots of the program's assets."""
+    assert owner.id is not None  # read from its row
+    balances = owner.balances = _balances(owner_type, owner.id, symbols, program_scope)
+    owner.holds = held_by_reference(owner.id, symbols, owner_type, program_scope)
+    if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
+        lots = open_lots(owner_type, owner.id, lot_assets, program_scope)
+        owner.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
+    for asset_id, symbol in symbols.items():  # SIMPLE credits due to mature count as AVAILABLE, as storage
+        balance = balances.get(symbol)  # matures them before it spends
+        if balance is not None and balance.deferred > 0 and asset_id not in lot_assets:
+            due = due_deferred(owner_type, owner.id, asset_id, as_of, program_scope)
+            balances[symbol] = matured_view(balance, due)
 
 
 _NEXT_RESET = RuleBudget.next_reset_at.python_value
