@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.evaluator.case_lots import TestInputError, lots_from_input
-from engine.model.bundle import Bundle, CounterInput, GroupInput
+from engine.model.bundle import Bundle, CounterInput, GroupInput, TestCase
 from engine.model.calendar import parse_period, period_problem, qualified
 from engine.model.durations import DurationError, parse_duration
 from engine.model.state import Balance, BudgetState, CounterState, GroupState, TierState
@@ -54,6 +54,19 @@ def holds_input(holds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Decimal
         symbol: {ref: decimal_input(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
         for symbol, refs in holds.items()
     }
+
+
+def journey_group_from_input(case: TestCase, bundle: Bundle, *, as_of: datetime) -> GroupState | None:
+    """The group of a case with `steps` (A264): its id is the `group_id` its steps' events name
+    unless given, and every step's event that names a group names that one."""
+    if case.group is None:
+        return None
+    named = [step.event["group_id"] for step in case.steps or [] if step.event and "group_id" in step.event]
+    group = group_state_from_input(case.group, {"group_id": named[0]} if named else {}, bundle, as_of=as_of)
+    for other in named:
+        if other != group.id:
+            raise TestInputError(f"group: a step's event names group_id {other!r}, the case's group is {group.id!r}")
+    return group
 
 
 def decimal_input(value: Any, what: str) -> Decimal:

@@ -142,12 +142,6 @@ def _check_journey(names: _Names, case: TestCase, path: Path) -> None:
         return
     if case.event is not None:
         names.sink.at((*path, "event"), "invalid_value", "a case with `steps` gives each step's event in the step")
-    if case.group is not None:  # the journey runs the participant alone (A255)
-        names.sink.at((*path, "group"), "invalid_value", "a case with `steps` takes no group; give it one event")
-    for k, step in enumerate(case.steps):
-        if step.expect.group is not None:
-            message = "a step expects no group; a case with one event does"
-            names.sink.at((*path, "steps", k, "expect", "group"), "invalid_value", message)
     moments = [step.at for step in case.steps]
     if case.starts_at is not None and case.starts_at > moments[0]:
         names.sink.at((*path, "starts_at"), "invalid_value", "starts_at must not be after the first step")
