@@ -7,7 +7,8 @@
 Lots are judged at the event's receive time (`as_of`, D16), as storage judges them when it posts
 the event: an expired lot is never spent, a lot due to mature is spendable. `settle` runs before
 the rules, so the balances the rules see already leave out what expired and count what matured;
-what it did is reported (`SettledLot`) for test cases and the playground.
+what it did is reported (`SettledLot`) for test cases and the playground. The holders are the
+participant, the recipient and the group the event names when its balances are known (A263).
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class Holdings:
         key = (role, symbol)
         if key not in self._piles:
             holder = self.working.balance_holder(role)
-            if holder is None:
-                raise KeyError(f"no balances of {role} are known here")
+            if holder is None:  # callers ask only for holders they have (`balance_holder`)
+                raise LookupError(f"no balances of {role} are known here")
             lots = holder.lots.setdefault(symbol, [])
             self._piles[key] = LotPile(lots, self.orders[symbol], self._new_id)
         return self._piles[key]
