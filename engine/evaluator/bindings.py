@@ -95,6 +95,7 @@ def group_binding(state: GroupState | None, now: datetime) -> dict[str, Any] | N
         "tags": list(state.tags),
         "counters": counters_binding(state.counters, now),
         "attributes": dict(state.attributes),
+        "tiers": {key: {"level": tier.level, "rank": tier.rank} for key, tier in state.tiers.items()},
     }
 
 

@@ -92,6 +92,7 @@ class GroupState(msgspec.Struct, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    tiers: dict[str, TierState] = msgspec.field(default_factory=dict)  # levels in the event's program (A258)
     # The group's balances in the event's program by asset symbol, when the caller knows them (a
     # test case, the playground): the evaluation then checks and moves them. None (storage) leaves
     # them to the ledger, which checks the funds under the group's lock.

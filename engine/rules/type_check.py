@@ -57,6 +57,7 @@ GROUP = object_type(
         "tags": list_of(STRING),
         "counters": map_of(STRING, DOUBLE),
         "attributes": map_of(STRING, STRING),
+        "tiers": map_of(STRING, object_type("a tier", {"level": STRING, "rank": INT})),
     },
 )
 FIXED: Mapping[str, CelType] = {

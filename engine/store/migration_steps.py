@@ -189,6 +189,13 @@ def group_audit(db: peewee.Database) -> None:
     )
 
 
+def group_tiers(db: peewee.Database) -> None:
+    """A group's tier levels and the rollover schedule of a group without a level (A257), the
+    participants' tables' siblings, with the partial index of the `tiers` job over due levels."""
+    db.create_tables([models.GroupTier, models.GroupTierRollover], safe=True)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS group_tier_due ON group_tier (due_at) WHERE due_at IS NOT NULL")
+
+
 def shadow_rulesets(db: peewee.Database) -> None:
     """Shadow rulesets and their evaluations (A230), and the program's ACTIVE shadow, read with
     the program row by every event."""
