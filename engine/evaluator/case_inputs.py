@@ -33,6 +33,7 @@ def group_state_from_input(state: GroupInput, event_data: dict[str, Any], bundle
         tags=sorted({tag.lower() for tag in state.tags}),
         counters={key: counter_input(key, value, bundle) for key, value in state.counters.items()},
         attributes=dict(state.attributes),
+        tiers={key: tier_input(bundle, key, level) for key, level in state.tiers.items()},
         balances={symbol: balance_input(value, symbol) for symbol, value in state.balances.items()},
     )
 

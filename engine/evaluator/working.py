@@ -79,6 +79,7 @@ def copy_group(state: GroupState) -> GroupState:
         tags=sorted({tag.lower() for tag in state.tags}),
         counters=dict(state.counters),
         attributes=dict(state.attributes),
+        tiers=dict(state.tiers),
         balances=None if balances is None else {symbol: _copy_balance(b) for symbol, b in balances.items()},
     )
 

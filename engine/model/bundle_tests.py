@@ -91,6 +91,7 @@ class GroupInput(Struct, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     counters: dict[str, int | float | str | CounterInput] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    tiers: dict[str, str] = msgspec.field(default_factory=dict)  # a level key per tier (A258)
     balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
 
 
@@ -103,6 +104,7 @@ class GroupExpectation(Struct, kw_only=True):
     tags: list[str] | None = None
     counters: dict[str, Quantity] | None = None
     attributes: dict[str, str] | None = None
+    tiers: dict[str, str | None] | None = None  # level key; null: no level
     balances: dict[str, Quantity | dict[str, Quantity]] | None = None
 
 

@@ -269,3 +269,94 @@ def test_check_places_unknown_assets_of_the_group_given_and_expected():
         ("unknown_asset", start + 2, "unknown asset 'PTX'; did you mean 'PTS'?"),
         ("unknown_asset", start + 3, "unknown asset 'PTZ'; did you mean 'PTS'?"),
     ]
+
+
+GROUP_TIER_BUNDLE = """program: {key: family, name: Family}
+assets:
+  - {symbol: PTS, name: Points, scale: 2}
+tiers:
+  - key: household
+    levels:
+      - {key: bronze, rank: 0}
+      - {key: silver, rank: 1, qualification: {criteria: [{counter: spend, operator: ">=", threshold: 1000}]}}
+      - {key: gold, rank: 2}
+rules:
+  - name: count
+    order: 10
+    condition: group != null && event.type == "purchase"
+    actions:
+      - {type: COUNTER, key: spend, value: event.amount, target: {type: GROUP, id: group.id}}
+  - name: promote
+    order: 20
+    condition: group != null && event.type == "promo"
+    actions:
+      - {type: SET_TIER, tier: household, level: gold, target: {type: GROUP, id: group.id}}
+  - name: gold_bonus
+    order: 30
+    condition: group != null && "household" in group.tiers && group.tiers.household.level == "gold"
+    actions:
+      - {type: CREDIT, asset_id: PTS, amount: 5, target: {type: GROUP, id: group.id}}
+tests:
+"""
+
+
+def run_group_tiers(tests):
+    loaded = load_bundle_text(GROUP_TIER_BUNDLE + tests)
+    assert loaded.ok, [p.format() for p in loaded.problems]
+    return run_test_cases(loaded)
+
+
+def test_a_group_level_set_by_a_rule_is_seen_by_later_rules_and_expected_after_the_event():
+    (result,) = run_group_tiers(
+        """  - name: promoted
+    event: {type: promo, group_id: g1}
+    group: {tiers: {household: bronze}}
+    expect: {group: {tiers: {household: gold}, credits: {PTS: 5}}, tiers: {household: null}}
+"""
+    )
+    assert result.passed, result.diff
+    assert result.result.group.tiers["household"].rank == 2
+    assert [c.target.type for c in result.result.state_changes if c.state_type == "tier"] == ["GROUP"]
+
+
+def test_a_group_qualifies_on_its_own_counters_and_an_archived_group_does_not():
+    passed, archived = run_group_tiers(
+        """  - name: qualifies
+    event: {type: purchase, amount: 400, group_id: g1}
+    group: {counters: {spend: 700}}
+    expect: {group: {tiers: {household: silver}, counters: {spend: 1100}}}
+  - name: archived
+    event: {type: purchase, amount: 400, group_id: g1}
+    group: {status: ARCHIVED, counters: {spend: 700}}
+    expect: {status: FAILED, error_code: group_archived}
+"""
+    )
+    assert passed.passed, passed.diff
+    assert archived.passed, archived.diff
+
+
+def test_a_group_given_at_a_level_is_seen_by_its_rules():
+    (result,) = run_group_tiers(
+        """  - name: gold already
+    event: {type: visit, group_id: g1}
+    group: {tiers: {household: gold}}
+    expect: {group: {credits: {PTS: 5}, tiers: {household: gold}}}
+"""
+    )
+    assert result.passed, result.diff
+
+
+def test_check_places_unknown_levels_of_the_group_given_and_expected():
+    loaded = load_bundle_text(
+        GROUP_TIER_BUNDLE
+        + """  - name: typo
+    event: {type: visit, group_id: g1}
+    group: {tiers: {household: golld}}
+    expect: {group: {tiers: {household: sliver}}}
+"""
+    )
+    start = GROUP_TIER_BUNDLE.count("\n") + 1
+    assert [(p.code, p.line) for p in loaded.problems if p.severity == "error"] == [
+        ("unknown_tier_level", start + 2),
+        ("unknown_tier_level", start + 3),
+    ]
