@@ -133,22 +133,28 @@ def program_zone(program_id: str) -> tzinfo:
         return zone("UTC")
 
 
-def schedule_rollovers(record: TierTypeRecord, spec: TierType, at: datetime) -> int:
-    """Schedule the rollover (A215) of every enrolled member (and every group of the
+def schedule_rollovers(
+    record: TierTypeRecord, spec: TierType, at: datetime, owner_types: tuple[str, ...] = (PARTICIPANT, GROUP)
+) -> int:
+    """Schedule the rollover (A215) of every enrolled member (and every ACTIVE group of the
     organisation, A257) who has a qualifying counter of the tier and no level of it, at the first
     period end after `at`: the owners whose counters were written before the tier (or its
     lifecycle) started rolling them over. Owners scheduled already keep their period end. Returns
-    how many were scheduled now."""
+    how many were scheduled now. `owner_types` limits it to the owners a schema step knows of."""
     if not rolls_over(spec) or spec.lifecycle.qualification_period is None:
         return 0
     keys = spec.lifecycle.qualifying
     due = next_boundary(spec.lifecycle.qualification_period, at, program_zone(record.program_id))
     owners = {
         PARTICIPANT: ("JOIN enrolment AS e ON e.participant_id = c.owner_id AND e.program_id = {p}", record.program_id),
-        GROUP: ('JOIN "group" AS g ON g.id = c.owner_id AND g.organisation_id = {p}', record.organisation_id),
+        GROUP: (
+            "JOIN \"group\" AS g ON g.id = c.owner_id AND g.organisation_id = {p} AND g.status = 'ACTIVE'",
+            record.organisation_id,
+        ),
     }
     scheduled = 0
-    for owner_type, (join, scope) in owners.items():
+    for owner_type in owner_types:
+        join, scope = owners[owner_type]
         holder = HOLDERS[owner_type]
         found = statements.rows(
             f"SELECT DISTINCT c.owner_id FROM state_counter AS c {join} "
