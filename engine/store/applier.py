@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from engine.errors import LedgerInvariantError
 from engine.model.lots import ANY, LotFilter
-from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, StateChange
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
 from engine.store import event_tiers, lookups, owner_state, statements
 from engine.store.budgets import consume_budgets
@@ -220,10 +220,10 @@ class Applier:
                 self.history,
             )
         elif action.type == "SET_TIER" and owner_type == GROUP:  # a group's level, from the action (A258)
-            rule_id, _ = self.rules.ids(action.rule)
+            rule = self.rules.ids(action.rule)[0], action.rule
             key, level = _text(action, "tier"), _text(action, "level")
             self._moved(
-                event_tiers.set_level(self.event, GROUP, owner_id, key, level, rule_id, action.expires_at, self.history)
+                event_tiers.set_level(self.event, GROUP, owner_id, key, level, rule, action.expires_at, self.history)
             )
         return None  # a participant's SET_TIER via state changes; SCHEDULE_EVENT and BROADCAST as follow-ups
 
@@ -307,16 +307,15 @@ class Applier:
                 continue
             if change.target.type == GROUP:
                 if change.rule is None:
-                    self._moved(self._set_level(GROUP, str(change.target.id), change, None))
+                    self._moved(self._set_level(GROUP, str(change.target.id), change))
                 continue
-            rule_id, _ = self.rules.ids(change.rule) if change.rule else (None, None)
-            self._moved(self._set_level(PARTICIPANT, self._participant(change.target).id, change, rule_id))
+            self._moved(self._set_level(PARTICIPANT, self._participant(change.target).id, change))
 
-    def _set_level(self, owner_type: str, owner_id: str, change: Any, rule_id: str | None) -> TierMove | None:
-        key, level = change.key, change.new_value
-        return event_tiers.set_level(
-            self.event, owner_type, owner_id, key, level, rule_id, change.expires_at, self.history
-        )
+    def _set_level(self, owner_type: str, owner_id: str, change: StateChange) -> TierMove | None:
+        """The level a state change sets: a rule's SET_TIER, or auto-qualification (no rule)."""
+        rule = (self.rules.ids(change.rule)[0], change.rule) if change.rule else None
+        key, level, expires_at = change.key, str(change.new_value), change.expires_at
+        return event_tiers.set_level(self.event, owner_type, owner_id, key, level, rule, expires_at, self.history)
 
 
 def _group_tier(target: ResolvedTarget, action_type: str) -> bool:

@@ -3,7 +3,7 @@ its result sets (SET_TIER, auto-qualification), the ACTIVITY_REFRESH waits it st
 the rollovers its qualifying counters schedule. `engine.store.applier` calls these inside the
 event's transaction, with the owners locked.
 
-    move = set_level(event, PARTICIPANT, person.id, "status", "gold", rule_id, None, history)
+    move = set_level(event, PARTICIPANT, person.id, "status", "gold", (rule_id, "promote"), None, history)
     refresh_waits(event, PARTICIPANT, person.id)
 """
 
@@ -28,12 +28,13 @@ def set_level(
     owner_id: str,
     key: str,
     level: str,
-    rule_id: str | None,
+    rule: tuple[str | None, str] | None,
     expires_at: datetime | None,
     history: HistoryBuffer,
 ) -> TierMove | None:
-    """Put the owner at `level` of the program's tier `key` (reason RULE with a rule, QUALIFICATION
-    without); None when the tier is archived (SET_TIER on it is skipped, the event completes) or
+    """Put the owner at `level` of the program's tier `key`: by a rule (`rule`: its stored id, None
+    when it has none, and its name; reason RULE) or by auto-qualification (`rule` None; reason
+    QUALIFICATION). None when the tier is archived (SET_TIER on it is skipped, the event completes) or
     the level was already held. A level the tier lacks fails the event (`unknown_tier_level`)."""
     tier = TierTypeRecord.get_or_none(
         (TierTypeRecord.program == event.program_id) & (TierTypeRecord.key == key) & (TierTypeRecord.status == "ACTIVE")
@@ -43,6 +44,7 @@ def set_level(
     ranks = {item["key"]: item["rank"] for item in tier.definition["levels"]}
     if level not in ranks:
         raise LedgerRejected(f"tier {key} has no level {level!r}", code="unknown_tier_level")
+    rule_id = rule[0] if rule is not None else None
     origin = owner_state.Origin(event_id=event.id, rule_id=rule_id, program_id=event.program_id)
     move = owner_state.set_tier(
         event.organisation_id,
@@ -52,7 +54,7 @@ def set_level(
         ranks[level],
         origin,
         history,
-        reason="RULE" if rule_id is not None else "QUALIFICATION",
+        reason="RULE" if rule is not None else "QUALIFICATION",
         expires_at=expires_at,
         owner_type=owner_type,
     )
