@@ -18,7 +18,7 @@ from engine.model.tier_lifecycle import rolls_over
 from engine.store import lookups, statements
 from engine.store.db import new_id, unique_insert, utcnow, write_transaction
 from engine.store.errors import Conflict, Duplicate, LedgerRejected
-from engine.store.models import GROUP, PARTICIPANT, GroupTier, ParticipantTier, Program, TierTypeRecord
+from engine.store.models import GROUP, PARTICIPANT, Group, GroupTier, ParticipantTier, Program, TierTypeRecord
 from engine.store.programs import touch_program
 from engine.store.tier_holders import HOLDERS
 
@@ -91,8 +91,10 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
             touch_program(row.program_id)
         if spec.lifecycle != before.lifecycle:
             # every level is due now, so the scheduler brings its schedule to the new lifecycle (A132)
-            for model in (ParticipantTier, GroupTier):
-                model.update(due_at=utcnow()).where(model.tier_type == row.id).execute()
+            # (an archived group's levels stay unscheduled, A259)
+            ParticipantTier.update(due_at=utcnow()).where(ParticipantTier.tier_type == row.id).execute()
+            active = GroupTier.group.in_(Group.select(Group.id).where(Group.status == "ACTIVE"))
+            GroupTier.update(due_at=utcnow()).where((GroupTier.tier_type == row.id) & active).execute()
             schedule_rollovers(row, spec, utcnow())
         return row
 

@@ -14,7 +14,7 @@ from engine.model.qualification_periods import CALENDAR_YEAR, next_boundary
 from engine.store import owner_state, tier_sweeps
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import Participant, ParticipantTier, Program, StateCounter, StateHistory
-from engine.store.tier_types import archive_tier_type, create_tier_type
+from engine.store.tier_types import archive_tier_type, create_tier_type, update_tier_type
 
 SET_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -331,6 +331,8 @@ def test_an_archived_group_s_levels_are_kept_and_nothing_of_them_is_due(world):
     assert group_level_of(group).level == "gold" and group_level_of(group).due_at is None
     assert GroupTierRollover.select().count() == 0
     assert tier_sweeps.count_due_tiers(utc(2030, 1, 1)) == 0
+    update_tier_type(world.org.id, world.program.id, "status", {"lifecycle": {}})  # a change makes levels due...
+    assert tier_sweeps.count_due_tiers(utc(2030, 1, 1)) == 0  # ...but an archived group's stay as they are
 
 
 def test_concurrent_sweepers_review_each_group_s_level_once(world, fresh_db):
