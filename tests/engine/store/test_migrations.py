@@ -242,3 +242,22 @@ def test_step_47_adds_the_shadow_tables_and_the_programs_pointer(tmp_path):
         unique = [index.columns for index in db.get_indexes("shadow_evaluation") if index.unique]
         assert ["event_id", "shadow_id"] in unique
     db.close()
+
+
+def test_step_64_leaves_the_request_log_three_indexes_each_written_at_its_end(fresh_db):
+    """(organisation, id) serves the organisation's foreign key: the index of the organisation
+    alone, which a database made before step 64 has, goes, and a new database never has it."""
+    upgrade(fresh_db)
+    expected = {("id",), ("organisation_id", "id"), ("request_id",)}
+    with fresh_db.connection_context():
+        assert _request_log_indexes(fresh_db) == expected
+        fresh_db.execute_sql("CREATE INDEX request_log_organisation_id ON request_log (organisation_id)")
+        fresh_db.execute_sql("DELETE FROM schema_version WHERE version = 64")
+        assert _request_log_indexes(fresh_db) == {*expected, ("organisation_id",)}
+        assert upgrade(fresh_db) == [64]
+        assert _request_log_indexes(fresh_db) == expected
+
+
+def _request_log_indexes(db) -> set[tuple[str, ...]]:
+    """Every index of the table, the primary key's too (SQLite lists it, PostgreSQL as `_pkey`)."""
+    return {tuple(index.columns) for index in db.get_indexes("request_log")} | {("id",)}
