@@ -4,11 +4,12 @@
     app = Litestar(..., middleware=[ApiKeyMiddleware(...), RequestLogMiddleware(writer)])
 
 The middleware runs inside the API-key middleware, so it knows the caller's organisation and key.
-It gives every response an `X-Request-Id: req_...` header, keeps the first 16 KiB of each body as
-it streams by, and hands the finished request to the `RequestLogWriter`: appending to a list is
-all a request pays. The writer's thread redacts the bodies, reads the error code from the error
-envelope and writes the logs in batches, one transaction each, every `interval_s` (or sooner when
-`batch` are waiting). Reading the logs (`GET /v1/logs`) first flushes this process's waiting
+It gives every response an `X-Request-Id: req_...` header (made from the log's time-ordered id,
+A267), keeps the first 16 KiB of each body as it streams by, and hands the finished request to
+the `RequestLogWriter`: appending to a list is all a request pays. The writer's thread redacts
+the bodies, reads the error code from the error envelope and writes the logs in batches, one
+transaction each, every `interval_s` (or sooner when `batch` are waiting): about 25 µs of CPU a
+log, measured (A267). Reading the logs (`GET /v1/logs`) first flushes this process's waiting
 logs, so a client sees its own requests. Past `max_pending` waiting logs (the database is down)
 the newest are dropped and counted, so memory stays bounded. The log and usage routes themselves
 are not logged: reading logs would otherwise fill the log with copies of it.
