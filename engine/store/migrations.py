@@ -243,6 +243,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (58, "the ledger's hourly rollup", steps.ledger_rollup),
     (60, "groups: audit of who asked for a change, organisation listing index", steps.group_audit),
     (61, "groups' tier levels and rollover schedules", steps.group_tiers),
+    (64, "request logs without the index of the organisation alone", steps.request_log_indexes),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

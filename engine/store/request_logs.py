@@ -5,8 +5,9 @@ for usage, and pruned by the scheduler after the retention period (A189, A190).
     daily_usage(org_id, start, end)               # [(day, requests, errors, average ms), ...]
     prune_request_logs(now, limit, 30)            # the oldest rows past the retention, at most `limit`
 
-A log's id is a UUIDv7 made when its request ended, so ordering by id is ordering by time and a
-time range is an id range over the (organisation, id) index.
+A log's id is a UUIDv7 made when its request started, so ordering by id is ordering by time and
+a time range is an id range over the (organisation, id) index; its request id is made from it
+(A267), so the request-id index too grows at its end.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.app import ApiSettings, create_app
+from api.request_log import request_id_of
 from engine.store.db import database_proxy
 from engine.store.models import RequestLog
 from engine.store.request_logs import write_request_logs
@@ -69,6 +70,19 @@ def test_pages_walk_every_log_once(api):
     assert len(set(ids)) == 4 and ids == sorted(ids, reverse=True)
 
 
+def test_request_ids_are_made_from_the_log_ids_and_sort_as_they_do(api):
+    """Time-ordered request ids keep the request-id index growing at its end (A267); an id of the
+    older random shape is still found by the index."""
+    request_ids = [api.get("/v1/programs").headers["x-request-id"] for _ in range(3)]
+    rows = api.get("/v1/logs", sort_dir="asc").json()["data"]
+    assert [row["request_id"] for row in rows] == request_ids == sorted(request_ids)
+    assert [request_id_of(row["id"]) for row in rows] == request_ids
+    older = {**_row(api.org_id(), DAY, 200, 1.0, 0), "request_id": "req_" + "z7" * 13}
+    with database_proxy.connection_context():
+        write_request_logs([older])
+    assert api.get(f"/v1/logs/{older['request_id']}").json()["id"] == older["id"]
+
+
 def test_logs_are_per_organisation_and_not_logged_themselves(api, other_api):
     api.get("/v1/programs")
     mine = api.get("/v1/logs").json()["data"]
@@ -101,16 +115,7 @@ def test_bad_filters_are_400s(api, params, field):
 def test_usage_counts_requests_errors_and_latency_per_day(api):
     org = api.org_id()
     rows = [
-        {
-            "organisation": org,
-            "request_id": f"req_{n}",
-            "method": "GET",
-            "path": "/v1/programs",
-            "status_code": status,
-            "duration_ms": ms,
-            "id": _id_at(day, n),
-            "created_at": day,
-        }
+        _row(org, day, status, ms, n)
         for n, (day, status, ms) in enumerate([(DAY, 200, 10.0), (DAY, 404, 20.0), (DAY + timedelta(days=1), 500, 4.0)])
     ]
     with database_proxy.connection_context():
@@ -139,6 +144,19 @@ def test_request_logs_can_be_switched_off(database):
 
 
 DAY = datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+def _row(org: str, day: datetime, status: int, ms: float, n: int) -> dict:
+    return {
+        "organisation": org,
+        "request_id": f"req_{n}",
+        "method": "GET",
+        "path": "/v1/programs",
+        "status_code": status,
+        "duration_ms": ms,
+        "id": _id_at(day, n),
+        "created_at": day,
+    }
 
 
 def _id_at(moment: datetime, n: int) -> str:

@@ -197,7 +197,7 @@ def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int, alon
     "--request-logs",
     "compare_logs",
     is_flag=True,
-    help="Instead: POST /v1/events on two servers, request logs off and on.",
+    help="Instead: POST /v1/events on two servers, request logs off and on (best and median rounds).",
 )
 def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int, compare_logs: bool) -> None:
     """POST /v1/events beside GET /v1/health on one real uvicorn server, load from another process."""
@@ -205,7 +205,7 @@ def bench_ingest(requests: int, concurrency: int, workers: int, rounds: int, com
 
     if compare_logs:
         off, on = measure_request_logs(requests=requests, concurrency=concurrency, rounds=rounds)
-        click.echo("\n".join(format_request_logs(off, on, rounds)))
+        click.echo("\n".join(format_request_logs(off, on)))
         return
     report = measure(requests=requests, concurrency=concurrency, workers=workers, rounds=rounds)
     click.echo("\n".join(format_report(report)))

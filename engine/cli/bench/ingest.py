@@ -17,13 +17,14 @@ import contextlib
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -37,10 +38,15 @@ class LoadResult:
     seconds: float
     p50_ms: float
     p99_ms: float
+    server_cpu_s: float = 0.0  # the server's CPU time over the round, where measured
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else 0.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,13 @@ def _run_client(url: str, key: str, program_id: str, mode: str, requests: int, c
 @contextlib.contextmanager
 def running_server(workers: int, request_logs: bool = True) -> Iterator[tuple[str, str, str]]:
     """A uvicorn server on a fresh SQLite database: `(url, key, program_id)`; stopped on exit."""
+    with server_process(workers, request_logs) as (url, key, program_id, _server):
+        yield url, key, program_id
+
+
+@contextlib.contextmanager
+def server_process(workers: int, request_logs: bool = True) -> Iterator[tuple[str, str, str, subprocess.Popen]]:
+    """`running_server` that also hands out the server's process (for its CPU time)."""
     with tempfile.TemporaryDirectory(prefix="accrual-bench-") as directory:
         database_url = f"sqlite:///{Path(directory) / 'bench.db'}"
         key, program_id = prepare(database_url)
@@ -200,13 +213,24 @@ def running_server(workers: int, request_logs: bool = True) -> Iterator[tuple[st
         server = subprocess.Popen(command, env=env)
         try:
             wait_ready(url, server)
-            yield url, key, program_id
+            yield url, key, program_id, server
         finally:
             server.terminate()
             try:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system, every thread) process `pid` has used so far; 0.0 where
+    `/proc` is missing."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(
@@ -228,33 +252,42 @@ def measure(
 
 def measure_request_logs(
     *, requests: int = 3000, concurrency: int = 32, warmup: int = 200, rounds: int = 3
-) -> tuple[LoadResult, LoadResult]:
-    """`POST /v1/events` on two servers, request logs off and on, in alternating rounds: the best
-    round of each, `(off, on)`."""
-    with running_server(1, request_logs=False) as off, running_server(1, request_logs=True) as on:
-        for url, key, program_id in (off, on):
+) -> tuple[list[LoadResult], list[LoadResult]]:
+    """`POST /v1/events` on two servers, request logs off and on, in alternating rounds: every
+    round of each, `(off, on)`, with the server's CPU time over the round."""
+    with server_process(1, request_logs=False) as off, server_process(1, request_logs=True) as on:
+        for url, key, program_id, _server in (off, on):
             _run_client(url, key, program_id, "events", warmup, concurrency)
         results: dict[bool, list[LoadResult]] = {False: [], True: []}
         for _ in range(rounds):
-            for logging_on, (url, key, program_id) in ((False, off), (True, on)):
-                results[logging_on].append(_run_client(url, key, program_id, "events", requests, concurrency))
-    best_off = max(results[False], key=lambda r: r.per_second)
-    best_on = max(results[True], key=lambda r: r.per_second)
-    return best_off, best_on
+            for logging_on, (url, key, program_id, server) in ((False, off), (True, on)):
+                before = cpu_seconds(server.pid)
+                result = _run_client(url, key, program_id, "events", requests, concurrency)
+                results[logging_on].append(replace(result, server_cpu_s=cpu_seconds(server.pid) - before))
+    return results[False], results[True]
 
 
-def format_request_logs(off: LoadResult, on: LoadResult, rounds: int) -> list[str]:
+def format_request_logs(off: list[LoadResult], on: list[LoadResult]) -> list[str]:
+    """The best round of each server, and the medians of the rounds' rates and CPU times, which
+    a busy machine moves less than it moves the best."""
+    best_off, best_on = (max(rounds, key=lambda r: r.per_second) for rounds in (off, on))
     lines = [
-        f"POST /v1/events, best of {rounds} alternating rounds per server",
-        f"{'request logs':<18}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}",
+        f"POST /v1/events, {len(off)} alternating rounds per server",
+        f"{'request logs':<14}{'requests':>9}{'errors':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}",
     ]
-    for name, result in (("off", off), ("on", on)):
+    for name, result in (("off, best", best_off), ("on, best", best_on)):
         lines.append(
-            f"{name:<18}{result.requests:>9}{result.errors:>8}{result.per_second:>10.0f}"
-            f"{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}"
+            f"{name:<14}{result.requests:>9}{result.errors:>8}{result.per_second:>8.0f}"
+            f"{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}{result.cpu_us_per_request:>12.0f}"
         )
-    ratio = on.per_second / off.per_second if off.per_second else 0.0
-    lines.append(f"with request logs / without: {ratio:.0%}")
+    for name, rounds in (("off, median", off), ("on, median", on)):
+        rate = statistics.median(r.per_second for r in rounds)
+        cpu = statistics.median(r.cpu_us_per_request for r in rounds)
+        lines.append(f"{name:<14}{'':>26}{rate:>8.0f}{'':>18}{cpu:>12.0f}")
+    ratio = best_on.per_second / best_off.per_second if best_off.per_second else 0.0
+    medians = [statistics.median(r.per_second for r in rounds) for rounds in (off, on)]
+    median_ratio = medians[1] / medians[0] if medians[0] else 0.0
+    lines.append(f"with request logs / without: {ratio:.0%} (best), {median_ratio:.0%} (median)")
     return lines
 
 

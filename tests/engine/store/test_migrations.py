@@ -279,3 +279,22 @@ def test_step_61_adds_the_group_tier_tables_and_schedules_groups_with_progress(f
         assert "group_tier_due" in {index.name for index in fresh_db.get_indexes("group_tier")}
         rows = [(row.group_id, row.period_ends_at) for row in GroupTierRollover.select()]
         assert rows == [(saving.id, datetime(utcnow().year + 1, 1, 1, tzinfo=UTC))]
+
+
+def test_step_64_leaves_the_request_log_three_indexes_each_written_at_its_end(fresh_db):
+    """(organisation, id) serves the organisation's foreign key: the index of the organisation
+    alone, which a database made before step 64 has, goes, and a new database never has it."""
+    upgrade(fresh_db)
+    expected = {("id",), ("organisation_id", "id"), ("request_id",)}
+    with fresh_db.connection_context():
+        assert _request_log_indexes(fresh_db) == expected
+        fresh_db.execute_sql("CREATE INDEX request_log_organisation_id ON request_log (organisation_id)")
+        fresh_db.execute_sql("DELETE FROM schema_version WHERE version = 64")
+        assert _request_log_indexes(fresh_db) == {*expected, ("organisation_id",)}
+        assert upgrade(fresh_db) == [64]
+        assert _request_log_indexes(fresh_db) == expected
+
+
+def _request_log_indexes(db) -> set[tuple[str, ...]]:
+    """Every index of the table, the primary key's too (SQLite lists it, PostgreSQL as `_pkey`)."""
+    return {tuple(index.columns) for index in db.get_indexes("request_log")} | {("id",)}
