@@ -33,7 +33,7 @@ from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
 from engine.store.ledger import held
 from engine.store.ledger.accounts import AccountBook
-from engine.store.ledger.hashchain import GENESIS, entry_hash, new_entry_document
+from engine.store.ledger.hashchain import GENESIS, document_hash, new_entry_document
 from engine.store.ledger.lots import LotBook
 from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
 
@@ -161,7 +161,7 @@ class Ledger:
             }
             for position, leg in enumerate(legs)
         ]
-        entry.entry_hash = entry_hash(new_entry_document(entry.__data__, postings))
+        entry.entry_hash = document_hash(new_entry_document(entry.__data__, postings))
         self._postings.extend(postings)
         for leg in legs:
             self._balances[leg.account.id] = leg.account.balance
