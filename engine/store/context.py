@@ -34,7 +34,6 @@ from engine.model.state import (
     EvaluationInput,
     EventInput,
     ProgramState,
-    TierState,
 )
 from engine.model.tier_lifecycle import rolls_over
 from engine.rules.program import CompiledProgram, compile_program
@@ -45,7 +44,6 @@ from engine.store.db import database_proxy, is_postgres
 from engine.store.errors import Conflict, NotFound
 from engine.store.event_participants import is_program_event, resolve_event_participants
 from engine.store.ledger.deferred import due_deferred, matured_view
-from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.lots import open_lots
 from engine.store.models import (
     AVAILABLE,
@@ -55,11 +53,11 @@ from engine.store.models import (
     PROGRAM,
     EventRecord,
     Participant,
-    ParticipantTier,
     Program,
     RuleBudget,
     StateCounter,
 )
+from engine.store.owner_reads import read_owner
 from engine.store.tier_sweeps import review_due_levels
 
 COMPILED_CACHE_SIZE = 128
@@ -138,7 +136,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     if record.recipient_id:
         person = known.get(record.recipient_id) or _participant(record.recipient_id)
         recipient = _entity(person, program.id, symbols, lot_assets, record.created_at)
-    tags, counters, attributes = _owner_state(PROGRAM, program.id)
+    program_state = read_owner(PROGRAM, program.id, symbols)
     inputs = EvaluationInput(
         event=EventInput(
             event_data=record.event_data,
@@ -150,7 +148,10 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         participant=participant,
         recipient=recipient,
         program_state=ProgramState(
-            tags=tags, counters=counters, attributes=attributes, wallet=_balances(PROGRAM, program.id, symbols)
+            tags=program_state.tags,
+            counters=program_state.counters,
+            attributes=program_state.attributes,
+            wallet=program_state.balances,
         ),
         budgets=_budgets(program.id, record),
         participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
@@ -239,27 +240,17 @@ def _entity(
     person: Participant, program_id: str, symbols: dict[str, str], lot_assets: list[str], as_of: datetime
 ) -> EntityState:
     """The participant as rules see it at the event's receive time `as_of`."""
-    tags, counters, attributes = _owner_state(PARTICIPANT, person.id)
-    tiers = {
-        key: TierState(level=level, rank=rank)
-        for key, level, rank in statements.rows(
-            # a level past its `expires_at` has lapsed, swept or not (D33)
-            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p} '
-            "AND (expires_at IS NULL OR expires_at > {p})",
-            [person.id, program_id, ParticipantTier.expires_at.db_value(as_of)],
-            (str, str, int),
-        )
-    }
+    state = read_owner(PARTICIPANT, person.id, symbols, tiers=(program_id, as_of), holds=True)
     entity = EntityState(
         id=person.id,
         external_id=person.external_id,
         status=person.status,
-        tags=tags,
-        counters=counters,
-        attributes=attributes,
-        tiers=tiers,
-        balances=_balances(PARTICIPANT, person.id, symbols),
-        holds=held_by_reference(person.id, symbols),
+        tags=state.tags,
+        counters=state.counters,
+        attributes=state.attributes,
+        tiers=state.tiers,
+        balances=state.balances,
+        holds=state.holds,
     )
     if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
         lots = open_lots(PARTICIPANT, person.id, lot_assets)
