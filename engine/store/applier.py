@@ -36,6 +36,7 @@ from engine.store.models import (
     RuleHistory,
     TierTypeRecord,
 )
+from engine.store.shared_reads import remembered
 from engine.store.tier_standing import TierMove
 
 ATTRIBUTE_VALUE_MAX = 4096
@@ -273,11 +274,14 @@ class Applier:
         if symbol is None:
             raise LedgerRejected(f"asset {symbol} is not linked to the program", code="asset_not_linked")
         if symbol not in self.assets:
-            found = statements.fetch(
-                Asset,
-                "symbol = {p} AND organisation_id = {p} AND id IN "
-                "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
-                [symbol, self.org_id, self.program_id],
+            found = remembered(
+                ("program asset", self.program_id, symbol),
+                lambda: statements.fetch(
+                    Asset,
+                    "symbol = {p} AND organisation_id = {p} AND id IN "
+                    "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
+                    [symbol, self.org_id, self.program_id],
+                ),
             )
             asset = found[0] if found else None
             if asset is None:

@@ -58,6 +58,7 @@ from engine.store.models import (
     StateCounter,
 )
 from engine.store.owner_reads import read_owner
+from engine.store.shared_reads import remembered
 from engine.store.tier_sweeps import review_due_levels
 
 COMPILED_CACHE_SIZE = 128
@@ -153,8 +154,12 @@ def load_event_context(event: EventRecord | str) -> EventContext:
             attributes=program_state.attributes,
             wallet=program_state.balances,
         ),
-        budgets=_budgets(program.id, record),
-        participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
+        budgets=_budgets(program.id, record) if _has_budgets(compiled, "budgets") else {},
+        participant_budgets=(
+            _participant_budgets(program.id, participant_id, record)
+            if participant_id and _has_budgets(compiled, "participant_budgets")
+            else {}
+        ),
         group=groups.named_group(program.organisation_id, record.event_data),
     )
     return EventContext(
@@ -175,7 +180,7 @@ def _event(event_id: str) -> EventRecord:
 
 
 def _program(program_id: str) -> Program:
-    return statements.fetch(Program, "id = {p}", [program_id])[0]
+    return remembered(("program", program_id), lambda: statements.fetch(Program, "id = {p}", [program_id])[0])
 
 
 def _participant(participant_id: str) -> Participant:
@@ -183,13 +188,16 @@ def _participant(participant_id: str) -> Participant:
 
 
 def _asset_symbols(program_id: str) -> dict[str, str]:
-    return dict(
-        statements.rows(
-            "SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
-            "WHERE pa.program_id = {p}",
-            [program_id],
-            (str, str),
-        )
+    return remembered(
+        ("asset symbols", program_id),
+        lambda: dict(
+            statements.rows(
+                "SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
+                "WHERE pa.program_id = {p}",
+                [program_id],
+                (str, str),
+            )
+        ),
     )
 
 
@@ -263,6 +271,12 @@ def _entity(
 
 
 _NEXT_RESET = RuleBudget.next_reset_at.python_value
+
+
+def _has_budgets(program: CompiledProgram, kind: str) -> bool:
+    """Whether a rule of the program (in any status but ARCHIVED) has budgets of `kind`
+    (`budgets`: per program, `participant_budgets`): a program without any reads none."""
+    return any(getattr(rule, kind) for rule in (*program.rules, *program.inactive))
 
 
 def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], BudgetState]:
