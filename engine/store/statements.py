@@ -96,8 +96,41 @@ def _writers(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[tuple[s
     key = (model, names)
     cached = _WRITERS.get(key)
     if cached is None:
-        cached = _WRITERS[key] = tuple((name, model._meta.fields[name].db_value) for name in names)
+        cached = _WRITERS[key] = tuple((name, _writer(model._meta.fields[name])) for name in names)
     return cached
+
+
+# Fields whose column holds the Python value as it is: text and integers, and foreign keys to
+# them. Their `db_value` passes a str (an int) through unchanged after two or three calls; the
+# writers below pass it through at once and leave every other value to the field.
+_PLAIN_TYPES: dict[type[peewee.Field], type] = {
+    peewee.CharField: str,
+    peewee.TextField: str,
+    peewee.IntegerField: int,
+}
+
+
+def _plain_type(field: peewee.Field) -> type | None:
+    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+    return _PLAIN_TYPES.get(type(target))
+
+
+def _writer(field: peewee.Field) -> Convert:
+    """The field's `db_value`, short-cut for a value already in the column's type."""
+    plain = _plain_type(field)
+    convert = field.db_value
+    if plain is None:
+        return convert
+    return lambda value: value if value.__class__ is plain else convert(value)
+
+
+def _reader(field: peewee.Field) -> Convert:
+    """The field's `python_value`, short-cut for a value the driver gives in its Python type."""
+    plain = _plain_type(field)
+    convert = field.python_value
+    if plain is None:
+        return convert
+    return lambda value: value if value.__class__ is plain else convert(value)
 
 
 def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
@@ -245,7 +278,7 @@ def _readers(model: type[peewee.Model]) -> tuple[tuple[str, ...], tuple[Convert,
         fields = model._meta.sorted_fields
         cached = _READERS[model] = (
             tuple(field.name for field in fields),
-            tuple(field.python_value for field in fields),
+            tuple(_reader(field) for field in fields),
         )
     return cached
 
