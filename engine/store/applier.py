@@ -94,6 +94,14 @@ class Applier:
         self.tier_moves: list[TierMove] = []  # for `participant.tier_changed`
 
     def apply(self, result: EvaluationResult) -> list[str]:
+        """Apply the result's actions and write them; the ids of the journal entries posted."""
+        entry_ids = self.apply_actions(result)
+        self.write()
+        return entry_ids
+
+    def apply_actions(self, result: EvaluationResult) -> list[str]:
+        """Everything `apply` does but the final writes, which `write` sends: the caller may send
+        them with its own in one round trip (`statements.pipelined`)."""
         actions = [a for a in result.actions if a.status == ActionStatus.APPLIED]
         if any(a.type in BALANCE_ACTIONS for a in actions):
             self.ledger = Ledger(self.org_id, self.head)  # lock order: event, ledger head, then owners
@@ -107,10 +115,13 @@ class Applier:
         self._refresh_tiers()
         self._track_rollovers()
         consume_budgets(result.budget_uses, self.rules.ids, self.event, self.program_id)
+        return entry_ids
+
+    def write(self) -> None:
+        """The entries, postings, balances and state history built by `apply_actions`."""
         if self.ledger is not None:
             self.ledger.finish()
         self.history.flush()
-        return entry_ids
 
     def _lock_owners(self, owners: list[tuple[str, str]]) -> None:
         """Lock the owners in (type, id) order; the participants with one statement that also
