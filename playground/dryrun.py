@@ -19,7 +19,7 @@ import yaml
 
 from engine.errors import EngineError
 from engine.evaluator.case_inputs import group_state_from_input
-from engine.evaluator.cases import program_state_from_input, state_from_input
+from engine.evaluator.cases import DEFAULT_EVENT_TIMESTAMP, program_state_from_input, state_from_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.limits import check_event_data
 from engine.model.bundle import Bundle
@@ -98,7 +98,9 @@ def dry_run(form: RunForm) -> DryRun:
             run.recipient_before = state_from_input(states.recipient, bundle)
         run.program_before = program_state_from_input(states.program, bundle)
         if states.group is not None:
-            run.group_before = group_state_from_input(states.group, run.event.event_data, bundle)
+            run.group_before = group_state_from_input(
+                states.group, run.event.event_data, bundle, as_of=DEFAULT_EVENT_TIMESTAMP
+            )
     except EngineError as exc:
         problems.append(PaneProblem(pane="participant", line=1, column=1, code=exc.code, message=exc.message))
         return run

@@ -78,7 +78,9 @@ class LotRow(msgspec.Struct, frozen=True, kw_only=True):
     changed: bool
 
 
-def lot_rows(before: EntityState, after: EntityState, settled: list[SettledLot], role: str) -> list[LotRow]:
+def lot_rows(
+    before: EntityState | GroupState, after: EntityState | GroupState, settled: list[SettledLot], role: str
+) -> list[LotRow]:
     """One row per lot of a LOT asset, before and after the event: lots the event's time expired,
     lots spent, lots the event made."""
     ended = {(item.asset, item.lot_id): item.kind.lower() for item in settled if item.role == role}

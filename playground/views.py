@@ -239,6 +239,7 @@ def result_context(run: DryRun) -> dict[str, Any]:
             context["lots"]["recipient"] = lot_rows(run.recipient_before, result.recipient, result.settled, "recipient")
         if result.group is not None and run.group_before is not None:
             context["states"]["group"] = state_rows(run.group_before, result.group)
+            context["lots"]["group"] = lot_rows(run.group_before, result.group, result.settled, "group")
     return context
 
 

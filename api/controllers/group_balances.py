@@ -1,5 +1,5 @@
 """`/v1/groups/{id}/balances`: a group's balances per program and asset, and the direct balance
-operations on them (adjust, hold, release, forfeit) with the participants' bodies. The store's
+operations on them (adjust, hold, release, forfeit, void-hold) with the participants' bodies. The store's
 operations take the owner as a parameter (`owner_type=GROUP`); a group's accounts are kept per
 program, so `program_id` names which of them an operation changes. Adjust, hold and release
 publish their webhook events (`balance.*`, with `group_id`) in the operation's transaction."""
@@ -18,7 +18,7 @@ from api.errors import responses
 from api.pagination import IdFilter, Page, PageInfo
 from api.queries.groups import group_balances
 from api.schemas.groups import GroupBalanceOut
-from api.schemas.participants import Adjust, BalanceOperation, balance_request
+from api.schemas.participants import Adjust, BalanceOperation, VoidHold, balance_request
 from api.webhook_events import publisher
 from engine.store import operations
 from engine.store.models import GROUP
@@ -123,4 +123,30 @@ class GroupBalanceController(Controller):
             owner_type=GROUP,
             api_key_id=principal.api_key_id,
             **balance_request(data),
+        )
+
+    @post(
+        "/void-hold",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Cancel a provisional accrual a group holds under a reference (LOT assets)",
+        responses=responses(404, 409, 422),
+    )
+    @with_connection
+    def void_hold(
+        self, group_id: FromPath[str], data: JSONBody[VoidHold], principal: NamedDependency[Principal]
+    ) -> BalanceOpResult:
+        """The participant's void-hold on the group's accounts in `program_id`: amount, bucket and
+        lot selection are ignored, the whole provisional accrual of the reference is voided."""
+        return operations.void_hold(
+            principal.organisation_id,
+            group_id,
+            owner_type=GROUP,
+            program_id=data.program_id,
+            asset_id=data.asset_id,
+            description=data.description,
+            reference_id=data.reference_id,
+            idempotency_key=data.idempotency_key,
+            api_key_id=principal.api_key_id,
+            on_applied=publisher(principal.organisation_id),
         )

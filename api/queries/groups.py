@@ -10,11 +10,8 @@ from api.pagination import Page, paginate
 from api.queries.programs import amount_text
 from api.schemas.groups import GroupBalanceOut, GroupOut, MemberOut
 from engine.model.state import Balance
-from engine.store import groups
-from engine.store.db import utcnow
-from engine.store.ledger.accounts import balances_of
-from engine.store.ledger.lots import balances_as_of
-from engine.store.models import GROUP, Account, Asset, Group, GroupMember, Participant
+from engine.store import group_views, groups
+from engine.store.models import Group, GroupMember
 
 
 def group_out(row: Group, *, detail: bool = False) -> GroupOut:
@@ -30,7 +27,7 @@ def group_out(row: Group, *, detail: bool = False) -> GroupOut:
     if detail:
         totals: dict[str, Decimal] = {}
         scales: dict[str, int] = {}
-        for _, asset, balance in _balances(row.id, None, None):
+        for _, asset, balance in group_views.group_balances(row.id):
             totals[asset.id] = totals.get(asset.id, Decimal(0)) + _total(balance)
             scales[asset.id] = asset.scale
         out.balances = {asset_id: amount_text(total, scales[asset_id]) for asset_id, total in sorted(totals.items())}
@@ -66,15 +63,8 @@ def list_members(
 ) -> Page[MemberOut]:
     """Active members in the order they first joined; those that LEFT too with `include_former`."""
     row = groups.group(org_id, group_id)
-    query = (
-        GroupMember.select(GroupMember, Participant.id, Participant.external_id)
-        .join(Participant)
-        .where(GroupMember.group == row.id)
-    )
-    if not include_former:
-        query = query.where(GroupMember.status == groups.ACTIVE)
     return paginate(
-        query,
+        group_views.members_query(row.id, include_former=include_former).order_by(),
         keys=[GroupMember.id],
         descending=False,
         limit=limit,
@@ -107,29 +97,9 @@ def group_balances(org_id: str, group_id: str, program_id: str | None, asset_id:
             held=amount_text(balance.held, asset.scale),
             deferred=amount_text(balance.deferred, asset.scale),
         )
-        for scope, asset, balance in _balances(row.id, program_id, asset_id)
+        for scope, asset, balance in group_views.group_balances(row.id, program_id, asset_id)
     ]
 
 
 def _total(balance: Balance) -> Decimal:
     return balance.available + balance.held + balance.deferred
-
-
-def _balances(group_id: str, program_id: str | None, asset_id: str | None) -> list[tuple[str, Asset, Balance]]:
-    """(program id, asset, balance) of the group, by program then asset id: a group's accounts
-    are kept per program."""
-    scopes = (
-        Account.select(Account.program_scope)
-        .distinct()
-        .where((Account.entity_type == GROUP) & (Account.entity_id == group_id))
-    )
-    if program_id is not None:
-        scopes = scopes.where(Account.program_scope == program_id)
-    now = utcnow()
-    rows: list[tuple[str, Asset, Balance]] = []
-    for scope in sorted(row.program_scope for row in scopes):
-        stored = balances_of(GROUP, group_id, [asset_id] if asset_id else None, scope)
-        viewed = balances_as_of(GROUP, group_id, stored, now, scope)
-        assets = {a.id: a for a in Asset.select().where(Asset.id.in_(list(viewed)))}
-        rows.extend((scope, assets[aid], balance) for aid, balance in sorted(viewed.items()) if aid in assets)
-    return rows

@@ -1,9 +1,10 @@
 """`POST /v1/rules/{id}/simulate` and `POST /v1/rules/validate`: the same compile and evaluate
 functions the worker runs (D30), with nothing written.
 
-Simulation evaluates the one rule (as if ACTIVE) against the given event data and an optional
-participant state, at the given `event_timestamp` (`now` in CEL; the server's current time by
-default), and describes each action it would run in Scrip's shapes."""
+Simulation evaluates the one rule (as if ACTIVE) against the given event data, an optional
+participant state and an optional state of the group the event names (A264), at the given
+`event_timestamp` (`now` in CEL; the server's current time by default), and describes each action
+it would run in Scrip's shapes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from api.errors import BadRequest
 from api.queries.rules import get_rule_row
 from api.schemas.rules import (
     ActionResult,
+    GroupStateInput,
     ParticipantStateInput,
     SimulatedEvaluation,
     SimulatedRule,
@@ -25,9 +27,10 @@ from api.schemas.rules import (
 )
 from dsl import DslError, compile_expression
 from engine.errors import EngineError
+from engine.evaluator.case_inputs import balance_input
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.result import ResolvedAction, RuleStatus
-from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput
+from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput, GroupState
 from engine.model.vocabulary import EventStatus
 from engine.rules.compiler import VARIABLES
 from engine.rules.program import ProgramCompileError, compile_program
@@ -49,32 +52,64 @@ def validate_condition(condition: str) -> ValidateResult:
     return ValidateResult(valid=True, message="CEL condition is valid", note=SYNTAX_NOTE)
 
 
+def _counters(given: dict[str, float | int | str], field: str) -> dict[str, CounterState]:
+    try:
+        counters = {k: CounterState(value=Decimal(str(v))) for k, v in given.items()}
+    except ArithmeticError as exc:
+        raise BadRequest(f"{field} values must be numbers", details={"field": field}) from exc
+    return counters
+
+
 def _participant(given: ParticipantStateInput | None) -> EntityState:
     if given is None:
         return EntityState(id="simulated", external_id="simulated")
-    try:
-        counters = {k: CounterState(value=Decimal(str(v))) for k, v in given.counters.items()}
-    except ArithmeticError as exc:
-        raise BadRequest(
-            "participant_state.counters values must be numbers", details={"field": "participant_state.counters"}
-        ) from exc
     return EntityState(
         id="simulated",
         external_id="simulated",
         tags=sorted({t.lower() for t in given.tags}),
-        counters=counters,
+        counters=_counters(given.counters, "participant_state.counters"),
         attributes=dict(given.attributes),
     )
 
 
-def _describe(action: ResolvedAction, before: EntityState) -> dict[str, Any]:
+def _group(given: GroupStateInput | None, event: dict[str, Any]) -> GroupState | None:
+    """The group the event names, as the worker would bind it: its id is the event's `group_id`
+    unless given, and the two agree."""
+    if given is None:
+        return None
+    named = event.get("group_id")
+    group_id = given.id if given.id is not None else named
+    if not isinstance(group_id, str) or not group_id:
+        raise BadRequest("group_state needs an id, or the event's group_id", details={"field": "group_state.id"})
+    if named is not None and named != group_id:
+        message = f"group_state.id {group_id!r} is not the event's group_id {named!r}"
+        raise BadRequest(message, details={"field": "group_state.id"})
+    balances = None
+    if given.balances is not None:
+        try:
+            balances = {symbol: balance_input(value, symbol) for symbol, value in given.balances.items()}
+        except EngineError as exc:
+            raise BadRequest(f"group_state.balances: {exc.message}", details={"field": "group_state.balances"}) from exc
+    return GroupState(
+        id=group_id,
+        name=given.name,
+        status=given.status,
+        tags=sorted({t.lower() for t in given.tags}),
+        counters=_counters(given.counters, "group_state.counters"),
+        attributes=dict(given.attributes),
+        balances=balances,
+    )
+
+
+def _describe(action: ResolvedAction, before: EntityState | GroupState) -> dict[str, Any]:
     amount = None if action.amount is None else canonical_decimal(action.amount)
     verb = action.type.capitalize().replace("_", " ")
     if action.type in ("CREDIT", "DEBIT", "HOLD", "RELEASE", "FORFEIT"):
+        whom = "group" if action.target.type == "GROUP" else "participant"
         return {
             "amount": amount,
             "asset_symbol": action.asset,
-            "description": f"{verb} {amount} {action.asset} to participant",
+            "description": f"{verb} {amount} {action.asset} to {whom}",
         }
     if action.type == "COUNTER":
         current = before.counters.get(action.key or "")
@@ -99,6 +134,13 @@ def _describe(action: ResolvedAction, before: EntityState) -> dict[str, Any]:
     return {"description": f"{verb} " + " ".join(str(v) for v in (action.tier, action.level, action.event_name) if v)}
 
 
+def _before(action: ResolvedAction, participant: EntityState, group: GroupState | None) -> EntityState | GroupState:
+    """The state an action's `current_*` values are read from: the group's for the group it targets."""
+    if group is not None and action.target.type == "GROUP" and action.target.id == group.id:
+        return group
+    return participant
+
+
 def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateResult:
     record = get_rule_row(org_id, rule_id)
     bundle, _ = catalog.program_bundle(record.program)
@@ -109,6 +151,7 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
     except ProgramCompileError as exc:
         raise BadRequest(f"the rule does not compile: {exc}", code="invalid_rule") from exc
     participant = _participant(data.participant_state)
+    group = _group(data.group_state, data.event)
     now = data.event_timestamp or utcnow()
     received_at = data.received_at or now
     try:
@@ -117,6 +160,7 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
             EvaluationInput(
                 event=EventInput(event_data=data.event, event_timestamp=now, received_at=received_at),
                 participant=participant,
+                group=group,
             ),
         )
     except EngineError as exc:
@@ -142,6 +186,9 @@ def simulate_rule(org_id: str, rule_id: str, data: SimulateRequest) -> SimulateR
             matched=True,
             status="evaluated",
             reason="BUDGET_EXCEEDED" if outcome.status == RuleStatus.BUDGET_EXCEEDED else None,
-            results=[ActionResult(action=a.type, result=_describe(a, participant)) for a in outcome.actions],
+            results=[
+                ActionResult(action=a.type, result=_describe(a, _before(a, participant, group)))
+                for a in outcome.actions
+            ],
         )
     return SimulateResult(rule=summary, evaluation=evaluation)

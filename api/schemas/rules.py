@@ -89,16 +89,35 @@ class ParticipantStateInput(Request):
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+BalanceAmount = float | int | str
+
+
+class GroupStateInput(Request):
+    """The group the simulated event names (`group` in CEL, A264): `id` defaults to the event's
+    `group_id`; `balances` are by asset symbol, an AVAILABLE amount or `{available, held,
+    deferred}`; without them the rule sees `group.balances` empty and nothing checks them."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)] | None = None
+    name: Annotated[str, msgspec.Meta(max_length=255)] = ""
+    status: Literal["ACTIVE", "ARCHIVED"] = "ACTIVE"
+    tags: list[str] = msgspec.field(default_factory=list)
+    counters: dict[str, float | int | str] = msgspec.field(default_factory=dict)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    balances: dict[str, BalanceAmount | dict[str, BalanceAmount]] | None = None
+
+
 class SimulateRequest(Request):
     """Example: `{"event": {"type": "purchase", "amount": 12.5}, "participant_state": {"tags": ["vip"]},
     "event_timestamp": "2026-03-07T10:00:00Z"}`.
 
     `event_timestamp` is `now` in the rule's expressions (a weekend rule simulated for a past
     Saturday); by default the server's current time. `received_at` is the time the rule's
-    `active_from` / `active_to` window is judged against (D16); by default `event_timestamp`."""
+    `active_from` / `active_to` window is judged against (D16); by default `event_timestamp`.
+    `group_state` is the group the event names with `group_id` (`group` in CEL)."""
 
     event: dict[str, Any]
     participant_state: ParticipantStateInput | None = None
+    group_state: GroupStateInput | None = None
     event_timestamp: Instant | None = None
     received_at: Instant | None = None
 

@@ -7,6 +7,7 @@ worker call, and holds no logic of its own.
     processes   worker, serve, up
     sweep       the clock's due work, now or as of a time
     tiers       tiers preview: who changed tier rules would move
+    groups      groups list, groups show: shared wallets with their members and balances
     status      the operator's health on one screen
     backtest    a changed ruleset replayed over a program's recorded history, as a difference
     shadow      shadow report: a program's shadow ruleset, live against shadow
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import bundles, database, lsp, processes, tiers
+from engine.cli import bundles, database, groups, lsp, processes, tiers
 from engine.cli.backtest import backtest
 from engine.cli.bench.commands import bench
 from engine.cli.shadow import shadow
@@ -59,6 +60,7 @@ for command in (
     processes.serve,
     sweep,
     tiers.tiers,
+    groups.groups,
     status,
     shadow,
 ):

@@ -8,9 +8,9 @@ order, a hold or release moves lots between AVAILABLE and HELD, a void cancels o
 straight into HELD under the reference.
 
 Actions on another participant or group are resolved here but applied by storage, which holds
-their balances. The group the event names (role "group", A255) has its balances moved here when
-the caller gave them (a test case, the playground), by bucket and without lots; storage gives
-none and checks the group's funds on the ledger.
+their balances. The group the event names (role "group") has its balances, holds and lots moved
+here as a participant's whenever they are known (storage reads them, a test case gives them;
+A262, A263), and its CEL binding is rebuilt so later rules see `group.balances` change.
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from typing import Any
 
 from dsl.values import type_name
 from engine.errors import EngineError
-from engine.evaluator.holdings import bucket_field
+from engine.evaluator.holdings import bucket_field, holder_balance
 from engine.evaluator.working import WorkingState
 from engine.model.amounts import to_amount
 from engine.model.durations import DurationError, parse_duration
 from engine.model.lots import ANY, LotFilter, LotShortfall, LotStatus
-from engine.model.state import Balance, EntityState
+from engine.model.state import Balance, EntityState, GroupState
 from engine.model.vocabulary import ActionStatus
 from engine.rules.program import CompiledAction
-
-ROLES = ("participant", "recipient")
 
 
 def text_value(expression: Any, bindings: dict[str, Any], name: str) -> str | None:
@@ -54,11 +52,13 @@ def _amount(action: CompiledAction, bindings: dict[str, Any]) -> Decimal:
     return to_amount(value, scale=action.asset.scale, maximum=action.max_amount)
 
 
-def _balance(entity: EntityState, symbol: str) -> Balance:
-    balance = entity.balances.get(symbol)
-    if balance is None:
-        balance = entity.balances[symbol] = Balance()
-    return balance
+def _holder(working: WorkingState, role: str | None) -> EntityState | GroupState | None:
+    """Whose balances the action moves here (None: storage applies it). The group's binding shows
+    its balances, so it is rebuilt before the next rule."""
+    holder = working.balance_holder(role)
+    if holder is not None and role == "group":
+        working.stale.add("group")
+    return holder
 
 
 def moment(value: Any, bindings: dict[str, Any], start: datetime) -> datetime | None:
@@ -98,7 +98,7 @@ def _take(balance: Balance, bucket: str, amount: Decimal, *, allow_negative: boo
 
 def _lots(working: WorkingState, role: str | None, symbol: str | None):
     """The holder's pile of a LOT asset, or None (a SIMPLE asset, or a holder storage applies)."""
-    if role not in ROLES or not working.holdings.is_lot(symbol):
+    if working.balance_holder(role) is None or not working.holdings.is_lot(symbol):
         return None
     return working.holdings.pile(role, symbol)  # type: ignore[arg-type]  # is_lot checked symbol
 
@@ -127,16 +127,6 @@ def _within_budgets(rule, symbol: str, amount: Decimal, working: WorkingState) -
     return True
 
 
-def _group_balance(working: WorkingState, role: str | None, symbol: str) -> Balance | None:
-    """The named group's balance of `symbol` when its balances are known here, else None."""
-    if role != "group" or working.group is None or working.group.balances is None:
-        return None
-    balance = working.group.balances.get(symbol)
-    if balance is None:
-        balance = working.group.balances[symbol] = Balance()
-    return balance
-
-
 def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
     spec, symbol = action.action, action.asset.symbol
     amount = _amount(action, bindings)
@@ -157,13 +147,10 @@ def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
             have = wallet.available if wallet is not None else Decimal(0)
             raise EngineError(f"program wallet holds {have} {symbol}, {amount} needed", code="insufficient_wallet")
         wallet.available -= amount
-    group_balance = _group_balance(working, role, symbol)
-    if group_balance is not None:
-        setattr(group_balance, bucket_field(bucket), getattr(group_balance, bucket_field(bucket)) + amount)
-    if role not in ROLES:
+    entity = _holder(working, role)
+    if entity is None:
         return
-    entity = working.named(role)
-    balance = _balance(entity, symbol)
+    balance = holder_balance(entity, symbol)
     pile = _lots(working, role, symbol)
     if pile is not None:
         overdraft = -min(getattr(balance, bucket_field(bucket)), Decimal(0))
@@ -181,7 +168,7 @@ def _credit(rule, action, bindings, working: WorkingState, role, out) -> None:
         _add_hold(entity, symbol, out.reference_id, amount)
 
 
-def _add_hold(entity: EntityState, symbol: str, reference: str, amount: Decimal) -> None:
+def _add_hold(entity: EntityState | GroupState, symbol: str, reference: str, amount: Decimal) -> None:
     held = entity.holds.setdefault(symbol, {})
     held[reference] = held.get(reference, Decimal(0)) + amount
 
@@ -198,22 +185,18 @@ def _debit(rule, action, bindings, working: WorkingState, role, out) -> None:
     spec = action.action
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.bucket, out.allow_negative = spec.bucket, spec.allow_negative
-    group_balance = _group_balance(working, role, out.asset)
-    if group_balance is not None:
-        _take(group_balance, spec.bucket, out.amount, allow_negative=spec.allow_negative)
-    if role in ROLES:
-        _take(_balance(working.named(role), out.asset), spec.bucket, out.amount, allow_negative=spec.allow_negative)
+    entity = _holder(working, role)
+    if entity is not None:
+        _take(holder_balance(entity, out.asset), spec.bucket, out.amount, allow_negative=spec.allow_negative)
         _spend(working, role, out, LotStatus(spec.bucket), allow_short=spec.allow_negative)
 
 
 def _forfeit(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.bucket = action.action.bucket
-    group_balance = _group_balance(working, role, out.asset)
-    if group_balance is not None:
-        _take(group_balance, out.bucket, out.amount)
-    if role in ROLES:
-        _take(_balance(working.named(role), out.asset), out.bucket, out.amount)
+    entity = _holder(working, role)
+    if entity is not None:
+        _take(holder_balance(entity, out.asset), out.bucket, out.amount)
         _spend(working, role, out, LotStatus(out.bucket), allow_short=False)
 
 
@@ -229,11 +212,10 @@ def _spend(working: WorkingState, role: str, out, status: LotStatus, *, allow_sh
 def _hold(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.reference_id = text_value(action.reference, bindings, "reference_id")
-    _move_group(working, role, out, "AVAILABLE")
-    if role not in ROLES:
+    entity = _holder(working, role)
+    if entity is None:
         return
-    entity = working.named(role)
-    balance = _balance(entity, out.asset)
+    balance = holder_balance(entity, out.asset)
     _take(balance, "AVAILABLE", out.amount)
     balance.held += out.amount
     _move_lots(working, role, out, LotStatus.AVAILABLE, LotStatus.HELD, ANY)
@@ -244,11 +226,10 @@ def _hold(rule, action, bindings, working: WorkingState, role, out) -> None:
 def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset, out.amount = action.asset.symbol, _amount(action, bindings)
     out.reference_id = text_value(action.reference, bindings, "reference_id")
-    _move_group(working, role, out, "HELD")
-    if role not in ROLES:
+    entity = _holder(working, role)
+    if entity is None:
         return
-    entity = working.named(role)
-    balance = _balance(entity, out.asset)
+    balance = holder_balance(entity, out.asset)
     _take(balance, "HELD", out.amount)
     overdraft = -min(balance.available, Decimal(0))  # released value repays it first
     balance.available += out.amount
@@ -262,15 +243,6 @@ def _release(rule, action, bindings, working: WorkingState, role, out) -> None:
                 code="insufficient_funds",
             )
         _reduce_hold(held, out.reference_id, out.amount)
-
-
-def _move_group(working: WorkingState, role: str | None, out, source: str) -> None:
-    """A hold (source AVAILABLE) or release (source HELD) of the named group's known balance."""
-    balance = _group_balance(working, role, out.asset)
-    if balance is not None:
-        _take(balance, source, out.amount)
-        target = "held" if source == "AVAILABLE" else "available"
-        setattr(balance, target, getattr(balance, target) + out.amount)
 
 
 def _move_lots(
@@ -301,9 +273,9 @@ def _move_lots(
 def _void_hold(rule, action, bindings, working: WorkingState, role, out) -> None:
     out.asset = action.asset.symbol
     out.reference_id = text_value(action.reference, bindings, "reference_id")
-    if role not in ROLES:
+    entity = _holder(working, role)
+    if entity is None:
         return  # storage finds the hold of another participant or group
-    entity = working.named(role)
     held = entity.holds.get(out.asset, {})
     pile = _lots(working, role, out.asset)
     if pile is not None:  # only what was credited straight into HELD is voided, never what a HOLD moved
@@ -315,7 +287,7 @@ def _void_hold(rule, action, bindings, working: WorkingState, role, out) -> None
         out.amount = held[out.reference_id]
     if not out.amount:
         raise EngineError(f"no {out.asset} held under reference {out.reference_id!r}", code="hold_not_found")
-    _take(_balance(entity, out.asset), "HELD", out.amount)
+    _take(holder_balance(entity, out.asset), "HELD", out.amount)
     if out.reference_id in held:
         _reduce_hold(held, out.reference_id, min(out.amount, held[out.reference_id]))
 

@@ -10,6 +10,9 @@
   counters are doubles of their effective value (0 once `reset_after` has elapsed), tiers are
   `{key: {level, rank}}` with an int rank. `recipient` is null when the event has none.
 * `program`: `{tags, counters, attributes}`.
+* `group`: `{id, name, status, tags, counters, attributes, balances}`, null when the event names
+  no group; `balances` maps each asset symbol to `{available, held, deferred}` doubles (empty when
+  the caller does not know them).
 * `now`: the event_timestamp.
 """
 
@@ -20,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.errors import EngineError
-from engine.model.state import CounterState, EntityState, GroupState, ProgramState, counter_reset_due
+from engine.model.state import Balance, CounterState, EntityState, GroupState, ProgramState, counter_reset_due
 
 
 class EventDataError(EngineError):
@@ -95,6 +98,15 @@ def group_binding(state: GroupState | None, now: datetime) -> dict[str, Any] | N
         "tags": list(state.tags),
         "counters": counters_binding(state.counters, now),
         "attributes": dict(state.attributes),
+        "balances": balances_binding(state.balances or {}),
+    }
+
+
+def balances_binding(balances: dict[str, Balance]) -> dict[str, dict[str, float]]:
+    """Balances by asset symbol as CEL doubles: `group.balances.FAM.available`."""
+    return {
+        symbol: {"available": float(b.available), "held": float(b.held), "deferred": float(b.deferred)}
+        for symbol, b in balances.items()
     }
 
 

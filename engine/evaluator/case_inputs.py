@@ -3,12 +3,12 @@ their reset schedule) into engine state, with a `TestInputError` naming what is 
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.evaluator.case_lots import TestInputError
-from engine.model.bundle import Bundle, CounterInput, GroupInput
+from engine.evaluator.case_lots import TestInputError, lots_from_input
+from engine.model.bundle import Bundle, CounterInput, GroupInput, TestCase
 from engine.model.calendar import parse_period, period_problem, qualified
 from engine.model.durations import DurationError, parse_duration
 from engine.model.state import Balance, BudgetState, CounterState, GroupState, TierState
@@ -16,16 +16,25 @@ from engine.model.state import Balance, BudgetState, CounterState, GroupState, T
 _BUCKETS = ("available", "held", "deferred")
 
 
-def group_state_from_input(state: GroupInput, event_data: dict[str, Any], bundle: Bundle) -> GroupState:
+def group_state_from_input(
+    state: GroupInput, event_data: dict[str, Any], bundle: Bundle, *, as_of: datetime
+) -> GroupState:
     """The group a case's event names, as engine state: its id is the event's `group_id` unless
-    given (the two must agree, as storage binds only the group the event names), and its balances
-    are known, so the evaluation checks and moves them (A255)."""
+    given (the two must agree, as storage binds only the group the event names), and its balances,
+    holds and lots are known, so the evaluation checks and moves them (A255, A263); `as_of` is
+    when lots given without an earned time were earned."""
     named = event_data.get("group_id")
     group_id = state.id if state.id is not None else named
     if not isinstance(group_id, str) or not group_id:
         raise TestInputError("group: give its id, or name it with `group_id` in the event")
     if named is not None and named != group_id:
         raise TestInputError(f"group: id {group_id!r} is not the event's group_id {named!r}")
+    balances = {symbol: balance_input(value, symbol) for symbol, value in state.balances.items()}
+    holds = holds_input(state.holds)
+    try:
+        lots = lots_from_input(state, bundle, as_of, balances, holds)
+    except TestInputError as exc:
+        raise TestInputError(f"group: {exc.message}") from None
     return GroupState(
         id=group_id,
         name=state.name,
@@ -33,8 +42,31 @@ def group_state_from_input(state: GroupInput, event_data: dict[str, Any], bundle
         tags=sorted({tag.lower() for tag in state.tags}),
         counters={key: counter_input(key, value, bundle) for key, value in state.counters.items()},
         attributes=dict(state.attributes),
-        balances={symbol: balance_input(value, symbol) for symbol, value in state.balances.items()},
+        balances=balances,
+        holds=holds,
+        lots=lots,
     )
+
+
+def holds_input(holds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
+    """Amounts held under a reference, by asset symbol, as written."""
+    return {
+        symbol: {ref: decimal_input(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
+        for symbol, refs in holds.items()
+    }
+
+
+def journey_group_from_input(case: TestCase, bundle: Bundle, *, as_of: datetime) -> GroupState | None:
+    """The group of a case with `steps` (A264): its id is the `group_id` its steps' events name
+    unless given, and every step's event that names a group names that one."""
+    if case.group is None:
+        return None
+    named = [step.event["group_id"] for step in case.steps or [] if step.event and "group_id" in step.event]
+    group = group_state_from_input(case.group, {"group_id": named[0]} if named else {}, bundle, as_of=as_of)
+    for other in named:
+        if other != group.id:
+            raise TestInputError(f"group: a step's event names group_id {other!r}, the case's group is {group.id!r}")
+    return group
 
 
 def decimal_input(value: Any, what: str) -> Decimal:

@@ -18,10 +18,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.errors import EngineError
-from engine.model.bundle import Bundle, Expectation, LotInput, StateInput
+from engine.model.bundle import Bundle, Expectation, GroupExpectation, GroupInput, LotInput, StateInput
 from engine.model.lots import Lot, LotStatus, spending_key
 from engine.model.result import SettledLot
-from engine.model.state import Balance, EntityState
+from engine.model.state import Balance, EntityState, GroupState
 
 ZERO = Decimal(0)
 
@@ -39,7 +39,7 @@ def lot_orders(bundle: Bundle) -> dict[str, str]:
 
 
 def lots_from_input(
-    state: StateInput,
+    state: StateInput | GroupInput,
     bundle: Bundle,
     as_of: datetime,
     balances: dict[str, Balance],
@@ -123,8 +123,8 @@ def _lots_of_balance(symbol: str, balance: Balance, held: dict[str, Decimal], as
 def compare_lots(
     diff: list[str],
     prefix: str,
-    expect: Expectation,
-    entity: EntityState,
+    expect: Expectation | GroupExpectation,
+    entity: EntityState | GroupState,
     settled: list[SettledLot],
     role: str,
     orders: dict[str, str],

@@ -25,6 +25,8 @@ from engine.evaluator.case_inputs import (
     counter_input,
     decimal_input,
     group_state_from_input,
+    holds_input,
+    journey_group_from_input,
     tier_input,
 )
 from engine.evaluator.case_lots import TestInputError, compare_lots, lot_orders, lots_from_input
@@ -85,13 +87,17 @@ def run_test_case(program: Any, bundle: Bundle, case: TestCase) -> TestCaseResul
         participant = state_from_input(case.participant, bundle, as_of=as_of)
         recipient = state_from_input(case.recipient, bundle, as_of=as_of) if case.recipient is not None else None
         program_state = program_state_from_input(case.program, bundle)
-        group = group_state_from_input(case.group, case.event or {}, bundle) if case.group is not None else None
+        group = None
+        if case.steps is not None:
+            group = journey_group_from_input(case, bundle, as_of=as_of)
+        elif case.group is not None:
+            group = group_state_from_input(case.group, case.event or {}, bundle, as_of=as_of)
         budgets = budgets_input(case.budgets_consumed)
         participant_budgets = budgets_input(case.participant_budgets_consumed)
     except TestInputError as exc:
         return TestCaseResult(name=case.name, passed=False, diff=[f"cannot build the state: {exc.message}"])
     if case.steps is not None:
-        journey = Journey(program, bundle, case, participant, program_state, recipient)
+        journey = Journey(program, bundle, case, participant, program_state, recipient, group)
         return _run_steps(journey, case, bundle, budgets, participant_budgets)
     event = EventInput(event_data=case.event or {}, event_timestamp=timestamp, received_at=as_of)
     result = evaluate_event(
@@ -124,9 +130,11 @@ def _run_steps(journey: Journey, case: TestCase, bundle: Bundle, budgets, partic
             lines = compare(step.expect, result, lot_orders(bundle))
         elif step.actions():
             lines = compare_spending(step.expect, journey.spend(step), step.actions()[0], lot_orders(bundle))
+            _compare_group_between_events(lines, step.expect.group, journey.group, f"a {step.actions()[0]} step")
         else:
             lines = [f"{field}: a step without an event has no {field}" for field in event_only_fields(step.expect)]
             _compare_entity(lines, "", step.expect, journey.participant)
+            _compare_group_between_events(lines, step.expect.group, journey.group, "a step without an event")
         moment = step.at.isoformat().replace("+00:00", "Z")
         diff += [f"step {number} ({moment}): {line}" for line in lines]
     return TestCaseResult(name=case.name, passed=not diff, diff=diff, result=result)
@@ -141,10 +149,7 @@ def state_from_input(state: StateInput, bundle: Bundle, *, as_of: datetime = DEF
     AVAILABLE balance of 120 PTS.
     """
     balances = {symbol: balance_input(value, symbol) for symbol, value in state.balances.items()}
-    holds = {
-        symbol: {ref: decimal_input(amount, f"hold '{ref}' of {symbol}") for ref, amount in refs.items()}
-        for symbol, refs in state.holds.items()
-    }
+    holds = holds_input(state.holds)
     lots = lots_from_input(state, bundle, as_of, balances, holds)
     return EntityState(
         external_id=state.external_id,
@@ -206,11 +211,11 @@ def compare(expect: Expectation, result: EvaluationResult, orders: dict[str, str
                 diff, "recipient.", expect.recipient, result.recipient, result.settled, "recipient", orders or {}
             )
     if expect.group is not None:
-        _compare_group(diff, expect.group, result)
+        _compare_group(diff, expect.group, result, orders or {})
     return diff
 
 
-def _compare_group(diff: list[str], expect: GroupExpectation, result: EvaluationResult) -> None:
+def _compare_group(diff: list[str], expect: GroupExpectation, result: EvaluationResult, orders: dict[str, str]) -> None:
     if result.group is None:
         diff.append("group: expected a group, the case gives none")
         return
@@ -218,6 +223,23 @@ def _compare_group(diff: list[str], expect: GroupExpectation, result: Evaluation
     _compare_amounts(diff, "group.credits", expect.credits, _sums(group_actions, "CREDIT"))
     _compare_amounts(diff, "group.debits", expect.debits, _sums(group_actions, "DEBIT"))
     _compare_entity(diff, "group.", expect, result.group)
+    compare_lots(diff, "group.", expect, result.group, result.settled, "group", orders)
+
+
+def _compare_group_between_events(
+    diff: list[str], expect: GroupExpectation | None, group: GroupState | None, step: str
+) -> None:
+    """A journey's group as the last event that named it left it (lots settle at events)."""
+    if expect is None:
+        return
+    if group is None:
+        diff.append("group: expected a group, the case gives none")
+        return
+    diff += [f"group.{name}: {step} has no {name}" for name in GROUP_EVENT_ONLY if getattr(expect, name) is not None]
+    _compare_entity(diff, "group.", expect, group)
+
+
+GROUP_EVENT_ONLY = ("credits", "debits", "lots", "expired", "matured")
 
 
 def compare_spending(expect: Expectation, outcome: Outcome, kind: str, orders: dict[str, str]) -> list[str]:

@@ -17,8 +17,9 @@ A step may instead redeem, reverse a redemption or transfer to the case's recipi
 
 What carries from step to step: the participant's state after each event, review and spending
 step, and each level's schedule; the program's state after each event; the recipient's state
-after each transfer (events in steps are evaluated without a recipient). Budgets are as the case
-gives them at every step (budget periods are not simulated).
+after each transfer (events in steps are evaluated without a recipient); the case's group after
+each event that names it with `group_id`, as the worker binds the group an event names (A264).
+Budgets are as the case gives them at every step (budget periods are not simulated).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from engine.model.calendar import zone
 from engine.model.lifecycle import Lifecycle
 from engine.model.qualification_periods import next_boundary
 from engine.model.result import EvaluationResult
-from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput, TierState
+from engine.model.state import CounterState, EntityState, EvaluationInput, EventInput, GroupState, TierState
 from engine.model.tier_lifecycle import Standing, refresh, review, roll_over_due, rolls_over, schedule
 
 # expectations only an event can meet; a step without one checks tags, counters, attributes, tiers
@@ -67,9 +68,11 @@ class Journey:
         participant: EntityState,
         program_state,
         recipient: EntityState | None = None,
+        group: GroupState | None = None,
     ) -> None:
         self.program, self.bundle, self.case = program, bundle, case
         self.participant, self.program_state, self.recipient = participant, program_state, recipient
+        self.group = group  # the case's group, as the last event that named it left it
         self.book = SpendingBook(bundle)
         self.tiers = {tier.key: tier for tier in bundle.tiers}
         self.tz = _zone(bundle.program.timezone)
@@ -139,18 +142,22 @@ class Journey:
     def evaluate(self, step: JourneyStep, budgets, participant_budgets) -> EvaluationResult:
         received = step.received_at or step.at
         event = EventInput(event_data=step.event or {}, event_timestamp=step.at, received_at=received)
+        named = self.group is not None and (step.event or {}).get("group_id") == self.group.id
         inputs = EvaluationInput(
             event=event,
             participant=self.participant,
             program_state=self.program_state,
             budgets=budgets,
             participant_budgets=participant_budgets,
+            group=self.group if named else None,
         )
         result = evaluate_event(self.program, inputs, trace=True)
         if result.status != "COMPLETED":
             return result
         before = self.participant.tiers
         self.participant, self.program_state = result.participant_after(), result.program
+        if named:
+            self.group = result.group
         expiries = {
             change.key: change.expires_at
             for change in result.state_changes

@@ -37,7 +37,7 @@ from engine.model.spending import (
     reversal_of,
     stock_status,
 )
-from engine.model.state import Balance, EntityState
+from engine.model.state import Balance, EntityState, GroupState
 
 ZERO = Decimal(0)
 
@@ -87,6 +87,12 @@ class _People:
         if found is None:
             raise SpendingStepRefused("a transfer step needs the case's `recipient`", code="bad_request")
         return found
+
+    def balance_holder(self, role: str | None) -> EntityState | None:
+        return self.named(role) if role in self.roles else None
+
+    def balance_holders(self) -> list[tuple[str, EntityState | GroupState]]:
+        return [(role, person) for role, person in self.roles.items() if person is not None]
 
 
 class SpendingBook:

@@ -80,6 +80,8 @@ def copy_group(state: GroupState) -> GroupState:
         counters=dict(state.counters),
         attributes=dict(state.attributes),
         balances=None if balances is None else {symbol: _copy_balance(b) for symbol, b in balances.items()},
+        holds={symbol: dict(held) for symbol, held in state.holds.items()},
+        lots={symbol: [msgspec.structs.replace(lot) for lot in lots] for symbol, lots in state.lots.items()},
     )
 
 
@@ -168,6 +170,25 @@ class WorkingState:
         if self.group is None:
             raise EngineError("the event names no group", code="unknown_group")
         return self.group
+
+    def balance_holder(self, role: str | None) -> EntityState | GroupState | None:
+        """Whose balances (and lots) an action of `role` moves in the evaluation: the participant
+        or recipient, or the named group when its balances are known (A262); None for what storage
+        alone applies (another participant or group, the program)."""
+        if role in ROLES:
+            return self.named(role)
+        if role == "group" and self.group is not None and self.group.balances is not None:
+            return self.group
+        return None
+
+    def balance_holders(self) -> list[tuple[str, EntityState | GroupState]]:
+        """The holders present, by role: what `balance_holder` gives for each role there is."""
+        found: list[tuple[str, EntityState | GroupState]] = [
+            (role, person) for role in ROLES if (person := self.person(role)) is not None
+        ]
+        if self.group is not None and self.group.balances is not None:
+            found.append(("group", self.group))
+        return found
 
     def target(self, role: str) -> ResolvedTarget:
         if role == "program":

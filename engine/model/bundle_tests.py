@@ -83,7 +83,7 @@ class ProgramStateInput(Struct, kw_only=True):
 class GroupInput(Struct, kw_only=True):
     """The group the case's event names (`group` in CEL, A255): `id` defaults to the event's
     `group_id`; balances are the group's in the program, plain numbers or `{available, held,
-    deferred}`."""
+    deferred}`, and on LOT assets its lots, as a participant's (A263)."""
 
     id: str | None = None
     name: str = ""
@@ -92,6 +92,8 @@ class GroupInput(Struct, kw_only=True):
     counters: dict[str, int | float | str | CounterInput] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
     balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
+    holds: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
+    lots: dict[str, list[LotInput]] = msgspec.field(default_factory=dict)
 
 
 class GroupExpectation(Struct, kw_only=True):
@@ -104,6 +106,9 @@ class GroupExpectation(Struct, kw_only=True):
     counters: dict[str, Quantity] | None = None
     attributes: dict[str, str] | None = None
     balances: dict[str, Quantity | dict[str, Quantity]] | None = None
+    lots: dict[str, list[LotExpectation]] | None = None  # open lots by asset symbol, in spending order
+    expired: dict[str, Quantity] | None = None
+    matured: dict[str, Quantity] | None = None
 
 
 class Expectation(Struct, kw_only=True):

@@ -92,10 +92,14 @@ class GroupState(msgspec.Struct, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
-    # The group's balances in the event's program by asset symbol, when the caller knows them (a
-    # test case, the playground): the evaluation then checks and moves them. None (storage) leaves
-    # them to the ledger, which checks the funds under the group's lock.
+    # The group's balances in the event's program by asset symbol: storage reads them from the
+    # ledger, a test case or the playground gives them, and the evaluation checks and moves them as
+    # a participant's (A262). None (a journey step or simulation that gives no balances) leaves them
+    # to the ledger, which checks the funds under the group's lock.
     balances: dict[str, Balance] | None = None
+    # as a participant's: HELD amounts under a reference, and the open lots of LOT assets (A263)
+    holds: dict[str, dict[str, Decimal]] = msgspec.field(default_factory=dict)
+    lots: dict[str, list[Lot]] = msgspec.field(default_factory=dict)
 
 
 class BudgetState(msgspec.Struct, kw_only=True):

@@ -120,8 +120,9 @@ def _check_test(names: _Names, bundle: Bundle, case: TestCase, path: Path) -> No
     _check_state(names, case.participant, (*path, "participant"))
     if case.recipient is not None:
         _check_state(names, case.recipient, (*path, "recipient"))
-    for symbol in case.group.balances if case.group is not None else {}:
-        names.asset((*path, "group", "balances", symbol), symbol)
+    for field in ("balances", "holds", "lots"):
+        for symbol in getattr(case.group, field) if case.group is not None else {}:
+            names.asset((*path, "group", field, symbol), symbol)
     for rule_name, per_asset in case.budgets_consumed.items():
         names.rule((*path, "budgets_consumed", rule_name), rule_name)
         for symbol in per_asset:
@@ -141,12 +142,6 @@ def _check_journey(names: _Names, case: TestCase, path: Path) -> None:
         return
     if case.event is not None:
         names.sink.at((*path, "event"), "invalid_value", "a case with `steps` gives each step's event in the step")
-    if case.group is not None:  # the journey runs the participant alone (A255)
-        names.sink.at((*path, "group"), "invalid_value", "a case with `steps` takes no group; give it one event")
-    for k, step in enumerate(case.steps):
-        if step.expect.group is not None:
-            message = "a step expects no group; a case with one event does"
-            names.sink.at((*path, "steps", k, "expect", "group"), "invalid_value", message)
     moments = [step.at for step in case.steps]
     if case.starts_at is not None and case.starts_at > moments[0]:
         names.sink.at((*path, "starts_at"), "invalid_value", "starts_at must not be after the first step")
@@ -157,7 +152,7 @@ def _check_journey(names: _Names, case: TestCase, path: Path) -> None:
 
 def _check_expect(names: _Names, expect: Expectation | None, expect_path: Path) -> None:
     group = expect.group if expect is not None else None
-    for field in ("credits", "debits", "balances"):
+    for field in ("credits", "debits", "balances", "lots", "expired", "matured"):
         for symbol in getattr(group, field, None) or {}:
             names.asset((*expect_path, "group", field, symbol), symbol)
     while expect is not None:

@@ -57,6 +57,7 @@ GROUP = object_type(
         "tags": list_of(STRING),
         "counters": map_of(STRING, DOUBLE),
         "attributes": map_of(STRING, STRING),
+        "balances": map_of(STRING, object_type("a balance", {"available": DOUBLE, "held": DOUBLE, "deferred": DOUBLE})),
     },
 )
 FIXED: Mapping[str, CelType] = {

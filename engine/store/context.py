@@ -33,6 +33,7 @@ from engine.model.state import (
     EntityState,
     EvaluationInput,
     EventInput,
+    GroupState,
     ProgramState,
 )
 from engine.model.tier_lifecycle import rolls_over
@@ -44,10 +45,12 @@ from engine.store.db import database_proxy, is_postgres
 from engine.store.errors import Conflict, NotFound
 from engine.store.event_participants import is_program_event, resolve_event_participants
 from engine.store.ledger.deferred import due_deferred, matured_view
+from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.lots import open_lots
 from engine.store.models import (
     AVAILABLE,
     DEFERRED,
+    GROUP,
     HELD,
     PARTICIPANT,
     PROGRAM,
@@ -57,7 +60,7 @@ from engine.store.models import (
     RuleBudget,
     StateCounter,
 )
-from engine.store.owner_reads import read_owner
+from engine.store.owner_reads import OwnerState, read_owner
 from engine.store.shared_reads import remembered
 from engine.store.tier_sweeps import review_due_levels
 
@@ -160,7 +163,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
             if participant_id and _has_budgets(compiled, "participant_budgets")
             else {}
         ),
-        group=groups.named_group(program.organisation_id, record.event_data),
+        group=_group(program, record, symbols, lot_assets),
     )
     return EventContext(
         record=record,
@@ -204,13 +207,14 @@ def _asset_symbols(program_id: str) -> dict[str, str]:
 _BUCKET_FIELDS = {AVAILABLE: "available", HELD: "held", DEFERRED: "deferred"}
 
 
-def _balances(owner_type: str, owner_id: str, symbols: dict[str, str]) -> dict[str, Balance]:
-    """The owner's balances by asset symbol, for the program's assets only."""
+def _balances(owner_type: str, owner_id: str, symbols: dict[str, str], program_scope: str = "") -> dict[str, Balance]:
+    """The owner's balances by asset symbol, for the program's assets only (a group's are those
+    of its accounts in the program, `program_scope`)."""
     result: dict[str, Balance] = {}
     for asset_id, bucket, amount in statements.rows(
         "SELECT asset_id, bucket, balance FROM account WHERE entity_type = {p} AND entity_id = {p} "
-        "AND program_scope = ''",
-        [owner_type, owner_id],
+        "AND program_scope = {p}",
+        [owner_type, owner_id, program_scope],
         (str, str, Decimal),
     ):
         if asset_id in symbols:
@@ -257,17 +261,48 @@ def _entity(
         counters=state.counters,
         attributes=state.attributes,
         tiers=state.tiers,
-        balances=state.balances,
-        holds=state.holds,
     )
-    if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
-        lots = open_lots(PARTICIPANT, person.id, lot_assets)
-        entity.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
-    for asset_id, symbol in symbols.items():  # SIMPLE credits due to mature count as AVAILABLE, as storage
-        balance = entity.balances.get(symbol)  # matures them before it spends
-        if balance is not None and balance.deferred > 0 and asset_id not in lot_assets:
-            entity.balances[symbol] = matured_view(balance, due_deferred(PARTICIPANT, person.id, asset_id, as_of))
+    _holdings(entity, PARTICIPANT, "", symbols, lot_assets, as_of, read=state)
     return entity
+
+
+def _group(program: Program, record: EventRecord, symbols: dict[str, str], lot_assets: list[str]) -> GroupState | None:
+    """The group the event names with its balances, holds and lots in the program, read as the
+    participant's are (A262): the evaluation checks and moves them, storage re-checks under the
+    group's lock (A242)."""
+    group = groups.named_group(program.organisation_id, record.event_data)
+    if group is not None:
+        group.balances = {}
+        _holdings(group, GROUP, program.id, symbols, lot_assets, record.created_at)
+    return group
+
+
+def _holdings(
+    owner: EntityState | GroupState,
+    owner_type: str,
+    program_scope: str,
+    symbols: dict[str, str],
+    lot_assets: list[str],
+    as_of: datetime,
+    read: OwnerState | None = None,
+) -> None:
+    """Fill in the owner's balances, holds and open lots of the program's assets (`read`: its
+    balances and holds, when `read_owner` has read them already)."""
+    assert owner.id is not None  # read from its row
+    if read is None:
+        balances = owner.balances = _balances(owner_type, owner.id, symbols, program_scope)
+        owner.holds = held_by_reference(owner.id, symbols, owner_type, program_scope)
+    else:
+        balances = owner.balances = read.balances
+        owner.holds = read.holds
+    if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
+        lots = open_lots(owner_type, owner.id, lot_assets, program_scope)
+        owner.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
+    for asset_id, symbol in symbols.items():  # SIMPLE credits due to mature count as AVAILABLE, as storage
+        balance = balances.get(symbol)  # matures them before it spends
+        if balance is not None and balance.deferred > 0 and asset_id not in lot_assets:
+            due = due_deferred(owner_type, owner.id, asset_id, as_of, program_scope)
+            balances[symbol] = matured_view(balance, due)
 
 
 _NEXT_RESET = RuleBudget.next_reset_at.python_value

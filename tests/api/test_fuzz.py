@@ -182,6 +182,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/groups/{group_id}/balances/hold", {"reference_id": "r1"}),
     ("POST", "/v1/groups/{group_id}/balances/release", {"reference_id": "r1"}),
     ("POST", "/v1/groups/{group_id}/balances/forfeit", {"bucket": "AVAILABLE"}),
+    ("POST", "/v1/groups/{group_id}/balances/void-hold", {"reference_id": "r1"}),
     ("PUT", "/v1/groups/{group_id}/state/tags/{tag}", {}),
     ("PUT", "/v1/groups/{group_id}/state/tags", {"tags": ["a", "b"]}),
     ("DELETE", "/v1/groups/{group_id}/state/tags/{tag}", {}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from .conftest import Api
@@ -172,6 +174,52 @@ def test_balance_operations_on_unknown_or_archived_groups(api, other_api, progra
     api.delete(f"/v1/groups/{group['id']}")
     refused = api.post(f"/v1/groups/{group['id']}/balances/adjust", body)
     assert (refused.status_code, refused.json()["code"]) == (409, "group_archived")
+
+
+def _provisional_group_credit(group: dict, program: str, amount: int, reference_id: str) -> None:
+    """A credit straight into the group's HELD under a reference, as a rule's authorisation makes it."""
+    from engine.store.db import database_proxy, utcnow, write_transaction
+    from engine.store.ledger import movements
+    from engine.store.ledger.journal import Ledger
+    from engine.store.ledger.movements import Entity
+    from engine.store.models import Asset, Group
+
+    with database_proxy.connection_context(), write_transaction():
+        ledger = Ledger(Group.get_by_id(group["id"]).organisation_id)
+        entity = Entity("GROUP", group["id"], program)
+        movements.credit(ledger, Asset.get(Asset.symbol == "MILES"), program, entity, Decimal(amount),
+                         as_of=utcnow(), bucket="HELD", reference_id=reference_id, description="auth")  # fmt: skip
+        ledger.finish()
+
+
+def test_void_hold_cancels_only_the_groups_provisional_accrual(api, program, group):
+    lot_asset = {"program_id": program, "name": "Miles", "symbol": "MILES", "scale": 0, "inventory_mode": "LOT"}
+    assert api.post("/v1/assets", lot_asset).status_code == 201
+    path = f"/v1/groups/{group['id']}/balances"
+    body = {"program_id": program, "asset_id": "MILES", "description": "desk"}
+    assert api.post(f"{path}/adjust", {**body, "type": "CREDIT", "amount": "50"}).status_code == 200
+    _provisional_group_credit(group, program, 30, "auth-1")
+    assert api.post(f"{path}/hold", {**body, "amount": "20", "reference_id": "auth-1"}).status_code == 200
+    void = {**body, "reference_id": "auth-1", "amount": "1", "idempotency_key": "v1"}  # amount is ignored
+    voided = api.post(f"{path}/void-hold", void)
+    assert voided.status_code == 200, voided.text
+    assert (voided.json()["operation"], voided.json()["amount_processed"]) == ("VOID_HOLD", "30")
+    assert [lot["amount"] for lot in voided.json()["lots_processed"]] == ["30"]
+    assert voided.json()["balance"] == {"available": "30", "held": "20", "deferred": "0"}
+    assert api.post(f"{path}/void-hold", void).json() == voided.json()  # the idempotent replay
+    again = api.post(f"{path}/void-hold", {**void, "idempotency_key": "v2"})
+    assert (again.status_code, again.json()["code"]) == (422, "hold_not_found")
+    simple = api.post(f"{path}/void-hold", {**void, "asset_id": "PTS", "idempotency_key": "v3"})
+    assert (simple.status_code, simple.json()["code"]) == (400, "bad_request")
+    assert api.post("/v1/groups/nope/balances/void-hold", {**void, "idempotency_key": "v5"}).status_code == 404
+    api.delete(f"/v1/groups/{group['id']}")
+    archived = api.post(f"{path}/void-hold", {**void, "idempotency_key": "v4"})
+    assert (archived.status_code, archived.json()["code"]) == (409, "group_archived")
+    from engine.store.db import database_proxy
+    from engine.store.ledger.verify import verify
+
+    with database_proxy.connection_context():
+        assert verify().ok
 
 
 def test_transfers_pool_into_a_group_and_pay_out_of_it(api, program, people, group):

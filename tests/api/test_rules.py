@@ -182,6 +182,39 @@ def test_simulate_matched_and_not(api, created):
     assert api.get("/v1/events").json()["data"] == []
 
 
+def test_simulate_with_the_group_the_event_names(api, program):
+    target = {"type": "GROUP", "id": "group.id"}
+    body = rule(
+        program,
+        name="household_redeem",
+        condition="group != null && group.balances.PTS.available >= 10.0",
+        actions=[
+            {"type": "DEBIT", "asset_id": "PTS", "amount": "10", "target": target},
+            {"type": "COUNTER", "key": "redemptions", "value": 1, "target": target},
+        ],
+        budgets=[],
+    )
+    path = f"/v1/rules/{api.post('/v1/rules', body).json()['id']}/simulate"
+    group = {"counters": {"redemptions": 2}, "balances": {"PTS": "15"}}
+    matched = api.post(path, {"event": {"group_id": "g1"}, "group_state": group})
+    assert matched.status_code == 200, matched.text
+    results = {r["action"]: r["result"] for r in matched.json()["evaluation"]["results"]}
+    assert results["DEBIT"]["description"] == "Debit 10 PTS to group"
+    assert (results["COUNTER"]["current_value"], results["COUNTER"]["projected_value"]) == ("2", "3")
+    short = {**group, "balances": {"PTS": {"available": "5", "held": "20"}}}
+    assert api.post(path, {"event": {"group_id": "g1"}, "group_state": short}).json()["evaluation"]["matched"] is False
+    assert api.post(path, {"event": {"group_id": "g1"}}).json()["evaluation"]["matched"] is False  # group is null
+    for bad, field in (
+        ({"event": {"group_id": "g1"}, "group_state": {"id": "g2"}}, "group_state.id"),
+        ({"event": {}, "group_state": {}}, "group_state.id"),
+        ({"event": {"group_id": "g1"}, "group_state": {"balances": {"PTS": "x"}}}, "group_state.balances"),
+        ({"event": {"group_id": "g1"}, "group_state": {"balances": {"PTS": {"spare": 1}}}}, "group_state.balances"),
+        ({"event": {"group_id": "g1"}, "group_state": {"counters": {"n": "many"}}}, "group_state.counters"),
+    ):
+        refused = api.post(path, bad)
+        assert (refused.status_code, refused.json()["details"]["field"]) == (400, field), refused.text
+
+
 def test_simulate_at_a_given_time(api, program):
     """A weekend rule simulated for a past Saturday: `event_timestamp` is `now`; the rule's time
     window is judged at `received_at` (default: the event_timestamp)."""

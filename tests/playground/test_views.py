@@ -435,3 +435,19 @@ def test_a_group_pane_naming_another_group_than_the_event_is_a_participant_probl
     html = _run(client, event=event, participant="group: {id: other}\n")
     problem = one(html, "li", data_code="invalid_test_input")
     assert "is not the event's group_id" in problem.text and not select(html, id="group-state")
+
+
+def test_the_groups_lots_are_shown_before_and_after(client):
+    bundle = (Path(__file__).parents[2] / "rules_examples" / "family_pooling.yaml").read_text()
+    event = json.dumps(
+        {"event_timestamp": "2026-06-01T09:00:00Z", "event_data": {"type": "trip", "miles": 100, "group_id": "hh"}}
+    )
+    pane = (
+        "group:\n  lots:\n    TRIP:\n"
+        "      - {amount: 300, created_at: 2025-01-01T00:00:00Z, expires_at: 2025-12-01T00:00:00Z}\n"
+        "      - {amount: 250, created_at: 2025-09-01T00:00:00Z}\n"
+    )
+    html = _run(client, bundle=bundle, event=event, participant=pane)
+    assert _statuses(html)["household_trip"] == "MATCHED"
+    assert one(html, "table", id="group-lots")
+    assert [cell.text for cell in select(html, "td", **{"class": "after"})] == ["expired", "150 AVAILABLE"]

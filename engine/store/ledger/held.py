@@ -76,9 +76,12 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
         database_proxy.obj.execute_sql(delete.format(p=database_proxy.obj.param), deletes)
 
 
-def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str, dict[str, Decimal]]:
-    """What the participant still holds under each reference, by asset symbol, for the assets in
-    `symbols` (asset id -> symbol); only positive amounts (what RELEASE and VOID_HOLD can move).
+def held_by_reference(
+    owner_id: str, symbols: dict[str, str], owner_type: str = PARTICIPANT, program_scope: str = ""
+) -> dict[str, dict[str, Decimal]]:
+    """What the owner (a participant, or a group in `program_scope`) still holds under each
+    reference, by asset symbol, for the assets in `symbols` (asset id -> symbol); only positive
+    amounts (what RELEASE and VOID_HOLD can move).
 
     >>> held_by_reference(participant.id, {pts.id: "PTS"})
     {'PTS': {'order-7': Decimal('40')}}
@@ -87,8 +90,8 @@ def held_by_reference(participant_id: str, symbols: dict[str, str]) -> dict[str,
     for asset_id, reference_id, amount in statements.rows(
         "SELECT a.asset_id, h.reference_id, h.amount FROM held_reference AS h "
         "JOIN account AS a ON a.id = h.account_id "
-        "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.bucket = {p}",
-        [PARTICIPANT, participant_id, HELD],
+        "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.program_scope = {p} AND a.bucket = {p}",
+        [owner_type, owner_id, program_scope, HELD],
         (str, str, Decimal),
     ):
         if asset_id in symbols and amount > 0:

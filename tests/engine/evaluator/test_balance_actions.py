@@ -7,7 +7,7 @@ import pytest
 
 from engine.evaluator.evaluate import evaluate_event
 from engine.model.lots import Lot, LotStatus
-from engine.model.state import EvaluationInput
+from engine.model.state import Balance, EvaluationInput, GroupState
 from tests.engine.evaluator.support import T0, bundle, event, person, rule
 
 DAY = timedelta(days=1)
@@ -175,3 +175,52 @@ def test_forfeit_takes_lots_of_its_bucket(bucket):
     assert [item.status for item in result.participant.lots["MILES"]] == [
         LotStatus.HELD if bucket == "AVAILABLE" else LotStatus.AVAILABLE
     ]
+
+
+def group_holder(symbol, *lots):
+    sums = {"available": Decimal(0), "held": Decimal(0), "deferred": Decimal(0)}
+    for item in lots:
+        sums[item.status.lower()] += item.remaining
+    return GroupState(id="g1", balances={symbol: Balance(**sums)}, lots={symbol: list(lots)})
+
+
+def run_group(group, *actions):
+    program = bundle(rule("r", "true", *actions))
+    return evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=group))
+
+
+GROUP = {"type": "GROUP", "id": "group.id"}
+
+
+def test_the_named_groups_lots_are_settled_spent_and_credited_as_a_participants():
+    lapsed = lot("a", 5, expires=T0 - DAY)
+    old = lot("b", 10, earned=T0 - 30 * DAY)
+    new = lot("c", 10, earned=T0 - 5 * DAY)
+    result = run_group(
+        group_holder("MILES", lapsed, old, new),
+        {"type": "DEBIT", "asset_id": "MILES", "amount": 12, "target": GROUP},
+        {"type": "CREDIT", "asset_id": "MILES", "amount": 4, "target": GROUP},
+    )
+    assert result.status == "COMPLETED"
+    lots = [(item.id, item.remaining) for item in result.group.lots["MILES"]]
+    assert lots == [("c", Decimal(8)), ("new-1", Decimal(4))]  # the oldest spent first, the expired one gone
+    assert result.group.balances["MILES"] == Balance(available=Decimal(12))
+    assert [(s.role, s.lot_id, s.kind) for s in result.settled] == [("group", "a", "EXPIRED")]
+
+
+def test_a_group_debit_beyond_its_unexpired_lots_is_refused():
+    result = run_group(
+        group_holder("MILES", lot("a", 5, expires=T0 - DAY), lot("b", 3)),
+        {"type": "DEBIT", "asset_id": "MILES", "amount": 6, "target": GROUP},
+    )
+    assert (result.status, result.error_code) == ("FAILED", "insufficient_funds")
+
+
+def test_a_void_hold_of_the_named_group_cancels_its_provisional_lots():
+    provisional = lot("p", 7, "HELD", reference_id="auth-1", provisional=True)
+    result = run_group(
+        group_holder("MILES", lot("a", 3), provisional),
+        {"type": "VOID_HOLD", "asset_id": "MILES", "reference_id": "'auth-1'", "target": GROUP},
+    )
+    assert result.status == "COMPLETED" and result.actions[0].amount == Decimal(7)
+    assert result.group.balances["MILES"] == Balance(available=Decimal(3))

@@ -269,3 +269,75 @@ def test_check_places_unknown_assets_of_the_group_given_and_expected():
         ("unknown_asset", start + 2, "unknown asset 'PTX'; did you mean 'PTS'?"),
         ("unknown_asset", start + 3, "unknown asset 'PTZ'; did you mean 'PTS'?"),
     ]
+
+
+LOT_GROUP_BUNDLE = """program: {key: fam, name: Family}
+assets:
+  - {symbol: MILES, name: Miles, scale: 0, inventory_mode: LOT}
+rules:
+  - name: redeem
+    order: 10
+    condition: group != null && event.type == "redeem"
+    actions:
+      - {type: DEBIT, asset_id: MILES, amount: event.miles, target: {type: GROUP, id: group.id}}
+  - name: pool
+    order: 20
+    condition: group != null && event.type == "purchase"
+    actions:
+      - {type: CREDIT, asset_id: MILES, amount: 50, expires_at: 8760h, target: {type: GROUP, id: group.id}}
+tests:
+"""
+
+
+def run_lot_group(tests):
+    loaded = load_bundle_text(LOT_GROUP_BUNDLE + tests)
+    assert loaded.ok, [p.format() for p in loaded.problems]
+    return run_test_cases(loaded)
+
+
+def test_a_case_gives_the_groups_lots_and_expects_them_after_the_event():
+    (result,) = run_lot_group(
+        """  - name: spends the oldest
+    event: {type: redeem, miles: 30, group_id: g1}
+    received_at: 2026-06-01T00:00:00Z
+    group:
+      lots:
+        MILES:
+          - {amount: 20, created_at: 2026-01-01T00:00:00Z, expires_at: 2026-05-01T00:00:00Z}
+          - {amount: 25, created_at: 2026-02-01T00:00:00Z}
+          - {amount: 40, created_at: 2026-03-01T00:00:00Z}
+    expect:
+      group:
+        debits: {MILES: 30}
+        balances: {MILES: 35}
+        lots: {MILES: [{remaining: 35}]}
+        expired: {MILES: 20}
+"""
+    )
+    assert (result.passed, result.diff) == (True, [])
+
+
+def test_a_groups_lot_differences_are_named_with_the_group_prefix():
+    (result,) = run_lot_group(
+        """  - name: wrong
+    event: {type: purchase, group_id: g1}
+    received_at: 2026-06-01T00:00:00Z
+    group: {balances: {MILES: 10}}
+    expect:
+      group: {lots: {MILES: [{remaining: 10}, {remaining: 50, expires_at: 2027-01-01T00:00:00Z}]}, expired: {MILES: 1}}
+"""
+    )
+    assert result.diff[:2] == [
+        "group.lots.MILES[1].expires_at: expected 2027-01-01 00:00:00+00:00, got 2027-06-01 00:00:00+00:00",
+        "group.expired.MILES: expected 1, got 0",
+    ]
+
+
+def test_group_lots_of_an_asset_that_is_not_lot_fail_the_case_with_the_reason():
+    loaded = load_bundle_text(
+        LOT_GROUP_BUNDLE.replace("assets:\n", "assets:\n  - {symbol: PTS, name: Points, scale: 0}\n")
+        + "  - name: bad\n    event: {type: redeem, miles: 1, group_id: g1}\n"
+        + "    group: {lots: {PTS: [{amount: 5}]}}\n"
+    )
+    (result,) = run_test_cases(loaded)
+    assert result.diff == ["cannot build the state: group: lots are given for PTS, which is not a LOT asset"]

@@ -380,3 +380,29 @@ def test_a_group_counter_past_its_reset_starts_again_at_zero():
     result = evaluate_event(_pooling_rules(), EvaluationInput(event=event({}), participant=person(), group=group))
     assert result.group.counters["visits"].value == 1
     assert statuses(result)[1] == ("second_visit", RuleStatus.NOT_MATCHED)
+
+
+def test_a_later_rule_sees_the_groups_balances_after_an_earlier_credit():
+    target = {"type": "GROUP", "id": "group.id"}
+    program = bundle(
+        rule("pool", "true", {"type": "CREDIT", "asset_id": "PTS", "amount": "15", "target": target}),
+        rule(
+            "milestone", "group.balances.PTS.available >= 20.0", {"type": "TAG", "tag": "milestone", "target": target}
+        ),
+        rule("no_held", "group.balances.PTS.held == 0.0"),
+    )
+    group = GroupState(id="g1", balances={"PTS": Balance(available=Decimal(10))})
+    result = evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=group))
+    assert [status for _, status in statuses(result)] == [RuleStatus.MATCHED] * 3
+    assert result.group.tags == ["milestone"] and result.group.balances["PTS"].available == Decimal(25)
+    before = evaluate_event(
+        bundle(rule("milestone", "group.balances.PTS.available >= 20.0")),
+        EvaluationInput(event=event({}), participant=person(), group=group),
+    )
+    assert statuses(before) == [("milestone", RuleStatus.NOT_MATCHED)]  # what the event found: 10
+
+
+def test_group_balances_are_an_empty_map_when_the_caller_does_not_know_them():
+    program = bundle(rule("none", "size(group.balances) == 0"))
+    result = evaluate_event(program, EvaluationInput(event=event({}), participant=person(), group=GroupState(id="g1")))
+    assert statuses(result) == [("none", RuleStatus.MATCHED)]

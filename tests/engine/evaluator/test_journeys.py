@@ -127,18 +127,75 @@ def test_a_case_gives_an_event_or_steps_in_time_order():
     ]
 
 
-def test_a_case_with_steps_takes_and_expects_no_group():
-    loaded = load_bundle_text(
-        BUNDLE
-        + """  - name: grouped
-    group: {id: g1}
+GROUP_JOURNEY = """
+program: {key: fam, name: Family}
+assets:
+  - {symbol: FAM, name: Family miles, scale: 0}
+rules:
+  - name: pool
+    condition: event.type == "purchase" && group != null
+    actions:
+      - {type: CREDIT, asset_id: FAM, amount: event.amount, target: {type: GROUP, id: group.id}}
+      - {type: COUNTER, key: purchases, value: 1, target: {type: GROUP, id: group.id}}
+  - name: redeem
+    condition: event.type == "redeem" && group != null && group.balances.FAM.available >= event.miles
+    actions:
+      - {type: DEBIT, asset_id: FAM, amount: event.miles, target: {type: GROUP, id: group.id}}
+tests:
+"""
+
+
+def run_group_journey(case: str):
+    loaded = load_bundle_text(GROUP_JOURNEY + case)
+    assert loaded.ok, loaded.problems
+    return [(result.name, result.passed, result.diff) for result in run_test_cases(loaded)]
+
+
+def test_a_journey_carries_the_group_its_events_name_from_step_to_step():
+    found = run_group_journey(
+        """  - name: household
+    group: {balances: {FAM: 10}}
     steps:
-      - {at: 2026-01-01T00:00:00Z, event: {type: visit}, expect: {group: {tags: []}}}
+      - at: 2026-01-05T00:00:00Z
+        event: {type: purchase, amount: 30, group_id: g1}
+        expect: {group: {credits: {FAM: 30}, balances: {FAM: 40}}}
+      - {at: 2026-01-06T00:00:00Z, event: {type: purchase, amount: 5}, expect: {matched: []}}
+      - {at: 2026-01-20T00:00:00Z, expect: {group: {balances: {FAM: 40}, counters: {purchases: 1}}}}
+      - at: 2026-02-02T00:00:00Z
+        event: {type: redeem, miles: 40, group_id: g1}
+        expect: {matched: [redeem], group: {debits: {FAM: 40}, balances: {FAM: 0}}}
+      - {at: 2026-02-03T00:00:00Z, event: {type: redeem, miles: 1, group_id: g1}, expect: {matched: []}}
 """
     )
-    assert [(p.code, p.line, p.column, p.message) for p in loaded.problems if p.severity == "error"] == [
-        ("invalid_value", 26, 12, "a case with `steps` takes no group; give it one event"),
-        ("invalid_value", 28, 74, "a step expects no group; a case with one event does"),
+    assert found == [("household", True, [])]
+
+
+def test_a_journeys_group_differences_name_the_step():
+    found = run_group_journey(
+        """  - name: wrong
+    group: {id: g1}
+    steps:
+      - {at: 2026-01-05T00:00:00Z, event: {type: purchase, amount: 30, group_id: g1}}
+      - {at: 2026-01-20T00:00:00Z, expect: {group: {credits: {FAM: 30}, balances: {FAM: 20}}}}
+"""
+    )
+    assert found[0][2] == [
+        "step 2 (2026-01-20T00:00:00Z): group.credits: a step without an event has no credits",
+        "step 2 (2026-01-20T00:00:00Z): group.balances.FAM.available: expected 20, got 30",
+    ]
+
+
+def test_a_step_naming_another_group_than_the_cases_cannot_build_the_state():
+    found = run_group_journey(
+        """  - name: two
+    group: {name: Smiths}
+    steps:
+      - {at: 2026-01-05T00:00:00Z, event: {type: purchase, amount: 1, group_id: g1}}
+      - {at: 2026-01-06T00:00:00Z, event: {type: purchase, amount: 1, group_id: g2}}
+"""
+    )
+    assert found[0][2] == [
+        "cannot build the state: group: a step's event names group_id 'g2', the case's group is 'g1'"
     ]
 
 

@@ -109,3 +109,19 @@ def test_actions_are_checked_too_and_bad_declarations_and_zones_are_reported():
     assert "did you mean 'Europe/Paris'?" in messages(text)[0] and "did you mean 'double'?" in messages(text)[1]
     fixed = text.replace("Pariss", "Paris").replace("dubble", "double").replace("itemz", "items")
     assert found(fixed) == [(8, 56, "error", "DSL_NO_MATCHING_OVERLOAD")]
+
+
+def test_group_balances_are_typed_as_a_map_of_buckets():
+    rules = """rules:
+  - name: wallet
+    condition: group != null && group.balances.BEANS.available >= 10.0 && group.balances.BEANS.availble > 0.0
+    actions: [{type: CREDIT, asset_id: BEANS, amount: 1}]
+  - name: compared_with_text
+    condition: group.balances.BEANS.held > "5"
+    actions: [{type: CREDIT, asset_id: BEANS, amount: 1}]
+"""
+    assert [(line, code) for line, _, severity, code in found(HEAD + DECLARED + rules) if severity == "error"] == [
+        (7, "DSL_UNKNOWN_FIELD"),
+        (10, "DSL_NO_MATCHING_OVERLOAD"),
+    ]
+    assert "did you mean 'available'" in messages(HEAD + DECLARED + rules)[0]

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from engine.evaluator.evaluate import evaluate_event
-from engine.model.bundle import Budget, Counter, Credit, Rule, Tag
+from engine.model.bundle import Budget, Counter, Credit, Debit, Rule, Tag, Target
+from engine.model.state import Balance
 from engine.store import groups, owner_state
 from engine.store import operations as ops
 from engine.store.catalog import create_rule, update_rule
@@ -13,7 +14,7 @@ from engine.store.context import compiled_programs, load_event_context
 from engine.store.effects import post_event_effects
 from engine.store.errors import Conflict, NotFound
 from engine.store.ledger.verify import verify
-from engine.store.models import Enrolment, EventRecord, Participant, Program
+from engine.store.models import Asset, Enrolment, EventRecord, Participant, Program, ProgramAsset
 from tests.engine.world import store_event
 
 
@@ -149,3 +150,55 @@ def test_the_group_an_event_names_is_loaded_with_its_state(world):
     assert (named.attributes, named.tags) == ({"plan": "family"}, ["pool"])
     for data in ({"type": "purchase"}, {"group_id": world.bob.id}, {"group_id": 7}, {"group_id": "x" * 5000}):
         assert load_event_context(store_event(world, data=data).id).inputs.group is None
+
+
+def _group_op(world, household, operation, **request):
+    fields = {"program_id": world.program.id, "asset_id": "PTS", "description": "family", **request}
+    return getattr(ops, operation)(world.org.id, household.id, owner_type="GROUP", **fields)
+
+
+def test_the_named_group_is_loaded_with_its_balances_holds_and_lots_in_the_program(world):
+    household = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+    miles = Asset.create(organisation=world.org, symbol="MILES", name="Miles", scale=0, inventory_mode="LOT")
+    ProgramAsset.create(program=world.program, asset=miles)
+    _group_op(world, household, "adjust_balance", type="CREDIT", amount="50")
+    _group_op(world, household, "hold", amount="20", reference_id="trip")
+    _group_op(world, household, "adjust_balance", asset_id="MILES", type="CREDIT", amount="30")
+    ops.adjust_balance(
+        world.org.id,
+        world.alice.id,
+        program_id=world.program.id,
+        asset_id="PTS",
+        type="CREDIT",
+        amount="7",
+        description="own",
+    )
+    named = load_event_context(store_event(world, data={"group_id": household.id}).id).inputs.group
+    assert named.balances == {
+        "PTS": Balance(available=Decimal(30), held=Decimal(20)),
+        "MILES": Balance(available=Decimal(30)),
+    }  # the member's own 7 PTS are not the group's
+    assert named.holds == {"PTS": {"trip": Decimal(20)}}
+    assert [(lot.remaining, lot.status) for lot in named.lots["MILES"]] == [(Decimal(30), "AVAILABLE")]
+
+
+def test_a_rule_reads_the_groups_ledger_balance_and_is_refused_what_it_does_not_hold(world):
+    household = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+    _group_op(world, household, "adjust_balance", type="CREDIT", amount="40")
+    target = Target(type="GROUP", id="group.id")
+    create_rule(
+        world.org.id,
+        world.program.id,
+        Rule(
+            name="redeem",
+            condition='event.type == "redeem" && group.balances.PTS.available >= 25.0',
+            actions=[Debit(asset_id="PTS", amount="25", target=target)],
+        ),
+    )
+    first = run(store_event(world, data={"type": "redeem", "group_id": household.id}).id)
+    assert first.status == "COMPLETED" and len(first.journal_entry_ids) == 1
+    context = load_event_context(store_event(world, data={"type": "redeem", "group_id": household.id}).id)
+    assert context.inputs.group.balances["PTS"].available == Decimal(15)
+    second = evaluate_event(context.program, context.inputs)
+    assert second.status == "COMPLETED" and second.actions == []  # 15 left: the condition no longer holds
+    assert verify().ok
