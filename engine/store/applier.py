@@ -101,7 +101,7 @@ class Applier:
 
     def apply_actions(self, result: EvaluationResult) -> list[str]:
         """Everything `apply` does but the final writes, which `write` sends: the caller may send
-        them with its own in one round trip (`statements.pipelined`)."""
+        them with its own in one round trip (`pipelining.pipelined`)."""
         actions = [a for a in result.actions if a.status == ActionStatus.APPLIED]
         if any(a.type in BALANCE_ACTIONS for a in actions):
             self.ledger = Ledger(self.org_id, self.head)  # lock order: event, ledger head, then owners

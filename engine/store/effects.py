@@ -19,7 +19,7 @@ longer PENDING or PROCESSING writes nothing.
 The reads and the checks that refuse come first; the writes that can no longer be refused (the
 evaluations, the entries, postings and guarded balances with their read-back, the ledger head,
 the state history and the event's status) come last, and on PostgreSQL go in one round trip
-(`statements.pipelined`), the ledger's proof running when their results return.
+(`pipelining.pipelined`), the ledger's proof running when their results return.
 
 The follow-up events are created here; waking a worker for them is the caller's (`wake_ups`),
 since storage does not know the queue.
@@ -40,6 +40,7 @@ from engine.store.applier import Applier, RuleIndex
 from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.followups import WakeUp, write_followups
 from engine.store.models import EventRecord, RuleEvaluation
+from engine.store.pipelining import pipelined
 
 
 class PostOutcome(msgspec.Struct, kw_only=True):
@@ -86,7 +87,7 @@ def post_event_effects(
             applier = Applier(event, rules, head, refresh_tiers=refresh_tiers, rolling_tiers=rolling_tiers)
             entry_ids = applier.apply_actions(result)
             wake_ups = write_followups(event, result)
-            with statements.pipelined():  # on PostgreSQL, the writes below in one round trip
+            with pipelined():  # on PostgreSQL, the writes below in one round trip
                 _write_evaluations(event, result, rules)
                 applier.write()
                 _finish(event, EventStatus.COMPLETED, None, None)

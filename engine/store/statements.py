@@ -13,15 +13,14 @@ a statement costs its execution.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import peewee
 
 from engine.errors import LedgerInvariantError
 from engine.store.db import database_proxy, is_postgres
+from engine.store.pipelining import after_sync
 
 M = TypeVar("M", bound=peewee.Model)
 Convert = Callable[[Any], Any]
@@ -30,54 +29,6 @@ Convert = Callable[[Any], Any]
 _SQL: dict[tuple, str] = {}
 _WRITERS: dict[tuple, tuple[tuple[str, Convert], ...]] = {}
 _READERS: dict[type[peewee.Model], tuple[tuple[str, ...], tuple[Convert, ...]]] = {}
-
-
-# The checks of the statements sent in the current `pipelined` block, run once it has synced.
-_after_sync: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_sync", default=None)
-
-
-@contextlib.contextmanager
-def pipelined() -> Iterator[None]:
-    """Send the block's statements to PostgreSQL without waiting for each result (psycopg's
-    pipeline mode): the block costs one round trip, not one per statement. Results arrive when
-    the block ends, so inside it a statement's rowcount and rows are not known yet: what needs
-    them is handed to `after_sync` and runs after the block's last result, in order. A failing
-    statement raises when the block ends, and the caller's transaction rolls back as usual.
-    On SQLite, which has no round trips, statements run and checks follow at once.
-
-    >>> with pipelined():
-    ...     insert(JournalEntry, entries)                                      # sent
-    ...     cursor = database_proxy.obj.execute_sql(recheck_sql, params)       # sent
-    ...     after_sync(lambda: verify(cursor.fetchall()))                      # after the results
-    """
-    if not is_postgres() or _after_sync.get() is not None:  # SQLite, or a pipeline already open
-        yield
-        return
-    checks: list[Callable[[], None]] = []
-    token = _after_sync.set(checks)
-    try:
-        with database_proxy.obj.connection().pipeline():
-            yield
-    finally:
-        _after_sync.reset(token)
-    for check in checks:
-        check()
-
-
-def open_pipeline() -> object | None:
-    """The `pipelined` block the calling code runs in (an opaque token, the same for the whole
-    block), or None: for counting round trips."""
-    return _after_sync.get()
-
-
-def after_sync(check: Callable[[], None]) -> None:
-    """Run `check` once the statements sent so far have their results: at once outside a
-    `pipelined` block, at its end inside one."""
-    pending = _after_sync.get()
-    if pending is None:
-        check()
-    else:
-        pending.append(check)
 
 
 def _quote(name: str) -> str:
@@ -358,7 +309,7 @@ def rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> list[tuple]
 
 def sent_rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> Callable[[], list[tuple]]:
     """`rows`, sent now and read later: call the result for the rows, converted as `rows`
-    converts them. Inside a `pipelined` block, call it from an `after_sync` check, once the
+    converts them. Inside a `pipelining.pipelined` block, call it from an `after_sync` check, once the
     results have arrived (calling it earlier waits for them, a round trip)."""
     postgres = is_postgres()
     key = ("rows", sql, postgres)
@@ -391,7 +342,7 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`). With
     `expected` (account id -> the balance it was read with), an account whose stored balance
     differs is left alone and refused, in the same statement; the refusal is raised once the
-    statement's result is known (`after_sync`: at once, or at the end of a `pipelined` block).
+    statement's result is known (`after_sync`: at once, or at the end of a `pipelining.pipelined` block).
 
     >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
     """

@@ -27,7 +27,7 @@ from engine.store.effects import post_event_effects
 from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
 from engine.store.models import Asset, EventRecord, Organisation, Participant, Program, ProgramAsset
-from engine.store.statements import open_pipeline
+from engine.store.pipelining import open_pipeline
 
 PARTICIPANTS = 100
 BENCH_SCHEMA = "accrual_bench"

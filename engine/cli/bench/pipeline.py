@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.cli.bench.databases import empty_queue, reset_database, rows_of
 from engine.cli.bench.ingest import free_port, prepare, wait_ready
 from engine.cli.bench.loadgen import Response, post_json_all
 
@@ -164,42 +165,9 @@ class System:
         }
 
 
-def reset_database(database_url: str) -> None:
-    """Replace a PostgreSQL database's public schema: the benchmark starts from nothing."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-
-
-def empty_queue(queue_url: str) -> None:
-    """Empty a Redis queue's database: wake-ups of an earlier run would only be no-ops, but an
-    empty queue makes the figures this run's own."""
-    import redis
-
-    client = redis.Redis.from_url(queue_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def _scalar_rows(database_url: str, sql: str) -> list[tuple]:
-    """Rows of `sql`, read with a connection of this process (the processes write meanwhile)."""
-    if database_url.startswith("sqlite:///"):
-        import sqlite3
-
-        with sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30) as conn:
-            return conn.execute(sql).fetchall()
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        return conn.execute(sql).fetchall()
-
-
 def count_statuses(database_url: str) -> dict[str, int]:
     """Events by status."""
-    return dict(_scalar_rows(database_url, "SELECT status, COUNT(*) FROM event GROUP BY status"))
+    return dict(rows_of(database_url, "SELECT status, COUNT(*) FROM event GROUP BY status"))
 
 
 def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> bool:
@@ -265,7 +233,7 @@ def count_open(database_url: str) -> int:
     """Events still PENDING or PROCESSING."""
     from engine.store.models import OPEN_EVENTS
 
-    return _scalar_rows(database_url, f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}")[0][0]
+    return rows_of(database_url, f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}")[0][0]
 
 
 def _settle(system: System, quiet_s: float = 2.0) -> None:

@@ -36,6 +36,7 @@ from engine.store.ledger.accounts import AccountBook
 from engine.store.ledger.hashchain import GENESIS, document_hash, new_entry_document
 from engine.store.ledger.lots import LotBook
 from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
+from engine.store.pipelining import after_sync
 
 ZERO = Decimal(0)
 
@@ -176,7 +177,7 @@ class Ledger:
 
     def finish(self) -> None:
         """Write the built entries, postings and balances, prove from the database inside this
-        transaction what `post` promised, and advance the head. Inside `statements.pipelined`
+        transaction what `post` promised, and advance the head. Inside `pipelining.pipelined`
         the writes and the read-back go in one round trip, and the proof runs when it returns."""
         if not self.entries:
             return
@@ -202,7 +203,7 @@ class Ledger:
             list(self._expected_postings),
             (str, str, Decimal, str, Decimal),
         )
-        statements.after_sync(lambda: self._prove(written()))
+        after_sync(lambda: self._prove(written()))
         statements.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
     def _prove(self, rows: list[tuple]) -> None:
