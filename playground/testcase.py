@@ -79,6 +79,7 @@ def _group_expectation(group: GroupState) -> GroupExpectation:
         tags=list(group.tags),
         counters={key: _number(c.value) for key, c in group.counters.items()} or None,
         attributes=dict(group.attributes) or None,
+        tiers={key: tier.level for key, tier in group.tiers.items()} or None,
         balances=_balances(group) or None,
     )
 

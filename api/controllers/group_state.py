@@ -1,7 +1,7 @@
 """`/v1/groups/{id}/state/...` and `/v1/groups/{id}/activity/state-history`: a group's tags,
-counters and attributes, as a participant's are (`api.queries.state` with `owner_type=GROUP`),
-each change in state history with the API key. An archived group's state is read, not changed
-(409 `group_archived`)."""
+counters, attributes and tier levels, as a participant's are (`api.queries.state` and
+`api.queries.tier_state` with `owner_type=GROUP`), each change in state history with the API key.
+An archived group's state is read, not changed (409 `group_archived`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import Principal
 from api.db import with_connection
 from api.errors import responses
-from api.pagination import LIMIT_DEFAULT, CursorParam, Page, PageInfo
-from api.queries import state
+from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, Page, PageInfo
+from api.queries import state, tier_state
 from api.queries.events import check_range
 from api.queries.participants import state_history
 from api.schemas.common import TIMESTAMP_HELP, parse_timestamp
@@ -30,11 +30,14 @@ from api.schemas.participants import (
     TagOut,
     TagsOut,
     TagsReplace,
+    TierSet,
+    TierStateOut,
 )
 from engine.store.models import GROUP
 
 READ, WRITE = responses(404), responses(404, 409)
 Stamp = Annotated[str | None, QueryParameter(description=TIMESTAMP_HELP)]
+ProgramParam = Annotated[str, QueryParameter(description="The program whose tiers are meant (required)")]
 
 
 def _page(items: list) -> Page:
@@ -127,6 +130,48 @@ class GroupStateController(Controller):
     ) -> None:
         state.delete_attribute(principal, group_id, key, GROUP)
 
+    @get("/state/tiers", sync_to_thread=True, summary="A group's tiers in a program", responses=READ)
+    @with_connection
+    def list_tiers(
+        self, group_id: FromPath[str], principal: NamedDependency[Principal], program_id: ProgramParam
+    ) -> Page[TierStateOut]:
+        return _page(tier_state.list_tiers(principal, group_id, program_id, GROUP))
+
+    @get("/state/tiers/{key:str}", sync_to_thread=True, summary="A group's level in one tier", responses=READ)
+    @with_connection
+    def get_tier(
+        self,
+        group_id: FromPath[str],
+        key: FromPath[str],
+        principal: NamedDependency[Principal],
+        program_id: ProgramParam,
+    ) -> TierStateOut:
+        return tier_state.get_tier(principal, group_id, program_id, key, GROUP)
+
+    @put("/state/tiers/{key:str}", sync_to_thread=True, summary="Set a group's level", responses=WRITE)
+    @with_connection
+    def set_tier(
+        self,
+        group_id: FromPath[str],
+        key: FromPath[str],
+        data: JSONBody[TierSet],
+        principal: NamedDependency[Principal],
+        program_id: ProgramParam,
+    ) -> TierStateOut:
+        """The group must be ACTIVE (409 `group_archived`), the program ACTIVE, the tier not archived (409)."""
+        return tier_state.set_tier(principal, group_id, program_id, key, data, GROUP)
+
+    @delete("/state/tiers/{key:str}", sync_to_thread=True, summary="Reset a group's tier to the base", responses=WRITE)
+    @with_connection
+    def remove_tier(
+        self,
+        group_id: FromPath[str],
+        key: FromPath[str],
+        principal: NamedDependency[Principal],
+        program_id: ProgramParam,
+    ) -> None:
+        tier_state.remove_tier(principal, group_id, program_id, key, GROUP)
+
     @get("/activity/state-history", sync_to_thread=True, summary="A group's state history", responses=READ)
     @with_connection
     def history(
@@ -135,8 +180,9 @@ class GroupStateController(Controller):
         principal: NamedDependency[Principal],
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = LIMIT_DEFAULT,
         cursor: CursorParam = None,
-        state_type: Annotated[Literal["tag", "counter", "attribute"] | None, QueryParameter()] = None,
+        state_type: Annotated[Literal["tag", "counter", "attribute", "tier"] | None, QueryParameter()] = None,
         key: Annotated[str | None, QueryParameter()] = None,
+        program_id: IdFilter = None,
         operation: Annotated[Literal["set", "delete", "add", "remove", "auto_reset"] | None, QueryParameter()] = None,
         from_: Annotated[str | None, QueryParameter(name="from", description=TIMESTAMP_HELP)] = None,
         to: Stamp = None,
@@ -150,7 +196,7 @@ class GroupStateController(Controller):
             owner_type=GROUP,
             state_type=state_type,
             key=key,
-            program_id=None,
+            program_id=program_id,
             operation=operation,
             changed_from=changed[0],
             changed_to=changed[1],

@@ -12,7 +12,7 @@ from api.auth import Principal
 from api.db import with_connection
 from api.errors import responses
 from api.pagination import Page, PageInfo
-from api.queries import state
+from api.queries import state, tier_state
 from api.schemas.participants import (
     AttributeOut,
     AttributeSet,
@@ -132,7 +132,7 @@ class ParticipantStateController(Controller):
     def list_tiers(
         self, participant_id: FromPath[str], principal: NamedDependency[Principal], program_id: ProgramParam
     ) -> Page[TierStateOut]:
-        return _page(state.list_tiers(principal, participant_id, program_id))
+        return _page(tier_state.list_tiers(principal, participant_id, program_id))
 
     @get("/tiers/{key:str}", sync_to_thread=True, summary="A participant's level in one tier", responses=NOT_FOUND)
     @with_connection
@@ -143,7 +143,7 @@ class ParticipantStateController(Controller):
         principal: NamedDependency[Principal],
         program_id: ProgramParam,
     ) -> TierStateOut:
-        return state.get_tier(principal, participant_id, program_id, key)
+        return tier_state.get_tier(principal, participant_id, program_id, key)
 
     @put("/tiers/{key:str}", sync_to_thread=True, summary="Set a participant's level", responses=responses(404, 409))
     @with_connection
@@ -156,7 +156,7 @@ class ParticipantStateController(Controller):
         program_id: ProgramParam,
     ) -> TierStateOut:
         """The participant must be ACTIVE and enrolled, the program ACTIVE, the tier not archived (409)."""
-        return state.set_tier(principal, participant_id, program_id, key, data)
+        return tier_state.set_tier(principal, participant_id, program_id, key, data)
 
     @delete("/tiers/{key:str}", sync_to_thread=True, summary="Reset a tier to the base", responses=NOT_FOUND)
     @with_connection
@@ -167,4 +167,4 @@ class ParticipantStateController(Controller):
         principal: NamedDependency[Principal],
         program_id: ProgramParam,
     ) -> None:
-        state.remove_tier(principal, participant_id, program_id, key)
+        tier_state.remove_tier(principal, participant_id, program_id, key)

@@ -9,9 +9,11 @@ from decimal import Decimal
 from api.pagination import Page, paginate
 from api.queries.programs import amount_text
 from api.schemas.groups import GroupBalanceOut, GroupOut, MemberOut
+from api.schemas.participants import TierOut
 from engine.model.state import Balance
 from engine.store import group_views, groups
-from engine.store.models import Group, GroupMember
+from engine.store.models import Group, GroupMember, GroupTier
+from engine.store.owner_state import live_level
 
 
 def group_out(row: Group, *, detail: bool = False) -> GroupOut:
@@ -31,6 +33,8 @@ def group_out(row: Group, *, detail: bool = False) -> GroupOut:
             totals[asset.id] = totals.get(asset.id, Decimal(0)) + _total(balance)
             scales[asset.id] = asset.scale
         out.balances = {asset_id: amount_text(total, scales[asset_id]) for asset_id, total in sorted(totals.items())}
+        levels = GroupTier.select().where((GroupTier.group == row.id) & live_level(model=GroupTier))
+        out.tiers = {level.tier_key: TierOut(level=level.level, rank=level.rank) for level in levels}
     return out
 
 

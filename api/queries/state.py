@@ -1,6 +1,6 @@
-"""A participant's (or a group's) tags, counters and attributes, and a participant's tier levels,
-through the API. Every change goes
-through `engine.store.owner_state`, which records it in state history with the API key."""
+"""A participant's (or a group's) tags, counters and attributes through the API (their tier
+levels: `api.queries.tier_state`). Every change goes through `engine.store.owner_state`, which
+records it in state history with the API key."""
 
 from __future__ import annotations
 
@@ -8,28 +8,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from api.auth import Principal
-from api.errors import Conflict, NotFound, field_error
+from api.errors import NotFound, field_error
 from api.queries.participants import get_participant_row, merge_attributes, replace_tags
-from api.queries.programs import get_program_row
-from api.schemas.participants import AttributeOut, CounterOut, CounterSet, TierSet, TierStateOut
-from api.webhook_events import publish_tier_changed
+from api.schemas.participants import AttributeOut, CounterOut, CounterSet
 from engine.model.durations import DurationError, parse_duration
 from engine.model.state import counter_reset_due
-from engine.store import groups, owner_state, tier_rollovers
+from engine.store import groups, owner_state
 from engine.store.db import write_transaction
 from engine.store.fields import canonical_decimal
 from engine.store.models import (
     GROUP,
     PARTICIPANT,
-    Enrolment,
-    ParticipantTier,
     StateAttribute,
     StateCounter,
     StateTag,
-    TierTypeRecord,
 )
-from engine.store.owner_state import live_level
-from engine.store.tier_standing import TierMove
 
 
 def _origin(principal: Principal) -> owner_state.Origin:
@@ -181,112 +174,3 @@ def delete_attribute(principal: Principal, owner_id: str, key: str, owner_type: 
     with write_transaction():
         found = _owner_id(principal, owner_type, owner_id, write=True)
         owner_state.delete_attribute(principal.organisation_id, owner_type, found, key, _origin(principal))
-
-
-# --- tiers (per program) -----------------------------------------------------------------------
-
-
-def _tier_type(org_id: str, program_id: str, key: str) -> TierTypeRecord:
-    row = TierTypeRecord.get_or_none(
-        (TierTypeRecord.organisation == org_id) & (TierTypeRecord.program == program_id) & (TierTypeRecord.key == key)
-    )
-    if row is None:
-        raise NotFound(f"tier {key!r} not found in this program", details={"field": "key"})
-    return row
-
-
-def _tier_out(row: ParticipantTier, tier_type: TierTypeRecord) -> TierStateOut:
-    levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
-    return TierStateOut(
-        key=row.tier_key,
-        level=row.level,
-        rank=row.rank,
-        benefits=levels.get(row.level, {}).get("benefits", {}),
-        acquired_at=row.acquired_at,
-        expires_at=row.expires_at,
-    )
-
-
-def list_tiers(principal: Principal, participant_id: str, program_id: str) -> list[TierStateOut]:
-    person = get_participant_row(principal.organisation_id, participant_id)
-    get_program_row(principal.organisation_id, program_id)
-    rows = (
-        ParticipantTier.select(ParticipantTier, TierTypeRecord)
-        .join(TierTypeRecord)
-        .where((ParticipantTier.participant == person.id) & (ParticipantTier.program == program_id) & live_level())
-        .order_by(ParticipantTier.tier_key)
-    )
-    return [_tier_out(row, row.tier_type) for row in rows]
-
-
-def get_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> TierStateOut:
-    person = get_participant_row(principal.organisation_id, participant_id)
-    tier_type = _tier_type(principal.organisation_id, program_id, key)
-    row = ParticipantTier.get_or_none(
-        (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id) & live_level()
-    )
-    if row is None:
-        raise NotFound("the participant has no level in this tier")
-    return _tier_out(row, tier_type)
-
-
-def set_tier(principal: Principal, participant_id: str, program_id: str, key: str, data: TierSet) -> TierStateOut:
-    """Put the participant at a level: it must be ACTIVE and enrolled, the program ACTIVE, the tier
-    not archived (409 otherwise)."""
-    org = principal.organisation_id
-    with write_transaction():
-        person = get_participant_row(org, participant_id)
-        program = get_program_row(org, program_id)
-        tier_type = _tier_type(org, program_id, key)
-        if person.status != "ACTIVE":
-            raise Conflict(f"the participant is {person.status}", code="participant_inactive")
-        if program.status != "ACTIVE":
-            raise Conflict(f"the program is {program.status}", code="program_inactive")
-        if tier_type.status == "ARCHIVED":
-            raise Conflict(f"tier {key!r} is archived", code="tier_archived")
-        if (
-            not Enrolment.select()
-            .where((Enrolment.participant == person.id) & (Enrolment.program == program.id))
-            .exists()
-        ):
-            raise Conflict("the participant is not enrolled in this program", code="not_enrolled")
-        levels = {level["key"]: level for level in tier_type.definition.get("levels", [])}
-        if data.level not in levels:
-            raise field_error("level", f"tier {key!r} has no level {data.level!r} (levels: {', '.join(levels)})")
-        origin = _origin(principal)
-        if data.expires_at is not None and data.expires_at <= origin.at:
-            raise field_error("expires_at", "expires_at must be in the future")
-        rank = int(levels[data.level]["rank"])
-        move = owner_state.set_tier(
-            org, person.id, tier_type, data.level, rank, origin, reason="API", expires_at=data.expires_at
-        )
-        if move is None:  # the same level: its expiry is replaced (A135)
-            owner_state.set_tier_expiry(person.id, tier_type, data.expires_at)
-        else:
-            publish_tier_changed(org, move)
-        row = ParticipantTier.get(
-            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
-        )
-    return _tier_out(row, tier_type)
-
-
-def remove_tier(principal: Principal, participant_id: str, program_id: str, key: str) -> None:
-    """Back to the base (no level), recorded in state history; a no-op when there is no level."""
-    org = principal.organisation_id
-    with write_transaction():
-        person = get_participant_row(org, participant_id)
-        tier_type = _tier_type(org, program_id, key)
-        row = ParticipantTier.get_or_none(
-            (ParticipantTier.participant == person.id) & (ParticipantTier.tier_type == tier_type.id)
-        )
-        if row is None:
-            return
-        row.delete_instance()
-        history = owner_state.HistoryBuffer()
-        origin = owner_state.Origin(api_key_id=principal.api_key_id, program_id=program_id)
-        tier_rollovers.start_after_level(row, origin.at, row.period_ends_at)  # their period goes on (A215)
-        history.record(org, PARTICIPANT, person.id, "tier", key, "delete", row.level, None, origin, "API")
-        history.flush()
-        if row.expires_at is None or row.expires_at > origin.at:  # a lapsed level was already gone (D33)
-            move = TierMove(org, person.id, program_id, key, row.level, row.rank, None, None, "API", origin.at)
-            publish_tier_changed(org, move)

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import Id, Name, Request, Response
+from api.schemas.participants import TierOut
 
 Role = Literal["ADMIN", "MEMBER"]
 MembersList = Annotated[list["MemberIn"], msgspec.Meta(min_length=1, max_length=1000)]
@@ -58,6 +59,8 @@ class GroupOut(Response):
     deleted_at: datetime | None
     # GET /v1/groups/{id} only: asset id -> the total of every bucket in every program
     balances: dict[str, str] | UnsetType = UNSET
+    # GET /v1/groups/{id} only: tier key -> the group's live level (as a participant's detail, A257)
+    tiers: dict[str, TierOut] | UnsetType = UNSET
 
 
 class MemberOut(Response):

@@ -154,7 +154,7 @@ def _apply_state_action(rule, action, bindings, working, role, out) -> None:
             )
         if action.tier_archived:
             out.status = ActionStatus.SKIPPED  # an archived tier: skipped, and the event still completes
-        elif applies and role != "group":  # groups hold no tiers: storage ignores SET_TIER on one
+        elif applies:  # the participant, recipient or named group (A258); another owner is storage's
             working.set_tier(role, spec.tier, spec.level, action.tier_rank, rule=rule.name, expires_at=out.expires_at)
     else:  # SCHEDULE_EVENT, BROADCAST
         out.event_name, out.payload = spec.event_name, dict(spec.payload)

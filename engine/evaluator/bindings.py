@@ -99,6 +99,7 @@ def group_binding(state: GroupState | None, now: datetime) -> dict[str, Any] | N
         "counters": counters_binding(state.counters, now),
         "attributes": dict(state.attributes),
         "balances": balances_binding(state.balances or {}),
+        "tiers": {key: {"level": tier.level, "rank": tier.rank} for key, tier in state.tiers.items()},
     }
 
 

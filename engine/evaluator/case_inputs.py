@@ -42,6 +42,7 @@ def group_state_from_input(
         tags=sorted({tag.lower() for tag in state.tags}),
         counters={key: counter_input(key, value, bundle) for key, value in state.counters.items()},
         attributes=dict(state.attributes),
+        tiers={key: tier_input(bundle, key, level) for key, level in state.tiers.items()},
         balances=balances,
         holds=holds,
         lots=lots,

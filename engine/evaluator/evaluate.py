@@ -274,12 +274,12 @@ def _key_text(key: Any) -> str:
 
 
 def qualify_tiers(program: CompiledProgram, working: WorkingState) -> None:
-    """A22: after the rules, move the participant (and recipient) up to the highest
-    level whose qualification holds; never down; not for a tier SET_TIER touched in this event,
-    nor for an archived tier."""
-    for role in ("participant", "recipient"):
-        entity = working.person(role)
-        if entity is None:
+    """A22: after the rules, move the participant (and recipient, and the ACTIVE group the event
+    names, A258) up to the highest level whose qualification holds on its own counters; never
+    down; not for a tier SET_TIER touched in this event, nor for an archived tier."""
+    for role in ("participant", "recipient", "group"):
+        entity = working.group if role == "group" else working.person(role)
+        if entity is None or (role == "group" and entity.status != "ACTIVE"):
             continue
         for tier in program.bundle.tiers:
             if tier.status == "ARCHIVED" or (role, tier.key) in working.tiers_set:

@@ -79,6 +79,7 @@ def copy_group(state: GroupState) -> GroupState:
         tags=sorted({tag.lower() for tag in state.tags}),
         counters=dict(state.counters),
         attributes=dict(state.attributes),
+        tiers=dict(state.tiers),
         balances=None if balances is None else {symbol: _copy_balance(b) for symbol, b in balances.items()},
         holds={symbol: dict(held) for symbol, held in state.holds.items()},
         lots={symbol: [msgspec.structs.replace(lot) for lot in lots] for symbol, lots in state.lots.items()},
@@ -295,10 +296,11 @@ class WorkingState:
     def set_tier(
         self, role: str, tier: str, level: str, rank: int, *, rule: str | None, expires_at: datetime | None = None
     ) -> None:
-        """Put `role` at `level`; the level held already changes nothing, its expiry included (A137)."""
+        """Put `role` (a participant's, or the named group's, A258) at `level`; the level held already
+        changes nothing, its expiry included (A137)."""
         if rule is not None:
             self.tiers_set.add((role, tier))
-        tiers = self.named(role).tiers
+        tiers = (self.named_group() if role == "group" else self.named(role)).tiers
         old = tiers.get(tier)
         if old is not None and old.level == level:
             return

@@ -91,6 +91,7 @@ class GroupInput(Struct, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     counters: dict[str, int | float | str | CounterInput] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    tiers: dict[str, str] = msgspec.field(default_factory=dict)  # a level key per tier (A258)
     balances: dict[str, int | float | str | dict[str, int | float | str]] = msgspec.field(default_factory=dict)
     holds: dict[str, dict[str, Quantity]] = msgspec.field(default_factory=dict)
     lots: dict[str, list[LotInput]] = msgspec.field(default_factory=dict)
@@ -105,6 +106,7 @@ class GroupExpectation(Struct, kw_only=True):
     tags: list[str] | None = None
     counters: dict[str, Quantity] | None = None
     attributes: dict[str, str] | None = None
+    tiers: dict[str, str | None] | None = None  # level key; null: no level
     balances: dict[str, Quantity | dict[str, Quantity]] | None = None
     lots: dict[str, list[LotExpectation]] | None = None  # open lots by asset symbol, in spending order
     expired: dict[str, Quantity] | None = None

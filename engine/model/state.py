@@ -92,6 +92,7 @@ class GroupState(msgspec.Struct, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     counters: dict[str, CounterState] = msgspec.field(default_factory=dict)
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    tiers: dict[str, TierState] = msgspec.field(default_factory=dict)  # levels in the event's program (A258)
     # The group's balances in the event's program by asset symbol: storage reads them from the
     # ledger, a test case or the playground gives them, and the evaluation checks and moves them as
     # a participant's (A262). None (a journey step or simulation that gives no balances) leaves them

@@ -123,6 +123,8 @@ def _check_test(names: _Names, bundle: Bundle, case: TestCase, path: Path) -> No
     for field in ("balances", "holds", "lots"):
         for symbol in getattr(case.group, field) if case.group is not None else {}:
             names.asset((*path, "group", field, symbol), symbol)
+    for tier, level in case.group.tiers.items() if case.group is not None else ():
+        names.tier_level((*path, "group", "tiers", tier), tier, (*path, "group", "tiers", tier), level)
     for rule_name, per_asset in case.budgets_consumed.items():
         names.rule((*path, "budgets_consumed", rule_name), rule_name)
         for symbol in per_asset:
@@ -155,6 +157,10 @@ def _check_expect(names: _Names, expect: Expectation | None, expect_path: Path) 
     for field in ("credits", "debits", "balances", "lots", "expired", "matured"):
         for symbol in getattr(group, field, None) or {}:
             names.asset((*expect_path, "group", field, symbol), symbol)
+    for tier, level in ((group.tiers if group is not None else None) or {}).items():
+        if level is not None:  # null: no level of the tier
+            path = (*expect_path, "group", "tiers", tier)
+            names.tier_level(path, tier, path, level)
     while expect is not None:
         for k, rule_name in enumerate(expect.matched or []):
             names.rule((*expect_path, "matched", k), rule_name)

@@ -58,6 +58,7 @@ GROUP = object_type(
         "counters": map_of(STRING, DOUBLE),
         "attributes": map_of(STRING, STRING),
         "balances": map_of(STRING, object_type("a balance", {"available": DOUBLE, "held": DOUBLE, "deferred": DOUBLE})),
+        "tiers": map_of(STRING, object_type("a tier", {"level": STRING, "rank": INT})),
     },
 )
 FIXED: Mapping[str, CelType] = {

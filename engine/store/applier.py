@@ -10,16 +10,14 @@ budgets), refusing with a `StoreError` that rolls the whole event back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from engine.errors import LedgerInvariantError
 from engine.model.lots import ANY, LotFilter
-from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget
-from engine.model.tier_lifecycle import refresh
+from engine.model.result import EvaluationResult, ResolvedAction, ResolvedTarget, StateChange
 from engine.model.vocabulary import BALANCE_ACTIONS, STATE_ACTIONS, ActionStatus, is_blocked
-from engine.store import lookups, owner_state, statements, tier_rollovers, tier_standing
+from engine.store import event_tiers, lookups, owner_state, statements
 from engine.store.budgets import consume_budgets
 from engine.store.errors import Conflict, LedgerRejected
 from engine.store.ledger import movements
@@ -32,9 +30,7 @@ from engine.store.models import (
     EventRecord,
     Group,
     Participant,
-    ParticipantTier,
     RuleHistory,
-    TierTypeRecord,
 )
 from engine.store.shared_reads import remembered
 from engine.store.tier_standing import TierMove
@@ -85,7 +81,7 @@ class Applier:
         self.refresh_tiers = refresh_tiers  # the program has ACTIVITY_REFRESH tiers (one read per event)
         # the program's tiers that roll counters over: key -> counters (None: not known, read them)
         self.rolling_tiers = rolling_tiers
-        self.counted: dict[str, set[str]] = {}  # participant id -> counter keys the event wrote
+        self.counted: dict[tuple[str, str], set[str]] = {}  # (owner type, id) -> counter keys the event wrote
         self.org_id, self.program_id = event.organisation_id, event.program_id
         self.history = owner_state.HistoryBuffer()
         self.ledger: Ledger | None = None
@@ -105,15 +101,22 @@ class Applier:
         actions = [a for a in result.actions if a.status == ActionStatus.APPLIED]
         if any(a.type in BALANCE_ACTIONS for a in actions):
             self.ledger = Ledger(self.org_id, self.head)  # lock order: event, ledger head, then owners
-        self._lock_owners(sorted({self._owner(a.target) for a in actions if a.type in BALANCE_ACTIONS | STATE_ACTIONS}))
+        owned = [
+            a.target for a in actions if a.type in BALANCE_ACTIONS | STATE_ACTIONS or _group_tier(a.target, a.type)
+        ]
+        owned += [c.target for c in result.state_changes if c.state_type == "tier" and c.target.type == GROUP]
+        self._lock_owners(sorted({self._owner(target) for target in owned}))
         entry_ids = []
         for action in actions:
             entry_id = self._apply_action(action)
             if entry_id is not None:
                 entry_ids.append(entry_id)
         self._apply_tiers(result)
-        self._refresh_tiers()
-        self._track_rollovers()
+        if self.refresh_tiers and self.event.participant_id:
+            event_tiers.refresh_waits(self.event, PARTICIPANT, self.event.participant_id)
+        if self.refresh_tiers and result.group is not None and result.group.status == "ACTIVE":
+            event_tiers.refresh_waits(self.event, GROUP, result.group.id)  # an event naming the group (A258)
+        event_tiers.track_rollovers(self.event, self.counted, self.rolling_tiers)
         consume_budgets(result.budget_uses, self.rules.ids, self.event, self.program_id)
         return entry_ids
 
@@ -205,8 +208,8 @@ class Applier:
         elif action.type == "UNTAG":
             owner_state.remove_tag(self.org_id, owner_type, owner_id, _text(action, "tag"), origin, self.history)
         elif action.type == "COUNTER":
-            if owner_type == PARTICIPANT:
-                self.counted.setdefault(owner_id, set()).add(_text(action, "key"))
+            if owner_type != PROGRAM:
+                self.counted.setdefault((owner_type, owner_id), set()).add(_text(action, "key"))
             owner_state.increment_counter(
                 self.org_id,
                 owner_type,
@@ -228,7 +231,17 @@ class Applier:
                 origin,
                 self.history,
             )
-        return None  # SET_TIER via state changes; SCHEDULE_EVENT and BROADCAST as follow-ups
+        elif action.type == "SET_TIER" and owner_type == GROUP:  # a group's level, from the action (A258)
+            rule = self.rules.ids(action.rule)[0], action.rule
+            key, level = _text(action, "tier"), _text(action, "level")
+            self._moved(
+                event_tiers.set_level(self.event, GROUP, owner_id, key, level, rule, action.expires_at, self.history)
+            )
+        return None  # a participant's SET_TIER via state changes; SCHEDULE_EVENT and BROADCAST as follow-ups
+
+    def _moved(self, move: TierMove | None) -> None:
+        if move is not None:
+            self.tier_moves.append(move)
 
     def _post(self, action: ResolvedAction, entity: movements.Entity) -> str:
         asset = self._asset(action.asset)
@@ -301,70 +314,28 @@ class Applier:
         return self.assets[symbol]
 
     def _apply_tiers(self, result: EvaluationResult) -> None:
-        """Tier levels come from the engine's state changes: SET_TIER actions and auto-qualification."""
+        """Participants' levels come from the engine's state changes (SET_TIER and
+        auto-qualification); a group's from its SET_TIER actions (`_apply_action`, whatever group
+        they name) and from the auto-qualification of the group the event names."""
         for change in result.state_changes:
             if change.state_type != "tier" or change.operation != "set" or change.new_value is None:
                 continue
-            tier = TierTypeRecord.get_or_none(
-                (TierTypeRecord.program == self.program_id)
-                & (TierTypeRecord.key == change.key)
-                & (TierTypeRecord.status == "ACTIVE")
-            )
-            if tier is None:
-                continue  # an archived tier: SET_TIER on it is skipped, the event still completes
-            ranks = {level["key"]: level["rank"] for level in tier.definition["levels"]}
-            if change.new_value not in ranks:
-                raise LedgerRejected(f"tier {change.key} has no level {change.new_value!r}", code="unknown_tier_level")
-            person = self._participant(change.target)
-            rule_id, _ = self.rules.ids(change.rule) if change.rule else (None, None)
-            origin = owner_state.Origin(event_id=self.event.id, rule_id=rule_id, program_id=self.program_id)
-            reason = "RULE" if change.rule else "QUALIFICATION"
-            move = owner_state.set_tier(
-                self.org_id,
-                person.id,
-                tier,
-                change.new_value,
-                ranks[change.new_value],
-                origin,
-                self.history,
-                reason=reason,
-                expires_at=change.expires_at,
-            )
-            if move is not None:
-                self.tier_moves.append(replace(move, event_id=self.event.id))
+            if change.target.type == GROUP:
+                if change.rule is None:
+                    self._moved(self._set_level(GROUP, str(change.target.id), change))
+                continue
+            self._moved(self._set_level(PARTICIPANT, self._participant(change.target).id, change))
 
-    def _refresh_tiers(self) -> None:
-        """A processed event starts the wait of the participant's ACTIVITY_REFRESH levels again
-        (A129), unless the wait had ended by the event's receive time (the sweep owes the lapse)."""
-        if not self.refresh_tiers or not self.event.participant_id:
-            return
-        received = self.event.created_at
-        rows = statements.fetch(
-            ParticipantTier,
-            "participant_id = {p} AND program_id = {p} AND review_at IS NOT NULL AND review_at > {p} "
-            "AND pending_drop = {p}",
-            [self.event.participant_id, self.program_id, ParticipantTier.review_at.db_value(received), False],
-            for_update=True,
-        )
-        for row in rows:
-            spec = tier_standing.active_spec(TierTypeRecord.get_by_id(row.tier_type_id))
-            standing = tier_standing.standing_of(row)
-            refreshed = refresh(spec, standing, received)
-            if refreshed != standing:
-                tier_standing.write_standing(row.id, refreshed)
+    def _set_level(self, owner_type: str, owner_id: str, change: StateChange) -> TierMove | None:
+        """The level a state change sets: a rule's SET_TIER, or auto-qualification (no rule)."""
+        rule = (self.rules.ids(change.rule)[0], change.rule) if change.rule else None
+        key, level, expires_at = change.key, str(change.new_value), change.expires_at
+        return event_tiers.set_level(self.event, owner_type, owner_id, key, level, rule, expires_at, self.history)
 
-    def _track_rollovers(self) -> None:
-        """Participants whose qualifying counters the event wrote, and who hold no level of the
-        tier, have their rollover scheduled from the event's receive time (A215), after the
-        event's own levels are set (a level's row schedules its own period ends)."""
-        received = self.event.created_at
-        for participant_id, keys in self.counted.items():
-            if self.rolling_tiers is None:
-                tier_rollovers.track(self.org_id, participant_id, keys, received, [self.program_id])
-            else:
-                tier_rollovers.track_event(
-                    self.org_id, participant_id, self.program_id, keys, received, self.rolling_tiers
-                )
+
+def _group_tier(target: ResolvedTarget, action_type: str) -> bool:
+    """A SET_TIER on a group: its owner is locked with the others (A242)."""
+    return action_type == "SET_TIER" and target.type == GROUP
 
 
 def _text(action: ResolvedAction, field: str, limit: int = owner_state.TAG_MAX) -> str:

@@ -127,11 +127,14 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     lot_assets = [asset_id for asset_id, symbol in symbols.items() if _is_lot(compiled, symbol)]
     participant: EntityState | None = None
     tier_moves: list[Any] = []
+    rollovers = any(rolls_over(tier) for tier in compiled.bundle.tiers)
+    group_id = groups.named_group_id(program.organisation_id, record.event_data) if compiled.bundle.tiers else None
+    if group_id is not None:  # the named group's due levels first: owners lock GROUP before PARTICIPANT (A242)
+        tier_moves = review_due_levels(record, group_id, record.created_at, rollovers=rollovers, owner_type=GROUP)
     if participant_id is not None:
         # what the tier lifecycle had due by the receive time is applied first (A139)
         if compiled.bundle.tiers:
-            rollovers = any(rolls_over(tier) for tier in compiled.bundle.tiers)
-            tier_moves = review_due_levels(record, participant_id, record.created_at, rollovers=rollovers)
+            tier_moves += review_due_levels(record, participant_id, record.created_at, rollovers=rollovers)
         person = known.get(participant_id) or _participant(participant_id)
         participant = _entity(person, program.id, symbols, lot_assets, record.created_at)
     elif not is_program_event(record):  # `resolve_event_participants` fills it in from the external id
@@ -270,7 +273,7 @@ def _group(program: Program, record: EventRecord, symbols: dict[str, str], lot_a
     """The group the event names with its balances, holds and lots in the program, read as the
     participant's are (A262): the evaluation checks and moves them, storage re-checks under the
     group's lock (A242)."""
-    group = groups.named_group(program.organisation_id, record.event_data)
+    group = groups.named_group(program.organisation_id, record.event_data, program.id, record.created_at)
     if group is not None:
         group.balances = {}
         _holdings(group, GROUP, program.id, symbols, lot_assets, record.created_at)

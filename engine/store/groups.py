@@ -16,13 +16,14 @@ may manage any group). Removing a member leaves the group's balances alone.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 from engine.model.state import GroupState
 from engine.store.db import utcnow, write_transaction
 from engine.store.errors import Conflict, LedgerRejected, NotFound
-from engine.store.models import GROUP, Group, GroupMember, Participant
-from engine.store.owner_state import load_entity_state, lock_owner
+from engine.store.models import GROUP, Group, GroupMember, GroupTier, GroupTierRollover, Participant
+from engine.store.owner_state import live_tiers, load_entity_state, lock_owner
 
 ADMIN, MEMBER = "ADMIN", "MEMBER"
 ROLES = (ADMIN, MEMBER)
@@ -91,11 +92,15 @@ def rename_group(organisation_id: str, group_id: str, name: str) -> Group:
 
 
 def archive_group(organisation_id: str, group_id: str) -> Group:
-    """Archive for good (there is no way back); archiving an archived group is `group_archived`."""
+    """Archive for good (there is no way back); archiving an archived group is `group_archived`.
+    Its tier levels stay as they are, as its balances do: nothing of their lifecycle is scheduled
+    any more (A259), and a level past its `expires_at` is still gone at read time."""
     with write_transaction():
         row = modifiable_group(organisation_id, group_id)
         row.status, row.deleted_at = ARCHIVED, utcnow()
         row.save()
+        GroupTier.update(due_at=None).where(GroupTier.group == row.id).execute()
+        GroupTierRollover.delete().where(GroupTierRollover.group == row.id).execute()
         return row
 
 
@@ -172,10 +177,22 @@ def remove_member(
         return member
 
 
-def named_group(organisation_id: str, event_data: dict[str, object]) -> GroupState | None:
-    """The group an event names with `group_id` in its data, as rules read it (`group` in CEL);
-    None when it names none, or an id the organisation has no group for (a rule targeting it then
-    fails with `unknown_group`, as for any unknown id)."""
+def named_group_id(organisation_id: str, event_data: dict[str, object]) -> str | None:
+    """The id of the organisation's group an event names with `group_id` in its data (None: none)."""
+    group_id = event_data.get("group_id")
+    if not isinstance(group_id, str) or not group_id or len(group_id) > 36:
+        return None
+    found = Group.select(Group.id).where((Group.id == group_id) & (Group.organisation == organisation_id)).first()
+    return None if found is None else found.id
+
+
+def named_group(
+    organisation_id: str, event_data: dict[str, object], program_id: str | None = None, as_of: datetime | None = None
+) -> GroupState | None:
+    """The group an event names with `group_id` in its data, as rules read it (`group` in CEL),
+    with its levels in `program_id` live at `as_of` (A258); None when it names none, or an id the
+    organisation has no group for (a rule targeting it then fails with `unknown_group`, as for any
+    unknown id)."""
     group_id = event_data.get("group_id")
     if not isinstance(group_id, str) or not group_id or len(group_id) > 36:
         return None
@@ -183,7 +200,10 @@ def named_group(organisation_id: str, event_data: dict[str, object]) -> GroupSta
     if row is None:
         return None
     tags, counters, attributes = load_entity_state(GROUP, row.id)
-    return GroupState(id=row.id, name=row.name, status=row.status, tags=tags, counters=counters, attributes=attributes)
+    tiers = live_tiers(row.id, program_id, GROUP, as_of) if program_id is not None else {}
+    return GroupState(
+        id=row.id, name=row.name, status=row.status, tags=tags, counters=counters, attributes=attributes, tiers=tiers
+    )
 
 
 # --- internals ------------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def tier_rollovers(db: peewee.Database) -> None:
     at the next period end of each tier that rolls counters over."""
     db.create_tables([models.TierRollover], safe=True)
     for record in models.TierTypeRecord.select().where(models.TierTypeRecord.status == "ACTIVE"):
-        schedule_rollovers(record, tier_to_bundle(record), utcnow())
+        schedule_rollovers(record, tier_to_bundle(record), utcnow(), (models.PARTICIPANT,))
 
 
 def group_audit(db: peewee.Database) -> None:
@@ -187,6 +187,17 @@ def group_audit(db: peewee.Database) -> None:
     db.execute_sql(
         'CREATE INDEX IF NOT EXISTS group_organisation_id_created_at ON "group" (organisation_id, created_at)'
     )
+
+
+def group_tiers(db: peewee.Database) -> None:
+    """A group's tier levels and the rollover schedule of a group without a level (A257), the
+    participants' tables' siblings, with the partial index of the `tiers` job over due levels; the
+    ACTIVE groups whose qualifying counters were written before are scheduled at the next period
+    end of each tier that rolls counters over, as step 36 did for members."""
+    db.create_tables([models.GroupTier, models.GroupTierRollover], safe=True)
+    db.execute_sql("CREATE INDEX IF NOT EXISTS group_tier_due ON group_tier (due_at) WHERE due_at IS NOT NULL")
+    for record in models.TierTypeRecord.select().where(models.TierTypeRecord.status == "ACTIVE"):
+        schedule_rollovers(record, tier_to_bundle(record), utcnow(), (models.GROUP,))
 
 
 def shadow_rulesets(db: peewee.Database) -> None:

@@ -75,6 +75,8 @@ ALL_MODELS = [
     models.LedgerRollupHead,
     models.BacktestRun,
     models.TierRollover,
+    models.GroupTier,
+    models.GroupTierRollover,
     models.ShadowRuleset,
     models.ShadowEvaluation,
 ]
@@ -240,6 +242,7 @@ STEPS: list[tuple[int, str, Callable[[peewee.Database], None]]] = [
     (57, "webhook endpoint health: circuit breaker, attempts per hour, backlog index", steps.webhook_health),
     (58, "the ledger's hourly rollup", steps.ledger_rollup),
     (60, "groups: audit of who asked for a change, organisation listing index", steps.group_audit),
+    (61, "groups' tier levels and rollover schedules", steps.group_tiers),
 ]
 LATEST_VERSION = STEPS[-1][0]
 

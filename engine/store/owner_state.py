@@ -1,4 +1,5 @@
-"""Tags, counters, attributes and tiers of participants, groups and programs, with history.
+"""Tags, counters, attributes and tiers of participants, groups and programs, with history
+(tiers are participants' and groups', A257).
 
 Every change writes a `state_history` row saying who made it (`Origin`: an event and rule, or an
 API key). Callers run these inside their transaction; the functions are idempotent as Scrip's
@@ -13,13 +14,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from engine.model.state import CounterState, EntityState, ProgramState, TierState, counter_reset_due
 from engine.store import statements, tier_rollovers, tier_standing
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
-from engine.store.models import ParticipantTier, StateAttribute, StateCounter, StateTag, TierTypeRecord
+from engine.store.models import PARTICIPANT, ParticipantTier, StateAttribute, StateCounter, StateTag, TierTypeRecord
 from engine.store.state_records import HistoryBuffer, Origin
+from engine.store.tier_holders import HOLDERS
 from engine.store.tier_standing import TierMove
 
 TAG_MAX = 255
@@ -165,8 +168,8 @@ def set_counter(
     history: HistoryBuffer | None = None,
 ) -> None:
     """Set a counter to an absolute value (the API's PUT); `reset_after=""` removes auto-reset,
-    None leaves it unchanged. Setting restarts the reset timer. A participant's qualifying counter
-    set without a level of its tier schedules its rollover (A215)."""
+    None leaves it unchanged. Setting restarts the reset timer. A participant's (or group's)
+    qualifying counter set without a level of its tier schedules its rollover (A215)."""
     buffer = history if history is not None else HistoryBuffer()
     row = StateCounter.get_or_none(_owner(StateCounter, owner_type, owner_id) & (StateCounter.key == key))
     old = None if row is None else canonical_decimal(row.value)
@@ -177,8 +180,8 @@ def set_counter(
         row.reset_after = reset_after or None
     row.save(force_insert=old is None)
     buffer.record(org_id, owner_type, owner_id, "counter", key, "set", old, canonical_decimal(value), origin)
-    if owner_type == "PARTICIPANT":  # qualifying progress of a member without a level (A215)
-        tier_rollovers.track(org_id, owner_id, [key], origin.at)
+    if owner_type in HOLDERS:  # qualifying progress of a member or group without a level (A215)
+        tier_rollovers.track(org_id, owner_id, [key], origin.at, owner_type=owner_type)
     if history is None:
         buffer.flush()
 
@@ -237,34 +240,35 @@ def set_tier(
     *,
     reason: str,
     expires_at: datetime | None = None,
+    owner_type: str = PARTICIPANT,
 ) -> TierMove | None:
-    """Put a participant at `level` of a tier type, scheduled anew by its lifecycle, expiring at
-    `expires_at`; the move made, None when the level already was there (left as it was).
-    `reason`: RULE, QUALIFICATION or API (A133)."""
+    """Put a participant (or, with `owner_type=GROUP`, a group, A257) at `level` of a tier type,
+    scheduled anew by its lifecycle, expiring at `expires_at`; the move made, None when the level
+    already was there (left as it was). `reason`: RULE, QUALIFICATION or API (A133). The caller
+    holds the owner's lock."""
     buffer = history if history is not None else HistoryBuffer()
-    row = ParticipantTier.get_or_none(
-        (ParticipantTier.participant == participant_id) & (ParticipantTier.tier_type == tier_type.id)
-    )
+    holder = HOLDERS[owner_type]
+    row = tier_row(participant_id, tier_type, owner_type)
     if row is not None and row.level == level:
         return None
-    if row is None:  # what the member's own schedule had due is rolled over first (A215)
-        tier_rollovers.hand_over(participant_id, tier_type.id, origin.at, buffer)
+    if row is None:  # what the owner's own schedule had due is rolled over first (A215)
+        tier_rollovers.hand_over(participant_id, tier_type.id, origin.at, buffer, owner_type)
     standing = tier_standing.scheduled(tier_type, row, level, rank, origin.at, expires_at)
     if row is None:
-        ParticipantTier.create(
+        holder.levels.create(
             organisation=org_id,
-            participant=participant_id,
             program=tier_type.program_id,
             tier_type=tier_type.id,
             tier_key=tier_type.key,
             acquired_at=origin.at,
+            **{holder.field: participant_id},
             **tier_standing.standing_columns(standing),
         )
     else:
-        tier_standing.write_standing(row.id, standing, acquired_at=origin.at)
+        tier_standing.write_standing(row.id, standing, holder.levels, acquired_at=origin.at)
     old = None if row is None else row.level
     tier_origin = Origin(origin.event_id, origin.rule_id, origin.api_key_id, tier_type.program_id, origin.at)
-    buffer.record(org_id, "PARTICIPANT", participant_id, "tier", tier_type.key, "set", old, level, tier_origin, reason)
+    buffer.record(org_id, owner_type, participant_id, "tier", tier_type.key, "set", old, level, tier_origin, reason)
     if history is None:
         buffer.flush()
     old_rank = None if row is None else row.rank
@@ -281,22 +285,42 @@ def set_tier(
         reason,
         origin.at,
         origin.event_id,
+        owner_type,
     )
 
 
-def set_tier_expiry(participant_id: str, tier_type: TierTypeRecord, expires_at: datetime | None) -> None:
-    """Replace when the participant's level of a tier type lapses (None: never)."""
-    row = ParticipantTier.get(
-        (ParticipantTier.participant == participant_id) & (ParticipantTier.tier_type == tier_type.id)
-    )
+def tier_row(owner_id: str, tier_type: TierTypeRecord, owner_type: str = PARTICIPANT, *, live: bool = False):
+    """The owner's row of a tier type (None: no level); `live`: only a level not past its expiry."""
+    holder = HOLDERS[owner_type]
+    condition = holder.owned(holder.levels, owner_id) & (holder.levels.tier_type == tier_type.id)
+    return holder.levels.get_or_none(condition & live_level(model=holder.levels) if live else condition)
+
+
+def set_tier_expiry(
+    participant_id: str, tier_type: TierTypeRecord, expires_at: datetime | None, owner_type: str = PARTICIPANT
+) -> None:
+    """Replace when the owner's level of a tier type lapses (None: never)."""
+    row = tier_row(participant_id, tier_type, owner_type)
     standing = replace(tier_standing.standing_of(row), expires_at=expires_at)
-    tier_standing.write_standing(row.id, standing)
+    tier_standing.write_standing(row.id, standing, HOLDERS[owner_type].levels)
 
 
-def live_level(at: datetime | None = None):
-    """Levels not past their `expires_at` at `at` (default now): a lapsed level is gone at read
-    time, swept or not (D33)."""
-    return ParticipantTier.expires_at.is_null() | (ParticipantTier.expires_at > (at or utcnow()))
+def live_level(at: datetime | None = None, model: Any = ParticipantTier):
+    """Levels (of `model`, participants' by default) not past their `expires_at` at `at` (default
+    now): a lapsed level is gone at read time, swept or not (D33)."""
+    return model.expires_at.is_null() | (model.expires_at > (at or utcnow()))
+
+
+def live_tiers(
+    owner_id: str, program_id: str, owner_type: str = PARTICIPANT, at: datetime | None = None
+) -> dict[str, TierState]:
+    """The owner's levels in a program live at `at` (default now), by tier key, as the engine's
+    Structs want them."""
+    model = HOLDERS[owner_type].levels
+    query = model.select().where(
+        HOLDERS[owner_type].owned(model, owner_id) & (model.program == program_id) & live_level(at, model)
+    )
+    return {row.tier_key: TierState(level=row.level, rank=row.rank) for row in query}
 
 
 # --- reading state for the engine -----------------------------------------------------------------
@@ -317,12 +341,7 @@ def load_entity_state(owner_type: str, owner_id: str, program_id: str | None = N
 
 def participant_state(participant, program_id: str | None, balances: dict) -> EntityState:
     tags, counters, attributes = load_entity_state("PARTICIPANT", participant.id)
-    tiers = {}
-    if program_id is not None:
-        query = ParticipantTier.select().where(
-            (ParticipantTier.participant == participant.id) & (ParticipantTier.program == program_id) & live_level()
-        )
-        tiers = {row.tier_key: TierState(level=row.level, rank=row.rank) for row in query}
+    tiers = live_tiers(participant.id, program_id) if program_id is not None else {}
     return EntityState(
         id=participant.id,
         external_id=participant.external_id,

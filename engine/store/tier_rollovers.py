@@ -18,6 +18,8 @@ progress to carry. Each row is claimed as levels are: the participant locked, th
 locked and rolled over only while still due, in the transaction that writes the counters and
 their history; so each period end rolls a member's counters over once, whatever crashes or
 however many workers sweep. Rows go `ROLLOVERS_PER_TRANSACTION` to a commit, earliest due first.
+A group's qualifying counters are scheduled and rolled over the same way, in `group_tier_rollover`
+(`owner_type=GROUP`, A257).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
 from engine.model.bundle import TierType
 from engine.model.qualification_periods import next_boundary
@@ -34,16 +37,9 @@ from engine.model.tier_lifecycle import roll_over_due, rolls_over
 from engine.store import statements, tier_standing
 from engine.store.db import database_proxy, new_id, write_transaction
 from engine.store.fields import canonical_decimal
-from engine.store.models import (
-    PARTICIPANT,
-    Enrolment,
-    Participant,
-    ParticipantTier,
-    StateCounter,
-    TierRollover,
-    TierTypeRecord,
-)
+from engine.store.models import PARTICIPANT, Enrolment, Program, StateCounter, TierTypeRecord
 from engine.store.state_records import HistoryBuffer, Origin
+from engine.store.tier_holders import HOLDERS, TierHolder
 from engine.store.tier_types import program_zone, tier_to_bundle
 
 ROLLOVERS_PER_TRANSACTION = 50
@@ -53,8 +49,8 @@ log = logging.getLogger("accrual.scheduler")
 # --- counters, shared with the levels' reviews ---------------------------------------------------
 
 
-def counter_rows(participant_id: str) -> dict[str, StateCounter]:
-    rows = statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", [PARTICIPANT, participant_id])
+def counter_rows(owner_id: str, owner_type: str = PARTICIPANT) -> dict[str, StateCounter]:
+    rows = statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", [owner_type, owner_id])
     return {row.key: row for row in rows}
 
 
@@ -71,6 +67,7 @@ def write_rolled(
     rolled: dict[str, Decimal],
     at: datetime,
     history: HistoryBuffer,
+    owner_type: str = PARTICIPANT,
 ) -> None:
     """Write the counters a period end rolled over, each an `auto_reset` with the reason
     PERIOD_END in state history (A133); a counter the rollover leaves as it was is not touched."""
@@ -83,7 +80,7 @@ def write_rolled(
         counter.value = value
         history.record(
             organisation_id,
-            PARTICIPANT,
+            owner_type,
             participant_id,
             "counter",
             key,
@@ -99,20 +96,25 @@ def write_rolled(
 
 
 def track(
-    organisation_id: str, participant_id: str, keys: Iterable[str], at: datetime, program_ids: list[str] | None = None
+    organisation_id: str,
+    participant_id: str,
+    keys: Iterable[str],
+    at: datetime,
+    program_ids: list[str] | None = None,
+    owner_type: str = PARTICIPANT,
 ) -> int:
-    """Counters `keys` of the participant were written at `at`: schedule the rollover of each
-    ACTIVE tier type of `program_ids` (default: the programs the participant is enrolled in) that
-    rolls one of them over and of which the participant holds no level, at the first period end
-    after `at` (one scheduled already is kept). The caller holds the participant's lock. Returns
-    how many were scheduled now."""
+    """Counters `keys` of the participant (or group) were written at `at`: schedule the rollover
+    of each ACTIVE tier type of `program_ids` (default: the programs the participant is enrolled
+    in; every program of the organisation for a group, which is enrolled in none) that rolls one
+    of them over and of which the owner holds no level, at the first period end after `at` (one
+    scheduled already is kept). The caller holds the owner's lock. Returns how many were
+    scheduled now."""
     written = set(keys)
     if not written:
         return 0
+    holder = HOLDERS[owner_type]
     if program_ids is None:
-        program_ids = [
-            row.program_id for row in Enrolment.select(Enrolment.program).where(Enrolment.participant == participant_id)
-        ]
+        program_ids = _programs_of(organisation_id, participant_id, holder)
     if not program_ids:
         return 0
     records = TierTypeRecord.select().where(
@@ -122,19 +124,28 @@ def track(
     tiers = [(record, spec) for record, spec in tiers if written & set(spec.lifecycle.qualifying)]
     if not tiers:
         return 0
+    levels = holder.levels
     held = {
         row.tier_type_id
-        for row in ParticipantTier.select(ParticipantTier.tier_type).where(
-            (ParticipantTier.participant == participant_id)
-            & ParticipantTier.tier_type.in_([record.id for record, _ in tiers])
+        for row in levels.select(levels.tier_type).where(
+            holder.owned(levels, participant_id) & levels.tier_type.in_([record.id for record, _ in tiers])
         )
     }
     rows = [
-        _row(organisation_id, participant_id, record, _next_end(record, spec, at))
+        _row(organisation_id, participant_id, record, _next_end(record, spec, at), holder)
         for record, spec in tiers
         if record.id not in held
     ]
-    return statements.insert(TierRollover, rows, ignore_conflicts=True) if rows else 0
+    return statements.insert(holder.rollovers, rows, ignore_conflicts=True) if rows else 0
+
+
+def _programs_of(organisation_id: str, owner_id: str, holder: TierHolder) -> list[str]:
+    """The programs whose tiers an owner's counters can count toward: a participant's
+    enrolments, and every program of the organisation for a group."""
+    if holder.owner_type == PARTICIPANT:
+        query = Enrolment.select(Enrolment.program).where(Enrolment.participant == owner_id)
+        return [row.program_id for row in query]
+    return [row.id for row in Program.select(Program.id).where(Program.organisation == organisation_id)]
 
 
 def track_event(
@@ -144,6 +155,7 @@ def track_event(
     keys: set[str],
     at: datetime,
     rolling: Mapping[str, frozenset[str]],
+    owner_type: str = PARTICIPANT,
 ) -> int:
     """`track` for the counters an event wrote, given the program's tiers that roll counters over
     (tier key -> its qualifying counters): one read when the participant has a schedule or a level
@@ -151,22 +163,26 @@ def track_event(
     wanted = {tier for tier, counters in rolling.items() if counters & keys}
     if not wanted:
         return 0
+    holder = HOLDERS[owner_type]
+    rollovers, levels, column = holder.rollovers._meta.table_name, holder.levels._meta.table_name, holder.column
     covered = statements.rows(
-        "SELECT tier_key FROM tier_rollover WHERE participant_id = {p} AND program_id = {p} "
-        "UNION ALL SELECT tier_key FROM participant_tier WHERE participant_id = {p} AND program_id = {p}",
+        f"SELECT tier_key FROM {rollovers} WHERE {column} = {{p}} AND program_id = {{p}} "
+        f"UNION ALL SELECT tier_key FROM {levels} WHERE {column} = {{p}} AND program_id = {{p}}",
         [participant_id, program_id, participant_id, program_id],
         (str,),
     )
     if wanted <= {tier for (tier,) in covered}:
         return 0
-    return track(organisation_id, participant_id, keys, at, [program_id])
+    return track(organisation_id, participant_id, keys, at, [program_id], owner_type)
 
 
-def _row(organisation_id: str, participant_id: str, record: TierTypeRecord, period_ends_at: datetime) -> dict:
+def _row(
+    organisation_id: str, owner_id: str, record: TierTypeRecord, period_ends_at: datetime, holder: TierHolder
+) -> dict:
     return {
         "id": new_id(),
         "organisation": organisation_id,
-        "participant": participant_id,
+        holder.field: owner_id,
         "program": record.program_id,
         "tier_type": record.id,
         "tier_key": record.key,
@@ -181,65 +197,79 @@ def _next_end(record: TierTypeRecord, spec: TierType, at: datetime) -> datetime:
     return next_boundary(period, at, program_zone(record.program_id))
 
 
-def start_after_level(row: ParticipantTier, at: datetime, period_ends_at: datetime | None) -> None:
-    """The participant's level `row` was removed at `at`: their period goes on, so their counters
+def start_after_level(row: Any, at: datetime, period_ends_at: datetime | None, owner_type: str = PARTICIPANT) -> None:
+    """The owner's level `row` was removed at `at`: their period goes on, so their counters
     roll over at `period_ends_at` (the level's next period end not rolled over at yet; the first
     after `at` when it had none) as a member's without a level do."""
+    holder = HOLDERS[owner_type]
     record = TierTypeRecord.get_by_id(row.tier_type_id)
     spec = tier_standing.active_spec(record)
     if rolls_over(spec):
         due = period_ends_at if period_ends_at is not None else _next_end(record, spec, at)
-        statements.insert(
-            TierRollover, [_row(row.organisation_id, row.participant_id, record, due)], ignore_conflicts=True
-        )
+        rows = [_row(row.organisation_id, holder.owner_id(row), record, due, holder)]
+        statements.insert(holder.rollovers, rows, ignore_conflicts=True)
 
 
-def hand_over(participant_id: str, tier_type_id: str, at: datetime, history: HistoryBuffer) -> None:
-    """A level of the tier is set at `at` for a participant who held none: what their schedule
+def hand_over(
+    participant_id: str, tier_type_id: str, at: datetime, history: HistoryBuffer, owner_type: str = PARTICIPANT
+) -> None:
+    """A level of the tier is set at `at` for an owner who held none: what their schedule
     has due by then is rolled over first (the level is judged on the period it is set in), then
     the level's row schedules the periods and this one goes."""
+    holder = HOLDERS[owner_type]
     found = statements.fetch(
-        TierRollover, "participant_id = {p} AND tier_type_id = {p}", [participant_id, tier_type_id], for_update=True
+        holder.rollovers,
+        f"{holder.column} = {{p}} AND tier_type_id = {{p}}",
+        [participant_id, tier_type_id],
+        for_update=True,
     )
     if not found:
         return
     if found[0].period_ends_at <= at:
-        _roll_over(found[0], at, history, Tiers())
-    TierRollover.delete().where(TierRollover.id == found[0].id).execute()
+        _roll_over(found[0], at, history, Tiers(), holder)
+    holder.rollovers.delete().where(holder.rollovers.id == found[0].id).execute()
 
 
 # --- the scheduler's job and the event's first step ----------------------------------------------
 
 
-def _due(now: datetime):
-    return TierRollover.period_ends_at <= now
-
-
 def count_due_rollovers(now: datetime) -> int:
-    """How many members without a level have a rollover due at `now` (for progress)."""
-    return TierRollover.select().where(_due(now)).count()
+    """How many members and groups without a level have a rollover due at `now` (for progress)."""
+    return sum(
+        holder.rollovers.select().where(holder.rollovers.period_ends_at <= now).count() for holder in HOLDERS.values()
+    )
+
+
+def _due_ids(now: datetime, limit: int) -> list[tuple[str, str]]:
+    """(owner type, row id) of the `limit` earliest rollovers due at `now`, members' and groups'."""
+    found: list[tuple[datetime, str, str]] = []
+    for holder in HOLDERS.values():
+        model = holder.rollovers
+        query = (
+            model.select(model.id, model.period_ends_at)
+            .where(model.period_ends_at <= now)
+            .order_by(model.period_ends_at)
+            .limit(limit)
+        )
+        found += [(row.period_ends_at, holder.owner_type, row.id) for row in query]
+    return [(owner_type, row_id) for _, owner_type, row_id in sorted(found)[:limit]]
 
 
 def roll_over_due_members(now: datetime, limit: int = 500) -> int:
-    """Roll over up to `limit` due members, `ROLLOVERS_PER_TRANSACTION` per transaction, earliest
-    first; returns how many were taken up (rolled over, or found done already). Each in a
-    savepoint: one that fails is logged and stays due without holding up the others."""
-    ids = [
-        row.id
-        for row in TierRollover.select(TierRollover.id)
-        .where(_due(now))
-        .order_by(TierRollover.period_ends_at)
-        .limit(limit)
-    ]
+    """Roll over up to `limit` due members and groups, `ROLLOVERS_PER_TRANSACTION` per
+    transaction, earliest first; returns how many were taken up (rolled over, or found done
+    already). Each in a savepoint: one that fails is logged and stays due without holding up the
+    others."""
+    ids = _due_ids(now, limit)
     taken, tiers = 0, Tiers()
     for start in range(0, len(ids), ROLLOVERS_PER_TRANSACTION):
         with write_transaction():
             history = HistoryBuffer()
-            for row_id in ids[start : start + ROLLOVERS_PER_TRANSACTION]:
+            for owner_type, row_id in ids[start : start + ROLLOVERS_PER_TRANSACTION]:
                 own = HistoryBuffer()  # kept only if the member's rollover commits
                 try:
                     with database_proxy.atomic():
-                        claim_and_roll(row_id, now, own, tiers)
+                        claim_and_roll(row_id, now, own, tiers, owner_type)
                 except Exception:  # a bug or a broken row: logged, left due, not counted (so a pass ends)
                     log.exception("tier rollover %s could not be applied", row_id)
                     continue
@@ -249,14 +279,15 @@ def roll_over_due_members(now: datetime, limit: int = 500) -> int:
     return taken
 
 
-def due_for(participant_id: str, program_id: str, at: datetime) -> list[str]:
-    """The participant's rollovers in the program due by `at` (an event's receive time): the event
+def due_for(participant_id: str, program_id: str, at: datetime, owner_type: str = PARTICIPANT) -> list[str]:
+    """The owner's rollovers in the program due by `at` (an event's receive time): the event
     rolls them over in its transaction before it is evaluated, as its due levels are reviewed
     (A139), so its counters count toward the period it arrived in (`claim_and_roll` each)."""
+    holder = HOLDERS[owner_type]
     found = statements.fetch(
-        TierRollover,
-        "participant_id = {p} AND program_id = {p} AND period_ends_at <= {p}",
-        [participant_id, program_id, TierRollover.period_ends_at.db_value(at)],
+        holder.rollovers,
+        f"{holder.column} = {{p}} AND program_id = {{p}} AND period_ends_at <= {{p}}",
+        [participant_id, program_id, holder.rollovers.period_ends_at.db_value(at)],
     )
     return [row.id for row in found]
 
@@ -274,30 +305,35 @@ class Tiers:
         return self.read[tier_type_id]
 
 
-def claim_and_roll(row_id: str, now: datetime, history: HistoryBuffer, tiers: Tiers | None = None) -> None:
-    """Lock the participant, read the row again locked, and roll over only while it is still due."""
-    found = statements.fetch(TierRollover, "id = {p}", [row_id])
+def claim_and_roll(
+    row_id: str, now: datetime, history: HistoryBuffer, tiers: Tiers | None = None, owner_type: str = PARTICIPANT
+) -> None:
+    """Lock the owner (the participant's or the group's row), read the row again locked, and roll
+    over only while it is still due."""
+    holder = HOLDERS[owner_type]
+    found = statements.fetch(holder.rollovers, "id = {p}", [row_id])
     if not found:
         return  # taken over by a level, or emptied, meanwhile
-    statements.fetch(Participant, "id = {p}", [found[0].participant_id], for_update=True)
-    found = statements.fetch(TierRollover, "id = {p}", [row_id], for_update=True)
+    statements.fetch(holder.owners, "id = {p}", [holder.owner_id(found[0])], for_update=True)
+    found = statements.fetch(holder.rollovers, "id = {p}", [row_id], for_update=True)
     if found and found[0].period_ends_at <= now:
-        _roll_over(found[0], now, history, tiers or Tiers())
+        _roll_over(found[0], now, history, tiers or Tiers(), holder)
 
 
-def _roll_over(row: TierRollover, now: datetime, history: HistoryBuffer, tiers: Tiers) -> None:
+def _roll_over(row: Any, now: datetime, history: HistoryBuffer, tiers: Tiers, holder: TierHolder) -> None:
     """Every period end of `row` due by `now`, in turn; the row then waits for the next one, or
-    goes when nothing is left to carry (or the member holds a level, whose row rolls them over)."""
+    goes when nothing is left to carry (or the owner holds a level, whose row rolls them over)."""
+    owner_id, model = holder.owner_id(row), holder.rollovers
     held = statements.fetch(
-        ParticipantTier, "participant_id = {p} AND tier_type_id = {p}", [row.participant_id, row.tier_type_id]
+        holder.levels, f"{holder.column} = {{p}} AND tier_type_id = {{p}}", [owner_id, row.tier_type_id]
     )
     spec, tz = tiers(row.tier_type_id)
-    counters = counter_rows(row.participant_id)
+    counters = counter_rows(owner_id, holder.owner_type)
     values = {key: effective(counter, now) for key, counter in counters.items()}
     rolled, next_end = ({}, None) if held else roll_over_due(spec, row.period_ends_at, values, now, tz)
-    write_rolled(row.organisation_id, row.participant_id, row.program_id, counters, rolled, now, history)
+    write_rolled(row.organisation_id, owner_id, row.program_id, counters, rolled, now, history, holder.owner_type)
     values.update(rolled)
     if next_end is None or all(values.get(key, Decimal(0)) == 0 for key in spec.lifecycle.qualifying):
-        TierRollover.delete().where(TierRollover.id == row.id).execute()
+        model.delete().where(model.id == row.id).execute()
     else:
-        TierRollover.update(period_ends_at=next_end).where(TierRollover.id == row.id).execute()
+        model.update(period_ends_at=next_end).where(model.id == row.id).execute()

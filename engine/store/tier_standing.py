@@ -1,4 +1,4 @@
-"""A participant's level as the lifecycle sees it (`engine.model.tier_lifecycle.Standing`), read
+"""A participant's (or a group's, A257) level as the lifecycle sees it (`engine.model.tier_lifecycle.Standing`), read
 from and written to its `participant_tier` row, and the level set anew with its schedule.
 
     set_level(org_id, participant_id, record, "gold", 2, origin, history)   # a rule's, the API's
@@ -19,11 +19,11 @@ import msgspec
 from engine.model.bundle import TierType
 from engine.model.lifecycle import Lifecycle
 from engine.model.tier_lifecycle import Standing, schedule
-from engine.store.models import ParticipantTier, TierTypeRecord
+from engine.store.models import PARTICIPANT, ParticipantTier, TierTypeRecord
 from engine.store.tier_types import program_zone, tier_to_bundle
 
 
-def standing_of(row: ParticipantTier) -> Standing:
+def standing_of(row: Any) -> Standing:
     return Standing(
         level=row.level,
         rank=row.rank,
@@ -48,11 +48,10 @@ def standing_columns(standing: Standing) -> dict[str, Any]:
     }
 
 
-def write_standing(row_id: str, standing: Standing, **more: Any) -> None:
+def write_standing(row_id: str, standing: Standing, model: Any = ParticipantTier, **more: Any) -> None:
+    """Write a level's standing to its row of `model` (`participant_tier` or `group_tier`)."""
     columns = standing_columns(standing) | more
-    ParticipantTier.update({ParticipantTier._meta.fields[k]: v for k, v in columns.items()}).where(
-        ParticipantTier.id == row_id
-    ).execute()
+    model.update({model._meta.fields[k]: v for k, v in columns.items()}).where(model.id == row_id).execute()
 
 
 def active_spec(record: TierTypeRecord) -> TierType:
@@ -64,7 +63,7 @@ def active_spec(record: TierTypeRecord) -> TierType:
 
 def scheduled(
     record: TierTypeRecord,
-    row: ParticipantTier | None,
+    row: Any,
     level: str,
     rank: int,
     at: datetime,
@@ -80,8 +79,9 @@ def scheduled(
 
 @dataclass(frozen=True)
 class TierMove:
-    """A change of a participant's level, as `participant.tier_changed` reports it (A134): the old
-    and new level (None: none), and why (A133)."""
+    """A change of a participant's or a group's level, as `participant.tier_changed` reports it
+    (A134): the old and new level (None: none), and why (A133). `participant_id` is the owner's
+    id, a group's when `owner_type` is GROUP (the webhook then names `group_id`, A260)."""
 
     organisation_id: str
     participant_id: str
@@ -94,3 +94,4 @@ class TierMove:
     reason: str
     at: datetime
     event_id: str | None = None
+    owner_type: str = PARTICIPANT

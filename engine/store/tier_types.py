@@ -18,8 +18,9 @@ from engine.model.tier_lifecycle import rolls_over
 from engine.store import lookups, statements
 from engine.store.db import new_id, unique_insert, utcnow, write_transaction
 from engine.store.errors import Conflict, Duplicate, LedgerRejected
-from engine.store.models import PARTICIPANT, ParticipantTier, Program, TierRollover, TierTypeRecord
+from engine.store.models import GROUP, PARTICIPANT, Group, GroupTier, ParticipantTier, Program, TierTypeRecord
 from engine.store.programs import touch_program
+from engine.store.tier_holders import HOLDERS
 
 
 def create_tier_type(organisation_id: str, program_id: str, spec: TierType) -> TierTypeRecord:
@@ -90,7 +91,10 @@ def update_tier_type(organisation_id: str, program_id: str, key: str, changes: d
             touch_program(row.program_id)
         if spec.lifecycle != before.lifecycle:
             # every level is due now, so the scheduler brings its schedule to the new lifecycle (A132)
+            # (an archived group's levels stay unscheduled, A259)
             ParticipantTier.update(due_at=utcnow()).where(ParticipantTier.tier_type == row.id).execute()
+            active = GroupTier.group.in_(Group.select(Group.id).where(Group.status == "ACTIVE"))
+            GroupTier.update(due_at=utcnow()).where((GroupTier.tier_type == row.id) & active).execute()
             schedule_rollovers(row, spec, utcnow())
         return row
 
@@ -131,39 +135,51 @@ def program_zone(program_id: str) -> tzinfo:
         return zone("UTC")
 
 
-def schedule_rollovers(record: TierTypeRecord, spec: TierType, at: datetime) -> int:
-    """Schedule the rollover (A215) of every enrolled member who has a qualifying counter of the
-    tier and no level of it, at the first period end after `at`: the members whose counters were
-    written before the tier (or its lifecycle) started rolling them over. Members scheduled
-    already keep their period end. Returns how many were scheduled now."""
+def schedule_rollovers(
+    record: TierTypeRecord, spec: TierType, at: datetime, owner_types: tuple[str, ...] = (PARTICIPANT, GROUP)
+) -> int:
+    """Schedule the rollover (A215) of every enrolled member (and every ACTIVE group of the
+    organisation, A257) who has a qualifying counter of the tier and no level of it, at the first
+    period end after `at`: the owners whose counters were written before the tier (or its
+    lifecycle) started rolling them over. Owners scheduled already keep their period end. Returns
+    how many were scheduled now. `owner_types` limits it to the owners a schema step knows of."""
     if not rolls_over(spec) or spec.lifecycle.qualification_period is None:
         return 0
     keys = spec.lifecycle.qualifying
-    found = statements.rows(
-        "SELECT DISTINCT c.owner_id FROM state_counter AS c "
-        "JOIN enrolment AS e ON e.participant_id = c.owner_id AND e.program_id = {p} "
-        f"WHERE c.owner_type = {{p}} AND c.key IN ({statements.marks(len(keys))}) "
-        "AND NOT EXISTS (SELECT 1 FROM participant_tier AS t WHERE t.participant_id = c.owner_id "
-        "AND t.tier_type_id = {p})",
-        [record.program_id, PARTICIPANT, *keys, record.id],
-        (str,),
-    )
     due = next_boundary(spec.lifecycle.qualification_period, at, program_zone(record.program_id))
+    owners = {
+        PARTICIPANT: ("JOIN enrolment AS e ON e.participant_id = c.owner_id AND e.program_id = {p}", record.program_id),
+        GROUP: (
+            "JOIN \"group\" AS g ON g.id = c.owner_id AND g.organisation_id = {p} AND g.status = 'ACTIVE'",
+            record.organisation_id,
+        ),
+    }
     scheduled = 0
-    for start in range(0, len(found), 200):
-        rows = [
-            {
-                "id": new_id(),
-                "organisation": record.organisation_id,
-                "participant": participant_id,
-                "program": record.program_id,
-                "tier_type": record.id,
-                "tier_key": record.key,
-                "period_ends_at": due,
-            }
-            for (participant_id,) in found[start : start + 200]
-        ]
-        scheduled += statements.insert(TierRollover, rows, ignore_conflicts=True)
+    for owner_type in owner_types:
+        join, scope = owners[owner_type]
+        holder = HOLDERS[owner_type]
+        found = statements.rows(
+            f"SELECT DISTINCT c.owner_id FROM state_counter AS c {join} "
+            f"WHERE c.owner_type = {{p}} AND c.key IN ({statements.marks(len(keys))}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {holder.levels._meta.table_name} AS t "
+            f"WHERE t.{holder.column} = c.owner_id AND t.tier_type_id = {{p}})",
+            [scope, owner_type, *keys, record.id],
+            (str,),
+        )
+        for start in range(0, len(found), 200):
+            rows = [
+                {
+                    "id": new_id(),
+                    "organisation": record.organisation_id,
+                    holder.field: owner_id,
+                    "program": record.program_id,
+                    "tier_type": record.id,
+                    "tier_key": record.key,
+                    "period_ends_at": due,
+                }
+                for (owner_id,) in found[start : start + 200]
+            ]
+            scheduled += statements.insert(holder.rollovers, rows, ignore_conflicts=True)
     return scheduled
 
 

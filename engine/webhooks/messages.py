@@ -268,9 +268,11 @@ def expiry_data(settlement: Any) -> dict[str, Any]:
 def tier_changed_data(move: Any) -> dict[str, Any]:
     """The `data` of `participant.tier_changed` (A134): one change of level, up, down, removed or
     lapsed, with the old and new level (null: none) and why. `move` is an
-    `engine.store.tier_standing.TierMove`."""
+    `engine.store.tier_standing.TierMove`; a group's level names `group_id` in place of
+    `participant_id` (A260, as a group's balance events do, A244)."""
+    owner = "group_id" if getattr(move, "owner_type", "PARTICIPANT") == "GROUP" else "participant_id"
     data = {
-        "participant_id": move.participant_id,
+        owner: move.participant_id,
         "program_id": move.program_id,
         "tier": move.tier,
         "old_level": move.old_level,

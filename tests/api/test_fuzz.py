@@ -191,6 +191,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("PUT", "/v1/groups/{group_id}/state/attributes/{key}", {"value": "gold"}),
     ("PATCH", "/v1/groups/{group_id}/state/attributes", {"attributes": {"a": "b"}}),
     ("DELETE", "/v1/groups/{group_id}/state/attributes/{key}", {}),
+    ("PUT", "/v1/groups/{group_id}/state/tiers/{key}?program_id={program_id}", {"level": "gold"}),
+    ("DELETE", "/v1/groups/{group_id}/state/tiers/{key}?program_id={program_id}", {}),
     ("POST", "/v1/transfers", {"program_id": "{program_id}", "asset_id": "{asset_id}", "description": "x",
      "source_participant_id": "{participant_id}", "recipients": [{"external_id": "u9", "amount": "0.01"}]}),
 ]  # fmt: skip

@@ -1,6 +1,7 @@
 """The tables, one module per area; every model and constant is importable from here.
 
 core      organisations, API keys, programs, assets, participants, groups, state, tiers
+group_tiers  groups' tier levels and rollover schedules
 events    rules, rule versions, budgets, events, rule evaluations
 ledger    accounts, journal entries, postings, the ledger head, holds and deferred credits
 webhooks  endpoints, messages, deliveries, attempts per hour
@@ -51,6 +52,7 @@ from engine.store.models.events import (
     RuleHistory,
     RuleRecord,
 )
+from engine.store.models.group_tiers import GroupTier, GroupTierRollover
 from engine.store.models.ledger import (
     AVAILABLE,
     BUCKETS,
@@ -98,6 +100,8 @@ __all__ = [
     "GROUP",
     "Group",
     "GroupMember",
+    "GroupTier",
+    "GroupTierRollover",
     "HELD",
     "HeldReference",
     "IdempotencyRecord",

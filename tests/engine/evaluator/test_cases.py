@@ -288,9 +288,43 @@ rules:
 tests:
 """
 
+GROUP_TIER_BUNDLE = """program: {key: family, name: Family}
+assets:
+  - {symbol: PTS, name: Points, scale: 2}
+tiers:
+  - key: household
+    levels:
+      - {key: bronze, rank: 0}
+      - {key: silver, rank: 1, qualification: {criteria: [{counter: spend, operator: ">=", threshold: 1000}]}}
+      - {key: gold, rank: 2}
+rules:
+  - name: count
+    order: 10
+    condition: group != null && event.type == "purchase"
+    actions:
+      - {type: COUNTER, key: spend, value: event.amount, target: {type: GROUP, id: group.id}}
+  - name: promote
+    order: 20
+    condition: group != null && event.type == "promo"
+    actions:
+      - {type: SET_TIER, tier: household, level: gold, target: {type: GROUP, id: group.id}}
+  - name: gold_bonus
+    order: 30
+    condition: group != null && "household" in group.tiers && group.tiers.household.level == "gold"
+    actions:
+      - {type: CREDIT, asset_id: PTS, amount: 5, target: {type: GROUP, id: group.id}}
+tests:
+"""
+
 
 def run_lot_group(tests):
     loaded = load_bundle_text(LOT_GROUP_BUNDLE + tests)
+    assert loaded.ok, [p.format() for p in loaded.problems]
+    return run_test_cases(loaded)
+
+
+def run_group_tiers(tests):
+    loaded = load_bundle_text(GROUP_TIER_BUNDLE + tests)
     assert loaded.ok, [p.format() for p in loaded.problems]
     return run_test_cases(loaded)
 
@@ -341,3 +375,59 @@ def test_group_lots_of_an_asset_that_is_not_lot_fail_the_case_with_the_reason():
     )
     (result,) = run_test_cases(loaded)
     assert result.diff == ["cannot build the state: group: lots are given for PTS, which is not a LOT asset"]
+
+
+def test_a_group_level_set_by_a_rule_is_seen_by_later_rules_and_expected_after_the_event():
+    (result,) = run_group_tiers(
+        """  - name: promoted
+    event: {type: promo, group_id: g1}
+    group: {tiers: {household: bronze}}
+    expect: {group: {tiers: {household: gold}, credits: {PTS: 5}}, tiers: {household: null}}
+"""
+    )
+    assert result.passed, result.diff
+    assert result.result.group.tiers["household"].rank == 2
+    assert [c.target.type for c in result.result.state_changes if c.state_type == "tier"] == ["GROUP"]
+
+
+def test_a_group_qualifies_on_its_own_counters_and_an_archived_group_does_not():
+    passed, archived = run_group_tiers(
+        """  - name: qualifies
+    event: {type: purchase, amount: 400, group_id: g1}
+    group: {counters: {spend: 700}}
+    expect: {group: {tiers: {household: silver}, counters: {spend: 1100}}}
+  - name: archived
+    event: {type: purchase, amount: 400, group_id: g1}
+    group: {status: ARCHIVED, counters: {spend: 700}}
+    expect: {status: FAILED, error_code: group_archived}
+"""
+    )
+    assert passed.passed, passed.diff
+    assert archived.passed, archived.diff
+
+
+def test_a_group_given_at_a_level_is_seen_by_its_rules():
+    (result,) = run_group_tiers(
+        """  - name: gold already
+    event: {type: visit, group_id: g1}
+    group: {tiers: {household: gold}}
+    expect: {group: {credits: {PTS: 5}, tiers: {household: gold}}}
+"""
+    )
+    assert result.passed, result.diff
+
+
+def test_check_places_unknown_levels_of_the_group_given_and_expected():
+    loaded = load_bundle_text(
+        GROUP_TIER_BUNDLE
+        + """  - name: typo
+    event: {type: visit, group_id: g1}
+    group: {tiers: {household: golld}}
+    expect: {group: {tiers: {household: sliver}}}
+"""
+    )
+    start = GROUP_TIER_BUNDLE.count("\n") + 1
+    assert [(p.code, p.line) for p in loaded.problems if p.severity == "error"] == [
+        ("unknown_tier_level", start + 2),
+        ("unknown_tier_level", start + 3),
+    ]

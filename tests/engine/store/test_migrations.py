@@ -242,3 +242,40 @@ def test_step_47_adds_the_shadow_tables_and_the_programs_pointer(tmp_path):
         unique = [index.columns for index in db.get_indexes("shadow_evaluation") if index.unique]
         assert ["event_id", "shadow_id"] in unique
     db.close()
+
+
+def test_step_61_adds_the_group_tier_tables_and_schedules_groups_with_progress(fresh_db):
+    """A database made before groups held levels gets `group_tier` (with its partial index on
+    `due_at`) and `group_tier_rollover`, and its ACTIVE groups with qualifying progress and no
+    level are scheduled; step 36, crossed before step 61, schedules members only."""
+    from datetime import UTC, datetime
+
+    import msgspec
+
+    from engine.model.bundle import TierType
+    from engine.store.db import utcnow
+    from engine.store.models import Group, GroupTierRollover, Organisation, Program, StateCounter, TierTypeRecord
+
+    upgrade(fresh_db)
+    with fresh_db.connection_context():
+        org = Organisation.create(name="acme")
+        program = Program.create(organisation=org, key="air", name="Air")
+        lifecycle = {"qualification_period": {"type": "CALENDAR_YEAR"}, "counters": {"qualifying": ["miles"]}}
+        spec = msgspec.convert(
+            {"key": "status", "levels": [{"key": "gold", "rank": 1}], "lifecycle": lifecycle}, TierType
+        )
+        definition = {k: v for k, v in msgspec.to_builtins(spec).items() if k != "status"}
+        TierTypeRecord.create(organisation=org, program=program, key="status", definition=definition)
+        saving, archived = (
+            Group.create(organisation=org, name="Smiths"),
+            Group.create(organisation=org, name="Old", status="ARCHIVED"),
+        )
+        for group in (saving, archived):
+            StateCounter.create(organisation=org, owner_type="GROUP", owner_id=group.id, key="miles", value=5)
+        fresh_db.execute_sql('DROP TABLE "group_tier_rollover"')
+        fresh_db.execute_sql('DROP TABLE "group_tier"')
+        fresh_db.execute_sql("DELETE FROM schema_version WHERE version IN (36, 61)")
+        assert upgrade(fresh_db) == [36, 61]
+        assert "group_tier_due" in {index.name for index in fresh_db.get_indexes("group_tier")}
+        rows = [(row.group_id, row.period_ends_at) for row in GroupTierRollover.select()]
+        assert rows == [(saving.id, datetime(utcnow().year + 1, 1, 1, tzinfo=UTC))]

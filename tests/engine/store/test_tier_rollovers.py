@@ -253,3 +253,29 @@ def test_members_with_counters_before_the_tier_rolled_them_over_are_scheduled_wi
     }
     update_tier_type(world.org.id, world.program.id, "status", {"lifecycle": lifecycle})
     assert TierRollover.select().count() == 2
+
+
+def test_a_group_without_a_level_has_its_counters_rolled_over_and_a_level_set_later_takes_over(world):
+    from engine.store import groups
+    from engine.store.models import GroupTier, GroupTierRollover
+
+    record = status_tier(world, "EXCESS")
+    group = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, groups.ADMIN)])
+    with write_transaction():  # a group is enrolled in nothing: its organisation's programs count
+        origin = owner_state.Origin(program_id=world.program.id, at=SET_AT)
+        owner_state.set_counter(world.org.id, "GROUP", group.id, "miles", Decimal(30000), origin)
+    (row,) = GroupTierRollover.select()
+    assert (row.group_id, row.period_ends_at) == (group.id, utc(2027, 1, 1))
+    assert TierRollover.select().count() == 0
+    assert tier_rollovers.count_due_rollovers(utc(2027, 1, 1)) == 1
+    assert tier_rollovers.roll_over_due_members(utc(2027, 1, 1)) == 1
+    assert tier_rollovers.roll_over_due_members(utc(2027, 1, 1)) == 0  # applied once
+    assert miles_of(group) == Decimal(5000)  # EXCESS over silver's 25,000
+    assert rollover_history(group) == [("auto_reset", "30000", "5000", "PERIOD_END")]
+    assert GroupTierRollover.get().period_ends_at == utc(2028, 1, 1)  # 5,000 left to carry
+    with write_transaction():
+        origin = owner_state.Origin(program_id=world.program.id, at=utc(2028, 2, 1))
+        owner_state.set_tier(world.org.id, group.id, record, "gold", 2, origin, reason="API", owner_type="GROUP")
+    assert miles_of(group) == 0  # what was due rolled over first, then the level's row schedules it
+    assert GroupTierRollover.select().count() == 0
+    assert GroupTier.get().period_ends_at == utc(2029, 1, 1)

@@ -14,7 +14,7 @@ from engine.model.qualification_periods import CALENDAR_YEAR, next_boundary
 from engine.store import owner_state, tier_sweeps
 from engine.store.db import database_proxy, write_transaction
 from engine.store.models import Participant, ParticipantTier, Program, StateCounter, StateHistory
-from engine.store.tier_types import archive_tier_type, create_tier_type
+from engine.store.tier_types import archive_tier_type, create_tier_type, update_tier_type
 
 SET_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -251,3 +251,137 @@ def test_an_event_reviews_its_participant_s_due_levels_before_it_is_evaluated(wo
     assert level_of(world.bob).level == "gold"  # another member waits for the job
     with write_transaction():
         assert load_event_context(store_event(world)).tier_moves == []  # reviewed once
+
+
+# --- a group's levels (A257) -----------------------------------------------------------------------
+
+
+def household(world):
+    from engine.store import groups
+
+    return groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, groups.ADMIN)])
+
+
+def put_group_gold(world, record, group, *, miles: int = 0, at: datetime = SET_AT, expires_at=None):
+    with write_transaction():
+        origin = owner_state.Origin(program_id=world.program.id, at=at)
+        move = owner_state.set_tier(
+            world.org.id, group.id, record, "gold", 2, origin, reason="API", expires_at=expires_at, owner_type="GROUP"
+        )
+        if miles:
+            owner_state.set_counter(world.org.id, "GROUP", group.id, "miles", Decimal(miles), origin)
+    return move
+
+
+def group_level_of(group):
+    from engine.store.models import GroupTier
+
+    return GroupTier.get_or_none(GroupTier.group == group.id)
+
+
+def test_a_group_s_level_is_scheduled_and_its_period_end_dropped_after_grace_on_its_own_counters(world):
+    lifecycle = {**YEARLY_DROP_ONE, "downgrade_policy": {"mode": "DROP_ONE", "grace_days": 30}}
+    record = status_tier(world, lifecycle)
+    group = household(world)
+    move = put_group_gold(world, record, group, miles=10000)
+    assert (move.owner_type, move.participant_id, move.new_level) == ("GROUP", group.id, "gold")
+    put_gold(world, record, miles=60000)  # a member's own level and counters are not the group's
+    assert group_level_of(group).due_at == utc(2027, 1, 1)
+    assert level_of(world.alice) is not None
+    seen: list = []
+    assert tier_sweeps.count_due_tiers(utc(2027, 1, 1)) == 2
+    assert tier_sweeps.review_due_tiers(utc(2027, 1, 1), on_moved=seen.extend) == 2
+    assert seen == []  # the group's drop waits for its grace; the member keeps gold on 60,000 miles
+    row = group_level_of(group)
+    assert (row.level, row.pending_drop, row.downgrade_to, row.due_at) == ("gold", True, "silver", utc(2027, 1, 31))
+    assert tier_sweeps.review_due_tiers(utc(2027, 1, 31), on_moved=seen.extend) == 1
+    ((owner, owner_type, old, new, reason),) = [
+        (m.participant_id, m.owner_type, m.old_level, m.new_level, m.reason) for m in seen
+    ]
+    assert (owner, owner_type, old, new, reason) == (group.id, "GROUP", "gold", "silver", "PERIOD_END")
+    assert group_level_of(group).level == "silver" and level_of(world.alice).level == "gold"
+    history = StateHistory.select().where((StateHistory.owner_type == "GROUP") & (StateHistory.reason == "PERIOD_END"))
+    assert sorted((h.state_type, h.old_value, h.new_value) for h in history) == [
+        ("counter", "10000", "0"),  # no level earned on 10,000: EXCESS leaves nothing
+        ("tier", "gold", "silver"),
+    ]
+
+
+def test_a_group_s_expired_level_is_gone_at_read_time_and_swept_with_its_webhook_move(world):
+    record = status_tier(world, {})
+    group = household(world)
+    put_group_gold(world, record, group, expires_at=utc(2026, 6, 1))
+    assert owner_state.live_tiers(group.id, world.program.id, "GROUP") == {}
+    seen: list = []
+    assert tier_sweeps.review_due_tiers(utc(2026, 6, 1), on_moved=seen.extend) == 1
+    assert [(m.owner_type, m.old_level, m.new_level, m.reason) for m in seen] == [("GROUP", "gold", None, "EXPIRY")]
+    assert group_level_of(group) is None
+
+
+def test_an_archived_group_s_levels_are_kept_and_nothing_of_them_is_due(world):
+    from engine.store import groups
+    from engine.store.models import GroupTierRollover
+
+    record = status_tier(world, YEARLY_DROP_ONE)
+    group = household(world)
+    put_group_gold(world, record, group, miles=10000)
+    with write_transaction():
+        owner_state.set_counter(world.org.id, "GROUP", group.id, "miles", Decimal(5), owner_state.Origin())
+    groups.archive_group(world.org.id, group.id)
+    assert group_level_of(group).level == "gold" and group_level_of(group).due_at is None
+    assert GroupTierRollover.select().count() == 0
+    assert tier_sweeps.count_due_tiers(utc(2030, 1, 1)) == 0
+    update_tier_type(world.org.id, world.program.id, "status", {"lifecycle": {}})  # a change makes levels due...
+    assert tier_sweeps.count_due_tiers(utc(2030, 1, 1)) == 0  # ...but an archived group's stay as they are
+
+
+def test_concurrent_sweepers_review_each_group_s_level_once(world, fresh_db):
+    from engine.store import groups
+
+    record = status_tier(world, YEARLY_DROP_ONE)
+    many = [
+        groups.create_group(world.org.id, f"g{i}", [groups.Member(world.alice.id, groups.ADMIN)]) for i in range(60)
+    ]
+    for group in many:
+        put_group_gold(world, record, group)
+    seen: list = []
+    lock = threading.Lock()
+
+    def collect(moves):
+        with lock:
+            seen.extend(moves)
+
+    def sweep():
+        with database_proxy.connection_context():
+            while tier_sweeps.review_due_tiers(utc(2027, 1, 1), limit=20, on_moved=collect):
+                pass
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(m.participant_id for m in seen) == sorted(g.id for g in many)
+    assert StateHistory.select().where(StateHistory.reason == "PERIOD_END").count() == 60
+
+
+def test_an_event_reviews_its_group_s_due_levels_and_binds_its_live_levels(world):
+    from engine.store.context import load_event_context
+    from engine.store.db import utcnow
+    from tests.engine.world import store_event
+
+    record = status_tier(world, YEARLY_DROP_ONE)
+    group = household(world)
+    last_year = utc(utcnow().year - 1, 3, 1)
+    put_group_gold(world, record, group, miles=30000, at=last_year)
+    with write_transaction():
+        context = load_event_context(store_event(world, data={"type": "purchase", "group_id": group.id}))
+    ((move,),) = [context.tier_moves]
+    assert (move.owner_type, move.participant_id, move.new_level, move.event_id) == (
+        "GROUP",
+        group.id,
+        "silver",
+        context.record.id,
+    )
+    assert context.inputs.group.tiers["status"].level == "silver"
+    assert context.inputs.group.counters["miles"].value == Decimal(5000)

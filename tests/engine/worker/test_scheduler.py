@@ -151,3 +151,60 @@ def test_the_tier_job_applies_a_period_end_once_and_sends_participant_tier_chang
     )
     assert WebhookDelivery.select().count() == 1
     assert ParticipantTier.get().period_ends_at == datetime(2028, 4, 1, tzinfo=UTC)
+
+
+def test_the_tier_jobs_take_a_group_s_level_and_rollover_and_its_webhook_names_the_group(jobs, queue, world):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    import msgspec
+
+    from engine.model.bundle import TierType
+    from engine.store import groups, owner_state
+    from engine.store.models import GroupTier, GroupTierRollover
+    from engine.store.tier_types import create_tier_type
+
+    WebhookEndpoint.create(
+        organisation=world.org,
+        url="http://127.0.0.1:1/h",
+        secret="whsec_x",
+        enabled_events=["participant.tier_changed"],
+    )
+    gold = {"counter": "spend", "operator": ">=", "threshold": 1000}
+    spec = msgspec.convert(
+        {
+            "key": "household",
+            "levels": [{"key": "silver", "rank": 1}, {"key": "gold", "rank": 2, "qualification": {"criteria": [gold]}}],
+            "lifecycle": {
+                "retention": {"mode": "PERIOD_BASED"},
+                "qualification_period": {"type": "CALENDAR_YEAR"},
+                "downgrade_policy": {"mode": "DROP_ONE"},
+                "counters": {"qualifying": ["spend"], "rollover": "NONE"},
+            },
+        },
+        TierType,
+    )
+    record = create_tier_type(world.org.id, world.program.id, spec)
+    holding = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, groups.ADMIN)])
+    saving = groups.create_group(world.org.id, "Joneses", [groups.Member(world.bob.id, groups.ADMIN)])
+    with write_transaction():
+        origin = owner_state.Origin(program_id=world.program.id, at=datetime(2026, 5, 1, tzinfo=UTC))
+        owner_state.set_tier(world.org.id, holding.id, record, "gold", 2, origin, reason="API", owner_type="GROUP")
+        owner_state.set_counter(world.org.id, "GROUP", saving.id, "spend", Decimal(300), origin)
+    scheduler.register_tier_jobs(WorkerSettings())
+    period_end = datetime(2027, 1, 1, tzinfo=UTC)
+    assert scheduler.due_counts(period_end) == {"tiers": 1, "tier_rollovers": 1}
+    assert scheduler.run_due(period_end) == {"tiers": 1, "tier_rollovers": 1}
+    assert scheduler.run_due(period_end) == {"tiers": 0, "tier_rollovers": 0}
+    (message,) = WebhookMessage.select()
+    data = message.payload["data"]
+    assert (data["group_id"], data["old_level"], data["new_level"], data["reason"]) == (
+        holding.id,
+        "gold",
+        "silver",
+        "PERIOD_END",
+    )
+    assert "participant_id" not in data
+    assert GroupTier.get().level == "silver"
+    assert GroupTierRollover.select().count() == 0  # the Joneses' 300 rolled over to 0: nothing left to carry
+    assert owner_state.load_entity_state("GROUP", saving.id)[1]["spend"].value == 0
