@@ -28,7 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.cli.bench.databases import empty_queue, reset_database, rows_of
+from engine.cli.bench.cpu import cpu_by_process, postgres_server, redis_server, spent
+from engine.cli.bench.databases import close_connections, empty_queue, reset_database, rows_of
 from engine.cli.bench.ingest import free_port, prepare, wait_ready
 from engine.cli.bench.loadgen import Response, post_json_all
 
@@ -119,6 +120,7 @@ class System:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        close_connections()
         for process in [*self.workers, self.api]:
             if process is not None and process.poll() is None:
                 process.terminate()
@@ -186,6 +188,7 @@ class Run:
     events_per_s: float
     trivial_tasks: int
     trivial_per_s: float
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # role -> CPU ms per event in the pipeline
 
     @property
     def ratio(self) -> float:
@@ -333,7 +336,9 @@ def measure(
             _settle(system)
             trivial_before = _trivial_rate(system, events)
             _settle(system)
+            before = cpu_by_process(_roles(system))
             pipeline = _pipeline_rate(system, events)
+            used = spent(before, cpu_by_process(_roles(system)))
             _settle(system)
             trivial_after = _trivial_rate(system, events)
             runs.append(
@@ -343,12 +348,27 @@ def measure(
                     events_per_s=pipeline,
                     trivial_tasks=events,
                     trivial_per_s=max(trivial_before, trivial_after),
+                    cpu_ms={role: seconds * 1000 / events for role, seconds in used.items()},
                 )
             )
     alone_rate = processing_rate(events, rules, database_url=database_url, queue_url=queue_url) if alone else None
     backend = "PostgreSQL" if database_url else "SQLite (WAL)"
     queue = "Redis queue" if queue_url != "sql" else "SqlHuey queue on the same database"
     return Report(rules=rules, runs=runs, processing_per_s=alone_rate, setup=f"{backend}, {queue}")
+
+
+def _roles(system: System) -> dict[str, list[int]]:
+    """The processes of each part of the system; the database and the queue when they are servers
+    of their own (on SQLite both live inside the API and the workers)."""
+    roles = {
+        "API": [system.api.pid] if system.api is not None else [],
+        "workers": [worker.pid for worker in system.workers],
+    }
+    if not system.database_url.startswith("sqlite"):
+        roles["database"] = postgres_server(system.database_url)
+    if system.queue_url != "sql":
+        roles["queue"] = redis_server(system.queue_url)
+    return roles
 
 
 def render(report: Report) -> list[str]:
@@ -360,6 +380,10 @@ def render(report: Report) -> list[str]:
         lines.append(
             f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}{run.ratio:>8.0%}"
         )
+    for run in report.runs:
+        if run.cpu_ms:
+            parts = ", ".join(f"{role} {ms:.2f}" for role, ms in run.cpu_ms.items())
+            lines.append(f"CPU ms per event, {run.workers} worker(s): {parts}")
     lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue, the better")
     lines.append("of two runs (before and after the pipeline), each on a settled system")
     if report.processing_per_s is not None and report.runs:

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from engine.cli.bench.databases import empty_queue, reset_database, rows_of
+from engine.cli.bench.databases import close_connections, empty_queue, reset_database, rows_of
 
 
 def test_rows_are_read_from_a_sqlite_file(tmp_path):
@@ -30,7 +30,12 @@ def test_a_postgresql_database_starts_from_nothing_and_a_redis_queue_empty():
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS leftover; CREATE TABLE leftover (n int)")
     reset_database(database)
-    assert rows_of(database, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+    try:
+        assert rows_of(database, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+        first = rows_of(database, "SELECT pg_backend_pid()")
+        assert rows_of(database, "SELECT pg_backend_pid()") == first  # one kept connection, not one a poll
+    finally:
+        close_connections()
     client = redis.Redis.from_url(queue)
     try:
         client.set("stale-wake-up", "1")
