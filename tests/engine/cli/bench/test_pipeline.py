@@ -54,3 +54,10 @@ def test_bench_pipeline_runs_on_postgresql_and_redis():
     row = lines[2].split()
     assert row[:2] == ["1", "60"] and float(row[2]) > 0 and float(row[3]) > 0
     assert lines[-1].startswith("processing alone") and float(lines[-1].split(": ")[1].split()[0]) > 0
+
+
+def test_render_states_each_part_s_cpu_per_event():
+    run = Run(workers=2, events=1000, events_per_s=150.0, trivial_tasks=1000, trivial_per_s=300.0,
+              cpu_ms={"API": 0.9, "workers": 2.531, "database": 1.25})  # fmt: skip
+    lines = render(Report(rules=10, runs=[run]))
+    assert "CPU ms per event, 2 worker(s): API 0.90, workers 2.53, database 1.25" in lines
