@@ -32,6 +32,7 @@ from engine.store.models import (
     Participant,
     RuleHistory,
 )
+from engine.store.shared_reads import remembered
 from engine.store.tier_standing import TierMove
 
 ATTRIBUTE_VALUE_MAX = 4096
@@ -89,6 +90,14 @@ class Applier:
         self.tier_moves: list[TierMove] = []  # for `participant.tier_changed`
 
     def apply(self, result: EvaluationResult) -> list[str]:
+        """Apply the result's actions and write them; the ids of the journal entries posted."""
+        entry_ids = self.apply_actions(result)
+        self.write()
+        return entry_ids
+
+    def apply_actions(self, result: EvaluationResult) -> list[str]:
+        """Everything `apply` does but the final writes, which `write` sends: the caller may send
+        them with its own in one round trip (`pipelining.pipelined`)."""
         actions = [a for a in result.actions if a.status == ActionStatus.APPLIED]
         if any(a.type in BALANCE_ACTIONS for a in actions):
             self.ledger = Ledger(self.org_id, self.head)  # lock order: event, ledger head, then owners
@@ -109,10 +118,13 @@ class Applier:
             event_tiers.refresh_waits(self.event, GROUP, result.group.id)  # an event naming the group (A258)
         event_tiers.track_rollovers(self.event, self.counted, self.rolling_tiers)
         consume_budgets(result.budget_uses, self.rules.ids, self.event, self.program_id)
+        return entry_ids
+
+    def write(self) -> None:
+        """The entries, postings, balances and state history built by `apply_actions`."""
         if self.ledger is not None:
             self.ledger.finish()
         self.history.flush()
-        return entry_ids
 
     def _lock_owners(self, owners: list[tuple[str, str]]) -> None:
         """Lock the owners in (type, id) order; the participants with one statement that also
@@ -286,11 +298,14 @@ class Applier:
         if symbol is None:
             raise LedgerRejected(f"asset {symbol} is not linked to the program", code="asset_not_linked")
         if symbol not in self.assets:
-            found = statements.fetch(
-                Asset,
-                "symbol = {p} AND organisation_id = {p} AND id IN "
-                "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
-                [symbol, self.org_id, self.program_id],
+            found = remembered(
+                ("program asset", self.program_id, symbol),
+                lambda: statements.fetch(
+                    Asset,
+                    "symbol = {p} AND organisation_id = {p} AND id IN "
+                    "(SELECT asset_id FROM program_asset WHERE program_id = {p})",
+                    [symbol, self.org_id, self.program_id],
+                ),
             )
             asset = found[0] if found else None
             if asset is None:

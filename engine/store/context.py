@@ -35,7 +35,6 @@ from engine.model.state import (
     EventInput,
     GroupState,
     ProgramState,
-    TierState,
 )
 from engine.model.tier_lifecycle import rolls_over
 from engine.rules.program import CompiledProgram, compile_program
@@ -57,11 +56,12 @@ from engine.store.models import (
     PROGRAM,
     EventRecord,
     Participant,
-    ParticipantTier,
     Program,
     RuleBudget,
     StateCounter,
 )
+from engine.store.owner_reads import OwnerState, read_owner
+from engine.store.shared_reads import remembered
 from engine.store.tier_sweeps import review_due_levels
 
 COMPILED_CACHE_SIZE = 128
@@ -143,7 +143,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     if record.recipient_id:
         person = known.get(record.recipient_id) or _participant(record.recipient_id)
         recipient = _entity(person, program.id, symbols, lot_assets, record.created_at)
-    tags, counters, attributes = _owner_state(PROGRAM, program.id)
+    program_state = read_owner(PROGRAM, program.id, symbols)
     inputs = EvaluationInput(
         event=EventInput(
             event_data=record.event_data,
@@ -155,10 +155,17 @@ def load_event_context(event: EventRecord | str) -> EventContext:
         participant=participant,
         recipient=recipient,
         program_state=ProgramState(
-            tags=tags, counters=counters, attributes=attributes, wallet=_balances(PROGRAM, program.id, symbols)
+            tags=program_state.tags,
+            counters=program_state.counters,
+            attributes=program_state.attributes,
+            wallet=program_state.balances,
         ),
-        budgets=_budgets(program.id, record),
-        participant_budgets=_participant_budgets(program.id, participant_id, record) if participant_id else {},
+        budgets=_budgets(program.id, record) if _has_budgets(compiled, "budgets") else {},
+        participant_budgets=(
+            _participant_budgets(program.id, participant_id, record)
+            if participant_id and _has_budgets(compiled, "participant_budgets")
+            else {}
+        ),
         group=_group(program, record, symbols, lot_assets),
     )
     return EventContext(
@@ -179,7 +186,7 @@ def _event(event_id: str) -> EventRecord:
 
 
 def _program(program_id: str) -> Program:
-    return statements.fetch(Program, "id = {p}", [program_id])[0]
+    return remembered(("program", program_id), lambda: statements.fetch(Program, "id = {p}", [program_id])[0])
 
 
 def _participant(participant_id: str) -> Participant:
@@ -187,13 +194,16 @@ def _participant(participant_id: str) -> Participant:
 
 
 def _asset_symbols(program_id: str) -> dict[str, str]:
-    return dict(
-        statements.rows(
-            "SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
-            "WHERE pa.program_id = {p}",
-            [program_id],
-            (str, str),
-        )
+    return remembered(
+        ("asset symbols", program_id),
+        lambda: dict(
+            statements.rows(
+                "SELECT a.id, a.symbol FROM asset AS a JOIN program_asset AS pa ON pa.asset_id = a.id "
+                "WHERE pa.program_id = {p}",
+                [program_id],
+                (str, str),
+            )
+        ),
     )
 
 
@@ -245,27 +255,17 @@ def _entity(
     person: Participant, program_id: str, symbols: dict[str, str], lot_assets: list[str], as_of: datetime
 ) -> EntityState:
     """The participant as rules see it at the event's receive time `as_of`."""
-    tags, counters, attributes = _owner_state(PARTICIPANT, person.id)
-    tiers = {
-        key: TierState(level=level, rank=rank)
-        for key, level, rank in statements.rows(
-            # a level past its `expires_at` has lapsed, swept or not (D33)
-            'SELECT tier_key, level, "rank" FROM participant_tier WHERE participant_id = {p} AND program_id = {p} '
-            "AND (expires_at IS NULL OR expires_at > {p})",
-            [person.id, program_id, ParticipantTier.expires_at.db_value(as_of)],
-            (str, str, int),
-        )
-    }
+    state = read_owner(PARTICIPANT, person.id, symbols, tiers=(program_id, as_of), holds=True)
     entity = EntityState(
         id=person.id,
         external_id=person.external_id,
         status=person.status,
-        tags=tags,
-        counters=counters,
-        attributes=attributes,
-        tiers=tiers,
+        tags=state.tags,
+        counters=state.counters,
+        attributes=state.attributes,
+        tiers=state.tiers,
     )
-    _holdings(entity, PARTICIPANT, "", symbols, lot_assets, as_of)
+    _holdings(entity, PARTICIPANT, "", symbols, lot_assets, as_of, read=state)
     return entity
 
 
@@ -287,11 +287,17 @@ def _holdings(
     symbols: dict[str, str],
     lot_assets: list[str],
     as_of: datetime,
+    read: OwnerState | None = None,
 ) -> None:
-    """Fill in the owner's balances, holds and open lots of the program's assets."""
+    """Fill in the owner's balances, holds and open lots of the program's assets (`read`: its
+    balances and holds, when `read_owner` has read them already)."""
     assert owner.id is not None  # read from its row
-    balances = owner.balances = _balances(owner_type, owner.id, symbols, program_scope)
-    owner.holds = held_by_reference(owner.id, symbols, owner_type, program_scope)
+    if read is None:
+        balances = owner.balances = _balances(owner_type, owner.id, symbols, program_scope)
+        owner.holds = held_by_reference(owner.id, symbols, owner_type, program_scope)
+    else:
+        balances = owner.balances = read.balances
+        owner.holds = read.holds
     if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
         lots = open_lots(owner_type, owner.id, lot_assets, program_scope)
         owner.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}
@@ -303,6 +309,12 @@ def _holdings(
 
 
 _NEXT_RESET = RuleBudget.next_reset_at.python_value
+
+
+def _has_budgets(program: CompiledProgram, kind: str) -> bool:
+    """Whether a rule of the program (in any status but ARCHIVED) has budgets of `kind`
+    (`budgets`: per program, `participant_budgets`): a program without any reads none."""
+    return any(getattr(rule, kind) for rule in (*program.rules, *program.inactive))
 
 
 def _budgets(program_id: str, record: EventRecord) -> dict[tuple[str, str], BudgetState]:

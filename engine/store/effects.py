@@ -16,6 +16,11 @@ that order, and counters are incremented from the locked stored value, not from 
 rules saw, so concurrent events never lose an update. Calling it again for an event that is no
 longer PENDING or PROCESSING writes nothing.
 
+The reads and the checks that refuse come first; the writes that can no longer be refused (the
+evaluations, the entries, postings and guarded balances with their read-back, the ledger head,
+the state history and the event's status) come last, and on PostgreSQL go in one round trip
+(`pipelining.pipelined`), the ledger's proof running when their results return.
+
 The follow-up events are created here; waking a worker for them is the caller's (`wake_ups`),
 since storage does not know the queue.
 """
@@ -35,6 +40,7 @@ from engine.store.applier import Applier, RuleIndex
 from engine.store.db import new_id, utcnow, write_transaction
 from engine.store.followups import WakeUp, write_followups
 from engine.store.models import EventRecord, RuleEvaluation
+from engine.store.pipelining import pipelined
 
 
 class PostOutcome(msgspec.Struct, kw_only=True):
@@ -69,8 +75,8 @@ def post_event_effects(
             if event.status not in OPEN_EVENT_STATUSES:
                 return PostOutcome(written=False, status=event.status)
             rules = RuleIndex(result)
-            _write_evaluations(event, result, rules)
             if result.status != EventStatus.COMPLETED:
+                _write_evaluations(event, result, rules)
                 _finish(event, EventStatus.FAILED, result.error_code or "evaluation_failed", result.error_message)
                 return PostOutcome(
                     written=True,
@@ -79,9 +85,12 @@ def post_event_effects(
                     error_message=event.error_message,
                 )
             applier = Applier(event, rules, head, refresh_tiers=refresh_tiers, rolling_tiers=rolling_tiers)
-            entry_ids = applier.apply(result)
+            entry_ids = applier.apply_actions(result)
             wake_ups = write_followups(event, result)
-            _finish(event, EventStatus.COMPLETED, None, None)
+            with pipelined():  # on PostgreSQL, the writes below in one round trip
+                _write_evaluations(event, result, rules)
+                applier.write()
+                _finish(event, EventStatus.COMPLETED, None, None)
             return PostOutcome(
                 written=True,
                 status=EventStatus.COMPLETED,

@@ -20,6 +20,7 @@ import peewee
 
 from engine.errors import LedgerInvariantError
 from engine.store.db import database_proxy, is_postgres
+from engine.store.pipelining import after_sync
 
 M = TypeVar("M", bound=peewee.Model)
 Convert = Callable[[Any], Any]
@@ -96,8 +97,41 @@ def _writers(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[tuple[s
     key = (model, names)
     cached = _WRITERS.get(key)
     if cached is None:
-        cached = _WRITERS[key] = tuple((name, model._meta.fields[name].db_value) for name in names)
+        cached = _WRITERS[key] = tuple((name, _writer(model._meta.fields[name])) for name in names)
     return cached
+
+
+# Fields whose column holds the Python value as it is: text and integers, and foreign keys to
+# them. Their `db_value` passes a str (an int) through unchanged after two or three calls; the
+# writers below pass it through at once and leave every other value to the field.
+_PLAIN_TYPES: dict[type[peewee.Field], type] = {
+    peewee.CharField: str,
+    peewee.TextField: str,
+    peewee.IntegerField: int,
+}
+
+
+def _plain_type(field: peewee.Field) -> type | None:
+    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+    return _PLAIN_TYPES.get(type(target))
+
+
+def _writer(field: peewee.Field) -> Convert:
+    """The field's `db_value`, short-cut for a value already in the column's type."""
+    plain = _plain_type(field)
+    convert = field.db_value
+    if plain is None:
+        return convert
+    return lambda value: value if value.__class__ is plain else convert(value)
+
+
+def _reader(field: peewee.Field) -> Convert:
+    """The field's `python_value`, short-cut for a value the driver gives in its Python type."""
+    plain = _plain_type(field)
+    convert = field.python_value
+    if plain is None:
+        return convert
+    return lambda value: value if value.__class__ is plain else convert(value)
 
 
 def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
@@ -245,7 +279,7 @@ def _readers(model: type[peewee.Model]) -> tuple[tuple[str, ...], tuple[Convert,
         fields = model._meta.sorted_fields
         cached = _READERS[model] = (
             tuple(field.name for field in fields),
-            tuple(field.python_value for field in fields),
+            tuple(_reader(field) for field in fields),
         )
     return cached
 
@@ -273,6 +307,26 @@ def rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> list[tuple]
     ]
 
 
+def sent_rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> Callable[[], list[tuple]]:
+    """`rows`, sent now and read later: call the result for the rows, converted as `rows`
+    converts them. Inside a `pipelining.pipelined` block, call it from an `after_sync` check, once the
+    results have arrived (calling it earlier waits for them, a round trip)."""
+    postgres = is_postgres()
+    key = ("rows", sql, postgres)
+    text = _SQL.get(key)
+    if text is None:
+        text = _SQL[key] = sql.format(p=database_proxy.obj.param)
+    cursor = database_proxy.obj.execute_sql(text, params)
+
+    def read() -> list[tuple]:
+        return [
+            tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
+            for row in cursor.fetchall()
+        ]
+
+    return read
+
+
 def raw_rows(sql: str, params: list[Any]) -> list[tuple]:
     """`rows` without the conversion: each column as the driver gives it (text columns as `str`
     on both databases), for a reader that converts only the columns that need it, row by row."""
@@ -287,7 +341,8 @@ def raw_rows(sql: str, params: list[Any]) -> list[tuple]:
 def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None) -> None:
     """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`). With
     `expected` (account id -> the balance it was read with), an account whose stored balance
-    differs is left alone and refused, in the same statement.
+    differs is left alone and refused, in the same statement; the refusal is raised once the
+    statement's result is known (`after_sync`: at once, or at the end of a `pipelining.pipelined` block).
 
     >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
     """
@@ -314,9 +369,14 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     params.extend(balances)
     if expected is not None:
         params.extend(part for account_id in balances for part in (account_id, amount(expected[account_id])))
-    changed = database_proxy.obj.execute_sql(sql, params).rowcount
-    if changed != count:
-        what = "changed or vanished" if guarded else "vanished"
-        raise LedgerInvariantError(
-            f"{count - changed} of {count} accounts {what} while locked", code="ledger_balance_mismatch"
-        )
+    cursor = database_proxy.obj.execute_sql(sql, params)
+
+    def check() -> None:
+        changed = cursor.rowcount
+        if changed != count:
+            what = "changed or vanished" if guarded else "vanished"
+            raise LedgerInvariantError(
+                f"{count - changed} of {count} accounts {what} while locked", code="ledger_balance_mismatch"
+            )
+
+    after_sync(check)

@@ -31,6 +31,7 @@ from engine.queue import enqueue_delivery
 from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.models import EventRecord, WebhookDelivery, WebhookEndpoint, WebhookMessage
+from engine.store.shared_reads import remembered
 
 API_VERSION = "2026-03-01"
 EVENT_TYPES = (
@@ -96,9 +97,12 @@ def envelope(
 
 def subscribers(organisation_id: str) -> list[WebhookEndpoint]:
     """The organisation's ACTIVE endpoints (one query; pass them to several `publish` calls)."""
-    # A cached statement: the worker asks this for every event it completes.
-    return statements.fetch(
-        WebhookEndpoint, "organisation_id = {p} AND status = 'ACTIVE' AND deleted_at IS NULL", [organisation_id]
+    # A cached statement, read once per commit group: the worker asks this for every event it completes.
+    return remembered(
+        ("webhook endpoints", organisation_id),
+        lambda: statements.fetch(
+            WebhookEndpoint, "organisation_id = {p} AND status = 'ACTIVE' AND deleted_at IS NULL", [organisation_id]
+        ),
     )
 
 

@@ -48,6 +48,7 @@ from engine.store.lanes import (
     take_next,
 )
 from engine.store.models import OPEN_EVENTS, EventRecord
+from engine.store.shared_reads import sharing_reads
 from engine.webhooks import messages
 from engine.worker.pipeline import Pipeline, default_pipeline
 from engine.worker.shadow import ShadowJob, run_shadows
@@ -85,7 +86,8 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
     transaction that completes this one. Several of the lane's events share one commit (a group
     of at most `EVENTS_PER_COMMIT`, or what fits in `COMMIT_AFTER_S`): each event is processed in
     a savepoint of its own, so a failed attempt rolls back that event alone, and a crash before
-    the commit leaves every event of the group PENDING, to be processed again.
+    the commit leaves every event of the group PENDING, to be processed again. The group reads
+    the program, its assets and the webhook endpoints once (`sharing_reads`).
     """
     pipeline = pipeline or default_pipeline
     claim: Claim | None = None
@@ -95,8 +97,9 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
             return count
         shadows: list[ShadowJob] = []  # evaluated once the group has committed (A232)
         drained = False
-        with write_transaction():
+        with write_transaction(), sharing_reads():
             group_ends = time.monotonic() + COMMIT_AFTER_S
+            claimed_here = False  # the claim in hand came from an earlier, committed transaction
             for _ in range(EVENTS_PER_COMMIT):
                 more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
                 if claim is None:  # the first of the wake-up, or the one after a failed attempt
@@ -105,8 +108,11 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
                         drained = True
                         break
                     claim = attempted[1]
-                else:
-                    claim = attempt(claim, settings, pipeline, claim_next_in=more, shadows=shadows)[1]
+                else:  # a claim taken earlier in this group is held: its row is this transaction's
+                    claim = attempt(claim, settings, pipeline, claim_next_in=more, shadows=shadows, held=claimed_here)[
+                        1
+                    ]
+                claimed_here = True
                 count += 1
                 if count == EVENTS_PER_WAKEUP or time.monotonic() >= group_ends:
                     break
@@ -129,10 +135,12 @@ def attempt(
     *,
     claim_next_in: bool = False,
     shadows: list[ShadowJob] | None = None,
+    held: bool = False,
 ) -> tuple[str | None, Claim | None]:
     """Run one attempt of a claimed event: the status it ended in (None: claim lost) and, with
     `claim_next_in`, the lane's next event, claimed in the same transaction when this one was
-    written (None otherwise: the caller claims afresh).
+    written (None otherwise: the caller claims afresh). `held`: the claim was taken in the
+    transaction this attempt runs in, so it cannot have been lost and is not read again.
 
     The shadow work of a written event goes to `shadows` once this transaction (or savepoint)
     has ended well, for the caller to run after its commit; without `shadows` it runs here.
@@ -142,7 +150,7 @@ def attempt(
     found: list[ShadowJob] = []
     try:
         with write_transaction():
-            outcome = _outcome_and_next(claim, settings, pipeline, claim_next_in, held=False, shadows=found)
+            outcome = _outcome_and_next(claim, settings, pipeline, claim_next_in, held=held, shadows=found)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the event
         return _record_attempt_failure(claim, settings, exc), None
     _hand_over(found, shadows)

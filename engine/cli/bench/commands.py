@@ -172,12 +172,27 @@ def bench_playground(rules: int, runs: int) -> None:
     show_default=True,
     help="Also time the processing alone: a backlog drained in this process, no HTTP, no queue.",
 )
-def bench_pipeline(events: int, worker_counts: tuple[int, ...], rules: int, alone: bool) -> None:
+@click.option("--database", "database_url", default="", help="A PostgreSQL URL (its public schema is replaced); "
+              "default: SQLite files in a temporary directory.")  # fmt: skip
+@click.option("--queue", "queue_url", default="sql", show_default=True,
+              help="A Redis URL (its database is emptied), or sql: SqlHuey on the database.")  # fmt: skip
+def bench_pipeline(
+    events: int, worker_counts: tuple[int, ...], rules: int, alone: bool, database_url: str, queue_url: str
+) -> None:
     """Events per second from POST /v1/events to COMPLETED with real API and worker processes on
-    SQLite, beside a trivial Huey task on the same queue, with 1 and 2 worker processes."""
+    SQLite (or PostgreSQL and Redis), beside a trivial Huey task on the same queue, with 1 and 2
+    worker processes."""
     from engine.cli.bench.pipeline import measure, render
 
-    click.echo("\n".join(render(measure(events=events, worker_counts=worker_counts, rules=rules, alone=alone))))
+    report = measure(
+        events=events,
+        worker_counts=worker_counts,
+        rules=rules,
+        alone=alone,
+        database_url=database_url,
+        queue_url=queue_url,
+    )
+    click.echo("\n".join(render(report)))
 
 
 @bench.command(name="ingest")

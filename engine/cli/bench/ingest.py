@@ -126,7 +126,7 @@ def prepare(database_url: str) -> tuple[str, str]:
     """Schema, queue tables, an organisation with a key and a program: `(key, program_id)`."""
     from api.keys import create_key
     from engine.queue import create_queue_tables
-    from engine.store.db import connect, database_proxy
+    from engine.store.db import close_all, connect, database_proxy
     from engine.store.migrations import upgrade
     from engine.store.models import Organisation, Program
 
@@ -136,7 +136,7 @@ def prepare(database_url: str) -> tuple[str, str]:
     key = create_key("bench")
     with database_proxy.connection_context():
         program = Program.create(organisation=Organisation.get(Organisation.name == "bench"), name="Bench")
-    db.close()
+    close_all(db)  # a pool's connections too
     return key, program.id
 
 

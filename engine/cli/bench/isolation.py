@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from engine.cli.bench.databases import reset_database
 from engine.cli.bench.hostile import CASES, HOSTILE_EVENT
 from engine.cli.bench.ingest import _percentile, free_port, wait_ready
 from engine.cli.bench.pipeline import WORKER_ENV
@@ -77,13 +78,6 @@ def _prepare(database_url: str) -> dict[str, str]:
         names[f"{org}_program"] = program.id
     _close(db)
     return names
-
-
-def _reset_postgres(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
 
 
 def _event(program_id: str, participant: str, key: str, data: dict) -> dict:
@@ -148,7 +142,7 @@ def measure(database_url: str | None = None, seconds: float = 15.0, rate: float 
     with tempfile.TemporaryDirectory(prefix="accrual-isolation-") as directory:
         url_of_database = database_url or f"sqlite:///{Path(directory) / 'accrual.db'}"
         if url_of_database.startswith("postgres"):
-            _reset_postgres(url_of_database)
+            reset_database(url_of_database)
         names = _prepare(url_of_database)
         env = {**os.environ, **WORKER_ENV, "DATABASE_URL": url_of_database, "QUEUE_URL": "sql"}
         port = free_port()

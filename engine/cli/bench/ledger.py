@@ -27,6 +27,7 @@ from engine.store.effects import post_event_effects
 from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
 from engine.store.models import Asset, EventRecord, Organisation, Participant, Program, ProgramAsset
+from engine.store.pipelining import open_pipeline
 
 PARTICIPANTS = 100
 BENCH_SCHEMA = "accrual_bench"
@@ -41,6 +42,7 @@ class Figure:
     statements: int  # SQL statements posting one typical event runs
     raw_same_count_per_second: float  # transactions of `statements` one-row INSERTs
     verified: bool
+    round_trips: int = 0  # of `statements`: those of a pipelined block count as one
 
     @property
     def ratio(self) -> float:
@@ -60,17 +62,18 @@ def render(figures: list[Figure]) -> list[str]:
     lines = [
         (
             f"{'database':<10} {'events':>7} {'posted/s':>10} {'raw 1-insert tx/s':>18} {'ratio':>6} "
-            f"{'statements':>10} {'raw N-insert tx/s':>18}  verify"
+            f"{'statements':>10} {'round trips':>11} {'raw N-insert tx/s':>18}  verify"
         )
     ]
     for f in figures:
         lines.append(
             f"{f.backend:<10} {f.events:>7} {f.events_per_second:>10,.0f} {f.raw_per_second:>18,.0f} "
-            f"{f.ratio:>6.2f} {f.statements:>10} {f.raw_same_count_per_second:>18,.0f}  "
+            f"{f.ratio:>6.2f} {f.statements:>10} {f.round_trips:>11} {f.raw_same_count_per_second:>18,.0f}  "
             f"{'ok' if f.verified else 'MISMATCH'}"
         )
     lines.append("typical event: 1 CREDIT + 1 COUNTER + 1 TAG, one transaction each; raw: transactions of one")
-    lines.append("one-row INSERT, and of as many one-row INSERTs as posting an event runs statements (N)")
+    lines.append("one-row INSERT, and of as many one-row INSERTs as posting an event runs statements (N); round")
+    lines.append("trips: the statements of a pipelined block (PostgreSQL) share one")
     return lines
 
 
@@ -102,21 +105,28 @@ def _run(backend: str, url: str, events: int) -> Figure:
             elapsed = time.perf_counter() - started
             # Counted on one more event, in the steady state (accounts, counter, tag and head exist).
             last = _typical_result(rule, people[0])  # the event's participant (see _prepare)
-            statements = _count_statements(db, lambda: post_event_effects(event_ids[-1], last))
+            statements, round_trips = _count_statements(db, lambda: post_event_effects(event_ids[-1], last))
             raw_same_count = _raw_inserts(db, max(events // 4, 10), per_transaction=statements)
             verified = verify().ok
     finally:
         close_all(db)
-    return Figure(backend, events, events / elapsed, raw, statements, raw_same_count, verified)
+    return Figure(backend, events, events / elapsed, raw, statements, raw_same_count, verified, round_trips)
 
 
-def _count_statements(db, action) -> int:
-    """How many statements `action` sends (BEGIN and COMMIT count, as in the raw figure)."""
-    counted = []
+def _count_statements(db, action) -> tuple[int, int]:
+    """How many statements `action` sends (BEGIN and COMMIT count, as in the raw figure), and in
+    how many round trips: the statements of one `pipelined` block share one."""
+    counted: list[str] = []
+    blocks: set[int] = set()
     original, begin = db.execute_sql, db.begin
 
     def counting(sql, params=None, *args, **kwargs):
-        counted.append(sql)
+        block = open_pipeline()
+        if block is None:
+            counted.append(sql)
+        else:
+            blocks.add(id(block))
+            counted.append(f"(pipelined) {sql}")
         return original(sql, params, *args, **kwargs)
 
     def counting_begin(*args, **kwargs):
@@ -130,7 +140,8 @@ def _count_statements(db, action) -> int:
         action()
     finally:
         del db.execute_sql, db.begin
-    return len(counted) + 1
+    pipelined = sum(sql.startswith("(pipelined)") for sql in counted)
+    return len(counted) + 1, len(counted) + 1 - pipelined + len(blocks)
 
 
 def _raw_inserts(db, count: int, per_transaction: int = 1) -> float:

@@ -4,11 +4,12 @@ Huey task on the same queue backend, in the same run.
     >>> report = measure(events=2000, worker_counts=(1, 2))
     >>> print("\n".join(render(report)))      # one row per worker count: events/s, trivial/s, ratio
 
-Real processes on a fresh SQLite database: one uvicorn API process and 1..N `accrual worker`
+Real processes on a fresh SQLite database (or a PostgreSQL server whose public schema is
+replaced, and a Redis queue that is emptied): one uvicorn API process and 1..N `accrual worker`
 processes (2 threads each). The program has 10 rules (conditions on the event, credits of an
 asset), so every event is claimed, evaluated, posted to the ledger and completed. The reference
 is the same worker processes draining `append_line` tasks (one line appended to a file per
-task) enqueued on the same SqlHuey queue: the cost of the queue itself. It is measured before
+task) enqueued on the same queue (SqlHuey, or Redis): the cost of the queue itself. It is measured before
 and after the pipeline, each time once the system has settled, and the better figure is kept.
 
 `System` is also what the worker's real-process tests use.
@@ -27,6 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.cli.bench.cpu import cpu_by_process, postgres_server, redis_server, spent
+from engine.cli.bench.databases import close_connections, empty_queue, reset_database, rows_of
 from engine.cli.bench.ingest import free_port, prepare, wait_ready
 from engine.cli.bench.loadgen import Response, post_json_all
 
@@ -45,7 +48,7 @@ def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
     """The asset PTS (scale 0) and `rules` rules: rule i credits when `event.amount` exceeds i."""
     from engine.model.bundle import Asset, Credit, Rule
     from engine.store.catalog import create_asset, create_rule
-    from engine.store.db import connect
+    from engine.store.db import close_all, connect
     from engine.store.models import Program
 
     db = connect(database_url)
@@ -62,7 +65,7 @@ def add_rules(database_url: str, program_id: str, rules: int = RULES) -> None:
                     actions=[Credit(asset_id="PTS", amount="1")],
                 ),
             )
-    db.close()
+    close_all(db)
 
 
 @dataclass
@@ -72,7 +75,8 @@ class System:
     directory: Path
     rules: int = RULES
     worker_env: dict[str, str] = field(default_factory=lambda: dict(WORKER_ENV))
-    database_url: str = ""
+    database_url: str = ""  # a PostgreSQL URL (its public schema is replaced); default a SQLite file
+    queue_url: str = "sql"  # or a Redis URL (its database is emptied)
     key: str = ""
     program_id: str = ""
     url: str = ""
@@ -80,7 +84,12 @@ class System:
     workers: list[subprocess.Popen] = field(default_factory=list)
 
     def __enter__(self) -> System:
-        self.database_url = f"sqlite:///{self.directory / 'accrual.db'}"
+        if self.database_url:
+            reset_database(self.database_url)
+        else:
+            self.database_url = f"sqlite:///{self.directory / 'accrual.db'}"
+        if self.queue_url != "sql":
+            empty_queue(self.queue_url)
         self.key, self.program_id = prepare(self.database_url)
         add_rules(self.database_url, self.program_id, self.rules)
         port = free_port()
@@ -111,6 +120,7 @@ class System:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        close_connections()
         for process in [*self.workers, self.api]:
             if process is not None and process.poll() is None:
                 process.terminate()
@@ -123,7 +133,7 @@ class System:
                     process.wait()
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, **self.worker_env, "DATABASE_URL": self.database_url, "QUEUE_URL": "sql"}
+        return {**os.environ, **self.worker_env, "DATABASE_URL": self.database_url, "QUEUE_URL": self.queue_url}
 
     def start_worker(self, threads: int = 2, log: Path | None = None) -> subprocess.Popen:
         accrual = Path(sys.executable).with_name("accrual")
@@ -158,12 +168,8 @@ class System:
 
 
 def count_statuses(database_url: str) -> dict[str, int]:
-    """Events by status, read with a connection of this process (the processes write meanwhile)."""
-    import sqlite3
-
-    path = database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path, timeout=30) as conn:
-        return dict(conn.execute("SELECT status, COUNT(*) FROM event GROUP BY status").fetchall())
+    """Events by status."""
+    return dict(rows_of(database_url, "SELECT status, COUNT(*) FROM event GROUP BY status"))
 
 
 def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> bool:
@@ -182,6 +188,7 @@ class Run:
     events_per_s: float
     trivial_tasks: int
     trivial_per_s: float
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # role -> CPU ms per event in the pipeline
 
     @property
     def ratio(self) -> float:
@@ -193,6 +200,7 @@ class Report:
     rules: int
     runs: list[Run]
     processing_per_s: float | None = None  # `processing_rate`: the drain alone, in one thread
+    setup: str = "SQLite (WAL), SqlHuey queue on the same database"
 
 
 def _bodies(system: System, events: int) -> list[dict]:
@@ -226,13 +234,9 @@ def _pipeline_rate(system: System, events: int) -> float:
 
 def count_open(database_url: str) -> int:
     """Events still PENDING or PROCESSING."""
-    import sqlite3
-
     from engine.store.models import OPEN_EVENTS
 
-    path = database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path, timeout=30) as conn:
-        return conn.execute(f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}").fetchone()[0]
+    return rows_of(database_url, f"SELECT COUNT(*) FROM event WHERE {OPEN_EVENTS}")[0][0]
 
 
 def _settle(system: System, quiet_s: float = 2.0) -> None:
@@ -248,7 +252,7 @@ def _trivial_rate(system: System, tasks: int) -> float:
 
     out = system.directory / f"trivial-{uuid.uuid4().hex[:6]}.txt"
     db = connect(system.database_url)
-    queue = configure_queue(db, "sql")
+    queue = configure_queue(db, system.queue_url)
     started = time.perf_counter()
     with db.connection_context():
         for n in range(tasks):
@@ -266,7 +270,7 @@ def _trivial_rate(system: System, tasks: int) -> float:
     return tasks / elapsed
 
 
-def processing_rate(events: int = 2000, rules: int = RULES) -> float:
+def processing_rate(events: int = 2000, rules: int = RULES, *, database_url: str = "", queue_url: str = "sql") -> float:
     """The worker's own work without the HTTP server and the queue: the same events are posted
     with no worker running, the API is stopped, then this process drains every participant's
     lane in one thread (`drain_lane`, with the worker's background checkpoints), timed alone."""
@@ -278,11 +282,11 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
     from engine.worker.processor import drain_lane
 
     with tempfile.TemporaryDirectory(prefix="accrual-processing-") as directory:
-        with System(Path(directory), rules=rules) as system:
+        with System(Path(directory), rules=rules, database_url=database_url, queue_url=queue_url) as system:
             _post_all(system, _bodies(system, events))
         db = connect(system.database_url)
         checkpointer = start_background_checkpoints(db)
-        queue = configure_queue(db, "sql")
+        queue = configure_queue(db, system.queue_url)
         try:
             with db.connection_context():
                 lanes = [
@@ -305,17 +309,25 @@ def processing_rate(events: int = 2000, rules: int = RULES) -> float:
 
 
 def measure(
-    *, events: int = 2000, worker_counts: tuple[int, ...] = (1, 2), rules: int = RULES, alone: bool = True
+    *,
+    events: int = 2000,
+    worker_counts: tuple[int, ...] = (1, 2),
+    rules: int = RULES,
+    alone: bool = True,
+    database_url: str = "",
+    queue_url: str = "sql",
 ) -> Report:
     """For each worker count: a fresh system, a warm-up, then the trivial figure, the pipeline and
     the trivial figure again, each on a settled system. The reference is the better trivial
     figure, so the ratio is never flattered by a reference taken while the system was busy.
-    `alone`: also the processing without HTTP and queue (`processing_rate`)."""
+    `alone`: also the processing without HTTP and queue (`processing_rate`). `database_url`: a
+    PostgreSQL server (each system replaces its public schema; default SQLite files);
+    `queue_url`: a Redis queue (emptied; default SqlHuey on the database)."""
     runs = []
     for workers in worker_counts:
         with (
             tempfile.TemporaryDirectory(prefix="accrual-pipeline-") as directory,
-            System(Path(directory), rules=rules) as system,
+            System(Path(directory), rules=rules, database_url=database_url, queue_url=queue_url) as system,
         ):
             for _ in range(workers):
                 system.start_worker()
@@ -324,7 +336,9 @@ def measure(
             _settle(system)
             trivial_before = _trivial_rate(system, events)
             _settle(system)
+            before = cpu_by_process(_roles(system))
             pipeline = _pipeline_rate(system, events)
+            used = spent(before, cpu_by_process(_roles(system)))
             _settle(system)
             trivial_after = _trivial_rate(system, events)
             runs.append(
@@ -334,23 +348,42 @@ def measure(
                     events_per_s=pipeline,
                     trivial_tasks=events,
                     trivial_per_s=max(trivial_before, trivial_after),
+                    cpu_ms={role: seconds * 1000 / events for role, seconds in used.items()},
                 )
             )
-    return Report(rules=rules, runs=runs, processing_per_s=processing_rate(events, rules) if alone else None)
+    alone_rate = processing_rate(events, rules, database_url=database_url, queue_url=queue_url) if alone else None
+    backend = "PostgreSQL" if database_url else "SQLite (WAL)"
+    queue = "Redis queue" if queue_url != "sql" else "SqlHuey queue on the same database"
+    return Report(rules=rules, runs=runs, processing_per_s=alone_rate, setup=f"{backend}, {queue}")
+
+
+def _roles(system: System) -> dict[str, list[int]]:
+    """The processes of each part of the system; the database and the queue when they are servers
+    of their own (on SQLite both live inside the API and the workers)."""
+    roles = {
+        "API": [system.api.pid] if system.api is not None else [],
+        "workers": [worker.pid for worker in system.workers],
+    }
+    if not system.database_url.startswith("sqlite"):
+        roles["database"] = postgres_server(system.database_url)
+    if system.queue_url != "sql":
+        roles["queue"] = redis_server(system.queue_url)
+    return roles
 
 
 def render(report: Report) -> list[str]:
     lines = [
-        (
-            f"program of {report.rules} rules, SQLite (WAL), SqlHuey queue on the same database, "
-            "2 threads per worker process"
-        ),
+        f"program of {report.rules} rules, {report.setup}, 2 threads per worker process",
         f"{'workers':>7}{'events':>8}{'events/s':>10}{'trivial tasks/s':>17}{'ratio':>8}",
     ]
     for run in report.runs:
         lines.append(
             f"{run.workers:>7}{run.events:>8}{run.events_per_s:>10.0f}{run.trivial_per_s:>17.0f}{run.ratio:>8.0%}"
         )
+    for run in report.runs:
+        if run.cpu_ms:
+            parts = ", ".join(f"{role} {ms:.2f}" for role, ms in run.cpu_ms.items())
+            lines.append(f"CPU ms per event, {run.workers} worker(s): {parts}")
     lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue, the better")
     lines.append("of two runs (before and after the pipeline), each on a settled system")
     if report.processing_per_s is not None and report.runs:

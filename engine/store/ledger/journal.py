@@ -33,9 +33,10 @@ from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
 from engine.store.ledger import held
 from engine.store.ledger.accounts import AccountBook
-from engine.store.ledger.hashchain import GENESIS, entry_hash, new_entry_document
+from engine.store.ledger.hashchain import GENESIS, document_hash, new_entry_document
 from engine.store.ledger.lots import LotBook
 from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
+from engine.store.pipelining import after_sync
 
 ZERO = Decimal(0)
 
@@ -161,7 +162,7 @@ class Ledger:
             }
             for position, leg in enumerate(legs)
         ]
-        entry.entry_hash = entry_hash(new_entry_document(entry.__data__, postings))
+        entry.entry_hash = document_hash(new_entry_document(entry.__data__, postings))
         self._postings.extend(postings)
         for leg in legs:
             self._balances[leg.account.id] = leg.account.balance
@@ -176,18 +177,11 @@ class Ledger:
 
     def finish(self) -> None:
         """Write the built entries, postings and balances, prove from the database inside this
-        transaction what `post` promised, and advance the head."""
+        transaction what `post` promised, and advance the head. Inside `pipelining.pipelined`
+        the writes and the read-back go in one round trip, and the proof runs when it returns."""
         if not self.entries:
             return
         self.lots.flush()  # the lots the entries moved, and what each entry took from them
-        for start in range(0, len(self.entries), _ROWS_PER_INSERT):
-            statements.insert(
-                JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]]
-            )
-        for start in range(0, len(self._postings), _ROWS_PER_INSERT):
-            statements.insert(Posting, self._postings[start : start + _ROWS_PER_INSERT])
-        # Guarded by the opening balances: an account changed since it was read is refused.
-        statements.update_balances(self._balances, utcnow(), expected=self._opening)
         references = {entry.id: entry.reference_id for entry in self.entries if entry.reference_id is not None}
         if references:  # what HELD accounts hold under each reference (`held`), under the same locks
             held.apply_deltas(
@@ -196,14 +190,30 @@ class Ledger:
                     for posting in self._postings
                 )
             )
-        written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
-        deltas: dict[str, Decimal] = defaultdict(Decimal)
-        balances: dict[str, Decimal] = {}
-        for entry_id, asset_id, amount, account_id, balance in statements.rows(
+        for start in range(0, len(self.entries), _ROWS_PER_INSERT):
+            statements.insert(
+                JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]]
+            )
+        for start in range(0, len(self._postings), _ROWS_PER_INSERT):
+            statements.insert(Posting, self._postings[start : start + _ROWS_PER_INSERT])
+        # Guarded by the opening balances: an account changed since it was read is refused.
+        statements.update_balances(self._balances, utcnow(), expected=self._opening)
+        written = statements.sent_rows(
             _RECHECK.format(marks=statements.marks(len(self._expected_postings))),
             list(self._expected_postings),
             (str, str, Decimal, str, Decimal),
-        ):
+        )
+        after_sync(lambda: self._prove(written()))
+        statements.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
+
+    def _prove(self, rows: list[tuple]) -> None:
+        """The read-back of this transaction's postings with their accounts' stored balances
+        holds exactly what `post` built: each entry's postings, summing to zero per asset, and
+        each touched account's opening balance plus its postings."""
+        written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+        deltas: dict[str, Decimal] = defaultdict(Decimal)
+        balances: dict[str, Decimal] = {}
+        for entry_id, asset_id, amount, account_id, balance in rows:
             written[entry_id].append((asset_id, amount))
             deltas[account_id] += amount
             balances[account_id] = balance
@@ -224,7 +234,6 @@ class Ledger:
                 code="ledger_balance_mismatch",
                 account_id=account_id,
             )
-        statements.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
 
 _ROWS_PER_INSERT = 500  # bounds one statement's parameters (SQLite allows 32766)

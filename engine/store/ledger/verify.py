@@ -21,7 +21,7 @@ from decimal import Decimal
 import msgspec
 
 from engine.store.fields import to_decimal
-from engine.store.ledger.hashchain import GENESIS, entry_document, entry_hash
+from engine.store.ledger.hashchain import GENESIS, document_hash, entry_document
 from engine.store.ledger.held import deltas_of
 from engine.store.ledger.verify_lots import verify_lots
 from engine.store.models import HELD, Account, HeldReference, JournalEntry, LedgerHead, Organisation, Posting
@@ -119,7 +119,7 @@ def _entry_problems(entry, postings, previous: str, expected_sequence: int):
         yield "sequence_gap", f"{name}: expected sequence {expected_sequence}"
     if entry.prev_hash != previous:
         yield "chain_broken", f"{name}: prev_hash does not match the previous entry's hash"
-    if entry_hash(entry_document(entry, postings)) != entry.entry_hash:
+    if document_hash(entry_document(entry, postings)) != entry.entry_hash:
         yield "hash_mismatch", f"{name}: entry_hash does not match its contents"
     if len(postings) < 2:
         yield "too_few_postings", f"{name}: {len(postings)} posting(s)"

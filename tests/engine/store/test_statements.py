@@ -182,3 +182,19 @@ def test_insert_each_runs_one_statement_for_every_row_and_fills_the_fields_defau
         statements.insert_each(RequestLog, [rows[0], {**rows[1], "ip_address": "10.0.0.1"}])
     statements.insert_each(RequestLog, [])  # nothing to write
     assert RequestLog.select().count() == 3
+
+
+def test_values_not_already_in_a_plain_column_s_type_still_go_through_the_field(world):
+    """Text and integer columns take a str (an int) as it is; anything else is the field's to
+    convert: a model instance for a foreign key, an int for a text column."""
+    row = {
+        "id": new_id(),
+        "organisation": world.org,  # the instance, not its id
+        "owner_type": "PARTICIPANT",
+        "owner_id": world.alice.id,
+        "tag": 7,
+        "created_at": utcnow(),
+    }
+    assert statements.insert(StateTag, [row]) == 1
+    (found,) = statements.fetch(StateTag, "id = {p}", [row["id"]])
+    assert (found.organisation_id, found.tag) == (world.org.id, "7")

@@ -450,3 +450,22 @@ def test_a_crash_inside_a_group_leaves_all_of_its_events_pending(queue, world, m
     assert [(reload(e).status, reload(e).attempts, entries_of(e.id)) for e in events] == [("PENDING", 0, 0)] * 4
     assert processor.drain_lane(lane_of(events[0]), FAST, CreditOnePoint()) == 4
     assert [(reload(e).status, entries_of(e.id)) for e in events] == [("COMPLETED", 1)] * 4
+
+
+def test_a_group_reads_its_program_and_endpoints_once_and_trusts_the_claims_it_took(queue, world, db, monkeypatch):
+    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
+    world.rule(amount="event.amount")
+    WebhookEndpoint.create(organisation=world.org, url="http://127.0.0.1:1/h", secret="whsec_x", enabled_events=["*"])
+    events = backlog(world, 5)
+    sent: list[str] = []
+    real = db.execute_sql
+    db.execute_sql = lambda sql, params=None, *args, **kwargs: sent.append(sql) or real(sql, params, *args, **kwargs)
+    try:
+        assert processor.drain_lane(lane_of(events[0]), FAST) == 5
+    finally:
+        del db.execute_sql
+    assert sum(sql.startswith('SELECT "id", "created_at", "updated_at", "organisation_id", "key"') for sql in sent) == 1
+    assert sum('FROM "webhook_endpoint"' in sql for sql in sent) == 1
+    assert not any(sql.startswith("SELECT id FROM event WHERE id =") for sql in sent)  # every claim taken here
+    assert [reload(e).status for e in events] == ["COMPLETED"] * 5 and balance_of(world.alice) == "5"
+    assert WebhookDelivery.select().count() == 10  # balance.credited and event.completed, each event

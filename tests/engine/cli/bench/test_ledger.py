@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
 from engine.cli.bench.ledger import Figure, measure, render
+from tests.databases import NO_POSTGRES, postgres_url
 
 
 def test_bench_ledger_measures_posting_beside_raw_inserts_and_verifies():
@@ -15,15 +18,28 @@ def test_bench_ledger_measures_posting_beside_raw_inserts_and_verifies():
     # head, the state history, the program's THRESHOLD automations watching the counter (A224), the
     # event's status, COMMIT
     assert figure.statements == 18
+    assert figure.round_trips == figure.statements  # SQLite has no pipeline: one statement, one trip
     assert 0 < figure.ratio == figure.events_per_second / figure.raw_per_second
 
 
 def test_render_shows_every_figure():
     lines = render(
         [
-            Figure("sqlite", 100, 900.0, 9000.0, 20, 3000.0, True),
-            Figure("postgresql", 100, 300.0, 6000.0, 21, 600.0, False),
+            Figure("sqlite", 100, 900.0, 9000.0, 20, 3000.0, True, 20),
+            Figure("postgresql", 100, 300.0, 6000.0, 21, 600.0, False, 12),
         ]
     )
-    assert lines[1].split() == ["sqlite", "100", "900", "9,000", "0.10", "20", "3,000", "ok"]
-    assert lines[2].split()[-1] == "MISMATCH"
+    assert lines[1].split() == ["sqlite", "100", "900", "9,000", "0.10", "20", "20", "3,000", "ok"]
+    assert lines[2].split()[-3:] == ["12", "600", "MISMATCH"]
+
+
+@pytest.mark.postgres
+def test_postgresql_sends_an_event_s_final_writes_in_one_round_trip():
+    url = postgres_url()
+    if url is None:
+        pytest.skip(NO_POSTGRES)
+    (_, figure) = measure(12, url)
+    assert figure.backend == "postgresql" and figure.verified
+    # the evaluation record, the entry, its postings, the balances, the re-check, the head, the
+    # state history and the event's status: eight statements, one round trip
+    assert figure.round_trips == figure.statements - 7

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -36,3 +38,26 @@ def test_bench_pipeline_command_measures_a_real_run():
     assert row[:2] == ["1", "60"] and float(row[2]) > 0 and float(row[3]) > 0
     alone = result.output.splitlines()[-1]
     assert alone.startswith("processing alone") and float(alone.split(": ")[1].split()[0]) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_bench_pipeline_runs_on_postgresql_and_redis():
+    database, queue = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
+    if not (database and queue):
+        pytest.skip("TEST_POSTGRES_URL and TEST_REDIS_URL are not set (tests/services/services.sh starts them)")
+    arguments = ["--events", "60", "--workers", "1", "--rules", "2", "--database", database, "--queue", queue]
+    result = CliRunner().invoke(main, ["bench", "pipeline", *arguments])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "PostgreSQL, Redis queue" in lines[0]
+    row = lines[2].split()
+    assert row[:2] == ["1", "60"] and float(row[2]) > 0 and float(row[3]) > 0
+    assert lines[-1].startswith("processing alone") and float(lines[-1].split(": ")[1].split()[0]) > 0
+
+
+def test_render_states_each_part_s_cpu_per_event():
+    run = Run(workers=2, events=1000, events_per_s=150.0, trivial_tasks=1000, trivial_per_s=300.0,
+              cpu_ms={"API": 0.9, "workers": 2.531, "database": 1.25})  # fmt: skip
+    lines = render(Report(rules=10, runs=[run]))
+    assert "CPU ms per event, 2 worker(s): API 0.90, workers 2.53, database 1.25" in lines
