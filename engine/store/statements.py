@@ -111,27 +111,22 @@ _PLAIN_TYPES: dict[type[peewee.Field], type] = {
 }
 
 
-def _plain_type(field: peewee.Field) -> type | None:
+def _short_cut(field: peewee.Field, convert: Convert) -> Convert:
+    """`convert` (the field's `db_value` or `python_value`), passing a value that is already of
+    the column's plain type (str, int) through at once."""
     target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
-    return _PLAIN_TYPES.get(type(target))
+    plain = _PLAIN_TYPES.get(type(target))
+    if plain is None:
+        return convert
+    return lambda value: value if value.__class__ is plain else convert(value)
 
 
 def _writer(field: peewee.Field) -> Convert:
-    """The field's `db_value`, short-cut for a value already in the column's type."""
-    plain = _plain_type(field)
-    convert = field.db_value
-    if plain is None:
-        return convert
-    return lambda value: value if value.__class__ is plain else convert(value)
+    return _short_cut(field, field.db_value)
 
 
 def _reader(field: peewee.Field) -> Convert:
-    """The field's `python_value`, short-cut for a value the driver gives in its Python type."""
-    plain = _plain_type(field)
-    convert = field.python_value
-    if plain is None:
-        return convert
-    return lambda value: value if value.__class__ is plain else convert(value)
+    return _short_cut(field, field.python_value)
 
 
 def update(model: type[peewee.Model], row_id: Any, **values: Any) -> int:
