@@ -13,12 +13,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import Principal
+from api.balance_operations import perform
 from api.db import with_connection
 from api.errors import responses
 from api.pagination import IdFilter, Page, PageInfo
 from api.queries.groups import group_balances
 from api.schemas.groups import GroupBalanceOut
-from api.schemas.participants import Adjust, BalanceOperation, VoidHold, balance_request
+from api.schemas.participants import Adjust, BalanceOperation, VoidHold
 from api.webhook_events import publisher
 from engine.store import operations
 from engine.store.models import GROUP
@@ -56,14 +57,7 @@ class GroupBalanceController(Controller):
     def adjust(
         self, group_id: FromPath[str], data: JSONBody[Adjust], principal: NamedDependency[Principal]
     ) -> AdjustResult:
-        return operations.adjust_balance(
-            principal.organisation_id,
-            group_id,
-            owner_type=GROUP,
-            api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organisation_id),
-            **balance_request(data),
-        )
+        return perform(operations.adjust_balance, principal, group_id, data, owner_type=GROUP)
 
     @post(
         "/hold",
@@ -76,14 +70,7 @@ class GroupBalanceController(Controller):
     def hold(
         self, group_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
-        return operations.hold(
-            principal.organisation_id,
-            group_id,
-            owner_type=GROUP,
-            api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organisation_id),
-            **balance_request(data),
-        )
+        return perform(operations.hold, principal, group_id, data, owner_type=GROUP)
 
     @post(
         "/release",
@@ -96,14 +83,7 @@ class GroupBalanceController(Controller):
     def release(
         self, group_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
-        return operations.release(
-            principal.organisation_id,
-            group_id,
-            owner_type=GROUP,
-            api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organisation_id),
-            **balance_request(data),
-        )
+        return perform(operations.release, principal, group_id, data, owner_type=GROUP)
 
     @post(
         "/forfeit",
@@ -117,13 +97,7 @@ class GroupBalanceController(Controller):
         self, group_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
         """`bucket` is required and must be AVAILABLE: held group funds are released first."""
-        return operations.forfeit(
-            principal.organisation_id,
-            group_id,
-            owner_type=GROUP,
-            api_key_id=principal.api_key_id,
-            **balance_request(data),
-        )
+        return perform(operations.forfeit, principal, group_id, data, owner_type=GROUP, publishes=False)
 
     @post(
         "/void-hold",

@@ -13,6 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import Principal
+from api.balance_operations import perform
 from api.db import with_connection
 from api.errors import responses
 from api.pagination import LIMIT_DEFAULT, CursorParam, IdFilter, LimitParam, Page, PageInfo, SortDirParam
@@ -39,9 +40,8 @@ from api.schemas.participants import (
     ParticipantUpsert,
     StateHistoryOut,
     StatusChange,
-    balance_request,
 )
-from api.webhook_events import publish_participant_created, publisher
+from api.webhook_events import publish_participant_created
 from engine.store import operations
 from engine.store.db import write_transaction
 from engine.store.operations import AdjustResult, BalanceOpResult
@@ -172,13 +172,7 @@ class ParticipantController(Controller):
     def adjust(
         self, participant_id: FromPath[str], data: JSONBody[Adjust], principal: NamedDependency[Principal]
     ) -> AdjustResult:
-        return operations.adjust_balance(
-            principal.organisation_id,
-            participant_id,
-            api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organisation_id),
-            **balance_request(data),
-        )
+        return perform(operations.adjust_balance, principal, participant_id, data)
 
     @post(
         "/{participant_id:str}/balances/hold",
@@ -191,13 +185,7 @@ class ParticipantController(Controller):
     def hold(
         self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
-        return operations.hold(
-            principal.organisation_id,
-            participant_id,
-            api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organisation_id),
-            **balance_request(data),
-        )
+        return perform(operations.hold, principal, participant_id, data)
 
     @post(
         "/{participant_id:str}/balances/release",
@@ -210,13 +198,7 @@ class ParticipantController(Controller):
     def release(
         self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
-        return operations.release(
-            principal.organisation_id,
-            participant_id,
-            api_key_id=principal.api_key_id,
-            on_applied=publisher(principal.organisation_id),
-            **balance_request(data),
-        )
+        return perform(operations.release, principal, participant_id, data)
 
     @post(
         "/{participant_id:str}/balances/forfeit",
@@ -230,9 +212,7 @@ class ParticipantController(Controller):
         self, participant_id: FromPath[str], data: JSONBody[BalanceOperation], principal: NamedDependency[Principal]
     ) -> BalanceOpResult:
         """`bucket` is required; allowed on CLOSED participants."""
-        return operations.forfeit(
-            principal.organisation_id, participant_id, api_key_id=principal.api_key_id, **balance_request(data)
-        )
+        return perform(operations.forfeit, principal, participant_id, data, publishes=False)
 
     @get(
         "/{participant_id:str}/activity/state-history",
