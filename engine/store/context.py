@@ -29,7 +29,6 @@ from typing import Any
 from engine.model.state import (
     Balance,
     BudgetState,
-    CounterState,
     EntityState,
     EvaluationInput,
     EventInput,
@@ -58,7 +57,6 @@ from engine.store.models import (
     Participant,
     Program,
     RuleBudget,
-    StateCounter,
 )
 from engine.store.owner_reads import OwnerState, read_owner
 from engine.store.shared_reads import remembered
@@ -223,27 +221,6 @@ def _balances(owner_type: str, owner_id: str, symbols: dict[str, str], program_s
         if asset_id in symbols:
             setattr(result.setdefault(symbols[asset_id], Balance()), _BUCKET_FIELDS[bucket], amount)
     return result
-
-
-def _owner_state(owner_type: str, owner_id: str) -> tuple[list, dict, dict]:
-    """(tags, counters, attributes) of one owner, as the engine's Structs want them."""
-    owner = [owner_type, owner_id]
-    tags = sorted(
-        tag
-        for (tag,) in statements.rows(
-            "SELECT tag FROM state_tag WHERE owner_type = {p} AND owner_id = {p}", owner, (str,)
-        )
-    )
-    counters = {
-        row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
-        for row in statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", owner)
-    }
-    attributes = dict(
-        statements.rows(
-            'SELECT "key", value FROM state_attribute WHERE owner_type = {p} AND owner_id = {p}', owner, (str, str)
-        )
-    )
-    return tags, counters, attributes
 
 
 def _is_lot(program: CompiledProgram, symbol: str) -> bool:

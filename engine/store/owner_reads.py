@@ -69,17 +69,21 @@ class OwnerState:
 def read_owner(
     owner_type: str,
     owner_id: str,
-    symbols: dict[str, str],
+    symbols: dict[str, str] | None = None,
     *,
     tiers: tuple[str, datetime] | None = None,
     holds: bool = False,
 ) -> OwnerState:
-    """The owner's tags, counters, attributes and balances (of the assets in `symbols`, asset id
-    -> symbol); with `tiers` (program id, as of), a participant's levels that have not lapsed by
-    then; with `holds`, what it still holds under each reference (positive amounts only)."""
+    """The owner's tags, counters and attributes; with `symbols` (asset id -> symbol), its
+    balances of those assets; with `tiers` (program id, as of), a participant's levels that have
+    not lapsed by then; with `holds`, what it still holds under each reference of the assets in
+    `symbols` (positive amounts only)."""
     owner = [owner_type, owner_id]
-    branches = [_TAGS, _ATTRIBUTES, _COUNTERS, _BALANCES]
-    params: list[Any] = owner * 4
+    branches = [_TAGS, _ATTRIBUTES, _COUNTERS]
+    params: list[Any] = owner * 3
+    if symbols is not None:
+        branches.append(_BALANCES)
+        params += owner
     if tiers is not None:
         program_id, as_of = tiers
         branches.append(_TIERS)
@@ -91,7 +95,7 @@ def read_owner(
     for kind, key, text, amount, moment, number in statements.rows(
         " UNION ALL ".join(branches), params, (str, str, str, _AMOUNT, _MOMENT, int)
     ):
-        _take(state, symbols, kind, key, text, amount, moment, number)
+        _take(state, symbols or {}, kind, key, text, amount, moment, number)
     state.tags.sort()
     return state
 

@@ -16,11 +16,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.model.state import CounterState, EntityState, ProgramState, TierState, counter_reset_due
+from engine.model.state import EntityState, ProgramState, TierState, counter_reset_due
 from engine.store import statements, tier_rollovers, tier_standing
 from engine.store.db import database_proxy, new_id, utcnow
 from engine.store.fields import canonical_decimal
 from engine.store.models import PARTICIPANT, ParticipantTier, StateAttribute, StateCounter, StateTag, TierTypeRecord
+from engine.store.owner_reads import read_owner
 from engine.store.state_records import HistoryBuffer, Origin
 from engine.store.tier_holders import HOLDERS
 from engine.store.tier_standing import TierMove
@@ -327,16 +328,10 @@ def live_tiers(
 
 
 def load_entity_state(owner_type: str, owner_id: str, program_id: str | None = None) -> tuple[list, dict, dict]:
-    """(tags, counters, attributes) of one owner, as the engine's Structs want them."""
-    tags = sorted(row.tag for row in StateTag.select(StateTag.tag).where(_owner(StateTag, owner_type, owner_id)))
-    counters = {
-        row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
-        for row in StateCounter.select().where(_owner(StateCounter, owner_type, owner_id))
-    }
-    attributes = {
-        row.key: row.value for row in StateAttribute.select().where(_owner(StateAttribute, owner_type, owner_id))
-    }
-    return tags, counters, attributes
+    """(tags, counters, attributes) of one owner, as the engine's Structs want them, read in one
+    statement (`owner_reads.read_owner`)."""
+    state = read_owner(owner_type, owner_id)
+    return state.tags, state.counters, state.attributes
 
 
 def participant_state(participant, program_id: str | None, balances: dict) -> EntityState:

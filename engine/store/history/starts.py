@@ -28,7 +28,8 @@ from engine.model.state import Balance, CounterState, EntityState, ProgramState,
 from engine.store import statements
 from engine.store.fields import to_decimal
 from engine.store.ledger.lots import to_lot
-from engine.store.models import EventRecord, LotRecord, StateCounter
+from engine.store.models import EventRecord, LotRecord
+from engine.store.owner_state import load_entity_state
 from engine.store.rule_health import id_floor
 
 MARGIN = timedelta(minutes=2)
@@ -161,7 +162,7 @@ class Starts:
             "SELECT external_id, status FROM participant WHERE id = {p}", [participant_id], (str, str)
         )
         external_id, status = found[0] if found else (None, "ACTIVE")
-        tags, counters, attributes = _owner_state("PARTICIPANT", participant_id)
+        tags, counters, attributes = load_entity_state("PARTICIPANT", participant_id)
         tiers = {
             key: TierState(level=level, rank=rank)
             for key, level, rank in statements.rows(
@@ -188,7 +189,7 @@ class Starts:
     def program(self) -> ProgramState:
         """The program's tags, counters and attributes just ahead of the window (its wallet is
         not replayed: PREFUNDED funding is checked when the ledger posts, not by rules)."""
-        tags, counters, attributes = _owner_state("PROGRAM", self.window.program_id)
+        tags, counters, attributes = load_entity_state("PROGRAM", self.window.program_id)
         state = EntityState(tags=tags, counters=counters, attributes=attributes)
         self._undo_state(("PROGRAM", self.window.program_id), state)
         return ProgramState(tags=state.tags, counters=state.counters, attributes=state.attributes)
@@ -292,23 +293,3 @@ def _undo_counter(counters: dict[str, CounterState], key: str, old: str | None) 
         reset_after=current.reset_after if current else None,
         last_reset_at=current.last_reset_at if current else None,
     )
-
-
-def _owner_state(owner_type: str, owner_id: str) -> tuple[list[str], dict[str, CounterState], dict[str, str]]:
-    owner = [owner_type, owner_id]
-    tags = sorted(
-        tag
-        for (tag,) in statements.rows(
-            "SELECT tag FROM state_tag WHERE owner_type = {p} AND owner_id = {p}", owner, (str,)
-        )
-    )
-    counters = {
-        row.key: CounterState(value=row.value, reset_after=row.reset_after, last_reset_at=row.last_reset_at)
-        for row in statements.fetch(StateCounter, "owner_type = {p} AND owner_id = {p}", owner)
-    }
-    attributes = dict(
-        statements.rows(
-            'SELECT "key", value FROM state_attribute WHERE owner_type = {p} AND owner_id = {p}', owner, (str, str)
-        )
-    )
-    return tags, counters, attributes

@@ -82,3 +82,17 @@ def test_the_program_is_read_without_tiers_or_holds(world):
     assert state.tags == ["launched"] and state.counters == {} and state.attributes == {}
     assert state.balances == {"GEM": Balance(available=Decimal(7))}
     assert state.tiers == {} and state.holds == {}
+
+
+def test_without_symbols_no_balances_are_read(world, db):
+    _seed_alice(world)
+    sent: list[str] = []
+    original = db.execute_sql
+    db.execute_sql = lambda sql, params=None, *args, **kwargs: sent.append(sql) or original(sql, params, *args, **kwargs)
+    try:
+        state = read_owner("PARTICIPANT", world.alice.id)
+    finally:
+        del db.execute_sql
+    assert len(sent) == 1 and "FROM account" not in sent[0]
+    assert state.tags == ["early", "vip", "zeta"] and set(state.counters) == {"visits", "orders"}
+    assert state.balances == {} and state.tiers == {} and state.holds == {}
