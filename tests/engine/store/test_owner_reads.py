@@ -43,19 +43,27 @@ def _seed_alice(world):
     return now
 
 
-def test_a_participant_is_read_whole_in_one_statement(world, db):
-    now = _seed_alice(world)
+def _with_statements(db, action):
+    """What `action` returns, and the SQL of every statement it ran."""
     sent: list[str] = []
     original = db.execute_sql
     db.execute_sql = lambda sql, params=None, *args, **kwargs: (
         sent.append(sql) or original(sql, params, *args, **kwargs)
     )
     try:
-        state = read_owner(
-            "PARTICIPANT", world.alice.id, {world.pts.id: "PTS"}, tiers=(world.program.id, now), holds=True
-        )
+        return action(), sent
     finally:
         del db.execute_sql
+
+
+def test_a_participant_is_read_whole_in_one_statement(world, db):
+    now = _seed_alice(world)
+    state, sent = _with_statements(
+        db,
+        lambda: read_owner(
+            "PARTICIPANT", world.alice.id, {world.pts.id: "PTS"}, tiers=(world.program.id, now), holds=True
+        ),
+    )
     assert len(sent) == 1
     assert state.tags == ["early", "vip", "zeta"]
     assert state.counters["visits"] == CounterState(value=Decimal("3.5"), reset_after="720h", last_reset_at=now)
@@ -86,13 +94,7 @@ def test_the_program_is_read_without_tiers_or_holds(world):
 
 def test_without_symbols_no_balances_are_read(world, db):
     _seed_alice(world)
-    sent: list[str] = []
-    original = db.execute_sql
-    db.execute_sql = lambda sql, params=None, *args, **kwargs: sent.append(sql) or original(sql, params, *args, **kwargs)
-    try:
-        state = read_owner("PARTICIPANT", world.alice.id)
-    finally:
-        del db.execute_sql
+    state, sent = _with_statements(db, lambda: read_owner("PARTICIPANT", world.alice.id))
     assert len(sent) == 1 and "FROM account" not in sent[0]
     assert state.tags == ["early", "vip", "zeta"] and set(state.counters) == {"visits", "orders"}
     assert state.balances == {} and state.tiers == {} and state.holds == {}
