@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any
 
 from engine.model.state import (
-    Balance,
     BudgetState,
     EntityState,
     EvaluationInput,
@@ -44,13 +43,9 @@ from engine.store.db import database_proxy, is_postgres
 from engine.store.errors import Conflict, NotFound
 from engine.store.event_participants import is_program_event, resolve_event_participants
 from engine.store.ledger.deferred import due_deferred, matured_view
-from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.lots import open_lots
 from engine.store.models import (
-    AVAILABLE,
-    DEFERRED,
     GROUP,
-    HELD,
     PARTICIPANT,
     PROGRAM,
     EventRecord,
@@ -205,24 +200,6 @@ def _asset_symbols(program_id: str) -> dict[str, str]:
     )
 
 
-_BUCKET_FIELDS = {AVAILABLE: "available", HELD: "held", DEFERRED: "deferred"}
-
-
-def _balances(owner_type: str, owner_id: str, symbols: dict[str, str], program_scope: str = "") -> dict[str, Balance]:
-    """The owner's balances by asset symbol, for the program's assets only (a group's are those
-    of its accounts in the program, `program_scope`)."""
-    result: dict[str, Balance] = {}
-    for asset_id, bucket, amount in statements.rows(
-        "SELECT asset_id, bucket, balance FROM account WHERE entity_type = {p} AND entity_id = {p} "
-        "AND program_scope = {p}",
-        [owner_type, owner_id, program_scope],
-        (str, str, Decimal),
-    ):
-        if asset_id in symbols:
-            setattr(result.setdefault(symbols[asset_id], Balance()), _BUCKET_FIELDS[bucket], amount)
-    return result
-
-
 def _is_lot(program: CompiledProgram, symbol: str) -> bool:
     asset = program.assets.get(symbol)
     return asset is not None and asset.inventory_mode == "LOT"
@@ -242,7 +219,7 @@ def _entity(
         attributes=state.attributes,
         tiers=state.tiers,
     )
-    _holdings(entity, PARTICIPANT, "", symbols, lot_assets, as_of, read=state)
+    _holdings(entity, PARTICIPANT, "", symbols, lot_assets, as_of, state)
     return entity
 
 
@@ -252,8 +229,8 @@ def _group(program: Program, record: EventRecord, symbols: dict[str, str], lot_a
     group's lock (A242)."""
     group = groups.named_group(program.organisation_id, record.event_data, program.id, record.created_at)
     if group is not None:
-        group.balances = {}
-        _holdings(group, GROUP, program.id, symbols, lot_assets, record.created_at)
+        read = read_owner(GROUP, group.id, symbols, holds=True, program_scope=program.id)
+        _holdings(group, GROUP, program.id, symbols, lot_assets, record.created_at, read)
     return group
 
 
@@ -264,17 +241,13 @@ def _holdings(
     symbols: dict[str, str],
     lot_assets: list[str],
     as_of: datetime,
-    read: OwnerState | None = None,
+    read: OwnerState,
 ) -> None:
-    """Fill in the owner's balances, holds and open lots of the program's assets (`read`: its
-    balances and holds, when `read_owner` has read them already)."""
+    """Fill in the owner's balances and holds (as `read_owner` read them) and the open lots of the
+    program's assets, with SIMPLE credits due to mature counted as AVAILABLE."""
     assert owner.id is not None  # read from its row
-    if read is None:
-        balances = owner.balances = _balances(owner_type, owner.id, symbols, program_scope)
-        owner.holds = held_by_reference(owner.id, symbols, owner_type, program_scope)
-    else:
-        balances = owner.balances = read.balances
-        owner.holds = read.holds
+    balances = owner.balances = read.balances
+    owner.holds = read.holds
     if lot_assets:  # the evaluator settles what is due at the event's time, as storage will
         lots = open_lots(owner_type, owner.id, lot_assets, program_scope)
         owner.lots = {symbols[asset_id]: found for asset_id, found in lots.items() if found}

@@ -38,7 +38,7 @@ _COUNTERS = (
 )
 _BALANCES = (
     "SELECT 'b', asset_id, bucket, balance, NULL, NULL FROM account "
-    "WHERE entity_type = {p} AND entity_id = {p} AND program_scope = ''"
+    "WHERE entity_type = {p} AND entity_id = {p} AND program_scope = {p}"
 )
 # a level past its `expires_at` has lapsed, swept or not (D33)
 _TIERS = (
@@ -47,7 +47,8 @@ _TIERS = (
 )
 _HOLDS = (
     "SELECT 'h', a.asset_id, h.reference_id, h.amount, NULL, NULL FROM held_reference AS h "
-    "JOIN account AS a ON a.id = h.account_id WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.bucket = {p}"
+    "JOIN account AS a ON a.id = h.account_id "
+    "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.program_scope = {p} AND a.bucket = {p}"
 )
 
 _BUCKET_FIELDS = {AVAILABLE: "available", HELD: "held", DEFERRED: "deferred"}
@@ -73,24 +74,26 @@ def read_owner(
     *,
     tiers: tuple[str, datetime] | None = None,
     holds: bool = False,
+    program_scope: str = "",
 ) -> OwnerState:
     """The owner's tags, counters and attributes; with `symbols` (asset id -> symbol), its
     balances of those assets; with `tiers` (program id, as of), a participant's levels that have
     not lapsed by then; with `holds`, what it still holds under each reference of the assets in
-    `symbols` (positive amounts only)."""
+    `symbols` (positive amounts only). A group's balances and holds are those of its accounts in
+    one program, `program_scope`."""
     owner = [owner_type, owner_id]
     branches = [_TAGS, _ATTRIBUTES, _COUNTERS]
     params: list[Any] = owner * 3
     if symbols is not None:
         branches.append(_BALANCES)
-        params += owner
+        params += [*owner, program_scope]
     if tiers is not None:
         program_id, as_of = tiers
         branches.append(_TIERS)
         params += [owner_id, program_id, _TIER_MOMENT(as_of)]
     if holds:
         branches.append(_HOLDS)
-        params += [owner_type, owner_id, HELD]
+        params += [owner_type, owner_id, program_scope, HELD]
     state = OwnerState()
     for kind, key, text, amount, moment, number in statements.rows(
         " UNION ALL ".join(branches), params, (str, str, str, _AMOUNT, _MOMENT, int)

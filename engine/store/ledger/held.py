@@ -7,7 +7,8 @@ participant's whole history of holds, so the sums are kept in `held_reference`, 
 (account, reference) with a non-zero amount:
 
     apply_deltas({(held_account_id, "order-7"): Decimal("40")})      # inside the ledger's transaction
-    held_by_reference(participant_id, {asset_id: "PTS"})              # {'PTS': {'order-7': Decimal('40')}}
+
+An event's context reads them with the owner's other state (`owner_reads.read_owner`, `holds`).
 
 `Ledger.finish` applies the deltas of the entries it writes, under the accounts' locks, so the
 rows change with the postings or not at all; `accrual verify` recomputes them from the postings.
@@ -21,7 +22,7 @@ from decimal import Decimal
 
 from engine.store import statements
 from engine.store.db import database_proxy, new_id, utcnow
-from engine.store.models import HELD, PARTICIPANT, HeldReference
+from engine.store.models import HELD, HeldReference
 
 Key = tuple[str, str]  # (HELD account id, reference id)
 
@@ -74,29 +75,6 @@ def apply_deltas(deltas: dict[Key, Decimal]) -> None:
     if deletes:
         delete = f"DELETE FROM held_reference WHERE id IN ({statements.marks(len(deletes))})"
         database_proxy.obj.execute_sql(delete.format(p=database_proxy.obj.param), deletes)
-
-
-def held_by_reference(
-    owner_id: str, symbols: dict[str, str], owner_type: str = PARTICIPANT, program_scope: str = ""
-) -> dict[str, dict[str, Decimal]]:
-    """What the owner (a participant, or a group in `program_scope`) still holds under each
-    reference, by asset symbol, for the assets in `symbols` (asset id -> symbol); only positive
-    amounts (what RELEASE and VOID_HOLD can move).
-
-    >>> held_by_reference(participant.id, {pts.id: "PTS"})
-    {'PTS': {'order-7': Decimal('40')}}
-    """
-    result: dict[str, dict[str, Decimal]] = {}
-    for asset_id, reference_id, amount in statements.rows(
-        "SELECT a.asset_id, h.reference_id, h.amount FROM held_reference AS h "
-        "JOIN account AS a ON a.id = h.account_id "
-        "WHERE a.entity_type = {p} AND a.entity_id = {p} AND a.program_scope = {p} AND a.bucket = {p}",
-        [owner_type, owner_id, program_scope, HELD],
-        (str, str, Decimal),
-    ):
-        if asset_id in symbols and amount > 0:
-            result.setdefault(symbols[asset_id], {})[reference_id] = amount
-    return result
 
 
 def amount_held(account_id: str, reference_id: str) -> Decimal:

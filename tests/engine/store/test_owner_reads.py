@@ -98,3 +98,18 @@ def test_without_symbols_no_balances_are_read(world, db):
     assert len(sent) == 1 and "FROM account" not in sent[0]
     assert state.tags == ["early", "vip", "zeta"] and set(state.counters) == {"visits", "orders"}
     assert state.balances == {} and state.tiers == {} and state.holds == {}
+
+
+def test_a_group_s_balances_and_holds_are_those_of_its_accounts_in_one_program(world):
+    from engine.store import groups
+
+    household = groups.create_group(world.org.id, "Smiths", [groups.Member(world.alice.id, "ADMIN")])
+    move = {"program_id": world.program.id, "asset_id": "PTS", "owner_type": "GROUP"}
+    ops.adjust_balance(world.org.id, household.id, type="CREDIT", amount="30", description="seed", **move)
+    ops.hold(world.org.id, household.id, amount="12", description="trip", reference_id="trip-1", **move)
+    symbols = {world.pts.id: "PTS"}
+    state = read_owner("GROUP", household.id, symbols, holds=True, program_scope=world.program.id)
+    assert state.balances == {"PTS": Balance(available=Decimal("18.00"), held=Decimal("12.00"))}
+    assert state.holds == {"PTS": {"trip-1": Decimal("12.00")}}
+    outside = read_owner("GROUP", household.id, symbols, holds=True)  # no accounts outside a program
+    assert outside.balances == {} and outside.holds == {}

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from engine.store import operations as ops
 from engine.store.db import database_proxy, write_transaction
-from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.journal import Ledger
 from engine.store.ledger.movements import Entity, hold, release
 from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
 from engine.store.models import PARTICIPANT, Asset, HeldReference
+from engine.store.owner_reads import read_owner
 
 
 def _op(world, operation, amount, reference):
@@ -49,7 +49,7 @@ def test_a_hold_is_kept_by_reference_until_it_is_released_in_full(world):
     _op(world, "hold", "3", None)  # no reference: not kept
     _op(world, "release", "15", "order-7")
     assert _rows() == [("order-7", Decimal("25.00")), ("order-8", Decimal("5.00"))]
-    assert held_by_reference(world.alice.id, {world.pts.id: "PTS"}) == {
+    assert read_owner("PARTICIPANT", world.alice.id, {world.pts.id: "PTS"}, holds=True).holds == {
         "PTS": {"order-7": Decimal("25.00"), "order-8": Decimal("5.00")}
     }
     _op(world, "release", "25", "order-7")
@@ -72,7 +72,7 @@ def test_only_positive_amounts_are_offered_to_rules(world):
     _op(world, "hold", "10", None)
     _op(world, "release", "4", "never-held")  # a direct release may name any reference
     assert _rows() == [("never-held", Decimal("-4.00"))]
-    assert held_by_reference(world.alice.id, {world.pts.id: "PTS"}) == {}
+    assert read_owner("PARTICIPANT", world.alice.id, {world.pts.id: "PTS"}, holds=True).holds == {}
     assert verify().ok
 
 

@@ -16,10 +16,10 @@ from engine.store import operations as ops
 from engine.store.effects import post_event_effects
 from engine.store.errors import LedgerRejected
 from engine.store.ledger.accounts import balances_of
-from engine.store.ledger.held import held_by_reference
 from engine.store.ledger.verify import verify
 from engine.store.migrations import upgrade
 from engine.store.models import Account, Posting
+from engine.store.owner_reads import read_owner
 from tests.databases import BACKENDS, NO_POSTGRES, close_database, open_database, postgres_url
 from tests.engine.world import World, make_rule, store_event, typical_result
 
@@ -158,7 +158,7 @@ def machine_for(backend: str):
         def holds_by_reference_match_the_model(self):
             for name, refs in self.held_refs.items():
                 expected = {ref: amount for ref, amount in refs.items() if amount > 0}
-                held = held_by_reference(self._person(name).id, {self.world.pts.id: "PTS"})
+                held = read_owner("PARTICIPANT", self._person(name).id, {self.world.pts.id: "PTS"}, holds=True).holds
                 assert held.get("PTS", {}) == expected
 
         @invariant()
