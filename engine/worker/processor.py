@@ -99,8 +99,7 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
         drained = False
         with write_transaction(), sharing_reads():
             group_ends = time.monotonic() + COMMIT_AFTER_S
-            claimed_here = False  # the claim in hand came from an earlier, committed transaction
-            for _ in range(EVENTS_PER_COMMIT):
+            for position in range(EVENTS_PER_COMMIT):
                 more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
                 if claim is None:  # the first of the wake-up, or the one after a failed attempt
                     attempted = attempt_next(lane, settings, pipeline, claim_next_in=more, shadows=shadows)
@@ -108,11 +107,9 @@ def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None =
                         drained = True
                         break
                     claim = attempted[1]
-                else:  # a claim taken earlier in this group is held: its row is this transaction's
-                    claim = attempt(claim, settings, pipeline, claim_next_in=more, shadows=shadows, held=claimed_here)[
-                        1
-                    ]
-                claimed_here = True
+                else:  # past the group's first event, the claim was taken in this transaction: held
+                    held = position > 0
+                    claim = attempt(claim, settings, pipeline, claim_next_in=more, shadows=shadows, held=held)[1]
                 count += 1
                 if count == EVENTS_PER_WAKEUP or time.monotonic() >= group_ends:
                     break
