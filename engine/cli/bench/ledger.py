@@ -116,21 +116,16 @@ def _run(backend: str, url: str, events: int) -> Figure:
 def _count_statements(db, action) -> tuple[int, int]:
     """How many statements `action` sends (BEGIN and COMMIT count, as in the raw figure), and in
     how many round trips: the statements of one `pipelined` block share one."""
-    counted: list[str] = []
-    blocks: set[int] = set()
+    sent_in: list[int | None] = []  # per statement: the pipelined block it went in (None: alone)
     original, begin = db.execute_sql, db.begin
 
     def counting(sql, params=None, *args, **kwargs):
         block = open_pipeline()
-        if block is None:
-            counted.append(sql)
-        else:
-            blocks.add(id(block))
-            counted.append(f"(pipelined) {sql}")
+        sent_in.append(None if block is None else id(block))
         return original(sql, params, *args, **kwargs)
 
     def counting_begin(*args, **kwargs):
-        counted.append("BEGIN")
+        sent_in.append(None)
         return begin(*args, **kwargs)
 
     # Instance attributes shadow the methods for this one call. BEGIN and COMMIT go through the
@@ -140,8 +135,8 @@ def _count_statements(db, action) -> tuple[int, int]:
         action()
     finally:
         del db.execute_sql, db.begin
-    pipelined = sum(sql.startswith("(pipelined)") for sql in counted)
-    return len(counted) + 1, len(counted) + 1 - pipelined + len(blocks)
+    alone = sent_in.count(None) + 1
+    return len(sent_in) + 1, alone + len(set(sent_in) - {None})
 
 
 def _raw_inserts(db, count: int, per_transaction: int = 1) -> float:
