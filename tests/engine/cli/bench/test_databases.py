@@ -4,8 +4,11 @@ import os
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
+from engine.cli import main
 from engine.cli.bench.databases import close_connections, empty_queue, reset_database, rows_of
+from engine.errors import EngineError
 
 
 def test_rows_are_read_from_a_sqlite_file(tmp_path):
@@ -43,3 +46,25 @@ def test_a_postgresql_database_starts_from_nothing_and_a_redis_queue_empty():
         assert client.dbsize() == 0
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("reset", "url", "code"),
+    [
+        (reset_database, "nonsense", "unsupported_database_url"),
+        (reset_database, "sqlite:///bench.db", "unsupported_database_url"),
+        (reset_database, "postgresql://postgres@127.0.0.1:1/nothing", "database_unavailable"),
+        (empty_queue, "amqp://127.0.0.1/", "queue_url_invalid"),
+        (empty_queue, "redis://127.0.0.1:1/0", "queue_unavailable"),
+    ],
+)
+def test_a_wrong_or_unreachable_server_is_an_error_with_its_code(reset, url, code):
+    with pytest.raises(EngineError) as raised:
+        reset(url)
+    assert raised.value.code == code
+
+
+def test_the_command_reports_a_wrong_database_without_a_traceback():
+    result = CliRunner().invoke(main, ["bench", "pipeline", "--events", "50", "--database", "nonsense"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unsupported_database_url: --database takes a PostgreSQL URL")
