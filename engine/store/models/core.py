@@ -262,18 +262,16 @@ class TierTypeRecord(Timestamped):
         indexes = ((("program", "key"), True),)
 
 
-class ParticipantTier(BaseModel):
-    """A participant's level in one tier type (exactly one per tier type), with what its lifecycle
-    has scheduled (`engine.model.tier_lifecycle.Standing`): `due_at` is the earliest of
-    `expires_at`, `period_ends_at` and `review_at`, the column the scheduler's job looks up."""
+class TierLevelColumns(BaseModel):
+    """The columns of an owner's level in one tier type, with what its lifecycle has scheduled
+    (`engine.model.tier_lifecycle.Standing`): the same for a participant's (`ParticipantTier`) and
+    a group's (`GroupTier`, A257), each table adding its owner. Not a table of its own."""
 
-    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE", backref="+")
     organisation_id: peewee.Field[str]
-    participant = peewee.ForeignKeyField(Participant, backref="tiers", on_delete="CASCADE")
-    participant_id: peewee.Field[str]
-    program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program = peewee.ForeignKeyField(Program, on_delete="CASCADE", backref="+")
     program_id: peewee.Field[str]
-    tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE")
+    tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE", backref="+")
     tier_type_id: peewee.Field[str]
     tier_key = peewee.CharField(max_length=100)
     level = peewee.CharField(max_length=100)
@@ -284,27 +282,42 @@ class ParticipantTier(BaseModel):
     review_at = UTCDateTimeField(null=True)  # a pending drop, or an ACTIVITY_REFRESH level's wait
     downgrade_to = peewee.CharField(max_length=100, null=True)  # a pending drop's level (None: none)
     pending_drop = peewee.BooleanField(default=False)
-    due_at = UTCDateTimeField(null=True)  # partial index `participant_tier_due` (step 35)
+    due_at = UTCDateTimeField(null=True)  # the earliest of the three times; the tier job's lookup
+
+
+class ParticipantTier(TierLevelColumns):
+    """A participant's level in one tier type (exactly one per tier type); `due_at` is under the
+    partial index `participant_tier_due` (step 35)."""
+
+    participant = peewee.ForeignKeyField(Participant, backref="tiers", on_delete="CASCADE")
+    participant_id: peewee.Field[str]
 
     class Meta:
+        table_name = "participant_tier"
         indexes = ((("participant", "tier_type"), True), (("program", "tier_key"), False))
 
 
-class TierRollover(BaseModel):
-    """The next period end at which a participant who holds no level of a tier type has their
-    qualifying counters rolled over (A215): one row per participant and tier type, while they have
-    qualifying progress and no level (a level's own row schedules its period ends)."""
+class RolloverColumns(BaseModel):
+    """The columns of the next period end at which an owner holding no level of a tier type has
+    its qualifying counters rolled over (A215): the same for a participant (`TierRollover`) and a
+    group (`GroupTierRollover`), each table adding its owner. Not a table of its own."""
 
-    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE")
+    organisation = peewee.ForeignKeyField(Organisation, on_delete="CASCADE", backref="+")
     organisation_id: peewee.Field[str]
-    participant = peewee.ForeignKeyField(Participant, on_delete="CASCADE")
-    participant_id: peewee.Field[str]
-    program = peewee.ForeignKeyField(Program, on_delete="CASCADE")
+    program = peewee.ForeignKeyField(Program, on_delete="CASCADE", backref="+")
     program_id: peewee.Field[str]
-    tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE")
+    tier_type = peewee.ForeignKeyField(TierTypeRecord, on_delete="CASCADE", backref="+")
     tier_type_id: peewee.Field[str]
     tier_key = peewee.CharField(max_length=100)
     period_ends_at = UTCDateTimeField(index=True)  # when the rollover is due
+
+
+class TierRollover(RolloverColumns):
+    """A participant's rollover schedule: one row per participant and tier type, while they have
+    qualifying progress and no level (a level's own row schedules its period ends)."""
+
+    participant = peewee.ForeignKeyField(Participant, on_delete="CASCADE")
+    participant_id: peewee.Field[str]
 
     class Meta:
         table_name = "tier_rollover"
