@@ -11,6 +11,8 @@ the processor through failures and slow paths.
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,15 +54,29 @@ class Applied:
 Pipeline = Callable[[EventRecord], Applied]
 
 
-def default_pipeline(record: EventRecord) -> Applied:
-    """Resolve participants, load the context, evaluate with the pure engine, post the effects.
+@dataclass
+class Phases:
+    """Seconds the pipeline spent in each of its steps, summed over the events it ran: `context`
+    (resolving participants and reading the state), `evaluate` (the pure engine) and `write`
+    (posting the effects). What a benchmark passes to see where an event's time goes."""
+
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    events: int = 0
+
+
+def default_pipeline(record: EventRecord, phases: Phases | None = None) -> Applied:
+    """Resolve participants, load the context, evaluate with the pure engine, post the effects;
+    with `phases`, add the time of each step to it.
 
     Participants created here (on_unknown_participant CREATE, D17), the follow-up events of
     SCHEDULE_EVENT and BROADCAST actions, and the events of THRESHOLD subscriptions whose counter
     the event moved past their threshold (A224) commit with the event's effects or not at all.
     """
+    started = time.perf_counter()
     context = load_event_context(record)
+    loaded = time.perf_counter()
     result = evaluate_event(context.program, context.inputs)
+    evaluated = time.perf_counter()
     tiers = context.program.bundle.tiers
     refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in tiers)
     rolling = {tier.key: frozenset(tier.lifecycle.qualifying) for tier in tiers if rolls_over(tier)}
@@ -69,6 +85,11 @@ def default_pipeline(record: EventRecord) -> Applied:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
     else:
         check_thresholds(context.record, result.state_changes, utcnow())
+    if phases is not None:
+        steps = {"context": loaded - started, "evaluate": evaluated - loaded, "write": time.perf_counter() - evaluated}
+        for step, seconds in steps.items():
+            phases.seconds[step] += seconds
+        phases.events += 1
     created = [{"participant_id": person.id, "external_id": person.external_id} for person in context.created]
     return Applied(
         result=result,

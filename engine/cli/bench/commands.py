@@ -183,16 +183,16 @@ def bench_pipeline(
     SQLite (or PostgreSQL and Redis), beside a trivial Huey task on the same queue, with 1 and 2
     worker processes."""
     from engine.cli.bench.pipeline import measure, render
+    from engine.cli.bench.processing import processing_rate, render_processing
 
     report = measure(
-        events=events,
-        worker_counts=worker_counts,
-        rules=rules,
-        alone=alone,
-        database_url=database_url,
-        queue_url=queue_url,
+        events=events, worker_counts=worker_counts, rules=rules, database_url=database_url, queue_url=queue_url
     )
-    click.echo("\n".join(render(report)))
+    lines = render(report)
+    if alone:
+        best = max((run.trivial_per_s for run in report.runs), default=None)
+        lines += render_processing(processing_rate(events, rules, database_url=database_url, queue_url=queue_url), best)
+    click.echo("\n".join(lines))
 
 
 @bench.command(name="ingest")

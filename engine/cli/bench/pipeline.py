@@ -199,11 +199,10 @@ class Run:
 class Report:
     rules: int
     runs: list[Run]
-    processing_per_s: float | None = None  # `processing_rate`: the drain alone, in one thread
     setup: str = "SQLite (WAL), SqlHuey queue on the same database"
 
 
-def _bodies(system: System, events: int) -> list[dict]:
+def event_bodies(system: System, events: int) -> list[dict]:
     """`events` events over 200 participants, amounts 0-11 (so 0 to 10 of the rules credit)."""
     run_id = uuid.uuid4().hex[:8]
     return [
@@ -212,16 +211,16 @@ def _bodies(system: System, events: int) -> list[dict]:
     ]
 
 
-def _post_all(system: System, bodies: list[dict]) -> None:
+def post_all(system: System, bodies: list[dict]) -> None:
     if any(r.status_code != 202 for r in system.post_events(bodies)):
         raise RuntimeError("the API refused some events")
 
 
 def _pipeline_rate(system: System, events: int) -> float:
-    bodies = _bodies(system, events)
+    bodies = event_bodies(system, events)
     before = count_statuses(system.database_url).get("COMPLETED", 0)
     started = time.perf_counter()
-    _post_all(system, bodies)
+    post_all(system, bodies)
     # Polled through the partial index of open events: a poll costs the measured system little.
     if not wait_until(lambda: count_open(system.database_url) == 0, 600, 0.02):
         raise RuntimeError(f"events did not complete: {count_statuses(system.database_url)}")
@@ -270,57 +269,18 @@ def _trivial_rate(system: System, tasks: int) -> float:
     return tasks / elapsed
 
 
-def processing_rate(events: int = 2000, rules: int = RULES, *, database_url: str = "", queue_url: str = "sql") -> float:
-    """The worker's own work without the HTTP server and the queue: the same events are posted
-    with no worker running, the API is stopped, then this process drains every participant's
-    lane in one thread (`drain_lane`, with the worker's background checkpoints), timed alone."""
-    from engine.queue import configure_queue, reset_queue
-    from engine.store import statements
-    from engine.store.checkpoint import start_background_checkpoints
-    from engine.store.db import close_all, connect
-    from engine.store.lanes import Lane
-    from engine.worker.processor import drain_lane
-
-    with tempfile.TemporaryDirectory(prefix="accrual-processing-") as directory:
-        with System(Path(directory), rules=rules, database_url=database_url, queue_url=queue_url) as system:
-            _post_all(system, _bodies(system, events))
-        db = connect(system.database_url)
-        checkpointer = start_background_checkpoints(db)
-        queue = configure_queue(db, system.queue_url)
-        try:
-            with db.connection_context():
-                lanes = [
-                    Lane(organisation_id, external_id, None)
-                    for organisation_id, external_id in statements.rows(
-                        "SELECT DISTINCT organisation_id, external_id FROM event", [], (str, str)
-                    )
-                ]
-                started = time.perf_counter()
-                done = sum(drain_lane(lane, queue.settings) for lane in lanes)
-                elapsed = time.perf_counter() - started
-        finally:
-            if checkpointer is not None:
-                checkpointer.stop()
-            reset_queue()
-            close_all(db)
-    if done != events:
-        raise RuntimeError(f"{done} of {events} events processed")
-    return events / elapsed
-
-
 def measure(
     *,
     events: int = 2000,
     worker_counts: tuple[int, ...] = (1, 2),
     rules: int = RULES,
-    alone: bool = True,
     database_url: str = "",
     queue_url: str = "sql",
 ) -> Report:
     """For each worker count: a fresh system, a warm-up, then the trivial figure, the pipeline and
     the trivial figure again, each on a settled system. The reference is the better trivial
     figure, so the ratio is never flattered by a reference taken while the system was busy.
-    `alone`: also the processing without HTTP and queue (`processing_rate`). `database_url`: a
+    `database_url`: a
     PostgreSQL server (each system replaces its public schema; default SQLite files);
     `queue_url`: a Redis queue (emptied; default SqlHuey on the database)."""
     runs = []
@@ -351,10 +311,9 @@ def measure(
                     cpu_ms={role: seconds * 1000 / events for role, seconds in used.items()},
                 )
             )
-    alone_rate = processing_rate(events, rules, database_url=database_url, queue_url=queue_url) if alone else None
     backend = "PostgreSQL" if database_url else "SQLite (WAL)"
     queue = "Redis queue" if queue_url != "sql" else "SqlHuey queue on the same database"
-    return Report(rules=rules, runs=runs, processing_per_s=alone_rate, setup=f"{backend}, {queue}")
+    return Report(rules=rules, runs=runs, setup=f"{backend}, {queue}")
 
 
 def _roles(system: System) -> dict[str, list[int]]:
@@ -386,10 +345,4 @@ def render(report: Report) -> list[str]:
             lines.append(f"CPU ms per event, {run.workers} worker(s): {parts}")
     lines.append("events/s: POST /v1/events to COMPLETED; trivial: one append_line task per enqueue, the better")
     lines.append("of two runs (before and after the pipeline), each on a settled system")
-    if report.processing_per_s is not None and report.runs:
-        best = max(run.trivial_per_s for run in report.runs)
-        lines.append(
-            f"processing alone (a backlog drained in one thread, no HTTP, no queue): "
-            f"{report.processing_per_s:.0f} events/s, {report.processing_per_s / best:.0%} of the best trivial rate"
-        )
     return lines
