@@ -93,12 +93,13 @@ def drain_lane(
     the commit leaves every event of the group PENDING, to be processed again. The group reads
     the program, its assets and the webhook endpoints once (`sharing_reads`).
 
-    With `other_lanes` (the worker's wake-ups, on SQLite), a group whose lane has nothing more due
-    goes on with other lanes' due events, each lane still claimed through `take_next`, so in its
-    order: a commit costs SQLite about as much for one event as for several, and its one write
-    lock serialises every writer anyway. The count and the re-queue then cover every lane taken.
-    On PostgreSQL a group keeps to its lane: a longer transaction would hold the organisation's
-    ledger head lock longer, which the other workers wait for.
+    With `other_lanes` (the worker's wake-ups, on SQLite), the wake-up's first group, once its lane
+    has nothing more due, goes on with other lanes' due events, each lane claimed through
+    `take_next`, so in its order: a commit costs SQLite about as much for one event as for several,
+    and its one write lock serialises every writer anyway. Past that first commit the wake-up keeps
+    to the lane it is on (whose next event it may hold), so a wake-up stays short and a stopping
+    worker stops soon. On PostgreSQL a group keeps to its lane: a longer transaction would hold the
+    organisation's ledger head lock longer, which the other workers wait for.
     """
     pipeline = pipeline or default_pipeline
     claim: Claim | None = None
@@ -128,6 +129,7 @@ def drain_lane(
         run_shadows(shadows)
         if drained:
             return count
+        tried = None  # past its first commit, the wake-up keeps to the lane it is on
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
 

@@ -504,3 +504,27 @@ def test_due_lanes_lists_each_lane_with_a_due_pending_event_once(queue, world):
     both = {f"{world.org.id}|ext:alice", f"{world.org.id}|ext:bob"}
     assert {lane.key for lane in lanes.due_lanes(8, now=utcnow() + timedelta(hours=2))} == both
     assert len(lanes.due_lanes(1, now=utcnow() + timedelta(hours=2))) == 1
+
+
+def test_past_its_first_commit_a_wake_up_keeps_to_the_lane_it_is_on(queue, world, db, monkeypatch):
+    """The first group (two events here) takes alice's event and one other lane's; past that
+    commit the wake-up finishes the lane it is on and leaves the third lane to its own wake-up."""
+    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
+    monkeypatch.setattr(processor, "EVENTS_PER_COMMIT", 2)
+    world.rule(amount="event.amount")
+    base = datetime(2026, 4, 1, tzinfo=UTC)
+    alice = world.event("alice", key="a0", at=base, amount=1.0)
+    bob = [world.event("bob", key=f"b{n}", at=base + timedelta(minutes=n), amount=1.0) for n in range(3)]
+    carol = world.event("carol", key="c0", at=base, amount=1.0)
+    commits = counting_commits(db)
+    try:
+        processor.process_event_task(queue, alice.id)
+    finally:
+        del db.commit
+    statuses = [reload(e).status for e in [alice, *bob, carol]]
+    if is_postgres(db):
+        assert statuses == ["COMPLETED"] + ["PENDING"] * 4 and len(commits) == 1
+    elif statuses[-1] == "COMPLETED":  # carol's lane was taken second: it had nothing more
+        assert statuses == ["COMPLETED"] + ["PENDING"] * 3 + ["COMPLETED"] and len(commits) == 1
+    else:  # bob's: his next event was claimed with the first commit, and his lane finished
+        assert statuses == ["COMPLETED"] * 4 + ["PENDING"] and len(commits) == 2
