@@ -178,22 +178,6 @@ def has_due(lane: Lane, now: datetime | None = None) -> bool:
     )
 
 
-def due_lanes(limit: int, now: datetime | None = None) -> list[Lane]:
-    """Up to `limit` lanes that have a due PENDING event, in no particular order (one read through
-    the partial index of open events). A lane listed may be busy: `take_next` decides."""
-    stamp = EventRecord.next_attempt_at.db_value(now or utcnow())
-    found = statements.rows(
-        f"SELECT DISTINCT organisation_id, external_id, participant_id, program_id FROM event WHERE {OPEN_EVENTS} "
-        "AND status = 'PENDING' AND COALESCE(next_attempt_at, created_at) <= {p} LIMIT {p}",
-        [stamp, limit],
-        (str, str, str, str),
-    )
-    return [
-        Lane(organisation_id, external_id, None if external_id is not None else participant_id, program_id)
-        for organisation_id, external_id, participant_id, program_id in found
-    ]
-
-
 def lane_is_awake(lane: Lane, now: datetime | None = None) -> bool:
     """Whether a worker is already bound to reach a new event of the lane without a wake-up of
     its own: the lane has a due PENDING event (whose wake-up, or the drain that is running it,

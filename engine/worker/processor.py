@@ -34,7 +34,7 @@ from engine.errors import EngineError
 from engine.queue import connection, enqueue_event
 from engine.settings import WorkerSettings
 from engine.store import statements
-from engine.store.db import is_postgres, utcnow, write_transaction
+from engine.store.db import utcnow, write_transaction
 from engine.store.lanes import (
     COMPLETED,
     FAILED,
@@ -43,7 +43,6 @@ from engine.store.lanes import (
     Claim,
     Lane,
     claim_next,
-    due_lanes,
     has_due,
     still_held,
     take_next,
@@ -64,7 +63,6 @@ EVENTS_PER_WAKEUP = 200  # then the lane is re-queued, so one busy participant c
 # groups. The bound on time keeps the write lock free for ingest every few milliseconds.
 EVENTS_PER_COMMIT = 16
 COMMIT_AFTER_S = 0.01
-OTHER_LANES_READ = 8  # due lanes read at a time when a group goes on to other lanes
 
 
 def process_event_task(queue: Queue, event_id: str) -> None:
@@ -78,12 +76,10 @@ def process_event_task(queue: Queue, event_id: str) -> None:
         if not found:
             return  # rolled back after a non-transactional enqueue, or deleted: nothing to do
         organisation_id, external_id, participant_id, program_id = found[0]
-        drain_lane(Lane(organisation_id, external_id, participant_id, program_id), queue.settings, other_lanes=True)
+        drain_lane(Lane(organisation_id, external_id, participant_id, program_id), queue.settings)
 
 
-def drain_lane(
-    lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None = None, *, other_lanes: bool = False
-) -> int:
+def drain_lane(lane: Lane, settings: WorkerSettings, pipeline: Pipeline | None = None) -> int:
     """Process the lane's due events in order until none is left; returns how many were claimed.
 
     Each event is claimed in the transaction that processes it, and the lane's next event in the
@@ -92,18 +88,9 @@ def drain_lane(
     a savepoint of its own, so a failed attempt rolls back that event alone, and a crash before
     the commit leaves every event of the group PENDING, to be processed again. The group reads
     the program, its assets and the webhook endpoints once (`sharing_reads`).
-
-    With `other_lanes` (the worker's wake-ups, on SQLite), the wake-up's first group, once its lane
-    has nothing more due, goes on with other lanes' due events, each lane claimed through
-    `take_next`, so in its order: a commit costs SQLite about as much for one event as for several,
-    and its one write lock serialises every writer anyway. Past that first commit the wake-up keeps
-    to the lane it is on (whose next event it may hold), so a wake-up stays short and a stopping
-    worker stops soon. On PostgreSQL a group keeps to its lane: a longer transaction would hold the
-    organisation's ledger head lock longer, which the other workers wait for.
     """
     pipeline = pipeline or default_pipeline
     claim: Claim | None = None
-    tried = {lane.key} if other_lanes and not is_postgres() else None
     count = 0
     while count < EVENTS_PER_WAKEUP:
         if claim is None and not has_due(lane):  # a read: no write transaction for nothing
@@ -115,7 +102,7 @@ def drain_lane(
             for position in range(EVENTS_PER_COMMIT):
                 more = count + 1 < EVENTS_PER_WAKEUP  # not past the last event this wake-up may run
                 if claim is None:  # the first of the wake-up, or the one after a failed attempt
-                    lane, attempted = _attempt_a_lane(lane, tried, settings, pipeline, more, shadows)
+                    attempted = attempt_next(lane, settings, pipeline, claim_next_in=more, shadows=shadows)
                     if attempted is None:
                         drained = True
                         break
@@ -129,25 +116,8 @@ def drain_lane(
         run_shadows(shadows)
         if drained:
             return count
-        tried = None  # past its first commit, the wake-up keeps to the lane it is on
     _requeue_lane(lane)
     return EVENTS_PER_WAKEUP
-
-
-def _attempt_a_lane(
-    lane: Lane, tried: set[str] | None, settings: WorkerSettings, pipeline: Pipeline, more: bool, shadows: list
-) -> tuple[Lane, tuple[str | None, Claim | None] | None]:
-    """`attempt_next` on `lane`, then, while nothing was due and `tried` allows other lanes, on a
-    due lane not tried yet: the lane attempted last, and what `attempt_next` returned there."""
-    attempted = attempt_next(lane, settings, pipeline, claim_next_in=more, shadows=shadows)
-    while attempted is None and tried is not None:
-        others = [other for other in due_lanes(OTHER_LANES_READ) if other.key not in tried]
-        if not others:
-            break
-        lane = others[0]
-        tried.add(lane.key)
-        attempted = attempt_next(lane, settings, pipeline, claim_next_in=more, shadows=shadows)
-    return lane, attempted
 
 
 def process_claim(claim: Claim, settings: WorkerSettings, pipeline: Pipeline) -> str | None:

@@ -34,9 +34,8 @@ def processing_rate(
     events: int = 2000, rules: int = RULES, *, database_url: str = "", queue_url: str = "sql"
 ) -> Processing:
     """The worker's own work without the HTTP server and the queue: the same events are posted
-    with no worker running, the API is stopped, then this process drains the lanes in one thread
-    as the worker's wake-ups do (`drain_lane`, with the worker's background checkpoints), timed
-    alone."""
+    with no worker running, the API is stopped, then this process drains every participant's lane
+    in one thread (`drain_lane`, with the worker's background checkpoints), timed alone."""
     from engine.queue import configure_queue, reset_queue
     from engine.store import statements
     from engine.store.checkpoint import start_background_checkpoints
@@ -62,7 +61,7 @@ def processing_rate(
                 ]
                 pipeline = functools.partial(default_pipeline, phases=phases)
                 started = time.perf_counter()
-                done = sum(drain_lane(lane, queue.settings, pipeline, other_lanes=True) for lane in lanes)
+                done = sum(drain_lane(lane, queue.settings, pipeline) for lane in lanes)
                 elapsed = time.perf_counter() - started
                 rows = {
                     table: statements.rows(f"SELECT COUNT(*) FROM {table}", [], (int,))[0][0] / events

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from engine.errors import EngineError
 from engine.store import lanes
-from engine.store.db import is_postgres, utcnow
+from engine.store.db import utcnow
 from engine.store.lanes import lane_of
 from engine.store.models import EventRecord, JournalEntry, WebhookDelivery, WebhookEndpoint
 from engine.worker import processor
@@ -469,62 +469,3 @@ def test_a_group_reads_its_program_and_endpoints_once_and_trusts_the_claims_it_t
     assert not any(sql.startswith("SELECT id FROM event WHERE id =") for sql in sent)  # every claim taken here
     assert [reload(e).status for e in events] == ["COMPLETED"] * 5 and balance_of(world.alice) == "5"
     assert WebhookDelivery.select().count() == 10  # balance.credited and event.completed, each event
-
-
-def test_a_wake_up_goes_on_to_other_due_lanes_in_their_order_on_sqlite_only(queue, world, db, monkeypatch):
-    """A worker's wake-up whose lane is drained takes other lanes' due events into the same commit
-    on SQLite, each lane in its timestamp order; on PostgreSQL it keeps to its lane."""
-    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
-    world.rule(amount="event.amount")
-    base = datetime(2026, 4, 1, tzinfo=UTC)
-    alice = [world.event("alice", key=f"a{n}", at=base + timedelta(minutes=n), amount=1.0) for n in range(2)]
-    bob = [world.event("bob", key=f"b{n}", at=base - timedelta(minutes=n), amount=1.0) for n in range(3)]
-    commits = counting_commits(db)
-    try:
-        processor.process_event_task(queue, alice[0].id)
-    finally:
-        del db.commit
-    if is_postgres(db):
-        assert [reload(e).status for e in alice + bob] == ["COMPLETED"] * 2 + ["PENDING"] * 3
-        return
-    assert len(commits) == 1  # both lanes, one commit
-    assert [reload(e).status for e in alice + bob] == ["COMPLETED"] * 5
-    sequence = {e.id: JournalEntry.get(JournalEntry.event_id == e.id).sequence for e in alice + bob}
-    assert sequence[alice[0].id] < sequence[alice[1].id]
-    assert sequence[bob[2].id] < sequence[bob[1].id] < sequence[bob[0].id]  # bob's earliest first
-
-
-def test_due_lanes_lists_each_lane_with_a_due_pending_event_once(queue, world):
-    base = datetime(2026, 4, 1, tzinfo=UTC)
-    for n in range(3):
-        world.event("alice", key=f"a{n}", at=base + timedelta(minutes=n))
-    later = world.event("bob", key="b0", at=base)
-    EventRecord.update(next_attempt_at=utcnow() + timedelta(hours=1)).where(EventRecord.id == later.id).execute()
-    assert [lane.key for lane in lanes.due_lanes(8)] == [f"{world.org.id}|ext:alice"]
-    both = {f"{world.org.id}|ext:alice", f"{world.org.id}|ext:bob"}
-    assert {lane.key for lane in lanes.due_lanes(8, now=utcnow() + timedelta(hours=2))} == both
-    assert len(lanes.due_lanes(1, now=utcnow() + timedelta(hours=2))) == 1
-
-
-def test_past_its_first_commit_a_wake_up_keeps_to_the_lane_it_is_on(queue, world, db, monkeypatch):
-    """The first group (two events here) takes alice's event and one other lane's; past that
-    commit the wake-up finishes the lane it is on and leaves the third lane to its own wake-up."""
-    monkeypatch.setattr(processor, "COMMIT_AFTER_S", 60)
-    monkeypatch.setattr(processor, "EVENTS_PER_COMMIT", 2)
-    world.rule(amount="event.amount")
-    base = datetime(2026, 4, 1, tzinfo=UTC)
-    alice = world.event("alice", key="a0", at=base, amount=1.0)
-    bob = [world.event("bob", key=f"b{n}", at=base + timedelta(minutes=n), amount=1.0) for n in range(3)]
-    carol = world.event("carol", key="c0", at=base, amount=1.0)
-    commits = counting_commits(db)
-    try:
-        processor.process_event_task(queue, alice.id)
-    finally:
-        del db.commit
-    statuses = [reload(e).status for e in [alice, *bob, carol]]
-    if is_postgres(db):
-        assert statuses == ["COMPLETED"] + ["PENDING"] * 4 and len(commits) == 1
-    elif statuses[-1] == "COMPLETED":  # carol's lane was taken second: it had nothing more
-        assert statuses == ["COMPLETED"] + ["PENDING"] * 3 + ["COMPLETED"] and len(commits) == 1
-    else:  # bob's: his next event was claimed with the first commit, and his lane finished
-        assert statuses == ["COMPLETED"] * 4 + ["PENDING"] and len(commits) == 2
