@@ -218,22 +218,22 @@ class Ledger:
             deltas[account_id] += amount
             balances[account_id] = balance
         for entry_id, expected in self._expected_postings.items():
-            invariant(
-                sorted(written[entry_id]) == sorted(expected),
-                f"entry {entry_id} postings differ from those built",
-                code="ledger_postings_mismatch",
-                entry_id=entry_id,
-            )
+            if sorted(written[entry_id]) != sorted(expected):
+                raise LedgerInvariantError(
+                    f"entry {entry_id} postings differ from those built",
+                    code="ledger_postings_mismatch",
+                    entry_id=entry_id,
+                )
             _check_zero_sum(entry_id, written[entry_id])
         invariant(set(balances) == set(self._opening), "a touched account is missing", code="ledger_balance_mismatch")
         for account_id, balance in balances.items():
             computed = self._opening[account_id] + deltas[account_id]
-            invariant(
-                balance == computed,
-                f"account {account_id} balance {balance} != {computed}",
-                code="ledger_balance_mismatch",
-                account_id=account_id,
-            )
+            if balance != computed:
+                raise LedgerInvariantError(
+                    f"account {account_id} balance {balance} != {computed}",
+                    code="ledger_balance_mismatch",
+                    account_id=account_id,
+                )
 
 
 _ROWS_PER_INSERT = 500  # bounds one statement's parameters (SQLite allows 32766)
@@ -255,15 +255,16 @@ def _exponent(amount: Decimal) -> int:
 
 
 def _check_legs(legs: list[Leg]) -> None:
-    invariant(len(legs) >= 2, "an entry needs at least two postings", code="ledger_unbalanced")
+    # Every entry of every event passes here: the messages are built only for a failed check.
+    if len(legs) < 2:
+        raise LedgerInvariantError("an entry needs at least two postings", code="ledger_unbalanced")
     for leg in legs:
-        invariant(leg.amount != 0, "a posting of zero", code="ledger_zero_posting")
-        invariant(leg.account.asset_id == leg.asset.id, "a posting's asset differs from its account's")
-        invariant(
-            _exponent(leg.amount) >= -leg.asset.scale,
-            f"{leg.amount} is finer than {leg.asset.symbol}'s scale",
-            code="ledger_scale",
-        )
+        if not leg.amount:
+            raise LedgerInvariantError("a posting of zero", code="ledger_zero_posting")
+        if leg.account.asset_id != leg.asset.id:
+            raise LedgerInvariantError("a posting's asset differs from its account's", code="ledger_invariant")
+        if _exponent(leg.amount) < -leg.asset.scale:
+            raise LedgerInvariantError(f"{leg.amount} is finer than {leg.asset.symbol}'s scale", code="ledger_scale")
     _check_zero_sum("(new)", [(leg.asset.id, leg.amount) for leg in legs])
 
 
