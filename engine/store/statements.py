@@ -40,12 +40,28 @@ def insert(model: type[peewee.Model], rows: list[dict[str, Any]], *, ignore_conf
     returns the number of rows inserted (conflicting rows are skipped with `ignore_conflicts`)."""
     if not rows:
         return 0
+    return _execute_insert(model, rows, ignore_conflicts, ()).rowcount
+
+
+def insert_returning(
+    model: type[peewee.Model], rows: list[dict[str, Any]], columns: tuple[str, ...], types: tuple[Convert, ...]
+) -> Callable[[], list[tuple]]:
+    """`insert`, the database answering with `columns` of each row as it stored them (`RETURNING`),
+    read later as `sent_rows` reads: inside a `pipelining.pipelined` block, from an `after_sync`
+    check."""
+    cursor = _execute_insert(model, rows, False, columns)
+    return _rows_of(cursor, types)
+
+
+def _execute_insert(
+    model: type[peewee.Model], rows: list[dict[str, Any]], ignore_conflicts: bool, returning: tuple[str, ...]
+) -> Any:
     names = tuple(rows[0])
     keys = rows[0].keys()
     if any(row.keys() != keys for row in rows):
         raise ValueError(f"rows inserted together into {model._meta.table_name} must name the same columns")
     postgres = is_postgres()
-    key = ("insert", model, names, len(rows), ignore_conflicts, postgres)
+    key = ("insert", model, names, len(rows), ignore_conflicts, returning, postgres)
     sql = _SQL.get(key)
     if sql is None:
         fields = [model._meta.fields[name] for name in names]
@@ -54,10 +70,12 @@ def insert(model: type[peewee.Model], rows: list[dict[str, Any]], *, ignore_conf
         values = ", ".join(["(" + ", ".join([mark] * len(fields)) + ")"] * len(rows))
         verb = "INSERT OR IGNORE INTO" if ignore_conflicts and not postgres else "INSERT INTO"
         suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts and postgres else ""
+        if returning:
+            suffix += " RETURNING " + ", ".join(_quote(model._meta.fields[name].column_name) for name in returning)
         sql = _SQL[key] = f"{verb} {_quote(model._meta.table_name)} ({columns}) VALUES {values}{suffix}"
     writers = _writers(model, names)
     params = [convert(row[name]) for row in rows for name, convert in writers]
-    return database_proxy.obj.execute_sql(sql, params).rowcount
+    return database_proxy.obj.execute_sql(sql, params)
 
 
 def insert_each(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
@@ -311,13 +329,22 @@ def sent_rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> Callab
     text = _SQL.get(key)
     if text is None:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
-    cursor = database_proxy.obj.execute_sql(text, params)
+    return _rows_of(database_proxy.obj.execute_sql(text, params), types)
+
+
+def _rows_of(cursor: Any, types: tuple[Convert, ...]) -> Callable[[], list[tuple]]:
+    """The rows of `cursor`, converted with `types`, fetched on the first call and kept."""
+    fetched: list[list[tuple]] = []
 
     def read() -> list[tuple]:
-        return [
-            tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
-            for row in cursor.fetchall()
-        ]
+        if not fetched:
+            fetched.append(
+                [
+                    tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
+                    for row in cursor.fetchall()
+                ]
+            )
+        return fetched[0]
 
     return read
 
@@ -333,11 +360,14 @@ def raw_rows(sql: str, params: list[Any]) -> list[tuple]:
     return database_proxy.obj.execute_sql(text, params).fetchall()
 
 
-def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None) -> None:
+def update_balances(
+    balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None
+) -> Callable[[], list[tuple]]:
     """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`). With
     `expected` (account id -> the balance it was read with), an account whose stored balance
     differs is left alone and refused, in the same statement; the refusal is raised once the
     statement's result is known (`after_sync`: at once, or at the end of a `pipelining.pipelined` block).
+    Returns the reader of what the database stored: (account id, balance) of each account updated.
 
     >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
     """
@@ -356,7 +386,7 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
         guard = f' AND "balance" = (CASE "id" {cases} END){cast}' if guarded else ""
         sql = _SQL[key] = (
             f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {mark} '
-            f'WHERE "id" IN ({", ".join([mark] * count)}){guard}'
+            f'WHERE "id" IN ({", ".join([mark] * count)}){guard} RETURNING "id", "balance"'
         )
     amount, moment = Account.balance.db_value, Account.updated_at.db_value
     params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
@@ -364,10 +394,10 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
     params.extend(balances)
     if expected is not None:
         params.extend(part for account_id in balances for part in (account_id, amount(expected[account_id])))
-    cursor = database_proxy.obj.execute_sql(sql, params)
+    stored = _rows_of(database_proxy.obj.execute_sql(sql, params), (str, Account.balance.python_value))
 
     def check() -> None:
-        changed = cursor.rowcount
+        changed = len(stored())
         if changed != count:
             what = "changed or vanished" if guarded else "vanished"
             raise LedgerInvariantError(
@@ -375,3 +405,4 @@ def update_balances(balances: dict[str, Any], now: Any, *, expected: dict[str, A
             )
 
     after_sync(check)
+    return stored

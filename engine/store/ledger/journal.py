@@ -11,11 +11,12 @@ scale, zero sum per asset, no account below zero unless allowed), moves the lock
 balances in memory and appends the entry to the hash chain (its own sequence, its hash over its
 predecessor's). Nothing reaches the database until `finish`, which writes every built entry with
 one statement, their postings with one, the touched balances with one (guarded: each account
-must still hold the balance it was read with) and then reads back what was written, inside the
-same transaction, proving it again before the caller commits: every entry sums to zero per asset
-and every touched account's balance equals its opening balance plus its new postings. So posting
-N entries takes as many statements as posting one; a caller that never calls `finish` writes
-nothing.
+must still hold the balance it was read with). The database answers those writes with what it
+stored (`RETURNING`: each posting, each touched account's balance), and `finish` proves it again
+from that answer before the caller commits: every entry's postings are those built and sum to
+zero per asset, and every touched account's stored balance equals its opening balance plus its
+new postings. So posting N entries takes as many statements as posting one; a caller that never
+calls `finish` writes nothing.
 """
 
 from __future__ import annotations
@@ -176,9 +177,9 @@ class Ledger:
         return sum((amount for _, amount in self._expected_postings[entry_id] if amount > 0), Decimal(0))
 
     def finish(self) -> None:
-        """Write the built entries, postings and balances, prove from the database inside this
-        transaction what `post` promised, and advance the head. Inside `pipelining.pipelined`
-        the writes and the read-back go in one round trip, and the proof runs when it returns."""
+        """Write the built entries, postings and balances, prove from what the database answered
+        to those writes what `post` promised, and advance the head. Inside `pipelining.pipelined`
+        the writes go in one round trip, and the proof runs when their answers return."""
         if not self.entries:
             return
         self.lots.flush()  # the lots the entries moved, and what each entry took from them
@@ -194,29 +195,25 @@ class Ledger:
             statements.insert(
                 JournalEntry, [entry.__data__ for entry in self.entries[start : start + _ROWS_PER_INSERT]]
             )
-        for start in range(0, len(self._postings), _ROWS_PER_INSERT):
-            statements.insert(Posting, self._postings[start : start + _ROWS_PER_INSERT])
+        stored = [
+            statements.insert_returning(Posting, self._postings[start : start + _ROWS_PER_INSERT], *_STORED_POSTING)
+            for start in range(0, len(self._postings), _ROWS_PER_INSERT)
+        ]
         # Guarded by the opening balances: an account changed since it was read is refused.
-        statements.update_balances(self._balances, utcnow(), expected=self._opening)
-        written = statements.sent_rows(
-            _RECHECK.format(marks=statements.marks(len(self._expected_postings))),
-            list(self._expected_postings),
-            (str, str, Decimal, str, Decimal),
-        )
-        after_sync(lambda: self._prove(written()))
+        balances = statements.update_balances(self._balances, utcnow(), expected=self._opening)
+        after_sync(lambda: self._prove([row for read in stored for row in read()], balances()))
         statements.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 
-    def _prove(self, rows: list[tuple]) -> None:
-        """The read-back of this transaction's postings with their accounts' stored balances
-        holds exactly what `post` built: each entry's postings, summing to zero per asset, and
-        each touched account's opening balance plus its postings."""
+    def _prove(self, postings: list[tuple], balances: list[tuple]) -> None:
+        """What the database answered to the writes (`RETURNING`: each posting as stored, each
+        touched account's stored balance) holds exactly what `post` built: each entry's postings,
+        summing to zero per asset, and each touched account's opening balance plus its postings."""
         written: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         deltas: dict[str, Decimal] = defaultdict(Decimal)
-        balances: dict[str, Decimal] = {}
-        for entry_id, asset_id, amount, account_id, balance in rows:
+        for entry_id, asset_id, amount, account_id in postings:
             written[entry_id].append((asset_id, amount))
             deltas[account_id] += amount
-            balances[account_id] = balance
+        stored_balances: dict[str, Decimal] = dict(balances)
         for entry_id, expected in self._expected_postings.items():
             if sorted(written[entry_id]) != sorted(expected):
                 raise LedgerInvariantError(
@@ -225,8 +222,10 @@ class Ledger:
                     entry_id=entry_id,
                 )
             _check_zero_sum(entry_id, written[entry_id])
-        invariant(set(balances) == set(self._opening), "a touched account is missing", code="ledger_balance_mismatch")
-        for account_id, balance in balances.items():
+        invariant(
+            set(stored_balances) == set(self._opening), "a touched account is missing", code="ledger_balance_mismatch"
+        )
+        for account_id, balance in stored_balances.items():
             computed = self._opening[account_id] + deltas[account_id]
             if balance != computed:
                 raise LedgerInvariantError(
@@ -242,11 +241,8 @@ ENTRY_FIELDS = frozenset(
     {"program_id", "description", "event_id", "rule_id", "rule_version", "reference_id", "created_by_api_key_id"}
 )
 
-# Postings of this transaction's entries, each with its account's stored balance: one read-back.
-_RECHECK = (
-    "SELECT p.entry_id, p.asset_id, p.amount, p.account_id, a.balance FROM posting AS p "
-    "JOIN account AS a ON a.id = p.account_id WHERE p.entry_id IN ({marks})"
-)
+# What the posting insert returns of each row as stored, and how each column is read.
+_STORED_POSTING = (("entry", "asset", "amount", "account"), (str, str, Posting.amount.python_value, str))
 
 
 def _exponent(amount: Decimal) -> int:

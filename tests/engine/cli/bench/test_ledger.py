@@ -17,7 +17,7 @@ def test_bench_ledger_measures_posting_beside_raw_inserts_and_verifies():
     # entry, its postings, the balances, the counter (read, update), the tag, the re-check, the
     # head, the state history, the program's THRESHOLD automations watching the counter (A224), the
     # event's status, COMMIT
-    assert figure.statements == 18
+    assert figure.statements == 17
     assert figure.round_trips == figure.statements  # SQLite has no pipeline: one statement, one trip
     assert 0 < figure.ratio == figure.events_per_second / figure.raw_per_second
 
@@ -42,4 +42,4 @@ def test_postgresql_sends_an_event_s_final_writes_in_one_round_trip():
     assert figure.backend == "postgresql" and figure.verified
     # the evaluation record, the entry, its postings, the balances, the re-check, the head, the
     # state history and the event's status: eight statements, one round trip
-    assert figure.round_trips == figure.statements - 7
+    assert figure.round_trips == figure.statements - 6

@@ -73,6 +73,21 @@ def test_the_in_transaction_recheck_catches_a_balance_written_behind_its_back(wo
     assert JournalEntry.select().count() == 0
 
 
+def test_the_proof_holds_the_postings_to_what_the_database_answered(world):
+    """`finish` proves the entries from the rows the database returned for its writes: a posting
+    stored with another amount, or one missing, is caught."""
+    with write_transaction():
+        ledger = Ledger(world.org.id)
+        ledger.post("ADJUST", legs(ledger, world, "-1.00", "1.00"))
+        built = [(p["entry"], p["asset"], p["amount"], p["account"]) for p in ledger._postings]
+        balances = list(ledger._balances.items())
+        ledger._prove(built, balances)  # the rows as built: proven
+        for postings in (built[:1], [built[0], (*built[1][:2], Decimal("0.99"), built[1][3])]):
+            with pytest.raises(LedgerInvariantError) as info:
+                ledger._prove(postings, balances)
+            assert info.value.code == "ledger_postings_mismatch"
+
+
 def test_parse_amount_accepts_exact_decimals_only(world):
     assert parse_amount("10.5", world.pts) == Decimal("10.50")
     assert parse_amount(3, world.gem) == Decimal(3)
