@@ -99,9 +99,10 @@ class _CompiledPrograms:
 compiled_programs = _CompiledPrograms(COMPILED_CACHE_SIZE)
 
 
-def load_event_context(event: EventRecord | str) -> EventContext:
+def load_event_context(event: EventRecord | str, *, persist_participants: bool = True) -> EventContext:
     """Load the event (given as its row, or read by id), its program (compiled, cached) and the
-    state its rules see.
+    state its rules see. `persist_participants=False`: the participant ids resolved from external
+    ids are left on the returned record for `post_event_effects` to write with the outcome.
 
     Raises `NotFound` (no such event; `unknown_participant` under a REJECT policy) or `Conflict`
     (`program_inactive`); a program whose rules do not compile raises `ProgramCompileError`.
@@ -111,7 +112,7 @@ def load_event_context(event: EventRecord | str) -> EventContext:
     """
     record = event if isinstance(event, EventRecord) else _event(event)
     program = _program(record.program_id)
-    record, known, created = resolve_event_participants(record, program)
+    record, known, created = resolve_event_participants(record, program, persist=persist_participants)
     if program.status != "ACTIVE":
         raise Conflict(f"program {program.id} is {program.status}", code="program_inactive")
     compiled = compiled_programs.get(program)

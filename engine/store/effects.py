@@ -55,23 +55,27 @@ class PostOutcome(msgspec.Struct, kw_only=True):
 
 
 def post_event_effects(
-    event_id: str,
+    event: EventRecord | str,
     result: EvaluationResult,
     *,
     refresh_tiers: bool = False,
     rolling_tiers: Mapping[str, frozenset[str]] | None = None,
 ) -> PostOutcome:
-    """Write `result` for the event in one transaction; see the module docstring. `refresh_tiers`:
-    the program has ACTIVITY_REFRESH tiers, whose waits the event starts again (A129).
-    `rolling_tiers`: the program's tiers that roll counters over at period ends, each key with its
-    qualifying counters (A215; None: the tiers are read when the event writes a participant's
-    counter)."""
+    """Write `result` for the event (its id, or its row as `load_event_context` resolved it, whose
+    participant ids are then written with the outcome) in one transaction; see the module
+    docstring. `refresh_tiers`: the program has ACTIVITY_REFRESH tiers, whose waits the event
+    starts again (A129). `rolling_tiers`: the program's tiers that roll counters over at period
+    ends, each key with its qualifying counters (A215; None: the tiers are read when the event
+    writes a participant's counter)."""
+    resolved = event if isinstance(event, EventRecord) else None
+    event_id = event.id if isinstance(event, EventRecord) else event
     try:
         with write_transaction():
             posts = result.status == EventStatus.COMPLETED and any(
                 a.status == ActionStatus.APPLIED and a.type in BALANCE_ACTIONS for a in result.actions
             )
             event, head = _locked_event_and_head(event_id) if posts else (_locked_event(event_id), None)
+            _take_participants(event, resolved)
             if event.status not in OPEN_EVENT_STATUSES:
                 return PostOutcome(written=False, status=event.status)
             rules = RuleIndex(result)
@@ -100,12 +104,15 @@ def post_event_effects(
                 tier_moves=applier.tier_moves,
             )
     except EngineError as exc:  # StoreError, LedgerInvariantError, LimitExceeded...: all rolled back
-        return _record_failure(event_id, result, exc)
+        return _record_failure(event_id, resolved, result, exc)
 
 
-def _record_failure(event_id: str, result: EvaluationResult, error: EngineError) -> PostOutcome:
+def _record_failure(
+    event_id: str, resolved: EventRecord | None, result: EvaluationResult, error: EngineError
+) -> PostOutcome:
     with write_transaction():
         event = _locked_event(event_id)
+        _take_participants(event, resolved)
         if event.status not in OPEN_EVENT_STATUSES:
             return PostOutcome(written=False, status=event.status)
         _write_evaluations(event, result, RuleIndex(result))
@@ -138,13 +145,23 @@ def _locked_event_and_head(event_id: str) -> tuple[EventRecord, tuple[int, str] 
     return event, (int(sequence), last_hash)
 
 
+def _take_participants(event: EventRecord, resolved: EventRecord | None) -> None:
+    """The participant ids resolved before this transaction, on the locked row (`_finish` writes them)."""
+    if resolved is not None:
+        event.participant_id = event.participant_id or resolved.participant_id
+        event.recipient_id = event.recipient_id or resolved.recipient_id
+
+
 def _finish(event: EventRecord, status: EventStatus, code: str | None, message: str | None) -> None:
     now = utcnow()
     event.status, event.error_code, event.error_message, event.processed_at = status, code, message, now
-    # A finished event has no next attempt: this also ends a worker's lease on it.
+    # A finished event has no next attempt: this also ends a worker's lease on it. Its participant
+    # ids go with it, resolved from external ids before this transaction (`_take_participants`).
     statements.update(
         EventRecord,
         event.id,
+        participant=event.participant_id,
+        recipient=event.recipient_id,
         status=str(status),
         error_code=code,
         error_message=message,

@@ -73,14 +73,14 @@ def default_pipeline(record: EventRecord, phases: Phases | None = None) -> Appli
     the event moved past their threshold (A224) commit with the event's effects or not at all.
     """
     started = time.perf_counter()
-    context = load_event_context(record)
+    context = load_event_context(record, persist_participants=False)  # written with the outcome
     loaded = time.perf_counter()
     result = evaluate_event(context.program, context.inputs)
     evaluated = time.perf_counter()
     tiers = context.program.bundle.tiers
     refresh = any(tier.lifecycle.mode == "ACTIVITY_REFRESH" for tier in tiers)
     rolling = {tier.key: frozenset(tier.lifecycle.qualifying) for tier in tiers if rolls_over(tier)}
-    outcome = post_event_effects(context.record.id, result, refresh_tiers=refresh, rolling_tiers=rolling)
+    outcome = post_event_effects(context.record, result, refresh_tiers=refresh, rolling_tiers=rolling)
     if outcome.status == EventStatus.FAILED:
         context.record.error_code, context.record.error_message = outcome.error_code, outcome.error_message
     else:

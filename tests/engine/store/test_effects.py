@@ -75,6 +75,22 @@ def test_an_action_refused_at_write_time_rolls_everything_back(world):
     assert verify().ok
 
 
+def test_participant_ids_resolved_before_the_write_go_with_the_outcome_refused_or_not(world):
+    """Given the event's row as resolved in memory, the outcome writes its participant ids, also
+    when an action is refused at write time and the event ends FAILED."""
+    rule = make_rule(world)
+    for person, status in ((world.alice, "COMPLETED"), (world.bob, "FAILED")):
+        if status == "FAILED":
+            Participant.update(status="SUSPENDED").where(Participant.id == person.id).execute()
+        event = store_event(world, person)
+        EventRecord.update(participant=None).where(EventRecord.id == event.id).execute()  # named by external id
+        resolved = EventRecord.get_by_id(event.id)
+        resolved.participant_id = person.id  # as `load_event_context(..., persist_participants=False)` leaves it
+        outcome = post_event_effects(resolved, typical_result(rule, participant_role="participant"))
+        stored = EventRecord.get_by_id(event.id)
+        assert (outcome.status, stored.status, stored.participant_id) == (status, status, person.id)
+
+
 def test_void_hold_for_a_suspended_participant_applies_as_the_evaluator_says(world):
     """Regression: storage refused VOID_HOLD for an inactive participant while the evaluator (and
     so `accrual test` and the playground) let it run; D22 does not block it."""
