@@ -61,21 +61,52 @@ def _execute_insert(
     if any(row.keys() != keys for row in rows):
         raise ValueError(f"rows inserted together into {model._meta.table_name} must name the same columns")
     postgres = is_postgres()
-    key = ("insert", model, names, len(rows), ignore_conflicts, returning, postgres)
+    fields = [model._meta.fields[name] for name in names]
+    arrays = _array_types(fields) if postgres and len(rows) > 1 else None
+    key = ("insert", model, names, None if arrays else len(rows), ignore_conflicts, returning, postgres)
     sql = _SQL.get(key)
     if sql is None:
-        fields = [model._meta.fields[name] for name in names]
         mark = database_proxy.obj.param
         columns = ", ".join(_quote(field.column_name) for field in fields)
-        values = ", ".join(["(" + ", ".join([mark] * len(fields)) + ")"] * len(rows))
+        if arrays:  # one parameter per column, whatever the number of rows: one statement text
+            # `%b`: psycopg sends the arrays in binary, without escaping each element as text
+            values = "SELECT * FROM unnest(" + ", ".join(f"%b::{array}" for array in arrays) + ")"
+        else:
+            values = "VALUES " + ", ".join(["(" + ", ".join([mark] * len(fields)) + ")"] * len(rows))
         verb = "INSERT OR IGNORE INTO" if ignore_conflicts and not postgres else "INSERT INTO"
         suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts and postgres else ""
         if returning:
             suffix += " RETURNING " + ", ".join(_quote(model._meta.fields[name].column_name) for name in returning)
-        sql = _SQL[key] = f"{verb} {_quote(model._meta.table_name)} ({columns}) VALUES {values}{suffix}"
+        sql = _SQL[key] = f"{verb} {_quote(model._meta.table_name)} ({columns}) {values}{suffix}"
     writers = _writers(model, names)
-    params = [convert(row[name]) for row in rows for name, convert in writers]
+    if arrays:
+        params: list[Any] = [[convert(row[name]) for row in rows] for name, convert in writers]
+    else:
+        params = [convert(row[name]) for row in rows for name, convert in writers]
     return database_proxy.obj.execute_sql(sql, params)
+
+
+# PostgreSQL array types of the columns a multi-row insert sends as arrays (`unnest`), by field
+# type. A statement of many rows as VALUES has as many parameters as cells: its text differs with
+# every row count, so the driver parses it anew each time (it caches statements of up to 50
+# parameters) and the server plans it anew; as arrays, one text serves every row count.
+_ARRAY_TYPES = {
+    "VARCHAR": "varchar[]",
+    "TEXT": "text[]",
+    "SMALLINT": "smallint[]",
+    "INT": "integer[]",
+    "BIGINT": "bigint[]",
+    "AMOUNT": "numeric[]",
+    "DATETIME": "timestamp[]",
+    "JSON": "text[]",
+    "BOOL": "boolean[]",
+}
+
+
+def _array_types(fields: list[peewee.Field]) -> list[str] | None:
+    """Each field's array type, or None when one has a type not listed (then VALUES it is)."""
+    types = [_ARRAY_TYPES.get(field.field_type) for field in fields]
+    return None if None in types else cast(list[str], types)
 
 
 def insert_each(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import LedgerInvariantError
 from engine.store import statements
-from engine.store.db import new_id, utcnow
+from engine.store.db import is_postgres, new_id, utcnow
 from engine.store.models import Account, RequestLog, StateTag
 
 
@@ -125,7 +125,11 @@ def test_several_rows_go_in_one_statement_and_must_name_the_same_columns(world, 
         assert statements.insert(StateTag, rows) == 2
     finally:
         del db.execute_sql
-    assert len(sent) == 1 and sent[0].count("(") == 3  # the column list and two rows of values
+    assert len(sent) == 1
+    if is_postgres(db):  # a parameter per column, as arrays: one statement text for any number of rows
+        assert "unnest(" in sent[0] and sent[0].count("%b") == len(rows[0])
+    else:
+        assert sent[0].count("(") == 3  # the column list and two rows of values
     assert sorted(t.owner_id for t in StateTag.select().where(StateTag.tag == "multi")) == sorted(
         [world.alice.id, world.bob.id]
     )
@@ -198,3 +202,40 @@ def test_values_not_already_in_a_plain_column_s_type_still_go_through_the_field(
     assert statements.insert(StateTag, [row]) == 1
     (found,) = statements.fetch(StateTag, "id = {p}", [row["id"]])
     assert (found.organisation_id, found.tag) == (world.org.id, "7")
+
+
+def test_rows_of_every_type_and_count_insert_and_return_as_written(db, world):
+    """Multi-row inserts (arrays on PostgreSQL) keep NULLs, numbers, amounts and times, for one
+    statement text whatever the number of rows."""
+    from engine.store.models import JournalEntry
+
+    def entries(count: int, start: int) -> list[dict]:
+        return [
+            {
+                "id": new_id(),
+                "organisation": world.org.id,
+                "program": world.program.id if n % 2 else None,
+                "sequence": start + n,
+                "action_type": "ADJUST",
+                "description": None if n % 2 else "a text, with 'quotes'",
+                "event_id": None,
+                "rule_id": None,
+                "rule_version": n if n % 2 else None,
+                "created_by_api_key_id": None,
+                "reference_id": None,
+                "created_at": utcnow(),
+                "prev_hash": "0" * 64,
+                "entry_hash": f"{n:064d}",
+            }
+            for n in range(count)
+        ]
+
+    for count, start in ((2, 1), (5, 10)):
+        rows = entries(count, start)
+        read = statements.insert_returning(JournalEntry, rows, ("id", "sequence", "rule_version"), (str, int, int))
+        assert sorted(read()) == sorted((row["id"], row["sequence"], row["rule_version"]) for row in rows)
+        ids = [row["id"] for row in rows]
+        stored = {entry.id: entry for entry in JournalEntry.select().where(JournalEntry.id.in_(ids))}
+        assert [(stored[r["id"]].description, stored[r["id"]].created_at) for r in rows] == [
+            (r["description"], r["created_at"]) for r in rows
+        ]
