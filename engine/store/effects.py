@@ -75,13 +75,14 @@ def post_event_effects(
                 a.status == ActionStatus.APPLIED and a.type in BALANCE_ACTIONS for a in result.actions
             )
             event, head = _locked_event_and_head(event_id) if posts else (_locked_event(event_id), None)
-            _take_participants(event, resolved)
+            named = _take_participants(event, resolved)
             if event.status not in OPEN_EVENT_STATUSES:
                 return PostOutcome(written=False, status=event.status)
             rules = RuleIndex(result)
             if result.status != EventStatus.COMPLETED:
                 _write_evaluations(event, result, rules)
-                _finish(event, EventStatus.FAILED, result.error_code or "evaluation_failed", result.error_message)
+                code = result.error_code or "evaluation_failed"
+                _finish(event, EventStatus.FAILED, code, result.error_message, named)
                 return PostOutcome(
                     written=True,
                     status=EventStatus.FAILED,
@@ -94,7 +95,7 @@ def post_event_effects(
             with pipelined():  # on PostgreSQL, the writes below in one round trip
                 _write_evaluations(event, result, rules)
                 applier.write()
-                _finish(event, EventStatus.COMPLETED, None, None)
+                _finish(event, EventStatus.COMPLETED, None, None, named)
             return PostOutcome(
                 written=True,
                 status=EventStatus.COMPLETED,
@@ -112,11 +113,11 @@ def _record_failure(
 ) -> PostOutcome:
     with write_transaction():
         event = _locked_event(event_id)
-        _take_participants(event, resolved)
+        named = _take_participants(event, resolved)
         if event.status not in OPEN_EVENT_STATUSES:
             return PostOutcome(written=False, status=event.status)
         _write_evaluations(event, result, RuleIndex(result))
-        _finish(event, EventStatus.FAILED, error.code, error.message)
+        _finish(event, EventStatus.FAILED, error.code, error.message, named)
         return PostOutcome(written=True, status=EventStatus.FAILED, error_code=error.code, error_message=error.message)
 
 
@@ -145,23 +146,31 @@ def _locked_event_and_head(event_id: str) -> tuple[EventRecord, tuple[int, str] 
     return event, (int(sequence), last_hash)
 
 
-def _take_participants(event: EventRecord, resolved: EventRecord | None) -> None:
-    """The participant ids resolved before this transaction, on the locked row (`_finish` writes them)."""
+def _take_participants(event: EventRecord, resolved: EventRecord | None) -> dict[str, str]:
+    """The participant ids resolved before this transaction that the locked row lacks: set on it,
+    and returned for `_finish` to write (only those: writing an unchanged indexed column still
+    rewrites its index entries)."""
+    named: dict[str, str] = {}
     if resolved is not None:
-        event.participant_id = event.participant_id or resolved.participant_id
-        event.recipient_id = event.recipient_id or resolved.recipient_id
+        for field_name in ("participant", "recipient"):
+            stored, found = getattr(event, f"{field_name}_id"), getattr(resolved, f"{field_name}_id")
+            if stored is None and found is not None:
+                setattr(event, f"{field_name}_id", found)
+                named[field_name] = found
+    return named
 
 
-def _finish(event: EventRecord, status: EventStatus, code: str | None, message: str | None) -> None:
+def _finish(
+    event: EventRecord, status: EventStatus, code: str | None, message: str | None, named: dict[str, str]
+) -> None:
     now = utcnow()
     event.status, event.error_code, event.error_message, event.processed_at = status, code, message, now
-    # A finished event has no next attempt: this also ends a worker's lease on it. Its participant
-    # ids go with it, resolved from external ids before this transaction (`_take_participants`).
+    # A finished event has no next attempt: this also ends a worker's lease on it. The participant
+    # ids resolved before this transaction go with it (`_take_participants`).
     statements.update(
         EventRecord,
         event.id,
-        participant=event.participant_id,
-        recipient=event.recipient_id,
+        **named,
         status=str(status),
         error_code=code,
         error_message=message,
