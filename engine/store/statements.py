@@ -18,9 +18,7 @@ from typing import Any, TypeVar, cast
 
 import peewee
 
-from engine.errors import LedgerInvariantError
 from engine.store.db import database_proxy, is_postgres
-from engine.store.pipelining import after_sync
 
 M = TypeVar("M", bound=peewee.Model)
 Convert = Callable[[Any], Any]
@@ -389,51 +387,3 @@ def raw_rows(sql: str, params: list[Any]) -> list[tuple]:
     if text is None:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
     return database_proxy.obj.execute_sql(text, params).fetchall()
-
-
-def update_balances(
-    balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None
-) -> Callable[[], list[tuple]]:
-    """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`). With
-    `expected` (account id -> the balance it was read with), an account whose stored balance
-    differs is left alone and refused, in the same statement; the refusal is raised once the
-    statement's result is known (`after_sync`: at once, or at the end of a `pipelining.pipelined` block).
-    Returns the reader of what the database stored: (account id, balance) of each account updated.
-
-    >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
-    """
-    from engine.store.models import Account
-
-    count = len(balances)
-    guarded = expected is not None
-    postgres = is_postgres()
-    key = ("balances", count, guarded, postgres)
-    sql = _SQL.get(key)
-    if sql is None:
-        mark = database_proxy.obj.param
-        cases = " ".join([f"WHEN {mark} THEN {mark}"] * count)
-        # PostgreSQL types a CASE of untyped parameters as text: cast it back to the column's type.
-        cast = "::numeric" if postgres else ""
-        guard = f' AND "balance" = (CASE "id" {cases} END){cast}' if guarded else ""
-        sql = _SQL[key] = (
-            f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {mark} '
-            f'WHERE "id" IN ({", ".join([mark] * count)}){guard} RETURNING "id", "balance"'
-        )
-    amount, moment = Account.balance.db_value, Account.updated_at.db_value
-    params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
-    params.append(moment(now))
-    params.extend(balances)
-    if expected is not None:
-        params.extend(part for account_id in balances for part in (account_id, amount(expected[account_id])))
-    stored = _rows_of(database_proxy.obj.execute_sql(sql, params), (str, Account.balance.python_value))
-
-    def check() -> None:
-        changed = len(stored())
-        if changed != count:
-            what = "changed or vanished" if guarded else "vanished"
-            raise LedgerInvariantError(
-                f"{count - changed} of {count} accounts {what} while locked", code="ledger_balance_mismatch"
-            )
-
-    after_sync(check)
-    return stored

@@ -4,17 +4,22 @@
 (`INSERT ... ON CONFLICT DO NOTHING`), locks the rows it returns on PostgreSQL
 (`SELECT ... FOR UPDATE`; SQLite's `BEGIN IMMEDIATE` already holds the database's write lock) and
 caches them, so an account is read once per transaction however many postings touch it.
+`update_balances` writes the balances a transaction moved, guarded, in one statement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from engine.errors import LedgerInvariantError
 from engine.model.state import Balance
 from engine.store import statements
 from engine.store.db import is_postgres, new_id, utcnow
 from engine.store.models import AVAILABLE, BUCKETS, DEFERRED, HELD, Account, Asset
+from engine.store.pipelining import after_sync
 
 AccountKey = tuple[str, str, str, str, str]  # entity_type, entity_id, program_scope, asset_id, bucket
 _KEY_CLAUSE = "entity_type = {p} AND entity_id = {p} AND program_scope = {p} AND asset_id = {p} AND bucket = {p}"
@@ -129,3 +134,44 @@ def _set_bucket(balance: Balance, bucket: str, amount: Decimal) -> None:
         balance.deferred = amount
     else:  # pragma: no cover - the bucket column only ever holds BUCKETS
         raise ValueError(f"unknown bucket {bucket!r}; expected one of {BUCKETS}")
+
+
+def update_balances(
+    balances: dict[str, Any], now: Any, *, expected: dict[str, Any] | None = None
+) -> Callable[[], list[tuple]]:
+    """Set several accounts' balances in one UPDATE (`CASE id WHEN ... THEN ...`). With
+    `expected` (account id -> the balance it was read with), an account whose stored balance
+    differs is left alone and refused, in the same statement; the refusal is raised once the
+    statement's result is known (`after_sync`: at once, or at the end of a `pipelining.pipelined`
+    block). Returns the reader of what the database stored: (account id, balance) of each account
+    updated (`RETURNING`).
+
+    >>> update_balances({account.id: Decimal("12.50")}, utcnow(), expected={account.id: Decimal("2.50")})
+    """
+    count, guarded = len(balances), expected is not None
+    cases = " ".join(["WHEN {p} THEN {p}"] * count)
+    # PostgreSQL types a CASE of untyped parameters as text: cast it back to the column's type.
+    cast = "::numeric" if is_postgres() else ""
+    guard = f' AND "balance" = (CASE "id" {cases} END){cast}' if guarded else ""
+    sql = (
+        f'UPDATE "account" SET "balance" = (CASE "id" {cases} END){cast}, "updated_at" = {{p}} '
+        f'WHERE "id" IN ({statements.marks(count)}){guard} RETURNING "id", "balance"'
+    )
+    amount = Account.balance.db_value
+    params = [part for account_id, balance in balances.items() for part in (account_id, amount(balance))]
+    params.append(Account.updated_at.db_value(now))
+    params.extend(balances)
+    if expected is not None:
+        params.extend(part for account_id in balances for part in (account_id, amount(expected[account_id])))
+    stored = statements.sent_rows(sql, params, (str, Account.balance.python_value))
+
+    def check() -> None:
+        changed = len(stored())
+        if changed != count:
+            what = "changed or vanished" if guarded else "vanished"
+            raise LedgerInvariantError(
+                f"{count - changed} of {count} accounts {what} while locked", code="ledger_balance_mismatch"
+            )
+
+    after_sync(check)
+    return stored

@@ -33,7 +33,7 @@ from engine.store import statements
 from engine.store.db import new_id, utcnow
 from engine.store.errors import LedgerRejected
 from engine.store.ledger import held
-from engine.store.ledger.accounts import AccountBook
+from engine.store.ledger.accounts import AccountBook, update_balances
 from engine.store.ledger.hashchain import GENESIS, document_hash, new_entry_document
 from engine.store.ledger.lots import LotBook
 from engine.store.models import SYSTEM, Account, Asset, JournalEntry, LedgerHead, Posting
@@ -200,7 +200,7 @@ class Ledger:
             for start in range(0, len(self._postings), _ROWS_PER_INSERT)
         ]
         # Guarded by the opening balances: an account changed since it was read is refused.
-        balances = statements.update_balances(self._balances, utcnow(), expected=self._opening)
+        balances = update_balances(self._balances, utcnow(), expected=self._opening)
         after_sync(lambda: self._prove([row for read in stored for row in read()], balances()))
         statements.update(LedgerHead, self.organisation_id, sequence=self.head.sequence, last_hash=self.head.last_hash)
 

@@ -7,7 +7,7 @@ import pytest
 from engine.errors import LedgerInvariantError
 from engine.store import statements
 from engine.store.db import is_postgres, new_id, utcnow, write_transaction
-from engine.store.ledger.accounts import AccountBook
+from engine.store.ledger.accounts import AccountBook, update_balances
 from engine.store.models import Account, StateTag
 from engine.store.pipelining import after_sync, pipelined
 
@@ -43,5 +43,5 @@ def test_a_guarded_balance_update_refuses_a_changed_account_inside_a_pipeline(wo
         account = AccountBook(world.org.id).get("PARTICIPANT", world.alice.id, world.pts, "AVAILABLE")
     refused = pytest.raises(LedgerInvariantError, match="changed or vanished")
     with refused, write_transaction(), pipelined():
-        statements.update_balances({account.id: Decimal(5)}, utcnow(), expected={account.id: Decimal(1)})
+        update_balances({account.id: Decimal(5)}, utcnow(), expected={account.id: Decimal(1)})
     assert Account.get_by_id(account.id).balance == Decimal(0)

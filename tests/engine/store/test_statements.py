@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from engine.errors import LedgerInvariantError
 from engine.store import statements
 from engine.store.db import is_postgres, new_id, utcnow
-from engine.store.models import Account, RequestLog, StateTag
+from engine.store.models import RequestLog, StateTag
 
 
 def test_insert_fetch_update_round_trip_through_the_fields(world):
@@ -28,33 +25,6 @@ def test_insert_fetch_update_round_trip_through_the_fields(world):
     assert statements.rows("SELECT tag, owner_id FROM state_tag WHERE id = {p}", [found.id], (str, str)) == [
         ("gold", world.alice.id)
     ]
-
-
-def test_update_balances_sets_each_account_and_notices_a_missing_one(world):
-    ids = []
-    for person in (world.alice, world.bob):
-        ids.append(new_id())
-        statements.insert(
-            Account,
-            [
-                {
-                    "id": ids[-1],
-                    "organisation": world.org.id,
-                    "entity_type": "PARTICIPANT",
-                    "entity_id": person.id,
-                    "program_scope": "",
-                    "asset": world.pts.id,
-                    "bucket": "AVAILABLE",
-                    "balance": Decimal(0),
-                    "created_at": utcnow(),
-                    "updated_at": utcnow(),
-                }
-            ],
-        )
-    statements.update_balances({ids[0]: Decimal("1.50"), ids[1]: Decimal("-1.50")}, utcnow())
-    assert [Account.get_by_id(i).balance for i in ids] == [Decimal("1.50"), Decimal("-1.50")]
-    with pytest.raises(LedgerInvariantError):
-        statements.update_balances({ids[0]: Decimal(1), "missing": Decimal(-1)}, utcnow())
 
 
 def test_fetched_rows_behave_as_model_instances(world):
