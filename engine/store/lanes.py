@@ -136,11 +136,14 @@ def take_next(lane: Lane, *, lease_s: float, now: datetime | None = None, only: 
     stamp = EventRecord.next_attempt_at.db_value(now)
     lock_lanes([lane])
     # One statement: the earliest due PENDING event, unless the lane has a live PROCESSING one.
+    # Among open events `<> 'PROCESSING'` is PENDING and `<> 'PENDING'` is PROCESSING; written so,
+    # neither is an index condition, and PostgreSQL's cached plans search the lane's index rather
+    # than the due-time index over the open events of every lane (A279).
     found = statements.fetch(
         EventRecord,
-        f"{lane.sql()} AND {OPEN_EVENTS} AND status = 'PENDING' "
+        f"{lane.sql()} AND {OPEN_EVENTS} AND status <> 'PROCESSING' "
         "AND COALESCE(next_attempt_at, created_at) <= {p} "
-        f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status = 'PROCESSING' "
+        f"AND NOT EXISTS (SELECT 1 FROM event WHERE {lane.sql()} AND {OPEN_EVENTS} AND status <> 'PENDING' "
         "AND next_attempt_at > {p}) "
         "ORDER BY event_timestamp, created_at, id LIMIT 1",
         [*lane.params(), stamp, *lane.params(), stamp],
