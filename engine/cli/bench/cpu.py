@@ -52,7 +52,8 @@ def postgres_server(database_url: str) -> list[int]:
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()
-    postmaster = _parent(backend[0]) if backend else None
+        # Read while connected: once the connection closes, its backend process exits.
+        postmaster = _parent(backend[0]) if backend else None
     if postmaster is None:
         return []
     return [postmaster, *children(postmaster)]
