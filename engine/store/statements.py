@@ -341,7 +341,10 @@ def rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> list[tuple]
     >>> rows("SELECT id, balance FROM account WHERE id = {p}", [account_id], (str, Decimal))
     [('0190...', Decimal('12.50'))]
     """
-    fetched = raw_rows(sql, params)
+    return _converted(raw_rows(sql, params), types)
+
+
+def _converted(fetched: list[tuple], types: tuple[Convert, ...]) -> list[tuple]:
     # `types` names one converter per selected column; rows are not length-checked one by one.
     return [
         tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
@@ -353,12 +356,7 @@ def sent_rows(sql: str, params: list[Any], types: tuple[Convert, ...]) -> Callab
     """`rows`, sent now and read later: call the result for the rows, converted as `rows`
     converts them. Inside a `pipelining.pipelined` block, call it from an `after_sync` check, once the
     results have arrived (calling it earlier waits for them, a round trip)."""
-    postgres = is_postgres()
-    key = ("rows", sql, postgres)
-    text = _SQL.get(key)
-    if text is None:
-        text = _SQL[key] = sql.format(p=database_proxy.obj.param)
-    return _rows_of(database_proxy.obj.execute_sql(text, params), types)
+    return _rows_of(database_proxy.obj.execute_sql(_driver_text(sql), params), types)
 
 
 def _rows_of(cursor: Any, types: tuple[Convert, ...]) -> Callable[[], list[tuple]]:
@@ -367,12 +365,7 @@ def _rows_of(cursor: Any, types: tuple[Convert, ...]) -> Callable[[], list[tuple
 
     def read() -> list[tuple]:
         if not fetched:
-            fetched.append(
-                [
-                    tuple(None if value is None else convert(value) for convert, value in zip(types, row, strict=False))
-                    for row in cursor.fetchall()
-                ]
-            )
+            fetched.append(_converted(cursor.fetchall(), types))
         return fetched[0]
 
     return read
@@ -381,9 +374,13 @@ def _rows_of(cursor: Any, types: tuple[Convert, ...]) -> Callable[[], list[tuple
 def raw_rows(sql: str, params: list[Any]) -> list[tuple]:
     """`rows` without the conversion: each column as the driver gives it (text columns as `str`
     on both databases), for a reader that converts only the columns that need it, row by row."""
-    postgres = is_postgres()
-    key = ("rows", sql, postgres)
+    return database_proxy.obj.execute_sql(_driver_text(sql), params).fetchall()
+
+
+def _driver_text(sql: str) -> str:
+    """`sql` with its `{p}` placeholders in the driver's notation, built once per database kind."""
+    key = ("rows", sql, is_postgres())
     text = _SQL.get(key)
     if text is None:
         text = _SQL[key] = sql.format(p=database_proxy.obj.param)
-    return database_proxy.obj.execute_sql(text, params).fetchall()
+    return text
