@@ -33,8 +33,8 @@ tests:
 """
 
 
-def run(tests: str):
-    loaded = load_bundle_text(BUNDLE + tests)
+def run(tests: str, bundle: str = BUNDLE):
+    loaded = load_bundle_text(bundle + tests)
     assert loaded.ok, loaded.problems
     return [(result.name, result.passed, result.diff) for result in run_test_cases(loaded)]
 
@@ -146,9 +146,7 @@ tests:
 
 
 def run_group_journey(case: str):
-    loaded = load_bundle_text(GROUP_JOURNEY + case)
-    assert loaded.ok, loaded.problems
-    return [(result.name, result.passed, result.diff) for result in run_test_cases(loaded)]
+    return run(case, GROUP_JOURNEY)
 
 
 def test_a_journey_carries_the_group_its_events_name_from_step_to_step():
